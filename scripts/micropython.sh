@@ -1,0 +1,295 @@
+# shellcheck shell=bash
+# MicroPython helpers, meant to be *sourced* by build.sh (which sets ROOT).
+#
+#   mp_deps                          install the Debian packages needed below
+#   mp_fetch                         set MICROPY_DIR (user tree, or MicroPython 1.25.0
+#                                    from Debian's trixie source package)
+#   mp_build_unix USERMOD_PARENT OUT build the unix port (variant standard), copy to OUT;
+#                                    USERMOD_PARENT "" = no user C modules
+#
+# Safe under `set -euo pipefail`, idempotent, one line per step; a failing step
+# prints the tail of its log and returns non-zero.
+#
+# Optional environment:
+#   MICROPY_DIR     an existing MicroPython tree (e.g. a QuecPython checkout): used as is.
+#   MP_DEB_URI      Debian archive URI to use instead of the one in the system's sources.
+#   MP_FROZEN_MANIFEST  FROZEN_MANIFEST for the unix build (default: none, see below).
+#   MP_LINK_DEPS    space-separated files (e.g. a Rust staticlib .a) that, when newer than
+#                   the built binary, force a relink (make does not track LDFLAGS_USERMOD).
+#
+# Notes (checked on MicroPython 1.25.0+ds from Debian trixie):
+# - USER_C_MODULES must point at the PARENT of the module directories: py/py.mk does
+#   `USER_C_MODULES_MK := $(wildcard $(USER_C_MODULES)/*/micropython.mk)` and includes each
+#   one with USERMOD_DIR set to that module's directory. (A CMake port would want the
+#   module's micropython.cmake file instead; the unix port uses make.)
+# - On the unix port LDFLAGS_USERMOD is appended to LDFLAGS, which ports/unix/Makefile puts
+#   AFTER the object files: `$(CC) -o $@ $(OBJ) $(LIBS) $(LDFLAGS)` (py/mkrules.mk), so a
+#   static archive named there resolves symbols used by the module's objects.
+# - Debian's +ds tarball lacks most lib/ submodules (berkeley-db, micropython-lib, mbedtls,
+#   axtls, ...): hence FROZEN_MANIFEST= and MICROPY_PY_BTREE=0, and SSL/hashlib through the
+#   system mbedTLS (Debian patch "0006", libmbedtls-dev).
+
+_mp_say() { printf '[micropython] %s\n' "$*"; }
+
+# _mp_run LOG CMD... : run quietly, show the log's tail on failure.
+_mp_run() {
+    local log=$1; shift
+    mkdir -p "$(dirname "$log")"
+    local rc=0
+    "$@" >"$log" 2>&1 || rc=$?
+    ((rc)) || return 0
+    _mp_say "FAILED ($rc): $*" >&2
+    tail -n 40 "$log" >&2
+    _mp_say "full log: $log" >&2
+    return "$rc"
+}
+
+_mp_root() {
+    if [[ -z "${ROOT:-}" ]]; then
+        _mp_say "ROOT is not set (build.sh must set it to the repo root)" >&2
+        return 1
+    fi
+}
+
+_MP_APT_UPDATED=0
+_mp_apt_install() {  # _mp_apt_install PKG... (only the missing ones)
+    local missing=() p
+    for p in "$@"; do
+        dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+    done
+    ((${#missing[@]})) || return 0
+    local sudo=()
+    [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+    local log
+    log=$(mktemp /tmp/mp-apt.XXXXXX.log)
+    if [[ $_MP_APT_UPDATED -eq 0 ]]; then
+        _mp_say "apt-get update"
+        _mp_run "$log" "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq || return 1
+        _MP_APT_UPDATED=1
+    fi
+    _mp_say "apt-get install ${missing[*]}"
+    _mp_run "$log" "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends "${missing[@]}" || return 1
+    rm -f "$log"
+}
+
+mp_deps() {
+    _mp_say "deps: dpkg-dev build-essential pkg-config libffi-dev libmbedtls-dev python3"
+    _mp_apt_install dpkg-dev build-essential pkg-config libffi-dev libmbedtls-dev python3
+}
+
+# Print the URI of the system's Debian entry for the main release (VERSION_CODENAME),
+# read from deb822 /etc/apt/sources.list.d/*.sources, or one-line /etc/apt/sources.list.
+_mp_debian_uri() {
+    if [[ -n "${MP_DEB_URI:-}" ]]; then
+        printf '%s\n' "$MP_DEB_URI"
+        return 0
+    fi
+    local codename uri=""
+    codename=$(. /etc/os-release 2>/dev/null && printf '%s' "${VERSION_CODENAME:-}")
+    if [[ -z "$codename" ]]; then
+        _mp_say "cannot read VERSION_CODENAME from /etc/os-release (set MP_DEB_URI)" >&2
+        return 1
+    fi
+    local f
+    for f in /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list.d/*.sources; do
+        [[ -r "$f" ]] || continue
+        uri=$(awk -v cn="$codename" '
+            function flush() {
+                if (!found && enabled && uris != "" && (" " suites " ") ~ (" " cn " "))
+                    { split(uris, u, " "); print u[1]; found = 1 }
+                uris = ""; suites = ""; enabled = 1
+            }
+            BEGIN { enabled = 1 }
+            /^[ \t]*#/ { next }
+            /^[ \t]*$/ { flush(); next }
+            {
+                line = $0; key = line; sub(/:.*/, "", key); val = line; sub(/^[^:]*:[ \t]*/, "", val)
+                key = tolower(key)
+                if (key == "uris") uris = val
+                else if (key == "suites") suites = val
+                else if (key == "enabled" && tolower(val) == "no") enabled = 0
+            }
+            END { flush() }' "$f")
+        [[ -n "$uri" ]] && break
+    done
+    if [[ -z "$uri" && -r /etc/apt/sources.list ]]; then
+        uri=$(awk -v cn="$codename" '
+            /^[ \t]*deb(-src)?[ \t]/ {
+                sub(/^[ \t]*deb(-src)?[ \t]+/, "")
+                if ($0 ~ /^\[/) sub(/^\[[^]]*\][ \t]*/, "")
+                if ($2 == cn) { print $1; exit }
+            }' /etc/apt/sources.list)
+    fi
+    if [[ -z "$uri" ]]; then
+        _mp_say "no Debian '$codename' entry found in the system's apt sources (set MP_DEB_URI)" >&2
+        return 1
+    fi
+    printf '%s\n' "${uri%/}"
+}
+
+mp_fetch() {
+    if [[ -n "${MICROPY_DIR:-}" ]]; then
+        if [[ ! -f "$MICROPY_DIR/py/mpconfig.h" ]]; then
+            _mp_say "MICROPY_DIR=$MICROPY_DIR is not a MicroPython tree (no py/mpconfig.h)" >&2
+            return 1
+        fi
+        _mp_say "fetch: using MICROPY_DIR=$MICROPY_DIR"
+        return 0
+    fi
+    _mp_root || return 1
+    local src=$ROOT/build/src d
+    for d in "$src"/micropython-1.25.0*/; do
+        if [[ -f "$d/py/mpconfig.h" ]]; then
+            MICROPY_DIR=${d%/}
+            _mp_say "fetch: cached $MICROPY_DIR"
+            return 0
+        fi
+    done
+
+    local keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+    # bookworm's debian-archive-keyring carries trixie's keys from 2023.3+deb12u1 on.
+    if [[ ! -f /usr/share/keyrings/debian-archive-trixie-automatic.gpg ]]; then
+        _mp_say "fetch: upgrading debian-archive-keyring (needs trixie's keys)"
+        local sudo=()
+        [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+        _mp_run /tmp/mp-apt-keyring.log "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+            apt-get install -y -qq --only-upgrade debian-archive-keyring || return 1
+    fi
+
+    # Private apt state lives outside the repo (it names the archive host) and is removed
+    # on success; on failure it is kept for its logs.
+    local uri apt
+    uri=$(_mp_debian_uri) || return 1
+    apt=$(mktemp -d /tmp/mp-apt-trixie.XXXXXX)
+    mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$src"
+    printf 'deb-src [signed-by=%s] %s trixie main\n' "$keyring" "$uri" >"$apt/sources.list"
+    local aptopts=(
+        -o "Dir::Etc::SourceList=$apt/sources.list"
+        -o "Dir::Etc::SourceParts=/dev/null"
+        -o "Dir::State::Lists=$apt/lists"
+        -o "Dir::Cache=$apt/cache"
+        -o "Dir::Cache::pkgcache=" -o "Dir::Cache::srcpkgcache="
+        -o "Acquire::Languages=none"
+        -o "APT::Sandbox::User=root"
+    )
+    _mp_say "fetch: apt-get update (private config, deb-src trixie)"
+    _mp_run "$apt/update.log" apt-get -q "${aptopts[@]}" update || return 1
+
+    local ver
+    ver=$(apt-cache "${aptopts[@]}" showsrc micropython 2>/dev/null |
+        awk '/^Version:/ { print $2 }' | sort -V | tail -n 1)
+    if [[ -z "$ver" ]]; then
+        _mp_say "fetch: source package micropython not found in trixie" >&2
+        return 1
+    fi
+    if [[ "$ver" != 1.25.* ]]; then
+        _mp_say "fetch: trixie has micropython $ver, this project pins 1.25.x (set MICROPY_DIR)" >&2
+        return 1
+    fi
+
+    _mp_say "fetch: apt-get source micropython=$ver"
+    local stage
+    stage=$(mktemp -d "$src/.fetch.XXXXXX")
+    if ! (cd "$stage" && _mp_run "$apt/source.log" \
+            apt-get -q "${aptopts[@]}" source "micropython=$ver"); then
+        rm -rf "$stage"
+        return 1
+    fi
+    local got=""
+    for d in "$stage"/micropython-*/; do
+        [[ -f "$d/py/mpconfig.h" ]] && got=${d%/}
+    done
+    if [[ -z "$got" ]]; then
+        _mp_say "fetch: no source tree after apt-get source (see $apt/source.log)" >&2
+        rm -rf "$stage"
+        return 1
+    fi
+    local maj min
+    maj=$(awk '/#define MICROPY_VERSION_MAJOR/ { print $3 }' "$got/py/mpconfig.h")
+    min=$(awk '/#define MICROPY_VERSION_MINOR/ { print $3 }' "$got/py/mpconfig.h")
+    if [[ "$maj.$min" != 1.25 ]]; then
+        _mp_say "fetch: fetched tree is MicroPython $maj.$min, expected 1.25.x" >&2
+        rm -rf "$stage"
+        return 1
+    fi
+    local name
+    name=$(basename "$got")
+    [[ "$name" == micropython-1.25.0* ]] || name=micropython-1.25.0-$name
+    rm -rf "${src:?}/$name"
+    mv "$got" "$src/$name"
+    rm -rf "$stage" "$apt"
+    MICROPY_DIR=$src/$name
+    _mp_say "fetch: $MICROPY_DIR"
+}
+
+# mp_build_unix USERMOD_PARENT OUT
+#   USERMOD_PARENT: directory whose subdirectories hold micropython.mk ("" = none).
+#   OUT: where to copy the binary (e.g. $ROOT/build/unix/micropython).
+# Each (tree, USERMOD_PARENT) pair gets its own BUILD dir under $ROOT/build/mp-unix/,
+# so builds with and without the user module coexist and stay incremental.
+mp_build_unix() {
+    if [[ $# -ne 2 ]]; then
+        _mp_say "usage: mp_build_unix USERMOD_PARENT OUT" >&2
+        return 2
+    fi
+    local usermod=$1 out=$2
+    _mp_root || return 1
+    if [[ -z "${MICROPY_DIR:-}" ]]; then
+        mp_fetch || return 1
+    fi
+    local port=$MICROPY_DIR/ports/unix
+    [[ -d "$port" ]] || { _mp_say "no unix port in $MICROPY_DIR" >&2; return 1; }
+
+    local tag=nomod
+    if [[ -n "$usermod" ]]; then
+        [[ -d "$usermod" ]] || { _mp_say "USERMOD_PARENT $usermod is not a directory" >&2; return 1; }
+        usermod=$(cd "$usermod" && pwd -P)
+        if ! compgen -G "$usermod/*/micropython.mk" >/dev/null; then
+            _mp_say "no $usermod/*/micropython.mk (USER_C_MODULES wants the modules' parent)" >&2
+            return 1
+        fi
+        tag=usermod
+    fi
+    local key build
+    key=$(printf '%s|%s|%s' "$MICROPY_DIR" "$usermod" "${MP_FROZEN_MANIFEST:-}" |
+        cksum | awk '{ print $1 }')
+    build=$ROOT/build/mp-unix/standard-$tag-$key
+
+    local makevars=(
+        VARIANT=standard
+        "BUILD=$build"
+        "FROZEN_MANIFEST=${MP_FROZEN_MANIFEST:-}"
+        MICROPY_PY_BTREE=0
+        MICROPY_PY_SSL=1
+        MICROPY_SSL_AXTLS=0
+        MICROPY_SSL_MBEDTLS=1
+    )
+    [[ -n "$usermod" ]] && makevars+=("USER_C_MODULES=$usermod")
+
+    # make does not see LDFLAGS_USERMOD archives: relink when one of them (MP_LINK_DEPS)
+    # or a file of the user modules is newer than the last binary.
+    local prog=$build/micropython f
+    if [[ -f "$prog" ]]; then
+        for f in ${MP_LINK_DEPS:-}; do
+            if [[ "$f" -nt "$prog" ]]; then rm -f "$prog"; break; fi
+        done
+        if [[ -f "$prog" && -n "$usermod" ]] &&
+            [[ -n "$(find -L "$usermod" -type f -newer "$prog" -print -quit 2>/dev/null)" ]]; then
+            rm -f "$prog"
+        fi
+    fi
+
+    # mpy-cross is needed by the port's build (it is built once, inside the tree).
+    _mp_say "build: unix standard ($tag) -> $out"
+    mkdir -p "$build"
+    _mp_run "$build/make.log" make -C "$port" -j"$(nproc)" "${makevars[@]}" || return 1
+    if [[ ! -x "$prog" ]]; then
+        _mp_say "build: no binary at $prog" >&2
+        return 1
+    fi
+    mkdir -p "$(dirname "$out")"
+    if ! cmp -s "$prog" "$out" 2>/dev/null; then
+        cp -f "$prog" "$out"
+    fi
+}

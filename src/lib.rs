@@ -1,0 +1,14 @@
+//! qsota core: streaming firmware verification and MCU block transfer for SOTA updates.
+//!
+//! `#![no_std]`, no allocator. Every context lives in memory the caller owns; protocol
+//! machines are sans-IO (bytes in, frames out, time passed in as `now_ms`). The C ABI in
+//! [`ffi`] returns status codes and never unwinds: Python exceptions are raised in C only.
+#![cfg_attr(not(any(test, feature = "std")), no_std)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+pub mod ffi;
+pub mod hex;
+pub mod status;
+pub mod verify;
+
+pub use status::Error;

@@ -1,0 +1,380 @@
+//! Streaming firmware verification: MD5, SHA-256 and both CRC-32 variants in one pass.
+//!
+//! Quectel's docs call the platform's CRC "CRC32 (MPEG-2)", while QuecPython's own
+//! `utils.crc32` is the zlib (ISO-HDLC) one, so both are computed and the caller either
+//! accepts either (`CrcPolicy::Auto`, the variant that matched is recorded) or pins one.
+
+use crate::hex::{self, CrcReadings};
+use crate::Error;
+use crc::{Crc, Digest, Table, CRC_32_ISO_HDLC, CRC_32_MPEG_2};
+use md5::Md5;
+use sha2::{Digest as _, Sha256};
+
+/// Slice-by-16 tables: 16 KiB of read-only data each, several times faster than one table.
+static MPEG2: Crc<u32, Table<16>> = Crc::<u32, Table<16>>::new(&CRC_32_MPEG_2);
+static ISO_HDLC: Crc<u32, Table<16>> = Crc::<u32, Table<16>>::new(&CRC_32_ISO_HDLC);
+
+/// A CRC-32 variant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CrcVariant {
+    /// CRC-32/MPEG-2 (poly 0x04C11DB7, not reflected, no final xor): what Quectel documents.
+    Mpeg2,
+    /// CRC-32/ISO-HDLC, the zlib/Ethernet CRC: what `utils.crc32` and `binascii.crc32` compute.
+    IsoHdlc,
+}
+
+/// Every variant, in the order `CrcPolicy::Auto` tries them.
+const VARIANTS: [CrcVariant; 2] = [CrcVariant::Mpeg2, CrcVariant::IsoHdlc];
+
+impl CrcVariant {
+    /// The variant's name in the Python API.
+    pub const fn name(self) -> &'static str {
+        match self {
+            CrcVariant::Mpeg2 => "mpeg2",
+            CrcVariant::IsoHdlc => "iso-hdlc",
+        }
+    }
+
+    /// The variant with this name.
+    pub fn from_name(name: &[u8]) -> Result<Self, Error> {
+        VARIANTS
+            .into_iter()
+            .find(|v| v.name().as_bytes() == name)
+            .ok_or(Error::Arg)
+    }
+}
+
+/// Which CRC variants an expected CRC may match.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CrcPolicy {
+    /// Either variant; the first that matches (MPEG-2 before ISO-HDLC) is recorded.
+    Auto,
+    /// Only this one.
+    Only(CrcVariant),
+}
+
+impl CrcPolicy {
+    /// `auto`, or a variant's name.
+    pub fn from_name(name: &[u8]) -> Result<Self, Error> {
+        if name == b"auto" {
+            Ok(CrcPolicy::Auto)
+        } else {
+            CrcVariant::from_name(name).map(CrcPolicy::Only)
+        }
+    }
+
+    fn allows(self, variant: CrcVariant) -> bool {
+        self == CrcPolicy::Auto || self == CrcPolicy::Only(variant)
+    }
+}
+
+/// The fields `check` compares; a set of them is a bit mask (`Mismatch`).
+/// (Crate-private so that cbindgen leaves them to the `QSOTA_FIELD_*` names in `ffi`.)
+pub mod field {
+    pub(crate) const MD5: u32 = 1;
+    pub(crate) const SHA256: u32 = 2;
+    pub(crate) const CRC: u32 = 4;
+    pub(crate) const SIZE: u32 = 8;
+}
+
+/// The fields that did not match, as a mask of [`field`] bits; 0 when all held.
+pub type Mismatch = u32;
+
+/// Hashes an image as it streams past and compares it with the expected values.
+///
+/// `check`, `md5` and `sha256` make the verifier final (like MicroPython's `hashlib`):
+/// `update` is refused from then on, so a digest can never describe half an image.
+#[derive(Clone)]
+pub struct Verifier {
+    md5: Md5,
+    sha256: Sha256,
+    mpeg2: Digest<'static, u32, Table<16>>,
+    iso_hdlc: Digest<'static, u32, Table<16>>,
+    size: u64,
+    finished: bool,
+    policy: CrcPolicy,
+    expect_md5: Option<[u8; 16]>,
+    expect_sha256: Option<[u8; 32]>,
+    expect_crc: Option<CrcReadings>,
+    expect_size: Option<u64>,
+    crc_matched: Option<CrcVariant>,
+}
+
+impl Default for Verifier {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Verifier {
+    pub fn new() -> Self {
+        Verifier {
+            md5: Md5::new(),
+            sha256: Sha256::new(),
+            mpeg2: MPEG2.digest(),
+            iso_hdlc: ISO_HDLC.digest(),
+            size: 0,
+            finished: false,
+            policy: CrcPolicy::Auto,
+            expect_md5: None,
+            expect_sha256: None,
+            expect_crc: None,
+            expect_size: None,
+            crc_matched: None,
+        }
+    }
+
+    /// Feeds the next piece of the image.
+    pub fn update(&mut self, data: &[u8]) -> Result<(), Error> {
+        if self.finished {
+            return Err(Error::State);
+        }
+        self.md5.update(data);
+        self.sha256.update(data);
+        self.mpeg2.update(data);
+        self.iso_hdlc.update(data);
+        self.size += data.len() as u64;
+        Ok(())
+    }
+
+    /// Bytes seen so far.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Whether `check` or a digest has been taken.
+    pub fn is_final(&self) -> bool {
+        self.finished
+    }
+
+    /// The MD5 of everything seen; makes the verifier final.
+    pub fn md5(&mut self) -> [u8; 16] {
+        self.finished = true;
+        self.md5.clone().finalize().into()
+    }
+
+    /// The SHA-256 of everything seen; makes the verifier final.
+    pub fn sha256(&mut self) -> [u8; 32] {
+        self.finished = true;
+        self.sha256.clone().finalize().into()
+    }
+
+    /// The CRC-32 of everything seen so far.
+    pub fn crc32(&self, variant: CrcVariant) -> u32 {
+        match variant {
+            CrcVariant::Mpeg2 => self.mpeg2.clone().finalize(),
+            CrcVariant::IsoHdlc => self.iso_hdlc.clone().finalize(),
+        }
+    }
+
+    /// Expects this MD5, given as 32 hex digits.
+    pub fn expect_md5_hex(&mut self, text: &[u8]) -> Result<(), Error> {
+        self.expect_md5 = Some(hex::decode(text)?);
+        Ok(())
+    }
+
+    /// Expects this SHA-256, given as 64 hex digits.
+    pub fn expect_sha256_hex(&mut self, text: &[u8]) -> Result<(), Error> {
+        self.expect_sha256 = Some(hex::decode(text)?);
+        Ok(())
+    }
+
+    /// Expects this CRC-32, printed in decimal or hex (see [`CrcReadings::parse`]).
+    pub fn expect_crc_text(&mut self, text: &[u8]) -> Result<(), Error> {
+        self.expect_crc = Some(CrcReadings::parse(text)?);
+        Ok(())
+    }
+
+    /// Expects this CRC-32 value.
+    pub fn expect_crc(&mut self, value: u32) {
+        self.expect_crc = Some(CrcReadings::one(value));
+    }
+
+    /// Expects an image of exactly `size` bytes.
+    pub fn expect_size(&mut self, size: u64) {
+        self.expect_size = Some(size);
+    }
+
+    /// Which variants the expected CRC may match.
+    pub fn set_crc_policy(&mut self, policy: CrcPolicy) {
+        self.policy = policy;
+    }
+
+    /// Compares everything seen with the expectations and makes the verifier final.
+    /// Calling it again gives the same answer.
+    pub fn check(&mut self) -> Mismatch {
+        let mut mismatch = 0;
+        if self.expect_md5.is_some_and(|want| want != self.md5()) {
+            mismatch |= field::MD5;
+        }
+        if self.expect_sha256.is_some_and(|want| want != self.sha256()) {
+            mismatch |= field::SHA256;
+        }
+        self.crc_matched = None;
+        if let Some(want) = self.expect_crc {
+            self.crc_matched = VARIANTS
+                .into_iter()
+                .find(|v| self.policy.allows(*v) && want.matches(self.crc32(*v)));
+            if self.crc_matched.is_none() {
+                mismatch |= field::CRC;
+            }
+        }
+        if self.expect_size.is_some_and(|want| want != self.size) {
+            mismatch |= field::SIZE;
+        }
+        self.finished = true;
+        mismatch
+    }
+
+    /// The variant the expected CRC matched in the last `check`.
+    pub fn crc_matched(&self) -> Option<CrcVariant> {
+        self.crc_matched
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn digest_of(data: &[u8]) -> Verifier {
+        let mut v = Verifier::new();
+        v.update(data).unwrap();
+        v
+    }
+
+    fn hex<const N: usize>(bytes: [u8; N]) -> std::string::String {
+        bytes.iter().map(|b| std::format!("{b:02x}")).collect()
+    }
+
+    #[test]
+    fn crc_check_values() {
+        let v = digest_of(b"123456789");
+        assert_eq!(v.crc32(CrcVariant::Mpeg2), 0x0376_E6E7);
+        assert_eq!(v.crc32(CrcVariant::IsoHdlc), 0xCBF4_3926);
+    }
+
+    #[test]
+    fn md5_rfc1321_vectors() {
+        let cases: [(&[u8], &str); 7] = [
+            (b"", "d41d8cd98f00b204e9800998ecf8427e"),
+            (b"a", "0cc175b9c0f1b6a831c399e269772661"),
+            (b"abc", "900150983cd24fb0d6963f7d28e17f72"),
+            (b"message digest", "f96b697d7cb7938d525a2f31aaf161d0"),
+            (
+                b"abcdefghijklmnopqrstuvwxyz",
+                "c3fcd3d76192e4007dfb496cca67e13b",
+            ),
+            (
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+                "d174ab98d277d9f5a5611c2c9f419d9f",
+            ),
+            (
+                b"12345678901234567890123456789012345678901234567890123456789012345678901234567890",
+                "57edf4a22be3c955ac49da2e2107b67a",
+            ),
+        ];
+        for (input, want) in cases {
+            assert_eq!(hex(digest_of(input).md5()), want);
+        }
+    }
+
+    #[test]
+    fn sha256_fips180_vectors() {
+        let cases: [(&[u8], &str); 3] = [
+            (
+                b"abc",
+                "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+            ),
+            (
+                b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+                "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
+            ),
+            (
+                b"",
+                "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+            ),
+        ];
+        for (input, want) in cases {
+            assert_eq!(hex(digest_of(input).sha256()), want);
+        }
+        // One million 'a', fed in uneven pieces.
+        let mut v = Verifier::new();
+        let chunk = [b'a'; 999];
+        let mut left = 1_000_000usize;
+        while left > 0 {
+            let n = left.min(chunk.len());
+            v.update(&chunk[..n]).unwrap();
+            left -= n;
+        }
+        assert_eq!(
+            hex(v.sha256()),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"
+        );
+    }
+
+    #[test]
+    fn check_names_each_mismatch() {
+        let mut v = digest_of(b"123456789");
+        v.expect_md5_hex(b"25F9E794323B453885F5181F1B624D0B")
+            .unwrap();
+        v.expect_crc(0x0376_E6E7);
+        v.expect_size(9);
+        assert_eq!(v.check(), 0);
+        assert_eq!(v.crc_matched(), Some(CrcVariant::Mpeg2));
+
+        let mut v = digest_of(b"123456789");
+        v.expect_md5_hex(&[b'0'; 32]).unwrap();
+        v.expect_sha256_hex(&[b'0'; 64]).unwrap();
+        v.expect_crc(1);
+        v.expect_size(10);
+        assert_eq!(
+            v.check(),
+            field::MD5 | field::SHA256 | field::CRC | field::SIZE
+        );
+        assert_eq!(v.crc_matched(), None);
+    }
+
+    #[test]
+    fn crc_policy_pins_a_variant() {
+        let mut v = digest_of(b"123456789");
+        v.expect_crc(0xCBF4_3926);
+        assert_eq!(v.clone().check(), 0);
+        v.set_crc_policy(CrcPolicy::Only(CrcVariant::Mpeg2));
+        assert_eq!(v.clone().check(), field::CRC);
+        v.set_crc_policy(CrcPolicy::Only(CrcVariant::IsoHdlc));
+        assert_eq!(v.check(), 0);
+        assert_eq!(v.crc_matched(), Some(CrcVariant::IsoHdlc));
+    }
+
+    #[test]
+    fn ambiguous_crc_text_matches_either_reading() {
+        // 0x0376E6E7 printed in decimal by the AT flow.
+        let mut v = digest_of(b"123456789");
+        v.expect_crc_text(b"58124007").unwrap();
+        assert_eq!(v.check(), 0);
+        // The same CRC printed as 8 hex digits without 0x.
+        let mut v = digest_of(b"123456789");
+        v.expect_crc_text(b"0376e6e7").unwrap();
+        assert_eq!(v.check(), 0);
+    }
+
+    #[test]
+    fn final_after_check_or_digest() {
+        let mut v = digest_of(b"abc");
+        let _ = v.md5();
+        assert_eq!(v.update(b"d"), Err(Error::State));
+        assert_eq!(v.size(), 3);
+        let mut v = digest_of(b"abc");
+        v.check();
+        assert_eq!(v.update(b"d"), Err(Error::State));
+    }
+
+    #[test]
+    fn variant_names() {
+        assert_eq!(CrcVariant::from_name(b"mpeg2"), Ok(CrcVariant::Mpeg2));
+        assert_eq!(CrcVariant::from_name(b"iso-hdlc"), Ok(CrcVariant::IsoHdlc));
+        assert_eq!(CrcVariant::from_name(b"auto"), Err(Error::Arg));
+        assert_eq!(CrcPolicy::from_name(b"auto"), Ok(CrcPolicy::Auto));
+        assert_eq!(CrcPolicy::from_name(b"zlib"), Err(Error::Arg));
+    }
+}
