@@ -280,9 +280,17 @@ mp_build_unix() {
         fi
     fi
 
-    # mpy-cross is needed by the port's build (it is built once, inside the tree).
-    _mp_say "build: unix standard ($tag) -> $out"
     mkdir -p "$build"
+    # A frozen manifest needs mpy-cross. Build it first, on its own: left to the port's
+    # Makefile, the sub-make would inherit our command-line BUILD= and compile mpy-cross's
+    # objects into the port's BUILD dir (clashing py/*.o). It lands in mpy-cross/build/.
+    if [[ -n "${MP_FROZEN_MANIFEST:-}" && ! -x "$MICROPY_DIR/mpy-cross/build/mpy-cross" ]]; then
+        _mp_say "build: mpy-cross"
+        _mp_run "$build/mpy-cross.log" env -u BUILD -u MAKEFLAGS -u MFLAGS \
+            make -C "$MICROPY_DIR/mpy-cross" -j"$(nproc)" || return 1
+    fi
+
+    _mp_say "build: unix standard ($tag) -> $out"
     _mp_run "$build/make.log" make -C "$port" -j"$(nproc)" "${makevars[@]}" || return 1
     if [[ ! -x "$prog" ]]; then
         _mp_say "build: no binary at $prog" >&2

@@ -9,6 +9,7 @@
 pub mod ffi;
 pub mod hex;
 pub mod status;
+pub mod transfer;
 pub mod verify;
 
 pub use status::Error;

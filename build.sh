@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# qsota build entry point. On a fresh Debian machine it installs what is missing.
+#   ./build.sh            build everything and run the main job (the demo)
+#   ./build.sh test       build and run every test
+#   ./build.sh bench      build and write build/bench.json (prints a table)
+#   ./build.sh size       print the footprint of each artifact
+# Environment: MICROPY_DIR=/path uses an existing MicroPython (or QuecPython) tree.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cd "$ROOT"
+export ROOT
+BUILD="$ROOT/build"
+MP="$BUILD/unix/micropython"
+
+source scripts/common.sh
+source scripts/micropython.sh
+
+setup() {
+    need_apt build-essential pkg-config python3 lrzsz socat
+    mp_deps
+    need_pip pytest pytest
+    command -v cargo >/dev/null || die "cargo is required (install Rust with rustup)"
+}
+
+# The static library with the C ABI, for the host.
+build_capi() {
+    say "cargo build (libqsota.a)"
+    cargo build -q --release -p qsota-capi
+}
+
+# build/unix/micropython: the unix port with _qsota linked in.
+build_firmware() {
+    mp_fetch
+    mkdir -p "$BUILD/usermod"
+    ln -sfn "$ROOT" "$BUILD/usermod/qsota"
+    mp_build_unix "$BUILD/usermod" "$MP"
+}
+
+build_all() {
+    build_capi
+    build_firmware
+}
+
+# The C ABI test: a C program that links libqsota.a through include/qsota.h.
+test_capi() {
+    say "C ABI test"
+    mkdir -p "$BUILD/c"
+    cc -std=c99 -Wall -Wextra -Werror -Iinclude tests/c/test_capi.c target/release/libqsota.a \
+        -o "$BUILD/c/test_capi"
+    "$BUILD/c/test_capi"
+}
+
+run_tests() {
+    say "cargo fmt --check, clippy"
+    cargo fmt --all -- --check
+    cargo clippy -q --workspace --all-targets -- -D warnings
+    say "cargo test"
+    cargo test -q --workspace
+    test_capi
+    say "pytest (MicroPython: $MP)"
+    QSOTA_MICROPYTHON="$MP" python3 -m pytest -q tests
+}
+
+run_bench() {
+    say "benchmarks"
+    QSOTA_MICROPYTHON="$MP" python3 bench/run.py "$BUILD/bench.json"
+}
+
+demo() {
+    say "main job: verify a sample image"
+    QSOTA_MICROPYTHON="$MP" python3 bench/demo.py
+}
+
+case "${1:-all}" in
+    all) setup; build_all; demo ;;
+    build) setup; build_all ;;
+    test) setup; build_all; run_tests ;;
+    bench) setup; build_all; run_bench ;;
+    *) die "unknown command '$1' (try: ./build.sh, ./build.sh test, ./build.sh bench)" ;;
+esac
