@@ -33,7 +33,7 @@ build_firmware() {
     mp_fetch
     mkdir -p "$BUILD/usermod"
     ln -sfn "$ROOT" "$BUILD/usermod/qsota"
-    mp_build_unix "$BUILD/usermod" "$MP"
+    MP_LINK_DEPS="$ROOT/target/release/libqsota.a" mp_build_unix "$BUILD/usermod" "$MP"
 }
 
 build_all() {

@@ -3,21 +3,34 @@
 say() { printf '== %s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
+# run_logged LOG CMD...: runs CMD quietly; on failure shows the log's tail and fails.
+run_logged() {
+    local log=$1 rc=0
+    shift
+    mkdir -p "$(dirname "$log")"
+    "$@" >"$log" 2>&1 || rc=$?
+    [ "$rc" -eq 0 ] && return 0
+    printf 'error: %s failed (%s); last lines of %s:\n' "$*" "$rc" "$log" >&2
+    tail -n 40 "$log" >&2
+    return "$rc"
+}
+
 # need_apt PKG...: installs the Debian packages that are missing, in one apt-get call.
 need_apt() {
-    local missing=() p
+    local missing=() p sudo=()
     for p in "$@"; do
         dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
-    say "installing ${missing[*]}"
-    local sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo=sudo
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
     if [ -z "${QSOTA_APT_UPDATED:-}" ]; then
-        $sudo apt-get update -qq >/dev/null
+        say "apt-get update"
+        run_logged /tmp/qsota-apt.log "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
         QSOTA_APT_UPDATED=1
     fi
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    say "apt-get install ${missing[*]}"
+    run_logged /tmp/qsota-apt.log "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
 # need_pip MODULE PACKAGE: installs a PyPI package for the host python3 if MODULE is missing.

@@ -17,32 +17,27 @@
 #   MP_LINK_DEPS    space-separated files (e.g. a Rust staticlib .a) that, when newer than
 #                   the built binary, force a relink (make does not track LDFLAGS_USERMOD).
 #
-# Notes (checked on MicroPython 1.25.0+ds from Debian trixie):
+# Notes (checked on MicroPython 1.25.0+ds-1 from Debian trixie):
 # - USER_C_MODULES must point at the PARENT of the module directories: py/py.mk does
-#   `USER_C_MODULES_MK := $(wildcard $(USER_C_MODULES)/*/micropython.mk)` and includes each
-#   one with USERMOD_DIR set to that module's directory. (A CMake port would want the
-#   module's micropython.cmake file instead; the unix port uses make.)
-# - On the unix port LDFLAGS_USERMOD is appended to LDFLAGS, which ports/unix/Makefile puts
-#   AFTER the object files: `$(CC) -o $@ $(OBJ) $(LIBS) $(LDFLAGS)` (py/mkrules.mk), so a
-#   static archive named there resolves symbols used by the module's objects.
-# - Debian's +ds tarball lacks most lib/ submodules (berkeley-db, micropython-lib, mbedtls,
-#   axtls, ...): hence FROZEN_MANIFEST= and MICROPY_PY_BTREE=0, and SSL/hashlib through the
-#   system mbedTLS (Debian patch "0006", libmbedtls-dev).
+#   `$(foreach module, $(wildcard $(USER_C_MODULES)/*/micropython.mk), ...)` and includes
+#   each with USERMOD_DIR = that module's dir. It also strips the literal prefix
+#   "$(USER_C_MODULES)/" from SRC_USERMOD_C to name objects ($(BUILD)/<module>/<file>.o),
+#   so give the same spelling of the path (we pass `pwd -P`; use $(USERMOD_DIR) in the .mk).
+# - unix link line (py/mkrules.mk `$(CC) -o $@ $^ $(LIB) $(LDFLAGS)`), as run:
+#   gcc -o micropython <objs> <LDFLAGS_USERMOD> -lmbedx509 -lmbedtls -lmbedcrypto
+#       -Wl,-Map=...,--cref -Wl,--gc-sections -lm -lpthread -lffi -ldl
+#   i.e. LDFLAGS_USERMOD comes right AFTER the objects: a static archive there resolves
+#   the module's references, and libm/libpthread come after it.
+# - The +ds tarball lacks the lib/ submodules (berkeley-db, mbedtls, axtls, libffi, most of
+#   micropython-lib): hence FROZEN_MANIFEST= and MICROPY_PY_BTREE=0; TLS and hashlib use the
+#   system mbedTLS (Debian patch 0006 links -lmbedx509 -lmbedtls -lmbedcrypto), libffi the
+#   system one. hashlib has md5/sha1/sha256 (digest() only: MicroPython has no hexdigest).
+#   The C module is `tls`; `ssl` is a Python wrapper from micropython-lib that the tarball
+#   does not ship, so `import ssl` fails unless a frozen manifest provides it.
+# - Debian patch 0004 makes mpversion.h come from debian/changelog (no git needed).
+# - ports/unix builds with -Werror: user-module warnings fail the build.
 
 _mp_say() { printf '[micropython] %s\n' "$*"; }
-
-# _mp_run LOG CMD... : run quietly, show the log's tail on failure.
-_mp_run() {
-    local log=$1; shift
-    mkdir -p "$(dirname "$log")"
-    local rc=0
-    "$@" >"$log" 2>&1 || rc=$?
-    ((rc)) || return 0
-    _mp_say "FAILED ($rc): $*" >&2
-    tail -n 40 "$log" >&2
-    _mp_say "full log: $log" >&2
-    return "$rc"
-}
 
 _mp_root() {
     if [[ -z "${ROOT:-}" ]]; then
@@ -51,31 +46,9 @@ _mp_root() {
     fi
 }
 
-_MP_APT_UPDATED=0
-_mp_apt_install() {  # _mp_apt_install PKG... (only the missing ones)
-    local missing=() p
-    for p in "$@"; do
-        dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-    done
-    ((${#missing[@]})) || return 0
-    local sudo=()
-    [[ $(id -u) -eq 0 ]] || sudo=(sudo)
-    local log
-    log=$(mktemp /tmp/mp-apt.XXXXXX.log)
-    if [[ $_MP_APT_UPDATED -eq 0 ]]; then
-        _mp_say "apt-get update"
-        _mp_run "$log" "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq || return 1
-        _MP_APT_UPDATED=1
-    fi
-    _mp_say "apt-get install ${missing[*]}"
-    _mp_run "$log" "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -qq --no-install-recommends "${missing[@]}" || return 1
-    rm -f "$log"
-}
-
 mp_deps() {
     _mp_say "deps: dpkg-dev build-essential pkg-config libffi-dev libmbedtls-dev python3"
-    _mp_apt_install dpkg-dev build-essential pkg-config libffi-dev libmbedtls-dev python3
+    need_apt dpkg-dev build-essential pkg-config libffi-dev libmbedtls-dev python3
 }
 
 # Print the URI of the system's Debian entry for the main release (VERSION_CODENAME),
@@ -86,6 +59,7 @@ _mp_debian_uri() {
         return 0
     fi
     local codename uri=""
+    # shellcheck disable=SC1091
     codename=$(. /etc/os-release 2>/dev/null && printf '%s' "${VERSION_CODENAME:-}")
     if [[ -z "$codename" ]]; then
         _mp_say "cannot read VERSION_CODENAME from /etc/os-release (set MP_DEB_URI)" >&2
@@ -153,7 +127,7 @@ mp_fetch() {
         _mp_say "fetch: upgrading debian-archive-keyring (needs trixie's keys)"
         local sudo=()
         [[ $(id -u) -eq 0 ]] || sudo=(sudo)
-        _mp_run /tmp/mp-apt-keyring.log "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+        run_logged /tmp/mp-apt-keyring.log "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
             apt-get install -y -qq --only-upgrade debian-archive-keyring || return 1
     fi
 
@@ -174,7 +148,7 @@ mp_fetch() {
         -o "APT::Sandbox::User=root"
     )
     _mp_say "fetch: apt-get update (private config, deb-src trixie)"
-    _mp_run "$apt/update.log" apt-get -q "${aptopts[@]}" update || return 1
+    run_logged "$apt/update.log" apt-get -q "${aptopts[@]}" update || return 1
 
     local ver
     ver=$(apt-cache "${aptopts[@]}" showsrc micropython 2>/dev/null |
@@ -191,7 +165,7 @@ mp_fetch() {
     _mp_say "fetch: apt-get source micropython=$ver"
     local stage
     stage=$(mktemp -d "$src/.fetch.XXXXXX")
-    if ! (cd "$stage" && _mp_run "$apt/source.log" \
+    if ! (cd "$stage" && run_logged "$apt/source.log" \
             apt-get -q "${aptopts[@]}" source "micropython=$ver"); then
         rm -rf "$stage"
         return 1
@@ -286,12 +260,12 @@ mp_build_unix() {
     # objects into the port's BUILD dir (clashing py/*.o). It lands in mpy-cross/build/.
     if [[ -n "${MP_FROZEN_MANIFEST:-}" && ! -x "$MICROPY_DIR/mpy-cross/build/mpy-cross" ]]; then
         _mp_say "build: mpy-cross"
-        _mp_run "$build/mpy-cross.log" env -u BUILD -u MAKEFLAGS -u MFLAGS \
+        run_logged "$build/mpy-cross.log" env -u BUILD -u MAKEFLAGS -u MFLAGS \
             make -C "$MICROPY_DIR/mpy-cross" -j"$(nproc)" || return 1
     fi
 
     _mp_say "build: unix standard ($tag) -> $out"
-    _mp_run "$build/make.log" make -C "$port" -j"$(nproc)" "${makevars[@]}" || return 1
+    run_logged "$build/make.log" make -C "$port" -j"$(nproc)" "${makevars[@]}" || return 1
     if [[ ! -x "$prog" ]]; then
         _mp_say "build: no binary at $prog" >&2
         return 1
