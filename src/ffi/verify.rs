@@ -209,7 +209,8 @@ pub unsafe extern "C" fn qsota_crc_variant_from_name(
     status(unsafe {
         bytes(name, len).and_then(|name| {
             let policy = CrcPolicy::from_name(name)?;
-            *out(variant)? = match policy {
+            let dst = out(variant)?;
+            *dst = match policy {
                 CrcPolicy::Auto => QSOTA_CRC_AUTO,
                 CrcPolicy::Only(v) => variant_code(Some(v)),
             };
@@ -227,7 +228,8 @@ pub unsafe extern "C" fn qsota_verifier_md5(v: *mut qsota_verifier_t, digest: *m
     // SAFETY: the caller's contract.
     unsafe {
         with(v, |v| {
-            *out(digest.cast::<[u8; 16]>())? = v.md5();
+            let dst = out(digest.cast::<[u8; 16]>())?;
+            *dst = v.md5();
             Ok(())
         })
     }
@@ -242,7 +244,8 @@ pub unsafe extern "C" fn qsota_verifier_sha256(v: *mut qsota_verifier_t, digest:
     // SAFETY: the caller's contract.
     unsafe {
         with(v, |v| {
-            *out(digest.cast::<[u8; 32]>())? = v.sha256();
+            let dst = out(digest.cast::<[u8; 32]>())?;
+            *dst = v.sha256();
             Ok(())
         })
     }
@@ -262,7 +265,8 @@ pub unsafe extern "C" fn qsota_verifier_crc32(
     unsafe {
         with(v, |v| {
             let variant = variant_from_code(variant)?.ok_or(Error::Arg)?;
-            *out(crc)? = v.crc32(variant);
+            let dst = out(crc)?;
+            *dst = v.crc32(variant);
             Ok(())
         })
     }
@@ -277,7 +281,8 @@ pub unsafe extern "C" fn qsota_verifier_size(v: *mut qsota_verifier_t, size: *mu
     // SAFETY: the caller's contract.
     unsafe {
         with(v, |v| {
-            *out(size)? = v.size();
+            let dst = out(size)?;
+            *dst = v.size();
             Ok(())
         })
     }
@@ -312,7 +317,8 @@ pub unsafe extern "C" fn qsota_verifier_crc_matched(
     // SAFETY: the caller's contract.
     unsafe {
         with(v, |v| {
-            *out(variant)? = variant_code(v.crc_matched());
+            let dst = out(variant)?;
+            *dst = variant_code(v.crc_matched());
             Ok(())
         })
     }
@@ -330,7 +336,8 @@ pub unsafe extern "C" fn qsota_verifier_is_final(
     // SAFETY: the caller's contract.
     unsafe {
         with(v, |v| {
-            *out(is_final)? = i32::from(v.is_final());
+            let dst = out(is_final)?;
+            *dst = i32::from(v.is_final());
             Ok(())
         })
     }
