@@ -1,0 +1,336 @@
+// _qsota.Verifier: streaming MD5, SHA-256 and CRC-32 (MPEG-2 and ISO-HDLC) of a firmware
+// image, checked against the values the platform gave. The state lives inside the object
+// (qsota_verifier_t), so update() neither copies nor allocates.
+#include "py/mpprint.h"
+#include "py/objint.h"
+#include "py/objstr.h"
+#include "qsota.h"
+#include "modqsota.h"
+
+typedef struct {
+    mp_obj_base_t base;
+    // The expected values as the caller gave them, for the VerifyError message
+    // (MP_OBJ_NULL: not given).
+    mp_obj_t md5;
+    mp_obj_t sha256;
+    mp_obj_t crc;
+    mp_obj_t size;
+    int32_t crc_variant; // QSOTA_CRC_*
+    qsota_verifier_t core;
+} verifier_obj_t;
+
+// The text of a str or bytes argument.
+static const byte *text_arg(mp_obj_t obj, qstr what, const char *expected, size_t *len) {
+    if (!mp_obj_is_str_or_bytes(obj)) {
+        qsota_raise_type(what, expected, obj);
+    }
+    return (const byte *)mp_obj_str_get_data(obj, len);
+}
+
+// An int argument in 0..0xffffffff (bool is not accepted: True is no CRC or size).
+static uint32_t u32_arg(mp_obj_t obj, qstr what, const char *range) {
+    mp_obj_t max = mp_obj_new_int_from_uint(0xffffffff);
+    if (mp_obj_int_sign(obj) < 0 || mp_obj_is_true(mp_binary_op(MP_BINARY_OP_MORE, obj, max))) {
+        qsota_raise(&mp_type_ValueError, "%q: out of range %s", what, range);
+    }
+    return (uint32_t)mp_obj_int_get_truncated(obj);
+}
+
+typedef int32_t (*expect_hex_fn)(qsota_verifier_t *, const uint8_t *, size_t);
+
+// Expects a digest given as `digits` hex digits (str or bytes).
+static void expect_hex(verifier_obj_t *self, expect_hex_fn expect, mp_obj_t obj, qstr what,
+    size_t digits) {
+    size_t len;
+    const byte *text = text_arg(obj, what, "str or bytes", &len);
+    int32_t status = expect(&self->core, text, len);
+    if (status == QSOTA_E_LENGTH) {
+        qsota_raise(&mp_type_ValueError, "%q: expected %u hex digits, got %u", what,
+            (unsigned)digits, (unsigned)len);
+    }
+    if (status == QSOTA_E_SYNTAX) {
+        qsota_raise(&mp_type_ValueError, "%q: expected %u hex digits, got a non-hex character",
+            what, (unsigned)digits);
+    }
+    qsota_check(status, what);
+}
+
+// Expects a CRC given as an int or as decimal/hex text (digits only: either reading).
+static void expect_crc(verifier_obj_t *self, mp_obj_t obj) {
+    int32_t status;
+    if (mp_obj_is_int(obj)) {
+        status = qsota_verifier_expect_crc(&self->core, u32_arg(obj, MP_QSTR_crc, "0..0xffffffff"));
+    } else {
+        size_t len;
+        const byte *text = text_arg(obj, MP_QSTR_crc, "int, str or bytes", &len);
+        status = qsota_verifier_expect_crc_text(&self->core, text, len);
+    }
+    if (status == QSOTA_E_SYNTAX) {
+        qsota_raise(&mp_type_ValueError, "crc: not a decimal or hex number");
+    }
+    if (status == QSOTA_E_RANGE) {
+        qsota_raise(&mp_type_ValueError, "crc: out of range 0..0xffffffff");
+    }
+    qsota_check(status, MP_QSTR_crc);
+}
+
+// The QSOTA_CRC_* code for a variant name; `auto` only where `allowed` says.
+static int32_t variant_arg(mp_obj_t obj, qstr what, bool auto_allowed) {
+    const char *expected = auto_allowed ? "'auto', 'mpeg2' or 'iso-hdlc'" : "'mpeg2' or 'iso-hdlc'";
+    if (!mp_obj_is_str(obj)) {
+        qsota_raise_type(what, "str", obj);
+    }
+    size_t len;
+    const char *name = mp_obj_str_get_data(obj, &len);
+    int32_t variant;
+    int32_t status = qsota_crc_variant_from_name((const uint8_t *)name, len, &variant);
+    if (status == QSOTA_E_ARG || (status == QSOTA_OK && variant == QSOTA_CRC_AUTO && !auto_allowed)) {
+        qsota_raise(&mp_type_ValueError, "%q: expected %s", what, expected);
+    }
+    qsota_check(status, what);
+    return variant;
+}
+
+static bool given(mp_obj_t obj) {
+    return obj != MP_OBJ_NULL && obj != mp_const_none;
+}
+
+static mp_obj_t verifier_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw,
+    const mp_obj_t *all_args) {
+    enum { ARG_md5, ARG_sha256, ARG_crc, ARG_size, ARG_crc_variant };
+    static const mp_arg_t allowed[] = {
+        { MP_QSTR_md5, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
+        { MP_QSTR_sha256, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
+        { MP_QSTR_crc, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
+        { MP_QSTR_size, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
+        { MP_QSTR_crc_variant, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
+    };
+    mp_arg_val_t args[MP_ARRAY_SIZE(allowed)];
+    mp_arg_parse_all_kw_array(n_args, n_kw, all_args, MP_ARRAY_SIZE(allowed), allowed, args);
+
+    verifier_obj_t *self = mp_obj_malloc(verifier_obj_t, type);
+    self->md5 = self->sha256 = self->crc = self->size = MP_OBJ_NULL;
+    self->crc_variant = QSOTA_CRC_AUTO;
+    qsota_check(qsota_verifier_init(&self->core), MP_QSTR_Verifier);
+
+    // The arguments are checked in the order of the signature, as qsota.pure does.
+    if (given(args[ARG_md5].u_obj)) {
+        self->md5 = args[ARG_md5].u_obj;
+        expect_hex(self, qsota_verifier_expect_md5, self->md5, MP_QSTR_md5, 32);
+    }
+    if (given(args[ARG_sha256].u_obj)) {
+        self->sha256 = args[ARG_sha256].u_obj;
+        expect_hex(self, qsota_verifier_expect_sha256, self->sha256, MP_QSTR_sha256, 64);
+    }
+    if (given(args[ARG_crc].u_obj)) {
+        self->crc = args[ARG_crc].u_obj;
+        expect_crc(self, self->crc);
+    }
+    if (given(args[ARG_size].u_obj)) {
+        self->size = args[ARG_size].u_obj;
+        if (!mp_obj_is_int(self->size)) {
+            qsota_raise_type(MP_QSTR_size, "int", self->size);
+        }
+        uint32_t size = u32_arg(self->size, MP_QSTR_size, "0..4294967295");
+        qsota_check(qsota_verifier_expect_size(&self->core, size), MP_QSTR_size);
+    }
+    if (given(args[ARG_crc_variant].u_obj)) {
+        self->crc_variant = variant_arg(args[ARG_crc_variant].u_obj, MP_QSTR_crc_variant, true);
+        qsota_check(qsota_verifier_set_crc_variant(&self->core, self->crc_variant),
+            MP_QSTR_crc_variant);
+    }
+    return MP_OBJ_FROM_PTR(self);
+}
+
+// update(buf): feeds the next piece of the image; any object with the buffer protocol but str.
+static mp_obj_t verifier_update(mp_obj_t self_in, mp_obj_t data) {
+    verifier_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    mp_buffer_info_t buf;
+    if (mp_obj_is_str(data) || !mp_get_buffer(data, &buf, MP_BUFFER_READ)) {
+        qsota_raise_type(MP_QSTR_update, "a bytes-like object", data);
+    }
+    int32_t status = qsota_verifier_update(&self->core, buf.buf, buf.len);
+    if (status == QSOTA_E_STATE) {
+        qsota_raise(&mp_type_ValueError, "update: the verifier is final after check() or a digest");
+    }
+    qsota_check(status, MP_QSTR_update);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(verifier_update_obj, verifier_update);
+
+static void md5_of(verifier_obj_t *self, uint8_t digest[16]) {
+    qsota_check(qsota_verifier_md5(&self->core, digest), MP_QSTR_md5);
+}
+
+static void sha256_of(verifier_obj_t *self, uint8_t digest[32]) {
+    qsota_check(qsota_verifier_sha256(&self->core, digest), MP_QSTR_sha256);
+}
+
+// md5() -> bytes; makes the verifier final.
+static mp_obj_t verifier_md5(mp_obj_t self_in) {
+    uint8_t digest[16];
+    md5_of(MP_OBJ_TO_PTR(self_in), digest);
+    return mp_obj_new_bytes(digest, sizeof(digest));
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(verifier_md5_obj, verifier_md5);
+
+// sha256() -> bytes; makes the verifier final.
+static mp_obj_t verifier_sha256(mp_obj_t self_in) {
+    uint8_t digest[32];
+    sha256_of(MP_OBJ_TO_PTR(self_in), digest);
+    return mp_obj_new_bytes(digest, sizeof(digest));
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(verifier_sha256_obj, verifier_sha256);
+
+// Writes `len` bytes as lowercase hex.
+static void print_hex(const mp_print_t *print, const uint8_t *bytes, size_t len) {
+    for (size_t i = 0; i < len; i++) {
+        mp_printf(print, "%02x", bytes[i]);
+    }
+}
+
+// hexdigest(name) -> str, for 'md5' or 'sha256'; makes the verifier final.
+static mp_obj_t verifier_hexdigest(mp_obj_t self_in, mp_obj_t name_in) {
+    verifier_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    if (!mp_obj_is_str(name_in)) {
+        qsota_raise_type(MP_QSTR_name, "str", name_in);
+    }
+    uint8_t digest[32];
+    size_t len;
+    if (mp_obj_equal(name_in, MP_OBJ_NEW_QSTR(MP_QSTR_md5))) {
+        md5_of(self, digest);
+        len = 16;
+    } else if (mp_obj_equal(name_in, MP_OBJ_NEW_QSTR(MP_QSTR_sha256))) {
+        sha256_of(self, digest);
+        len = 32;
+    } else {
+        qsota_raise(&mp_type_ValueError, "name: expected 'md5' or 'sha256'");
+    }
+    vstr_t vstr;
+    mp_print_t print;
+    vstr_init_print(&vstr, 2 * len, &print);
+    print_hex(&print, digest, len);
+    mp_obj_t hex = mp_obj_new_str(vstr.buf, vstr.len);
+    vstr_clear(&vstr);
+    return hex;
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(verifier_hexdigest_obj, verifier_hexdigest);
+
+static uint32_t crc_of(verifier_obj_t *self, int32_t variant) {
+    uint32_t crc;
+    qsota_check(qsota_verifier_crc32(&self->core, variant, &crc), MP_QSTR_crc32);
+    return crc;
+}
+
+// crc32(variant='mpeg2') -> int: the CRC of everything fed so far.
+static mp_obj_t verifier_crc32(size_t n_args, const mp_obj_t *args) {
+    int32_t variant = n_args > 1 ? variant_arg(args[1], MP_QSTR_variant, false) : QSOTA_CRC_MPEG2;
+    return mp_obj_new_int_from_uint(crc_of(MP_OBJ_TO_PTR(args[0]), variant));
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(verifier_crc32_obj, 1, 2, verifier_crc32);
+
+// An expected value as the caller gave it: text as is, an int CRC as 0x%08x.
+static void print_given(const mp_print_t *print, mp_obj_t given) {
+    if (mp_obj_is_int(given)) {
+        mp_printf(print, "0x%08x", (unsigned)mp_obj_int_get_truncated(given));
+    } else {
+        size_t len;
+        const char *text = mp_obj_str_get_data(given, &len);
+        mp_printf(print, "%.*s", (int)len, text);
+    }
+}
+
+// Raises VerifyError naming each field in `mismatch` (QSOTA_FIELD_*), in a fixed order.
+static NORETURN void raise_mismatch(verifier_obj_t *self, uint32_t mismatch) {
+    vstr_t vstr;
+    mp_print_t print;
+    vstr_init_print(&vstr, 128, &print);
+    const char *sep = "";
+    if (mismatch & QSOTA_FIELD_MD5) {
+        uint8_t digest[16];
+        md5_of(self, digest);
+        mp_printf(&print, "md5: expected ");
+        print_given(&print, self->md5);
+        mp_printf(&print, ", got ");
+        print_hex(&print, digest, sizeof(digest));
+        sep = "; ";
+    }
+    if (mismatch & QSOTA_FIELD_SHA256) {
+        uint8_t digest[32];
+        sha256_of(self, digest);
+        mp_printf(&print, "%ssha256: expected ", sep);
+        print_given(&print, self->sha256);
+        mp_printf(&print, ", got ");
+        print_hex(&print, digest, sizeof(digest));
+        sep = "; ";
+    }
+    if (mismatch & QSOTA_FIELD_CRC) {
+        mp_printf(&print, "%scrc: expected ", sep);
+        print_given(&print, self->crc);
+        mp_printf(&print, ", got");
+        if (self->crc_variant != QSOTA_CRC_ISO_HDLC) {
+            mp_printf(&print, " mpeg2=0x%08x", (unsigned)crc_of(self, QSOTA_CRC_MPEG2));
+        }
+        if (self->crc_variant != QSOTA_CRC_MPEG2) {
+            mp_printf(&print, " iso-hdlc=0x%08x", (unsigned)crc_of(self, QSOTA_CRC_ISO_HDLC));
+        }
+        sep = "; ";
+    }
+    if (mismatch & QSOTA_FIELD_SIZE) {
+        uint64_t size;
+        qsota_check(qsota_verifier_size(&self->core, &size), MP_QSTR_size);
+        mp_printf(&print, "%ssize: expected ", sep);
+        mp_obj_print_helper(&print, self->size, PRINT_STR);
+        mp_printf(&print, ", got ");
+        mp_obj_print_helper(&print, mp_obj_new_int_from_ull(size), PRINT_STR);
+    }
+    mp_obj_t msg = mp_obj_new_str(vstr.buf, vstr.len);
+    vstr_clear(&vstr);
+    nlr_raise(mp_obj_new_exception_arg1(&mp_type_VerifyError, msg));
+}
+
+// check() -> True when every expectation holds, else raises VerifyError; makes it final.
+static mp_obj_t verifier_check(mp_obj_t self_in) {
+    verifier_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    uint32_t mismatch;
+    qsota_check(qsota_verifier_check(&self->core, &mismatch), MP_QSTR_check);
+    if (mismatch != 0) {
+        raise_mismatch(self, mismatch);
+    }
+    return mp_const_true;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(verifier_check_obj, verifier_check);
+
+static const mp_rom_map_elem_t verifier_locals_table[] = {
+    { MP_ROM_QSTR(MP_QSTR_update), MP_ROM_PTR(&verifier_update_obj) },
+    { MP_ROM_QSTR(MP_QSTR_md5), MP_ROM_PTR(&verifier_md5_obj) },
+    { MP_ROM_QSTR(MP_QSTR_sha256), MP_ROM_PTR(&verifier_sha256_obj) },
+    { MP_ROM_QSTR(MP_QSTR_hexdigest), MP_ROM_PTR(&verifier_hexdigest_obj) },
+    { MP_ROM_QSTR(MP_QSTR_crc32), MP_ROM_PTR(&verifier_crc32_obj) },
+    { MP_ROM_QSTR(MP_QSTR_check), MP_ROM_PTR(&verifier_check_obj) },
+};
+static MP_DEFINE_CONST_DICT(verifier_locals, verifier_locals_table);
+
+// Read-only attributes `size` and `crc_matched`; the methods otherwise.
+static void verifier_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
+    if (dest[0] != MP_OBJ_NULL) {
+        return; // store or delete: not supported, MicroPython raises AttributeError
+    }
+    verifier_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    if (attr == MP_QSTR_size) {
+        uint64_t size;
+        qsota_check(qsota_verifier_size(&self->core, &size), MP_QSTR_size);
+        dest[0] = mp_obj_new_int_from_ull(size);
+    } else if (attr == MP_QSTR_crc_matched) {
+        int32_t variant;
+        qsota_check(qsota_verifier_crc_matched(&self->core, &variant), MP_QSTR_crc_matched);
+        dest[0] = variant == QSOTA_CRC_MPEG2 ? MP_OBJ_NEW_QSTR(MP_QSTR_mpeg2)
+            : variant == QSOTA_CRC_ISO_HDLC ? mp_obj_new_str("iso-hdlc", 8)
+            : mp_const_none;
+    } else {
+        qsota_attr_methods(self_in, attr, dest, &verifier_locals);
+    }
+}
+
+QSOTA_DEFINE_TYPE(qsota_type_Verifier, MP_QSTR_Verifier, verifier_make_new, verifier_attr,
+    verifier_locals);

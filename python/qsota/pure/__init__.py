@@ -1,0 +1,8 @@
+"""qsota.pure: the classes of the `_qsota` C module in Python, with the same API, results
+and messages, for firmware built without the module. `qsota` binds them when `_qsota` is
+missing; the tests run every case on both.
+"""
+
+from .verify import Verifier, VerifyError
+
+# Other pure classes (one import line each):

@@ -1,0 +1,279 @@
+"""qsota.pure.verify: `_qsota.Verifier` in Python, for firmware without the C module.
+
+Same API, results and error messages as the C module (the tests compare the two), and the
+same rules as the Rust core (src/verify.rs, src/hex.rs). Digests come from the port's
+hashlib (QuecPython: uhashlib), MD5 from qsota.pure.md5 where the port has none. The CRCs
+are table-driven with each 32-bit state kept as two 16-bit halves, so that a 32-bit port
+never needs a long int (a heap allocation) per byte.
+"""
+
+try:
+    import hashlib
+except ImportError:
+    import uhashlib as hashlib
+try:
+    from array import array
+except ImportError:
+    from uarray import array
+
+_new_md5 = getattr(hashlib, "md5", None)
+if _new_md5 is None:
+    from .md5 import md5 as _new_md5
+
+# CRC variant names, in the order 'auto' tries them.
+_MPEG2 = "mpeg2"
+_ISO_HDLC = "iso-hdlc"
+_VARIANTS = (_MPEG2, _ISO_HDLC)
+_AUTO = "auto"
+
+_FINAL = "update: the verifier is final after check() or a digest"
+
+
+class VerifyError(ValueError):
+    """Verifier.check() found a mismatch; the message names each mismatched field."""
+
+
+def _type_error(what, expected, obj):
+    return TypeError("%s: expected %s, got %s" % (what, expected, type(obj).__name__))
+
+
+def _is_int(obj):
+    # bool is no CRC or size (and MicroPython does not count it as an int either).
+    return isinstance(obj, int) and not isinstance(obj, bool)
+
+
+def _text(what, expected, obj):
+    """The bytes of a str or bytes argument."""
+    if isinstance(obj, str):
+        return obj.encode()
+    if isinstance(obj, bytes):
+        return obj
+    raise _type_error(what, expected, obj)
+
+
+def _digit(c):
+    """The value of the hex digit with code `c`, or None."""
+    if 48 <= c <= 57:
+        return c - 48
+    if 97 <= c <= 102:
+        return c - 87
+    if 65 <= c <= 70:
+        return c - 55
+    return None
+
+
+def _all_hex(text):
+    for c in text:
+        if _digit(c) is None:
+            return False
+    return True
+
+
+def _hex_digest(what, obj, digits):
+    """The digest given as `digits` hex digits (str or bytes), as bytes."""
+    text = _text(what, "str or bytes", obj)
+    if not _all_hex(text):
+        raise ValueError("%s: expected %d hex digits, got a non-hex character" % (what, digits))
+    if len(text) != digits:
+        raise ValueError("%s: expected %d hex digits, got %d" % (what, digits, len(text)))
+    out = bytearray(digits // 2)
+    for i in range(len(out)):
+        out[i] = _digit(text[2 * i]) << 4 | _digit(text[2 * i + 1])
+    return bytes(out)
+
+
+def _fold(digits, radix):
+    """The value of `digits` in `radix`, or None when it does not fit in 32 bits."""
+    value = 0
+    for c in digits:
+        value = value * radix + _digit(c)
+        if value > 0xFFFFFFFF:
+            return None
+    return value
+
+
+def _u32(what, value, shown):
+    if value < 0 or value > 0xFFFFFFFF:
+        raise ValueError("%s: out of range %s" % (what, shown))
+    return value
+
+
+def _crc_readings(obj):
+    """The values an expected CRC may have: an int, or text read as decimal and/or hex.
+
+    `0x1a2b` is hex; text with a hex letter is hex; digits only may be decimal (the AT
+    flow) or hex (the platform's JSON), so both readings that fit in 32 bits count.
+    """
+    if _is_int(obj):
+        return (_u32("crc", obj, "0..0xffffffff"),)
+    text = _text("crc", "int, str or bytes", obj)
+    hex_only = text[:2] in (b"0x", b"0X")
+    digits = text[2:] if hex_only else text
+    if not digits or not _all_hex(digits):
+        raise ValueError("crc: not a decimal or hex number")
+    readings = []
+    if not hex_only and all(48 <= c <= 57 for c in digits):
+        readings.append(_fold(digits, 10))
+    readings.append(_fold(digits, 16))
+    readings = tuple(v for v in readings if v is not None)
+    if not readings:
+        raise ValueError("crc: out of range 0..0xffffffff")
+    return readings
+
+
+def _variant(what, obj, choices):
+    if not isinstance(obj, str):
+        raise _type_error(what, "str", obj)
+    if obj not in choices:
+        names = ["'%s'" % c for c in choices]
+        raise ValueError("%s: expected %s" % (what, ", ".join(names[:-1]) + " or " + names[-1]))
+    return obj
+
+
+def _shown(obj):
+    """An expected value as the caller gave it: text as is, an int as 0x%08x."""
+    if _is_int(obj):
+        return "0x%08x" % obj
+    return obj if isinstance(obj, str) else obj.decode()
+
+
+def _hex(digest):
+    return "".join("%02x" % b for b in digest)
+
+
+_tables = None
+
+
+def _crc_tables():
+    """The byte tables of both CRCs as 16-bit halves (4 x 512 bytes), built on first use."""
+    global _tables
+    if _tables is None:
+        mpeg2_hi, mpeg2_lo, iso_hi, iso_lo = array("H"), array("H"), array("H"), array("H")
+        for i in range(256):
+            c = i << 24  # MPEG-2: poly 0x04C11DB7, most significant bit first
+            for _ in range(8):
+                c = ((c << 1) ^ 0x04C11DB7 if c & 0x80000000 else c << 1) & 0xFFFFFFFF
+            mpeg2_hi.append(c >> 16)
+            mpeg2_lo.append(c & 0xFFFF)
+            c = i  # ISO-HDLC: the same poly reflected, least significant bit first
+            for _ in range(8):
+                c = (c >> 1) ^ 0xEDB88320 if c & 1 else c >> 1
+            iso_hi.append(c >> 16)
+            iso_lo.append(c & 0xFFFF)
+        _tables = (mpeg2_hi, mpeg2_lo, iso_hi, iso_lo)
+    return _tables
+
+
+class Verifier:
+    """Hashes an image as it streams past and checks it against the expected values."""
+
+    def __init__(self, md5=None, sha256=None, crc=None, size=None, crc_variant=_AUTO):
+        # Checked in the order of the signature, as the C module does.
+        self._want_md5 = None if md5 is None else _hex_digest("md5", md5, 32)
+        self._want_sha256 = None if sha256 is None else _hex_digest("sha256", sha256, 64)
+        self._want_crc = None if crc is None else _crc_readings(crc)
+        if size is not None:
+            if not _is_int(size):
+                raise _type_error("size", "int", size)
+            _u32("size", size, "0..4294967295")
+        if crc_variant is None:
+            crc_variant = _AUTO
+        self._policy = _variant("crc_variant", crc_variant, (_AUTO,) + _VARIANTS)
+        self._given = (md5, sha256, crc, size)
+        self._md5 = _new_md5()
+        self._sha256 = hashlib.sha256()
+        self._digests = None  # (md5, sha256) once final
+        # CRC states as 16-bit halves: MPEG-2 high, low; ISO-HDLC high, low (both start all ones).
+        self._crc = (0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF)
+        self._size = 0
+        self._matched = None
+
+    @property
+    def size(self):
+        """Bytes seen so far."""
+        return self._size
+
+    @property
+    def crc_matched(self):
+        """The variant the expected CRC matched in the last check(), or None."""
+        return self._matched
+
+    def update(self, buf):
+        """Feeds the next piece of the image: bytes, bytearray or a memoryview of them."""
+        if isinstance(buf, str):
+            raise _type_error("update", "a bytes-like object", buf)
+        try:
+            data = memoryview(buf)
+        except TypeError:
+            raise _type_error("update", "a bytes-like object", buf)
+        if self._digests is not None:
+            raise ValueError(_FINAL)
+        self._md5.update(data)
+        self._sha256.update(data)
+        mh, ml, ih, il = self._crc
+        tmh, tml, tih, til = _crc_tables()
+        for b in data:
+            i = (mh >> 8) ^ b
+            mh = tmh[i] ^ ((mh & 0xFF) << 8) ^ (ml >> 8)
+            ml = tml[i] ^ ((ml & 0xFF) << 8)
+            i = (il ^ b) & 0xFF
+            il = til[i] ^ (il >> 8) ^ ((ih & 0xFF) << 8)
+            ih = tih[i] ^ (ih >> 8)
+        self._crc = (mh, ml, ih, il)
+        self._size += len(data)
+
+    def _final(self):
+        if self._digests is None:
+            self._digests = (self._md5.digest(), self._sha256.digest())
+        return self._digests
+
+    def md5(self):
+        """The MD5 of everything seen (bytes); makes the verifier final."""
+        return self._final()[0]
+
+    def sha256(self):
+        """The SHA-256 of everything seen (bytes); makes the verifier final."""
+        return self._final()[1]
+
+    def hexdigest(self, name):
+        """The 'md5' or 'sha256' digest as lowercase hex; makes the verifier final."""
+        if not isinstance(name, str):
+            raise _type_error("name", "str", name)
+        if name == "md5":
+            return _hex(self.md5())
+        if name == "sha256":
+            return _hex(self.sha256())
+        raise ValueError("name: expected 'md5' or 'sha256'")
+
+    def crc32(self, variant=_MPEG2):
+        """The CRC-32 ('mpeg2' or 'iso-hdlc') of everything seen so far."""
+        _variant("variant", variant, _VARIANTS)
+        mh, ml, ih, il = self._crc
+        if variant == _MPEG2:
+            return mh << 16 | ml
+        return (ih << 16 | il) ^ 0xFFFFFFFF
+
+    def check(self):
+        """True when every expectation holds, else VerifyError; makes the verifier final."""
+        md5, sha256, crc, size = self._given
+        problems = []
+        if self._want_md5 is not None and self._want_md5 != self.md5():
+            problems.append("md5: expected %s, got %s" % (_shown(md5), _hex(self.md5())))
+        if self._want_sha256 is not None and self._want_sha256 != self.sha256():
+            problems.append("sha256: expected %s, got %s" % (_shown(sha256), _hex(self.sha256())))
+        self._matched = None
+        if self._want_crc is not None:
+            allowed = _VARIANTS if self._policy == _AUTO else (self._policy,)
+            for variant in allowed:
+                if self.crc32(variant) in self._want_crc:
+                    self._matched = variant
+                    break
+            else:
+                got = " ".join("%s=0x%08x" % (v, self.crc32(v)) for v in allowed)
+                problems.append("crc: expected %s, got %s" % (_shown(crc), got))
+        if size is not None and size != self._size:
+            problems.append("size: expected %d, got %d" % (size, self._size))
+        self._final()
+        if problems:
+            raise VerifyError("; ".join(problems))
+        return True

@@ -1,0 +1,28 @@
+"""qsota.verify_file: verify an image stored in a file."""
+
+
+def verify_file(path, md5=None, sha256=None, crc=None, size=None, buf=None, crc_variant="auto"):
+    """Reads `path` through one reusable buffer and returns the checked Verifier.
+
+    `buf` is that buffer (a bytearray, 4 KB when not given). Raises VerifyError on a
+    mismatch, OSError when the file cannot be read, and what Verifier raises for bad
+    expected values.
+    """
+    from qsota import Verifier  # the backend bound now (qsota._use)
+
+    verifier = Verifier(md5, sha256, crc, size, crc_variant)
+    if buf is None:
+        buf = bytearray(4096)
+    if len(buf) == 0:
+        # readinto would return 0 at once and an empty image would be checked.
+        raise ValueError("buf: expected a non-empty bytearray")
+    view = memoryview(buf)
+    with open(path, "rb") as f:
+        while True:
+            n = f.readinto(buf)
+            if not n:
+                break
+            # Only the last, short block needs a slice (and its allocation).
+            verifier.update(buf if n == len(buf) else view[:n])
+    verifier.check()
+    return verifier
