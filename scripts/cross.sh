@@ -1,0 +1,248 @@
+# shellcheck shell=bash
+# ARM targets, sourced by build.sh (which sets ROOT and BUILD and sources common.sh first).
+#
+#   cross_deps        install the ARM toolchain, newlib, qemu, the Rust targets and rust-src
+#   cross_libs        build libqsota.a for every ARM artifact (build/arm/NAME/libqsota.a)
+#   cross_link_check  link each library into a small newlib image: no duplicate or missing
+#                     symbols (also with --whole-archive, as the Helios SDK links), no
+#                     unwinding or panic formatting code, the module's ISA and float ABI
+#   cross_size        print `NAME text=N data=N bss=N ...` per artifact, write build/size.json
+#
+# The artifacts (NAME  rust target  cargo profile/features  gcc flags of the C side):
+#   module-cortex-a5   the _qsota core for QuecPython's Unisoc modules: Thumb-2, hard float,
+#                      built as their firmware is (-mcpu=cortex-a5 -mfpu=neon-vfpv4
+#                      -mfloat-abi=hard -mthumb). thumbv7a-none-eabihf is armv7a-none-eabihf in
+#                      Thumb mode; it has no prebuilt core, hence nightly -Zbuild-std=core.
+#   module-cortex-a9   the same core for MicroPython's qemu port (BOARD=SABRELITE), which is
+#                      built soft-float in ARM mode: armv7a-none-eabi, prebuilt core.
+#   receiver-cortex-m3 / receiver-cortex-m4f   what an MCU bootloader links: profile `mcu`
+#                      (size-optimised), only the receiver's exports referenced.
+
+CROSS_OUT="$BUILD/arm"
+
+# name|rust target|toolchain|cargo profile|rustflags|gcc flags
+CROSS_ARTIFACTS=(
+    "module-cortex-a5|thumbv7a-none-eabihf|nightly|release|-C target-cpu=cortex-a5|-mcpu=cortex-a5 -mthumb -mfpu=neon-vfpv4 -mfloat-abi=hard"
+    "module-cortex-a9|armv7a-none-eabi|stable|release|-C target-cpu=cortex-a9|-mcpu=cortex-a9 -mfloat-abi=soft"
+    "receiver-cortex-m3|thumbv7m-none-eabi|stable|mcu|-C target-cpu=cortex-m3|-mcpu=cortex-m3 -mthumb"
+    "receiver-cortex-m4f|thumbv7em-none-eabihf|stable|mcu|-C target-cpu=cortex-m4|-mcpu=cortex-m4 -mthumb -mfpu=fpv4-sp-d16 -mfloat-abi=hard"
+)
+
+# Exports an MCU bootloader links (the receiver's C ABI); the module images link them all.
+CROSS_RECEIVER_EXPORTS='^qsota_(rx|receiver)_'
+
+cross_deps() {
+    need_apt gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm binutils-arm-none-eabi
+    command -v rustup >/dev/null || die "rustup is required for the ARM targets"
+    local installed
+    installed=$(rustup target list --installed --toolchain stable)
+    local t
+    for t in armv7a-none-eabi thumbv7m-none-eabi thumbv7em-none-eabihf; do
+        grep -qx "$t" <<<"$installed" || rustup -q target add --toolchain stable "$t"
+    done
+    rustup -q toolchain list | grep -q '^nightly' || rustup -q toolchain install nightly --profile minimal
+    rustup -q component list --installed --toolchain nightly | grep -q '^rust-src' ||
+        rustup -q component add rust-src --toolchain nightly
+}
+
+# _cross_field ENTRY N: the Nth (1-based) field of a CROSS_ARTIFACTS entry.
+_cross_field() { cut -d'|' -f"$2" <<<"$1"; }
+
+_cross_entry() {
+    local e
+    for e in "${CROSS_ARTIFACTS[@]}"; do
+        [ "$(_cross_field "$e" 1)" = "$1" ] && { printf '%s\n' "$e"; return 0; }
+    done
+    die "no ARM artifact named $1"
+}
+
+# cross_lib NAME: builds NAME's staticlib and ships it as build/arm/NAME/libqsota.a,
+# prelinked (see _cross_prelink).
+cross_lib() {
+    local e name target toolchain profile rustflags
+    e=$(_cross_entry "$1")
+    name=$1
+    target=$(_cross_field "$e" 2)
+    toolchain=$(_cross_field "$e" 3)
+    profile=$(_cross_field "$e" 4)
+    rustflags=$(_cross_field "$e" 5)
+    local args=(build -q --profile "$profile" -p qsota-capi --target "$target")
+    [ "$toolchain" = nightly ] && args+=(-Zbuild-std=core)
+    # Per-target RUSTFLAGS: build scripts and the host builds keep their own.
+    local var
+    var=CARGO_TARGET_$(tr 'a-z-' 'A-Z_' <<<"$target")_RUSTFLAGS
+    env "$var=$rustflags" cargo "+$toolchain" "${args[@]}"
+    mkdir -p "$CROSS_OUT/$name"
+    _cross_prelink "${CARGO_TARGET_DIR:-$ROOT/target}/$target/$profile/libqsota.a" "$name"
+}
+
+# _cross_roots NAME: the exported functions NAME ships, one a line, read from the header.
+_cross_roots() {
+    local names
+    names=$(grep -oE '^[a-z].*[ *](qsota_[a-z0-9_]+)\(' "$ROOT/include/qsota.h" |
+        grep -oE 'qsota_[a-z0-9_]+\($' | tr -d '(')
+    case "$1" in
+        receiver-*) grep -E "$CROSS_RECEIVER_EXPORTS" <<<"$names" || true ;;
+        *) printf '%s\n' "$names" ;;
+    esac
+}
+
+# _cross_prelink RAW NAME: one relocatable object holding only what NAME's exports reach,
+# with every symbol but those exports made local. A rustc staticlib carries all of
+# compiler_builtins (libm, f128 maths: ~140 KB on ARM) and global Rust-internal symbols:
+# firmware linked with --whole-archive and no gc (the Helios SDK) would carry all of it,
+# and two Rust archives in one firmware would clash. The prelinked archive has neither
+# problem; its only undefined symbols are C library ones (none today). The unwind index
+# (.ARM.exidx) goes too: with panic=abort it only says "cannot unwind", and linker scripts
+# written for C firmware (MicroPython's qemu port) do not place it.
+_cross_prelink() {
+    local raw=$1 name=$2 dir="$CROSS_OUT/$2"
+    _cross_roots "$name" >"$dir/exports.txt"
+    rm -f "$dir/libqsota.a"
+    if [ ! -s "$dir/exports.txt" ]; then
+        say "$name: include/qsota.h has no exports for it yet: skipped"
+        return 0
+    fi
+    local roots
+    mapfile -t roots <"$dir/exports.txt"
+    arm-none-eabi-ld -r -z noexecstack --gc-sections "${roots[@]/#/-u}" --whole-archive "$raw" -o "$dir/prelink.o"
+    arm-none-eabi-objcopy --keep-global-symbols="$dir/exports.txt" -R .llvmbc -R .llvmcmd \
+        -R '.ARM.exidx*' -R '.rel.ARM.exidx*' \
+        "$dir/prelink.o" "$dir/qsota.o"
+    rm -f "$dir/prelink.o"
+    arm-none-eabi-ar rcsD "$dir/libqsota.a" "$dir/qsota.o"
+}
+
+cross_libs() {
+    local e
+    for e in "${CROSS_ARTIFACTS[@]}"; do
+        say "cross build $(_cross_field "$e" 1) ($(_cross_field "$e" 2))"
+        cross_lib "$(_cross_field "$e" 1)"
+    done
+}
+
+# _cross_exports NAME: exports.c, a table of every function NAME ships, so that a new
+# export is link-checked without editing anything.
+_cross_exports() {
+    echo '#include "qsota.h"'
+    echo 'typedef void (*qsota_fn)(void);'
+    echo 'const qsota_fn qsota_exports[] = {'
+    sed 's/.*/    (qsota_fn)&,/' "$CROSS_OUT/$1/exports.txt"
+    echo '};'
+    echo "const unsigned qsota_exports_count = $(wc -l <"$CROSS_OUT/$1/exports.txt");"
+}
+
+# Symbols whose presence means unwinding or panic-message formatting was linked in.
+CROSS_FORBIDDEN='core::fmt|_Unwind_|__aeabi_unwind|__gxx_personality|rust_eh_personality|__cxa_'
+
+# cross_link NAME: links NAME's image twice (gc'd, and --whole-archive without gc) and runs
+# the symbol checks. Leaves build/arm/NAME/image.elf and image.map for cross_size.
+cross_link() {
+    local name=$1 e cflags dir lib
+    e=$(_cross_entry "$name")
+    cflags=$(_cross_field "$e" 6)
+    dir="$CROSS_OUT/$name"
+    lib="$dir/libqsota.a"
+    [ -f "$lib" ] || return 0
+    _cross_exports "$name" >"$dir/exports.c"
+    local cc=(arm-none-eabi-gcc $cflags -Os -std=c99 -Wall -Wextra -Werror -I"$ROOT/include"
+        -ffunction-sections -fdata-sections --specs=nosys.specs)
+    local src=("$ROOT/tests/arm/link/main.c" "$dir/exports.c")
+    # What a firmware build does: gc, the archive searched for what is referenced.
+    "${cc[@]}" "${src[@]}" "$lib" -Wl,--gc-sections -Wl,-Map="$dir/image.map" \
+        -o "$dir/image.elf" 2>"$dir/link.log" || { cat "$dir/link.log" >&2; die "$name: link failed"; }
+    # What the Helios SDK does: every member in, no gc, so every reference in the archive
+    # must resolve and no archive symbol may clash with newlib or libgcc.
+    "${cc[@]}" "${src[@]}" -Wl,--whole-archive "$lib" -Wl,--no-whole-archive \
+        -o "$dir/whole.elf" 2>"$dir/whole.log" ||
+        { cat "$dir/whole.log" >&2; die "$name: --whole-archive link failed"; }
+    local bad
+    bad=$(arm-none-eabi-nm -C "$lib" "$dir/whole.elf" | grep -E "$CROSS_FORBIDDEN" || true)
+    [ -z "$bad" ] || { printf '%s\n' "$bad" >&2; die "$name: unwinding or formatting code linked in"; }
+    case "$name" in module-cortex-a5) _cross_check_isa "$lib" ;; esac
+}
+
+# The module library must be Thumb-2 code with the hard-float (VFP register) calling
+# convention, like the QuecPython firmware it links into.
+_cross_check_isa() {
+    local attrs
+    attrs=$(arm-none-eabi-readelf -A "$1")
+    grep -q 'Tag_THUMB_ISA_use: Thumb-2' <<<"$attrs" || die "$1: not Thumb-2"
+    grep -q 'Tag_ABI_VFP_args: VFP registers' <<<"$attrs" || die "$1: not the hard-float ABI"
+    grep -q 'Tag_CPU_name: "cortex-a5"' <<<"$attrs" || die "$1: not built for cortex-a5"
+    # Mapping symbols mark code as ARM ($a) or Thumb ($t): there must be no ARM code.
+    if arm-none-eabi-readelf -s "$1" | awk '$8 ~ /^\$a/ { found = 1 } END { exit !found }'; then
+        die "$1: contains ARM-mode code"
+    fi
+}
+
+cross_link_check() {
+    local e
+    for e in "${CROSS_ARTIFACTS[@]}"; do
+        say "link check $(_cross_field "$e" 1)"
+        cross_link "$(_cross_field "$e" 1)"
+    done
+}
+
+# _cross_mapsize MAP PATTERN: sums the input sections that the linker kept from files whose
+# name contains PATTERN, read from a GNU ld map. Prints
+# `text=N data=N bss=N code=N rodata=N crc_tables=N` where text = code + rodata (flash), and
+# crc_tables counts read-only sections of at least 16 KB (a slice-by-16 CRC-32 table is
+# 16 x 256 x 4 bytes; nothing else in the core comes near that size).
+_cross_mapsize() {
+    awk -v pat="$2" '
+        function hex(s, i, n) {
+            n = 0
+            s = tolower(substr(s, 3))
+            for (i = 1; i <= length(s); i++) n = n * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
+            return n
+        }
+        function add(sec, size, file) {
+            if (index(file, pat) == 0) return
+            size = hex(size)
+            if (sec ~ /^\.(text|ARM\.exidx|ARM\.extab|glue_7)/) code += size
+            else if (sec ~ /^\.rodata/) { rodata += size; if (size >= 16384) tables += size }
+            else if (sec ~ /^\.data/) data += size
+            else if (sec ~ /^(\.bss|COMMON)/) bss += size
+        }
+        /^Linker script and memory map/ { on = 1; next }
+        !on { next }
+        /^ [^ *]/ { sec = $1; if (NF >= 4 && $2 ~ /^0x/ && $3 ~ /^0x/) add(sec, $3, $NF); next }
+        /^  +0x[0-9a-f]+ +0x[0-9a-f]+ / { add(sec, $2, $NF) }
+        END {
+            printf "text=%d data=%d bss=%d code=%d rodata=%d crc_tables=%d\n",
+                code + rodata, data, bss, code, rodata, tables
+        }' "$1"
+}
+
+# cross_size: one line per artifact (what its image keeps from libqsota.a after gc, every
+# export referenced), the C glue as linked into the qemu firmware when that exists, and the
+# RAM of each context (its storage type in include/qsota.h). Also writes build/size.json.
+cross_size() {
+    local lines=() e name line
+    for e in "${CROSS_ARTIFACTS[@]}"; do
+        name=$(_cross_field "$e" 1)
+        if [ -f "$CROSS_OUT/$name/image.map" ]; then
+            line="$name $(_cross_mapsize "$CROSS_OUT/$name/image.map" "$name/libqsota.a(")"
+        else
+            line="$name missing"
+        fi
+        lines+=("$line")
+    done
+    if [ -f "$CROSS_OUT/qemu/firmware.map" ]; then
+        lines+=("glue-cortex-a9 $(_cross_mapsize "$CROSS_OUT/qemu/firmware.map" /cmodule/)")
+    fi
+    local ctx words
+    while read -r ctx words; do
+        lines+=("context-$ctx ram=$((words * 8))")
+    done < <(sed -nE 's/^#define QSOTA_([A-Z0-9_]+)_WORDS ([0-9]+).*/\1 \2/p' "$ROOT/include/qsota.h" |
+        tr 'A-Z_' 'a-z-')
+    printf '%s\n' "${lines[@]}"
+    printf '%s\n' "${lines[@]}" | python3 -c '
+import json, sys
+out = {}
+for line in sys.stdin:
+    name, *fields = line.split()
+    out[name] = {k: int(v) for k, v in (f.split("=") for f in fields if "=" in f)}
+json.dump(out, open(sys.argv[1], "w"), indent=1, sort_keys=True)' "$BUILD/size.json"
+}
