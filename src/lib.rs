@@ -11,5 +11,6 @@ pub mod hex;
 pub mod status;
 pub mod transfer;
 pub mod verify;
+pub mod ymodem;
 
 pub use status::Error;
