@@ -3,7 +3,8 @@
 #   ./build.sh            build everything and run the main job (the demo)
 #   ./build.sh test       build and run every test
 #   ./build.sh bench      build and write build/bench.json (prints a table)
-#   ./build.sh size       print the footprint of each artifact
+#   ./build.sh size       print the footprint of each artifact (ARM builds; build/size.json)
+#   ./build.sh test-arm   only the ARM tests: cross builds, link checks, MicroPython on qemu
 # Environment: MICROPY_DIR=/path uses an existing MicroPython (or QuecPython) tree.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -14,6 +15,7 @@ MP="$BUILD/unix/micropython"
 
 source scripts/common.sh
 source scripts/micropython.sh
+source scripts/cross.sh
 
 setup() {
     need_apt build-essential pkg-config python3 lrzsz socat
@@ -74,7 +76,9 @@ demo() {
 case "${1:-all}" in
     all) setup; build_all; demo ;;
     build) setup; build_all ;;
-    test) setup; build_all; run_tests ;;
+    test) setup; build_all; run_tests; cross_test ;;
+    test-arm) setup; cross_test ;;
+    size) setup; cross_size_report ;;
     bench) setup; build_all; run_bench ;;
     *) die "unknown command '$1' (try: ./build.sh, ./build.sh test, ./build.sh bench)" ;;
 esac

@@ -7,6 +7,9 @@
 #                     symbols (also with --whole-archive, as the Helios SDK links), no
 #                     unwinding or panic formatting code, the module's ISA and float ABI
 #   cross_size        print `NAME text=N data=N bss=N ...` per artifact, write build/size.json
+#   cross_qemu        MicroPython's qemu port (BOARD=SABRELITE, Cortex-A9) with _qsota and the
+#                     frozen qsota package: build/arm/qemu/firmware.elf
+#   cross_test_qemu   run tests/arm/mp/*.py on it under qemu-system-arm
 #
 # The artifacts (NAME  rust target  cargo profile/features  gcc flags of the C side):
 #   module-cortex-a5   the _qsota core for QuecPython's Unisoc modules: Thumb-2, hard float,
@@ -20,12 +23,12 @@
 
 CROSS_OUT="$BUILD/arm"
 
-# name|rust target|toolchain|cargo profile|rustflags|gcc flags
+# name|rust target|toolchain (nightly, or the default one)|cargo profile|rustflags|gcc flags
 CROSS_ARTIFACTS=(
     "module-cortex-a5|thumbv7a-none-eabihf|nightly|release|-C target-cpu=cortex-a5|-mcpu=cortex-a5 -mthumb -mfpu=neon-vfpv4 -mfloat-abi=hard"
-    "module-cortex-a9|armv7a-none-eabi|stable|release|-C target-cpu=cortex-a9|-mcpu=cortex-a9 -mfloat-abi=soft"
-    "receiver-cortex-m3|thumbv7m-none-eabi|stable|mcu|-C target-cpu=cortex-m3|-mcpu=cortex-m3 -mthumb"
-    "receiver-cortex-m4f|thumbv7em-none-eabihf|stable|mcu|-C target-cpu=cortex-m4|-mcpu=cortex-m4 -mthumb -mfpu=fpv4-sp-d16 -mfloat-abi=hard"
+    "module-cortex-a9|armv7a-none-eabi|default|release|-C target-cpu=cortex-a9|-mcpu=cortex-a9 -mfloat-abi=soft"
+    "receiver-cortex-m3|thumbv7m-none-eabi|default|mcu|-C target-cpu=cortex-m3|-mcpu=cortex-m3 -mthumb"
+    "receiver-cortex-m4f|thumbv7em-none-eabihf|default|mcu|-C target-cpu=cortex-m4|-mcpu=cortex-m4 -mthumb -mfpu=fpv4-sp-d16 -mfloat-abi=hard"
 )
 
 # Exports an MCU bootloader links (the receiver's C ABI); the module images link them all.
@@ -35,10 +38,10 @@ cross_deps() {
     need_apt gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm binutils-arm-none-eabi
     command -v rustup >/dev/null || die "rustup is required for the ARM targets"
     local installed
-    installed=$(rustup target list --installed --toolchain stable)
+    installed=$(rustup target list --installed)
     local t
     for t in armv7a-none-eabi thumbv7m-none-eabi thumbv7em-none-eabihf; do
-        grep -qx "$t" <<<"$installed" || rustup -q target add --toolchain stable "$t"
+        grep -qx "$t" <<<"$installed" || rustup -q target add "$t"
     done
     rustup -q toolchain list | grep -q '^nightly' || rustup -q toolchain install nightly --profile minimal
     rustup -q component list --installed --toolchain nightly | grep -q '^rust-src' ||
@@ -67,11 +70,11 @@ cross_lib() {
     profile=$(_cross_field "$e" 4)
     rustflags=$(_cross_field "$e" 5)
     local args=(build -q --profile "$profile" -p qsota-capi --target "$target")
-    [ "$toolchain" = nightly ] && args+=(-Zbuild-std=core)
+    [ "$toolchain" = nightly ] && args=(+nightly "${args[@]}" -Zbuild-std=core)
     # Per-target RUSTFLAGS: build scripts and the host builds keep their own.
     local var
     var=CARGO_TARGET_$(tr 'a-z-' 'A-Z_' <<<"$target")_RUSTFLAGS
-    env "$var=$rustflags" cargo "+$toolchain" "${args[@]}"
+    env "$var=$rustflags" cargo "${args[@]}"
     mkdir -p "$CROSS_OUT/$name"
     _cross_prelink "${CARGO_TARGET_DIR:-$ROOT/target}/$target/$profile/libqsota.a" "$name"
 }
@@ -245,4 +248,53 @@ for line in sys.stdin:
     name, *fields = line.split()
     out[name] = {k: int(v) for k, v in (f.split("=") for f in fields if "=" in f)}
 json.dump(out, open(sys.argv[1], "w"), indent=1, sort_keys=True)' "$BUILD/size.json"
+}
+
+# cross_qemu: builds the qemu firmware with _qsota (module-cortex-a9's libqsota.a) and the qsota
+# package frozen in through manifest.py. Needs mp_fetch (MICROPY_DIR) and cross_lib.
+# The port puts LDFLAGS_USERMOD before its objects, where an archive resolves nothing, so the
+# library goes in with --whole-archive: it is prelinked to exactly what the exports reach.
+cross_qemu() {
+    local out="$CROSS_OUT/qemu" lib="$CROSS_OUT/module-cortex-a9/libqsota.a"
+    local build="$out/build"
+    mkdir -p "$out/usermod"
+    ln -sfn "$ROOT" "$out/usermod/qsota"
+    if [ ! -x "$MICROPY_DIR/mpy-cross/build/mpy-cross" ]; then
+        say "build mpy-cross"
+        env -u BUILD -u MAKEFLAGS make -C "$MICROPY_DIR/mpy-cross" -j"$(nproc)" \
+            >"$out/mpy-cross.log" 2>&1 || { tail -n 30 "$out/mpy-cross.log" >&2; die "mpy-cross build failed"; }
+    fi
+    # make does not see the archive: relink when it changed.
+    [ "$lib" -nt "$build/firmware.elf" ] && rm -f "$build/firmware.elf"
+    say "build MicroPython qemu port (SABRELITE) with _qsota"
+    make -C "$MICROPY_DIR/ports/qemu" -j"$(nproc)" BOARD=SABRELITE BUILD="$build" \
+        USER_C_MODULES="$(cd "$out/usermod" && pwd -P)" FROZEN_MANIFEST="$ROOT/manifest.py" \
+        QSOTA_LIB="-Wl,--whole-archive,$lib,--no-whole-archive" >"$out/make.log" 2>&1 ||
+        { tail -n 40 "$out/make.log" >&2; die "qemu firmware build failed (log: $out/make.log)"; }
+    cp -p "$build/firmware.elf" "$build/firmware.map" "$out/"
+}
+
+cross_test_qemu() {
+    say "MicroPython on qemu-system-arm (sabrelite, Cortex-A9)"
+    python3 "$ROOT/tests/arm/run.py" "$CROSS_OUT/qemu/firmware.elf" "$ROOT"/tests/arm/mp/*.py
+}
+
+# ./build.sh test-arm: the ARM builds, link checks and the emulated run.
+cross_test() {
+    cross_deps
+    cross_libs
+    cross_link_check
+    mp_fetch
+    cross_qemu
+    cross_test_qemu
+}
+
+# ./build.sh size
+cross_size_report() {
+    cross_deps
+    cross_libs
+    cross_link_check
+    mp_fetch
+    cross_qemu
+    cross_size
 }
