@@ -26,6 +26,9 @@ _ISO_HDLC = "iso-hdlc"
 _VARIANTS = (_MPEG2, _ISO_HDLC)
 _AUTO = "auto"
 
+# What update() takes as it is; other buffers are copied.
+_BYTES = (bytes, bytearray, memoryview)
+
 _FINAL = "update: the verifier is final after check() or a digest"
 
 
@@ -183,8 +186,8 @@ class Verifier:
         self._md5 = _new_md5()
         self._sha256 = hashlib.sha256()
         self._digests = None  # (md5, sha256) once final
-        # CRC states as 16-bit halves: MPEG-2 high, low; ISO-HDLC high, low (both start all ones).
-        self._crc = (0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF)
+        # The CRC states as 16-bit halves (high, low); both start as all ones.
+        self._mpeg2_hi = self._mpeg2_lo = self._iso_hi = self._iso_lo = 0xFFFF
         self._size = 0
         self._matched = None
 
@@ -199,28 +202,38 @@ class Verifier:
         return self._matched
 
     def update(self, buf):
-        """Feeds the next piece of the image: bytes, bytearray or a memoryview of them."""
-        if isinstance(buf, str):
-            raise _type_error("update", "a bytes-like object", buf)
-        try:
-            data = memoryview(buf)
-        except TypeError:
-            raise _type_error("update", "a bytes-like object", buf)
+        """Feeds the next piece of the image: bytes, bytearray or a memoryview of them
+        (without allocating), or another buffer (copied)."""
+        if not isinstance(buf, _BYTES):
+            if isinstance(buf, str):
+                raise _type_error("update", "a bytes-like object", buf)
+            try:
+                memoryview(buf)
+            except TypeError:
+                raise _type_error("update", "a bytes-like object", buf)
+            buf = bytes(buf)  # another buffer (an array): a copy of its bytes, as C reads them
         if self._digests is not None:
             raise ValueError(_FINAL)
-        self._md5.update(data)
-        self._sha256.update(data)
-        mh, ml, ih, il = self._crc
+        self._md5.update(buf)
+        self._sha256.update(buf)
+        # One name per statement: MicroPython builds a tuple for a 4-way assignment.
+        mh = self._mpeg2_hi
+        ml = self._mpeg2_lo
+        ih = self._iso_hi
+        il = self._iso_lo
         tmh, tml, tih, til = _crc_tables()
-        for b in data:
+        for b in buf:
             i = (mh >> 8) ^ b
             mh = tmh[i] ^ ((mh & 0xFF) << 8) ^ (ml >> 8)
             ml = tml[i] ^ ((ml & 0xFF) << 8)
             i = (il ^ b) & 0xFF
             il = til[i] ^ (il >> 8) ^ ((ih & 0xFF) << 8)
             ih = tih[i] ^ (ih >> 8)
-        self._crc = (mh, ml, ih, il)
-        self._size += len(data)
+        self._mpeg2_hi = mh
+        self._mpeg2_lo = ml
+        self._iso_hi = ih
+        self._iso_lo = il
+        self._size += len(buf)
 
     def _final(self):
         if self._digests is None:
@@ -248,10 +261,9 @@ class Verifier:
     def crc32(self, variant=_MPEG2):
         """The CRC-32 ('mpeg2' or 'iso-hdlc') of everything seen so far."""
         _variant("variant", variant, _VARIANTS)
-        mh, ml, ih, il = self._crc
         if variant == _MPEG2:
-            return mh << 16 | ml
-        return (ih << 16 | il) ^ 0xFFFFFFFF
+            return self._mpeg2_hi << 16 | self._mpeg2_lo
+        return (self._iso_hi << 16 | self._iso_lo) ^ 0xFFFFFFFF
 
     def check(self):
         """True when every expectation holds, else VerifyError; makes the verifier final."""
