@@ -1,0 +1,321 @@
+//! Command line options.
+
+use crate::flash::{Flash, Sector, STM32F4_PROGRAM_PER_KIB, STM32F4_SECTORS};
+use crate::line::LineFaults;
+use crate::mcu::McuFaults;
+use crate::ymodem_rx::Personality;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub const USAGE: &str = "\
+usage: qsota-mcu --listen 127.0.0.1:PORT [options]
+Serves one TCP connection (the module's UART) and prints a JSON summary line at the end.
+Port 0 picks a free port; the first stdout line is then `listening PORT`.
+
+  --personality NAME     stm32-iap (default) | spec
+  --baud N               line rate, 8N1 (default 115200)
+  --fifo BYTES           MCU receive FIFO (default 256)
+  --sector-size S        stm32f4 (default: STM32F4 sectors after a 32 KiB bootloader,
+                         datasheet erase times) or a uniform size in bytes (K/M suffixes)
+  --flash-size S         application area (default: all of stm32f4's 992 KiB; 256K with
+                         uniform sectors); with stm32f4 it must end on a sector boundary
+  --erase-ms MS          erase time of every sector (default: stm32f4's, or 20)
+  --program-ms-per-kb MS programming time per KiB (default 4.096, STM32F4)
+  --flash-scale F        multiply all flash times by F (default 1; 0 = instant)
+  --old-image PATH       the application area's content at start (default: a 48 KiB pattern)
+  --out PATH             write the received image (declared size) here at the end
+  --seed N               fault seed (default 1)
+  --bitflip-rate P       per byte, module->MCU: flip one bit
+  --drop-rate P          per byte, module->MCU: lose the byte
+  --reply-bitflip-rate P per byte, MCU->module
+  --reply-drop-rate P    per byte, MCU->module
+  --drop-ack N[,N..]     lose the ACK of the Nth accepted block (0 = header), once each
+  --reset-at BYTES       reset the MCU once this many bytes have been programmed
+  --boot-ms MS           reboot time after a reset (default 50)
+  --timeout SECS         give up after this long (default 600)
+";
+
+pub struct Options {
+    pub listen: String,
+    pub personality: Personality,
+    pub baud: u32,
+    pub fifo: usize,
+    pub sectors: Vec<Sector>,
+    pub program_per_kib: Duration,
+    pub flash_scale: f64,
+    pub old_image: Vec<u8>,
+    pub out: Option<PathBuf>,
+    pub line_faults: LineFaults,
+    pub mcu_faults: McuFaults,
+    pub timeout: Duration,
+}
+
+/// Parses the arguments; `Ok(None)` for `--help`.
+pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, String> {
+    let mut listen = None;
+    let mut personality = Personality::Stm32Iap;
+    let mut baud = 115_200u32;
+    let mut fifo = 256usize;
+    let mut sector_size: Option<usize> = None;
+    let mut flash_size: Option<usize> = None;
+    let mut erase_ms: Option<f64> = None;
+    let mut program_ms_per_kb: Option<f64> = None;
+    let mut flash_scale = 1.0;
+    let mut old_image: Option<PathBuf> = None;
+    let mut out = None;
+    let mut line_faults = LineFaults {
+        seed: 1,
+        ..LineFaults::default()
+    };
+    let mut mcu_faults = McuFaults {
+        boot: Duration::from_millis(50),
+        ..McuFaults::default()
+    };
+    let mut timeout = Duration::from_secs(600);
+
+    let mut args = args.into_iter();
+    while let Some(flag) = args.next() {
+        if flag == "--help" || flag == "-h" {
+            return Ok(None);
+        }
+        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        let v = value.as_str();
+        match flag.as_str() {
+            "--listen" => listen = Some(value.clone()),
+            "--personality" => {
+                personality = Personality::from_name(v).ok_or_else(|| {
+                    let names: Vec<_> = Personality::ALL.iter().map(|p| p.name()).collect();
+                    format!(
+                        "--personality: unknown '{v}' (one of: {})",
+                        names.join(", ")
+                    )
+                })?
+            }
+            "--baud" => baud = positive(&flag, v)? as u32,
+            "--fifo" => fifo = size(&flag, v)?,
+            "--sector-size" => {
+                sector_size = (v != "stm32f4").then(|| size(&flag, v)).transpose()?
+            }
+            "--flash-size" => flash_size = Some(size(&flag, v)?),
+            "--erase-ms" => erase_ms = Some(non_negative(&flag, v)?),
+            "--program-ms-per-kb" => program_ms_per_kb = Some(non_negative(&flag, v)?),
+            "--flash-scale" => flash_scale = non_negative(&flag, v)?,
+            "--old-image" => old_image = Some(PathBuf::from(v)),
+            "--out" => out = Some(PathBuf::from(v)),
+            "--seed" => line_faults.seed = v.parse().map_err(|_| bad(&flag, v, "an integer"))?,
+            "--bitflip-rate" => line_faults.bitflip_rate = rate(&flag, v)?,
+            "--drop-rate" => line_faults.drop_rate = rate(&flag, v)?,
+            "--reply-bitflip-rate" => line_faults.reply_bitflip_rate = rate(&flag, v)?,
+            "--reply-drop-rate" => line_faults.reply_drop_rate = rate(&flag, v)?,
+            "--drop-ack" => {
+                for n in v.split(',') {
+                    let n = n
+                        .trim()
+                        .parse()
+                        .map_err(|_| bad(&flag, v, "block numbers"))?;
+                    mcu_faults.drop_acks.push(n);
+                }
+            }
+            "--reset-at" => mcu_faults.reset_at = Some(size(&flag, v)? as u64),
+            "--boot-ms" => mcu_faults.boot = Duration::from_secs_f64(non_negative(&flag, v)? / 1e3),
+            "--timeout" => timeout = Duration::from_secs_f64(positive(&flag, v)?),
+            _ => return Err(format!("unknown option '{flag}'")),
+        }
+    }
+
+    let listen = listen.ok_or("--listen ADDR is required (e.g. 127.0.0.1:0)")?;
+    if baud == 0 || baud > 10_000_000 {
+        return Err(format!("--baud: {baud} is out of range (1..10000000)"));
+    }
+    let mut sectors = match sector_size {
+        None => Flash::from_map(&STM32F4_SECTORS),
+        Some(0) => return Err("--sector-size must not be 0".into()),
+        Some(s) => {
+            let total = flash_size.unwrap_or(256 << 10);
+            if total == 0 || !total.is_multiple_of(s) {
+                return Err(format!(
+                    "--flash-size {total} is not a multiple of --sector-size {s}"
+                ));
+            }
+            Flash::uniform(total, s, Duration::from_millis(20))
+        }
+    };
+    if let (None, Some(total)) = (sector_size, flash_size) {
+        let ends: Vec<usize> = sectors.iter().map(|s| s.start + s.size).collect();
+        let n = ends.iter().position(|&e| e == total).ok_or_else(|| {
+            format!(
+                "--flash-size {total} does not end on an stm32f4 sector boundary (one of {ends:?})"
+            )
+        })?;
+        sectors.truncate(n + 1);
+    }
+    if let Some(ms) = erase_ms {
+        for s in &mut sectors {
+            s.erase = Duration::from_secs_f64(ms / 1e3);
+        }
+    }
+    let program_per_kib = program_ms_per_kb.map_or(STM32F4_PROGRAM_PER_KIB, |ms| {
+        Duration::from_secs_f64(ms / 1e3)
+    });
+    let area = sectors.last().map_or(0, |s| s.start + s.size);
+    let old_image = match old_image {
+        Some(path) => {
+            std::fs::read(&path).map_err(|e| format!("--old-image {}: {e}", path.display()))?
+        }
+        None => old_pattern((48 << 10).min(area)),
+    };
+    if old_image.len() > area {
+        return Err(format!(
+            "--old-image is {} bytes, larger than the {area}-byte application area",
+            old_image.len()
+        ));
+    }
+    Ok(Some(Options {
+        listen,
+        personality,
+        baud,
+        fifo,
+        sectors,
+        program_per_kib,
+        flash_scale,
+        old_image,
+        out,
+        line_faults,
+        mcu_faults,
+        timeout,
+    }))
+}
+
+/// A recognisable old application: "OLD!" and a counter.
+fn old_pattern(len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|i| {
+            if i % 8 < 4 {
+                b"OLD!"[i % 4]
+            } else {
+                (i / 8) as u8
+            }
+        })
+        .collect()
+}
+
+fn bad(flag: &str, v: &str, what: &str) -> String {
+    format!("{flag}: '{v}' is not {what}")
+}
+
+/// A byte count: decimal, optionally with K or M (KiB, MiB).
+fn size(flag: &str, v: &str) -> Result<usize, String> {
+    let (digits, unit) = match v.as_bytes().last() {
+        Some(b'K' | b'k') => (&v[..v.len() - 1], 1 << 10),
+        Some(b'M' | b'm') => (&v[..v.len() - 1], 1 << 20),
+        _ => (v, 1),
+    };
+    digits
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit))
+        .ok_or_else(|| bad(flag, v, "a size in bytes (e.g. 4096, 16K, 1M)"))
+}
+
+fn non_negative(flag: &str, v: &str) -> Result<f64, String> {
+    v.parse::<f64>()
+        .ok()
+        .filter(|x| x.is_finite() && *x >= 0.0)
+        .ok_or_else(|| bad(flag, v, "a number >= 0"))
+}
+
+fn positive(flag: &str, v: &str) -> Result<f64, String> {
+    non_negative(flag, v)?
+        .gt(&0.0)
+        .then(|| v.parse().unwrap_or(0.0))
+        .ok_or_else(|| bad(flag, v, "a number > 0"))
+}
+
+fn rate(flag: &str, v: &str) -> Result<f64, String> {
+    non_negative(flag, v)?
+        .le(&1.0)
+        .then(|| v.parse().unwrap_or(0.0))
+        .ok_or_else(|| bad(flag, v, "a probability (0..1)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_args(args: &[&str]) -> Result<Options, String> {
+        let mut all = vec!["--listen", "127.0.0.1:0"];
+        all.extend_from_slice(args);
+        parse(all.into_iter().map(String::from)).map(|o| o.expect("not --help"))
+    }
+
+    #[test]
+    fn defaults_model_an_stm32f4() {
+        let o = parse_args(&[]).unwrap();
+        assert_eq!(o.personality, Personality::Stm32Iap);
+        assert_eq!(o.baud, 115_200);
+        assert_eq!(o.sectors.len(), 10);
+        assert_eq!(o.sectors.last().map(|s| s.start + s.size), Some(992 << 10));
+        assert_eq!(o.old_image.len(), 48 << 10);
+    }
+
+    #[test]
+    fn stm32f4_can_be_cut_on_a_sector_boundary() {
+        let o = parse_args(&["--flash-size", "224K"]).unwrap();
+        assert_eq!(o.sectors.len(), 4);
+        let e = parse_args(&["--flash-size", "256K"]).err().unwrap();
+        assert!(e.contains("sector boundary"), "{e}");
+    }
+
+    #[test]
+    fn uniform_sectors_and_times() {
+        let o = parse_args(&[
+            "--sector-size",
+            "4K",
+            "--flash-size",
+            "64K",
+            "--erase-ms",
+            "5",
+            "--program-ms-per-kb",
+            "1",
+        ])
+        .unwrap();
+        assert_eq!(o.sectors.len(), 16);
+        assert_eq!(o.sectors[3].erase, Duration::from_millis(5));
+        assert_eq!(o.program_per_kib, Duration::from_millis(1));
+    }
+
+    #[test]
+    fn bad_values_name_the_option() {
+        for (args, word) in [
+            (&["--personality", "xmodem"][..], "--personality"),
+            (&["--baud", "0"], "--baud"),
+            (&["--baud", "fast"], "--baud"),
+            (&["--drop-rate", "1.5"], "--drop-rate"),
+            (&["--bitflip-rate", "-0.1"], "--bitflip-rate"),
+            (&["--fifo", "-1"], "--fifo"),
+            (
+                &["--sector-size", "1000", "--flash-size", "4K"],
+                "--flash-size",
+            ),
+            (&["--drop-ack", "1,x"], "--drop-ack"),
+            (&["--old-image", "/nonexistent/x"], "--old-image"),
+            (&["--seed"], "--seed"),
+            (&["--bogus", "1"], "--bogus"),
+        ] {
+            let e = parse_args(args)
+                .err()
+                .unwrap_or_else(|| panic!("{args:?} accepted"));
+            assert!(e.contains(word), "{args:?}: {e}");
+        }
+        assert!(parse(Vec::<String>::new())
+            .err()
+            .unwrap()
+            .contains("--listen"));
+    }
+
+    #[test]
+    fn drop_ack_takes_a_list() {
+        let o = parse_args(&["--drop-ack", "0,3, 300"]).unwrap();
+        assert_eq!(o.mcu_faults.drop_acks, vec![0, 3, 300]);
+    }
+}

@@ -1,0 +1,526 @@
+//! The UART line between the module (a TCP peer) and the simulated MCU.
+//!
+//! - 8N1 pacing in both directions: a byte takes 10 bit times, and a byte reaches the far
+//!   end no earlier than the line can carry it ([`Pacer`]).
+//! - The MCU's receive FIFO ([`RxFifo`]): like a DMA/IRQ ring buffer, it fills while the MCU
+//!   is busy (erasing, programming) and loses bytes on overrun; a receive call in progress
+//!   takes bytes as they come.
+//! - Seeded per-byte faults for each direction ([`Faults`]).
+//!
+//! The models take time as an argument; [`Uart`] runs them in real time with three threads
+//! (socket reader, module->MCU pump, MCU->module pump) that sleep until each deadline.
+
+use std::collections::VecDeque;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// SplitMix64: small, seedable, good enough for fault injection.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// True with probability `p` (draws nothing when `p` is 0).
+    pub fn chance(&mut self, p: f64) -> bool {
+        p > 0.0 && ((self.next_u64() >> 11) as f64 / (1u64 << 53) as f64) < p
+    }
+}
+
+/// Per-byte faults of one direction.
+pub struct Faults {
+    rng: Rng,
+    bitflip_rate: f64,
+    drop_rate: f64,
+    pub bitflips: u64,
+    pub dropped: u64,
+}
+
+impl Faults {
+    pub fn new(seed: u64, bitflip_rate: f64, drop_rate: f64) -> Faults {
+        Faults {
+            rng: Rng::new(seed),
+            bitflip_rate,
+            drop_rate,
+            bitflips: 0,
+            dropped: 0,
+        }
+    }
+
+    /// The byte as the far end sees it, or `None` if the line lost it.
+    pub fn apply(&mut self, byte: u8) -> Option<u8> {
+        if self.rng.chance(self.drop_rate) {
+            self.dropped += 1;
+            return None;
+        }
+        if self.rng.chance(self.bitflip_rate) {
+            self.bitflips += 1;
+            return Some(byte ^ 1 << (self.rng.next_u64() % 8));
+        }
+        Some(byte)
+    }
+}
+
+/// 8N1 timing of one direction: one byte at a time, 10 bit times each.
+pub struct Pacer {
+    byte_time: Duration,
+    free_at: Duration,
+}
+
+impl Pacer {
+    pub fn new(baud: u32) -> Pacer {
+        Pacer {
+            byte_time: byte_time(baud),
+            free_at: Duration::ZERO,
+        }
+    }
+
+    /// A byte ready to go at `ready` has fully arrived at the far end at the returned time.
+    pub fn schedule(&mut self, ready: Duration) -> Duration {
+        self.free_at = self.free_at.max(ready) + self.byte_time;
+        self.free_at
+    }
+}
+
+/// The time one 8N1 byte takes on the line.
+pub fn byte_time(baud: u32) -> Duration {
+    Duration::from_nanos(10_000_000_000 / u64::from(baud.max(1)))
+}
+
+/// The MCU's receive FIFO.
+pub struct RxFifo {
+    bytes: VecDeque<u8>,
+    capacity: usize,
+    pub overruns: u64,
+}
+
+impl RxFifo {
+    pub fn new(capacity: usize) -> RxFifo {
+        RxFifo {
+            bytes: VecDeque::with_capacity(capacity),
+            capacity,
+            overruns: 0,
+        }
+    }
+
+    /// A byte arrives while a receive call waits for `demand` more bytes (0: the MCU is not
+    /// reading). Bytes beyond the FIFO and the waiting reader's demand are lost.
+    pub fn arrive(&mut self, byte: u8, demand: usize) {
+        if self.bytes.len() < self.capacity + demand {
+            self.bytes.push_back(byte);
+        } else {
+            self.overruns += 1;
+        }
+    }
+
+    /// Moves up to `out.len()` bytes out; returns how many.
+    pub fn take(&mut self, out: &mut [u8]) -> usize {
+        let n = out.len().min(self.bytes.len());
+        for (slot, byte) in out.iter_mut().zip(self.bytes.drain(..n)) {
+            *slot = byte;
+        }
+        n
+    }
+
+    pub fn clear(&mut self) {
+        self.bytes.clear();
+    }
+}
+
+/// Why an MCU-side call cannot go on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Halt {
+    /// The MCU resets (fault injection): RAM state is lost, flash is kept.
+    Reset,
+    /// The module has gone (or the simulator stops) and nothing more will arrive.
+    Closed,
+}
+
+/// Line statistics for the summary.
+#[derive(Default, Clone, Copy)]
+pub struct LineStats {
+    /// Bytes the module sent, as they left the line (including lost ones).
+    pub to_mcu: u64,
+    /// Bytes the MCU sent onto the line.
+    pub to_module: u64,
+    pub bitflips: u64,
+    pub dropped: u64,
+    pub reply_bitflips: u64,
+    pub reply_dropped: u64,
+    pub overruns: u64,
+    /// Bytes that arrived while the MCU was rebooting.
+    pub lost_in_reset: u64,
+}
+
+struct State {
+    rx: RxFifo,
+    demand: usize,
+    tx: VecDeque<(Duration, u8)>,
+    tx_pacer: Pacer,
+    powered: bool,
+    /// The module has gone and every byte it sent has been delivered.
+    closed: bool,
+    /// The simulator is ending: pumps stop once the MCU's last bytes are out.
+    stop: bool,
+    stats: LineStats,
+}
+
+/// Fault rates and the seed for both directions.
+#[derive(Clone, Copy, Default)]
+pub struct LineFaults {
+    pub seed: u64,
+    pub bitflip_rate: f64,
+    pub drop_rate: f64,
+    pub reply_bitflip_rate: f64,
+    pub reply_drop_rate: f64,
+}
+
+/// The real-time line, shared by the MCU thread and the pumps.
+pub struct Uart {
+    state: Mutex<State>,
+    changed: Condvar,
+    epoch: Instant,
+}
+
+/// How often blocked pumps look at the stop flag.
+const POLL: Duration = Duration::from_millis(20);
+/// How long the simulator keeps reading after it stops, waiting for the module to close.
+const LINGER: Duration = Duration::from_secs(1);
+
+impl Uart {
+    pub fn new(baud: u32, fifo: usize) -> Uart {
+        Uart {
+            state: Mutex::new(State {
+                rx: RxFifo::new(fifo),
+                demand: 0,
+                tx: VecDeque::new(),
+                tx_pacer: Pacer::new(baud),
+                powered: true,
+                closed: false,
+                stop: false,
+                stats: LineStats::default(),
+            }),
+            changed: Condvar::new(),
+            epoch: Instant::now(),
+        }
+    }
+
+    /// Time since the line started.
+    pub fn now(&self) -> Duration {
+        self.epoch.elapsed()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Starts the pumps over `stream`; they end after [`Uart::stop`].
+    pub fn start(
+        self: &Arc<Self>,
+        stream: TcpStream,
+        baud: u32,
+        faults: LineFaults,
+    ) -> std::io::Result<Vec<thread::JoinHandle<()>>> {
+        let (chunks_in, chunks_out) = sync_channel(4);
+        let reader = stream.try_clone()?;
+        reader.set_read_timeout(Some(POLL))?;
+        let down = Faults::new(faults.seed, faults.bitflip_rate, faults.drop_rate);
+        let up = Faults::new(
+            faults.seed ^ 0x5EED_F00D_2E71_1E55,
+            faults.reply_bitflip_rate,
+            faults.reply_drop_rate,
+        );
+        let (a, b, c) = (self.clone(), self.clone(), self.clone());
+        Ok(vec![
+            thread::spawn(move || a.read_socket(reader, chunks_in)),
+            thread::spawn(move || b.pump_to_mcu(chunks_out, Pacer::new(baud), down)),
+            thread::spawn(move || c.pump_to_module(stream, up)),
+        ])
+    }
+
+    /// Reads what the module writes, time-stamped. The small channel keeps the rest in the
+    /// socket, so the module's writes block like a UART driver's when the line is behind.
+    /// Once the simulator stops it reads and discards until the module closes (at most
+    /// [`LINGER`]), so that closing does not reset a connection with unread bytes.
+    fn read_socket(&self, mut stream: TcpStream, chunks: SyncSender<(Duration, Vec<u8>)>) {
+        let mut buf = [0u8; 256];
+        let mut stopped_at = None;
+        loop {
+            let result = stream.read(&mut buf);
+            if stopped_at.is_none() && self.lock().stop {
+                stopped_at = Some(Instant::now());
+            }
+            if stopped_at.is_some_and(|t| t.elapsed() > LINGER) {
+                return;
+            }
+            match result {
+                Ok(0) => return,
+                Ok(n) if stopped_at.is_none() => {
+                    if chunks.send((self.now(), buf[..n].to_vec())).is_err() {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(e) if is_timeout(&e) => {}
+                Err(_) => return,
+            }
+        }
+    }
+
+    /// Delivers the module's bytes into the FIFO at their arrival times.
+    fn pump_to_mcu(
+        &self,
+        chunks: Receiver<(Duration, Vec<u8>)>,
+        mut pacer: Pacer,
+        mut faults: Faults,
+    ) {
+        let mut pending: VecDeque<(Duration, u8)> = VecDeque::new();
+        let mut schedule = |pending: &mut VecDeque<_>, (ready, bytes): (Duration, Vec<u8>)| {
+            pending.extend(bytes.into_iter().map(|b| (pacer.schedule(ready), b)));
+        };
+        loop {
+            if pending.is_empty() {
+                match chunks.recv_timeout(POLL) {
+                    Ok(chunk) => schedule(&mut pending, chunk),
+                    Err(RecvTimeoutError::Timeout) if !self.lock().stop => continue,
+                    Err(_) => break,
+                }
+            }
+            while let Ok(chunk) = chunks.try_recv() {
+                schedule(&mut pending, chunk);
+            }
+            let due = pending[0].0;
+            let now = self.now();
+            if due > now {
+                thread::sleep(due - now);
+            }
+            let now = self.now();
+            let mut s = self.lock();
+            while let Some(&(_, byte)) = pending.front().filter(|(at, _)| *at <= now) {
+                pending.pop_front();
+                s.stats.to_mcu += 1;
+                let Some(byte) = faults.apply(byte) else {
+                    continue;
+                };
+                if s.powered {
+                    let demand = s.demand;
+                    s.rx.arrive(byte, demand);
+                } else {
+                    s.stats.lost_in_reset += 1;
+                }
+            }
+            s.stats.bitflips = faults.bitflips;
+            s.stats.dropped = faults.dropped;
+            s.stats.overruns = s.rx.overruns;
+            drop(s);
+            self.changed.notify_all();
+        }
+        self.lock().closed = true;
+        self.changed.notify_all();
+    }
+
+    /// Writes the MCU's bytes to the module at their arrival times.
+    fn pump_to_module(&self, mut stream: TcpStream, mut faults: Faults) {
+        let mut out = Vec::new();
+        let mut s = self.lock();
+        loop {
+            let now = self.now();
+            while let Some(&(_, byte)) = s.tx.front().filter(|(at, _)| *at <= now) {
+                s.tx.pop_front();
+                out.extend(faults.apply(byte));
+            }
+            s.stats.reply_bitflips = faults.bitflips;
+            s.stats.reply_dropped = faults.dropped;
+            if !out.is_empty() {
+                drop(s);
+                // A module that has gone cannot hear the MCU: its bytes are lost.
+                let _ = stream.write_all(&out);
+                out.clear();
+                self.changed.notify_all();
+                s = self.lock();
+                continue;
+            }
+            let wait = match s.tx.front() {
+                Some(&(at, _)) => at.saturating_sub(now),
+                None if s.stop => break,
+                None => POLL,
+            };
+            s = self
+                .changed
+                .wait_timeout(s, wait)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        let _ = stream.shutdown(std::net::Shutdown::Write);
+    }
+
+    /// Waits until at least one byte is there or `deadline` passes; returns how many bytes
+    /// it moved into `buf` (0 on timeout). While it waits, the FIFO passes up to
+    /// `buf.len()` bytes to it as they arrive.
+    pub fn recv(&self, buf: &mut [u8], deadline: Duration) -> Result<usize, Halt> {
+        let mut s = self.lock();
+        loop {
+            let n = s.rx.take(buf);
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            if s.closed || s.stop {
+                return Err(Halt::Closed);
+            }
+            let now = self.now();
+            if now >= deadline {
+                return Ok(0);
+            }
+            s.demand = buf.len();
+            s = self
+                .changed
+                .wait_timeout(s, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+            s.demand = 0;
+        }
+    }
+
+    /// Queues bytes for the module (like a DMA transmit: the MCU does not wait).
+    pub fn send(&self, bytes: &[u8]) {
+        let now = self.now();
+        let mut s = self.lock();
+        for &b in bytes {
+            let at = s.tx_pacer.schedule(now);
+            s.tx.push_back((at, b));
+            s.stats.to_module += 1;
+        }
+        drop(s);
+        self.changed.notify_all();
+    }
+
+    /// Powers the MCU's UART down (reboot: FIFO and unsent bytes are lost) or up.
+    pub fn set_powered(&self, on: bool) {
+        let mut s = self.lock();
+        s.powered = on;
+        if !on {
+            s.rx.clear();
+            s.stats.to_module -= s.tx.len() as u64;
+            s.tx.clear();
+        }
+    }
+
+    /// Waits until every byte the MCU queued is on the wire, then ends the pumps.
+    pub fn stop(&self) {
+        let mut s = self.lock();
+        while !s.tx.is_empty() {
+            s = self
+                .changed
+                .wait_timeout(s, POLL)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        s.stop = true;
+        drop(s);
+        self.changed.notify_all();
+    }
+
+    /// Stops at once, dropping what the MCU has not sent yet.
+    pub fn abandon(&self) {
+        let mut s = self.lock();
+        s.tx.clear();
+        s.stop = true;
+        drop(s);
+        self.changed.notify_all();
+    }
+
+    pub fn stats(&self) -> LineStats {
+        self.lock().stats
+    }
+}
+
+fn is_timeout(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pacing_is_ten_bits_per_byte_and_back_to_back() {
+        let mut p = Pacer::new(115_200);
+        let bt = byte_time(115_200);
+        assert_eq!(bt, Duration::from_nanos(86_805));
+        let t0 = Duration::from_millis(5);
+        assert_eq!(p.schedule(t0), t0 + bt);
+        // Ready earlier than the line is free: queued behind the previous byte.
+        assert_eq!(p.schedule(t0), t0 + 2 * bt);
+        // Ready after an idle gap: starts when ready.
+        let t1 = Duration::from_millis(10);
+        assert_eq!(p.schedule(t1), t1 + bt);
+        // 11520 bytes at 115200 baud take one second.
+        let mut p = Pacer::new(115_200);
+        let last = (0..11_520)
+            .map(|_| p.schedule(Duration::ZERO))
+            .last()
+            .unwrap();
+        assert!((last.as_secs_f64() - 1.0).abs() < 1e-4, "{last:?}");
+    }
+
+    #[test]
+    fn fifo_overruns_only_beyond_capacity_plus_reader_demand() {
+        let mut f = RxFifo::new(4);
+        for b in 0..10 {
+            f.arrive(b, 0);
+        }
+        assert_eq!(f.overruns, 6);
+        let mut out = [0u8; 8];
+        assert_eq!(f.take(&mut out), 4);
+        assert_eq!(&out[..4], &[0, 1, 2, 3]);
+        // A reader waiting for 8 bytes takes them on top of the FIFO's 4.
+        for b in 0..12 {
+            f.arrive(b, 8);
+        }
+        assert_eq!(f.overruns, 6);
+        f.arrive(99, 8);
+        assert_eq!(f.overruns, 7);
+    }
+
+    #[test]
+    fn faults_are_seeded_and_at_the_given_rate() {
+        let run = |seed| {
+            let mut f = Faults::new(seed, 0.01, 0.01);
+            let out: Vec<Option<u8>> = (0..100_000).map(|i| f.apply(i as u8)).collect();
+            (out, f.bitflips, f.dropped)
+        };
+        let (a, flips, drops) = run(7);
+        assert_eq!(a, run(7).0, "same seed, same faults");
+        assert_ne!(a, run(8).0, "another seed, other faults");
+        assert!((800..1200).contains(&flips), "{flips}");
+        assert!((800..1200).contains(&drops), "{drops}");
+        // A flipped byte differs in exactly one bit.
+        for (i, b) in a.iter().enumerate() {
+            if let Some(b) = b {
+                assert!((b ^ i as u8).count_ones() <= 1);
+            }
+        }
+    }
+
+    #[test]
+    fn no_faults_at_rate_zero() {
+        let mut f = Faults::new(1, 0.0, 0.0);
+        assert!((0..=255u8).all(|b| f.apply(b) == Some(b)));
+    }
+}

@@ -1,0 +1,99 @@
+//! qsota-mcu: a host MCU simulator for SOTA transfer tests. It listens on loopback TCP,
+//! serves one connection (the module's UART) over a paced, faulty line into a bootloader
+//! personality writing a NOR flash model, and prints a one-line JSON summary.
+//! See README.md for the options and what each personality models.
+
+mod cli;
+mod flash;
+mod line;
+mod mcu;
+mod summary;
+mod ymodem_rx;
+
+use crate::cli::Options;
+use crate::flash::Flash;
+use crate::line::Uart;
+use crate::mcu::{boot, Mcu};
+use std::io::Write;
+use std::net::TcpListener;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
+
+fn main() -> ExitCode {
+    let opts = match cli::parse(std::env::args().skip(1)) {
+        Ok(Some(opts)) => opts,
+        Ok(None) => {
+            print!("{}", cli::USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("qsota-mcu: {e}\n(try --help)");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&opts) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("qsota-mcu: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(opts: &Options) -> Result<(), String> {
+    let flash = Flash::new(opts.sectors.clone(), opts.program_per_kib, &opts.old_image);
+    let listener =
+        TcpListener::bind(&opts.listen).map_err(|e| format!("--listen {}: {e}", opts.listen))?;
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    println!("listening {port}");
+    std::io::stdout().flush().map_err(|e| e.to_string())?;
+
+    let (stream, _) = listener.accept().map_err(|e| format!("accept: {e}"))?;
+    drop(listener);
+    let _ = stream.set_nodelay(true);
+    let uart = Arc::new(Uart::new(opts.baud, opts.fifo));
+    let pumps = uart
+        .start(stream, opts.baud, opts.line_faults)
+        .map_err(|e| format!("socket: {e}"))?;
+
+    let timed_out = Arc::new(AtomicBool::new(false));
+    {
+        let (uart, timed_out, limit) = (uart.clone(), timed_out.clone(), opts.timeout);
+        thread::spawn(move || {
+            thread::sleep(limit);
+            timed_out.store(true, Ordering::SeqCst);
+            uart.abandon();
+        });
+    }
+
+    let mut mcu = Mcu::new(
+        uart.clone(),
+        flash,
+        opts.flash_scale,
+        opts.mcu_faults.clone(),
+    );
+    let personality = opts.personality;
+    let outcome = boot(&mut mcu, &|| personality.receiver());
+    let elapsed = uart.now();
+    uart.stop();
+    for p in pumps {
+        let _ = p.join();
+    }
+
+    let summary = summary::Summary {
+        opts,
+        mcu: &mcu,
+        outcome: outcome.as_ref(),
+        timed_out: timed_out.load(Ordering::SeqCst),
+        line: uart.stats(),
+        elapsed,
+    };
+    if let Some(path) = &opts.out {
+        std::fs::write(path, summary.image())
+            .map_err(|e| format!("--out {}: {e}", path.display()))?;
+    }
+    println!("{}", summary.to_json());
+    Ok(())
+}
