@@ -1,0 +1,400 @@
+//! The receiver: the MCU side of the link protocol, sans-IO (docs/protocol.md §3-4).
+//!
+//! A bootloader feeds it the bytes its UART received and sends back what it answers; the
+//! receiver programs flash through [`Flash`] as frames arrive. It keeps no clock: the sender
+//! owns every timer, so a receiver only ever reacts.
+
+use super::frame::{self, kind, Parser, MAX_FRAME, MAX_PAYLOAD, OVERHEAD};
+use super::record::{self, Area, Flash, FlashError, Geometry, ImageId, Log};
+use super::VERSION;
+use crate::Error;
+use sha2::{Digest, Sha256};
+
+/// Room `receive` needs in its output buffer for any answer.
+pub const REPLY_MAX: usize = OVERHEAD + 12;
+
+/// ERROR codes (docs/protocol.md §5).
+pub mod code {
+    pub const VERSION: u8 = 1;
+    pub const SIZE: u8 = 2;
+    pub const FLASH: u8 = 3;
+    pub const DIGEST: u8 = 4;
+    pub const NOT_OPEN: u8 = 5;
+    pub const STATE: u8 = 6;
+    pub const ARGUMENT: u8 = 7;
+}
+
+/// What the bootloader tells the sender about itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// DATA frames its UART buffering can hold while it programs or erases flash.
+    pub window: u16,
+    /// The longest it can go silent (a sector erase), in milliseconds.
+    pub busy_ms: u16,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Session {
+    Idle,
+    Open,
+    /// Read back and matched: the bootloader may switch to the slot.
+    Committed,
+}
+
+enum Reply {
+    None,
+    Accept {
+        resume: u32,
+        window: u16,
+        busy_ms: u16,
+    },
+    Ack(u32),
+    Nak(u32),
+    Done(u32),
+    Error(u8, u32),
+}
+
+/// A link receiver. About 1.2 KB, most of it the frame buffer.
+pub struct Receiver {
+    parser: Parser<MAX_FRAME>,
+    config: Config,
+    session: Session,
+    id: ImageId,
+    geometry: Geometry,
+    log: Log,
+    /// Every byte below `next` is durable in the slot.
+    next: u32,
+    /// Frames beyond `next` dropped since the last NAK, `None` if no NAK is outstanding.
+    gap_drops: Option<u16>,
+}
+
+impl Receiver {
+    pub fn new(config: Config) -> Self {
+        Receiver {
+            parser: Parser::new(),
+            config: Config {
+                window: config.window.max(1),
+                busy_ms: config.busy_ms,
+            },
+            session: Session::Idle,
+            id: ImageId::EMPTY,
+            geometry: Geometry {
+                slot_size: 0,
+                meta_size: 0,
+                program_unit: 1,
+            },
+            log: Log::default(),
+            next: 0,
+            gap_drops: None,
+        }
+    }
+
+    /// Takes received bytes from `data` until it has an answer for the sender or `data` is used
+    /// up. Returns how many bytes it took and the length of the answer written to `out` (0:
+    /// none). Call again with the rest of `data`. `out` needs [`REPLY_MAX`] bytes.
+    pub fn receive(
+        &mut self,
+        flash: &mut impl Flash,
+        data: &[u8],
+        out: &mut [u8],
+    ) -> Result<(usize, usize), Error> {
+        if out.len() < REPLY_MAX {
+            return Err(Error::Buffer);
+        }
+        let mut used = 0;
+        while used < data.len() {
+            let (n, ready) = self.parser.feed(&data[used..]);
+            used += n;
+            if !ready {
+                break;
+            }
+            let reply = self.handle(flash);
+            let len = encode(reply, out);
+            if len > 0 {
+                return Ok((used, len));
+            }
+        }
+        Ok((used, 0))
+    }
+
+    /// The offset up to which the open image is durable.
+    pub fn next(&self) -> u32 {
+        self.next
+    }
+
+    /// The image this session received, read back and committed: the bootloader may switch.
+    pub fn committed(&self) -> Option<&ImageId> {
+        (self.session == Session::Committed).then_some(&self.id)
+    }
+
+    /// Damaged frames dropped so far.
+    pub fn dropped(&self) -> u32 {
+        self.parser.dropped()
+    }
+
+    fn handle(&mut self, flash: &mut impl Flash) -> Reply {
+        let Some((kind, payload)) = self.parser.frame() else {
+            return Reply::None;
+        };
+        match kind {
+            kind::OPEN => match parse_open(payload) {
+                Ok(id) => self.open(flash, id),
+                Err(code) => Reply::Error(code, 0),
+            },
+            kind::DATA => match frame::u32_at(payload, 0) {
+                Some(offset) => {
+                    let len = payload.len() - 4;
+                    self.data(flash, offset, len)
+                }
+                None => Reply::None,
+            },
+            kind::COMMIT => self.commit(flash),
+            kind::ABORT => {
+                self.session = Session::Idle;
+                Reply::None
+            }
+            _ => Reply::None,
+        }
+    }
+
+    fn accept(&self) -> Reply {
+        Reply::Accept {
+            resume: self.next,
+            window: self.config.window,
+            busy_ms: self.config.busy_ms,
+        }
+    }
+
+    fn fail(&mut self, code: u8) -> Reply {
+        self.session = Session::Idle;
+        Reply::Error(code, self.next)
+    }
+
+    fn open(&mut self, flash: &mut impl Flash, id: ImageId) -> Reply {
+        if self.session != Session::Idle && self.id == id {
+            return self.accept();
+        }
+        self.session = Session::Idle;
+        let Ok(g) = record::geometry(flash) else {
+            return self.fail(code::FLASH);
+        };
+        if id.size > g.slot_size {
+            return Reply::Error(code::SIZE, 0);
+        }
+        match resume(flash, &g, &id) {
+            Ok((next, log, committed)) => {
+                self.geometry = g;
+                self.id = id;
+                self.next = next;
+                self.log = log;
+                self.gap_drops = None;
+                self.session = if committed {
+                    Session::Committed
+                } else {
+                    Session::Open
+                };
+                self.accept()
+            }
+            Err(FlashError) => self.fail(code::FLASH),
+        }
+    }
+
+    fn data(&mut self, flash: &mut impl Flash, offset: u32, len: usize) -> Reply {
+        if self.session == Session::Idle {
+            return Reply::Error(code::NOT_OPEN, 0);
+        }
+        if offset < self.next || self.next == self.id.size {
+            return Reply::Ack(self.next);
+        }
+        if offset > self.next {
+            return self.gap();
+        }
+        let want = (self.id.size - self.next).min(MAX_PAYLOAD as u32) as usize;
+        let unit = self.geometry.program_unit as usize;
+        let last = len == want && offset + want as u32 == self.id.size;
+        if len == 0 || len > want || (!last && !len.is_multiple_of(unit)) {
+            return self.fail(code::ARGUMENT);
+        }
+        match self.program(flash, len) {
+            Ok(()) => {
+                self.gap_drops = None;
+                Reply::Ack(self.next)
+            }
+            Err(FlashError) => self.fail(code::FLASH),
+        }
+    }
+
+    /// A frame beyond `next`: frames were lost. Answers NAK once per gap, and again only after
+    /// more than a window of drops (those can only come after the sender went back).
+    fn gap(&mut self) -> Reply {
+        match self.gap_drops {
+            Some(n) if n < self.config.window => {
+                self.gap_drops = Some(n + 1);
+                Reply::None
+            }
+            _ => {
+                self.gap_drops = Some(0);
+                Reply::Nak(self.next)
+            }
+        }
+    }
+
+    /// Programs the ready DATA frame's `len` bytes at `next` and records the progress.
+    fn program(&mut self, flash: &mut impl Flash, len: usize) -> Result<(), FlashError> {
+        let g = self.geometry;
+        let at = self.next;
+        let padded = len.next_multiple_of(g.program_unit as usize);
+        let end = at + padded as u32;
+        // Erase every sector that starts inside the write (writes only ever go up).
+        let mut pos = at;
+        while pos < end {
+            let (start, size) = record::sector(flash, &g, pos)?;
+            if start == pos {
+                flash.erase(Area::Slot, start)?;
+            }
+            pos = start + size;
+        }
+        let block = self
+            .parser
+            .payload_mut()
+            .get_mut(4..4 + padded)
+            .ok_or(FlashError)?;
+        block[len..].fill(0xFF);
+        flash.write(Area::Slot, at, block)?;
+        self.next = at + len as u32;
+        record::progress(flash, &g, &mut self.log, &self.id, self.next)
+    }
+
+    fn commit(&mut self, flash: &mut impl Flash) -> Reply {
+        match self.session {
+            Session::Idle => Reply::Error(code::NOT_OPEN, 0),
+            Session::Committed => Reply::Done(self.id.size),
+            Session::Open if self.next != self.id.size => Reply::Error(code::STATE, self.next),
+            Session::Open => match read_back(flash, self.id.size) {
+                Ok(digest) if digest == self.id.sha256 => {
+                    match record::commit(flash, &self.geometry, &mut self.log, &self.id) {
+                        Ok(()) => {
+                            self.session = Session::Committed;
+                            Reply::Done(self.id.size)
+                        }
+                        Err(FlashError) => self.fail(code::FLASH),
+                    }
+                }
+                Ok(_) => {
+                    self.next = 0;
+                    match record::forget(flash) {
+                        Ok(()) => self.fail(code::DIGEST),
+                        Err(FlashError) => self.fail(code::FLASH),
+                    }
+                }
+                Err(FlashError) => self.fail(code::FLASH),
+            },
+        }
+    }
+}
+
+/// Where a transfer of `id` starts: from its record if the flash holds one for the same
+/// image, else from 0 with a new record. Returns `(next, log, committed)`.
+fn resume(
+    flash: &mut impl Flash,
+    g: &Geometry,
+    id: &ImageId,
+) -> Result<(u32, Log, bool), FlashError> {
+    let Some((stored, state, log)) = record::load(flash, g)? else {
+        return Ok((0, record::start(flash, g, id, 0)?, false));
+    };
+    if stored != *id {
+        return Ok((0, record::start(flash, g, id, 0)?, false));
+    }
+    if state.committed {
+        return Ok((id.size, log, true));
+    }
+    let mut next = state.progress;
+    let mut rewrite = log.is_dirty();
+    if next < id.size {
+        // The rest of the sector at `next` must still be erased; if a cut write left bits
+        // programmed there, go back to the sector's start, which the next write erases.
+        let (start, size) = record::sector(flash, g, next)?;
+        if start != next && !record::is_blank(flash, Area::Slot, next, start + size)? {
+            next = start;
+            rewrite = true;
+        }
+    }
+    if rewrite {
+        return Ok((next, record::start(flash, g, id, next)?, false));
+    }
+    Ok((next, log, false))
+}
+
+/// The SHA-256 of the slot's first `size` bytes, read back from flash.
+fn read_back(flash: &mut impl Flash, size: u32) -> Result<[u8; 32], FlashError> {
+    let mut sha = Sha256::new();
+    let mut buf = [0u8; 128];
+    let mut at = 0;
+    while at < size {
+        let n = (size - at).min(buf.len() as u32);
+        flash.read(Area::Slot, at, &mut buf[..n as usize])?;
+        sha.update(&buf[..n as usize]);
+        at += n;
+    }
+    Ok(sha.finalize().into())
+}
+
+/// OPEN's payload: `version, flags, size u32, sha256[32], comp_len, comp, ver_len, ver`.
+fn parse_open(p: &[u8]) -> Result<ImageId, u8> {
+    match p.first() {
+        Some(&VERSION) => {}
+        Some(_) => return Err(code::VERSION),
+        None => return Err(code::ARGUMENT),
+    }
+    let fields = || -> Option<ImageId> {
+        let size = frame::u32_at(p, 2)?;
+        let sha256: [u8; 32] = p.get(6..38)?.try_into().ok()?;
+        let comp_len = usize::from(*p.get(38)?);
+        let comp = p.get(39..39 + comp_len)?;
+        let ver_len = usize::from(*p.get(39 + comp_len)?);
+        let ver = p.get(40 + comp_len..40 + comp_len + ver_len)?;
+        if p.len() != 40 + comp_len + ver_len {
+            return None;
+        }
+        ImageId::new(size, sha256, comp, ver)
+    };
+    fields().ok_or(code::ARGUMENT)
+}
+
+fn encode(reply: Reply, out: &mut [u8]) -> usize {
+    let mut p = [0u8; 12];
+    let (kind, len) = match reply {
+        Reply::None => return 0,
+        Reply::Accept {
+            resume,
+            window,
+            busy_ms,
+        } => {
+            p[0] = VERSION;
+            p[2..4].copy_from_slice(&(MAX_PAYLOAD as u16).to_le_bytes());
+            p[4..6].copy_from_slice(&window.to_le_bytes());
+            p[6..8].copy_from_slice(&busy_ms.to_le_bytes());
+            p[8..12].copy_from_slice(&resume.to_le_bytes());
+            (kind::ACCEPT, 12)
+        }
+        Reply::Ack(n) => {
+            p[..4].copy_from_slice(&n.to_le_bytes());
+            (kind::ACK, 4)
+        }
+        Reply::Nak(n) => {
+            p[..4].copy_from_slice(&n.to_le_bytes());
+            (kind::NAK, 4)
+        }
+        Reply::Done(n) => {
+            p[..4].copy_from_slice(&n.to_le_bytes());
+            (kind::DONE, 4)
+        }
+        Reply::Error(code, n) => {
+            p[0] = code;
+            p[1..5].copy_from_slice(&n.to_le_bytes());
+            (kind::ERROR, 5)
+        }
+    };
+    frame::encode(out, kind, &p[..len]).unwrap_or(0)
+}

@@ -1,0 +1,355 @@
+//! The receiver's flash and its power-safe resume record (docs/protocol.md §4).
+//!
+//! The record lives in its own erase unit ("meta"): a header naming the image, then an
+//! append-only log of entries. Every update programs never-written bytes once, data is
+//! always programmed before the entry that vouches for it, and every piece carries a CRC-32,
+//! so a power cut at any point leaves either the old state or an unreadable (= absent) entry.
+
+use super::frame::CRC32;
+
+/// One of the receiver's two flash areas.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Area {
+    /// Where the image goes.
+    Slot,
+    /// The resume record: one erase unit.
+    Meta,
+}
+
+/// A flash operation failed (or the flash described itself inconsistently).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FlashError;
+
+/// The shape of the receiver's flash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Geometry {
+    /// Bytes in the slot (the largest image).
+    pub slot_size: u32,
+    /// Bytes in the meta area, erased as one unit.
+    pub meta_size: u32,
+    /// The smallest programmable unit in bytes: a power of two up to 64 (8 for STM32L4/G0).
+    pub program_unit: u32,
+}
+
+/// The flash a receiver writes, as a bootloader provides it. Addresses are relative to the
+/// start of each area. Implementations report failures; they never need to check bounds the
+/// receiver already keeps (it does, and it checks what `geometry` and `sector` answer).
+pub trait Flash {
+    fn geometry(&self) -> Geometry;
+    /// The slot's erase unit containing `addr`, as `(start, length)`.
+    fn sector(&self, addr: u32) -> (u32, u32);
+    /// Erases the slot sector that starts at `start`, or the whole meta area (`start` is 0).
+    fn erase(&mut self, area: Area, start: u32) -> Result<(), FlashError>;
+    /// Programs `data` at `addr` (aligned to, and a multiple of, the program unit).
+    fn write(&mut self, area: Area, addr: u32, data: &[u8]) -> Result<(), FlashError>;
+    /// Reads `buf.len()` bytes at `addr`.
+    fn read(&mut self, area: Area, addr: u32, buf: &mut [u8]) -> Result<(), FlashError>;
+}
+
+/// Largest program unit supported.
+pub const MAX_UNIT: u32 = 64;
+/// Largest meta area (more would only be scanned at every OPEN).
+pub const MAX_META: u32 = 1 << 16;
+/// Longest component id and version string in OPEN and in the record.
+pub const MAX_NAME: usize = 32;
+const MAGIC: [u8; 4] = *b"QSL1";
+const HEADER_LEN: usize = 112;
+const ENTRY_MIN: u32 = 16;
+const PROGRESS: u8 = 1;
+const COMMITTED: u8 = 2;
+
+/// The geometry, checked; `FlashError` if it is unusable.
+pub fn geometry(flash: &impl Flash) -> Result<Geometry, FlashError> {
+    let g = flash.geometry();
+    let u = g.program_unit;
+    let ok = u.is_power_of_two()
+        && u <= MAX_UNIT
+        && g.slot_size.is_multiple_of(u)
+        && g.meta_size.is_multiple_of(u)
+        && g.meta_size >= entries_start(u) + 2 * entry_len(u)
+        && g.meta_size <= MAX_META;
+    ok.then_some(g).ok_or(FlashError)
+}
+
+/// The slot sector containing `addr`, checked against what a sector must be.
+pub fn sector(flash: &impl Flash, g: &Geometry, addr: u32) -> Result<(u32, u32), FlashError> {
+    let (start, len) = flash.sector(addr);
+    let end = start.checked_add(len).ok_or(FlashError)?;
+    let ok =
+        start <= addr && addr < end && end <= g.slot_size && start.is_multiple_of(g.program_unit);
+    ok.then_some((start, len)).ok_or(FlashError)
+}
+
+fn entry_len(unit: u32) -> u32 {
+    ENTRY_MIN.max(unit)
+}
+
+fn entries_start(unit: u32) -> u32 {
+    (HEADER_LEN as u32).next_multiple_of(unit)
+}
+
+/// Which image a record is about: what OPEN carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImageId {
+    pub size: u32,
+    pub sha256: [u8; 32],
+    pub component: [u8; MAX_NAME],
+    pub component_len: u8,
+    pub version: [u8; MAX_NAME],
+    pub version_len: u8,
+}
+
+impl ImageId {
+    /// No image (a receiver's id before its first OPEN).
+    pub const EMPTY: ImageId = ImageId {
+        size: 0,
+        sha256: [0; 32],
+        component: [0; MAX_NAME],
+        component_len: 0,
+        version: [0; MAX_NAME],
+        version_len: 0,
+    };
+
+    /// An id from its parts; `None` if a name is longer than [`MAX_NAME`].
+    pub fn new(size: u32, sha256: [u8; 32], component: &[u8], version: &[u8]) -> Option<Self> {
+        let mut id = ImageId {
+            size,
+            sha256,
+            component: [0; MAX_NAME],
+            component_len: u8::try_from(component.len()).ok()?,
+            version: [0; MAX_NAME],
+            version_len: u8::try_from(version.len()).ok()?,
+        };
+        id.component
+            .get_mut(..component.len())?
+            .copy_from_slice(component);
+        id.version
+            .get_mut(..version.len())?
+            .copy_from_slice(version);
+        Some(id)
+    }
+
+    pub fn component(&self) -> &[u8] {
+        &self.component[..usize::from(self.component_len).min(MAX_NAME)]
+    }
+
+    pub fn version(&self) -> &[u8] {
+        &self.version[..usize::from(self.version_len).min(MAX_NAME)]
+    }
+
+    fn header(&self) -> [u8; HEADER_LEN] {
+        let mut h = [0u8; HEADER_LEN];
+        h[..4].copy_from_slice(&MAGIC);
+        h[4..8].copy_from_slice(&self.size.to_le_bytes());
+        h[8..40].copy_from_slice(&self.sha256);
+        h[40] = self.component_len;
+        h[41..73].copy_from_slice(&self.component);
+        h[73] = self.version_len;
+        h[74..106].copy_from_slice(&self.version);
+        let crc = CRC32.checksum(&h[..108]);
+        h[108..].copy_from_slice(&crc.to_le_bytes());
+        h
+    }
+
+    fn from_header(h: &[u8; HEADER_LEN]) -> Option<Self> {
+        let crc = u32::from_le_bytes([h[108], h[109], h[110], h[111]]);
+        if h[..4] != MAGIC || CRC32.checksum(&h[..108]) != crc {
+            return None;
+        }
+        let name = |at: usize| -> Option<[u8; MAX_NAME]> { h[at..at + MAX_NAME].try_into().ok() };
+        let id = ImageId {
+            size: u32::from_le_bytes([h[4], h[5], h[6], h[7]]),
+            sha256: h[8..40].try_into().ok()?,
+            component_len: h[40],
+            component: name(41)?,
+            version_len: h[73],
+            version: name(74)?,
+        };
+        let names_ok =
+            usize::from(id.component_len) <= MAX_NAME && usize::from(id.version_len) <= MAX_NAME;
+        names_ok.then_some(id)
+    }
+}
+
+/// What a record says about its image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct State {
+    /// Every byte below this is durable in the slot.
+    pub progress: u32,
+    /// The image was read back and matched its SHA-256.
+    pub committed: bool,
+}
+
+/// Where the log continues, kept in RAM while a session is open.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Log {
+    /// Meta offset of the next entry.
+    at: u32,
+    /// A torn entry ends the log: rewrite the record before appending.
+    dirty: bool,
+}
+
+impl Log {
+    /// Whether the log ends in a torn entry (the record is rewritten before the next append).
+    pub fn is_dirty(&self) -> bool {
+        self.dirty
+    }
+}
+
+/// Erases meta and writes a fresh record for `id`, with one PROGRESS entry if `progress`
+/// is above 0.
+pub fn start(
+    flash: &mut impl Flash,
+    g: &Geometry,
+    id: &ImageId,
+    progress: u32,
+) -> Result<Log, FlashError> {
+    flash.erase(Area::Meta, 0)?;
+    let mut h = [0xFF; HEADER_LEN.next_multiple_of(MAX_UNIT as usize)];
+    h[..HEADER_LEN].copy_from_slice(&id.header());
+    let len = entries_start(g.program_unit) as usize;
+    flash.write(Area::Meta, 0, &h[..len])?;
+    let mut log = Log {
+        at: entries_start(g.program_unit),
+        dirty: false,
+    };
+    if progress > 0 {
+        append_entry(flash, g, &mut log, PROGRESS, progress)?;
+    }
+    Ok(log)
+}
+
+/// Reads the record: the image it names, its state and where its log continues.
+/// `None` if there is no valid record.
+pub fn load(
+    flash: &mut impl Flash,
+    g: &Geometry,
+) -> Result<Option<(ImageId, State, Log)>, FlashError> {
+    let mut h = [0u8; HEADER_LEN];
+    flash.read(Area::Meta, 0, &mut h)?;
+    let Some(id) = ImageId::from_header(&h) else {
+        return Ok(None);
+    };
+    let mut state = State {
+        progress: 0,
+        committed: false,
+    };
+    let step = entry_len(g.program_unit);
+    let mut log = Log {
+        at: entries_start(g.program_unit),
+        dirty: false,
+    };
+    let mut e = [0u8; MAX_UNIT as usize];
+    let e = &mut e[..step as usize];
+    while log.at + step <= g.meta_size {
+        flash.read(Area::Meta, log.at, e)?;
+        if e.iter().all(|&b| b == 0xFF) {
+            break;
+        }
+        let crc = u32::from_le_bytes([e[8], e[9], e[10], e[11]]);
+        let value = u32::from_le_bytes([e[4], e[5], e[6], e[7]]);
+        let valid = CRC32.checksum(&e[..8]) == crc && value <= id.size;
+        match (valid, e[0]) {
+            (true, PROGRESS) if value >= state.progress => state.progress = value,
+            (true, COMMITTED) if value == id.size => state.committed = true,
+            _ => {
+                log.dirty = true;
+                break;
+            }
+        }
+        log.at += step;
+    }
+    Ok(Some((id, state, log)))
+}
+
+/// Records that every byte below `progress` is durable.
+pub fn progress(
+    flash: &mut impl Flash,
+    g: &Geometry,
+    log: &mut Log,
+    id: &ImageId,
+    progress: u32,
+) -> Result<(), FlashError> {
+    append(flash, g, log, id, PROGRESS, progress)
+}
+
+/// Records that the image was read back and matched.
+pub fn commit(
+    flash: &mut impl Flash,
+    g: &Geometry,
+    log: &mut Log,
+    id: &ImageId,
+) -> Result<(), FlashError> {
+    append(flash, g, log, id, COMMITTED, id.size)
+}
+
+/// Erases the record, so that the slot holds nothing resumable or committed.
+pub fn forget(flash: &mut impl Flash) -> Result<(), FlashError> {
+    flash.erase(Area::Meta, 0)
+}
+
+fn append(
+    flash: &mut impl Flash,
+    g: &Geometry,
+    log: &mut Log,
+    id: &ImageId,
+    tag: u8,
+    value: u32,
+) -> Result<(), FlashError> {
+    if log.dirty || log.at + entry_len(g.program_unit) > g.meta_size {
+        // Compaction: COMMITTED implies all data, so the fresh record needs only this entry.
+        *log = start(flash, g, id, 0)?;
+    }
+    append_entry(flash, g, log, tag, value)
+}
+
+fn append_entry(
+    flash: &mut impl Flash,
+    g: &Geometry,
+    log: &mut Log,
+    tag: u8,
+    value: u32,
+) -> Result<(), FlashError> {
+    let mut e = [0xFF; MAX_UNIT as usize];
+    e[..4].copy_from_slice(&[tag, 0, 0, 0]);
+    e[4..8].copy_from_slice(&value.to_le_bytes());
+    let crc = CRC32.checksum(&e[..8]);
+    e[8..12].copy_from_slice(&crc.to_le_bytes());
+    let step = entry_len(g.program_unit);
+    // Mark the place used before programming it: if this write fails half way, the log
+    // must not be appended at the same place again.
+    let at = log.at;
+    log.at += step;
+    log.dirty = true;
+    flash.write(Area::Meta, at, &e[..step as usize])?;
+    log.dirty = false;
+    Ok(())
+}
+
+/// Whether `[from, to)` of `area` reads as erased.
+pub fn is_blank(
+    flash: &mut impl Flash,
+    area: Area,
+    from: u32,
+    to: u32,
+) -> Result<bool, FlashError> {
+    let mut buf = [0u8; 64];
+    let mut at = from;
+    while at < to {
+        let n = (to - at).min(buf.len() as u32);
+        let chunk = &mut buf[..n as usize];
+        flash.read(area, at, chunk)?;
+        if chunk.iter().any(|&b| b != 0xFF) {
+            return Ok(false);
+        }
+        at += n;
+    }
+    Ok(true)
+}
+
+/// The image the slot holds, if it was committed: what a bootloader checks before it
+/// switches to (or copies) the slot.
+pub fn stored_image(flash: &mut impl Flash) -> Result<Option<ImageId>, FlashError> {
+    let g = geometry(flash)?;
+    Ok(load(flash, &g)?.and_then(|(id, state, _)| state.committed.then_some(id)))
+}

@@ -1,0 +1,527 @@
+//! A sender and a receiver wired through an in-memory line that loses, corrupts and reorders
+//! bytes, over a RAM NOR flash that can lose power at any operation.
+
+use super::frame::MAX_PAYLOAD;
+use super::ram::RamFlash;
+use super::receiver::{Config, Receiver, REPLY_MAX};
+use super::record::{self, ImageId};
+use super::sender::{Options, Sender};
+use crate::transfer::{Action, Fail};
+use sha2::{Digest, Sha256};
+use std::collections::VecDeque;
+use std::vec;
+use std::vec::Vec;
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    /// True with probability `per_million` / 1e6.
+    fn chance(&mut self, per_million: u64) -> bool {
+        self.next() % 1_000_000 < per_million
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+/// Faults per byte, in millionths.
+#[derive(Clone, Copy, Default)]
+struct Faults {
+    drop: u64,
+    flip: u64,
+    /// Chance per delivery that a chunk is held back and delivered after the next one.
+    reorder: u64,
+}
+
+const WINDOW: u16 = 4;
+/// Bytes the line carries per simulated millisecond (about 1 Mbaud).
+const BYTES_PER_MS: usize = 100;
+
+fn image(len: usize, seed: u64) -> Vec<u8> {
+    let mut rng = Rng(seed | 1);
+    (0..len).map(|_| rng.next() as u8).collect()
+}
+
+fn sha(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
+}
+
+fn sender_for(data: &[u8]) -> Sender {
+    sender_claiming(data.len(), sha(data))
+}
+
+fn sender_claiming(size: usize, sha256: [u8; 32]) -> Sender {
+    let opts = Options {
+        rto_ms: 200,
+        ..Options::default()
+    };
+    Sender::new(size as u64, &sha256, b"mcu", b"1.2.3", opts).unwrap()
+}
+
+fn receiver() -> Receiver {
+    Receiver::new(Config {
+        window: WINDOW,
+        busy_ms: 50,
+    })
+}
+
+/// A flash sized for the tests, in boxes the caller keeps.
+struct Mem {
+    slot: Vec<u8>,
+    meta: Vec<u8>,
+}
+
+impl Mem {
+    fn new(slot: usize, meta: usize) -> Self {
+        Mem {
+            slot: vec![0; slot],
+            meta: vec![0; meta],
+        }
+    }
+    fn flash(&mut self, sector: u32, unit: u32) -> RamFlash<'_> {
+        RamFlash::new(&mut self.slot, &mut self.meta, sector, unit)
+    }
+}
+
+/// One simulated transfer.
+struct Link<'f, 'm> {
+    flash: &'f mut RamFlash<'m>,
+    rx: Receiver,
+    rng: Rng,
+    faults: Faults,
+    now: u32,
+    fwd: VecDeque<u8>,
+    held: Vec<u8>,
+    /// Power cuts (receiver resets) so far.
+    resets: u32,
+}
+
+impl<'f, 'm> Link<'f, 'm> {
+    fn new(flash: &'f mut RamFlash<'m>, seed: u64, faults: Faults) -> Self {
+        Link {
+            flash,
+            rx: receiver(),
+            rng: Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1),
+            faults,
+            now: 0,
+            fwd: VecDeque::new(),
+            held: Vec::new(),
+            resets: 0,
+        }
+    }
+
+    fn put(&mut self, to_rx: bool, bytes: &[u8], back: &mut Vec<u8>) {
+        for &b in bytes {
+            if self.rng.chance(self.faults.drop) {
+                continue;
+            }
+            let b = if self.rng.chance(self.faults.flip) {
+                b ^ (1 << self.rng.below(8))
+            } else {
+                b
+            };
+            if to_rx {
+                self.fwd.push_back(b);
+            } else {
+                back.push(b);
+            }
+        }
+    }
+
+    /// Runs `tx` until it finishes or `stop(tx)` says to stop (returns `None` then).
+    /// `image` is what the source gives (it may differ from what the sender was told).
+    fn run(
+        &mut self,
+        tx: &mut Sender,
+        image: &[u8],
+        stop: &mut dyn FnMut(&Sender, &mut RamFlash) -> bool,
+    ) -> Option<Result<(), Fail>> {
+        let mut frame = vec![0u8; tx.frame_size()];
+        let mut out = [0u8; REPLY_MAX];
+        let mut back = Vec::new();
+        for _ in 0..2_000_000 {
+            loop {
+                match tx.poll(self.now, &mut frame) {
+                    Action::Send(n) => {
+                        let bytes = frame[..n].to_vec();
+                        self.put(true, &bytes, &mut back);
+                    }
+                    Action::Read { offset, at, len } => {
+                        let from = (offset as usize).min(image.len());
+                        let got = len.min(image.len() - from);
+                        frame[at..at + got].copy_from_slice(&image[from..from + got]);
+                        tx.provide(got);
+                    }
+                    Action::Wait { .. } => break,
+                    Action::Done => return Some(Ok(())),
+                    Action::Failed(f) => return Some(Err(f)),
+                }
+            }
+            if stop(tx, self.flash) {
+                return None;
+            }
+            let n = self.fwd.len().min(BYTES_PER_MS);
+            let mut chunk: Vec<u8> = self.fwd.drain(..n).collect();
+            if !chunk.is_empty() && self.rng.chance(self.faults.reorder) {
+                core::mem::swap(&mut chunk, &mut self.held);
+            } else if !self.held.is_empty() {
+                chunk.append(&mut self.held);
+            }
+            let mut at = 0;
+            while at < chunk.len() {
+                let (used, len) = self.rx.receive(self.flash, &chunk[at..], &mut out).unwrap();
+                at += used;
+                if self.flash.is_dead() {
+                    self.reset();
+                    break;
+                }
+                let reply = out[..len].to_vec();
+                self.put(false, &reply, &mut back);
+            }
+            tx.receive(self.now, &back);
+            back.clear();
+            self.now += 1;
+        }
+        panic!("transfer did not finish");
+    }
+
+    /// The MCU resets: RAM and bytes on the way are lost, flash stays.
+    fn reset(&mut self) {
+        self.flash.power_on();
+        self.rx = receiver();
+        self.fwd.clear();
+        self.held.clear();
+        self.resets += 1;
+    }
+}
+
+fn never(_: &Sender, _: &mut RamFlash) -> bool {
+    false
+}
+
+/// Whatever happened, a committed image is exactly the image its record names.
+fn assert_no_wrong_commit(flash: &mut RamFlash) {
+    if let Some(id) = record::stored_image(flash).unwrap() {
+        assert_eq!(sha(&flash.slot[..id.size as usize]), id.sha256);
+    }
+}
+
+fn assert_committed(flash: &mut RamFlash, data: &[u8]) {
+    let id = record::stored_image(flash).unwrap().expect("committed");
+    assert_eq!(
+        id,
+        ImageId::new(data.len() as u32, sha(data), b"mcu", b"1.2.3").unwrap()
+    );
+    assert!(flash.slot[..data.len()] == *data);
+}
+
+#[test]
+fn clean_transfers_of_every_shape() {
+    for &size in &[0usize, 1, 7, 1023, 1024, 1025, 4096, 10_000, 70_001] {
+        for &(sector, unit) in &[(512u32, 1u32), (2048, 8), (4096, 64), (16384, 16)] {
+            let data = image(size, size as u64 + 1);
+            let mut mem = Mem::new(80 * 1024, 256);
+            let mut flash = mem.flash(sector, unit);
+            let mut tx = sender_for(&data);
+            let r = Link::new(&mut flash, 1, Faults::default()).run(&mut tx, &data, &mut never);
+            assert_eq!(r, Some(Ok(())), "size {size} sector {sector} unit {unit}");
+            assert_committed(&mut flash, &data);
+            let s = tx.stats();
+            assert_eq!((s.bytes, s.retries, s.resent_bytes), (size as u64, 0, 0));
+            let frames = size.div_ceil(MAX_PAYLOAD) as u64;
+            assert_eq!(s.frames, frames);
+            // OPEN (~58 bytes) and COMMIT (10) plus 14 bytes per DATA frame.
+            assert!(s.line_bytes <= size as u64 + 14 * frames + 80, "{s:?}");
+        }
+    }
+}
+
+#[test]
+fn lossy_corrupting_reordering_lines_deliver_the_exact_image() {
+    let data = image(40_000, 7);
+    for seed in 0..150u64 {
+        let faults = Faults {
+            drop: 20 + seed % 5 * 20,
+            flip: 20 + seed % 7 * 20,
+            reorder: 2000,
+        };
+        let mut mem = Mem::new(64 * 1024, 512);
+        let mut flash = mem.flash(2048, 8);
+        let mut tx = sender_for(&data);
+        let r = Link::new(&mut flash, seed, faults).run(&mut tx, &data, &mut never);
+        assert_eq!(r, Some(Ok(())), "seed {seed}");
+        assert_committed(&mut flash, &data);
+    }
+}
+
+#[test]
+fn a_hopeless_line_fails_cleanly_and_commits_nothing() {
+    let data = image(20_000, 8);
+    for seed in 0..20u64 {
+        let faults = Faults {
+            drop: 20_000,
+            flip: 20_000,
+            reorder: 0,
+        };
+        let mut mem = Mem::new(32 * 1024, 256);
+        let mut flash = mem.flash(1024, 4);
+        let mut tx = sender_for(&data);
+        let r = Link::new(&mut flash, seed, faults).run(&mut tx, &data, &mut never);
+        match r {
+            Some(Ok(())) => assert_committed(&mut flash, &data),
+            Some(Err(f)) => {
+                assert!(
+                    matches!(f, Fail::Retries | Fail::Timeout | Fail::Rejected),
+                    "{f:?}"
+                );
+                assert!(record::stored_image(&mut flash).unwrap().is_none());
+            }
+            None => unreachable!(),
+        }
+    }
+}
+
+#[test]
+fn an_mcu_reset_resumes_and_resends_at_most_one_window() {
+    let data = image(60_000, 9);
+    let window = u64::from(WINDOW) * MAX_PAYLOAD as u64;
+    for seed in 0..40u64 {
+        let mut mem = Mem::new(64 * 1024, 256);
+        let mut flash = mem.flash(4096, 8);
+        let mut tx = sender_for(&data);
+        let reset_at = 1000 + seed * 1400;
+        let mut link = Link::new(&mut flash, seed, Faults::default());
+        // Reset (no torn write) once the receiver holds `reset_at` bytes.
+        let mut fired = false;
+        let r = link.run(&mut tx, &data, &mut |tx, _| {
+            if !fired && tx.stats().bytes >= reset_at {
+                fired = true;
+                return true;
+            }
+            false
+        });
+        assert_eq!(r, None);
+        link.reset();
+        let before = tx.stats();
+        let r = link.run(&mut tx, &data, &mut never);
+        assert_eq!(r, Some(Ok(())), "seed {seed}");
+        let after = tx.stats();
+        assert!(after.retries + after.reopens >= 1);
+        assert!(
+            after.resent_bytes - before.resent_bytes <= window,
+            "{after:?}"
+        );
+        assert_committed(&mut flash, &data);
+    }
+}
+
+#[test]
+fn power_cuts_at_any_flash_operation_never_commit_a_wrong_image() {
+    let data = image(12_345, 10);
+    // Count the operations of a clean run, then cut at every one of them.
+    let mut mem = Mem::new(16 * 1024, 256);
+    let mut flash = mem.flash(1024, 8);
+    let mut tx = sender_for(&data);
+    Link::new(&mut flash, 0, Faults::default()).run(&mut tx, &data, &mut never);
+    let total = flash.ops;
+    for cut in 0..total {
+        let mut mem = Mem::new(16 * 1024, 256);
+        let mut flash = mem.flash(1024, 8);
+        flash.cut_after = Some(cut);
+        let mut tx = sender_for(&data);
+        let mut link = Link::new(&mut flash, cut.into(), Faults::default());
+        let r = link.run(&mut tx, &data, &mut never);
+        assert_eq!(link.resets, 1, "cut {cut}");
+        assert_eq!(r, Some(Ok(())), "cut {cut}");
+        assert_committed(&mut flash, &data);
+    }
+}
+
+#[test]
+fn a_new_send_of_the_same_image_resumes_where_the_receiver_stopped() {
+    let data = image(50_000, 11);
+    let window = u64::from(WINDOW) * MAX_PAYLOAD as u64;
+    let mut mem = Mem::new(64 * 1024, 256);
+    let mut flash = mem.flash(2048, 8);
+    let mut link = Link::new(&mut flash, 3, Faults::default());
+    let mut first = sender_for(&data);
+    let r = link.run(&mut first, &data, &mut |tx, _| tx.stats().bytes >= 25_000);
+    assert_eq!(r, None);
+    let sent = first.stats().frames * MAX_PAYLOAD as u64;
+    // The module restarts: a new sender, the same receiver, bytes in flight lost.
+    link.fwd.clear();
+    let mut second = sender_for(&data);
+    assert_eq!(link.run(&mut second, &data, &mut never), Some(Ok(())));
+    let resumed = second.stats().resumed_from;
+    assert!(resumed >= 25_000, "{resumed}");
+    assert!(sent - resumed <= window, "sent {sent} resumed {resumed}");
+    assert_eq!(second.stats().resent_bytes, 0);
+    assert_committed(link.flash, &data);
+    // Sending it again finds it committed: nothing to send.
+    let mut third = sender_for(&data);
+    assert_eq!(link.run(&mut third, &data, &mut never), Some(Ok(())));
+    assert_eq!(
+        (third.stats().resumed_from, third.stats().frames),
+        (50_000, 0)
+    );
+}
+
+#[test]
+fn a_different_image_after_an_interruption_starts_from_zero() {
+    let old = image(30_000, 12);
+    let new = image(30_000, 14);
+    assert_ne!(old, new);
+    let mut mem = Mem::new(32 * 1024, 256);
+    let mut flash = mem.flash(2048, 8);
+    let mut link = Link::new(&mut flash, 4, Faults::default());
+    let mut tx = sender_for(&old);
+    assert_eq!(
+        link.run(&mut tx, &old, &mut |tx, _| tx.stats().bytes >= 15_000),
+        None
+    );
+    link.fwd.clear();
+    let mut tx = sender_for(&new);
+    assert_eq!(link.run(&mut tx, &new, &mut never), Some(Ok(())));
+    assert_eq!(tx.stats().resumed_from, 0);
+    assert_committed(&mut flash, &new);
+}
+
+#[test]
+fn a_wrong_image_is_refused_at_commit_and_forgotten() {
+    let data = image(9_000, 14);
+    let mut other = data.clone();
+    other[4321] ^= 1;
+    let mut mem = Mem::new(16 * 1024, 256);
+    let mut flash = mem.flash(1024, 8);
+    let mut link = Link::new(&mut flash, 5, Faults::default());
+    let mut tx = sender_for(&data);
+    assert_eq!(
+        link.run(&mut tx, &other, &mut never),
+        Some(Err(Fail::Rejected))
+    );
+    assert_eq!(tx.stats().error, super::receiver::code::DIGEST);
+    assert!(record::stored_image(link.flash).unwrap().is_none());
+    // The record is gone: the right image starts again from 0.
+    let mut tx = sender_for(&data);
+    assert_eq!(link.run(&mut tx, &data, &mut never), Some(Ok(())));
+    assert_eq!(tx.stats().resumed_from, 0);
+    assert_committed(&mut flash, &data);
+}
+
+#[test]
+fn a_truncated_source_fails_and_commits_nothing() {
+    let data = image(9_000, 15);
+    let mut mem = Mem::new(16 * 1024, 256);
+    let mut flash = mem.flash(1024, 8);
+    let mut tx = sender_for(&data);
+    let r = Link::new(&mut flash, 6, Faults::default()).run(&mut tx, &data[..5000], &mut never);
+    assert_eq!(r, Some(Err(Fail::Source)));
+    assert!(record::stored_image(&mut flash).unwrap().is_none());
+}
+
+#[test]
+fn an_image_larger_than_the_slot_is_rejected() {
+    let data = image(9_000, 16);
+    let mut mem = Mem::new(8 * 1024, 256);
+    let mut flash = mem.flash(1024, 8);
+    let mut tx = sender_for(&data);
+    let r = Link::new(&mut flash, 7, Faults::default()).run(&mut tx, &data, &mut never);
+    assert_eq!(r, Some(Err(Fail::Rejected)));
+    assert_eq!(tx.stats().error, super::receiver::code::SIZE);
+}
+
+#[test]
+fn flash_failures_end_in_a_clean_error() {
+    let data = image(9_000, 17);
+    for fail_after in 0..40 {
+        let mut mem = Mem::new(16 * 1024, 256);
+        let mut flash = mem.flash(1024, 8);
+        flash.fail_after = Some(fail_after);
+        let mut tx = sender_for(&data);
+        let r = Link::new(&mut flash, 8, Faults::default()).run(&mut tx, &data, &mut never);
+        assert_eq!(r, Some(Err(Fail::Rejected)), "fail_after {fail_after}");
+        assert_eq!(tx.stats().error, super::receiver::code::FLASH);
+        assert_no_wrong_commit(&mut flash);
+    }
+}
+
+#[test]
+fn a_silent_receiver_times_out() {
+    let data = image(100, 18);
+    let mut tx = Sender::new(
+        100,
+        &sha(&data),
+        b"",
+        b"",
+        Options {
+            rto_ms: 100,
+            open_timeout_ms: 1000,
+            retries: 3,
+        },
+    )
+    .unwrap();
+    let mut frame = vec![0u8; tx.frame_size()];
+    let mut now = 0;
+    let fail = loop {
+        match tx.poll(now, &mut frame) {
+            Action::Wait { until_ms } => now = until_ms,
+            Action::Send(_) => {}
+            Action::Failed(f) => break f,
+            a => panic!("{a:?}"),
+        }
+    };
+    assert_eq!(fail, Fail::Timeout);
+    assert!((1000..1200).contains(&now), "{now}");
+}
+
+#[test]
+fn bad_sender_arguments_are_refused() {
+    let sha = [0u8; 32];
+    let opts = Options::default();
+    assert!(Sender::new(1 << 32, &sha, b"", b"", opts).is_err());
+    assert!(Sender::new(1, &sha, &[b'x'; 33], b"", opts).is_err());
+    assert!(Sender::new(1, &sha, b"", &[b'x'; 33], opts).is_err());
+    let zero = Options {
+        open_timeout_ms: 0,
+        ..opts
+    };
+    assert!(Sender::new(1, &sha, b"", b"", zero).is_err());
+    let mut tx = Sender::new(1, &sha, b"", b"", opts).unwrap();
+    let mut small = [0u8; 64];
+    assert_eq!(tx.poll(0, &mut small), Action::Send(11));
+    assert_eq!(tx.poll(0, &mut small), Action::Failed(Fail::Usage));
+}
+
+#[test]
+fn random_bytes_never_upset_the_receiver() {
+    let mut rng = Rng(99);
+    let mut mem = Mem::new(8 * 1024, 256);
+    let mut flash = mem.flash(1024, 8);
+    let mut rx = receiver();
+    let mut out = [0u8; REPLY_MAX];
+    for _ in 0..2000 {
+        let data: Vec<u8> = (0..rng.below(300)).map(|_| rng.next() as u8).collect();
+        let mut at = 0;
+        while at < data.len() {
+            let (used, _) = rx.receive(&mut flash, &data[at..], &mut out).unwrap();
+            assert!(used > 0 || at == data.len());
+            at += used;
+        }
+    }
+    assert_no_wrong_commit(&mut flash);
+}
+
+#[test]
+fn the_receiver_fits_its_ram_budget() {
+    use super::frame::{Parser, MAX_FRAME};
+    let total = core::mem::size_of::<Receiver>();
+    let state = total - core::mem::size_of::<Parser<MAX_FRAME>>();
+    std::println!("receiver: {total} bytes, of which state {state}");
+    assert!(state <= 256 && total <= 1400, "{total} {state}");
+}
