@@ -53,6 +53,79 @@
 #define QSOTA_CONTEXT_ALIGN 8
 
 /*
+ `qsota_action_t.kind`: write `len` bytes of the frame buffer to the line.
+ */
+#define QSOTA_ACTION_SEND 1
+
+/*
+ `qsota_action_t.kind`: read `len` image bytes at `offset` into the frame at `at`, then
+ call the sender's `provide` with the number read.
+ */
+#define QSOTA_ACTION_READ 2
+
+/*
+ `qsota_action_t.kind`: feed received bytes, or poll again at `until_ms`.
+ */
+#define QSOTA_ACTION_WAIT 3
+
+/*
+ `qsota_action_t.kind`: the receiver has the whole image.
+ */
+#define QSOTA_ACTION_DONE 4
+
+/*
+ `qsota_action_t.kind`: the transfer failed with `fail` (a `QSOTA_FAIL_*`).
+ */
+#define QSOTA_ACTION_FAILED 5
+
+/*
+ `qsota_action_t.fail` codes, in the order of `transfer::Fail` (names: `qsota_fail_name`).
+ */
+#define QSOTA_FAIL_TIMEOUT 1
+
+#define QSOTA_FAIL_CANCELLED 2
+
+#define QSOTA_FAIL_RETRIES 3
+
+#define QSOTA_FAIL_PROTOCOL 4
+
+#define QSOTA_FAIL_SOURCE 5
+
+#define QSOTA_FAIL_REJECTED 6
+
+#define QSOTA_FAIL_USAGE 7
+
+/*
+ Storage for one link receiver, in 8-byte words.
+ */
+#define QSOTA_LINK_RX_WORDS 160
+
+/*
+ Storage for one link sender, in 8-byte words.
+ */
+#define QSOTA_LINK_TX_WORDS 48
+
+/*
+ The frame buffer a link sender needs (`qsota_link_tx_poll`).
+ */
+#define QSOTA_LINK_FRAME_SIZE 1038
+
+/*
+ The output buffer a link receiver needs (`qsota_link_rx_receive`).
+ */
+#define QSOTA_LINK_REPLY_MAX 22
+
+/*
+ `area` argument of the flash callbacks: the slot that receives the image.
+ */
+#define QSOTA_AREA_SLOT 0
+
+/*
+ `area` argument of the flash callbacks: the meta area holding the resume record.
+ */
+#define QSOTA_AREA_META 1
+
+/*
  Storage for one verifier, in 8-byte words.
  */
 #define QSOTA_VERIFIER_WORDS 64
@@ -93,6 +166,212 @@
 #define QSOTA_FIELD_SIZE 8
 
 /*
+ The protocol version this implementation speaks (OPEN and ACCEPT carry it).
+ */
+#define VERSION 1
+
+/*
+ Sync, type, length and header check.
+ */
+#define HEADER_LEN 6
+
+/*
+ Header plus the trailing CRC-32.
+ */
+#define OVERHEAD (HEADER_LEN + 4)
+
+/*
+ Image bytes per DATA frame that this implementation sends and accepts at most.
+ */
+#define MAX_PAYLOAD 1024
+
+/*
+ Where image bytes start in a DATA frame (after the header and the 4-byte offset).
+ */
+#define DATA_AT (HEADER_LEN + 4)
+
+/*
+ The largest DATA frame.
+ */
+#define MAX_FRAME ((OVERHEAD + 4) + MAX_PAYLOAD)
+
+#define OPEN 1
+
+#define DATA 2
+
+#define COMMIT 3
+
+#define ABORT 4
+
+#define ACCEPT 129
+
+#define ACK 130
+
+#define NAK 131
+
+#define DONE 132
+
+#define ERROR 133
+
+/*
+ Room `receive` needs in its output buffer for any answer.
+ */
+#define REPLY_MAX (OVERHEAD + 12)
+
+#define SIZE 2
+
+#define FLASH 3
+
+#define DIGEST 4
+
+#define NOT_OPEN 5
+
+#define STATE 6
+
+#define ARGUMENT 7
+
+/*
+ Largest program unit supported.
+ */
+#define MAX_UNIT 64
+
+/*
+ Largest meta area (more would only be scanned at every OPEN).
+ */
+#define MAX_META (1 << 16)
+
+/*
+ Longest component id and version string in OPEN and in the record.
+ */
+#define MAX_NAME 32
+
+/*
+ Caller-provided storage for a link receiver. Set it up with `qsota_link_rx_init`.
+ */
+typedef struct {
+  uint64_t opaque[QSOTA_LINK_RX_WORDS];
+} qsota_link_rx_t;
+
+/*
+ The bootloader's flash, for the receiver. Addresses are relative to each area's start.
+ Every callback returns 0 on success and anything else on failure; a null callback fails.
+ */
+typedef struct {
+  /*
+   Passed to every callback.
+   */
+  void *user;
+  /*
+   Bytes in the slot (the largest image); a multiple of `program_unit`.
+   */
+  uint32_t slot_size;
+  /*
+   Bytes in the meta area: one erase unit, at least 256 bytes, at most 64 KB.
+   */
+  uint32_t meta_size;
+  /*
+   Smallest programmable unit: 1, 2, 4, ... 64 bytes.
+   */
+  uint32_t program_unit;
+  /*
+   Writes the start and length of the slot's erase unit containing `addr`.
+   */
+  int32_t (*sector)(void *user, uint32_t addr, uint32_t *start, uint32_t *len);
+  /*
+   Erases the slot sector starting at `start`, or the whole meta area (`start` 0).
+   */
+  int32_t (*erase)(void *user, int32_t area, uint32_t start);
+  /*
+   Programs `len` bytes (whole, aligned program units) at `addr`.
+   */
+  int32_t (*write)(void *user, int32_t area, uint32_t addr, const uint8_t *data, size_t len);
+  /*
+   Reads `len` bytes at `addr` into `buf`.
+   */
+  int32_t (*read)(void *user, int32_t area, uint32_t addr, uint8_t *buf, size_t len);
+} qsota_flash_t;
+
+/*
+ Caller-provided storage for a link sender. Set it up with `qsota_link_tx_init`.
+ */
+typedef struct {
+  uint64_t opaque[QSOTA_LINK_TX_WORDS];
+} qsota_link_tx_t;
+
+/*
+ What a sender's `poll` asks its driver to do (`transfer::Action` for C).
+ */
+typedef struct {
+  /*
+   A `QSOTA_ACTION_*`.
+   */
+  int32_t kind;
+  /*
+   `QSOTA_ACTION_FAILED`: a `QSOTA_FAIL_*`; otherwise 0.
+   */
+  int32_t fail;
+  /*
+   `SEND`: bytes to write; `READ`: bytes to read.
+   */
+  size_t len;
+  /*
+   `READ`: where the bytes go in the frame buffer.
+   */
+  size_t at;
+  /*
+   `READ`: image offset of the bytes.
+   */
+  uint64_t offset;
+  /*
+   `WAIT`: when to poll again at the latest.
+   */
+  uint32_t until_ms;
+} qsota_action_t;
+
+/*
+ A link sender's counters (`qsota_link_tx_stats`).
+ */
+typedef struct {
+  /*
+   Image bytes the receiver holds.
+   */
+  uint64_t bytes;
+  /*
+   DATA frames written, retransmissions included.
+   */
+  uint64_t frames;
+  /*
+   Go-backs, timeouts and repeated OPEN/COMMIT frames.
+   */
+  uint64_t retries;
+  /*
+   Bytes written to the line.
+   */
+  uint64_t line_bytes;
+  /*
+   Where the receiver said the transfer starts.
+   */
+  uint64_t resumed_from;
+  /*
+   Image bytes sent more than once.
+   */
+  uint64_t resent_bytes;
+  /*
+   Times the receiver was found reset.
+   */
+  uint64_t reopens;
+  /*
+   The receiver's window (frames) and payload per frame, 0 before it answered.
+   */
+  uint32_t window;
+  uint32_t payload;
+  /*
+   The receiver's ERROR code, 0 if none.
+   */
+  int32_t error;
+} qsota_link_stats_t;
+
+/*
  Caller-provided storage for a verifier (a static, a stack variable, or part of a
  MicroPython object). Set it up with `qsota_verifier_init`.
  */
@@ -100,9 +379,137 @@ typedef struct {
   uint64_t opaque[QSOTA_VERIFIER_WORDS];
 } qsota_verifier_t;
 
+/*
+ The two bytes that start every frame.
+ */
+#define SYNC { 165, 90, }
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/*
+ The name of a `QSOTA_FAIL_*` code (`timeout`, `cancelled`, ...: Python's
+ `TransferError.code`), NUL-terminated and static; `""` for an unknown code.
+ */
+const char *qsota_fail_name(int32_t fail);
+
+/*
+ Sets up a receiver in `rx`. `window`: DATA frames (of up to 1038 bytes) the bootloader's
+ UART buffering holds while it programs or erases flash (at least 1); `busy_ms`: the
+ longest it can go silent (a sector erase).
+
+ # Safety
+ `rx` is null or valid for writes of `qsota_link_rx_t`.
+ */
+int32_t qsota_link_rx_init(qsota_link_rx_t *rx, uint16_t window, uint16_t busy_ms);
+
+/*
+ Takes received bytes from `data` until the receiver has an answer or `data` is used up;
+ programs flash as frames complete. Writes how many bytes it took to `consumed` and the
+ answer's length to `out_len` (0: none); send `out[..out_len]` to the sender and call again
+ with the rest. `out_cap` must be at least `QSOTA_LINK_REPLY_MAX`.
+
+ # Safety
+ `rx` initialised by `qsota_link_rx_init`; `flash` valid, with callbacks that honour their
+ contracts; `data` valid for `len` bytes; `out` for `out_cap` bytes of writes; `consumed`
+ and `out_len` for a write each.
+ */
+int32_t qsota_link_rx_receive(qsota_link_rx_t *rx,
+                              const qsota_flash_t *flash,
+                              const uint8_t *data,
+                              size_t len,
+                              uint8_t *out,
+                              size_t out_cap,
+                              size_t *consumed,
+                              size_t *out_len);
+
+/*
+ Writes 1 to `committed` if the receiver's session ended with the image read back,
+ matched and committed (the bootloader may switch to the slot), else 0; and the offset up
+ to which the open image is durable to `next` (null: not wanted).
+
+ # Safety
+ `rx` initialised; `committed` valid for a write; `next` null or valid for a write.
+ */
+int32_t qsota_link_rx_state(qsota_link_rx_t *rx, int32_t *committed, uint32_t *next);
+
+/*
+ What a bootloader checks at boot: writes 1 to `found` if the slot holds an image that
+ was read back, matched its SHA-256 and was committed, with its size and SHA-256; else 0
+ (also when the flash cannot be read: never switch to an image you cannot vouch for).
+
+ # Safety
+ `flash` valid; `found` and `size` valid for a write; `sha256` for 32 bytes of writes.
+ */
+int32_t qsota_link_stored_image(const qsota_flash_t *flash,
+                                int32_t *found,
+                                uint32_t *size,
+                                uint8_t *sha256);
+
+/*
+ Sets up a sender in `tx` for an image of `size` bytes with the 32-byte `sha256`, for the
+ component `comp` at version `ver` (each up to 32 bytes). `rto_ms`: retransmission timeout
+ (0: the receiver's busy time + 1 s); `open_timeout_ms`: how long to wait for the receiver
+ to answer at all; `retries`: timeouts in a row without progress before giving up.
+ `QSOTA_E_RANGE` for a size above 4 GB or a zero/huge timeout, `QSOTA_E_LENGTH` for a
+ long name.
+
+ # Safety
+ `tx` null or valid for writes of `qsota_link_tx_t`; `sha256` valid for 32 bytes; `comp`
+ and `ver` for their lengths.
+ */
+int32_t qsota_link_tx_init(qsota_link_tx_t *tx,
+                           uint64_t size,
+                           const uint8_t *sha256,
+                           const uint8_t *comp,
+                           size_t comp_len,
+                           const uint8_t *ver,
+                           size_t ver_len,
+                           uint32_t rto_ms,
+                           uint32_t open_timeout_ms,
+                           uint8_t retries);
+
+/*
+ What to do next (see `qsota_action_t`); `frame` is the driver's frame buffer of
+ `QSOTA_LINK_FRAME_SIZE` bytes, whose contents belong to the sender between calls.
+
+ # Safety
+ `tx` initialised; `frame` valid for `cap` bytes of reads and writes; `action` for a write.
+ */
+int32_t qsota_link_tx_poll(qsota_link_tx_t *tx,
+                           uint32_t now_ms,
+                           uint8_t *frame,
+                           size_t cap,
+                           qsota_action_t *action);
+
+/*
+ After a `READ` action: the number of image bytes read (fewer only at the end of the
+ source, which fails the transfer with `source`).
+
+ # Safety
+ `tx` initialised.
+ */
+int32_t qsota_link_tx_provide(qsota_link_tx_t *tx, size_t n);
+
+/*
+ Feeds `len` bytes received from the line at `now_ms`.
+
+ # Safety
+ `tx` initialised; `data` valid for `len` bytes.
+ */
+int32_t qsota_link_tx_receive(qsota_link_tx_t *tx,
+                              uint32_t now_ms,
+                              const uint8_t *data,
+                              size_t len);
+
+/*
+ Writes the sender's counters to `stats`.
+
+ # Safety
+ `tx` initialised; `stats` valid for a write.
+ */
+int32_t qsota_link_tx_stats(qsota_link_tx_t *tx, qsota_link_stats_t *stats);
 
 /*
  Sets up a fresh verifier in `v`: no expectations, CRC variant auto.

@@ -7,9 +7,11 @@
 //!
 //! `include/qsota.h` is generated from this module by cbindgen and checked by the tests.
 
+use crate::transfer::{Action, Fail};
 use crate::Error;
 use core::mem::{align_of, size_of};
 
+pub mod link;
 pub mod verify;
 
 /// Success.
@@ -132,4 +134,124 @@ unsafe fn bytes<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8], Error> {
 unsafe fn out<'a, T>(ptr: *mut T) -> Result<&'a mut T, Error> {
     // SAFETY: the caller's contract.
     unsafe { ptr.as_mut() }.ok_or(Error::Null)
+}
+
+/// `qsota_action_t.kind`: write `len` bytes of the frame buffer to the line.
+pub const QSOTA_ACTION_SEND: i32 = 1;
+/// `qsota_action_t.kind`: read `len` image bytes at `offset` into the frame at `at`, then
+/// call the sender's `provide` with the number read.
+pub const QSOTA_ACTION_READ: i32 = 2;
+/// `qsota_action_t.kind`: feed received bytes, or poll again at `until_ms`.
+pub const QSOTA_ACTION_WAIT: i32 = 3;
+/// `qsota_action_t.kind`: the receiver has the whole image.
+pub const QSOTA_ACTION_DONE: i32 = 4;
+/// `qsota_action_t.kind`: the transfer failed with `fail` (a `QSOTA_FAIL_*`).
+pub const QSOTA_ACTION_FAILED: i32 = 5;
+
+/// `qsota_action_t.fail` codes, in the order of `transfer::Fail` (names: `qsota_fail_name`).
+pub const QSOTA_FAIL_TIMEOUT: i32 = 1;
+pub const QSOTA_FAIL_CANCELLED: i32 = 2;
+pub const QSOTA_FAIL_RETRIES: i32 = 3;
+pub const QSOTA_FAIL_PROTOCOL: i32 = 4;
+pub const QSOTA_FAIL_SOURCE: i32 = 5;
+pub const QSOTA_FAIL_REJECTED: i32 = 6;
+pub const QSOTA_FAIL_USAGE: i32 = 7;
+
+/// Each failure with its name as a C string (a test keeps them equal to `Fail::name`).
+const FAILS: [(Fail, &core::ffi::CStr); 7] = [
+    (Fail::Timeout, c"timeout"),
+    (Fail::Cancelled, c"cancelled"),
+    (Fail::Retries, c"retries"),
+    (Fail::Protocol, c"protocol"),
+    (Fail::Source, c"source"),
+    (Fail::Rejected, c"rejected"),
+    (Fail::Usage, c"usage"),
+];
+
+/// What a sender's `poll` asks its driver to do (`transfer::Action` for C).
+#[repr(C)]
+pub struct qsota_action_t {
+    /// A `QSOTA_ACTION_*`.
+    pub kind: i32,
+    /// `QSOTA_ACTION_FAILED`: a `QSOTA_FAIL_*`; otherwise 0.
+    pub fail: i32,
+    /// `SEND`: bytes to write; `READ`: bytes to read.
+    pub len: usize,
+    /// `READ`: where the bytes go in the frame buffer.
+    pub at: usize,
+    /// `READ`: image offset of the bytes.
+    pub offset: u64,
+    /// `WAIT`: when to poll again at the latest.
+    pub until_ms: u32,
+}
+
+impl From<Action> for qsota_action_t {
+    fn from(action: Action) -> Self {
+        let mut a = qsota_action_t {
+            kind: 0,
+            fail: 0,
+            len: 0,
+            at: 0,
+            offset: 0,
+            until_ms: 0,
+        };
+        match action {
+            Action::Send(n) => (a.kind, a.len) = (QSOTA_ACTION_SEND, n),
+            Action::Read { offset, at, len } => {
+                (a.kind, a.offset, a.at, a.len) = (QSOTA_ACTION_READ, offset, at, len)
+            }
+            Action::Wait { until_ms } => (a.kind, a.until_ms) = (QSOTA_ACTION_WAIT, until_ms),
+            Action::Done => a.kind = QSOTA_ACTION_DONE,
+            Action::Failed(f) => {
+                a.kind = QSOTA_ACTION_FAILED;
+                a.fail = FAILS
+                    .iter()
+                    .position(|&(x, _)| x == f)
+                    .map_or(0, |i| i as i32 + 1);
+            }
+        }
+        a
+    }
+}
+
+/// The name of a `QSOTA_FAIL_*` code (`timeout`, `cancelled`, ...: Python's
+/// `TransferError.code`), NUL-terminated and static; `""` for an unknown code.
+#[no_mangle]
+pub extern "C" fn qsota_fail_name(fail: i32) -> *const core::ffi::c_char {
+    let index = usize::try_from(fail).ok().and_then(|i| i.checked_sub(1));
+    index
+        .and_then(|i| FAILS.get(i))
+        .map_or(c"", |&(_, name)| name)
+        .as_ptr()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fail_codes_and_names_match_the_core() {
+        let codes = [
+            QSOTA_FAIL_TIMEOUT,
+            QSOTA_FAIL_CANCELLED,
+            QSOTA_FAIL_RETRIES,
+            QSOTA_FAIL_PROTOCOL,
+            QSOTA_FAIL_SOURCE,
+            QSOTA_FAIL_REJECTED,
+            QSOTA_FAIL_USAGE,
+        ];
+        assert_eq!(codes, [1, 2, 3, 4, 5, 6, 7]);
+        for (i, (fail, name)) in FAILS.iter().enumerate() {
+            let a = qsota_action_t::from(Action::Failed(*fail));
+            assert_eq!(a.fail, i as i32 + 1);
+            assert_eq!(name.to_bytes(), fail.name().as_bytes());
+            // SAFETY: qsota_fail_name returns a static NUL-terminated string.
+            let c = unsafe { core::ffi::CStr::from_ptr(qsota_fail_name(a.fail)) };
+            assert_eq!(c, *name);
+        }
+        for bad in [0, 8, -1, i32::MIN, i32::MAX] {
+            // SAFETY: as above.
+            assert!(unsafe { core::ffi::CStr::from_ptr(qsota_fail_name(bad)) }.is_empty());
+        }
+    }
 }
