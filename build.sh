@@ -30,12 +30,18 @@ build_capi() {
     cargo build -q --release -p qsota-capi
 }
 
-# build/unix/micropython: the unix port with _qsota linked in.
+# build/unix/micropython: the unix port with _qsota linked in. Its copy of libqsota.a keeps
+# only the C ABI global: a rustc staticlib also exports compiler_builtins (sqrt, floor, fmod
+# ...), which would stand in for libm's and leave rust_eh_personality undefined.
 build_firmware() {
     mp_fetch
     mkdir -p "$BUILD/usermod"
     ln -sfn "$ROOT" "$BUILD/usermod/qsota"
-    MP_LINK_DEPS="$ROOT/target/release/libqsota.a" mp_build_unix "$BUILD/usermod" "$MP"
+    local lib="$BUILD/libqsota.a"
+    if [ "$ROOT/target/release/libqsota.a" -nt "$lib" ]; then
+        objcopy --wildcard --keep-global-symbol='qsota_*' "$ROOT/target/release/libqsota.a" "$lib"
+    fi
+    QSOTA_LIB="$lib" MP_LINK_DEPS="$lib" mp_build_unix "$BUILD/usermod" "$MP"
 }
 
 build_all() {
