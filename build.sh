@@ -58,6 +58,15 @@ test_capi() {
     "$BUILD/c/test_capi"
 }
 
+# The link receiver as a C bootloader drives it (RAM flash, sender through the C ABI).
+test_receiver_example() {
+    say "C link receiver example"
+    mkdir -p "$BUILD/c"
+    cc -std=c99 -Wall -Wextra -Werror -Iinclude tests/c/receiver_example.c \
+        target/release/libqsota.a -o "$BUILD/c/receiver_example"
+    "$BUILD/c/receiver_example"
+}
+
 run_tests() {
     say "cargo fmt --check, clippy"
     cargo fmt --all -- --check
@@ -65,6 +74,7 @@ run_tests() {
     say "cargo test"
     cargo test -q --workspace
     test_capi
+    test_receiver_example
     say "pytest (MicroPython: $MP)"
     QSOTA_MICROPYTHON="$MP" python3 -m pytest -q tests
 }

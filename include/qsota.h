@@ -166,84 +166,19 @@
 #define QSOTA_FIELD_SIZE 8
 
 /*
- The protocol version this implementation speaks (OPEN and ACCEPT carry it).
+ Bytes of framing around a block's data: start byte, number, its complement, CRC-16.
  */
-#define VERSION 1
+#define OVERHEAD 5
 
 /*
- Sync, type, length and header check.
+ Where a block's data starts in its frame.
  */
-#define HEADER_LEN 6
+#define DATA_AT 3
 
 /*
- Header plus the trailing CRC-32.
+ The longest file name the header block carries.
  */
-#define OVERHEAD (HEADER_LEN + 4)
-
-/*
- Image bytes per DATA frame that this implementation sends and accepts at most.
- */
-#define MAX_PAYLOAD 1024
-
-/*
- Where image bytes start in a DATA frame (after the header and the 4-byte offset).
- */
-#define DATA_AT (HEADER_LEN + 4)
-
-/*
- The largest DATA frame.
- */
-#define MAX_FRAME ((OVERHEAD + 4) + MAX_PAYLOAD)
-
-#define OPEN 1
-
-#define DATA 2
-
-#define COMMIT 3
-
-#define ABORT 4
-
-#define ACCEPT 129
-
-#define ACK 130
-
-#define NAK 131
-
-#define DONE 132
-
-#define ERROR 133
-
-/*
- Room `receive` needs in its output buffer for any answer.
- */
-#define REPLY_MAX (OVERHEAD + 12)
-
-#define SIZE 2
-
-#define FLASH 3
-
-#define DIGEST 4
-
-#define NOT_OPEN 5
-
-#define STATE 6
-
-#define ARGUMENT 7
-
-/*
- Largest program unit supported.
- */
-#define MAX_UNIT 64
-
-/*
- Largest meta area (more would only be scanned at every OPEN).
- */
-#define MAX_META (1 << 16)
-
-/*
- Longest component id and version string in OPEN and in the record.
- */
-#define MAX_NAME 32
+#define MAX_NAME 255
 
 /*
  Caller-provided storage for a link receiver. Set it up with `qsota_link_rx_init`.
@@ -378,11 +313,6 @@ typedef struct {
 typedef struct {
   uint64_t opaque[QSOTA_VERIFIER_WORDS];
 } qsota_verifier_t;
-
-/*
- The two bytes that start every frame.
- */
-#define SYNC { 165, 90, }
 
 #ifdef __cplusplus
 extern "C" {

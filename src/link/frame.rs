@@ -7,29 +7,29 @@
 use crc::{Crc, Table, CRC_32_ISO_HDLC, CRC_8_SMBUS};
 
 /// The two bytes that start every frame.
-pub const SYNC: [u8; 2] = [0xA5, 0x5A];
+pub(crate) const SYNC: [u8; 2] = [0xA5, 0x5A];
 /// Sync, type, length and header check.
-pub const HEADER_LEN: usize = 6;
+pub(crate) const HEADER_LEN: usize = 6;
 /// Header plus the trailing CRC-32.
-pub const OVERHEAD: usize = HEADER_LEN + 4;
+pub(crate) const OVERHEAD: usize = HEADER_LEN + 4;
 /// Image bytes per DATA frame that this implementation sends and accepts at most.
-pub const MAX_PAYLOAD: usize = 1024;
+pub(crate) const MAX_PAYLOAD: usize = 1024;
 /// Where image bytes start in a DATA frame (after the header and the 4-byte offset).
-pub const DATA_AT: usize = HEADER_LEN + 4;
+pub(crate) const DATA_AT: usize = HEADER_LEN + 4;
 /// The largest DATA frame.
-pub const MAX_FRAME: usize = OVERHEAD + 4 + MAX_PAYLOAD;
+pub(crate) const MAX_FRAME: usize = OVERHEAD + 4 + MAX_PAYLOAD;
 
 /// Message types (docs/protocol.md §2).
-pub mod kind {
-    pub const OPEN: u8 = 0x01;
-    pub const DATA: u8 = 0x02;
-    pub const COMMIT: u8 = 0x03;
-    pub const ABORT: u8 = 0x04;
-    pub const ACCEPT: u8 = 0x81;
-    pub const ACK: u8 = 0x82;
-    pub const NAK: u8 = 0x83;
-    pub const DONE: u8 = 0x84;
-    pub const ERROR: u8 = 0x85;
+pub(crate) mod kind {
+    pub(crate) const OPEN: u8 = 0x01;
+    pub(crate) const DATA: u8 = 0x02;
+    pub(crate) const COMMIT: u8 = 0x03;
+    pub(crate) const ABORT: u8 = 0x04;
+    pub(crate) const ACCEPT: u8 = 0x81;
+    pub(crate) const ACK: u8 = 0x82;
+    pub(crate) const NAK: u8 = 0x83;
+    pub(crate) const DONE: u8 = 0x84;
+    pub(crate) const ERROR: u8 = 0x85;
 }
 
 /// One table of 256 words: frames are at most ~1 KB, so this is fast enough on an MCU.

@@ -11,7 +11,7 @@ pub mod record;
 pub mod sender;
 
 /// The protocol version this implementation speaks (OPEN and ACCEPT carry it).
-pub const VERSION: u8 = 1;
+pub(crate) const VERSION: u8 = 1;
 
 #[cfg(test)]
 mod tests;

@@ -10,18 +10,18 @@ use super::VERSION;
 use crate::Error;
 use sha2::{Digest, Sha256};
 
-/// Room `receive` needs in its output buffer for any answer.
-pub const REPLY_MAX: usize = OVERHEAD + 12;
+/// Room `receive` needs in its output buffer for any answer (`QSOTA_LINK_REPLY_MAX`).
+pub(crate) const REPLY_MAX: usize = OVERHEAD + 12;
 
-/// ERROR codes (docs/protocol.md §5).
-pub mod code {
-    pub const VERSION: u8 = 1;
-    pub const SIZE: u8 = 2;
-    pub const FLASH: u8 = 3;
-    pub const DIGEST: u8 = 4;
-    pub const NOT_OPEN: u8 = 5;
-    pub const STATE: u8 = 6;
-    pub const ARGUMENT: u8 = 7;
+/// ERROR codes (docs/protocol.md §5), as `Stats::error` reports them.
+pub(crate) mod code {
+    pub(crate) const VERSION: u8 = 1;
+    pub(crate) const SIZE: u8 = 2;
+    pub(crate) const FLASH: u8 = 3;
+    pub(crate) const DIGEST: u8 = 4;
+    pub(crate) const NOT_OPEN: u8 = 5;
+    pub(crate) const STATE: u8 = 6;
+    pub(crate) const ARGUMENT: u8 = 7;
 }
 
 /// What the bootloader tells the sender about itself.
@@ -91,7 +91,7 @@ impl Receiver {
 
     /// Takes received bytes from `data` until it has an answer for the sender or `data` is used
     /// up. Returns how many bytes it took and the length of the answer written to `out` (0:
-    /// none). Call again with the rest of `data`. `out` needs [`REPLY_MAX`] bytes.
+    /// none). Call again with the rest of `data`. `out` needs `QSOTA_LINK_REPLY_MAX` bytes.
     pub fn receive(
         &mut self,
         flash: &mut impl Flash,

@@ -47,11 +47,11 @@ pub trait Flash {
 }
 
 /// Largest program unit supported.
-pub const MAX_UNIT: u32 = 64;
+pub(crate) const MAX_UNIT: u32 = 64;
 /// Largest meta area (more would only be scanned at every OPEN).
-pub const MAX_META: u32 = 1 << 16;
+pub(crate) const MAX_META: u32 = 1 << 16;
 /// Longest component id and version string in OPEN and in the record.
-pub const MAX_NAME: usize = 32;
+pub(crate) const MAX_NAME: usize = 32;
 const MAGIC: [u8; 4] = *b"QSL1";
 const HEADER_LEN: usize = 112;
 const ENTRY_MIN: u32 = 16;
