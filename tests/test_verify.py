@@ -349,6 +349,27 @@ def test_bad_arguments_name_the_argument(mp):
     assert got == [["raise", kind, message] for _, kind, message in BAD_ARGUMENTS]
 
 
+def test_random_expected_values_parse_alike(mp):
+    # The C module parses with the Rust core (src/hex.rs), qsota.pure in Python: any text
+    # must get the same verdict from both, and a CRC that parses must match the same way.
+    rng = random.Random(5)
+    alphabet = "0123456789" * 4 + "abcdefABCDEF" + "xX -g\u00e9"
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 12))) for _ in range(300)]
+    texts += [rng.choice(["0x", "0X", ""]) + "%x" % rng.randrange(2**33) for _ in range(100)]
+    texts += [str(rng.randrange(2**33)) for _ in range(100)]
+    texts += [str(CHECK_MPEG2), "%X" % CHECK_ISO_HDLC]
+    digests = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(30, 35))) for _ in range(100)]
+    code = CHECKS + (
+        "rows = [attempt(check, %r, crc=t) for t in %r]\n"
+        "rows += [attempt(qsota.Verifier, md5=t)[:3] for t in %r]\n"
+        "print(json.dumps(rows))\n"
+    ) % (CHECK, texts, digests)
+    got = both(mp, code)
+    assert len(got) == len(texts) + len(digests)
+    verdicts = {row[1][0] if row[0] == "ok" else row[1] for row in got[: len(texts)]}
+    assert verdicts == {"ok", "raise", "ValueError"}  # matched, mismatched, refused
+
+
 def test_bad_method_arguments(mp):
     code = (
         "from outcome import attempt\n"
