@@ -166,19 +166,9 @@
 #define QSOTA_FIELD_SIZE 8
 
 /*
- Bytes of framing around a block's data: start byte, number, its complement, CRC-16.
+ Storage for one YMODEM sender, in 8-byte words.
  */
-#define OVERHEAD 5
-
-/*
- Where a block's data starts in its frame.
- */
-#define DATA_AT 3
-
-/*
- The longest file name the header block carries.
- */
-#define MAX_NAME 255
+#define QSOTA_YMODEM_WORDS 56
 
 /*
  Caller-provided storage for a link receiver. Set it up with `qsota_link_rx_init`.
@@ -313,6 +303,77 @@ typedef struct {
 typedef struct {
   uint64_t opaque[QSOTA_VERIFIER_WORDS];
 } qsota_verifier_t;
+
+/*
+ YMODEM tuning (`qsota_ymodem_options_default` fills in the defaults).
+ */
+typedef struct {
+  /*
+   Data block size: 1024 or 128.
+   */
+  uint32_t block_size;
+  /*
+   Wait for the answer to a data block, EOT or the null block (ms).
+   */
+  uint32_t timeout_ms;
+  /*
+   Wait for the answer to the header, which may follow a full erase (ms).
+   */
+  uint32_t header_timeout_ms;
+  /*
+   Wait for the receiver's first `C` (ms).
+   */
+  uint32_t start_timeout_ms;
+  /*
+   Silence after the EOT ACK before the null block goes out unasked (ms).
+   */
+  uint32_t end_gap_ms;
+  /*
+   Retransmissions of one frame before giving up (0..=255).
+   */
+  uint32_t retries;
+  /*
+   Line speed if known (0: unknown); waits then include each frame's time on the wire.
+   */
+  uint32_t baud;
+} qsota_ymodem_options_t;
+
+/*
+ Caller-provided storage for a YMODEM sender. Set it up with `qsota_ymodem_init`.
+ */
+typedef struct {
+  uint64_t opaque[QSOTA_YMODEM_WORDS];
+} qsota_ymodem_t;
+
+/*
+ A YMODEM sender's counters (`qsota_ymodem_stats`).
+ */
+typedef struct {
+  /*
+   Image bytes the receiver acknowledged.
+   */
+  uint64_t bytes;
+  /*
+   Data blocks the receiver acknowledged.
+   */
+  uint64_t blocks;
+  /*
+   Frames written, retransmissions included.
+   */
+  uint64_t frames;
+  /*
+   Retransmissions, probes and retreats.
+   */
+  uint64_t retries;
+  /*
+   Bytes written to the line.
+   */
+  uint64_t line_bytes;
+  /*
+   The block in progress (0: the header).
+   */
+  uint64_t block;
+} qsota_ymodem_stats_t;
 
 #ifdef __cplusplus
 extern "C" {
@@ -574,6 +635,76 @@ int32_t qsota_verifier_crc_matched(qsota_verifier_t *v, int32_t *variant);
  As `qsota_verifier_update`; `is_final` valid for a write.
  */
 int32_t qsota_verifier_is_final(qsota_verifier_t *v, int32_t *is_final);
+
+/*
+ Writes the default options to `opts`.
+
+ # Safety
+ `opts` null or valid for a write.
+ */
+int32_t qsota_ymodem_options_default(qsota_ymodem_options_t *opts);
+
+/*
+ Sets up a sender in `s` for the file `name` (1..=255 bytes, no NUL) of `size` bytes;
+ `opts` null means the defaults. `QSOTA_E_LENGTH`: name empty or too long;
+ `QSOTA_E_SYNTAX`: NUL in the name; `QSOTA_E_ARG`: block size not 128 or 1024;
+ `QSOTA_E_RANGE`: a wait of 0 or above 2^31-1 ms, or retries above 255.
+
+ # Safety
+ `s` null or valid for writes of `qsota_ymodem_t`; `name` valid for `name_len` bytes;
+ `opts` null or valid for reads.
+ */
+int32_t qsota_ymodem_init(qsota_ymodem_t *s,
+                          const uint8_t *name,
+                          size_t name_len,
+                          uint64_t size,
+                          const qsota_ymodem_options_t *opts);
+
+/*
+ Writes the frame buffer size `qsota_ymodem_poll` needs (133 or 1029).
+
+ # Safety
+ `s` initialised; `size` valid for a write.
+ */
+int32_t qsota_ymodem_frame_size(qsota_ymodem_t *s, size_t *size);
+
+/*
+ What to do next (see `qsota_action_t`); `frame` is the driver's frame buffer of `cap`
+ bytes (at least the frame size), whose contents belong to the sender between calls.
+
+ # Safety
+ `s` initialised; `frame` valid for `cap` bytes of reads and writes; `action` for a write.
+ */
+int32_t qsota_ymodem_poll(qsota_ymodem_t *s,
+                          uint32_t now_ms,
+                          uint8_t *frame,
+                          size_t cap,
+                          qsota_action_t *action);
+
+/*
+ After a `READ` action: the number of image bytes read (fewer only at the end of the
+ source, which fails the transfer with `source`).
+
+ # Safety
+ `s` initialised.
+ */
+int32_t qsota_ymodem_provide(qsota_ymodem_t *s, size_t n);
+
+/*
+ Feeds `len` bytes received from the line at `now_ms`.
+
+ # Safety
+ `s` initialised; `data` valid for `len` bytes.
+ */
+int32_t qsota_ymodem_receive(qsota_ymodem_t *s, uint32_t now_ms, const uint8_t *data, size_t len);
+
+/*
+ Writes the sender's counters to `stats`.
+
+ # Safety
+ `s` initialised; `stats` valid for a write.
+ */
+int32_t qsota_ymodem_stats(qsota_ymodem_t *s, qsota_ymodem_stats_t *stats);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -43,11 +43,11 @@ const CRC16: u8 = b'C';
 const PAD: u8 = 0x1A;
 
 /// Bytes of framing around a block's data: start byte, number, its complement, CRC-16.
-pub const OVERHEAD: usize = 5;
+pub(crate) const OVERHEAD: usize = 5;
 /// Where a block's data starts in its frame.
-pub const DATA_AT: usize = 3;
+pub(crate) const DATA_AT: usize = 3;
 /// The longest file name the header block carries.
-pub const MAX_NAME: usize = 255;
+pub(crate) const MAX_NAME: usize = 255;
 /// CANs sent when the sender gives up (the spec asks for two; more survives a lost byte).
 const CANCEL: [u8; 5] = [CAN; 5];
 

@@ -13,6 +13,7 @@ use core::mem::{align_of, size_of};
 
 pub mod link;
 pub mod verify;
+pub mod ymodem;
 
 /// Success.
 pub const QSOTA_OK: i32 = 0;
