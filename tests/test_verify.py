@@ -524,7 +524,12 @@ def test_pure_md5_fallback_matches_hashlib(mp):
         "cuts = %r\n"
         "for a, b in zip(cuts, cuts[1:]):\n"
         "    h.update(memoryview(data)[a:b])\n"
-        "print(json.dumps(vectors + [h.digest().hex()]))\n"
-    ) % (data, cuts)
+        "# The Verifier on a port without hashlib.md5:\n"
+        "import qsota.pure.verify\n"
+        "qsota.pure.verify._new_md5 = md5\n"
+        "v = qsota.pure.Verifier(md5=%r)\n"
+        "v.update(%r)\n"
+        "print(json.dumps(vectors + [h.digest().hex(), isinstance(v._md5, md5), v.check()]))\n"
+    ) % (data, cuts, CHECK_MD5, CHECK)
     want = [hashlib.md5(m).hexdigest() for m in (b"", b"abc", b"a" * 55, b"a" * 56, b"a" * 64)]
-    assert mp.json(code, None) == want + [hashlib.md5(data).hexdigest()]
+    assert mp.json(code, None) == want + [hashlib.md5(data).hexdigest(), True, True]
