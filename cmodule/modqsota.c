@@ -69,8 +69,9 @@ const mp_obj_module_t qsota_module = {
     .globals = (mp_obj_dict_t *)&qsota_module_globals,
 };
 
-// MicroPython 1.13 finds this line with a regex over the raw source, which matches only the
-// three-argument form, so that form comes first; 70144 is 1.18.0.
+// MicroPython 1.13 finds this with a regex over the raw source (not the preprocessor output)
+// that spans lines: it must meet the three-argument form first, or it would read the
+// two-argument line together with the next. 70144 is 1.18.0.
 #if MICROPY_VERSION <= 70144
 MP_REGISTER_MODULE(MP_QSTR__qsota, qsota_module, 1);
 #else
