@@ -6,6 +6,7 @@ The `mp` fixture runs a script with `MICROPYPATH` set to `python/` (the qsota pa
     def test_something(mp):
         out = mp.run("import qsota; print(qsota.NATIVE)", backend="native")  # stdout, str
         data = mp.json("import json; print(json.dumps([1, 2]))", backend="pure")  # last line
+        data = mp.both(code)  # mp.json on each backend; the results must be identical
         mp.run(code, backend=None, args=["file.bin"], timeout=30)  # sys.argv[1:] = args
 
 `backend` is "native" (qsota bound to `_qsota`, which must be present), "pure" (qsota bound to
@@ -80,6 +81,13 @@ class MicroPython:
         lines = out.strip().splitlines()
         assert lines, "no output from MicroPython"
         return json.loads(lines[-1])
+
+    def both(self, code, **kw):
+        """Runs `code` on each backend, requires identical JSON results and returns them."""
+        native = self.json(code, "native", **kw)
+        pure = self.json(code, "pure", **kw)
+        assert native == pure, "the backends differ"
+        return native
 
 
 @pytest.fixture(scope="session")

@@ -20,14 +20,6 @@ CHECK_MPEG2 = 0x0376E6E7
 CHECK_ISO_HDLC = 0xCBF43926
 
 
-def both(mp, code, **kw):
-    """Runs `code` on each backend, requires identical JSON results and returns them."""
-    native = mp.json(code, "native", **kw)
-    pure = mp.json(code, "pure", **kw)
-    assert native == pure, "backends differ"
-    return native
-
-
 def _mpeg2_table():
     table = []
     for i in range(256):
@@ -90,7 +82,7 @@ def test_rfc1321_fips180_and_crc_check_vectors(mp):
     ]
     inputs = [m for m, _ in md5_vectors] + [m for m, _ in sha256_vectors] + [CHECK]
     code = DIGESTS + "print(json.dumps([digests(m) for m in %r]))\n" % inputs
-    got = both(mp, code)
+    got = mp.both(code)
     for (message, want), row in zip(md5_vectors, got):
         assert row[4] == want, message
     for (message, want), row in zip(sha256_vectors, got[len(md5_vectors) :]):
@@ -103,7 +95,7 @@ def test_million_a_in_uneven_pieces(mp):
         "piece = b'a' * 999\n"
         "print(json.dumps(digests(*([piece] * 1001 + [b'a'] * 1))))\n"
     )
-    got = both(mp, code)
+    got = mp.both(code)
     assert got[0] == 1_000_000
     assert got[5] == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"
 
@@ -135,7 +127,7 @@ def test_random_images_match_cpython(mp, tmp_path):
         "                 v.hexdigest('md5'), v.hexdigest('sha256')])\n"
         "print(json.dumps(rows))\n"
     )
-    assert both(mp, code, args=paths) == want
+    assert mp.both(code, args=paths) == want
 
 
 def test_any_split_gives_the_same_digests(mp):
@@ -157,7 +149,7 @@ def test_any_split_gives_the_same_digests(mp):
         "rows.append(whole)\n"
         "print(json.dumps(rows))\n"
     ) % (data, splits)
-    got = both(mp, code)
+    got = mp.both(code)
     assert got[:-1] == [True] * (len(splits) + 1)
     assert got[-1][1] == crc32_mpeg2(data)
     assert got[-1][4] == hashlib.md5(data).hexdigest()
@@ -190,7 +182,7 @@ def test_every_accepted_crc_form(mp):
         ("0x00000000cbf43926", "iso-hdlc"),  # leading zeros
     ]
     code = CHECKS + "print(json.dumps([check(%r, crc=c) for c, _ in %r]))\n" % (CHECK, forms)
-    got = both(mp, code)
+    got = mp.both(code)
     assert got == [["ok", True, variant] for _, variant in forms]
 
 
@@ -204,7 +196,7 @@ def test_crc_variant_pins_the_match(mp):
         "    check(%r, crc='58124007', crc_variant=None),\n"
         "]))\n"
     ) % ((CHECK,) * 5)
-    got = both(mp, code)
+    got = mp.both(code)
     assert got == [
         ["ok", True, "iso-hdlc"],
         ["raise", "VerifyError", "crc: expected 0xcbf43926, got mpeg2=0x0376e6e7", None],
@@ -228,7 +220,7 @@ def test_each_mismatch_is_named(mp):
         dict(md5=zeros32, sha256=zeros64, crc="0x1", size=8),
     ]
     code = CHECKS + "print(json.dumps([check(%r, **e) for e in %r]))\n" % (CHECK, cases)
-    got = both(mp, code)
+    got = mp.both(code)
     crc_got = "got mpeg2=0x0376e6e7 iso-hdlc=0xcbf43926"
     assert got == [
         ["ok", True, "mpeg2"],
@@ -258,7 +250,7 @@ def test_verify_error_is_a_value_error(mp):
         "except ValueError as e:\n"
         "    print(json.dumps([isinstance(e, qsota.VerifyError), type(e).__name__]))\n"
     )
-    assert both(mp, code) == [True, "VerifyError"]
+    assert mp.both(code) == [True, "VerifyError"]
 
 
 def test_check_and_digests_make_it_final(mp):
@@ -279,7 +271,7 @@ def test_check_and_digests_make_it_final(mp):
         "rows.append([attempt(v.check), attempt(v.check)])\n"
         "print(json.dumps(rows))\n"
     ) % CHECK_MPEG2
-    got = both(mp, code)
+    got = mp.both(code)
     final = ["raise", "ValueError", "update: the verifier is final after check() or a digest"]
     for i, finish in enumerate(("check", "md5", "sha256", "hexdigest")):
         assert got[2 * i] == ["ok", crc32_mpeg2(b"1234")]
@@ -295,7 +287,7 @@ def test_fresh_verifier_state(mp):
         "print(json.dumps([v.size, v.crc_matched, v.crc32(), v.crc32('iso-hdlc'), v.check(),\n"
         "                  v.crc_matched, v.hexdigest('md5')]))\n"
     )
-    got = both(mp, code)
+    got = mp.both(code)
     assert got == [0, None, 0xFFFFFFFF, 0, True, None, hashlib.md5(b"").hexdigest()]
 
 
@@ -345,7 +337,7 @@ def test_bad_arguments_name_the_argument(mp):
         "import json, qsota\n"
         "print(json.dumps([attempt(qsota.Verifier, **kw) for kw in %r]))\n"
     ) % [kw for kw, _, _ in BAD_ARGUMENTS]
-    got = both(mp, code)
+    got = mp.both(code)
     assert got == [["raise", kind, message] for _, kind, message in BAD_ARGUMENTS]
 
 
@@ -364,7 +356,7 @@ def test_random_expected_values_parse_alike(mp):
         "rows += [attempt(qsota.Verifier, md5=t)[:3] for t in %r]\n"
         "print(json.dumps(rows))\n"
     ) % (CHECK, texts, digests)
-    got = both(mp, code)
+    got = mp.both(code)
     assert len(got) == len(texts) + len(digests)
     verdicts = {row[1][0] if row[0] == "ok" else row[1] for row in got[: len(texts)]}
     assert verdicts == {"ok", "raise", "ValueError"}  # matched, mismatched, refused
@@ -380,7 +372,7 @@ def test_bad_method_arguments(mp):
         "        attempt(v.hexdigest, 'sha1'), attempt(v.hexdigest, b'md5'), v.size]\n"
         "print(json.dumps(rows))\n"
     )
-    assert both(mp, code) == [
+    assert mp.both(code) == [
         ["raise", "TypeError", "update: expected a bytes-like object, got str"],
         ["raise", "TypeError", "update: expected a bytes-like object, got int"],
         ["raise", "TypeError", "update: expected a bytes-like object, got NoneType"],
@@ -419,7 +411,7 @@ def test_other_buffers_are_read_as_bytes(mp):
         "v.update(memoryview(b'9'))\n"
         "print(json.dumps([v.check(), v.crc32(), v.hexdigest('md5')]))\n"
     )
-    assert both(mp, code) == [True, CHECK_MPEG2, CHECK_MD5]
+    assert mp.both(code) == [True, CHECK_MPEG2, CHECK_MD5]
 
 
 def test_read_only_attributes(mp):
@@ -435,7 +427,7 @@ def test_read_only_attributes(mp):
         "        rows.append('refused')\n"
         "print(json.dumps(rows + [v.size]))\n"
     )
-    assert both(mp, code) == ["refused", "refused", 0]
+    assert mp.both(code) == ["refused", "refused", 0]
 
 
 VERIFY_FILE = """
@@ -473,7 +465,7 @@ def test_verify_file(mp, tmp_path):
         "    rows.append(['OSError', e.args[0]])\n"
         "print(json.dumps(rows))\n"
     ) % (md5, sha256, crc, md5.upper(), crc, zlib.crc32(data), md5)
-    got = both(mp, code, args=[path, tmp_path / "missing.bin"])
+    got = mp.both(code, args=[path, tmp_path / "missing.bin"])
     assert got == [
         [10000, "mpeg2", md5],
         [10000, "mpeg2", md5],
