@@ -3,8 +3,8 @@
 //! - 8N1 pacing in both directions: a byte takes 10 bit times, and a byte reaches the far
 //!   end no earlier than the line can carry it ([`Pacer`]).
 //! - The MCU's receive FIFO ([`RxFifo`]): like a DMA/IRQ ring buffer, it fills while the MCU
-//!   is busy (erasing, programming) and loses bytes on overrun; a receive call in progress
-//!   takes bytes as they come.
+//!   is busy (erasing, programming) and loses bytes on overrun. Otherwise the MCU is reading:
+//!   its CPU takes bytes far faster than any UART delivers them, so nothing is lost.
 //! - Seeded per-byte faults for each direction ([`Faults`]).
 //!
 //! The models take time as an argument; [`Uart`] runs them in real time with three threads
@@ -116,14 +116,22 @@ impl RxFifo {
         }
     }
 
-    /// A byte arrives while a receive call waits for `demand` more bytes (0: the MCU is not
-    /// reading). Bytes beyond the FIFO and the waiting reader's demand are lost.
-    pub fn arrive(&mut self, byte: u8, demand: usize) {
-        if self.bytes.len() < self.capacity + demand {
-            self.bytes.push_back(byte);
-        } else {
+    /// A byte arrives; `busy` says whether the MCU was busy then (not reading), in which case
+    /// a full FIFO loses it.
+    pub fn arrive(&mut self, byte: u8, busy: bool) {
+        if busy && self.bytes.len() >= self.capacity {
             self.overruns += 1;
+        } else {
+            self.bytes.push_back(byte);
         }
+    }
+
+    /// The MCU stops reading: what its reader had not asked for stays in the FIFO, as much
+    /// as fits.
+    pub fn stop_reading(&mut self) {
+        let excess = self.bytes.len().saturating_sub(self.capacity);
+        self.bytes.truncate(self.capacity);
+        self.overruns += excess as u64;
     }
 
     /// Moves up to `out.len()` bytes out; returns how many.
@@ -167,7 +175,8 @@ pub struct LineStats {
 
 struct State {
     rx: RxFifo,
-    demand: usize,
+    /// The MCU's last busy period (start, end), in line time.
+    busy: (Duration, Duration),
     tx: VecDeque<(Duration, u8)>,
     tx_pacer: Pacer,
     powered: bool,
@@ -205,7 +214,7 @@ impl Uart {
         Uart {
             state: Mutex::new(State {
                 rx: RxFifo::new(fifo),
-                demand: 0,
+                busy: (Duration::ZERO, Duration::ZERO),
                 tx: VecDeque::new(),
                 tx_pacer: Pacer::new(baud),
                 powered: true,
@@ -309,15 +318,15 @@ impl Uart {
             }
             let now = self.now();
             let mut s = self.lock();
-            while let Some(&(_, byte)) = pending.front().filter(|(at, _)| *at <= now) {
+            while let Some(&(at, byte)) = pending.front().filter(|(at, _)| *at <= now) {
                 pending.pop_front();
                 s.stats.to_mcu += 1;
                 let Some(byte) = faults.apply(byte) else {
                     continue;
                 };
                 if s.powered {
-                    let demand = s.demand;
-                    s.rx.arrive(byte, demand);
+                    let busy = s.busy.0 <= at && at < s.busy.1;
+                    s.rx.arrive(byte, busy);
                 } else {
                     s.stats.lost_in_reset += 1;
                 }
@@ -368,8 +377,7 @@ impl Uart {
     }
 
     /// Waits until at least one byte is there or `deadline` passes; returns how many bytes
-    /// it moved into `buf` (0 on timeout). While it waits, the FIFO passes up to
-    /// `buf.len()` bytes to it as they arrive.
+    /// it moved into `buf` (0 on timeout).
     pub fn recv(&self, buf: &mut [u8], deadline: Duration) -> Result<usize, Halt> {
         let mut s = self.lock();
         loop {
@@ -384,14 +392,23 @@ impl Uart {
             if now >= deadline {
                 return Ok(0);
             }
-            s.demand = buf.len();
             s = self
                 .changed
                 .wait_timeout(s, deadline - now)
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
-            s.demand = 0;
         }
+    }
+
+    /// The MCU is busy for `t` from now (flash work): it does not read the UART, so the
+    /// FIFO fills and then overruns.
+    pub fn busy(&self, t: Duration) {
+        let now = self.now();
+        let mut s = self.lock();
+        s.busy = (now, now + t);
+        s.rx.stop_reading();
+        drop(s);
+        thread::sleep(t);
     }
 
     /// Queues bytes for the module (like a DMA transmit: the MCU does not wait).
@@ -480,22 +497,25 @@ mod tests {
     }
 
     #[test]
-    fn fifo_overruns_only_beyond_capacity_plus_reader_demand() {
+    fn fifo_overruns_only_while_the_mcu_is_busy() {
         let mut f = RxFifo::new(4);
         for b in 0..10 {
-            f.arrive(b, 0);
+            f.arrive(b, true);
         }
         assert_eq!(f.overruns, 6);
         let mut out = [0u8; 8];
         assert_eq!(f.take(&mut out), 4);
         assert_eq!(&out[..4], &[0, 1, 2, 3]);
-        // A reader waiting for 8 bytes takes them on top of the FIFO's 4.
-        for b in 0..12 {
-            f.arrive(b, 8);
+        // Reading: nothing is lost, however much comes at once.
+        for b in 0..10 {
+            f.arrive(b, false);
         }
         assert_eq!(f.overruns, 6);
-        f.arrive(99, 8);
-        assert_eq!(f.overruns, 7);
+        // Busy again: what the reader left keeps only the FIFO's size.
+        f.stop_reading();
+        assert_eq!(f.overruns, 12);
+        assert_eq!(f.take(&mut out), 4);
+        assert_eq!(&out[..4], &[0, 1, 2, 3]);
     }
 
     #[test]

@@ -7,7 +7,11 @@ mod cli;
 mod flash;
 mod line;
 mod mcu;
+#[cfg(test)]
+mod sim_tests;
 mod summary;
+#[cfg(test)]
+mod test_sender;
 mod ymodem_rx;
 
 use crate::cli::Options;
@@ -43,13 +47,22 @@ fn main() -> ExitCode {
 }
 
 fn run(opts: &Options) -> Result<(), String> {
-    let flash = Flash::new(opts.sectors.clone(), opts.program_per_kib, &opts.old_image);
     let listener =
         TcpListener::bind(&opts.listen).map_err(|e| format!("--listen {}: {e}", opts.listen))?;
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
     println!("listening {port}");
     std::io::stdout().flush().map_err(|e| e.to_string())?;
+    let (json, image) = serve(opts, listener)?;
+    if let Some(path) = &opts.out {
+        std::fs::write(path, image).map_err(|e| format!("--out {}: {e}", path.display()))?;
+    }
+    println!("{json}");
+    Ok(())
+}
 
+/// Serves one connection: returns the summary line and the image as it stands in flash.
+fn serve(opts: &Options, listener: TcpListener) -> Result<(String, Vec<u8>), String> {
+    let flash = Flash::new(opts.sectors.clone(), opts.program_per_kib, &opts.old_image);
     let (stream, _) = listener.accept().map_err(|e| format!("accept: {e}"))?;
     drop(listener);
     let _ = stream.set_nodelay(true);
@@ -90,10 +103,5 @@ fn run(opts: &Options) -> Result<(), String> {
         line: uart.stats(),
         elapsed,
     };
-    if let Some(path) = &opts.out {
-        std::fs::write(path, summary.image())
-            .map_err(|e| format!("--out {}: {e}", path.display()))?;
-    }
-    println!("{}", summary.to_json());
-    Ok(())
+    Ok((summary.to_json(), summary.image().to_vec()))
 }

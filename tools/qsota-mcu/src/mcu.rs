@@ -167,7 +167,7 @@ impl Mcu {
     fn wait_busy(&mut self, t: Duration) {
         let t = t.mul_f64(self.flash_scale);
         self.busy += t;
-        thread::sleep(t);
+        self.uart.busy(t);
     }
 
     /// The MCU reboots: the UART is off for the boot time, losing what arrives.
