@@ -26,8 +26,9 @@ setup() {
 
 # The static library with the C ABI, for the host.
 build_capi() {
-    say "cargo build (libqsota.a)"
+    say "cargo build (libqsota.a, qsota-mcu)"
     cargo build -q --release -p qsota-capi
+    cargo build -q --release -p qsota-mcu
 }
 
 # build/unix/micropython: the unix port with _qsota linked in. Its copy of libqsota.a keeps
