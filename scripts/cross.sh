@@ -7,12 +7,15 @@
 #                     symbols (also with --whole-archive, as the Helios SDK links), no
 #                     unwinding or panic formatting code, the module's ISA and float ABI
 #   cross_size        print `NAME text=N data=N bss=N ...` per artifact, write build/size.json
+#   cross_budgets     fail when an artifact outgrows its flash budget (CROSS_BUDGETS)
 #   cross_qemu        MicroPython's qemu port (BOARD=SABRELITE, Cortex-A9) with _qsota and the
 #                     frozen qsota package: build/arm/qemu/firmware.elf
 #   cross_test_qemu   run tests/arm/mp/*.py on it under qemu-system-arm
+#   cross_compat113   compile the _qsota glue against MicroPython 1.13's API (tests/compat113)
 #
 # The artifacts (NAME  rust target  cargo profile/features  gcc flags of the C side):
-#   module-cortex-a5   the _qsota core for QuecPython's Unisoc modules: Thumb-2, hard float,
+#   module-cortex-a5   the _qsota core (all but the receiver) for QuecPython's Unisoc
+#                      modules, the one to ship: Thumb-2, hard float,
 #                      built as their firmware is (-mcpu=cortex-a5 -mfpu=neon-vfpv4
 #                      -mfloat-abi=hard -mthumb). thumbv7a-none-eabihf is armv7a-none-eabihf in
 #                      Thumb mode; it has no prebuilt core, hence nightly -Zbuild-std=core.
@@ -23,16 +26,22 @@
 
 CROSS_OUT="$BUILD/arm"
 
+# MCU builds: sha2's compact SHA-256 rounds (~1 KB of code instead of ~7 KB unrolled; the
+# receiver hashes at flash speed, not at line rate).
+CROSS_MCU_CFG='--cfg sha2_backend_soft="compact"'
+
 # name|rust target|toolchain (nightly, or the default one)|cargo profile|rustflags|gcc flags
 CROSS_ARTIFACTS=(
     "module-cortex-a5|thumbv7a-none-eabihf|nightly|release|-C target-cpu=cortex-a5|-mcpu=cortex-a5 -mthumb -mfpu=neon-vfpv4 -mfloat-abi=hard"
     "module-cortex-a9|armv7a-none-eabi|default|release|-C target-cpu=cortex-a9|-mcpu=cortex-a9 -mfloat-abi=soft"
-    "receiver-cortex-m3|thumbv7m-none-eabi|default|mcu|-C target-cpu=cortex-m3|-mcpu=cortex-m3 -mthumb"
-    "receiver-cortex-m4f|thumbv7em-none-eabihf|default|mcu|-C target-cpu=cortex-m4|-mcpu=cortex-m4 -mthumb -mfpu=fpv4-sp-d16 -mfloat-abi=hard"
+    "receiver-cortex-m3|thumbv7m-none-eabi|default|mcu|-C target-cpu=cortex-m3 $CROSS_MCU_CFG|-mcpu=cortex-m3 -mthumb"
+    "receiver-cortex-m4f|thumbv7em-none-eabihf|default|mcu|-C target-cpu=cortex-m4 $CROSS_MCU_CFG|-mcpu=cortex-m4 -mthumb -mfpu=fpv4-sp-d16 -mfloat-abi=hard"
 )
 
-# Exports an MCU bootloader links (the receiver's C ABI); the module images link them all.
-CROSS_RECEIVER_EXPORTS='^qsota_(rx|receiver)_'
+# Exports an MCU bootloader links (the receiver's C ABI). The module for QuecPython ships
+# everything else (it sends, it never receives); the qemu test firmware ships everything, so
+# that its tests can run a sender against an in-process receiver.
+CROSS_RECEIVER_EXPORTS='^qsota_link_(rx_|stored_image)'
 
 cross_deps() {
     need_apt gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm binutils-arm-none-eabi
@@ -86,6 +95,7 @@ _cross_roots() {
         grep -oE 'qsota_[a-z0-9_]+\($' | tr -d '(')
     case "$1" in
         receiver-*) grep -E "$CROSS_RECEIVER_EXPORTS" <<<"$names" || true ;;
+        module-cortex-a5) grep -vE "$CROSS_RECEIVER_EXPORTS" <<<"$names" || true ;;
         *) printf '%s\n' "$names" ;;
     esac
 }
@@ -106,13 +116,35 @@ _cross_prelink() {
         say "$name: include/qsota.h has no exports for it yet: skipped"
         return 0
     fi
-    local roots
+    local roots inputs=(--whole-archive "$raw")
     mapfile -t roots <"$dir/exports.txt"
-    arm-none-eabi-ld -r -z noexecstack --gc-sections "${roots[@]/#/-u}" --whole-archive "$raw" -o "$dir/prelink.o"
-    arm-none-eabi-objcopy --keep-global-symbols="$dir/exports.txt" -R .llvmbc -R .llvmcmd \
+    case "$name" in
+        receiver-*)
+            # A bootloader has a C library and libgcc: leave memcpy and friends
+            # (__aeabi_mem*) to them rather than carry compiler_builtins' copies (~3 KB), so
+            # only the crate's own (LTO) object goes in. The module keeps compiler_builtins:
+            # the Helios SDK's C library is not ours to rely on, and the qemu port has none.
+            rm -rf "$dir/members"
+            mkdir -p "$dir/members"
+            (cd "$dir/members" && arm-none-eabi-ar x "$raw")
+            inputs=("$dir"/members/qsota-*.o)
+            ;;
+    esac
+    arm-none-eabi-ld -r -z noexecstack --gc-sections "${roots[@]/#/-u}" "${inputs[@]}" -o "$dir/prelink.o"
+    # Undefined symbols that no relocation uses are left over from collected sections; the
+    # final link would still search libraries for them (libgcc's soft-float, for one).
+    # (readelf: nm and objdump would hand the embedded LLVM bitcode to the LTO plugin.)
+    comm -23 <(arm-none-eabi-readelf -sW "$dir/prelink.o" |
+            awk '$7 == "UND" && $8 != "" { print $8 }' | sort -u) \
+        <(arm-none-eabi-readelf -rW "$dir/prelink.o" | awk '$1 ~ /^[0-9a-f]+$/ { print $5 }' | sort -u) \
+        >"$dir/unused.txt"
+    local strip=()
+    [ -s "$dir/unused.txt" ] && strip=(--strip-symbols="$dir/unused.txt")
+    arm-none-eabi-objcopy --keep-global-symbols="$dir/exports.txt" "${strip[@]}" \
+        -R .llvmbc -R .llvmcmd \
         -R '.ARM.exidx*' -R '.rel.ARM.exidx*' \
         "$dir/prelink.o" "$dir/qsota.o"
-    rm -f "$dir/prelink.o"
+    rm -rf "$dir/prelink.o" "$dir/unused.txt" "$dir/members"
     arm-none-eabi-ar rcsD "$dir/libqsota.a" "$dir/qsota.o"
 }
 
@@ -251,7 +283,8 @@ json.dump(out, open(sys.argv[1], "w"), indent=1, sort_keys=True)' "$BUILD/size.j
 }
 
 # cross_qemu: builds the qemu firmware with _qsota (module-cortex-a9's libqsota.a) and the qsota
-# package frozen in through manifest.py. Needs mp_fetch (MICROPY_DIR) and cross_lib.
+# package frozen in through manifest.py (via tests/arm/manifest.py, which adds a simulated
+# clock as `time`). Needs mp_fetch (MICROPY_DIR) and cross_lib.
 # The port puts LDFLAGS_USERMOD before its objects, where an archive resolves nothing, so the
 # library goes in with --whole-archive: it is prelinked to exactly what the exports reach.
 cross_qemu() {
@@ -268,7 +301,7 @@ cross_qemu() {
     [ "$lib" -nt "$build/firmware.elf" ] && rm -f "$build/firmware.elf"
     say "build MicroPython qemu port (SABRELITE) with _qsota"
     make -C "$MICROPY_DIR/ports/qemu" -j"$(nproc)" BOARD=SABRELITE BUILD="$build" \
-        USER_C_MODULES="$(cd "$out/usermod" && pwd -P)" FROZEN_MANIFEST="$ROOT/manifest.py" \
+        USER_C_MODULES="$(cd "$out/usermod" && pwd -P)" FROZEN_MANIFEST="$ROOT/tests/arm/manifest.py" \
         QSOTA_LIB="-Wl,--whole-archive,$lib,--no-whole-archive" >"$out/make.log" 2>&1 ||
         { tail -n 40 "$out/make.log" >&2; die "qemu firmware build failed (log: $out/make.log)"; }
     cp -p "$build/firmware.elf" "$build/firmware.map" "$out/"
@@ -279,7 +312,33 @@ cross_test_qemu() {
     python3 "$ROOT/tests/arm/run.py" "$CROSS_OUT/qemu/firmware.elf" "$ROOT"/tests/arm/mp/*.py
 }
 
-# ./build.sh test-arm: the ARM builds, link checks and the emulated run.
+# The glue against 1.13's API, with the host compiler and as QuecPython's modules build it.
+cross_compat113() {
+    say "compat: _qsota glue against the MicroPython 1.13 API"
+    python3 "$ROOT/tests/compat113/check.py" "$CROSS_OUT/compat113" cc -- \
+        arm-none-eabi-gcc $(_cross_field "$(_cross_entry module-cortex-a5)" 6)
+}
+
+# Flash budgets (issue 6), bytes of text (code + read-only data) an image keeps from libqsota.
+CROSS_BUDGETS=(
+    "module-cortex-a5 65536"
+    "receiver-cortex-m3 12288"
+    "receiver-cortex-m4f 12288"
+)
+
+cross_budgets() {
+    local b name limit text
+    for b in "${CROSS_BUDGETS[@]}"; do
+        read -r name limit <<<"$b"
+        text=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]]["text"])' \
+            "$BUILD/size.json" "$name") || die "no size for $name (run cross_size)"
+        [ "$text" -le "$limit" ] || die "$name: text=$text is over its budget of $limit bytes"
+        say "budget $name: text=$text <= $limit"
+    done
+}
+
+# ./build.sh test-arm: the ARM builds, link checks, the emulated run, the 1.13 compile,
+# the footprint against the budgets.
 cross_test() {
     cross_deps
     cross_libs
@@ -287,6 +346,9 @@ cross_test() {
     mp_fetch
     cross_qemu
     cross_test_qemu
+    cross_compat113
+    cross_size
+    cross_budgets
 }
 
 # ./build.sh size
@@ -297,4 +359,5 @@ cross_size_report() {
     mp_fetch
     cross_qemu
     cross_size
+    cross_budgets
 }
