@@ -7,16 +7,12 @@
 // - MP_REGISTER_MODULE (3 arguments up to 1.18, 2 from 1.19): 1.13 finds it with a regex
 //   over the raw source, so a wrapper macro would hide it; see the end of modqsota.c.
 // - MP_DEFINE_EXCEPTION: py/objexcept.h has it from 1.13 on, in a form that fits each version.
+// - MP_ERROR_TEXT: exists from 1.13 on (qsota_raise in modqsota.c takes plain text anyway).
 #ifndef QSOTA_COMPAT_H
 #define QSOTA_COMPAT_H
 
 #include "py/obj.h"
 #include "py/runtime.h"
-
-// MP_ERROR_TEXT wraps messages for compressed error text; a no-op where it does not exist.
-#ifndef MP_ERROR_TEXT
-#define MP_ERROR_TEXT(x) (x)
-#endif
 
 // mp_obj_malloc (1.19+) allocates an object and sets its type.
 #ifndef mp_obj_malloc
