@@ -27,7 +27,7 @@ static const byte *text_arg(mp_obj_t obj, qstr what, const char *expected, size_
     return (const byte *)mp_obj_str_get_data(obj, len);
 }
 
-// An int argument in 0..0xffffffff (bool is not accepted: True is no CRC or size).
+// An int argument (mp_obj_is_int holds; it does not for bool) checked to be in 0..0xffffffff.
 static uint32_t u32_arg(mp_obj_t obj, qstr what, const char *range) {
     mp_obj_t max = mp_obj_new_int_from_uint(0xffffffff);
     if (mp_obj_int_sign(obj) < 0 || mp_obj_is_true(mp_binary_op(MP_BINARY_OP_MORE, obj, max))) {
