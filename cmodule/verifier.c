@@ -218,14 +218,26 @@ static MP_DEFINE_CONST_FUN_OBJ_2(verifier_hexdigest_obj, verifier_hexdigest);
 
 static uint32_t crc_of(verifier_obj_t *self, int32_t variant) {
     uint32_t crc;
-    qsota_check(qsota_verifier_crc32(&self->core, variant, &crc), MP_QSTR_crc32);
+    int32_t status = qsota_verifier_crc32(&self->core, variant, &crc);
+    if (status == QSOTA_E_STATE) {
+        // A pinned verifier never computed the other variant.
+        qsota_raise(&mp_type_ValueError, "variant: '%s' is not computed with crc_variant='%s'",
+            variant == QSOTA_CRC_MPEG2 ? "mpeg2" : "iso-hdlc",
+            self->crc_variant == QSOTA_CRC_MPEG2 ? "mpeg2" : "iso-hdlc");
+    }
+    qsota_check(status, MP_QSTR_crc32);
     return crc;
 }
 
-// crc32(variant='mpeg2') -> int: the CRC of everything fed so far.
+// crc32(variant=None) -> int: the CRC of everything fed so far; by default the pinned
+// variant, or MPEG-2 (the one Quectel documents) when both are computed.
 static mp_obj_t verifier_crc32(size_t n_args, const mp_obj_t *args) {
-    int32_t variant = n_args > 1 ? variant_arg(args[1], MP_QSTR_variant, false) : QSOTA_CRC_MPEG2;
-    return mp_obj_new_int_from_uint(crc_of(MP_OBJ_TO_PTR(args[0]), variant));
+    verifier_obj_t *self = MP_OBJ_TO_PTR(args[0]);
+    int32_t variant = self->crc_variant == QSOTA_CRC_AUTO ? QSOTA_CRC_MPEG2 : self->crc_variant;
+    if (n_args > 1 && args[1] != mp_const_none) {
+        variant = variant_arg(args[1], MP_QSTR_variant, false);
+    }
+    return mp_obj_new_int_from_uint(crc_of(self, variant));
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(verifier_crc32_obj, 1, 2, verifier_crc32);
 

@@ -563,8 +563,9 @@ int32_t qsota_verifier_expect_crc(qsota_verifier_t *v, uint32_t value);
 int32_t qsota_verifier_expect_size(qsota_verifier_t *v, uint64_t size);
 
 /*
- Which variant the expected CRC may match: `QSOTA_CRC_AUTO` (either),
- `QSOTA_CRC_MPEG2` or `QSOTA_CRC_ISO_HDLC`; `QSOTA_E_ARG` for any other value.
+ Which variant the expected CRC may match, and so which are computed: `QSOTA_CRC_AUTO`
+ (both), `QSOTA_CRC_MPEG2` or `QSOTA_CRC_ISO_HDLC` (only that one, saving the other's
+ time); `QSOTA_E_ARG` for any other value, `QSOTA_E_STATE` once data has been fed.
 
  # Safety
  As `qsota_verifier_update`.
@@ -596,7 +597,8 @@ int32_t qsota_verifier_md5(qsota_verifier_t *v, uint8_t *digest);
 int32_t qsota_verifier_sha256(qsota_verifier_t *v, uint8_t *digest);
 
 /*
- Writes the CRC-32 (`QSOTA_CRC_MPEG2` or `QSOTA_CRC_ISO_HDLC`) of everything fed so far.
+ Writes the CRC-32 (`QSOTA_CRC_MPEG2` or `QSOTA_CRC_ISO_HDLC`) of everything fed so far;
+ `QSOTA_E_STATE` for a variant that `qsota_verifier_set_crc_variant` excluded.
 
  # Safety
  As `qsota_verifier_update`; `crc` valid for a write.

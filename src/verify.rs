@@ -1,8 +1,9 @@
 //! Streaming firmware verification: MD5, SHA-256 and both CRC-32 variants in one pass.
 //!
 //! Quectel's docs call the platform's CRC "CRC32 (MPEG-2)", while QuecPython's own
-//! `utils.crc32` is the zlib (ISO-HDLC) one, so both are computed and the caller either
-//! accepts either (`CrcPolicy::Auto`, the variant that matched is recorded) or pins one.
+//! `utils.crc32` is the zlib (ISO-HDLC) one, so by default both are computed and either may
+//! match (`CrcPolicy::Auto`, the variant that matched is recorded). A caller that pins one
+//! variant (`CrcPolicy::Only`) saves computing the other.
 
 use crate::hex::{self, CrcReadings};
 use crate::Error;
@@ -131,8 +132,12 @@ impl Verifier {
         }
         self.md5.update(data);
         self.sha256.update(data);
-        self.mpeg2.update(data);
-        self.iso_hdlc.update(data);
+        if self.policy.allows(CrcVariant::Mpeg2) {
+            self.mpeg2.update(data);
+        }
+        if self.policy.allows(CrcVariant::IsoHdlc) {
+            self.iso_hdlc.update(data);
+        }
         self.size += data.len() as u64;
         Ok(())
     }
@@ -159,12 +164,16 @@ impl Verifier {
         self.sha256.clone().finalize().into()
     }
 
-    /// The CRC-32 of everything seen so far.
-    pub fn crc32(&self, variant: CrcVariant) -> u32 {
-        match variant {
+    /// The CRC-32 of everything seen so far; `Error::State` for a variant the policy
+    /// excludes (it was never computed).
+    pub fn crc32(&self, variant: CrcVariant) -> Result<u32, Error> {
+        if !self.policy.allows(variant) {
+            return Err(Error::State);
+        }
+        Ok(match variant {
             CrcVariant::Mpeg2 => self.mpeg2.clone().finalize(),
             CrcVariant::IsoHdlc => self.iso_hdlc.clone().finalize(),
-        }
+        })
     }
 
     /// Expects this MD5, given as 32 hex digits.
@@ -195,9 +204,14 @@ impl Verifier {
         self.expect_size = Some(size);
     }
 
-    /// Which variants the expected CRC may match.
-    pub fn set_crc_policy(&mut self, policy: CrcPolicy) {
+    /// Which variants the expected CRC may match, and so which are computed: only before
+    /// the first byte (`Error::State` after).
+    pub fn set_crc_policy(&mut self, policy: CrcPolicy) -> Result<(), Error> {
+        if self.size != 0 || self.finished {
+            return Err(Error::State);
+        }
         self.policy = policy;
+        Ok(())
     }
 
     /// Compares everything seen with the expectations and makes the verifier final.
@@ -214,7 +228,7 @@ impl Verifier {
         if let Some(want) = self.expect_crc {
             self.crc_matched = VARIANTS
                 .into_iter()
-                .find(|v| self.policy.allows(*v) && want.matches(self.crc32(*v)));
+                .find(|v| self.crc32(*v).is_ok_and(|crc| want.matches(crc)));
             if self.crc_matched.is_none() {
                 mismatch |= field::CRC;
             }
@@ -249,8 +263,8 @@ mod tests {
     #[test]
     fn crc_check_values() {
         let v = digest_of(b"123456789");
-        assert_eq!(v.crc32(CrcVariant::Mpeg2), 0x0376_E6E7);
-        assert_eq!(v.crc32(CrcVariant::IsoHdlc), 0xCBF4_3926);
+        assert_eq!(v.crc32(CrcVariant::Mpeg2), Ok(0x0376_E6E7));
+        assert_eq!(v.crc32(CrcVariant::IsoHdlc), Ok(0xCBF4_3926));
     }
 
     #[test]
@@ -336,14 +350,24 @@ mod tests {
 
     #[test]
     fn crc_policy_pins_a_variant() {
-        let mut v = digest_of(b"123456789");
-        v.expect_crc(0xCBF4_3926);
-        assert_eq!(v.clone().check(), 0);
-        v.set_crc_policy(CrcPolicy::Only(CrcVariant::Mpeg2));
-        assert_eq!(v.clone().check(), field::CRC);
-        v.set_crc_policy(CrcPolicy::Only(CrcVariant::IsoHdlc));
+        let pinned = |policy| {
+            let mut v = Verifier::new();
+            v.set_crc_policy(policy).unwrap();
+            v.update(b"123456789").unwrap();
+            v.expect_crc(0xCBF4_3926);
+            v
+        };
+        assert_eq!(pinned(CrcPolicy::Auto).check(), 0);
+        let mut v = pinned(CrcPolicy::Only(CrcVariant::Mpeg2));
+        assert_eq!(v.crc32(CrcVariant::IsoHdlc), Err(Error::State));
+        assert_eq!(v.check(), field::CRC);
+        let mut v = pinned(CrcPolicy::Only(CrcVariant::IsoHdlc));
+        assert_eq!(v.crc32(CrcVariant::Mpeg2), Err(Error::State));
         assert_eq!(v.check(), 0);
         assert_eq!(v.crc_matched(), Some(CrcVariant::IsoHdlc));
+        // Pinning after data has been seen would leave a CRC that skipped it.
+        let mut v = digest_of(b"1");
+        assert_eq!(v.set_crc_policy(CrcPolicy::Auto), Err(Error::State));
     }
 
     #[test]

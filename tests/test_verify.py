@@ -188,21 +188,28 @@ def test_every_accepted_crc_form(mp):
 
 def test_crc_variant_pins_the_match(mp):
     code = CHECKS + (
-        "print(json.dumps([\n"
+        "pinned = qsota.Verifier(crc_variant='iso-hdlc')\n"
+        "pinned.update(%r)\n"
+        "print(json.dumps([[pinned.crc32(), attempt(pinned.crc32, 'mpeg2')],\n"
         "    check(%r, crc=0xCBF43926, crc_variant='iso-hdlc'),\n"
         "    check(%r, crc=0xCBF43926, crc_variant='mpeg2'),\n"
         "    check(%r, crc='58124007', crc_variant='iso-hdlc'),\n"
         "    check(%r, crc='58124007', crc_variant='auto'),\n"
         "    check(%r, crc='58124007', crc_variant=None),\n"
         "]))\n"
-    ) % ((CHECK,) * 5)
-    got = mp.both(code)
+    ) % ((CHECK,) * 6)
+    got_pinned, *got = mp.both(code)
     assert got == [
         ["ok", True, "iso-hdlc"],
         ["raise", "VerifyError", "crc: expected 0xcbf43926, got mpeg2=0x0376e6e7", None],
         ["raise", "VerifyError", "crc: expected 58124007, got iso-hdlc=0xcbf43926", None],
         ["ok", True, "mpeg2"],
         ["ok", True, "mpeg2"],
+    ]
+    # Pinned, only that variant is computed: the other is refused, not made up.
+    assert got_pinned == [
+        0xCBF43926,
+        ["raise", "ValueError", "variant: 'mpeg2' is not computed with crc_variant='iso-hdlc'"],
     ]
 
 

@@ -175,8 +175,9 @@ pub unsafe extern "C" fn qsota_verifier_expect_size(v: *mut qsota_verifier_t, si
     }
 }
 
-/// Which variant the expected CRC may match: `QSOTA_CRC_AUTO` (either),
-/// `QSOTA_CRC_MPEG2` or `QSOTA_CRC_ISO_HDLC`; `QSOTA_E_ARG` for any other value.
+/// Which variant the expected CRC may match, and so which are computed: `QSOTA_CRC_AUTO`
+/// (both), `QSOTA_CRC_MPEG2` or `QSOTA_CRC_ISO_HDLC` (only that one, saving the other's
+/// time); `QSOTA_E_ARG` for any other value, `QSOTA_E_STATE` once data has been fed.
 ///
 /// # Safety
 /// As `qsota_verifier_update`.
@@ -189,8 +190,7 @@ pub unsafe extern "C" fn qsota_verifier_set_crc_variant(
     unsafe {
         with(v, |v| {
             let policy = variant_from_code(variant)?.map_or(CrcPolicy::Auto, CrcPolicy::Only);
-            v.set_crc_policy(policy);
-            Ok(())
+            v.set_crc_policy(policy)
         })
     }
 }
@@ -251,7 +251,8 @@ pub unsafe extern "C" fn qsota_verifier_sha256(v: *mut qsota_verifier_t, digest:
     }
 }
 
-/// Writes the CRC-32 (`QSOTA_CRC_MPEG2` or `QSOTA_CRC_ISO_HDLC`) of everything fed so far.
+/// Writes the CRC-32 (`QSOTA_CRC_MPEG2` or `QSOTA_CRC_ISO_HDLC`) of everything fed so far;
+/// `QSOTA_E_STATE` for a variant that `qsota_verifier_set_crc_variant` excluded.
 ///
 /// # Safety
 /// As `qsota_verifier_update`; `crc` valid for a write.
@@ -266,7 +267,7 @@ pub unsafe extern "C" fn qsota_verifier_crc32(
         with(v, |v| {
             let variant = variant_from_code(variant)?.ok_or(Error::Arg)?;
             let dst = out(crc)?;
-            *dst = v.crc32(variant);
+            *dst = v.crc32(variant)?;
             Ok(())
         })
     }

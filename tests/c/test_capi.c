@@ -94,6 +94,13 @@ static void test_check(void) {
     EXPECT_EQ(mismatch, QSOTA_FIELD_MD5 | QSOTA_FIELD_CRC | QSOTA_FIELD_SIZE);
     EXPECT_EQ(qsota_verifier_crc_matched(&v, &variant), QSOTA_OK);
     EXPECT_EQ(variant, QSOTA_CRC_AUTO);
+
+    /* Pinned, the other variant is never computed, and the pin cannot move mid-stream. */
+    uint32_t crc = 0;
+    EXPECT_EQ(qsota_verifier_crc32(&v, QSOTA_CRC_ISO_HDLC, &crc), QSOTA_E_STATE);
+    qsota_verifier_init(&v);
+    qsota_verifier_update(&v, CHECK, 1);
+    EXPECT_EQ(qsota_verifier_set_crc_variant(&v, QSOTA_CRC_MPEG2), QSOTA_E_STATE);
 }
 
 static void test_bad_input(void) {

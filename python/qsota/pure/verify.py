@@ -216,23 +216,27 @@ class Verifier:
             raise ValueError(_FINAL)
         self._md5.update(buf)
         self._sha256.update(buf)
-        # One name per statement: MicroPython builds a tuple for a 4-way assignment.
-        mh = self._mpeg2_hi
-        ml = self._mpeg2_lo
-        ih = self._iso_hi
-        il = self._iso_lo
+        # Only the variants the policy allows, as the core does. One name per statement:
+        # MicroPython builds a tuple for a multi-way assignment.
         tmh, tml, tih, til = _crc_tables()
-        for b in buf:
-            i = (mh >> 8) ^ b
-            mh = tmh[i] ^ ((mh & 0xFF) << 8) ^ (ml >> 8)
-            ml = tml[i] ^ ((ml & 0xFF) << 8)
-            i = (il ^ b) & 0xFF
-            il = til[i] ^ (il >> 8) ^ ((ih & 0xFF) << 8)
-            ih = tih[i] ^ (ih >> 8)
-        self._mpeg2_hi = mh
-        self._mpeg2_lo = ml
-        self._iso_hi = ih
-        self._iso_lo = il
+        if self._policy != _ISO_HDLC:
+            hi = self._mpeg2_hi
+            lo = self._mpeg2_lo
+            for b in buf:
+                i = (hi >> 8) ^ b
+                hi = tmh[i] ^ ((hi & 0xFF) << 8) ^ (lo >> 8)
+                lo = tml[i] ^ ((lo & 0xFF) << 8)
+            self._mpeg2_hi = hi
+            self._mpeg2_lo = lo
+        if self._policy != _MPEG2:
+            hi = self._iso_hi
+            lo = self._iso_lo
+            for b in buf:
+                i = (lo ^ b) & 0xFF
+                lo = til[i] ^ (lo >> 8) ^ ((hi & 0xFF) << 8)
+                hi = tih[i] ^ (hi >> 8)
+            self._iso_hi = hi
+            self._iso_lo = lo
         self._size += len(buf)
 
     def _final(self):
@@ -258,9 +262,16 @@ class Verifier:
             return _hex(self.sha256())
         raise ValueError("name: expected 'md5' or 'sha256'")
 
-    def crc32(self, variant=_MPEG2):
-        """The CRC-32 ('mpeg2' or 'iso-hdlc') of everything seen so far."""
+    def crc32(self, variant=None):
+        """The CRC-32 ('mpeg2' or 'iso-hdlc') of everything seen so far; by default the
+        pinned variant, or MPEG-2 (the one Quectel documents) when both are computed."""
+        if variant is None:
+            variant = _MPEG2 if self._policy == _AUTO else self._policy
         _variant("variant", variant, _VARIANTS)
+        if self._policy not in (_AUTO, variant):
+            raise ValueError(
+                "variant: '%s' is not computed with crc_variant='%s'" % (variant, self._policy)
+            )
         if variant == _MPEG2:
             return self._mpeg2_hi << 16 | self._mpeg2_lo
         return (self._iso_hi << 16 | self._iso_lo) ^ 0xFFFFFFFF
