@@ -5,6 +5,7 @@
 #   ./build.sh bench      build and write build/bench.json (prints a table)
 #   ./build.sh size       print the footprint of each artifact (ARM builds; build/size.json)
 #   ./build.sh test-arm   only the ARM tests: cross builds, link checks, MicroPython on qemu
+#   ./build.sh fuzz [S]   run every fuzz target (fuzz/) for S seconds each (default 600)
 # Environment: MICROPY_DIR=/path uses an existing MicroPython (or QuecPython) tree.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -80,6 +81,23 @@ run_tests() {
     QSOTA_MICROPYTHON="$MP" python3 -m pytest -q tests
 }
 
+# cargo-fuzz targets (fuzz/, nightly): each runs for $1 seconds; a crash fails the build.
+run_fuzz() {
+    need_cargo_tool cargo-fuzz cargo-fuzz
+    rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+    say "fuzzing: $1 s per target (logs in build/fuzz)"
+    mkdir -p "$BUILD/fuzz"
+    local t
+    for t in $(cd fuzz && cargo +nightly fuzz list); do
+        if ! (cd fuzz && cargo +nightly fuzz run "$t" -- -max_total_time="$1" -max_len=4096) \
+            >"$BUILD/fuzz/$t.log" 2>&1; then
+            tail -40 "$BUILD/fuzz/$t.log"
+            die "fuzz target $t failed (fuzz/artifacts/$t/)"
+        fi
+        printf '   %-16s %s\n' "$t" "$(grep '^Done' "$BUILD/fuzz/$t.log")"
+    done
+}
+
 run_bench() {
     say "benchmarks"
     QSOTA_MICROPYTHON="$MP" python3 bench/run.py "$BUILD/bench.json"
@@ -93,9 +111,10 @@ demo() {
 case "${1:-all}" in
     all) setup; build_all; demo ;;
     build) setup; build_all ;;
-    test) setup; build_all; run_tests; cross_test ;;
+    test) setup; build_all; run_tests; cross_test; run_fuzz 20 ;;
     test-arm) setup; cross_test ;;
-    size) setup; cross_size_report ;;
-    bench) setup; build_all; run_bench ;;
+    fuzz) setup; run_fuzz "${2:-600}" ;;
+    size) setup; cross_size_report; cross_budgets ;;
+    bench) setup; build_all; cross_size_report; run_bench ;;
     *) die "unknown command '$1' (try: ./build.sh, ./build.sh test, ./build.sh bench)" ;;
 esac

@@ -12,6 +12,8 @@
 #                     frozen qsota package: build/arm/qemu/firmware.elf
 #   cross_test_qemu   run tests/arm/mp/*.py on it under qemu-system-arm
 #   cross_compat113   compile the _qsota glue against MicroPython 1.13's API (tests/compat113)
+#   cross_test_a5     run the C ABI test on the shipped module library (Thumb-2, hard float)
+#                     bare-metal under qemu-system-arm
 #
 # The artifacts (NAME  rust target  cargo profile/features  gcc flags of the C side):
 #   module-cortex-a5   the _qsota core (all but the receiver) for QuecPython's Unisoc
@@ -312,6 +314,28 @@ cross_test_qemu() {
     python3 "$ROOT/tests/arm/run.py" "$CROSS_OUT/qemu/firmware.elf" "$ROOT"/tests/arm/mp/*.py
 }
 
+# C tests of the module's C ABI, run on module-cortex-a5's libqsota.a itself: the qemu
+# MicroPython firmware runs the Cortex-A9 (ARM mode, soft float) build of the same source, this
+# runs the exact Thumb-2, VFP-register code that ships. Semihosting (newlib's rdimon) gives
+# them printf and their exit status; 0x10000000 is the sabrelite's RAM.
+CROSS_A5_TESTS=(tests/c/test_capi.c)
+
+cross_test_a5() {
+    local cflags dir="$CROSS_OUT/a5-tests" src elf
+    cflags=$(_cross_field "$(_cross_entry module-cortex-a5)" 6)
+    mkdir -p "$dir"
+    for src in "${CROSS_A5_TESTS[@]}"; do
+        elf="$dir/$(basename "$src" .c).elf"
+        say "C test on the Cortex-A5 library under qemu: $src"
+        arm-none-eabi-gcc $cflags -O2 -std=c99 -Wall -Wextra -Werror -I"$ROOT/include" \
+            "$ROOT/tests/arm/semihost/start.S" "$ROOT/$src" "$CROSS_OUT/module-cortex-a5/libqsota.a" \
+            --specs=rdimon.specs -Wl,-e,qsota_fpu_start -Wl,-Ttext-segment=0x10000000 \
+            -Wl,-z,noexecstack -o "$elf" 2>"$dir/link.log" || { cat "$dir/link.log" >&2; die "$src: build failed"; }
+        timeout 300 qemu-system-arm -machine sabrelite -m 128M -nographic -monitor none \
+            -serial null -semihosting -kernel "$elf" || die "$src failed under qemu (status $?)"
+    done
+}
+
 # The glue against 1.13's API, with the host compiler and as QuecPython's modules build it.
 cross_compat113() {
     say "compat: _qsota glue against the MicroPython 1.13 API"
@@ -346,12 +370,14 @@ cross_test() {
     mp_fetch
     cross_qemu
     cross_test_qemu
+    cross_test_a5
     cross_compat113
     cross_size
     cross_budgets
 }
 
-# ./build.sh size
+# ./build.sh size (then cross_budgets) and ./build.sh bench (the footprint is part of the
+# benchmark record: bench/size_bench.py reads build/size.json).
 cross_size_report() {
     cross_deps
     cross_libs
@@ -359,5 +385,4 @@ cross_size_report() {
     mp_fetch
     cross_qemu
     cross_size
-    cross_budgets
 }
