@@ -18,6 +18,8 @@ pub struct RamFlash<'a> {
     pub fail_after: Option<u32>,
     /// Operations performed (erase, write, read).
     pub ops: u32,
+    /// Writes refused because they would program already-programmed bytes: a receiver bug.
+    pub violations: u32,
     dead: bool,
 }
 
@@ -39,6 +41,7 @@ impl<'a> RamFlash<'a> {
             cut_after: None,
             fail_after: None,
             ops: 0,
+            violations: 0,
             dead: false,
         }
     }
@@ -135,6 +138,7 @@ impl Flash for RamFlash<'_> {
         }
         let bytes = self.range(area, addr, data.len())?;
         if bytes.iter().any(|&b| b != 0xFF) {
+            self.violations += 1;
             return Err(FlashError);
         }
         if torn {

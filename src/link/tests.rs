@@ -206,13 +206,16 @@ fn never(_: &Sender, _: &mut RamFlash) -> bool {
 }
 
 /// Whatever happened, a committed image is exactly the image its record names.
+/// The receiver never programmed a byte twice without an erase.
 fn assert_no_wrong_commit(flash: &mut RamFlash) {
+    assert_eq!(flash.violations, 0);
     if let Some(id) = record::stored_image(flash).unwrap() {
         assert_eq!(sha(&flash.slot[..id.size as usize]), id.sha256);
     }
 }
 
 fn assert_committed(flash: &mut RamFlash, data: &[u8]) {
+    assert_eq!(flash.violations, 0);
     let id = record::stored_image(flash).unwrap().expect("committed");
     assert_eq!(
         id,

@@ -1,0 +1,43 @@
+//! The YMODEM sender's input path: arbitrary received bytes interleaved with polls as time
+//! passes. It must never panic and never ask for anything outside the file or the frame.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use qsota::transfer::Action;
+use qsota::ymodem::{Options, Sender};
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&sel, data)) = data.split_first() else {
+        return;
+    };
+    let size = u64::from(sel) * 37;
+    let opts = Options {
+        block_size: if sel & 1 == 0 { 1024 } else { 128 },
+        timeout_ms: 50,
+        header_timeout_ms: 200,
+        start_timeout_ms: 200,
+        end_gap_ms: 20,
+        retries: 3,
+        baud: 0,
+    };
+    let Ok(mut tx) = Sender::new(b"fw.bin", size, opts) else {
+        return;
+    };
+    let mut frame = vec![0u8; tx.frame_size()];
+    let mut now = 0u32;
+    for piece in data.chunks(5) {
+        for _ in 0..8 {
+            match tx.poll(now, &mut frame) {
+                Action::Send(n) => assert!(n <= frame.len()),
+                Action::Read { offset, at, len } => {
+                    assert!(offset + len as u64 <= size && at + len <= frame.len());
+                    tx.provide(len);
+                }
+                Action::Wait { .. } => break,
+                Action::Done | Action::Failed(_) => return,
+            }
+        }
+        tx.receive(now, piece);
+        now = now.wrapping_add(u32::from(piece[0]) * 2);
+    }
+});
