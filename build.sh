@@ -114,7 +114,7 @@ case "${1:-all}" in
     test) setup; build_all; run_tests; cross_test; run_fuzz 20 ;;
     test-arm) setup; cross_test ;;
     fuzz) setup; run_fuzz "${2:-600}" ;;
-    size) setup; cross_size_report ;;
-    bench) setup; build_all; run_bench ;;
+    size) setup; cross_size_report; cross_budgets ;;
+    bench) setup; build_all; cross_size_report; run_bench ;;
     *) die "unknown command '$1' (try: ./build.sh, ./build.sh test, ./build.sh bench)" ;;
 esac
