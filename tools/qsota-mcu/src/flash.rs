@@ -62,7 +62,8 @@ impl fmt::Display for FlashError {
 pub enum AppState {
     /// Unchanged since start: the old image.
     Old,
-    /// The receiver finished a file: the new image (its digest tells whether it is right).
+    /// The receiver finished a file: the new image leads the area (its digest tells
+    /// whether it is right).
     New,
     /// Some sectors erased, nothing programmed.
     Erased,
@@ -184,12 +185,13 @@ impl Flash {
         Ok(self.program_per_kib.mul_f64(bytes.len() as f64 / 1024.0))
     }
 
-    /// What the area holds; `finished` says whether the receiver completed a file.
+    /// What the area holds; `finished` says whether the receiver completed a file (whose
+    /// bytes then lead the area, whatever follows them).
     pub fn state(&self, finished: bool) -> AppState {
-        if self.data == self.initial {
-            AppState::Old
-        } else if finished {
+        if finished {
             AppState::New
+        } else if self.data == self.initial {
+            AppState::Old
         } else if self.programmed == 0 {
             AppState::Erased
         } else {
