@@ -80,14 +80,17 @@ cross_lib() {
     toolchain=$(_cross_field "$e" 3)
     profile=$(_cross_field "$e" 4)
     rustflags=$(_cross_field "$e" 5)
-    local args=(build -q --profile "$profile" -p qsota-capi --target "$target")
+    # A target dir of their own per toolchain: nightly and stable would otherwise keep
+    # rebuilding each other's host artifacts, and the host build's lock stays free.
+    local tdir="${CARGO_TARGET_DIR:-$ROOT/target}/cross-$toolchain"
+    local args=(build -q --profile "$profile" -p qsota-capi --target "$target" --target-dir "$tdir")
     [ "$toolchain" = nightly ] && args=(+nightly "${args[@]}" -Zbuild-std=core)
     # Per-target RUSTFLAGS: build scripts and the host builds keep their own.
     local var
     var=CARGO_TARGET_$(tr 'a-z-' 'A-Z_' <<<"$target")_RUSTFLAGS
     env "$var=$rustflags" cargo "${args[@]}"
     mkdir -p "$CROSS_OUT/$name"
-    _cross_prelink "${CARGO_TARGET_DIR:-$ROOT/target}/$target/$profile/libqsota.a" "$name"
+    _cross_prelink "$tdir/$target/$profile/libqsota.a" "$name"
 }
 
 # _cross_roots NAME: the exported functions NAME ships, one a line, read from the header.
