@@ -9,6 +9,7 @@
 
 // Classes, one per cmodule/<name>.c.
 extern const mp_obj_type_t qsota_type_Verifier;
+extern const mp_obj_type_t qsota_type_LinkSender;
 
 // Exceptions (modqsota.c).
 extern const mp_obj_type_t mp_type_VerifyError;

@@ -13,10 +13,11 @@ def _use(backend):
 
     Called once below; tests call it to force `qsota.pure`.
     """
-    global NATIVE, Verifier, VerifyError
+    global NATIVE, Verifier, VerifyError, LinkSender
     NATIVE = backend is not pure
     Verifier = backend.Verifier
     VerifyError = backend.VerifyError
+    LinkSender = backend.LinkSender
     # Other classes that both backends provide: bind them here too.
 
 

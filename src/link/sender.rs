@@ -280,7 +280,7 @@ impl Sender {
             return self.fail(Fail::Protocol);
         }
         self.heard = true;
-        if self.stats.reopens == 0 {
+        if !self.opened {
             self.stats.resumed_from = u64::from(resume);
         }
         self.payload = payload.min(MAX_PAYLOAD as u32);

@@ -6,3 +6,4 @@ missing; the tests run every case on both.
 from .verify import Verifier, VerifyError
 
 # Other pure classes (one import line each):
+from .link import LinkSender

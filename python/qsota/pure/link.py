@@ -1,0 +1,533 @@
+"""qsota.pure.link: `_qsota.LinkSender` in Python, for firmware without the C module.
+
+A line-for-line port of the Rust sender (src/link/sender.rs; the protocol is docs/protocol.md):
+same frames, same decisions, same error messages. The tests compare both backends.
+"""
+
+try:
+    from array import array
+except ImportError:
+    from uarray import array
+
+try:
+    from binascii import crc32 as _crc32
+except ImportError:
+    _crc32 = None
+
+SEND = 1
+READ = 2
+WAIT = 3
+DONE = 4
+FAILED = 5
+
+_SYNC0 = 0xA5
+_SYNC1 = 0x5A
+_HEADER = 6
+_OVERHEAD = 10
+_DATA_AT = 10
+_MAX_PAYLOAD = 1024
+_FRAME_SIZE = _OVERHEAD + 4 + _MAX_PAYLOAD
+_RX_BUF = 64
+_VERSION = 1
+_MAX_NAME = 32
+_I32_MAX = 0x7FFFFFFF
+
+_OPEN = 0x01
+_DATA = 0x02
+_COMMIT = 0x03
+_ABORT = 0x04
+_ACCEPT = 0x81
+_ACK = 0x82
+_NAK = 0x83
+_DONE_KIND = 0x84
+_ERROR = 0x85
+
+_E_NOT_OPEN = 5
+_E_STATE = 6
+
+_OPENING = 0
+_SENDING = 1
+_COMMITTING = 2
+_FINISHED = 3
+_FAILED = 4
+
+
+def _table(poly, reflected):
+    t = array("L", [0] * 256)
+    for i in range(256):
+        if reflected:
+            c = i
+            for _ in range(8):
+                c = (c >> 1) ^ poly if c & 1 else c >> 1
+        else:
+            c = i
+            for _ in range(8):
+                c = ((c << 1) ^ poly) & 0xFF if c & 0x80 else (c << 1) & 0xFF
+        t[i] = c
+    return t
+
+
+_CRC8 = _table(0x07, False)
+_CRC32 = None if _crc32 else _table(0xEDB88320, True)
+
+
+def crc32(buf, start, end, views=None):
+    """CRC-32/ISO-HDLC of buf[start:end] (check value 0xCBF43926). With binascii's crc32,
+    `views` (a dict the caller keeps per buffer) holds the memoryview of each span, so that
+    framing allocates nothing per block."""
+    if _crc32:
+        key = start * 65536 + end
+        v = views.get(key) if views is not None else None
+        if v is None:
+            v = memoryview(buf)[start:end]
+            if views is not None:
+                views[key] = v
+        return _crc32(v) & 0xFFFFFFFF
+    t = _CRC32
+    c = 0xFFFFFFFF
+    for i in range(start, end):
+        c = t[(c ^ buf[i]) & 0xFF] ^ (c >> 8)
+    return c ^ 0xFFFFFFFF
+
+
+def _crc8(a, b, c):
+    t = _CRC8
+    return t[t[t[a] ^ b] ^ c]
+
+
+def _u32(buf, at):
+    return buf[at] | buf[at + 1] << 8 | buf[at + 2] << 16 | buf[at + 3] << 24
+
+
+def _put32(buf, at, v):
+    buf[at] = v & 0xFF
+    buf[at + 1] = (v >> 8) & 0xFF
+    buf[at + 2] = (v >> 16) & 0xFF
+    buf[at + 3] = (v >> 24) & 0xFF
+
+
+def _seal(frame, kind, n, views):
+    """Frames the `n` payload bytes at frame[6:]; returns the frame's length."""
+    frame[0] = _SYNC0
+    frame[1] = _SYNC1
+    frame[2] = kind
+    frame[3] = n & 0xFF
+    frame[4] = n >> 8
+    frame[5] = _crc8(kind, n & 0xFF, n >> 8)
+    _put32(frame, _HEADER + n, crc32(frame, 2, _HEADER + n, views))
+    return _OVERHEAD + n
+
+
+def _int(what, obj, lo, hi, message):
+    if not isinstance(obj, int) or isinstance(obj, bool):
+        raise TypeError("%s: expected int, got %s" % (what, type(obj).__name__))
+    if not lo <= obj <= hi:
+        raise ValueError(message)
+    return obj
+
+
+def _name(what, obj):
+    if isinstance(obj, str):
+        obj = obj.encode()
+    if not isinstance(obj, (bytes, bytearray)):
+        raise TypeError("%s: expected str or bytes, got %s" % (what, type(obj).__name__))
+    if len(obj) > _MAX_NAME:
+        raise ValueError("%s: must be at most 32 bytes" % what)
+    return bytes(obj)
+
+
+def _reached(now, deadline):
+    return ((now - deadline) & 0xFFFFFFFF) < 0x80000000
+
+
+class _Parser:
+    """The streaming frame parser of src/link/frame.rs, for the receiver's short answers."""
+
+    def __init__(self):
+        self.buf = bytearray(_RX_BUF)
+        self.len = 0
+        self.ready = 0
+        self.views = {}
+
+    def feed(self, data, at):
+        """Takes bytes from data[at:] until a frame is ready; returns (new at, ready)."""
+        buf = self.buf
+        if self.ready:
+            self._shift(self.ready)
+            self.ready = 0
+        n = len(data)
+        while True:
+            need = self._check()
+            if need == 0:
+                return at, True
+            if need < 0:
+                self._resync()
+                continue
+            if at >= n:
+                return at, False
+            if self.len == 0:
+                while at < n and data[at] != _SYNC0:
+                    at += 1
+                if at >= n:
+                    return at, False
+            take = min(need, n - at)
+            k = self.len
+            for i in range(take):
+                buf[k + i] = data[at + i]
+            self.len += take
+            at += take
+
+    def _check(self):
+        """0: a frame is ready; -1: no frame starts at byte 0; else bytes still needed."""
+        b = self.buf
+        n = self.len
+        if n < 1:
+            return 1
+        if b[0] != _SYNC0:
+            return -1
+        if n < 2:
+            return 1
+        if b[1] != _SYNC1:
+            return -1
+        if n < _HEADER:
+            return _HEADER - n
+        plen = b[3] | b[4] << 8
+        total = _OVERHEAD + plen
+        if b[5] != _crc8(b[2], b[3], b[4]) or total > _RX_BUF:
+            return -1
+        if n < total:
+            return total - n
+        if crc32(b, 2, total - 4, self.views) != _u32(b, total - 4):
+            return -1
+        self.ready = total
+        return 0
+
+    def _resync(self):
+        b = self.buf
+        i = 1
+        while i < self.len and b[i] != _SYNC0:
+            i += 1
+        self._shift(i)
+
+    def _shift(self, k):
+        b = self.buf
+        for i in range(self.len - k):
+            b[i] = b[k + i]
+        self.len -= k
+
+
+class LinkSender:
+    """A sans-IO sender of the native link protocol for one image (see qsota.transfer)."""
+
+    def __init__(
+        self, size, sha256, component=b"", version=b"", rto_ms=0, open_timeout_ms=60000,
+        retries=10
+    ):
+        _int("size", size, 0, 0xFFFFFFFF, "size: must be 0 to 4294967295")
+        if not isinstance(sha256, (bytes, bytearray)):
+            raise TypeError("sha256: expected bytes, got %s" % type(sha256).__name__)
+        if len(sha256) != 32:
+            raise ValueError("sha256: must be 32 bytes")
+        component = _name("component", component)
+        version = _name("version", version)
+        _int("rto_ms", rto_ms, 0, _I32_MAX, "rto_ms: must be 0 to 2147483647")
+        _int("open_timeout_ms", open_timeout_ms, 1, _I32_MAX,
+             "open_timeout_ms: must be 1 to 2147483647")
+        _int("retries", retries, 0, 255, "retries: must be 0 to 255")
+        self._size = size
+        self._sha = bytes(sha256)
+        self._comp = component
+        self._ver = version
+        self._rto_opt = rto_ms
+        self._open_timeout = open_timeout_ms
+        self._retries = retries
+        self._parser = _Parser()
+        self._phase = _OPENING
+        self._payload = 0
+        self._window = 0
+        self._rto = 1000
+        self._acked = 0
+        self._next = 0
+        self._high = 0
+        self._send = True
+        self._reading = -1  # offset of the Read that is out, -1: none
+        self._read_len = 0
+        self._filled = -1  # offset of image bytes in the frame, not yet framed
+        self._filled_len = 0
+        self._tries = 0
+        self._heard = False
+        self._abort_pending = False
+        self._opened = False
+        self._started = None
+        self._deadline = 0
+        self._fail = None
+        self._s_bytes = 0
+        self._s_frames = 0
+        self._s_retries = 0
+        self._s_line = 0
+        self._s_resumed = 0
+        self._s_resent = 0
+        self._s_reopens = 0
+        self._s_error = 0
+        self._frame = None  # the frame buffer last framed in, and its CRC views
+        self._views = {}
+        self.frame_size = _FRAME_SIZE
+        # The action's numbers, valid after the poll that returned it.
+        self.length = 0
+        self.offset = 0
+        self.at = 0
+        self.until = 0
+        self.error = None
+
+    @property
+    def block(self):
+        return self._acked // _MAX_PAYLOAD
+
+    def stats(self):
+        return {
+            "bytes": self._s_bytes,
+            "frames": self._s_frames,
+            "retries": self._s_retries,
+            "line_bytes": self._s_line,
+            "resumed_from": self._s_resumed,
+            "resent_bytes": self._s_resent,
+            "reopens": self._s_reopens,
+            "window": self._window,
+            "payload": self._payload,
+            "receiver_error": self._s_error,
+        }
+
+    def _fail_with(self, code):
+        self._abort_pending = code != "rejected"
+        self._phase = _FAILED
+        self._fail = code
+        self._reading = -1
+        self._filled = -1
+
+    def _retry(self):
+        self._s_retries += 1
+        if self._tries >= self._retries:
+            self._fail_with("retries" if self._heard else "timeout")
+            return
+        self._tries += 1
+        if self._phase == _SENDING:
+            self._phase = _OPENING
+        self._send = True
+
+    def _go_back(self, to):
+        self._next = to
+        self._filled = -1
+
+    def _reopen(self):
+        self._s_reopens += 1
+        self._phase = _OPENING
+        self._retry()
+
+    def provide(self, n):
+        _int("n", n, 0, 1 << 62, "n: must be >= 0")
+        length = self._read_len
+        if self._reading >= 0 and n == length:
+            self._filled = self._reading
+            self._filled_len = length
+            self._reading = -1
+        elif self._reading >= 0 and n < length:
+            self._fail_with("source")
+        else:
+            self._fail_with("usage")
+
+    def receive(self, now_ms, data):
+        _int("now_ms", now_ms, -(1 << 62), 1 << 62, "now_ms: out of range")
+        now_ms &= 0xFFFFFFFF
+        parser = self._parser
+        at = 0
+        n = len(data)
+        while at < n:
+            at, ready = parser.feed(data, at)
+            if not ready:
+                break
+            self._answer(now_ms, parser.buf[2], parser.buf, parser.ready - _OVERHEAD)
+
+    def _answer(self, now_ms, kind, buf, plen):
+        phase = self._phase
+        if phase == _FINISHED or phase == _FAILED:
+            return
+        p = _HEADER
+        offset = _u32(buf, p) if plen >= 4 else None
+        if phase == _OPENING and kind == _ACCEPT:
+            self._accept(now_ms, buf, plen)
+        elif phase == _SENDING and kind == _ACK:
+            if offset is not None and self._acked < offset <= self._high:
+                self._progress(now_ms, offset)
+        elif phase == _SENDING and kind == _NAK:
+            if offset is not None and self._acked <= offset <= self._high:
+                self._progress(now_ms, offset)
+                if self._next > offset:
+                    self._s_retries += 1
+                    self._go_back(offset)
+        elif phase == _COMMITTING and kind == _DONE_KIND and offset == self._size:
+            self._heard = True
+            self._phase = _FINISHED
+        elif kind == _ERROR:
+            code = buf[p] if plen >= 1 else 0
+            self._heard = True
+            if code == _E_NOT_OPEN and (phase == _SENDING or phase == _COMMITTING):
+                self._reopen()
+                return
+            self._s_error = code
+            # NOT_OPEN while opening is stale: the answer to DATA sent before the reset.
+            if code != _E_NOT_OPEN:
+                self._fail_with("protocol" if code == _E_STATE else "rejected")
+
+    def _accept(self, now_ms, buf, plen):
+        p = _HEADER
+        if plen < 12 or buf[p] != _VERSION:
+            self._fail_with("protocol")
+            return
+        payload = buf[p + 2] | buf[p + 3] << 8
+        window = buf[p + 4] | buf[p + 5] << 8
+        busy = buf[p + 6] | buf[p + 7] << 8
+        resume = _u32(buf, p + 8)
+        if payload == 0 or window == 0 or resume > self._size:
+            self._fail_with("protocol")
+            return
+        self._heard = True
+        if not self._opened:
+            self._s_resumed = resume
+        self._payload = min(payload, _MAX_PAYLOAD)
+        self._window = window
+        self._rto = self._rto_opt if self._rto_opt > 0 else busy + 1000
+        self._phase = _SENDING
+        if resume > self._acked or self._s_bytes == 0:
+            self._tries = 0
+        self._acked = resume
+        self._high = max(self._high, resume)
+        self._go_back(resume)
+        self._s_bytes = resume
+        self._opened = True
+        self._deadline = (now_ms + self._rto) & 0xFFFFFFFF
+
+    def _progress(self, now_ms, n):
+        self._heard = True
+        if n > self._acked:
+            self._acked = n
+            self._s_bytes = n
+            self._tries = 0
+            self._deadline = (now_ms + self._rto) & 0xFFFFFFFF
+            if self._next < n:
+                self._go_back(n)
+
+    def poll(self, now_ms, frame):
+        _int("now_ms", now_ms, -(1 << 62), 1 << 62, "now_ms: out of range")
+        if isinstance(frame, (bytes, str)):
+            raise TypeError("frame: expected a writable buffer, got %s" % type(frame).__name__)
+        now_ms &= 0xFFFFFFFF
+        while True:
+            phase = self._phase
+            if phase == _FAILED:
+                if self._abort_pending and len(frame) > _OVERHEAD:
+                    self._abort_pending = False
+                    frame[_HEADER] = 0
+                    return self._emit(frame, _ABORT, 1)
+                self.error = self._fail
+                return FAILED
+            if phase == _FINISHED:
+                return DONE
+            if len(frame) < _FRAME_SIZE or self._reading >= 0:
+                self._fail_with("usage")
+                continue
+            if phase == _OPENING:
+                action = self._poll_open(now_ms, frame)
+            elif phase == _SENDING:
+                action = self._poll_data(now_ms, frame)
+            else:
+                action = self._poll_commit(now_ms, frame)
+            if action:
+                return action
+
+    def _wait(self):
+        self.until = self._deadline
+        return WAIT
+
+    def _poll_open(self, now_ms, frame):
+        if self._started is None:
+            self._started = now_ms
+        if self._send:
+            self._send = False
+            self._deadline = (now_ms + self._rto) & 0xFFFFFFFF
+            return self._emit(frame, _OPEN, self._open_payload(frame))
+        if not self._opened and _reached(now_ms, (self._started + self._open_timeout) & 0xFFFFFFFF):
+            self._fail_with("retries" if self._heard else "timeout")
+            return 0
+        if _reached(now_ms, self._deadline):
+            # The first OPEN waits out open_timeout_ms (the MCU may be booting); later ones
+            # count as retries.
+            if self._opened:
+                self._retry()
+            else:
+                self._s_retries += 1
+                self._send = True
+            return 0
+        return self._wait()
+
+    def _poll_data(self, now_ms, frame):
+        if self._filled >= 0:
+            offset = self._filled
+            n = self._filled_len
+            self._filled = -1
+            _put32(frame, _HEADER, offset)
+            end = offset + n
+            self._s_frames += 1
+            self._s_resent += max(min(self._high, end) - offset, 0)
+            self._high = max(self._high, end)
+            self._next = end
+            return self._emit(frame, _DATA, 4 + n)
+        if self._acked == self._size:
+            self._phase = _COMMITTING
+            self._send = True
+            self._tries = 0
+            return 0
+        if _reached(now_ms, self._deadline):
+            self._retry()
+            return 0
+        if self._next < self._size and self._next - self._acked < self._window * self._payload:
+            n = min(self._size - self._next, self._payload)
+            self._reading = self._next
+            self._read_len = n
+            self.offset = self._next
+            self.at = _DATA_AT
+            self.length = n
+            return READ
+        return self._wait()
+
+    def _poll_commit(self, now_ms, frame):
+        if self._send:
+            self._send = False
+            self._deadline = (now_ms + self._rto) & 0xFFFFFFFF
+            return self._emit(frame, _COMMIT, 0)
+        if _reached(now_ms, self._deadline):
+            self._retry()
+            return 0
+        return self._wait()
+
+    def _open_payload(self, frame):
+        p = _HEADER
+        frame[p] = _VERSION
+        frame[p + 1] = 0
+        _put32(frame, p + 2, self._size)
+        frame[p + 6 : p + 38] = self._sha
+        c = len(self._comp)
+        frame[p + 38] = c
+        frame[p + 39 : p + 39 + c] = self._comp
+        v = 39 + c
+        frame[p + v] = len(self._ver)
+        frame[p + v + 1 : p + v + 1 + len(self._ver)] = self._ver
+        return v + 1 + len(self._ver)
+
+    def _emit(self, frame, kind, n):
+        if frame is not self._frame:
+            self._frame = frame
+            self._views = {}
+        n = _seal(frame, kind, n, self._views)
+        self._s_line += n
+        self.length = n
+        return SEND
