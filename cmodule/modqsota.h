@@ -10,6 +10,7 @@
 // Classes, one per cmodule/<name>.c.
 extern const mp_obj_type_t qsota_type_Verifier;
 extern const mp_obj_type_t qsota_type_LinkSender;
+extern const mp_obj_type_t qsota_type_YmodemSender;
 
 // Exceptions (modqsota.c).
 extern const mp_obj_type_t mp_type_VerifyError;

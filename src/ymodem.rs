@@ -53,6 +53,10 @@ const CANCEL: [u8; 5] = [CAN; 5];
 
 /// How far probes may run ahead of the last confirmed block: one per ACK lost in a row.
 const MAX_AHEAD: u8 = 2;
+/// Quiet time the line needs after a NAK or `C` before the frame goes out again. A receiver
+/// that lost a byte reads into the next frame and then answers each stray byte (ST: a `C`
+/// each); retransmitting into that stream would keep it misaligned.
+const QUIET_MS: u32 = 20;
 /// Transmissions of the null block that may go unanswered before the batch counts as ended.
 const NULL_TRIES: u8 = 3;
 
@@ -63,7 +67,10 @@ static CRC: Crc<u16, Table<1>> = Crc::<u16, Table<1>>::new(&CRC_16_XMODEM);
 pub struct Options {
     /// Data block size: 1024 (STX) or 128 (SOH).
     pub block_size: u16,
-    /// How long to wait for the answer to a data block, EOT or the null block (ms).
+    /// How long to wait for the answer to a data block, EOT or the null block (ms). Longer
+    /// than any receiver needs to answer a damaged frame (ST: 1 s; spec receivers: a 1 s
+    /// character timeout, then 1 s of purge), so that a retransmission never lands in the
+    /// middle of the receiver's recovery.
     pub timeout_ms: u32,
     /// How long to wait for the answer to the header: the receiver may erase the whole
     /// application area first (an STM32F4 takes up to ~16 s for 1 MB).
@@ -83,7 +90,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             block_size: 1024,
-            timeout_ms: 2000,
+            timeout_ms: 3000,
             header_timeout_ms: 30_000,
             start_timeout_ms: 60_000,
             end_gap_ms: 200,
@@ -159,6 +166,8 @@ pub struct Sender {
     cur: u64,
     /// The next poll must (re)send the current frame.
     send: bool,
+    /// A retransmission waits for the line to be quiet until then (see `QUIET_MS`).
+    quiet_until: Option<u32>,
     /// The frame buffer holds block `framed`, ready to send (`None`: nothing usable).
     framed: Option<u64>,
     /// A `Read` for block `.0` is out; `provide` must report `.1` bytes.
@@ -209,6 +218,7 @@ impl Sender {
             phase: Phase::Start,
             cur: 0,
             send: false,
+            quiet_until: None,
             framed: None,
             reading: None,
             filled: None,
@@ -265,6 +275,7 @@ impl Sender {
         self.cancel_pending = fail != Fail::Cancelled;
         self.phase = Phase::Failed(fail);
         self.send = false;
+        self.quiet_until = None;
         self.reading = None;
     }
 
@@ -329,6 +340,10 @@ impl Sender {
             return;
         }
         self.can = false;
+        if self.quiet_until.is_some() {
+            self.quiet_until = Some(now_ms.wrapping_add(QUIET_MS));
+            return;
+        }
         // Answers are only meaningful to a frame that is out; the rest is stale.
         if self.send || self.reading.is_some() {
             return;
@@ -342,12 +357,14 @@ impl Sender {
             (Phase::Block, NAK) => {
                 self.heard = true;
                 self.nak();
+                self.after_quiet(now_ms);
             }
             (Phase::Block, CRC16) => {
                 // ST's answer to a bad frame, or its timeout after the ACK was lost.
                 self.heard = true;
                 self.maybe_accepted = true;
                 self.retry();
+                self.after_quiet(now_ms);
             }
             (Phase::DataStart, CRC16 | NAK) => {
                 self.cur = 1;
@@ -368,13 +385,24 @@ impl Sender {
             }
             // NAK: allowed after the first EOT. C: the EOT was garbled (ST), or it arrived and
             // the ACK was lost; repeating EOT is right for both (rb ACKs a stray EOT).
-            (Phase::Eot | Phase::Null, NAK | CRC16) => {
+            (Phase::Eot, NAK | CRC16) | (Phase::Null, NAK) => {
                 self.heard = true;
                 self.retry();
+                self.after_quiet(now_ms);
             }
+            // rb discards a null block that arrives before its C: send it again.
+            (Phase::Null, CRC16) => self.retry(),
             (Phase::EndGap, CRC16) => self.step(Phase::Null),
             (Phase::Null, ACK) => self.phase = Phase::Done,
             _ => {}
+        }
+    }
+
+    /// Holds a retransmission back until the line has been quiet for `QUIET_MS`.
+    fn after_quiet(&mut self, now_ms: u32) {
+        if self.send {
+            self.send = false;
+            self.quiet_until = Some(now_ms.wrapping_add(QUIET_MS));
         }
     }
 
@@ -423,6 +451,13 @@ impl Sender {
         if frame.len() < self.frame_size() || self.reading.is_some() {
             self.fail(Fail::Usage);
             return self.poll(now_ms, frame);
+        }
+        if let Some(quiet) = self.quiet_until {
+            if !reached(now_ms, quiet) {
+                return Action::Wait { until_ms: quiet };
+            }
+            self.quiet_until = None;
+            self.send = true;
         }
         if self.send {
             return self.transmit(now_ms, frame);

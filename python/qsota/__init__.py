@@ -13,11 +13,12 @@ def _use(backend):
 
     Called once below; tests call it to force `qsota.pure`.
     """
-    global NATIVE, Verifier, VerifyError, LinkSender
+    global NATIVE, Verifier, VerifyError, YmodemSender, LinkSender
     NATIVE = backend is not pure
     Verifier = backend.Verifier
     VerifyError = backend.VerifyError
     LinkSender = backend.LinkSender
+    YmodemSender = backend.YmodemSender
     # Other classes that both backends provide: bind them here too.
 
 
@@ -29,5 +30,6 @@ else:
     _use(_qsota)
 
 # Transfer (qsota.send, qsota.tcp_port, qsota.TransferError): exports below.
+from .transfer import TransferError, send, tcp_port
 
 # Agent (Qth wiring): exports below.

@@ -580,16 +580,26 @@ fn silence_gives_timeout_and_queues_cans() {
 }
 
 #[test]
-fn nak_storm_gives_retries() {
+fn nak_storm_gives_retries_and_each_retransmission_waits_for_quiet() {
     let mut s = Sender::new(b"f", 5, Options::default()).unwrap();
     let mut frame = [0u8; 1029];
     s.receive(0, b"C");
-    for _ in 0..11 {
-        assert_eq!(s.poll(0, &mut frame), Action::Send(133));
-        s.receive(0, &[NAK]);
+    let mut now = 0;
+    for _ in 0..10 {
+        assert_eq!(s.poll(now, &mut frame), Action::Send(133));
+        s.receive(now, &[NAK]);
+        // More noise keeps the line busy: the retransmission waits for 20 ms of quiet.
+        s.receive(now + 5, b"CC");
+        assert_eq!(
+            s.poll(now + 10, &mut frame),
+            Action::Wait { until_ms: now + 25 }
+        );
+        now += 25;
     }
-    assert_eq!(s.poll(0, &mut frame), Action::Send(5));
-    assert_eq!(s.poll(0, &mut frame), Action::Failed(Fail::Retries));
+    assert_eq!(s.poll(now, &mut frame), Action::Send(133));
+    s.receive(now, &[NAK]);
+    assert_eq!(s.poll(now, &mut frame), Action::Send(5));
+    assert_eq!(s.poll(now, &mut frame), Action::Failed(Fail::Retries));
 }
 
 #[test]

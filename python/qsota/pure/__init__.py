@@ -7,3 +7,4 @@ from .verify import Verifier, VerifyError
 
 # Other pure classes (one import line each):
 from .link import LinkSender
+from .ymodem import YmodemSender

@@ -1,0 +1,419 @@
+"""qsota.pure.ymodem: `_qsota.YmodemSender` in Python, for firmware without the C module.
+
+A line-for-line port of the Rust sender (src/ymodem.rs, whose module doc explains the
+lost-ACK recovery): same frames, same decisions, same error messages. The tests compare the
+frames of both backends byte for byte.
+"""
+
+try:
+    from array import array
+except ImportError:
+    from uarray import array
+
+SEND = 1
+READ = 2
+WAIT = 3
+DONE = 4
+FAILED = 5
+
+_SOH = 0x01
+_STX = 0x02
+_EOT = 0x04
+_ACK = 0x06
+_NAK = 0x15
+_CAN = 0x18
+_C = 0x43
+_PAD = 0x1A
+_OVERHEAD = 5
+_DATA_AT = 3
+_MAX_NAME = 255
+_CANCEL = 5
+_MAX_AHEAD = 2
+_NULL_TRIES = 3
+_QUIET_MS = 20
+_I32_MAX = 0x7FFFFFFF
+
+# Phases (src/ymodem.rs `Phase`).
+_START = 0
+_BLOCK = 1
+_DATA_START = 2
+_EOT_SENT = 3
+_END_GAP = 4
+_NULL = 5
+_DONE = 6
+_FAILED = 7
+
+
+def _crc_table():
+    t = array("H", bytes(512))
+    for i in range(256):
+        c = i << 8
+        for _ in range(8):
+            c = ((c << 1) ^ 0x1021) if c & 0x8000 else (c << 1)
+        t[i] = c & 0xFFFF
+    return t
+
+
+_TABLE = _crc_table()
+
+
+def crc16(buf, start, end):
+    """CRC-16/XMODEM of buf[start:end] (check value 0x31C3)."""
+    t = _TABLE
+    crc = 0
+    for i in range(start, end):
+        crc = ((crc << 8) & 0xFFFF) ^ t[(crc >> 8) ^ buf[i]]
+    return crc
+
+
+def _int(what, obj, lo, hi, message):
+    if not isinstance(obj, int) or isinstance(obj, bool):
+        raise TypeError("%s: expected int, got %s" % (what, type(obj).__name__))
+    if not lo <= obj <= hi:
+        raise ValueError(message)
+    return obj
+
+
+def _ticks_reached(now, deadline):
+    return ((now - deadline) & 0xFFFFFFFF) < 0x80000000
+
+
+class YmodemSender:
+    """A sans-IO YMODEM sender for one file of `size` bytes (see qsota.transfer)."""
+
+    def __init__(
+        self,
+        name,
+        size,
+        block_size=1024,
+        timeout_ms=3000,
+        header_timeout_ms=30000,
+        start_timeout_ms=60000,
+        end_gap_ms=200,
+        retries=10,
+        baud=0,
+    ):
+        if isinstance(name, str):
+            name = name.encode()
+        if not isinstance(name, bytes):
+            raise TypeError("name: expected str or bytes, got %s" % type(name).__name__)
+        _int("size", size, 0, 0xFFFFFFFF, "size: must be 0 to 4294967295")
+        _int("block_size", block_size, 0, 1 << 31, "block_size: must be 128 or 1024")
+        if block_size not in (128, 1024):
+            raise ValueError("block_size: must be 128 or 1024")
+        for what, t in (
+            ("timeout_ms", timeout_ms),
+            ("header_timeout_ms", header_timeout_ms),
+            ("start_timeout_ms", start_timeout_ms),
+            ("end_gap_ms", end_gap_ms),
+        ):
+            _int(what, t, 1, _I32_MAX, "%s: must be 1 to 2147483647" % what)
+        _int("retries", retries, 0, 255, "retries: must be 0 to 255")
+        _int("baud", baud, 0, 0xFFFFFFFF, "baud: must be 0 to 4294967295")
+        if not 1 <= len(name) <= _MAX_NAME:
+            raise ValueError("name: must be 1 to 255 bytes")
+        if 0 in name:
+            raise ValueError("name: must not contain NUL")
+        self._name = bytes(name)
+        self._size = size
+        self._bs = block_size
+        self._timeout = timeout_ms
+        self._header_timeout = header_timeout_ms
+        self._start_timeout = start_timeout_ms
+        self._end_gap = end_gap_ms
+        self._retries = retries
+        self._baud = baud
+        self._blocks = (size + block_size - 1) // block_size
+        self._size_text = b"%d" % size
+        header = len(name) + 1 + len(self._size_text)
+        self.frame_size = 1024 + _OVERHEAD if block_size == 1024 or header > 128 else 128 + _OVERHEAD
+        self._phase = _START
+        self._cur = 0
+        self._send = False
+        self._quiet_until = None
+        self._framed = -1
+        self._reading = -1  # block being read, -1: none
+        self._read_len = 0
+        self._filled = -1
+        self._maybe = False
+        self._ahead = 0
+        self._tries = 0
+        self._heard = False
+        self._can = False
+        self._cancel_pending = False
+        self._fail = None
+        self._started = None
+        self._deadline = 0
+        self._s_bytes = 0
+        self._s_blocks = 0
+        self._s_frames = 0
+        self._s_retries = 0
+        self._s_line = 0
+        # The action's numbers, valid after the poll that returned it.
+        self.length = 0
+        self.offset = 0
+        self.at = 0
+        self.until = 0
+        self.error = None
+
+    @property
+    def block(self):
+        return self._cur
+
+    def stats(self):
+        return {
+            "bytes": self._s_bytes,
+            "blocks": self._s_blocks,
+            "frames": self._s_frames,
+            "retries": self._s_retries,
+            "line_bytes": self._s_line,
+        }
+
+    def _fail_with(self, code):
+        self._cancel_pending = code != "cancelled"
+        self._phase = _FAILED
+        self._fail = code
+        self._send = False
+        self._quiet_until = None
+        self._reading = -1
+
+    def _retry(self):
+        self._s_retries += 1
+        if self._tries >= self._retries:
+            self._fail_with("retries" if self._heard else "timeout")
+        else:
+            self._tries += 1
+            self._send = True
+
+    def _step(self, phase):
+        self._phase = phase
+        self._tries = 0
+        self._heard = False
+        self._maybe = False
+        self._ahead = 0
+        self._send = True
+
+    def _confirm(self):
+        data = min(self._cur, self._blocks)
+        self._s_blocks = data
+        self._s_bytes = min(data * self._bs, self._size)
+        if self._cur >= self._blocks and not (self._cur == 0 and self._blocks == 0):
+            self._step(_EOT_SENT)
+        elif self._cur == 0:
+            self._step(_DATA_START)
+            self._send = False
+        else:
+            self._cur += 1
+            self._step(_BLOCK)
+
+    def _first_data(self):
+        self._cur = 1
+        self._step(_BLOCK)
+        if self._blocks == 0:
+            self._step(_EOT_SENT)
+
+    def receive(self, now_ms, data):
+        for b in data:
+            self._byte(now_ms, b)
+
+    def _byte(self, now_ms, b):
+        phase = self._phase
+        if phase == _DONE or phase == _FAILED:
+            return
+        if b == _CAN:
+            if self._can:
+                self._fail_with("cancelled")
+            self._can = True
+            return
+        self._can = False
+        if self._quiet_until is not None:
+            self._quiet_until = (now_ms + _QUIET_MS) & 0xFFFFFFFF
+            return
+        if self._send or self._reading >= 0:
+            return
+        if phase == _START:
+            if b == _C:
+                self._cur = 0
+                self._step(_BLOCK)
+        elif phase == _BLOCK:
+            if b == _ACK:
+                self._confirm()
+            elif b == _NAK:
+                self._heard = True
+                self._nak()
+                self._after_quiet(now_ms)
+            elif b == _C:
+                self._heard = True
+                self._maybe = True
+                self._retry()
+                self._after_quiet(now_ms)
+        elif phase == _DATA_START:
+            if b == _C or b == _NAK:
+                self._first_data()
+        elif phase == _EOT_SENT:
+            if b == _ACK:
+                self._step(_END_GAP)
+                self._send = False
+                self._deadline = (now_ms + self._end_gap) & 0xFFFFFFFF
+            elif b == _NAK and self._tries == 0 and not self._heard:
+                self._heard = True
+                self._send = True
+            elif b == _NAK or b == _C:
+                self._heard = True
+                self._retry()
+                self._after_quiet(now_ms)
+        elif phase == _END_GAP:
+            if b == _C:
+                self._step(_NULL)
+        elif phase == _NULL:
+            if b == _ACK:
+                self._phase = _DONE
+            elif b == _NAK:
+                self._heard = True
+                self._retry()
+                self._after_quiet(now_ms)
+            elif b == _C:
+                self._retry()
+
+    def _after_quiet(self, now_ms):
+        if self._send:
+            self._send = False
+            self._quiet_until = (now_ms + _QUIET_MS) & 0xFFFFFFFF
+
+    def _nak(self):
+        if self._maybe and self._ahead < _MAX_AHEAD:
+            self._cur += 1
+            self._ahead += 1
+            self._maybe = False
+        elif self._ahead > 0:
+            self._cur -= 1
+            self._ahead -= 1
+            self._maybe = True
+        self._retry()
+
+    def provide(self, n):
+        _int("n", n, 0, 0xFFFFFFFF, "n: must be >= 0")
+        if self._reading >= 0 and n == self._read_len:
+            self._filled = self._reading
+            self._reading = -1
+        elif self._reading >= 0 and n < self._read_len:
+            self._fail_with("source")
+        else:
+            self._fail_with("usage")
+
+    def poll(self, now_ms, frame):
+        if self._started is None:
+            self._started = now_ms
+        while True:
+            if self._phase == _FAILED:
+                if self._cancel_pending and len(frame) >= _CANCEL:
+                    self._cancel_pending = False
+                    for i in range(_CANCEL):
+                        frame[i] = _CAN
+                    self._s_line += _CANCEL
+                    self.length = _CANCEL
+                    return SEND
+                self.error = self._fail
+                return FAILED
+            if self._phase == _DONE:
+                return DONE
+            if len(frame) < self.frame_size or self._reading >= 0:
+                self._fail_with("usage")
+                continue
+            if self._quiet_until is not None:
+                if not _ticks_reached(now_ms, self._quiet_until):
+                    self.until = self._quiet_until
+                    return WAIT
+                self._quiet_until = None
+                self._send = True
+            if self._send:
+                return self._transmit(now_ms, frame)
+            deadline = self._deadline
+            if self._phase == _START:
+                deadline = (self._started + self._start_timeout) & 0xFFFFFFFF
+            if not _ticks_reached(now_ms, deadline):
+                self.until = deadline
+                return WAIT
+            phase = self._phase
+            if phase == _START:
+                self._fail_with("timeout")
+            elif phase == _DATA_START:
+                self._first_data()
+            elif phase == _END_GAP:
+                self._step(_NULL)
+            elif phase == _NULL and not self._heard and self._tries + 1 >= _NULL_TRIES:
+                self._phase = _DONE
+            else:
+                self._maybe = True
+                self._retry()
+
+    def _transmit(self, now_ms, frame):
+        phase = self._phase
+        cur = self._cur
+        wait = self._timeout
+        if phase == _BLOCK and cur == 0:
+            self._framed = -1
+            n = self._frame_header(frame)
+            wait = self._header_timeout
+        elif phase == _BLOCK and cur > self._blocks:
+            self._framed = -1
+            n = _frame_block(frame, cur, 0, 128)
+        elif phase == _BLOCK:
+            bs = self._bs
+            data = min(bs, self._size - (cur - 1) * bs)
+            wire = 128 if data <= 128 else 1024
+            if self._framed != cur:
+                if self._filled != cur:
+                    self._reading = cur
+                    self._read_len = data
+                    self.offset = (cur - 1) * bs
+                    self.at = _DATA_AT
+                    self.length = data
+                    return READ
+                self._filled = -1
+                _frame_block(frame, cur, data, wire)
+                self._framed = cur
+            n = wire + _OVERHEAD
+        elif phase == _EOT_SENT:
+            self._framed = -1
+            frame[0] = _EOT
+            n = 1
+        else:
+            self._framed = -1
+            for i in range(_DATA_AT, _DATA_AT + 128):
+                frame[i] = 0
+            n = _frame_block(frame, 0, 128, 128)
+        self._send = False
+        self._s_frames += 1
+        self._s_line += n
+        if self._baud:
+            wait += (n * 10000 + self._baud - 1) // self._baud
+        self._deadline = (now_ms + wait) & 0xFFFFFFFF
+        self.length = n
+        return SEND
+
+    def _frame_header(self, frame):
+        name = self._name
+        text = self._size_text
+        wire = 128 if len(name) + 1 + len(text) <= 128 else 1024
+        for i in range(_DATA_AT, _DATA_AT + wire):
+            frame[i] = 0
+        at = _DATA_AT
+        frame[at : at + len(name)] = name
+        at += len(name) + 1
+        frame[at : at + len(text)] = text
+        return _frame_block(frame, 0, wire, wire)
+
+
+def _frame_block(frame, number, data, wire):
+    """Completes a block in place (see src/ymodem.rs `frame_block`)."""
+    n = number & 0xFF
+    frame[0] = _SOH if wire == 128 else _STX
+    frame[1] = n
+    frame[2] = n ^ 0xFF
+    for i in range(_DATA_AT + data, _DATA_AT + wire):
+        frame[i] = _PAD
+    crc = crc16(frame, _DATA_AT, _DATA_AT + wire)
+    frame[_DATA_AT + wire] = crc >> 8
+    frame[_DATA_AT + wire + 1] = crc & 0xFF
+    return wire + _OVERHEAD

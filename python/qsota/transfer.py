@@ -1,0 +1,309 @@
+"""qsota.transfer: `send` drives any sans-IO sender over a UART-like port.
+
+A sender (`YmodemSender`, later the native link sender) decides everything; this driver only
+moves bytes and tells time. It owns one frame buffer, reads image bytes straight into it and
+writes frames from it: after the first block nothing is allocated per block (memoryviews of
+each length are made once and kept). See "Sender objects" in docs/architecture.md.
+"""
+
+try:
+    import time
+
+    _ticks_ms = time.ticks_ms
+    _ticks_diff = time.ticks_diff
+    _sleep_ms = time.sleep_ms
+except (ImportError, AttributeError):  # CPython: only for tools, not the hot path
+    import time
+
+    def _ticks_ms():
+        return int(time.monotonic() * 1000)
+
+    def _ticks_diff(a, b):
+        return a - b
+
+    def _sleep_ms(ms):
+        time.sleep(ms / 1000)
+
+
+# Action codes every sender's poll() returns (src/transfer.rs `Action`).
+SEND = 1
+READ = 2
+WAIT = 3
+DONE = 4
+FAILED = 5
+
+_RX = 64
+_MESSAGES = {
+    "timeout": "the receiver did not answer",
+    "cancelled": "the receiver cancelled the transfer",
+    "retries": "too many retransmissions",
+    "protocol": "the receiver broke the protocol",
+    "source": "the source gave fewer bytes than its size",
+    "rejected": "the receiver refused the image",
+    "usage": "the sender was misused",
+    "io": "the port failed",
+}
+
+
+class TransferError(Exception):
+    """A transfer failed: `.code` is one of timeout, cancelled, retries, protocol, source,
+    rejected, usage, io; the message says what happened and where."""
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+
+
+def _sender_class(protocol):
+    import qsota
+
+    if protocol == "ymodem":
+        return qsota.YmodemSender
+    if not isinstance(protocol, str):
+        raise TypeError("protocol: expected str, got %s" % type(protocol).__name__)
+    raise ValueError("protocol: unknown %r (known: 'ymodem')" % (protocol,))
+
+
+def _check_port(port):
+    for method in ("write", "any"):
+        if not callable(getattr(port, method, None)):
+            raise TypeError(
+                "port: expected a UART-like object with write(), any() and readinto() or "
+                "read(), got %s" % type(port).__name__
+            )
+    if not (callable(getattr(port, "readinto", None)) or callable(getattr(port, "read", None))):
+        raise TypeError("port: needs readinto() or read(), got %s" % type(port).__name__)
+
+
+def _basename(path):
+    return path.rsplit("/", 1)[-1]
+
+
+def _open(source, name):
+    """(file, size, name, opened_here) for a path or a file object."""
+    if isinstance(source, str):
+        try:
+            f = open(source, "rb")
+        except OSError as e:
+            raise TransferError("source", "source: cannot open %r (%s)" % (source, e))
+        opened = True
+        default = _basename(source)
+    elif callable(getattr(source, "readinto", None)) and callable(getattr(source, "seek", None)):
+        f = source
+        opened = False
+        default = getattr(source, "name", None)
+        default = _basename(default) if isinstance(default, str) else None
+    else:
+        raise TypeError(
+            "source: expected a path or a binary file object with readinto() and seek(), "
+            "got %s" % type(source).__name__
+        )
+    try:
+        size = f.seek(0, 2)
+        f.seek(0)
+    except OSError as e:
+        if opened:
+            f.close()
+        raise TransferError("source", "source: cannot seek (%s)" % e)
+    name = default if name is None else name
+    if name is None:
+        if opened:
+            f.close()
+        raise ValueError("name: required when the source file has no name")
+    return f, size, name, opened
+
+
+class _Views:
+    """memoryviews of one buffer, made once per (start, length) and kept."""
+
+    def __init__(self, buf):
+        self.mv = memoryview(buf)
+        self.cache = {}
+
+    def get(self, start, length):
+        key = start * 65536 + length
+        v = self.cache.get(key)
+        if v is None:
+            v = self.mv[start : start + length]
+            self.cache[key] = v
+        return v
+
+
+def _write_all(port, views, n):
+    done = 0
+    while done < n:
+        k = port.write(views.get(done, n - done))
+        if k:
+            done += k
+        else:
+            _sleep_ms(1)
+
+
+def _read_exact(f, views, at, n):
+    got = 0
+    while got < n:
+        k = f.readinto(views.get(at + got, n - got))
+        if not k:
+            break
+        got += k
+    return got
+
+
+def send(port, source, protocol="ymodem", name=None, progress=None, **options):
+    """Sends the file `source` (a path or a binary file object) over `port` (machine.UART or
+    anything with write, any and readinto/read) with `protocol`.
+
+    `name` defaults to the file's base name; `progress(offset, size)` is called before each
+    block is read; `options` go to the sender (YMODEM: block_size, timeout_ms,
+    header_timeout_ms, start_timeout_ms, end_gap_ms, retries, baud). Returns the stats dict
+    (bytes, blocks, frames, retries, line_bytes, elapsed_ms); raises TransferError.
+    """
+    cls = _sender_class(protocol)
+    _check_port(port)
+    if progress is not None and not callable(progress):
+        raise TypeError("progress: expected a callable, got %s" % type(progress).__name__)
+    f, size, name, opened = _open(source, name)
+    try:
+        sender = cls(name, size, **options)
+        return _drive(port, f, size, sender, protocol, progress)
+    finally:
+        if opened:
+            f.close()
+
+
+def _drive(port, f, size, sender, protocol, progress):
+    frame = bytearray(sender.frame_size)
+    fv = _Views(frame)
+    frame_mv = fv.mv
+    rx = bytearray(_RX)
+    rxv = _Views(rx)
+    readinto = getattr(port, "readinto", None)
+    pos = 0
+    start = _ticks_ms()
+    while True:
+        now = _ticks_diff(_ticks_ms(), start)
+        action = sender.poll(now, frame_mv)
+        if action == SEND:
+            try:
+                _write_all(port, fv, sender.length)
+            except OSError as e:
+                raise TransferError("io", "%s: port write failed (%s)" % (protocol, e))
+        elif action == READ:
+            offset = sender.offset
+            if progress is not None:
+                progress(offset, size)
+            try:
+                if offset != pos:
+                    f.seek(offset)
+                got = _read_exact(f, fv, sender.at, sender.length)
+            except OSError as e:
+                raise TransferError("source", "source: read failed at %d (%s)" % (offset, e))
+            pos = offset + got
+            sender.provide(got)
+        elif action == WAIT:
+            try:
+                waiting = port.any()
+                if waiting:
+                    k = min(waiting, _RX)
+                    if readinto is not None:
+                        got = readinto(rxv.get(0, k))
+                        data = rxv.get(0, got) if got else None
+                    else:
+                        data = port.read(k)
+                else:
+                    data = None
+            except OSError as e:
+                raise TransferError("io", "%s: port read failed (%s)" % (protocol, e))
+            if data:
+                sender.receive(_ticks_diff(_ticks_ms(), start), data)
+            elif _ticks_diff(sender.until, now) > 0:
+                _sleep_ms(1)
+        elif action == DONE:
+            stats = sender.stats()
+            stats["elapsed_ms"] = _ticks_diff(_ticks_ms(), start)
+            return stats
+        else:
+            code = sender.error
+            raise TransferError(
+                code,
+                "%s: %s (block %d, %d of %d bytes acknowledged)"
+                % (protocol, _MESSAGES.get(code, code), sender.block, sender.stats()["bytes"], size),
+            )
+
+
+class TcpPort:
+    """A UART-like port over a TCP connection (unix port): write, any, readinto, read."""
+
+    def __init__(self, sock):
+        self._sock = sock
+        try:
+            import select
+        except ImportError:
+            import uselect as select
+        self._select = select
+        self._poll = select.poll()
+        self._poll.register(sock, select.POLLIN)
+
+    def write(self, buf):
+        while True:
+            try:
+                n = self._sock.write(buf)
+            except OSError as e:
+                if e.args[0] != 11:  # EAGAIN: the socket buffer is full
+                    raise
+                n = None
+            if n:
+                return n
+            _sleep_ms(1)
+
+    def any(self):
+        for _ in self._poll.ipoll(0):
+            return 1
+        return 0
+
+    def readinto(self, buf, nbytes=None):
+        if nbytes is not None:
+            buf = memoryview(buf)[:nbytes]
+        try:
+            n = self._sock.readinto(buf)
+        except OSError as e:
+            if e.args[0] == 11:
+                return None
+            raise
+        if n == 0 and len(buf):
+            raise OSError(104, "connection closed by the peer")  # ECONNRESET
+        return n
+
+    def read(self, n=64):
+        buf = bytearray(n)
+        k = self.readinto(buf)
+        return bytes(buf[:k]) if k else None
+
+    def close(self):
+        self._sock.close()
+
+
+def tcp_port(host, port, timeout_ms=5000):
+    """Connects to `host:port` (the MCU side listens) and returns a UART-like TcpPort."""
+    try:
+        import socket
+    except ImportError:
+        import usocket as socket
+    if not isinstance(host, str):
+        raise TypeError("host: expected str, got %s" % type(host).__name__)
+    if not isinstance(port, int) or not 0 < port < 65536:
+        raise ValueError("port: must be 1 to 65535")
+    deadline = _ticks_ms() + timeout_ms
+    addr = socket.getaddrinfo(host, port)[0][-1]
+    while True:
+        s = socket.socket()
+        try:
+            s.connect(addr)
+            break
+        except OSError as e:
+            s.close()
+            if _ticks_diff(deadline, _ticks_ms()) <= 0:
+                raise TransferError("io", "tcp_port: cannot connect to %s:%d (%s)" % (host, port, e))
+            _sleep_ms(20)
+    s.setblocking(False)
+    return TcpPort(s)
