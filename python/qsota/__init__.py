@@ -33,3 +33,5 @@ else:
 from .transfer import TransferError, send, tcp_port
 
 # Agent (Qth wiring): exports below.
+# Not imported here, to keep its code out of RAM for scripts that only verify or send:
+# scripts use `import qsota.agent` (see docs/agent.md).
