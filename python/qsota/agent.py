@@ -21,8 +21,12 @@ event thread, and a download plus an MCU transfer takes minutes, during which th
 must stay free (MQTT keep-alive, further events).
 """
 
-import json
-import os
+try:
+    import json
+    import os
+except ImportError:  # MicroPython 1.13 (legacy QuecPython) has only the u-names
+    import ujson as json
+    import uos as os
 
 import qsota
 from qsota import http
@@ -328,20 +332,22 @@ class Agent:
         part, meta = self._path(".part"), self._path(".json")
         ident = [target, md5, str(crc)]
         offset, total = self._resume(part, meta, ident, size, verifier)
-        if total is not None:
-            self._check_size(total, offset)
         try:
-            f = open(part, "ab")
-        except OSError as e:
-            raise AgentError("download", "cannot write %s (%s)" % (part, e))
-        try:
-            offset, total = self._fetch(url, f, verifier, offset, total, meta, ident)
-        finally:
-            f.close()
-        try:
+            if total is not None:
+                self._check_size(total, offset)
+            try:
+                f = open(part, "ab")
+            except OSError as e:
+                raise AgentError("download", "cannot write %s (%s)" % (part, e))
+            try:
+                offset, total = self._fetch(url, f, verifier, offset, total, meta, ident)
+            finally:
+                f.close()
             verifier.check()
-        except qsota.VerifyError:
-            self._remove(part, meta)
+        except Exception as e:
+            # A wrong or refused image is not kept; an interrupted download is, for a resume.
+            if getattr(e, "stage", "verify") in ("verify", "space"):
+                self._remove(part, meta)
             raise
         self._log("download verified: %d bytes%s" % (
             offset, ", crc %s" % verifier.crc_matched if crc not in (None, "") else ""))

@@ -64,20 +64,19 @@ class Response:
         self.remaining = length
 
     def readinto(self, buf):
-        """Fills `buf` (or what is left of the body); returns the count, 0 at the end of the
-        body. Raises OSError when the connection drops or times out before the end."""
+        """Fills `buf` (or what is left of the body); returns the count (less than asked only
+        when the connection ended), 0 at the end of the body. Raises OSError when the
+        connection drops or times out before the end of the body."""
         want = len(buf)
         if self.remaining is not None:
             if self.remaining == 0:
                 return 0
             if self.remaining < want:
                 want = self.remaining
-        n = self._sock.readinto(buf, want)
-        if n is None:
-            n = 0
+        n = self._sock.readinto(buf, want) or 0
         if self.remaining is not None:
-            if n < want:
-                raise OSError(104, "connection closed with %d body bytes missing" % (self.remaining - n))
+            if n == 0:
+                raise OSError(104, "connection closed with %d body bytes missing" % self.remaining)
             self.remaining -= n
         return n
 
@@ -96,7 +95,7 @@ def _header_line(sock):
 
 def _request(url, start, timeout_s):
     host, port, path = parse_url(url)
-    addr = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0][-1]
+    addr = socket.getaddrinfo(host, port)[0][-1]
     sock = socket.socket()
     try:
         sock.settimeout(timeout_s)
@@ -169,7 +168,10 @@ def get(url, start=0, timeout_s=30):
         sock, status, headers = _request(url, start, timeout_s)
         if status in _REDIRECTS and b"location" in headers:
             sock.close()
-            url = headers[b"location"].decode()
+            location = headers[b"location"].decode()
+            if location.startswith("/"):  # relative to this server
+                location = url[: url.index("/", 7)] + location if "/" in url[7:] else url + location
+            url = location
             continue
         try:
             if headers.get(b"transfer-encoding", b"identity").lower() != b"identity":

@@ -20,7 +20,8 @@ The scenario is a JSON file named by the environment variable QTH_SCENARIO (see
 tools/qth_emu/scenario.py, which writes them). The emulator records what the platform saw in
 scenario["state_file"] and ends the process (exit status 0) when the scenario's `end`
 condition is met: {"results": N} after N update results, {"refusals": N} after N refused
-plans, or after `timeout_s` real seconds (exit status 3).
+plans, {"minutes": M} after M platform minutes; or after `timeout_s` real seconds (exit
+status 3).
 """
 
 import json
@@ -243,8 +244,10 @@ def _offer(push=False):
     _post(ota.get("otaPlan"), [tup])
 
 
-def _finished():
+def _finished(now_ms):
     end = _sc.get("end", {})
+    if "minutes" in end and now_ms * _sc.get("clock_scale", 600) >= end["minutes"] * 60000:
+        return True
     if "results" in end and len(_state["results"]) >= end["results"]:
         return True
     if "refusals" in end and _state["refusals"] >= end["refusals"]:
@@ -273,11 +276,11 @@ def _sdk_thread():
             except Exception as e:
                 print("[Qth] callback raised:", repr(e))
             continue
-        if _finished():
+        now = time.ticks_diff(time.ticks_ms(), start)
+        if _finished(now):
             _record("end")
             time.sleep(0.2)  # let the agent's last log lines out
             _exit(0)
-        now = time.ticks_diff(time.ticks_ms(), start)
         if now > timeout:
             _record("timeout")
             _exit(3)

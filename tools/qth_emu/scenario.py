@@ -26,6 +26,9 @@ from fileserver import FileServer
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from mcu import binary as mcu_binary  # noqa: E402  (finds qsota-mcu, built by ./build.sh)
 
 
 def _mpeg2_table():
@@ -56,17 +59,6 @@ def micropython():
     return os.environ.get("QSOTA_MICROPYTHON", str(ROOT / "build" / "unix" / "micropython"))
 
 
-def mcu_binary():
-    """qsota-mcu: $QSOTA_MCU, else the cargo build (built here if missing)."""
-    if os.environ.get("QSOTA_MCU"):
-        return os.environ["QSOTA_MCU"]
-    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-    binary = target / "release" / "qsota-mcu"
-    if not binary.exists():
-        subprocess.run(["cargo", "build", "-q", "--release", "-p", "qsota-mcu"], cwd=ROOT, check=True)
-    return str(binary)
-
-
 def _hang_up(port):
     """Connects to the MCU simulator and hangs up. After the script has exited: if it never
     connected (no transfer), this ends the simulator's wait so that it prints its summary;
@@ -91,15 +83,22 @@ class Result:
 class Setup:
     """One run's files: the package on the download server, the MCU's old image."""
 
-    def __init__(self, workdir, image, old_image, served=None, cuts=()):
+    def __init__(self, workdir, image, old_image):
         self.dir = Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.image = image
         self.old_image = old_image
         (self.dir / "www").mkdir(exist_ok=True)
-        (self.dir / "www" / "fw.bin").write_bytes(image if served is None else served)
+        self.serve(image)
         (self.dir / "old.bin").write_bytes(old_image)
-        self.cuts = list(cuts)
+
+    def serve(self, data):
+        """What the download server sends: bytes, or an int for a sparse file of that size."""
+        with open(self.dir / "www" / "fw.bin", "wb") as f:
+            if isinstance(data, int):
+                f.truncate(data)
+            else:
+                f.write(data)
 
     def package(self, comp="STM32", target="2_0_0", kind="full", source=None, crc_variant="mpeg2",
                 crc_format="decimal", **override):
@@ -111,15 +110,17 @@ class Setup:
         return pkg
 
     def run(self, script, package, plan=None, device=None, end=None, sota_info_args=5,
-            mcu_args=(), timeout_s=60, echo=False, mcu=True):
-        server = FileServer(self.dir / "www", self.cuts).start()
-        mcu_proc = mcu_port = None
-        if mcu:
-            mcu_proc = subprocess.Popen(
-                [mcu_binary(), "--listen", "127.0.0.1:0", "--old-image", str(self.dir / "old.bin"),
-                 "--out", str(self.dir / "mcu.bin"), *mcu_args],
-                stdout=subprocess.PIPE, text=True)
-            mcu_port = int(mcu_proc.stdout.readline().split()[1])
+            mcu_args=(), timeout_s=60, echo=False, cuts=(), path=()):
+        """Runs `script` (MCU_PORT in it becomes the simulator's port) until the scenario's
+        end; `path` adds MicroPython import directories."""
+        for stale in ("platform.json", "mcu.bin"):
+            (self.dir / stale).unlink(missing_ok=True)
+        server = FileServer(self.dir / "www", cuts).start()
+        mcu_proc = subprocess.Popen(
+            [str(mcu_binary()), "--listen", "127.0.0.1:0", "--old-image", str(self.dir / "old.bin"),
+             "--out", str(self.dir / "mcu.bin"), *mcu_args],
+            stdout=subprocess.PIPE, text=True)
+        mcu_port = int(mcu_proc.stdout.readline().split()[1])
         package = dict(package)
         package.setdefault("url", server.url("fw.bin"))
         scenario = {
@@ -135,7 +136,7 @@ class Setup:
         (self.dir / "scenario.json").write_text(json.dumps(scenario))
         (self.dir / "script.py").write_text(script.replace("MCU_PORT", str(mcu_port)))
         env = dict(os.environ, QTH_SCENARIO=str(self.dir / "scenario.json"),
-                   MICROPYPATH=os.pathsep.join([str(ROOT / "python"), str(HERE)]))
+                   MICROPYPATH=os.pathsep.join([str(ROOT / "python"), str(HERE), *map(str, path)]))
         try:
             proc = subprocess.Popen([micropython(), str(self.dir / "script.py")], env=env, cwd=self.dir,
                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -146,15 +147,13 @@ class Setup:
                     sys.stdout.write(line)
                     sys.stdout.flush()
             proc.wait(timeout=timeout_s + 10)
-            summary = None
-            if mcu_proc is not None:
-                _hang_up(mcu_port)
-                out, _ = mcu_proc.communicate(timeout=30)
-                tail = [l for l in out.splitlines() if l.startswith("{")]
-                summary = json.loads(tail[-1]) if tail else None
+            _hang_up(mcu_port)
+            out, _ = mcu_proc.communicate(timeout=30)
+            tail = [l for l in out.splitlines() if l.startswith("{")]
+            summary = json.loads(tail[-1]) if tail else None
         finally:
             server.stop()
-            if mcu_proc is not None and mcu_proc.poll() is None:
+            if mcu_proc.poll() is None:
                 mcu_proc.kill()
         image_path = self.dir / "mcu.bin"
         platform_path = self.dir / "platform.json"

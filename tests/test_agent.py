@@ -1,0 +1,234 @@
+"""qsota.agent end to end: Quectel's SOTA example (demo/sota_example.py, one line changed) on
+build/unix/micropython against the Qth emulator (tools/qth_emu), its download server and the
+qsota-mcu simulator (ST's IAP YMODEM receiver, instant flash).
+
+After every failure the test checks what the field needs: the platform was told failure (the
+reported version stayed 1_0_0 and the script's result callback saw False), nothing crashed,
+and the MCU's application is what the simulator reports: the old one when the MCU was never
+touched; with ST's receiver, which erases the application area before it accepts the first
+block, a transfer that fails midway leaves part of the new image there ("partial"; the MCU
+stays in its bootloader).
+"""
+
+import hashlib
+import random
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools" / "qth_emu"))
+
+from scenario import Setup  # noqa: E402
+
+EXAMPLE = (ROOT / "demo" / "sota_example.py").read_text()
+AGENT_LINE = "workdir='sota')"
+SEED_LINE = "Qth.setMcuVer('STM32', '1_0_0', App_sotaInfoCb, App_sotaResultCb)"
+FAST_MCU = ["--baud", "921600", "--flash-scale", "0"]
+IMAGE = bytes(random.Random(5).getrandbits(8) for _ in range(40 * 1024))
+OLD = b"OLD!" * 2048
+
+
+def example(options="", info_args=5, qsota=True):
+    """The example script: with the agent line and extra `options`, or with the seed's line."""
+    script = EXAMPLE.replace(AGENT_LINE, "workdir='sota', backoff_ms=50%s)" % options)
+    if not qsota:
+        script = "\n".join("    " + SEED_LINE if "qsota.agent.setMcuVer(" in l else l
+                           for l in script.splitlines() if l != "import qsota.agent  # added for qsota")
+    if info_args == 6:
+        script = script.replace(
+            "def App_sotaInfoCb(comp_no, version, url, md5, crc):\n"
+            "    print('sotaInfo:', comp_no, version, url, md5, crc)",
+            "def App_sotaInfoCb(comp_no, version, url, fileSize, md5, crc):\n"
+            "    print('sotaInfo:', comp_no, version, url, fileSize, md5, crc)")
+    return script
+
+
+@pytest.fixture
+def setup(tmp_path):
+    return Setup(tmp_path, image=IMAGE, old_image=OLD)
+
+
+def lines(result, prefix):
+    return [l for l in result.stdout.splitlines() if l.startswith(prefix)]
+
+
+def assert_success(result):
+    assert result.returncode == 0, result.stdout
+    assert "Traceback" not in result.stdout
+    assert result.platform["reported"]["STM32"] == "2_0_0"
+    assert result.platform["results"] == [["STM32", True]]
+    assert lines(result, "sotaResult:") == ["sotaResult: STM32 True"]
+    assert result.mcu["result"] == "ok" and result.mcu["app_state"] == "new"
+    assert result.mcu_image == IMAGE
+
+
+def assert_failure(result, app_state="old", why=""):
+    """The platform was told failure, nothing crashed, the MCU's state is as reported."""
+    assert result.returncode == 0, result.stdout
+    assert "Traceback" not in result.stdout
+    assert result.platform["reported"]["STM32"] == "1_0_0"
+    assert result.platform["results"] == [["STM32", False]]
+    assert lines(result, "sotaResult:") == ["sotaResult: STM32 False"]
+    assert result.mcu["app_state"] == app_state
+    assert "update failed" in result.stdout and why in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize("info_args", [5, 6])
+def test_full_package_updates_the_mcu(setup, info_args):
+    result = setup.run(example(info_args=info_args), setup.package(), sota_info_args=info_args,
+                       mcu_args=FAST_MCU)
+    assert_success(result)
+    assert result.body_bytes == len(IMAGE)
+    for step in ("plan 0%", "download 100%", "transfer 100%", "complete 100%"):
+        assert "STM32: " + step in result.stdout
+    assert not (setup.dir / "sota" / "STM32.part").exists()
+
+
+def test_pure_backend_updates_the_mcu(setup):
+    """A firmware without _qsota: the same agent on qsota.pure."""
+    script = "import qsota_backend\nqsota_backend.use('pure')\n" + example()
+    result = setup.run(script, setup.package(), mcu_args=FAST_MCU, path=[ROOT / "tests" / "mp"])
+    assert_success(result)
+
+
+def test_diff_package_for_the_reported_version(setup):
+    result = setup.run(example(), setup.package(kind="diff", source="1_0_0"), mcu_args=FAST_MCU)
+    assert_success(result)
+
+
+def no_plan(result, why):
+    assert result.returncode == 0, result.stdout
+    assert not lines(result, "otaPlan:") and not lines(result, "sotaInfo:")
+    assert ["no plan", why] in result.platform["log"]
+    assert result.platform["reported"]["STM32"] == "1_0_0"
+    assert result.mcu["app_state"] == "old"
+
+
+def test_diff_package_for_another_version_is_not_offered(setup):
+    result = setup.run(example(), setup.package(kind="diff", source="0_9_0"), end={"minutes": 25},
+                       mcu_args=FAST_MCU)
+    no_plan(result, "diff package for 0_9_0, device reports 1_0_0")
+
+
+@pytest.mark.parametrize("plan, why", [
+    ({"whitelist": ["dev1"], "blacklist": ["dev1"]}, "device dev1 is blacklisted"),
+    ({"whitelist": ["dev2"]}, "device dev1 is not whitelisted"),
+])
+def test_black_and_white_lists(setup, plan, why):
+    result = setup.run(example(), setup.package(), plan=plan, end={"minutes": 25}, mcu_args=FAST_MCU)
+    no_plan(result, why)
+
+
+def test_whitelisted_device_updates(setup):
+    result = setup.run(example(), setup.package(), plan={"whitelist": ["dev1"], "blacklist": ["dev9"]},
+                       mcu_args=FAST_MCU)
+    assert_success(result)
+
+
+def test_policy_refuses_a_plan_on_low_battery(setup):
+    options = ", policy=True, events=eventCb, device=Qth.emu_device"
+    result = setup.run(example(options), setup.package(), plan={"min_power": 30},
+                       device={"dk": "dev1", "battery": 12, "signal": 25}, end={"refusals": 1},
+                       mcu_args=FAST_MCU)
+    assert result.returncode == 0 and "Traceback" not in result.stdout
+    assert ["otaAction", 0] in result.platform["log"]
+    assert "battery 12 is below the plan's minPower 30" in result.stdout
+    assert not lines(result, "otaPlan:")  # vetoed before the script's callback could accept
+    assert result.platform["reported"]["STM32"] == "1_0_0"
+    assert result.mcu["app_state"] == "old"
+
+
+def test_policy_lets_the_script_answer_when_the_device_qualifies(setup):
+    options = ", policy=True, events=eventCb, device=Qth.emu_device"
+    result = setup.run(example(options), setup.package(), plan={"min_power": 30, "min_signal": 10},
+                       mcu_args=FAST_MCU)
+    assert_success(result)
+    assert len(lines(result, "otaPlan:")) == 1
+
+
+def test_wrong_md5(setup):
+    result = setup.run(example(), setup.package(md5="0" * 32), mcu_args=FAST_MCU)
+    assert_failure(result, why="md5")
+    assert not (setup.dir / "sota" / "STM32.part").exists()  # a bad image is not kept
+
+
+@pytest.mark.parametrize("crc_variant", ["mpeg2", "iso-hdlc"])
+def test_crc_either_variant_and_a_wrong_crc(setup, crc_variant):
+    good = setup.run(example(), setup.package(crc_variant=crc_variant, crc_format="hex"), mcu_args=FAST_MCU)
+    assert_success(good)
+    assert "crc %s" % crc_variant in good.stdout
+    bad = setup.run(example(), setup.package(crc="12345678"), mcu_args=FAST_MCU)
+    assert_failure(bad, why="crc")
+
+
+@pytest.mark.parametrize("info_args", [5, 6])
+def test_truncated_download(setup, info_args):
+    setup.serve(IMAGE[:-1000])
+    result = setup.run(example(info_args=info_args), setup.package(), sota_info_args=info_args,
+                       mcu_args=FAST_MCU)
+    # 6 arguments: the server's size contradicts the platform's; 5: the digests do not match
+    assert_failure(result, why="size" if info_args == 6 else "md5")
+
+
+def test_cut_connections_resume_and_fetch_each_byte_once(setup):
+    result = setup.run(example(), setup.package(), cuts=[10000, 3000, 7], mcu_args=FAST_MCU)
+    assert_success(result)
+    assert [start for _, start in result.requests] == [0, 10000, 13000, 13007]
+    assert result.body_bytes == len(IMAGE)
+
+
+def test_a_kept_partial_download_resumes_after_a_restart(setup):
+    first = setup.run(example(", retries=0"), setup.package(), cuts=[15000], mcu_args=FAST_MCU)
+    assert_failure(first, why="gave up at byte 15000")
+    assert (setup.dir / "sota" / "STM32.part").stat().st_size == 15000
+    second = setup.run(example(), setup.package(), mcu_args=FAST_MCU)
+    assert_success(second)
+    assert "resuming a kept download at byte 15000" in second.stdout
+    assert second.requests == [("/fw.bin", 15000)]
+    assert second.body_bytes == len(IMAGE) - 15000
+
+
+def test_mcu_fails_mid_transfer(setup):
+    # The MCU resets after 8 KiB are programmed: ST's receiver erased the application area
+    # before the first block, so it now holds part of the new image (the simulator says
+    # "partial"); the MCU stays in its bootloader until a later update completes.
+    result = setup.run(example(", send_options={'timeout_ms': 300, 'retries': 3}"), setup.package(),
+                       mcu_args=FAST_MCU + ["--reset-at", "8192"])
+    assert_failure(result, app_state="partial", why="MCU transfer failed")
+    assert (setup.dir / "sota" / "STM32.part").read_bytes() == IMAGE  # kept for the next try
+
+
+@pytest.mark.parametrize("info_args", [5, 6])
+def test_file_over_the_platform_limit(setup, info_args):
+    huge = 100 * 1024 * 1024 + 1
+    setup.serve(huge)
+    result = setup.run(example(info_args=info_args), setup.package(size=huge), sota_info_args=info_args,
+                       mcu_args=FAST_MCU)
+    assert_failure(result, why="over the 104857600-byte limit")
+    if info_args == 6:
+        assert result.requests == []  # refused on the platform's fileSize, before any request
+    assert not (setup.dir / "sota" / "STM32.part").exists()  # nothing stored
+
+
+def test_file_larger_than_the_free_space(setup):
+    result = setup.run(example(", device=Qth.emu_device"), setup.package(),
+                       device={"dk": "dev1", "free": 30000}, mcu_args=FAST_MCU)
+    assert_failure(result, why="the file needs 40960 more bytes, 30000 are free")
+
+
+@pytest.mark.parametrize("info_args", [5, 6])
+def test_script_callbacks_get_the_same_arguments_as_without_qsota(setup, info_args):
+    plain = setup.run(example(info_args=info_args, qsota=False), setup.package(),
+                      sota_info_args=info_args, end={"minutes": 5}, mcu_args=FAST_MCU)
+    assert plain.returncode == 0 and "[qsota]" not in plain.stdout
+    agent = setup.run(example(info_args=info_args), setup.package(), sota_info_args=info_args,
+                      mcu_args=FAST_MCU)
+    assert_success(agent)
+    for prefix in ("dev_event:", "otaPlan:", "sotaInfo:"):
+        assert lines(agent, prefix) == lines(plain, prefix) != []
+    md5 = hashlib.md5(IMAGE).hexdigest()
+    assert md5 in lines(agent, "sotaInfo:")[0]
+    if info_args == 6:
+        assert " %d %s " % (len(IMAGE), md5) in lines(agent, "sotaInfo:")[0]
