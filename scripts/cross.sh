@@ -15,14 +15,14 @@
 #   cross_test_a5     run the C ABI test on the shipped module library (Thumb-2, hard float)
 #                     bare-metal under qemu-system-arm
 #
-# The artifacts (NAME  rust target  cargo profile/features  gcc flags of the C side):
+# The artifacts (build/arm/NAME/):
 #   module-cortex-a5   the _qsota core (all but the receiver) for QuecPython's Unisoc
 #                      modules, the one to ship: Thumb-2, hard float,
 #                      built as their firmware is (-mcpu=cortex-a5 -mfpu=neon-vfpv4
 #                      -mfloat-abi=hard -mthumb). thumbv7a-none-eabihf is armv7a-none-eabihf in
 #                      Thumb mode; it has no prebuilt core, hence nightly -Zbuild-std=core.
-#   module-cortex-a9   the same core for MicroPython's qemu port (BOARD=SABRELITE), which is
-#                      built soft-float in ARM mode: armv7a-none-eabi, prebuilt core.
+#   qemu-cortex-a9     every export, for the test firmware built from MicroPython's qemu port
+#                      (BOARD=SABRELITE), which is soft-float ARM mode: armv7a-none-eabi.
 #   receiver-cortex-m3 / receiver-cortex-m4f   what an MCU bootloader links: profile `mcu`
 #                      (size-optimised), only the receiver's exports referenced.
 
@@ -35,7 +35,7 @@ CROSS_MCU_CFG='--cfg sha2_backend_soft="compact"'
 # name|rust target|toolchain (nightly, or the default one)|cargo profile|rustflags|gcc flags
 CROSS_ARTIFACTS=(
     "module-cortex-a5|thumbv7a-none-eabihf|nightly|release|-C target-cpu=cortex-a5|-mcpu=cortex-a5 -mthumb -mfpu=neon-vfpv4 -mfloat-abi=hard"
-    "module-cortex-a9|armv7a-none-eabi|default|release|-C target-cpu=cortex-a9|-mcpu=cortex-a9 -mfloat-abi=soft"
+    "qemu-cortex-a9|armv7a-none-eabi|default|release|-C target-cpu=cortex-a9|-mcpu=cortex-a9 -mfloat-abi=soft"
     "receiver-cortex-m3|thumbv7m-none-eabi|default|mcu|-C target-cpu=cortex-m3 $CROSS_MCU_CFG|-mcpu=cortex-m3 -mthumb"
     "receiver-cortex-m4f|thumbv7em-none-eabihf|default|mcu|-C target-cpu=cortex-m4 $CROSS_MCU_CFG|-mcpu=cortex-m4 -mthumb -mfpu=fpv4-sp-d16 -mfloat-abi=hard"
 )
@@ -110,7 +110,8 @@ _cross_roots() {
 # compiler_builtins (libm, f128 maths: ~140 KB on ARM) and global Rust-internal symbols:
 # firmware linked with --whole-archive and no gc (the Helios SDK) would carry all of it,
 # and two Rust archives in one firmware would clash. The prelinked archive has neither
-# problem; its only undefined symbols are C library ones (none today). The unwind index
+# problem: the module's has no undefined symbols at all, the receivers' only the C library's
+# mem* functions (see below). The unwind index
 # (.ARM.exidx) goes too: with panic=abort it only says "cannot unwind", and linker scripts
 # written for C firmware (MicroPython's qemu port) do not place it.
 _cross_prelink() {
@@ -287,13 +288,13 @@ for line in sys.stdin:
 json.dump(out, open(sys.argv[1], "w"), indent=1, sort_keys=True)' "$BUILD/size.json"
 }
 
-# cross_qemu: builds the qemu firmware with _qsota (module-cortex-a9's libqsota.a) and the qsota
+# cross_qemu: builds the qemu firmware with _qsota (qemu-cortex-a9's libqsota.a) and the qsota
 # package frozen in through manifest.py (via tests/arm/manifest.py, which adds a simulated
 # clock as `time`). Needs mp_fetch (MICROPY_DIR) and cross_lib.
 # The port puts LDFLAGS_USERMOD before its objects, where an archive resolves nothing, so the
 # library goes in with --whole-archive: it is prelinked to exactly what the exports reach.
 cross_qemu() {
-    local out="$CROSS_OUT/qemu" lib="$CROSS_OUT/module-cortex-a9/libqsota.a"
+    local out="$CROSS_OUT/qemu" lib="$CROSS_OUT/qemu-cortex-a9/libqsota.a"
     local build="$out/build"
     mkdir -p "$out/usermod"
     ln -sfn "$ROOT" "$out/usermod/qsota"
@@ -318,7 +319,7 @@ cross_test_qemu() {
 }
 
 # C tests of the module's C ABI, run on module-cortex-a5's libqsota.a itself: the qemu
-# MicroPython firmware runs the Cortex-A9 (ARM mode, soft float) build of the same source, this
+# MicroPython firmware runs the qemu-cortex-a9 (ARM mode, soft float) build of the same source, this
 # runs the exact Thumb-2, VFP-register code that ships. Semihosting (newlib's rdimon) gives
 # them printf and their exit status; 0x10000000 is the sabrelite's RAM.
 CROSS_A5_TESTS=(tests/c/test_capi.c)
