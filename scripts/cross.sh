@@ -365,8 +365,8 @@ cross_budgets() {
     done
 }
 
-# ./build.sh test-arm: the ARM builds, link checks, the emulated run, the 1.13 compile,
-# the footprint against the budgets.
+# ./build.sh test-arm: the ARM builds, link checks, the emulated runs, the footprint against
+# the budgets, the 1.13 compile.
 cross_test() {
     cross_deps
     cross_libs
@@ -375,9 +375,9 @@ cross_test() {
     cross_qemu
     cross_test_qemu
     cross_test_a5
-    cross_compat113
     cross_size
     cross_budgets
+    cross_compat113
 }
 
 # ./build.sh size (then cross_budgets) and ./build.sh bench (the footprint is part of the
