@@ -122,6 +122,11 @@ impl Receiver {
         self.next
     }
 
+    /// The image of the open (or committed) session.
+    pub fn image(&self) -> Option<&ImageId> {
+        (self.session != Session::Idle).then_some(&self.id)
+    }
+
     /// The image this session received, read back and committed: the bootloader may switch.
     pub fn committed(&self) -> Option<&ImageId> {
         (self.session == Session::Committed).then_some(&self.id)

@@ -12,7 +12,7 @@ usage: qsota-mcu --listen 127.0.0.1:PORT [options]
 Serves one TCP connection (the module's UART) and prints a JSON summary line at the end.
 Port 0 picks a free port; the first stdout line is then `listening PORT`.
 
-  --personality NAME     stm32-iap (default) | spec
+  --personality NAME     stm32-iap (default) | spec | native (qsota's link protocol)
   --baud N               line rate, 8N1 (default 115200)
   --fifo BYTES           MCU receive FIFO (default 256)
   --sector-size S        stm32f4 (default: STM32F4 sectors after a 32 KiB bootloader,

@@ -6,6 +6,7 @@
 mod cli;
 mod flash;
 mod line;
+mod link_rx;
 mod mcu;
 #[cfg(test)]
 mod sim_tests;
@@ -88,7 +89,7 @@ fn serve(opts: &Options, listener: TcpListener) -> Result<(String, Vec<u8>), Str
         opts.mcu_faults.clone(),
     );
     let personality = opts.personality;
-    let outcome = boot(&mut mcu, &|| personality.receiver());
+    let outcome = boot(&mut mcu, &|| personality.receiver(opts));
     let elapsed = uart.now();
     uart.stop();
     for p in pumps {

@@ -5,6 +5,7 @@
 //!   `menu.c`), which most YMODEM bootloaders in the field copy.
 //! - [`Spec`]: a receiver by the book (Forsberg's ymodem.txt, Christensen's XMODEM timing).
 
+use crate::cli::Options;
 use crate::line::Halt;
 use crate::mcu::{Mcu, Outcome, Receiver};
 use crc::{Crc, CRC_16_XMODEM};
@@ -25,15 +26,22 @@ static CRC16: Crc<u16> = Crc::<u16>::new(&CRC_16_XMODEM);
 pub enum Personality {
     Stm32Iap,
     Spec,
+    /// Not YMODEM: qsota's native link protocol ([`crate::link_rx`]).
+    Native,
 }
 
 impl Personality {
-    pub const ALL: [Personality; 2] = [Personality::Stm32Iap, Personality::Spec];
+    pub const ALL: [Personality; 3] = [
+        Personality::Stm32Iap,
+        Personality::Spec,
+        Personality::Native,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Personality::Stm32Iap => "stm32-iap",
             Personality::Spec => "spec",
+            Personality::Native => "native",
         }
     }
 
@@ -42,10 +50,11 @@ impl Personality {
     }
 
     /// A receiver in its power-on state.
-    pub fn receiver(self) -> Box<dyn Receiver> {
+    pub fn receiver(self, opts: &Options) -> Box<dyn Receiver> {
         match self {
             Personality::Stm32Iap => Box::new(Stm32Iap::default()),
             Personality::Spec => Box::new(Spec::default()),
+            Personality::Native => Box::new(crate::link_rx::Native::new(opts)),
         }
     }
 }
