@@ -59,9 +59,45 @@ def _sender_class(protocol):
 
     if protocol == "ymodem":
         return qsota.YmodemSender
+    if protocol == "native":
+        return qsota.LinkSender
     if not isinstance(protocol, str):
         raise TypeError("protocol: expected str, got %s" % type(protocol).__name__)
-    raise ValueError("protocol: unknown %r (known: 'ymodem')" % (protocol,))
+    raise ValueError("protocol: unknown %r (known: 'ymodem', 'native')" % (protocol,))
+
+
+# The native receiver's ERROR codes (docs/protocol.md section 5), for messages.
+_RECEIVER_ERRORS = ("", "version", "size", "flash", "digest", "not open", "state", "argument")
+
+
+def _sha256(f, given):
+    """The image's SHA-256 for the native protocol's OPEN: `given` (32 bytes, or 64 hex
+    digits), else computed from `f`, which is rewound."""
+    if isinstance(given, str):
+        try:
+            from binascii import unhexlify
+        except ImportError:
+            from ubinascii import unhexlify
+        try:
+            return unhexlify(given)
+        except ValueError:
+            raise ValueError("sha256: expected 64 hex digits")
+    if given is not None:
+        return given
+    try:
+        from hashlib import sha256
+    except ImportError:
+        from uhashlib import sha256
+    h = sha256()
+    buf = bytearray(1024)
+    views = _Views(buf)
+    while True:
+        n = f.readinto(buf)
+        if not n:
+            break
+        h.update(views.get(0, n))
+    f.seek(0)
+    return h.digest()
 
 
 def _check_port(port):
@@ -155,16 +191,22 @@ def send(port, source, protocol="ymodem", name=None, progress=None, **options):
 
     `name` defaults to the file's base name; `progress(offset, size)` is called before each
     block is read; `options` go to the sender (YMODEM: block_size, timeout_ms,
-    header_timeout_ms, start_timeout_ms, end_gap_ms, retries, baud). Returns the stats dict
-    (bytes, blocks, frames, retries, line_bytes, elapsed_ms); raises TransferError.
+    header_timeout_ms, start_timeout_ms, end_gap_ms, retries, baud; native: component,
+    version, sha256 (bytes or hex, else computed from the file first), rto_ms,
+    open_timeout_ms, retries; `name` is not used). Returns the stats dict (bytes, frames,
+    retries, line_bytes, elapsed_ms; YMODEM: blocks; native: resumed_from, resent_bytes,
+    reopens, ...); raises TransferError.
     """
     cls = _sender_class(protocol)
     _check_port(port)
     if progress is not None and not callable(progress):
         raise TypeError("progress: expected a callable, got %s" % type(progress).__name__)
-    f, size, name, opened = _open(source, name)
+    f, size, name, opened = _open(source, "" if protocol == "native" else name)
     try:
-        sender = cls(name, size, **options)
+        if protocol == "native":
+            sender = cls(size, _sha256(f, options.pop("sha256", None)), **options)
+        else:
+            sender = cls(name, size, **options)
         return _drive(port, f, size, sender, protocol, progress)
     finally:
         if opened:
@@ -224,10 +266,15 @@ def _drive(port, f, size, sender, protocol, progress):
             return stats
         else:
             code = sender.error
+            stats = sender.stats()
+            why = _MESSAGES.get(code, code)
+            refused = stats.get("receiver_error", 0)
+            if refused:
+                why += " (%s)" % (_RECEIVER_ERRORS[refused] if refused < 8 else refused)
             raise TransferError(
                 code,
                 "%s: %s (block %d, %d of %d bytes acknowledged)"
-                % (protocol, _MESSAGES.get(code, code), sender.block, sender.stats()["bytes"], size),
+                % (protocol, why, sender.block, stats["bytes"], size),
             )
 
 
