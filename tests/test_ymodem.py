@@ -1,0 +1,249 @@
+"""qsota.send with YMODEM on both backends: against lrzsz's real `rb`, against the MCU
+simulator's stm32-iap and spec receivers (clean, lost ACKs, seeded line faults, a reset),
+byte-identical frames from both backends, and clear errors for bad arguments."""
+
+import hashlib
+import json
+import random
+import time
+
+import pytest
+from conftest import BACKENDS
+from ymodem_peers import Mcu, RbPeer, Sending
+
+RB_SIZES = (0, 1, 127, 128, 129, 1023, 1024, 1025, 300_000)
+# Fault runs: seeds per personality and backend. Small images at a high baud rate keep
+# each run short; the Rust tests add 2000 seeded runs against in-test receivers.
+FAULT_SEEDS = 15
+FAST = ("--baud", 921600, "--flash-scale", 0)
+PARALLEL = 12
+
+
+def image(tmp_path, size, name="fw.bin", seed=1):
+    data = random.Random(seed * 1_000_003 + size).randbytes(size)
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path, data
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_rb_receives_every_size_exactly(mp, tmp_path, backend):
+    cases = [(size, "fw-%d.bin" % size) for size in RB_SIZES] + [(5000, "new firmware v2.bin")]
+    runs = []
+    for size, name in cases:
+        d = tmp_path / name.replace(" ", "_")
+        d.mkdir()
+        path, data = image(d, size, name)
+        peer = RbPeer(d)
+        runs.append((peer, data, name, Sending(mp, backend, peer.port, path)))
+    try:
+        for peer, data, name, sending in runs:
+            r = sending.result()
+            assert r["ok"], r
+            assert r["stats"]["bytes"] == len(data)
+            assert peer.wait() == 0, peer.log.read_text()
+            assert peer.files() == {name: data}
+    finally:
+        for peer, *_ in runs:
+            peer.close()
+
+
+def run_mcu(mp, backend, path, *options, **send_options):
+    mcu = Mcu(*options)
+    try:
+        result = Sending(mp, backend, mcu.port, path, **send_options).result()
+        return result, mcu.summary()
+    finally:
+        mcu.close()
+
+
+def assert_exact_or_error(result, summary, data):
+    """The one property that matters: success means the exact image on the MCU."""
+    if result["ok"]:
+        assert summary["result"] == "ok", summary
+        assert summary["size"] == len(data)
+        assert summary["sha256"] == hashlib.sha256(data).hexdigest(), summary
+    else:
+        assert result["code"] in ("timeout", "cancelled", "retries", "protocol"), result
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("personality", ("stm32-iap", "spec"))
+def test_simulator_personalities_clean(mp, tmp_path, backend, personality):
+    path, data = image(tmp_path, 40_000)
+    result, summary = run_mcu(mp, backend, path, "--personality", personality, *FAST)
+    assert result["ok"], result
+    assert result["stats"]["retries"] == 0
+    assert_exact_or_error(result, summary, data)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_lost_acks_with_stm32_iap_recover(mp, tmp_path, backend):
+    # 20 blocks: the header's ACK, two blocks in a row, and the last block's (which needs
+    # the padding probe).
+    path, data = image(tmp_path, 20 * 1024 - 300)
+    result, summary = run_mcu(mp, backend, path, "--drop-ack", "0,7,8,20", *FAST)
+    assert result["ok"], (result, summary)
+    assert summary["faults"]["dropped_acks"] == [0, 7, 8, 20]
+    assert result["stats"]["retries"] >= 4
+    assert_exact_or_error(result, summary, data)
+
+
+def test_seeded_faults_never_report_a_wrong_image(mp, tmp_path):
+    pending = [
+        (personality, backend, seed)
+        for personality in ("stm32-iap", "spec")
+        for backend in BACKENDS
+        for seed in range(FAULT_SEEDS)
+    ]
+    total = len(pending)
+    outcomes = {"exact": 0, "error": 0}
+    running = []
+    while pending or running:
+        while pending and len(running) < PARALLEL:
+            personality, backend, seed = pending.pop()
+            d = tmp_path / ("%s-%s-%d" % (personality, backend, seed))
+            d.mkdir()
+            path, data = image(d, 3000 + seed * 700, seed=seed)
+            rate = 1e-4 * (1 + seed % 4)
+            mcu = Mcu(
+                "--personality", personality, "--seed", seed, *FAST,
+                "--bitflip-rate", rate, "--drop-rate", rate,
+                "--reply-bitflip-rate", rate * 20, "--reply-drop-rate", rate * 20,
+            )
+            running.append((mcu, Sending(mp, backend, mcu.port, path), data))
+        done = [r for r in running if r[1].proc.poll() is not None]
+        if not done:
+            time.sleep(0.05)
+        for mcu, sending, data in done:
+            running.remove((mcu, sending, data))
+            try:
+                result = sending.result()
+                summary = mcu.summary()
+            finally:
+                mcu.close()
+            assert_exact_or_error(result, summary, data)
+            outcomes["exact" if result["ok"] else "error"] += 1
+    print("seeded fault runs:", total, outcomes)
+    # The faults are mild enough that most runs must get through.
+    assert outcomes["exact"] >= total * 3 // 4, outcomes
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_receiver_reset_mid_transfer_is_an_error(mp, tmp_path, backend):
+    path, data = image(tmp_path, 30_000)
+    result, summary = run_mcu(mp, backend, path, "--reset-at", 10_000, *FAST)
+    assert not result["ok"], (result, summary)
+    assert result["code"] in ("retries", "timeout", "cancelled"), result
+
+
+# One scripted session, the same on both backends: every action and every frame must match.
+SCRIPT = """
+import _qsota, json, hashlib, binascii
+from qsota.pure.ymodem import YmodemSender as Pure
+
+# Answers to successive frames; None: no answer (the sender's timeout passes).
+ANSWERS = [b"C", b"\\x06C", b"\\x06", None, b"\\x15", b"\\x06", b"C", b"\\x06", b"\\x15",
+           b"\\x15", None, b"\\x15", b"\\x06", b"\\x15", b"\\x06", None, b"C", b"\\x06"]
+IMAGE = bytes(range(256)) * 20 + b"tail"
+
+def session(cls, **opts):
+    s = cls("img.bin", len(IMAGE), **opts)
+    frame = bytearray(s.frame_size)
+    now, log, answers = 0, [], list(ANSWERS)
+    s.receive(now, answers.pop(0))
+    for _ in range(200):
+        a = s.poll(now, frame)
+        if a == 1:
+            log.append(["send", binascii.hexlify(hashlib.sha256(frame[:s.length]).digest()).decode()])
+            now += 3
+            ans = answers.pop(0) if answers else None
+            if ans is not None:
+                s.receive(now, ans)
+        elif a == 2:
+            log.append(["read", s.offset, s.at, s.length])
+            frame[s.at:s.at + s.length] = IMAGE[s.offset:s.offset + s.length]
+            s.provide(s.length)
+        elif a == 3:
+            log.append(["wait", s.until])
+            now = s.until
+        else:
+            log.append(["end", a, s.error, s.stats(), s.block])
+            break
+    return log
+
+for opts in ({}, {"block_size": 128, "baud": 9600, "retries": 3}):
+    native = session(_qsota.YmodemSender, **opts)
+    pure = session(Pure, **opts)
+    print(json.dumps([native == pure, len(native), native[-1], pure[-1] if native != pure else 0]))
+"""
+
+
+def test_both_backends_make_identical_frames(mp):
+    lines = mp.run(SCRIPT, backend=None).strip().splitlines()
+    assert len(lines) == 2
+    for line in lines:
+        same, steps, end, _ = json.loads(line)
+        assert same, line
+        assert steps > 20
+        assert end[0] == "end"
+
+
+BAD = """
+import qsota
+def err(f):
+    try:
+        f()
+    except Exception as e:
+        print(type(e).__name__, getattr(e, "code", ""), e)
+        return
+    print("no error")
+class Port:
+    def write(self, b): return len(b)
+    def any(self): return 0
+    def readinto(self, b): return 0
+with open("{path}", "wb") as f:
+    f.write(b"x" * 10)
+err(lambda: qsota.send(Port(), "{path}", protocol="xmodem"))
+err(lambda: qsota.send(object(), "{path}"))
+err(lambda: qsota.send(Port(), "{missing}"))
+err(lambda: qsota.send(Port(), 42))
+err(lambda: qsota.send(Port(), "{path}", block_size=512))
+err(lambda: qsota.send(Port(), "{path}", timeout_ms=-1))
+err(lambda: qsota.send(Port(), "{path}", name=""))
+err(lambda: qsota.send(Port(), "{path}", name="a\\x00b"))
+err(lambda: qsota.send(Port(), "{path}", start_timeout_ms=50))
+err(lambda: qsota.YmodemSender("f", -1))
+err(lambda: qsota.YmodemSender("f", 1, retries=300))
+err(lambda: qsota.YmodemSender(b"f", True))
+err(lambda: qsota.YmodemSender(3, 1))
+err(lambda: qsota.tcp_port("127.0.0.1", 70000))
+print(qsota.TransferError is __import__("qsota.transfer").transfer.TransferError)
+"""
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_bad_arguments_raise_clear_errors(mp, tmp_path, backend):
+    code = BAD.format(path=tmp_path / "ten.bin", missing=tmp_path / "missing.bin")
+    lines = mp.run(code, backend=backend).strip().splitlines()
+    assert lines == [
+        "ValueError  protocol: unknown 'xmodem' (known: 'ymodem', 'native')",
+        "TypeError  port: expected a UART-like object with write(), any() and readinto() or "
+        "read(), got object",
+        "TransferError source source: cannot open '%s' ([Errno 2] ENOENT)"
+        % (tmp_path / "missing.bin"),
+        "TypeError  source: expected a path or a binary file object with readinto() and "
+        "seek(), got int",
+        "ValueError  block_size: must be 128 or 1024",
+        "ValueError  timeout_ms: must be 1 to 2147483647",
+        "ValueError  name: must be 1 to 255 bytes",
+        "ValueError  name: must not contain NUL",
+        "TransferError timeout ymodem: the receiver did not answer (block 0, 0 of 10 bytes "
+        "acknowledged)",
+        "ValueError  size: must be 0 to 4294967295",
+        "ValueError  retries: must be 0 to 255",
+        "TypeError  size: expected int, got bool",
+        "TypeError  name: expected str or bytes, got int",
+        "ValueError  port: must be 1 to 65535",
+        "True",
+    ], lines
