@@ -337,6 +337,8 @@ class LinkSender:
 
     def receive(self, now_ms, data):
         _int("now_ms", now_ms, -(1 << 62), 1 << 62, "now_ms: out of range")
+        if isinstance(data, str) or not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError("data: expected a bytes-like object, got %s" % type(data).__name__)
         now_ms &= 0xFFFFFFFF
         parser = self._parser
         at = 0
@@ -418,7 +420,7 @@ class LinkSender:
 
     def poll(self, now_ms, frame):
         _int("now_ms", now_ms, -(1 << 62), 1 << 62, "now_ms: out of range")
-        if isinstance(frame, (bytes, str)):
+        if not isinstance(frame, (bytearray, memoryview)):
             raise TypeError("frame: expected a writable buffer, got %s" % type(frame).__name__)
         now_ms &= 0xFFFFFFFF
         while True:

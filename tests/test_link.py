@@ -1,0 +1,348 @@
+"""qsota.send(protocol='native') on both backends against the real link receiver in the MCU
+simulator (`qsota-mcu --personality native`): clean transfers, seeded line faults, an MCU
+reset mid-transfer, a module-side restart that resumes, a different image that starts from
+zero, a wrong or truncated image that is never committed, identical frames from both
+backends, and clear errors for bad arguments. The Rust tests (src/link/tests.rs) add the
+protocol's own matrix: lossy/reordering lines, power cuts at every flash operation."""
+
+import hashlib
+import json
+import random
+import time
+
+import pytest
+from conftest import BACKENDS, PRELUDE
+from ymodem_peers import Mcu, Sending
+
+# A fast line and instant flash keep runs short; the window is what a 4200-byte FIFO (the
+# bootloader's DMA ring) holds: 4 frames.
+WINDOW = 4 * 1024
+NATIVE = (
+    "--personality", "native", "--baud", 921600, "--flash-scale", 0,
+    "--fifo", 4200, "--sector-size", "2K", "--flash-size", "256K",
+)
+FAULT_SEEDS = 15
+PARALLEL = 12
+
+
+def image(tmp_path, size, name="fw.bin", seed=1):
+    data = random.Random(seed * 7_000_003 + size).randbytes(size)
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path, data
+
+
+def native(mp, backend, port, path, **options):
+    return Sending(mp, backend, port, path, protocol="native", component="mcu", version="2.0",
+                   **options)
+
+
+def run(mp, backend, path, *mcu_options, **send_options):
+    mcu = Mcu(*NATIVE, *mcu_options)
+    try:
+        result = native(mp, backend, mcu.port, path, **send_options).result()
+        return result, mcu.summary()
+    finally:
+        mcu.close()
+
+
+def committed(summary, data):
+    """The MCU holds exactly `data`, committed (read back and matched)."""
+    return (
+        summary["result"] == "ok"
+        and summary["size"] == len(data)
+        and summary["sha256"] == hashlib.sha256(data).hexdigest()
+    )
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("size", (0, 1, 1024, 1025, 70_001))
+def test_clean_transfers(mp, tmp_path, backend, size):
+    path, data = image(tmp_path, size)
+    result, summary = run(mp, backend, path)
+    assert result["ok"], (result, summary)
+    stats = result["stats"]
+    assert (stats["bytes"], stats["retries"], stats["resent_bytes"]) == (size, 0, 0)
+    assert (stats["window"], stats["payload"]) == (4, 1024)
+    # 14 bytes of framing per 1 KB, plus OPEN and COMMIT.
+    frames = (size + 1023) // 1024
+    assert stats["frames"] == frames
+    assert stats["line_bytes"] <= size + 14 * frames + 70
+    assert committed(summary, data), summary
+
+
+def test_seeded_line_faults_end_exact_or_in_a_clean_error(mp, tmp_path):
+    pending = [(backend, seed) for backend in BACKENDS for seed in range(FAULT_SEEDS)]
+    total = len(pending)
+    outcomes = {"exact": 0, "error": 0}
+    running = []
+    while pending or running:
+        while pending and len(running) < PARALLEL:
+            backend, seed = pending.pop()
+            d = tmp_path / ("%s-%d" % (backend, seed))
+            d.mkdir()
+            path, data = image(d, 20_000 + seed * 1500, seed=seed)
+            rate = 1e-4 * (1 + seed % 4)
+            mcu = Mcu(
+                *NATIVE, "--seed", seed, "--bitflip-rate", rate, "--drop-rate", rate,
+                "--reply-bitflip-rate", rate * 5, "--reply-drop-rate", rate * 5,
+            )
+            running.append((mcu, native(mp, backend, mcu.port, path, rto_ms=300), data))
+        done = [r for r in running if r[1].proc.poll() is not None]
+        if not done:
+            time.sleep(0.05)
+        for mcu, sending, data in done:
+            running.remove((mcu, sending, data))
+            try:
+                result = sending.result()
+                summary = mcu.summary()
+            finally:
+                mcu.close()
+            if result["ok"]:
+                assert committed(summary, data), (result, summary)
+                outcomes["exact"] += 1
+            else:
+                assert result["code"] in ("timeout", "retries"), result
+                assert summary["result"] != "ok", summary
+                outcomes["error"] += 1
+    print("native seeded fault runs:", total, outcomes)
+    # Go-back-N recovers from these rates: every run must get through.
+    assert outcomes["exact"] == total, outcomes
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_mcu_reset_resumes_and_resends_at_most_one_window(mp, tmp_path, backend):
+    path, data = image(tmp_path, 100_000)
+    result, summary = run(mp, backend, path, "--reset-at", 50_000)
+    assert result["ok"], (result, summary)
+    assert summary["faults"]["resets"] == 1
+    assert 0 < result["stats"]["resent_bytes"] <= WINDOW, result
+    assert committed(summary, data), summary
+
+
+# Two sends on one connection: the first stops at half way (the module's script dies: an
+# exception from `progress`), the second is a fresh `qsota.send` of `second`.
+RESTART = """
+import json, qsota
+port = qsota.tcp_port("127.0.0.1", {port})
+opts = {{"protocol": "native", "component": "mcu", "version": "2.0"}}
+class Stop(Exception):
+    pass
+def stop_half_way(offset, size):
+    if offset >= size // 2:
+        raise Stop(offset)
+try:
+    qsota.send(port, {first!r}, progress=stop_half_way, **opts)
+    stopped = None
+except Stop as e:
+    stopped = e.args[0]
+try:
+    stats = qsota.send(port, {second!r}, **opts)
+    print(json.dumps({{"ok": True, "stopped": stopped, "stats": stats}}))
+except qsota.TransferError as e:
+    print(json.dumps({{"ok": False, "code": e.code, "message": str(e)}}))
+"""
+
+
+def restart(mp, backend, first, second):
+    mcu = Mcu(*NATIVE)
+    try:
+        code = PRELUDE.format(backend) + RESTART.format(
+            port=mcu.port, first=str(first), second=str(second))
+        out = mp.run(code, backend=None, timeout=60)
+        return json.loads(out.strip().splitlines()[-1]), mcu.summary()
+    finally:
+        mcu.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_module_restart_resumes_from_the_receivers_offset(mp, tmp_path, backend):
+    path, data = image(tmp_path, 100_000)
+    result, summary = restart(mp, backend, path, path)
+    assert result["ok"], (result, summary)
+    stopped, stats = result["stopped"], result["stats"]
+    assert stopped >= 50_000
+    # Everything the first send had sent, less at most the window in flight, was kept.
+    assert stopped - WINDOW <= stats["resumed_from"] <= stopped, result
+    assert stats["resent_bytes"] == 0
+    assert stats["bytes"] == len(data)
+    assert committed(summary, data), summary
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_different_image_after_an_interruption_starts_from_zero(mp, tmp_path, backend):
+    old, _ = image(tmp_path, 60_000, "old.bin", seed=1)
+    new, data = image(tmp_path, 60_000, "new.bin", seed=2)
+    result, summary = restart(mp, backend, old, new)
+    assert result["ok"], (result, summary)
+    assert result["stopped"] >= 30_000
+    assert result["stats"]["resumed_from"] == 0
+    assert committed(summary, data), summary
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_wrong_image_is_refused_and_never_committed(mp, tmp_path, backend):
+    path, data = image(tmp_path, 30_000)
+    wrong = hashlib.sha256(data + b"x").hexdigest()
+    result, summary = run(mp, backend, path, sha256=wrong)
+    assert not result["ok"], result
+    assert result["code"] == "rejected"
+    assert "refused the image (digest)" in result["message"], result
+    assert summary["result"] != "ok", summary
+    assert summary["app_state"] != "new", summary
+
+
+TRUNCATED = """
+import json, qsota
+class Shrinking:
+    # A file that says it holds {size} bytes but ends at {real}.
+    def __init__(self):
+        self.f = open({path!r}, "rb")
+    def seek(self, offset, whence=0):
+        return {size} if whence == 2 else self.f.seek(offset)
+    def readinto(self, buf):
+        return self.f.readinto(buf)
+port = qsota.tcp_port("127.0.0.1", {port})
+try:
+    qsota.send(port, Shrinking(), protocol="native", sha256=b"\\x00" * 32)
+    print(json.dumps({{"ok": True}}))
+except qsota.TransferError as e:
+    print(json.dumps({{"ok": False, "code": e.code, "message": str(e)}}))
+"""
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_truncated_source_fails_and_nothing_is_committed(mp, tmp_path, backend):
+    path, data = image(tmp_path, 30_000)
+    mcu = Mcu(*NATIVE)
+    try:
+        code = TRUNCATED.format(path=str(path), size=50_000, real=30_000, port=mcu.port)
+        result = mp.json(code, backend=backend, timeout=60)
+        summary = mcu.summary()
+    finally:
+        mcu.close()
+    assert result["code"] == "source", result
+    assert summary["result"] != "ok" and summary["bytes"] <= 30_000, summary
+
+
+# One scripted session, the same on both backends: every action and every frame must match.
+SCRIPT = """
+import _qsota, json, hashlib, binascii
+from qsota.pure import link
+IMAGE = bytes(range(256)) * 13 + b"tail"
+
+def answer(kind, payload):
+    f = bytearray(64)
+    f[6:6 + len(payload)] = payload
+    return bytes(f[:link._seal(f, kind, len(payload), None)])
+
+def le(v, n=4):
+    return bytes((v >> (8 * i)) & 255 for i in range(n))
+
+ACCEPT = answer(0x81, b"\\x01\\x00" + le(1024, 2) + le(2, 2) + le(50, 2) + le(0))
+# Answers after successive frames; None: silence (the sender's timeout passes).
+ANSWERS = [ACCEPT, None, answer(0x82, le(1024)), answer(0x83, le(1024)), None,
+           answer(0x85, b"\\x05" + le(0)), ACCEPT[:9], ACCEPT[9:] + answer(0x82, le(2048)),
+           answer(0x82, le(3072)), answer(0x82, le(len(IMAGE))), None,
+           answer(0x84, le(len(IMAGE)))]
+
+def session(cls, **opts):
+    s = cls(len(IMAGE), hashlib.sha256(IMAGE).digest(), b"mcu", "2.0", **opts)
+    frame = bytearray(s.frame_size)
+    now, log, answers = 0, [], list(ANSWERS)
+    for _ in range(300):
+        a = s.poll(now, frame)
+        if a == 1:
+            log.append(["send", binascii.hexlify(hashlib.sha256(frame[:s.length]).digest()).decode()])
+            now += 3
+            ans = answers.pop(0) if answers else None
+            if ans is not None:
+                s.receive(now, ans)
+        elif a == 2:
+            log.append(["read", s.offset, s.at, s.length])
+            frame[s.at:s.at + s.length] = IMAGE[s.offset:s.offset + s.length]
+            s.provide(s.length)
+        elif a == 3:
+            log.append(["wait", s.until])
+            now = s.until
+        else:
+            log.append(["end", a, s.error, s.stats(), s.block])
+            break
+    return log
+
+for opts in ({"rto_ms": 100}, {"rto_ms": 30, "retries": 1, "open_timeout_ms": 500}):
+    native = session(_qsota.LinkSender, **opts)
+    pure = session(link.LinkSender, **opts)
+    print(json.dumps([native == pure, len(native), native[-1], pure[-1] if native != pure else 0]))
+"""
+
+
+def test_both_backends_make_identical_frames(mp):
+    lines = mp.run(SCRIPT, backend=None).strip().splitlines()
+    assert len(lines) == 2
+    (same, steps, end, _), (same2, steps2, end2, _) = map(json.loads, lines)
+    assert same and same2, lines
+    assert steps > 15 and steps2 > 5
+    assert end[:3] == ["end", 4, None], end  # DONE after a NAK, a timeout and a reset
+    assert end[3]["reopens"] == 1 and end[3]["resent_bytes"] > 0, end
+    assert end2[:3] == ["end", 5, "retries"], end2
+
+
+BAD = """
+import qsota
+def err(f):
+    try:
+        f()
+    except Exception as e:
+        print(type(e).__name__, getattr(e, "code", ""), e)
+        return
+    print("no error")
+class Port:
+    def write(self, b): return len(b)
+    def any(self): return 0
+    def readinto(self, b): return 0
+with open("{path}", "wb") as f:
+    f.write(b"x" * 10)
+sha = b"\\x00" * 32
+err(lambda: qsota.send(Port(), "{path}", protocol="native", sha256="00"))
+err(lambda: qsota.send(Port(), "{path}", protocol="native", sha256="zz" * 32))
+err(lambda: qsota.send(Port(), "{path}", protocol="native", component="c" * 33))
+err(lambda: qsota.send(Port(), "{path}", protocol="native", open_timeout_ms=50))
+err(lambda: qsota.LinkSender(-1, sha))
+err(lambda: qsota.LinkSender(1 << 32, sha))
+err(lambda: qsota.LinkSender(True, sha))
+err(lambda: qsota.LinkSender(1, "00" * 32))
+err(lambda: qsota.LinkSender(1, sha, version=3))
+err(lambda: qsota.LinkSender(1, sha, rto_ms=-5))
+err(lambda: qsota.LinkSender(1, sha, open_timeout_ms=0))
+err(lambda: qsota.LinkSender(1, sha, retries=256))
+s = qsota.LinkSender(1, sha)
+err(lambda: s.poll(0, b"x" * 2000))
+err(lambda: s.receive(0, "text"))
+small = bytearray(100)  # too small for a frame: the sender gives up, ABORT goes out
+print([s.poll(0, small) for _ in range(4)], s.error)
+"""
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_bad_arguments_raise_clear_errors(mp, tmp_path, backend):
+    code = BAD.format(path=tmp_path / "ten.bin")
+    lines = mp.run(code, backend=backend).strip().splitlines()
+    assert lines == [
+        "ValueError  sha256: must be 32 bytes",
+        "ValueError  sha256: expected 64 hex digits",
+        "ValueError  component: must be at most 32 bytes",
+        "TransferError timeout native: the receiver did not answer (block 0, 0 of 10 bytes "
+        "acknowledged)",
+        "ValueError  size: must be 0 to 4294967295",
+        "ValueError  size: must be 0 to 4294967295",
+        "TypeError  size: expected int, got bool",
+        "TypeError  sha256: expected bytes, got str",
+        "TypeError  version: expected str or bytes, got int",
+        "ValueError  rto_ms: must be 0 to 2147483647",
+        "ValueError  open_timeout_ms: must be 1 to 2147483647",
+        "ValueError  retries: must be 0 to 255",
+        "TypeError  frame: expected a writable buffer, got bytes",
+        "TypeError  data: expected a bytes-like object, got str",
+        "[1, 5, 5, 5] usage",
+    ], lines
