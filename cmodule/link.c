@@ -1,6 +1,8 @@
 // _qsota.LinkSender: the core's sans-IO sender of the native link protocol (src/link/sender.rs,
 // docs/protocol.md) for qsota.send. Same shape as YmodemSender: poll() returns a small int
 // action code and leaves the action's numbers in attributes, so nothing is allocated per block.
+#include <string.h>
+
 #include "py/objint.h"
 #include "py/objstr.h"
 #include "qsota.h"

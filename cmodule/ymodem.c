@@ -1,6 +1,8 @@
 // _qsota.YmodemSender: the core's sans-IO YMODEM sender (src/ymodem.rs) for qsota.send.
 // poll() returns a small int action code and leaves the action's numbers in attributes
 // (length, offset, at, until, error), so the driver's loop allocates nothing per block.
+#include <string.h>
+
 #include "py/objint.h"
 #include "py/objstr.h"
 #include "qsota.h"
