@@ -5,6 +5,7 @@
 
 #include "py/objint.h"
 #include "py/objstr.h"
+#include "py/smallint.h"
 #include "qsota.h"
 #include "modqsota.h"
 
@@ -32,6 +33,15 @@ static uint32_t range_arg(mp_obj_t obj, qstr what, uint32_t lo, uint32_t hi, con
         qsota_raise(&mp_type_ValueError, "%q: %s", what, msg);
     }
     return (uint32_t)mp_obj_int_get_truncated(obj);
+}
+
+// An int object for `v`; a small int (no allocation) whenever it fits, which
+// mp_obj_new_int_from_ull does not check on every version.
+static mp_obj_t int_from_u64(uint64_t v) {
+    if (v <= (uint64_t)MP_SMALL_INT_MAX) {
+        return MP_OBJ_NEW_SMALL_INT((mp_int_t)v);
+    }
+    return mp_obj_new_int_from_ull(v);
 }
 
 static mp_obj_t ymodem_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw,
@@ -165,12 +175,11 @@ static qsota_ymodem_stats_t stats_of(ymodem_obj_t *self) {
 static mp_obj_t ymodem_stats(mp_obj_t self_in) {
     qsota_ymodem_stats_t st = stats_of(MP_OBJ_TO_PTR(self_in));
     mp_obj_t d = mp_obj_new_dict(5);
-    mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(MP_QSTR_bytes), mp_obj_new_int_from_ull(st.bytes));
-    mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(MP_QSTR_blocks), mp_obj_new_int_from_ull(st.blocks));
-    mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(MP_QSTR_frames), mp_obj_new_int_from_ull(st.frames));
-    mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(MP_QSTR_retries), mp_obj_new_int_from_ull(st.retries));
-    mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(MP_QSTR_line_bytes),
-        mp_obj_new_int_from_ull(st.line_bytes));
+    mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(MP_QSTR_bytes), int_from_u64(st.bytes));
+    mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(MP_QSTR_blocks), int_from_u64(st.blocks));
+    mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(MP_QSTR_frames), int_from_u64(st.frames));
+    mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(MP_QSTR_retries), int_from_u64(st.retries));
+    mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(MP_QSTR_line_bytes), int_from_u64(st.line_bytes));
     return d;
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(ymodem_stats_obj, ymodem_stats);
@@ -192,13 +201,13 @@ static void ymodem_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
     ymodem_obj_t *self = MP_OBJ_TO_PTR(self_in);
     const qsota_action_t *a = &self->action;
     if (attr == MP_QSTR_length) {
-        dest[0] = mp_obj_new_int_from_uint(a->len);
+        dest[0] = int_from_u64(a->len);
     } else if (attr == MP_QSTR_offset) {
-        dest[0] = mp_obj_new_int_from_ull(a->offset);
+        dest[0] = int_from_u64(a->offset);
     } else if (attr == MP_QSTR_at) {
-        dest[0] = mp_obj_new_int_from_uint(a->at);
+        dest[0] = int_from_u64(a->at);
     } else if (attr == MP_QSTR_until) {
-        dest[0] = mp_obj_new_int_from_uint(a->until_ms);
+        dest[0] = int_from_u64(a->until_ms);
     } else if (attr == MP_QSTR_error) {
         const char *name = qsota_fail_name(a->fail);
         dest[0] = a->kind == QSOTA_ACTION_FAILED ? mp_obj_new_str(name, strlen(name))
@@ -206,9 +215,9 @@ static void ymodem_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
     } else if (attr == MP_QSTR_frame_size) {
         size_t size;
         qsota_check(qsota_ymodem_frame_size(&self->core, &size), MP_QSTR_frame_size);
-        dest[0] = mp_obj_new_int_from_uint(size);
+        dest[0] = int_from_u64(size);
     } else if (attr == MP_QSTR_block) {
-        dest[0] = mp_obj_new_int_from_ull(stats_of(self).block);
+        dest[0] = int_from_u64(stats_of(self).block);
     } else {
         qsota_attr_methods(self_in, attr, dest, &ymodem_locals);
     }

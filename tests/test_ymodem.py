@@ -247,3 +247,42 @@ def test_bad_arguments_raise_clear_errors(mp, tmp_path, backend):
         "ValueError  port: must be 1 to 65535",
         "True",
     ], lines
+
+
+# A port whose receiver ACKs every frame at once, so that only the driver and the sender
+# run: their heap use during the data phase, per block, must be zero.
+ALLOC = """
+import gc, qsota
+class Port:
+    def __init__(self):
+        self.reply = bytearray(b"C ")
+        self.n = 1
+    def write(self, b):
+        self.reply[0] = 6
+        self.reply[1] = 67  # the C after the header's ACK; ignored later
+        self.n = 2 if len(b) > 1 and b[1] == 0 else 1
+        return len(b)
+    def any(self):
+        return self.n
+    def readinto(self, b):
+        for i in range(self.n):
+            b[i] = self.reply[i]
+        k, self.n = self.n, 0
+        return k
+with open("{path}", "wb") as f:
+    f.write(bytes(120 * 1024))
+marks = []
+def progress(offset, size):
+    if offset in (10 * 1024, 110 * 1024):
+        marks.append(gc.mem_alloc())
+gc.collect()
+gc.disable()
+stats = qsota.send(Port(), "{path}", progress=progress, end_gap_ms=1)
+print((marks[1] - marks[0]) / 100, stats["bytes"], stats["retries"])
+"""
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_no_heap_allocation_per_block(mp, tmp_path, backend):
+    out = mp.run(ALLOC.format(path=tmp_path / "zeros.bin"), backend=backend).split()
+    assert out == ["0.0", str(120 * 1024), "0"], out

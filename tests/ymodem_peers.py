@@ -14,8 +14,6 @@ import subprocess
 import time
 from pathlib import Path
 
-from conftest import PRELUDE
-
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -125,6 +123,8 @@ class Sending:
     """One `qsota.send` running in MicroPython."""
 
     def __init__(self, mp, backend, port, path, name=None, **options):
+        from conftest import PRELUDE
+
         code = PRELUDE.format(backend) + SEND.format(port=port, path=str(path), name=name, options=options)
         self.proc = subprocess.Popen(
             [mp.binary, "-c", code],
