@@ -118,9 +118,9 @@ def setMcuVer(comp_no, version, infoCb, resultCb):
     if _plan["status"] == "upgrading" and comp_no == pkg["comp"] and prev is not None:
         ok = version == pkg["target"]
         _plan["status"] = "done" if ok else "idle"
+        _post(resultCb, comp_no, ok)
         _state["results"].append([comp_no, ok])
         _record("result", comp_no, ok)
-        _post(resultCb, comp_no, ok)
     return None
 
 
@@ -278,9 +278,12 @@ def _sdk_thread():
             continue
         now = time.ticks_diff(time.ticks_ms(), start)
         if _finished(now):
-            _record("end")
             time.sleep(0.2)  # let the agent's last log lines out
-            _exit(0)
+            with _lock:
+                pending = len(_q)
+            if not pending:  # else deliver what was posted meanwhile, then come back
+                _record("end")
+                _exit(0)
         if now > timeout:
             _record("timeout")
             _exit(3)
