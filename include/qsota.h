@@ -191,7 +191,7 @@ typedef struct {
    */
   uint32_t slot_size;
   /*
-   Bytes in the meta area: one erase unit, at least 256 bytes, at most 64 KB.
+   Bytes in the meta area: one erase unit, at least 256 bytes, at most 16 MiB.
    */
   uint32_t meta_size;
   /*

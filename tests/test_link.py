@@ -71,6 +71,19 @@ def test_clean_transfers(mp, tmp_path, backend, size):
     assert committed(summary, data), summary
 
 
+def test_stm32f4_sectors(mp, tmp_path):
+    # The default flash: STM32F4 sectors of 16 to 128 KiB; the record in the last (128 KiB).
+    path, data = image(tmp_path, 200_000)
+    mcu = Mcu("--personality", "native", "--baud", 921600, "--flash-scale", 0, "--fifo", 4200)
+    try:
+        result = native(mp, "native", mcu.port, path).result()
+        summary = mcu.summary()
+    finally:
+        mcu.close()
+    assert result["ok"], (result, summary)
+    assert committed(summary, data), summary
+
+
 def test_seeded_line_faults_end_exact_or_in_a_clean_error(mp, tmp_path):
     pending = [(backend, seed) for backend in BACKENDS for seed in range(FAULT_SEEDS)]
     total = len(pending)

@@ -58,7 +58,7 @@ pub struct qsota_flash_t {
     pub user: *mut core::ffi::c_void,
     /// Bytes in the slot (the largest image); a multiple of `program_unit`.
     pub slot_size: u32,
-    /// Bytes in the meta area: one erase unit, at least 256 bytes, at most 64 KB.
+    /// Bytes in the meta area: one erase unit, at least 256 bytes, at most 16 MiB.
     pub meta_size: u32,
     /// Smallest programmable unit: 1, 2, 4, ... 64 bytes.
     pub program_unit: u32,

@@ -249,16 +249,6 @@ impl Receiver {
         let g = self.geometry;
         let at = self.next;
         let padded = len.next_multiple_of(g.program_unit as usize);
-        let end = at + padded as u32;
-        // Erase every sector that starts inside the write (writes only ever go up).
-        let mut pos = at;
-        while pos < end {
-            let (start, size) = record::sector(flash, &g, pos)?;
-            if start == pos {
-                flash.erase(Area::Slot, start)?;
-            }
-            pos = start + size;
-        }
         let block = self
             .parser
             .payload_mut()
@@ -299,36 +289,73 @@ impl Receiver {
 }
 
 /// Where a transfer of `id` starts: from its record if the flash holds one for the same
-/// image, else from 0 with a new record. Returns `(next, log, committed)`.
+/// image, else from 0 after erasing. Returns `(next, log, committed)`.
 fn resume(
     flash: &mut impl Flash,
     g: &Geometry,
     id: &ImageId,
 ) -> Result<(u32, Log, bool), FlashError> {
-    let Some((stored, state, log)) = record::load(flash, g)? else {
-        return Ok((0, record::start(flash, g, id, 0)?, false));
+    let found = record::load(flash, g)?.filter(|(stored, _, _)| stored == id);
+    let Some((_, state, log)) = found else {
+        return fresh(flash, g, id);
     };
-    if stored != *id {
-        return Ok((0, record::start(flash, g, id, 0)?, false));
-    }
     if state.committed {
         return Ok((id.size, log, true));
     }
+    if !state.erased {
+        return fresh(flash, g, id);
+    }
     let mut next = state.progress;
     let mut rewrite = log.is_dirty();
+    let mut erase_to = None;
     if next < id.size {
-        // The rest of the sector at `next` must still be erased; if a cut write left bits
-        // programmed there, go back to the sector's start, which the next write erases.
+        // What the next frame would program, and the rest of its sector, must still be
+        // erased; if a cut write left bits programmed there, go back to the sector's start
+        // and erase again.
         let (start, size) = record::sector(flash, g, next)?;
-        if start != next && !record::is_blank(flash, Area::Slot, next, start + size)? {
+        let frame_end = (next + MAX_PAYLOAD as u32).min(id.size.next_multiple_of(g.program_unit));
+        let end = (start + size).max(frame_end);
+        if !record::is_blank(flash, Area::Slot, next, end)? {
+            rewrite |= start != next;
             next = start;
-            rewrite = true;
+            erase_to = Some(end);
         }
     }
-    if rewrite {
-        return Ok((next, record::start(flash, g, id, next)?, false));
+    let log = if rewrite {
+        record::restart(flash, g, id, next)?
+    } else {
+        log
+    };
+    // After the record: a cut in between finds the same bytes not blank again.
+    if let Some(end) = erase_to {
+        erase(flash, g, next, end)?;
     }
     Ok((next, log, false))
+}
+
+/// Erases every slot sector from the one at `from` up to the one containing `to - 1`.
+fn erase(flash: &mut impl Flash, g: &Geometry, from: u32, to: u32) -> Result<(), FlashError> {
+    let mut pos = from;
+    while pos < to {
+        let (start, size) = record::sector(flash, g, pos)?;
+        flash.erase(Area::Slot, start)?;
+        pos = start + size;
+    }
+    Ok(())
+}
+
+/// A new image: a new record, every sector the image touches erased, then ERASED recorded.
+/// Erasing here, before ACCEPT, keeps the data phase free of erase stalls (an STM32F4 sector
+/// takes up to 2 s) that no affordable window could cover.
+fn fresh(
+    flash: &mut impl Flash,
+    g: &Geometry,
+    id: &ImageId,
+) -> Result<(u32, Log, bool), FlashError> {
+    let mut log = record::start(flash, g, id)?;
+    erase(flash, g, 0, id.size.next_multiple_of(g.program_unit))?;
+    record::erased(flash, g, &mut log, id)?;
+    Ok((0, log, false))
 }
 
 /// The SHA-256 of the slot's first `size` bytes, read back from flash.

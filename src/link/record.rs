@@ -48,8 +48,9 @@ pub trait Flash {
 
 /// Largest program unit supported.
 pub(crate) const MAX_UNIT: u32 = 64;
-/// Largest meta area (more would only be scanned at every OPEN).
-pub(crate) const MAX_META: u32 = 1 << 16;
+/// Largest meta area (an STM32F4's 128 KiB sector fits; the bound keeps offsets far from
+/// overflow). Only the used part is read at OPEN.
+pub(crate) const MAX_META: u32 = 1 << 24;
 /// Longest component id and version string in OPEN and in the record.
 pub(crate) const MAX_NAME: usize = 32;
 const MAGIC: [u8; 4] = *b"QSL1";
@@ -57,6 +58,7 @@ const HEADER_LEN: usize = 112;
 const ENTRY_MIN: u32 = 16;
 const PROGRESS: u8 = 1;
 const COMMITTED: u8 = 2;
+const ERASED: u8 = 3;
 
 /// The geometry, checked; `FlashError` if it is unusable.
 pub fn geometry(flash: &impl Flash) -> Result<Geometry, FlashError> {
@@ -178,6 +180,8 @@ pub struct State {
     pub progress: u32,
     /// The image was read back and matched its SHA-256.
     pub committed: bool,
+    /// Every sector the image touches was erased (before any of it was written).
+    pub erased: bool,
 }
 
 /// Where the log continues, kept in RAM while a session is open.
@@ -196,13 +200,15 @@ impl Log {
     }
 }
 
-/// Erases meta and writes a fresh record for `id`, with one PROGRESS entry if `progress`
-/// is above 0.
-pub fn start(
+/// Erases meta and writes a fresh record for `id`: the header, then `entry` (a tag and
+/// value) if any, then ERASED if `erased`. ERASED goes last: it vouches that everything past
+/// the recorded progress is erased, so it must never stand without that progress.
+fn rewrite(
     flash: &mut impl Flash,
     g: &Geometry,
     id: &ImageId,
-    progress: u32,
+    entry: Option<(u8, u32)>,
+    erased: bool,
 ) -> Result<Log, FlashError> {
     flash.erase(Area::Meta, 0)?;
     let mut h = [0xFF; HEADER_LEN.next_multiple_of(MAX_UNIT as usize)];
@@ -213,10 +219,30 @@ pub fn start(
         at: entries_start(g.program_unit),
         dirty: false,
     };
-    if progress > 0 {
-        append_entry(flash, g, &mut log, PROGRESS, progress)?;
+    if let Some((tag, value)) = entry {
+        append_entry(flash, g, &mut log, tag, value)?;
+    }
+    if erased {
+        append_entry(flash, g, &mut log, ERASED, id.size)?;
     }
     Ok(log)
+}
+
+/// A new record for `id` with nothing erased or written yet.
+pub fn start(flash: &mut impl Flash, g: &Geometry, id: &ImageId) -> Result<Log, FlashError> {
+    rewrite(flash, g, id, None, false)
+}
+
+/// A new record for `id` whose sectors are erased past `progress`, the bytes below it
+/// durable.
+pub fn restart(
+    flash: &mut impl Flash,
+    g: &Geometry,
+    id: &ImageId,
+    progress: u32,
+) -> Result<Log, FlashError> {
+    let entry = (progress > 0).then_some((PROGRESS, progress));
+    rewrite(flash, g, id, entry, true)
 }
 
 /// Reads the record: the image it names, its state and where its log continues.
@@ -233,6 +259,7 @@ pub fn load(
     let mut state = State {
         progress: 0,
         committed: false,
+        erased: false,
     };
     let step = entry_len(g.program_unit);
     let mut log = Log {
@@ -249,7 +276,9 @@ pub fn load(
         let crc = u32::from_le_bytes([e[8], e[9], e[10], e[11]]);
         let value = u32::from_le_bytes([e[4], e[5], e[6], e[7]]);
         let valid = CRC32.checksum(&e[..8]) == crc && value <= id.size;
+        // Anything else (a torn entry, progress going back) ends the log.
         match (valid, e[0]) {
+            (true, ERASED) if value == id.size => state.erased = true,
             (true, PROGRESS) if value >= state.progress => state.progress = value,
             (true, COMMITTED) if value == id.size => state.committed = true,
             _ => {
@@ -260,6 +289,16 @@ pub fn load(
         log.at += step;
     }
     Ok(Some((id, state, log)))
+}
+
+/// Records that every sector the image touches is erased.
+pub fn erased(
+    flash: &mut impl Flash,
+    g: &Geometry,
+    log: &mut Log,
+    id: &ImageId,
+) -> Result<(), FlashError> {
+    append(flash, g, log, id, ERASED, id.size)
 }
 
 /// Records that every byte below `progress` is durable.
@@ -297,8 +336,10 @@ fn append(
     value: u32,
 ) -> Result<(), FlashError> {
     if log.dirty || log.at + entry_len(g.program_unit) > g.meta_size {
-        // Compaction: COMMITTED implies all data, so the fresh record needs only this entry.
-        *log = start(flash, g, id, 0)?;
+        // Compaction: entries are only appended once the image is erased, and PROGRESS and
+        // COMMITTED each say all there is to say, so this entry and ERASED make the record.
+        *log = rewrite(flash, g, id, Some((tag, value)), true)?;
+        return Ok(());
     }
     append_entry(flash, g, log, tag, value)
 }

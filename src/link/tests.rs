@@ -327,22 +327,26 @@ fn an_mcu_reset_resumes_and_resends_at_most_one_window() {
 #[test]
 fn power_cuts_at_any_flash_operation_never_commit_a_wrong_image() {
     let data = image(12_345, 10);
-    // Count the operations of a clean run, then cut at every one of them.
-    let mut mem = Mem::new(16 * 1024, 256);
-    let mut flash = mem.flash(1024, 8);
-    let mut tx = sender_for(&data);
-    Link::new(&mut flash, 0, Faults::default()).run(&mut tx, &data, &mut never);
-    let total = flash.ops;
-    for cut in 0..total {
+    // Sectors of a frame, of half a frame (a frame spans two), and of four frames; a small
+    // meta area, so that the record is compacted (rewritten) during the transfer.
+    for (sector, unit) in [(1024, 8), (512, 4), (4096, 16)] {
+        // Count the operations of a clean run, then cut at every one of them.
         let mut mem = Mem::new(16 * 1024, 256);
-        let mut flash = mem.flash(1024, 8);
-        flash.cut_after = Some(cut);
+        let mut flash = mem.flash(sector, unit);
         let mut tx = sender_for(&data);
-        let mut link = Link::new(&mut flash, cut.into(), Faults::default());
-        let r = link.run(&mut tx, &data, &mut never);
-        assert_eq!(link.resets, 1, "cut {cut}");
-        assert_eq!(r, Some(Ok(())), "cut {cut}");
-        assert_committed(&mut flash, &data);
+        Link::new(&mut flash, 0, Faults::default()).run(&mut tx, &data, &mut never);
+        let total = flash.ops;
+        for cut in 0..total {
+            let mut mem = Mem::new(16 * 1024, 256);
+            let mut flash = mem.flash(sector, unit);
+            flash.cut_after = Some(cut);
+            let mut tx = sender_for(&data);
+            let mut link = Link::new(&mut flash, cut.into(), Faults::default());
+            let r = link.run(&mut tx, &data, &mut never);
+            assert_eq!(link.resets, 1, "sector {sector} cut {cut}");
+            assert_eq!(r, Some(Ok(())), "sector {sector} cut {cut}");
+            assert_committed(&mut flash, &data);
+        }
     }
 }
 
