@@ -88,6 +88,13 @@ def test_full_package_updates_the_mcu(setup, info_args):
     assert not (setup.dir / "sota" / "STM32.part").exists()
 
 
+def test_native_protocol_updates_the_mcu(setup):
+    result = setup.run(example(", protocol='native'"), setup.package(),
+                       mcu_args=FAST_MCU + ["--personality", "native"])
+    assert_success(result)
+    assert "download verified" in result.stdout and "sent 40960 bytes" in result.stdout
+
+
 def test_pure_backend_updates_the_mcu(setup):
     """A firmware without _qsota: the same agent on qsota.pure."""
     script = "import qsota_backend\nqsota_backend.use('pure')\n" + example()
@@ -121,6 +128,22 @@ def test_diff_package_for_another_version_is_not_offered(setup):
 def test_black_and_white_lists(setup, plan, why):
     result = setup.run(example(), setup.package(), plan=plan, end={"minutes": 25}, mcu_args=FAST_MCU)
     no_plan(result, why)
+
+
+def test_user_confirmed_plan_waits_for_the_user(setup):
+    result = setup.run(example(), setup.package(), plan={"mode": "confirm"}, end={"minutes": 25},
+                       mcu_args=FAST_MCU)
+    no_plan(result, "waiting for the user's confirmation")
+
+
+def test_pending_plan_is_pushed_every_ten_minutes(setup):
+    """A script that never calls otaRequest gets the plan at the platform's next push."""
+    script = example().replace("        Qth.otaRequest()\n", "        pass\n")
+    result = setup.run(script, setup.package(), mcu_args=FAST_MCU)
+    assert_success(result)
+    log = result.platform["log"]
+    assert ["otaRequest"] not in log
+    assert [e for e in log if e[:2] == ["push", "otaPlan"]]
 
 
 def test_whitelisted_device_updates(setup):

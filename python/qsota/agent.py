@@ -270,6 +270,8 @@ class Agent:
 
     def _on_result(self, comp_no, result):
         self._log("platform result: %s" % (result,))
+        if result:
+            self._step("complete", 100)
         self._call_script(self.result_cb, (comp_no, result))
 
     # -- one update ----------------------------------------------------------------------
@@ -285,15 +287,14 @@ class Agent:
             self._step("plan", 0)
             self._log("update %s -> %s from %s" % (self.version, target, url))
             size = _int_or_none(size, "fileSize")
-            path = self._download(target, url, size, md5, crc)
-            self._transfer(path, target)
+            path, sha256 = self._download(target, url, size, md5, crc)
+            self._transfer(path, target, sha256)
             reported = target
             if self.read_version is not None:
                 reported = self.read_version(comp)
                 if reported != target:
                     raise AgentError("mcu", "the MCU runs %r after the update, not %r" % (reported, target))
             self._remove(self._path(".part"), self._path(".json"))
-            self._step("complete", 100)
         except Exception as e:
             stage = getattr(e, "stage", "verify" if isinstance(e, qsota.VerifyError) else "error")
             self._log("update failed (%s): %s" % (stage, e))
@@ -322,7 +323,8 @@ class Agent:
             raise AgentError("space", "the file needs %d more bytes, %d are free" % (total - have, free))
 
     def _download(self, target, url, size, md5, crc):
-        """Downloads into <workdir>/<comp>.part through a Verifier; returns the path."""
+        """Downloads into <workdir>/<comp>.part through a Verifier; returns the path and
+        the file's SHA-256 (the native protocol's OPEN carries it: no second read)."""
         try:
             os.mkdir(self.workdir)
         except OSError:
@@ -351,7 +353,7 @@ class Agent:
             raise
         self._log("download verified: %d bytes%s" % (
             offset, ", crc %s" % verifier.crc_matched if crc not in (None, "") else ""))
-        return part
+        return part, verifier.sha256()
 
     def _resume(self, part, meta, ident, size, verifier):
         """(offset, total) to continue from. A partial file left by an earlier run (e.g. before
@@ -440,7 +442,10 @@ class Agent:
                 raise OSError(104, "body ended before the resume offset")
             n -= k
 
-    def _transfer(self, path, target):
+    def _transfer(self, path, target, sha256):
+        options = dict(self.send_options)
+        if self.protocol == "native":
+            options.update(sha256=sha256, component=self.comp_no, version=target)
         port, opened = self.port, False
         if callable(port) and not callable(getattr(port, "write", None)):
             port, opened = port(), True
@@ -453,7 +458,7 @@ class Agent:
 
         try:
             stats = qsota.send(port, path, protocol=self.protocol, name=name, progress=progress,
-                               **self.send_options)
+                               **options)
         except qsota.TransferError as e:
             raise AgentError("transfer", "MCU transfer failed (%s): %s" % (e.code, e))
         finally:
