@@ -32,8 +32,13 @@ def main():
     old, new = firmware(48 * 1024, 1), firmware(200 * 1024, 2)
     setup = Setup(work, image=new, old_image=old)
     script = (ROOT / "demo" / "sota_example.py").read_text()
-    print("== qsota demo: STM32 1_0_0 -> 2_0_0 (%d bytes, md5 %s)" % (len(new), hashlib.md5(new).hexdigest()))
-    result = setup.run(script, setup.package(), mcu_args=["--baud", "921600"], echo=True, timeout_s=120)
+    print(
+        "== qsota demo: STM32 1_0_0 -> 2_0_0 (%d bytes, md5 %s)"
+        % (len(new), hashlib.md5(new).hexdigest())
+    )
+    result = setup.run(
+        script, setup.package(), mcu_args=["--baud", "921600"], echo=True, timeout_s=120
+    )
 
     platform, mcu = result.platform or {}, result.mcu or {}
     checks = [
@@ -44,8 +49,16 @@ def main():
         ("the MCU's application is the new one", mcu.get("app_state") == "new"),
         ("each byte was downloaded once", result.body_bytes == len(new)),
     ]
-    print("== MCU: %s, app_state %s, %s bytes in %s ms, %s retries" % (
-        mcu.get("result"), mcu.get("app_state"), mcu.get("bytes"), mcu.get("elapsed_ms"), mcu.get("retries")))
+    print(
+        "== MCU: %s, app_state %s, %s bytes in %s ms, %s retries"
+        % (
+            mcu.get("result"),
+            mcu.get("app_state"),
+            mcu.get("bytes"),
+            mcu.get("elapsed_ms"),
+            mcu.get("retries"),
+        )
+    )
     for what, ok in checks:
         print("== %s: %s" % ("ok  " if ok else "FAIL", what))
     return 0 if all(ok for _, ok in checks) else 1

@@ -35,14 +35,18 @@ def example(options="", info_args=5, qsota=True):
     """The example script: with the agent line and extra `options`, or with the seed's line."""
     script = EXAMPLE.replace(AGENT_LINE, "workdir='sota', backoff_ms=50%s)" % options)
     if not qsota:
-        script = "\n".join("    " + SEED_LINE if "qsota.agent.setMcuVer(" in l else l
-                           for l in script.splitlines() if l != "import qsota.agent  # added for qsota")
+        script = "\n".join(
+            "    " + SEED_LINE if "qsota.agent.setMcuVer(" in l else l
+            for l in script.splitlines()
+            if l != "import qsota.agent  # added for qsota"
+        )
     if info_args == 6:
         script = script.replace(
             "def App_sotaInfoCb(comp_no, version, url, md5, crc):\n"
             "    print('sotaInfo:', comp_no, version, url, md5, crc)",
             "def App_sotaInfoCb(comp_no, version, url, fileSize, md5, crc):\n"
-            "    print('sotaInfo:', comp_no, version, url, fileSize, md5, crc)")
+            "    print('sotaInfo:', comp_no, version, url, fileSize, md5, crc)",
+        )
     return script
 
 
@@ -79,8 +83,9 @@ def assert_failure(result, app_state="old", why=""):
 
 @pytest.mark.parametrize("info_args", [5, 6])
 def test_full_package_updates_the_mcu(setup, info_args):
-    result = setup.run(example(info_args=info_args), setup.package(), sota_info_args=info_args,
-                       mcu_args=FAST_MCU)
+    result = setup.run(
+        example(info_args=info_args), setup.package(), sota_info_args=info_args, mcu_args=FAST_MCU
+    )
     assert_success(result)
     assert result.body_bytes == len(IMAGE)
     for step in ("plan 0%", "download 100%", "transfer 100%", "complete 100%"):
@@ -89,8 +94,11 @@ def test_full_package_updates_the_mcu(setup, info_args):
 
 
 def test_native_protocol_updates_the_mcu(setup):
-    result = setup.run(example(", protocol='native'"), setup.package(),
-                       mcu_args=FAST_MCU + ["--personality", "native"])
+    result = setup.run(
+        example(", protocol='native'"),
+        setup.package(),
+        mcu_args=FAST_MCU + ["--personality", "native"],
+    )
     assert_success(result)
     assert "download verified" in result.stdout and "sent 40960 bytes" in result.stdout
 
@@ -116,23 +124,33 @@ def no_plan(result, why):
 
 
 def test_diff_package_for_another_version_is_not_offered(setup):
-    result = setup.run(example(), setup.package(kind="diff", source="0_9_0"), end={"minutes": 25},
-                       mcu_args=FAST_MCU)
+    result = setup.run(
+        example(),
+        setup.package(kind="diff", source="0_9_0"),
+        end={"minutes": 25},
+        mcu_args=FAST_MCU,
+    )
     no_plan(result, "diff package for 0_9_0, device reports 1_0_0")
 
 
-@pytest.mark.parametrize("plan, why", [
-    ({"whitelist": ["dev1"], "blacklist": ["dev1"]}, "device dev1 is blacklisted"),
-    ({"whitelist": ["dev2"]}, "device dev1 is not whitelisted"),
-])
+@pytest.mark.parametrize(
+    "plan, why",
+    [
+        ({"whitelist": ["dev1"], "blacklist": ["dev1"]}, "device dev1 is blacklisted"),
+        ({"whitelist": ["dev2"]}, "device dev1 is not whitelisted"),
+    ],
+)
 def test_black_and_white_lists(setup, plan, why):
-    result = setup.run(example(), setup.package(), plan=plan, end={"minutes": 25}, mcu_args=FAST_MCU)
+    result = setup.run(
+        example(), setup.package(), plan=plan, end={"minutes": 25}, mcu_args=FAST_MCU
+    )
     no_plan(result, why)
 
 
 def test_user_confirmed_plan_waits_for_the_user(setup):
-    result = setup.run(example(), setup.package(), plan={"mode": "confirm"}, end={"minutes": 25},
-                       mcu_args=FAST_MCU)
+    result = setup.run(
+        example(), setup.package(), plan={"mode": "confirm"}, end={"minutes": 25}, mcu_args=FAST_MCU
+    )
     no_plan(result, "waiting for the user's confirmation")
 
 
@@ -147,16 +165,25 @@ def test_pending_plan_is_pushed_every_ten_minutes(setup):
 
 
 def test_whitelisted_device_updates(setup):
-    result = setup.run(example(), setup.package(), plan={"whitelist": ["dev1"], "blacklist": ["dev9"]},
-                       mcu_args=FAST_MCU)
+    result = setup.run(
+        example(),
+        setup.package(),
+        plan={"whitelist": ["dev1"], "blacklist": ["dev9"]},
+        mcu_args=FAST_MCU,
+    )
     assert_success(result)
 
 
 def test_policy_refuses_a_plan_on_low_battery(setup):
     options = ", policy=True, events=eventCb, device=Qth.emu_device"
-    result = setup.run(example(options), setup.package(), plan={"min_power": 30},
-                       device={"dk": "dev1", "battery": 12, "signal": 25}, end={"refusals": 1},
-                       mcu_args=FAST_MCU)
+    result = setup.run(
+        example(options),
+        setup.package(),
+        plan={"min_power": 30},
+        device={"dk": "dev1", "battery": 12, "signal": 25},
+        end={"refusals": 1},
+        mcu_args=FAST_MCU,
+    )
     assert result.returncode == 0 and "Traceback" not in result.stdout
     assert ["otaAction", 0] in result.platform["log"]
     assert "battery 12 is below the plan's minPower 30" in result.stdout
@@ -167,8 +194,12 @@ def test_policy_refuses_a_plan_on_low_battery(setup):
 
 def test_policy_lets_the_script_answer_when_the_device_qualifies(setup):
     options = ", policy=True, events=eventCb, device=Qth.emu_device"
-    result = setup.run(example(options), setup.package(), plan={"min_power": 30, "min_signal": 10},
-                       mcu_args=FAST_MCU)
+    result = setup.run(
+        example(options),
+        setup.package(),
+        plan={"min_power": 30, "min_signal": 10},
+        mcu_args=FAST_MCU,
+    )
     assert_success(result)
     assert len(lines(result, "otaPlan:")) == 1
 
@@ -181,7 +212,9 @@ def test_wrong_md5(setup):
 
 @pytest.mark.parametrize("crc_variant", ["mpeg2", "iso-hdlc"])
 def test_crc_either_variant_and_a_wrong_crc(setup, crc_variant):
-    good = setup.run(example(), setup.package(crc_variant=crc_variant, crc_format="hex"), mcu_args=FAST_MCU)
+    good = setup.run(
+        example(), setup.package(crc_variant=crc_variant, crc_format="hex"), mcu_args=FAST_MCU
+    )
     assert_success(good)
     assert "crc %s" % crc_variant in good.stdout
     bad = setup.run(example(), setup.package(crc="12345678"), mcu_args=FAST_MCU)
@@ -191,8 +224,9 @@ def test_crc_either_variant_and_a_wrong_crc(setup, crc_variant):
 @pytest.mark.parametrize("info_args", [5, 6])
 def test_truncated_download(setup, info_args):
     setup.serve(IMAGE[:-1000])
-    result = setup.run(example(info_args=info_args), setup.package(), sota_info_args=info_args,
-                       mcu_args=FAST_MCU)
+    result = setup.run(
+        example(info_args=info_args), setup.package(), sota_info_args=info_args, mcu_args=FAST_MCU
+    )
     # 6 arguments: the server's size contradicts the platform's; 5: the digests do not match
     assert_failure(result, why="size" if info_args == 6 else "md5")
 
@@ -219,8 +253,11 @@ def test_mcu_fails_mid_transfer(setup):
     # The MCU resets after 8 KiB are programmed: ST's receiver erased the application area
     # before the first block, so it now holds part of the new image (the simulator says
     # "partial"); the MCU stays in its bootloader until a later update completes.
-    result = setup.run(example(", send_options={'timeout_ms': 300, 'retries': 3}"), setup.package(),
-                       mcu_args=FAST_MCU + ["--reset-at", "8192"])
+    result = setup.run(
+        example(", send_options={'timeout_ms': 300, 'retries': 3}"),
+        setup.package(),
+        mcu_args=FAST_MCU + ["--reset-at", "8192"],
+    )
     assert_failure(result, app_state="partial", why="MCU transfer failed")
     assert (setup.dir / "sota" / "STM32.part").read_bytes() == IMAGE  # kept for the next try
 
@@ -229,8 +266,12 @@ def test_mcu_fails_mid_transfer(setup):
 def test_file_over_the_platform_limit(setup, info_args):
     huge = 100 * 1024 * 1024 + 1
     setup.serve(huge)
-    result = setup.run(example(info_args=info_args), setup.package(size=huge), sota_info_args=info_args,
-                       mcu_args=FAST_MCU)
+    result = setup.run(
+        example(info_args=info_args),
+        setup.package(size=huge),
+        sota_info_args=info_args,
+        mcu_args=FAST_MCU,
+    )
     assert_failure(result, why="over the 104857600-byte limit")
     if info_args == 6:
         assert result.requests == []  # refused on the platform's fileSize, before any request
@@ -238,18 +279,28 @@ def test_file_over_the_platform_limit(setup, info_args):
 
 
 def test_file_larger_than_the_free_space(setup):
-    result = setup.run(example(", device=Qth.emu_device"), setup.package(),
-                       device={"dk": "dev1", "free": 30000}, mcu_args=FAST_MCU)
+    result = setup.run(
+        example(", device=Qth.emu_device"),
+        setup.package(),
+        device={"dk": "dev1", "free": 30000},
+        mcu_args=FAST_MCU,
+    )
     assert_failure(result, why="the file needs 40960 more bytes, 30000 are free")
 
 
 @pytest.mark.parametrize("info_args", [5, 6])
 def test_script_callbacks_get_the_same_arguments_as_without_qsota(setup, info_args):
-    plain = setup.run(example(info_args=info_args, qsota=False), setup.package(),
-                      sota_info_args=info_args, end={"minutes": 5}, mcu_args=FAST_MCU)
+    plain = setup.run(
+        example(info_args=info_args, qsota=False),
+        setup.package(),
+        sota_info_args=info_args,
+        end={"minutes": 5},
+        mcu_args=FAST_MCU,
+    )
     assert plain.returncode == 0 and "[qsota]" not in plain.stdout
-    agent = setup.run(example(info_args=info_args), setup.package(), sota_info_args=info_args,
-                      mcu_args=FAST_MCU)
+    agent = setup.run(
+        example(info_args=info_args), setup.package(), sota_info_args=info_args, mcu_args=FAST_MCU
+    )
     assert_success(agent)
     for prefix in ("dev_event:", "otaPlan:", "sotaInfo:"):
         # each run has its own download server: the URLs differ in the port only

@@ -118,21 +118,48 @@ class Agent:
       thread=True           run each update in its own thread (_thread)
     """
 
-    def __init__(self, Qth, comp_no, version, infoCb, resultCb, port, protocol="ymodem",
-                 send_options=None, name=None, workdir="/usr/qsota", progress=None,
-                 log=_log_print, policy=None, events=None, device=None, read_version=None,
-                 crc_variant="auto", max_size=MAX_FILE, retries=5, backoff_ms=1000,
-                 timeout_s=30, chunk=4096, thread=True):
+    def __init__(
+        self,
+        Qth,
+        comp_no,
+        version,
+        infoCb,
+        resultCb,
+        port,
+        protocol="ymodem",
+        send_options=None,
+        name=None,
+        workdir="/usr/qsota",
+        progress=None,
+        log=_log_print,
+        policy=None,
+        events=None,
+        device=None,
+        read_version=None,
+        crc_variant="auto",
+        max_size=MAX_FILE,
+        retries=5,
+        backoff_ms=1000,
+        timeout_s=30,
+        chunk=4096,
+        thread=True,
+    ):
         for arg, value in (("comp_no", comp_no), ("version", version), ("workdir", workdir)):
             if not isinstance(value, str) or not value:
                 raise TypeError("%s: expected a non-empty str, got %r" % (arg, value))
         for arg, value in (("infoCb", infoCb), ("resultCb", resultCb)):
             if not callable(value):
                 raise TypeError("%s: expected a callable, got %s" % (arg, type(value).__name__))
-        for arg, value in (("progress", progress), ("log", log), ("device", device),
-                           ("read_version", read_version)):
+        for arg, value in (
+            ("progress", progress),
+            ("log", log),
+            ("device", device),
+            ("read_version", read_version),
+        ):
             if value is not None and not callable(value):
-                raise TypeError("%s: expected a callable or None, got %s" % (arg, type(value).__name__))
+                raise TypeError(
+                    "%s: expected a callable or None, got %s" % (arg, type(value).__name__)
+                )
         if port is None:
             raise TypeError("port: the UART to the MCU (or a callable returning one) is required")
         if protocol not in ("ymodem", "native"):
@@ -141,11 +168,18 @@ class Agent:
             policy = default_policy
         if policy is not None:
             if not callable(policy):
-                raise TypeError("policy: expected True or a callable, got %s" % type(policy).__name__)
+                raise TypeError(
+                    "policy: expected True or a callable, got %s" % type(policy).__name__
+                )
             if not isinstance(events, dict):
                 raise TypeError("events: the policy needs the dict given to Qth.setEventCb")
-        for arg, value in (("max_size", max_size), ("retries", retries),
-                           ("backoff_ms", backoff_ms), ("timeout_s", timeout_s), ("chunk", chunk)):
+        for arg, value in (
+            ("max_size", max_size),
+            ("retries", retries),
+            ("backoff_ms", backoff_ms),
+            ("timeout_s", timeout_s),
+            ("chunk", chunk),
+        ):
             if not isinstance(value, int) or value < 0 or (arg == "chunk" and value < 512):
                 raise ValueError("%s: bad value %r" % (arg, value))
         self.Qth = Qth
@@ -293,7 +327,9 @@ class Agent:
             if self.read_version is not None:
                 reported = self.read_version(comp)
                 if reported != target:
-                    raise AgentError("mcu", "the MCU runs %r after the update, not %r" % (reported, target))
+                    raise AgentError(
+                        "mcu", "the MCU runs %r after the update, not %r" % (reported, target)
+                    )
             self._remove(self._path(".part"), self._path(".json"))
         except Exception as e:
             stage = getattr(e, "stage", "verify" if isinstance(e, qsota.VerifyError) else "error")
@@ -317,10 +353,14 @@ class Agent:
 
     def _check_size(self, total, have):
         if total > self.max_size:
-            raise AgentError("space", "the file is %d bytes, over the %d-byte limit" % (total, self.max_size))
+            raise AgentError(
+                "space", "the file is %d bytes, over the %d-byte limit" % (total, self.max_size)
+            )
         free = self._device()["free"]
         if free is not None and total - have > free:
-            raise AgentError("space", "the file needs %d more bytes, %d are free" % (total - have, free))
+            raise AgentError(
+                "space", "the file needs %d more bytes, %d are free" % (total - have, free)
+            )
 
     def _download(self, target, url, size, md5, crc):
         """Downloads into <workdir>/<comp>.part through a Verifier; returns the path and
@@ -329,8 +369,9 @@ class Agent:
             os.mkdir(self.workdir)
         except OSError:
             pass
-        verifier = qsota.Verifier(md5=md5 or None, crc=None if crc == "" else crc, size=size,
-                                  crc_variant=self.crc_variant)
+        verifier = qsota.Verifier(
+            md5=md5 or None, crc=None if crc == "" else crc, size=size, crc_variant=self.crc_variant
+        )
         part, meta = self._path(".part"), self._path(".json")
         ident = [target, md5, str(crc)]
         offset, total = self._resume(part, meta, ident, size, verifier)
@@ -351,8 +392,10 @@ class Agent:
             if getattr(e, "stage", "verify") in ("verify", "space"):
                 self._remove(part, meta)
             raise
-        self._log("download verified: %d bytes%s" % (
-            offset, ", crc %s" % verifier.crc_matched if crc not in (None, "") else ""))
+        self._log(
+            "download verified: %d bytes%s"
+            % (offset, ", crc %s" % verifier.crc_matched if crc not in (None, "") else "")
+        )
         return part, verifier.sha256()
 
     def _resume(self, part, meta, ident, size, verifier):
@@ -397,7 +440,10 @@ class Agent:
                 resp = http.get(url, offset, self.timeout_s)
                 if resp.total is not None and resp.total != total:
                     if total is not None:
-                        raise AgentError("download", "size: expected %d bytes, the server has %d" % (total, resp.total))
+                        raise AgentError(
+                            "download",
+                            "size: expected %d bytes, the server has %d" % (total, resp.total),
+                        )
                     total = resp.total
                     self._check_size(total, offset)
                     self._save_meta(meta, ident, total)
@@ -407,7 +453,10 @@ class Agent:
                     if not n:
                         break
                     if offset + n > (self.max_size if total is None else total):
-                        raise AgentError("download", "the server sent more than %d bytes" % (total or self.max_size))
+                        raise AgentError(
+                            "download",
+                            "the server sent more than %d bytes" % (total or self.max_size),
+                        )
                     view = self.mv if n == len(self.buf) else self.mv[:n]
                     verifier.update(view)
                     try:
@@ -428,9 +477,14 @@ class Agent:
                     raise AgentError("download", str(e))
                 failures += 1
                 if failures > self.retries:
-                    raise AgentError("download", "gave up at byte %d after %d attempts: %s" % (offset, failures, e))
+                    raise AgentError(
+                        "download",
+                        "gave up at byte %d after %d attempts: %s" % (offset, failures, e),
+                    )
                 pause = min(self.backoff_ms << (failures - 1), 30000)
-                self._log("download interrupted at byte %d (%s); retry in %d ms" % (offset, e, pause))
+                self._log(
+                    "download interrupted at byte %d (%s); retry in %d ms" % (offset, e, pause)
+                )
                 _sleep_ms(pause)
         return offset, total
 
@@ -457,13 +511,16 @@ class Agent:
                 self._step("transfer", offset * 100 // size)
 
         try:
-            stats = qsota.send(port, path, protocol=self.protocol, name=name, progress=progress,
-                               **options)
+            stats = qsota.send(
+                port, path, protocol=self.protocol, name=name, progress=progress, **options
+            )
         except qsota.TransferError as e:
             raise AgentError("transfer", "MCU transfer failed (%s): %s" % (e.code, e))
         finally:
             if opened and callable(getattr(port, "close", None)):
                 port.close()
         self._step("transfer", 100)
-        self._log("sent %d bytes in %d ms, %d retries" % (
-            stats.get("bytes", 0), stats.get("elapsed_ms", 0), stats.get("retries", 0)))
+        self._log(
+            "sent %d bytes in %d ms, %d retries"
+            % (stats.get("bytes", 0), stats.get("elapsed_ms", 0), stats.get("retries", 0))
+        )

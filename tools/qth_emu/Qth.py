@@ -236,8 +236,15 @@ def _offer(push=False):
         return
     pkg, plan = _sc["package"], _sc.get("plan", {})
     src = pkg.get("source") if pkg.get("type") == "diff" else _mcu[pkg["comp"]][0]
-    tup = (1, pkg["comp"], src, pkg["target"], plan.get("min_power", 0),
-           plan.get("disk_space", pkg["size"]), plan.get("min_signal", 0))
+    tup = (
+        1,
+        pkg["comp"],
+        src,
+        pkg["target"],
+        plan.get("min_power", 0),
+        plan.get("disk_space", pkg["size"]),
+        plan.get("min_signal", 0),
+    )
     _plan["status"] = "offered"
     _record("push" if push else "reply", "otaPlan", *tup)
     ota = _events.get("ota") or {}

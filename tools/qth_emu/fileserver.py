@@ -123,7 +123,9 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("root")
     p.add_argument("--port", type=int, default=0)
-    p.add_argument("--cut", type=int, action="append", default=[], help="cut a response after N bytes")
+    p.add_argument(
+        "--cut", type=int, action="append", default=[], help="cut a response after N bytes"
+    )
     a = p.parse_args()
     s = FileServer(a.root, a.cut, port=a.port)
     print("listening %d" % s.port, flush=True)

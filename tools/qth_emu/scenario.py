@@ -100,26 +100,63 @@ class Setup:
             else:
                 f.write(data)
 
-    def package(self, comp="STM32", target="2_0_0", kind="full", source=None, crc_variant="mpeg2",
-                crc_format="decimal", **override):
+    def package(
+        self,
+        comp="STM32",
+        target="2_0_0",
+        kind="full",
+        source=None,
+        crc_variant="mpeg2",
+        crc_format="decimal",
+        **override
+    ):
         crc = crc32(self.image, crc_variant)
         crc = {"decimal": str(crc), "hex": "%08x" % crc, "int": crc}[crc_format]
-        pkg = {"comp": comp, "target": target, "type": kind, "source": source, "size": len(self.image),
-               "md5": hashlib.md5(self.image).hexdigest(), "crc": crc}
+        pkg = {
+            "comp": comp,
+            "target": target,
+            "type": kind,
+            "source": source,
+            "size": len(self.image),
+            "md5": hashlib.md5(self.image).hexdigest(),
+            "crc": crc,
+        }
         pkg.update(override)
         return pkg
 
-    def run(self, script, package, plan=None, device=None, end=None, sota_info_args=5,
-            mcu_args=(), timeout_s=60, echo=False, cuts=(), path=()):
+    def run(
+        self,
+        script,
+        package,
+        plan=None,
+        device=None,
+        end=None,
+        sota_info_args=5,
+        mcu_args=(),
+        timeout_s=60,
+        echo=False,
+        cuts=(),
+        path=(),
+    ):
         """Runs `script` (MCU_PORT in it becomes the simulator's port) until the scenario's
         end; `path` adds MicroPython import directories."""
         for stale in ("platform.json", "mcu.bin"):
             (self.dir / stale).unlink(missing_ok=True)
         server = FileServer(self.dir / "www", cuts).start()
         mcu_proc = subprocess.Popen(
-            [str(mcu_binary()), "--listen", "127.0.0.1:0", "--old-image", str(self.dir / "old.bin"),
-             "--out", str(self.dir / "mcu.bin"), *mcu_args],
-            stdout=subprocess.PIPE, text=True)
+            [
+                str(mcu_binary()),
+                "--listen",
+                "127.0.0.1:0",
+                "--old-image",
+                str(self.dir / "old.bin"),
+                "--out",
+                str(self.dir / "mcu.bin"),
+                *mcu_args,
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         mcu_port = int(mcu_proc.stdout.readline().split()[1])
         package = dict(package)
         package.setdefault("url", server.url("fw.bin"))
@@ -135,11 +172,20 @@ class Setup:
         }
         (self.dir / "scenario.json").write_text(json.dumps(scenario))
         (self.dir / "script.py").write_text(script.replace("MCU_PORT", str(mcu_port)))
-        env = dict(os.environ, QTH_SCENARIO=str(self.dir / "scenario.json"),
-                   MICROPYPATH=os.pathsep.join([str(ROOT / "python"), str(HERE), *map(str, path)]))
+        env = dict(
+            os.environ,
+            QTH_SCENARIO=str(self.dir / "scenario.json"),
+            MICROPYPATH=os.pathsep.join([str(ROOT / "python"), str(HERE), *map(str, path)]),
+        )
         try:
-            proc = subprocess.Popen([micropython(), str(self.dir / "script.py")], env=env, cwd=self.dir,
-                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            proc = subprocess.Popen(
+                [micropython(), str(self.dir / "script.py")],
+                env=env,
+                cwd=self.dir,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
             lines = []
             for line in proc.stdout:
                 lines.append(line)
@@ -158,6 +204,10 @@ class Setup:
         image_path = self.dir / "mcu.bin"
         platform_path = self.dir / "platform.json"
         return Result(
-            proc.returncode, "".join(lines),
+            proc.returncode,
+            "".join(lines),
             json.loads(platform_path.read_text()) if platform_path.exists() else None,
-            summary, image_path.read_bytes() if image_path.exists() else None, server)
+            summary,
+            image_path.read_bytes() if image_path.exists() else None,
+            server,
+        )
