@@ -166,9 +166,10 @@ class _Views:
 
 
 def _write_all(port, views, n):
-    done = 0
+    done = port.write(views.get(0, n)) or 0
+    # machine.UART writes everything; a port that takes less costs a memoryview per retry.
     while done < n:
-        k = port.write(views.get(done, n - done))
+        k = port.write(views.mv[done:n])
         if k:
             done += k
         else:
@@ -279,17 +280,30 @@ def _drive(port, f, size, sender, protocol, progress):
 
 
 class TcpPort:
-    """A UART-like port over a TCP connection (unix port): write, any, readinto, read."""
+    """A UART-like port over a TCP connection (unix port): write, any, readinto, read.
+
+    Input goes through a small buffer of its own, so that any() can tell how many bytes
+    are waiting without allocating (a select.poll would make a tuple per event)."""
 
     def __init__(self, sock):
         self._sock = sock
+        self._buf = bytearray(256)
+        self._n = 0  # bytes in _buf
+        self._pos = 0  # bytes of them already handed out
+
+    def _fill(self):
+        if self._pos < self._n:
+            return
+        self._pos = self._n = 0
         try:
-            import select
-        except ImportError:
-            import uselect as select
-        self._select = select
-        self._poll = select.poll()
-        self._poll.register(sock, select.POLLIN)
+            n = self._sock.readinto(self._buf)
+        except OSError as e:
+            if e.args[0] == 11:  # EAGAIN: nothing yet
+                return
+            raise
+        if n == 0:
+            raise OSError(104, "connection closed by the peer")  # ECONNRESET
+        self._n = n or 0
 
     def write(self, buf):
         while True:
@@ -304,24 +318,21 @@ class TcpPort:
             _sleep_ms(1)
 
     def any(self):
-        for _ in self._poll.ipoll(0):
-            return 1
-        return 0
+        self._fill()
+        return self._n - self._pos
 
     def readinto(self, buf, nbytes=None):
-        if nbytes is not None:
-            buf = memoryview(buf)[:nbytes]
-        try:
-            n = self._sock.readinto(buf)
-        except OSError as e:
-            if e.args[0] == 11:
-                return None
-            raise
-        if n == 0 and len(buf):
-            raise OSError(104, "connection closed by the peer")  # ECONNRESET
-        return n
+        self._fill()
+        k = min(len(buf) if nbytes is None else nbytes, self._n - self._pos)
+        if not k:
+            return None
+        src, pos = self._buf, self._pos
+        for i in range(k):
+            buf[i] = src[pos + i]
+        self._pos = pos + k
+        return k
 
-    def read(self, n=64):
+    def read(self, n=256):
         buf = bytearray(n)
         k = self.readinto(buf)
         return bytes(buf[:k]) if k else None
