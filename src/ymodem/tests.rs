@@ -646,3 +646,51 @@ fn time_may_wrap_around() {
         Action::Wait { .. }
     ));
 }
+
+#[test]
+fn a_silent_receiver_after_the_eot_ack_ends_the_batch() {
+    // rb exits on the null block; its ACK can be lost. The EOT ACK already confirmed the
+    // file, so a null block that stays unanswered ends the transfer as done.
+    let opts = Options::default();
+    let mut s = Sender::new(b"f", 0, opts).unwrap();
+    let mut frame = [0u8; 1029];
+    s.receive(0, b"C");
+    assert_eq!(s.poll(0, &mut frame), Action::Send(133));
+    s.receive(1, &[ACK, CRC16]);
+    assert_eq!(s.poll(1, &mut frame), Action::Send(1));
+    s.receive(2, &[ACK]);
+    assert_eq!(
+        s.poll(2, &mut frame),
+        Action::Wait {
+            until_ms: 2 + opts.end_gap_ms
+        }
+    );
+    let mut now = 2 + opts.end_gap_ms;
+    let mut nulls = 0;
+    let result = loop {
+        match s.poll(now, &mut frame) {
+            Action::Send(133) => nulls += 1,
+            Action::Wait { until_ms } => now = until_ms,
+            other => break other,
+        }
+    };
+    assert_eq!(result, Action::Done);
+    assert_eq!(nulls, NULL_TRIES);
+    // A receiver that NAKs the null block instead is heard: that ends in Retries.
+    let mut s = Sender::new(b"f", 0, opts).unwrap();
+    s.receive(0, b"C");
+    s.poll(0, &mut frame);
+    s.receive(1, &[ACK, CRC16]);
+    s.poll(1, &mut frame);
+    s.receive(2, &[ACK, CRC16]);
+    let mut now = 3;
+    let result = loop {
+        match s.poll(now, &mut frame) {
+            Action::Send(133) => s.receive(now, &[NAK]),
+            Action::Wait { until_ms } => now = until_ms,
+            Action::Send(5) => {}
+            other => break other,
+        }
+    };
+    assert_eq!(result, Action::Failed(Fail::Retries));
+}
