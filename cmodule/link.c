@@ -195,7 +195,9 @@ static void link_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
     if (attr == MP_QSTR_length) {
         dest[0] = mp_obj_new_int_from_uint(a->len);
     } else if (attr == MP_QSTR_offset) {
-        dest[0] = mp_obj_new_int_from_ull(a->offset);
+        // Link offsets fit in 32 bits; from_uint, unlike from_ull, makes a small int (no
+        // allocation) when it fits.
+        dest[0] = mp_obj_new_int_from_uint((mp_uint_t)a->offset);
     } else if (attr == MP_QSTR_at) {
         dest[0] = mp_obj_new_int_from_uint(a->at);
     } else if (attr == MP_QSTR_until) {
@@ -207,7 +209,7 @@ static void link_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
     } else if (attr == MP_QSTR_frame_size) {
         dest[0] = MP_OBJ_NEW_SMALL_INT(QSOTA_LINK_FRAME_SIZE);
     } else if (attr == MP_QSTR_block) {
-        dest[0] = mp_obj_new_int_from_ull(link_stats_of(self).bytes / 1024);
+        dest[0] = mp_obj_new_int_from_uint((mp_uint_t)(link_stats_of(self).bytes / 1024));
     } else {
         qsota_attr_methods(self_in, attr, dest, &link_locals);
     }

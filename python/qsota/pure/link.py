@@ -136,6 +136,18 @@ def _name(what, obj):
     return bytes(obj)
 
 
+# Built once: a tuple display in a call would allocate at every call.
+_WRITABLE = (bytearray, memoryview)
+_READABLE = (bytes, bytearray, memoryview)
+
+
+def _now(now_ms):
+    """`now_ms` checked (an int) and taken modulo 2**32, like the C module's."""
+    if not isinstance(now_ms, int) or isinstance(now_ms, bool):
+        raise TypeError("now_ms: expected int, got %s" % type(now_ms).__name__)
+    return now_ms & 0xFFFFFFFF
+
+
 def _reached(now, deadline):
     return ((now - deadline) & 0xFFFFFFFF) < 0x80000000
 
@@ -150,7 +162,8 @@ class _Parser:
         self.views = {}
 
     def feed(self, data, at):
-        """Takes bytes from data[at:] until a frame is ready; returns (new at, ready)."""
+        """Takes bytes from data[at:] until a frame is ready (then `ready` is its length);
+        returns where it stopped."""
         buf = self.buf
         if self.ready:
             self._shift(self.ready)
@@ -159,17 +172,17 @@ class _Parser:
         while True:
             need = self._check()
             if need == 0:
-                return at, True
+                return at
             if need < 0:
                 self._resync()
                 continue
             if at >= n:
-                return at, False
+                return at
             if self.len == 0:
                 while at < n and data[at] != _SYNC0:
                     at += 1
                 if at >= n:
-                    return at, False
+                    return at
             take = min(need, n - at)
             k = self.len
             for i in range(take):
@@ -324,7 +337,7 @@ class LinkSender:
         self._retry()
 
     def provide(self, n):
-        _int("n", n, 0, 1 << 62, "n: must be >= 0")
+        _int("n", n, 0, 0xFFFFFFFF, "n: must be >= 0")
         length = self._read_len
         if self._reading >= 0 and n == length:
             self._filled = self._reading
@@ -336,16 +349,15 @@ class LinkSender:
             self._fail_with("usage")
 
     def receive(self, now_ms, data):
-        _int("now_ms", now_ms, -(1 << 62), 1 << 62, "now_ms: out of range")
-        if isinstance(data, str) or not isinstance(data, (bytes, bytearray, memoryview)):
+        now_ms = _now(now_ms)
+        if not isinstance(data, _READABLE):
             raise TypeError("data: expected a bytes-like object, got %s" % type(data).__name__)
-        now_ms &= 0xFFFFFFFF
         parser = self._parser
         at = 0
         n = len(data)
         while at < n:
-            at, ready = parser.feed(data, at)
-            if not ready:
+            at = parser.feed(data, at)
+            if not parser.ready:
                 break
             self._answer(now_ms, parser.buf[2], parser.buf, parser.ready - _OVERHEAD)
 
@@ -419,10 +431,9 @@ class LinkSender:
                 self._go_back(n)
 
     def poll(self, now_ms, frame):
-        _int("now_ms", now_ms, -(1 << 62), 1 << 62, "now_ms: out of range")
-        if not isinstance(frame, (bytearray, memoryview)):
+        now_ms = _now(now_ms)
+        if not isinstance(frame, _WRITABLE):
             raise TypeError("frame: expected a writable buffer, got %s" % type(frame).__name__)
-        now_ms &= 0xFFFFFFFF
         while True:
             phase = self._phase
             if phase == _FAILED:
