@@ -262,6 +262,18 @@ def test_mcu_fails_mid_transfer(setup):
     assert (setup.dir / "sota" / "STM32.part").read_bytes() == IMAGE  # kept for the next try
 
 
+def test_read_back_version_is_what_gets_reported(setup):
+    """The MCU took the image but says it runs 1_9_9: the platform hears 1_9_9 (a failure)."""
+    result = setup.run(
+        example(", read_version=lambda comp: '1_9_9'"), setup.package(), mcu_args=FAST_MCU
+    )
+    assert result.returncode == 0 and "Traceback" not in result.stdout
+    assert result.platform["reported"]["STM32"] == "1_9_9"
+    assert result.platform["results"] == [["STM32", False]]
+    assert result.mcu["app_state"] == "new"
+    assert "the MCU runs '1_9_9' after the update, not '2_0_0'" in result.stdout
+
+
 @pytest.mark.parametrize("info_args", [5, 6])
 def test_file_over_the_platform_limit(setup, info_args):
     huge = 100 * 1024 * 1024 + 1

@@ -293,14 +293,18 @@ class Agent:
         if busy:
             self._log("an update is already running; ignoring this sotaInfo")
             return
-        if self.thread:
-            old = _thread.stack_size(32 * 1024)
-            try:
-                _thread.start_new_thread(self._update, (args,))
-            finally:
-                _thread.stack_size(old)
-        else:
+        if not self.thread:
             self._update(args)
+            return
+        old = _thread.stack_size(32 * 1024)
+        try:
+            _thread.start_new_thread(self._update, (args,))
+        except Exception as e:  # no thread: the platform must still hear of the failure
+            self._log("update failed (thread): %r" % (e,))
+            self.busy = False
+            self._report(self.version)
+        finally:
+            _thread.stack_size(old)
 
     def _on_result(self, comp_no, result):
         self._log("platform result: %s" % (result,))
@@ -389,7 +393,7 @@ class Agent:
             verifier.check()
         except Exception as e:
             # A wrong or refused image is not kept; an interrupted download is, for a resume.
-            if getattr(e, "stage", "verify") in ("verify", "space"):
+            if isinstance(e, qsota.VerifyError) or getattr(e, "stage", None) == "space":
                 self._remove(part, meta)
             raise
         self._log(
