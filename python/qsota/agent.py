@@ -79,6 +79,13 @@ def _int_or_none(value, what):
     return n
 
 
+def _percent(done, total):
+    """done * 100 // total without a big int (32-bit ports: small ints end at 2**30)."""
+    if total < 1 << 20:
+        return done * 100 // total
+    return min(100, done // (total // 100))
+
+
 def default_policy(plan, device):
     """(ok, reason) for one otaPlan tuple (compType, compId, srcVer, dstVer, minPower,
     diskSpace, minSignal) against `device` ({'battery', 'signal', 'free'}, None = unknown)."""
@@ -208,7 +215,7 @@ class Agent:
         self.mv = memoryview(self.buf)
         self.busy = False
         self.lock = _thread.allocate_lock() if _thread else None
-        self._last = None
+        self._last_step = self._last_decile = None
 
     # -- wiring --------------------------------------------------------------------------
 
@@ -231,10 +238,10 @@ class Agent:
             self.log_cb("%s: %s" % (self.comp_no, msg))
 
     def _step(self, step, percent):
-        """Progress: a log line per step and per 10%, the callback on every change."""
-        key = (step, percent // 10)
-        if key != self._last:
-            self._last = key
+        """Progress: a log line per step and per 10%, the callback on every call. Called per
+        chunk: allocates nothing unless it logs."""
+        if step is not self._last_step or percent // 10 != self._last_decile:
+            self._last_step, self._last_decile = step, percent // 10
             self._log("%s %d%%" % (step, percent))
         if self.progress_cb is not None:
             try:
@@ -470,7 +477,7 @@ class Agent:
                     offset += n
                     failures = 0
                     if total:
-                        self._step("download", offset * 100 // total)
+                        self._step("download", _percent(offset, total))
                 resp.close()
                 if total is None:
                     total = offset  # no length given: the body ran until the server closed
@@ -512,7 +519,7 @@ class Agent:
 
         def progress(offset, size):
             if size:
-                self._step("transfer", offset * 100 // size)
+                self._step("transfer", _percent(offset, size))
 
         try:
             stats = qsota.send(
