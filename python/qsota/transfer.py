@@ -351,7 +351,7 @@ def tcp_port(host, port, timeout_ms=5000):
         raise TypeError("host: expected str, got %s" % type(host).__name__)
     if not isinstance(port, int) or not 0 < port < 65536:
         raise ValueError("port: must be 1 to 65535")
-    deadline = _ticks_ms() + timeout_ms
+    start = _ticks_ms()
     addr = socket.getaddrinfo(host, port)[0][-1]
     while True:
         s = socket.socket()
@@ -360,7 +360,7 @@ def tcp_port(host, port, timeout_ms=5000):
             break
         except OSError as e:
             s.close()
-            if _ticks_diff(deadline, _ticks_ms()) <= 0:
+            if _ticks_diff(_ticks_ms(), start) >= timeout_ms:
                 raise TransferError("io", "tcp_port: cannot connect to %s:%d (%s)" % (host, port, e))
             _sleep_ms(20)
     s.setblocking(False)

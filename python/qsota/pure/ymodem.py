@@ -398,10 +398,15 @@ class YmodemSender:
         wire = 128 if len(name) + 1 + len(text) <= 128 else 1024
         for i in range(_DATA_AT, _DATA_AT + wire):
             frame[i] = 0
+        # Byte by byte: slice assignment into a memoryview is optional in MicroPython.
         at = _DATA_AT
-        frame[at : at + len(name)] = name
-        at += len(name) + 1
-        frame[at : at + len(text)] = text
+        for b in name:
+            frame[at] = b
+            at += 1
+        at += 1
+        for b in text:
+            frame[at] = b
+            at += 1
         return _frame_block(frame, 0, wire, wire)
 
 
