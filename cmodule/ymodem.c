@@ -5,7 +5,6 @@
 
 #include "py/objint.h"
 #include "py/objstr.h"
-#include "py/smallint.h"
 #include "qsota.h"
 #include "modqsota.h"
 
@@ -35,11 +34,11 @@ static uint32_t range_arg(mp_obj_t obj, qstr what, uint32_t lo, uint32_t hi, con
     return (uint32_t)mp_obj_int_get_truncated(obj);
 }
 
-// An int object for `v`; a small int (no allocation) whenever it fits, which
-// mp_obj_new_int_from_ull does not check on every version.
+// An int object for `v`, a small int (no allocation) whenever it fits:
+// mp_obj_new_int_from_uint checks that, mp_obj_new_int_from_ull does not.
 static mp_obj_t int_from_u64(uint64_t v) {
-    if (v <= (uint64_t)MP_SMALL_INT_MAX) {
-        return MP_OBJ_NEW_SMALL_INT((mp_int_t)v);
+    if (v <= 0xffffffffu) {
+        return mp_obj_new_int_from_uint((mp_uint_t)v);
     }
     return mp_obj_new_int_from_ull(v);
 }
