@@ -3,7 +3,8 @@
 port's MicroPython against the Qth emulator, a local download server and the qsota-mcu
 simulator (STM32 IAP bootloader over a paced 921600-baud line, STM32F4 flash timings).
 
-It shows the four steps (plan received, downloading %, transferring %, update complete) and
+It shows the four steps (plan received, downloading %, transferring %, update complete), with
+the download server dropping the connection once (the agent resumes with Range), and
 checks the end state: the MCU holds exactly the target image and the platform saw version
 2_0_0 and a successful result. Exit status 0 only then.
 
@@ -36,8 +37,14 @@ def main():
         "== qsota demo: STM32 1_0_0 -> 2_0_0 (%d bytes, md5 %s)"
         % (len(new), hashlib.md5(new).hexdigest())
     )
+    # The download server drops the connection once, at 120000 bytes: the agent resumes.
     result = setup.run(
-        script, setup.package(), mcu_args=["--baud", "921600"], echo=True, timeout_s=120
+        script,
+        setup.package(),
+        mcu_args=["--baud", "921600"],
+        cuts=[120000],
+        echo=True,
+        timeout_s=120,
     )
 
     platform, mcu = result.platform or {}, result.mcu or {}
