@@ -184,6 +184,8 @@ pub struct Sender {
     heard: bool,
     /// Last byte was a CAN.
     can: bool,
+    /// Last byte was the ACK of a data block numbered 0 (see `byte`).
+    zero_ack: bool,
     /// CANs still to be written before reporting `Failed`.
     cancel_pending: bool,
     /// Time of the first poll (the start wait counts from there).
@@ -227,6 +229,7 @@ impl Sender {
             tries: 0,
             heard: false,
             can: false,
+            zero_ack: false,
             cancel_pending: false,
             started: None,
             deadline: 0,
@@ -340,6 +343,14 @@ impl Sender {
             return;
         }
         self.can = false;
+        // A receiver that restarted (an MCU reset) waits for block 0 and takes a data block
+        // numbered 0 (256, 512, ...) for a header: it answers `ACK C` as to a header, where
+        // a data block gets a bare ACK. Going on would write the rest of the image at the
+        // start of its flash.
+        if core::mem::take(&mut self.zero_ack) && b == CRC16 {
+            self.fail(Fail::Protocol);
+            return;
+        }
         if self.quiet_until.is_some() {
             self.quiet_until = Some(now_ms.wrapping_add(QUIET_MS));
             return;
@@ -353,7 +364,11 @@ impl Sender {
                 self.cur = 0;
                 self.step(Phase::Block);
             }
-            (Phase::Block, ACK) => self.confirm(),
+            (Phase::Block, ACK) => {
+                let zero = self.cur > 0 && self.cur <= self.blocks && self.cur.is_multiple_of(256);
+                self.confirm();
+                self.zero_ack = zero;
+            }
             (Phase::Block, NAK) => {
                 self.heard = true;
                 self.nak();

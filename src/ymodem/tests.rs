@@ -38,11 +38,18 @@ fn parse(f: &[u8]) -> Option<(u8, &[u8])> {
     (CRC.checksum(data) == crc).then_some((f[1], data))
 }
 
+/// Name and size of a header block; like ST's `Str2Int`, a size that does not parse is 0.
 fn header(data: &[u8]) -> (Vec<u8>, usize) {
-    let nul = data.iter().position(|&b| b == 0).unwrap();
+    let nul = data.iter().position(|&b| b == 0).unwrap_or(data.len() - 1);
     let rest = &data[nul + 1..];
-    let end = rest.iter().position(|&b| b == 0 || b == b' ').unwrap();
-    let size = core::str::from_utf8(&rest[..end]).unwrap().parse().unwrap();
+    let end = rest
+        .iter()
+        .position(|&b| b == 0 || b == b' ')
+        .unwrap_or(rest.len());
+    let size = core::str::from_utf8(&rest[..end])
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0);
     (data[..nul].to_vec(), size)
 }
 
@@ -693,4 +700,51 @@ fn a_silent_receiver_after_the_eot_ack_ends_the_batch() {
         }
     };
     assert_eq!(result, Action::Failed(Fail::Retries));
+}
+
+#[test]
+fn a_receiver_restart_that_takes_block_256_for_a_header_fails_the_transfer() {
+    // The MCU resets just before block 256 (number 0): ST starts over, takes the block for
+    // a header and answers ACK C. The sender must stop, not stream the rest of the image
+    // into the start of the flash.
+    struct Restarts {
+        st: St,
+        frames: usize,
+        at: usize,
+    }
+    impl Receiver for Restarts {
+        fn frame(&mut self, f: &[u8]) -> Vec<u8> {
+            self.frames += 1;
+            if self.frames == self.at {
+                self.st = St::default();
+            }
+            self.st.frame(f)
+        }
+        fn idle(&mut self) -> Vec<u8> {
+            self.st.idle()
+        }
+        fn idle_ms(&self) -> u32 {
+            1000
+        }
+        fn result(&self) -> Option<Vec<u8>> {
+            self.st.result()
+        }
+    }
+    let img = image(300 * 128);
+    let opts = Options {
+        block_size: 128,
+        ..Options::default()
+    };
+    for at in [255, 256, 257] {
+        let mut rx = Restarts {
+            st: St::default(),
+            frames: 0,
+            at,
+        };
+        let r = run(&mut rx, &img, opts, |_| Fault::None);
+        assert!(r.result.is_err(), "restart at frame {at}: {:?}", r.result);
+        if at == 257 {
+            assert_eq!(r.result, Err(Fail::Protocol));
+        }
+    }
 }

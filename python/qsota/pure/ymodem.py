@@ -140,6 +140,7 @@ class YmodemSender:
         self._tries = 0
         self._heard = False
         self._can = False
+        self._zero_ack = False
         self._cancel_pending = False
         self._fail = None
         self._started = None
@@ -226,6 +227,12 @@ class YmodemSender:
             self._can = True
             return
         self._can = False
+        # A restarted receiver takes a data block numbered 0 for a header (src/ymodem.rs).
+        zero_ack = self._zero_ack
+        self._zero_ack = False
+        if zero_ack and b == _C:
+            self._fail_with("protocol")
+            return
         if self._quiet_until is not None:
             self._quiet_until = (now_ms + _QUIET_MS) & 0xFFFFFFFF
             return
@@ -237,7 +244,10 @@ class YmodemSender:
                 self._step(_BLOCK)
         elif phase == _BLOCK:
             if b == _ACK:
+                cur = self._cur
+                zero = 0 < cur <= self._blocks and cur % 256 == 0
                 self._confirm()
+                self._zero_ack = zero
             elif b == _NAK:
                 self._heard = True
                 self._nak()
