@@ -35,7 +35,7 @@ _lock = _thread.allocate_lock()
 _events = {}
 _mcu = {}  # comp -> [version, infoCb, resultCb]
 _sc = None
-_state = {"reported": {}, "log": [], "results": [], "refusals": 0, "body": None}
+_state = {"reported": {}, "log": [], "results": [], "refusals": 0}
 _plan = {"status": "idle"}  # idle | offered | upgrading | done
 _started = False
 _online = False
@@ -125,15 +125,18 @@ def setMcuVer(comp_no, version, infoCb, resultCb):
 
 
 def start():
+    """Connects: reports the MCU versions, then devEvent (1, 0) and (2, 0)."""
     global _started, _online
     _load()
+    if _online:
+        return True
+    _online = True
+    for comp, entry in _mcu.items():
+        _record("report", comp, entry[0])
+    _post(_events.get("devEvent"), 1, 0)
+    _post(_events.get("devEvent"), 2, 0)
     if not _started:
         _started = True
-        _online = True
-        for comp, entry in _mcu.items():
-            _record("report", comp, entry[0])
-        _post(_events.get("devEvent"), 1, 0)
-        _post(_events.get("devEvent"), 2, 0)
         _thread.start_new_thread(_sdk_thread, ())
     return True
 
