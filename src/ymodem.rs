@@ -28,6 +28,13 @@
 //! file is complete while it misses a block. The rules affect liveness only: a spec
 //! receiver that NAKed a corrupted retransmission may cancel on the probe, which ends the
 //! transfer with `Fail::Cancelled` instead of a wrong image.
+//!
+//! A receiver that restarts mid-transfer (an MCU reset) waits for block 0 again; block
+//! numbers are 8 bits, so it would take data block 256 (512, ...) for a header. It answers
+//! that with `ACK C`, which a data block never gets: the sender stops with
+//! `Fail::Protocol`. What YMODEM cannot guard against (a corrupted answer byte that turns
+//! into an ACK, that `C` lost as well) is why the MCU must still check the image's digest
+//! before it boots it.
 
 use crate::transfer::{Action, Fail};
 use crate::Error;
