@@ -94,11 +94,13 @@ def test_full_package_updates_the_mcu(setup, info_args):
     assert not (setup.dir / "sota" / "STM32.part").exists()
 
 
-def test_native_protocol_updates_the_mcu(setup):
+@pytest.mark.parametrize("fault", [[], ["--reset-at", "8192"]])
+def test_native_protocol_updates_the_mcu(setup, fault):
+    """The native protocol, also across an MCU reset midway (it resumes from the MCU's offset)."""
     result = setup.run(
         example(", protocol='native'"),
         setup.package(),
-        mcu_args=FAST_MCU + ["--personality", "native"],
+        mcu_args=FAST_MCU + ["--personality", "native"] + fault,
     )
     assert_success(result)
     assert "download verified" in result.stdout and "sent 40960 bytes" in result.stdout
