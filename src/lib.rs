@@ -3,7 +3,7 @@
 //! `#![no_std]`, no allocator. Every context lives in memory the caller owns; protocol
 //! machines are sans-IO (bytes in, frames out, time passed in as `now_ms`). The C ABI in
 //! [`ffi`] returns status codes and never unwinds: Python exceptions are raised in C only.
-#![cfg_attr(not(any(test, feature = "std")), no_std)]
+#![cfg_attr(not(test), no_std)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod ffi;

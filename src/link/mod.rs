@@ -4,7 +4,7 @@
 //! flash through [`record::Flash`], keeping a power-safe resume record there.
 
 pub mod frame;
-#[cfg(any(test, feature = "std"))]
+#[cfg(any(test, feature = "ram-flash"))]
 pub mod ram;
 pub mod receiver;
 pub mod record;
