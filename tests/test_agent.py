@@ -79,7 +79,8 @@ def assert_failure(result, app_state="old", why=""):
     assert result.platform["results"] == [["STM32", False]]
     assert lines(result, "sotaResult:") == ["sotaResult: STM32 False"]
     assert result.mcu["app_state"] == app_state
-    assert "update failed" in result.stdout and why in result.stdout, result.stdout
+    failed = lines(result, "[qsota] STM32: update failed")
+    assert len(failed) == 1 and why in failed[0], result.stdout
 
 
 @pytest.mark.parametrize("info_args", [5, 6])
@@ -211,6 +212,62 @@ def test_wrong_md5(setup):
     result = setup.run(example(), setup.package(md5="0" * 32), mcu_args=FAST_MCU)
     assert_failure(result, why="md5")
     assert not (setup.dir / "sota" / "STM32.part").exists()  # a bad image is not kept
+
+
+@pytest.mark.parametrize(
+    "override, info_args, why",
+    [
+        ({"md5": "not-hex"}, 5, "md5"),
+        ({"crc": "0xZZ"}, 5, "crc"),
+        ({"url": "https://127.0.0.1/fw.bin"}, 5, "only http:// is supported"),
+        ({"size": "big"}, 6, "fileSize: expected a number, got 'big'"),
+    ],
+)
+def test_malformed_firmware_info_fails_cleanly(setup, override, info_args, why):
+    result = setup.run(
+        example(info_args=info_args),
+        setup.package(**override),
+        sota_info_args=info_args,
+        mcu_args=FAST_MCU,
+    )
+    assert_failure(result, why=why)
+
+
+SETUP_ERRORS = """
+import Qth, qsota.agent
+
+def cb(*args):
+    pass
+
+for kwargs in ({"port": None}, {"port": print, "protocol": "xmodem"},
+               {"port": print, "policy": True}, {"port": print, "retries": -1}):
+    try:
+        qsota.agent.setMcuVer(Qth, "STM32", "1_0_0", cb, cb, **kwargs)
+    except (TypeError, ValueError) as e:
+        print(type(e).__name__, e)
+try:
+    qsota.agent.setMcuVer(Qth, "STM32", "1_0_0", "cb", cb, port=print)
+except TypeError as e:
+    print(type(e).__name__, e)
+"""
+
+
+def test_bad_setup_arguments_raise_clear_errors(mp, tmp_path):
+    (tmp_path / "s.json").write_text('{"package": {}}')
+    mp.env["QTH_SCENARIO"] = str(tmp_path / "s.json")
+    mp.env["MICROPYPATH"] += ":" + str(ROOT / "tools" / "qth_emu")
+    try:
+        out = mp.run(SETUP_ERRORS, backend=None).splitlines()
+    finally:
+        del mp.env["QTH_SCENARIO"]
+        mp.env["MICROPYPATH"] = mp.env["MICROPYPATH"].rsplit(":", 1)[0]
+    assert out == [
+        "TypeError port: the UART to the MCU (or a callable returning one) is required",
+        "ValueError protocol: expected 'ymodem' or 'native', got 'xmodem'",
+        "TypeError events: the policy needs the dict given to Qth.setEventCb",
+        "ValueError retries: bad value -1",
+        "TypeError infoCb: expected a callable, got str",
+    ]
 
 
 @pytest.mark.parametrize("crc_variant", ["mpeg2", "iso-hdlc"])
