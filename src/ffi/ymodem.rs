@@ -226,3 +226,118 @@ pub unsafe extern "C" fn qsota_ymodem_stats(
         })
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ffi::{
+        QSOTA_ACTION_FAILED, QSOTA_ACTION_SEND, QSOTA_ACTION_WAIT, QSOTA_E_ARG, QSOTA_E_LENGTH,
+        QSOTA_E_NULL, QSOTA_E_RANGE, QSOTA_E_STATE, QSOTA_E_SYNTAX, QSOTA_FAIL_TIMEOUT, QSOTA_OK,
+    };
+    use core::ptr::{null, null_mut};
+
+    fn storage() -> qsota_ymodem_t {
+        qsota_ymodem_t {
+            opaque: [0; QSOTA_YMODEM_WORDS],
+        }
+    }
+
+    fn defaults() -> qsota_ymodem_options_t {
+        let mut o = qsota_ymodem_options_t {
+            block_size: 0,
+            timeout_ms: 0,
+            header_timeout_ms: 0,
+            start_timeout_ms: 0,
+            end_gap_ms: 0,
+            retries: 0,
+            baud: 0,
+        };
+        // SAFETY: a valid place for the options.
+        assert_eq!(unsafe { qsota_ymodem_options_default(&mut o) }, QSOTA_OK);
+        o
+    }
+
+    #[test]
+    fn init_checks_every_argument() {
+        let mut s = storage();
+        let init = |s: &mut qsota_ymodem_t, name: &[u8], o: &qsota_ymodem_options_t| {
+            // SAFETY: valid storage, name and options.
+            unsafe { qsota_ymodem_init(s, name.as_ptr(), name.len(), 10, o) }
+        };
+        let d = defaults();
+        assert_eq!(d.block_size, 1024);
+        assert_eq!(init(&mut s, b"", &d), QSOTA_E_LENGTH);
+        assert_eq!(init(&mut s, b"a\0", &d), QSOTA_E_SYNTAX);
+        let bad_block = qsota_ymodem_options_t {
+            block_size: 65536 + 128,
+            ..defaults()
+        };
+        assert_eq!(init(&mut s, b"f", &bad_block), QSOTA_E_ARG);
+        let bad_retries = qsota_ymodem_options_t {
+            retries: 256,
+            ..defaults()
+        };
+        assert_eq!(init(&mut s, b"f", &bad_retries), QSOTA_E_RANGE);
+        // SAFETY: null storage, null name with a length, null options (the defaults).
+        unsafe {
+            assert_eq!(
+                qsota_ymodem_init(null_mut(), b"f".as_ptr(), 1, 1, null()),
+                QSOTA_E_NULL
+            );
+            assert_eq!(
+                qsota_ymodem_init(&mut s, null(), 1, 1, null()),
+                QSOTA_E_NULL
+            );
+            assert_eq!(
+                qsota_ymodem_init(&mut s, b"f".as_ptr(), 1, 1, null()),
+                QSOTA_OK
+            );
+        }
+    }
+
+    #[test]
+    fn a_session_through_the_c_abi() {
+        let mut s = storage();
+        let mut frame = [0u8; QSOTA_YMODEM_FRAME_MAX];
+        let mut a = qsota_action_t::from(crate::transfer::Action::Done);
+        // SAFETY: valid storage, buffers and out-pointers throughout.
+        unsafe {
+            // Uninitialised storage is refused, not read.
+            assert_eq!(qsota_ymodem_provide(&mut s, 0), QSOTA_E_STATE);
+            assert_eq!(
+                qsota_ymodem_init(&mut s, b"f".as_ptr(), 1, 5, null()),
+                QSOTA_OK
+            );
+            let mut size = 0;
+            assert_eq!(qsota_ymodem_frame_size(&mut s, &mut size), QSOTA_OK);
+            assert_eq!(size, QSOTA_YMODEM_FRAME_MAX);
+            let poll = |s: &mut qsota_ymodem_t, now, frame: &mut [u8], a: &mut qsota_action_t| {
+                qsota_ymodem_poll(s, now, frame.as_mut_ptr(), frame.len(), a)
+            };
+            assert_eq!(poll(&mut s, 0, &mut frame, &mut a), QSOTA_OK);
+            assert_eq!((a.kind, a.until_ms), (QSOTA_ACTION_WAIT, 60_000));
+            assert_eq!(qsota_ymodem_receive(&mut s, 1, b"C".as_ptr(), 1), QSOTA_OK);
+            assert_eq!(poll(&mut s, 1, &mut frame, &mut a), QSOTA_OK);
+            assert_eq!((a.kind, a.len), (QSOTA_ACTION_SEND, 133));
+            assert_eq!(&frame[3..8], b"f\x005\x00\x00");
+            assert_eq!(
+                qsota_ymodem_poll(&mut s, 1, null_mut(), 0, &mut a),
+                QSOTA_E_NULL
+            );
+            // Nobody answers: eleven headers, then CANs, then the failure.
+            let mut now = 1;
+            loop {
+                assert_eq!(poll(&mut s, now, &mut frame, &mut a), QSOTA_OK);
+                match a.kind {
+                    QSOTA_ACTION_WAIT => now = a.until_ms,
+                    QSOTA_ACTION_SEND => {}
+                    _ => break,
+                }
+            }
+            assert_eq!((a.kind, a.fail), (QSOTA_ACTION_FAILED, QSOTA_FAIL_TIMEOUT));
+            let mut st = core::mem::zeroed::<qsota_ymodem_stats_t>();
+            assert_eq!(qsota_ymodem_stats(&mut s, &mut st), QSOTA_OK);
+            assert_eq!((st.frames, st.retries, st.bytes), (11, 11, 0));
+        }
+    }
+}
