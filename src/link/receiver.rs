@@ -313,7 +313,9 @@ fn resume(
         // erased; if a cut write left bits programmed there, go back to the sector's start
         // and erase again.
         let (start, size) = record::sector(flash, g, next)?;
-        let frame_end = (next + MAX_PAYLOAD as u32).min(id.size.next_multiple_of(g.program_unit));
+        let frame_end = next
+            .saturating_add(MAX_PAYLOAD as u32)
+            .min(id.size.next_multiple_of(g.program_unit));
         let end = (start + size).max(frame_end);
         if !record::is_blank(flash, Area::Slot, next, end)? {
             rewrite |= start != next;

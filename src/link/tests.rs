@@ -532,3 +532,78 @@ fn the_receiver_fits_its_ram_budget() {
     std::println!("receiver: {total} bytes, of which state {state}");
     assert!(state <= 256 && total <= 1400, "{total} {state}");
 }
+
+/// A flash at the edge of the geometry: a slot of almost 4 GiB (reads as erased, programs
+/// anything), a real meta area.
+struct Huge {
+    meta: Vec<u8>,
+}
+
+impl record::Flash for Huge {
+    fn geometry(&self) -> record::Geometry {
+        record::Geometry {
+            slot_size: 0xFFFF_FFF0,
+            meta_size: self.meta.len() as u32,
+            program_unit: 16,
+        }
+    }
+    fn sector(&self, addr: u32) -> (u32, u32) {
+        (addr & !0xF, 0x10)
+    }
+    fn erase(&mut self, area: record::Area, _: u32) -> Result<(), record::FlashError> {
+        if area == record::Area::Meta {
+            self.meta.fill(0xFF);
+        }
+        Ok(())
+    }
+    fn write(
+        &mut self,
+        area: record::Area,
+        addr: u32,
+        data: &[u8],
+    ) -> Result<(), record::FlashError> {
+        if area == record::Area::Meta {
+            self.meta[addr as usize..addr as usize + data.len()].copy_from_slice(data);
+        }
+        Ok(())
+    }
+    fn read(
+        &mut self,
+        area: record::Area,
+        addr: u32,
+        buf: &mut [u8],
+    ) -> Result<(), record::FlashError> {
+        match area {
+            record::Area::Meta => {
+                buf.copy_from_slice(&self.meta[addr as usize..addr as usize + buf.len()])
+            }
+            record::Area::Slot => buf.fill(0xFF),
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn offsets_near_4_gib_do_not_overflow() {
+    let size = 0xFFFF_FFF0u32;
+    let id = ImageId::new(size, [3; 32], b"", b"").unwrap();
+    let mut flash = Huge {
+        meta: vec![0xFF; 512],
+    };
+    let g = record::geometry(&flash).unwrap();
+    // A record that holds all but the last 100 bytes.
+    record::restart(&mut flash, &g, &id, size - 100).unwrap();
+    let mut tx = Sender::new(size.into(), &[3; 32], b"", b"", Options::default()).unwrap();
+    let mut rx = receiver();
+    let (mut frame, mut out) = (vec![0u8; tx.frame_size()], [0u8; REPLY_MAX]);
+    let Action::Send(n) = tx.poll(0, &mut frame) else {
+        panic!()
+    };
+    let (_, len) = rx.receive(&mut flash, &frame[..n], &mut out).unwrap();
+    tx.receive(1, &out[..len]);
+    assert_eq!(tx.stats().resumed_from, u64::from(size - 100));
+    let Action::Read { offset, len, .. } = tx.poll(1, &mut frame) else {
+        panic!()
+    };
+    assert_eq!((offset, len), (u64::from(size - 100), 100));
+}
