@@ -31,13 +31,14 @@ impl<'a> Input<'a> {
 
 fuzz_target!(|data: &[u8]| {
     let mut input = Input(data);
-    let (Some(g), Some(w)) = (input.byte(), input.byte()) else {
+    let (Some(g), Some(w), Some(z)) = (input.byte(), input.byte(), input.byte()) else {
         return;
     };
     let sector = 256u32 << (g & 3); // 256 .. 2048
     let unit = 1u32 << (g >> 2 & 7); // 1 .. 128 (above 64 the receiver must refuse)
     let meta_size = [128usize, 256, 512][usize::from(g >> 5) % 3];
-    let mut slot = vec![0u8; 8 * 1024];
+    // 1 to 16 KiB, not always a whole number of sectors (the last one then fails to erase).
+    let mut slot = vec![0u8; 1024 * (1 + usize::from(z & 15)) + usize::from(z >> 4) * 64];
     let mut meta = vec![0u8; meta_size];
     let mut flash = RamFlash::new(&mut slot, &mut meta, sector, unit);
     let config = Config {
