@@ -117,21 +117,13 @@ impl RxFifo {
     }
 
     /// A byte arrives; `busy` says whether the MCU was busy then (not reading), in which case
-    /// a full FIFO loses it.
+    /// a full FIFO loses it. (What the MCU has not read yet counts against the FIFO.)
     pub fn arrive(&mut self, byte: u8, busy: bool) {
         if busy && self.bytes.len() >= self.capacity {
             self.overruns += 1;
         } else {
             self.bytes.push_back(byte);
         }
-    }
-
-    /// The MCU stops reading: what its reader had not asked for stays in the FIFO, as much
-    /// as fits.
-    pub fn stop_reading(&mut self) {
-        let excess = self.bytes.len().saturating_sub(self.capacity);
-        self.bytes.truncate(self.capacity);
-        self.overruns += excess as u64;
     }
 
     /// Moves up to `out.len()` bytes out; returns how many.
@@ -406,7 +398,6 @@ impl Uart {
         let now = self.now();
         let mut s = self.lock();
         s.busy = (now, now + t);
-        s.rx.stop_reading();
         drop(s);
         thread::sleep(t);
     }
@@ -511,11 +502,11 @@ mod tests {
             f.arrive(b, false);
         }
         assert_eq!(f.overruns, 6);
-        // Busy again: what the reader left keeps only the FIFO's size.
-        f.stop_reading();
-        assert_eq!(f.overruns, 12);
-        assert_eq!(f.take(&mut out), 4);
-        assert_eq!(&out[..4], &[0, 1, 2, 3]);
+        // Busy again: what is unread still counts.
+        f.arrive(10, true);
+        assert_eq!(f.overruns, 7);
+        assert_eq!(f.take(&mut out), 8);
+        assert_eq!(&out[..8], &[0, 1, 2, 3, 4, 5, 6, 7]);
     }
 
     #[test]

@@ -55,19 +55,17 @@ impl Receiver for Native {
                 r => r?,
             };
             let mut at = 0;
-            while at < n {
+            loop {
                 let (used, len) = self
                     .rx
                     .receive(&mut McuFlash(mcu), &buf[at..n], &mut out)
                     .map_err(|_| Halt::Closed)?;
                 at += used;
                 self.report(mcu);
-                if len > 0 {
-                    mcu.send(&out[..len])?;
-                }
-                if used == 0 {
+                if len == 0 {
                     break;
                 }
+                mcu.send(&out[..len])?;
             }
             if self.rx.committed().is_some() {
                 done_by = Some(mcu.now() + LINGER);

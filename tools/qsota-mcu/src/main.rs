@@ -20,11 +20,12 @@ use crate::flash::Flash;
 use crate::line::Uart;
 use crate::mcu::{boot, Mcu};
 use std::io::Write;
-use std::net::TcpListener;
+use std::net::{TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
+use std::time::{Duration, Instant};
 
 fn main() -> ExitCode {
     let opts = match cli::parse(std::env::args().skip(1)) {
@@ -63,46 +64,64 @@ fn run(opts: &Options) -> Result<(), String> {
 
 /// Serves one connection: returns the summary line and the image as it stands in flash.
 fn serve(opts: &Options, listener: TcpListener) -> Result<(String, Vec<u8>), String> {
+    let deadline = Instant::now() + opts.timeout;
     let flash = Flash::new(opts.sectors.clone(), opts.program_per_kib, &opts.old_image);
-    let (stream, _) = listener.accept().map_err(|e| format!("accept: {e}"))?;
+    let stream = accept_before(&listener, deadline).map_err(|e| format!("accept: {e}"))?;
     drop(listener);
-    let _ = stream.set_nodelay(true);
     let uart = Arc::new(Uart::new(opts.baud, opts.fifo));
-    let pumps = uart
-        .start(stream, opts.baud, opts.line_faults)
-        .map_err(|e| format!("socket: {e}"))?;
-
-    let timed_out = Arc::new(AtomicBool::new(false));
-    {
-        let (uart, timed_out, limit) = (uart.clone(), timed_out.clone(), opts.timeout);
-        thread::spawn(move || {
-            thread::sleep(limit);
-            timed_out.store(true, Ordering::SeqCst);
-            uart.abandon();
-        });
-    }
-
     let mut mcu = Mcu::new(
         uart.clone(),
         flash,
         opts.flash_scale,
         opts.mcu_faults.clone(),
     );
-    let personality = opts.personality;
-    let outcome = boot(&mut mcu, &|| personality.receiver(opts));
-    let elapsed = uart.now();
-    uart.stop();
-    for p in pumps {
-        let _ = p.join();
+    let timed_out = Arc::new(AtomicBool::new(stream.is_none()));
+    let mut outcome = None;
+    if let Some(stream) = stream {
+        let _ = stream.set_nodelay(true);
+        let pumps = uart
+            .start(stream, opts.baud, opts.line_faults)
+            .map_err(|e| format!("socket: {e}"))?;
+        let (watched, flag) = (uart.clone(), timed_out.clone());
+        thread::spawn(move || {
+            thread::sleep(deadline.saturating_duration_since(Instant::now()));
+            flag.store(true, Ordering::SeqCst);
+            watched.abandon();
+        });
+        let personality = opts.personality;
+        outcome = boot(&mut mcu, &|| personality.receiver(opts));
+        uart.stop();
+        for p in pumps {
+            let _ = p.join();
+        }
     }
-
     let summary = summary::Summary {
         opts,
         mcu: &mcu,
         outcome: outcome.as_ref(),
         timed_out: timed_out.load(Ordering::SeqCst),
         line: uart.stats(),
-        elapsed,
+        elapsed: uart.now(),
     };
     Ok((summary.to_json(), summary.image().to_vec()))
+}
+
+/// The module's connection, or `None` if none came before `deadline`.
+fn accept_before(listener: &TcpListener, deadline: Instant) -> std::io::Result<Option<TcpStream>> {
+    listener.set_nonblocking(true)?;
+    loop {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                stream.set_nonblocking(false)?;
+                return Ok(Some(stream));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if Instant::now() >= deadline {
+                    return Ok(None);
+                }
+                thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }

@@ -31,7 +31,7 @@ impl Summary<'_> {
             Some(Outcome::Ok) => ("ok", None),
             Some(Outcome::Cancelled(why)) => ("cancelled", Some(why)),
             Some(Outcome::Failed(why)) => ("error", Some(why)),
-            None if self.timed_out => ("incomplete", Some("simulator timeout (--timeout)")),
+            None if self.timed_out => ("incomplete", Some("--timeout expired")),
             None => (
                 "incomplete",
                 Some("the module disconnected before the receiver finished"),
