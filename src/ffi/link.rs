@@ -190,8 +190,9 @@ pub unsafe extern "C" fn qsota_link_rx_init(
 
 /// Takes received bytes from `data` until the receiver has an answer or `data` is used up;
 /// programs flash as frames complete. Writes how many bytes it took to `consumed` and the
-/// answer's length to `out_len` (0: none); send `out[..out_len]` to the sender and call again
-/// with the rest. `out_cap` must be at least `QSOTA_LINK_REPLY_MAX`.
+/// answer's length to `out_len`. Send `out[..out_len]` to the sender and call again with the
+/// rest of `data` (possibly empty) until `out_len` is 0, which means all of `data` was taken.
+/// `out_cap` must be at least `QSOTA_LINK_REPLY_MAX`.
 ///
 /// # Safety
 /// `rx` initialised by `qsota_link_rx_init`; `flash` valid, with callbacks that honour their

@@ -90,8 +90,10 @@ impl Receiver {
     }
 
     /// Takes received bytes from `data` until it has an answer for the sender or `data` is used
-    /// up. Returns how many bytes it took and the length of the answer written to `out` (0:
-    /// none). Call again with the rest of `data`. `out` needs `QSOTA_LINK_REPLY_MAX` bytes.
+    /// up. Returns how many bytes it took and the length of the answer written to `out`. Send
+    /// the answer and call again with the rest of `data` (possibly empty: a frame can wait in
+    /// the buffer) until the answer's length is 0, which means all of `data` was taken.
+    /// `out` needs `QSOTA_LINK_REPLY_MAX` bytes.
     pub fn receive(
         &mut self,
         flash: &mut impl Flash,
@@ -102,7 +104,8 @@ impl Receiver {
             return Err(Error::Buffer);
         }
         let mut used = 0;
-        while used < data.len() {
+        // Until the parser wants more: after a resync, frames can wait in its buffer.
+        loop {
             let (n, ready) = self.parser.feed(&data[used..]);
             used += n;
             if !ready {

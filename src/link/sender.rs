@@ -208,7 +208,8 @@ impl Sender {
     /// Feeds bytes received from the line at `now_ms`.
     pub fn receive(&mut self, now_ms: u32, bytes: &[u8]) {
         let mut used = 0;
-        while used < bytes.len() {
+        // Until the parser wants more: after a resync, frames can wait in its buffer.
+        loop {
             let (n, ready) = self.parser.feed(&bytes[used..]);
             used += n;
             if !ready {

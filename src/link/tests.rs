@@ -174,11 +174,15 @@ impl<'f, 'm> Link<'f, 'm> {
                 chunk.append(&mut self.held);
             }
             let mut at = 0;
-            while at < chunk.len() {
+            loop {
                 let (used, len) = self.rx.receive(self.flash, &chunk[at..], &mut out).unwrap();
                 at += used;
                 if self.flash.is_dead() {
                     self.reset();
+                    break;
+                }
+                if len == 0 {
+                    assert_eq!(at, chunk.len());
                     break;
                 }
                 let reply = out[..len].to_vec();
@@ -515,10 +519,13 @@ fn random_bytes_never_upset_the_receiver() {
     for _ in 0..2000 {
         let data: Vec<u8> = (0..rng.below(300)).map(|_| rng.next() as u8).collect();
         let mut at = 0;
-        while at < data.len() {
-            let (used, _) = rx.receive(&mut flash, &data[at..], &mut out).unwrap();
-            assert!(used > 0 || at == data.len());
+        loop {
+            let (used, len) = rx.receive(&mut flash, &data[at..], &mut out).unwrap();
             at += used;
+            if len == 0 {
+                assert_eq!(at, data.len());
+                break;
+            }
         }
     }
     assert_no_wrong_commit(&mut flash);

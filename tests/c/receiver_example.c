@@ -144,16 +144,18 @@ static qsota_action_t transfer(qsota_link_rx_t *rx, const uint8_t *image, size_t
             EXPECT_EQ(qsota_link_rx_init(rx, WINDOW, 50), QSOTA_OK);
         }
         /* The bootloader's UART loop: feed what arrived, send back what the receiver says. */
-        size_t chunk = wire_len < 100 ? wire_len : 100, at = 0;
-        while (at < chunk) {
+        size_t chunk = wire_len < 100 ? wire_len : 100, at = 0, out_len;
+        do {
             uint8_t out[QSOTA_LINK_REPLY_MAX];
-            size_t used = 0, out_len = 0;
+            size_t used = 0;
+            out_len = 0;
             EXPECT_EQ(qsota_link_rx_receive(rx, &FLASH, wire + at, chunk - at, out, sizeof out,
                                             &used, &out_len),
                       QSOTA_OK);
             at += used;
             EXPECT_EQ(qsota_link_tx_receive(&tx, now, out, out_len), QSOTA_OK);
-        }
+        } while (out_len > 0);
+        EXPECT_EQ(at, chunk);
         memmove(wire, wire + chunk, wire_len - chunk);
         wire_len -= chunk;
     }

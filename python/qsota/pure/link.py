@@ -354,8 +354,8 @@ class LinkSender:
             raise TypeError("data: expected a bytes-like object, got %s" % type(data).__name__)
         parser = self._parser
         at = 0
-        n = len(data)
-        while at < n:
+        # Until the parser wants more: after a resync, frames can wait in its buffer.
+        while True:
             at = parser.feed(data, at)
             if not parser.ready:
                 break
