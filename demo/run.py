@@ -29,7 +29,7 @@ def firmware(size, seed):
 
 
 def main():
-    work = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "build" / "demo"
+    work = (Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "build" / "demo").resolve()
     old, new = firmware(48 * 1024, 1), firmware(200 * 1024, 2)
     setup = Setup(work, image=new, old_image=old)
     script = (ROOT / "demo" / "sota_example.py").read_text()

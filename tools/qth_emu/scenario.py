@@ -56,7 +56,9 @@ def crc32(data, variant="mpeg2"):
 
 
 def micropython():
-    return os.environ.get("QSOTA_MICROPYTHON", str(ROOT / "build" / "unix" / "micropython"))
+    return os.path.abspath(
+        os.environ.get("QSOTA_MICROPYTHON", str(ROOT / "build" / "unix" / "micropython"))
+    )
 
 
 def _hang_up(port):
