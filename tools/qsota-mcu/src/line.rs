@@ -192,12 +192,18 @@ pub struct LineFaults {
 /// The real-time line, shared by the MCU thread and the pumps.
 pub struct Uart {
     state: Mutex<State>,
-    changed: Condvar,
+    /// Bytes for the MCU, or the end of the line.
+    to_mcu: Condvar,
+    /// Bytes for the module, or a change in what the MCU queued.
+    to_module: Condvar,
     epoch: Instant,
 }
 
 /// How often blocked pumps look at the stop flag.
 const POLL: Duration = Duration::from_millis(20);
+/// Bytes reach the MCU in batches this long (each still counted at its own arrival time);
+/// the last byte of a burst, which a receiver waits for, is delivered on time.
+const BATCH: Duration = Duration::from_millis(1);
 /// How long the simulator keeps reading after it stops, waiting for the module to close.
 const LINGER: Duration = Duration::from_secs(1);
 
@@ -214,7 +220,8 @@ impl Uart {
                 stop: false,
                 stats: LineStats::default(),
             }),
-            changed: Condvar::new(),
+            to_mcu: Condvar::new(),
+            to_module: Condvar::new(),
             epoch: Instant::now(),
         }
     }
@@ -303,10 +310,11 @@ impl Uart {
             while let Ok(chunk) = chunks.try_recv() {
                 schedule(&mut pending, chunk);
             }
-            let due = pending[0].0;
+            let (due, last) = (pending[0].0, pending[pending.len() - 1].0);
+            let wake = (due + BATCH).min(last);
             let now = self.now();
-            if due > now {
-                thread::sleep(due - now);
+            if wake > now {
+                thread::sleep(wake - now);
             }
             let now = self.now();
             let mut s = self.lock();
@@ -327,10 +335,10 @@ impl Uart {
             s.stats.dropped = faults.dropped;
             s.stats.overruns = s.rx.overruns;
             drop(s);
-            self.changed.notify_all();
+            self.to_mcu.notify_all();
         }
         self.lock().closed = true;
-        self.changed.notify_all();
+        self.to_mcu.notify_all();
     }
 
     /// Writes the MCU's bytes to the module at their arrival times.
@@ -350,7 +358,7 @@ impl Uart {
                 // A module that has gone cannot hear the MCU: its bytes are lost.
                 let _ = stream.write_all(&out);
                 out.clear();
-                self.changed.notify_all();
+                self.to_module.notify_all();
                 s = self.lock();
                 continue;
             }
@@ -360,7 +368,7 @@ impl Uart {
                 None => POLL,
             };
             s = self
-                .changed
+                .to_module
                 .wait_timeout(s, wait)
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
@@ -385,7 +393,7 @@ impl Uart {
                 return Ok(0);
             }
             s = self
-                .changed
+                .to_mcu
                 .wait_timeout(s, deadline - now)
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
@@ -412,7 +420,7 @@ impl Uart {
             s.stats.to_module += 1;
         }
         drop(s);
-        self.changed.notify_all();
+        self.to_module.notify_all();
     }
 
     /// Powers the MCU's UART down (reboot: FIFO and unsent bytes are lost) or up.
@@ -431,14 +439,15 @@ impl Uart {
         let mut s = self.lock();
         while !s.tx.is_empty() {
             s = self
-                .changed
+                .to_module
                 .wait_timeout(s, POLL)
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
         s.stop = true;
         drop(s);
-        self.changed.notify_all();
+        self.to_module.notify_all();
+        self.to_mcu.notify_all();
     }
 
     /// Stops at once, dropping what the MCU has not sent yet.
@@ -447,7 +456,8 @@ impl Uart {
         s.tx.clear();
         s.stop = true;
         drop(s);
-        self.changed.notify_all();
+        self.to_module.notify_all();
+        self.to_mcu.notify_all();
     }
 
     pub fn stats(&self) -> LineStats {
