@@ -217,11 +217,13 @@ fn size(flag: &str, v: &str) -> Result<usize, String> {
         .ok_or_else(|| bad(flag, v, "a size in bytes (e.g. 4096, 16K, 1M)"))
 }
 
+/// A number from 0 to 1e9: times in ms (11 days), scales, seconds; larger values would
+/// overflow time arithmetic.
 fn non_negative(flag: &str, v: &str) -> Result<f64, String> {
     v.parse::<f64>()
         .ok()
-        .filter(|x| x.is_finite() && *x >= 0.0)
-        .ok_or_else(|| bad(flag, v, "a number >= 0"))
+        .filter(|x| (0.0..=1e9).contains(x))
+        .ok_or_else(|| bad(flag, v, "a number from 0 to 1e9"))
 }
 
 fn positive(flag: &str, v: &str) -> Result<f64, String> {
@@ -291,6 +293,9 @@ mod tests {
             (&["--baud", "0"], "--baud"),
             (&["--baud", "fast"], "--baud"),
             (&["--drop-rate", "1.5"], "--drop-rate"),
+            (&["--timeout", "1e30"], "--timeout"),
+            (&["--erase-ms", "nan"], "--erase-ms"),
+            (&["--flash-scale", "inf"], "--flash-scale"),
             (&["--bitflip-rate", "-0.1"], "--bitflip-rate"),
             (&["--fifo", "-1"], "--fifo"),
             (

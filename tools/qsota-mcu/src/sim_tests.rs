@@ -379,3 +379,33 @@ fn lost_replies_never_reach_the_module() {
     assert_eq!(f["reply_dropped"], r.summary["line"]["to_module"]);
     assert!(f["reply_dropped"].as_u64().unwrap() > ST_BANNER.len() as u64);
 }
+
+#[test]
+fn noise_never_crashes_a_personality() {
+    for personality in ["stm32-iap", "spec"] {
+        for seed in 1..4u64 {
+            let mut sim = Sim::start(&[&FAST[..], &["--personality", personality]].concat());
+            let mut x = seed;
+            let noise: Vec<u8> = (0..16 << 10)
+                .map(|_| {
+                    x = x
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    (x >> 56) as u8
+                })
+                .collect();
+            for chunk in noise.chunks(1024) {
+                if !sim.try_send(chunk) {
+                    break;
+                }
+            }
+            let r = sim.finish();
+            assert_ne!(
+                r.summary["result"], "ok",
+                "{personality} {seed}: {}",
+                r.summary
+            );
+            assert!(r.summary["bytes"].as_u64().unwrap() < 16 << 10);
+        }
+    }
+}

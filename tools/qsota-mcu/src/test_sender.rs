@@ -47,6 +47,11 @@ impl Sim {
         self.stream.write_all(bytes).unwrap();
     }
 
+    /// Sends what the simulator still takes; false once it has closed the line.
+    pub fn try_send(&mut self, bytes: &[u8]) -> bool {
+        self.stream.write_all(bytes).is_ok()
+    }
+
     /// Everything that arrives within `wait`.
     pub fn read_for(&mut self, wait: Duration) -> Vec<u8> {
         let end = Instant::now() + wait;

@@ -257,10 +257,12 @@ impl Stm32Iap {
                             }
                         } else {
                             let len = self.pkt.len;
+                            // `FLASH_If_Write` stops silently at the area's end.
                             let fits = len.min(area.saturating_sub(flash_destination));
-                            if mcu
-                                .program(flash_destination, &self.pkt.data()[..fits])
-                                .is_err()
+                            if fits > 0
+                                && mcu
+                                    .program(flash_destination, &self.pkt.data()[..fits])
+                                    .is_err()
                             {
                                 mcu.send(&[CAN, CAN])?;
                                 return Ok(Com::Data);
