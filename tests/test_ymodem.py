@@ -30,13 +30,13 @@ def image(tmp_path, size, name="fw.bin", seed=1):
 def test_rb_receives_every_size_exactly(mp, tmp_path, backend):
     cases = [(size, "fw-%d.bin" % size) for size in RB_SIZES] + [(5000, "new firmware v2.bin")]
     runs = []
-    for size, name in cases:
-        d = tmp_path / name.replace(" ", "_")
-        d.mkdir()
-        path, data = image(d, size, name)
-        peer = RbPeer(d)
-        runs.append((peer, data, name, Sending(mp, backend, peer.port, path)))
     try:
+        for size, name in cases:
+            d = tmp_path / name.replace(" ", "_")
+            d.mkdir()
+            path, data = image(d, size, name)
+            peer = RbPeer(d)
+            runs.append((peer, data, name, Sending(mp, backend, peer.port, path)))
         for peer, data, name, sending in runs:
             r = sending.result()
             assert r["ok"], r
@@ -44,16 +44,18 @@ def test_rb_receives_every_size_exactly(mp, tmp_path, backend):
             assert peer.wait() == 0, peer.log.read_text()
             assert peer.files() == {name: data}
     finally:
-        for peer, *_ in runs:
+        for peer, _, _, sending in runs:
+            sending.close()
             peer.close()
 
 
 def run_mcu(mp, backend, path, *options, **send_options):
     mcu = Mcu(*options)
+    sending = Sending(mp, backend, mcu.port, path, **send_options)
     try:
-        result = Sending(mp, backend, mcu.port, path, **send_options).result()
-        return result, mcu.summary()
+        return sending.result(), mcu.summary()
     finally:
+        sending.close()
         mcu.close()
 
 
@@ -99,6 +101,19 @@ def test_seeded_faults_never_report_a_wrong_image(mp, tmp_path):
     total = len(pending)
     outcomes = {"exact": 0, "error": 0}
     running = []
+    try:
+        run_pool(mp, tmp_path, pending, running, outcomes)
+    finally:
+        for mcu, sending, _ in running:
+            sending.close()
+            mcu.close()
+    print("seeded fault runs:", total, outcomes)
+    # The faults are mild enough that most runs must get through.
+    assert outcomes["exact"] >= total * 3 // 4, outcomes
+
+
+def run_pool(mp, tmp_path, pending, running, outcomes):
+    """Runs the fault cases PARALLEL at a time, checking each as it ends."""
     while pending or running:
         while pending and len(running) < PARALLEL:
             personality, backend, seed = pending.pop()
@@ -124,9 +139,6 @@ def test_seeded_faults_never_report_a_wrong_image(mp, tmp_path):
                 mcu.close()
             assert_exact_or_error(result, summary, data)
             outcomes["exact" if result["ok"] else "error"] += 1
-    print("seeded fault runs:", total, outcomes)
-    # The faults are mild enough that most runs must get through.
-    assert outcomes["exact"] >= total * 3 // 4, outcomes
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

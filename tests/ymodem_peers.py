@@ -134,6 +134,12 @@ class Sending:
             text=True,
         )
 
+    def close(self):
+        """Stops the MicroPython process if it still runs (a test that failed half-way)."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate()
+
     def result(self, timeout=120):
         """{"ok": True, "stats": {...}} or {"ok": False, "code": ..., "message": ...}."""
         out, err = self.proc.communicate(timeout=timeout)
