@@ -50,7 +50,12 @@ class RbPeer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        _wait_for(tty.exists, 5, "socat made no pty")
+        try:
+            _wait_for(tty.exists, 5, "socat made no pty")
+        except TimeoutError:
+            self.socat.kill()
+            self.socat.wait()
+            raise
         self._hold = os.open(tty, os.O_RDWR | os.O_NOCTTY)
         fd = os.open(tty, os.O_RDWR | os.O_NOCTTY)
         self.log = Path(directory) / "rb.log"
