@@ -307,3 +307,27 @@ print((marks[1] - marks[0]) / 100, stats["bytes"], stats["retries"])
 def test_no_heap_allocation_per_block(mp, tmp_path, backend):
     out = mp.run(ALLOC.format(path=tmp_path / "zeros.bin"), backend=backend).split()
     assert out == ["0.0", str(120 * 1024), "0"], out
+
+
+READ_ONLY_PORT = """
+import qsota
+class Port:  # machine.UART without readinto: read(n) returns what is there, or None
+    def __init__(self):
+        self.reply = b"C"
+    def write(self, b):
+        self.reply = b"\\x06C" if len(b) > 1 and b[1] == 0 else b"\\x06"
+        return len(b)
+    def any(self):
+        return len(self.reply)
+    def read(self, n):
+        r, self.reply = self.reply[:n], b""
+        return r or None
+with open("{path}", "wb") as f:
+    f.write(b"0123456789" * 300)
+print(qsota.send(Port(), "{path}", end_gap_ms=1)["bytes"])
+"""
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_port_with_read_but_no_readinto(mp, tmp_path, backend):
+    assert mp.run(READ_ONLY_PORT.format(path=tmp_path / "f.bin"), backend=backend).split() == ["3000"]
