@@ -409,3 +409,52 @@ fn noise_never_crashes_a_personality() {
         }
     }
 }
+
+/// The core's sender against both personalities: clean runs, lost ACKs, seeded faults. The
+/// invariant: the sender reports success only when the MCU holds the exact image.
+#[test]
+fn core_sender_against_both_personalities() {
+    let img = image(10_000, 9);
+    let mut runs: Vec<(&str, Vec<String>)> = Vec::new();
+    for personality in ["stm32-iap", "spec"] {
+        runs.push((personality, vec![]));
+        for at in ["0", "1", "5", "10"] {
+            runs.push((personality, vec!["--drop-ack".into(), at.into()]));
+        }
+        for seed in 1..=4 {
+            let rate = "0.0003".to_string();
+            let faults = [
+                "--bitflip-rate",
+                "--drop-rate",
+                "--reply-bitflip-rate",
+                "--reply-drop-rate",
+            ];
+            let mut args: Vec<String> = faults
+                .iter()
+                .flat_map(|f| [f.to_string(), rate.clone()])
+                .collect();
+            args.extend(["--seed".into(), seed.to_string()]);
+            runs.push((personality, args));
+        }
+    }
+    std::thread::scope(|scope| {
+        for (personality, extra) in &runs {
+            let img = &img;
+            scope.spawn(move || {
+                let mut args: Vec<&str> = FAST.to_vec();
+                args.extend(["--personality", personality]);
+                args.extend(extra.iter().map(String::as_str));
+                let mut sim = Sim::start(&args);
+                let sent = send_with_core(&mut sim, "fw.bin", img, 1_000_000);
+                let r = sim.finish();
+                let s = &r.summary;
+                let faultless = extra.iter().all(|a| a != "--seed");
+                if sent.is_ok() || faultless {
+                    assert!(sent.is_ok(), "{personality} {extra:?}: {sent:?} {s}");
+                    assert_eq!(s["sha256"], sha256(img), "{personality} {extra:?}: {s}");
+                    assert_eq!(r.image, *img);
+                }
+            });
+        }
+    });
+}

@@ -1,6 +1,8 @@
 //! For tests: the simulator served in-process, and a scriptable YMODEM sender over TCP.
 
 use crate::cli;
+use qsota::transfer::{Action, Fail};
+use qsota::ymodem;
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -68,6 +70,22 @@ impl Sim {
                 Ok(n) => out.extend_from_slice(&buf[..n]),
                 Err(_) => return out,
             }
+        }
+    }
+
+    /// Reads what arrives within `wait` (at least one byte if any comes); 0 if nothing.
+    pub fn read_some(&mut self, buf: &mut [u8], wait: Duration) -> usize {
+        self.stream
+            .set_read_timeout(Some(wait.max(Duration::from_millis(1))))
+            .unwrap();
+        match self.stream.read(buf) {
+            Ok(0) => {
+                // The simulator has closed the line: nothing will come.
+                thread::sleep(wait);
+                0
+            }
+            Ok(n) => n,
+            Err(_) => 0,
         }
     }
 
@@ -152,4 +170,40 @@ pub fn blocks(image: &[u8]) -> Vec<Vec<u8>> {
 /// A test image: bytes that differ between offsets and images.
 pub fn image(len: usize, salt: u8) -> Vec<u8> {
     (0..len).map(|i| (i * 7 + i / 251) as u8 ^ salt).collect()
+}
+
+/// Sends `image` with the core's YMODEM sender (`qsota::ymodem`) over the simulator's line,
+/// driven as `qsota.send` drives it; what the sender concluded.
+pub fn send_with_core(sim: &mut Sim, name: &str, image: &[u8], baud: u32) -> Result<(), Fail> {
+    let opts = ymodem::Options {
+        baud,
+        ..ymodem::Options::default()
+    };
+    let mut sender = ymodem::Sender::new(name.as_bytes(), image.len() as u64, opts).unwrap();
+    let mut frame = vec![0u8; sender.frame_size()];
+    let mut input = [0u8; 256];
+    let start = Instant::now();
+    let now = || start.elapsed().as_millis() as u32;
+    loop {
+        match sender.poll(now(), &mut frame) {
+            Action::Send(n) => {
+                sim.try_send(&frame[..n]);
+            }
+            Action::Read { offset, at, len } => {
+                let from = (offset as usize).min(image.len());
+                let part = &image[from..(from + len).min(image.len())];
+                frame[at..at + part.len()].copy_from_slice(part);
+                sender.provide(part.len());
+            }
+            Action::Wait { until_ms } => {
+                let wait = Duration::from_millis(until_ms.saturating_sub(now()).into());
+                let n = sim.read_some(&mut input, wait);
+                if n > 0 {
+                    sender.receive(now(), &input[..n]);
+                }
+            }
+            Action::Done => return Ok(()),
+            Action::Failed(fail) => return Err(fail),
+        }
+    }
 }
