@@ -180,6 +180,9 @@ impl Receiver {
 
     fn open(&mut self, flash: &mut impl Flash, id: ImageId) -> Reply {
         if self.session != Session::Idle && self.id == id {
+            // The sender probes after a timeout and then sends from `next`: a gap in what
+            // follows is new, so it gets a NAK at once.
+            self.gap_drops = None;
             return self.accept();
         }
         self.session = Session::Idle;
