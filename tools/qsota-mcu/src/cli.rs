@@ -14,7 +14,7 @@ Port 0 picks a free port; the first stdout line is then `listening PORT`.
 
   --personality NAME     stm32-iap (default) | spec | native (qsota's link protocol)
   --baud N               line rate, 8N1 (default 115200)
-  --fifo BYTES           MCU receive FIFO (default 256)
+  --fifo BYTES           MCU receive buffer while busy (default: stm32-iap 1, others 256)
   --sector-size S        stm32f4 (default: STM32F4 sectors after a 32 KiB bootloader,
                          datasheet erase times) or a uniform size in bytes (K/M suffixes)
   --flash-size S         application area (default: all of stm32f4's 992 KiB; 256K with
@@ -55,7 +55,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, 
     let mut listen = None;
     let mut personality = Personality::Stm32Iap;
     let mut baud = 115_200u32;
-    let mut fifo = 256usize;
+    let mut fifo = None;
     let mut sector_size: Option<usize> = None;
     let mut flash_size: Option<usize> = None;
     let mut erase_ms: Option<f64> = None;
@@ -92,7 +92,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, 
                 })?
             }
             "--baud" => baud = positive(&flag, v)? as u32,
-            "--fifo" => fifo = size(&flag, v)?,
+            "--fifo" => fifo = Some(size(&flag, v)?),
             "--sector-size" => {
                 sector_size = (v != "stm32f4").then(|| size(&flag, v)).transpose()?
             }
@@ -174,7 +174,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, 
         listen,
         personality,
         baud,
-        fifo,
+        fifo: fifo.unwrap_or(personality.default_fifo()),
         sectors,
         program_per_kib,
         flash_scale,
@@ -258,6 +258,9 @@ mod tests {
         assert_eq!(o.sectors.len(), 10);
         assert_eq!(o.sectors.last().map(|s| s.start + s.size), Some(992 << 10));
         assert_eq!(o.old_image.len(), 48 << 10);
+        assert_eq!(o.fifo, 1, "ST polls the USART's data register");
+        assert_eq!(parse_args(&["--personality", "spec"]).unwrap().fifo, 256);
+        assert_eq!(parse_args(&["--fifo", "64"]).unwrap().fifo, 64);
     }
 
     #[test]

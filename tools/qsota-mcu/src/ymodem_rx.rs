@@ -49,6 +49,16 @@ impl Personality {
         Self::ALL.into_iter().find(|p| p.name() == name)
     }
 
+    /// The receive buffer the bootloader has while it is busy with flash, unless `--fifo`
+    /// says otherwise. ST's IAP reads the UART by polling (`HAL_UART_Receive`) and the
+    /// STM32F4's USART has no FIFO: only its data register holds a byte.
+    pub fn default_fifo(self) -> usize {
+        match self {
+            Personality::Stm32Iap => 1,
+            Personality::Spec | Personality::Native => 256,
+        }
+    }
+
     /// A receiver in its power-on state.
     pub fn receiver(self, opts: &Options) -> Box<dyn Receiver> {
         match self {
