@@ -8,23 +8,11 @@
  * committed), and misuse of the API. Prints its pass/fail count. */
 #include "qsota.h"
 
+#include "check.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int passes, failures;
-
-#define EXPECT_EQ(got, want)                                                              \
-    do {                                                                                  \
-        long long g_ = (long long)(got), w_ = (long long)(want);                          \
-        if (g_ != w_) {                                                                   \
-            fprintf(stderr, "%s:%d: %s == %lld, want %lld\n", __FILE__, __LINE__, #got, g_, \
-                    w_);                                                                  \
-            failures++;                                                                   \
-        } else {                                                                          \
-            passes++;                                                                     \
-        }                                                                                 \
-    } while (0)
 
 /* ---- the bootloader's flash ---- */
 
@@ -315,6 +303,5 @@ int main(void) {
     }
     test_transfers();
     test_misuse();
-    printf("receiver_example: %d passed, %d failed\n", passes, failures);
-    return failures ? 1 : 0;
+    return check_report("receiver_example");
 }

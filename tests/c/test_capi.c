@@ -3,22 +3,10 @@
  * uninitialised storage, calls after the verifier is final). */
 #include "qsota.h"
 
+#include "check.h"
+
 #include <stdio.h>
 #include <string.h>
-
-static int passes, failures;
-
-#define EXPECT_EQ(got, want)                                                              \
-    do {                                                                                  \
-        long long g_ = (long long)(got), w_ = (long long)(want);                          \
-        if (g_ != w_) {                                                                   \
-            fprintf(stderr, "%s:%d: %s == %lld, want %lld\n", __FILE__, __LINE__, #got, g_, \
-                    w_);                                                                  \
-            failures++;                                                                   \
-        } else {                                                                          \
-            passes++;                                                                     \
-        }                                                                                 \
-    } while (0)
 
 static const uint8_t CHECK[] = "123456789";
 
@@ -147,6 +135,5 @@ int main(void) {
     test_check();
     test_bad_input();
     printf("C ABI (verifier storage %u bytes):\n", (unsigned)sizeof(qsota_verifier_t));
-    printf("%d passed, %d failed\n", passes, failures);
-    return failures != 0;
+    return check_report("test_capi");
 }
