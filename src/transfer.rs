@@ -22,6 +22,23 @@
 //! no copy and no allocation per block. `now_ms` is milliseconds on any clock that does not
 //! go backwards during one transfer (the driver passes time since the transfer started).
 
+/// A sans-IO image sender: what the driver loop above calls.
+pub trait Sender {
+    /// What to do next; `frame` is the driver's frame buffer (at least the sender's frame
+    /// size), whose contents belong to the sender between calls.
+    fn poll(&mut self, now_ms: u32, frame: &mut [u8]) -> Action;
+    /// Feeds bytes received from the line at `now_ms`.
+    fn receive(&mut self, now_ms: u32, bytes: &[u8]);
+    /// After [`Action::Read`]: the number of image bytes read (fewer only at the end of the
+    /// source, which fails the transfer with [`Fail::Source`]).
+    fn provide(&mut self, n: usize);
+}
+
+/// `now` is at or after `deadline` on a wrapping millisecond clock.
+pub(crate) fn reached(now: u32, deadline: u32) -> bool {
+    now.wrapping_sub(deadline) as i32 >= 0
+}
+
 /// What the driver should do next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {

@@ -36,7 +36,7 @@
 //! into an ACK, that `C` lost as well) is why the MCU must still check the image's digest
 //! before it boots it.
 
-use crate::transfer::{Action, Fail};
+use crate::transfer::{self, reached, Action, Fail};
 use crate::Error;
 use crc::{Crc, Table, CRC_16_XMODEM};
 
@@ -201,11 +201,6 @@ pub struct Sender {
     stats: Stats,
 }
 
-/// `now` is at or after `deadline` on a wrapping millisecond clock.
-fn reached(now: u32, deadline: u32) -> bool {
-    now.wrapping_sub(deadline) as i32 >= 0
-}
-
 impl Sender {
     /// A sender for the file `name` (1..=255 bytes, no NUL) of `size` bytes.
     pub fn new(name: &[u8], size: u64, opts: Options) -> Result<Self, Error> {
@@ -331,13 +326,6 @@ impl Sender {
         }
     }
 
-    /// Feeds bytes received from the line at `now_ms`.
-    pub fn receive(&mut self, now_ms: u32, bytes: &[u8]) {
-        for &b in bytes {
-            self.byte(now_ms, b);
-        }
-    }
-
     fn byte(&mut self, now_ms: u32, b: u8) {
         if matches!(self.phase, Phase::Done | Phase::Failed(_)) {
             return;
@@ -442,80 +430,6 @@ impl Sender {
         self.retry();
     }
 
-    /// The number of bytes read for the last `Read` action (fewer only at end of file).
-    pub fn provide(&mut self, n: usize) {
-        match self.reading {
-            Some((block, len)) if n == len => {
-                self.reading = None;
-                self.filled = Some(block);
-            }
-            Some((_, len)) if n < len => self.fail(Fail::Source),
-            _ => self.fail(Fail::Usage),
-        }
-    }
-
-    /// What to do next; `frame` is the driver's frame buffer (at least `frame_size()`
-    /// bytes), whose contents belong to the sender between calls.
-    pub fn poll(&mut self, now_ms: u32, frame: &mut [u8]) -> Action {
-        let start = *self.started.get_or_insert(now_ms);
-        if let Phase::Failed(fail) = self.phase {
-            if self.cancel_pending && frame.len() >= CANCEL.len() {
-                self.cancel_pending = false;
-                frame[..CANCEL.len()].copy_from_slice(&CANCEL);
-                self.stats.line_bytes += CANCEL.len() as u64;
-                return Action::Send(CANCEL.len());
-            }
-            return Action::Failed(fail);
-        }
-        if self.phase == Phase::Done {
-            return Action::Done;
-        }
-        if frame.len() < self.frame_size() || self.reading.is_some() {
-            self.fail(Fail::Usage);
-            return self.poll(now_ms, frame);
-        }
-        if let Some(quiet) = self.quiet_until {
-            if !reached(now_ms, quiet) {
-                return Action::Wait { until_ms: quiet };
-            }
-            self.quiet_until = None;
-            self.send = true;
-        }
-        if self.send {
-            return self.transmit(now_ms, frame);
-        }
-        let deadline = match self.phase {
-            Phase::Start => start.wrapping_add(self.opts.start_timeout_ms),
-            _ => self.deadline,
-        };
-        if !reached(now_ms, deadline) {
-            return Action::Wait { until_ms: deadline };
-        }
-        match self.phase {
-            Phase::Start => self.fail(Fail::Timeout),
-            // The C asking for data was lost: the receiver waits for block 1 anyway.
-            Phase::DataStart => {
-                self.cur = 1;
-                self.step(Phase::Block);
-                if self.blocks == 0 {
-                    self.step(Phase::Eot);
-                }
-            }
-            Phase::EndGap => self.step(Phase::Null),
-            // The EOT ACK confirmed the whole file; a receiver that stays silent to the null
-            // block has most likely ended the session already (rb exits on it), and its
-            // lost ACK would otherwise fail a complete transfer.
-            Phase::Null if !self.heard && self.tries + 1 >= NULL_TRIES => {
-                self.phase = Phase::Done;
-            }
-            _ => {
-                self.maybe_accepted = true;
-                self.retry();
-            }
-        }
-        self.poll(now_ms, frame)
-    }
-
     /// Builds (or reuses) the current frame and hands it out, or asks for its data first.
     fn transmit(&mut self, now_ms: u32, frame: &mut [u8]) -> Action {
         let (len, wait) = match self.phase {
@@ -587,6 +501,85 @@ impl Sender {
         let at = name.len() + 1;
         body[at..at + digits.len() - i].copy_from_slice(&digits[i..]);
         frame_block(frame, 0, wire, wire)
+    }
+}
+
+impl transfer::Sender for Sender {
+    fn poll(&mut self, now_ms: u32, frame: &mut [u8]) -> Action {
+        let start = *self.started.get_or_insert(now_ms);
+        if let Phase::Failed(fail) = self.phase {
+            if self.cancel_pending && frame.len() >= CANCEL.len() {
+                self.cancel_pending = false;
+                frame[..CANCEL.len()].copy_from_slice(&CANCEL);
+                self.stats.line_bytes += CANCEL.len() as u64;
+                return Action::Send(CANCEL.len());
+            }
+            return Action::Failed(fail);
+        }
+        if self.phase == Phase::Done {
+            return Action::Done;
+        }
+        if frame.len() < self.frame_size() || self.reading.is_some() {
+            self.fail(Fail::Usage);
+            return self.poll(now_ms, frame);
+        }
+        if let Some(quiet) = self.quiet_until {
+            if !reached(now_ms, quiet) {
+                return Action::Wait { until_ms: quiet };
+            }
+            self.quiet_until = None;
+            self.send = true;
+        }
+        if self.send {
+            return self.transmit(now_ms, frame);
+        }
+        let deadline = match self.phase {
+            Phase::Start => start.wrapping_add(self.opts.start_timeout_ms),
+            _ => self.deadline,
+        };
+        if !reached(now_ms, deadline) {
+            return Action::Wait { until_ms: deadline };
+        }
+        match self.phase {
+            Phase::Start => self.fail(Fail::Timeout),
+            // The C asking for data was lost: the receiver waits for block 1 anyway.
+            Phase::DataStart => {
+                self.cur = 1;
+                self.step(Phase::Block);
+                if self.blocks == 0 {
+                    self.step(Phase::Eot);
+                }
+            }
+            Phase::EndGap => self.step(Phase::Null),
+            // The EOT ACK confirmed the whole file; a receiver that stays silent to the null
+            // block has most likely ended the session already (rb exits on it), and its
+            // lost ACK would otherwise fail a complete transfer.
+            Phase::Null if !self.heard && self.tries + 1 >= NULL_TRIES => {
+                self.phase = Phase::Done;
+            }
+            _ => {
+                self.maybe_accepted = true;
+                self.retry();
+            }
+        }
+        self.poll(now_ms, frame)
+    }
+
+    fn receive(&mut self, now_ms: u32, bytes: &[u8]) {
+        for &b in bytes {
+            self.byte(now_ms, b);
+        }
+    }
+
+    fn provide(&mut self, n: usize) {
+        match self.reading {
+            Some((block, len)) if n == len => {
+                self.reading = None;
+                self.filled = Some(block);
+            }
+            Some((_, len)) if n < len => self.fail(Fail::Source),
+            _ => self.fail(Fail::Usage),
+        }
     }
 }
 

@@ -6,7 +6,7 @@
 use libfuzzer_sys::fuzz_target;
 use qsota::link::frame::encode;
 use qsota::link::sender::{Options, Sender};
-use qsota::transfer::Action;
+use qsota::transfer::{Action, Sender as _};
 
 const SIZE: u64 = 5000;
 

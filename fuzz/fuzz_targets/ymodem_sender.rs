@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use qsota::transfer::Action;
+use qsota::transfer::{Action, Sender as _};
 use qsota::ymodem::{Options, Sender};
 
 fuzz_target!(|data: &[u8]| {

@@ -1,7 +1,10 @@
 //! C ABI of the link protocol: the receiver for C bootloaders (flash through function
 //! pointers, the bootloader's own code) and the sender for `_qsota`.
 
-use super::{bytes, fits, get, init, out, qsota_action_t, status, InStorage};
+use super::{
+    bytes, fits, get, init, out, qsota_action_t, sender_poll, sender_provide, sender_receive,
+    status, InStorage,
+};
 use crate::link::frame::MAX_FRAME;
 use crate::link::receiver::{Config, Receiver, REPLY_MAX};
 use crate::link::record::{self, Area, Flash, FlashError, Geometry};
@@ -340,18 +343,7 @@ pub unsafe extern "C" fn qsota_link_tx_poll(
     action: *mut qsota_action_t,
 ) -> i32 {
     // SAFETY: the caller's contract.
-    status(unsafe {
-        (|| {
-            let tx = get::<Sender>(tx)?;
-            let action = out(action)?;
-            if frame.is_null() {
-                return Err(Error::Null);
-            }
-            let frame = core::slice::from_raw_parts_mut(frame, cap);
-            *action = tx.poll(now_ms, frame).into();
-            Ok(())
-        })()
-    })
+    unsafe { sender_poll::<Sender>(tx, now_ms, frame, cap, action) }
 }
 
 /// After a `READ` action: the number of image bytes read (fewer only at the end of the
@@ -362,7 +354,7 @@ pub unsafe extern "C" fn qsota_link_tx_poll(
 #[no_mangle]
 pub unsafe extern "C" fn qsota_link_tx_provide(tx: *mut qsota_link_tx_t, n: usize) -> i32 {
     // SAFETY: the caller's contract.
-    status(unsafe { get::<Sender>(tx) }.map(|tx| tx.provide(n)))
+    unsafe { sender_provide::<Sender>(tx, n) }
 }
 
 /// Feeds `len` bytes received from the line at `now_ms`.
@@ -377,12 +369,7 @@ pub unsafe extern "C" fn qsota_link_tx_receive(
     len: usize,
 ) -> i32 {
     // SAFETY: the caller's contract.
-    status(unsafe {
-        get::<Sender>(tx).and_then(|tx| {
-            tx.receive(now_ms, bytes(data, len)?);
-            Ok(())
-        })
-    })
+    unsafe { sender_receive::<Sender>(tx, now_ms, data, len) }
 }
 
 /// A link sender's counters (`qsota_link_tx_stats`).

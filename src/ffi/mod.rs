@@ -7,7 +7,7 @@
 //!
 //! `include/qsota.h` is generated from this module by cbindgen and checked by the tests.
 
-use crate::transfer::{Action, Fail};
+use crate::transfer::{self, Action, Fail};
 use crate::Error;
 use core::mem::{align_of, size_of};
 
@@ -135,6 +135,61 @@ unsafe fn bytes<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8], Error> {
 unsafe fn out<'a, T>(ptr: *mut T) -> Result<&'a mut T, Error> {
     // SAFETY: the caller's contract.
     unsafe { ptr.as_mut() }.ok_or(Error::Null)
+}
+
+/// `qsota_X_poll` of any sender.
+///
+/// # Safety
+/// `s` null or valid for reads and writes of `S::Storage`; `frame` null or valid for `cap`
+/// bytes of reads and writes; `action` null or valid for a write.
+unsafe fn sender_poll<S: InStorage + transfer::Sender>(
+    s: *mut S::Storage,
+    now_ms: u32,
+    frame: *mut u8,
+    cap: usize,
+    action: *mut qsota_action_t,
+) -> i32 {
+    // SAFETY: the caller's contract.
+    status(unsafe {
+        (|| {
+            let s = get::<S>(s)?;
+            let action = out(action)?;
+            if frame.is_null() {
+                return Err(Error::Null);
+            }
+            let frame = core::slice::from_raw_parts_mut(frame, cap);
+            *action = s.poll(now_ms, frame).into();
+            Ok(())
+        })()
+    })
+}
+
+/// `qsota_X_receive` of any sender.
+///
+/// # Safety
+/// `s` as for [`sender_poll`]; `data` null or valid for `len` bytes.
+unsafe fn sender_receive<S: InStorage + transfer::Sender>(
+    s: *mut S::Storage,
+    now_ms: u32,
+    data: *const u8,
+    len: usize,
+) -> i32 {
+    // SAFETY: the caller's contract.
+    status(unsafe {
+        get::<S>(s).and_then(|s| {
+            s.receive(now_ms, bytes(data, len)?);
+            Ok(())
+        })
+    })
+}
+
+/// `qsota_X_provide` of any sender.
+///
+/// # Safety
+/// `s` as for [`sender_poll`].
+unsafe fn sender_provide<S: InStorage + transfer::Sender>(s: *mut S::Storage, n: usize) -> i32 {
+    // SAFETY: the caller's contract.
+    status(unsafe { get::<S>(s) }.map(|s| s.provide(n)))
 }
 
 /// `qsota_action_t.kind`: write `len` bytes of the frame buffer to the line.

@@ -1,6 +1,9 @@
 //! C ABI of the YMODEM sender ([`Sender`]); the driver loop is the one in `transfer.rs`.
 
-use super::{bytes, fits, get, init, out, qsota_action_t, status, InStorage};
+use super::{
+    bytes, fits, get, init, out, qsota_action_t, sender_poll, sender_provide, sender_receive,
+    status, InStorage,
+};
 use crate::ymodem::{Options, Sender};
 use crate::Error;
 
@@ -156,18 +159,7 @@ pub unsafe extern "C" fn qsota_ymodem_poll(
     action: *mut qsota_action_t,
 ) -> i32 {
     // SAFETY: the caller's contract.
-    status(unsafe {
-        (|| {
-            let s = get::<Sender>(s)?;
-            let action = out(action)?;
-            if frame.is_null() {
-                return Err(Error::Null);
-            }
-            let frame = core::slice::from_raw_parts_mut(frame, cap);
-            *action = s.poll(now_ms, frame).into();
-            Ok(())
-        })()
-    })
+    unsafe { sender_poll::<Sender>(s, now_ms, frame, cap, action) }
 }
 
 /// After a `READ` action: the number of image bytes read (fewer only at the end of the
@@ -178,7 +170,7 @@ pub unsafe extern "C" fn qsota_ymodem_poll(
 #[no_mangle]
 pub unsafe extern "C" fn qsota_ymodem_provide(s: *mut qsota_ymodem_t, n: usize) -> i32 {
     // SAFETY: the caller's contract.
-    status(unsafe { get::<Sender>(s) }.map(|s| s.provide(n)))
+    unsafe { sender_provide::<Sender>(s, n) }
 }
 
 /// Feeds `len` bytes received from the line at `now_ms`.
@@ -193,12 +185,7 @@ pub unsafe extern "C" fn qsota_ymodem_receive(
     len: usize,
 ) -> i32 {
     // SAFETY: the caller's contract.
-    status(unsafe {
-        get::<Sender>(s).and_then(|s| {
-            s.receive(now_ms, bytes(data, len)?);
-            Ok(())
-        })
-    })
+    unsafe { sender_receive::<Sender>(s, now_ms, data, len) }
 }
 
 /// Writes the sender's counters to `stats`.

@@ -5,7 +5,7 @@ use super::frame::{self, kind, Parser, DATA_AT, HEADER_LEN, MAX_FRAME, MAX_PAYLO
 use super::receiver::code;
 use super::record::{ImageId, MAX_NAME};
 use super::VERSION;
-use crate::transfer::{Action, Fail};
+use crate::transfer::{self, reached, Action, Fail, Sender as _};
 use crate::Error;
 
 /// Tuning.
@@ -90,11 +90,6 @@ pub struct Sender {
     started: Option<u32>,
     deadline: u32,
     stats: Stats,
-}
-
-/// `now` is at or after `deadline` on a wrapping millisecond clock.
-fn reached(now: u32, deadline: u32) -> bool {
-    now.wrapping_sub(deadline) as i32 >= 0
 }
 
 impl Sender {
@@ -196,34 +191,6 @@ impl Sender {
         self.retry();
     }
 
-    /// Image bytes at `offset` (the caller read them as asked), `n` of them.
-    pub fn provide(&mut self, n: usize) {
-        match self.reading.take() {
-            Some((offset, len)) if n == len => self.filled = Some((offset, len)),
-            Some((_, len)) if n < len => self.fail(Fail::Source),
-            _ => self.fail(Fail::Usage),
-        }
-    }
-
-    /// Feeds bytes received from the line at `now_ms`.
-    pub fn receive(&mut self, now_ms: u32, bytes: &[u8]) {
-        let mut used = 0;
-        // Until the parser wants more: after a resync, frames can wait in its buffer.
-        loop {
-            let (n, ready) = self.parser.feed(&bytes[used..]);
-            used += n;
-            if !ready {
-                break;
-            }
-            if let Some((kind, payload)) = self.parser.frame() {
-                let mut p = [0u8; 16];
-                let len = payload.len().min(p.len());
-                p[..len].copy_from_slice(&payload[..len]);
-                self.answer(now_ms, kind, &p[..len]);
-            }
-        }
-    }
-
     fn answer(&mut self, now_ms: u32, kind: u8, p: &[u8]) {
         if matches!(self.phase, Phase::Done | Phase::Failed(_)) {
             return;
@@ -314,30 +281,6 @@ impl Sender {
             if self.next < n {
                 self.go_back(n);
             }
-        }
-    }
-
-    /// What to do next; `frame` is the driver's frame buffer (at least `frame_size()`
-    /// bytes), whose contents belong to the sender between calls.
-    pub fn poll(&mut self, now_ms: u32, frame: &mut [u8]) -> Action {
-        if let Phase::Failed(fail) = self.phase {
-            if self.abort_pending && frame.len() > OVERHEAD {
-                self.abort_pending = false;
-                return self.emit(frame, kind::ABORT, 1);
-            }
-            return Action::Failed(fail);
-        }
-        if self.phase == Phase::Done {
-            return Action::Done;
-        }
-        if frame.len() < MAX_FRAME || self.reading.is_some() {
-            self.fail(Fail::Usage);
-            return self.poll(now_ms, frame);
-        }
-        match self.phase {
-            Phase::Open => self.poll_open(now_ms, frame),
-            Phase::Data => self.poll_data(now_ms, frame),
-            _ => self.poll_commit(now_ms, frame),
         }
     }
 
@@ -452,6 +395,56 @@ impl Sender {
                 self.fail(Fail::Usage);
                 Action::Failed(Fail::Usage)
             }
+        }
+    }
+}
+
+impl transfer::Sender for Sender {
+    fn poll(&mut self, now_ms: u32, frame: &mut [u8]) -> Action {
+        if let Phase::Failed(fail) = self.phase {
+            if self.abort_pending && frame.len() > OVERHEAD {
+                self.abort_pending = false;
+                return self.emit(frame, kind::ABORT, 1);
+            }
+            return Action::Failed(fail);
+        }
+        if self.phase == Phase::Done {
+            return Action::Done;
+        }
+        if frame.len() < MAX_FRAME || self.reading.is_some() {
+            self.fail(Fail::Usage);
+            return self.poll(now_ms, frame);
+        }
+        match self.phase {
+            Phase::Open => self.poll_open(now_ms, frame),
+            Phase::Data => self.poll_data(now_ms, frame),
+            _ => self.poll_commit(now_ms, frame),
+        }
+    }
+
+    fn receive(&mut self, now_ms: u32, bytes: &[u8]) {
+        let mut used = 0;
+        // Until the parser wants more: after a resync, frames can wait in its buffer.
+        loop {
+            let (n, ready) = self.parser.feed(&bytes[used..]);
+            used += n;
+            if !ready {
+                break;
+            }
+            if let Some((kind, payload)) = self.parser.frame() {
+                let mut p = [0u8; 16];
+                let len = payload.len().min(p.len());
+                p[..len].copy_from_slice(&payload[..len]);
+                self.answer(now_ms, kind, &p[..len]);
+            }
+        }
+    }
+
+    fn provide(&mut self, n: usize) {
+        match self.reading.take() {
+            Some((offset, len)) if n == len => self.filled = Some((offset, len)),
+            Some((_, len)) if n < len => self.fail(Fail::Source),
+            _ => self.fail(Fail::Usage),
         }
     }
 }

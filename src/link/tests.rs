@@ -6,7 +6,7 @@ use super::ram::RamFlash;
 use super::receiver::{Config, Receiver, REPLY_MAX};
 use super::record::{self, ImageId};
 use super::sender::{Options, Sender};
-use crate::transfer::{Action, Fail};
+use crate::transfer::{Action, Fail, Sender as _};
 use sha2::{Digest, Sha256};
 use std::collections::VecDeque;
 use std::vec;

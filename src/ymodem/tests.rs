@@ -2,6 +2,7 @@
 //! Forsberg's spec / lrzsz `rb`, on a simulated line with seeded faults.
 
 use super::*;
+use crate::transfer::Sender as _;
 
 /// What the sender's line does to one frame or its answer.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! For tests: the simulator served in-process, and a scriptable YMODEM sender over TCP.
 
 use crate::cli;
-use qsota::transfer::{Action, Fail};
+use qsota::transfer::{Action, Fail, Sender as _};
 use qsota::ymodem;
 use serde_json::Value;
 use std::io::{Read, Write};
