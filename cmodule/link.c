@@ -1,37 +1,20 @@
 // _qsota.LinkSender: the core's sans-IO sender of the native link protocol (src/link/sender.rs,
-// docs/protocol.md) for qsota.send. Same shape as YmodemSender: poll() returns a small int
-// action code and leaves the action's numbers in attributes, so nothing is allocated per block.
-#include <string.h>
+// docs/protocol.md) for qsota.send. poll, receive, provide and the action's attributes are
+// the shared ones of sender.c; here: the constructor, stats, frame_size and block.
+#include <stddef.h>
+#include <stdint.h>
 
-#include "py/objint.h"
 #include "py/objstr.h"
 #include "qsota.h"
 #include "modqsota.h"
 
 typedef struct {
-    mp_obj_base_t base;
-    qsota_action_t action; // the last poll's
+    qsota_sender_t sender;
     qsota_link_tx_t core;
 } link_obj_t;
 
-// An int in lo..hi; TypeError for a non-int (bool included), else ValueError "<what>: msg".
-static uint32_t link_int_arg(mp_obj_t obj, qstr what, uint32_t lo, uint32_t hi, const char *msg) {
-    bool ok;
-    if (mp_obj_is_small_int(obj)) {
-        mp_int_t v = MP_OBJ_SMALL_INT_VALUE(obj);
-        ok = v >= 0 && (mp_uint_t)v >= lo && (uint64_t)v <= hi;
-    } else if (mp_obj_is_int(obj)) {
-        ok = mp_obj_int_sign(obj) >= 0
-            && !mp_obj_is_true(mp_binary_op(MP_BINARY_OP_LESS, obj, mp_obj_new_int_from_uint(lo)))
-            && !mp_obj_is_true(mp_binary_op(MP_BINARY_OP_MORE, obj, mp_obj_new_int_from_uint(hi)));
-    } else {
-        qsota_raise_type(what, "int", obj);
-    }
-    if (!ok) {
-        qsota_raise(&mp_type_ValueError, "%q: %s", what, msg);
-    }
-    return (uint32_t)mp_obj_int_get_truncated(obj);
-}
+QSOTA_SENDER_OPS(link_ops, qsota_link_tx_t, qsota_link_tx_poll, qsota_link_tx_receive,
+    qsota_link_tx_provide);
 
 // A component id or version: str or bytes of at most 32 bytes.
 static const byte *link_name_arg(mp_obj_t obj, qstr what, size_t *len) {
@@ -66,7 +49,7 @@ static mp_obj_t link_make_new(const mp_obj_type_t *type, size_t n_args, size_t n
     mp_arg_parse_all_kw_array(n_args, n_kw, all_args, MP_ARRAY_SIZE(allowed), allowed, args);
 
     // Checked in the order of qsota.pure's, so both raise the same error first.
-    uint32_t size = link_int_arg(args[ARG_size].u_obj, MP_QSTR_size, 0, 0xffffffff,
+    uint32_t size = qsota_int_arg(args[ARG_size].u_obj, MP_QSTR_size, 0, 0xffffffff,
         "must be 0 to 4294967295");
     mp_obj_t sha_in = args[ARG_sha256].u_obj;
     mp_buffer_info_t sha;
@@ -81,67 +64,24 @@ static mp_obj_t link_make_new(const mp_obj_type_t *type, size_t n_args, size_t n
     const byte *ver = link_name_arg(args[ARG_version].u_obj, MP_QSTR_version, &ver_len);
     uint32_t rto = 0, open_timeout = 60000, retries = 10;
     if (args[ARG_rto_ms].u_obj != MP_OBJ_NULL) {
-        rto = link_int_arg(args[ARG_rto_ms].u_obj, MP_QSTR_rto_ms, 0, 0x7fffffff,
+        rto = qsota_int_arg(args[ARG_rto_ms].u_obj, MP_QSTR_rto_ms, 0, 0x7fffffff,
             "must be 0 to 2147483647");
     }
     if (args[ARG_open_timeout_ms].u_obj != MP_OBJ_NULL) {
-        open_timeout = link_int_arg(args[ARG_open_timeout_ms].u_obj, MP_QSTR_open_timeout_ms, 1,
+        open_timeout = qsota_int_arg(args[ARG_open_timeout_ms].u_obj, MP_QSTR_open_timeout_ms, 1,
             0x7fffffff, "must be 1 to 2147483647");
     }
     if (args[ARG_retries].u_obj != MP_OBJ_NULL) {
-        retries = link_int_arg(args[ARG_retries].u_obj, MP_QSTR_retries, 0, 255,
+        retries = qsota_int_arg(args[ARG_retries].u_obj, MP_QSTR_retries, 0, 255,
             "must be 0 to 255");
     }
 
     link_obj_t *self = mp_obj_malloc(link_obj_t, type);
-    memset(&self->action, 0, sizeof(self->action));
+    qsota_sender_init(&self->sender, &link_ops, &self->core);
     qsota_check(qsota_link_tx_init(&self->core, size, sha.buf, comp, comp_len, ver, ver_len, rto,
         open_timeout, (uint8_t)retries), MP_QSTR_LinkSender);
     return MP_OBJ_FROM_PTR(self);
 }
-
-static uint32_t link_now_arg(mp_obj_t obj) {
-    if (!mp_obj_is_int(obj)) {
-        qsota_raise_type(MP_QSTR_now_ms, "int", obj);
-    }
-    return (uint32_t)mp_obj_int_get_truncated(obj);
-}
-
-// poll(now_ms, frame) -> action code (SEND 1, READ 2, WAIT 3, DONE 4, FAILED 5).
-static mp_obj_t link_poll(mp_obj_t self_in, mp_obj_t now_in, mp_obj_t frame_in) {
-    link_obj_t *self = MP_OBJ_TO_PTR(self_in);
-    uint32_t now = link_now_arg(now_in);
-    mp_buffer_info_t frame;
-    if (mp_obj_is_str_or_bytes(frame_in) || !mp_get_buffer(frame_in, &frame, MP_BUFFER_WRITE)) {
-        qsota_raise_type(MP_QSTR_frame, "a writable buffer", frame_in);
-    }
-    qsota_check(qsota_link_tx_poll(&self->core, now, frame.buf, frame.len, &self->action),
-        MP_QSTR_poll);
-    return MP_OBJ_NEW_SMALL_INT(self->action.kind);
-}
-static MP_DEFINE_CONST_FUN_OBJ_3(link_poll_obj, link_poll);
-
-// receive(now_ms, data): bytes from the line.
-static mp_obj_t link_receive(mp_obj_t self_in, mp_obj_t now_in, mp_obj_t data_in) {
-    link_obj_t *self = MP_OBJ_TO_PTR(self_in);
-    uint32_t now = link_now_arg(now_in);
-    mp_buffer_info_t data;
-    if (mp_obj_is_str(data_in) || !mp_get_buffer(data_in, &data, MP_BUFFER_READ)) {
-        qsota_raise_type(MP_QSTR_data, "a bytes-like object", data_in);
-    }
-    qsota_check(qsota_link_tx_receive(&self->core, now, data.buf, data.len), MP_QSTR_receive);
-    return mp_const_none;
-}
-static MP_DEFINE_CONST_FUN_OBJ_3(link_receive_obj, link_receive);
-
-// provide(n): image bytes read for the last READ action.
-static mp_obj_t link_provide(mp_obj_t self_in, mp_obj_t n_in) {
-    link_obj_t *self = MP_OBJ_TO_PTR(self_in);
-    uint32_t n = link_int_arg(n_in, MP_QSTR_n, 0, 0xffffffff, "must be >= 0");
-    qsota_check(qsota_link_tx_provide(&self->core, n), MP_QSTR_provide);
-    return mp_const_none;
-}
-static MP_DEFINE_CONST_FUN_OBJ_2(link_provide_obj, link_provide);
 
 static qsota_link_stats_t link_stats_of(link_obj_t *self) {
     qsota_link_stats_t st;
@@ -177,38 +117,20 @@ static mp_obj_t link_stats(mp_obj_t self_in) {
 static MP_DEFINE_CONST_FUN_OBJ_1(link_stats_obj, link_stats);
 
 static const mp_rom_map_elem_t link_locals_table[] = {
-    { MP_ROM_QSTR(MP_QSTR_poll), MP_ROM_PTR(&link_poll_obj) },
-    { MP_ROM_QSTR(MP_QSTR_receive), MP_ROM_PTR(&link_receive_obj) },
-    { MP_ROM_QSTR(MP_QSTR_provide), MP_ROM_PTR(&link_provide_obj) },
+    QSOTA_SENDER_METHODS,
     { MP_ROM_QSTR(MP_QSTR_stats), MP_ROM_PTR(&link_stats_obj) },
 };
 static MP_DEFINE_CONST_DICT(link_locals, link_locals_table);
 
-// Read-only attributes: frame_size, block, and the last action's length, offset, at, until,
-// error (the failure's name, None unless the action was FAILED).
+// Read-only attributes: frame_size, block, and the last action's (sender.c).
 static void link_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
-    if (dest[0] != MP_OBJ_NULL) {
-        return; // store or delete: not supported, MicroPython raises AttributeError
+    if (qsota_sender_attr(self_in, attr, dest)) {
+        return;
     }
-    link_obj_t *self = MP_OBJ_TO_PTR(self_in);
-    const qsota_action_t *a = &self->action;
-    if (attr == MP_QSTR_length) {
-        dest[0] = mp_obj_new_int_from_uint(a->len);
-    } else if (attr == MP_QSTR_offset) {
-        // Link offsets fit in 32 bits; from_uint, unlike from_ull, makes a small int (no
-        // allocation) when it fits.
-        dest[0] = mp_obj_new_int_from_uint((mp_uint_t)a->offset);
-    } else if (attr == MP_QSTR_at) {
-        dest[0] = mp_obj_new_int_from_uint(a->at);
-    } else if (attr == MP_QSTR_until) {
-        dest[0] = mp_obj_new_int_from_uint(a->until_ms);
-    } else if (attr == MP_QSTR_error) {
-        const char *name = qsota_fail_name(a->fail);
-        dest[0] = a->kind == QSOTA_ACTION_FAILED ? mp_obj_new_str(name, strlen(name))
-            : mp_const_none;
-    } else if (attr == MP_QSTR_frame_size) {
+    if (attr == MP_QSTR_frame_size) {
         dest[0] = MP_OBJ_NEW_SMALL_INT(QSOTA_LINK_FRAME_SIZE);
     } else if (attr == MP_QSTR_block) {
+        link_obj_t *self = MP_OBJ_TO_PTR(self_in);
         dest[0] = mp_obj_new_int_from_uint((mp_uint_t)(link_stats_of(self).bytes / 1024));
     } else {
         qsota_attr_methods(self_in, attr, dest, &link_locals);

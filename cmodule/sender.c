@@ -1,0 +1,112 @@
+// What _qsota.YmodemSender and _qsota.LinkSender share: the driver-facing methods poll,
+// receive and provide over the C ABI, and the last action's attributes. poll() returns a small
+// int action code and leaves the action's numbers in attributes (length, offset, at, until,
+// error), so the driver's loop allocates nothing per block.
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "py/objint.h"
+#include "py/objstr.h"
+#include "qsota.h"
+#include "modqsota.h"
+
+uint32_t qsota_int_arg(mp_obj_t obj, qstr what, uint32_t lo, uint32_t hi, const char *msg) {
+    bool ok;
+    if (mp_obj_is_small_int(obj)) {
+        mp_int_t v = MP_OBJ_SMALL_INT_VALUE(obj);
+        ok = v >= 0 && (mp_uint_t)v >= lo && (uint64_t)v <= hi;
+    } else if (mp_obj_is_int(obj)) {
+        ok = mp_obj_int_sign(obj) >= 0
+            && !mp_obj_is_true(mp_binary_op(MP_BINARY_OP_LESS, obj, mp_obj_new_int_from_uint(lo)))
+            && !mp_obj_is_true(mp_binary_op(MP_BINARY_OP_MORE, obj, mp_obj_new_int_from_uint(hi)));
+    } else {
+        qsota_raise_type(what, "int", obj);
+    }
+    if (!ok) {
+        qsota_raise(&mp_type_ValueError, "%q: %s", what, msg);
+    }
+    return (uint32_t)mp_obj_int_get_truncated(obj);
+}
+
+// mp_obj_new_int_from_uint makes a small int whenever it fits, mp_obj_new_int_from_ull does not.
+mp_obj_t qsota_int_from_u64(uint64_t v) {
+    if (v <= 0xffffffffu) {
+        return mp_obj_new_int_from_uint((mp_uint_t)v);
+    }
+    return mp_obj_new_int_from_ull(v);
+}
+
+void qsota_sender_init(qsota_sender_t *self, const qsota_sender_ops_t *ops, void *core) {
+    self->ops = ops;
+    self->core = core;
+    memset(&self->action, 0, sizeof(self->action));
+}
+
+static uint32_t now_arg(mp_obj_t obj) {
+    if (!mp_obj_is_int(obj)) {
+        qsota_raise_type(MP_QSTR_now_ms, "int", obj);
+    }
+    return (uint32_t)mp_obj_int_get_truncated(obj);
+}
+
+// poll(now_ms, frame) -> action code (SEND 1, READ 2, WAIT 3, DONE 4, FAILED 5).
+static mp_obj_t sender_poll(mp_obj_t self_in, mp_obj_t now_in, mp_obj_t frame_in) {
+    qsota_sender_t *self = MP_OBJ_TO_PTR(self_in);
+    uint32_t now = now_arg(now_in);
+    mp_buffer_info_t frame;
+    if (mp_obj_is_str_or_bytes(frame_in) || !mp_get_buffer(frame_in, &frame, MP_BUFFER_WRITE)) {
+        qsota_raise_type(MP_QSTR_frame, "a writable buffer", frame_in);
+    }
+    qsota_check(self->ops->poll(self->core, now, frame.buf, frame.len, &self->action),
+        MP_QSTR_poll);
+    return MP_OBJ_NEW_SMALL_INT(self->action.kind);
+}
+MP_DEFINE_CONST_FUN_OBJ_3(qsota_sender_poll_obj, sender_poll);
+
+// receive(now_ms, data): bytes from the line.
+static mp_obj_t sender_receive(mp_obj_t self_in, mp_obj_t now_in, mp_obj_t data_in) {
+    qsota_sender_t *self = MP_OBJ_TO_PTR(self_in);
+    uint32_t now = now_arg(now_in);
+    mp_buffer_info_t data;
+    if (mp_obj_is_str(data_in) || !mp_get_buffer(data_in, &data, MP_BUFFER_READ)) {
+        qsota_raise_type(MP_QSTR_data, "a bytes-like object", data_in);
+    }
+    qsota_check(self->ops->receive(self->core, now, data.buf, data.len), MP_QSTR_receive);
+    return mp_const_none;
+}
+MP_DEFINE_CONST_FUN_OBJ_3(qsota_sender_receive_obj, sender_receive);
+
+// provide(n): image bytes read for the last READ action.
+static mp_obj_t sender_provide(mp_obj_t self_in, mp_obj_t n_in) {
+    qsota_sender_t *self = MP_OBJ_TO_PTR(self_in);
+    uint32_t n = qsota_int_arg(n_in, MP_QSTR_n, 0, 0xffffffff, "must be >= 0");
+    qsota_check(self->ops->provide(self->core, n), MP_QSTR_provide);
+    return mp_const_none;
+}
+MP_DEFINE_CONST_FUN_OBJ_2(qsota_sender_provide_obj, sender_provide);
+
+bool qsota_sender_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
+    if (dest[0] != MP_OBJ_NULL) {
+        return true; // store or delete: not supported, MicroPython raises AttributeError
+    }
+    const qsota_sender_t *self = MP_OBJ_TO_PTR(self_in);
+    const qsota_action_t *a = &self->action;
+    if (attr == MP_QSTR_length) {
+        dest[0] = qsota_int_from_u64(a->len);
+    } else if (attr == MP_QSTR_offset) {
+        dest[0] = qsota_int_from_u64(a->offset);
+    } else if (attr == MP_QSTR_at) {
+        dest[0] = qsota_int_from_u64(a->at);
+    } else if (attr == MP_QSTR_until) {
+        dest[0] = qsota_int_from_u64(a->until_ms);
+    } else if (attr == MP_QSTR_error) {
+        const char *name = qsota_fail_name(a->fail);
+        dest[0] = a->kind == QSOTA_ACTION_FAILED ? mp_obj_new_str(name, strlen(name))
+            : mp_const_none;
+    } else {
+        return false;
+    }
+    return true;
+}
