@@ -14,11 +14,7 @@ try:
 except ImportError:
     _crc32 = None
 
-SEND = 1
-READ = 2
-WAIT = 3
-DONE = 4
-FAILED = 5
+from .sender import DONE, SEND, Sender, _int, _reached
 
 _SYNC0 = 0xA5
 _SYNC1 = 0x5A
@@ -118,14 +114,6 @@ def _seal(frame, kind, n, views):
     return _OVERHEAD + n
 
 
-def _int(what, obj, lo, hi, message):
-    if not isinstance(obj, int) or isinstance(obj, bool):
-        raise TypeError("%s: expected int, got %s" % (what, type(obj).__name__))
-    if not lo <= obj <= hi:
-        raise ValueError(message)
-    return obj
-
-
 def _name(what, obj):
     if isinstance(obj, str):
         obj = obj.encode()
@@ -146,10 +134,6 @@ def _now(now_ms):
     if not isinstance(now_ms, int) or isinstance(now_ms, bool):
         raise TypeError("now_ms: expected int, got %s" % type(now_ms).__name__)
     return now_ms & 0xFFFFFFFF
-
-
-def _reached(now, deadline):
-    return ((now - deadline) & 0xFFFFFFFF) < 0x80000000
 
 
 class _Parser:
@@ -229,7 +213,7 @@ class _Parser:
         self.len -= k
 
 
-class LinkSender:
+class LinkSender(Sender):
     """A sans-IO sender of the native link protocol for one image (see qsota.transfer)."""
 
     def __init__(
@@ -247,13 +231,13 @@ class LinkSender:
         _int("open_timeout_ms", open_timeout_ms, 1, _I32_MAX,
              "open_timeout_ms: must be 1 to 2147483647")
         _int("retries", retries, 0, 255, "retries: must be 0 to 255")
+        super().__init__(retries)
         self._size = size
         self._sha = bytes(sha256)
         self._comp = component
         self._ver = version
         self._rto_opt = rto_ms
         self._open_timeout = open_timeout_ms
-        self._retries = retries
         self._parser = _Parser()
         self._phase = _OPENING
         self._payload = 0
@@ -263,21 +247,8 @@ class LinkSender:
         self._next = 0
         self._high = 0
         self._send = True
-        self._reading = -1  # offset of the Read that is out, -1: none
-        self._read_len = 0
-        self._filled = -1  # offset of image bytes in the frame, not yet framed
-        self._filled_len = 0
-        self._tries = 0
-        self._heard = False
         self._abort_pending = False
         self._opened = False
-        self._started = None
-        self._deadline = 0
-        self._fail = None
-        self._s_bytes = 0
-        self._s_frames = 0
-        self._s_retries = 0
-        self._s_line = 0
         self._s_resumed = 0
         self._s_resent = 0
         self._s_reopens = 0
@@ -285,12 +256,6 @@ class LinkSender:
         self._frame = None  # the frame buffer last framed in, and its CRC views
         self._views = {}
         self.frame_size = _FRAME_SIZE
-        # The action's numbers, valid after the poll that returned it.
-        self.length = 0
-        self.offset = 0
-        self.at = 0
-        self.until = 0
-        self.error = None
 
     @property
     def block(self):
@@ -318,14 +283,8 @@ class LinkSender:
         self._filled = -1
 
     def _retry(self):
-        self._s_retries += 1
-        if self._tries >= self._retries:
-            self._fail_with("retries" if self._heard else "timeout")
-            return
-        self._tries += 1
-        if self._phase == _SENDING:
+        if super()._retry() and self._phase == _SENDING:
             self._phase = _OPENING
-        self._send = True
 
     def _go_back(self, to):
         self._next = to
@@ -335,18 +294,6 @@ class LinkSender:
         self._s_reopens += 1
         self._phase = _OPENING
         self._retry()
-
-    def provide(self, n):
-        _int("n", n, 0, 0xFFFFFFFF, "n: must be >= 0")
-        length = self._read_len
-        if self._reading >= 0 and n == length:
-            self._filled = self._reading
-            self._filled_len = length
-            self._reading = -1
-        elif self._reading >= 0 and n < length:
-            self._fail_with("source")
-        else:
-            self._fail_with("usage")
 
     def receive(self, now_ms, data):
         now_ms = _now(now_ms)
@@ -441,8 +388,7 @@ class LinkSender:
                     self._abort_pending = False
                     frame[_HEADER] = 0
                     return self._emit(frame, _ABORT, 1)
-                self.error = self._fail
-                return FAILED
+                return self._failed()
             if phase == _FINISHED:
                 return DONE
             if len(frame) < _FRAME_SIZE or self._reading >= 0:
@@ -456,10 +402,6 @@ class LinkSender:
                 action = self._poll_commit(now_ms, frame)
             if action:
                 return action
-
-    def _wait(self):
-        self.until = self._deadline
-        return WAIT
 
     def _poll_open(self, now_ms, frame):
         if self._started is None:
@@ -480,12 +422,12 @@ class LinkSender:
                 self._s_retries += 1
                 self._send = True
             return 0
-        return self._wait()
+        return self._wait(self._deadline)
 
     def _poll_data(self, now_ms, frame):
         if self._filled >= 0:
             offset = self._filled
-            n = self._filled_len
+            n = self._read_len
             self._filled = -1
             _put32(frame, _HEADER, offset)
             end = offset + n
@@ -504,13 +446,8 @@ class LinkSender:
             return 0
         if self._next < self._size and self._next - self._acked < self._window * self._payload:
             n = min(self._size - self._next, self._payload)
-            self._reading = self._next
-            self._read_len = n
-            self.offset = self._next
-            self.at = _DATA_AT
-            self.length = n
-            return READ
-        return self._wait()
+            return self._read(self._next, self._next, _DATA_AT, n)
+        return self._wait(self._deadline)
 
     def _poll_commit(self, now_ms, frame):
         if self._send:
@@ -520,7 +457,7 @@ class LinkSender:
         if _reached(now_ms, self._deadline):
             self._retry()
             return 0
-        return self._wait()
+        return self._wait(self._deadline)
 
     def _open_payload(self, frame):
         p = _HEADER

@@ -10,11 +10,7 @@ try:
 except ImportError:
     from uarray import array
 
-SEND = 1
-READ = 2
-WAIT = 3
-DONE = 4
-FAILED = 5
+from .sender import DONE, SEND, Sender, _int, _reached
 
 _SOH = 0x01
 _STX = 0x02
@@ -66,19 +62,7 @@ def crc16(buf, start, end):
     return crc
 
 
-def _int(what, obj, lo, hi, message):
-    if not isinstance(obj, int) or isinstance(obj, bool):
-        raise TypeError("%s: expected int, got %s" % (what, type(obj).__name__))
-    if not lo <= obj <= hi:
-        raise ValueError(message)
-    return obj
-
-
-def _ticks_reached(now, deadline):
-    return ((now - deadline) & 0xFFFFFFFF) < 0x80000000
-
-
-class YmodemSender:
+class YmodemSender(Sender):
     """A sans-IO YMODEM sender for one file of `size` bytes (see qsota.transfer)."""
 
     def __init__(
@@ -114,6 +98,7 @@ class YmodemSender:
             raise ValueError("name: must be 1 to 255 bytes")
         if 0 in name:
             raise ValueError("name: must not contain NUL")
+        super().__init__(retries)
         self._name = bytes(name)
         self._size = size
         self._bs = block_size
@@ -121,7 +106,6 @@ class YmodemSender:
         self._header_timeout = header_timeout_ms
         self._start_timeout = start_timeout_ms
         self._end_gap = end_gap_ms
-        self._retries = retries
         self._baud = baud
         self._blocks = (size + block_size - 1) // block_size
         self._size_text = b"%d" % size
@@ -132,30 +116,12 @@ class YmodemSender:
         self._send = False
         self._quiet_until = None
         self._framed = -1
-        self._reading = -1  # block being read, -1: none
-        self._read_len = 0
-        self._filled = -1
         self._maybe = False
         self._ahead = 0
-        self._tries = 0
-        self._heard = False
         self._can = False
         self._zero_ack = False
         self._cancel_pending = False
-        self._fail = None
-        self._started = None
-        self._deadline = 0
-        self._s_bytes = 0
         self._s_blocks = 0
-        self._s_frames = 0
-        self._s_retries = 0
-        self._s_line = 0
-        # The action's numbers, valid after the poll that returned it.
-        self.length = 0
-        self.offset = 0
-        self.at = 0
-        self.until = 0
-        self.error = None
 
     @property
     def block(self):
@@ -177,14 +143,6 @@ class YmodemSender:
         self._send = False
         self._quiet_until = None
         self._reading = -1
-
-    def _retry(self):
-        self._s_retries += 1
-        if self._tries >= self._retries:
-            self._fail_with("retries" if self._heard else "timeout")
-        else:
-            self._tries += 1
-            self._send = True
 
     def _step(self, phase):
         self._phase = phase
@@ -301,16 +259,6 @@ class YmodemSender:
             self._maybe = True
         self._retry()
 
-    def provide(self, n):
-        _int("n", n, 0, 0xFFFFFFFF, "n: must be >= 0")
-        if self._reading >= 0 and n == self._read_len:
-            self._filled = self._reading
-            self._reading = -1
-        elif self._reading >= 0 and n < self._read_len:
-            self._fail_with("source")
-        else:
-            self._fail_with("usage")
-
     def poll(self, now_ms, frame):
         if self._started is None:
             self._started = now_ms
@@ -323,17 +271,15 @@ class YmodemSender:
                     self._s_line += _CANCEL
                     self.length = _CANCEL
                     return SEND
-                self.error = self._fail
-                return FAILED
+                return self._failed()
             if self._phase == _DONE:
                 return DONE
             if len(frame) < self.frame_size or self._reading >= 0:
                 self._fail_with("usage")
                 continue
             if self._quiet_until is not None:
-                if not _ticks_reached(now_ms, self._quiet_until):
-                    self.until = self._quiet_until
-                    return WAIT
+                if not _reached(now_ms, self._quiet_until):
+                    return self._wait(self._quiet_until)
                 self._quiet_until = None
                 self._send = True
             if self._send:
@@ -341,9 +287,8 @@ class YmodemSender:
             deadline = self._deadline
             if self._phase == _START:
                 deadline = (self._started + self._start_timeout) & 0xFFFFFFFF
-            if not _ticks_reached(now_ms, deadline):
-                self.until = deadline
-                return WAIT
+            if not _reached(now_ms, deadline):
+                return self._wait(deadline)
             phase = self._phase
             if phase == _START:
                 self._fail_with("timeout")
@@ -374,12 +319,7 @@ class YmodemSender:
             wire = 128 if data <= 128 else 1024
             if self._framed != cur:
                 if self._filled != cur:
-                    self._reading = cur
-                    self._read_len = data
-                    self.offset = (cur - 1) * bs
-                    self.at = _DATA_AT
-                    self.length = data
-                    return READ
+                    return self._read(cur, (cur - 1) * bs, _DATA_AT, data)
                 self._filled = -1
                 _frame_block(frame, cur, data, wire)
                 self._framed = cur

@@ -1,0 +1,86 @@
+"""qsota.pure.sender: what the pure senders share (as cmodule/sender.c does for _qsota): the
+action codes, the action's numbers as int attributes, the image reads (READ, `provide`) and
+the retry count; see docs/architecture.md "Sender objects". No allocation per call.
+"""
+
+SEND = 1
+READ = 2
+WAIT = 3
+DONE = 4
+FAILED = 5
+
+
+def _int(what, obj, lo, hi, message):
+    if not isinstance(obj, int) or isinstance(obj, bool):
+        raise TypeError("%s: expected int, got %s" % (what, type(obj).__name__))
+    if not lo <= obj <= hi:
+        raise ValueError(message)
+    return obj
+
+
+def _reached(now, deadline):
+    """`now` is at or after `deadline` on a wrapping millisecond clock."""
+    return ((now - deadline) & 0xFFFFFFFF) < 0x80000000
+
+
+class Sender:
+    """The driver-facing part of a sender. A subclass implements `poll`, `receive` and
+    `_fail_with(code)`, and sets `_send` (a frame is due)."""
+
+    def __init__(self, retries):
+        self._retries = retries
+        self._tries = 0
+        self._heard = False
+        self._reading = -1  # what the READ that is out is for (block, offset), -1: none
+        self._read_len = 0
+        self._filled = -1  # what the frame holds image bytes of, not yet framed, -1: none
+        self._fail = None
+        self._started = None
+        self._deadline = 0
+        self._s_bytes = 0
+        self._s_frames = 0
+        self._s_retries = 0
+        self._s_line = 0
+        # The action's numbers, valid after the poll that returned it.
+        self.length = 0
+        self.offset = 0
+        self.at = 0
+        self.until = 0
+        self.error = None
+
+    def provide(self, n):
+        _int("n", n, 0, 0xFFFFFFFF, "n: must be >= 0")
+        if self._reading >= 0 and n == self._read_len:
+            self._filled = self._reading
+            self._reading = -1
+        elif self._reading >= 0 and n < self._read_len:
+            self._fail_with("source")
+        else:
+            self._fail_with("usage")
+
+    def _read(self, key, offset, at, n):
+        """Asks for `n` image bytes at `offset` into frame[at:]; `key` names them."""
+        self._reading = key
+        self._read_len = n
+        self.offset = offset
+        self.at = at
+        self.length = n
+        return READ
+
+    def _wait(self, until):
+        self.until = until
+        return WAIT
+
+    def _failed(self):
+        self.error = self._fail
+        return FAILED
+
+    def _retry(self):
+        """Sends again, or gives up after too many tries (then returns False)."""
+        self._s_retries += 1
+        if self._tries >= self._retries:
+            self._fail_with("retries" if self._heard else "timeout")
+            return False
+        self._tries += 1
+        self._send = True
+        return True
