@@ -3,25 +3,7 @@
 # which must agree. Run by tests/arm/run.py; the last line is `OK <checks>`.
 import qsota
 import qsota.pure
-
-checks = 0
-
-
-def eq(got, want, what):
-    global checks
-    if got != want:
-        raise AssertionError("%s: got %r, want %r" % (what, got, want))
-    checks += 1
-
-
-def raises(exc, fn, what):
-    global checks
-    try:
-        fn()
-    except exc as e:
-        checks += 1
-        return str(e)
-    raise AssertionError("%s: no %s" % (what, exc.__name__))
+from check import eq, ok, raises
 
 
 def hexlify(b):
@@ -105,4 +87,4 @@ for name, m in BACKENDS:
     eq(isinstance(m.VerifyError("x"), ValueError), True, name + " VerifyError is a ValueError")
     raises(ValueError, lambda: v.update(b"x"), name + " update after check")
 
-print("OK", checks)
+ok()
