@@ -43,6 +43,12 @@ fn sha256(data: &[u8]) -> String {
         .collect()
 }
 
+/// Sends `frame`; the MCU must answer `reply` within a second.
+fn exchange(sim: &mut Sim, frame: &[u8], reply: &[u8]) {
+    sim.send(frame);
+    sim.expect(reply, SEC);
+}
+
 /// The MCU prints `text` (ST's menu messages) next.
 fn assert_text(sim: &mut Sim, text: &str) {
     let got = String::from_utf8_lossy(&sim.read_for(Duration::from_millis(200))).into_owned();
@@ -64,16 +70,12 @@ fn st_receives_every_size() {
     for len in [0, 1, 127, 128, 129, 1023, 1024, 1025, 5000] {
         let img = image(len, len as u8);
         let mut sim = st(&[]);
-        sim.send(&header("fw v2.bin", len));
-        sim.expect(&[ACK, C], SEC);
+        exchange(&mut sim, &header("fw v2.bin", len), &[ACK, C]);
         for b in blocks(&img) {
-            sim.send(&b);
-            sim.expect(&[ACK], SEC);
+            exchange(&mut sim, &b, &[ACK]);
         }
-        sim.send(&[EOT]);
-        sim.expect(&[ACK], SEC);
-        sim.send(&null_header());
-        sim.expect(&[ACK], SEC);
+        exchange(&mut sim, &[EOT], &[ACK]);
+        exchange(&mut sim, &null_header(), &[ACK]);
         assert_text(&mut sim, "Programming Completed Successfully!");
         let r = sim.finish();
         assert_new_image(&r, &img);
@@ -97,16 +99,12 @@ fn st_asks_with_c_every_second_and_sends_no_c_after_eot() {
         t.elapsed()
     );
     let img = image(300, 1);
-    sim.send(&header("a", img.len()));
-    sim.expect(&[ACK, C], SEC);
-    sim.send(&blocks(&img)[0]);
-    sim.expect(&[ACK], SEC);
-    sim.send(&[EOT]);
-    sim.expect(&[ACK], SEC);
+    exchange(&mut sim, &header("a", img.len()), &[ACK, C]);
+    exchange(&mut sim, &blocks(&img)[0], &[ACK]);
+    exchange(&mut sim, &[EOT], &[ACK]);
     assert_eq!(sim.read_for(Duration::from_millis(800)), b"");
     sim.expect(&[C], SEC);
-    sim.send(&null_header());
-    sim.expect(&[ACK], SEC);
+    exchange(&mut sim, &null_header(), &[ACK]);
     let r = sim.finish();
     assert_new_image(&r, &img);
     assert_eq!(r.summary["errors"], 1, "the timeout after EOT counts");
@@ -117,25 +115,18 @@ fn st_naks_the_block_it_already_has_after_a_lost_ack() {
     let img = image(4000, 2);
     let b = blocks(&img);
     let mut sim = st(&["--drop-ack", "2"]);
-    sim.send(&header("a", img.len()));
-    sim.expect(&[ACK, C], SEC);
-    sim.send(&b[0]);
-    sim.expect(&[ACK], SEC);
+    exchange(&mut sim, &header("a", img.len()), &[ACK, C]);
+    exchange(&mut sim, &b[0], &[ACK]);
     sim.send(&b[1]);
     assert_eq!(sim.read_for(Duration::from_millis(300)), b"", "ACK lost");
-    sim.send(&b[1]);
-    sim.expect(&[NAK], SEC);
-    sim.send(&b[1]);
-    sim.expect(&[NAK], SEC);
+    exchange(&mut sim, &b[1], &[NAK]);
+    exchange(&mut sim, &b[1], &[NAK]);
     // A sender that moves on after the NAK gets the rest through intact.
     for blk in &b[2..] {
-        sim.send(blk);
-        sim.expect(&[ACK], SEC);
+        exchange(&mut sim, blk, &[ACK]);
     }
-    sim.send(&[EOT]);
-    sim.expect(&[ACK], SEC);
-    sim.send(&null_header());
-    sim.expect(&[ACK], SEC);
+    exchange(&mut sim, &[EOT], &[ACK]);
+    exchange(&mut sim, &null_header(), &[ACK]);
     let r = sim.finish();
     assert_new_image(&r, &img);
     assert_eq!(r.summary["retries"], 2);
@@ -147,21 +138,16 @@ fn st_answers_bad_packets_with_c_and_cancels_after_more_than_five() {
     let img = image(2048, 3);
     let b = blocks(&img);
     let mut sim = st(&[]);
-    sim.send(&header("a", img.len()));
-    sim.expect(&[ACK, C], SEC);
-    sim.send(&b[0]);
-    sim.expect(&[ACK], SEC);
+    exchange(&mut sim, &header("a", img.len()), &[ACK, C]);
+    exchange(&mut sim, &b[0], &[ACK]);
     let mut bad = b[1].clone();
     bad[500] ^= 0x10;
     for _ in 0..5 {
-        sim.send(&bad);
-        sim.expect(&[C], SEC);
+        exchange(&mut sim, &bad, &[C]);
     }
-    sim.send(&bad);
-    sim.expect(&[CAN, CAN], SEC);
+    exchange(&mut sim, &bad, &[CAN, CAN]);
     // ST does not stop there: a good packet is still taken.
-    sim.send(&b[1]);
-    sim.expect(&[ACK], SEC);
+    exchange(&mut sim, &b[1], &[ACK]);
     let r = sim.finish();
     assert_eq!(r.summary["result"], "incomplete");
     assert_eq!(r.summary["errors"], 6);
@@ -171,10 +157,8 @@ fn st_answers_bad_packets_with_c_and_cancels_after_more_than_five() {
 #[test]
 fn st_acks_a_sender_cancel() {
     let mut sim = st(&[]);
-    sim.send(&header("a", 5000));
-    sim.expect(&[ACK, C], SEC);
-    sim.send(&[CAN, CAN]);
-    sim.expect(&[ACK], SEC);
+    exchange(&mut sim, &header("a", 5000), &[ACK, C]);
+    exchange(&mut sim, &[CAN, CAN], &[ACK]);
     assert_text(&mut sim, "Aborted by user.");
     let r = sim.finish();
     assert_eq!(r.summary["result"], "cancelled");
@@ -184,8 +168,11 @@ fn st_acks_a_sender_cancel() {
 #[test]
 fn st_refuses_an_image_larger_than_the_area_but_still_erases() {
     let mut sim = st(&[]);
-    sim.send(&header("big", (64 << 10) + 2));
-    sim.expect(&[CAN, CAN, ACK, C], SEC);
+    exchange(
+        &mut sim,
+        &header("big", (64 << 10) + 2),
+        &[CAN, CAN, ACK, C],
+    );
     assert_text(
         &mut sim,
         "The image size is higher than the allowed space memory!",
@@ -215,8 +202,7 @@ fn st_erases_the_whole_area_before_it_acks_the_header_and_loses_bytes_meanwhile(
     let img = image(1024, 4);
     let t = Instant::now();
     sim.send(&header("a", img.len()));
-    sim.send(&blocks(&img)[0]);
-    sim.expect(&[ACK, C], SEC);
+    exchange(&mut sim, &blocks(&img)[0], &[ACK, C]);
     assert!(
         t.elapsed() >= Duration::from_millis(400),
         "{:?}",
@@ -224,8 +210,7 @@ fn st_erases_the_whole_area_before_it_acks_the_header_and_loses_bytes_meanwhile(
     );
     // What the FIFO kept is a packet's start whose rest never comes: `C` after 1 s.
     sim.expect(&[C], 2 * SEC);
-    sim.send(&blocks(&img)[0]);
-    sim.expect(&[ACK], SEC);
+    exchange(&mut sim, &blocks(&img)[0], &[ACK]);
     let r = sim.finish();
     // The block's first bytes may have come before the erase began, then the FIFO took 16.
     let overruns = r.summary["faults"]["overruns"].as_u64().unwrap();
@@ -239,10 +224,8 @@ fn a_reset_loses_ram_state_and_keeps_flash() {
     let img = image(4096, 5);
     let b = blocks(&img);
     let mut sim = st(&["--reset-at", "2048"]);
-    sim.send(&header("a", img.len()));
-    sim.expect(&[ACK, C], SEC);
-    sim.send(&b[0]);
-    sim.expect(&[ACK], SEC);
+    exchange(&mut sim, &header("a", img.len()), &[ACK, C]);
+    exchange(&mut sim, &b[0], &[ACK]);
     sim.send(&b[1]);
     // No ACK: the MCU reboots into a fresh bootloader, which greets again.
     sim.expect(ST_BANNER, SEC);
@@ -259,18 +242,13 @@ fn spec_receives_with_eot_nak_and_erases_lazily() {
     for len in [1, 1025, 5000] {
         let img = image(len, 6);
         let mut sim = spec(&[]);
-        sim.send(&header("fw.bin", len));
-        sim.expect(&[ACK, C], SEC);
+        exchange(&mut sim, &header("fw.bin", len), &[ACK, C]);
         for b in blocks(&img) {
-            sim.send(&b);
-            sim.expect(&[ACK], SEC);
+            exchange(&mut sim, &b, &[ACK]);
         }
-        sim.send(&[EOT]);
-        sim.expect(&[NAK], SEC);
-        sim.send(&[EOT]);
-        sim.expect(&[ACK, C], SEC);
-        sim.send(&null_header());
-        sim.expect(&[ACK], SEC);
+        exchange(&mut sim, &[EOT], &[NAK]);
+        exchange(&mut sim, &[EOT], &[ACK, C]);
+        exchange(&mut sim, &null_header(), &[ACK]);
         let r = sim.finish();
         assert_new_image(&r, &img);
         assert_eq!(r.summary["flash"]["erases"], len.div_ceil(4096));
@@ -286,22 +264,17 @@ fn spec_acks_duplicates_naks_bad_blocks_after_a_quiet_second() {
     let img = image(3000, 7);
     let b = blocks(&img);
     let mut sim = spec(&[]);
-    sim.send(&header("a", img.len()));
-    sim.expect(&[ACK, C], SEC);
-    sim.send(&b[0]);
-    sim.expect(&[ACK], SEC);
-    sim.send(&b[0]);
-    sim.expect(&[ACK], SEC);
+    exchange(&mut sim, &header("a", img.len()), &[ACK, C]);
+    exchange(&mut sim, &b[0], &[ACK]);
+    exchange(&mut sim, &b[0], &[ACK]);
     let mut bad = b[1].clone();
     bad[3] ^= 1;
     let t = Instant::now();
     sim.send(&bad);
     sim.expect(&[NAK], 2 * SEC);
     assert!(t.elapsed() >= SEC, "purges for a second: {:?}", t.elapsed());
-    sim.send(&b[1]);
-    sim.expect(&[ACK], SEC);
-    sim.send(&b[0]);
-    sim.expect(&[CAN, CAN], SEC);
+    exchange(&mut sim, &b[1], &[ACK]);
+    exchange(&mut sim, &b[0], &[CAN, CAN]);
     let r = sim.finish();
     assert_eq!(r.summary["result"], "error");
     assert_eq!(r.summary["reason"], "block out of sequence");
@@ -330,11 +303,9 @@ fn the_line_is_never_faster_than_its_baud_rate() {
     let mut sent = 0;
     for b in blocks(&img) {
         if sent == 0 {
-            sim.send(&header("a", img.len()));
-            sim.expect(&[ACK, C], SEC);
+            exchange(&mut sim, &header("a", img.len()), &[ACK, C]);
         }
-        sim.send(&b);
-        sim.expect(&[ACK], SEC);
+        exchange(&mut sim, &b, &[ACK]);
         sent += b.len();
     }
     let line_time = Duration::from_secs_f64(sent as f64 * 10.0 / 115_200.0);
