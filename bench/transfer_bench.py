@@ -36,7 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from ymodem_peers import Mcu  # noqa: E402
+from mcu import Mcu  # noqa: E402
 
 SIZE = 256 << 10
 BAUDS = (115200, 921600)
@@ -46,9 +46,9 @@ MCU = "stm32-iap on STM32F4 (992 KiB area, 8.05 s erase, 4.1 ms/KiB program, 256
 NATIVE_MCU = "native receiver on the same STM32F4 flash, 4200 B receive ring (window 4)"
 # Per protocol: simulator options, send options, the MCU's description.
 PROTOCOLS = {
-    "ymodem": (("--personality", "stm32-iap"), {}, MCU),
+    "ymodem": ({"personality": "stm32-iap"}, {}, MCU),
     "native": (
-        ("--personality", "native", "--fifo", 4200),
+        {"personality": "native", "fifo": 4200},
         {"protocol": "native", "component": "mcu", "version": "2.0"},
         NATIVE_MCU,
     ),
@@ -81,9 +81,9 @@ print(json.dumps(stats))
 """
 
 
-def one(micropython, protocol, backend, baud, path, *mcu_options):
+def one(micropython, protocol, backend, baud, path, **mcu_options):
     simulator, options, described = PROTOCOLS[protocol]
-    mcu = Mcu(*simulator, "--baud", baud, *mcu_options)
+    mcu = Mcu(**simulator, baud=baud, **mcu_options)
     try:
         env = dict(os.environ, MICROPYPATH=str(ROOT / "python"))
         proc = subprocess.Popen(
@@ -149,7 +149,7 @@ def run(micropython):
                     r = one(micropython, protocol, backend, baud, path)
                     if protocol == "native":
                         reset = one(micropython, protocol, backend, baud, path,
-                                    "--reset-at", SIZE // 2)
+                                    reset_at=SIZE // 2)
                         r["resent_after_reset"] = reset["resent_bytes"]
                     r["bench_wall_seconds"] = round(time.monotonic() - started, 1)
                     runs.append(r)

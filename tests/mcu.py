@@ -13,8 +13,9 @@ Keyword arguments become options (see `qsota-mcu --help` or tools/qsota-mcu/READ
 are set by the helper.
 
 The simulator serves one connection and then prints its summary (one JSON line, see the
-README): `summary()` returns it parsed. It also ends by itself when the bootloader finishes
-its session, so a test can first await its sender and then the summary.
+README): `summary()` returns it parsed, once the simulator has exited with status 0. It also
+ends by itself when the bootloader finishes its session, so a test can first await its
+sender and then the summary.
 
 The binary is `$QSOTA_MCU` if set, else the newest of `target/{release,debug}/qsota-mcu`
 (also under `$CARGO_TARGET_DIR`); `./build.sh` builds the release one. The process is always
@@ -109,8 +110,11 @@ class Mcu:
         """Waits for the simulator to end; returns its summary as a dict."""
         if self._summary is None:
             try:
-                self._summary = json.loads(self._line(timeout))
-                self._proc.wait(timeout)
+                summary = json.loads(self._line(timeout))
+                status = self._proc.wait(timeout)
+                if status != 0:
+                    raise McuError("qsota-mcu exited ({}){}".format(status, self._err()))
+                self._summary = summary
             except (McuError, subprocess.TimeoutExpired) as e:
                 self.close()
                 raise McuError("qsota-mcu did not finish: {}".format(e)) from None

@@ -7,43 +7,29 @@ protocol's own matrix: lossy/reordering lines, power cuts at every flash operati
 
 import hashlib
 import json
-import random
-import time
 
 import pytest
 from conftest import BACKENDS, PRELUDE
-from ymodem_peers import Mcu, Sending
+from mcu import Mcu
+from transfer_runs import ERRORS, SESSION, Transfer, fault_runs, image, line_faults
 
 # A fast line and instant flash keep runs short; the window is what a 4200-byte FIFO (the
 # bootloader's DMA ring) holds: 4 frames.
 WINDOW = 4 * 1024
-NATIVE = (
-    "--personality", "native", "--baud", 921600, "--flash-scale", 0,
-    "--fifo", 4200, "--sector-size", "2K", "--flash-size", "256K",
-)
+STM32F4 = dict(personality="native", baud=921600, flash_scale=0, fifo=4200)
+NATIVE = dict(STM32F4, sector_size="2K", flash_size="256K")
 FAULT_SEEDS = 15
-PARALLEL = 12
 
 
-def image(tmp_path, size, name="fw.bin", seed=1):
-    data = random.Random(seed * 7_000_003 + size).randbytes(size)
-    path = tmp_path / name
-    path.write_bytes(data)
-    return path, data
+def native(mp, backend, path, mcu_options=NATIVE, **send_options):
+    """A native send into a new simulator."""
+    return Transfer(mp, backend, path, mcu_options, protocol="native", component="mcu",
+                    version="2.0", **send_options)
 
 
-def native(mp, backend, port, path, **options):
-    return Sending(mp, backend, port, path, protocol="native", component="mcu", version="2.0",
-                   **options)
-
-
-def run(mp, backend, path, *mcu_options, **send_options):
-    mcu = Mcu(*NATIVE, *mcu_options)
-    try:
-        result = native(mp, backend, mcu.port, path, **send_options).result()
-        return result, mcu.summary()
-    finally:
-        mcu.close()
+def run(mp, backend, path, **send_options):
+    """One native send into the NATIVE simulator: (result, summary)."""
+    return native(mp, backend, path, **send_options).result()
 
 
 def committed(summary, data):
@@ -74,59 +60,37 @@ def test_clean_transfers(mp, tmp_path, backend, size):
 def test_stm32f4_sectors(mp, tmp_path):
     # The default flash: STM32F4 sectors of 16 to 128 KiB; the record in the last (128 KiB).
     path, data = image(tmp_path, 200_000)
-    mcu = Mcu("--personality", "native", "--baud", 921600, "--flash-scale", 0, "--fifo", 4200)
-    try:
-        result = native(mp, "native", mcu.port, path).result()
-        summary = mcu.summary()
-    finally:
-        mcu.close()
+    result, summary = native(mp, "native", path, STM32F4).result()
     assert result["ok"], (result, summary)
     assert committed(summary, data), summary
 
 
 def test_seeded_line_faults_end_exact_or_in_a_clean_error(mp, tmp_path):
-    pending = [(backend, seed) for backend in BACKENDS for seed in range(FAULT_SEEDS)]
-    total = len(pending)
-    outcomes = {"exact": 0, "error": 0}
-    running = []
-    while pending or running:
-        while pending and len(running) < PARALLEL:
-            backend, seed = pending.pop()
-            d = tmp_path / ("%s-%d" % (backend, seed))
-            d.mkdir()
-            path, data = image(d, 20_000 + seed * 1500, seed=seed)
-            rate = 1e-4 * (1 + seed % 4)
-            mcu = Mcu(
-                *NATIVE, "--seed", seed, "--bitflip-rate", rate, "--drop-rate", rate,
-                "--reply-bitflip-rate", rate * 5, "--reply-drop-rate", rate * 5,
-            )
-            running.append((mcu, native(mp, backend, mcu.port, path, rto_ms=300), data))
-        done = [r for r in running if r[1].proc.poll() is not None]
-        if not done:
-            time.sleep(0.05)
-        for mcu, sending, data in done:
-            running.remove((mcu, sending, data))
-            try:
-                result = sending.result()
-                summary = mcu.summary()
-            finally:
-                mcu.close()
-            if result["ok"]:
-                assert committed(summary, data), (result, summary)
-                outcomes["exact"] += 1
-            else:
-                assert result["code"] in ("timeout", "retries"), result
-                assert summary["result"] != "ok", summary
-                outcomes["error"] += 1
-    print("native seeded fault runs:", total, outcomes)
+    cases = [(backend, seed) for backend in BACKENDS for seed in range(FAULT_SEEDS)]
+
+    def start(case):
+        backend, seed = case
+        path, data = image(tmp_path / ("%s-%d" % case), 20_000 + seed * 1500, seed=seed)
+        options = dict(NATIVE, **line_faults(seed, reply_factor=5))
+        return native(mp, backend, path, options, rto_ms=300), data
+
+    def check(result, summary, data):
+        if result["ok"]:
+            assert committed(summary, data), (result, summary)
+        else:
+            assert result["code"] in ("timeout", "retries"), result
+            assert summary["result"] != "ok", summary
+
+    outcomes = fault_runs(cases, start, check)
+    print("native seeded fault runs:", len(cases), outcomes)
     # Go-back-N recovers from these rates: every run must get through.
-    assert outcomes["exact"] == total, outcomes
+    assert outcomes["exact"] == len(cases), outcomes
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_an_mcu_reset_resumes_and_resends_at_most_one_window(mp, tmp_path, backend):
     path, data = image(tmp_path, 100_000)
-    result, summary = run(mp, backend, path, "--reset-at", 50_000)
+    result, summary = native(mp, backend, path, dict(NATIVE, reset_at=50_000)).result()
     assert result["ok"], (result, summary)
     assert summary["faults"]["resets"] == 1
     assert 0 < result["stats"]["resent_bytes"] <= WINDOW, result
@@ -158,14 +122,11 @@ except qsota.TransferError as e:
 
 
 def restart(mp, backend, first, second):
-    mcu = Mcu(*NATIVE)
-    try:
+    with Mcu(**NATIVE) as mcu:
         code = PRELUDE.format(backend) + RESTART.format(
             port=mcu.port, first=str(first), second=str(second))
         out = mp.run(code, backend=None, timeout=60)
         return json.loads(out.strip().splitlines()[-1]), mcu.summary()
-    finally:
-        mcu.close()
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -227,20 +188,17 @@ except qsota.TransferError as e:
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_truncated_source_fails_and_nothing_is_committed(mp, tmp_path, backend):
     path, data = image(tmp_path, 30_000)
-    mcu = Mcu(*NATIVE)
-    try:
+    with Mcu(**NATIVE) as mcu:
         code = TRUNCATED.format(path=str(path), size=50_000, real=30_000, port=mcu.port)
         result = mp.json(code, backend=backend, timeout=60)
         summary = mcu.summary()
-    finally:
-        mcu.close()
     assert result["code"] == "source", result
     assert summary["result"] != "ok" and summary["bytes"] <= 30_000, summary
 
 
 # One scripted session, the same on both backends: every action and every frame must match.
-SCRIPT = """
-import _qsota, json, hashlib, binascii
+SCRIPT = SESSION + """
+import _qsota
 from qsota.pure import link
 IMAGE = bytes(range(256)) * 13 + b"tail"
 
@@ -259,34 +217,12 @@ ANSWERS = [ACCEPT, None, answer(0x82, le(1024)), answer(0x83, le(1024)), None,
            answer(0x82, le(3072)), answer(0x82, le(len(IMAGE))), None,
            answer(0x84, le(len(IMAGE)))]
 
-def session(cls, **opts):
+def link_session(cls, **opts):
     s = cls(len(IMAGE), hashlib.sha256(IMAGE).digest(), b"mcu", "2.0", **opts)
-    frame = bytearray(s.frame_size)
-    now, log, answers = 0, [], list(ANSWERS)
-    for _ in range(300):
-        a = s.poll(now, frame)
-        if a == 1:
-            log.append(["send", binascii.hexlify(hashlib.sha256(frame[:s.length]).digest()).decode()])
-            now += 3
-            ans = answers.pop(0) if answers else None
-            if ans is not None:
-                s.receive(now, ans)
-        elif a == 2:
-            log.append(["read", s.offset, s.at, s.length])
-            frame[s.at:s.at + s.length] = IMAGE[s.offset:s.offset + s.length]
-            s.provide(s.length)
-        elif a == 3:
-            log.append(["wait", s.until])
-            now = s.until
-        else:
-            log.append(["end", a, s.error, s.stats(), s.block])
-            break
-    return log
+    return session(s, IMAGE, ANSWERS, 300)
 
 for opts in ({"rto_ms": 100}, {"rto_ms": 30, "retries": 1, "open_timeout_ms": 500}):
-    native = session(_qsota.LinkSender, **opts)
-    pure = session(link.LinkSender, **opts)
-    print(json.dumps([native == pure, len(native), native[-1], pure[-1] if native != pure else 0]))
+    compare(link_session(_qsota.LinkSender, **opts), link_session(link.LinkSender, **opts))
 """
 
 
@@ -301,21 +237,7 @@ def test_both_backends_make_identical_frames(mp):
     assert end2[:3] == ["end", 5, "retries"], end2
 
 
-BAD = """
-import qsota
-def err(f):
-    try:
-        f()
-    except Exception as e:
-        print(type(e).__name__, getattr(e, "code", ""), e)
-        return
-    print("no error")
-class Port:
-    def write(self, b): return len(b)
-    def any(self): return 0
-    def readinto(self, b): return 0
-with open("{path}", "wb") as f:
-    f.write(b"x" * 10)
+BAD = ERRORS + """
 sha = b"\\x00" * 32
 err(lambda: qsota.send(Port(), "{path}", protocol="native", sha256="00"))
 err(lambda: qsota.send(Port(), "{path}", protocol="native", sha256="zz" * 32))

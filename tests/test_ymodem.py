@@ -4,26 +4,17 @@ byte-identical frames from both backends, and clear errors for bad arguments."""
 
 import hashlib
 import json
-import random
-import time
 
 import pytest
 from conftest import BACKENDS
-from ymodem_peers import Mcu, RbPeer, Sending
+from transfer_runs import ERRORS, SESSION, Sending, Transfer, fault_runs, image, line_faults
+from ymodem_peers import RbPeer
 
 RB_SIZES = (0, 1, 127, 128, 129, 1023, 1024, 1025, 300_000)
 # Fault runs: seeds per personality and backend. Small images at a high baud rate keep
 # each run short; the Rust tests add 2000 seeded runs against in-test receivers.
 FAULT_SEEDS = 15
-FAST = ("--baud", 921600, "--flash-scale", 0)
-PARALLEL = 12
-
-
-def image(tmp_path, size, name="fw.bin", seed=1):
-    data = random.Random(seed * 1_000_003 + size).randbytes(size)
-    path = tmp_path / name
-    path.write_bytes(data)
-    return path, data
+FAST = dict(baud=921600, flash_scale=0)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -33,7 +24,6 @@ def test_rb_receives_every_size_exactly(mp, tmp_path, backend):
     try:
         for size, name in cases:
             d = tmp_path / name.replace(" ", "_")
-            d.mkdir()
             path, data = image(d, size, name)
             peer = RbPeer(d)
             runs.append((peer, data, name, Sending(mp, backend, peer.port, path)))
@@ -49,14 +39,9 @@ def test_rb_receives_every_size_exactly(mp, tmp_path, backend):
             peer.close()
 
 
-def run_mcu(mp, backend, path, *options, **send_options):
-    mcu = Mcu(*options)
-    sending = Sending(mp, backend, mcu.port, path, **send_options)
-    try:
-        return sending.result(), mcu.summary()
-    finally:
-        sending.close()
-        mcu.close()
+def run_mcu(mp, backend, path, **options):
+    """One send into the simulator with `options` and FAST: (result, summary)."""
+    return Transfer(mp, backend, path, dict(FAST, **options)).result()
 
 
 def assert_exact_or_error(result, summary, data):
@@ -73,7 +58,7 @@ def assert_exact_or_error(result, summary, data):
 @pytest.mark.parametrize("personality", ("stm32-iap", "spec"))
 def test_simulator_personalities_clean(mp, tmp_path, backend, personality):
     path, data = image(tmp_path, 40_000)
-    result, summary = run_mcu(mp, backend, path, "--personality", personality, *FAST)
+    result, summary = run_mcu(mp, backend, path, personality=personality)
     assert result["ok"], result
     assert result["stats"]["retries"] == 0
     assert_exact_or_error(result, summary, data)
@@ -84,7 +69,7 @@ def test_lost_acks_with_stm32_iap_recover(mp, tmp_path, backend):
     # 20 blocks: the header's ACK, two blocks in a row, and the last block's (which needs
     # the padding probe).
     path, data = image(tmp_path, 20 * 1024 - 300)
-    result, summary = run_mcu(mp, backend, path, "--drop-ack", "0,7,8,20", *FAST)
+    result, summary = run_mcu(mp, backend, path, drop_ack=[0, 7, 8, 20])
     assert result["ok"], (result, summary)
     assert summary["faults"]["dropped_acks"] == [0, 7, 8, 20]
     assert result["stats"]["retries"] >= 4
@@ -92,53 +77,23 @@ def test_lost_acks_with_stm32_iap_recover(mp, tmp_path, backend):
 
 
 def test_seeded_faults_never_report_a_wrong_image(mp, tmp_path):
-    pending = [
+    cases = [
         (personality, backend, seed)
         for personality in ("stm32-iap", "spec")
         for backend in BACKENDS
         for seed in range(FAULT_SEEDS)
     ]
-    total = len(pending)
-    outcomes = {"exact": 0, "error": 0}
-    running = []
-    try:
-        run_pool(mp, tmp_path, pending, running, outcomes)
-    finally:
-        for mcu, sending, _ in running:
-            sending.close()
-            mcu.close()
-    print("seeded fault runs:", total, outcomes)
+
+    def start(case):
+        personality, backend, seed = case
+        path, data = image(tmp_path / ("%s-%s-%d" % case), 3000 + seed * 700, seed=seed)
+        options = dict(FAST, personality=personality, **line_faults(seed, reply_factor=20))
+        return Transfer(mp, backend, path, options), data
+
+    outcomes = fault_runs(cases, start, assert_exact_or_error)
+    print("seeded fault runs:", len(cases), outcomes)
     # The faults are mild enough that most runs must get through.
-    assert outcomes["exact"] >= total * 3 // 4, outcomes
-
-
-def run_pool(mp, tmp_path, pending, running, outcomes):
-    """Runs the fault cases PARALLEL at a time, checking each as it ends."""
-    while pending or running:
-        while pending and len(running) < PARALLEL:
-            personality, backend, seed = pending.pop()
-            d = tmp_path / ("%s-%s-%d" % (personality, backend, seed))
-            d.mkdir()
-            path, data = image(d, 3000 + seed * 700, seed=seed)
-            rate = 1e-4 * (1 + seed % 4)
-            mcu = Mcu(
-                "--personality", personality, "--seed", seed, *FAST,
-                "--bitflip-rate", rate, "--drop-rate", rate,
-                "--reply-bitflip-rate", rate * 20, "--reply-drop-rate", rate * 20,
-            )
-            running.append((mcu, Sending(mp, backend, mcu.port, path), data))
-        done = [r for r in running if r[1].proc.poll() is not None]
-        if not done:
-            time.sleep(0.05)
-        for mcu, sending, data in done:
-            running.remove((mcu, sending, data))
-            try:
-                result = sending.result()
-                summary = mcu.summary()
-            finally:
-                mcu.close()
-            assert_exact_or_error(result, summary, data)
-            outcomes["exact" if result["ok"] else "error"] += 1
+    assert outcomes["exact"] >= len(cases) * 3 // 4, outcomes
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -152,51 +107,29 @@ def run_pool(mp, tmp_path, pending, running, outcomes):
 )
 def test_receiver_reset_mid_transfer_is_an_error(mp, tmp_path, backend, size, reset_at, codes):
     path, data = image(tmp_path, size)
-    result, summary = run_mcu(mp, backend, path, "--reset-at", reset_at, *FAST)
+    result, summary = run_mcu(mp, backend, path, reset_at=reset_at)
     assert not result["ok"], (result, summary)
     assert result["code"] in codes, result
     assert summary["faults"]["resets"] == 1
 
 
 # One scripted session, the same on both backends: every action and every frame must match.
-SCRIPT = """
-import _qsota, json, hashlib, binascii
+SCRIPT = SESSION + """
+import _qsota
 from qsota.pure.ymodem import YmodemSender as Pure
 
-# Answers to successive frames; None: no answer (the sender's timeout passes).
-ANSWERS = [b"C", b"\\x06C", b"\\x06", None, b"\\x15", b"\\x06", b"C", b"\\x06", b"\\x15",
+# Answers to successive frames (after the receiver's first C); None: no answer.
+ANSWERS = [b"\\x06C", b"\\x06", None, b"\\x15", b"\\x06", b"C", b"\\x06", b"\\x15",
            b"\\x15", None, b"\\x15", b"\\x06", b"\\x15", b"\\x06", None, b"C", b"\\x06"]
 IMAGE = bytes(range(256)) * 20 + b"tail"
 
-def session(cls, **opts):
+def ymodem(cls, **opts):
     s = cls("img.bin", len(IMAGE), **opts)
-    frame = bytearray(s.frame_size)
-    now, log, answers = 0, [], list(ANSWERS)
-    s.receive(now, answers.pop(0))
-    for _ in range(200):
-        a = s.poll(now, frame)
-        if a == 1:
-            log.append(["send", binascii.hexlify(hashlib.sha256(frame[:s.length]).digest()).decode()])
-            now += 3
-            ans = answers.pop(0) if answers else None
-            if ans is not None:
-                s.receive(now, ans)
-        elif a == 2:
-            log.append(["read", s.offset, s.at, s.length])
-            frame[s.at:s.at + s.length] = IMAGE[s.offset:s.offset + s.length]
-            s.provide(s.length)
-        elif a == 3:
-            log.append(["wait", s.until])
-            now = s.until
-        else:
-            log.append(["end", a, s.error, s.stats(), s.block])
-            break
-    return log
+    s.receive(0, b"C")
+    return session(s, IMAGE, ANSWERS, 200)
 
 for opts in ({}, {"block_size": 128, "baud": 9600, "retries": 3}):
-    native = session(_qsota.YmodemSender, **opts)
-    pure = session(Pure, **opts)
-    print(json.dumps([native == pure, len(native), native[-1], pure[-1] if native != pure else 0]))
+    compare(ymodem(_qsota.YmodemSender, **opts), ymodem(Pure, **opts))
 """
 
 
@@ -210,21 +143,7 @@ def test_both_backends_make_identical_frames(mp):
         assert end[0] == "end"
 
 
-BAD = """
-import qsota
-def err(f):
-    try:
-        f()
-    except Exception as e:
-        print(type(e).__name__, getattr(e, "code", ""), e)
-        return
-    print("no error")
-class Port:
-    def write(self, b): return len(b)
-    def any(self): return 0
-    def readinto(self, b): return 0
-with open("{path}", "wb") as f:
-    f.write(b"x" * 10)
+BAD = ERRORS + """
 err(lambda: qsota.send(Port(), "{path}", protocol="xmodem"))
 err(lambda: qsota.send(object(), "{path}"))
 err(lambda: qsota.send(Port(), "{missing}"))

@@ -1,20 +1,13 @@
-"""Receivers for the YMODEM tests and benchmark, each behind a loopback TCP listener that
-`qsota.tcp_port` connects to, and a runner for `qsota.send` under MicroPython.
-
-- `RbPeer`: lrzsz's real `rb -y` on a pty, bridged to TCP by socat.
-- `Mcu`: the host MCU simulator `qsota-mcu` (tools/qsota-mcu).
-- `Sending`: one `qsota.send` in a MicroPython process, so that many transfers can run
-  side by side.
+"""`RbPeer`: lrzsz's real `rb -y` on a pty, bridged by socat to a loopback TCP listener
+that `qsota.tcp_port` connects to, for the YMODEM tests (test_ymodem.py). The MCU simulator
+is in mcu.py, `qsota.send` under MicroPython in transfer_runs.py.
 """
 
-import json
 import os
 import socket
 import subprocess
 import time
 from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def _wait_for(predicate, timeout, what):
@@ -77,77 +70,3 @@ class RbPeer:
                 p.kill()
             p.wait()
         os.close(self._hold)
-
-
-def mcu_binary():
-    return Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "release" / "qsota-mcu"
-
-
-class Mcu:
-    """qsota-mcu on a free port with the given command-line options."""
-
-    def __init__(self, *options):
-        binary = mcu_binary()
-        if not os.access(binary, os.X_OK):
-            raise FileNotFoundError("no simulator at %s (cargo build --release -p qsota-mcu)" % binary)
-        self.proc = subprocess.Popen(
-            [str(binary), "--listen", "127.0.0.1:0", "--timeout", "120", *map(str, options)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        line = self.proc.stdout.readline().split()
-        assert line[:1] == ["listening"], "qsota-mcu: %r %s" % (line, self.proc.stderr.read())
-        self.port = int(line[1])
-
-    def summary(self, timeout=60):
-        """The simulator's JSON summary (after the module side disconnected)."""
-        out, err = self.proc.communicate(timeout=timeout)
-        lines = out.strip().splitlines()
-        assert self.proc.returncode == 0 and lines, "qsota-mcu failed: %s" % err
-        return json.loads(lines[-1])
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.communicate()
-
-
-SEND = """
-import json, qsota
-port = qsota.tcp_port("127.0.0.1", {port})
-try:
-    stats = qsota.send(port, {path!r}, name={name!r}, **{options!r})
-    print(json.dumps({{"ok": True, "stats": stats}}))
-except qsota.TransferError as e:
-    print(json.dumps({{"ok": False, "code": e.code, "message": str(e)}}))
-"""
-
-
-class Sending:
-    """One `qsota.send` running in MicroPython."""
-
-    def __init__(self, mp, backend, port, path, name=None, **options):
-        from conftest import PRELUDE
-
-        code = PRELUDE.format(backend) + SEND.format(port=port, path=str(path), name=name, options=options)
-        self.proc = subprocess.Popen(
-            [mp.binary, "-c", code],
-            env=mp.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-
-    def close(self):
-        """Stops the MicroPython process if it still runs (a test that failed half-way)."""
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.communicate()
-
-    def result(self, timeout=120):
-        """{"ok": True, "stats": {...}} or {"ok": False, "code": ..., "message": ...}."""
-        out, err = self.proc.communicate(timeout=timeout)
-        assert self.proc.returncode == 0, "MicroPython failed:\n%s\n%s" % (err, out)
-        return json.loads(out.strip().splitlines()[-1])
-
