@@ -5,8 +5,9 @@ qsota-mcu simulator (ST's IAP YMODEM receiver, instant flash).
 After every failure the test checks what the field needs: the platform was told failure (the
 reported version stayed 1_0_0 and the script's result callback saw False), nothing crashed,
 and the MCU's application is what the simulator reports: the old one when the MCU was never
-touched; with ST's receiver, which erases the application area before it accepts the first
-block, a transfer that fails midway leaves part of the new image there ("partial"; the MCU
+touched, and after any native-protocol failure (its bootloader receives into a download slot);
+with ST's receiver, which erases the application area before it accepts the first block, a
+YMODEM transfer that fails midway leaves part of the new image there ("partial"; the MCU
 stays in its bootloader).
 """
 
@@ -105,6 +106,17 @@ def test_native_protocol_updates_the_mcu(setup, fault):
     )
     assert_success(result)
     assert "download verified" in result.stdout and "sent 40960 bytes" in result.stdout
+
+
+def test_native_mcu_failure_leaves_the_old_application(setup):
+    """The native bootloader stages the image in its download slot and installs it only after
+    the commit: an MCU that goes away mid-transfer leaves the running application as it was."""
+    result = setup.run(
+        example(", protocol='native', send_options={'rto_ms': 200, 'retries': 2}"),
+        setup.package(),
+        mcu_args=FAST_MCU + ["--personality", "native", "--reset-at", "8192", "--boot-ms", "3000"],
+    )
+    assert_failure(result, app_state="old", why="MCU transfer failed")
 
 
 def test_pure_backend_updates_the_mcu(setup):

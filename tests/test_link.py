@@ -80,6 +80,7 @@ def test_seeded_line_faults_end_exact_or_in_a_clean_error(mp, tmp_path):
         else:
             assert result["code"] in ("timeout", "retries"), result
             assert summary["result"] != "ok", summary
+            assert summary["app_state"] == "old", summary
 
     outcomes = fault_runs(cases, start, check)
     print("native seeded fault runs:", len(cases), outcomes)
@@ -163,7 +164,7 @@ def test_a_wrong_image_is_refused_and_never_committed(mp, tmp_path, backend):
     assert result["code"] == "rejected"
     assert "refused the image (digest)" in result["message"], result
     assert summary["result"] != "ok", summary
-    assert summary["app_state"] != "new", summary
+    assert summary["app_state"] == "old", summary  # the running application was never touched
 
 
 TRUNCATED = """
@@ -194,6 +195,7 @@ def test_a_truncated_source_fails_and_nothing_is_committed(mp, tmp_path, backend
         summary = mcu.summary()
     assert result["code"] == "source", result
     assert summary["result"] != "ok" and summary["bytes"] <= 30_000, summary
+    assert summary["app_state"] == "old", summary
 
 
 # One scripted session, the same on both backends: every action and every frame must match.

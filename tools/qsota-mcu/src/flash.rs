@@ -150,6 +150,11 @@ impl Flash {
         &self.data
     }
 
+    /// An erased flash of the same geometry and timings (a second bank).
+    pub fn blank_twin(&self) -> Flash {
+        Flash::new(self.sectors.clone(), self.program_per_kib, &[])
+    }
+
     /// The indexes of the sectors that bytes `[offset, offset + len)` touch.
     pub fn sectors_of(&self, offset: usize, len: usize) -> std::ops::Range<usize> {
         let end = offset.saturating_add(len.max(1));

@@ -1,11 +1,14 @@
 //! The native link protocol's receiver (docs/protocol.md) as a bootloader runs it: the real
-//! `qsota::link::receiver` code, fed from the UART, writing the flash model. The last sector
-//! holds the resume record (the "meta" area); the others are the slot.
+//! `qsota::link::receiver` code, fed from the UART, writing the download slot (the second
+//! flash bank: its last sector holds the resume record, the "meta" area, the others receive
+//! the image). Only after the receiver has committed (read the image back and matched its
+//! SHA-256) does the bootloader install it into the application area, so a transfer that
+//! fails at any point leaves the old application as it was.
 
 use crate::cli::Options;
 use crate::flash;
 use crate::line::Halt;
-use crate::mcu::{Mcu, Outcome, Receiver};
+use crate::mcu::{Bank, Mcu, Outcome, Receiver};
 use qsota::ffi::link::{QSOTA_LINK_FRAME_SIZE, QSOTA_LINK_REPLY_MAX};
 use qsota::link::receiver::{self, Config};
 use qsota::link::record::{Area, Flash, FlashError, Geometry};
@@ -50,8 +53,7 @@ impl Receiver for Native {
         loop {
             let deadline = done_by.unwrap_or(mcu.now() + Duration::from_secs(3600));
             let n = match mcu.recv(&mut buf, deadline) {
-                Ok(0) if done_by.is_some() => return Ok(Outcome::Ok),
-                Err(Halt::Closed) if done_by.is_some() => return Ok(Outcome::Ok),
+                Ok(0) | Err(Halt::Closed) if done_by.is_some() => return self.install(mcu),
                 r => r?,
             };
             let mut at = 0;
@@ -85,17 +87,36 @@ impl Native {
                 s.size = Some(u64::from(id.size));
             }
             s.bytes = u64::from(self.rx.next());
-            s.finished = self.rx.committed().is_some();
         }
+    }
+
+    /// Copies the committed image from the slot into the application area, as the
+    /// bootloader does before it starts the new application.
+    fn install(&self, mcu: &mut Mcu) -> Result<Outcome, Halt> {
+        let size = self.rx.committed().map_or(0, |id| id.size as usize);
+        for i in mcu.flash.sectors_of(0, size) {
+            mcu.erase(Bank::App, i);
+        }
+        let mut chunk = [0u8; 1024];
+        for at in (0..size).step_by(chunk.len()) {
+            let n = chunk.len().min(size - at);
+            chunk[..n].copy_from_slice(&mcu.slot.data()[at..at + n]);
+            if mcu.program(Bank::App, at, &chunk[..n]).is_err() {
+                return Ok(Outcome::Failed("install: flash error"));
+            }
+        }
+        mcu.session.finished = true;
+        Ok(Outcome::Ok)
     }
 }
 
-/// The flash model as the receiver's [`Flash`]: all sectors but the last are the slot.
+/// The download slot bank as the receiver's [`Flash`]: all sectors but the last receive the
+/// image, the last is the meta area.
 struct McuFlash<'a>(&'a mut Mcu);
 
 impl McuFlash<'_> {
     fn meta(&self) -> flash::Sector {
-        let sectors = self.0.flash.sectors();
+        let sectors = self.0.slot.sectors();
         sectors[sectors.len() - 1]
     }
 }
@@ -111,8 +132,8 @@ impl Flash for McuFlash<'_> {
     }
 
     fn sector(&self, addr: u32) -> (u32, u32) {
-        let sectors = self.0.flash.sectors();
-        let i = self.0.flash.sectors_of(addr as usize, 1).start;
+        let sectors = self.0.slot.sectors();
+        let i = self.0.slot.sectors_of(addr as usize, 1).start;
         sectors
             .get(i)
             .map_or((0, 0), |s| (s.start as u32, s.size as u32))
@@ -123,10 +144,10 @@ impl Flash for McuFlash<'_> {
             Area::Slot => start as usize,
             Area::Meta => self.meta().start,
         };
-        let i = self.0.flash.sectors_of(at, 1).start;
-        match self.0.flash.sectors().get(i) {
+        let i = self.0.slot.sectors_of(at, 1).start;
+        match self.0.slot.sectors().get(i) {
             Some(s) if s.start == at => {
-                self.0.erase(i);
+                self.0.erase(Bank::Slot, i);
                 Ok(())
             }
             _ => Err(FlashError),
@@ -140,7 +161,7 @@ impl Flash for McuFlash<'_> {
             0
         };
         self.0
-            .program(base + addr as usize, data)
+            .program(Bank::Slot, base + addr as usize, data)
             .map_err(|_| FlashError)
     }
 
@@ -153,7 +174,7 @@ impl Flash for McuFlash<'_> {
         let at = base + addr as usize;
         let src = self
             .0
-            .flash
+            .slot
             .data()
             .get(at..at + buf.len())
             .ok_or(FlashError)?;

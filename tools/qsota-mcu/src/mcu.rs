@@ -1,6 +1,11 @@
 //! The simulated MCU as its bootloader sees it: a UART, the flash (busy while it erases or
 //! programs), a clock, and the faults that happen to the MCU itself (a lost ACK, a reset).
 //!
+//! The flash has two banks of the same geometry: the application area, which holds the old
+//! image at power-on and is what runs, and a download slot for bootloaders that stage an
+//! image and install it only once it is complete and verified (the native receiver; the
+//! YMODEM personalities write the application area directly, as ST's IAP does).
+//!
 //! Bootloader code ([`crate::ymodem_rx`]) is written in the blocking style of real MCU code
 //! and runs on its own thread; a reset unwinds it with [`Halt::Reset`] and [`boot`] starts a
 //! fresh instance (RAM state lost, flash kept).
@@ -40,9 +45,21 @@ pub struct McuFaults {
     pub boot: Duration,
 }
 
+/// One of the two flash banks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bank {
+    /// The application area.
+    App,
+    /// The download slot.
+    Slot,
+}
+
 pub struct Mcu {
     uart: Arc<Uart>,
+    /// The application area.
     pub flash: Flash,
+    /// The download slot (erased at power-on).
+    pub slot: Flash,
     /// Multiplies every flash time (0 makes flash instant).
     flash_scale: f64,
     faults: McuFaults,
@@ -60,6 +77,7 @@ impl Mcu {
     pub fn new(uart: Arc<Uart>, flash: Flash, flash_scale: f64, faults: McuFaults) -> Mcu {
         Mcu {
             uart,
+            slot: flash.blank_twin(),
             flash,
             flash_scale,
             faults,
@@ -141,22 +159,29 @@ impl Mcu {
         self.send(&[ACK])
     }
 
-    /// Erases sector `index`; the MCU is busy meanwhile (it does not read the UART).
-    pub fn erase(&mut self, index: usize) {
-        let t = self.flash.erase(index);
+    pub fn bank(&mut self, bank: Bank) -> &mut Flash {
+        match bank {
+            Bank::App => &mut self.flash,
+            Bank::Slot => &mut self.slot,
+        }
+    }
+
+    /// Erases sector `index` of `bank`; the MCU is busy meanwhile (it does not read the UART).
+    pub fn erase(&mut self, bank: Bank, index: usize) {
+        let t = self.bank(bank).erase(index);
         self.wait_busy(t);
     }
 
-    /// Programs `bytes` at `offset`; the MCU is busy meanwhile. A reset due at this point
-    /// happens right after the write, before the receiver can answer.
-    pub fn program(&mut self, offset: usize, bytes: &[u8]) -> Result<(), FlashError> {
-        let result = self.flash.program(offset, bytes);
+    /// Programs `bytes` at `offset` of `bank`; the MCU is busy meanwhile. A reset due at this
+    /// point happens right after the write, before the receiver can answer.
+    pub fn program(&mut self, bank: Bank, offset: usize, bytes: &[u8]) -> Result<(), FlashError> {
+        let result = self.bank(bank).program(offset, bytes);
         if let Err(e) = &result {
             self.session.flash_error = Some(e.to_string());
         }
         self.wait_busy(result.clone().unwrap_or_default());
         if let Some(at) = self.faults.reset_at {
-            if self.flash.programmed >= at {
+            if self.flash.programmed + self.slot.programmed >= at {
                 self.faults.reset_at = None;
                 self.reset_pending = true;
             }

@@ -7,7 +7,7 @@
 
 use crate::cli::Options;
 use crate::line::Halt;
-use crate::mcu::{Mcu, Outcome, Receiver};
+use crate::mcu::{Bank, Mcu, Outcome, Receiver};
 use crc::{Crc, CRC_16_XMODEM};
 use std::time::Duration;
 
@@ -258,7 +258,7 @@ impl Stm32Iap {
                                 result = Com::Limit;
                             }
                             for i in 0..mcu.flash.sectors().len() {
-                                mcu.erase(i);
+                                mcu.erase(Bank::App, i);
                             }
                             mcu.ack_block(0)?;
                             mcu.send(&[C])?;
@@ -271,7 +271,7 @@ impl Stm32Iap {
                             let fits = len.min(area.saturating_sub(flash_destination));
                             if fits > 0
                                 && mcu
-                                    .program(flash_destination, &self.pkt.data()[..fits])
+                                    .program(Bank::App, flash_destination, &self.pkt.data()[..fits])
                                     .is_err()
                             {
                                 mcu.send(&[CAN, CAN])?;
@@ -502,11 +502,14 @@ impl Spec {
                     let keep = len.min(left as usize);
                     for i in mcu.flash.sectors_of(offset, keep) {
                         if keep > 0 && i >= next_sector {
-                            mcu.erase(i);
+                            mcu.erase(Bank::App, i);
                             next_sector = i + 1;
                         }
                     }
-                    if mcu.program(offset, &self.pkt.data()[..keep]).is_err() {
+                    if mcu
+                        .program(Bank::App, offset, &self.pkt.data()[..keep])
+                        .is_err()
+                    {
                         mcu.send(&[CAN, CAN])?;
                         return Ok(Err(Outcome::Failed("flash programming failed")));
                     }
