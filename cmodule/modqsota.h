@@ -78,7 +78,7 @@ void qsota_sender_init(qsota_sender_t *self, const qsota_sender_ops_t *ops, void
 
 // poll, receive and provide, for a sender type's locals table.
 extern const mp_obj_fun_builtin_fixed_t qsota_sender_poll_obj;
-extern const mp_obj_fun_builtin_fixed_t qsota_sender_receive_obj;
+extern const mp_obj_fun_builtin_var_t qsota_sender_receive_obj;
 extern const mp_obj_fun_builtin_fixed_t qsota_sender_provide_obj;
 #define QSOTA_SENDER_METHODS \
     { MP_ROM_QSTR(MP_QSTR_poll), MP_ROM_PTR(&qsota_sender_poll_obj) }, \

@@ -65,18 +65,23 @@ static mp_obj_t sender_poll(mp_obj_t self_in, mp_obj_t now_in, mp_obj_t frame_in
 }
 MP_DEFINE_CONST_FUN_OBJ_3(qsota_sender_poll_obj, sender_poll);
 
-// receive(now_ms, data): bytes from the line.
-static mp_obj_t sender_receive(mp_obj_t self_in, mp_obj_t now_in, mp_obj_t data_in) {
-    qsota_sender_t *self = MP_OBJ_TO_PTR(self_in);
-    uint32_t now = now_arg(now_in);
+// receive(now_ms, data, n=len(data)): the first n bytes of data, from the line. `n` lets the
+// driver pass its one receive buffer after a short readinto() without slicing it.
+static mp_obj_t sender_receive(size_t n_args, const mp_obj_t *args) {
+    qsota_sender_t *self = MP_OBJ_TO_PTR(args[0]);
+    uint32_t now = now_arg(args[1]);
     mp_buffer_info_t data;
-    if (mp_obj_is_str(data_in) || !mp_get_buffer(data_in, &data, MP_BUFFER_READ)) {
-        qsota_raise_type(MP_QSTR_data, "a bytes-like object", data_in);
+    if (mp_obj_is_str(args[2]) || !mp_get_buffer(args[2], &data, MP_BUFFER_READ)) {
+        qsota_raise_type(MP_QSTR_data, "a bytes-like object", args[2]);
     }
-    qsota_check(self->ops->receive(self->core, now, data.buf, data.len), MP_QSTR_receive);
+    size_t len = data.len;
+    if (n_args > 3 && args[3] != mp_const_none) {
+        len = qsota_int_arg(args[3], MP_QSTR_n, 0, data.len, "must be 0..len(data)");
+    }
+    qsota_check(self->ops->receive(self->core, now, data.buf, len), MP_QSTR_receive);
     return mp_const_none;
 }
-MP_DEFINE_CONST_FUN_OBJ_3(qsota_sender_receive_obj, sender_receive);
+MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(qsota_sender_receive_obj, 3, 4, sender_receive);
 
 // provide(n): image bytes read for the last READ action.
 static mp_obj_t sender_provide(mp_obj_t self_in, mp_obj_t n_in) {

@@ -256,6 +256,10 @@ err(lambda: qsota.LinkSender(1, sha, retries=256))
 s = qsota.LinkSender(1, sha)
 err(lambda: s.poll(0, b"x" * 2000))
 err(lambda: s.receive(0, "text"))
+err(lambda: s.receive(0, b"abc", 4))
+err(lambda: s.receive(0, b"abc", -1))
+err(lambda: s.receive(0, b"abc", "2"))
+err(lambda: s.receive(0, b"abc", 0))
 small = bytearray(100)  # too small for a frame: the sender gives up, ABORT goes out
 print([s.poll(0, small) for _ in range(4)], s.error)
 """
@@ -281,5 +285,9 @@ def test_bad_arguments_raise_clear_errors(mp, tmp_path, backend):
         "ValueError  retries: must be 0 to 255",
         "TypeError  frame: expected a writable buffer, got bytes",
         "TypeError  data: expected a bytes-like object, got str",
+        "ValueError  n: must be 0..len(data)",
+        "ValueError  n: must be 0..len(data)",
+        "TypeError  n: expected int, got str",
+        "no error",
         "[1, 5, 5, 5] usage",
     ], lines

@@ -207,10 +207,11 @@ class Port:
         return len(b)
     def any(self):
         return self.n
-    def readinto(self, b):
-        for i in range(self.n):
+    def readinto(self, b, nbytes):  # machine.UART.readinto(buf, nbytes)
+        k = min(self.n, nbytes)
+        for i in range(k):
             b[i] = self.reply[i]
-        k, self.n = self.n, 0
+        self.n = 0
         return k
 with open("{path}", "wb") as f:
     f.write(bytes(120 * 1024))

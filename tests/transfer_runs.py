@@ -178,7 +178,7 @@ def err(f):
 class Port:
     def write(self, b): return len(b)
     def any(self): return 0
-    def readinto(self, b): return 0
+    def readinto(self, b, nbytes=None): return 0
 with open("{path}", "wb") as f:
     f.write(b"x" * 10)
 """

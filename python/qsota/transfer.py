@@ -219,7 +219,6 @@ def _drive(port, f, size, sender, protocol, progress):
     fv = _Views(frame)
     frame_mv = fv.mv
     rx = bytearray(_RX)
-    rxv = _Views(rx)
     readinto = getattr(port, "readinto", None)
     pos = 0
     start = _ticks_ms()
@@ -244,21 +243,20 @@ def _drive(port, f, size, sender, protocol, progress):
             pos = offset + got
             sender.provide(got)
         elif action == WAIT:
+            data = rx
             try:
-                waiting = port.any()
-                if waiting:
-                    k = min(waiting, _RX)
+                got = port.any()
+                if got:
+                    # readinto(buf, n) and receive(now, buf, n): no slice of rx per read.
                     if readinto is not None:
-                        got = readinto(rxv.get(0, k))
-                        data = rxv.get(0, got) if got else None
+                        got = readinto(rx, min(got, _RX)) or 0
                     else:
-                        data = port.read(k)
-                else:
-                    data = None
+                        data = port.read(min(got, _RX)) or b""  # read() allocates anyway
+                        got = len(data)
             except OSError as e:
                 raise TransferError("io", "%s: port read failed (%s)" % (protocol, e))
-            if data:
-                sender.receive(_ticks_diff(_ticks_ms(), start), data)
+            if got:
+                sender.receive(_ticks_diff(_ticks_ms(), start), data, got)
             elif _ticks_diff(sender.until, now) > 0:
                 _sleep_ms(1)
         elif action == DONE:

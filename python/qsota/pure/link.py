@@ -14,7 +14,7 @@ try:
 except ImportError:
     _crc32 = None
 
-from .sender import DONE, SEND, Sender, _int, _reached
+from .sender import DONE, SEND, Sender, _data_len, _int, _now, _reached
 
 _SYNC0 = 0xA5
 _SYNC1 = 0x5A
@@ -126,14 +126,6 @@ def _name(what, obj):
 
 # Built once: a tuple display in a call would allocate at every call.
 _WRITABLE = (bytearray, memoryview)
-_READABLE = (bytes, bytearray, memoryview)
-
-
-def _now(now_ms):
-    """`now_ms` checked (an int) and taken modulo 2**32, like the C module's."""
-    if not isinstance(now_ms, int) or isinstance(now_ms, bool):
-        raise TypeError("now_ms: expected int, got %s" % type(now_ms).__name__)
-    return now_ms & 0xFFFFFFFF
 
 
 class _Parser:
@@ -145,14 +137,13 @@ class _Parser:
         self.ready = 0
         self.views = {}
 
-    def feed(self, data, at):
-        """Takes bytes from data[at:] until a frame is ready (then `ready` is its length);
+    def feed(self, data, at, n):
+        """Takes bytes from data[at:n] until a frame is ready (then `ready` is its length);
         returns where it stopped."""
         buf = self.buf
         if self.ready:
             self._shift(self.ready)
             self.ready = 0
-        n = len(data)
         while True:
             need = self._check()
             if need == 0:
@@ -295,15 +286,14 @@ class LinkSender(Sender):
         self._phase = _OPENING
         self._retry()
 
-    def receive(self, now_ms, data):
+    def receive(self, now_ms, data, n=None):
         now_ms = _now(now_ms)
-        if not isinstance(data, _READABLE):
-            raise TypeError("data: expected a bytes-like object, got %s" % type(data).__name__)
+        n = _data_len(data, n)
         parser = self._parser
         at = 0
         # Until the parser wants more: after a resync, frames can wait in its buffer.
         while True:
-            at = parser.feed(data, at)
+            at = parser.feed(data, at, n)
             if not parser.ready:
                 break
             self._answer(now_ms, parser.buf[2], parser.buf, parser.ready - _OVERHEAD)

@@ -18,6 +18,27 @@ def _int(what, obj, lo, hi, message):
     return obj
 
 
+# Built once: a tuple display in a call would allocate at every call.
+_READABLE = (bytes, bytearray, memoryview)
+
+
+def _now(now_ms):
+    """`now_ms` checked (an int) and taken modulo 2**32, like the C module's."""
+    if not isinstance(now_ms, int) or isinstance(now_ms, bool):
+        raise TypeError("now_ms: expected int, got %s" % type(now_ms).__name__)
+    return now_ms & 0xFFFFFFFF
+
+
+def _data_len(data, n):
+    """How many leading bytes of `data` receive(now_ms, data, n) takes, checked like the C
+    module's."""
+    if not isinstance(data, _READABLE):
+        raise TypeError("data: expected a bytes-like object, got %s" % type(data).__name__)
+    if n is None:
+        return len(data)
+    return _int("n", n, 0, len(data), "n: must be 0..len(data)")
+
+
 def _reached(now, deadline):
     """`now` is at or after `deadline` on a wrapping millisecond clock."""
     return ((now - deadline) & 0xFFFFFFFF) < 0x80000000

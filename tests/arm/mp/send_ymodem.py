@@ -48,8 +48,8 @@ class Receiver:
     def any(self):
         return len(self.out)
 
-    def readinto(self, buf):
-        n = min(len(buf), len(self.out))
+    def readinto(self, buf, nbytes=None):  # machine.UART.readinto(buf[, nbytes])
+        n = min(len(buf) if nbytes is None else nbytes, len(self.out))
         buf[:n] = self.out[:n]
         self.out = self.out[n:]
         return n
