@@ -60,6 +60,7 @@ import qsota
 port_no, path, backend, SIZE = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
 options = json.loads(sys.argv[5])
 if backend == "pure":
+    import qsota.pure
     qsota._use(qsota.pure)
 assert qsota.NATIVE == (backend == "native")
 marks = {}

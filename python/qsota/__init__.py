@@ -2,9 +2,11 @@
 
 The classes come from one backend: the `_qsota` C module when the firmware has it (fast, no
 allocation per block), else `qsota.pure`, the same API in Python. `NATIVE` says which.
+`qsota.pure` is imported only when it is the backend (or when a script imports it), so a
+firmware with `_qsota` spends no RAM on it. The agent (Qth wiring) is `import qsota.agent`.
 """
 
-from . import pure
+from .transfer import TransferError, send, tcp_port
 from .verify import verify_file
 
 
@@ -14,24 +16,15 @@ def _use(backend):
     Called once below; tests call it to force `qsota.pure`.
     """
     global NATIVE, Verifier, VerifyError, YmodemSender, LinkSender
-    NATIVE = backend is not pure
+    NATIVE = backend.__name__ == "_qsota"
     Verifier = backend.Verifier
     VerifyError = backend.VerifyError
     LinkSender = backend.LinkSender
     YmodemSender = backend.YmodemSender
-    # Other classes that both backends provide: bind them here too.
 
 
 try:
-    import _qsota
+    import _qsota as _backend
 except ImportError:
-    _use(pure)
-else:
-    _use(_qsota)
-
-# Transfer (qsota.send, qsota.tcp_port, qsota.TransferError): exports below.
-from .transfer import TransferError, send, tcp_port
-
-# Agent (Qth wiring): exports below.
-# Not imported here, to keep its code out of RAM for scripts that only verify or send:
-# scripts use `import qsota.agent` (see docs/agent.md).
+    from . import pure as _backend
+_use(_backend)

@@ -9,7 +9,9 @@ def use(name):
 
         qsota._use(_qsota)
     elif name == "pure":
-        qsota._use(qsota.pure)
+        from qsota import pure
+
+        qsota._use(pure)
     else:
         raise ValueError("backend: expected 'native' or 'pure', got %r" % (name,))
     assert qsota.NATIVE == (name == "native")
