@@ -54,7 +54,7 @@ void qsota_check(int32_t status, qstr what) {
     }
 }
 
-// The module table: one line per class or exception (add yours in its section).
+// The module table: the exceptions and classes of _qsota (the same names as qsota.pure).
 static const mp_rom_map_elem_t qsota_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR__qsota) },
     // Exceptions.

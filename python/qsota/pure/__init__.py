@@ -3,8 +3,6 @@ and messages, for firmware built without the module. `qsota` binds them when `_q
 missing; the tests run every case on both.
 """
 
-from .verify import Verifier, VerifyError
-
-# Other pure classes (one import line each):
 from .link import LinkSender
+from .verify import Verifier, VerifyError
 from .ymodem import YmodemSender
