@@ -87,7 +87,7 @@ run_tests() {
 # cargo-fuzz targets (fuzz/, nightly): each runs for $1 seconds; a crash fails the build.
 run_fuzz() {
     need_cargo_tool cargo-fuzz cargo-fuzz
-    rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+    need_nightly
     say "fuzzing: $1 s per target (logs in build/fuzz)"
     mkdir -p "$BUILD/fuzz"
     local t

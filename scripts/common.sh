@@ -46,3 +46,17 @@ need_cargo_tool() {
     say "installing $2"
     cargo install -q --locked "${@:2}"
 }
+
+# need_nightly [COMPONENT...]: the nightly Rust toolchain (minimal profile) and COMPONENTs
+# (e.g. rust-src), for the fuzz targets and the ARM builds that need -Zbuild-std. grep reads
+# rustup's whole output (no -q): under pipefail, an early exit would fail the pipe with SIGPIPE.
+need_nightly() {
+    command -v rustup >/dev/null || die "rustup is required for the nightly toolchain"
+    rustup -q toolchain list | grep '^nightly' >/dev/null ||
+        rustup -q toolchain install nightly --profile minimal
+    local c installed
+    installed=$(rustup -q component list --installed --toolchain nightly)
+    for c in "$@"; do
+        grep -q "^$c" <<<"$installed" || rustup -q component add "$c" --toolchain nightly
+    done
+}

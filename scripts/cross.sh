@@ -54,9 +54,7 @@ cross_deps() {
     for t in armv7a-none-eabi thumbv7m-none-eabi thumbv7em-none-eabihf; do
         grep -qx "$t" <<<"$installed" || rustup -q target add "$t"
     done
-    rustup -q toolchain list | grep -q '^nightly' || rustup -q toolchain install nightly --profile minimal
-    rustup -q component list --installed --toolchain nightly | grep -q '^rust-src' ||
-        rustup -q component add rust-src --toolchain nightly
+    need_nightly rust-src
 }
 
 # _cross_field ENTRY N: the Nth (1-based) field of a CROSS_ARTIFACTS entry.
