@@ -33,9 +33,14 @@ need_apt() {
         apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-# need_pip MODULE PACKAGE: installs a PyPI package for the host python3 if MODULE is missing.
+# need_pip MODULE PACKAGE: makes MODULE importable by the host python3. Debian's own python3
+# has no pip and refuses pip installs (PEP 668): it gets the package python3-PACKAGE.
 need_pip() {
     python3 -c "import $1" 2>/dev/null && return 0
+    if [ "$(command -v python3)" = /usr/bin/python3 ]; then
+        need_apt "python3-$2"
+        return
+    fi
     say "installing $2"
     python3 -m pip install -q "$2"
 }
