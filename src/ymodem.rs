@@ -314,7 +314,7 @@ impl Sender {
         let bs = u64::from(self.opts.block_size);
         let data = self.cur.min(self.blocks);
         self.stats.blocks = data;
-        self.stats.bytes = (data * bs).min(self.size);
+        self.stats.bytes = data.saturating_mul(bs).min(self.size);
         if self.cur >= self.blocks && !(self.cur == 0 && self.blocks == 0) {
             self.step(Phase::Eot);
         } else if self.cur == 0 {
