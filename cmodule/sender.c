@@ -59,8 +59,11 @@ static mp_obj_t sender_poll(mp_obj_t self_in, mp_obj_t now_in, mp_obj_t frame_in
     if (mp_obj_is_str_or_bytes(frame_in) || !mp_get_buffer(frame_in, &frame, MP_BUFFER_WRITE)) {
         qsota_raise_type(MP_QSTR_frame, "a writable buffer", frame_in);
     }
-    qsota_check(self->ops->poll(self->core, now, frame.buf, frame.len, &self->action),
-        MP_QSTR_poll);
+    // An empty bytearray has no storage (buf is NULL), which the core refuses as a null
+    // pointer; an empty frame that is not null fails the transfer with `usage`, as in qsota.pure.
+    static uint8_t empty;
+    uint8_t *buf = frame.buf != NULL ? frame.buf : &empty;
+    qsota_check(self->ops->poll(self->core, now, buf, frame.len, &self->action), MP_QSTR_poll);
     return MP_OBJ_NEW_SMALL_INT(self->action.kind);
 }
 MP_DEFINE_CONST_FUN_OBJ_3(qsota_sender_poll_obj, sender_poll);
