@@ -110,7 +110,7 @@ static mp_obj_t link_stats(mp_obj_t self_in) {
     };
     mp_obj_t d = mp_obj_new_dict(MP_ARRAY_SIZE(items));
     for (size_t i = 0; i < MP_ARRAY_SIZE(items); i++) {
-        mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(items[i].key), mp_obj_new_int_from_ull(items[i].value));
+        mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(items[i].key), qsota_int_from_u64(items[i].value));
     }
     return d;
 }

@@ -294,7 +294,7 @@ static NORETURN void raise_mismatch(verifier_obj_t *self, uint32_t mismatch) {
         mp_printf(&print, "%ssize: expected ", sep);
         mp_obj_print_helper(&print, self->size, PRINT_STR);
         mp_printf(&print, ", got ");
-        mp_obj_print_helper(&print, mp_obj_new_int_from_ull(size), PRINT_STR);
+        mp_obj_print_helper(&print, qsota_int_from_u64(size), PRINT_STR);
     }
     mp_obj_t msg = mp_obj_new_str(vstr.buf, vstr.len);
     vstr_clear(&vstr);
@@ -332,7 +332,7 @@ static void verifier_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
     if (attr == MP_QSTR_size) {
         uint64_t size;
         qsota_check(qsota_verifier_size(&self->core, &size), MP_QSTR_size);
-        dest[0] = mp_obj_new_int_from_ull(size);
+        dest[0] = qsota_int_from_u64(size);
     } else if (attr == MP_QSTR_crc_matched) {
         int32_t variant;
         qsota_check(qsota_verifier_crc_matched(&self->core, &variant), MP_QSTR_crc_matched);
