@@ -463,6 +463,7 @@ class Agent:
                     self._check_size(total, offset)
                     self._save_meta(meta, ident, total)
                 self._skip(resp, offset - resp.offset)
+                begin = offset
                 while True:
                     n = resp.readinto(self.buf)
                     if not n:
@@ -482,12 +483,16 @@ class Agent:
                     failures = 0
                     if total:
                         self._step("download", _percent(offset, total))
-                resp.close()
                 if total is None:
                     total = offset  # no length given: the body ran until the server closed
+                elif offset == begin and offset < total:
+                    # A body without Content-Length that ends at once: counts as a failure,
+                    # or the loop would ask again at once, forever.
+                    raise OSError(104, "the server sent no bytes from byte %d" % offset)
             except (OSError, http.HttpError) as e:
-                if resp is not None:
+                if resp is not None:  # closed before the pause, not after
                     resp.close()
+                    resp = None
                 if isinstance(e, http.HttpError) and not e.retry:
                     raise AgentError("download", str(e))
                 failures += 1
@@ -501,6 +506,9 @@ class Agent:
                     "download interrupted at byte %d (%s); retry in %d ms" % (offset, e, pause)
                 )
                 _sleep_ms(pause)
+            finally:  # also on AgentError/VerifyError from the body: no socket left open
+                if resp is not None:
+                    resp.close()
         return offset, total
 
     def _skip(self, resp, n):
