@@ -3,7 +3,8 @@
 //!   constants) and are set up by their `_init` function, which stamps a magic number that
 //!   every other call checks, so an uninitialised or mixed-up context is an error, not UB;
 //! - results are `int32_t` status codes: `QSOTA_OK` or a negative `QSOTA_E_*`;
-//! - no call can panic, unwind, allocate or call back into the caller.
+//! - no call can panic, unwind or allocate; only those given a `qsota_flash_t` (the link
+//!   receiver's) call back into the caller, through its callbacks.
 //!
 //! `include/qsota.h` is generated from this module by cbindgen and checked by the tests.
 
