@@ -47,17 +47,25 @@ class md5:
     def update(self, data):
         if self._final:
             raise ValueError("hash is final")
-        self._length += len(data)
+        n = len(data)
+        self._length += n
         block = self._block
+        fill = self._fill
         i = 0
-        while i < len(data):
-            n = min(64 - self._fill, len(data) - i)
-            block[self._fill:self._fill + n] = data[i:i + n]
-            self._fill += n
-            i += n
-            if self._fill == 64:
-                self._compress(block)
-                self._fill = 0
+        # Whole blocks are read from `data` in place; only the ends go through _block, byte
+        # by byte: no slice per block, and no slice assignment (optional in MicroPython).
+        while i < n:
+            if fill == 0 and n - i >= 64:
+                self._compress(data, i)
+                i += 64
+                continue
+            block[fill] = data[i]
+            fill += 1
+            i += 1
+            if fill == 64:
+                self._compress(block, 0)
+                fill = 0
+        self._fill = fill
 
     def digest(self):
         bits = (self._length * 8) & 0xffffffffffffffff
@@ -68,8 +76,8 @@ class md5:
         self._final = True
         return struct.pack("<4I", *self._h)
 
-    def _compress(self, block):
-        words = struct.unpack("<16I", block)
+    def _compress(self, buf, at):
+        words = struct.unpack_from("<16I", buf, at)
         a, b, c, d = self._h
         for i in range(64):
             if i < 16:
