@@ -102,6 +102,14 @@ def _put32(buf, at, v):
     buf[at + 3] = (v >> 24) & 0xFF
 
 
+def _put(buf, at, data):
+    """Copies `data` into buf[at:]; returns the index after it."""
+    for b in data:
+        buf[at] = b
+        at += 1
+    return at
+
+
 def _seal(frame, kind, n, views):
     """Frames the `n` payload bytes at frame[6:]; returns the frame's length."""
     frame[0] = _SYNC0
@@ -454,14 +462,13 @@ class LinkSender(Sender):
         frame[p] = _VERSION
         frame[p + 1] = 0
         _put32(frame, p + 2, self._size)
-        frame[p + 6 : p + 38] = self._sha
-        c = len(self._comp)
-        frame[p + 38] = c
-        frame[p + 39 : p + 39 + c] = self._comp
-        v = 39 + c
-        frame[p + v] = len(self._ver)
-        frame[p + v + 1 : p + v + 1 + len(self._ver)] = self._ver
-        return v + 1 + len(self._ver)
+        # Byte by byte: the frame is the driver's memoryview, and slice assignment into one
+        # is optional in MicroPython (as in qsota.pure.ymodem).
+        at = _put(frame, p + 6, self._sha)
+        frame[at] = len(self._comp)
+        at = _put(frame, at + 1, self._comp)
+        frame[at] = len(self._ver)
+        return _put(frame, at + 1, self._ver) - p
 
     def _emit(self, frame, kind, n):
         if frame is not self._frame:
