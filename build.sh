@@ -90,8 +90,11 @@ run_fuzz() {
     need_nightly
     say "fuzzing: $1 s per target (logs in build/fuzz)"
     mkdir -p "$BUILD/fuzz"
-    local t
-    for t in $(cd fuzz && cargo +nightly fuzz list); do
+    # Listed first: a failing `cargo fuzz list` inside the for line would pass unnoticed.
+    local t targets
+    targets=$(cd fuzz && cargo +nightly fuzz list)
+    [ -n "$targets" ] || die "cargo fuzz list found no fuzz targets"
+    for t in $targets; do
         if ! (cd fuzz && cargo +nightly fuzz run "$t" -- -max_total_time="$1" -max_len=4096) \
             >"$BUILD/fuzz/$t.log" 2>&1; then
             tail -40 "$BUILD/fuzz/$t.log"
