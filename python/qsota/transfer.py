@@ -165,11 +165,21 @@ class _Views:
         return v
 
 
+def _written(k):
+    """What one port.write returned, as a count: None is 0 (nothing taken yet), a negative
+    count (how some ports report a failure) is an error, not a silent retry from byte 0."""
+    if k is None:
+        return 0
+    if k < 0:
+        raise OSError(5, "write returned %d" % k)  # EIO
+    return k
+
+
 def _write_all(port, views, n):
-    done = port.write(views.get(0, n)) or 0
+    done = _written(port.write(views.get(0, n)))
     # machine.UART writes everything; a port that takes less costs a memoryview per retry.
     while done < n:
-        k = port.write(views.mv[done:n])
+        k = _written(port.write(views.mv[done:n]))
         if k:
             done += k
         else:
