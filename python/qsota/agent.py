@@ -303,15 +303,16 @@ class Agent:
         if not self.thread:
             self._update(args)
             return
-        old = _thread.stack_size(32 * 1024)
         try:
-            _thread.start_new_thread(self._update, (args,))
+            old = _thread.stack_size(32 * 1024)
+            try:
+                _thread.start_new_thread(self._update, (args,))
+            finally:
+                _thread.stack_size(old)
         except Exception as e:  # no thread: the platform must still hear of the failure
             self._log("update failed (thread): %r" % (e,))
             self.busy = False
             self._report(self.version)
-        finally:
-            _thread.stack_size(old)
 
     def _on_result(self, comp_no, result):
         self._log("platform result: %s" % (result,))
