@@ -12,9 +12,13 @@ except ImportError:
 try:
     from binascii import crc32 as _crc32
 except ImportError:
-    _crc32 = None
+    try:
+        from ubinascii import crc32 as _crc32  # MicroPython 1.13 without weak links
+    except ImportError:  # crc32 is optional in (u)binascii
+        _crc32 = None
 
 from .sender import DONE, SEND, Sender, _data_len, _int, _now, _reached
+from .verify import _crc_tables
 
 _SYNC0 = 0xA5
 _SYNC1 = 0x5A
@@ -48,23 +52,18 @@ _FINISHED = 3
 _FAILED = 4
 
 
-def _table(poly, reflected):
-    t = array("L", [0] * 256)
+def _crc8_table():
+    """CRC-8 (poly 0x07) of each byte, for the header check."""
+    t = array("B", bytes(256))
     for i in range(256):
-        if reflected:
-            c = i
-            for _ in range(8):
-                c = (c >> 1) ^ poly if c & 1 else c >> 1
-        else:
-            c = i
-            for _ in range(8):
-                c = ((c << 1) ^ poly) & 0xFF if c & 0x80 else (c << 1) & 0xFF
+        c = i
+        for _ in range(8):
+            c = ((c << 1) ^ 0x07) & 0xFF if c & 0x80 else (c << 1) & 0xFF
         t[i] = c
     return t
 
 
-_CRC8 = _table(0x07, False)
-_CRC32 = None if _crc32 else _table(0xEDB88320, True)
+_CRC8 = _crc8_table()
 
 
 def crc32(buf, start, end, views=None):
@@ -79,11 +78,17 @@ def crc32(buf, start, end, views=None):
             if views is not None:
                 views[key] = v
         return _crc32(v) & 0xFFFFFFFF
-    t = _CRC32
-    c = 0xFFFFFFFF
+    # The state as 16-bit halves, as qsota.pure.verify does (and with its tables): a 32-bit
+    # value per byte would be a long int, a heap allocation per byte on a 32-bit port.
+    t = _crc_tables()
+    th = t[2]
+    tl = t[3]
+    hi = lo = 0xFFFF
     for i in range(start, end):
-        c = t[(c ^ buf[i]) & 0xFF] ^ (c >> 8)
-    return c ^ 0xFFFFFFFF
+        j = (lo ^ buf[i]) & 0xFF
+        lo = tl[j] ^ (lo >> 8) ^ ((hi & 0xFF) << 8)
+        hi = th[j] ^ (hi >> 8)
+    return (hi << 16 | lo) ^ 0xFFFFFFFF
 
 
 def _crc8(a, b, c):
