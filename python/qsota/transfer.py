@@ -8,12 +8,14 @@ each length are made once and kept). See "Sender objects" in docs/architecture.m
 
 try:
     import time
+except ImportError:  # MicroPython 1.13 (legacy QuecPython) has only the u-names
+    import utime as time
 
+try:
     _ticks_ms = time.ticks_ms
     _ticks_diff = time.ticks_diff
     _sleep_ms = time.sleep_ms
-except (ImportError, AttributeError):  # CPython: only for tools, not the hot path
-    import time
+except AttributeError:  # CPython: only for tools, not the hot path
 
     def _ticks_ms():
         return int(time.monotonic() * 1000)
