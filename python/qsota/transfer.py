@@ -1,6 +1,6 @@
 """qsota.transfer: `send` drives any sans-IO sender over a UART-like port.
 
-A sender (`YmodemSender`, later the native link sender) decides everything; this driver only
+A sender (`YmodemSender`, `LinkSender`) decides everything; this driver only
 moves bytes and tells time. It owns one frame buffer, reads image bytes straight into it and
 writes frames from it: after the first block nothing is allocated per block (memoryviews of
 each length are made once and kept). See "Sender objects" in docs/architecture.md.
