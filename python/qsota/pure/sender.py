@@ -26,6 +26,10 @@ def _now(now_ms):
     """`now_ms` checked (an int) and taken modulo 2**32, like the C module's."""
     if not isinstance(now_ms, int) or isinstance(now_ms, bool):
         raise TypeError("now_ms: expected int, got %s" % type(now_ms).__name__)
+    # 0xFFFFFFFF is a long int on a 32-bit port (small ints end at 2**30), and an operation
+    # on one allocates: the usual now_ms, a small ticks_diff, is returned as it is.
+    if 0 <= now_ms <= 0x3FFFFFFF:
+        return now_ms
     return now_ms & 0xFFFFFFFF
 
 
@@ -41,7 +45,10 @@ def _data_len(data, n):
 
 def _reached(now, deadline):
     """`now` is at or after `deadline` on a wrapping millisecond clock."""
-    return ((now - deadline) & 0xFFFFFFFF) < 0x80000000
+    d = now - deadline
+    if -0x3FFFFFFF <= d <= 0x3FFFFFFF:  # small ints: no long int per poll (see _now)
+        return d >= 0
+    return (d & 0xFFFFFFFF) < 0x80000000
 
 
 class Sender:
