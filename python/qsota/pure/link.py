@@ -17,7 +17,7 @@ except ImportError:
     except ImportError:  # crc32 is optional in (u)binascii
         _crc32 = None
 
-from .sender import DONE, SEND, Sender, _data_len, _int, _now, _reached
+from .sender import DONE, SEND, Sender, _after, _data_len, _int, _now, _reached
 from .verify import _crc_tables
 
 _SYNC0 = 0xA5
@@ -368,7 +368,7 @@ class LinkSender(Sender):
         self._go_back(resume)
         self._s_bytes = resume
         self._opened = True
-        self._deadline = (now_ms + self._rto) & 0xFFFFFFFF
+        self._deadline = _after(now_ms, self._rto)
 
     def _progress(self, now_ms, n):
         self._heard = True
@@ -376,7 +376,7 @@ class LinkSender(Sender):
             self._acked = n
             self._s_bytes = n
             self._tries = 0
-            self._deadline = (now_ms + self._rto) & 0xFFFFFFFF
+            self._deadline = _after(now_ms, self._rto)
             if self._next < n:
                 self._go_back(n)
 
@@ -411,9 +411,9 @@ class LinkSender(Sender):
             self._started = now_ms
         if self._send:
             self._send = False
-            self._deadline = (now_ms + self._rto) & 0xFFFFFFFF
+            self._deadline = _after(now_ms, self._rto)
             return self._emit(frame, _OPEN, self._open_payload(frame))
-        if not self._opened and _reached(now_ms, (self._started + self._open_timeout) & 0xFFFFFFFF):
+        if not self._opened and _reached(now_ms, _after(self._started, self._open_timeout)):
             self._fail_with("retries" if self._heard else "timeout")
             return 0
         if _reached(now_ms, self._deadline):
@@ -455,7 +455,7 @@ class LinkSender(Sender):
     def _poll_commit(self, now_ms, frame):
         if self._send:
             self._send = False
-            self._deadline = (now_ms + self._rto) & 0xFFFFFFFF
+            self._deadline = _after(now_ms, self._rto)
             return self._emit(frame, _COMMIT, 0)
         if _reached(now_ms, self._deadline):
             self._retry()

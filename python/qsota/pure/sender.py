@@ -43,6 +43,14 @@ def _data_len(data, n):
     return _int("n", n, 0, len(data), "n: must be 0..len(data)")
 
 
+def _after(now_ms, ms):
+    """(now_ms + ms) modulo 2**32, without a long int while the sum is small (see _now)."""
+    t = now_ms + ms
+    if 0 <= t <= 0x3FFFFFFF:
+        return t
+    return t & 0xFFFFFFFF
+
+
 def _reached(now, deadline):
     """`now` is at or after `deadline` on a wrapping millisecond clock."""
     d = now - deadline

@@ -10,7 +10,7 @@ try:
 except ImportError:
     from uarray import array
 
-from .sender import DONE, SEND, Sender, _data_len, _int, _now, _reached
+from .sender import DONE, SEND, Sender, _after, _data_len, _int, _now, _reached
 
 _SOH = 0x01
 _STX = 0x02
@@ -193,7 +193,7 @@ class YmodemSender(Sender):
             self._fail_with("protocol")
             return
         if self._quiet_until is not None:
-            self._quiet_until = (now_ms + _QUIET_MS) & 0xFFFFFFFF
+            self._quiet_until = _after(now_ms, _QUIET_MS)
             return
         if self._send or self._reading >= 0:
             return
@@ -223,7 +223,7 @@ class YmodemSender(Sender):
             if b == _ACK:
                 self._step(_END_GAP)
                 self._send = False
-                self._deadline = (now_ms + self._end_gap) & 0xFFFFFFFF
+                self._deadline = _after(now_ms, self._end_gap)
             elif b == _NAK and self._tries == 0 and not self._heard:
                 self._heard = True
                 self._send = True
@@ -247,7 +247,7 @@ class YmodemSender(Sender):
     def _after_quiet(self, now_ms):
         if self._send:
             self._send = False
-            self._quiet_until = (now_ms + _QUIET_MS) & 0xFFFFFFFF
+            self._quiet_until = _after(now_ms, _QUIET_MS)
 
     def _nak(self):
         if self._maybe and self._ahead < _MAX_AHEAD:
@@ -287,7 +287,7 @@ class YmodemSender(Sender):
                 return self._transmit(now_ms, frame)
             deadline = self._deadline
             if self._phase == _START:
-                deadline = (self._started + self._start_timeout) & 0xFFFFFFFF
+                deadline = _after(self._started, self._start_timeout)
             if not _reached(now_ms, deadline):
                 return self._wait(deadline)
             phase = self._phase
@@ -339,7 +339,7 @@ class YmodemSender(Sender):
         self._s_line += n
         if self._baud:
             wait += (n * 10000 + self._baud - 1) // self._baud
-        self._deadline = (now_ms + wait) & 0xFFFFFFFF
+        self._deadline = _after(now_ms, wait)
         self.length = n
         return SEND
 
