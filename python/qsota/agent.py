@@ -402,10 +402,13 @@ class Agent:
                 offset, total = self._fetch(url, f, verifier, offset, total, meta, ident)
             finally:
                 f.close()
+            if total is not None and offset != total:
+                # A kept file longer than the image (no expected value may catch it).
+                raise AgentError("verify", "size: expected %d bytes, got %d" % (total, offset))
             verifier.check()
         except Exception as e:
             # A wrong or refused image is not kept; an interrupted download is, for a resume.
-            if isinstance(e, qsota.VerifyError) or getattr(e, "stage", None) == "space":
+            if isinstance(e, qsota.VerifyError) or getattr(e, "stage", None) in ("space", "verify"):
                 self._remove(part, meta)
             raise
         self._log(
