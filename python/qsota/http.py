@@ -85,7 +85,7 @@ class Response:
 
 
 def _header_line(sock):
-    line = sock.readline()
+    line = sock.readline(2049)  # bounded: a line without an end must not fill the heap
     if not line:
         raise OSError(104, "connection closed in the response header")
     if len(line) > 2048:
