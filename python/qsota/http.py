@@ -169,7 +169,9 @@ def get(url, start=0, timeout_s=30):
         if status in _REDIRECTS and b"location" in headers:
             sock.close()
             location = headers[b"location"].decode()
-            if location.startswith("/"):  # relative to this server
+            if location.startswith("//"):  # same scheme, another server
+                location = "http:" + location
+            elif location.startswith("/"):  # relative to this server
                 location = url[: url.index("/", 7)] + location if "/" in url[7:] else url + location
             url = location
             continue
