@@ -335,17 +335,13 @@ class Agent:
             size = _int_or_none(size, "fileSize")
             path, sha256 = self._download(target, url, size, md5, crc)
             self._transfer(path, target, sha256)
-            if self.read_version is not None:
-                try:
-                    running = self.read_version(comp)
-                except Exception as e:  # the old version is reported: no unconfirmed success
-                    raise AgentError("mcu", "cannot read the MCU's version: %r" % (e,))
-                if running != target:
-                    reported = running
-                    raise AgentError(
-                        "mcu", "the MCU runs %r after the update, not %r" % (running, target)
-                    )
             reported = target
+            if self.read_version is not None:
+                reported = self.read_version(comp)
+                if reported != target:
+                    raise AgentError(
+                        "mcu", "the MCU runs %r after the update, not %r" % (reported, target)
+                    )
             self._remove(self._path(".part"), self._path(".json"))
         except Exception as e:
             stage = getattr(e, "stage", "verify" if isinstance(e, qsota.VerifyError) else "error")
