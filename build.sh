@@ -76,7 +76,8 @@ run_tests() {
     # features other members enable (e.g. digest's alloc), which a no_std staticlib cannot link.
     cargo clippy -q -p qsota-capi -- -D warnings
     cargo clippy -q --workspace --exclude qsota-capi --all-targets -- -D warnings
-    say "cargo test"
+    say "cargo test (it records build/traces/ for tests/test_traces.py)"
+    rm -rf "$BUILD/traces"
     cargo test -q --workspace --exclude qsota-capi
     test_capi
     test_receiver_example

@@ -10,6 +10,8 @@ pub mod ffi;
 pub mod hex;
 pub mod link;
 pub mod status;
+#[cfg(test)]
+mod trace;
 pub mod transfer;
 pub mod verify;
 pub mod ymodem;

@@ -6,6 +6,7 @@ use super::ram::RamFlash;
 use super::receiver::{Config, Receiver, REPLY_MAX};
 use super::record::{self, ImageId};
 use super::sender::{Options, Sender};
+use crate::trace;
 use crate::transfer::{Action, Fail, Sender as _};
 use sha2::{Digest, Sha256};
 use std::collections::VecDeque;
@@ -61,7 +62,36 @@ fn sender_claiming(size: usize, sha256: [u8; 32]) -> Sender {
         rto_ms: 200,
         ..Options::default()
     };
-    Sender::new(size as u64, &sha256, b"mcu", b"1.2.3", opts).unwrap()
+    let tx = Sender::new(size as u64, &sha256, b"mcu", b"1.2.3", opts).unwrap();
+    let kwargs = format!(
+        "{{\"component\": \"mcu\", \"version\": \"1.2.3\", \"rto_ms\": {}, \
+         \"open_timeout_ms\": {}, \"retries\": {}}}",
+        opts.rto_ms, opts.open_timeout_ms, opts.retries
+    );
+    let args = format!("[{size}, \"hex:{}\"]", trace::hex(&sha256));
+    trace::begin("native", &args, &kwargs, tx.frame_size());
+    tx
+}
+
+/// A sender's stats as the Python stats dict, for trace replay.
+fn trace_end(tx: &Sender) {
+    let s = tx.stats();
+    let (window, payload) = tx.window();
+    trace::end(&format!(
+        "{{\"bytes\": {}, \"frames\": {}, \"retries\": {}, \"line_bytes\": {}, \
+         \"resumed_from\": {}, \"resent_bytes\": {}, \"reopens\": {}, \"window\": {}, \
+         \"payload\": {}, \"receiver_error\": {}}}",
+        s.bytes,
+        s.frames,
+        s.retries,
+        s.line_bytes,
+        s.resumed_from,
+        s.resent_bytes,
+        s.reopens,
+        window,
+        payload,
+        s.error
+    ));
 }
 
 fn receiver() -> Receiver {
@@ -145,9 +175,16 @@ impl<'f, 'm> Link<'f, 'm> {
         let mut frame = vec![0u8; tx.frame_size()];
         let mut out = [0u8; REPLY_MAX];
         let mut back = Vec::new();
+        trace::source(image);
         for _ in 0..2_000_000 {
             loop {
-                match tx.poll(self.now, &mut frame) {
+                let action = tx.poll(self.now, &mut frame);
+                let error = match action {
+                    Action::Failed(f) => f.name(),
+                    _ => "",
+                };
+                trace::poll(self.now, action, &frame, tx.stats().bytes / 1024, error);
+                match action {
                     Action::Send(n) => {
                         let bytes = frame[..n].to_vec();
                         self.put(true, &bytes, &mut back);
@@ -156,11 +193,18 @@ impl<'f, 'm> Link<'f, 'm> {
                         let from = (offset as usize).min(image.len());
                         let got = len.min(image.len() - from);
                         frame[at..at + got].copy_from_slice(&image[from..from + got]);
+                        trace::provide(got);
                         tx.provide(got);
                     }
                     Action::Wait { .. } => break,
-                    Action::Done => return Some(Ok(())),
-                    Action::Failed(f) => return Some(Err(f)),
+                    Action::Done => {
+                        trace_end(tx);
+                        return Some(Ok(()));
+                    }
+                    Action::Failed(f) => {
+                        trace_end(tx);
+                        return Some(Err(f));
+                    }
                 }
             }
             if stop(tx, self.flash) {
@@ -188,6 +232,7 @@ impl<'f, 'm> Link<'f, 'm> {
                 let reply = out[..len].to_vec();
                 self.put(false, &reply, &mut back);
             }
+            trace::receive(self.now, &back);
             tx.receive(self.now, &back);
             back.clear();
             self.now += 1;
@@ -230,6 +275,7 @@ fn assert_committed(flash: &mut RamFlash, data: &[u8]) {
 
 #[test]
 fn clean_transfers_of_every_shape() {
+    let _trace = trace::Recording::new("link-clean", 40);
     for &size in &[0usize, 1, 7, 1023, 1024, 1025, 4096, 10_000, 70_001] {
         for &(sector, unit) in &[(512u32, 1u32), (2048, 8), (4096, 64), (16384, 16)] {
             let data = image(size, size as u64 + 1);
@@ -251,6 +297,7 @@ fn clean_transfers_of_every_shape() {
 
 #[test]
 fn lossy_corrupting_reordering_lines_deliver_the_exact_image() {
+    let _trace = trace::Recording::new("link-lossy", 15);
     let data = image(40_000, 7);
     for seed in 0..150u64 {
         let faults = Faults {
@@ -269,6 +316,7 @@ fn lossy_corrupting_reordering_lines_deliver_the_exact_image() {
 
 #[test]
 fn a_hopeless_line_fails_cleanly_and_commits_nothing() {
+    let _trace = trace::Recording::new("link-hopeless", 3);
     let data = image(20_000, 8);
     for seed in 0..20u64 {
         let faults = Faults {
@@ -296,6 +344,7 @@ fn a_hopeless_line_fails_cleanly_and_commits_nothing() {
 
 #[test]
 fn an_mcu_reset_resumes_and_resends_at_most_one_window() {
+    let _trace = trace::Recording::new("link-mcu-reset", 10);
     let data = image(60_000, 9);
     let window = u64::from(WINDOW) * MAX_PAYLOAD as u64;
     for seed in 0..40u64 {
@@ -356,6 +405,7 @@ fn power_cuts_at_any_flash_operation_never_commit_a_wrong_image() {
 
 #[test]
 fn a_new_send_of_the_same_image_resumes_where_the_receiver_stopped() {
+    let _trace = trace::Recording::new("link-new-send", 5);
     let data = image(50_000, 11);
     let window = u64::from(WINDOW) * MAX_PAYLOAD as u64;
     let mut mem = Mem::new(64 * 1024, 256);
@@ -385,6 +435,7 @@ fn a_new_send_of_the_same_image_resumes_where_the_receiver_stopped() {
 
 #[test]
 fn a_different_image_after_an_interruption_starts_from_zero() {
+    let _trace = trace::Recording::new("link-other-image", 5);
     let old = image(30_000, 12);
     let new = image(30_000, 14);
     assert_ne!(old, new);
@@ -405,6 +456,7 @@ fn a_different_image_after_an_interruption_starts_from_zero() {
 
 #[test]
 fn a_wrong_image_is_refused_at_commit_and_forgotten() {
+    let _trace = trace::Recording::new("link-wrong-image", 5);
     let data = image(9_000, 14);
     let mut other = data.clone();
     other[4321] ^= 1;
@@ -427,6 +479,7 @@ fn a_wrong_image_is_refused_at_commit_and_forgotten() {
 
 #[test]
 fn a_truncated_source_fails_and_commits_nothing() {
+    let _trace = trace::Recording::new("link-truncated", 5);
     let data = image(9_000, 15);
     let mut mem = Mem::new(16 * 1024, 256);
     let mut flash = mem.flash(1024, 8);
