@@ -27,6 +27,12 @@ NORETURN void qsota_raise(const mp_obj_type_t *type, const char *fmt, ...);
 // particular code (which digits, which state) check for it before calling this.
 void qsota_check(int32_t status, qstr what);
 
+// mp_arg_parse_all_kw_array, but an unknown keyword raises Python's own message for a
+// function (TypeError "unexpected keyword argument 'x'"), as qsota.pure's classes do, instead
+// of MicroPython's "extra keyword arguments given".
+void qsota_parse_args(size_t n_args, size_t n_kw, const mp_obj_t *all_args, size_t n_allowed,
+    const mp_arg_t *allowed, mp_arg_val_t *out);
+
 // TypeError "<what>: expected <expected>, got <type of obj>".
 NORETURN void qsota_raise_type(qstr what, const char *expected, mp_obj_t obj);
 

@@ -106,7 +106,7 @@ static mp_obj_t verifier_make_new(const mp_obj_type_t *type, size_t n_args, size
         { MP_QSTR_crc_variant, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
     };
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed)];
-    mp_arg_parse_all_kw_array(n_args, n_kw, all_args, MP_ARRAY_SIZE(allowed), allowed, args);
+    qsota_parse_args(n_args, n_kw, all_args, MP_ARRAY_SIZE(allowed), allowed, args);
 
     verifier_obj_t *self = mp_obj_malloc(verifier_obj_t, type);
     self->md5 = self->sha256 = self->crc = self->size = MP_OBJ_NULL;

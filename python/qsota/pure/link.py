@@ -17,7 +17,7 @@ except ImportError:
     except ImportError:  # crc32 is optional in (u)binascii
         _crc32 = None
 
-from .sender import DONE, SEND, Sender, _after, _data_len, _int, _now, _reached
+from .sender import DONE, SEND, Sender, _after, _data_len, _frame, _int, _now, _reached
 from .verify import _crc_tables
 
 _SYNC0 = 0xA5
@@ -130,15 +130,11 @@ def _seal(frame, kind, n, views):
 def _name(what, obj):
     if isinstance(obj, str):
         obj = obj.encode()
-    if not isinstance(obj, (bytes, bytearray)):
+    if not isinstance(obj, bytes):
         raise TypeError("%s: expected str or bytes, got %s" % (what, type(obj).__name__))
     if len(obj) > _MAX_NAME:
         raise ValueError("%s: must be at most 32 bytes" % what)
-    return bytes(obj)
-
-
-# Built once: a tuple display in a call would allocate at every call.
-_WRITABLE = (bytearray, memoryview)
+    return obj
 
 
 class _Parser:
@@ -382,8 +378,7 @@ class LinkSender(Sender):
 
     def poll(self, now_ms, frame):
         now_ms = _now(now_ms)
-        if not isinstance(frame, _WRITABLE):
-            raise TypeError("frame: expected a writable buffer, got %s" % type(frame).__name__)
+        _frame(frame)
         while True:
             phase = self._phase
             if phase == _FAILED:

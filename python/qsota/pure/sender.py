@@ -20,6 +20,13 @@ def _int(what, obj, lo, hi, message):
 
 # Built once: a tuple display in a call would allocate at every call.
 _READABLE = (bytes, bytearray, memoryview)
+_WRITABLE = (bytearray, memoryview)
+
+
+def _frame(frame):
+    """poll's `frame` checked (a writable buffer), like the C module's."""
+    if not isinstance(frame, _WRITABLE):
+        raise TypeError("frame: expected a writable buffer, got %s" % type(frame).__name__)
 
 
 def _now(now_ms):
