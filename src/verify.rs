@@ -164,9 +164,15 @@ impl Verifier {
         self.sha256.clone().finalize().into()
     }
 
-    /// The CRC-32 of everything seen so far; `Error::State` for a variant the policy
-    /// excludes (it was never computed).
-    pub fn crc32(&self, variant: CrcVariant) -> Result<u32, Error> {
+    /// The CRC-32 of everything seen; makes the verifier final. `Error::State` for a variant
+    /// the policy excludes (it was never computed).
+    pub fn crc32(&mut self, variant: CrcVariant) -> Result<u32, Error> {
+        let crc = self.crc_value(variant)?;
+        self.finished = true;
+        Ok(crc)
+    }
+
+    fn crc_value(&self, variant: CrcVariant) -> Result<u32, Error> {
         if !self.policy.allows(variant) {
             return Err(Error::State);
         }
@@ -228,7 +234,7 @@ impl Verifier {
         if let Some(want) = self.expect_crc {
             self.crc_matched = VARIANTS
                 .into_iter()
-                .find(|v| self.crc32(*v).is_ok_and(|crc| want.matches(crc)));
+                .find(|v| self.crc_value(*v).is_ok_and(|crc| want.matches(crc)));
             if self.crc_matched.is_none() {
                 mismatch |= field::CRC;
             }
@@ -262,7 +268,7 @@ mod tests {
 
     #[test]
     fn crc_check_values() {
-        let v = digest_of(b"123456789");
+        let mut v = digest_of(b"123456789");
         assert_eq!(v.crc32(CrcVariant::Mpeg2), Ok(0x0376_E6E7));
         assert_eq!(v.crc32(CrcVariant::IsoHdlc), Ok(0xCBF4_3926));
     }
@@ -390,6 +396,9 @@ mod tests {
         assert_eq!(v.size(), 3);
         let mut v = digest_of(b"abc");
         v.check();
+        assert_eq!(v.update(b"d"), Err(Error::State));
+        let mut v = digest_of(b"abc");
+        let _ = v.crc32(CrcVariant::Mpeg2);
         assert_eq!(v.update(b"d"), Err(Error::State));
     }
 

@@ -10,11 +10,23 @@ from .transfer import TransferError, send, tcp_port
 from .verify import verify_file
 
 
-def _use(backend):
-    """Binds `backend`'s classes (the `_qsota` module or `qsota.pure`) to this package.
+def use_backend(name):
+    """Binds qsota to the backend `name`: 'native' (the `_qsota` C module; ImportError on a
+    firmware without it) or 'pure' (`qsota.pure`, e.g. to compare the two on one firmware).
+    Objects made before the call keep their backend."""
+    if not isinstance(name, str):
+        raise TypeError("name: expected str, got %s" % type(name).__name__)
+    if name == "native":
+        import _qsota as backend
+    elif name == "pure":
+        from . import pure as backend
+    else:
+        raise ValueError("name: expected 'native' or 'pure', got %r" % (name,))
+    _use(backend)
 
-    Called once below; tests call it to force `qsota.pure`.
-    """
+
+def _use(backend):
+    """Binds `backend`'s classes (the `_qsota` module or `qsota.pure`) to this package."""
     global NATIVE, Verifier, VerifyError, YmodemSender, LinkSender
     NATIVE = backend.__name__ == "_qsota"
     Verifier = backend.Verifier

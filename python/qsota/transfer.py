@@ -120,6 +120,8 @@ def _basename(path):
 def _open(source, name):
     """(file, size, name, opened_here) for a path or a file object."""
     if isinstance(source, str):
+        if _is_dir(source):
+            raise TransferError("source", "source: %r is a directory" % (source,))
         try:
             f = open(source, "rb")
         except OSError as e:
@@ -143,12 +145,24 @@ def _open(source, name):
         if opened:
             f.close()
         raise TransferError("source", "source: cannot seek (%s)" % e)
-    name = default if name is None else name
     if name is None:
-        if opened:
-            f.close()
-        raise ValueError("name: required when the source file has no name")
+        name = _DEFAULT_NAME if default is None else default
     return f, size, name, opened
+
+
+# The name a file object without one is sent under (YMODEM's header needs a name).
+_DEFAULT_NAME = "image.bin"
+
+
+def _is_dir(path):
+    try:
+        import os
+    except ImportError:
+        import uos as os
+    try:
+        return os.stat(path)[0] & 0x4000 != 0  # S_IFDIR
+    except OSError:
+        return False  # open() says why
 
 
 class _Views:

@@ -263,8 +263,9 @@ class Verifier:
         raise ValueError("name: expected 'md5' or 'sha256'")
 
     def crc32(self, variant=None):
-        """The CRC-32 ('mpeg2' or 'iso-hdlc') of everything seen so far; by default the
-        pinned variant, or MPEG-2 (the one Quectel documents) when both are computed."""
+        """The CRC-32 ('mpeg2' or 'iso-hdlc') of everything seen; by default the pinned
+        variant, or MPEG-2 (the one Quectel documents) when both are computed. Makes the
+        verifier final."""
         if variant is None:
             variant = _MPEG2 if self._policy == _AUTO else self._policy
         _variant("variant", variant, _VARIANTS)
@@ -272,6 +273,10 @@ class Verifier:
             raise ValueError(
                 "variant: '%s' is not computed with crc_variant='%s'" % (variant, self._policy)
             )
+        self._final()
+        return self._crc(variant)
+
+    def _crc(self, variant):
         if variant == _MPEG2:
             return self._mpeg2_hi << 16 | self._mpeg2_lo
         return (self._iso_hi << 16 | self._iso_lo) ^ 0xFFFFFFFF
@@ -288,11 +293,11 @@ class Verifier:
         if self._want_crc is not None:
             allowed = _VARIANTS if self._policy == _AUTO else (self._policy,)
             for variant in allowed:
-                if self.crc32(variant) in self._want_crc:
+                if self._crc(variant) in self._want_crc:
                     self._matched = variant
                     break
             else:
-                got = " ".join("%s=0x%08x" % (v, self.crc32(v)) for v in allowed)
+                got = " ".join("%s=0x%08x" % (v, self._crc(v)) for v in allowed)
                 problems.append("crc: expected %s, got %s" % (_shown(crc), got))
         if size is not None and size != self._size:
             problems.append("size: expected %d, got %d" % (size, self._size))
