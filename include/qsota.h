@@ -598,8 +598,9 @@ int32_t qsota_verifier_md5(qsota_verifier_t *v, uint8_t *digest);
 int32_t qsota_verifier_sha256(qsota_verifier_t *v, uint8_t *digest);
 
 /*
- Writes the CRC-32 (`QSOTA_CRC_MPEG2` or `QSOTA_CRC_ISO_HDLC`) of everything fed so far;
- `QSOTA_E_STATE` for a variant that `qsota_verifier_set_crc_variant` excluded.
+ Writes the CRC-32 (`QSOTA_CRC_MPEG2` or `QSOTA_CRC_ISO_HDLC`) of everything fed and
+ makes the verifier final, as the digests do; `QSOTA_E_STATE` for a variant that
+ `qsota_verifier_set_crc_variant` excluded.
 
  # Safety
  As `qsota_verifier_update`; `crc` valid for a write.

@@ -251,8 +251,9 @@ pub unsafe extern "C" fn qsota_verifier_sha256(v: *mut qsota_verifier_t, digest:
     }
 }
 
-/// Writes the CRC-32 (`QSOTA_CRC_MPEG2` or `QSOTA_CRC_ISO_HDLC`) of everything fed so far;
-/// `QSOTA_E_STATE` for a variant that `qsota_verifier_set_crc_variant` excluded.
+/// Writes the CRC-32 (`QSOTA_CRC_MPEG2` or `QSOTA_CRC_ISO_HDLC`) of everything fed and
+/// makes the verifier final, as the digests do; `QSOTA_E_STATE` for a variant that
+/// `qsota_verifier_set_crc_variant` excluded.
 ///
 /// # Safety
 /// As `qsota_verifier_update`; `crc` valid for a write.

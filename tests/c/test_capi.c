@@ -35,7 +35,7 @@ static void test_digests(void) {
     EXPECT_EQ(qsota_verifier_size(&v, &size), QSOTA_OK);
     EXPECT_EQ(size, 9);
     EXPECT_EQ(qsota_verifier_is_final(&v, &is_final), QSOTA_OK);
-    EXPECT_EQ(is_final, 0);
+    EXPECT_EQ(is_final, 1); /* a CRC, like a digest, describes the whole image */
 
     EXPECT_EQ(qsota_verifier_md5(&v, md5), QSOTA_OK);
     hex(md5, 16, text);
