@@ -6,6 +6,7 @@ allocation per block), else `qsota.pure`, the same API in Python. `NATIVE` says 
 firmware with `_qsota` spends no RAM on it. The agent (Qth wiring) is `import qsota.agent`.
 """
 
+from . import _bound
 from .transfer import TransferError, send, tcp_port
 from .verify import verify_file
 
@@ -28,6 +29,7 @@ def use_backend(name):
 def _use(backend):
     """Binds `backend`'s classes (the `_qsota` module or `qsota.pure`) to this package."""
     global NATIVE, Verifier, VerifyError, YmodemSender, LinkSender
+    _bound.backend = backend
     NATIVE = backend.__name__ == "_qsota"
     Verifier = backend.Verifier
     VerifyError = backend.VerifyError

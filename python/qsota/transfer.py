@@ -6,6 +6,8 @@ writes frames from it: after the first block nothing is allocated per block (mem
 each length are made once and kept). See "Sender objects" in docs/architecture.md.
 """
 
+from . import _bound
+
 try:
     import time
 except ImportError:  # MicroPython 1.13 (legacy QuecPython) has only the u-names
@@ -56,16 +58,31 @@ class TransferError(Exception):
         self.code = code
 
 
-def _sender_class(protocol):
-    import qsota
+def _ymodem_args(f, size, name, options):
+    return (name, size)
 
-    if protocol == "ymodem":
-        return qsota.YmodemSender
-    if protocol == "native":
-        return qsota.LinkSender
+
+def _native_args(f, size, name, options):
+    return (size, _sha256(f, options.pop("sha256", None)))
+
+
+# Each protocol: the backend's sender class and what its positional arguments are made of
+# (the opened image, its size, the name, the caller's options, from which a function may take
+# what is not the class's). One shape: cls(*args(f, size, name, options), **options).
+_PROTOCOLS = (
+    ("ymodem", "YmodemSender", _ymodem_args),
+    ("native", "LinkSender", _native_args),
+)
+
+
+def _protocol(protocol):
     if not isinstance(protocol, str):
         raise TypeError("protocol: expected str, got %s" % type(protocol).__name__)
-    raise ValueError("protocol: unknown %r (known: 'ymodem', 'native')" % (protocol,))
+    for name, cls_name, args in _PROTOCOLS:
+        if name == protocol:
+            return cls_name, args
+    known = ", ".join(repr(p[0]) for p in _PROTOCOLS)
+    raise ValueError("protocol: unknown %r (known: %s)" % (protocol, known))
 
 
 # The native receiver's ERROR codes (docs/protocol.md section 5), for messages.
@@ -224,16 +241,14 @@ def send(port, source, protocol="ymodem", name=None, progress=None, **options):
     retries, line_bytes, elapsed_ms; YMODEM: blocks; native: resumed_from, resent_bytes,
     reopens, ...); raises TransferError.
     """
-    cls = _sender_class(protocol)
+    cls_name, args = _protocol(protocol)
     _check_port(port)
     if progress is not None and not callable(progress):
         raise TypeError("progress: expected a callable, got %s" % type(progress).__name__)
-    f, size, name, opened = _open(source, "" if protocol == "native" else name)
+    f, size, name, opened = _open(source, name)
     try:
-        if protocol == "native":
-            sender = cls(size, _sha256(f, options.pop("sha256", None)), **options)
-        else:
-            sender = cls(name, size, **options)
+        cls = getattr(_bound.backend, cls_name)
+        sender = cls(*args(f, size, name, options), **options)
         return _drive(port, f, size, sender, protocol, progress)
     finally:
         if opened:

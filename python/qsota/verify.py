@@ -1,5 +1,7 @@
 """qsota.verify_file: verify an image stored in a file."""
 
+from . import _bound
+
 
 def verify_file(path, md5=None, sha256=None, crc=None, size=None, buf=None, crc_variant="auto"):
     """Reads `path` through one reusable buffer and returns the checked Verifier.
@@ -8,9 +10,7 @@ def verify_file(path, md5=None, sha256=None, crc=None, size=None, buf=None, crc_
     mismatch, OSError when the file cannot be read, and what Verifier raises for bad
     expected values.
     """
-    from qsota import Verifier  # the backend bound now (qsota._use)
-
-    verifier = Verifier(md5, sha256, crc, size, crc_variant)
+    verifier = _bound.backend.Verifier(md5, sha256, crc, size, crc_variant)
     if buf is None:
         buf = bytearray(4096)
     if len(buf) == 0:
