@@ -259,6 +259,7 @@ mp_int_t mp_obj_int_get_truncated(mp_const_obj_t self_in);
 mp_int_t mp_obj_int_get_checked(mp_const_obj_t self_in);
 mp_uint_t mp_obj_int_get_uint_checked(mp_const_obj_t self_in);
 mp_obj_t mp_obj_exception_make_new(const mp_obj_type_t *type_in, size_t n_args, size_t n_kw, const mp_obj_t *args);
+qstr mp_obj_str_get_qstr(mp_obj_t self_in); // use this if you will anyway convert the string to a qstr
 const char *mp_obj_str_get_str(mp_obj_t self_in);
 const char *mp_obj_str_get_data(mp_obj_t self_in, size_t *len);
 
