@@ -9,6 +9,8 @@
 pub mod ffi;
 pub mod hex;
 pub mod link;
+#[cfg(test)]
+mod python_codes;
 pub mod status;
 #[cfg(test)]
 mod trace;

@@ -7,6 +7,7 @@ each length are made once and kept). See "Sender objects" in docs/architecture.m
 """
 
 from . import _bound
+from .codes import DONE, FAILED, MESSAGES, READ, RECEIVER_ERRORS, SEND, WAIT
 
 try:
     import time
@@ -29,24 +30,7 @@ except AttributeError:  # CPython: only for tools, not the hot path
         time.sleep(ms / 1000)
 
 
-# Action codes every sender's poll() returns (src/transfer.rs `Action`).
-SEND = 1
-READ = 2
-WAIT = 3
-DONE = 4
-FAILED = 5
-
 _RX = 64
-_MESSAGES = {
-    "timeout": "the receiver did not answer",
-    "cancelled": "the receiver cancelled the transfer",
-    "retries": "too many retransmissions",
-    "protocol": "the receiver broke the protocol",
-    "source": "the source gave fewer bytes than its size",
-    "rejected": "the receiver refused the image",
-    "usage": "the sender was misused",
-    "io": "the port failed",
-}
 
 
 class TransferError(Exception):
@@ -83,10 +67,6 @@ def _protocol(protocol):
             return cls_name, args
     known = ", ".join(repr(p[0]) for p in _PROTOCOLS)
     raise ValueError("protocol: unknown %r (known: %s)" % (protocol, known))
-
-
-# The native receiver's ERROR codes (docs/protocol.md section 5), for messages.
-_RECEIVER_ERRORS = ("", "version", "size", "flash", "digest", "not open", "state", "argument")
 
 
 def _sha256(f, given):
@@ -307,10 +287,12 @@ def _drive(port, f, size, sender, protocol, progress):
         else:
             code = sender.error
             stats = sender.stats()
-            why = _MESSAGES.get(code, code)
+            why = MESSAGES.get(code, code)
             refused = stats.get("receiver_error", 0)
             if refused:
-                why += " (%s)" % (_RECEIVER_ERRORS[refused] if refused < 8 else refused)
+                why += " (%s)" % (
+                    RECEIVER_ERRORS[refused] if refused < len(RECEIVER_ERRORS) else refused
+                )
             raise TransferError(
                 code,
                 "%s: %s (block %d, %d of %d bytes acknowledged)"

@@ -3,11 +3,7 @@ action codes, the action's numbers as int attributes, the image reads (READ, `pr
 the retry count; see docs/architecture.md "Sender objects". No allocation per call.
 """
 
-SEND = 1
-READ = 2
-WAIT = 3
-DONE = 4
-FAILED = 5
+from ..codes import DONE, FAILED, READ, SEND, WAIT  # noqa: F401 (the senders import them here)
 
 
 def _int(what, obj, lo, hi, message):
