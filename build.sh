@@ -45,6 +45,7 @@ build_firmware() {
         objcopy --wildcard --keep-global-symbol='qsota_*' "$ROOT/target/release/libqsota.a" "$lib"
     fi
     QSOTA_LIB="$lib" MP_LINK_DEPS="$lib" mp_build_unix "$BUILD/usermod" "$MP"
+    "$MP" -c "import tls" || die "$MP has no tls module (mbedTLS): the https tests need it"
 }
 
 build_all() {

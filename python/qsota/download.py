@@ -94,9 +94,9 @@ class Download:
         self.new_verifier = new_verifier
         self.f = None
         try:
-            if size is not None:
-                self._check_size(size, 0)
             self._resume()
+            if self.total is not None:
+                self._check_size(self.total, self.offset)
             self.f = open(self.part, "ab")
             self._fetch()
             if self.total is not None and self.offset != self.total:
