@@ -104,8 +104,8 @@ class Certs:
             self.ca.issue_cert("firmware.example").configure_cert(ctx)
         elif case == "expired":
             past = datetime.datetime(2020, 1, 1)
-            cert = self.ca.issue_cert("localhost", not_before=past, not_after=past.replace(year=2021))
-            cert.configure_cert(ctx)
+            until = past.replace(year=2021)
+            self.ca.issue_cert("localhost", not_before=past, not_after=until).configure_cert(ctx)
         elif case == "intermediate":
             self.ca.create_child_ca().issue_cert("localhost").configure_cert(ctx)  # sends chain
         elif case == "self-signed":
@@ -385,3 +385,125 @@ def test_download_allocates_nothing_per_chunk(mp, backend, www, certs):
         small, big = result["alloc"]
         assert small > 0
         assert big - small < 64, (server.tls, server.chunked, small, big)
+
+
+URLS = """
+import json
+from qsota import http
+out = []
+for url in ("http://h/", "HTTPS://h:8443/a/b?x=1#frag", "http://u:p%40ss@h:81/f", "http://[::1]:8080/x",
+            "http://h?q", "https://[fe80::1]/", "ftp://h/", "http://h:0/", "http://h:x/",
+            "http://u:secret@/", "http://h/a b", "http://[::1/"):
+    try:
+        u = http.Url(url)
+        out.append([u.scheme, u.host, u.port, u.hostport, u.path, u.auth])
+    except ValueError as e:
+        out.append(str(e))
+base = http.Url("https://h/a/b/c.bin?v=1")
+out.append([base.join(l) for l in ("http://o/x", "//o/y", "/z", "d.bin", "?v=2", "../e")])
+out.append(http.redact("http://me:secret@h/p@q"))
+print(json.dumps(out))
+"""
+
+
+def test_urls(mp):
+    out = mp.json(URLS, "native")
+    assert out == [
+        ["http", "h", 80, "h", "/", None],
+        ["https", "h", 8443, "h:8443", "/a/b?x=1", None],
+        ["http", "h", 81, "h:81", "/f", "dTpwQHNz"],  # base64("u:p@ss")
+        ["http", "::1", 8080, "[::1]:8080", "/x", None],
+        ["http", "h", 80, "h", "/?q", None],
+        ["https", "fe80::1", 443, "[fe80::1]", "/", None],
+        "url: expected an http:// or https:// URL, got 'ftp://h/'",
+        "url: bad host or port in 'http://h:0/'",
+        "url: bad port in 'http://h:x/'",
+        "url: bad host or port in 'http://***@/'",
+        "url: spaces, control or non-ASCII characters in 'http://h/a b'",
+        "url: bad host or port in 'http://[::1/'",
+        [
+            "http://o/x",
+            "https://o/y",
+            "https://h/z",
+            "https://h/a/b/d.bin",
+            "https://h/a/b/c.bin?v=2",
+            "https://h/a/b/../e",
+        ],
+        "http://***@h/p@q",
+    ]
+
+
+class Canned:
+    """A TCP server on 127.0.0.1 that answers every connection with the same bytes."""
+
+    def __init__(self, answer):
+        import socket
+        import threading
+
+        self.answer = answer
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            conn.recv(4096)
+            conn.sendall(self.answer)
+            conn.close()
+
+    def url(self, name):
+        return "http://127.0.0.1:%d/%s" % (self.port, name)
+
+    def start(self):
+        return self
+
+    def stop(self):
+        self.sock.close()
+
+
+OK_HEAD = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+
+@pytest.mark.parametrize(
+    "answer, why",
+    [
+        (OK_HEAD + b"zz\r\nabc\r\n0\r\n\r\n", "bad chunk size line"),
+        (OK_HEAD + b"1" * 300 + b"\r\n", "chunk header or trailer line too long"),
+        (OK_HEAD + b"10000000\r\n", "chunk size too large"),
+        (OK_HEAD + b"3\r\nabcX\r\n0\r\n\r\n", "chunk data not followed by CRLF"),
+        (OK_HEAD + b"3\r\nabc\r\n0\r\n" + b"X-T: 1\r\n" * 101 + b"\r\n", "too many trailer lines"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", "transfer encoding"),
+        (b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\n", "content encoding 'gzip'"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", "conflicting"),
+        (b"HTTP/1.1 200 OK\r\nX: " + b"y" * 3000 + b"\r\n\r\n", "header line too long"),
+        (b"SSH-2.0-OpenSSH\r\n\r\n", "not an HTTP response"),
+        (b"HTTP/1.1 302 Found\r\nLocation: /a b\r\n\r\n", "bad redirect from"),
+        (b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", "HTTP 404 for"),
+    ],
+)
+def test_malformed_answers_fail_clearly(mp, www, answer, why):
+    result = fetch(mp, "native", www, Canned(answer), retries=0)
+    refused(result, why)
+    assert not list((www / "work").iterdir())
+
+
+def test_a_206_that_is_not_the_range_asked_for(mp, www):
+    """The kept part ends at byte 100; the server answers 206 for another range, or with a
+    Content-Length that contradicts its Content-Range: refused, not spliced."""
+    for answer, why in (
+        (b"HTTP/1.1 206 P\r\nContent-Range: bytes 0-9/10\r\n\r\n0123456789", "server sent from 0"),
+        (b"HTTP/1.1 206 P\r\nContent-Range: bytes 100-109/110\r\nContent-Length: 5\r\n\r\n",
+         "Content-Length 5 disagrees with Content-Range 100-109"),
+        (b"HTTP/1.1 206 P\r\nContent-Range: bytes 100-119/110\r\n\r\n", "bad Content-Range"),
+    ):
+        (www / "work" / "fw.part").write_bytes(IMAGE[:100])
+        record = {"id": ["fw", None], "size": None, "total": None}
+        (www / "work" / "fw.json").write_text(json.dumps(record))
+        result = fetch(mp, "native", www, Canned(answer), retries=0, md5=None, fresh=False)
+        refused(result, why)

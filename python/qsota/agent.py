@@ -29,7 +29,7 @@ except ImportError:  # MicroPython 1.13 (legacy QuecPython) has only the u-names
     import uos as os
 
 import qsota
-from qsota import https
+from qsota import http, https
 from qsota.download import Download, percent
 
 try:
@@ -347,7 +347,7 @@ class Agent:
         self._stage = "plan"
         try:
             self._step("plan", 0)
-            self._log("update %s -> %s from %s" % (self.version, target, url))
+            self._log("update %s -> %s from %s" % (self.version, target, http.redact(url)))
             size = _int_or_none(size, "fileSize")
             self._stage = "download"
             path, sha256 = self._download(target, url, size, md5, crc)

@@ -57,6 +57,20 @@ def _unquote(text):
     return bytes(out)
 
 
+def redact(url):
+    """`url` without the password of its user information, for logs and messages."""
+    if not isinstance(url, str):
+        return repr(url)
+    sep = url.find("://") + 3
+    end = len(url)
+    for c in "/?#":
+        k = url.find(c, sep)
+        if 0 <= k < end:
+            end = k
+    at = url.rfind("@", sep, end)
+    return url if at < 0 else url[:sep] + "***" + url[at:]
+
+
 class Url:
     """An http(s) URL: `scheme`, `host`, `port`, `hostport` (the Host header), `path` (with
     the query, never the fragment) and `auth` (the Basic credentials, or None)."""
@@ -66,11 +80,12 @@ class Url:
             raise TypeError("url: expected str, got %s" % type(url).__name__)
         for c in url:
             if not " " < c < "\x7f":
-                raise ValueError("url: spaces, control or non-ASCII characters in %r" % url)
+                why = "spaces, control or non-ASCII characters"
+                raise ValueError("url: %s in %r" % (why, redact(url)))
         sep = url.find("://")
         self.scheme = url[:sep].lower() if sep > 0 else ""
         if self.scheme not in ("http", "https"):
-            raise ValueError("url: expected an http:// or https:// URL, got %r" % url)
+            raise ValueError("url: expected an http:// or https:// URL, got %r" % redact(url))
         rest = url[sep + 3 :]
         hash_ = rest.find("#")
         if hash_ >= 0:
@@ -105,9 +120,9 @@ class Url:
         try:
             self.port = int(port) if port else default
         except ValueError:
-            raise ValueError("url: bad port in %r" % url)
+            raise ValueError("url: bad port in %r" % redact(url))
         if not host or not 0 < self.port < 65536:
-            raise ValueError("url: bad host or port in %r" % url)
+            raise ValueError("url: bad host or port in %r" % redact(url))
         self.host = host
         self.url = url
         self.safe = "%s://%s%s" % (self.scheme, self.hostport, self.path)  # no credentials
@@ -159,9 +174,8 @@ class Response:
             if first != start:
                 raise HttpError(206, "asked for byte %d, the server sent from %d" % (start, first))
             if length is not None and length != last - first + 1:
-                raise HttpError(
-                    206, "Content-Length %d disagrees with Content-Range %d-%d" % (length, first, last)
-                )
+                why = "Content-Length %d disagrees with Content-Range %d-%d" % (length, first, last)
+                raise HttpError(206, why)
             if not self.chunked:
                 length = last - first + 1
             self.offset, self.total = first, total
@@ -205,14 +219,17 @@ class Response:
             self.remaining -= n
         return n
 
+    def _byte(self):
+        if not self._sock.readinto(self._one, 1):
+            raise OSError(104, "connection closed in a chunk header")
+        return self._one[0]
+
     def _read_line(self, limit):
         """Reads one line into self._line byte by byte (no allocation); returns its length
         without the line end."""
         n = 0
         while True:
-            if not self._sock.readinto(self._one, 1):
-                raise OSError(104, "connection closed in a chunk header")
-            c = self._one[0]
+            c = self._byte()
             if c == 10:  # LF
                 return n - 1 if n and self._line[n - 1] == 13 else n
             if n >= limit:
@@ -223,8 +240,12 @@ class Response:
     def _next_chunk(self):
         """The next chunk's size (after the previous chunk's CRLF); at the last chunk (size
         0) the trailers are read and dropped."""
-        if self._chunks and self._read_line(1) != 0:
-            raise HttpError(self.status, "chunk data not followed by CRLF")
+        if self._chunks:
+            c = self._byte()
+            if c == 13:
+                c = self._byte()
+            if c != 10:
+                raise HttpError(self.status, "chunk data not followed by CRLF")
         self._chunks += 1
         n = self._read_line(_CHUNK_LINE)
         size = digits = 0
@@ -295,11 +316,8 @@ def _request(u, start, if_range, timeout_s, tls):
                 sock = https.wrap(sock, u.host, tls)
             except https.TlsError as e:
                 raise HttpError(0, "TLS: %s" % e)
-        req = "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: qsota\r\nAccept-Encoding: identity\r\n" % (
-            u.path,
-            u.hostport,
-        )
-        req += "Connection: close\r\n"
+        req = "GET %s HTTP/1.1\r\nHost: %s\r\n" % (u.path, u.hostport)
+        req += "User-Agent: qsota\r\nAccept-Encoding: identity\r\nConnection: close\r\n"
         if u.auth:
             req += "Authorization: Basic %s\r\n" % u.auth
         if start:
@@ -375,6 +393,10 @@ def get(url, start=0, timeout_s=30, tls=_NO_TLS, if_range=None):
         if status in _REDIRECTS and b"location" in headers:
             sock.close()
             url = u.join(headers[b"location"].decode())
+            try:
+                Url(url)
+            except ValueError as e:
+                raise HttpError(status, "bad redirect from %s: %s" % (u.safe, e))
             continue
         try:
             if u.scheme == "http" and https.authenticated(tls):
@@ -386,4 +408,4 @@ def get(url, start=0, timeout_s=30, tls=_NO_TLS, if_range=None):
         except BaseException:
             sock.close()
             raise
-    raise HttpError(0, "too many redirects for %s" % Url(url).safe)
+    raise HttpError(0, "too many redirects for %s" % redact(url))

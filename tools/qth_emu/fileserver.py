@@ -147,7 +147,8 @@ def _handler(server):
             self.send_header("ETag", etag)
             self.send_header("Last-Modified", modified)
             if status == 206:
-                self.send_header("Content-Range", "bytes %d-%d/%d" % (start, end, size + server.lie))
+                span = "bytes %d-%d/%d" % (start, end, size + server.lie)
+                self.send_header("Content-Range", span)
             self.send_header("Connection", "close")
             self.end_headers()
             self.close_connection = True
