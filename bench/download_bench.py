@@ -1,6 +1,6 @@
 """Download throughput over loopback: qsota.download on the unix port against the test file
-server (CPython http.server, tools/qth_emu/fileserver.py), http and https (TLS 1.3 from
-CPython's ssl, certificate chain verified by MicroPython's mbedTLS against a trustme CA),
+server (CPython http.server, tools/qth_emu/fileserver.py), http and https (TLS 1.2: Debian's
+mbedTLS 2.28 client has no 1.3; the chain verified against a trustme CA, ECDSA P-256),
 with the image verified in the same pass (MD5 + SHA-256 + CRC-32/MPEG-2) by the native
 `_qsota.Verifier` or by `qsota.pure`, in one run.
 

@@ -22,7 +22,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools" / "qth_emu"))
 
-from fileserver import FileServer  # noqa: E402
 from scenario import Setup  # noqa: E402
 
 EXAMPLE = (ROOT / "demo" / "sota_example.py").read_text()
