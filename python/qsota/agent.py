@@ -325,7 +325,7 @@ class Agent:
             finally:
                 _thread.stack_size(old)
         except Exception as e:  # no thread: the platform must still hear of the failure
-            self._log("update failed (thread): %r" % (e,))
+            self._log("update failed (plan): no thread for the update (%r)" % (e,))
             self.busy = False
             self._report(self.version)
 
