@@ -101,6 +101,8 @@ class Certs:
             self.leaf.configure_cert(ctx)
         elif case == "wrong-host":
             self.ca.issue_cert("firmware.example").configure_cert(ctx)
+        elif case == "ip":
+            self.ca.issue_cert("127.0.0.1").configure_cert(ctx)
         elif case == "expired":
             past = datetime.datetime(2020, 1, 1)
             until = past.replace(year=2021)
@@ -212,6 +214,16 @@ def test_bad_certificates_are_refused(mp, backend, www, certs, case, why):
     refused(result, "TLS: certificate of localhost not accepted", why)
     assert server.requests == []  # no request went out
     assert not list((www / "work").iterdir())  # nothing kept
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_ip_address_url_cannot_pass_a_ca_check(mp, backend, www, certs):
+    """mbedTLS 2.x matches DNS names only: a certificate for 127.0.0.1 (an IP address SAN)
+    fails for https://127.0.0.1/ (docs/agent.md says: use a host name, or pin)."""
+    server = FileServer(www / "www", tls=certs.context("ip"))
+    url = "https://127.0.0.1:%d/fw.bin" % server.port
+    result = fetch(mp, backend, www, server, url=url, ca=str(certs.ca_der))
+    refused(result, "certificate of 127.0.0.1 not accepted", "does not match")
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

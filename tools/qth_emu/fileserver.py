@@ -32,11 +32,21 @@ import hashlib
 import os
 import random
 import re
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 _RANGE = re.compile(r"bytes=(\d+)-(\d*)$")
 _CHUNKS = (1, 7, 100, 4096, 8192, 65536)  # chunk sizes a chunked response cycles through
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # a client refusing the certificate, or hanging up at a cut, is what tests ask for
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
 
 
 class FileServer:
@@ -64,8 +74,7 @@ class FileServer:
         self.requests = []
         self.headers = []
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer((host, port), _handler(self))
-        self._httpd.daemon_threads = True
+        self._httpd = _Server((host, port), _handler(self))
         if tls is not None:
             self._httpd.socket = tls.wrap_socket(
                 self._httpd.socket, server_side=True, do_handshake_on_connect=False
