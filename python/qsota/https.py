@@ -82,8 +82,8 @@ def config(ca=None, pin=None):
             raise TypeError("pin: expected 64 hex digits or 32 bytes (SHA-256), got %r" % (p,))
     if ca is not None and not cas or pin is not None and not pins:
         raise ValueError("ca/pin: an empty list checks nothing")
-    if _tls is not None:  # a certificate mbedTLS cannot parse fails here, not per download
-        ctx = _tls.SSLContext(_tls.PROTOCOL_TLS_CLIENT)
+    if _tls is not None and cas:  # a certificate mbedTLS cannot parse fails here, not later
+        ctx = _tls.SSLContext(_tls.PROTOCOL_TLS_CLIENT)  # (about 40 KB of heap, dropped)
         for der in cas:
             try:
                 ctx.load_verify_locations(der)
