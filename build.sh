@@ -22,6 +22,7 @@ setup() {
     need_apt build-essential pkg-config python3 lrzsz socat
     mp_deps
     need_pip pytest pytest
+    need_pip trustme trustme  # certificates for the TLS tests (with cryptography)
     command -v cargo >/dev/null || die "cargo is required (install Rust with rustup)"
 }
 
@@ -47,6 +48,7 @@ build_firmware() {
     mkdir -p "$BUILD/usermod"
     ln -sfn "$ROOT" "$BUILD/usermod/qsota"
     (unset QSOTA_LIB && MP_LINK_DEPS="$BUILD/libqsota.a" mp_build_unix "$BUILD/usermod" "$MP")
+    "$MP" -c "import tls" || die "$MP has no tls module (mbedTLS): the https tests need it"
 }
 
 build_all() {

@@ -26,7 +26,8 @@ def test_rb_receives_every_size_exactly(mp, tmp_path, backend):
             d = tmp_path / name.replace(" ", "_")
             path, data = image(d, size, name)
             peer = RbPeer(d)
-            runs.append((peer, data, name, Sending(mp, backend, peer.port, path)))
+            # allow_empty: send refuses a 0-byte image unless asked
+            runs.append((peer, data, name, Sending(mp, backend, peer.port, path, allow_empty=True)))
         for peer, data, name, sending in runs:
             r = sending.result()
             assert r["ok"], r

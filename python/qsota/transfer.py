@@ -213,6 +213,7 @@ def send(port, source, protocol="ymodem", name=None, progress=None, **options):
     """Sends the file `source` (a path or a binary file object) over `port` (machine.UART or
     anything with write, any and readinto/read) with `protocol`.
 
+    An empty source is refused (TransferError `source`) unless `allow_empty=True`.
     `name` defaults to the file's base name; `progress(offset, size)` is called before each
     block is read; `options` go to the sender (YMODEM: block_size, timeout_ms,
     header_timeout_ms, start_timeout_ms, end_gap_ms, retries, baud; native: component,
@@ -225,8 +226,12 @@ def send(port, source, protocol="ymodem", name=None, progress=None, **options):
     _check_port(port)
     if progress is not None and not callable(progress):
         raise TypeError("progress: expected a callable, got %s" % type(progress).__name__)
+    allow_empty = options.pop("allow_empty", False)
     f, size, name, opened = _open(source, name)
     try:
+        if size == 0 and not allow_empty:
+            # ST's IAP erases the whole application area, then programs nothing
+            raise TransferError("source", "source: the image is empty (0 bytes; allow_empty=True)")
         cls = getattr(_bound.backend, cls_name)
         sender = cls(*args(f, size, name, options), **options)
         return _drive(port, f, size, sender, protocol, progress)
