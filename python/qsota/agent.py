@@ -38,7 +38,6 @@ except ImportError:
     _thread = None
 
 MAX_FILE = 100 * 1024 * 1024  # the platform's limit per file
-STEPS = ("plan", "download", "transfer", "complete", "failed")
 
 
 class AgentError(Exception):
@@ -243,7 +242,7 @@ class Agent:
     def _step(self, step, percent):
         """Progress: a log line per step and per 10%, the callback on every call. Called per
         chunk: allocates nothing unless it logs."""
-        if step is not self._last_step or percent // 10 != self._last_decile:
+        if step != self._last_step or percent // 10 != self._last_decile:
             self._last_step, self._last_decile = step, percent // 10
             self._log("%s %d%%" % (step, percent))
         if self.progress_cb is not None:
