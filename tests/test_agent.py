@@ -252,7 +252,8 @@ def cb(*args):
     pass
 
 for kwargs in ({"port": None}, {"port": print, "protocol": "xmodem"},
-               {"port": print, "policy": True}, {"port": print, "retries": -1}):
+               {"port": print, "policy": True}, {"port": print, "retries": -1},
+               {"port": print, "pin": "abc"}, {"port": print, "ca": b"junk"}):
     try:
         qsota.agent.setMcuVer(Qth, "STM32", "1_0_0", cb, cb, **kwargs)
     except (TypeError, ValueError) as e:
@@ -278,6 +279,8 @@ def test_bad_setup_arguments_raise_clear_errors(mp, tmp_path):
         "ValueError protocol: expected 'ymodem' or 'native', got 'xmodem'",
         "TypeError events: the policy needs the dict given to Qth.setEventCb",
         "ValueError retries: bad value -1",
+        "ValueError pin: expected 64 hex digits (SHA-256), got 'abc'",
+        "ValueError ca: neither a DER nor a PEM certificate",
         "TypeError infoCb: expected a callable, got str",
     ]
 

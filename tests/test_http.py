@@ -517,3 +517,41 @@ def test_a_206_that_is_not_the_range_asked_for(mp, www):
         (www / "work" / "fw.json").write_text(json.dumps(record))
         result = fetch(mp, "native", www, Canned(answer), retries=0, md5=None, fresh=False)
         refused(result, why)
+
+
+SPKI = """
+import json, sys
+from qsota import https
+with open(sys.argv[1], "rb") as f:
+    der = f.read()
+seed = 7
+def rand():
+    global seed
+    seed = (seed * 1103515245 + 12345) & 0x7FFFFFFF
+    return seed >> 8
+outcomes = {"key": 0, "TlsError": 0}
+cases = [der[:n] for n in range(len(der))]  # every truncation
+for _ in range(500):  # and byte mutations
+    b = bytearray(der)
+    for _ in range(1 + rand() % 4):
+        b[rand() % len(b)] = rand() & 0xFF
+    cases.append(bytes(b))
+for case in cases:
+    try:
+        key = https.spki(case)
+        assert 0 < len(key) <= len(case)
+        outcomes["key"] += 1
+    except https.TlsError:
+        outcomes["TlsError"] += 1
+print(json.dumps([outcomes, len(https.spki(der))]))
+"""
+
+
+def test_spki_parser_takes_any_bytes(mp, www, certs):
+    """Every truncation and 500 seeded mutations of a real certificate: the key or a
+    TlsError, never another exception (the pin check parses what the server sends)."""
+    der = ssl.PEM_cert_to_DER_cert(certs.leaf.cert_chain_pems[0].bytes().decode())
+    (www / "cert.der").write_bytes(der)
+    outcomes, key_len = mp.both(SPKI, args=[www / "cert.der"])
+    assert key_len == 91  # an ECDSA P-256 SubjectPublicKeyInfo
+    assert outcomes["TlsError"] >= len(der) and outcomes["key"] > 0, outcomes
