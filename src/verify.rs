@@ -5,15 +5,11 @@
 //! match (`CrcPolicy::Auto`, the variant that matched is recorded). A caller that pins one
 //! variant (`CrcPolicy::Only`) saves computing the other.
 
+use crate::crc32::Crcs;
 use crate::hex::{self, CrcReadings};
 use crate::Error;
-use crc::{Crc, Digest, Table, CRC_32_ISO_HDLC, CRC_32_MPEG_2};
 use md5::Md5;
 use sha2::{Digest as _, Sha256};
-
-/// Slice-by-16 tables: 16 KiB of read-only data each, several times faster than one table.
-static MPEG2: Crc<u32, Table<16>> = Crc::<u32, Table<16>>::new(&CRC_32_MPEG_2);
-static ISO_HDLC: Crc<u32, Table<16>> = Crc::<u32, Table<16>>::new(&CRC_32_ISO_HDLC);
 
 /// A CRC-32 variant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,8 +85,7 @@ pub type Mismatch = u32;
 pub struct Verifier {
     md5: Md5,
     sha256: Sha256,
-    mpeg2: Digest<'static, u32, Table<16>>,
-    iso_hdlc: Digest<'static, u32, Table<16>>,
+    crcs: Crcs,
     size: u64,
     finished: bool,
     policy: CrcPolicy,
@@ -112,8 +107,7 @@ impl Verifier {
         Verifier {
             md5: Md5::new(),
             sha256: Sha256::new(),
-            mpeg2: MPEG2.digest(),
-            iso_hdlc: ISO_HDLC.digest(),
+            crcs: Crcs::new(),
             size: 0,
             finished: false,
             policy: CrcPolicy::Auto,
@@ -132,12 +126,11 @@ impl Verifier {
         }
         self.md5.update(data);
         self.sha256.update(data);
-        if self.policy.allows(CrcVariant::Mpeg2) {
-            self.mpeg2.update(data);
-        }
-        if self.policy.allows(CrcVariant::IsoHdlc) {
-            self.iso_hdlc.update(data);
-        }
+        self.crcs.update(
+            data,
+            self.policy.allows(CrcVariant::Mpeg2),
+            self.policy.allows(CrcVariant::IsoHdlc),
+        );
         self.size += data.len() as u64;
         Ok(())
     }
@@ -177,8 +170,8 @@ impl Verifier {
             return Err(Error::State);
         }
         Ok(match variant {
-            CrcVariant::Mpeg2 => self.mpeg2.clone().finalize(),
-            CrcVariant::IsoHdlc => self.iso_hdlc.clone().finalize(),
+            CrcVariant::Mpeg2 => self.crcs.mpeg2(),
+            CrcVariant::IsoHdlc => self.crcs.iso_hdlc(),
         })
     }
 

@@ -8,27 +8,7 @@ each length are made once and kept). See "Sender objects" in docs/architecture.m
 
 from . import _bound
 from .codes import DONE, FAILED, MESSAGES, READ, RECEIVER_ERRORS, SEND, WAIT
-
-try:
-    import time
-except ImportError:  # MicroPython 1.13 (legacy QuecPython) has only the u-names
-    import utime as time
-
-try:
-    _ticks_ms = time.ticks_ms
-    _ticks_diff = time.ticks_diff
-    _sleep_ms = time.sleep_ms
-except AttributeError:  # CPython: only for tools, not the hot path
-
-    def _ticks_ms():
-        return int(time.monotonic() * 1000)
-
-    def _ticks_diff(a, b):
-        return a - b
-
-    def _sleep_ms(ms):
-        time.sleep(ms / 1000)
-
+from .pacing import Pacer, _sleep_ms, _ticks_diff, _ticks_ms
 
 _RX = 64
 
@@ -50,21 +30,33 @@ def _native_args(f, size, name, options):
     return (size, _sha256(f, options.pop("sha256", None)))
 
 
-# Each protocol: the backend's sender class and what its positional arguments are made of
-# (the opened image, its size, the name, the caller's options, from which a function may take
-# what is not the class's). One shape: cls(*args(f, size, name, options), **options).
+# How long a write may take no bytes before the port counts as failed: the protocol's reply
+# timeout (its defaults as in the senders), so a stuck port fails no later than a silent
+# receiver would.
+def _ymodem_reply_ms(options):
+    return options.get("timeout_ms", 3000)
+
+
+def _native_reply_ms(options):
+    return options.get("rto_ms") or 1000
+
+
+# Each protocol: the backend's sender class; what its positional arguments are made of (the
+# opened image, its size, the name, the caller's options, from which the function may take
+# what is not the class's); whether the sender takes `baud` itself (the driver paces by it
+# either way); the reply timeout. One shape: cls(*args(f, size, name, options), **options).
 _PROTOCOLS = (
-    ("ymodem", "YmodemSender", _ymodem_args),
-    ("native", "LinkSender", _native_args),
+    ("ymodem", "YmodemSender", _ymodem_args, True, _ymodem_reply_ms),
+    ("native", "LinkSender", _native_args, False, _native_reply_ms),
 )
 
 
 def _protocol(protocol):
     if not isinstance(protocol, str):
         raise TypeError("protocol: expected str, got %s" % type(protocol).__name__)
-    for name, cls_name, args in _PROTOCOLS:
-        if name == protocol:
-            return cls_name, args
+    for p in _PROTOCOLS:
+        if p[0] == protocol:
+            return p[1:]
     known = ", ".join(repr(p[0]) for p in _PROTOCOLS)
     raise ValueError("protocol: unknown %r (known: %s)" % (protocol, known))
 
@@ -188,15 +180,26 @@ def _written(k):
     return k
 
 
-def _write_all(port, views, n):
+def _write_all(port, views, n, pacer, stall_ms):
+    """Writes frame[:n]. A port that takes no bytes (machine.UART returns None on a write
+    timeout, some ports 0) for `stall_ms` fails with TransferError io: never a hang."""
     done = _written(port.write(views.get(0, n)))
     # machine.UART writes everything; a port that takes less costs a memoryview per retry.
+    tries = 0
+    since = pacer.now()
     while done < n:
         k = _written(port.write(views.mv[done:n]))
+        now = pacer.now()
         if k:
             done += k
+            tries = 0
+            since = now
+        elif now - since >= stall_ms:
+            return done
         else:
-            _sleep_ms(1)
+            tries += 1
+            pacer.stalled(tries)
+    return done
 
 
 def _read_exact(f, views, at, n):
@@ -218,15 +221,18 @@ def send(port, source, protocol="ymodem", name=None, progress=None, **options):
     block is read; `options` go to the sender (YMODEM: block_size, timeout_ms,
     header_timeout_ms, start_timeout_ms, end_gap_ms, retries, baud; native: component,
     version, sha256 (bytes or hex, else computed from the file first), rto_ms,
-    open_timeout_ms, retries; `name` is not used). Returns the stats dict (bytes, frames,
-    retries, line_bytes, elapsed_ms; YMODEM: blocks; native: resumed_from, resent_bytes,
-    reopens, ...); raises TransferError.
+    open_timeout_ms, retries; `name` is not used). `baud` (any protocol, 0: unknown) is the
+    line's rate: with it the driver sleeps while a frame is on the wire (qsota.pacing).
+    Returns the stats dict (bytes, frames, retries, line_bytes, elapsed_ms; YMODEM: blocks;
+    native: resumed_from, resent_bytes, reopens, ...); raises TransferError.
     """
-    cls_name, args = _protocol(protocol)
+    cls_name, args, takes_baud, reply_ms = _protocol(protocol)
     _check_port(port)
     if progress is not None and not callable(progress):
         raise TypeError("progress: expected a callable, got %s" % type(progress).__name__)
     allow_empty = options.pop("allow_empty", False)
+    baud = options.get("baud", 0) if takes_baud else _baud(options.pop("baud", 0))
+    stall_ms = reply_ms(options)
     f, size, name, opened = _open(source, name)
     try:
         if size == 0 and not allow_empty:
@@ -234,28 +240,45 @@ def send(port, source, protocol="ymodem", name=None, progress=None, **options):
             raise TransferError("source", "source: the image is empty (0 bytes; allow_empty=True)")
         cls = getattr(_bound.backend, cls_name)
         sender = cls(*args(f, size, name, options), **options)
-        return _drive(port, f, size, sender, protocol, progress)
+        return _drive(port, f, size, sender, protocol, progress, Pacer(port, baud), stall_ms)
     finally:
         if opened:
             f.close()
 
 
-def _drive(port, f, size, sender, protocol, progress):
+# Senders that take `baud` themselves (YMODEM adds each frame's wire time to its timeouts);
+# for the others it only paces the driver.
+def _baud(baud):
+    if not isinstance(baud, int) or isinstance(baud, bool):
+        raise TypeError("baud: expected int, got %s" % type(baud).__name__)
+    if not 0 <= baud <= 0xFFFFFFFF:
+        raise ValueError("baud: must be 0 to 4294967295")
+    return baud
+
+
+def _drive(port, f, size, sender, protocol, progress, pacer, stall_ms):
     frame = bytearray(sender.frame_size)
     fv = _Views(frame)
     frame_mv = fv.mv
     rx = bytearray(_RX)
     readinto = getattr(port, "readinto", None)
     pos = 0
-    start = _ticks_ms()
     while True:
-        now = _ticks_diff(_ticks_ms(), start)
+        now = pacer.now()
         action = sender.poll(now, frame_mv)
         if action == SEND:
+            n = sender.length
             try:
-                _write_all(port, fv, sender.length)
+                done = _write_all(port, fv, n, pacer, stall_ms)
             except OSError as e:
                 raise TransferError("io", "%s: port write failed (%s)" % (protocol, e))
+            if done < n:
+                raise TransferError(
+                    "io",
+                    "%s: the port took no bytes for %d ms (%d of %d bytes of a frame written)"
+                    % (protocol, stall_ms, done, n),
+                )
+            pacer.sent(now, n)
         elif action == READ:
             offset = sender.offset
             if progress is not None:
@@ -271,7 +294,7 @@ def _drive(port, f, size, sender, protocol, progress):
         elif action == WAIT:
             data = rx
             try:
-                got = port.any()
+                got = port.any() if pacer.listening(now) else 0
                 if got:
                     # readinto(buf, n) and receive(now, buf, n): no slice of rx per read.
                     if readinto is not None:
@@ -282,12 +305,14 @@ def _drive(port, f, size, sender, protocol, progress):
             except OSError as e:
                 raise TransferError("io", "%s: port read failed (%s)" % (protocol, e))
             if got:
-                sender.receive(_ticks_diff(_ticks_ms(), start), data, got)
-            elif _ticks_diff(sender.until, now) > 0:
-                _sleep_ms(1)
+                now = pacer.now()
+                sender.receive(now, data, got)
+                pacer.received(now, got)
+            else:
+                pacer.wait(now, sender.until)
         elif action == DONE:
             stats = sender.stats()
-            stats["elapsed_ms"] = _ticks_diff(_ticks_ms(), start)
+            stats["elapsed_ms"] = pacer.now()
             return stats
         else:
             code = sender.error
@@ -306,16 +331,29 @@ def _drive(port, f, size, sender, protocol, progress):
 
 
 class TcpPort:
-    """A UART-like port over a TCP connection (unix port): write, any, readinto, read.
+    """A UART-like port over a TCP connection (unix port): write, any, readinto, read, and
+    wait(timeout_ms), which the driver blocks in (select.poll, see qsota.pacing).
 
     Input goes through a small buffer of its own, so that any() can tell how many bytes
-    are waiting without allocating (a select.poll would make a tuple per event)."""
+    are waiting without allocating. `write` takes what the socket takes, waiting up to
+    `write_timeout_ms` for room, and returns None when it took nothing (as machine.UART does
+    on a write timeout)."""
 
-    def __init__(self, sock):
+    def __init__(self, sock, write_timeout_ms=100):
+        try:
+            import select
+        except ImportError:
+            import uselect as select
         self._sock = sock
         self._buf = bytearray(256)
         self._n = 0  # bytes in _buf
         self._pos = 0  # bytes of them already handed out
+        self._write_timeout = write_timeout_ms
+        # ipoll(): blocks like poll() without the list and tuples poll() makes per call.
+        self._readable = select.poll()
+        self._readable.register(sock, select.POLLIN)
+        self._writable = select.poll()
+        self._writable.register(sock, select.POLLOUT)
 
     def _fill(self):
         if self._pos < self._n:
@@ -331,17 +369,26 @@ class TcpPort:
             raise OSError(104, "connection closed by the peer")  # ECONNRESET
         self._n = n or 0
 
+    def _write(self, buf):
+        try:
+            return self._sock.write(buf)
+        except OSError as e:
+            if e.args[0] != 11:  # EAGAIN: the socket buffer is full
+                raise
+        return None
+
     def write(self, buf):
-        while True:
-            try:
-                n = self._sock.write(buf)
-            except OSError as e:
-                if e.args[0] != 11:  # EAGAIN: the socket buffer is full
-                    raise
-                n = None
-            if n:
-                return n
-            _sleep_ms(1)
+        n = self._write(buf)
+        if not n:
+            self._writable.ipoll(self._write_timeout)
+            n = self._write(buf)
+        return n or None
+
+    def wait(self, timeout_ms):
+        """Returns once input is waiting (or the peer closed), or after `timeout_ms`."""
+        if self._pos < self._n:
+            return
+        self._readable.ipoll(timeout_ms)
 
     def any(self):
         self._fill()
