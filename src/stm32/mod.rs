@@ -227,6 +227,9 @@ pub struct Sender {
     filled: bool,
     /// The read-back checks a write whose answer was lost.
     probe: bool,
+    /// The ROM ACKed the Go command (if its answer to the address is lost, it may have
+    /// jumped).
+    go_acked: bool,
     probe_len: u16,
     probes: u8,
     tries: u8,
@@ -254,7 +257,7 @@ impl Sender {
         ];
         if size == 0
             || opts.address < FLASH_BASE
-            || opts.address % BLOCK as u32 != 0
+            || !opts.address.is_multiple_of(BLOCK as u32)
             || times.iter().any(|&t| t == 0 || t > i32::MAX as u32)
         {
             return Err(Error::Range);
@@ -281,6 +284,7 @@ impl Sender {
             reading: None,
             filled: false,
             probe: false,
+            go_acked: false,
             probe_len: 1,
             probes: 0,
             tries: 0,
@@ -397,6 +401,7 @@ impl Sender {
             _ if self.acks > 0 => match b {
                 ACK => {
                     self.acks -= 1;
+                    self.go_acked |= self.op == Op::Go;
                     if self.acks == 0 && self.want == 0 && !self.var && !self.tail {
                         self.complete(now);
                     }
@@ -653,8 +658,13 @@ impl Sender {
         Action::Send(n)
     }
 
-    /// The ROM stopped answering probes.
+    /// The ROM stopped answering probes: it has gone, or (after an accepted Go whose
+    /// address answer was lost) jumped to the verified image.
     fn gone(&mut self) -> Action {
+        if self.resume == Op::Go && self.go_acked {
+            self.op = Op::Done;
+            return Action::Done;
+        }
         let reason = self.last;
         self.fail(Fail::Timeout, reason);
         Action::Failed(Fail::Timeout)
@@ -671,9 +681,6 @@ impl Sender {
                 self.probe_len = (self.probe_len * 2).min(MAX_PROBE_LEN);
                 self.send = true;
             }
-            // The command was accepted and the address sent: the ROM has jumped to the
-            // verified image, or waits for a lost address byte (the image is complete).
-            Op::Go if self.acks < 2 => self.op = Op::Done,
             _ => self.error(now, Reason::None),
         }
     }
@@ -699,6 +706,19 @@ impl transfer::Sender for Sender {
                 self.quiet_until = None;
                 self.send = true;
             }
+            // The block's image bytes, where the data frame (or the comparison) needs
+            // them: read while the ROM answers the address, never before it is sent (its
+            // frame would overwrite them).
+            let data_op = matches!(self.op, Op::WriteData | Op::ReadData);
+            let addr_op = matches!(self.op, Op::WriteAddr | Op::ReadAddr);
+            if !self.filled && (data_op || (addr_op && !self.send)) {
+                let len = self.extent().0;
+                self.reading = Some(len);
+                let write = matches!(self.op, Op::WriteAddr | Op::WriteData);
+                let offset = u64::from(self.block) * BLOCK as u64;
+                let at = if write { 1 } else { CMP_AT };
+                return Action::Read { offset, at, len };
+            }
             if self.compare {
                 self.compare = false;
                 self.compared(now_ms, frame);
@@ -706,15 +726,6 @@ impl transfer::Sender for Sender {
             }
             if self.send {
                 return self.transmit(now_ms, frame);
-            }
-            if matches!(self.op, Op::WriteAddr | Op::ReadAddr) && !self.filled {
-                // While the ROM answers the address: the block's image bytes, where the
-                // data frame (or the comparison) needs them.
-                let len = self.extent().0;
-                self.reading = Some(len);
-                let at = if self.op == Op::WriteAddr { 1 } else { CMP_AT };
-                let offset = u64::from(self.block) * BLOCK as u64;
-                return Action::Read { offset, at, len };
             }
             if !reached(now_ms, self.deadline) {
                 return Action::Wait {

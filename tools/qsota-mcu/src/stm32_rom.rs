@@ -36,7 +36,7 @@ pub const BOOT_SECTORS: [(usize, u64); 2] = [(16 << 10, 250), (16 << 10, 250)];
 pub struct RomOptions {
     pub pid: u16,
     pub erase_cmd: u8,
-    /// 0: none, b'r': read protection, b'w': write protection.
+    /// b'n': none, b'r': read protection, b'w': write protection.
     pub protect: u8,
 }
 
@@ -45,7 +45,7 @@ impl Default for RomOptions {
         RomOptions {
             pid: 0x413,
             erase_cmd: 0x44,
-            protect: 0,
+            protect: b'n',
         }
     }
 }
@@ -53,22 +53,17 @@ impl Default for RomOptions {
 impl RomOptions {
     /// Takes `--pid`, `--erase-cmd` or `--protect`; `None` if `flag` is none of them.
     pub fn parse(&mut self, flag: &str, v: &str) -> Option<Result<(), String>> {
-        let hex = |v: &str| u16::from_str_radix(v.trim_start_matches("0x"), 16).ok();
-        let ok = match flag {
-            "--pid" => hex(v).map(|p| self.pid = p),
-            "--erase-cmd" => match hex(v) {
-                Some(c @ (0x43 | 0x44)) => Some(self.erase_cmd = c as u8),
-                _ => None,
-            },
-            "--protect" => match v {
-                "none" => Some(self.protect = 0),
-                "read" => Some(self.protect = b'r'),
-                "write" => Some(self.protect = b'w'),
-                _ => None,
-            },
+        let hex = u16::from_str_radix(v.trim_start_matches("0x"), 16).ok();
+        match (flag, hex, v) {
+            ("--pid", Some(pid), _) => self.pid = pid,
+            ("--erase-cmd", Some(c @ (0x43 | 0x44)), _) => self.erase_cmd = c as u8,
+            ("--protect", _, "none" | "read" | "write") => self.protect = v.as_bytes()[0],
+            ("--pid" | "--erase-cmd" | "--protect", _, _) => {
+                return Some(Err(format!("{flag}: bad value '{v}'")))
+            }
             _ => return None,
-        };
-        Some(ok.ok_or_else(|| format!("{flag}: bad value '{v}'")))
+        }
+        Some(Ok(()))
     }
 }
 
