@@ -308,3 +308,18 @@ print((marks[1] - marks[0]) / 192, stats["verified"], stats["retries"])
 def test_no_heap_allocation_per_block(mp, tmp_path, backend):
     out = mp.run(ALLOC.format(path=tmp_path / "zeros.bin"), backend=backend).split()
     assert out == ["0.0", str(64 * 1024), "0"], out
+
+
+def test_the_agent_updates_a_bare_stm32(tmp_path):
+    """The seed's SOTA example with the agent line and protocol='stm32': download, verify,
+    ROM bootloader, Go, and the platform sees the new version."""
+    from test_agent import FAST_MCU, IMAGE, OLD, Setup, assert_success, example
+
+    setup = Setup(tmp_path, image=IMAGE, old_image=OLD)
+    result = setup.run(
+        example(", protocol='stm32', send_options={'timeout_ms': 300, 'baud': 921600}"),
+        setup.package(),
+        mcu_args=FAST_MCU + ["--personality", "stm32-rom"],
+    )
+    assert_success(result)
+    assert "sent 40960 bytes" in result.stdout

@@ -5,7 +5,7 @@ merged frames and the recovery): same frames, same decisions, same messages. The
 table is src/stm32/devices.rs's (PID, KiB, page size or -sector unit), in the same order.
 """
 
-from .sender import DONE, FAILED, READ, SEND, WAIT, Sender, _after, _data_len, _int, _now, _reached
+from .sender import DONE, SEND, Sender, _after, _int, _reached
 
 _ACK = 0x79
 _NACK = 0x1F
@@ -255,11 +255,6 @@ class Stm32Sender(Sender):
         if op == _OP_WRITE_DATA:
             return _WRITE_FAILED
         return 0
-
-    def receive(self, now_ms, data, n=None):
-        now_ms = _now(now_ms)
-        for i in range(_data_len(data, n)):
-            self._byte(now_ms, data[i])
 
     def _byte(self, now, b):
         op = self._op
