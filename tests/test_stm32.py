@@ -217,6 +217,8 @@ print(log)
 err(lambda: qsota.send(Port(), "{path}", protocol="stm32", boot0=3))
 err(lambda: qsota.send(Port(), "{path}", protocol="stm32", address=0x08000080))
 err(lambda: qsota.send(Port(), "{path}", protocol="stm32", reset_ms=-1))
+open("{path}.empty", "wb").close()
+err(lambda: qsota.send(Port(), "{path}.empty", protocol="stm32"))
 err(lambda: qsota.Stm32Sender(0))
 err(lambda: qsota.Stm32Sender(1, address=0x07000000))
 err(lambda: qsota.Stm32Sender(1, go=1))
@@ -238,6 +240,7 @@ def test_bad_arguments_and_the_pin_sequence(mp, tmp_path, backend):
         "TypeError  boot0: expected a Pin-like object or a callable, got int",
         "ValueError  address: must be a multiple of 256 from 0x08000000",
         "ValueError  reset_ms: must be an int from 0 to 60000",
+        "ValueError  size: must be 1 to 4294967295",
         "ValueError  size: must be 1 to 4294967295",
         "ValueError  address: must be a multiple of 256 from 0x08000000",
         "TypeError  go: expected bool, got int",
