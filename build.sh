@@ -23,6 +23,9 @@ setup() {
     mp_deps
     need_pip pytest pytest
     need_pip trustme trustme  # certificates for the TLS tests (with cryptography)
+    # The STM32 ROM bootloader's real host tools, peers of the stm32-rom simulator.
+    need_apt stm32flash
+    need_pip_tool stm32loader stm32loader
     command -v cargo >/dev/null || die "cargo is required (install Rust with rustup)"
 }
 

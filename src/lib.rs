@@ -13,6 +13,7 @@ pub mod link;
 #[cfg(test)]
 mod python_codes;
 pub mod status;
+pub mod stm32;
 #[cfg(test)]
 mod trace;
 pub mod transfer;

@@ -28,13 +28,14 @@ def use_backend(name):
 
 def _use(backend):
     """Binds `backend`'s classes (the `_qsota` module or `qsota.pure`) to this package."""
-    global NATIVE, Verifier, VerifyError, YmodemSender, LinkSender
+    global NATIVE, Verifier, VerifyError, YmodemSender, LinkSender, Stm32Sender
     _bound.backend = backend
     NATIVE = backend.__name__ == "_qsota"
     Verifier = backend.Verifier
     VerifyError = backend.VerifyError
     LinkSender = backend.LinkSender
     YmodemSender = backend.YmodemSender
+    Stm32Sender = backend.Stm32Sender
 
 
 try:

@@ -30,24 +30,39 @@ def _native_args(f, size, name, options):
     return (size, _sha256(f, options.pop("sha256", None)))
 
 
+def _size_args(f, size, name, options):
+    return (size,)
+
+
 # How long a write may take no bytes before the port counts as failed: the protocol's reply
 # timeout (its defaults as in the senders), so a stuck port fails no later than a silent
 # receiver would.
-def _ymodem_reply_ms(options):
-    return options.get("timeout_ms", 3000)
+def _timeout_ms(default):
+    return lambda options: options.get("timeout_ms", default)
 
 
 def _native_reply_ms(options):
     return options.get("rto_ms") or 1000
 
 
+def _stm32_entry(options):
+    from . import stm32boot
+
+    pins = stm32boot.take(options)
+    return lambda port: stm32boot.enter(*pins)
+
+
 # Each protocol: the backend's sender class; what its positional arguments are made of (the
 # opened image, its size, the name, the caller's options, from which the function may take
 # what is not the class's); whether the sender takes `baud` itself (the driver paces by it
-# either way); the reply timeout. One shape: cls(*args(f, size, name, options), **options).
+# either way); the reply timeout; and, where the MCU must be put into its bootloader first,
+# a function that takes its options and returns what does that once the sender is made (so
+# that bad arguments never touch the MCU). One shape: cls(*args(f, size, name, options),
+# **options).
 _PROTOCOLS = (
-    ("ymodem", "YmodemSender", _ymodem_args, True, _ymodem_reply_ms),
-    ("native", "LinkSender", _native_args, False, _native_reply_ms),
+    ("ymodem", "YmodemSender", _ymodem_args, True, _timeout_ms(3000), None),
+    ("native", "LinkSender", _native_args, False, _native_reply_ms, None),
+    ("stm32", "Stm32Sender", _size_args, True, _timeout_ms(1000), _stm32_entry),
 )
 
 
@@ -221,18 +236,22 @@ def send(port, source, protocol="ymodem", name=None, progress=None, **options):
     block is read; `options` go to the sender (YMODEM: block_size, timeout_ms,
     header_timeout_ms, start_timeout_ms, end_gap_ms, retries, baud; native: component,
     version, sha256 (bytes or hex, else computed from the file first), rto_ms,
-    open_timeout_ms, retries; `name` is not used). `baud` (any protocol, 0: unknown) is the
-    line's rate: with it the driver sleeps while a frame is on the wire (qsota.pacing).
-    Returns the stats dict (bytes, frames, retries, line_bytes, elapsed_ms; YMODEM: blocks;
-    native: resumed_from, resent_bytes, reopens, ...); raises TransferError.
+    open_timeout_ms, retries; stm32 (ST's ROM bootloader, 8E1): address, go, flash_size,
+    page_size, timeout_ms, erase_timeout_ms, start_timeout_ms, retries, baud, and boot0,
+    nrst, nrst_active, reset_ms, boot_ms for qsota.stm32boot; `name` is not used by
+    native and stm32). `baud` (any protocol, 0: unknown) is the line's rate: with it the
+    driver sleeps while a frame is on the wire (qsota.pacing). Returns the stats dict
+    (bytes, frames, retries, line_bytes, elapsed_ms; YMODEM: blocks; native: resumed_from,
+    resent_bytes, reopens, ...); raises TransferError.
     """
-    cls_name, args, takes_baud, reply_ms = _protocol(protocol)
+    cls_name, args, takes_baud, reply_ms, entry = _protocol(protocol)
     _check_port(port)
     if progress is not None and not callable(progress):
         raise TypeError("progress: expected a callable, got %s" % type(progress).__name__)
     allow_empty = options.pop("allow_empty", False)
     baud = options.get("baud", 0) if takes_baud else _baud(options.pop("baud", 0))
     stall_ms = reply_ms(options)
+    enter = entry(options) if entry is not None else None
     f, size, name, opened = _open(source, name)
     try:
         if size == 0 and not allow_empty:
@@ -240,6 +259,8 @@ def send(port, source, protocol="ymodem", name=None, progress=None, **options):
             raise TransferError("source", "source: the image is empty (0 bytes; allow_empty=True)")
         cls = getattr(_bound.backend, cls_name)
         sender = cls(*args(f, size, name, options), **options)
+        if enter is not None:
+            enter(port)
         return _drive(port, f, size, sender, protocol, progress, Pacer(port, baud), stall_ms)
     finally:
         if opened:
@@ -323,6 +344,8 @@ def _drive(port, f, size, sender, protocol, progress, pacer, stall_ms):
                 why += " (%s)" % (
                     RECEIVER_ERRORS[refused] if refused < len(RECEIVER_ERRORS) else refused
                 )
+            if stats.get("reason"):
+                why += " (%s)" % stats["reason"]
             raise TransferError(
                 code,
                 "%s: %s (block %d, %d of %d bytes acknowledged)"

@@ -1,7 +1,7 @@
 //! For tests: the simulator served in-process, and a scriptable YMODEM sender over TCP.
 
 use crate::cli;
-use qsota::transfer::{Action, Fail, Sender as _};
+use qsota::transfer::{Action, Fail};
 use qsota::ymodem;
 use serde_json::Value;
 use std::io::{Read, Write};
@@ -180,7 +180,19 @@ pub fn send_with_core(sim: &mut Sim, name: &str, image: &[u8], baud: u32) -> Res
         ..ymodem::Options::default()
     };
     let mut sender = ymodem::Sender::new(name.as_bytes(), image.len() as u64, opts).unwrap();
-    let mut frame = vec![0u8; sender.frame_size()];
+    let frame = sender.frame_size();
+    drive(sim, &mut sender, frame, image)
+}
+
+/// Runs any core sender over the simulator's line with a frame buffer of `frame` bytes, as
+/// `qsota.send` drives it; what the sender concluded.
+pub fn drive(
+    sim: &mut Sim,
+    sender: &mut impl qsota::transfer::Sender,
+    frame: usize,
+    image: &[u8],
+) -> Result<(), Fail> {
+    let mut frame = vec![0u8; frame];
     let mut input = [0u8; 256];
     let start = Instant::now();
     let now = || start.elapsed().as_millis() as u32;
