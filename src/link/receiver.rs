@@ -254,14 +254,8 @@ impl Receiver {
     fn program(&mut self, flash: &mut impl Flash, len: usize) -> Result<(), FlashError> {
         let g = self.geometry;
         let at = self.next;
-        let padded = len.next_multiple_of(g.program_unit as usize);
-        let block = self
-            .parser
-            .payload_mut()
-            .get_mut(4..4 + padded)
-            .ok_or(FlashError)?;
-        block[len..].fill(0xFF);
-        flash.write(Area::Slot, at, block)?;
+        let block = self.parser.frame().and_then(|(_, p)| p.get(4..4 + len));
+        program(flash, &g, at, block.ok_or(FlashError)?)?;
         self.next = at + len as u32;
         record::progress(flash, &g, &mut self.log, &self.id, self.next)
     }
@@ -339,6 +333,24 @@ fn resume(
         erase(flash, g, next, end)?;
     }
     Ok((next, log, false))
+}
+
+/// Programs `data` at `at` of the slot: its whole program units straight from `data`, a
+/// last partial unit padded with 0xFF in a unit of its own. (`data` is a frame in the
+/// parser's buffer, and what follows it there may be the next frame: not ours to pad over.)
+fn program(flash: &mut impl Flash, g: &Geometry, at: u32, data: &[u8]) -> Result<(), FlashError> {
+    let unit = g.program_unit as usize;
+    let whole = data.len() - data.len() % unit;
+    if whole > 0 {
+        flash.write(Area::Slot, at, &data[..whole])?;
+    }
+    let tail = &data[whole..];
+    if !tail.is_empty() {
+        let mut padded = [0xFF; record::MAX_UNIT as usize];
+        padded[..tail.len()].copy_from_slice(tail);
+        flash.write(Area::Slot, at + whole as u32, &padded[..unit])?;
+    }
+    Ok(())
 }
 
 /// Erases every slot sector from the one at `from` up to the one containing `to - 1`.

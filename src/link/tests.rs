@@ -614,3 +614,70 @@ fn offsets_near_4_gib_do_not_overflow() {
     };
     assert_eq!((offset, len), (u64::from(size - 100), 100));
 }
+
+/// A frame sealed for the receiver: `kind` with `payload`.
+fn sealed(kind: u8, payload: &[u8]) -> Vec<u8> {
+    let mut buf = vec![0u8; payload.len() + 16];
+    let n = super::frame::encode(&mut buf, kind, payload).unwrap();
+    buf.truncate(n);
+    buf
+}
+
+fn data_frame(data: &[u8], offset: usize, len: usize) -> Vec<u8> {
+    let mut p = (offset as u32).to_le_bytes().to_vec();
+    p.extend_from_slice(&data[offset..offset + len]);
+    sealed(super::frame::kind::DATA, &p)
+}
+
+/// Feeds `bytes` to `rx` and returns every answer, as (type, first u32 of the payload).
+fn answers(rx: &mut Receiver, flash: &mut RamFlash, bytes: &[u8]) -> Vec<(u8, u32)> {
+    let mut out = [0u8; REPLY_MAX];
+    let mut got = Vec::new();
+    let mut at = 0;
+    loop {
+        let (used, len) = rx.receive(flash, &bytes[at..], &mut out).unwrap();
+        at += used;
+        if len == 0 {
+            assert_eq!(at, bytes.len());
+            return got;
+        }
+        let p = &out[6..len - 4];
+        let value = super::frame::u32_at(p, if out[2] == 0x85 { 1 } else { 0 });
+        got.push((out[2], value.unwrap_or(0)));
+    }
+}
+
+fn open_frame(data: &[u8]) -> Vec<u8> {
+    let mut p = vec![1u8, 0];
+    p.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    p.extend_from_slice(&sha(data));
+    p.extend_from_slice(&[3, b'm', b'c', b'u', 5]);
+    p.extend_from_slice(b"1.2.3");
+    sealed(super::frame::kind::OPEN, &p)
+}
+
+#[test]
+fn a_frame_buffered_behind_the_unaligned_last_frame_survives_its_programming() {
+    // Issue 9: the last frame (1 KiB + 97 bytes: 97 % 16 leaves 15 bytes of padding) was
+    // padded in the parser's buffer, over its CRC and the next frame, which after a resync
+    // sits right behind it there.
+    let data = image(1024 + 97, 21);
+    let mut mem = Mem::new(8 * 1024, 256);
+    let mut flash = mem.flash(1024, 16);
+    let mut rx = receiver();
+    let open = answers(&mut rx, &mut flash, &open_frame(&data));
+    assert_eq!((open.len(), open[0].0), (1, 0x81)); // ACCEPT
+    let first = answers(&mut rx, &mut flash, &data_frame(&data, 0, 1024));
+    assert_eq!(first, [(0x82, 1024)]);
+    // The start of a frame whose rest was lost (its header claims 200 bytes), then the last
+    // DATA frame and COMMIT: the parser buffers all of them before the CRC fails, and finds
+    // the last two by rescanning its buffer.
+    let lost = data_frame(&data, 0, 190);
+    let mut bytes = lost[..10].to_vec();
+    bytes.extend(data_frame(&data, 1024, 97));
+    bytes.extend(sealed(super::frame::kind::COMMIT, &[]));
+    bytes.extend([0u8; 80]);
+    let got = answers(&mut rx, &mut flash, &bytes);
+    assert_eq!(got, [(0x82, data.len() as u32), (0x84, data.len() as u32)]);
+    assert_committed(&mut flash, &data);
+}
