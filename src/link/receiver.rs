@@ -3,6 +3,12 @@
 //! A bootloader feeds it the bytes its UART received and sends back what it answers; the
 //! receiver programs flash through [`Flash`] as frames arrive. It keeps no clock: the sender
 //! owns every timer, so a receiver only ever reacts.
+//!
+//! Two shapes share the code: [`Receiver`] (one frame buffer: it programs a frame within the
+//! call that completes it) and [`Pipelined`] (a second buffer: it moves an accepted frame
+//! there and programs it a chunk per call, so the bootloader keeps reading its UART and the
+//! next frame arrives meanwhile; it announces one more frame of window). Both acknowledge a
+//! frame only once it is durable.
 
 use super::frame::{self, kind, Parser, MAX_FRAME, MAX_PAYLOAD, OVERHEAD};
 use super::record::{self, Area, Flash, FlashError, Geometry, ImageId, Log};
@@ -54,9 +60,24 @@ enum Reply {
     Error(u8, u32),
 }
 
-/// A link receiver. About 1.2 KB, most of it the frame buffer.
-pub struct Receiver {
+/// The second frame buffer of a [`Pipelined`] receiver: an accepted DATA frame's bytes,
+/// programmed at `next` a chunk at a time (`N` is 0 for the one-buffer [`Receiver`]).
+struct Stage<const N: usize> {
+    buf: [u8; N],
+    /// Bytes held (0: empty) and of those already programmed.
+    len: usize,
+    done: usize,
+    /// Bytes programmed per call (a multiple of the program unit once open).
+    chunk: usize,
+}
+
+/// A link receiver. With `STAGE = 0` (the default) about 1.2 KB, most of it the frame
+/// buffer; [`Pipelined`] adds a second buffer of `MAX_PAYLOAD` bytes.
+pub struct Receiver<const STAGE: usize = 0> {
     parser: Parser<MAX_FRAME>,
+    /// The parser holds a complete frame not handled yet (it waits for the stage).
+    waiting: bool,
+    stage: Stage<STAGE>,
     config: Config,
     session: Session,
     id: ImageId,
@@ -68,10 +89,44 @@ pub struct Receiver {
     gap_drops: Option<u16>,
 }
 
+/// A receiver with a second frame buffer (see the module doc).
+pub type Pipelined = Receiver<MAX_PAYLOAD>;
+
 impl Receiver {
+    /// A receiver with one frame buffer; `config.window` counts that buffer and the frames
+    /// its UART buffering holds while it programs.
     pub fn new(config: Config) -> Self {
+        Self::with(config, MAX_PAYLOAD)
+    }
+}
+
+impl Pipelined {
+    /// A receiver that programs `chunk` bytes per call (rounded to the program unit; 0: a
+    /// whole frame). Pick `chunk` so that the UART buffering holds what arrives while one
+    /// chunk programs. It announces `config.window + 1`: its second buffer holds a frame.
+    pub fn pipelined(config: Config, chunk: u16) -> Self {
+        let chunk = if chunk == 0 {
+            MAX_PAYLOAD
+        } else {
+            usize::from(chunk)
+        };
+        let mut rx = Self::with(config, chunk.min(MAX_PAYLOAD));
+        rx.config.window = rx.config.window.saturating_add(1);
+        rx
+    }
+}
+
+impl<const STAGE: usize> Receiver<STAGE> {
+    fn with(config: Config, chunk: usize) -> Self {
         Receiver {
             parser: Parser::new(),
+            waiting: false,
+            stage: Stage {
+                buf: [0; STAGE],
+                len: 0,
+                done: 0,
+                chunk,
+            },
             config: Config {
                 window: config.window.max(1),
                 busy_ms: config.busy_ms,
@@ -92,8 +147,12 @@ impl Receiver {
     /// Takes received bytes from `data` until it has an answer for the sender or `data` is used
     /// up. Returns how many bytes it took and the length of the answer written to `out`. Send
     /// the answer and call again with the rest of `data` (possibly empty: a frame can wait in
-    /// the buffer) until the answer's length is 0, which means all of `data` was taken.
-    /// `out` needs `QSOTA_LINK_REPLY_MAX` bytes.
+    /// the buffer). `out` needs `QSOTA_LINK_REPLY_MAX` bytes.
+    ///
+    /// [`Receiver`]: call again until the answer's length is 0, which means all of `data` was
+    /// taken. [`Pipelined`]: each call also programs at most one chunk of its staged frame,
+    /// and it may leave bytes in `data` while a complete frame waits for that; call again,
+    /// without waiting for the UART, as long as [`Receiver::again`] says so.
     pub fn receive(
         &mut self,
         flash: &mut impl Flash,
@@ -106,18 +165,33 @@ impl Receiver {
         let mut used = 0;
         // Until the parser wants more: after a resync, frames can wait in its buffer.
         loop {
-            let (n, ready) = self.parser.feed(&data[used..]);
-            used += n;
-            if !ready {
-                break;
+            if !self.waiting {
+                let (n, ready) = self.parser.feed(&data[used..]);
+                used += n;
+                self.waiting = ready;
             }
+            if STAGE > 0 && self.stage.len > 0 {
+                let reply = self.step(flash);
+                return Ok((used, encode(reply, out)));
+            }
+            if !self.waiting {
+                return Ok((used, 0));
+            }
+            self.waiting = false;
             let reply = self.handle(flash);
             let len = encode(reply, out);
             if len > 0 {
                 return Ok((used, len));
             }
         }
-        Ok((used, 0))
+    }
+
+    /// Whether to call [`Receiver::receive`] again at once, without waiting for the UART,
+    /// after a call that took `used` of `len` bytes and answered `out_len` bytes: it answered,
+    /// left bytes, or has flash work pending. (Always false for an idle [`Receiver`] that
+    /// took everything and answered nothing.)
+    pub fn again(&self, used: usize, len: usize, out_len: usize) -> bool {
+        out_len > 0 || used < len || (STAGE > 0 && self.stage.len > 0) || self.waiting
     }
 
     /// The offset up to which the open image is durable.
@@ -194,6 +268,8 @@ impl Receiver {
         }
         match resume(flash, &g, &id) {
             Ok((next, log, committed)) => {
+                let unit = g.program_unit as usize;
+                self.stage.chunk = (self.stage.chunk / unit).max(1) * unit;
                 self.geometry = g;
                 self.id = id;
                 self.next = next;
@@ -226,12 +302,51 @@ impl Receiver {
         if len == 0 || len > want || (!last && !len.is_multiple_of(unit)) {
             return self.fail(code::ARGUMENT);
         }
+        if STAGE > 0 {
+            // Moved to the second buffer; the ACK comes once `step` has programmed it.
+            let from = self.parser.frame().and_then(|(_, p)| p.get(4..4 + len));
+            let to = self.stage.buf.get_mut(..len);
+            if let (Some(from), Some(to)) = (from, to) {
+                to.copy_from_slice(from);
+                (self.stage.len, self.stage.done) = (len, 0);
+            }
+            return Reply::None;
+        }
         match self.program(flash, len) {
+            Ok(()) => self.programmed(flash, len),
+            Err(FlashError) => self.fail(code::FLASH),
+        }
+    }
+
+    /// `len` bytes at `next` are programmed: record them, then acknowledge.
+    fn programmed(&mut self, flash: &mut impl Flash, len: usize) -> Reply {
+        self.next += len as u32;
+        match record::progress(flash, &self.geometry, &mut self.log, &self.id, self.next) {
             Ok(()) => {
                 self.gap_drops = None;
                 Reply::Ack(self.next)
             }
             Err(FlashError) => self.fail(code::FLASH),
+        }
+    }
+
+    /// Programs the next chunk of the staged frame; once all of it is, records it and
+    /// acknowledges.
+    fn step(&mut self, flash: &mut impl Flash) -> Reply {
+        let s = &mut self.stage;
+        let (done, len) = (s.done, s.len);
+        let n = (len - done).min(s.chunk);
+        let at = self.next + done as u32;
+        let chunk = s.buf.get(done..done + n).ok_or(FlashError);
+        let result = chunk.and_then(|c| program(flash, &self.geometry, at, c));
+        s.done += n;
+        if result.is_err() || s.done == len {
+            (s.len, s.done) = (0, 0);
+        }
+        match result {
+            Err(FlashError) => self.fail(code::FLASH),
+            Ok(()) if self.stage.len > 0 => Reply::None,
+            Ok(()) => self.programmed(flash, len),
         }
     }
 
@@ -250,14 +365,10 @@ impl Receiver {
         }
     }
 
-    /// Programs the ready DATA frame's `len` bytes at `next` and records the progress.
+    /// Programs the ready DATA frame's `len` bytes at `next`.
     fn program(&mut self, flash: &mut impl Flash, len: usize) -> Result<(), FlashError> {
-        let g = self.geometry;
-        let at = self.next;
         let block = self.parser.frame().and_then(|(_, p)| p.get(4..4 + len));
-        program(flash, &g, at, block.ok_or(FlashError)?)?;
-        self.next = at + len as u32;
-        record::progress(flash, &g, &mut self.log, &self.id, self.next)
+        program(flash, &self.geometry, self.next, block.ok_or(FlashError)?)
     }
 
     fn commit(&mut self, flash: &mut impl Flash) -> Reply {
