@@ -14,8 +14,8 @@ from mcu import Mcu
 from transfer_runs import ERRORS, SESSION, Transfer, fault_runs, image, line_faults
 
 # A fast line and instant flash keep runs short; the window is what a 4200-byte FIFO (the
-# bootloader's DMA ring) holds: 4 frames.
-WINDOW = 4 * 1024
+# bootloader's DMA ring) holds, 4 frames, plus the pipelined receiver's second frame buffer.
+WINDOW = 5 * 1024
 STM32F4 = dict(personality="native", baud=921600, flash_scale=0, fifo=4200)
 NATIVE = dict(STM32F4, sector_size="2K", flash_size="256K")
 FAULT_SEEDS = 15
@@ -49,11 +49,24 @@ def test_clean_transfers(mp, tmp_path, backend, size):
     assert result["ok"], (result, summary)
     stats = result["stats"]
     assert (stats["bytes"], stats["retries"], stats["resent_bytes"]) == (size, 0, 0)
-    assert (stats["window"], stats["payload"]) == (4, 1024)
+    assert (stats["window"], stats["payload"]) == (5, 1024)
     # 14 bytes of framing per 1 KB, plus OPEN and COMMIT.
     frames = (size + 1023) // 1024
     assert stats["frames"] == frames
     assert stats["line_bytes"] <= size + 14 * frames + 70
+    assert committed(summary, data), summary
+
+
+@pytest.mark.parametrize("buffers, fifo, window", ((1, 256, 1), (2, 256, 2), (1, 4200, 4)))
+def test_the_window_follows_the_fifo_and_the_receivers_buffers(mp, tmp_path, buffers, fifo,
+                                                               window):
+    # Real flash times (the STM32F4's 4.1 ms per KiB): the pipelined receiver programs in
+    # chunks while the next frame arrives into its 256-byte FIFO.
+    path, data = image(tmp_path, 20_000)
+    options = dict(NATIVE, flash_scale=1, erase_ms=5, fifo=fifo, rx_buffers=buffers)
+    result, summary = native(mp, "native", path, options).result()
+    assert result["ok"], (result, summary)
+    assert result["stats"]["window"] == window
     assert committed(summary, data), summary
 
 

@@ -15,6 +15,8 @@ Port 0 picks a free port; the first stdout line is then `listening PORT`.
   --personality NAME     stm32-iap (default) | spec | native (qsota's link protocol)
   --baud N               line rate, 8N1 (default 115200)
   --fifo BYTES           MCU receive buffer while busy (default: stm32-iap 1, others 256)
+  --rx-buffers N         native: frame buffers of the receiver, 1 or 2 (default 2: it
+                         programs one frame while the next arrives)
   --sector-size S        stm32f4 (default: STM32F4 sectors after a 32 KiB bootloader,
                          datasheet erase times) or a uniform size in bytes (K/M suffixes)
   --flash-size S         application area (default: all of stm32f4's 992 KiB; 256K with
@@ -40,6 +42,8 @@ pub struct Options {
     pub personality: Personality,
     pub baud: u32,
     pub fifo: usize,
+    /// The native receiver's frame buffers: 1 (`Receiver`) or 2 (`Pipelined`).
+    pub rx_buffers: u8,
     pub sectors: Vec<Sector>,
     pub program_per_kib: Duration,
     pub flash_scale: f64,
@@ -56,6 +60,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, 
     let mut personality = Personality::Stm32Iap;
     let mut baud = 115_200u32;
     let mut fifo = None;
+    let mut rx_buffers = 2;
     let mut sector_size: Option<usize> = None;
     let mut flash_size: Option<usize> = None;
     let mut erase_ms: Option<f64> = None;
@@ -93,6 +98,13 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, 
             }
             "--baud" => baud = positive(&flag, v)? as u32,
             "--fifo" => fifo = Some(size(&flag, v)?),
+            "--rx-buffers" => {
+                rx_buffers = match v {
+                    "1" => 1,
+                    "2" => 2,
+                    _ => return Err(bad(&flag, v, "1 or 2")),
+                }
+            }
             "--sector-size" => {
                 sector_size = (v != "stm32f4").then(|| size(&flag, v)).transpose()?
             }
@@ -175,6 +187,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, 
         personality,
         baud,
         fifo: fifo.unwrap_or(personality.default_fifo()),
+        rx_buffers,
         sectors,
         program_per_kib,
         flash_scale,
@@ -301,6 +314,7 @@ mod tests {
             (&["--flash-scale", "inf"], "--flash-scale"),
             (&["--bitflip-rate", "-0.1"], "--bitflip-rate"),
             (&["--fifo", "-1"], "--fifo"),
+            (&["--rx-buffers", "3"], "--rx-buffers"),
             (
                 &["--sector-size", "1000", "--flash-size", "4K"],
                 "--flash-size",

@@ -64,7 +64,7 @@ impl Personality {
         match self {
             Personality::Stm32Iap => Box::new(Stm32Iap::default()),
             Personality::Spec => Box::new(Spec::default()),
-            Personality::Native => Box::new(crate::link_rx::Native::new(opts)),
+            Personality::Native => crate::link_rx::native(opts),
         }
     }
 }
