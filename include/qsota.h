@@ -101,6 +101,11 @@
 #define QSOTA_LINK_RX_WORDS 160
 
 /*
+ Storage for one link receiver with two frame buffers, in 8-byte words.
+ */
+#define QSOTA_LINK_RX2_WORDS 288
+
+/*
  Storage for one link sender, in 8-byte words.
  */
 #define QSOTA_LINK_TX_WORDS 48
@@ -215,6 +220,14 @@ typedef struct {
    */
   int32_t (*read)(void *user, int32_t area, uint32_t addr, uint8_t *buf, size_t len);
 } qsota_flash_t;
+
+/*
+ Caller-provided storage for a link receiver with two frame buffers (it programs one
+ frame while the next arrives). Set it up with `qsota_link_rx2_init`.
+ */
+typedef struct {
+  uint64_t opaque[QSOTA_LINK_RX2_WORDS];
+} qsota_link_rx2_t;
 
 /*
  Caller-provided storage for a link sender. Set it up with `qsota_link_tx_init`.
@@ -425,6 +438,53 @@ int32_t qsota_link_rx_receive(qsota_link_rx_t *rx,
  `rx` initialised; `committed` valid for a write; `next` null or valid for a write.
  */
 int32_t qsota_link_rx_state(qsota_link_rx_t *rx, int32_t *committed, uint32_t *next);
+
+/*
+ Sets up a receiver with two frame buffers in `rx`: it moves an accepted DATA frame into
+ its second buffer and programs it `chunk` bytes per `qsota_link_rx2_receive` call
+ (rounded down to the program unit; 0: a whole frame), so that the bootloader reads its
+ UART between chunks while the next frame arrives. Pick `chunk` so that what the UART
+ receives while one chunk programs fits its buffering. `window`: DATA frames (of up to
+ 1038 bytes) that buffering holds (at least 1); the receiver announces one more, its
+ second buffer. `busy_ms`: the longest it can go silent (a sector erase).
+
+ # Safety
+ `rx` is null or valid for writes of `qsota_link_rx2_t`.
+ */
+int32_t qsota_link_rx2_init(qsota_link_rx2_t *rx,
+                            uint16_t window,
+                            uint16_t busy_ms,
+                            uint16_t chunk);
+
+/*
+ `qsota_link_rx_receive` for a two-buffer receiver: besides taking bytes it programs at
+ most one chunk of its staged frame per call, and it may leave bytes in `data` while a
+ complete frame waits for that. Writes 1 to `again` when the caller must call again at
+ once, without waiting for the UART (with the rest of `data` and whatever has arrived
+ since): it answered, left bytes, or has flash work pending; 0 when it is idle until new
+ bytes come.
+
+ # Safety
+ As `qsota_link_rx_receive`, `rx` initialised by `qsota_link_rx2_init`; `again` valid for
+ a write.
+ */
+int32_t qsota_link_rx2_receive(qsota_link_rx2_t *rx,
+                               const qsota_flash_t *flash,
+                               const uint8_t *data,
+                               size_t len,
+                               uint8_t *out,
+                               size_t out_cap,
+                               size_t *consumed,
+                               size_t *out_len,
+                               int32_t *again);
+
+/*
+ `qsota_link_rx_state` for a two-buffer receiver (`next` counts programmed bytes only).
+
+ # Safety
+ As `qsota_link_rx_state`, `rx` initialised by `qsota_link_rx2_init`.
+ */
+int32_t qsota_link_rx2_state(qsota_link_rx2_t *rx, int32_t *committed, uint32_t *next);
 
 /*
  What a bootloader checks at boot: writes 1 to `found` if the slot holds an image that

@@ -64,11 +64,11 @@ enum Reply {
 /// programmed at `next` a chunk at a time (`N` is 0 for the one-buffer [`Receiver`]).
 struct Stage<const N: usize> {
     buf: [u8; N],
-    /// Bytes held (0: empty) and of those already programmed.
-    len: usize,
-    done: usize,
+    /// Bytes held (0: empty) and of those already programmed (at most `MAX_PAYLOAD`).
+    len: u16,
+    done: u16,
     /// Bytes programmed per call (a multiple of the program unit once open).
-    chunk: usize,
+    chunk: u16,
 }
 
 /// A link receiver. With `STAGE = 0` (the default) about 1.2 KB, most of it the frame
@@ -96,7 +96,7 @@ impl Receiver {
     /// A receiver with one frame buffer; `config.window` counts that buffer and the frames
     /// its UART buffering holds while it programs.
     pub fn new(config: Config) -> Self {
-        Self::with(config, MAX_PAYLOAD)
+        Self::with(config, MAX_PAYLOAD as u16)
     }
 }
 
@@ -105,19 +105,16 @@ impl Pipelined {
     /// whole frame). Pick `chunk` so that the UART buffering holds what arrives while one
     /// chunk programs. It announces `config.window + 1`: its second buffer holds a frame.
     pub fn pipelined(config: Config, chunk: u16) -> Self {
-        let chunk = if chunk == 0 {
-            MAX_PAYLOAD
-        } else {
-            usize::from(chunk)
-        };
-        let mut rx = Self::with(config, chunk.min(MAX_PAYLOAD));
+        let whole = MAX_PAYLOAD as u16;
+        let chunk = if chunk == 0 { whole } else { chunk.min(whole) };
+        let mut rx = Self::with(config, chunk);
         rx.config.window = rx.config.window.saturating_add(1);
         rx
     }
 }
 
 impl<const STAGE: usize> Receiver<STAGE> {
-    fn with(config: Config, chunk: usize) -> Self {
+    fn with(config: Config, chunk: u16) -> Self {
         Receiver {
             parser: Parser::new(),
             waiting: false,
@@ -268,7 +265,7 @@ impl<const STAGE: usize> Receiver<STAGE> {
         }
         match resume(flash, &g, &id) {
             Ok((next, log, committed)) => {
-                let unit = g.program_unit as usize;
+                let unit = g.program_unit as u16; // at most 64: checked by `geometry`
                 self.stage.chunk = (self.stage.chunk / unit).max(1) * unit;
                 self.geometry = g;
                 self.id = id;
@@ -308,7 +305,7 @@ impl<const STAGE: usize> Receiver<STAGE> {
             let to = self.stage.buf.get_mut(..len);
             if let (Some(from), Some(to)) = (from, to) {
                 to.copy_from_slice(from);
-                (self.stage.len, self.stage.done) = (len, 0);
+                (self.stage.len, self.stage.done) = (len as u16, 0);
             }
             return Reply::None;
         }
@@ -336,8 +333,9 @@ impl<const STAGE: usize> Receiver<STAGE> {
         let s = &mut self.stage;
         let (done, len) = (s.done, s.len);
         let n = (len - done).min(s.chunk);
-        let at = self.next + done as u32;
-        let chunk = s.buf.get(done..done + n).ok_or(FlashError);
+        let at = self.next + u32::from(done);
+        let chunk = s.buf.get(usize::from(done)..usize::from(done + n));
+        let chunk = chunk.ok_or(FlashError);
         let result = chunk.and_then(|c| program(flash, &self.geometry, at, c));
         s.done += n;
         if result.is_err() || s.done == len {
@@ -346,7 +344,7 @@ impl<const STAGE: usize> Receiver<STAGE> {
         match result {
             Err(FlashError) => self.fail(code::FLASH),
             Ok(()) if self.stage.len > 0 => Reply::None,
-            Ok(()) => self.programmed(flash, len),
+            Ok(()) => self.programmed(flash, usize::from(len)),
         }
     }
 
