@@ -60,10 +60,9 @@ enum Reply {
     Error(u8, u32),
 }
 
-/// The second frame buffer of a [`Pipelined`] receiver: an accepted DATA frame's bytes,
-/// programmed at `next` a chunk at a time (`N` is 0 for the one-buffer [`Receiver`]).
-struct Stage<const N: usize> {
-    buf: [u8; N],
+/// What the second frame buffer of a [`Pipelined`] receiver holds: an accepted DATA
+/// frame's bytes, programmed at `next` a chunk at a time (always empty in a [`Receiver`]).
+struct Stage {
     /// Bytes held (0: empty) and of those already programmed (at most `MAX_PAYLOAD`).
     len: u16,
     done: u16,
@@ -72,12 +71,19 @@ struct Stage<const N: usize> {
 }
 
 /// A link receiver. With `STAGE = 0` (the default) about 1.2 KB, most of it the frame
-/// buffer; [`Pipelined`] adds a second buffer of `MAX_PAYLOAD` bytes.
+/// buffer; [`Pipelined`] adds a second buffer of `MAX_PAYLOAD` bytes. The logic is all in
+/// `Core`, once for both (an MCU's flash is small), handed the second buffer to use.
 pub struct Receiver<const STAGE: usize = 0> {
+    core: Core,
+    stage: [u8; STAGE],
+}
+
+/// The receiver's state and logic; `stage` arguments are its second buffer (empty: none).
+struct Core {
     parser: Parser<MAX_FRAME>,
     /// The parser holds a complete frame not handled yet (it waits for the stage).
     waiting: bool,
-    stage: Stage<STAGE>,
+    stage: Stage,
     config: Config,
     session: Session,
     id: ImageId,
@@ -96,7 +102,10 @@ impl Receiver {
     /// A receiver with one frame buffer; `config.window` counts that buffer and the frames
     /// its UART buffering holds while it programs.
     pub fn new(config: Config) -> Self {
-        Self::with(config, MAX_PAYLOAD as u16)
+        Receiver {
+            core: Core::new(config, MAX_PAYLOAD as u16),
+            stage: [],
+        }
     }
 }
 
@@ -107,19 +116,69 @@ impl Pipelined {
     pub fn pipelined(config: Config, chunk: u16) -> Self {
         let whole = MAX_PAYLOAD as u16;
         let chunk = if chunk == 0 { whole } else { chunk.min(whole) };
-        let mut rx = Self::with(config, chunk);
-        rx.config.window = rx.config.window.saturating_add(1);
-        rx
+        let mut core = Core::new(config, chunk);
+        core.config.window = core.config.window.saturating_add(1);
+        Receiver {
+            core,
+            stage: [0; MAX_PAYLOAD],
+        }
     }
 }
 
 impl<const STAGE: usize> Receiver<STAGE> {
-    fn with(config: Config, chunk: u16) -> Self {
-        Receiver {
+    /// Takes received bytes from `data` until it has an answer for the sender or `data` is used
+    /// up. Returns how many bytes it took and the length of the answer written to `out`. Send
+    /// the answer and call again with the rest of `data` (possibly empty: a frame can wait in
+    /// the buffer). `out` needs `QSOTA_LINK_REPLY_MAX` bytes.
+    ///
+    /// [`Receiver`]: call again until the answer's length is 0, which means all of `data` was
+    /// taken. [`Pipelined`]: each call also programs at most one chunk of its staged frame,
+    /// and it may leave bytes in `data` while a complete frame waits for that; call again,
+    /// without waiting for the UART, as long as [`Receiver::again`] says so.
+    pub fn receive(
+        &mut self,
+        flash: &mut impl Flash,
+        data: &[u8],
+        out: &mut [u8],
+    ) -> Result<(usize, usize), Error> {
+        self.core.receive(&mut self.stage, flash, data, out)
+    }
+
+    /// Whether to call [`Receiver::receive`] again at once, without waiting for the UART,
+    /// after a call that took `used` of `len` bytes and answered `out_len` bytes: it answered,
+    /// left bytes, or has flash work pending. (Always false for an idle [`Receiver`] that
+    /// took everything and answered nothing.)
+    pub fn again(&self, used: usize, len: usize, out_len: usize) -> bool {
+        out_len > 0 || used < len || self.core.stage.len > 0 || self.core.waiting
+    }
+
+    /// The offset up to which the open image is durable.
+    pub fn next(&self) -> u32 {
+        self.core.next
+    }
+
+    /// The image of the open (or committed) session.
+    pub fn image(&self) -> Option<&ImageId> {
+        (self.core.session != Session::Idle).then_some(&self.core.id)
+    }
+
+    /// The image this session received, read back and committed: the bootloader may switch.
+    pub fn committed(&self) -> Option<&ImageId> {
+        (self.core.session == Session::Committed).then_some(&self.core.id)
+    }
+
+    /// Damaged frames dropped so far.
+    pub fn dropped(&self) -> u32 {
+        self.core.parser.dropped()
+    }
+}
+
+impl Core {
+    fn new(config: Config, chunk: u16) -> Self {
+        Core {
             parser: Parser::new(),
             waiting: false,
             stage: Stage {
-                buf: [0; STAGE],
                 len: 0,
                 done: 0,
                 chunk,
@@ -141,17 +200,9 @@ impl<const STAGE: usize> Receiver<STAGE> {
         }
     }
 
-    /// Takes received bytes from `data` until it has an answer for the sender or `data` is used
-    /// up. Returns how many bytes it took and the length of the answer written to `out`. Send
-    /// the answer and call again with the rest of `data` (possibly empty: a frame can wait in
-    /// the buffer). `out` needs `QSOTA_LINK_REPLY_MAX` bytes.
-    ///
-    /// [`Receiver`]: call again until the answer's length is 0, which means all of `data` was
-    /// taken. [`Pipelined`]: each call also programs at most one chunk of its staged frame,
-    /// and it may leave bytes in `data` while a complete frame waits for that; call again,
-    /// without waiting for the UART, as long as [`Receiver::again`] says so.
-    pub fn receive(
+    fn receive(
         &mut self,
+        stage: &mut [u8],
         flash: &mut impl Flash,
         data: &[u8],
         out: &mut [u8],
@@ -167,15 +218,15 @@ impl<const STAGE: usize> Receiver<STAGE> {
                 used += n;
                 self.waiting = ready;
             }
-            if STAGE > 0 && self.stage.len > 0 {
-                let reply = self.step(flash);
+            if self.stage.len > 0 {
+                let reply = self.step(stage, flash);
                 return Ok((used, encode(reply, out)));
             }
             if !self.waiting {
                 return Ok((used, 0));
             }
             self.waiting = false;
-            let reply = self.handle(flash);
+            let reply = self.handle(stage, flash);
             let len = encode(reply, out);
             if len > 0 {
                 return Ok((used, len));
@@ -183,35 +234,7 @@ impl<const STAGE: usize> Receiver<STAGE> {
         }
     }
 
-    /// Whether to call [`Receiver::receive`] again at once, without waiting for the UART,
-    /// after a call that took `used` of `len` bytes and answered `out_len` bytes: it answered,
-    /// left bytes, or has flash work pending. (Always false for an idle [`Receiver`] that
-    /// took everything and answered nothing.)
-    pub fn again(&self, used: usize, len: usize, out_len: usize) -> bool {
-        out_len > 0 || used < len || (STAGE > 0 && self.stage.len > 0) || self.waiting
-    }
-
-    /// The offset up to which the open image is durable.
-    pub fn next(&self) -> u32 {
-        self.next
-    }
-
-    /// The image of the open (or committed) session.
-    pub fn image(&self) -> Option<&ImageId> {
-        (self.session != Session::Idle).then_some(&self.id)
-    }
-
-    /// The image this session received, read back and committed: the bootloader may switch.
-    pub fn committed(&self) -> Option<&ImageId> {
-        (self.session == Session::Committed).then_some(&self.id)
-    }
-
-    /// Damaged frames dropped so far.
-    pub fn dropped(&self) -> u32 {
-        self.parser.dropped()
-    }
-
-    fn handle(&mut self, flash: &mut impl Flash) -> Reply {
+    fn handle(&mut self, stage: &mut [u8], flash: &mut impl Flash) -> Reply {
         let Some((kind, payload)) = self.parser.frame() else {
             return Reply::None;
         };
@@ -223,7 +246,7 @@ impl<const STAGE: usize> Receiver<STAGE> {
             kind::DATA => match frame::u32_at(payload, 0) {
                 Some(offset) => {
                     let len = payload.len() - 4;
-                    self.data(flash, offset, len)
+                    self.data(stage, flash, offset, len)
                 }
                 None => Reply::None,
             },
@@ -283,7 +306,7 @@ impl<const STAGE: usize> Receiver<STAGE> {
         }
     }
 
-    fn data(&mut self, flash: &mut impl Flash, offset: u32, len: usize) -> Reply {
+    fn data(&mut self, stage: &mut [u8], flash: &mut impl Flash, offset: u32, len: usize) -> Reply {
         if self.session == Session::Idle {
             return Reply::Error(code::NOT_OPEN, 0);
         }
@@ -299,10 +322,10 @@ impl<const STAGE: usize> Receiver<STAGE> {
         if len == 0 || len > want || (!last && !len.is_multiple_of(unit)) {
             return self.fail(code::ARGUMENT);
         }
-        if STAGE > 0 {
+        if !stage.is_empty() {
             // Moved to the second buffer; the ACK comes once `step` has programmed it.
             let from = self.parser.frame().and_then(|(_, p)| p.get(4..4 + len));
-            let to = self.stage.buf.get_mut(..len);
+            let to = stage.get_mut(..len);
             if let (Some(from), Some(to)) = (from, to) {
                 to.copy_from_slice(from);
                 (self.stage.len, self.stage.done) = (len as u16, 0);
@@ -329,12 +352,12 @@ impl<const STAGE: usize> Receiver<STAGE> {
 
     /// Programs the next chunk of the staged frame; once all of it is, records it and
     /// acknowledges.
-    fn step(&mut self, flash: &mut impl Flash) -> Reply {
+    fn step(&mut self, stage: &[u8], flash: &mut impl Flash) -> Reply {
         let s = &mut self.stage;
         let (done, len) = (s.done, s.len);
         let n = (len - done).min(s.chunk);
         let at = self.next + u32::from(done);
-        let chunk = s.buf.get(usize::from(done)..usize::from(done + n));
+        let chunk = stage.get(usize::from(done)..usize::from(done + n));
         let chunk = chunk.ok_or(FlashError);
         let result = chunk.and_then(|c| program(flash, &self.geometry, at, c));
         s.done += n;
