@@ -108,7 +108,7 @@
 /*
  Storage for one link sender, in 8-byte words.
  */
-#define QSOTA_LINK_TX_WORDS 48
+#define QSOTA_LINK_TX_WORDS 56
 
 /*
  The frame buffer a link sender needs (`qsota_link_tx_poll`).
@@ -307,6 +307,10 @@ typedef struct {
    The receiver's ERROR code, 0 if none.
    */
   int32_t error;
+  /*
+   The retransmission timeout at the end, in ms (the adaptive one's last value).
+   */
+  uint32_t rto_ms;
 } qsota_link_stats_t;
 
 /*
@@ -502,8 +506,10 @@ int32_t qsota_link_stored_image(const qsota_flash_t *flash,
 /*
  Sets up a sender in `tx` for an image of `size` bytes with the 32-byte `sha256`, for the
  component `comp` at version `ver` (each up to 32 bytes). `rto_ms`: retransmission timeout
- (0: the receiver's busy time + 1 s); `open_timeout_ms`: how long to wait for the receiver
- to answer at all; `retries`: timeouts in a row without progress before giving up.
+ (0: adaptive, from the measured round trip, between a frame's time on the line and the
+ receiver's busy time + 1 s); `open_timeout_ms`: how long to wait for the receiver to
+ answer at all; `retries`: timeouts in a row without progress before giving up; `baud`:
+ the line's rate, 0 if unknown (bounds the adaptive timeout below).
  `QSOTA_E_RANGE` for a size above 4 GB or a zero/huge timeout, `QSOTA_E_LENGTH` for a
  long name.
 
@@ -520,7 +526,8 @@ int32_t qsota_link_tx_init(qsota_link_tx_t *tx,
                            size_t ver_len,
                            uint32_t rto_ms,
                            uint32_t open_timeout_ms,
-                           uint8_t retries);
+                           uint8_t retries,
+                           uint32_t baud);
 
 /*
  What to do next (see `qsota_action_t`); `frame` is the driver's frame buffer of

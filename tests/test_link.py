@@ -252,6 +252,51 @@ def test_both_backends_make_identical_frames(mp):
     assert end2[:3] == ["end", 5, "retries"], end2
 
 
+# The adaptive timer (rto_ms 0, the default) on both backends: the same frames, the same
+# waits (its timeouts), the same final timeout, through losses and a silence at the end.
+ADAPTIVE = SESSION + """
+import _qsota
+from qsota.pure import link
+IMAGE = bytes(range(256)) * 13 + b"tail"
+
+def answer(kind, payload):
+    f = bytearray(64)
+    f[6:6 + len(payload)] = payload
+    return bytes(f[:link._seal(f, kind, len(payload), None)])
+
+def le(v, n=4):
+    return bytes((v >> (8 * i)) & 255 for i in range(n))
+
+def accept(resume):
+    return answer(0x81, b"\\x01\\x00" + le(1024, 2) + le(1, 2) + le(40, 2) + le(resume))
+
+# Window 1: OPEN, DATA 0, DATA 1 lost (a timeout, a probe), DATA 1, 2, DATA 3 lost, COMMIT.
+ANSWERS = [accept(0), answer(0x82, le(1024)), None, accept(1024), answer(0x82, le(2048)),
+           answer(0x82, le(3072)), None, accept(3072), answer(0x82, le(len(IMAGE))),
+           answer(0x84, le(len(IMAGE)))]
+
+def link_session(cls, **opts):
+    s = cls(len(IMAGE), hashlib.sha256(IMAGE).digest(), b"mcu", "2.0", **opts)
+    return session(s, IMAGE, ANSWERS, 300)
+
+for opts in ({}, {"baud": 9600}):
+    compare(link_session(_qsota.LinkSender, **opts), link_session(link.LinkSender, **opts))
+"""
+
+
+def test_both_backends_run_the_adaptive_timer_alike(mp):
+    lines = mp.run(ADAPTIVE, backend=None).strip().splitlines()
+    assert len(lines) == 2
+    (same, _, end, _), (same2, _, end2, _) = map(json.loads, lines)
+    assert same and same2, lines
+    assert end[:3] == ["end", 4, None] and end2[:3] == ["end", 4, None], lines
+    assert end[3]["retries"] == end2[3]["retries"] == 2, lines
+    # The timeout followed the 3 ms round trips (doubled by the last loss); at 9600 baud a
+    # frame takes 1082 ms on the line, more than the longest timeout (busy_ms 40 + 1000).
+    assert 3 < end[3]["rto_ms"] < 100, end
+    assert end2[3]["rto_ms"] == 1040, end2
+
+
 BAD = ERRORS + """
 sha = b"\\x00" * 32
 err(lambda: qsota.send(Port(), "{path}", protocol="native", sha256="00"))

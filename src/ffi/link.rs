@@ -16,7 +16,7 @@ pub const QSOTA_LINK_RX_WORDS: usize = 160;
 /// Storage for one link receiver with two frame buffers, in 8-byte words.
 pub const QSOTA_LINK_RX2_WORDS: usize = 288;
 /// Storage for one link sender, in 8-byte words.
-pub const QSOTA_LINK_TX_WORDS: usize = 48;
+pub const QSOTA_LINK_TX_WORDS: usize = 56;
 /// The frame buffer a link sender needs (`qsota_link_tx_poll`).
 pub const QSOTA_LINK_FRAME_SIZE: usize = 1038;
 /// The output buffer a link receiver needs (`qsota_link_rx_receive`).
@@ -410,8 +410,10 @@ pub unsafe extern "C" fn qsota_link_stored_image(
 
 /// Sets up a sender in `tx` for an image of `size` bytes with the 32-byte `sha256`, for the
 /// component `comp` at version `ver` (each up to 32 bytes). `rto_ms`: retransmission timeout
-/// (0: the receiver's busy time + 1 s); `open_timeout_ms`: how long to wait for the receiver
-/// to answer at all; `retries`: timeouts in a row without progress before giving up.
+/// (0: adaptive, from the measured round trip, between a frame's time on the line and the
+/// receiver's busy time + 1 s); `open_timeout_ms`: how long to wait for the receiver to
+/// answer at all; `retries`: timeouts in a row without progress before giving up; `baud`:
+/// the line's rate, 0 if unknown (bounds the adaptive timeout below).
 /// `QSOTA_E_RANGE` for a size above 4 GB or a zero/huge timeout, `QSOTA_E_LENGTH` for a
 /// long name.
 ///
@@ -430,6 +432,7 @@ pub unsafe extern "C" fn qsota_link_tx_init(
     rto_ms: u32,
     open_timeout_ms: u32,
     retries: u8,
+    baud: u32,
 ) -> i32 {
     // SAFETY: the caller's contract.
     let sender = unsafe {
@@ -439,6 +442,7 @@ pub unsafe extern "C" fn qsota_link_tx_init(
                 rto_ms,
                 open_timeout_ms,
                 retries,
+                baud,
             };
             Sender::new(
                 size,
@@ -521,6 +525,8 @@ pub struct qsota_link_stats_t {
     pub payload: u32,
     /// The receiver's ERROR code, 0 if none.
     pub error: i32,
+    /// The retransmission timeout at the end, in ms (the adaptive one's last value).
+    pub rto_ms: u32,
 }
 
 /// Writes the sender's counters to `stats`.
@@ -548,6 +554,7 @@ pub unsafe extern "C" fn qsota_link_tx_stats(
                 window,
                 payload,
                 error: i32::from(s.error),
+                rto_ms: s.rto_ms,
             };
             Ok(())
         })

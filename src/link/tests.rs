@@ -56,12 +56,9 @@ fn sender_for(data: &[u8]) -> Sender {
     sender_claiming(data.len(), sha(data))
 }
 
+/// The default options: the adaptive timer.
 fn sender_claiming(size: usize, sha256: [u8; 32]) -> Sender {
-    let opts = Options {
-        rto_ms: 200,
-        ..Options::default()
-    };
-    Sender::new(size as u64, &sha256, b"mcu", b"1.2.3", opts).unwrap()
+    Sender::new(size as u64, &sha256, b"mcu", b"1.2.3", Options::default()).unwrap()
 }
 
 fn receiver() -> Receiver {
@@ -593,6 +590,7 @@ fn a_silent_receiver_times_out() {
             rto_ms: 100,
             open_timeout_ms: 1000,
             retries: 3,
+            baud: 0,
         },
     )
     .unwrap();
@@ -858,4 +856,95 @@ where
     let got = answers(&mut rx, &mut flash, &bytes);
     assert_eq!(got, [(0x82, data.len() as u32), (0x84, data.len() as u32)]);
     assert_committed(&mut flash, &data);
+}
+
+#[test]
+fn the_adaptive_timer_recovers_in_round_trips_not_in_seconds() {
+    // A one-buffer receiver with window 1: a lost frame or ACK is found only by the timer.
+    let data = image(30_000, 23);
+    let faults = Faults {
+        drop: 150,
+        flip: 150,
+        reorder: 0,
+    };
+    let fixed = Options {
+        rto_ms: 1050, // what the default was: the receiver's busy_ms + 1 s
+        ..Options::default()
+    };
+    let mut slower = 0;
+    for seed in 0..12u64 {
+        let mut times = [0u32; 2];
+        for (i, adaptive) in [true, false].into_iter().enumerate() {
+            let mut mem = Mem::new(32 * 1024, 256);
+            let mut flash = mem.flash(2048, 8);
+            let mut link = Link::<0>::new(&mut flash, seed, faults);
+            link.rx = Receiver::new(Config {
+                window: 1,
+                busy_ms: 50,
+            });
+            let mut tx = if adaptive {
+                sender_for(&data)
+            } else {
+                Sender::new(data.len() as u64, &sha(&data), b"mcu", b"1.2.3", fixed).unwrap()
+            };
+            assert_eq!(
+                link.run(&mut tx, &data, &mut never),
+                Some(Ok(())),
+                "seed {seed}"
+            );
+            times[i] = link.now;
+            if adaptive {
+                // About the round trip of a frame at 100 bytes/ms, far below 1050.
+                let rto = tx.stats().rto_ms;
+                assert!((11..=100).contains(&rto), "seed {seed}: rto {rto}");
+            }
+            assert_committed(link.flash, &data);
+        }
+        assert!(times[0] <= times[1], "seed {seed}: {times:?}");
+        if times[1] > times[0] + 1000 {
+            slower += 1;
+        }
+    }
+    // Most seeds lose something; each loss cost the fixed timer a second more.
+    assert!(slower >= 8, "{slower}");
+}
+
+#[test]
+fn the_adaptive_timer_backs_off_to_the_busy_time_when_the_receiver_goes_silent() {
+    let data = image(3000, 24);
+    let mut tx = sender_for(&data);
+    let mut frame = vec![0u8; tx.frame_size()];
+    let accept = sealed(
+        super::frame::kind::ACCEPT,
+        &[1, 0, 0, 4, 1, 0, 50, 0, 0, 0, 0, 0], // 1024, window 1, busy 50 ms, resume 0
+    );
+    // Polls at `now` until the sender waits; returns when it wants to be polled again.
+    let mut sends = Vec::new();
+    let mut poll = |tx: &mut Sender, now: u32, sends: &mut Vec<u32>| loop {
+        match tx.poll(now, &mut frame) {
+            Action::Send(_) => sends.push(now),
+            Action::Read { len, .. } => tx.provide(len),
+            Action::Wait { until_ms } => return Ok(until_ms),
+            Action::Failed(f) => return Err(f),
+            a => panic!("{a:?}"),
+        }
+    };
+    poll(&mut tx, 0, &mut sends).unwrap(); // OPEN
+    tx.receive(1, &accept);
+    poll(&mut tx, 1, &mut sends).unwrap(); // DATA 0
+    tx.receive(11, &sealed(super::frame::kind::ACK, &1024u32.to_le_bytes()));
+    let mut until = poll(&mut tx, 11, &mut sends).unwrap(); // DATA 1, then silence
+    let fail = loop {
+        match poll(&mut tx, until, &mut sends) {
+            Ok(t) => until = t,
+            Err(f) => break f,
+        }
+    };
+    assert_eq!(fail, Fail::Retries);
+    // OPEN, DATA 0, DATA 1 at 11; the one sample (10 ms) gives rto = 10 + 4 * 5 = 30: the
+    // first timeout at 41, each probe (OPEN) doubling the wait up to busy_ms + 1000.
+    let gaps: Vec<u32> = sends.windows(2).map(|w| w[1] - w[0]).skip(2).collect();
+    assert_eq!(sends[..3], [0, 1, 11]);
+    let want = [30, 60, 120, 240, 480, 960, 1050, 1050, 1050, 1050, 1050];
+    assert_eq!(gaps, want, "{sends:?}");
 }

@@ -154,7 +154,7 @@ static qsota_action_t transfer(receiver_t rx, const uint8_t *image, size_t size,
     qsota_link_tx_t tx;
     qsota_action_t a = {0};
     EXPECT_EQ(qsota_link_tx_init(&tx, size, sha, (const uint8_t *)"mcu", 3,
-                                 (const uint8_t *)"2.0", 3, 200, 5000, 10),
+                                 (const uint8_t *)"2.0", 3, 0, 5000, 10, 0),
               QSOTA_OK);
     for (uint32_t now = 0; now < 600000; now++) {
         for (;;) {
@@ -306,15 +306,16 @@ static void test_misuse(void) {
                   QSOTA_E_BUFFER);
     }
 
-    EXPECT_EQ(qsota_link_tx_init(&tx, 1ull << 32, sha, NULL, 0, NULL, 0, 0, 1000, 3),
+    EXPECT_EQ(qsota_link_tx_init(&tx, 1ull << 32, sha, NULL, 0, NULL, 0, 0, 1000, 3, 0),
               QSOTA_E_RANGE);
-    EXPECT_EQ(qsota_link_tx_init(&tx, 10, NULL, NULL, 0, NULL, 0, 0, 1000, 3), QSOTA_E_NULL);
-    EXPECT_EQ(qsota_link_tx_init(&tx, 10, sha, (const uint8_t *)"x", 33, NULL, 0, 0, 1000, 3),
+    EXPECT_EQ(qsota_link_tx_init(&tx, 10, NULL, NULL, 0, NULL, 0, 0, 1000, 3, 0), QSOTA_E_NULL);
+    EXPECT_EQ(qsota_link_tx_init(&tx, 10, sha, (const uint8_t *)"x", 33, NULL, 0, 0, 1000, 3,
+                                 0),
               QSOTA_E_LENGTH);
-    EXPECT_EQ(qsota_link_tx_init(&tx, 10, sha, NULL, 0, NULL, 0, 0, 0, 3), QSOTA_E_RANGE);
+    EXPECT_EQ(qsota_link_tx_init(&tx, 10, sha, NULL, 0, NULL, 0, 0, 0, 3, 0), QSOTA_E_RANGE);
     EXPECT_EQ(qsota_link_tx_poll((qsota_link_tx_t *)&rx, 0, frame, sizeof frame, &a),
               QSOTA_E_STATE);
-    EXPECT_EQ(qsota_link_tx_init(&tx, 10, sha, NULL, 0, NULL, 0, 0, 1000, 3), QSOTA_OK);
+    EXPECT_EQ(qsota_link_tx_init(&tx, 10, sha, NULL, 0, NULL, 0, 0, 1000, 3, 0), QSOTA_OK);
     EXPECT_EQ(qsota_link_tx_poll(&tx, 0, NULL, 0, &a), QSOTA_E_NULL);
     EXPECT_EQ(qsota_link_tx_poll(&tx, 0, frame, 100, &a), QSOTA_OK);
     EXPECT_EQ(a.kind, QSOTA_ACTION_SEND); /* OPEN fits; the frame is too small for DATA: */
@@ -332,7 +333,8 @@ static void test_misuse(void) {
         qsota_link_stats_t st;
         sha256_of(img, sizeof img, img_sha);
         EXPECT_EQ(qsota_link_rx_init(&rx, WINDOW, 50), QSOTA_OK);
-        EXPECT_EQ(qsota_link_tx_init(&tx, sizeof img, img_sha, NULL, 0, NULL, 0, 100, 1000, 3),
+        EXPECT_EQ(qsota_link_tx_init(&tx, sizeof img, img_sha, NULL, 0, NULL, 0, 100, 1000, 3,
+                                     0),
                   QSOTA_OK);
         EXPECT_EQ(qsota_link_tx_poll(&tx, 0, frame, sizeof frame, &a), QSOTA_OK);
         EXPECT_EQ(qsota_link_rx_receive(&rx, &broken, frame, a.len, out, sizeof out, &used,
