@@ -82,13 +82,16 @@ print(json.dumps(stats))
 """
 
 
-def one(micropython, protocol, backend, baud, path, **mcu_options):
+def one(micropython, protocol, backend, baud, path, size=SIZE, send_options=None,
+        **mcu_options):
+    """One transfer of the `size`-byte file `path`; `mcu_options` override the simulator's."""
     simulator, options, described = PROTOCOLS[protocol]
-    mcu = Mcu(**simulator, baud=baud, **mcu_options)
+    options = dict(options, **(send_options or {}))
+    mcu = Mcu(**dict(simulator, baud=baud, **mcu_options))
     try:
         env = dict(os.environ, MICROPYPATH=str(ROOT / "python"))
         proc = subprocess.Popen(
-            [micropython, "-c", MICROPYTHON_SIDE, str(mcu.port), str(path), backend, str(SIZE),
+            [micropython, "-c", MICROPYTHON_SIDE, str(mcu.port), str(path), backend, str(size),
              json.dumps(options)],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
@@ -111,20 +114,23 @@ def one(micropython, protocol, backend, baud, path, **mcu_options):
         "protocol": protocol,
         "backend": backend,
         "baud": baud,
-        "bytes": SIZE,
+        "bytes": size,
         "seconds": round(stats["elapsed_ms"] / 1000, 3),
         "data_seconds": round(stats["data_ms"] / 1000, 3),
-        "line_efficiency": round(SIZE / (stats["data_ms"] / 1000 * line), 3),
-        "line_efficiency_overall": round(SIZE / (stats["elapsed_ms"] / 1000 * line), 3),
+        "line_efficiency": round(size / (stats["data_ms"] / 1000 * line), 3),
+        "line_efficiency_overall": round(size / (stats["elapsed_ms"] / 1000 * line), 3),
         "alloc_bytes_per_block": stats["alloc_per_block"],
-        "cpu_ms_per_mb": round(cpu_s * 1000 / (SIZE / 1e6), 1),
+        "cpu_ms_per_mb": round(cpu_s * 1000 / (size / 1e6), 1),
         "retries": stats["retries"],
         "line_bytes": stats["line_bytes"],
         "mcu": described,
     }
     if protocol == "native":
         row["resent_bytes"] = stats["resent_bytes"]
-        row["window_buffer_bytes"] = 4200
+        row["window_buffer_bytes"] = mcu_options.get("fifo", simulator["fifo"])
+        row["window"] = stats["window"]
+        row["rto_ms"] = stats["rto_ms"]
+        row["overruns"] = summary["faults"]["overruns"]
         row["receiver_ram_bytes"] = receiver_ram()
     return row
 
