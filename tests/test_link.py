@@ -211,8 +211,9 @@ def test_a_truncated_source_fails_and_nothing_is_committed(mp, tmp_path, backend
     assert summary["app_state"] == "old", summary
 
 
-# One scripted session, the same on both backends: every action and every frame must match.
-SCRIPT = SESSION + """
+# Scripted sessions (SESSION) of a link sender: `link_session(cls, **opts)` runs one with
+# ANSWERS, which a script defines after this, built with `answer` and `le`.
+LINK_SESSION = SESSION + """
 import _qsota
 from qsota.pure import link
 IMAGE = bytes(range(256)) * 13 + b"tail"
@@ -225,16 +226,19 @@ def answer(kind, payload):
 def le(v, n=4):
     return bytes((v >> (8 * i)) & 255 for i in range(n))
 
+def link_session(cls, **opts):
+    s = cls(len(IMAGE), hashlib.sha256(IMAGE).digest(), b"mcu", "2.0", **opts)
+    return session(s, IMAGE, ANSWERS, 300)
+"""
+
+# One scripted session, the same on both backends: every action and every frame must match.
+SCRIPT = LINK_SESSION + """
 ACCEPT = answer(0x81, b"\\x01\\x00" + le(1024, 2) + le(2, 2) + le(50, 2) + le(0))
 # Answers after successive frames; None: silence (the sender's timeout passes).
 ANSWERS = [ACCEPT, None, answer(0x82, le(1024)), answer(0x83, le(1024)), None,
            answer(0x85, b"\\x05" + le(0)), ACCEPT[:9], ACCEPT[9:] + answer(0x82, le(2048)),
            answer(0x82, le(3072)), answer(0x82, le(len(IMAGE))), None,
            answer(0x84, le(len(IMAGE)))]
-
-def link_session(cls, **opts):
-    s = cls(len(IMAGE), hashlib.sha256(IMAGE).digest(), b"mcu", "2.0", **opts)
-    return session(s, IMAGE, ANSWERS, 300)
 
 for opts in ({"rto_ms": 100}, {"rto_ms": 30, "retries": 1, "open_timeout_ms": 500}):
     compare(link_session(_qsota.LinkSender, **opts), link_session(link.LinkSender, **opts))
@@ -254,19 +258,7 @@ def test_both_backends_make_identical_frames(mp):
 
 # The adaptive timer (rto_ms 0, the default) on both backends: the same frames, the same
 # waits (its timeouts), the same final timeout, through losses and a silence at the end.
-ADAPTIVE = SESSION + """
-import _qsota
-from qsota.pure import link
-IMAGE = bytes(range(256)) * 13 + b"tail"
-
-def answer(kind, payload):
-    f = bytearray(64)
-    f[6:6 + len(payload)] = payload
-    return bytes(f[:link._seal(f, kind, len(payload), None)])
-
-def le(v, n=4):
-    return bytes((v >> (8 * i)) & 255 for i in range(n))
-
+ADAPTIVE = LINK_SESSION + """
 def accept(resume):
     return answer(0x81, b"\\x01\\x00" + le(1024, 2) + le(1, 2) + le(40, 2) + le(resume))
 
@@ -274,10 +266,6 @@ def accept(resume):
 ANSWERS = [accept(0), answer(0x82, le(1024)), None, accept(1024), answer(0x82, le(2048)),
            answer(0x82, le(3072)), None, accept(3072), answer(0x82, le(len(IMAGE))),
            answer(0x84, le(len(IMAGE)))]
-
-def link_session(cls, **opts):
-    s = cls(len(IMAGE), hashlib.sha256(IMAGE).digest(), b"mcu", "2.0", **opts)
-    return session(s, IMAGE, ANSWERS, 300)
 
 for opts in ({}, {"baud": 9600}):
     compare(link_session(_qsota.LinkSender, **opts), link_session(link.LinkSender, **opts))
