@@ -101,9 +101,14 @@
 #define QSOTA_LINK_RX_WORDS 160
 
 /*
+ Storage for one link receiver with two frame buffers, in 8-byte words.
+ */
+#define QSOTA_LINK_RX2_WORDS 288
+
+/*
  Storage for one link sender, in 8-byte words.
  */
-#define QSOTA_LINK_TX_WORDS 48
+#define QSOTA_LINK_TX_WORDS 56
 
 /*
  The frame buffer a link sender needs (`qsota_link_tx_poll`).
@@ -269,6 +274,14 @@ typedef struct {
 } qsota_flash_t;
 
 /*
+ Caller-provided storage for a link receiver with two frame buffers (it programs one
+ frame while the next arrives). Set it up with `qsota_link_rx2_init`.
+ */
+typedef struct {
+  uint64_t opaque[QSOTA_LINK_RX2_WORDS];
+} qsota_link_rx2_t;
+
+/*
  Caller-provided storage for a link sender. Set it up with `qsota_link_tx_init`.
  */
 typedef struct {
@@ -346,6 +359,10 @@ typedef struct {
    The receiver's ERROR code, 0 if none.
    */
   int32_t error;
+  /*
+   The retransmission timeout at the end, in ms (the adaptive one's last value).
+   */
+  uint32_t rto_ms;
 } qsota_link_stats_t;
 
 /*
@@ -578,6 +595,53 @@ int32_t qsota_link_rx_receive(qsota_link_rx_t *rx,
 int32_t qsota_link_rx_state(qsota_link_rx_t *rx, int32_t *committed, uint32_t *next);
 
 /*
+ Sets up a receiver with two frame buffers in `rx`: it moves an accepted DATA frame into
+ its second buffer and programs it `chunk` bytes per `qsota_link_rx2_receive` call
+ (rounded down to the program unit; 0: a whole frame), so that the bootloader reads its
+ UART between chunks while the next frame arrives. Pick `chunk` so that what the UART
+ receives while one chunk programs fits its buffering. `window`: DATA frames (of up to
+ 1038 bytes) that buffering holds (at least 1); the receiver announces one more, its
+ second buffer. `busy_ms`: the longest it can go silent (a sector erase).
+
+ # Safety
+ `rx` is null or valid for writes of `qsota_link_rx2_t`.
+ */
+int32_t qsota_link_rx2_init(qsota_link_rx2_t *rx,
+                            uint16_t window,
+                            uint16_t busy_ms,
+                            uint16_t chunk);
+
+/*
+ `qsota_link_rx_receive` for a two-buffer receiver: besides taking bytes it programs at
+ most one chunk of its staged frame per call, and it may leave bytes in `data` while a
+ complete frame waits for that. Writes 1 to `again` when the caller must call again at
+ once, without waiting for the UART (with the rest of `data` and whatever has arrived
+ since): it answered, left bytes, or has flash work pending; 0 when it is idle until new
+ bytes come.
+
+ # Safety
+ As `qsota_link_rx_receive`, `rx` initialised by `qsota_link_rx2_init`; `again` valid for
+ a write.
+ */
+int32_t qsota_link_rx2_receive(qsota_link_rx2_t *rx,
+                               const qsota_flash_t *flash,
+                               const uint8_t *data,
+                               size_t len,
+                               uint8_t *out,
+                               size_t out_cap,
+                               size_t *consumed,
+                               size_t *out_len,
+                               int32_t *again);
+
+/*
+ `qsota_link_rx_state` for a two-buffer receiver (`next` counts programmed bytes only).
+
+ # Safety
+ As `qsota_link_rx_state`, `rx` initialised by `qsota_link_rx2_init`.
+ */
+int32_t qsota_link_rx2_state(qsota_link_rx2_t *rx, int32_t *committed, uint32_t *next);
+
+/*
  What a bootloader checks at boot: writes 1 to `found` if the slot holds an image that
  was read back, matched its SHA-256 and was committed, with its size and SHA-256; else 0
  (also when the flash cannot be read: never switch to an image you cannot vouch for).
@@ -593,8 +657,10 @@ int32_t qsota_link_stored_image(const qsota_flash_t *flash,
 /*
  Sets up a sender in `tx` for an image of `size` bytes with the 32-byte `sha256`, for the
  component `comp` at version `ver` (each up to 32 bytes). `rto_ms`: retransmission timeout
- (0: the receiver's busy time + 1 s); `open_timeout_ms`: how long to wait for the receiver
- to answer at all; `retries`: timeouts in a row without progress before giving up.
+ (0: adaptive, from the measured round trip, between a frame's time on the line and the
+ receiver's busy time + 1 s); `open_timeout_ms`: how long to wait for the receiver to
+ answer at all; `retries`: timeouts in a row without progress before giving up; `baud`:
+ the line's rate, 0 if unknown (bounds the adaptive timeout below).
  `QSOTA_E_RANGE` for a size above 4 GB or a zero/huge timeout, `QSOTA_E_LENGTH` for a
  long name.
 
@@ -611,7 +677,8 @@ int32_t qsota_link_tx_init(qsota_link_tx_t *tx,
                            size_t ver_len,
                            uint32_t rto_ms,
                            uint32_t open_timeout_ms,
-                           uint8_t retries);
+                           uint8_t retries,
+                           uint32_t baud);
 
 /*
  What to do next (see `qsota_action_t`); `frame` is the driver's frame buffer of

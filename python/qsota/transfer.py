@@ -61,7 +61,7 @@ def _stm32_entry(options):
 # **options).
 _PROTOCOLS = (
     ("ymodem", "YmodemSender", _ymodem_args, True, _timeout_ms(3000), None),
-    ("native", "LinkSender", _native_args, False, _native_reply_ms, None),
+    ("native", "LinkSender", _native_args, True, _native_reply_ms, None),
     ("stm32", "Stm32Sender", _size_args, True, _timeout_ms(1000), _stm32_entry),
 )
 
