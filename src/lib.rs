@@ -8,6 +8,7 @@
 
 pub mod ffi;
 pub mod hex;
+pub mod image;
 pub mod link;
 pub mod status;
 pub mod transfer;

@@ -6,6 +6,7 @@
 //! variant (`CrcPolicy::Only`) saves computing the other.
 
 use crate::hex::{self, CrcReadings};
+use crate::image::SignedImage;
 use crate::Error;
 use crc::{Crc, Digest, Table, CRC_32_ISO_HDLC, CRC_32_MPEG_2};
 use md5::Md5;
@@ -76,6 +77,7 @@ pub mod field {
     pub(crate) const SHA256: u32 = 2;
     pub(crate) const CRC: u32 = 4;
     pub(crate) const SIZE: u32 = 8;
+    pub(crate) const SIGNATURE: u32 = 16;
 }
 
 /// The fields that did not match, as a mask of [`field`] bits; 0 when all held.
@@ -99,6 +101,7 @@ pub struct Verifier {
     expect_crc: Option<CrcReadings>,
     expect_size: Option<u64>,
     crc_matched: Option<CrcVariant>,
+    image: Option<SignedImage>,
 }
 
 impl Default for Verifier {
@@ -122,6 +125,7 @@ impl Verifier {
             expect_crc: None,
             expect_size: None,
             crc_matched: None,
+            image: None,
         }
     }
 
@@ -131,7 +135,10 @@ impl Verifier {
             return Err(Error::State);
         }
         self.md5.update(data);
-        self.sha256.update(data);
+        match &mut self.image {
+            Some(image) => image.update(&mut self.sha256, data),
+            None => self.sha256.update(data),
+        }
         if self.policy.allows(CrcVariant::Mpeg2) {
             self.mpeg2.update(data);
         }
@@ -214,6 +221,21 @@ impl Verifier {
         Ok(())
     }
 
+    /// Expects a signed MCUboot image signed by one of `keys` (see [`SignedImage::new`]):
+    /// only before the first byte (`Error::State` after).
+    pub fn expect_signature(&mut self, keys: &[u8]) -> Result<(), Error> {
+        if self.size != 0 || self.finished {
+            return Err(Error::State);
+        }
+        self.image = Some(SignedImage::new(keys)?);
+        Ok(())
+    }
+
+    /// The signed image being checked, if `expect_signature` was called.
+    pub fn image(&self) -> Option<&SignedImage> {
+        self.image.as_ref()
+    }
+
     /// Compares everything seen with the expectations and makes the verifier final.
     /// Calling it again gives the same answer.
     pub fn check(&mut self) -> Mismatch {
@@ -235,6 +257,13 @@ impl Verifier {
         }
         if self.expect_size.is_some_and(|want| want != self.size) {
             mismatch |= field::SIZE;
+        }
+        if self
+            .image
+            .as_mut()
+            .is_some_and(|image| image.check().is_err())
+        {
+            mismatch |= field::SIGNATURE;
         }
         self.finished = true;
         mismatch
