@@ -22,6 +22,7 @@ setup() {
     need_apt build-essential pkg-config python3 lrzsz socat
     mp_deps
     need_pip pytest pytest
+    need_pypi imgtool imgtool # signs the MCUboot images of tests/test_image.py
     command -v cargo >/dev/null || die "cargo is required (install Rust with rustup)"
 }
 

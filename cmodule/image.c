@@ -53,6 +53,7 @@ static const char *const problems[] = {
     "key: signed with a key not in keys (key hash %08x...)",
     "signature: no Ed25519 signature TLV (0x24)",
     "signature: the Ed25519 signature does not verify with keys[%u]",
+    "tlv: type 0x%02x is not supported (sign with --sha 256, without --pure)",
 };
 
 void qsota_image_print_problem(const mp_print_t *print, qsota_verifier_t *core) {

@@ -191,6 +191,11 @@
 #define QSOTA_IMAGE_E_SIGNATURE_BAD 17
 
 /*
+ A TLV of a hash or signature scheme not supported (`a`: its type: SHA-384/512, pure).
+ */
+#define QSOTA_IMAGE_E_UNSUPPORTED 18
+
+/*
  Storage for one link receiver, in 8-byte words.
  */
 #define QSOTA_LINK_RX_WORDS 160

@@ -35,6 +35,8 @@ const PROT_INFO_MAGIC: u16 = 0x6908;
 const TLV_KEYHASH: u16 = 0x01;
 const TLV_SHA256: u16 = 0x10;
 const TLV_ED25519: u16 = 0x24;
+/// SHA-384, SHA-512 (`imgtool --sha`) and pure Ed25519 (`--pure`): other hashes than ours.
+const TLV_UNSUPPORTED: [u16; 3] = [0x11, 0x12, 0x25];
 /// `ENCRYPTED_AES128 | ENCRYPTED_AES256`: the hash covers the plain text, which is not here.
 const FLAGS_ENCRYPTED: u32 = 0x0c;
 /// The DER SubjectPublicKeyInfo of an Ed25519 key, before its 32 raw bytes.
@@ -77,6 +79,8 @@ pub enum Fault {
     SignatureMissing = 16,
     /// `a`: the index of the key in the caller's list.
     SignatureBad = 17,
+    /// `a`: the TLV type (SHA-384/512 hash or pure signature).
+    Unsupported = 18,
 }
 
 /// A refusal with the values its message shows.
@@ -396,6 +400,9 @@ impl SignedImage {
                     TLV_ED25519 => 64,
                     _ => len,
                 };
+                if !protected && TLV_UNSUPPORTED.contains(&kind) {
+                    return self.fail(Fault::Unsupported, u64::from(kind), 0);
+                }
                 if !protected && len != want {
                     return self.fail(Fault::TlvLength, u64::from(kind), u64::from(len));
                 }

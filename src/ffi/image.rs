@@ -45,6 +45,8 @@ pub const QSOTA_IMAGE_E_KEY_UNKNOWN: i32 = 15;
 pub const QSOTA_IMAGE_E_SIGNATURE_MISSING: i32 = 16;
 /// The Ed25519 signature does not verify with the key (`a`: its index in the keys).
 pub const QSOTA_IMAGE_E_SIGNATURE_BAD: i32 = 17;
+/// A TLV of a hash or signature scheme not supported (`a`: its type: SHA-384/512, pure).
+pub const QSOTA_IMAGE_E_UNSUPPORTED: i32 = 18;
 
 // cbindgen needs literals; these keep them equal to the core's.
 const _: () = {
@@ -65,6 +67,7 @@ const _: () = {
     assert!(QSOTA_IMAGE_E_KEY_UNKNOWN == Fault::KeyUnknown as i32);
     assert!(QSOTA_IMAGE_E_SIGNATURE_MISSING == Fault::SignatureMissing as i32);
     assert!(QSOTA_IMAGE_E_SIGNATURE_BAD == Fault::SignatureBad as i32);
+    assert!(QSOTA_IMAGE_E_UNSUPPORTED == Fault::Unsupported as i32);
 };
 
 /// What `qsota_verifier_image` reports about the signed image.

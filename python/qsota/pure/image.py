@@ -20,6 +20,7 @@ _KEYHASH = 0x01
 _SHA256 = 0x10
 _ED25519 = 0x24
 _WANT_LEN = {_KEYHASH: 32, _SHA256: 32, _ED25519: 64}
+_UNSUPPORTED = (0x11, 0x12, 0x25)  # SHA-384, SHA-512 (imgtool --sha), pure Ed25519 (--pure)
 _SPKI_PREFIX = b"\x30\x2a\x30\x05\x06\x03\x2b\x65\x70\x03\x21\x00"
 
 # Parser states (src/image.rs `Tlv`).
@@ -50,6 +51,7 @@ _PROBLEMS = (
     "key: signed with a key not in keys (key hash %08x...)",
     "signature: no Ed25519 signature TLV (0x24)",
     "signature: the Ed25519 signature does not verify with keys[%d]",
+    "tlv: type 0x%02x is not supported (sign with --sha 256, without --pure)",
 )
 (
     _E_MAGIC,
@@ -69,7 +71,8 @@ _PROBLEMS = (
     _E_KEY_UNKNOWN,
     _E_SIGNATURE_MISSING,
     _E_SIGNATURE_BAD,
-) = range(1, 18)
+    _E_UNSUPPORTED,
+) = range(1, 19)
 
 
 def _le(b, at, n):
@@ -220,6 +223,8 @@ class SignedImage:
             if at + 4 + length > self.area_end:
                 return self._fail(_E_TLV_OVERRUN, at)
             protected = self.area_end <= self.hashed_end
+            if not protected and kind in _UNSUPPORTED:
+                return self._fail(_E_UNSUPPORTED, kind)
             if not protected and length != _WANT_LEN.get(kind, length):
                 return self._fail(_E_TLV_LENGTH, kind, length)
             self.kind = 0 if protected else kind
