@@ -9,18 +9,14 @@ temporary directory, so no private key is ever committed. Each case runs on `_qs
 import hashlib
 import random
 import struct
-import subprocess
 
 import pytest
 
+import signing
 from conftest import BACKENDS
+from signing import HEADER, make_key
 
-HEADER = 32
 BODY = bytes(random.Random(14).randbytes(3000))
-
-
-def imgtool(*args):
-    subprocess.run(["imgtool", *map(str, args)], check=True, capture_output=True)
 
 
 @pytest.fixture(scope="module")
@@ -30,10 +26,7 @@ def keys(tmp_path_factory):
     out = {}
     for name, kind in (("a", "ed25519"), ("b", "ed25519"), ("p256", "ecdsa-p256")):
         pem = d / ("%s.pem" % name)
-        imgtool("keygen", "-k", pem, "-t", kind)
-        der = d / ("%s.der" % name)
-        imgtool("getpub", "-k", pem, "-e", "raw", "-o", der)
-        out[name] = (pem, der.read_bytes()[-32:])
+        out[name] = (pem, make_key(pem, kind))
     return out
 
 
@@ -41,16 +34,9 @@ def keys(tmp_path_factory):
 def sign(tmp_path_factory):
     """sign(key pem or None, *imgtool options, body=BODY, header=HEADER) -> the image."""
     d = tmp_path_factory.mktemp("images")
-    count = [0]
 
     def make(pem, *options, body=BODY, header=HEADER):
-        count[0] += 1
-        src, dst = d / ("in%d.bin" % count[0]), d / ("out%d.bin" % count[0])
-        src.write_bytes(body)
-        key = ["-k", pem] if pem is not None else []
-        imgtool("sign", *key, "--header-size", header, "--pad-header", "-v", "1.2.3+4",
-                "-S", 0x20000, "--align", 4, *options, src, dst)
-        return dst.read_bytes()
+        return signing.sign(d, pem, body, *options, header=header)
 
     return make
 

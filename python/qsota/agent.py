@@ -30,6 +30,7 @@ except ImportError:  # MicroPython 1.13 (legacy QuecPython) has only the u-names
 
 import qsota
 from qsota import http
+from qsota import image as _image
 
 try:
     import _thread
@@ -117,6 +118,9 @@ class Agent:
       read_version=None     read_version(comp_no) -> the version the MCU runs after the
                             transfer (reported instead of the target version)
       crc_variant='auto'    'auto', 'mpeg2' or 'iso-hdlc' (see qsota.Verifier)
+      keys=None             the product's Ed25519 public keys (raw 32 bytes each): only an
+                            MCUboot image signed by one of them reaches the MCU (its body
+                            only, unless the MCU runs MCUboot: qsota.image)
       max_size=100 MB       refuse larger files (the platform's limit)
       retries=5             download attempts in a row without progress
       backoff_ms=1000       first pause between attempts (doubles, at most 30 s)
@@ -144,6 +148,7 @@ class Agent:
         device=None,
         read_version=None,
         crc_variant="auto",
+        keys=None,
         max_size=MAX_FILE,
         retries=5,
         backoff_ms=1000,
@@ -171,6 +176,8 @@ class Agent:
             raise TypeError("port: the UART to the MCU (or a callable returning one) is required")
         if protocol not in ("ymodem", "native"):
             raise ValueError("protocol: expected 'ymodem' or 'native', got %r" % (protocol,))
+        if keys is not None:
+            qsota.Verifier(keys=keys)  # TypeError/ValueError now, not at the first update
         if policy is True:
             policy = default_policy
         if policy is not None:
@@ -206,6 +213,7 @@ class Agent:
         self.device_cb = device
         self.read_version = read_version
         self.crc_variant = crc_variant
+        self.keys = keys
         self.max_size = max_size
         self.retries = retries
         self.backoff_ms = backoff_ms
@@ -333,8 +341,8 @@ class Agent:
             self._step("plan", 0)
             self._log("update %s -> %s from %s" % (self.version, target, url))
             size = _int_or_none(size, "fileSize")
-            path, sha256 = self._download(target, url, size, md5, crc)
-            self._transfer(path, target, sha256)
+            path, sha256, signed = self._download(target, url, size, md5, crc)
+            self._transfer(path, target, sha256, signed)
             reported = target
             if self.read_version is not None:
                 reported = self.read_version(comp)
@@ -375,14 +383,19 @@ class Agent:
             )
 
     def _download(self, target, url, size, md5, crc):
-        """Downloads into <workdir>/<comp>.part through a Verifier; returns the path and
-        the file's SHA-256 (the native protocol's OPEN carries it: no second read)."""
+        """Downloads into <workdir>/<comp>.part through a Verifier; returns the path, the
+        file's SHA-256 (the native protocol's OPEN carries it: no second read) and, with
+        keys, the verified image's header fields."""
         try:
             os.mkdir(self.workdir)
         except OSError:
             pass
         verifier = qsota.Verifier(
-            md5=md5 or None, crc=None if crc == "" else crc, size=size, crc_variant=self.crc_variant
+            md5=md5 or None,
+            crc=None if crc == "" else crc,
+            size=size,
+            crc_variant=self.crc_variant,
+            keys=self.keys,
         )
         part, meta = self._path(".part"), self._path(".json")
         ident = [target, md5, str(crc)]
@@ -411,7 +424,10 @@ class Agent:
             "download verified: %d bytes%s"
             % (offset, ", crc %s" % verifier.crc_matched if crc not in (None, "") else "")
         )
-        return part, verifier.sha256()
+        signed = verifier.image
+        if signed is not None:
+            self._log("signature verified: key %d, image version %s" % (signed["key"], signed["version"]))
+        return part, verifier.sha256(), signed
 
     def _resume(self, part, meta, ident, size, verifier):
         """(offset, total) to continue from. A partial file left by an earlier run (e.g. before
@@ -519,31 +535,47 @@ class Agent:
                 raise OSError(104, "body ended before the resume offset")
             n -= k
 
-    def _transfer(self, path, target, sha256):
+    def _transfer(self, path, target, sha256, signed):
         options = dict(self.send_options)
+        name = self.name or "%s_%s.bin" % (self.comp_no, target)
         if self.protocol == "native":
             options.update(sha256=sha256, component=self.comp_no, version=target)
         port, opened = self.port, False
         if callable(port) and not callable(getattr(port, "write", None)):
             port, opened = port(), True
-        name = self.name or "%s_%s.bin" % (self.comp_no, target)
         self._step("transfer", 0)
 
         def progress(offset, size):
             if size:
                 self._step("transfer", _percent(offset, size))
 
+        source = path
         try:
+            if signed is not None and not _image.sends_container(self.protocol):
+                source = self._body(path, signed, name)
+                options.pop("sha256", None)  # the file's: the sender computes the body's
             stats = qsota.send(
-                port, path, protocol=self.protocol, name=name, progress=progress, **options
+                port, source, protocol=self.protocol, name=name, progress=progress, **options
             )
         except qsota.TransferError as e:
             raise AgentError("transfer", "MCU transfer failed (%s): %s" % (e.code, e))
         finally:
             if opened and callable(getattr(port, "close", None)):
                 port.close()
+            if source is not path:
+                source.close()
         self._step("transfer", 100)
+        if source is not path:
+            self._log("sent the body of the signed image (%d bytes)" % signed["img_size"])
         self._log(
             "sent %d bytes in %d ms, %d retries"
             % (stats.get("bytes", 0), stats.get("elapsed_ms", 0), stats.get("retries", 0))
         )
+
+    def _body(self, path, signed, name):
+        """The body of the signed image at `path`, for a bootloader that takes a raw
+        application."""
+        try:
+            return _image.body(path, signed, name)
+        except ValueError as e:
+            raise AgentError("verify", str(e))
