@@ -2,7 +2,10 @@
 
 An MCUboot bootloader checks the container again itself, so it gets all of it; a bootloader
 that expects a raw application (ST's IAP over YMODEM, qsota's native receiver) gets the body
-only, through `Body`, a file-like view that `qsota.send` reads like any file.
+only, through `Body`, a file-like view that `qsota.send` reads like any file. YMODEM and the
+native protocol carry no address; a sender whose protocol does (the STM32 ROM bootloader's)
+takes the header's `image['load_addr']` (with ROM_FIXED, 0x100 in `image['flags']`, imgtool
+-F: the address the body was linked for).
 """
 
 # Protocols whose bootloader takes the whole signed container (issue 13's MCUboot SMP).
