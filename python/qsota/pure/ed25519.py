@@ -5,7 +5,7 @@ arithmetic: about a second per signature on the unix port, see bench/sign_bench.
 runs once per image. It accepts exactly what the native backend's ed25519-compact does: S
 below the group order, canonical point encodings, neither the key nor R of small order, and
 the cofactored equation [S]B - [k]A - R of small order. Variable time: it only ever sees
-public values. Needs a port with long ints (MICROPY_LONGINT_IMPL_MPZ, as QuecPython has).
+public values. Needs a port with arbitrary-precision ints (MICROPY_LONGINT_IMPL_MPZ).
 """
 
 _M64 = 0xFFFFFFFFFFFFFFFF
