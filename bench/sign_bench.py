@@ -37,7 +37,7 @@ buf = bytearray(%d)
 view = memoryview(buf)
 
 def feed(cls, path, keys):
-    """A new cls(keys=keys) (or cls()) that has seen the file."""
+    # A new cls(keys=keys) (or cls()) that has seen the file.
     v = cls(keys=keys) if keys else cls()
     with open(path, 'rb') as f:
         while True:
