@@ -16,6 +16,12 @@ extern const mp_obj_type_t qsota_type_LinkSender;
 extern const mp_obj_type_t qsota_type_YmodemSender;
 extern const mp_obj_type_t qsota_type_Stm32Sender;
 
+// Verifier(keys=...) (image.c): expects an image signed by one of `keys` (TypeError or
+// ValueError naming keys), prints why the image was refused, gives the `image` attribute.
+void qsota_image_expect(qsota_verifier_t *core, mp_obj_t keys);
+void qsota_image_print_problem(const mp_print_t *print, qsota_verifier_t *core);
+mp_obj_t qsota_image_info(qsota_verifier_t *core);
+
 // Exceptions (modqsota.c).
 extern const mp_obj_type_t mp_type_VerifyError;
 

@@ -96,6 +96,106 @@
 #define QSOTA_FAIL_USAGE 7
 
 /*
+ The most keys `qsota_verifier_expect_signature` takes.
+ */
+#define QSOTA_MAX_KEYS 4
+
+/*
+ `qsota_image_t.error`: the image is signed by one of the keys (or not checked yet).
+ */
+#define QSOTA_IMAGE_OK 0
+
+/*
+ The first four bytes are not MCUboot's magic 0x96f3b83d (`a`: them, little-endian).
+ */
+#define QSOTA_IMAGE_E_MAGIC 1
+
+/*
+ `ih_hdr_size` (`a`) is below 32.
+ */
+#define QSOTA_IMAGE_E_HEADER_SIZE 2
+
+/*
+ `ih_flags` (`a`) says encrypted: the hash covers a plain text that is not in the file.
+ */
+#define QSOTA_IMAGE_E_ENCRYPTED 3
+
+/*
+ The file ends inside the header (`a`: its size).
+ */
+#define QSOTA_IMAGE_E_TRUNCATED_HEADER 4
+
+/*
+ The file ends inside the body (`a`: body bytes present, `b`: `ih_img_size`).
+ */
+#define QSOTA_IMAGE_E_TRUNCATED_BODY 5
+
+/*
+ The file ends inside the TLV areas (`a`: bytes after the body).
+ */
+#define QSOTA_IMAGE_E_TRUNCATED_TLVS 6
+
+/*
+ A TLV area starts with the wrong magic (`a`: it, `b`: its offset).
+ */
+#define QSOTA_IMAGE_E_TLV_MAGIC 7
+
+/*
+ The protected area's total (`a`) is not `ih_protect_tlv_size` (`b`).
+ */
+#define QSOTA_IMAGE_E_PROTECTED_SIZE 8
+
+/*
+ A TLV (at offset `a`) runs past its area's end.
+ */
+#define QSOTA_IMAGE_E_TLV_OVERRUN 9
+
+/*
+ A hash, key hash or signature TLV (type `a`) has the wrong length (`b`).
+ */
+#define QSOTA_IMAGE_E_TLV_LENGTH 10
+
+/*
+ Bytes (`a` of them) follow the TLV area.
+ */
+#define QSOTA_IMAGE_E_TRAILING 11
+
+/*
+ No SHA-256 TLV (0x10).
+ */
+#define QSOTA_IMAGE_E_HASH_MISSING 12
+
+/*
+ The SHA-256 TLV is not the hash of header, body and protected TLVs.
+ */
+#define QSOTA_IMAGE_E_HASH_MISMATCH 13
+
+/*
+ No key hash TLV (0x01): the image is not signed.
+ */
+#define QSOTA_IMAGE_E_KEY_MISSING 14
+
+/*
+ The key hash names none of the keys (`a`: its first 4 bytes, big-endian).
+ */
+#define QSOTA_IMAGE_E_KEY_UNKNOWN 15
+
+/*
+ No Ed25519 signature TLV (0x24) after the key hash of a known key.
+ */
+#define QSOTA_IMAGE_E_SIGNATURE_MISSING 16
+
+/*
+ The Ed25519 signature does not verify with the key (`a`: its index in the keys).
+ */
+#define QSOTA_IMAGE_E_SIGNATURE_BAD 17
+
+/*
+ A TLV of a hash or signature scheme not supported (`a`: its type: SHA-384/512, pure).
+ */
+#define QSOTA_IMAGE_E_UNSUPPORTED 18
+
+/*
  Storage for one link receiver, in 8-byte words.
  */
 #define QSOTA_LINK_RX_WORDS 160
@@ -143,7 +243,7 @@
 /*
  Storage for one verifier, in 8-byte words.
  */
-#define QSOTA_VERIFIER_WORDS 64
+#define QSOTA_VERIFIER_WORDS 112
 
 /*
  The expected CRC may match either variant (`qsota_verifier_set_crc_variant`).
@@ -181,9 +281,19 @@
 #define QSOTA_FIELD_SIZE 8
 
 /*
+ The signed image (`qsota_verifier_image` says why) in a check's mismatch mask.
+ */
+#define QSOTA_FIELD_SIGNATURE 16
+
+/*
  Storage for one YMODEM sender, in 8-byte words.
  */
 #define QSOTA_YMODEM_WORDS 56
+
+/*
+ The most keys one verifier trusts.
+ */
+#define MAX_KEYS 4
 
 /*
  Bytes per Write Memory / Read Memory block.
@@ -226,6 +336,48 @@ typedef enum Reason Reason;
 typedef uint8_t Reason;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
+
+/*
+ Caller-provided storage for a verifier (a static, a stack variable, or part of a
+ MicroPython object). Set it up with `qsota_verifier_init`.
+ */
+typedef struct {
+  uint64_t opaque[QSOTA_VERIFIER_WORDS];
+} qsota_verifier_t;
+
+/*
+ What `qsota_verifier_image` reports about the signed image.
+ */
+typedef struct {
+  /*
+   `QSOTA_IMAGE_OK` or a `QSOTA_IMAGE_E_*` (valid after `qsota_verifier_check`).
+   */
+  int32_t error;
+  /*
+   The index of the key that signed it, or -1.
+   */
+  int32_t key;
+  /*
+   The values the error's message shows (see each `QSOTA_IMAGE_E_*`).
+   */
+  uint64_t a;
+  uint64_t b;
+  /*
+   1 once the header was read (the fields below are valid), else 0.
+   */
+  int32_t has_header;
+  uint32_t load_addr;
+  /*
+   The body is `img_size` bytes at file offset `hdr_size`.
+   */
+  uint32_t hdr_size;
+  uint32_t img_size;
+  uint32_t flags;
+  uint8_t version_major;
+  uint8_t version_minor;
+  uint16_t version_revision;
+  uint32_t version_build;
+} qsota_image_t;
 
 /*
  Caller-provided storage for a link receiver. Set it up with `qsota_link_rx_init`.
@@ -460,14 +612,6 @@ typedef struct {
 } qsota_stm32_stats_t;
 
 /*
- Caller-provided storage for a verifier (a static, a stack variable, or part of a
- MicroPython object). Set it up with `qsota_verifier_init`.
- */
-typedef struct {
-  uint64_t opaque[QSOTA_VERIFIER_WORDS];
-} qsota_verifier_t;
-
-/*
  YMODEM tuning (`qsota_ymodem_options_default` fills in the defaults).
  */
 typedef struct {
@@ -552,6 +696,27 @@ extern "C" {
  `TransferError.code`), NUL-terminated and static; `""` for an unknown code.
  */
 const char *qsota_fail_name(int32_t fail);
+
+/*
+ Expects an MCUboot image (`imgtool sign`, Ed25519) signed by one of `n_keys` keys: raw
+ 32-byte Ed25519 public keys, one after the other at `keys`; they are copied. Only before
+ the first byte (`QSOTA_E_STATE` after); `QSOTA_E_RANGE` unless 1 to `QSOTA_MAX_KEYS`.
+ `qsota_verifier_check` then sets `QSOTA_FIELD_SIGNATURE` unless the image holds.
+
+ # Safety
+ `v` as for `qsota_verifier_update`; `keys` valid for `32 * n_keys` bytes.
+ */
+int32_t qsota_verifier_expect_signature(qsota_verifier_t *v, const uint8_t *keys, size_t n_keys);
+
+/*
+ Fills `image` with what the verifier knows about the signed image: its header fields as
+ soon as they were read, the verdict after `qsota_verifier_check`. `QSOTA_E_STATE` when
+ `qsota_verifier_expect_signature` was not called.
+
+ # Safety
+ As `qsota_verifier_update`; `image` valid for a write.
+ */
+int32_t qsota_verifier_image(qsota_verifier_t *v, qsota_image_t *image);
 
 /*
  Sets up a receiver in `rx`. `window`: DATA frames (of up to 1038 bytes) the bootloader's

@@ -9,6 +9,7 @@
 pub mod crc32;
 pub mod ffi;
 pub mod hex;
+pub mod image;
 pub mod link;
 #[cfg(test)]
 mod python_codes;

@@ -7,6 +7,7 @@
 
 use crate::crc32::Crcs;
 use crate::hex::{self, CrcReadings};
+use crate::image::SignedImage;
 use crate::Error;
 use md5::Md5;
 use sha2::{Digest as _, Sha256};
@@ -72,6 +73,7 @@ pub mod field {
     pub(crate) const SHA256: u32 = 2;
     pub(crate) const CRC: u32 = 4;
     pub(crate) const SIZE: u32 = 8;
+    pub(crate) const SIGNATURE: u32 = 16;
 }
 
 /// The fields that did not match, as a mask of [`field`] bits; 0 when all held.
@@ -94,6 +96,7 @@ pub struct Verifier {
     expect_crc: Option<CrcReadings>,
     expect_size: Option<u64>,
     crc_matched: Option<CrcVariant>,
+    image: Option<SignedImage>,
 }
 
 impl Default for Verifier {
@@ -116,6 +119,7 @@ impl Verifier {
             expect_crc: None,
             expect_size: None,
             crc_matched: None,
+            image: None,
         }
     }
 
@@ -125,7 +129,10 @@ impl Verifier {
             return Err(Error::State);
         }
         self.md5.update(data);
-        self.sha256.update(data);
+        match &mut self.image {
+            Some(image) => image.update(&mut self.sha256, data),
+            None => self.sha256.update(data),
+        }
         self.crcs.update(
             data,
             self.policy.allows(CrcVariant::Mpeg2),
@@ -213,6 +220,21 @@ impl Verifier {
         Ok(())
     }
 
+    /// Expects a signed MCUboot image signed by one of `keys` (see [`SignedImage::new`]):
+    /// only before the first byte (`Error::State` after).
+    pub fn expect_signature(&mut self, keys: &[u8]) -> Result<(), Error> {
+        if self.size != 0 || self.finished {
+            return Err(Error::State);
+        }
+        self.image = Some(SignedImage::new(keys)?);
+        Ok(())
+    }
+
+    /// The signed image being checked, if `expect_signature` was called.
+    pub fn image(&self) -> Option<&SignedImage> {
+        self.image.as_ref()
+    }
+
     /// Compares everything seen with the expectations and makes the verifier final.
     /// Calling it again gives the same answer.
     pub fn check(&mut self) -> Mismatch {
@@ -234,6 +256,13 @@ impl Verifier {
         }
         if self.expect_size.is_some_and(|want| want != self.size) {
             mismatch |= field::SIZE;
+        }
+        if self
+            .image
+            .as_mut()
+            .is_some_and(|image| image.check().is_err())
+        {
+            mismatch |= field::SIGNATURE;
         }
         self.finished = true;
         mismatch

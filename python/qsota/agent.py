@@ -30,6 +30,7 @@ except ImportError:  # MicroPython 1.13 (legacy QuecPython) has only the u-names
 
 import qsota
 from qsota import http, https
+from qsota import image as _image
 from qsota.download import Download, percent
 
 try:
@@ -109,8 +110,11 @@ class Agent:
       crc_variant='auto'    'auto', 'mpeg2' or 'iso-hdlc' (see qsota.Verifier)
       ca=None               CA certificate(s) for https (DER/PEM bytes or a path, or a list)
       pin=None              SHA-256 pin(s) of the server's certificate or public key (hex)
-      allow_unverified=False  accept an image nothing checks (no md5, crc or fileSize)
+      allow_unverified=False  accept an image nothing checks (no md5, crc, fileSize or keys)
       allow_empty=False     accept a 0-byte image
+      keys=None             the product's Ed25519 public keys (raw 32 bytes each): only an
+                            MCUboot image signed by one of them reaches the MCU (its body
+                            only, unless the MCU runs MCUboot: qsota.image)
       max_size=100 MB       refuse larger files (the platform's limit)
       retries=5             download attempts in a row without progress
       backoff_ms=1000       first pause between attempts (doubles, at most 30 s)
@@ -142,6 +146,7 @@ class Agent:
         pin=None,
         allow_unverified=False,
         allow_empty=False,
+        keys=None,
         max_size=MAX_FILE,
         retries=5,
         backoff_ms=1000,
@@ -171,6 +176,8 @@ class Agent:
             raise ValueError(
                 "protocol: expected 'ymodem', 'native' or 'stm32', got %r" % (protocol,)
             )
+        if keys is not None:
+            qsota.Verifier(keys=keys)  # TypeError/ValueError now, not at the first update
         if policy is True:
             policy = default_policy
         if policy is not None:
@@ -211,6 +218,7 @@ class Agent:
         self.allow_empty = bool(allow_empty)
         self._warned_tls = False
         self._stage = "plan"
+        self.keys = keys
         self.max_size = max_size
         self.retries = retries
         self.backoff_ms = backoff_ms
@@ -352,9 +360,9 @@ class Agent:
             self._log("update %s -> %s from %s" % (self.version, target, http.redact(url)))
             size = _int_or_none(size, "fileSize")
             self._stage = "download"
-            path, sha256 = self._download(target, url, size, md5, crc)
+            path, sha256, signed = self._download(target, url, size, md5, crc)
             self._stage = "transfer"
-            self._transfer(path, target, sha256)
+            self._transfer(path, target, sha256, signed)
             reported = target
             if self.read_version is not None:
                 self._stage = "mcu"
@@ -386,18 +394,18 @@ class Agent:
 
     def _checks(self, md5, crc, size):
         """What checks the image: the names of the expected values that are known."""
-        given = (("md5", md5), ("crc", crc), ("size", size))
+        given = (("md5", md5), ("crc", crc), ("size", size), ("signature", self.keys))
         return [name for name, value in given if value not in (None, "")]
 
     def _download(self, target, url, size, md5, crc):
         """Downloads into <workdir>/<comp>.part through a Verifier (qsota.download); returns
-        the path and the file's SHA-256 (the native protocol's OPEN carries it: no second
-        read)."""
+        the path, the file's SHA-256 (the native protocol's OPEN carries it: no second read)
+        and, with keys, the verified image's header fields."""
         checks = self._checks(md5, crc, size)
         if not checks and not self.allow_unverified:
             raise AgentError(
                 "verify",
-                "nothing would check this image (no md5, crc or fileSize): refused "
+                "nothing would check this image (no md5, crc, fileSize or keys): refused "
                 "(allow_unverified=True accepts it)",
             )
         if url[:8].lower() == "https://" and not https.authenticated(self.tls):
@@ -415,6 +423,7 @@ class Agent:
                 crc=None if crc == "" else crc,
                 size=size,
                 crc_variant=self.crc_variant,
+                keys=self.keys,
             )
 
         def free():
@@ -445,38 +454,59 @@ class Agent:
             self._log("download verified: %d bytes, %s%s" % (n, ", ".join(checks), crc_note))
         else:
             self._log("download NOT verified (allow_unverified): %d bytes" % n)
-        return d.part, verifier.sha256()
+        signed = verifier.image
+        if signed is not None:
+            self._log(
+                "signature verified: key %d, image version %s" % (signed["key"], signed["version"])
+            )
+        return d.part, verifier.sha256(), signed
 
     def _download_step(self, pct):
         self._step("download", pct)
 
-    def _transfer(self, path, target, sha256):
+    def _transfer(self, path, target, sha256, signed):
         options = dict(self.send_options)
         if self.allow_empty:
             options["allow_empty"] = True
+        name = self.name or "%s_%s.bin" % (self.comp_no, target)
         if self.protocol == "native":
             options.update(sha256=sha256, component=self.comp_no, version=target)
         port, opened = self.port, False
         if callable(port) and not callable(getattr(port, "write", None)):
             port, opened = port(), True
-        name = self.name or "%s_%s.bin" % (self.comp_no, target)
         self._step("transfer", 0)
 
         def progress(offset, size):
             if size:
                 self._step("transfer", percent(offset, size))
 
+        source = path
         try:
+            if signed is not None and not _image.sends_container(self.protocol):
+                source = self._body(path, signed, name)
+                options.pop("sha256", None)  # the file's: the sender computes the body's
             stats = qsota.send(
-                port, path, protocol=self.protocol, name=name, progress=progress, **options
+                port, source, protocol=self.protocol, name=name, progress=progress, **options
             )
         except qsota.TransferError as e:
             raise AgentError("transfer", "MCU transfer failed (%s): %s" % (e.code, e))
         finally:
             if opened and callable(getattr(port, "close", None)):
                 port.close()
+            if source is not path:
+                source.close()
         self._step("transfer", 100)
+        if source is not path:
+            self._log("sent the body of the signed image (%d bytes)" % signed["img_size"])
         self._log(
             "sent %d bytes in %d ms, %d retries"
             % (stats.get("bytes", 0), stats.get("elapsed_ms", 0), stats.get("retries", 0))
         )
+
+    def _body(self, path, signed, name):
+        """The body of the signed image at `path`, for a bootloader that takes a raw
+        application."""
+        try:
+            return _image.body(path, signed, name)
+        except ValueError as e:
+            raise AgentError("verify", str(e))

@@ -214,6 +214,9 @@ extern const mp_obj_type_t mp_type_int;
 extern const mp_obj_type_t mp_type_str;
 extern const mp_obj_type_t mp_type_bytes;
 extern const mp_obj_type_t mp_type_bool;
+extern const mp_obj_type_t mp_type_bytearray;
+extern const mp_obj_type_t mp_type_tuple;
+extern const mp_obj_type_t mp_type_list;
 
 extern const mp_obj_type_t mp_type_Exception;
 extern const mp_obj_type_t mp_type_OSError;
@@ -241,6 +244,7 @@ static inline mp_obj_t mp_obj_new_bool(mp_int_t x) {
 }
 mp_obj_t mp_obj_new_int(mp_int_t value);
 mp_obj_t mp_obj_new_int_from_uint(mp_uint_t value);
+void mp_obj_get_array(mp_obj_t o, size_t *len, mp_obj_t **items);
 mp_obj_t mp_obj_new_int_from_ll(long long val);
 mp_obj_t mp_obj_new_int_from_ull(unsigned long long val);
 mp_obj_t mp_obj_new_str(const char *data, size_t len);
