@@ -9,6 +9,7 @@
 pub mod ffi;
 pub mod hex;
 pub mod link;
+pub mod smp;
 pub mod status;
 pub mod transfer;
 pub mod verify;
