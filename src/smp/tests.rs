@@ -95,7 +95,7 @@ impl Mcu {
         let (group, id) = (u16::from_be_bytes([p[4], p[5]]), p[7]);
         let body = &p[HEADER..];
         let mut out = Vec::new();
-        let mut put = |out: &mut Vec<u8>, k: &[u8], v: u64| {
+        let put = |out: &mut Vec<u8>, k: &[u8], v: u64| {
             let mut b = [0u8; 64];
             let at = cbor::text(&mut b, 0, k);
             let at = cbor::head(&mut b, at, cbor::UINT, v);
