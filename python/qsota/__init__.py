@@ -15,12 +15,13 @@ def _use(backend):
 
     Called once below; tests call it to force `qsota.pure`.
     """
-    global NATIVE, Verifier, VerifyError, YmodemSender, LinkSender
+    global NATIVE, Verifier, VerifyError, YmodemSender, LinkSender, SmpSender
     NATIVE = backend.__name__ == "_qsota"
     Verifier = backend.Verifier
     VerifyError = backend.VerifyError
     LinkSender = backend.LinkSender
     YmodemSender = backend.YmodemSender
+    SmpSender = backend.SmpSender
 
 
 try:

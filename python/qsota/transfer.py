@@ -63,9 +63,11 @@ def _sender_class(protocol):
         return qsota.YmodemSender
     if protocol == "native":
         return qsota.LinkSender
+    if protocol == "mcuboot":
+        return qsota.SmpSender
     if not isinstance(protocol, str):
         raise TypeError("protocol: expected str, got %s" % type(protocol).__name__)
-    raise ValueError("protocol: unknown %r (known: 'ymodem', 'native')" % (protocol,))
+    raise ValueError("protocol: unknown %r (known: 'ymodem', 'native', 'mcuboot')" % (protocol,))
 
 
 # The native receiver's ERROR codes (docs/protocol.md section 5), for messages.
@@ -206,18 +208,26 @@ def send(port, source, protocol="ymodem", name=None, progress=None, **options):
     block is read; `options` go to the sender (YMODEM: block_size, timeout_ms,
     header_timeout_ms, start_timeout_ms, end_gap_ms, retries, baud; native: component,
     version, sha256 (bytes or hex, else computed from the file first), rto_ms,
-    open_timeout_ms, retries; `name` is not used). Returns the stats dict (bytes, frames,
-    retries, line_bytes, elapsed_ms; YMODEM: blocks; native: resumed_from, resent_bytes,
-    reopens, ...); raises TransferError.
+    open_timeout_ms, retries; `name` is not used; mcuboot (a signed MCUboot image into
+    serial recovery): image, buf_size, enter, boot_pin, reset_pin, boot_level, boot_ms,
+    resume, reset, timeout_ms, erase_timeout_ms, retries, sha256, see qsota.mcuboot).
+    Returns the stats dict (bytes, frames, retries, line_bytes, elapsed_ms; YMODEM: blocks;
+    native: resumed_from, resent_bytes, reopens, ...; mcuboot: hash, buf_size, chunk, ...);
+    raises TransferError.
     """
     cls = _sender_class(protocol)
     _check_port(port)
     if progress is not None and not callable(progress):
         raise TypeError("progress: expected a callable, got %s" % type(progress).__name__)
-    f, size, name, opened = _open(source, "" if protocol == "native" else name)
+    f, size, name, opened = _open(source, "" if protocol in ("native", "mcuboot") else name)
     try:
         if protocol == "native":
             sender = cls(size, _sha256(f, options.pop("sha256", None)), **options)
+        elif protocol == "mcuboot":
+            from . import mcuboot
+
+            sha = _sha256(f, options.pop("sha256", None))
+            sender = mcuboot.sender(cls, f, size, options, sha)
         else:
             sender = cls(name, size, **options)
         return _drive(port, f, size, sender, protocol, progress)
@@ -282,6 +292,10 @@ def _drive(port, f, size, sender, protocol, progress):
             refused = stats.get("receiver_error", 0)
             if refused:
                 why += " (%s)" % (_RECEIVER_ERRORS[refused] if refused < 8 else refused)
+            if protocol == "mcuboot":
+                from . import mcuboot
+
+                why += mcuboot.detail(stats)
             raise TransferError(
                 code,
                 "%s: %s (block %d, %d of %d bytes acknowledged)"

@@ -4,5 +4,6 @@ missing; the tests run every case on both.
 """
 
 from .link import LinkSender
+from .smp import SmpSender
 from .verify import Verifier, VerifyError
 from .ymodem import YmodemSender
