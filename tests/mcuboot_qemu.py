@@ -120,13 +120,12 @@ def tlv_hash(image):
     raise AssertionError("no SHA-256 TLV")
 
 
-def resign(image, out, key, version="9.9.9"):
-    """`image`'s code signed by imgtool with `key` (a new key MCUboot does not know), as
-    imgtool would sign a build: a valid MCUboot image that MCUboot must refuse."""
+def resign(image, out, key, body_len=8192, version="9.9.9"):
+    """The first `body_len` bytes of `image`'s code signed by imgtool with `key` (a new key,
+    which MCUboot does not know): a well-formed MCUboot image that MCUboot must refuse."""
     hdr_size, = struct.unpack_from("<H", image, 8)
-    img_size, = struct.unpack_from("<I", image, 12)
     body = out.with_suffix(".body.bin")
-    body.write_bytes(image[hdr_size:hdr_size + img_size])
+    body.write_bytes(image[hdr_size:hdr_size + body_len])
     imgtool = [str(VENV_PYTHON), "-m", "imgtool.main"]
     if not key.exists():
         subprocess.run(imgtool + ["keygen", "-k", str(key), "-t", "ecdsa-p256"], check=True,

@@ -102,7 +102,7 @@ class Agent:
     """The SOTA agent for one MCU component.
 
     Options (keyword arguments of `setMcuVer`):
-      protocol='ymodem'     'ymodem' or 'native' (qsota.send)
+      protocol='ymodem'     'ymodem', 'native' or 'mcuboot' (qsota.send)
       send_options=None     dict of extra `qsota.send` options (baud, timeouts, ...)
       name=None             file name sent to the MCU (default '<comp>_<version>.bin')
       workdir='/usr/qsota'  where the download is kept (created if missing)
@@ -169,8 +169,10 @@ class Agent:
                 )
         if port is None:
             raise TypeError("port: the UART to the MCU (or a callable returning one) is required")
-        if protocol not in ("ymodem", "native"):
-            raise ValueError("protocol: expected 'ymodem' or 'native', got %r" % (protocol,))
+        if protocol not in ("ymodem", "native", "mcuboot"):
+            raise ValueError(
+                "protocol: expected 'ymodem', 'native' or 'mcuboot', got %r" % (protocol,)
+            )
         if policy is True:
             policy = default_policy
         if policy is not None:
@@ -523,6 +525,8 @@ class Agent:
         options = dict(self.send_options)
         if self.protocol == "native":
             options.update(sha256=sha256, component=self.comp_no, version=target)
+        elif self.protocol == "mcuboot":
+            options.update(sha256=sha256)
         port, opened = self.port, False
         if callable(port) and not callable(getattr(port, "write", None)):
             port, opened = port(), True
