@@ -15,13 +15,13 @@ use crc::{Crc, Table, CRC_16_XMODEM};
 
 /// The longest line we write, `\n` included: MCUboot's line buffer is 128 bytes
 /// (`BOOT_MAX_LINE_INPUT_LEN`), mcumgr's limit 127.
-pub(crate) const LINE: usize = 127;
+pub const LINE: usize = 127;
 /// Base64 characters per full line (a multiple of 4).
 const CHARS: usize = (LINE - 3) / 4 * 4;
 /// The length prefix and the CRC around a packet.
-pub(crate) const WRAP: usize = 4;
+pub const WRAP: usize = 4;
 /// SMP header length.
-pub(crate) const HEADER: usize = 8;
+pub const HEADER: usize = 8;
 
 const START: [u8; 2] = [0x06, 0x09];
 const CONTINUE: [u8; 2] = [0x04, 0x14];
@@ -30,7 +30,7 @@ const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 static CRC16: Crc<u16, Table<1>> = Crc::<u16, Table<1>>::new(&CRC_16_XMODEM);
 
 /// Line bytes that `raw` bytes (`len || P || crc`) take on the wire.
-pub(crate) const fn encoded_len(raw: usize) -> usize {
+pub const fn encoded_len(raw: usize) -> usize {
     let chars = raw.div_ceil(3) * 4;
     chars + 3 * chars.div_ceil(CHARS)
 }
@@ -38,7 +38,8 @@ pub(crate) const fn encoded_len(raw: usize) -> usize {
 /// Frames the packet of `packet` bytes at `buf[at + 2..]` (`at = buf.len() - raw` for
 /// `raw = packet + WRAP`, so that the lines end exactly at the end of `buf`): writes the
 /// length in front, the CRC behind, and the lines from `buf[0]`. Returns the line bytes.
-pub(crate) fn encode(buf: &mut [u8], packet: usize) -> usize {
+/// `buf.len()` must be `encoded_len(packet + WRAP)` and `packet + 2` fit a `u16`.
+pub fn encode(buf: &mut [u8], packet: usize) -> usize {
     let raw = packet + WRAP;
     let total = buf.len();
     let at = total - raw;
@@ -90,7 +91,7 @@ fn sextet(c: u8) -> Option<u8> {
 
 /// Decoded bytes of the longest answer we take: an image list of two images with two
 /// slots each fits with room to spare.
-pub(crate) const ANSWER_MAX: usize = 512;
+pub const ANSWER_MAX: usize = 512;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -106,7 +107,7 @@ enum State {
 
 /// Reassembles packets of up to `N` decoded bytes from the bytes the MCU sends.
 #[derive(Clone, Debug)]
-pub(crate) struct Decoder<const N: usize = ANSWER_MAX> {
+pub struct Decoder<const N: usize = ANSWER_MAX> {
     buf: [u8; N],
     len: usize,
     state: State,
@@ -116,8 +117,14 @@ pub(crate) struct Decoder<const N: usize = ANSWER_MAX> {
     broken: bool,
 }
 
+impl<const N: usize> Default for Decoder<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl<const N: usize> Decoder<N> {
-    pub(crate) const fn new() -> Self {
+    pub const fn new() -> Self {
         Decoder {
             buf: [0; N],
             len: 0,
@@ -130,7 +137,7 @@ impl<const N: usize> Decoder<N> {
 
     /// Feeds one byte; returns the packet (SMP header + body, CRC checked) when `b`
     /// completes one. The slice is valid until the next call.
-    pub(crate) fn byte(&mut self, b: u8) -> Option<&[u8]> {
+    pub fn byte(&mut self, b: u8) -> Option<&[u8]> {
         match (self.state, b) {
             // 06 is no base64: a packet starts here, whatever came before (a damaged line).
             (_, 0x06) => self.state = State::Mark(0x06),

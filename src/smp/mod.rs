@@ -27,7 +27,7 @@
 //! old application is gone, and the MCU stays in MCUboot until a valid image is in place.
 
 pub(crate) mod cbor;
-pub(crate) mod console;
+pub mod console;
 
 use crate::transfer::{self, reached, Action, Fail};
 use crate::Error;
