@@ -176,16 +176,6 @@
 #define QSOTA_YMODEM_WORDS 56
 
 /*
- The largest request sent when `Options::buf_size` is 0.
- */
-#define DEFAULT_BUF 2048
-
-/*
- The smallest request buffer that holds a first upload request with data.
- */
-#define MIN_BUF 128
-
-/*
  Caller-provided storage for a link receiver. Set it up with `qsota_link_rx_init`.
  */
 typedef struct {

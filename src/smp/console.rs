@@ -15,7 +15,7 @@ use crate::ymodem::CRC as CRC16;
 
 /// The longest line we write, `\n` included: MCUboot's line buffer is 128 bytes
 /// (`BOOT_MAX_LINE_INPUT_LEN`), mcumgr's limit 127.
-pub const LINE: usize = 127;
+pub(crate) const LINE: usize = 127;
 /// Base64 characters per full line (a multiple of 4).
 const CHARS: usize = (LINE - 3) / 4 * 4;
 /// The length prefix and the CRC around a packet.

@@ -34,9 +34,9 @@ use crate::Error;
 use console::{encoded_len, HEADER, WRAP};
 
 /// The largest request sent when `Options::buf_size` is 0.
-pub const DEFAULT_BUF: u16 = 2048;
+pub(crate) const DEFAULT_BUF: u16 = 2048;
 /// The smallest request buffer that holds a first upload request with data.
-pub const MIN_BUF: u16 = 128;
+pub(crate) const MIN_BUF: u16 = 128;
 /// MCUboot's default `MCUBOOT_SERIAL_MAX_RECEIVE_SIZE`, for bootloaders without `params`.
 const FALLBACK_BUF: u16 = 512;
 /// MCUboot's `MGMT_ERR_ENOTSUP`.
