@@ -112,8 +112,9 @@ def test_upload_into_mcuboot_without_params_on_both_backends(mp):
 def test_params_a_refused_image_gpio_entry_and_a_verified_resend(mp, tmp_path):
     """MCUboot with `params` (1024): an application that is not MCUboot, an image signed with
     another key (MCUboot must not take it; the old application is gone, as in any recovery
-    upload), the fixture's image entered by GPIO (fake pins: the MCU is in recovery already),
-    then the same image again: verified from MCUboot's list without a byte of upload."""
+    upload), the fixture's image entered by GPIO (fake pins: the MCU is in recovery already)
+    after that refused upload, then the same image again: verified from MCUboot's list
+    without a byte of upload."""
     path, data = image(RECOVERY)
     foreign = tmp_path / "foreign.bin"
     foreign_data = resign(data, foreign, tmp_path / "k.pem")
@@ -130,8 +131,16 @@ def test_params_a_refused_image_gpio_entry_and_a_verified_resend(mp, tmp_path):
         assert peer(q.port, "list") == []
         assert foreign_data != data
 
+        # MCUboot still holds the refused upload (its size and offset, in RAM): the probe
+        # continues from there, MCUboot refuses the first chunk past that image's size
+        # (rc 3), and the upload starts over from 0.
         r = send(mp, "pure", q.port, path, pins=True, boot_ms=50, reset=False)
-        assert_uploaded(r, data, q.port, 1024)
+        assert r["ok"], r
+        st = r["stats"]
+        assert (st["resumed_from"], st["rc"], st["bytes"], st["buf_size"]) == (
+            len(foreign_data), 3, len(data), 1024), st
+        assert st["hash"] == tlv_hash(data)
+        assert peer(q.port, "list") == [{"slot": 0, "hash": tlv_hash(data), "version": "0.0.0"}]
         assert r["pins"] == [["boot", 0], ["reset", 0], ["reset", 1], ["boot", 1]]
 
         r = send(mp, "native", q.port, path)
