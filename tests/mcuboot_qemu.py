@@ -197,8 +197,15 @@ class Relay:
                 pass
 
     def close(self):
+        """Ends both connections (shutdown first: a plain close would leave the one to qemu
+        open while a pump thread still waits in recv, and qemu takes one client at a time)."""
         self.server.close()
         for s in getattr(self, "socks", ()):
-            s.close()
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         for t in self.threads:
             t.join(timeout=5)
+        for s in getattr(self, "socks", ()):
+            s.close()
