@@ -75,7 +75,9 @@ def assert_accepted(st, data, buf_size):
     loaded host, answered like any other), in requests filled to the buffer."""
     assert (st["bytes"], st["rc"], st["buf_size"]) == (len(data), 0, buf_size), st
     assert st["retries"] <= 2 and st["resent_bytes"] < len(data) // 50, st
-    assert len(data) // st["chunk"] <= st["chunks"] <= len(data) // st["chunk"] + 2 + st["retries"], st
+    # MCUboot may write up to its flash alignment (8) less than a chunk and ask for the rest.
+    most = len(data) // (st["chunk"] - 8) + 2 + st["retries"]
+    assert len(data) // st["chunk"] <= st["chunks"] <= most, st
 
 
 def assert_uploaded(result, data, port, buf_size):
