@@ -136,12 +136,13 @@ def run(micropython):
 
 def print_table(rows):
     print("mcuboot: %s, %d-byte image, one qemu boot" % (rows[0]["mcu"], rows[0]["bytes"]))
-    print("  protocol   backend   seconds  x smpclient  line/B   min/B  over min  cpu s/MB  requests")
+    print("  protocol   backend   seconds  x smpclient  line/B   min/B  over min  cpu s/MB  requests"
+          "  alloc B/chunk")
     for r in rows:
-        print("  %-10s %-8s %8.2f %11.2f  %6.4f  %6.4f  %7.2f%%  %8.3f  %8d" % (
+        print("  %-10s %-8s %8.2f %11.2f  %6.4f  %6.4f  %7.2f%%  %8.3f  %8d  %13s" % (
             r["protocol"], r["backend"], r["seconds"], r["speed_vs_smpclient"],
             r["line_per_image_byte"], r["min_line_per_image_byte"], r["over_minimum"] * 100,
-            r["cpu_s_per_mb"], r["requests"]))
+            r["cpu_s_per_mb"], r["requests"], r.get("alloc_bytes_per_chunk", "-")))
 
 
 if __name__ == "__main__":
