@@ -231,6 +231,11 @@
 #define QSOTA_AREA_META 1
 
 /*
+ Storage for one SMP sender, in 8-byte words.
+ */
+#define QSOTA_SMP_WORDS 104
+
+/*
  Storage for one STM32 sender, in 8-byte words.
  */
 #define QSOTA_STM32_WORDS 58
@@ -516,6 +521,114 @@ typedef struct {
    */
   uint32_t rto_ms;
 } qsota_link_stats_t;
+
+/*
+ SMP tuning (`qsota_smp_options_default` fills in the defaults).
+ */
+typedef struct {
+  /*
+   Image number (multi-image MCUboot), 0..=255.
+   */
+  uint32_t image;
+  /*
+   The largest request, 128..=65535; 0: 2048, or 512 when MCUboot has no `params`.
+   */
+  uint32_t buf_size;
+  /*
+   Non-zero: ask the application to reset into MCUboot first (`os reset`, boot mode 1).
+   */
+  uint32_t enter;
+  /*
+   Non-zero: continue an upload MCUboot has under way.
+   */
+  uint32_t resume;
+  /*
+   Non-zero: reset the MCU once the image is verified.
+   */
+  uint32_t reset;
+  /*
+   Wait for an answer (ms).
+   */
+  uint32_t timeout_ms;
+  /*
+   Wait for the answers that follow the slot's erase and the image check (ms).
+   */
+  uint32_t erase_timeout_ms;
+  /*
+   After `enter`: time for the MCU to restart into MCUboot (ms).
+   */
+  uint32_t boot_ms;
+  /*
+   Retransmissions of one request before giving up (0..=255).
+   */
+  uint32_t retries;
+} qsota_smp_options_t;
+
+/*
+ Caller-provided storage for an SMP sender. Set it up with `qsota_smp_init`.
+ */
+typedef struct {
+  uint64_t opaque[QSOTA_SMP_WORDS];
+} qsota_smp_t;
+
+/*
+ An SMP sender's counters (`qsota_smp_stats`).
+ */
+typedef struct {
+  /*
+   Image bytes MCUboot has written (the offset it last asked for).
+   */
+  uint64_t bytes;
+  /*
+   Requests written, retransmissions included.
+   */
+  uint64_t frames;
+  /*
+   Retransmissions, answers that made no progress, restarts.
+   */
+  uint64_t retries;
+  /*
+   Bytes written to the line.
+   */
+  uint64_t line_bytes;
+  /*
+   Upload requests that moved MCUboot's offset.
+   */
+  uint64_t chunks;
+  /*
+   The offset the upload continued from (0: a fresh upload).
+   */
+  uint64_t resumed_from;
+  /*
+   Image bytes sent more than once.
+   */
+  uint64_t resent_bytes;
+  /*
+   The request size in use (0 before `params` was answered).
+   */
+  uint32_t buf_size;
+  /*
+   Image bytes in a full upload request.
+   */
+  uint32_t chunk;
+  /*
+   MCUboot's last error code (`rc`), 0 if none.
+   */
+  int32_t rc;
+  /*
+   The step in progress or the one that failed: 0 enter, 1 boot, 2 params, 3 probe,
+   4 upload, 5 list, 6 reset, 7 done.
+   */
+  uint32_t step;
+  /*
+   Non-zero: MCUboot listed the uploaded image as valid, with `hash`.
+   */
+  uint32_t listed;
+  /*
+   The image hash MCUboot listed for the slot.
+   */
+  uint8_t hash[32];
+} qsota_smp_stats_t;
 
 /*
  STM32 sender options (`qsota_stm32_options_default` fills in the defaults).
@@ -885,6 +998,76 @@ int32_t qsota_link_tx_receive(qsota_link_tx_t *tx,
  `tx` initialised; `stats` valid for a write.
  */
 int32_t qsota_link_tx_stats(qsota_link_tx_t *tx, qsota_link_stats_t *stats);
+
+/*
+ Writes the default options to `opts`.
+
+ # Safety
+ `opts` null or valid for a write.
+ */
+int32_t qsota_smp_options_default(qsota_smp_options_t *opts);
+
+/*
+ Sets up a sender in `s` for an image of `size` bytes (1 to 2^32-1) whose file has the
+ SHA-256 `sha256` (32 bytes, sent in the first chunk) and whose hash TLV is `hash` (32
+ bytes: what MCUboot lists once it validated the image); `opts` null means the defaults.
+ `QSOTA_E_RANGE`: a size, option or wait out of range.
+
+ # Safety
+ `s` null or valid for writes of `qsota_smp_t`; `sha256` and `hash` null or valid for 32
+ bytes; `opts` null or valid for reads.
+ */
+int32_t qsota_smp_init(qsota_smp_t *s,
+                       uint64_t size,
+                       const uint8_t *sha256,
+                       const uint8_t *hash,
+                       const qsota_smp_options_t *opts);
+
+/*
+ Writes the frame buffer size `qsota_smp_poll` needs.
+
+ # Safety
+ `s` initialised; `size` valid for a write.
+ */
+int32_t qsota_smp_frame_size(qsota_smp_t *s, size_t *size);
+
+/*
+ What to do next (see `qsota_action_t`); `frame` is the driver's frame buffer of `cap`
+ bytes (at least the frame size), whose contents belong to the sender between calls.
+
+ # Safety
+ `s` initialised; `frame` valid for `cap` bytes of reads and writes; `action` for a write.
+ */
+int32_t qsota_smp_poll(qsota_smp_t *s,
+                       uint32_t now_ms,
+                       uint8_t *frame,
+                       size_t cap,
+                       qsota_action_t *action);
+
+/*
+ After a `READ` action: the number of image bytes read (fewer only at the end of the
+ source, which fails the transfer with `source`).
+
+ # Safety
+ `s` initialised.
+ */
+int32_t qsota_smp_provide(qsota_smp_t *s, size_t n);
+
+/*
+ Feeds `len` bytes received from the line at `now_ms`.
+
+ # Safety
+ `s` initialised; `data` valid for `len` bytes.
+ */
+int32_t qsota_smp_receive(qsota_smp_t *s, uint32_t now_ms, const uint8_t *data, size_t len);
+
+/*
+ Writes the sender's counters to `stats`.
+
+ # Safety
+ `s` initialised; `stats` valid for a write.
+ */
+int32_t qsota_smp_stats(qsota_smp_t *s, qsota_smp_stats_t *stats);
 
 /*
  Writes the default options to `opts`.

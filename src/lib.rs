@@ -13,6 +13,7 @@ pub mod image;
 pub mod link;
 #[cfg(test)]
 mod python_codes;
+pub mod smp;
 pub mod status;
 pub mod stm32;
 #[cfg(test)]

@@ -28,7 +28,7 @@ def use_backend(name):
 
 def _use(backend):
     """Binds `backend`'s classes (the `_qsota` module or `qsota.pure`) to this package."""
-    global NATIVE, Verifier, VerifyError, YmodemSender, LinkSender, Stm32Sender
+    global NATIVE, Verifier, VerifyError, YmodemSender, LinkSender, Stm32Sender, SmpSender
     _bound.backend = backend
     NATIVE = backend.__name__ == "_qsota"
     Verifier = backend.Verifier
@@ -36,6 +36,7 @@ def _use(backend):
     LinkSender = backend.LinkSender
     YmodemSender = backend.YmodemSender
     Stm32Sender = backend.Stm32Sender
+    SmpSender = backend.SmpSender
 
 
 try:

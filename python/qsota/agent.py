@@ -92,8 +92,8 @@ class Agent:
     """The SOTA agent for one MCU component.
 
     Options (keyword arguments of `setMcuVer`):
-      protocol='ymodem'     'ymodem', 'native' or 'stm32' (qsota.send; stm32: ST's ROM
-                            bootloader, pins in send_options: boot0=, nrst=)
+      protocol='ymodem'     'ymodem', 'native', 'stm32' or 'mcuboot' (qsota.send; stm32: ST's
+                            ROM bootloader, pins in send_options: boot0=, nrst=)
       send_options=None     dict of extra `qsota.send` options (baud, timeouts, ...)
       name=None             file name sent to the MCU (default '<comp>_<version>.bin')
       workdir='/usr/qsota'  where the download is kept (created if missing)
@@ -172,9 +172,9 @@ class Agent:
                 )
         if port is None:
             raise TypeError("port: the UART to the MCU (or a callable returning one) is required")
-        if protocol not in ("ymodem", "native", "stm32"):
+        if protocol not in ("ymodem", "native", "stm32", "mcuboot"):
             raise ValueError(
-                "protocol: expected 'ymodem', 'native' or 'stm32', got %r" % (protocol,)
+                "protocol: expected 'ymodem', 'native', 'stm32' or 'mcuboot', got %r" % (protocol,)
             )
         if keys is not None:
             qsota.Verifier(keys=keys)  # TypeError/ValueError now, not at the first update
@@ -471,6 +471,8 @@ class Agent:
         name = self.name or "%s_%s.bin" % (self.comp_no, target)
         if self.protocol == "native":
             options.update(sha256=sha256, component=self.comp_no, version=target)
+        elif self.protocol == "mcuboot":
+            options.update(sha256=sha256)
         port, opened = self.port, False
         if callable(port) and not callable(getattr(port, "write", None)):
             port, opened = port(), True

@@ -52,17 +52,50 @@ def _stm32_entry(options):
     return lambda port: stm32boot.enter(*pins)
 
 
+def _mcuboot_args(f, size, name, options):
+    from . import mcuboot
+
+    return (size, _sha256(f, options.pop("sha256", None)), mcuboot.image_hash(f))
+
+
+def _mcuboot_entry(options):
+    from . import mcuboot
+
+    return mcuboot.entry(options)
+
+
+def _mcuboot_detail(stats):
+    from . import mcuboot
+
+    return mcuboot.detail(stats)
+
+
+# What a failure's message adds from the stats: the native receiver's ERROR, the ROM
+# bootloader's reason.
+def _receiver_error(stats):
+    refused = stats.get("receiver_error", 0)
+    if not refused:
+        return ""
+    return " (%s)" % (RECEIVER_ERRORS[refused] if refused < len(RECEIVER_ERRORS) else refused)
+
+
+def _reason(stats):
+    return " (%s)" % stats["reason"] if stats.get("reason") else ""
+
+
 # Each protocol: the backend's sender class; what its positional arguments are made of (the
 # opened image, its size, the name, the caller's options, from which the function may take
 # what is not the class's); whether the sender takes `baud` itself (the driver paces by it
-# either way); the reply timeout; and, where the MCU must be put into its bootloader first,
-# a function that takes its options and returns what does that once the sender is made (so
-# that bad arguments never touch the MCU). One shape: cls(*args(f, size, name, options),
-# **options).
+# either way); the reply timeout; where the MCU must be put into its bootloader first, a
+# function that takes its options and returns what does that once the sender is made (so
+# that bad arguments never touch the MCU); what a failure's message adds from the stats.
+# One shape: cls(*args(f, size, name, options), **options).
 _PROTOCOLS = (
-    ("ymodem", "YmodemSender", _ymodem_args, True, _timeout_ms(3000), None),
-    ("native", "LinkSender", _native_args, True, _native_reply_ms, None),
-    ("stm32", "Stm32Sender", _size_args, True, _timeout_ms(1000), _stm32_entry),
+    ("ymodem", "YmodemSender", _ymodem_args, True, _timeout_ms(3000), None, None),
+    ("native", "LinkSender", _native_args, True, _native_reply_ms, None, _receiver_error),
+    ("stm32", "Stm32Sender", _size_args, True, _timeout_ms(1000), _stm32_entry, _reason),
+    ("mcuboot", "SmpSender", _mcuboot_args, False, _timeout_ms(3000), _mcuboot_entry,
+     _mcuboot_detail),
 )
 
 
@@ -238,13 +271,16 @@ def send(port, source, protocol="ymodem", name=None, progress=None, **options):
     version, sha256 (bytes or hex, else computed from the file first), rto_ms,
     open_timeout_ms, retries; stm32 (ST's ROM bootloader, 8E1): address, go, flash_size,
     page_size, timeout_ms, erase_timeout_ms, start_timeout_ms, retries, baud, and boot0,
-    nrst, nrst_active, reset_ms, boot_ms for qsota.stm32boot; `name` is not used by
-    native and stm32). `baud` (any protocol, 0: unknown) is the line's rate: with it the
-    driver sleeps while a frame is on the wire (qsota.pacing). Returns the stats dict
-    (bytes, frames, retries, line_bytes, elapsed_ms; YMODEM: blocks; native: resumed_from,
-    resent_bytes, reopens, ...); raises TransferError.
+    nrst, nrst_active, reset_ms, boot_ms for qsota.stm32boot; mcuboot (a signed MCUboot
+    image into serial recovery): image, buf_size, enter, boot_pin, reset_pin, boot_level,
+    boot_ms, resume, reset, timeout_ms, erase_timeout_ms, retries, sha256, see
+    qsota.mcuboot; `name` is used by YMODEM only). `baud` (any protocol, 0: unknown) is the
+    line's rate: with it the driver sleeps while a frame is on the wire (qsota.pacing).
+    Returns the stats dict (bytes, frames, retries, line_bytes, elapsed_ms; YMODEM: blocks;
+    native: resumed_from, resent_bytes, reopens, ...; mcuboot: hash, buf_size, chunk, ...);
+    raises TransferError.
     """
-    cls_name, args, takes_baud, reply_ms, entry = _protocol(protocol)
+    cls_name, args, takes_baud, reply_ms, entry, detail = _protocol(protocol)
     _check_port(port)
     if progress is not None and not callable(progress):
         raise TypeError("progress: expected a callable, got %s" % type(progress).__name__)
@@ -261,7 +297,7 @@ def send(port, source, protocol="ymodem", name=None, progress=None, **options):
         sender = cls(*args(f, size, name, options), **options)
         if enter is not None:
             enter(port)
-        return _drive(port, f, size, sender, protocol, progress, Pacer(port, baud), stall_ms)
+        return _drive(port, f, size, sender, protocol, progress, Pacer(port, baud), stall_ms, detail)
     finally:
         if opened:
             f.close()
@@ -277,7 +313,7 @@ def _baud(baud):
     return baud
 
 
-def _drive(port, f, size, sender, protocol, progress, pacer, stall_ms):
+def _drive(port, f, size, sender, protocol, progress, pacer, stall_ms, detail):
     frame = bytearray(sender.frame_size)
     fv = _Views(frame)
     frame_mv = fv.mv
@@ -339,13 +375,8 @@ def _drive(port, f, size, sender, protocol, progress, pacer, stall_ms):
             code = sender.error
             stats = sender.stats()
             why = MESSAGES.get(code, code)
-            refused = stats.get("receiver_error", 0)
-            if refused:
-                why += " (%s)" % (
-                    RECEIVER_ERRORS[refused] if refused < len(RECEIVER_ERRORS) else refused
-                )
-            if stats.get("reason"):
-                why += " (%s)" % stats["reason"]
+            if detail is not None:
+                why += detail(stats)
             raise TransferError(
                 code,
                 "%s: %s (block %d, %d of %d bytes acknowledged)"

@@ -14,6 +14,7 @@ use core::mem::{align_of, size_of};
 
 pub mod image;
 pub mod link;
+pub mod smp;
 pub mod stm32;
 pub mod verify;
 pub mod ymodem;
