@@ -310,8 +310,11 @@ cross_compat113() {
 }
 
 # Flash budgets (issue 6), bytes of text (code + read-only data) an image keeps from libqsota.
+# The module's was 64 KiB while it verified and spoke YMODEM and the native protocol; with the
+# ROM bootloader (~6.8 KB), SMP (~8.3 KB) and signed-image checks (Ed25519 and the MCUboot
+# parser, ~21 KB) it is 80 KiB, after the one-table CRC-32s (issue 10) gave back 24 KB.
 CROSS_BUDGETS=(
-    "module-cortex-a5 65536"
+    "module-cortex-a5 81920"
     "receiver-cortex-m3 12288"
     "receiver-cortex-m4f 12288"
 )
