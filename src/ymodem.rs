@@ -581,6 +581,13 @@ impl transfer::Sender for Sender {
             _ => self.fail(Fail::Usage),
         }
     }
+
+    fn cancel(&mut self) {
+        if !matches!(self.phase, Phase::Done | Phase::Failed(_)) {
+            self.fail(Fail::Cancelled);
+            self.cancel_pending = true;
+        }
+    }
 }
 
 /// Completes a block in place: `data` bytes are at `DATA_AT`; pads them to `wire` bytes with

@@ -552,6 +552,20 @@ fn receiver_cancel_stops_the_transfer() {
 }
 
 #[test]
+fn a_cancel_by_the_caller_sends_cans() {
+    let mut s = Sender::new(b"f", 5000, Options::default()).unwrap();
+    let mut frame = [0u8; 1029];
+    s.receive(0, b"C");
+    assert_eq!(s.poll(0, &mut frame), Action::Send(133));
+    s.cancel();
+    assert_eq!(s.poll(1, &mut frame), Action::Send(CANCEL.len()));
+    assert_eq!(frame[..CANCEL.len()], CANCEL);
+    assert_eq!(s.poll(2, &mut frame), Action::Failed(Fail::Cancelled));
+    s.cancel();
+    assert_eq!(s.poll(3, &mut frame), Action::Failed(Fail::Cancelled));
+}
+
+#[test]
 fn silence_gives_timeout_and_queues_cans() {
     let opts = Options::default();
     let mut s = Sender::new(b"f", 5, opts).unwrap();
