@@ -46,7 +46,8 @@ const EOT: u8 = 0x04;
 const ACK: u8 = 0x06;
 const NAK: u8 = 0x15;
 const CAN: u8 = 0x18;
-const CRC16: u8 = b'C';
+/// What a receiver sends to ask for a file in CRC mode (the probe of `qsota probe`).
+pub const CRC16: u8 = b'C';
 const PAD: u8 = 0x1A;
 
 /// Bytes of framing around a block's data: start byte, number, its complement, CRC-16.

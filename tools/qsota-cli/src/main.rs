@@ -1,0 +1,333 @@
+//! `qsota`: verify a firmware image and send it to an MCU's bootloader over a serial port
+//! (or TCP), with the same core senders the module runs. See README.md, "On the bench".
+
+mod failure;
+mod image;
+mod line;
+mod probe;
+mod protocol;
+mod session;
+
+use clap::{Parser, Subcommand};
+use failure::{Class, Failure};
+use image::{hex, Expect, Image};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use line::{Line, Target};
+use protocol::{Options, Protocol};
+use serde_json::{json, Map, Value};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "qsota", version, about, after_help = EXIT_CODES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+const EXIT_CODES: &str = "\
+Exit status: 0 done; 2 usage; 3 the image does not match --md5/--sha256/--crc/--size;
+4 the image cannot be read; 5 the port cannot be opened or failed; 10 timeout,
+11 cancelled by the receiver, 12 retries, 13 protocol, 14 source, 15 rejected, 16 sender
+misuse (the transfer's TransferError class); 130 interrupted (Ctrl-C: the receiver got the
+protocol's abort; a native transfer resumes on the next send).";
+
+#[derive(Subcommand)]
+enum Command {
+    /// Verify IMAGE against the expected digests, then send it to the MCU
+    #[command(after_help = EXIT_CODES)]
+    Send {
+        /// The firmware image
+        image: PathBuf,
+        #[command(flatten)]
+        target: Target,
+        /// Line rate (default 115200 on a port; over TCP only used for waits and figures)
+        #[arg(long)]
+        baud: Option<u32>,
+        #[arg(long, value_enum, default_value_t = Protocol::Ymodem)]
+        protocol: Protocol,
+        #[command(flatten)]
+        expect: Expect,
+        #[command(flatten)]
+        options: Options,
+        /// Print one JSON line of stats on stdout at the end
+        #[arg(long)]
+        json: bool,
+    },
+    /// Say what the verifier finds in IMAGE (digests, CRCs, size) and check expectations
+    #[command(after_help = EXIT_CODES)]
+    Verify {
+        image: PathBuf,
+        #[command(flatten)]
+        expect: Expect,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Say what is on the other end: a YMODEM receiver's 'C', the native receiver's ACCEPT
+    /// and how much of IMAGE it holds (native needs IMAGE; the MCU keeps what it holds)
+    #[command(after_help = EXIT_CODES)]
+    Probe {
+        /// The image whose resume state to ask for (native)
+        image: Option<PathBuf>,
+        #[command(flatten)]
+        target: Target,
+        #[arg(long)]
+        baud: Option<u32>,
+        #[arg(long, value_enum, default_value_t = Protocol::Ymodem)]
+        protocol: Protocol,
+        /// YMODEM: how long to listen, ms
+        #[arg(long, default_value_t = 3500)]
+        listen_ms: u64,
+        #[command(flatten)]
+        options: Options,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // The first Ctrl-C stops the transfer cleanly (the receiver gets the abort); a second
+    // one leaves at once.
+    let _ = ctrlc::set_handler(|| {
+        if session::INTERRUPTED.swap(true, Ordering::SeqCst) {
+            std::process::exit(i32::from(Class::Interrupted.code()));
+        }
+    });
+    let (json, result) = match cli.command {
+        Command::Send {
+            image,
+            target,
+            baud,
+            protocol,
+            expect,
+            options,
+            json,
+        } => (
+            json,
+            send(&image, &target, baud, protocol, &expect, &options),
+        ),
+        Command::Verify {
+            image,
+            expect,
+            json,
+        } => (json, verify(&image, &expect)),
+        Command::Probe {
+            image,
+            target,
+            baud,
+            protocol,
+            listen_ms,
+            options,
+            json,
+        } => (
+            json,
+            probe(
+                image.as_deref(),
+                &target,
+                baud,
+                protocol,
+                listen_ms,
+                &options,
+            ),
+        ),
+    };
+    let (code, line) = match result {
+        Ok(report) => {
+            eprintln!("{}", report.text);
+            (0, report.json)
+        }
+        Err((failure, mut stats)) => {
+            eprintln!("qsota: {failure}");
+            stats.insert("result".into(), json!("error"));
+            stats.insert("class".into(), json!(failure.class.name()));
+            stats.insert("message".into(), json!(failure.message));
+            (failure.class.code(), Value::Object(stats))
+        }
+    };
+    if json {
+        println!("{line}");
+    }
+    ExitCode::from(code)
+}
+
+/// What a command prints: a line for people (stderr) and one JSON object (`--json`).
+struct Report {
+    text: String,
+    json: Value,
+}
+
+/// A failure and whatever stats there are by then.
+type Failed = (Failure, Map<String, Value>);
+
+fn bare(failure: Failure) -> Failed {
+    (failure, Map::new())
+}
+
+fn send(
+    path: &std::path::Path,
+    target: &Target,
+    baud: Option<u32>,
+    protocol: Protocol,
+    expect: &Expect,
+    options: &Options,
+) -> Result<Report, Failed> {
+    // Everything about the image is settled before the port is touched.
+    let image = Image::load(path).map_err(bare)?;
+    let verified = image.verify(expect).map_err(bare)?;
+    verified.require().map_err(bare)?;
+    let baud = baud.unwrap_or(if target.port.is_some() { 115_200 } else { 0 });
+    let mut job =
+        protocol::sender(protocol, options, &image, &verified.sha256, baud).map_err(bare)?;
+    let (mut line, port) = Line::open(target, baud.max(1)).map_err(bare)?;
+    let size = image.bytes.len() as u64;
+    let bar = progress_bar(size, &format!("{} {}", protocol.name(), image.name));
+    let outcome = session::run(
+        job.as_mut(),
+        &mut line,
+        &image.bytes,
+        protocol.name(),
+        |_| false,
+        |j| bar.set_position(j.acked()),
+    );
+    bar.finish_and_clear();
+    let mut stats = job.stats();
+    stats.insert("protocol".into(), json!(protocol.name()));
+    stats.insert("port".into(), json!(port));
+    stats.insert("baud".into(), json!(baud));
+    stats.insert("image".into(), json!(path.display().to_string()));
+    stats.insert("size".into(), json!(size));
+    stats.insert("sha256".into(), json!(hex(&verified.sha256)));
+    stats.insert(
+        "elapsed_ms".into(),
+        json!(outcome.elapsed.as_millis() as u64),
+    );
+    let resumed = stats
+        .get("resumed_from")
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    let sent = job.acked().saturating_sub(resumed);
+    let mut rate = String::new();
+    if let Some(data) = outcome.data_time {
+        stats.insert("data_ms".into(), json!(data.as_millis() as u64));
+        if baud > 0 {
+            let eff =
+                |t: Duration| sent as f64 / (t.as_secs_f64().max(1e-3) * f64::from(baud) / 10.0);
+            let (e, overall) = (eff(data), eff(outcome.elapsed));
+            stats.insert(
+                "line_efficiency".into(),
+                json!((e * 1000.0).round() / 1000.0),
+            );
+            stats.insert(
+                "line_efficiency_overall".into(),
+                json!((overall * 1000.0).round() / 1000.0),
+            );
+            rate = format!(", line efficiency {e:.3} in the data phase");
+        }
+    }
+    if let Err(failure) = outcome.result {
+        return Err((failure, stats));
+    }
+    stats.insert("result".into(), json!("ok"));
+    let secs = outcome.elapsed.as_secs_f64();
+    Ok(Report {
+        text: format!(
+            "sent {} ({size} bytes{}) with {} to {port} in {secs:.1} s: {:.1} KB/s{rate}",
+            image.name,
+            if resumed > 0 {
+                format!(", resumed from {resumed}")
+            } else {
+                String::new()
+            },
+            protocol.name(),
+            sent as f64 / secs.max(1e-3) / 1000.0,
+        ),
+        json: Value::Object(stats),
+    })
+}
+
+fn verify(path: &std::path::Path, expect: &Expect) -> Result<Report, Failed> {
+    let image = Image::load(path).map_err(bare)?;
+    let report = image.verify(expect).map_err(bare)?;
+    let mut json = report.to_json(image.bytes.len());
+    json["image"] = json!(path.display().to_string());
+    let crcs: Vec<String> = report
+        .crcs
+        .iter()
+        .map(|(v, crc)| format!("crc32/{} 0x{crc:08x}", v.name()))
+        .collect();
+    let text = format!(
+        "{}: {} bytes, md5 {}, sha256 {}, {}",
+        path.display(),
+        image.bytes.len(),
+        hex(&report.md5),
+        hex(&report.sha256),
+        crcs.join(", ")
+    );
+    match report.require() {
+        Ok(()) => Ok(Report {
+            text: format!("{text}\nok{}", matched(&report)),
+            json,
+        }),
+        Err(failure) => {
+            eprintln!("{text}");
+            let stats = json.as_object().cloned().unwrap_or_default();
+            Err((failure, stats))
+        }
+    }
+}
+
+fn matched(report: &image::Report) -> String {
+    report
+        .crc_matched
+        .map_or(String::new(), |v| format!(" (crc matched as {})", v.name()))
+}
+
+fn probe(
+    path: Option<&std::path::Path>,
+    target: &Target,
+    baud: Option<u32>,
+    protocol: Protocol,
+    listen_ms: u64,
+    options: &Options,
+) -> Result<Report, Failed> {
+    let baud = baud.unwrap_or(115_200);
+    let found = match protocol {
+        Protocol::Ymodem => {
+            let (mut line, _) = Line::open(target, baud).map_err(bare)?;
+            probe::ymodem(&mut line, Duration::from_millis(listen_ms))
+        }
+        Protocol::Native => {
+            let Some(path) = path else {
+                return Err(bare(Failure::new(
+                    Class::Usage,
+                    "probe --protocol native needs IMAGE: the receiver says how much of an \
+                     image it holds",
+                )));
+            };
+            let image = Image::load(path).map_err(bare)?;
+            let sha = image.verify(&Expect::default()).map_err(bare)?.sha256;
+            let (mut line, _) = Line::open(target, baud).map_err(bare)?;
+            probe::native(&mut line, &image, options, &sha)
+        }
+    }
+    .map_err(bare)?;
+    Ok(Report {
+        text: found.text,
+        json: found.json,
+    })
+}
+
+/// A progress bar with rate and ETA on stderr; hidden when stderr is not a terminal.
+fn progress_bar(size: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(size), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(
+        "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(what.to_string());
+    bar
+}

@@ -1,0 +1,119 @@
+//! `qsota probe`: what is on the other end of the line, without changing what the MCU holds.
+
+use crate::failure::{Class, Failure};
+use crate::image::Image;
+use crate::line::Line;
+use crate::protocol::{self, Job, Options};
+use crate::session::{self, interrupted};
+use qsota::link::sender as link;
+use qsota::transfer::Fail;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+/// What the probe found: a line for people and the same as JSON.
+pub struct Found {
+    pub text: String,
+    pub json: Value,
+}
+
+/// YMODEM: a receiver only ever asks, so the probe listens (sending anything could start or
+/// cancel a session: ST's IAP aborts on `a` and on CAN). A receiver waiting for a file sends
+/// `C` (CRC mode) every 1 s (ST) to 3 s (spec); ST prints a banner when its menu starts it.
+pub fn ymodem(line: &mut Line, wait: Duration) -> Result<Found, Failure> {
+    let start = Instant::now();
+    let mut heard = Vec::new();
+    let mut buf = [0u8; 256];
+    while start.elapsed() < wait && !interrupted() {
+        let n = line
+            .read(&mut buf, wait - start.elapsed())
+            .map_err(|e| Failure::new(Class::Port, format!("the port failed: {e}")))?;
+        heard.extend_from_slice(&buf[..n]);
+    }
+    if interrupted() {
+        return Err(Failure::new(Class::Interrupted, "probe: interrupted"));
+    }
+    let asks = heard.iter().filter(|&&b| b == qsota::ymodem::CRC16).count();
+    let text: String = String::from_utf8_lossy(&heard)
+        .chars()
+        .filter(|c| !c.is_control() || *c == '\n')
+        .collect();
+    let json = json!({"protocol": "ymodem", "heard_bytes": heard.len(), "crc_requests": asks,
+                      "text": text, "listened_ms": wait.as_millis() as u64});
+    if asks == 0 {
+        let (class, what) = if heard.is_empty() {
+            (Class::Transfer(Fail::Timeout), "nothing".to_string())
+        } else {
+            (
+                Class::Transfer(Fail::Protocol),
+                format!("{} bytes but no 'C' ({text:?})", heard.len()),
+            )
+        };
+        return Err(Failure::new(
+            class,
+            format!(
+                "ymodem: heard {what} in {} ms: no YMODEM receiver waiting for a file",
+                wait.as_millis()
+            ),
+        ));
+    }
+    Ok(Found {
+        text: format!(
+            "ymodem: a receiver asks for a file in CRC mode ('C' x{asks} in {} ms){}",
+            wait.as_millis(),
+            if text.trim().is_empty() {
+                String::new()
+            } else {
+                format!("; it printed {:?}", text.trim())
+            }
+        ),
+        json,
+    })
+}
+
+/// Native: OPEN for `image`, what `send` does first; the ACCEPT tells the receiver's window
+/// and how much of this image it already holds. Then ABORT, which keeps its resume record.
+/// A receiver holding another image starts a record for this one (and erases for it).
+pub fn native(
+    line: &mut Line,
+    image: &Image,
+    opts: &Options,
+    sha256: &[u8; 32],
+) -> Result<Found, Failure> {
+    let mut tx = protocol::native(opts, image, sha256)?;
+    let outcome = session::run(
+        &mut tx,
+        line,
+        &image.bytes,
+        "native",
+        |s| s.window().0 > 0,
+        |_| {},
+    );
+    let (window, payload) = tx.window();
+    if window == 0 {
+        outcome.result?;
+        return Err(Failure::new(
+            Class::Transfer(Fail::Protocol),
+            "native: no ACCEPT",
+        ));
+    }
+    let size = image.bytes.len() as u64;
+    let resume = link::Sender::stats(&tx).resumed_from;
+    let held = if resume == size {
+        "the whole image (a send commits it)".to_string()
+    } else if resume == 0 {
+        "none of it: a send starts from 0".to_string()
+    } else {
+        format!(
+            "{resume} bytes ({}%): a send resumes there",
+            resume * 100 / size.max(1)
+        )
+    };
+    Ok(Found {
+        text: format!(
+            "native: the receiver accepts {size} bytes, a window of {window} frames of \
+             {payload} bytes; it holds {held}"
+        ),
+        json: json!({"protocol": "native", "size": size, "window": window, "payload": payload,
+                     "resume": resume, "stats": Job::stats(&tx)}),
+    })
+}
