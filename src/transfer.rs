@@ -35,7 +35,9 @@ pub trait Sender {
     fn provide(&mut self, n: usize);
     /// The caller gives up (a user's Ctrl-C): the next polls send what tells the receiver
     /// to stop (YMODEM: CANs; native: ABORT, which keeps the receiver's resume record), then
-    /// give [`Fail::Cancelled`]. Nothing happens after `Done` or `Failed`.
+    /// give [`Fail::Cancelled`]. A sender may first wait for the answer it is owed (a
+    /// receiver busy with a frame may not be reading its UART). Call it between steps, not
+    /// while a `Read` is outstanding; nothing happens after `Done` or `Failed`.
     fn cancel(&mut self);
 }
 
