@@ -38,17 +38,17 @@ class McuError(Exception):
     """The simulator did not start, or did not finish in time."""
 
 
-def binary():
-    """The qsota-mcu executable to run."""
-    if os.environ.get("QSOTA_MCU"):
-        return Path(os.environ["QSOTA_MCU"])
+def binary(name="qsota-mcu", env="QSOTA_MCU", package="qsota-mcu"):
+    """The qsota-mcu executable to run (or another of the workspace's: `qsota`)."""
+    if os.environ.get(env):
+        return Path(os.environ[env])
     dirs = [ROOT / "target"]
     if os.environ.get("CARGO_TARGET_DIR"):
         dirs.insert(0, Path(os.environ["CARGO_TARGET_DIR"]))
-    found = [d / p / "qsota-mcu" for d in dirs for p in ("release", "debug")]
+    found = [d / p / name for d in dirs for p in ("release", "debug")]
     found = [f for f in found if f.is_file()]
     if not found:
-        raise McuError("qsota-mcu is not built: run ./build.sh (or cargo build -p qsota-mcu)")
+        raise McuError("%s is not built: run ./build.sh (or cargo build -p %s)" % (name, package))
     return max(found, key=lambda f: f.stat().st_mtime)
 
 

@@ -11,7 +11,7 @@ use std::path::Path;
 const MAX_SIZE: u64 = 100 * 1000 * 1000;
 
 /// What the image is expected to be (`--md5`, `--sha256`, `--crc`, `--size`).
-#[derive(clap::Args, Clone, Debug, Default)]
+#[derive(clap::Args, Clone, Debug)]
 pub struct Expect {
     /// Expected MD5, 32 hex digits (as the platform's sotaInfo gives it)
     #[arg(long, value_name = "HEX")]
@@ -67,6 +67,13 @@ impl Image {
             .file_name()
             .map_or_else(|| "image.bin".into(), |n| n.to_string_lossy().into_owned());
         Ok(Image { bytes, name })
+    }
+
+    /// The image's SHA-256 (the native protocol's OPEN names the image by it).
+    pub fn sha256(&self) -> [u8; 32] {
+        let mut v = Verifier::new();
+        v.update(&self.bytes).expect("a fresh verifier takes bytes");
+        v.sha256()
     }
 
     /// Runs the verifier over the image with the expectations. Malformed expectations are a

@@ -308,7 +308,7 @@ fn probe(
                 )));
             };
             let image = Image::load(path).map_err(bare)?;
-            let sha = image.verify(&Expect::default()).map_err(bare)?.sha256;
+            let sha = image.sha256();
             let (mut line, _) = Line::open(target, baud).map_err(bare)?;
             probe::native(&mut line, &image, options, &sha)
         }

@@ -32,7 +32,10 @@ pub fn ymodem(line: &mut Line, wait: Duration) -> Result<Found, Failure> {
     if interrupted() {
         return Err(Failure::new(Class::Interrupted, "probe: interrupted"));
     }
-    let asks = heard.iter().filter(|&&b| b == qsota::ymodem::CRC16).count();
+    let asks = heard
+        .iter()
+        .filter(|&&b| qsota::ymodem::asks_for_file(b))
+        .count();
     let text: String = String::from_utf8_lossy(&heard)
         .chars()
         .filter(|c| !c.is_control() || *c == '\n')

@@ -1,0 +1,265 @@
+"""The host command `qsota` (tools/qsota-cli) against the simulator through a real pty: socat
+bridges qsota-mcu's TCP to a /dev/pts path, so qsota opens it as a serial port (termios,
+serialport's code path) exactly as it opens /dev/ttyUSB0."""
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+import zlib
+from contextlib import contextmanager
+
+import pytest
+
+from mcu import Mcu, binary
+
+pytestmark = pytest.mark.skipif(not shutil.which("socat"), reason="needs socat")
+
+# A fast MCU: instant flash, 4 KiB sectors, a 4200-byte receive ring (the native window).
+FAST = dict(baud=921600, flash_scale=0, sector_size="4K", flash_size="512K", fifo=4200)
+
+
+def image(size, salt=0):
+    return bytes((i * 7 + i // 251 + salt) & 0xFF for i in range(size))
+
+
+def qsota(*args, timeout=120):
+    """Runs `qsota ARGS`; (exit status, the --json line as a dict or None, stderr)."""
+    run = subprocess.run(
+        [str(binary("qsota", "QSOTA_CLI", "qsota-cli")), *map(str, args)],
+        capture_output=True, text=True, timeout=timeout,
+    )
+    lines = run.stdout.strip().splitlines()
+    return run.returncode, json.loads(lines[-1]) if lines else None, run.stderr
+
+
+class Ended:
+    """The simulator (`sim`) and what it ended with: `summary` and `image`, set when
+    `pty_mcu` exits (or call `sim.summary()` to wait for a session that ends by itself)."""
+
+    def __init__(self, sim):
+        self.sim = sim
+
+
+@contextmanager
+def pty_mcu(tmp_path, **opts):
+    """A simulator behind a pty: yields (the pty's path, an `Ended`). The test holds the
+    pty's slave open, as a UART stays up between two runs of qsota; on exit the line is
+    hung up and the simulator's summary and image are kept in the `Ended`."""
+    link = tmp_path / "ttyMCU"
+    with Mcu(**dict(FAST, **opts)) as sim:
+        ended = Ended(sim)
+        socat = subprocess.Popen(
+            ["socat", "PTY,link={},raw,echo=0".format(link), "TCP:127.0.0.1:{}".format(sim.port)],
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            end = time.monotonic() + 10
+            while not link.exists():
+                assert time.monotonic() < end, "socat made no pty"
+                time.sleep(0.02)
+            held = os.open(str(link), os.O_RDWR | os.O_NOCTTY)
+            try:
+                yield link, ended
+            finally:
+                os.close(held)
+        finally:
+            socat.terminate()
+            socat.wait()
+        ended.summary = sim.summary()
+        ended.image = sim.image()
+
+
+def send(tmp_path, data, *args, **opts):
+    path = tmp_path / "fw.bin"
+    path.write_bytes(data)
+    with pty_mcu(tmp_path, **opts) as (tty, sim):
+        status, stats, err = qsota("send", path, "--port", tty, "--baud", 921600, "--json", *args)
+    return status, stats, err, sim.summary, sim.image
+
+
+def check_new(summary, got, data):
+    assert summary["result"] == "ok", summary
+    assert summary["app_state"] == "new"
+    assert summary["sha256"] == hashlib.sha256(data).hexdigest()
+    assert got == data
+
+
+@pytest.mark.parametrize("personality,protocol", [
+    ("spec", "ymodem"), ("stm32-iap", "ymodem"), ("native", "native"),
+])
+def test_each_protocol_through_a_pty(tmp_path, personality, protocol):
+    data = image(70_000, 1)
+    status, stats, err, summary, got = send(
+        tmp_path, data, "--protocol", protocol, personality=personality,
+    )
+    assert status == 0, err
+    check_new(summary, got, data)
+    assert stats["result"] == "ok"
+    assert stats["protocol"] == protocol
+    assert stats["bytes"] == stats["size"] == len(data)
+    assert stats["sha256"] == hashlib.sha256(data).hexdigest()
+    assert stats["port"].endswith("ttyMCU")
+    assert 0 < stats["line_efficiency"] <= 1.0
+    assert "sent fw.bin (70000 bytes) with " + protocol in err
+
+
+def test_verified_digests_pass_and_are_reported(tmp_path):
+    data = image(5000, 2)
+    md5 = hashlib.md5(data).hexdigest()
+    crc = "0x%08x" % zlib.crc32(data)
+    status, stats, err, summary, got = send(
+        tmp_path, data, "--md5", md5.upper(), "--crc", crc, "--size", 5000, personality="spec",
+    )
+    assert status == 0, err
+    check_new(summary, got, data)
+
+
+def test_wrong_digests_are_refused_before_the_port_is_opened(tmp_path):
+    data = image(5000, 3)
+    path = tmp_path / "fw.bin"
+    path.write_bytes(data)
+    # The port does not exist: a verify failure (3), not a port failure (5), means the
+    # image was checked first.
+    status, stats, err = qsota("send", path, "--port", tmp_path / "none", "--md5", "0" * 32,
+                               "--json")
+    assert status == 3, err
+    assert stats["class"] == "verify"
+    assert "md5: expected " + "0" * 32 + ", got " + hashlib.md5(data).hexdigest() in err
+    # A real MCU behind a pty hears nothing.
+    with pty_mcu(tmp_path, personality="spec") as (tty, sim):
+        status, _, err = qsota("send", path, "--port", tty, "--crc", "1234", "--size", 4999)
+        assert status == 3, err
+        assert "crc: expected 1234, got mpeg2=0x" in err and "size: expected 4999" in err
+        status, _, err = qsota("send", path, "--port", tty, "--sha256", "ab" * 31)
+        assert status == 2, "a malformed digest is a usage error"
+        assert "--sha256: expected 64 hex digits, got 62" in err
+    summary = sim.summary
+    assert summary["line"]["to_mcu"] == 0, summary
+    assert summary["app_state"] == "old"
+
+
+def test_a_missing_port_and_a_port_that_is_not_a_tty(tmp_path):
+    path = tmp_path / "fw.bin"
+    path.write_bytes(image(100))
+    status, stats, err = qsota("send", path, "--port", tmp_path / "ttyNONE", "--json")
+    assert status == 5, err
+    assert stats == {"result": "error", "class": "port", "message": stats["message"]}
+    assert "no such port" in err and "ttyNONE" in err
+    for not_tty in (tmp_path / "plain", "/dev/null"):
+        (tmp_path / "plain").write_bytes(b"")
+        status, _, err = qsota("send", path, "--port", not_tty)
+        assert status == 5, err
+        assert "not a serial port" in err and str(not_tty) in err
+    status, _, err = qsota("send", tmp_path / "nothing.bin", "--port", "/dev/null")
+    assert status == 4, "an unreadable image comes first"
+    status, _, err = qsota("send", path)
+    assert status == 2 and "--port" in err
+
+
+def test_sigint_aborts_native_and_the_next_send_resumes(tmp_path):
+    """Ctrl-C: qsota sends ABORT and exits 130; probe then sees how much the MCU holds, and
+    the next send continues from there."""
+    data = image(128 * 1024, 4)
+    path = tmp_path / "fw.bin"
+    path.write_bytes(data)
+    args = ["--port", None, "--baud", 115200, "--protocol", "native", "--component", "mcu",
+            "--image-version", "2.0", "--json"]
+    with pty_mcu(tmp_path, personality="native", baud=115200) as (tty, sim):
+        args[1] = tty
+        cmd = [str(binary("qsota", "QSOTA_CLI", "qsota-cli")), "send", str(path)]
+        first = subprocess.Popen(cmd + [str(a) for a in args], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+        time.sleep(3)  # 128 KiB take 11.4 s at 115200
+        first.send_signal(signal.SIGINT)
+        out, err = first.communicate(timeout=30)
+        assert first.returncode == 130, err
+        stopped = json.loads(out)
+        assert stopped["class"] == "interrupted"
+        assert "interrupted; the receiver was told to stop" in err
+        assert 0 < stopped["bytes"] < len(data)
+
+        status, probed, err = qsota("probe", path, *args)
+        assert status == 0, err
+        assert probed["window"] == 4 and probed["payload"] == 1024  # a 4200-byte ring
+        assert stopped["bytes"] - 4 * 1024 <= probed["resume"] <= stopped["bytes"] + 4 * 1024
+        assert "a send resumes there" in err
+
+        status, resumed, err = qsota(*["send", path] + args)
+        assert status == 0, err
+        assert resumed["resumed_from"] == probed["resume"]
+        assert resumed["bytes"] == len(data)
+        assert "resumed from %d" % probed["resume"] in err
+    check_new(sim.summary, sim.image, data)
+
+
+def test_sigint_cancels_ymodem_at_the_receiver(tmp_path):
+    """Ctrl-C while ST's IAP erases for the header (6.4 s here): it reads no byte meanwhile
+    (its polled USART holds one), so the CANs must wait for its ACK, or it never sees CA CA
+    and waits for blocks forever."""
+    data = image(20_000, 5)
+    path = tmp_path / "fw.bin"
+    path.write_bytes(data)
+    with pty_mcu(tmp_path, personality="stm32-iap", baud=115200, flash_scale=1, erase_ms=50,
+                 fifo=None) as (tty, sim):
+        first = subprocess.Popen(
+            [str(binary("qsota", "QSOTA_CLI", "qsota-cli")), "send", str(path), "--port",
+             str(tty), "--baud", "115200"], stderr=subprocess.PIPE, text=True)
+        time.sleep(2.5)  # ST asks after 1 s; the erase lasts until 7.5 s
+        first.send_signal(signal.SIGINT)
+        _, err = first.communicate(timeout=30)
+        assert first.returncode == 130, err
+        # ST's IAP ends its session on CA CA: the simulator exits by itself.
+        summary = sim.sim.summary(timeout=30)
+    assert summary["result"] == "cancelled", summary
+    assert summary["app_state"] == "erased"
+
+
+def test_a_receiver_that_refuses_the_image(tmp_path):
+    data = image(100_000, 6)
+    status, stats, err, summary, _ = send(
+        tmp_path, data, "--protocol", "native", personality="native", flash_size="64K",
+    )
+    assert status == 15, err
+    assert stats["class"] == "rejected" and stats["receiver_error"] == 2
+    assert "the receiver refused the image (size)" in err
+    assert summary["app_state"] == "old"
+
+
+def test_probe_ymodem_listens_and_changes_nothing(tmp_path):
+    with pty_mcu(tmp_path, personality="stm32-iap") as (tty, sim):
+        status, found, err = qsota("probe", "--port", tty, "--listen-ms", 2500, "--json")
+        assert status == 0, err
+        assert found["crc_requests"] >= 1
+        assert "Waiting for the file to be sent" in found["text"]
+    assert sim.summary["app_state"] == "old"
+    with pty_mcu(tmp_path, personality="native") as (tty, sim):
+        status, found, err = qsota("probe", "--port", tty, "--listen-ms", 300, "--json")
+        assert status == 10, "a native receiver says nothing unasked"
+        assert found["class"] == "timeout"
+        status, _, err = qsota("probe", "--port", tty, "--protocol", "native")
+        assert status == 2 and "needs IMAGE" in err
+
+
+def test_verify_says_what_the_verifier_finds(tmp_path):
+    data = image(3000, 7)
+    path = tmp_path / "fw.bin"
+    path.write_bytes(data)
+    status, found, err = qsota("verify", path, "--crc", str(zlib.crc32(data)), "--json")
+    assert status == 0, err
+    assert found["md5"] == hashlib.md5(data).hexdigest()
+    assert found["sha256"] == hashlib.sha256(data).hexdigest()
+    assert found["crc32"]["iso-hdlc"] == "0x%08x" % zlib.crc32(data)
+    assert found["crc_matched"] == "iso-hdlc" and found["ok"] is True
+    # Pinned to MPEG-2, the zlib CRC does not count, and only MPEG-2 is computed.
+    status, found, err = qsota("verify", path, "--crc", "0x%08x" % zlib.crc32(data),
+                               "--crc-variant", "mpeg2", "--md5", "f" * 32, "--json")
+    assert status == 3
+    assert list(found["crc32"]) == ["mpeg2"]
+    assert found["problems"][0].startswith("md5: expected " + "f" * 32)
+    assert found["problems"][1].startswith("crc: expected 0x")
+    status, _, err = qsota("verify", path, "--crc-variant", "crc16")
+    assert status == 2 and "--crc-variant" in err
