@@ -27,9 +27,10 @@ setup() {
 
 # The static library with the C ABI, for the host.
 build_capi() {
-    say "cargo build (libqsota.a, qsota-mcu)"
+    say "cargo build (libqsota.a, qsota-mcu, qsota)"
     cargo build -q --release -p qsota-capi
     cargo build -q --release -p qsota-mcu
+    cargo build -q --release -p qsota-cli
 }
 
 # build/unix/micropython: the unix port with _qsota linked in. Its copy of libqsota.a keeps

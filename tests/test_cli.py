@@ -4,7 +4,6 @@ serialport's code path) exactly as it opens /dev/ttyUSB0."""
 
 import hashlib
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -14,7 +13,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from mcu import Mcu, binary
+from mcu import Mcu, binary, pty_bridge
 
 pytestmark = pytest.mark.skipif(not shutil.which("socat"), reason="needs socat")
 
@@ -46,29 +45,12 @@ class Ended:
 
 @contextmanager
 def pty_mcu(tmp_path, **opts):
-    """A simulator behind a pty: yields (the pty's path, an `Ended`). The test holds the
-    pty's slave open, as a UART stays up between two runs of qsota; on exit the line is
-    hung up and the simulator's summary and image are kept in the `Ended`."""
-    link = tmp_path / "ttyMCU"
+    """A simulator behind a pty (`mcu.pty_bridge`): yields (the pty's path, an `Ended`); on
+    exit the line is hung up and the simulator's summary and image are kept in the `Ended`."""
     with Mcu(**dict(FAST, **opts)) as sim:
         ended = Ended(sim)
-        socat = subprocess.Popen(
-            ["socat", "PTY,link={},raw,echo=0".format(link), "TCP:127.0.0.1:{}".format(sim.port)],
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            end = time.monotonic() + 10
-            while not link.exists():
-                assert time.monotonic() < end, "socat made no pty"
-                time.sleep(0.02)
-            held = os.open(str(link), os.O_RDWR | os.O_NOCTTY)
-            try:
-                yield link, ended
-            finally:
-                os.close(held)
-        finally:
-            socat.terminate()
-            socat.wait()
+        with pty_bridge(sim.port, tmp_path / "ttyMCU") as tty:
+            yield tty, ended
         ended.summary = sim.summary()
         ended.image = sim.image()
 
