@@ -34,6 +34,35 @@ Exit status: 0 done; 2 usage; 3 the image does not match --md5/--sha256/--crc/--
 misuse (the transfer's TransferError class); 130 interrupted (Ctrl-C: the receiver got the
 protocol's abort; a native transfer resumes on the next send).";
 
+/// The MCU at the other end: where, how fast, with which protocol and its options.
+#[derive(clap::Args)]
+struct Peer {
+    #[command(flatten)]
+    target: Target,
+    /// Line rate (default 115200 on a port; over TCP only used for waits and figures)
+    #[arg(long)]
+    baud: Option<u32>,
+    #[arg(long, value_enum, default_value_t = Protocol::Ymodem)]
+    protocol: Protocol,
+    #[command(flatten)]
+    options: Options,
+    /// Print one JSON line on stdout at the end
+    #[arg(long)]
+    json: bool,
+}
+
+impl Peer {
+    /// The line rate: given, or 115200 on a port; 0 (unknown) over TCP.
+    fn baud(&self) -> u32 {
+        let default = if self.target.port.is_some() {
+            115_200
+        } else {
+            0
+        };
+        self.baud.unwrap_or(default)
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Verify IMAGE against the expected digests, then send it to the MCU
@@ -42,19 +71,9 @@ enum Command {
         /// The firmware image
         image: PathBuf,
         #[command(flatten)]
-        target: Target,
-        /// Line rate (default 115200 on a port; over TCP only used for waits and figures)
-        #[arg(long)]
-        baud: Option<u32>,
-        #[arg(long, value_enum, default_value_t = Protocol::Ymodem)]
-        protocol: Protocol,
+        peer: Peer,
         #[command(flatten)]
         expect: Expect,
-        #[command(flatten)]
-        options: Options,
-        /// Print one JSON line of stats on stdout at the end
-        #[arg(long)]
-        json: bool,
     },
     /// Say what the verifier finds in IMAGE (digests, CRCs, size) and check expectations
     #[command(after_help = EXIT_CODES)]
@@ -72,18 +91,10 @@ enum Command {
         /// The image whose resume state to ask for (native)
         image: Option<PathBuf>,
         #[command(flatten)]
-        target: Target,
-        #[arg(long)]
-        baud: Option<u32>,
-        #[arg(long, value_enum, default_value_t = Protocol::Ymodem)]
-        protocol: Protocol,
+        peer: Peer,
         /// YMODEM: how long to listen, ms
         #[arg(long, default_value_t = 3500)]
         listen_ms: u64,
-        #[command(flatten)]
-        options: Options,
-        #[arg(long)]
-        json: bool,
     },
 }
 
@@ -99,16 +110,9 @@ fn main() -> ExitCode {
     let (json, result) = match cli.command {
         Command::Send {
             image,
-            target,
-            baud,
-            protocol,
+            peer,
             expect,
-            options,
-            json,
-        } => (
-            json,
-            send(&image, &target, baud, protocol, &expect, &options),
-        ),
+        } => (peer.json, send(&image, &peer, &expect)),
         Command::Verify {
             image,
             expect,
@@ -116,23 +120,9 @@ fn main() -> ExitCode {
         } => (json, verify(&image, &expect)),
         Command::Probe {
             image,
-            target,
-            baud,
-            protocol,
+            peer,
             listen_ms,
-            options,
-            json,
-        } => (
-            json,
-            probe(
-                image.as_deref(),
-                &target,
-                baud,
-                protocol,
-                listen_ms,
-                &options,
-            ),
-        ),
+        } => (peer.json, probe(image.as_deref(), &peer, listen_ms)),
     };
     let (code, line) = match result {
         Ok(report) => {
@@ -166,22 +156,15 @@ fn bare(failure: Failure) -> Failed {
     (failure, Map::new())
 }
 
-fn send(
-    path: &std::path::Path,
-    target: &Target,
-    baud: Option<u32>,
-    protocol: Protocol,
-    expect: &Expect,
-    options: &Options,
-) -> Result<Report, Failed> {
+fn send(path: &std::path::Path, peer: &Peer, expect: &Expect) -> Result<Report, Failed> {
+    let (protocol, baud) = (peer.protocol, peer.baud());
     // Everything about the image is settled before the port is touched.
     let image = Image::load(path).map_err(bare)?;
     let verified = image.verify(expect).map_err(bare)?;
     verified.require().map_err(bare)?;
-    let baud = baud.unwrap_or(if target.port.is_some() { 115_200 } else { 0 });
     let mut job =
-        protocol::sender(protocol, options, &image, &verified.sha256, baud).map_err(bare)?;
-    let (mut line, port) = Line::open(target, baud.max(1)).map_err(bare)?;
+        protocol::sender(protocol, &peer.options, &image, &verified.sha256, baud).map_err(bare)?;
+    let (mut line, port) = Line::open(&peer.target, baud.max(1)).map_err(bare)?;
     let size = image.bytes.len() as u64;
     let bar = progress_bar(size, &format!("{} {}", protocol.name(), image.name));
     let outcome = session::run(
@@ -285,18 +268,11 @@ fn matched(report: &image::Report) -> String {
         .map_or(String::new(), |v| format!(" (crc matched as {})", v.name()))
 }
 
-fn probe(
-    path: Option<&std::path::Path>,
-    target: &Target,
-    baud: Option<u32>,
-    protocol: Protocol,
-    listen_ms: u64,
-    options: &Options,
-) -> Result<Report, Failed> {
-    let baud = baud.unwrap_or(115_200);
-    let found = match protocol {
+fn probe(path: Option<&std::path::Path>, peer: &Peer, listen_ms: u64) -> Result<Report, Failed> {
+    let baud = peer.baud().max(1);
+    let found = match peer.protocol {
         Protocol::Ymodem => {
-            let (mut line, _) = Line::open(target, baud).map_err(bare)?;
+            let (mut line, _) = Line::open(&peer.target, baud).map_err(bare)?;
             probe::ymodem(&mut line, Duration::from_millis(listen_ms))
         }
         Protocol::Native => {
@@ -309,8 +285,8 @@ fn probe(
             };
             let image = Image::load(path).map_err(bare)?;
             let sha = image.sha256();
-            let (mut line, _) = Line::open(target, baud).map_err(bare)?;
-            probe::native(&mut line, &image, options, &sha)
+            let (mut line, _) = Line::open(&peer.target, baud).map_err(bare)?;
+            probe::native(&mut line, &image, &peer.options, &sha)
         }
     }
     .map_err(bare)?;
