@@ -22,6 +22,9 @@ setup() {
     need_apt build-essential pkg-config python3 lrzsz socat
     mp_deps
     need_pip pytest pytest
+    # The STM32 ROM bootloader's real host tools, peers of the stm32-rom simulator.
+    need_apt stm32flash
+    need_pip_tool stm32loader stm32loader
     command -v cargo >/dev/null || die "cargo is required (install Rust with rustup)"
 }
 

@@ -4,7 +4,8 @@
 
 Each bench/<name>_bench.py defines run(micropython) -> dict: it measures, prints its own
 table, and returns its top-level sections (e.g. {"verify": {...}}), merged here into the
-JSON. Benchmarks report numbers and targets; they never fail on a missed target.
+JSON (a list, such as "transfer", is extended by each benchmark that returns one).
+Benchmarks report numbers and targets; they never fail on a missed target.
 """
 
 import importlib
@@ -23,7 +24,11 @@ def main(out):
     results = {}
     for path in sorted(BENCH.glob("*_bench.py")):
         print("== %s" % path.stem)
-        results.update(importlib.import_module(path.stem).run(micropython))
+        for key, value in importlib.import_module(path.stem).run(micropython).items():
+            if isinstance(value, list) and isinstance(results.get(key), list):
+                results[key] += value
+            else:
+                results[key] = value
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_text(json.dumps(results, indent=2) + "\n")
     print("wrote %s" % out)

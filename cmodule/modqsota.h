@@ -14,6 +14,7 @@
 extern const mp_obj_type_t qsota_type_Verifier;
 extern const mp_obj_type_t qsota_type_LinkSender;
 extern const mp_obj_type_t qsota_type_YmodemSender;
+extern const mp_obj_type_t qsota_type_Stm32Sender;
 
 // Exceptions (modqsota.c).
 extern const mp_obj_type_t mp_type_VerifyError;

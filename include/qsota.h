@@ -126,6 +126,16 @@
 #define QSOTA_AREA_META 1
 
 /*
+ Storage for one STM32 sender, in 8-byte words.
+ */
+#define QSOTA_STM32_WORDS 58
+
+/*
+ The frame buffer a STM32 sender needs (`poll`'s `cap` at least this).
+ */
+#define QSOTA_STM32_FRAME_SIZE 264
+
+/*
  Storage for one verifier, in 8-byte words.
  */
 #define QSOTA_VERIFIER_WORDS 64
@@ -169,6 +179,48 @@
  Storage for one YMODEM sender, in 8-byte words.
  */
 #define QSOTA_YMODEM_WORDS 56
+
+/*
+ Bytes per Write Memory / Read Memory block.
+ */
+#define BLOCK 256
+
+/*
+ The frame buffer `poll` needs.
+ */
+#define FRAME_SIZE (CMP_AT + BLOCK)
+
+/*
+ Where main flash starts on every part below (and the default start of an image).
+ */
+#define FLASH_BASE 134217728
+
+/*
+ What the ROM's answers said, beyond the failure code (`Stats::reason`).
+ */
+enum Reason
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint8_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  NONE = 0,
+  NO_ANSWER,
+  UNKNOWN_PART,
+  TOO_LARGE,
+  READ_PROTECTED,
+  WRITE_PROTECTED,
+  WRITE_FAILED,
+  MISMATCH,
+  UNSUPPORTED,
+  ADDRESS_REFUSED,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum Reason Reason;
+#else
+typedef uint8_t Reason;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
 
 /*
  Caller-provided storage for a link receiver. Set it up with `qsota_link_rx_init`.
@@ -297,6 +349,100 @@ typedef struct {
 } qsota_link_stats_t;
 
 /*
+ STM32 sender options (`qsota_stm32_options_default` fills in the defaults).
+ */
+typedef struct {
+  /*
+   Flash address of the image and of Go (a multiple of 256, at least 0x08000000).
+   */
+  uint32_t address;
+  /*
+   1: Go to `address` after the read-back matched; 0: stay in the bootloader.
+   */
+  uint32_t go;
+  /*
+   Flash bytes from 0x08000000 (0: the device table's).
+   */
+  uint32_t flash_size;
+  /*
+   Uniform erase pages of this size instead of the table's layout (0: the table's).
+   */
+  uint32_t page_size;
+  /*
+   Wait for the answer to a command or block (ms).
+   */
+  uint32_t timeout_ms;
+  /*
+   Extra wait per page or sector erase (ms).
+   */
+  uint32_t erase_timeout_ms;
+  /*
+   How long to try autobaud (ms).
+   */
+  uint32_t start_timeout_ms;
+  /*
+   Retries of one operation (0..=255).
+   */
+  uint32_t retries;
+  /*
+   Line speed if known (0: unknown).
+   */
+  uint32_t baud;
+} qsota_stm32_options_t;
+
+/*
+ Caller-provided storage for a STM32 sender. Set it up with `qsota_stm32_init`.
+ */
+typedef struct {
+  uint64_t opaque[QSOTA_STM32_WORDS];
+} qsota_stm32_t;
+
+/*
+ A STM32 sender's counters (`qsota_stm32_stats`).
+ */
+typedef struct {
+  /*
+   Image bytes written and acknowledged.
+   */
+  uint64_t bytes;
+  /*
+   Image bytes read back and found equal.
+   */
+  uint64_t verified;
+  uint64_t frames;
+  uint64_t retries;
+  uint64_t line_bytes;
+  /*
+   The block in progress.
+   */
+  uint64_t block;
+  /*
+   Get ID's product ID, Get's bootloader version, the erase command used (0: not yet).
+   */
+  uint32_t pid;
+  uint32_t version;
+  uint32_t erase_cmd;
+  /*
+   Pages or sectors erased.
+   */
+  uint32_t pages;
+  /*
+   Time spent erasing, writing, reading back (ms).
+   */
+  uint32_t erase_ms;
+  uint32_t write_ms;
+  uint32_t verify_ms;
+  /*
+   1 if Go was acknowledged.
+   */
+  uint32_t went;
+  /*
+   What the ROM's answers said (text: `qsota_stm32_reason`); 0: nothing.
+   */
+  uint32_t reason;
+} qsota_stm32_stats_t;
+
+/*
  Caller-provided storage for a verifier (a static, a stack variable, or part of a
  MicroPython object). Set it up with `qsota_verifier_init`.
  */
@@ -374,6 +520,11 @@ typedef struct {
    */
   uint64_t block;
 } qsota_ymodem_stats_t;
+
+/*
+ Every reason, in code order.
+ */
+#define Reason_ALL { Reason_None, Reason_NoAnswer, Reason_UnknownPart, Reason_TooLarge, Reason_ReadProtected, Reason_WriteProtected, Reason_WriteFailed, Reason_Mismatch, Reason_Unsupported, Reason_AddressRefused, }
 
 #ifdef __cplusplus
 extern "C" {
@@ -502,6 +653,71 @@ int32_t qsota_link_tx_receive(qsota_link_tx_t *tx,
  `tx` initialised; `stats` valid for a write.
  */
 int32_t qsota_link_tx_stats(qsota_link_tx_t *tx, qsota_link_stats_t *stats);
+
+/*
+ Writes the default options to `opts`.
+
+ # Safety
+ `opts` null or valid for a write.
+ */
+int32_t qsota_stm32_options_default(qsota_stm32_options_t *opts);
+
+/*
+ Sets up a sender in `s` for an image of `size` bytes; `opts` null means the defaults.
+ `QSOTA_E_RANGE`: size 0, an address below 0x08000000 or not a multiple of 256, a wait of
+ 0 or above 2^31-1 ms, retries above 255; `QSOTA_E_ARG`: `go` not 0 or 1.
+
+ # Safety
+ `s` null or valid for writes of `qsota_stm32_t`; `opts` null or valid for reads.
+ */
+int32_t qsota_stm32_init(qsota_stm32_t *s, uint32_t size, const qsota_stm32_options_t *opts);
+
+/*
+ What to do next (see `qsota_action_t`); `frame` is the driver's frame buffer of `cap`
+ bytes (at least `QSOTA_STM32_FRAME_SIZE`).
+
+ # Safety
+ `s` initialised; `frame` valid for `cap` bytes of reads and writes; `action` for a write.
+ */
+int32_t qsota_stm32_poll(qsota_stm32_t *s,
+                         uint32_t now_ms,
+                         uint8_t *frame,
+                         size_t cap,
+                         qsota_action_t *action);
+
+/*
+ After a `READ` action: the number of image bytes read.
+
+ # Safety
+ `s` initialised.
+ */
+int32_t qsota_stm32_provide(qsota_stm32_t *s, size_t n);
+
+/*
+ Feeds `len` bytes received from the line at `now_ms`.
+
+ # Safety
+ `s` initialised; `data` valid for `len` bytes.
+ */
+int32_t qsota_stm32_receive(qsota_stm32_t *s, uint32_t now_ms, const uint8_t *data, size_t len);
+
+/*
+ Writes the sender's counters to `stats`.
+
+ # Safety
+ `s` initialised; `stats` valid for a write.
+ */
+int32_t qsota_stm32_stats(qsota_stm32_t *s, qsota_stm32_stats_t *stats);
+
+/*
+ The text of a `reason` from `qsota_stm32_stats` (`""` for 0 or an unknown code), into
+ `buf` of `cap` bytes, NUL-terminated; `QSOTA_E_BUFFER` if it does not fit (128 always
+ does).
+
+ # Safety
+ `buf` null or valid for `cap` bytes of writes.
+ */
+int32_t qsota_stm32_reason(uint32_t reason, uint8_t *buf, size_t cap);
 
 /*
  Sets up a fresh verifier in `v`: no expectations, CRC variant auto.

@@ -45,6 +45,20 @@ need_pip() {
     python3 -m pip install -q "$2"
 }
 
+# need_pip_tool BIN PACKAGE: a command-line tool from PyPI. Debian's own python3 (PEP 668)
+# gets it in a venv, build/venv, whose bin/ the tests search too.
+need_pip_tool() {
+    command -v "$1" >/dev/null 2>&1 || [ -x "$ROOT/build/venv/bin/$1" ] && return 0
+    say "installing $2"
+    if [ "$(command -v python3)" = /usr/bin/python3 ]; then
+        need_apt python3-venv
+        python3 -m venv "$ROOT/build/venv"
+        "$ROOT/build/venv/bin/pip" install -q "$2"
+    else
+        python3 -m pip install -q "$2"
+    fi
+}
+
 # need_cargo_tool BIN CRATE [ARGS]: cargo install CRATE if BIN is not on PATH.
 need_cargo_tool() {
     command -v "$1" >/dev/null 2>&1 && return 0

@@ -10,6 +10,7 @@ pub mod ffi;
 pub mod hex;
 pub mod link;
 pub mod status;
+pub mod stm32;
 pub mod transfer;
 pub mod verify;
 pub mod ymodem;

@@ -275,7 +275,7 @@ def test_bad_setup_arguments_raise_clear_errors(mp, tmp_path):
         mp.env["MICROPYPATH"] = mp.env["MICROPYPATH"].rsplit(":", 1)[0]
     assert out == [
         "TypeError port: the UART to the MCU (or a callable returning one) is required",
-        "ValueError protocol: expected 'ymodem' or 'native', got 'xmodem'",
+        "ValueError protocol: expected 'ymodem', 'native' or 'stm32', got 'xmodem'",
         "TypeError events: the policy needs the dict given to Qth.setEventCb",
         "ValueError retries: bad value -1",
         "TypeError infoCb: expected a callable, got str",

@@ -170,7 +170,7 @@ def test_bad_arguments_raise_clear_errors(mp, tmp_path, backend):
     code = BAD.format(path=tmp_path / "ten.bin", missing=tmp_path / "missing.bin")
     lines = mp.run(code, backend=backend).strip().splitlines()
     assert lines == [
-        "ValueError  protocol: unknown 'xmodem' (known: 'ymodem', 'native')",
+        "ValueError  protocol: unknown 'xmodem' (known: 'ymodem', 'native', 'stm32')",
         "TypeError  port: expected a UART-like object with write(), any() and readinto() or "
         "read(), got object",
         "TransferError source source: cannot open '%s' ([Errno 2] ENOENT)"

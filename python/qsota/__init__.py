@@ -15,12 +15,13 @@ def _use(backend):
 
     Called once below; tests call it to force `qsota.pure`.
     """
-    global NATIVE, Verifier, VerifyError, YmodemSender, LinkSender
+    global NATIVE, Verifier, VerifyError, YmodemSender, LinkSender, Stm32Sender
     NATIVE = backend.__name__ == "_qsota"
     Verifier = backend.Verifier
     VerifyError = backend.VerifyError
     LinkSender = backend.LinkSender
     YmodemSender = backend.YmodemSender
+    Stm32Sender = backend.Stm32Sender
 
 
 try:

@@ -102,7 +102,8 @@ class Agent:
     """The SOTA agent for one MCU component.
 
     Options (keyword arguments of `setMcuVer`):
-      protocol='ymodem'     'ymodem' or 'native' (qsota.send)
+      protocol='ymodem'     'ymodem', 'native' or 'stm32' (qsota.send; stm32: ST's ROM
+                            bootloader, pins in send_options: boot0=, nrst=)
       send_options=None     dict of extra `qsota.send` options (baud, timeouts, ...)
       name=None             file name sent to the MCU (default '<comp>_<version>.bin')
       workdir='/usr/qsota'  where the download is kept (created if missing)
@@ -169,8 +170,10 @@ class Agent:
                 )
         if port is None:
             raise TypeError("port: the UART to the MCU (or a callable returning one) is required")
-        if protocol not in ("ymodem", "native"):
-            raise ValueError("protocol: expected 'ymodem' or 'native', got %r" % (protocol,))
+        if protocol not in ("ymodem", "native", "stm32"):
+            raise ValueError(
+                "protocol: expected 'ymodem', 'native' or 'stm32', got %r" % (protocol,)
+            )
         if policy is True:
             policy = default_policy
         if policy is not None:

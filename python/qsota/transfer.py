@@ -63,9 +63,11 @@ def _sender_class(protocol):
         return qsota.YmodemSender
     if protocol == "native":
         return qsota.LinkSender
+    if protocol == "stm32":
+        return qsota.Stm32Sender
     if not isinstance(protocol, str):
         raise TypeError("protocol: expected str, got %s" % type(protocol).__name__)
-    raise ValueError("protocol: unknown %r (known: 'ymodem', 'native')" % (protocol,))
+    raise ValueError("protocol: unknown %r (known: 'ymodem', 'native', 'stm32')" % (protocol,))
 
 
 # The native receiver's ERROR codes (docs/protocol.md section 5), for messages.
@@ -206,7 +208,10 @@ def send(port, source, protocol="ymodem", name=None, progress=None, **options):
     block is read; `options` go to the sender (YMODEM: block_size, timeout_ms,
     header_timeout_ms, start_timeout_ms, end_gap_ms, retries, baud; native: component,
     version, sha256 (bytes or hex, else computed from the file first), rto_ms,
-    open_timeout_ms, retries; `name` is not used). Returns the stats dict (bytes, frames,
+    open_timeout_ms, retries; stm32 (ST's ROM bootloader, 8E1): address, go, flash_size,
+    page_size, timeout_ms, erase_timeout_ms, start_timeout_ms, retries, baud, and boot0,
+    nrst, nrst_active, reset_ms, boot_ms for qsota.stm32boot; `name` is not used by
+    native and stm32). Returns the stats dict (bytes, frames,
     retries, line_bytes, elapsed_ms; YMODEM: blocks; native: resumed_from, resent_bytes,
     reopens, ...); raises TransferError.
     """
@@ -214,10 +219,16 @@ def send(port, source, protocol="ymodem", name=None, progress=None, **options):
     _check_port(port)
     if progress is not None and not callable(progress):
         raise TypeError("progress: expected a callable, got %s" % type(progress).__name__)
-    f, size, name, opened = _open(source, "" if protocol == "native" else name)
+    f, size, name, opened = _open(source, "" if protocol in ("native", "stm32") else name)
     try:
         if protocol == "native":
             sender = cls(size, _sha256(f, options.pop("sha256", None)), **options)
+        elif protocol == "stm32":
+            from . import stm32boot
+
+            pins = stm32boot.take(options)
+            sender = cls(size, **options)
+            stm32boot.enter(*pins)
         else:
             sender = cls(name, size, **options)
         return _drive(port, f, size, sender, protocol, progress)
@@ -282,6 +293,8 @@ def _drive(port, f, size, sender, protocol, progress):
             refused = stats.get("receiver_error", 0)
             if refused:
                 why += " (%s)" % (_RECEIVER_ERRORS[refused] if refused < 8 else refused)
+            if stats.get("reason"):
+                why += " (%s)" % stats["reason"]
             raise TransferError(
                 code,
                 "%s: %s (block %d, %d of %d bytes acknowledged)"

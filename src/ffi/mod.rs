@@ -13,6 +13,7 @@ use crate::Error;
 use core::mem::{align_of, size_of};
 
 pub mod link;
+pub mod stm32;
 pub mod verify;
 pub mod ymodem;
 

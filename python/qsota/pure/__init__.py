@@ -4,5 +4,6 @@ missing; the tests run every case on both.
 """
 
 from .link import LinkSender
+from .stm32 import Stm32Sender
 from .verify import Verifier, VerifyError
 from .ymodem import YmodemSender

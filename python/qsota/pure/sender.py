@@ -60,8 +60,8 @@ def _reached(now, deadline):
 
 
 class Sender:
-    """The driver-facing part of a sender. A subclass implements `poll`, `receive` and
-    `_fail_with(code)`, and sets `_send` (a frame is due)."""
+    """The driver-facing part of a sender. A subclass implements `poll`, `_byte(now, b)`
+    (or its own `receive`) and `_fail_with(code)`, and sets `_send` (a frame is due)."""
 
     def __init__(self, retries):
         self._retries = retries
@@ -83,6 +83,12 @@ class Sender:
         self.at = 0
         self.until = 0
         self.error = None
+
+    def receive(self, now_ms, data, n=None):
+        """The first `n` bytes of `data` from the line, to `_byte` one at a time."""
+        now_ms = _now(now_ms)
+        for i in range(_data_len(data, n)):
+            self._byte(now_ms, data[i])
 
     def provide(self, n):
         _int("n", n, 0, 0xFFFFFFFF, "n: must be >= 0")

@@ -10,7 +10,7 @@ try:
 except ImportError:
     from uarray import array
 
-from .sender import DONE, SEND, Sender, _after, _data_len, _int, _now, _reached
+from .sender import DONE, SEND, Sender, _after, _int, _reached
 
 _SOH = 0x01
 _STX = 0x02
@@ -170,11 +170,6 @@ class YmodemSender(Sender):
         self._step(_BLOCK)
         if self._blocks == 0:
             self._step(_EOT_SENT)
-
-    def receive(self, now_ms, data, n=None):
-        now_ms = _now(now_ms)
-        for i in range(_data_len(data, n)):
-            self._byte(now_ms, data[i])
 
     def _byte(self, now_ms, b):
         phase = self._phase

@@ -3,6 +3,7 @@
 use crate::flash::{Flash, Sector, STM32F4_PROGRAM_PER_KIB, STM32F4_SECTORS};
 use crate::line::LineFaults;
 use crate::mcu::McuFaults;
+use crate::stm32_rom::{RomOptions, BOOT_SECTORS};
 use crate::ymodem_rx::Personality;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -12,8 +13,13 @@ usage: qsota-mcu --listen 127.0.0.1:PORT [options]
 Serves one TCP connection (the module's UART) and prints a JSON summary line at the end.
 Port 0 picks a free port; the first stdout line is then `listening PORT`.
 
-  --personality NAME     stm32-iap (default) | spec | native (qsota's link protocol)
-  --baud N               line rate, 8N1 (default 115200)
+  --personality NAME     stm32-iap (default) | spec | native (qsota's link protocol) |
+                         stm32-rom (ST's ROM bootloader, AN3155: whole 1 MiB STM32F4 flash)
+  --baud N               line rate (default 115200)
+  --parity P             none (8N1) | even (8E1, 11 bits a byte; default for stm32-rom)
+  --pid HEX              stm32-rom: the Get ID answer (default 413, STM32F405/407)
+  --erase-cmd HEX        stm32-rom: 44 (Extended Erase, default) or 43 (Erase)
+  --protect P            stm32-rom: none | read (RDP: NACKs at the command) | write (WRP)
   --fifo BYTES           MCU receive buffer while busy (default: stm32-iap 1, others 256)
   --sector-size S        stm32f4 (default: STM32F4 sectors after a 32 KiB bootloader,
                          datasheet erase times) or a uniform size in bytes (K/M suffixes)
@@ -31,6 +37,7 @@ Port 0 picks a free port; the first stdout line is then `listening PORT`.
   --reply-drop-rate P    per byte, MCU->module
   --drop-ack N[,N..]     lose the ACK of the Nth accepted block (0 = header), once each
   --reset-at BYTES       reset the MCU once this many bytes have been programmed
+  --reset-at-erase N     reset the MCU as its Nth sector erase ends
   --boot-ms MS           reboot time after a reset (default 50)
   --timeout SECS         give up after this long (default 600)
 ";
@@ -39,6 +46,9 @@ pub struct Options {
     pub listen: String,
     pub personality: Personality,
     pub baud: u32,
+    /// Bit times per byte on the line: 10 (8N1) or 11 (8E1).
+    pub frame_bits: u32,
+    pub rom: RomOptions,
     pub fifo: usize,
     pub sectors: Vec<Sector>,
     pub program_per_kib: Duration,
@@ -55,6 +65,8 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, 
     let mut listen = None;
     let mut personality = Personality::Stm32Iap;
     let mut baud = 115_200u32;
+    let mut parity = None;
+    let mut rom = RomOptions::default();
     let mut fifo = None;
     let mut sector_size: Option<usize> = None;
     let mut flash_size: Option<usize> = None;
@@ -80,8 +92,19 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, 
         }
         let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
         let v = value.as_str();
+        if let Some(result) = rom.parse(&flag, v) {
+            result?;
+            continue;
+        }
         match flag.as_str() {
             "--listen" => listen = Some(value.clone()),
+            "--parity" => {
+                parity = Some(match v {
+                    "none" => 10,
+                    "even" => 11,
+                    _ => return Err(bad(&flag, v, "none or even")),
+                })
+            }
             "--personality" => {
                 personality = Personality::from_name(v).ok_or_else(|| {
                     let names: Vec<_> = Personality::ALL.iter().map(|p| p.name()).collect();
@@ -117,6 +140,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, 
                 }
             }
             "--reset-at" => mcu_faults.reset_at = Some(size(&flag, v)? as u64),
+            "--reset-at-erase" => mcu_faults.reset_at_erase = Some(size(&flag, v)? as u64),
             "--boot-ms" => mcu_faults.boot = Duration::from_secs_f64(non_negative(&flag, v)? / 1e3),
             "--timeout" => timeout = Duration::from_secs_f64(positive(&flag, v)?),
             _ => return Err(format!("unknown option '{flag}'")),
@@ -127,7 +151,9 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, 
     if baud == 0 || baud > 10_000_000 {
         return Err(format!("--baud: {baud} is out of range (1..10000000)"));
     }
+    let rom_map = [&BOOT_SECTORS[..], &STM32F4_SECTORS[..]].concat();
     let mut sectors = match sector_size {
+        None if personality == Personality::Stm32Rom => Flash::from_map(&rom_map),
         None => Flash::from_map(&STM32F4_SECTORS),
         Some(0) => return Err("--sector-size must not be 0".into()),
         Some(s) => {
@@ -174,6 +200,12 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, 
         listen,
         personality,
         baud,
+        frame_bits: parity.unwrap_or(if personality == Personality::Stm32Rom {
+            11
+        } else {
+            10
+        }),
+        rom,
         fifo: fifo.unwrap_or(personality.default_fifo()),
         sectors,
         program_per_kib,

@@ -1,7 +1,8 @@
 //! The UART line between the module (a TCP peer) and the simulated MCU.
 //!
-//! - 8N1 pacing in both directions: a byte takes 10 bit times, and a byte reaches the far
-//!   end no earlier than the line can carry it ([`Pacer`]).
+//! - Pacing in both directions: a byte takes 10 bit times (8N1) or 11 (8E1, ST's ROM
+//!   bootloader), and a byte reaches the far end no earlier than the line can carry it
+//!   ([`Pacer`]).
 //! - The MCU's receive FIFO ([`RxFifo`]): like a DMA/IRQ ring buffer, it fills while the MCU
 //!   is busy (erasing, programming) and loses bytes on overrun. Otherwise the MCU is reading:
 //!   its CPU takes bytes far faster than any UART delivers them, so nothing is lost.
@@ -74,16 +75,16 @@ impl Faults {
     }
 }
 
-/// 8N1 timing of one direction: one byte at a time, 10 bit times each.
+/// Timing of one direction: one byte at a time, `bits` bit times each.
 pub struct Pacer {
     byte_time: Duration,
     free_at: Duration,
 }
 
 impl Pacer {
-    pub fn new(baud: u32) -> Pacer {
+    pub fn new(baud: u32, bits: u32) -> Pacer {
         Pacer {
-            byte_time: byte_time(baud),
+            byte_time: byte_time(baud, bits),
             free_at: Duration::ZERO,
         }
     }
@@ -95,9 +96,9 @@ impl Pacer {
     }
 }
 
-/// The time one 8N1 byte takes on the line.
-pub fn byte_time(baud: u32) -> Duration {
-    Duration::from_nanos(10_000_000_000 / u64::from(baud.max(1)))
+/// The time one byte of `bits` bit times (10 for 8N1, 11 for 8E1) takes on the line.
+pub fn byte_time(baud: u32, bits: u32) -> Duration {
+    Duration::from_nanos(u64::from(bits) * 1_000_000_000 / u64::from(baud.max(1)))
 }
 
 /// The MCU's receive FIFO.
@@ -197,6 +198,8 @@ pub struct Uart {
     /// Bytes for the module, or a change in what the MCU queued.
     to_module: Condvar,
     epoch: Instant,
+    /// Bit times per byte.
+    bits: u32,
 }
 
 /// How often blocked pumps look at the stop flag.
@@ -208,13 +211,13 @@ const BATCH: Duration = Duration::from_millis(1);
 const LINGER: Duration = Duration::from_secs(1);
 
 impl Uart {
-    pub fn new(baud: u32, fifo: usize) -> Uart {
+    pub fn new(baud: u32, bits: u32, fifo: usize) -> Uart {
         Uart {
             state: Mutex::new(State {
                 rx: RxFifo::new(fifo),
                 busy: (Duration::ZERO, Duration::ZERO),
                 tx: VecDeque::new(),
-                tx_pacer: Pacer::new(baud),
+                tx_pacer: Pacer::new(baud, bits),
                 powered: true,
                 closed: false,
                 stop: false,
@@ -223,6 +226,7 @@ impl Uart {
             to_mcu: Condvar::new(),
             to_module: Condvar::new(),
             epoch: Instant::now(),
+            bits,
         }
     }
 
@@ -251,10 +255,11 @@ impl Uart {
             faults.reply_bitflip_rate,
             faults.reply_drop_rate,
         );
+        let pacer = Pacer::new(baud, self.bits);
         let (a, b, c) = (self.clone(), self.clone(), self.clone());
         Ok(vec![
             thread::spawn(move || a.read_socket(reader, chunks_in)),
-            thread::spawn(move || b.pump_to_mcu(chunks_out, Pacer::new(baud), down)),
+            thread::spawn(move || b.pump_to_mcu(chunks_out, pacer, down)),
             thread::spawn(move || c.pump_to_module(stream, up)),
         ])
     }
@@ -478,8 +483,9 @@ mod tests {
 
     #[test]
     fn pacing_is_ten_bits_per_byte_and_back_to_back() {
-        let mut p = Pacer::new(115_200);
-        let bt = byte_time(115_200);
+        let mut p = Pacer::new(115_200, 10);
+        let bt = byte_time(115_200, 10);
+        assert_eq!(byte_time(115_200, 11), Duration::from_nanos(95_486));
         assert_eq!(bt, Duration::from_nanos(86_805));
         let t0 = Duration::from_millis(5);
         assert_eq!(p.schedule(t0), t0 + bt);
@@ -489,7 +495,7 @@ mod tests {
         let t1 = Duration::from_millis(10);
         assert_eq!(p.schedule(t1), t1 + bt);
         // 11520 bytes at 115200 baud take one second.
-        let mut p = Pacer::new(115_200);
+        let mut p = Pacer::new(115_200, 10);
         let last = (0..11_520)
             .map(|_| p.schedule(Duration::ZERO))
             .last()

@@ -10,6 +10,9 @@ mod link_rx;
 mod mcu;
 #[cfg(test)]
 mod sim_tests;
+mod stm32_rom;
+#[cfg(test)]
+mod stm32_rom_tests;
 mod summary;
 #[cfg(test)]
 mod test_sender;
@@ -68,7 +71,7 @@ fn serve(opts: &Options, listener: TcpListener) -> Result<(String, Vec<u8>), Str
     let flash = Flash::new(opts.sectors.clone(), opts.program_per_kib, &opts.old_image);
     let stream = accept_before(&listener, deadline).map_err(|e| format!("accept: {e}"))?;
     drop(listener);
-    let uart = Arc::new(Uart::new(opts.baud, opts.fifo));
+    let uart = Arc::new(Uart::new(opts.baud, opts.frame_bits, opts.fifo));
     let mut mcu = Mcu::new(
         uart.clone(),
         flash,

@@ -41,6 +41,8 @@ pub struct McuFaults {
     pub drop_acks: Vec<u64>,
     /// Reset once the flash has had this many bytes programmed.
     pub reset_at: Option<u64>,
+    /// Reset as the Nth sector erase ends, before the bootloader can answer it.
+    pub reset_at_erase: Option<u64>,
     /// Time from reset until the bootloader listens again.
     pub boot: Duration,
 }
@@ -150,13 +152,18 @@ impl Mcu {
 
     /// ACKs the `block`th accepted block (0: the header), unless that ACK is to be lost.
     pub fn ack_block(&mut self, block: u64) -> Result<(), Halt> {
+        self.ack_with(block, ACK)
+    }
+
+    /// Sends `ack` as the answer to the `block`th accepted block, unless it is to be lost.
+    pub fn ack_with(&mut self, block: u64, ack: u8) -> Result<(), Halt> {
         self.check()?;
         if let Some(i) = self.faults.drop_acks.iter().position(|&n| n == block) {
             self.faults.drop_acks.swap_remove(i);
             self.dropped_acks.push(block);
             return Ok(());
         }
-        self.send(&[ACK])
+        self.send(&[ack])
     }
 
     pub fn bank(&mut self, bank: Bank) -> &mut Flash {
@@ -170,6 +177,11 @@ impl Mcu {
     pub fn erase(&mut self, bank: Bank, index: usize) {
         let t = self.bank(bank).erase(index);
         self.wait_busy(t);
+        let erases = self.flash.erases + self.slot.erases;
+        if self.faults.reset_at_erase.is_some_and(|n| erases >= n) {
+            self.faults.reset_at_erase = None;
+            self.reset_pending = true;
+        }
     }
 
     /// Programs `bytes` at `offset` of `bank`; the MCU is busy meanwhile. A reset due at this

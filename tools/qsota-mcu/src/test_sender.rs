@@ -212,13 +212,25 @@ pub fn send_with_core(sim: &mut Sim, name: &str, image: &[u8], baud: u32) -> Res
         ..ymodem::Options::default()
     };
     let mut sender = ymodem::Sender::new(name.as_bytes(), image.len() as u64, opts).unwrap();
-    let mut frame = vec![0u8; sender.frame_size()];
+    let frame = sender.frame_size();
+    drive(sim, &mut sender, frame, image)
+}
+
+/// Runs any core sender over the simulator's line with a frame buffer of `frame` bytes,
+/// driven by the core's driver (`qsota::transfer::drive`); what the sender concluded.
+pub fn drive(
+    sim: &mut Sim,
+    sender: &mut impl qsota::transfer::Sender,
+    frame: usize,
+    image: &[u8],
+) -> Result<(), Fail> {
+    let mut frame = vec![0u8; frame];
     let mut io = SimIo {
         sim,
         image,
         start: Instant::now(),
     };
-    transfer::drive(&mut sender, &mut io, &mut frame, &mut [0u8; 256], |_| false).map_err(|stop| {
+    transfer::drive(sender, &mut io, &mut frame, &mut [0u8; 256], |_| false).map_err(|stop| {
         match stop {
             Stop::Failed(fail) => fail,
             Stop::Io(never) => match never {},

@@ -28,13 +28,16 @@ pub enum Personality {
     Spec,
     /// Not YMODEM: qsota's native link protocol ([`crate::link_rx`]).
     Native,
+    /// Not YMODEM: ST's ROM system bootloader (AN3155, [`crate::stm32_rom`]).
+    Stm32Rom,
 }
 
 impl Personality {
-    pub const ALL: [Personality; 3] = [
+    pub const ALL: [Personality; 4] = [
         Personality::Stm32Iap,
         Personality::Spec,
         Personality::Native,
+        Personality::Stm32Rom,
     ];
 
     pub fn name(self) -> &'static str {
@@ -42,6 +45,7 @@ impl Personality {
             Personality::Stm32Iap => "stm32-iap",
             Personality::Spec => "spec",
             Personality::Native => "native",
+            Personality::Stm32Rom => "stm32-rom",
         }
     }
 
@@ -54,7 +58,7 @@ impl Personality {
     /// STM32F4's USART has no FIFO: only its data register holds a byte.
     pub fn default_fifo(self) -> usize {
         match self {
-            Personality::Stm32Iap => 1,
+            Personality::Stm32Iap | Personality::Stm32Rom => 1,
             Personality::Spec | Personality::Native => 256,
         }
     }
@@ -65,6 +69,7 @@ impl Personality {
             Personality::Stm32Iap => Box::new(Stm32Iap::default()),
             Personality::Spec => Box::new(Spec::default()),
             Personality::Native => Box::new(crate::link_rx::Native::new(opts)),
+            Personality::Stm32Rom => Box::new(crate::stm32_rom::Rom::new(&opts.rom)),
         }
     }
 }

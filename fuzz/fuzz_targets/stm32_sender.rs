@@ -1,0 +1,45 @@
+//! The STM32 ROM bootloader sender's input path: arbitrary answers interleaved with polls as
+//! time passes. It must never panic, never ask for anything outside the image or the frame,
+//! and never send a frame longer than the frame buffer.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use qsota::stm32::{Options, Sender, FRAME_SIZE};
+use qsota::transfer::{Action, Sender as _};
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&sel, data)) = data.split_first() else {
+        return;
+    };
+    let size = u32::from(sel) * 61 + 1;
+    let opts = Options {
+        go: sel & 1 == 0,
+        page_size: if sel & 2 == 0 { 0 } else { 128 },
+        flash_size: if sel & 4 == 0 { 0 } else { 64 << 10 },
+        timeout_ms: 30,
+        erase_timeout_ms: 30,
+        start_timeout_ms: 200,
+        retries: 3,
+        ..Options::default()
+    };
+    let Ok(mut tx) = Sender::new(size, opts) else {
+        return;
+    };
+    let mut frame = vec![0u8; FRAME_SIZE];
+    let mut now = 0u32;
+    for piece in data.chunks(7) {
+        for _ in 0..8 {
+            match tx.poll(now, &mut frame) {
+                Action::Send(n) => assert!(n <= frame.len()),
+                Action::Read { offset, at, len } => {
+                    assert!(offset + len as u64 <= u64::from(size) && at + len <= frame.len());
+                    tx.provide(len);
+                }
+                Action::Wait { .. } => break,
+                Action::Done | Action::Failed(_) => return,
+            }
+        }
+        tx.receive(now, piece);
+        now = now.wrapping_add(u32::from(piece[0]) % 64);
+    }
+});

@@ -1,0 +1,581 @@
+"""qsota.pure.stm32: `_qsota.Stm32Sender` in Python, for firmware without the C module.
+
+A line-for-line port of the Rust sender (src/stm32/mod.rs, whose module doc explains the
+merged frames and the recovery): same frames, same decisions, same messages. The device
+table is src/stm32/devices.rs's (PID, KiB, page size or -sector unit), in the same order.
+"""
+
+from .sender import DONE, SEND, Sender, _after, _int, _reached
+
+_ACK = 0x79
+_NACK = 0x1F
+_SYNC = 0x7F
+_PROBE = 0x02
+_GET = 0x00
+_GET_ID = 0x02
+_READ = 0x11
+_GO = 0x21
+_WRITE = 0x31
+_ERASE = 0x43
+_EXT_ERASE = 0x44
+_BLOCK = 256
+_CMP_AT = 8
+_FRAME_SIZE = _CMP_AT + _BLOCK
+_SYNC_MS = 100
+_QUIET_MS = 20
+_PROBE_MS = 20
+_MAX_PROBES = 40
+_MAX_PROBE_LEN = 128
+_BASE = 0x08000000
+_K = 1024
+
+# (pid, flash KiB, layout): a layout > 0 is a uniform page size in bytes, < 0 the F2/F4/F7
+# sector map's unit in bytes (see src/stm32/devices.rs, which cites the manuals).
+_PARTS = (
+    (0x444, 32, _K), (0x445, 32, _K), (0x440, 64, _K), (0x448, 128, 2 * _K),
+    (0x442, 256, 2 * _K),
+    (0x412, 32, _K), (0x410, 128, _K), (0x420, 128, _K), (0x414, 512, 2 * _K),
+    (0x428, 512, 2 * _K), (0x430, 1024, 2 * _K), (0x418, 256, 2 * _K),
+    (0x411, 1024, -16 * _K), (0x413, 1024, -16 * _K), (0x419, 2048, -16 * _K),
+    (0x423, 256, -16 * _K), (0x433, 512, -16 * _K), (0x431, 512, -16 * _K),
+    (0x421, 512, -16 * _K), (0x434, 2048, -16 * _K),
+    (0x449, 1024, -32 * _K), (0x452, 512, -16 * _K), (0x451, 2048, -32 * _K),
+    (0x466, 64, 2 * _K), (0x460, 128, 2 * _K), (0x468, 128, 2 * _K),
+    (0x425, 32, 128), (0x417, 64, 128), (0x447, 192, 128),
+    (0x416, 128, 256), (0x429, 128, 256), (0x427, 256, 256), (0x436, 384, 256),
+    (0x437, 512, 256),
+    (0x435, 256, 2 * _K), (0x462, 512, 2 * _K), (0x415, 1024, 2 * _K), (0x461, 1024, 2 * _K),
+    (0x450, 2048, 128 * _K), (0x483, 1024, 128 * _K),
+)
+
+# src/stm32/mod.rs `Reason::text`, by code.
+REASONS = (
+    "",
+    "no answer to autobaud 0x7F: BOOT0 high and NRST pulsed? UART 8E1?",
+    "PID not in the device table: give flash_size and page_size",
+    "the image does not fit the flash",
+    "flash is read-protected: the ROM NACKs the command (not unprotected: that erases the chip)",
+    "the ROM refused to erase: write-protected page?",
+    "the ROM refused a block: write-protected or not erased?",
+    "read-back differs from the image",
+    "the bootloader lacks a command this needs",
+    "the ROM refused the address",
+)
+_NO_ANSWER, _UNKNOWN, _TOO_LARGE, _READ_PROT, _WRITE_PROT, _WRITE_FAILED = 1, 2, 3, 4, 5, 6
+_MISMATCH, _UNSUPPORTED, _ADDRESS = 7, 8, 9
+
+# Ops (src/stm32/mod.rs `Op`).
+_OP_SYNC = 0
+_OP_GET = 1
+_OP_GET_ID = 2
+_OP_ERASE = 3
+_OP_WRITE_ADDR = 4
+_OP_WRITE_DATA = 5
+_OP_READ_ADDR = 6
+_OP_READ_DATA = 7
+_OP_GO = 8
+_OP_RESYNC = 9
+_OP_DONE = 10
+_OP_FAILED = 11
+
+
+def page_of(layout, off):
+    """(unit, end offset) of the erase unit holding flash offset `off` (devices.rs)."""
+    if layout > 0:
+        return off // layout, (off // layout + 1) * layout
+    u = -layout
+    b, r = divmod(off, 64 * u)
+    if r < 4 * u:
+        j, end = r // u, (r // u + 1) * u
+    elif r < 8 * u:
+        j, end = 4, 8 * u
+    else:
+        j = 5 + (r - 8 * u) // (8 * u)
+        end = 8 * u + (j - 4) * 8 * u
+    return b * 12 + j, b * 64 * u + end
+
+
+class Stm32Sender(Sender):
+    """A sans-IO sender for ST's ROM bootloader (AN3155), for one image of `size` bytes."""
+
+    def __init__(
+        self,
+        size,
+        address=_BASE,
+        go=True,
+        flash_size=0,
+        page_size=0,
+        timeout_ms=1000,
+        erase_timeout_ms=5000,
+        start_timeout_ms=5000,
+        retries=10,
+        baud=0,
+    ):
+        _int("size", size, 1, 0xFFFFFFFF, "size: must be 1 to 4294967295")
+        msg = "address: must be a multiple of 256 from 0x08000000"
+        _int("address", address, _BASE, 0xFFFFFFFF, msg)
+        if address % 256:
+            raise ValueError(msg)
+        if not isinstance(go, bool):
+            raise TypeError("go: expected bool, got %s" % type(go).__name__)
+        for what, v, lo, hi, text in (
+            ("flash_size", flash_size, 0, 0xFFFFFFFF, "0 to 4294967295"),
+            ("page_size", page_size, 0, 0xFFFFFFFF, "0 to 4294967295"),
+            ("timeout_ms", timeout_ms, 1, 0x7FFFFFFF, "1 to 2147483647"),
+            ("erase_timeout_ms", erase_timeout_ms, 1, 0x7FFFFFFF, "1 to 2147483647"),
+            ("start_timeout_ms", start_timeout_ms, 1, 0x7FFFFFFF, "1 to 2147483647"),
+            ("retries", retries, 0, 255, "0 to 255"),
+            ("baud", baud, 0, 0xFFFFFFFF, "0 to 4294967295"),
+        ):
+            _int(what, v, lo, hi, "%s: must be %s" % (what, text))
+        super().__init__(retries)
+        self.frame_size = _FRAME_SIZE
+        self._size = size
+        self._address = address
+        self._go = go
+        self._flash_size = flash_size
+        self._page_size = page_size
+        self._timeout = timeout_ms
+        self._erase_timeout = erase_timeout_ms
+        self._start_timeout = start_timeout_ms
+        self._baud = baud
+        self._blocks = (size + _BLOCK - 1) // _BLOCK
+        self._op = _OP_SYNC
+        self._resume = _OP_SYNC
+        self._send = True
+        self._quiet_until = None
+        self._mark = 0
+        self._acks = 0
+        self._var = False
+        self._want = 0
+        self._tail = False
+        self._got = 0
+        self._buf = bytearray(_BLOCK)
+        self._compare = False
+        self._filled = False
+        self._probe = False
+        self._go_acked = False
+        self._probe_len = 1
+        self._probes = 0
+        self._last = 0
+        self._layout = 1
+        self._erase_off = 0
+        self._erase_end = 0
+        self._block = 0
+        self._s_verified = 0
+        self._pid = 0
+        self._version = 0
+        self._erase_cmd = 0
+        self._pages = 0
+        self._erase_ms = 0
+        self._write_ms = 0
+        self._verify_ms = 0
+        self._went = False
+        self._reason = 0
+
+    @property
+    def block(self):
+        return self._block
+
+    def stats(self):
+        return {
+            "bytes": self._s_bytes,
+            "verified": self._s_verified,
+            "frames": self._s_frames,
+            "retries": self._s_retries,
+            "line_bytes": self._s_line,
+            "pid": self._pid,
+            "version": self._version,
+            "erase_cmd": self._erase_cmd,
+            "pages": self._pages,
+            "erase_ms": self._erase_ms,
+            "write_ms": self._write_ms,
+            "verify_ms": self._verify_ms,
+            "went": self._went,
+            "reason": REASONS[self._reason],
+        }
+
+    def _len(self):
+        """Image bytes of the current block (on the wire: rounded up to 4, no tuple)."""
+        return min(self._size - self._block * _BLOCK, _BLOCK)
+
+    def _fail_with(self, code, reason=0):
+        self._op = _OP_FAILED
+        self._fail = code
+        self._reason = reason
+        self._send = False
+        self._quiet_until = None
+        self._reading = -1
+
+    def _next(self, op):
+        self._op = op
+        self._send = True
+
+    def _done_op(self, op):
+        self._tries = 0
+        self._heard = False
+        self._next(op)
+
+    def _error(self, now, reason):
+        self._s_retries += 1
+        self._last = reason
+        if self._tries >= self._retries:
+            if reason:
+                code = "rejected"
+            else:
+                code = "retries" if self._heard else "timeout"
+            self._fail_with(code, reason)
+            return
+        self._tries += 1
+        op = self._op
+        if op == _OP_WRITE_DATA and not reason:
+            self._probe = True
+            op = _OP_READ_ADDR
+        elif op == _OP_WRITE_DATA:
+            op = _OP_WRITE_ADDR
+        elif op == _OP_READ_DATA:
+            op = _OP_READ_ADDR
+        self._resume = op
+        self._op = _OP_RESYNC
+        self._probe_len = 1
+        self._probes = 0
+        self._compare = False
+        self._send = False
+        self._quiet_until = _after(now, _QUIET_MS)
+
+    def _nack_reason(self):
+        op = self._op
+        addressed = op == _OP_WRITE_ADDR or op == _OP_READ_ADDR or op == _OP_GO
+        if (op == _OP_ERASE or addressed) and self._acks == 2:
+            return _READ_PROT
+        if op == _OP_ERASE:
+            return _WRITE_PROT
+        if addressed:
+            return _ADDRESS
+        if op == _OP_WRITE_DATA:
+            return _WRITE_FAILED
+        return 0
+
+    def _byte(self, now, b):
+        op = self._op
+        if op == _OP_DONE or op == _OP_FAILED:
+            return
+        if self._quiet_until is not None:
+            self._quiet_until = _after(now, _QUIET_MS)
+            return
+        if self._send or self._reading >= 0 or self._compare:
+            return
+        self._heard = True
+        answer = b == _ACK or b == _NACK
+        if op == _OP_SYNC:
+            if answer:
+                self._done_op(_OP_GET)
+        elif op == _OP_RESYNC:
+            if answer and self._probe_len == 1:
+                self._next(self._resume)
+            else:
+                if answer:
+                    self._probe_len = 1
+                self._quiet_until = _after(now, _QUIET_MS)
+        elif self._acks > 0:
+            if b == _ACK:
+                self._acks -= 1
+                if op == _OP_GO:
+                    self._go_acked = True
+                if self._acks == 0 and self._want == 0 and not self._var and not self._tail:
+                    self._complete(now)
+            elif b == _NACK:
+                self._error(now, self._nack_reason())
+            else:
+                self._error(now, 0)
+        elif self._var:
+            self._var = False
+            self._want = b + 1
+        elif self._want > 0:
+            self._buf[self._got] = b
+            self._got += 1
+            self._want -= 1
+            if self._want == 0 and not self._tail:
+                self._complete(now)
+        elif self._tail:
+            if b == _ACK:
+                self._tail = False
+                self._complete(now)
+            else:
+                self._error(now, 0)
+
+    def _has(self, cmd):
+        buf = self._buf
+        for i in range(1, self._got):
+            if buf[i] == cmd:
+                return True
+        return False
+
+    def _complete(self, now):
+        elapsed = (now - self._mark) & 0xFFFFFFFF
+        op = self._op
+        if op == _OP_GET:
+            self._version = self._buf[0]
+            erase = _EXT_ERASE if self._has(_EXT_ERASE) else _ERASE if self._has(_ERASE) else 0
+            needed = self._has(_WRITE) and self._has(_READ) and (self._has(_GO) or not self._go)
+            if erase and needed:
+                self._erase_cmd = erase
+                self._done_op(_OP_GET_ID)
+            else:
+                self._fail_with("rejected", _UNSUPPORTED)
+        elif op == _OP_GET_ID:
+            if self._got != 2:
+                self._fail_with("protocol")
+                return
+            self._pid = self._buf[0] << 8 | self._buf[1]
+            self._mark = now
+            self._plan()
+        elif op == _OP_ERASE:
+            self._pages += 1
+            self._erase_off = page_of(self._layout, self._erase_off)[1]
+            if self._erase_off >= self._erase_end:
+                self._erase_ms = elapsed
+                self._mark = now
+                self._done_op(_OP_WRITE_ADDR)
+            else:
+                self._done_op(_OP_ERASE)
+        elif op == _OP_WRITE_ADDR:
+            self._next(_OP_WRITE_DATA)
+        elif op == _OP_WRITE_DATA:
+            self._written(now)
+        elif op == _OP_READ_ADDR:
+            self._next(_OP_READ_DATA)
+        elif op == _OP_READ_DATA:
+            self._compare = True
+        else:
+            self._went = True
+            self._op = _OP_DONE
+
+    def _plan(self):
+        part = None
+        for p in _PARTS:
+            if p[0] == self._pid:
+                part = p
+                break
+        flash = self._flash_size
+        if not flash and part is not None:
+            flash = part[1] * _K
+        layout = self._page_size
+        if not layout and part is not None:
+            layout = part[2]
+        if not layout or not flash:
+            self._fail_with("rejected", _UNKNOWN)
+            return
+        start = self._address - _BASE
+        end = start + self._size
+        if end > flash:
+            self._fail_with("rejected", _TOO_LARGE)
+            return
+        self._layout = layout
+        self._erase_off = start
+        self._erase_end = end
+        if page_of(layout, end - 1)[0] > (0xFE if self._erase_cmd == _ERASE else 0xFFEF):
+            self._fail_with("rejected", _UNSUPPORTED)
+            return
+        self._done_op(_OP_ERASE)
+
+    def _written(self, now):
+        self._s_bytes += self._len()
+        self._probe = False
+        self._block += 1
+        if self._block == self._blocks:
+            self._write_ms = (now - self._mark) & 0xFFFFFFFF
+            self._mark = now
+            self._block = 0
+        self._done_op(_OP_READ_ADDR if self._block == 0 else _OP_WRITE_ADDR)
+
+    def _compared(self, now, frame):
+        n = self._len()
+        pad = (n + 3) & ~3
+        back = self._buf
+        same = True
+        erased = True
+        for i in range(pad):
+            b = back[i]
+            if b != (frame[_CMP_AT + i] if i < n else 0xFF):
+                same = False
+            if b != 0xFF:
+                erased = False
+        if self._probe and not same and erased:
+            self._probe = False
+            self._next(_OP_WRITE_ADDR)
+        elif not same:
+            self._error(now, _MISMATCH)
+        elif self._probe:
+            self._written(now)
+        else:
+            self._s_verified += n
+            self._block += 1
+            if self._block < self._blocks:
+                self._done_op(_OP_READ_ADDR)
+            else:
+                self._verify_ms = (now - self._mark) & 0xFFFFFFFF
+                self._block -= 1
+                if self._go:
+                    self._done_op(_OP_GO)
+                else:
+                    self._op = _OP_DONE
+
+    def _expect(self, acks, var, want):
+        self._acks = acks
+        self._var = var
+        self._tail = var
+        self._want = want
+        self._got = 0
+
+    def _addressed(self, frame, cmd, addr):
+        frame[0] = cmd
+        frame[1] = cmd ^ 0xFF
+        frame[2] = addr >> 24
+        frame[3] = (addr >> 16) & 0xFF
+        frame[4] = (addr >> 8) & 0xFF
+        frame[5] = addr & 0xFF
+        frame[6] = frame[2] ^ frame[3] ^ frame[4] ^ frame[5]
+        return 7
+
+    def _transmit(self, now, frame):
+        t = self._timeout
+        op = self._op
+        n = self._len()
+        pad = (n + 3) & ~3
+        reply = 0
+        if op == _OP_SYNC:
+            frame[0] = _SYNC
+            self._expect(1, False, 0)
+            k, wait = 1, _SYNC_MS
+        elif op == _OP_RESYNC:
+            self._probes += 1
+            if self._probes > _MAX_PROBES:
+                return self._gone()
+            k = self._probe_len
+            for i in range(k):
+                frame[i] = _PROBE
+            wait = _PROBE_MS
+        elif op == _OP_GET or op == _OP_GET_ID:
+            cmd = _GET if op == _OP_GET else _GET_ID
+            frame[0] = cmd
+            frame[1] = cmd ^ 0xFF
+            self._expect(1, True, 0)
+            k, wait = 2, t
+        elif op == _OP_ERASE:
+            page = page_of(self._layout, self._erase_off)[0]
+            hi, lo = page >> 8, page & 0xFF
+            cmd = self._erase_cmd
+            frame[0] = cmd
+            frame[1] = cmd ^ 0xFF
+            frame[2] = 0
+            if cmd == _EXT_ERASE:
+                frame[3] = 0
+                frame[4] = hi
+                frame[5] = lo
+                frame[6] = hi ^ lo
+                k = 7
+            else:
+                frame[3] = lo
+                frame[4] = lo
+                k = 5
+            self._expect(2, False, 0)
+            wait = t + self._erase_timeout
+        elif op == _OP_WRITE_ADDR or op == _OP_READ_ADDR or op == _OP_GO:
+            if op == _OP_GO:
+                cmd, addr = _GO, self._address
+            else:
+                cmd = _WRITE if op == _OP_WRITE_ADDR else _READ
+                addr = self._address + self._block * _BLOCK
+            self._filled = False
+            self._expect(2, False, 0)
+            k, wait = self._addressed(frame, cmd, addr), t
+        elif op == _OP_WRITE_DATA:
+            for i in range(1 + n, 1 + pad):
+                frame[i] = 0xFF
+            frame[0] = pad - 1
+            x = 0
+            for i in range(1 + pad):
+                x ^= frame[i]
+            frame[1 + pad] = x
+            self._expect(1, False, 0)
+            k, wait = pad + 2, t
+        else:
+            frame[0] = pad - 1
+            frame[1] = (pad - 1) ^ 0xFF
+            self._expect(1, False, 0)
+            self._want = pad
+            reply = pad
+            k, wait = 2, t
+        self._send = False
+        self._s_frames += 1
+        self._s_line += k
+        if self._baud:
+            wait += ((k + reply) * 11000 + self._baud - 1) // self._baud
+        self._deadline = _after(now, wait)
+        self.length = k
+        return SEND
+
+    def _gone(self):
+        if self._resume == _OP_GO and self._go_acked:
+            self._op = _OP_DONE
+            return DONE
+        self._fail_with("timeout", self._last)
+        return self._failed()
+
+    def _expired(self, now):
+        op = self._op
+        if op == _OP_SYNC:
+            if _reached(now, _after(self._started, self._start_timeout)):
+                self._fail_with("timeout", _NO_ANSWER)
+            else:
+                self._send = True
+        elif op == _OP_RESYNC:
+            self._probe_len = min(self._probe_len * 2, _MAX_PROBE_LEN)
+            self._send = True
+        else:
+            self._error(now, 0)
+
+    def poll(self, now_ms, frame):
+        if self._started is None:
+            self._started = now_ms
+        while True:
+            op = self._op
+            if op == _OP_FAILED:
+                return self._failed()
+            if op == _OP_DONE:
+                return DONE
+            if len(frame) < _FRAME_SIZE or self._reading >= 0:
+                self._fail_with("usage")
+                continue
+            if self._quiet_until is not None:
+                if not _reached(now_ms, self._quiet_until):
+                    return self._wait(self._quiet_until)
+                self._quiet_until = None
+                self._send = True
+            data_op = op == _OP_WRITE_DATA or op == _OP_READ_DATA
+            addr_op = op == _OP_WRITE_ADDR or op == _OP_READ_ADDR
+            if not self._filled and (data_op or (addr_op and not self._send)):
+                write = op == _OP_WRITE_ADDR or op == _OP_WRITE_DATA
+                return self._read(
+                    self._block, self._block * _BLOCK, 1 if write else _CMP_AT, self._len()
+                )
+            if self._compare:
+                self._compare = False
+                self._compared(now_ms, frame)
+                continue
+            if self._send:
+                return self._transmit(now_ms, frame)
+            if not _reached(now_ms, self._deadline):
+                return self._wait(self._deadline)
+            self._expired(now_ms)
+
+    def provide(self, n):
+        _int("n", n, 0, 0xFFFFFFFF, "n: must be >= 0")
+        if self._reading >= 0 and n == self._read_len:
+            self._reading = -1
+            self._filled = True
+        elif self._reading >= 0 and n < self._read_len:
+            self._fail_with("source")
+        else:
+            self._fail_with("usage")

@@ -1,0 +1,272 @@
+//! The sender's frames and decisions against a scripted ROM (one answer per frame). The
+//! simulator's `stm32-rom` personality tests it over a paced line with faults
+//! (tools/qsota-mcu/src/stm32_rom_tests.rs).
+
+use super::*;
+use crate::transfer::Sender as _;
+
+const F4_FLASH: usize = 1 << 20;
+
+/// Answers frames as an STM32F4's ROM would (flash from 0x08000000); `nack` lists the
+/// commands it refuses (read protection).
+struct Rom {
+    flash: Vec<u8>,
+    pending: Option<(u8, usize)>,
+    nack: &'static [u8],
+    log: Vec<Vec<u8>>,
+}
+
+impl Rom {
+    fn new(nack: &'static [u8]) -> Rom {
+        Rom {
+            flash: vec![0x11; F4_FLASH],
+            pending: None,
+            nack,
+            log: Vec::new(),
+        }
+    }
+
+    fn answer(&mut self, f: &[u8]) -> Vec<u8> {
+        self.log.push(f.to_vec());
+        if let Some((cmd, off)) = self.pending.take() {
+            if cmd == WRITE {
+                let n = usize::from(f[0]) + 1;
+                assert_eq!(xor(&f[..n + 2]), 0, "checksum");
+                self.flash[off..off + n].copy_from_slice(&f[1..1 + n]);
+                return vec![ACK];
+            }
+            let n = usize::from(f[0]) + 1;
+            assert_eq!(f[1], !f[0]);
+            let mut a = vec![ACK];
+            a.extend_from_slice(&self.flash[off..off + n]);
+            return a;
+        }
+        if self.nack.contains(&f[0]) {
+            return vec![NACK];
+        }
+        match f[0] {
+            SYNC => vec![ACK],
+            GET => vec![ACK, 7, 0x31, 0, 1, 2, 0x11, 0x21, 0x31, 0x44, ACK],
+            GET_ID => vec![ACK, 1, 0x04, 0x13, ACK],
+            EXT_ERASE => {
+                let page = usize::from(u16::from_be_bytes([f[4], f[5]]));
+                assert_eq!(xor(&f[2..]), 0);
+                let (start, end) = (0..)
+                    .map(|o| Layout::Sectors(16 << 10).page_of(o * 1024))
+                    .find(|&(p, _)| p as usize == page)
+                    .map(|(_, end)| {
+                        let size = if page < 4 {
+                            16 << 10
+                        } else if page == 4 {
+                            64 << 10
+                        } else {
+                            128 << 10
+                        };
+                        (end as usize - size, end as usize)
+                    })
+                    .unwrap();
+                self.flash[start..end].fill(0xFF);
+                vec![ACK, ACK]
+            }
+            cmd => {
+                let addr = u32::from_be_bytes([f[2], f[3], f[4], f[5]]) as usize;
+                assert_eq!(xor(&f[2..7]), 0);
+                self.pending = (cmd != GO).then_some((cmd, addr - FLASH_BASE as usize));
+                vec![ACK, ACK]
+            }
+        }
+    }
+}
+
+/// Drives `s` against `rom` (answers 1 ms after each frame); the outcome.
+fn run(s: &mut Sender, rom: &mut Rom, image: &[u8]) -> Action {
+    let mut frame = [0u8; FRAME_SIZE];
+    let mut now = 0u32;
+    for _ in 0..100_000 {
+        match s.poll(now, &mut frame) {
+            Action::Send(n) => {
+                let reply = rom.answer(&frame[..n]);
+                now += 1;
+                s.receive(now, &reply);
+            }
+            Action::Read { offset, at, len } => {
+                let o = offset as usize;
+                frame[at..at + len].copy_from_slice(&image[o..o + len]);
+                s.provide(len);
+            }
+            Action::Wait { until_ms } => now = until_ms,
+            end => return end,
+        }
+    }
+    panic!("no end");
+}
+
+fn image(n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i * 7 + i / 253) as u8).collect()
+}
+
+#[test]
+fn bad_arguments_are_refused() {
+    let d = Options::default();
+    assert_eq!(Sender::new(0, d).err(), Some(Error::Range));
+    for bad in [
+        Options {
+            address: FLASH_BASE + 4,
+            ..d
+        },
+        Options {
+            address: 0x0700_0000,
+            ..d
+        },
+        Options { timeout_ms: 0, ..d },
+        Options {
+            erase_timeout_ms: 1 << 31,
+            ..d
+        },
+    ] {
+        assert_eq!(Sender::new(1, bad).err(), Some(Error::Range), "{bad:?}");
+    }
+}
+
+#[test]
+fn a_session_erases_only_what_the_image_covers_writes_verifies_and_goes() {
+    let img = image(16 * 1024 + 300);
+    let mut rom = Rom::new(&[]);
+    let mut s = Sender::new(img.len() as u32, Options::default()).unwrap();
+    assert_eq!(run(&mut s, &mut rom, &img), Action::Done);
+    assert_eq!(&rom.flash[..img.len()], &img[..]);
+    assert!(rom.flash[img.len()..img.len() + 4]
+        .iter()
+        .all(|&b| b == 0xFF));
+    // Sector 2 onwards untouched.
+    assert_eq!(rom.flash[32 << 10], 0x11);
+    let log = &rom.log;
+    assert_eq!(log[0], [SYNC]);
+    assert_eq!(log[1], [GET, 0xFF]);
+    assert_eq!(log[2], [GET_ID, 0xFD]);
+    assert_eq!(log[3], [0x44, 0xBB, 0, 0, 0, 0, 0]);
+    assert_eq!(log[4], [0x44, 0xBB, 0, 0, 0, 1, 1]);
+    assert_eq!(log[5], [WRITE, 0xCE, 0x08, 0, 0, 0, 0x08]);
+    assert_eq!((log[6].len(), log[6][0]), (258, 0xFF));
+    assert_eq!(log[7], [WRITE, 0xCE, 0x08, 0, 1, 0, 0x09]);
+    // The tail: 300 - 256 = 44 bytes, N = 43.
+    let blocks = img.len().div_ceil(256);
+    let tail = &log[5 + 2 * blocks - 1];
+    assert_eq!((tail.len(), tail[0]), (46, 43));
+    let reads = &log[5 + 2 * blocks..];
+    assert_eq!(reads[0], [READ, 0xEE, 0x08, 0, 0, 0, 0x08]);
+    assert_eq!(reads[1], [0xFF, 0x00]);
+    assert_eq!(reads[2 * blocks - 1], [43, !43]);
+    assert_eq!(reads[2 * blocks], [GO, 0xDE, 0x08, 0, 0, 0, 0x08]);
+    let st = s.stats();
+    assert_eq!(
+        (st.pid, st.version, st.erase_cmd, st.pages),
+        (0x413, 0x31, 0x44, 2)
+    );
+    assert_eq!(
+        (st.bytes, st.verified, st.retries),
+        (img.len() as u64, img.len() as u64, 0)
+    );
+    assert!(st.went);
+}
+
+#[test]
+fn silence_is_a_timeout_with_the_autobaud_hint() {
+    let mut s = Sender::new(10, Options::default()).unwrap();
+    let mut frame = [0u8; FRAME_SIZE];
+    let mut now = 0;
+    let end = loop {
+        match s.poll(now, &mut frame) {
+            Action::Send(n) => assert_eq!(&frame[..n], [SYNC]),
+            Action::Wait { until_ms } => now = until_ms,
+            end => break end,
+        }
+    };
+    assert_eq!(end, Action::Failed(Fail::Timeout));
+    assert_eq!(now, 5000);
+    assert_eq!(s.stats().reason, Some(Reason::NoAnswer));
+    assert_eq!(s.stats().frames, 50);
+}
+
+#[test]
+fn read_protection_fails_before_any_erase() {
+    let mut rom = Rom::new(&[0x44]);
+    let mut s = Sender::new(
+        100,
+        Options {
+            retries: 2,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        run(&mut s, &mut rom, &image(100)),
+        Action::Failed(Fail::Rejected)
+    );
+    assert_eq!(s.stats().reason, Some(Reason::ReadProtected));
+    assert_eq!(s.stats().pages, 0);
+    assert!(rom.flash.iter().all(|&b| b == 0x11));
+}
+
+#[test]
+fn a_short_frame_buffer_or_source_fails_cleanly() {
+    let mut s = Sender::new(10, Options::default()).unwrap();
+    assert_eq!(s.poll(0, &mut [0u8; 16]), Action::Failed(Fail::Usage));
+    // The source ends early.
+    let mut rom = Rom::new(&[]);
+    let mut s = Sender::new(600, Options::default()).unwrap();
+    let mut frame = [0u8; FRAME_SIZE];
+    let mut now = 0;
+    let end = loop {
+        match s.poll(now, &mut frame) {
+            Action::Send(n) => {
+                let r = rom.answer(&frame[..n]);
+                now += 1;
+                s.receive(now, &r);
+            }
+            Action::Read { len, .. } => s.provide(len - 1),
+            Action::Wait { until_ms } => now = until_ms,
+            end => break end,
+        }
+    };
+    assert_eq!(end, Action::Failed(Fail::Source));
+}
+
+#[test]
+fn reasons_have_texts() {
+    for (i, r) in Reason::ALL.iter().enumerate() {
+        assert_eq!(*r as usize, i);
+        assert_eq!(r.text().is_empty(), *r == Reason::None);
+    }
+}
+
+#[test]
+fn a_cancel_stops_between_frames_and_sends_nothing_more() {
+    let img = image(4096);
+    let mut rom = Rom::new(&[]);
+    let mut s = Sender::new(img.len() as u32, Options::default()).unwrap();
+    let mut frame = [0u8; FRAME_SIZE];
+    let mut now = 0;
+    // Up to Get ID's answer: the PID is known, nothing is erased yet.
+    while s.stats().pid == 0 {
+        match s.poll(now, &mut frame) {
+            Action::Send(n) => {
+                let reply = rom.answer(&frame[..n]);
+                now += 1;
+                s.receive(now, &reply);
+            }
+            a => panic!("{a:?}"),
+        }
+    }
+    let sent = rom.log.len();
+    s.cancel();
+    assert_eq!(s.poll(now, &mut frame), Action::Failed(Fail::Cancelled));
+    assert_eq!(rom.log.len(), sent);
+    assert_eq!(s.stats().pid, 0x413);
+    assert!(rom.flash.iter().all(|&b| b == 0x11), "nothing erased");
+    // After the end, a cancel changes nothing.
+    let mut s = Sender::new(img.len() as u32, Options::default()).unwrap();
+    assert_eq!(run(&mut s, &mut Rom::new(&[]), &img), Action::Done);
+    s.cancel();
+    assert_eq!(s.poll(now, &mut frame), Action::Done);
+}
