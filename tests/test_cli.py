@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import pytest
 
 from mcu import Mcu, binary, pty_bridge
+from stm32_peers import stm32flash, tool
 
 pytestmark = pytest.mark.skipif(not shutil.which("socat"), reason="needs socat")
 
@@ -245,3 +246,48 @@ def test_verify_says_what_the_verifier_finds(tmp_path):
     assert found["problems"][1].startswith("crc: expected 0x")
     status, _, err = qsota("verify", path, "--crc-variant", "crc16")
     assert status == 2 and "--crc-variant" in err
+
+
+# ST's ROM bootloader (AN3155) on an STM32F4's sector map; a pty has no parity (8N1 there,
+# the simulator paces 8E1 anyway).
+ROM = dict(personality="stm32-rom", baud=460800, flash_scale=0.1, sector_size=None,
+           flash_size=None, fifo=None)
+
+
+def test_stm32_rom_gets_the_same_flash_from_qsota_and_stm32flash(tmp_path):
+    if not tool("stm32flash"):
+        pytest.fail("stm32flash is not installed (./build.sh installs it)", pytrace=False)
+    data = image(70_001, 8)
+    path = tmp_path / "fw.bin"
+    path.write_bytes(data)
+    with Mcu(**{k: v for k, v in ROM.items() if v is not None}) as sim:
+        rc, out, _, _ = stm32flash(sim.port, path, 460800)
+        theirs, their_flash = sim.summary(timeout=120), sim.image()
+    assert rc == 0, out
+    with pty_mcu(tmp_path, **ROM) as (tty, sim):
+        status, stats, err = qsota("send", path, "--port", tty, "--baud", 460800, "--protocol",
+                                   "stm32", "--parity", "none", "--json")
+    assert status == 0, err
+    ours, our_flash = sim.summary, sim.image
+    for s in (theirs, ours):
+        assert s["result"] == "ok" and s["app_state"] == "new", s
+        assert s["flash"]["erases"] == 5, "sectors 0 to 4 only"
+    assert our_flash == their_flash and our_flash[: len(data)] == data
+    assert ours["sha256"] == theirs["sha256"]
+    assert stats["pid"] == 0x413 and stats["verified"] == len(data) and stats["went"] is True
+
+
+def test_probe_stm32_reads_pid_and_version_and_erases_nothing(tmp_path):
+    path = tmp_path / "fw.bin"
+    path.write_bytes(image(2 << 20))
+    with pty_mcu(tmp_path, **ROM) as (tty, sim):
+        status, found, err = qsota("probe", "--port", tty, "--baud", 460800, "--protocol",
+                                   "stm32", "--json")
+        assert status == 0, err
+        assert (found["pid"], found["version"], found["erase_cmd"]) == (0x413, 0x31, 0x44)
+        assert "ROM bootloader 3.1, PID 0x413, Extended Erase 0x44; flash 1024 KiB" in err
+        status, found, err = qsota("probe", path, "--port", tty, "--baud", 460800,
+                                   "--protocol", "stm32", "--json")
+        assert status == 0, err
+        assert found["image_fits"] is False and "does not fit" in err
+    assert sim.summary["flash"]["erases"] == 0 and sim.summary["app_state"] == "old"

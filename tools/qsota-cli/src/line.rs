@@ -2,7 +2,7 @@
 //! control, opened exclusively) or, for the simulator and qemu, a TCP connection.
 
 use crate::failure::{Class, Failure};
-use serialport::SerialPort;
+use serialport::{Parity, SerialPort};
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
@@ -28,12 +28,12 @@ pub enum Line {
 }
 
 impl Line {
-    /// Opens the target. `baud` sets the port's rate (TCP has none).
-    pub fn open(target: &Target, baud: u32) -> Result<(Line, String), Failure> {
+    /// Opens the target. `baud` and `parity` set the port's framing (TCP has none).
+    pub fn open(target: &Target, baud: u32, parity: Parity) -> Result<(Line, String), Failure> {
         if let Some(path) = &target.port {
             let port = serialport::new(path, baud)
                 .data_bits(serialport::DataBits::Eight)
-                .parity(serialport::Parity::None)
+                .parity(parity)
                 .stop_bits(serialport::StopBits::One)
                 .flow_control(serialport::FlowControl::None)
                 .timeout(READ_SLICE)

@@ -15,6 +15,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use line::{Line, Target};
 use protocol::{Options, Protocol};
 use serde_json::{json, Map, Value};
+use serialport::Parity;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
@@ -44,6 +45,10 @@ struct Peer {
     baud: Option<u32>,
     #[arg(long, value_enum, default_value_t = Protocol::Ymodem)]
     protocol: Protocol,
+    /// The port's parity instead of the protocol's (8N1; stm32: 8E1). A pty has none: use
+    /// none there
+    #[arg(long, value_enum)]
+    parity: Option<ParityArg>,
     #[command(flatten)]
     options: Options,
     /// Print one JSON line on stdout at the end
@@ -61,6 +66,22 @@ impl Peer {
         };
         self.baud.unwrap_or(default)
     }
+
+    /// Opens the line with the protocol's framing (or `--parity`'s).
+    fn open(&self) -> Result<(Line, String), Failed> {
+        let parity = match self.parity {
+            Some(ParityArg::None) => Parity::None,
+            Some(ParityArg::Even) => Parity::Even,
+            None => self.protocol.parity(),
+        };
+        Line::open(&self.target, self.baud().max(1), parity).map_err(bare)
+    }
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum ParityArg {
+    None,
+    Even,
 }
 
 #[derive(Subcommand)]
@@ -164,7 +185,7 @@ fn send(path: &std::path::Path, peer: &Peer, expect: &Expect) -> Result<Report, 
     verified.require().map_err(bare)?;
     let mut job =
         protocol::sender(protocol, &peer.options, &image, &verified.sha256, baud).map_err(bare)?;
-    let (mut line, port) = Line::open(&peer.target, baud.max(1)).map_err(bare)?;
+    let (mut line, port) = peer.open()?;
     let size = image.bytes.len() as u64;
     let bar = progress_bar(size, &format!("{} {}", protocol.name(), image.name));
     let outcome = session::run(
@@ -269,24 +290,24 @@ fn matched(report: &image::Report) -> String {
 }
 
 fn probe(path: Option<&std::path::Path>, peer: &Peer, listen_ms: u64) -> Result<Report, Failed> {
-    let baud = peer.baud().max(1);
+    // Native asks about an image; stm32 checks it fits if one is given.
+    let image = path.map(Image::load).transpose().map_err(bare)?;
     let found = match peer.protocol {
-        Protocol::Ymodem => {
-            let (mut line, _) = Line::open(&peer.target, baud).map_err(bare)?;
-            probe::ymodem(&mut line, Duration::from_millis(listen_ms))
-        }
+        Protocol::Ymodem => probe::ymodem(&mut peer.open()?.0, Duration::from_millis(listen_ms)),
         Protocol::Native => {
-            let Some(path) = path else {
+            let Some(image) = image else {
                 return Err(bare(Failure::new(
                     Class::Usage,
                     "probe --protocol native needs IMAGE: the receiver says how much of an \
                      image it holds",
                 )));
             };
-            let image = Image::load(path).map_err(bare)?;
             let sha = image.sha256();
-            let (mut line, _) = Line::open(&peer.target, baud).map_err(bare)?;
-            probe::native(&mut line, &image, &peer.options, &sha)
+            probe::native(&mut peer.open()?.0, &image, &peer.options, &sha)
+        }
+        Protocol::Stm32 => {
+            let size = image.as_ref().map(|i| i.bytes.len() as u64);
+            probe::stm32(&mut peer.open()?.0, &peer.options, size, peer.baud())
         }
     }
     .map_err(bare)?;

@@ -6,6 +6,8 @@ use crate::line::Line;
 use crate::protocol::{self, Job, Options};
 use crate::session::{self, interrupted};
 use qsota::link::sender as link;
+use qsota::stm32::devices::{self, Layout};
+use qsota::stm32::Reason;
 use qsota::transfer::Fail;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -82,7 +84,7 @@ pub fn native(
     opts: &Options,
     sha256: &[u8; 32],
 ) -> Result<Found, Failure> {
-    let mut tx = protocol::native(opts, image, sha256)?;
+    let mut tx = protocol::native_sender(opts, image, sha256)?;
     let outcome = session::run(
         &mut tx,
         line,
@@ -118,5 +120,62 @@ pub fn native(
         ),
         json: json!({"protocol": "native", "size": size, "window": window, "payload": payload,
                      "resume": resume, "stats": Job::stats(&tx)}),
+    })
+}
+
+/// ST's ROM: autobaud, Get (bootloader version, erase command) and Get ID (the PID), then
+/// a stop before anything is erased (AN3155 has no abort: the ROM waits for a command). With
+/// IMAGE its size is checked against the part's flash, as `send` does first.
+pub fn stm32(
+    line: &mut Line,
+    opts: &Options,
+    size: Option<u64>,
+    baud: u32,
+) -> Result<Found, Failure> {
+    let mut tx = protocol::stm32_sender(opts, size.unwrap_or(1), baud)?;
+    let outcome = session::run(&mut tx, line, &[], "stm32", |s| s.stats().pid != 0, |_| {});
+    let s = tx.stats();
+    if s.pid == 0 {
+        outcome.result?;
+        return Err(Failure::new(
+            Class::Transfer(Fail::Protocol),
+            "stm32: no Get ID answer",
+        ));
+    }
+    let part = devices::find(s.pid);
+    let flash = match (opts.stm32.flash_size, part) {
+        (0, Some(p)) => p.flash,
+        (n, _) => n,
+    };
+    let layout = match part.map(|p| p.layout) {
+        Some(Layout::Pages(n)) => format!("{} KiB pages", n / 1024),
+        Some(Layout::Sectors(u)) => format!("F2/F4/F7 sectors from {} KiB", u / 1024),
+        None => "not in the device table (give --flash-size and --page-size)".into(),
+    };
+    let erase = if s.erase_cmd == 0x44 {
+        "Extended Erase 0x44"
+    } else {
+        "Erase 0x43"
+    };
+    let mut text = format!(
+        "stm32: ROM bootloader {}.{}, PID 0x{:03x}, {erase}; flash {} KiB, {layout}",
+        s.version >> 4,
+        s.version & 0xF,
+        s.pid,
+        flash / 1024
+    );
+    let fits = size.map(|_| s.reason != Some(Reason::TooLarge));
+    if let (Some(n), Some(fits)) = (size, fits) {
+        text += &format!(
+            "; the {n}-byte image {} at 0x{:08x}",
+            if fits { "fits" } else { "does not fit" },
+            opts.stm32.address
+        );
+    }
+    Ok(Found {
+        text,
+        json: json!({"protocol": "stm32", "pid": s.pid, "version": s.version,
+                     "erase_cmd": s.erase_cmd, "flash_size": flash, "known_part": part.is_some(),
+                     "image_fits": fits}),
     })
 }

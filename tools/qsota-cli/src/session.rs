@@ -3,7 +3,7 @@
 
 use crate::failure::{Class, Failure};
 use crate::line::Line;
-use crate::protocol::{receiver_error, Job};
+use crate::protocol::Job;
 use qsota::transfer::{self, Fail, Io, Stop};
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -96,11 +96,9 @@ pub fn run<J: Job + ?Sized>(
             format!("{protocol}: interrupted; the receiver was told to stop"),
         ),
         Stop::Failed(fail) => {
-            let stats = job.stats();
             let mut why = message(fail).to_string();
-            let refused = stats.get("receiver_error").and_then(|v| v.as_u64());
-            if let Some(code) = refused.filter(|&c| c != 0) {
-                why += &format!(" ({})", receiver_error(code));
+            if let Some(reason) = job.reason() {
+                why += &format!(" ({reason})");
             }
             Failure::new(
                 Class::Transfer(fail),
