@@ -22,32 +22,38 @@ setup() {
     need_apt build-essential pkg-config python3 lrzsz socat
     mp_deps
     need_pip pytest pytest
+    need_pip trustme trustme  # certificates for the TLS tests (with cryptography)
     # The STM32 ROM bootloader's real host tools, peers of the stm32-rom simulator.
     need_apt stm32flash
     need_pip_tool stm32loader stm32loader
+    need_pypi imgtool imgtool # signs the MCUboot images of tests/test_image.py
     command -v cargo >/dev/null || die "cargo is required (install Rust with rustup)"
 }
 
-# The static library with the C ABI, for the host.
+# The static library with the C ABI, for the host: build/libqsota.a, the archive that
+# micropython.mk and micropython.cmake link by default. It is cargo's staticlib with only the
+# C ABI global: the staticlib as cargo leaves it also exports compiler_builtins (sqrt, floor,
+# fmod ...), which would stand in for libm's, and leaves rust_eh_personality undefined.
 build_capi() {
     say "cargo build (libqsota.a, qsota-mcu, qsota)"
     cargo build -q --release -p qsota-capi
     cargo build -q --release -p qsota-mcu
     cargo build -q --release -p qsota-cli
+    mkdir -p "$BUILD"
+    if [ "$ROOT/target/release/libqsota.a" -nt "$BUILD/libqsota.a" ]; then
+        objcopy --wildcard --keep-global-symbol='qsota_*' "$ROOT/target/release/libqsota.a" \
+            "$BUILD/libqsota.a"
+    fi
 }
 
-# build/unix/micropython: the unix port with _qsota linked in. Its copy of libqsota.a keeps
-# only the C ABI global: a rustc staticlib also exports compiler_builtins (sqrt, floor, fmod
-# ...), which would stand in for libm's and leave rust_eh_personality undefined.
+# build/unix/micropython: the unix port with _qsota linked in, by a plain
+# `make USER_C_MODULES=...` with micropython.mk's default QSOTA_LIB (build/libqsota.a).
 build_firmware() {
     mp_fetch
     mkdir -p "$BUILD/usermod"
     ln -sfn "$ROOT" "$BUILD/usermod/qsota"
-    local lib="$BUILD/libqsota.a"
-    if [ "$ROOT/target/release/libqsota.a" -nt "$lib" ]; then
-        objcopy --wildcard --keep-global-symbol='qsota_*' "$ROOT/target/release/libqsota.a" "$lib"
-    fi
-    QSOTA_LIB="$lib" MP_LINK_DEPS="$lib" mp_build_unix "$BUILD/usermod" "$MP"
+    (unset QSOTA_LIB && MP_LINK_DEPS="$BUILD/libqsota.a" mp_build_unix "$BUILD/usermod" "$MP")
+    "$MP" -c "import tls" || die "$MP has no tls module (mbedTLS): the https tests need it"
 }
 
 build_all() {
@@ -80,7 +86,8 @@ run_tests() {
     # features other members enable (e.g. digest's alloc), which a no_std staticlib cannot link.
     cargo clippy -q -p qsota-capi -- -D warnings
     cargo clippy -q --workspace --exclude qsota-capi --all-targets -- -D warnings
-    say "cargo test"
+    say "cargo test (it records build/traces/ for tests/test_traces.py)"
+    rm -rf "$BUILD/traces"
     cargo test -q --workspace --exclude qsota-capi
     test_capi
     test_receiver_example

@@ -1,8 +1,8 @@
 # qsota as a MicroPython user C module (CMake ports: esp32, rp2, ...):
 #   cmake ... -DUSER_C_MODULES=/path/to/qsota/micropython.cmake -DQSOTA_LIB=/path/to/libqsota.a
-# QSOTA_LIB must be built for the port's target
-# (cargo build --release -p qsota-capi --target <triple>).
-set(QSOTA_LIB "${CMAKE_CURRENT_LIST_DIR}/target/release/libqsota.a"
+# QSOTA_LIB must be built for the port's target (scripts/cross.sh makes the ARM ones under
+# build/arm/; the default, build/libqsota.a, is the host's, made by `./build.sh build`).
+set(QSOTA_LIB "${CMAKE_CURRENT_LIST_DIR}/build/libqsota.a"
     CACHE FILEPATH "libqsota.a (the qsota core) built for this port's target")
 
 # The Rust core: a prebuilt static library.

@@ -1,11 +1,12 @@
 # qsota as a MicroPython user C module (make ports). The repository root is the module
 # directory: build with USER_C_MODULES=<the directory that contains this repository>.
 #
-# QSOTA_LIB is the core's static library; the default is the host build
-# (`cargo build --release -p qsota-capi`). Cross builds set it, e.g.
-#   make ... QSOTA_LIB=/path/to/qsota/target/armv7a-none-eabihf/release/libqsota.a
+# QSOTA_LIB is the core's static library; the default, build/libqsota.a, is the host's, made
+# by `./build.sh build` (cargo's staticlib with only the qsota_* symbols global, which is what
+# links). Cross builds set it to theirs, e.g.
+#   make ... QSOTA_LIB=/path/to/qsota/build/arm/module-cortex-a5/libqsota.a
 QSOTA_DIR := $(USERMOD_DIR)
-QSOTA_LIB ?= $(QSOTA_DIR)/target/release/libqsota.a
+QSOTA_LIB ?= $(QSOTA_DIR)/build/libqsota.a
 QSOTA_CFLAGS := -I$(QSOTA_DIR)/include -I$(QSOTA_DIR)/cmodule
 
 # SRC_USERMOD works on every version (newer py/py.mk adds it to SRC_USERMOD_C).

@@ -27,7 +27,8 @@ NATIVE_BYTES = 64 << 20
 PURE_BYTES = 1 << 20
 RUNS = 5
 
-TARGETS = {"native_vs_reference": 0.85, "native_vs_builtin": 3.0, "native_vs_pure": 20.0}
+TARGETS = {"native_vs_reference": 0.85, "native_auto_vs_reference": 0.85,
+           "native_vs_builtin": 3.0, "native_vs_pure": 20.0}
 
 MICROPYTHON_SIDE = """
 import gc, json, sys, time
@@ -167,6 +168,7 @@ def run(micropython):
         "builtin_parts_mbps": {k: v and round(v, 1) for k, v in mp["builtin"].items()},
         "reference_parts_mbps": {k: round(v, 1) for k, v in reference.items()},
         "native_vs_reference": round(native / ref, 2),
+        "native_auto_vs_reference": round(mp["native_auto"] / ref, 2),
         "native_vs_builtin": None if builtin is None else round(native / builtin, 2),
         "native_vs_pure": round(native / mp["pure"], 1),
         "targets": TARGETS,
@@ -192,6 +194,7 @@ def print_table(r):
     parts = ", ".join("%s %s" % kv for kv in r["reference_parts_mbps"].items())
     print("  CPython/OpenSSL/zlib         %8.1f   (%s)" % (r["reference_mbps"], parts))
     print("  native / reference   " + target("native_vs_reference"))
+    print("  auto / reference     " + target("native_auto_vs_reference"))
     print("  native / built-ins   " + target("native_vs_builtin"))
     print("  native / pure        " + target("native_vs_pure"))
     print("  heap bytes per update(): native %g, pure %g"

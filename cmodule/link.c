@@ -35,7 +35,7 @@ static const byte *link_name_arg(mp_obj_t obj, qstr what, size_t *len) {
 static mp_obj_t link_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw,
     const mp_obj_t *all_args) {
     enum { ARG_size, ARG_sha256, ARG_component, ARG_version, ARG_rto_ms, ARG_open_timeout_ms,
-           ARG_retries };
+           ARG_retries, ARG_baud };
     static const mp_arg_t allowed[] = {
         { MP_QSTR_size, MP_ARG_REQUIRED | MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
         { MP_QSTR_sha256, MP_ARG_REQUIRED | MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
@@ -44,9 +44,10 @@ static mp_obj_t link_make_new(const mp_obj_type_t *type, size_t n_args, size_t n
         { MP_QSTR_rto_ms, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
         { MP_QSTR_open_timeout_ms, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
         { MP_QSTR_retries, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
+        { MP_QSTR_baud, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
     };
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed)];
-    mp_arg_parse_all_kw_array(n_args, n_kw, all_args, MP_ARRAY_SIZE(allowed), allowed, args);
+    qsota_parse_args(n_args, n_kw, all_args, MP_ARRAY_SIZE(allowed), allowed, args);
 
     // Checked in the order of qsota.pure's, so both raise the same error first.
     uint32_t size = qsota_int_arg(args[ARG_size].u_obj, MP_QSTR_size, 0, 0xffffffff,
@@ -62,7 +63,7 @@ static mp_obj_t link_make_new(const mp_obj_type_t *type, size_t n_args, size_t n
     size_t comp_len, ver_len;
     const byte *comp = link_name_arg(args[ARG_component].u_obj, MP_QSTR_component, &comp_len);
     const byte *ver = link_name_arg(args[ARG_version].u_obj, MP_QSTR_version, &ver_len);
-    uint32_t rto = 0, open_timeout = 60000, retries = 10;
+    uint32_t rto = 0, open_timeout = 60000, retries = 10, baud = 0;
     if (args[ARG_rto_ms].u_obj != MP_OBJ_NULL) {
         rto = qsota_int_arg(args[ARG_rto_ms].u_obj, MP_QSTR_rto_ms, 0, 0x7fffffff,
             "must be 0 to 2147483647");
@@ -75,11 +76,15 @@ static mp_obj_t link_make_new(const mp_obj_type_t *type, size_t n_args, size_t n
         retries = qsota_int_arg(args[ARG_retries].u_obj, MP_QSTR_retries, 0, 255,
             "must be 0 to 255");
     }
+    if (args[ARG_baud].u_obj != MP_OBJ_NULL) {
+        baud = qsota_int_arg(args[ARG_baud].u_obj, MP_QSTR_baud, 0, 0xffffffff,
+            "must be 0 to 4294967295");
+    }
 
     link_obj_t *self = mp_obj_malloc(link_obj_t, type);
     qsota_sender_init(&self->sender, &link_ops, &self->core);
     qsota_check(qsota_link_tx_init(&self->core, size, sha.buf, comp, comp_len, ver, ver_len, rto,
-        open_timeout, (uint8_t)retries), MP_QSTR_LinkSender);
+        open_timeout, (uint8_t)retries, baud), MP_QSTR_LinkSender);
     return MP_OBJ_FROM_PTR(self);
 }
 
@@ -90,7 +95,7 @@ static qsota_link_stats_t link_stats_of(link_obj_t *self) {
 }
 
 // stats() -> dict: bytes, frames, retries, line_bytes, resumed_from, resent_bytes, reopens,
-// window, payload, receiver_error.
+// window, payload, receiver_error, rto_ms.
 static mp_obj_t link_stats(mp_obj_t self_in) {
     qsota_link_stats_t st = link_stats_of(MP_OBJ_TO_PTR(self_in));
     const struct {
@@ -107,6 +112,7 @@ static mp_obj_t link_stats(mp_obj_t self_in) {
         { MP_QSTR_window, st.window },
         { MP_QSTR_payload, st.payload },
         { MP_QSTR_receiver_error, (uint64_t)st.error },
+        { MP_QSTR_rto_ms, st.rto_ms },
     };
     mp_obj_t d = mp_obj_new_dict(MP_ARRAY_SIZE(items));
     for (size_t i = 0; i < MP_ARRAY_SIZE(items); i++) {

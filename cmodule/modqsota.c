@@ -31,6 +31,21 @@ NORETURN void qsota_raise_type(qstr what, const char *expected, mp_obj_t obj) {
         mp_obj_get_type_str(obj));
 }
 
+void qsota_parse_args(size_t n_args, size_t n_kw, const mp_obj_t *all_args, size_t n_allowed,
+    const mp_arg_t *allowed, mp_arg_val_t *out) {
+    for (size_t i = 0; i < n_kw; i++) {
+        qstr name = mp_obj_str_get_qstr(all_args[n_args + 2 * i]);
+        size_t j = 0;
+        while (j < n_allowed && allowed[j].qst != name) {
+            j++;
+        }
+        if (j == n_allowed) {
+            qsota_raise(&mp_type_TypeError, "unexpected keyword argument '%q'", name);
+        }
+    }
+    mp_arg_parse_all_kw_array(n_args, n_kw, all_args, n_allowed, allowed, out);
+}
+
 void qsota_check(int32_t status, qstr what) {
     switch (status) {
         case QSOTA_OK:
@@ -64,6 +79,7 @@ static const mp_rom_map_elem_t qsota_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_LinkSender), MP_ROM_PTR(&qsota_type_LinkSender) },
     { MP_ROM_QSTR(MP_QSTR_YmodemSender), MP_ROM_PTR(&qsota_type_YmodemSender) },
     { MP_ROM_QSTR(MP_QSTR_Stm32Sender), MP_ROM_PTR(&qsota_type_Stm32Sender) },
+    { MP_ROM_QSTR(MP_QSTR_SmpSender), MP_ROM_PTR(&qsota_type_SmpSender) },
 };
 static MP_DEFINE_CONST_DICT(qsota_module_globals, qsota_module_globals_table);
 

@@ -15,6 +15,13 @@ extern const mp_obj_type_t qsota_type_Verifier;
 extern const mp_obj_type_t qsota_type_LinkSender;
 extern const mp_obj_type_t qsota_type_YmodemSender;
 extern const mp_obj_type_t qsota_type_Stm32Sender;
+extern const mp_obj_type_t qsota_type_SmpSender;
+
+// Verifier(keys=...) (image.c): expects an image signed by one of `keys` (TypeError or
+// ValueError naming keys), prints why the image was refused, gives the `image` attribute.
+void qsota_image_expect(qsota_verifier_t *core, mp_obj_t keys);
+void qsota_image_print_problem(const mp_print_t *print, qsota_verifier_t *core);
+mp_obj_t qsota_image_info(qsota_verifier_t *core);
 
 // Exceptions (modqsota.c).
 extern const mp_obj_type_t mp_type_VerifyError;
@@ -27,6 +34,12 @@ NORETURN void qsota_raise(const mp_obj_type_t *type, const char *fmt, ...);
 // call) in the message; returns when `status` is QSOTA_OK. Callers that can say more about a
 // particular code (which digits, which state) check for it before calling this.
 void qsota_check(int32_t status, qstr what);
+
+// mp_arg_parse_all_kw_array, but an unknown keyword raises Python's own message for a
+// function (TypeError "unexpected keyword argument 'x'"), as qsota.pure's classes do, instead
+// of MicroPython's "extra keyword arguments given".
+void qsota_parse_args(size_t n_args, size_t n_kw, const mp_obj_t *all_args, size_t n_allowed,
+    const mp_arg_t *allowed, mp_arg_val_t *out);
 
 // TypeError "<what>: expected <expected>, got <type of obj>".
 NORETURN void qsota_raise_type(qstr what, const char *expected, mp_obj_t obj);

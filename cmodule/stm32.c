@@ -34,7 +34,7 @@ static mp_obj_t stm32_make_new(const mp_obj_type_t *type, size_t n_args, size_t 
         { MP_QSTR_baud, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
     };
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed)];
-    mp_arg_parse_all_kw_array(n_args, n_kw, all_args, MP_ARRAY_SIZE(allowed), allowed, args);
+    qsota_parse_args(n_args, n_kw, all_args, MP_ARRAY_SIZE(allowed), allowed, args);
 
     qsota_stm32_options_t opts;
     qsota_check(qsota_stm32_options_default(&opts), MP_QSTR_Stm32Sender);

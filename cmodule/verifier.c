@@ -97,16 +97,17 @@ static bool given(mp_obj_t obj) {
 
 static mp_obj_t verifier_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw,
     const mp_obj_t *all_args) {
-    enum { ARG_md5, ARG_sha256, ARG_crc, ARG_size, ARG_crc_variant };
+    enum { ARG_md5, ARG_sha256, ARG_crc, ARG_size, ARG_crc_variant, ARG_keys };
     static const mp_arg_t allowed[] = {
         { MP_QSTR_md5, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
         { MP_QSTR_sha256, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
         { MP_QSTR_crc, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
         { MP_QSTR_size, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
         { MP_QSTR_crc_variant, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
+        { MP_QSTR_keys, MP_ARG_OBJ | MP_ARG_KW_ONLY, { .u_obj = MP_OBJ_NULL } },
     };
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed)];
-    mp_arg_parse_all_kw_array(n_args, n_kw, all_args, MP_ARRAY_SIZE(allowed), allowed, args);
+    qsota_parse_args(n_args, n_kw, all_args, MP_ARRAY_SIZE(allowed), allowed, args);
 
     verifier_obj_t *self = mp_obj_malloc(verifier_obj_t, type);
     self->md5 = self->sha256 = self->crc = self->size = MP_OBJ_NULL;
@@ -138,6 +139,9 @@ static mp_obj_t verifier_make_new(const mp_obj_type_t *type, size_t n_args, size
         self->crc_variant = variant_arg(args[ARG_crc_variant].u_obj, MP_QSTR_crc_variant, true);
         qsota_check(qsota_verifier_set_crc_variant(&self->core, self->crc_variant),
             MP_QSTR_crc_variant);
+    }
+    if (given(args[ARG_keys].u_obj)) {
+        qsota_image_expect(&self->core, args[ARG_keys].u_obj);
     }
     return MP_OBJ_FROM_PTR(self);
 }
@@ -295,6 +299,11 @@ static NORETURN void raise_mismatch(verifier_obj_t *self, uint32_t mismatch) {
         mp_obj_print_helper(&print, self->size, PRINT_STR);
         mp_printf(&print, ", got ");
         mp_obj_print_helper(&print, qsota_int_from_u64(size), PRINT_STR);
+        sep = "; ";
+    }
+    if (mismatch & QSOTA_FIELD_SIGNATURE) {
+        mp_printf(&print, "%s", sep);
+        qsota_image_print_problem(&print, &self->core);
     }
     mp_obj_t msg = mp_obj_new_str(vstr.buf, vstr.len);
     vstr_clear(&vstr);
@@ -339,6 +348,8 @@ static void verifier_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
         dest[0] = variant == QSOTA_CRC_MPEG2 ? MP_OBJ_NEW_QSTR(MP_QSTR_mpeg2)
             : variant == QSOTA_CRC_ISO_HDLC ? mp_obj_new_str("iso-hdlc", 8)
             : mp_const_none;
+    } else if (attr == MP_QSTR_image) {
+        dest[0] = qsota_image_info(&self->core);
     } else {
         qsota_attr_methods(self_in, attr, dest, &verifier_locals);
     }

@@ -96,14 +96,119 @@
 #define QSOTA_FAIL_USAGE 7
 
 /*
+ The most keys `qsota_verifier_expect_signature` takes.
+ */
+#define QSOTA_MAX_KEYS 4
+
+/*
+ `qsota_image_t.error`: the image is signed by one of the keys (or not checked yet).
+ */
+#define QSOTA_IMAGE_OK 0
+
+/*
+ The first four bytes are not MCUboot's magic 0x96f3b83d (`a`: them, little-endian).
+ */
+#define QSOTA_IMAGE_E_MAGIC 1
+
+/*
+ `ih_hdr_size` (`a`) is below 32.
+ */
+#define QSOTA_IMAGE_E_HEADER_SIZE 2
+
+/*
+ `ih_flags` (`a`) says encrypted: the hash covers a plain text that is not in the file.
+ */
+#define QSOTA_IMAGE_E_ENCRYPTED 3
+
+/*
+ The file ends inside the header (`a`: its size).
+ */
+#define QSOTA_IMAGE_E_TRUNCATED_HEADER 4
+
+/*
+ The file ends inside the body (`a`: body bytes present, `b`: `ih_img_size`).
+ */
+#define QSOTA_IMAGE_E_TRUNCATED_BODY 5
+
+/*
+ The file ends inside the TLV areas (`a`: bytes after the body).
+ */
+#define QSOTA_IMAGE_E_TRUNCATED_TLVS 6
+
+/*
+ A TLV area starts with the wrong magic (`a`: it, `b`: its offset).
+ */
+#define QSOTA_IMAGE_E_TLV_MAGIC 7
+
+/*
+ The protected area's total (`a`) is not `ih_protect_tlv_size` (`b`).
+ */
+#define QSOTA_IMAGE_E_PROTECTED_SIZE 8
+
+/*
+ A TLV (at offset `a`) runs past its area's end.
+ */
+#define QSOTA_IMAGE_E_TLV_OVERRUN 9
+
+/*
+ A hash, key hash or signature TLV (type `a`) has the wrong length (`b`).
+ */
+#define QSOTA_IMAGE_E_TLV_LENGTH 10
+
+/*
+ Bytes (`a` of them) follow the TLV area.
+ */
+#define QSOTA_IMAGE_E_TRAILING 11
+
+/*
+ No SHA-256 TLV (0x10).
+ */
+#define QSOTA_IMAGE_E_HASH_MISSING 12
+
+/*
+ The SHA-256 TLV is not the hash of header, body and protected TLVs.
+ */
+#define QSOTA_IMAGE_E_HASH_MISMATCH 13
+
+/*
+ No key hash TLV (0x01): the image is not signed.
+ */
+#define QSOTA_IMAGE_E_KEY_MISSING 14
+
+/*
+ The key hash names none of the keys (`a`: its first 4 bytes, big-endian).
+ */
+#define QSOTA_IMAGE_E_KEY_UNKNOWN 15
+
+/*
+ No Ed25519 signature TLV (0x24) after the key hash of a known key.
+ */
+#define QSOTA_IMAGE_E_SIGNATURE_MISSING 16
+
+/*
+ The Ed25519 signature does not verify with the key (`a`: its index in the keys).
+ */
+#define QSOTA_IMAGE_E_SIGNATURE_BAD 17
+
+/*
+ A TLV of a hash or signature scheme not supported (`a`: its type: SHA-384/512, pure).
+ */
+#define QSOTA_IMAGE_E_UNSUPPORTED 18
+
+/*
  Storage for one link receiver, in 8-byte words.
  */
 #define QSOTA_LINK_RX_WORDS 160
 
 /*
+ Storage for one link receiver with two frame buffers, in 8-byte words.
+ */
+#define QSOTA_LINK_RX2_WORDS 288
+
+/*
  Storage for one link sender, in 8-byte words.
  */
-#define QSOTA_LINK_TX_WORDS 48
+#define QSOTA_LINK_TX_WORDS 56
 
 /*
  The frame buffer a link sender needs (`qsota_link_tx_poll`).
@@ -126,6 +231,11 @@
 #define QSOTA_AREA_META 1
 
 /*
+ Storage for one SMP sender, in 8-byte words.
+ */
+#define QSOTA_SMP_WORDS 104
+
+/*
  Storage for one STM32 sender, in 8-byte words.
  */
 #define QSOTA_STM32_WORDS 58
@@ -138,7 +248,7 @@
 /*
  Storage for one verifier, in 8-byte words.
  */
-#define QSOTA_VERIFIER_WORDS 64
+#define QSOTA_VERIFIER_WORDS 112
 
 /*
  The expected CRC may match either variant (`qsota_verifier_set_crc_variant`).
@@ -176,9 +286,19 @@
 #define QSOTA_FIELD_SIZE 8
 
 /*
+ The signed image (`qsota_verifier_image` says why) in a check's mismatch mask.
+ */
+#define QSOTA_FIELD_SIGNATURE 16
+
+/*
  Storage for one YMODEM sender, in 8-byte words.
  */
 #define QSOTA_YMODEM_WORDS 56
+
+/*
+ The most keys one verifier trusts.
+ */
+#define MAX_KEYS 4
 
 /*
  Bytes per Write Memory / Read Memory block.
@@ -221,6 +341,48 @@ typedef enum Reason Reason;
 typedef uint8_t Reason;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
+
+/*
+ Caller-provided storage for a verifier (a static, a stack variable, or part of a
+ MicroPython object). Set it up with `qsota_verifier_init`.
+ */
+typedef struct {
+  uint64_t opaque[QSOTA_VERIFIER_WORDS];
+} qsota_verifier_t;
+
+/*
+ What `qsota_verifier_image` reports about the signed image.
+ */
+typedef struct {
+  /*
+   `QSOTA_IMAGE_OK` or a `QSOTA_IMAGE_E_*` (valid after `qsota_verifier_check`).
+   */
+  int32_t error;
+  /*
+   The index of the key that signed it, or -1.
+   */
+  int32_t key;
+  /*
+   The values the error's message shows (see each `QSOTA_IMAGE_E_*`).
+   */
+  uint64_t a;
+  uint64_t b;
+  /*
+   1 once the header was read (the fields below are valid), else 0.
+   */
+  int32_t has_header;
+  uint32_t load_addr;
+  /*
+   The body is `img_size` bytes at file offset `hdr_size`.
+   */
+  uint32_t hdr_size;
+  uint32_t img_size;
+  uint32_t flags;
+  uint8_t version_major;
+  uint8_t version_minor;
+  uint16_t version_revision;
+  uint32_t version_build;
+} qsota_image_t;
 
 /*
  Caller-provided storage for a link receiver. Set it up with `qsota_link_rx_init`.
@@ -267,6 +429,14 @@ typedef struct {
    */
   int32_t (*read)(void *user, int32_t area, uint32_t addr, uint8_t *buf, size_t len);
 } qsota_flash_t;
+
+/*
+ Caller-provided storage for a link receiver with two frame buffers (it programs one
+ frame while the next arrives). Set it up with `qsota_link_rx2_init`.
+ */
+typedef struct {
+  uint64_t opaque[QSOTA_LINK_RX2_WORDS];
+} qsota_link_rx2_t;
 
 /*
  Caller-provided storage for a link sender. Set it up with `qsota_link_tx_init`.
@@ -346,7 +516,119 @@ typedef struct {
    The receiver's ERROR code, 0 if none.
    */
   int32_t error;
+  /*
+   The retransmission timeout at the end, in ms (the adaptive one's last value).
+   */
+  uint32_t rto_ms;
 } qsota_link_stats_t;
+
+/*
+ SMP tuning (`qsota_smp_options_default` fills in the defaults).
+ */
+typedef struct {
+  /*
+   Image number (multi-image MCUboot), 0..=255.
+   */
+  uint32_t image;
+  /*
+   The largest request, 128..=65535; 0: 2048, or 512 when MCUboot has no `params`.
+   */
+  uint32_t buf_size;
+  /*
+   Non-zero: ask the application to reset into MCUboot first (`os reset`, boot mode 1).
+   */
+  uint32_t enter;
+  /*
+   Non-zero: continue an upload MCUboot has under way.
+   */
+  uint32_t resume;
+  /*
+   Non-zero: reset the MCU once the image is verified.
+   */
+  uint32_t reset;
+  /*
+   Wait for an answer (ms).
+   */
+  uint32_t timeout_ms;
+  /*
+   Wait for the answers that follow the slot's erase and the image check (ms).
+   */
+  uint32_t erase_timeout_ms;
+  /*
+   After `enter`: time for the MCU to restart into MCUboot (ms).
+   */
+  uint32_t boot_ms;
+  /*
+   Retransmissions of one request before giving up (0..=255).
+   */
+  uint32_t retries;
+} qsota_smp_options_t;
+
+/*
+ Caller-provided storage for an SMP sender. Set it up with `qsota_smp_init`.
+ */
+typedef struct {
+  uint64_t opaque[QSOTA_SMP_WORDS];
+} qsota_smp_t;
+
+/*
+ An SMP sender's counters (`qsota_smp_stats`).
+ */
+typedef struct {
+  /*
+   Image bytes MCUboot has written (the offset it last asked for).
+   */
+  uint64_t bytes;
+  /*
+   Requests written, retransmissions included.
+   */
+  uint64_t frames;
+  /*
+   Retransmissions, answers that made no progress, restarts.
+   */
+  uint64_t retries;
+  /*
+   Bytes written to the line.
+   */
+  uint64_t line_bytes;
+  /*
+   Upload requests that moved MCUboot's offset.
+   */
+  uint64_t chunks;
+  /*
+   The offset the upload continued from (0: a fresh upload).
+   */
+  uint64_t resumed_from;
+  /*
+   Image bytes sent more than once.
+   */
+  uint64_t resent_bytes;
+  /*
+   The request size in use (0 before `params` was answered).
+   */
+  uint32_t buf_size;
+  /*
+   Image bytes in a full upload request.
+   */
+  uint32_t chunk;
+  /*
+   MCUboot's last error code (`rc`), 0 if none.
+   */
+  int32_t rc;
+  /*
+   The step in progress or the one that failed: 0 enter, 1 boot, 2 params, 3 probe,
+   4 upload, 5 list, 6 reset, 7 done.
+   */
+  uint32_t step;
+  /*
+   Non-zero: MCUboot listed the uploaded image as valid, with `hash`.
+   */
+  uint32_t listed;
+  /*
+   The image hash MCUboot listed for the slot.
+   */
+  uint8_t hash[32];
+} qsota_smp_stats_t;
 
 /*
  STM32 sender options (`qsota_stm32_options_default` fills in the defaults).
@@ -443,14 +725,6 @@ typedef struct {
 } qsota_stm32_stats_t;
 
 /*
- Caller-provided storage for a verifier (a static, a stack variable, or part of a
- MicroPython object). Set it up with `qsota_verifier_init`.
- */
-typedef struct {
-  uint64_t opaque[QSOTA_VERIFIER_WORDS];
-} qsota_verifier_t;
-
-/*
  YMODEM tuning (`qsota_ymodem_options_default` fills in the defaults).
  */
 typedef struct {
@@ -537,6 +811,27 @@ extern "C" {
 const char *qsota_fail_name(int32_t fail);
 
 /*
+ Expects an MCUboot image (`imgtool sign`, Ed25519) signed by one of `n_keys` keys: raw
+ 32-byte Ed25519 public keys, one after the other at `keys`; they are copied. Only before
+ the first byte (`QSOTA_E_STATE` after); `QSOTA_E_RANGE` unless 1 to `QSOTA_MAX_KEYS`.
+ `qsota_verifier_check` then sets `QSOTA_FIELD_SIGNATURE` unless the image holds.
+
+ # Safety
+ `v` as for `qsota_verifier_update`; `keys` valid for `32 * n_keys` bytes.
+ */
+int32_t qsota_verifier_expect_signature(qsota_verifier_t *v, const uint8_t *keys, size_t n_keys);
+
+/*
+ Fills `image` with what the verifier knows about the signed image: its header fields as
+ soon as they were read, the verdict after `qsota_verifier_check`. `QSOTA_E_STATE` when
+ `qsota_verifier_expect_signature` was not called.
+
+ # Safety
+ As `qsota_verifier_update`; `image` valid for a write.
+ */
+int32_t qsota_verifier_image(qsota_verifier_t *v, qsota_image_t *image);
+
+/*
  Sets up a receiver in `rx`. `window`: DATA frames (of up to 1038 bytes) the bootloader's
  UART buffering holds while it programs or erases flash (at least 1); `busy_ms`: the
  longest it can go silent (a sector erase).
@@ -578,6 +873,53 @@ int32_t qsota_link_rx_receive(qsota_link_rx_t *rx,
 int32_t qsota_link_rx_state(qsota_link_rx_t *rx, int32_t *committed, uint32_t *next);
 
 /*
+ Sets up a receiver with two frame buffers in `rx`: it moves an accepted DATA frame into
+ its second buffer and programs it `chunk` bytes per `qsota_link_rx2_receive` call
+ (rounded down to the program unit; 0: a whole frame), so that the bootloader reads its
+ UART between chunks while the next frame arrives. Pick `chunk` so that what the UART
+ receives while one chunk programs fits its buffering. `window`: DATA frames (of up to
+ 1038 bytes) that buffering holds (at least 1); the receiver announces one more, its
+ second buffer. `busy_ms`: the longest it can go silent (a sector erase).
+
+ # Safety
+ `rx` is null or valid for writes of `qsota_link_rx2_t`.
+ */
+int32_t qsota_link_rx2_init(qsota_link_rx2_t *rx,
+                            uint16_t window,
+                            uint16_t busy_ms,
+                            uint16_t chunk);
+
+/*
+ `qsota_link_rx_receive` for a two-buffer receiver: besides taking bytes it programs at
+ most one chunk of its staged frame per call, and it may leave bytes in `data` while a
+ complete frame waits for that. Writes 1 to `again` when the caller must call again at
+ once, without waiting for the UART (with the rest of `data` and whatever has arrived
+ since): it answered, left bytes, or has flash work pending; 0 when it is idle until new
+ bytes come.
+
+ # Safety
+ As `qsota_link_rx_receive`, `rx` initialised by `qsota_link_rx2_init`; `again` valid for
+ a write.
+ */
+int32_t qsota_link_rx2_receive(qsota_link_rx2_t *rx,
+                               const qsota_flash_t *flash,
+                               const uint8_t *data,
+                               size_t len,
+                               uint8_t *out,
+                               size_t out_cap,
+                               size_t *consumed,
+                               size_t *out_len,
+                               int32_t *again);
+
+/*
+ `qsota_link_rx_state` for a two-buffer receiver (`next` counts programmed bytes only).
+
+ # Safety
+ As `qsota_link_rx_state`, `rx` initialised by `qsota_link_rx2_init`.
+ */
+int32_t qsota_link_rx2_state(qsota_link_rx2_t *rx, int32_t *committed, uint32_t *next);
+
+/*
  What a bootloader checks at boot: writes 1 to `found` if the slot holds an image that
  was read back, matched its SHA-256 and was committed, with its size and SHA-256; else 0
  (also when the flash cannot be read: never switch to an image you cannot vouch for).
@@ -593,8 +935,10 @@ int32_t qsota_link_stored_image(const qsota_flash_t *flash,
 /*
  Sets up a sender in `tx` for an image of `size` bytes with the 32-byte `sha256`, for the
  component `comp` at version `ver` (each up to 32 bytes). `rto_ms`: retransmission timeout
- (0: the receiver's busy time + 1 s); `open_timeout_ms`: how long to wait for the receiver
- to answer at all; `retries`: timeouts in a row without progress before giving up.
+ (0: adaptive, from the measured round trip, between a frame's time on the line and the
+ receiver's busy time + 1 s); `open_timeout_ms`: how long to wait for the receiver to
+ answer at all; `retries`: timeouts in a row without progress before giving up; `baud`:
+ the line's rate, 0 if unknown (bounds the adaptive timeout below).
  `QSOTA_E_RANGE` for a size above 4 GB or a zero/huge timeout, `QSOTA_E_LENGTH` for a
  long name.
 
@@ -611,7 +955,8 @@ int32_t qsota_link_tx_init(qsota_link_tx_t *tx,
                            size_t ver_len,
                            uint32_t rto_ms,
                            uint32_t open_timeout_ms,
-                           uint8_t retries);
+                           uint8_t retries,
+                           uint32_t baud);
 
 /*
  What to do next (see `qsota_action_t`); `frame` is the driver's frame buffer of
@@ -653,6 +998,76 @@ int32_t qsota_link_tx_receive(qsota_link_tx_t *tx,
  `tx` initialised; `stats` valid for a write.
  */
 int32_t qsota_link_tx_stats(qsota_link_tx_t *tx, qsota_link_stats_t *stats);
+
+/*
+ Writes the default options to `opts`.
+
+ # Safety
+ `opts` null or valid for a write.
+ */
+int32_t qsota_smp_options_default(qsota_smp_options_t *opts);
+
+/*
+ Sets up a sender in `s` for an image of `size` bytes (1 to 2^32-1) whose file has the
+ SHA-256 `sha256` (32 bytes, sent in the first chunk) and whose hash TLV is `hash` (32
+ bytes: what MCUboot lists once it validated the image); `opts` null means the defaults.
+ `QSOTA_E_RANGE`: a size, option or wait out of range.
+
+ # Safety
+ `s` null or valid for writes of `qsota_smp_t`; `sha256` and `hash` null or valid for 32
+ bytes; `opts` null or valid for reads.
+ */
+int32_t qsota_smp_init(qsota_smp_t *s,
+                       uint64_t size,
+                       const uint8_t *sha256,
+                       const uint8_t *hash,
+                       const qsota_smp_options_t *opts);
+
+/*
+ Writes the frame buffer size `qsota_smp_poll` needs.
+
+ # Safety
+ `s` initialised; `size` valid for a write.
+ */
+int32_t qsota_smp_frame_size(qsota_smp_t *s, size_t *size);
+
+/*
+ What to do next (see `qsota_action_t`); `frame` is the driver's frame buffer of `cap`
+ bytes (at least the frame size), whose contents belong to the sender between calls.
+
+ # Safety
+ `s` initialised; `frame` valid for `cap` bytes of reads and writes; `action` for a write.
+ */
+int32_t qsota_smp_poll(qsota_smp_t *s,
+                       uint32_t now_ms,
+                       uint8_t *frame,
+                       size_t cap,
+                       qsota_action_t *action);
+
+/*
+ After a `READ` action: the number of image bytes read (fewer only at the end of the
+ source, which fails the transfer with `source`).
+
+ # Safety
+ `s` initialised.
+ */
+int32_t qsota_smp_provide(qsota_smp_t *s, size_t n);
+
+/*
+ Feeds `len` bytes received from the line at `now_ms`.
+
+ # Safety
+ `s` initialised; `data` valid for `len` bytes.
+ */
+int32_t qsota_smp_receive(qsota_smp_t *s, uint32_t now_ms, const uint8_t *data, size_t len);
+
+/*
+ Writes the sender's counters to `stats`.
+
+ # Safety
+ `s` initialised; `stats` valid for a write.
+ */
+int32_t qsota_smp_stats(qsota_smp_t *s, qsota_smp_stats_t *stats);
 
 /*
  Writes the default options to `opts`.
@@ -814,8 +1229,9 @@ int32_t qsota_verifier_md5(qsota_verifier_t *v, uint8_t *digest);
 int32_t qsota_verifier_sha256(qsota_verifier_t *v, uint8_t *digest);
 
 /*
- Writes the CRC-32 (`QSOTA_CRC_MPEG2` or `QSOTA_CRC_ISO_HDLC`) of everything fed so far;
- `QSOTA_E_STATE` for a variant that `qsota_verifier_set_crc_variant` excluded.
+ Writes the CRC-32 (`QSOTA_CRC_MPEG2` or `QSOTA_CRC_ISO_HDLC`) of everything fed and
+ makes the verifier final, as the digests do; `QSOTA_E_STATE` for a variant that
+ `qsota_verifier_set_crc_variant` excluded.
 
  # Safety
  As `qsota_verifier_update`; `crc` valid for a write.

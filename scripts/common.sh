@@ -59,6 +59,20 @@ need_pip_tool() {
     fi
 }
 
+# need_pypi MODULE PACKAGE: as need_pip, for a package Debian does not carry (imgtool): from
+# PyPI with pip, which Debian's own python3 gets from python3-pip and lets install with
+# --break-system-packages (PEP 668).
+need_pypi() {
+    python3 -c "import $1" 2>/dev/null && return 0
+    local extra=()
+    if [ "$(command -v python3)" = /usr/bin/python3 ]; then
+        need_apt python3-pip
+        extra=(--break-system-packages)
+    fi
+    say "installing $2"
+    python3 -m pip install -q "${extra[@]}" "$2"
+}
+
 # need_cargo_tool BIN CRATE [ARGS]: cargo install CRATE if BIN is not on PATH.
 need_cargo_tool() {
     command -v "$1" >/dev/null 2>&1 && return 0

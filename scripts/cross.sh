@@ -43,7 +43,7 @@ CROSS_ARTIFACTS=(
 # Exports an MCU bootloader links (the receiver's C ABI). The module for QuecPython ships
 # everything else (it sends, it never receives); the qemu test firmware ships everything, so
 # that its tests can run a sender against an in-process receiver.
-CROSS_RECEIVER_EXPORTS='^qsota_link_(rx_|stored_image)'
+CROSS_RECEIVER_EXPORTS='^qsota_link_(rx_|rx2_|stored_image)'
 
 cross_deps() {
     need_apt gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm binutils-arm-none-eabi
@@ -188,13 +188,12 @@ cross_link() {
         -ffunction-sections -fdata-sections --specs=nosys.specs)
     local src=("$ROOT/tests/arm/link/main.c" "$dir/exports.c")
     # What a firmware build does: gc, the archive searched for what is referenced.
-    "${cc[@]}" "${src[@]}" "$lib" -Wl,--gc-sections -Wl,-Map="$dir/image.map" \
-        -o "$dir/image.elf" 2>"$dir/link.log" || { cat "$dir/link.log" >&2; die "$name: link failed"; }
+    run_logged "$dir/link.log" "${cc[@]}" "${src[@]}" "$lib" -Wl,--gc-sections \
+        -Wl,-Map="$dir/image.map" -o "$dir/image.elf" || die "$name: link failed"
     # What the Helios SDK does: every member in, no gc, so every reference in the archive
     # must resolve and no archive symbol may clash with newlib or libgcc.
-    "${cc[@]}" "${src[@]}" -Wl,--whole-archive "$lib" -Wl,--no-whole-archive \
-        -o "$dir/whole.elf" 2>"$dir/whole.log" ||
-        { cat "$dir/whole.log" >&2; die "$name: --whole-archive link failed"; }
+    run_logged "$dir/whole.log" "${cc[@]}" "${src[@]}" -Wl,--whole-archive "$lib" \
+        -Wl,--no-whole-archive -o "$dir/whole.elf" || die "$name: --whole-archive link failed"
     local bad
     bad=$(arm-none-eabi-nm -C "$lib" "$dir/whole.elf" | grep -E "$CROSS_FORBIDDEN" || true)
     [ -z "$bad" ] || { printf '%s\n' "$bad" >&2; die "$name: unwinding or formatting code linked in"; }
@@ -223,37 +222,6 @@ cross_link_check() {
     done
 }
 
-# _cross_mapsize MAP PATTERN: sums the input sections that the linker kept from files whose
-# name contains PATTERN, read from a GNU ld map. Prints
-# `text=N data=N bss=N code=N rodata=N crc_tables=N` where text = code + rodata (flash), and
-# crc_tables counts read-only sections of at least 16 KB (a slice-by-16 CRC-32 table is
-# 16 x 256 x 4 bytes; nothing else in the core comes near that size).
-_cross_mapsize() {
-    awk -v pat="$2" '
-        function hex(s, i, n) {
-            n = 0
-            s = tolower(substr(s, 3))
-            for (i = 1; i <= length(s); i++) n = n * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
-            return n
-        }
-        function add(sec, size, file) {
-            if (index(file, pat) == 0) return
-            size = hex(size)
-            if (sec ~ /^\.(text|ARM\.exidx|ARM\.extab|glue_7)/) code += size
-            else if (sec ~ /^\.rodata/) { rodata += size; if (size >= 16384) tables += size }
-            else if (sec ~ /^\.data/) data += size
-            else if (sec ~ /^(\.bss|COMMON)/) bss += size
-        }
-        /^Linker script and memory map/ { on = 1; next }
-        !on { next }
-        /^ [^ *]/ { sec = $1; if (NF >= 4 && $2 ~ /^0x/ && $3 ~ /^0x/) add(sec, $3, $NF); next }
-        /^  +0x[0-9a-f]+ +0x[0-9a-f]+ / { add(sec, $2, $NF) }
-        END {
-            printf "text=%d data=%d bss=%d code=%d rodata=%d crc_tables=%d\n",
-                code + rodata, data, bss, code, rodata, tables
-        }' "$1"
-}
-
 # cross_size: one line per artifact (what its image keeps from libqsota.a after gc, every
 # export referenced), the C glue as linked into the qemu firmware when that exists, and the
 # RAM of each context (its storage type in include/qsota.h). Also writes build/size.json.
@@ -262,14 +230,14 @@ cross_size() {
     for e in "${CROSS_ARTIFACTS[@]}"; do
         name=$(_cross_field "$e" 1)
         if [ -f "$CROSS_OUT/$name/image.map" ]; then
-            line="$name $(_cross_mapsize "$CROSS_OUT/$name/image.map" "$name/libqsota.a(")"
+            line="$name $(python3 "$ROOT/scripts/mapsize.py" "$CROSS_OUT/$name/image.map" "$name/libqsota.a(")"
         else
             line="$name missing"
         fi
         lines+=("$line")
     done
     if [ -f "$CROSS_OUT/qemu/firmware.map" ]; then
-        lines+=("glue-cortex-a9 $(_cross_mapsize "$CROSS_OUT/qemu/firmware.map" /cmodule/)")
+        lines+=("glue-cortex-a9 $(python3 "$ROOT/scripts/mapsize.py" "$CROSS_OUT/qemu/firmware.map" /cmodule/)")
     fi
     local ctx words
     while read -r ctx words; do
@@ -296,18 +264,14 @@ cross_qemu() {
     local build="$out/build"
     mkdir -p "$out/usermod"
     ln -sfn "$ROOT" "$out/usermod/qsota"
-    if [ ! -x "$MICROPY_DIR/mpy-cross/build/mpy-cross" ]; then
-        say "build mpy-cross"
-        env -u BUILD -u MAKEFLAGS make -C "$MICROPY_DIR/mpy-cross" -j"$(nproc)" \
-            >"$out/mpy-cross.log" 2>&1 || { tail -n 30 "$out/mpy-cross.log" >&2; die "mpy-cross build failed"; }
-    fi
+    mp_build_mpy_cross "$out/mpy-cross.log" || die "mpy-cross build failed"
     # make does not see the archive: relink when it changed.
     [ "$lib" -nt "$build/firmware.elf" ] && rm -f "$build/firmware.elf"
     say "build MicroPython qemu port (SABRELITE) with _qsota"
-    make -C "$MICROPY_DIR/ports/qemu" -j"$(nproc)" BOARD=SABRELITE BUILD="$build" \
-        USER_C_MODULES="$(cd "$out/usermod" && pwd -P)" FROZEN_MANIFEST="$ROOT/tests/arm/manifest.py" \
-        QSOTA_LIB="-Wl,--whole-archive,$lib,--no-whole-archive" >"$out/make.log" 2>&1 ||
-        { tail -n 40 "$out/make.log" >&2; die "qemu firmware build failed (log: $out/make.log)"; }
+    run_logged "$out/make.log" make -C "$MICROPY_DIR/ports/qemu" -j"$(nproc)" BOARD=SABRELITE \
+        BUILD="$build" USER_C_MODULES="$(cd "$out/usermod" && pwd -P)" \
+        FROZEN_MANIFEST="$ROOT/tests/arm/manifest.py" \
+        QSOTA_LIB="-Wl,--whole-archive,$lib,--no-whole-archive" || die "qemu firmware build failed"
     cp -p "$build/firmware.elf" "$build/firmware.map" "$out/"
 }
 
@@ -329,10 +293,10 @@ cross_test_a5() {
     for src in "${CROSS_A5_TESTS[@]}"; do
         elf="$dir/$(basename "$src" .c).elf"
         say "C test on the Cortex-A5 library under qemu: $src"
-        arm-none-eabi-gcc $cflags -O2 -std=c99 -Wall -Wextra -Werror -I"$ROOT/include" \
-            "$ROOT/tests/arm/semihost/start.S" "$ROOT/$src" "$CROSS_OUT/module-cortex-a5/libqsota.a" \
-            --specs=rdimon.specs -Wl,-e,qsota_fpu_start -Wl,-Ttext-segment=0x10000000 \
-            -Wl,-z,noexecstack -o "$elf" 2>"$dir/link.log" || { cat "$dir/link.log" >&2; die "$src: build failed"; }
+        run_logged "$dir/link.log" arm-none-eabi-gcc $cflags -O2 -std=c99 -Wall -Wextra -Werror \
+            -I"$ROOT/include" "$ROOT/tests/arm/semihost/start.S" "$ROOT/$src" \
+            "$CROSS_OUT/module-cortex-a5/libqsota.a" --specs=rdimon.specs -Wl,-e,qsota_fpu_start \
+            -Wl,-Ttext-segment=0x10000000 -Wl,-z,noexecstack -o "$elf" || die "$src: build failed"
         timeout 300 qemu-system-arm -machine sabrelite -m 128M -nographic -monitor none \
             -serial null -semihosting -kernel "$elf" || die "$src failed under qemu (status $?)"
     done

@@ -4,6 +4,7 @@
 #   mp_deps                          install the Debian packages needed below
 #   mp_fetch                         set MICROPY_DIR (user tree, or MicroPython 1.25.0
 #                                    from Debian's trixie source package)
+#   mp_build_mpy_cross LOG           build mpy-cross (for frozen manifests) if missing
 #   mp_build_unix USERMOD_PARENT OUT build the unix port (variant standard), copy to OUT;
 #                                    USERMOD_PARENT "" = no user C modules
 #
@@ -197,6 +198,14 @@ mp_fetch() {
     _mp_say "fetch: $MICROPY_DIR"
 }
 
+# mp_build_mpy_cross LOG: builds MICROPY_DIR's mpy-cross (for frozen manifests) unless it is
+# there. On its own: a sub-make would inherit the port build's BUILD= (see mp_build_unix).
+mp_build_mpy_cross() {
+    [[ -x "$MICROPY_DIR/mpy-cross/build/mpy-cross" ]] && return 0
+    _mp_say "build: mpy-cross"
+    run_logged "$1" env -u BUILD -u MAKEFLAGS -u MFLAGS make -C "$MICROPY_DIR/mpy-cross" -j"$(nproc)"
+}
+
 # mp_build_unix USERMOD_PARENT OUT
 #   USERMOD_PARENT: directory whose subdirectories hold micropython.mk ("" = none).
 #   OUT: where to copy the binary (e.g. $ROOT/build/unix/micropython).
@@ -258,10 +267,8 @@ mp_build_unix() {
     # A frozen manifest needs mpy-cross. Build it first, on its own: left to the port's
     # Makefile, the sub-make would inherit our command-line BUILD= and compile mpy-cross's
     # objects into the port's BUILD dir (clashing py/*.o). It lands in mpy-cross/build/.
-    if [[ -n "${MP_FROZEN_MANIFEST:-}" && ! -x "$MICROPY_DIR/mpy-cross/build/mpy-cross" ]]; then
-        _mp_say "build: mpy-cross"
-        run_logged "$build/mpy-cross.log" env -u BUILD -u MAKEFLAGS -u MFLAGS \
-            make -C "$MICROPY_DIR/mpy-cross" -j"$(nproc)" || return 1
+    if [[ -n "${MP_FROZEN_MANIFEST:-}" ]]; then
+        mp_build_mpy_cross "$build/mpy-cross.log" || return 1
     fi
 
     _mp_say "build: unix standard ($tag) -> $out"

@@ -6,11 +6,18 @@
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod crc32;
 pub mod ffi;
 pub mod hex;
+pub mod image;
 pub mod link;
+#[cfg(test)]
+mod python_codes;
+pub mod smp;
 pub mod status;
 pub mod stm32;
+#[cfg(test)]
+mod trace;
 pub mod transfer;
 pub mod verify;
 pub mod ymodem;

@@ -5,15 +5,12 @@
 //! match (`CrcPolicy::Auto`, the variant that matched is recorded). A caller that pins one
 //! variant (`CrcPolicy::Only`) saves computing the other.
 
+use crate::crc32::Crcs;
 use crate::hex::{self, CrcReadings};
+use crate::image::SignedImage;
 use crate::Error;
-use crc::{Crc, Digest, Table, CRC_32_ISO_HDLC, CRC_32_MPEG_2};
 use md5::Md5;
 use sha2::{Digest as _, Sha256};
-
-/// Slice-by-16 tables: 16 KiB of read-only data each, several times faster than one table.
-static MPEG2: Crc<u32, Table<16>> = Crc::<u32, Table<16>>::new(&CRC_32_MPEG_2);
-static ISO_HDLC: Crc<u32, Table<16>> = Crc::<u32, Table<16>>::new(&CRC_32_ISO_HDLC);
 
 /// A CRC-32 variant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,6 +73,7 @@ pub mod field {
     pub(crate) const SHA256: u32 = 2;
     pub(crate) const CRC: u32 = 4;
     pub(crate) const SIZE: u32 = 8;
+    pub(crate) const SIGNATURE: u32 = 16;
 }
 
 /// The fields that did not match, as a mask of [`field`] bits; 0 when all held.
@@ -89,8 +87,7 @@ pub type Mismatch = u32;
 pub struct Verifier {
     md5: Md5,
     sha256: Sha256,
-    mpeg2: Digest<'static, u32, Table<16>>,
-    iso_hdlc: Digest<'static, u32, Table<16>>,
+    crcs: Crcs,
     size: u64,
     finished: bool,
     policy: CrcPolicy,
@@ -99,6 +96,7 @@ pub struct Verifier {
     expect_crc: Option<CrcReadings>,
     expect_size: Option<u64>,
     crc_matched: Option<CrcVariant>,
+    image: Option<SignedImage>,
 }
 
 impl Default for Verifier {
@@ -112,8 +110,7 @@ impl Verifier {
         Verifier {
             md5: Md5::new(),
             sha256: Sha256::new(),
-            mpeg2: MPEG2.digest(),
-            iso_hdlc: ISO_HDLC.digest(),
+            crcs: Crcs::new(),
             size: 0,
             finished: false,
             policy: CrcPolicy::Auto,
@@ -122,6 +119,7 @@ impl Verifier {
             expect_crc: None,
             expect_size: None,
             crc_matched: None,
+            image: None,
         }
     }
 
@@ -131,13 +129,15 @@ impl Verifier {
             return Err(Error::State);
         }
         self.md5.update(data);
-        self.sha256.update(data);
-        if self.policy.allows(CrcVariant::Mpeg2) {
-            self.mpeg2.update(data);
+        match &mut self.image {
+            Some(image) => image.update(&mut self.sha256, data),
+            None => self.sha256.update(data),
         }
-        if self.policy.allows(CrcVariant::IsoHdlc) {
-            self.iso_hdlc.update(data);
-        }
+        self.crcs.update(
+            data,
+            self.policy.allows(CrcVariant::Mpeg2),
+            self.policy.allows(CrcVariant::IsoHdlc),
+        );
         self.size += data.len() as u64;
         Ok(())
     }
@@ -164,15 +164,21 @@ impl Verifier {
         self.sha256.clone().finalize().into()
     }
 
-    /// The CRC-32 of everything seen so far; `Error::State` for a variant the policy
-    /// excludes (it was never computed).
-    pub fn crc32(&self, variant: CrcVariant) -> Result<u32, Error> {
+    /// The CRC-32 of everything seen; makes the verifier final. `Error::State` for a variant
+    /// the policy excludes (it was never computed).
+    pub fn crc32(&mut self, variant: CrcVariant) -> Result<u32, Error> {
+        let crc = self.crc_value(variant)?;
+        self.finished = true;
+        Ok(crc)
+    }
+
+    fn crc_value(&self, variant: CrcVariant) -> Result<u32, Error> {
         if !self.policy.allows(variant) {
             return Err(Error::State);
         }
         Ok(match variant {
-            CrcVariant::Mpeg2 => self.mpeg2.clone().finalize(),
-            CrcVariant::IsoHdlc => self.iso_hdlc.clone().finalize(),
+            CrcVariant::Mpeg2 => self.crcs.mpeg2(),
+            CrcVariant::IsoHdlc => self.crcs.iso_hdlc(),
         })
     }
 
@@ -214,6 +220,21 @@ impl Verifier {
         Ok(())
     }
 
+    /// Expects a signed MCUboot image signed by one of `keys` (see [`SignedImage::new`]):
+    /// only before the first byte (`Error::State` after).
+    pub fn expect_signature(&mut self, keys: &[u8]) -> Result<(), Error> {
+        if self.size != 0 || self.finished {
+            return Err(Error::State);
+        }
+        self.image = Some(SignedImage::new(keys)?);
+        Ok(())
+    }
+
+    /// The signed image being checked, if `expect_signature` was called.
+    pub fn image(&self) -> Option<&SignedImage> {
+        self.image.as_ref()
+    }
+
     /// Compares everything seen with the expectations and makes the verifier final.
     /// Calling it again gives the same answer.
     pub fn check(&mut self) -> Mismatch {
@@ -228,13 +249,20 @@ impl Verifier {
         if let Some(want) = self.expect_crc {
             self.crc_matched = VARIANTS
                 .into_iter()
-                .find(|v| self.crc32(*v).is_ok_and(|crc| want.matches(crc)));
+                .find(|v| self.crc_value(*v).is_ok_and(|crc| want.matches(crc)));
             if self.crc_matched.is_none() {
                 mismatch |= field::CRC;
             }
         }
         if self.expect_size.is_some_and(|want| want != self.size) {
             mismatch |= field::SIZE;
+        }
+        if self
+            .image
+            .as_mut()
+            .is_some_and(|image| image.check().is_err())
+        {
+            mismatch |= field::SIGNATURE;
         }
         self.finished = true;
         mismatch
@@ -262,7 +290,7 @@ mod tests {
 
     #[test]
     fn crc_check_values() {
-        let v = digest_of(b"123456789");
+        let mut v = digest_of(b"123456789");
         assert_eq!(v.crc32(CrcVariant::Mpeg2), Ok(0x0376_E6E7));
         assert_eq!(v.crc32(CrcVariant::IsoHdlc), Ok(0xCBF4_3926));
     }
@@ -390,6 +418,9 @@ mod tests {
         assert_eq!(v.size(), 3);
         let mut v = digest_of(b"abc");
         v.check();
+        assert_eq!(v.update(b"d"), Err(Error::State));
+        let mut v = digest_of(b"abc");
+        let _ = v.crc32(CrcVariant::Mpeg2);
         assert_eq!(v.update(b"d"), Err(Error::State));
     }
 

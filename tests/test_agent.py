@@ -22,7 +22,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools" / "qth_emu"))
 
-from fileserver import FileServer  # noqa: E402
 from scenario import Setup  # noqa: E402
 
 EXAMPLE = (ROOT / "demo" / "sota_example.py").read_text()
@@ -231,7 +230,8 @@ def test_wrong_md5(setup):
     [
         ({"md5": "not-hex"}, 5, "md5"),
         ({"crc": "0xZZ"}, 5, "crc"),
-        ({"url": "https://127.0.0.1/fw.bin"}, 5, "only http:// is supported"),
+        ({"url": "ftp://127.0.0.1/fw.bin"}, 5, "expected an http:// or https:// URL"),
+        ({"url": "http://127.0.0.1/a b"}, 5, "spaces, control or non-ASCII"),
         ({"size": "big"}, 6, "fileSize: expected a number, got 'big'"),
     ],
 )
@@ -252,7 +252,8 @@ def cb(*args):
     pass
 
 for kwargs in ({"port": None}, {"port": print, "protocol": "xmodem"},
-               {"port": print, "policy": True}, {"port": print, "retries": -1}):
+               {"port": print, "policy": True}, {"port": print, "retries": -1},
+               {"port": print, "pin": "abc"}, {"port": print, "ca": b"junk"}):
     try:
         qsota.agent.setMcuVer(Qth, "STM32", "1_0_0", cb, cb, **kwargs)
     except (TypeError, ValueError) as e:
@@ -275,9 +276,11 @@ def test_bad_setup_arguments_raise_clear_errors(mp, tmp_path):
         mp.env["MICROPYPATH"] = mp.env["MICROPYPATH"].rsplit(":", 1)[0]
     assert out == [
         "TypeError port: the UART to the MCU (or a callable returning one) is required",
-        "ValueError protocol: expected 'ymodem', 'native' or 'stm32', got 'xmodem'",
+        "ValueError protocol: expected 'ymodem', 'native', 'stm32' or 'mcuboot', got 'xmodem'",
         "TypeError events: the policy needs the dict given to Qth.setEventCb",
         "ValueError retries: bad value -1",
+        "ValueError pin: expected 64 hex digits (SHA-256), got 'abc'",
+        "ValueError ca: neither a DER nor a PEM certificate",
         "TypeError infoCb: expected a callable, got str",
     ]
 
@@ -395,42 +398,98 @@ def test_script_callbacks_get_the_same_arguments_as_without_qsota(setup, info_ar
         assert " %d %s " % (len(IMAGE), md5) in lines(agent, "sotaInfo:")[0]
 
 
-ALLOC = """
-import gc, json, qsota, qsota.agent
+@pytest.mark.parametrize("info_args", [5, 6])
+def test_an_image_nothing_checks_is_refused_unless_allowed(setup, info_args):
+    """No md5, no crc (and with 5 arguments no fileSize): a short Content-Length would put a
+    truncated image on the MCU, so the agent refuses, unless the script opts in."""
+    override = {"md5": "", "crc": None if info_args == 5 else ""}
+    if info_args == 6:
+        override["size"] = ""
+    args = dict(sota_info_args=info_args, mcu_args=FAST_MCU)
+    result = setup.run(example(info_args=info_args), setup.package(**override), **args)
+    assert_failure(result, why="(verify): nothing would check this image")
+    assert result.requests == []
+    assert "download verified" not in result.stdout
+    allowed = setup.run(
+        example(", allow_unverified=True", info_args=info_args), setup.package(**override), **args
+    )
+    assert_success(allowed)
+    assert "download NOT verified (allow_unverified): 40960 bytes" in allowed.stdout
+    assert "download verified" not in allowed.stdout
 
-class Qth:
-    def setMcuVer(self, *args):
-        pass
 
-work, base = %r, %r
-agent = qsota.agent.Agent(Qth(), "STM32", "1_0_0", print, print, port=print, workdir=work,
-                          log=None, thread=False)
+def test_an_empty_image_is_refused(tmp_path):
+    setup = Setup(tmp_path, image=b"", old_image=OLD)
+    result = setup.run(example(), setup.package(), mcu_args=FAST_MCU)
+    assert_failure(result, why="(verify): the image is empty (0 bytes)")
+    assert not list((tmp_path / "sota").iterdir())  # no 0-byte .part/.json left
 
-def fetch(name):
-    verifier = qsota.Verifier()
-    f = open(work + "/x.part", "wb")
-    gc.collect()
-    gc.disable()
-    before = gc.mem_alloc()
-    agent._fetch(base + name, f, verifier, 0, None, work + "/x.json", ["x"])
-    used = gc.mem_alloc() - before
-    gc.enable()
-    f.close()
-    return used
 
-print(json.dumps([fetch("small.bin"), fetch("big.bin")]))
+def test_failures_no_retry_fixes_leave_nothing_behind(setup):
+    result = setup.run(example(), setup.package(), mcu_args=FAST_MCU, server={"auth": "u:p"})
+    assert_failure(result, why="(download): HTTP 401")
+    assert not list((setup.dir / "sota").iterdir())
+
+
+@pytest.mark.parametrize("plan", [{"fields": 2}, {"fields": 3}, {"none": True}])
+def test_malformed_plans_go_to_the_script_unchanged(setup, plan):
+    options = ", policy=True, events=eventCb, device=Qth.emu_device"
+    result = setup.run(example(options), setup.package(), plan=plan, mcu_args=FAST_MCU)
+    assert result.returncode == 0 and "Traceback" not in result.stdout
+    assert "handed to the script unchecked" in result.stdout
+    assert len(lines(result, "otaPlan:")) == 1  # the script's callback ran (and accepted)
+    assert ["otaAction", 1] in result.platform["log"]
+
+
+def test_https_download_with_a_pin(setup, tmp_path):
+    """The agent end to end over https, the server authenticated by its key pin."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_http import Certs
+
+    certs = Certs(tmp_path)
+    pin = certs.pins()[1]
+    result = setup.run(
+        example(", pin=%r" % pin),
+        setup.package(),
+        mcu_args=FAST_MCU,
+        cuts=[20000],
+        server={"tls": certs.context()},
+    )
+    assert_success(result)
+    assert "https without ca or pin" not in result.stdout
+    assert "download verified: 40960 bytes, md5, crc (crc mpeg2)" in result.stdout
+    bad = setup.run(
+        example(", pin=%r" % ("00" * 32)),
+        setup.package(),
+        mcu_args=FAST_MCU,
+        server={"tls": certs.context()},
+    )
+    assert_failure(bad, why="(download): TLS: the server's certificate matches no pin")
+
+
+SEND_EMPTY = """
+import io, json, qsota
+
+class Port:  # a UART whose line is dead
+    def write(self, buf):
+        raise OSError(5, "dead line")
+    def any(self):
+        return 0
+    def readinto(self, buf, n=None):
+        return 0
+
+out = []
+for options in ({}, {"allow_empty": True, "start_timeout_ms": 50}):
+    try:
+        qsota.send(Port(), io.BytesIO(b""), name="x", **options)
+        out.append("sent")
+    except qsota.TransferError as e:
+        out.append([e.code, str(e)])
+print(json.dumps(out))
 """
 
 
-def test_download_allocates_nothing_per_chunk(mp, tmp_path):
-    """400 KiB and 1 MiB (100 and 256 chunks of 4 KiB) allocate the same: the per-request
-    overhead only (socket, headers, the meta file, a log line per 10%)."""
-    (tmp_path / "small.bin").write_bytes(IMAGE * 10)
-    (tmp_path / "big.bin").write_bytes(IMAGE * 25 + IMAGE[: 24 * 1024])
-    server = FileServer(tmp_path).start()
-    try:
-        small, big = mp.json(ALLOC % (str(tmp_path), server.url("")), backend="native")
-    finally:
-        server.stop()
-    assert small > 0
-    assert big - small < 64, (small, big)
+def test_send_refuses_an_empty_source(mp):
+    out = mp.both(SEND_EMPTY)
+    assert out[0] == ["source", "source: the image is empty (0 bytes; allow_empty=True)"]
+    assert out[1][0] == "io"  # allowed: it goes on to the port (a dead line here)

@@ -14,8 +14,8 @@ from mcu import Mcu
 from transfer_runs import ERRORS, SESSION, Transfer, fault_runs, image, line_faults
 
 # A fast line and instant flash keep runs short; the window is what a 4200-byte FIFO (the
-# bootloader's DMA ring) holds: 4 frames.
-WINDOW = 4 * 1024
+# bootloader's DMA ring) holds, 4 frames, plus the pipelined receiver's second frame buffer.
+WINDOW = 5 * 1024
 STM32F4 = dict(personality="native", baud=921600, flash_scale=0, fifo=4200)
 NATIVE = dict(STM32F4, sector_size="2K", flash_size="256K")
 FAULT_SEEDS = 15
@@ -45,15 +45,28 @@ def committed(summary, data):
 @pytest.mark.parametrize("size", (0, 1, 1024, 1025, 70_001))
 def test_clean_transfers(mp, tmp_path, backend, size):
     path, data = image(tmp_path, size)
-    result, summary = run(mp, backend, path)
+    result, summary = run(mp, backend, path, allow_empty=True)  # send refuses 0 bytes unasked
     assert result["ok"], (result, summary)
     stats = result["stats"]
     assert (stats["bytes"], stats["retries"], stats["resent_bytes"]) == (size, 0, 0)
-    assert (stats["window"], stats["payload"]) == (4, 1024)
+    assert (stats["window"], stats["payload"]) == (5, 1024)
     # 14 bytes of framing per 1 KB, plus OPEN and COMMIT.
     frames = (size + 1023) // 1024
     assert stats["frames"] == frames
     assert stats["line_bytes"] <= size + 14 * frames + 70
+    assert committed(summary, data), summary
+
+
+@pytest.mark.parametrize("buffers, fifo, window", ((1, 256, 1), (2, 256, 2), (1, 4200, 4)))
+def test_the_window_follows_the_fifo_and_the_receivers_buffers(mp, tmp_path, buffers, fifo,
+                                                               window):
+    # Real flash times (the STM32F4's 4.1 ms per KiB): the pipelined receiver programs in
+    # chunks while the next frame arrives into its 256-byte FIFO.
+    path, data = image(tmp_path, 20_000)
+    options = dict(NATIVE, flash_scale=1, erase_ms=5, fifo=fifo, rx_buffers=buffers)
+    result, summary = native(mp, "native", path, options).result()
+    assert result["ok"], (result, summary)
+    assert result["stats"]["window"] == window
     assert committed(summary, data), summary
 
 
@@ -198,8 +211,9 @@ def test_a_truncated_source_fails_and_nothing_is_committed(mp, tmp_path, backend
     assert summary["app_state"] == "old", summary
 
 
-# One scripted session, the same on both backends: every action and every frame must match.
-SCRIPT = SESSION + """
+# Scripted sessions (SESSION) of a link sender: `link_session(cls, **opts)` runs one with
+# ANSWERS, which a script defines after this, built with `answer` and `le`.
+LINK_SESSION = SESSION + """
 import _qsota
 from qsota.pure import link
 IMAGE = bytes(range(256)) * 13 + b"tail"
@@ -212,16 +226,19 @@ def answer(kind, payload):
 def le(v, n=4):
     return bytes((v >> (8 * i)) & 255 for i in range(n))
 
+def link_session(cls, **opts):
+    s = cls(len(IMAGE), hashlib.sha256(IMAGE).digest(), b"mcu", "2.0", **opts)
+    return session(s, IMAGE, ANSWERS, 300)
+"""
+
+# One scripted session, the same on both backends: every action and every frame must match.
+SCRIPT = LINK_SESSION + """
 ACCEPT = answer(0x81, b"\\x01\\x00" + le(1024, 2) + le(2, 2) + le(50, 2) + le(0))
 # Answers after successive frames; None: silence (the sender's timeout passes).
 ANSWERS = [ACCEPT, None, answer(0x82, le(1024)), answer(0x83, le(1024)), None,
            answer(0x85, b"\\x05" + le(0)), ACCEPT[:9], ACCEPT[9:] + answer(0x82, le(2048)),
            answer(0x82, le(3072)), answer(0x82, le(len(IMAGE))), None,
            answer(0x84, le(len(IMAGE)))]
-
-def link_session(cls, **opts):
-    s = cls(len(IMAGE), hashlib.sha256(IMAGE).digest(), b"mcu", "2.0", **opts)
-    return session(s, IMAGE, ANSWERS, 300)
 
 for opts in ({"rto_ms": 100}, {"rto_ms": 30, "retries": 1, "open_timeout_ms": 500}):
     compare(link_session(_qsota.LinkSender, **opts), link_session(link.LinkSender, **opts))
@@ -237,6 +254,35 @@ def test_both_backends_make_identical_frames(mp):
     assert end[:3] == ["end", 4, None], end  # DONE after a NAK, a timeout and a reset
     assert end[3]["reopens"] == 1 and end[3]["resent_bytes"] > 0, end
     assert end2[:3] == ["end", 5, "retries"], end2
+
+
+# The adaptive timer (rto_ms 0, the default) on both backends: the same frames, the same
+# waits (its timeouts), the same final timeout, through losses and a silence at the end.
+ADAPTIVE = LINK_SESSION + """
+def accept(resume):
+    return answer(0x81, b"\\x01\\x00" + le(1024, 2) + le(1, 2) + le(40, 2) + le(resume))
+
+# Window 1: OPEN, DATA 0, DATA 1 lost (a timeout, a probe), DATA 1, 2, DATA 3 lost, COMMIT.
+ANSWERS = [accept(0), answer(0x82, le(1024)), None, accept(1024), answer(0x82, le(2048)),
+           answer(0x82, le(3072)), None, accept(3072), answer(0x82, le(len(IMAGE))),
+           answer(0x84, le(len(IMAGE)))]
+
+for opts in ({}, {"baud": 9600}):
+    compare(link_session(_qsota.LinkSender, **opts), link_session(link.LinkSender, **opts))
+"""
+
+
+def test_both_backends_run_the_adaptive_timer_alike(mp):
+    lines = mp.run(ADAPTIVE, backend=None).strip().splitlines()
+    assert len(lines) == 2
+    (same, _, end, _), (same2, _, end2, _) = map(json.loads, lines)
+    assert same and same2, lines
+    assert end[:3] == ["end", 4, None] and end2[:3] == ["end", 4, None], lines
+    assert end[3]["retries"] == end2[3]["retries"] == 2, lines
+    # The timeout followed the 3 ms round trips (doubled by the last loss); at 9600 baud a
+    # frame takes 1082 ms on the line, more than the longest timeout (busy_ms 40 + 1000).
+    assert 3 < end[3]["rto_ms"] < 100, end
+    assert end2[3]["rto_ms"] == 1040, end2
 
 
 BAD = ERRORS + """

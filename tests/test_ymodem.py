@@ -26,7 +26,8 @@ def test_rb_receives_every_size_exactly(mp, tmp_path, backend):
             d = tmp_path / name.replace(" ", "_")
             path, data = image(d, size, name)
             peer = RbPeer(d)
-            runs.append((peer, data, name, Sending(mp, backend, peer.port, path)))
+            # allow_empty: send refuses a 0-byte image unless asked
+            runs.append((peer, data, name, Sending(mp, backend, peer.port, path, allow_empty=True)))
         for peer, data, name, sending in runs:
             r = sending.result()
             assert r["ok"], r
@@ -170,7 +171,7 @@ def test_bad_arguments_raise_clear_errors(mp, tmp_path, backend):
     code = BAD.format(path=tmp_path / "ten.bin", missing=tmp_path / "missing.bin")
     lines = mp.run(code, backend=backend).strip().splitlines()
     assert lines == [
-        "ValueError  protocol: unknown 'xmodem' (known: 'ymodem', 'native', 'stm32')",
+        "ValueError  protocol: unknown 'xmodem' (known: 'ymodem', 'native', 'stm32', 'mcuboot')",
         "TypeError  port: expected a UART-like object with write(), any() and readinto() or "
         "read(), got object",
         "TransferError source source: cannot open '%s' ([Errno 2] ENOENT)"

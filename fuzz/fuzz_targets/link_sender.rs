@@ -11,10 +11,13 @@ use qsota::transfer::{Action, Sender as _};
 const SIZE: u64 = 5000;
 
 fuzz_target!(|data: &[u8]| {
+    // The first byte picks the timer: fixed (even) or adaptive, and the line's rate.
+    let pick = data.first().copied().unwrap_or(0);
     let opts = Options {
-        rto_ms: 50,
+        rto_ms: if pick & 1 == 0 { 50 } else { 0 },
         open_timeout_ms: 500,
         retries: 3,
+        baud: u32::from(pick >> 1) * 19_200,
     };
     let mut tx = Sender::new(SIZE, &[7; 32], b"mcu", b"1", opts).unwrap();
     let mut frame = vec![0u8; tx.frame_size()];

@@ -1,5 +1,6 @@
 //! The receiver under arbitrary input: raw bytes, well-formed frames with arbitrary fields,
-//! flash failures, power cuts and resets, on an arbitrary flash geometry. It must never
+//! flash failures, power cuts and resets, on an arbitrary flash geometry, with one frame
+//! buffer or two (the pipelined receiver, at an arbitrary chunk size). It must never
 //! panic, never program a byte twice without an erase, and never commit an image whose
 //! bytes differ from the SHA-256 it was opened with.
 #![no_main]
@@ -8,7 +9,7 @@ use libfuzzer_sys::fuzz_target;
 use qsota::ffi::link::QSOTA_LINK_REPLY_MAX;
 use qsota::link::frame::encode;
 use qsota::link::ram::RamFlash;
-use qsota::link::receiver::{Config, Receiver};
+use qsota::link::receiver::{Config, Pipelined, Receiver};
 use qsota::link::record;
 use sha2::{Digest, Sha256};
 
@@ -34,6 +35,21 @@ fuzz_target!(|data: &[u8]| {
     let (Some(g), Some(w), Some(z)) = (input.byte(), input.byte(), input.byte()) else {
         return;
     };
+    if w & 8 == 0 {
+        run(input, g, w, z, Receiver::new);
+    } else {
+        let chunk = u16::from(w >> 4) * 72; // 0 (whole frames) .. 1080
+        run(input, g, w, z, |config| Pipelined::pipelined(config, chunk));
+    }
+});
+
+fn run<const S: usize>(
+    mut input: Input,
+    g: u8,
+    w: u8,
+    z: u8,
+    make: impl Fn(Config) -> Receiver<S>,
+) {
     let sector = 256u32 << (g & 3); // 256 .. 2048
     let unit = 1u32 << (g >> 2 & 7); // 1 .. 128 (above 64 the receiver must refuse)
     let meta_size = [128usize, 256, 512][usize::from(g >> 5) % 3];
@@ -45,7 +61,7 @@ fuzz_target!(|data: &[u8]| {
         window: u16::from(w & 7),
         busy_ms: 10,
     };
-    let mut rx = Receiver::new(config);
+    let mut rx = make(config);
     let mut out = [0u8; QSOTA_LINK_REPLY_MAX];
     let mut frame = [0u8; 1100];
     // A small image the program can send correctly, so that commits are reachable.
@@ -108,16 +124,17 @@ fuzz_target!(|data: &[u8]| {
             // Reset: RAM lost, power back.
             _ => {
                 flash.power_on();
-                rx = Receiver::new(config);
+                rx = make(config);
                 continue;
             }
         };
         let mut at = 0;
         loop {
             let (used, len) = rx.receive(&mut flash, &bytes[at..], &mut out).unwrap();
+            let again = rx.again(used, bytes.len() - at, len);
             at += used;
-            if len == 0 {
-                assert_eq!(at, bytes.len(), "no answer, yet input left");
+            if !again {
+                assert_eq!(at, bytes.len(), "idle, yet input left");
                 break;
             }
         }
@@ -129,4 +146,4 @@ fuzz_target!(|data: &[u8]| {
         let stored: [u8; 32] = Sha256::digest(&flash.slot[..id.size as usize]).into();
         assert_eq!(stored, id.sha256, "committed a wrong image");
     }
-});
+}

@@ -6,22 +6,37 @@ allocation per block), else `qsota.pure`, the same API in Python. `NATIVE` says 
 firmware with `_qsota` spends no RAM on it. The agent (Qth wiring) is `import qsota.agent`.
 """
 
+from . import _bound
 from .transfer import TransferError, send, tcp_port
 from .verify import verify_file
 
 
-def _use(backend):
-    """Binds `backend`'s classes (the `_qsota` module or `qsota.pure`) to this package.
+def use_backend(name):
+    """Binds qsota to the backend `name`: 'native' (the `_qsota` C module; ImportError on a
+    firmware without it) or 'pure' (`qsota.pure`, e.g. to compare the two on one firmware).
+    Objects made before the call keep their backend."""
+    if not isinstance(name, str):
+        raise TypeError("name: expected str, got %s" % type(name).__name__)
+    if name == "native":
+        import _qsota as backend
+    elif name == "pure":
+        from . import pure as backend
+    else:
+        raise ValueError("name: expected 'native' or 'pure', got %r" % (name,))
+    _use(backend)
 
-    Called once below; tests call it to force `qsota.pure`.
-    """
-    global NATIVE, Verifier, VerifyError, YmodemSender, LinkSender, Stm32Sender
+
+def _use(backend):
+    """Binds `backend`'s classes (the `_qsota` module or `qsota.pure`) to this package."""
+    global NATIVE, Verifier, VerifyError, YmodemSender, LinkSender, Stm32Sender, SmpSender
+    _bound.backend = backend
     NATIVE = backend.__name__ == "_qsota"
     Verifier = backend.Verifier
     VerifyError = backend.VerifyError
     LinkSender = backend.LinkSender
     YmodemSender = backend.YmodemSender
     Stm32Sender = backend.Stm32Sender
+    SmpSender = backend.SmpSender
 
 
 try:

@@ -29,24 +29,21 @@ except ImportError:  # MicroPython 1.13 (legacy QuecPython) has only the u-names
     import uos as os
 
 import qsota
-from qsota import http
+from qsota import http, https
+from qsota import image as _image
+from qsota.download import Download, percent
 
 try:
     import _thread
 except ImportError:
     _thread = None
 
-try:
-    from time import sleep_ms as _sleep_ms
-except ImportError:
-    from utime import sleep_ms as _sleep_ms
-
 MAX_FILE = 100 * 1024 * 1024  # the platform's limit per file
-STEPS = ("plan", "download", "transfer", "complete", "failed")
 
 
 class AgentError(Exception):
-    """One update failed. `.stage` is plan, download, space, verify, transfer or mcu."""
+    """One update failed. `.stage` is plan, download, space, verify, transfer or mcu (every
+    failure is reported with one of these)."""
 
     def __init__(self, stage, message):
         super().__init__(message)
@@ -79,13 +76,6 @@ def _int_or_none(value, what):
     return n
 
 
-def _percent(done, total):
-    """done * 100 // total without a big int (32-bit ports: small ints end at 2**30)."""
-    if total < 1 << 20:
-        return done * 100 // total
-    return min(100, done // (total // 100))
-
-
 def default_policy(plan, device):
     """(ok, reason) for one otaPlan tuple (compType, compId, srcVer, dstVer, minPower,
     diskSpace, minSignal) against `device` ({'battery', 'signal', 'free'}, None = unknown)."""
@@ -102,8 +92,8 @@ class Agent:
     """The SOTA agent for one MCU component.
 
     Options (keyword arguments of `setMcuVer`):
-      protocol='ymodem'     'ymodem', 'native' or 'stm32' (qsota.send; stm32: ST's ROM
-                            bootloader, pins in send_options: boot0=, nrst=)
+      protocol='ymodem'     'ymodem', 'native', 'stm32' or 'mcuboot' (qsota.send; stm32: ST's
+                            ROM bootloader, pins in send_options: boot0=, nrst=)
       send_options=None     dict of extra `qsota.send` options (baud, timeouts, ...)
       name=None             file name sent to the MCU (default '<comp>_<version>.bin')
       workdir='/usr/qsota'  where the download is kept (created if missing)
@@ -118,6 +108,13 @@ class Agent:
       read_version=None     read_version(comp_no) -> the version the MCU runs after the
                             transfer (reported instead of the target version)
       crc_variant='auto'    'auto', 'mpeg2' or 'iso-hdlc' (see qsota.Verifier)
+      ca=None               CA certificate(s) for https (DER/PEM bytes or a path, or a list)
+      pin=None              SHA-256 pin(s) of the server's certificate or public key (hex)
+      allow_unverified=False  accept an image nothing checks (no md5, crc, fileSize or keys)
+      allow_empty=False     accept a 0-byte image
+      keys=None             the product's Ed25519 public keys (raw 32 bytes each): only an
+                            MCUboot image signed by one of them reaches the MCU (its body
+                            only, unless the MCU runs MCUboot: qsota.image)
       max_size=100 MB       refuse larger files (the platform's limit)
       retries=5             download attempts in a row without progress
       backoff_ms=1000       first pause between attempts (doubles, at most 30 s)
@@ -145,6 +142,11 @@ class Agent:
         device=None,
         read_version=None,
         crc_variant="auto",
+        ca=None,
+        pin=None,
+        allow_unverified=False,
+        allow_empty=False,
+        keys=None,
         max_size=MAX_FILE,
         retries=5,
         backoff_ms=1000,
@@ -170,10 +172,12 @@ class Agent:
                 )
         if port is None:
             raise TypeError("port: the UART to the MCU (or a callable returning one) is required")
-        if protocol not in ("ymodem", "native", "stm32"):
+        if protocol not in ("ymodem", "native", "stm32", "mcuboot"):
             raise ValueError(
-                "protocol: expected 'ymodem', 'native' or 'stm32', got %r" % (protocol,)
+                "protocol: expected 'ymodem', 'native', 'stm32' or 'mcuboot', got %r" % (protocol,)
             )
+        if keys is not None:
+            qsota.Verifier(keys=keys)  # TypeError/ValueError now, not at the first update
         if policy is True:
             policy = default_policy
         if policy is not None:
@@ -209,6 +213,12 @@ class Agent:
         self.device_cb = device
         self.read_version = read_version
         self.crc_variant = crc_variant
+        self.tls = https.config(ca, pin)
+        self.allow_unverified = bool(allow_unverified)
+        self.allow_empty = bool(allow_empty)
+        self._warned_tls = False
+        self._stage = "plan"
+        self.keys = keys
         self.max_size = max_size
         self.retries = retries
         self.backoff_ms = backoff_ms
@@ -243,7 +253,7 @@ class Agent:
     def _step(self, step, percent):
         """Progress: a log line per step and per 10%, the callback on every call. Called per
         chunk: allocates nothing unless it logs."""
-        if step is not self._last_step or percent // 10 != self._last_decile:
+        if step != self._last_step or percent // 10 != self._last_decile:
             self._last_step, self._last_decile = step, percent // 10
             self._log("%s %d%%" % (step, percent))
         if self.progress_cb is not None:
@@ -273,14 +283,26 @@ class Agent:
     # -- Qth callbacks (called on the SDK's thread) --------------------------------------
 
     def _on_plan(self, plans):
-        ours = [p for p in plans if len(p) > 1 and p[1] == self.comp_no]
-        if ours:
+        plan = None
+        if isinstance(plans, (list, tuple)):
+            for p in plans:
+                if isinstance(p, (list, tuple)) and len(p) > 1 and p[1] == self.comp_no:
+                    plan = p
+                    break
+        if plan is None or len(plan) != 7:
+            # not a list of (compType, compId, srcVer, dstVer, minPower, diskSpace, minSignal)
+            why = "no plan for %s" % self.comp_no if plan is None else "malformed"
+            self._log("otaPlan %r: %s, handed to the script unchecked" % (plans, why))
+            plan = None
+        else:
+            self._log("plan %s -> %s" % (plan[2], plan[3]))
+        if plan is not None:
             self._step("plan", 0)
             try:
-                ok, why = self.policy(ours[0], self._device())
+                ok, why = self.policy(plan, self._device())
             except Exception as e:
                 ok, why = False, "policy failed: %r" % (e,)
-            self._log("plan %s -> %s: %s" % (ours[0][2], ours[0][3], why))
+            self._log("policy: %s" % why)
             if not ok:
                 self._log("refusing the plan (otaAction(0))")
                 self.Qth.otaAction(0)
@@ -313,7 +335,7 @@ class Agent:
             finally:
                 _thread.stack_size(old)
         except Exception as e:  # no thread: the platform must still hear of the failure
-            self._log("update failed (thread): %r" % (e,))
+            self._log("update failed (plan): no thread for the update (%r)" % (e,))
             self.busy = False
             self._report(self.version)
 
@@ -332,14 +354,18 @@ class Agent:
             comp, target, url, md5, crc = args
             size = None
         reported = self.version
+        self._stage = "plan"
         try:
             self._step("plan", 0)
-            self._log("update %s -> %s from %s" % (self.version, target, url))
+            self._log("update %s -> %s from %s" % (self.version, target, http.redact(url)))
             size = _int_or_none(size, "fileSize")
-            path, sha256 = self._download(target, url, size, md5, crc)
-            self._transfer(path, target, sha256)
+            self._stage = "download"
+            path, sha256, signed = self._download(target, url, size, md5, crc)
+            self._stage = "transfer"
+            self._transfer(path, target, sha256, signed)
             reported = target
             if self.read_version is not None:
+                self._stage = "mcu"
                 reported = self.read_version(comp)
                 if reported != target:
                     raise AgentError(
@@ -347,8 +373,8 @@ class Agent:
                     )
             self._remove(self._path(".part"), self._path(".json"))
         except Exception as e:
-            stage = getattr(e, "stage", "verify" if isinstance(e, qsota.VerifyError) else "error")
-            self._log("update failed (%s): %s" % (stage, e))
+            stage = getattr(e, "stage", "verify" if isinstance(e, qsota.VerifyError) else None)
+            self._log("update failed (%s): %s" % (stage or self._stage, e))
             self._step("failed", 0)
         finally:
             self.version = reported
@@ -366,187 +392,123 @@ class Agent:
             except OSError:
                 pass
 
-    def _check_size(self, total, have):
-        if total > self.max_size:
-            raise AgentError(
-                "space", "the file is %d bytes, over the %d-byte limit" % (total, self.max_size)
-            )
-        free = self._device()["free"]
-        if free is not None and total - have > free:
-            raise AgentError(
-                "space", "the file needs %d more bytes, %d are free" % (total - have, free)
-            )
+    def _checks(self, md5, crc, size):
+        """What checks the image: the names of the expected values that are known."""
+        given = (("md5", md5), ("crc", crc), ("size", size), ("signature", self.keys))
+        return [name for name, value in given if value not in (None, "")]
 
     def _download(self, target, url, size, md5, crc):
-        """Downloads into <workdir>/<comp>.part through a Verifier; returns the path and
-        the file's SHA-256 (the native protocol's OPEN carries it: no second read)."""
+        """Downloads into <workdir>/<comp>.part through a Verifier (qsota.download); returns
+        the path, the file's SHA-256 (the native protocol's OPEN carries it: no second read)
+        and, with keys, the verified image's header fields."""
+        checks = self._checks(md5, crc, size)
+        if not checks and not self.allow_unverified:
+            raise AgentError(
+                "verify",
+                "nothing would check this image (no md5, crc, fileSize or keys): refused "
+                "(allow_unverified=True accepts it)",
+            )
+        if url[:8].lower() == "https://" and not https.authenticated(self.tls):
+            if not self._warned_tls:
+                self._warned_tls = True
+                self._log("https without ca or pin: encrypted, but the server is not authenticated")
         try:
             os.mkdir(self.workdir)
         except OSError:
             pass
-        verifier = qsota.Verifier(
-            md5=md5 or None, crc=None if crc == "" else crc, size=size, crc_variant=self.crc_variant
+
+        def new_verifier():
+            return qsota.Verifier(
+                md5=md5 or None,
+                crc=None if crc == "" else crc,
+                size=size,
+                crc_variant=self.crc_variant,
+                keys=self.keys,
+            )
+
+        def free():
+            return self._device()["free"]
+
+        d = Download(
+            "%s/%s" % (self.workdir, self.comp_no),
+            self.buf,
+            self._log,
+            self._download_step,
+            tls=self.tls,
+            retries=self.retries,
+            backoff_ms=self.backoff_ms,
+            timeout_s=self.timeout_s,
+            max_size=self.max_size,
+            free=free,
         )
-        part, meta = self._path(".part"), self._path(".json")
-        ident = [target, md5, str(crc)]
-        offset, total = self._resume(part, meta, ident, size, verifier)
+        verifier, n = d.run(url, [target, md5, str(crc)], size, new_verifier)
         try:
-            if total is not None:
-                self._check_size(total, offset)
-            try:
-                f = open(part, "ab")
-            except OSError as e:
-                raise AgentError("download", "cannot write %s (%s)" % (part, e))
-            try:
-                offset, total = self._fetch(url, f, verifier, offset, total, meta, ident)
-            finally:
-                f.close()
-            if total is not None and offset != total:
-                # A kept file longer than the image (no expected value may catch it).
-                raise AgentError("verify", "size: expected %d bytes, got %d" % (total, offset))
+            if n == 0 and not self.allow_empty:
+                raise AgentError("verify", "the image is empty (0 bytes): refused")
             verifier.check()
-        except Exception as e:
-            # A wrong or refused image is not kept; an interrupted download is, for a resume.
-            if isinstance(e, qsota.VerifyError) or getattr(e, "stage", None) in ("space", "verify"):
-                self._remove(part, meta)
+        except Exception:
+            self._remove(d.part, d.meta)  # a wrong image is not kept
             raise
-        self._log(
-            "download verified: %d bytes%s"
-            % (offset, ", crc %s" % verifier.crc_matched if crc not in (None, "") else "")
-        )
-        return part, verifier.sha256()
+        if checks:
+            crc_note = " (crc %s)" % verifier.crc_matched if "crc" in checks else ""
+            self._log("download verified: %d bytes, %s%s" % (n, ", ".join(checks), crc_note))
+        else:
+            self._log("download NOT verified (allow_unverified): %d bytes" % n)
+        signed = verifier.image
+        if signed is not None:
+            self._log(
+                "signature verified: key %d, image version %s" % (signed["key"], signed["version"])
+            )
+        return d.part, verifier.sha256(), signed
 
-    def _resume(self, part, meta, ident, size, verifier):
-        """(offset, total) to continue from. A partial file left by an earlier run (e.g. before
-        a reboot) of the same image is read once through the verifier, so that it still sees
-        every byte exactly once; anything else starts from zero."""
-        try:
-            with open(meta) as f:
-                saved = json.load(f)
-            if saved.get("id") != ident:
-                raise ValueError
-            offset = 0
-            with open(part, "rb") as f:
-                while True:
-                    n = f.readinto(self.buf)
-                    if not n:
-                        break
-                    verifier.update(self.mv if n == len(self.buf) else self.mv[:n])
-                    offset += n
-            self._log("resuming a kept download at byte %d" % offset)
-            return offset, saved.get("size") or size
-        except (OSError, ValueError, KeyError, AttributeError):
-            pass
-        self._remove(part)
-        self._save_meta(meta, ident, size)
-        return 0, size
+    def _download_step(self, pct):
+        self._step("download", pct)
 
-    def _save_meta(self, meta, ident, size):
-        try:
-            with open(meta, "w") as f:
-                json.dump({"id": ident, "size": size}, f)
-        except OSError as e:
-            raise AgentError("download", "cannot write %s (%s)" % (meta, e))
-
-    def _fetch(self, url, f, verifier, offset, total, meta, ident):
-        """Streams url from `offset` into f and the verifier, resuming after dropped
-        connections; returns (bytes, total)."""
-        failures = 0
-        while total is None or offset < total:
-            resp = None
-            try:
-                resp = http.get(url, offset, self.timeout_s)
-                if resp.total is not None and resp.total != total:
-                    if total is not None:
-                        raise AgentError(
-                            "download",
-                            "size: expected %d bytes, the server has %d" % (total, resp.total),
-                        )
-                    total = resp.total
-                    self._check_size(total, offset)
-                    self._save_meta(meta, ident, total)
-                self._skip(resp, offset - resp.offset)
-                begin = offset
-                while True:
-                    n = resp.readinto(self.buf)
-                    if not n:
-                        break
-                    if offset + n > (self.max_size if total is None else total):
-                        raise AgentError(
-                            "download",
-                            "the server sent more than %d bytes" % (total or self.max_size),
-                        )
-                    view = self.mv if n == len(self.buf) else self.mv[:n]
-                    verifier.update(view)
-                    try:
-                        f.write(view)
-                    except OSError as e:
-                        raise AgentError("download", "cannot write the download (%s)" % e)
-                    offset += n
-                    failures = 0
-                    if total:
-                        self._step("download", _percent(offset, total))
-                if total is None:
-                    total = offset  # no length given: the body ran until the server closed
-                elif offset == begin and offset < total:
-                    # A body without Content-Length that ends at once: counts as a failure,
-                    # or the loop would ask again at once, forever.
-                    raise OSError(104, "the server sent no bytes from byte %d" % offset)
-            except (OSError, http.HttpError) as e:
-                if resp is not None:  # closed before the pause, not after
-                    resp.close()
-                    resp = None
-                if isinstance(e, http.HttpError) and not e.retry:
-                    raise AgentError("download", str(e))
-                failures += 1
-                if failures > self.retries:
-                    raise AgentError(
-                        "download",
-                        "gave up at byte %d after %d attempts: %s" % (offset, failures, e),
-                    )
-                pause = min(self.backoff_ms << (failures - 1), 30000)
-                self._log(
-                    "download interrupted at byte %d (%s); retry in %d ms" % (offset, e, pause)
-                )
-                _sleep_ms(pause)
-            finally:  # also on AgentError/VerifyError from the body: no socket left open
-                if resp is not None:
-                    resp.close()
-        return offset, total
-
-    def _skip(self, resp, n):
-        """Discards n body bytes (a server that ignored Range sent the file from 0)."""
-        while n > 0:
-            k = resp.readinto(self.mv if n >= len(self.buf) else self.mv[:n])
-            if not k:
-                raise OSError(104, "body ended before the resume offset")
-            n -= k
-
-    def _transfer(self, path, target, sha256):
+    def _transfer(self, path, target, sha256, signed):
         options = dict(self.send_options)
+        if self.allow_empty:
+            options["allow_empty"] = True
+        name = self.name or "%s_%s.bin" % (self.comp_no, target)
         if self.protocol == "native":
             options.update(sha256=sha256, component=self.comp_no, version=target)
+        elif self.protocol == "mcuboot":
+            options.update(sha256=sha256)
         port, opened = self.port, False
         if callable(port) and not callable(getattr(port, "write", None)):
             port, opened = port(), True
-        name = self.name or "%s_%s.bin" % (self.comp_no, target)
         self._step("transfer", 0)
 
         def progress(offset, size):
             if size:
-                self._step("transfer", _percent(offset, size))
+                self._step("transfer", percent(offset, size))
 
+        source = path
         try:
+            if signed is not None and not _image.sends_container(self.protocol):
+                source = self._body(path, signed, name)
+                options.pop("sha256", None)  # the file's: the sender computes the body's
             stats = qsota.send(
-                port, path, protocol=self.protocol, name=name, progress=progress, **options
+                port, source, protocol=self.protocol, name=name, progress=progress, **options
             )
         except qsota.TransferError as e:
             raise AgentError("transfer", "MCU transfer failed (%s): %s" % (e.code, e))
         finally:
             if opened and callable(getattr(port, "close", None)):
                 port.close()
+            if source is not path:
+                source.close()
         self._step("transfer", 100)
+        if source is not path:
+            self._log("sent the body of the signed image (%d bytes)" % signed["img_size"])
         self._log(
             "sent %d bytes in %d ms, %d retries"
             % (stats.get("bytes", 0), stats.get("elapsed_ms", 0), stats.get("retries", 0))
         )
+
+    def _body(self, path, signed, name):
+        """The body of the signed image at `path`, for a bootloader that takes a raw
+        application."""
+        try:
+            return _image.body(path, signed, name)
+        except ValueError as e:
+            raise AgentError("verify", str(e))

@@ -6,45 +6,11 @@ writes frames from it: after the first block nothing is allocated per block (mem
 each length are made once and kept). See "Sender objects" in docs/architecture.md.
 """
 
-try:
-    import time
-except ImportError:  # MicroPython 1.13 (legacy QuecPython) has only the u-names
-    import utime as time
-
-try:
-    _ticks_ms = time.ticks_ms
-    _ticks_diff = time.ticks_diff
-    _sleep_ms = time.sleep_ms
-except AttributeError:  # CPython: only for tools, not the hot path
-
-    def _ticks_ms():
-        return int(time.monotonic() * 1000)
-
-    def _ticks_diff(a, b):
-        return a - b
-
-    def _sleep_ms(ms):
-        time.sleep(ms / 1000)
-
-
-# Action codes every sender's poll() returns (src/transfer.rs `Action`).
-SEND = 1
-READ = 2
-WAIT = 3
-DONE = 4
-FAILED = 5
+from . import _bound
+from .codes import DONE, FAILED, MESSAGES, READ, RECEIVER_ERRORS, SEND, WAIT
+from .pacing import Pacer, _sleep_ms, _ticks_diff, _ticks_ms
 
 _RX = 64
-_MESSAGES = {
-    "timeout": "the receiver did not answer",
-    "cancelled": "the receiver cancelled the transfer",
-    "retries": "too many retransmissions",
-    "protocol": "the receiver broke the protocol",
-    "source": "the source gave fewer bytes than its size",
-    "rejected": "the receiver refused the image",
-    "usage": "the sender was misused",
-    "io": "the port failed",
-}
 
 
 class TransferError(Exception):
@@ -56,22 +22,91 @@ class TransferError(Exception):
         self.code = code
 
 
-def _sender_class(protocol):
-    import qsota
+def _ymodem_args(f, size, name, options):
+    return (name, size)
 
-    if protocol == "ymodem":
-        return qsota.YmodemSender
-    if protocol == "native":
-        return qsota.LinkSender
-    if protocol == "stm32":
-        return qsota.Stm32Sender
+
+def _native_args(f, size, name, options):
+    return (size, _sha256(f, options.pop("sha256", None)))
+
+
+def _size_args(f, size, name, options):
+    return (size,)
+
+
+# How long a write may take no bytes before the port counts as failed: the protocol's reply
+# timeout (its defaults as in the senders), so a stuck port fails no later than a silent
+# receiver would.
+def _timeout_ms(default):
+    return lambda options: options.get("timeout_ms", default)
+
+
+def _native_reply_ms(options):
+    return options.get("rto_ms") or 1000
+
+
+def _stm32_entry(options):
+    from . import stm32boot
+
+    pins = stm32boot.take(options)
+    return lambda port: stm32boot.enter(*pins)
+
+
+def _mcuboot_args(f, size, name, options):
+    from . import mcuboot
+
+    return (size, _sha256(f, options.pop("sha256", None)), mcuboot.image_hash(f))
+
+
+def _mcuboot_entry(options):
+    from . import mcuboot
+
+    return mcuboot.entry(options)
+
+
+def _mcuboot_detail(stats):
+    from . import mcuboot
+
+    return mcuboot.detail(stats)
+
+
+# What a failure's message adds from the stats: the native receiver's ERROR, the ROM
+# bootloader's reason.
+def _receiver_error(stats):
+    refused = stats.get("receiver_error", 0)
+    if not refused:
+        return ""
+    return " (%s)" % (RECEIVER_ERRORS[refused] if refused < len(RECEIVER_ERRORS) else refused)
+
+
+def _reason(stats):
+    return " (%s)" % stats["reason"] if stats.get("reason") else ""
+
+
+# Each protocol: the backend's sender class; what its positional arguments are made of (the
+# opened image, its size, the name, the caller's options, from which the function may take
+# what is not the class's); whether the sender takes `baud` itself (the driver paces by it
+# either way); the reply timeout; where the MCU must be put into its bootloader first, a
+# function that takes its options and returns what does that once the sender is made (so
+# that bad arguments never touch the MCU); what a failure's message adds from the stats.
+# One shape: cls(*args(f, size, name, options), **options).
+_PROTOCOLS = (
+    ("ymodem", "YmodemSender", _ymodem_args, True, _timeout_ms(3000), None, None),
+    ("native", "LinkSender", _native_args, True, _native_reply_ms, None, _receiver_error),
+    ("stm32", "Stm32Sender", _size_args, True, _timeout_ms(1000), _stm32_entry, _reason),
+    ("mcuboot", "SmpSender", _mcuboot_args, False, _timeout_ms(3000), _mcuboot_entry,
+     _mcuboot_detail),
+)
+
+
+def _protocol(protocol):
     if not isinstance(protocol, str):
         raise TypeError("protocol: expected str, got %s" % type(protocol).__name__)
-    raise ValueError("protocol: unknown %r (known: 'ymodem', 'native', 'stm32')" % (protocol,))
-
-
-# The native receiver's ERROR codes (docs/protocol.md section 5), for messages.
-_RECEIVER_ERRORS = ("", "version", "size", "flash", "digest", "not open", "state", "argument")
+    for p in _PROTOCOLS:
+        if p[0] == protocol:
+            return p[1:]
+    known = ", ".join(repr(p[0]) for p in _PROTOCOLS)
+    raise ValueError("protocol: unknown %r (known: %s)" % (protocol, known))
 
 
 def _sha256(f, given):
@@ -122,6 +157,8 @@ def _basename(path):
 def _open(source, name):
     """(file, size, name, opened_here) for a path or a file object."""
     if isinstance(source, str):
+        if _is_dir(source):
+            raise TransferError("source", "source: %r is a directory" % (source,))
         try:
             f = open(source, "rb")
         except OSError as e:
@@ -145,12 +182,24 @@ def _open(source, name):
         if opened:
             f.close()
         raise TransferError("source", "source: cannot seek (%s)" % e)
-    name = default if name is None else name
     if name is None:
-        if opened:
-            f.close()
-        raise ValueError("name: required when the source file has no name")
+        name = _DEFAULT_NAME if default is None else default
     return f, size, name, opened
+
+
+# The name a file object without one is sent under (YMODEM's header needs a name).
+_DEFAULT_NAME = "image.bin"
+
+
+def _is_dir(path):
+    try:
+        import os
+    except ImportError:
+        import uos as os
+    try:
+        return os.stat(path)[0] & 0x4000 != 0  # S_IFDIR
+    except OSError:
+        return False  # open() says why
 
 
 class _Views:
@@ -179,15 +228,26 @@ def _written(k):
     return k
 
 
-def _write_all(port, views, n):
+def _write_all(port, views, n, pacer, stall_ms):
+    """Writes frame[:n]. A port that takes no bytes (machine.UART returns None on a write
+    timeout, some ports 0) for `stall_ms` fails with TransferError io: never a hang."""
     done = _written(port.write(views.get(0, n)))
     # machine.UART writes everything; a port that takes less costs a memoryview per retry.
+    tries = 0
+    since = pacer.now()
     while done < n:
         k = _written(port.write(views.mv[done:n]))
+        now = pacer.now()
         if k:
             done += k
+            tries = 0
+            since = now
+        elif now - since >= stall_ms:
+            return done
         else:
-            _sleep_ms(1)
+            tries += 1
+            pacer.stalled(tries)
+    return done
 
 
 def _read_exact(f, views, at, n):
@@ -204,55 +264,78 @@ def send(port, source, protocol="ymodem", name=None, progress=None, **options):
     """Sends the file `source` (a path or a binary file object) over `port` (machine.UART or
     anything with write, any and readinto/read) with `protocol`.
 
+    An empty source is refused (TransferError `source`) unless `allow_empty=True`.
     `name` defaults to the file's base name; `progress(offset, size)` is called before each
     block is read; `options` go to the sender (YMODEM: block_size, timeout_ms,
     header_timeout_ms, start_timeout_ms, end_gap_ms, retries, baud; native: component,
     version, sha256 (bytes or hex, else computed from the file first), rto_ms,
     open_timeout_ms, retries; stm32 (ST's ROM bootloader, 8E1): address, go, flash_size,
     page_size, timeout_ms, erase_timeout_ms, start_timeout_ms, retries, baud, and boot0,
-    nrst, nrst_active, reset_ms, boot_ms for qsota.stm32boot; `name` is not used by
-    native and stm32). Returns the stats dict (bytes, frames,
-    retries, line_bytes, elapsed_ms; YMODEM: blocks; native: resumed_from, resent_bytes,
-    reopens, ...); raises TransferError.
+    nrst, nrst_active, reset_ms, boot_ms for qsota.stm32boot; mcuboot (a signed MCUboot
+    image into serial recovery): image, buf_size, enter, boot_pin, reset_pin, boot_level,
+    boot_ms, resume, reset, timeout_ms, erase_timeout_ms, retries, sha256, see
+    qsota.mcuboot; `name` is used by YMODEM only). `baud` (any protocol, 0: unknown) is the
+    line's rate: with it the driver sleeps while a frame is on the wire (qsota.pacing).
+    Returns the stats dict (bytes, frames, retries, line_bytes, elapsed_ms; YMODEM: blocks;
+    native: resumed_from, resent_bytes, reopens, ...; mcuboot: hash, buf_size, chunk, ...);
+    raises TransferError.
     """
-    cls = _sender_class(protocol)
+    cls_name, args, takes_baud, reply_ms, entry, detail = _protocol(protocol)
     _check_port(port)
     if progress is not None and not callable(progress):
         raise TypeError("progress: expected a callable, got %s" % type(progress).__name__)
-    f, size, name, opened = _open(source, "" if protocol in ("native", "stm32") else name)
+    allow_empty = options.pop("allow_empty", False)
+    baud = options.get("baud", 0) if takes_baud else _baud(options.pop("baud", 0))
+    stall_ms = reply_ms(options)
+    enter = entry(options) if entry is not None else None
+    f, size, name, opened = _open(source, name)
     try:
-        if protocol == "native":
-            sender = cls(size, _sha256(f, options.pop("sha256", None)), **options)
-        elif protocol == "stm32":
-            from . import stm32boot
-
-            pins = stm32boot.take(options)
-            sender = cls(size, **options)
-            stm32boot.enter(*pins)
-        else:
-            sender = cls(name, size, **options)
-        return _drive(port, f, size, sender, protocol, progress)
+        if size == 0 and not allow_empty:
+            # ST's IAP erases the whole application area, then programs nothing
+            raise TransferError("source", "source: the image is empty (0 bytes; allow_empty=True)")
+        cls = getattr(_bound.backend, cls_name)
+        sender = cls(*args(f, size, name, options), **options)
+        if enter is not None:
+            enter(port)
+        return _drive(port, f, size, sender, protocol, progress, Pacer(port, baud), stall_ms, detail)
     finally:
         if opened:
             f.close()
 
 
-def _drive(port, f, size, sender, protocol, progress):
+# Senders that take `baud` themselves (YMODEM adds each frame's wire time to its timeouts);
+# for the others it only paces the driver.
+def _baud(baud):
+    if not isinstance(baud, int) or isinstance(baud, bool):
+        raise TypeError("baud: expected int, got %s" % type(baud).__name__)
+    if not 0 <= baud <= 0xFFFFFFFF:
+        raise ValueError("baud: must be 0 to 4294967295")
+    return baud
+
+
+def _drive(port, f, size, sender, protocol, progress, pacer, stall_ms, detail):
     frame = bytearray(sender.frame_size)
     fv = _Views(frame)
     frame_mv = fv.mv
     rx = bytearray(_RX)
     readinto = getattr(port, "readinto", None)
     pos = 0
-    start = _ticks_ms()
     while True:
-        now = _ticks_diff(_ticks_ms(), start)
+        now = pacer.now()
         action = sender.poll(now, frame_mv)
         if action == SEND:
+            n = sender.length
             try:
-                _write_all(port, fv, sender.length)
+                done = _write_all(port, fv, n, pacer, stall_ms)
             except OSError as e:
                 raise TransferError("io", "%s: port write failed (%s)" % (protocol, e))
+            if done < n:
+                raise TransferError(
+                    "io",
+                    "%s: the port took no bytes for %d ms (%d of %d bytes of a frame written)"
+                    % (protocol, stall_ms, done, n),
+                )
+            pacer.sent(now, n)
         elif action == READ:
             offset = sender.offset
             if progress is not None:
@@ -268,7 +351,7 @@ def _drive(port, f, size, sender, protocol, progress):
         elif action == WAIT:
             data = rx
             try:
-                got = port.any()
+                got = port.any() if pacer.listening(now) else 0
                 if got:
                     # readinto(buf, n) and receive(now, buf, n): no slice of rx per read.
                     if readinto is not None:
@@ -279,22 +362,21 @@ def _drive(port, f, size, sender, protocol, progress):
             except OSError as e:
                 raise TransferError("io", "%s: port read failed (%s)" % (protocol, e))
             if got:
-                sender.receive(_ticks_diff(_ticks_ms(), start), data, got)
-            elif _ticks_diff(sender.until, now) > 0:
-                _sleep_ms(1)
+                now = pacer.now()
+                sender.receive(now, data, got)
+                pacer.received(now, got)
+            else:
+                pacer.wait(now, sender.until)
         elif action == DONE:
             stats = sender.stats()
-            stats["elapsed_ms"] = _ticks_diff(_ticks_ms(), start)
+            stats["elapsed_ms"] = pacer.now()
             return stats
         else:
             code = sender.error
             stats = sender.stats()
-            why = _MESSAGES.get(code, code)
-            refused = stats.get("receiver_error", 0)
-            if refused:
-                why += " (%s)" % (_RECEIVER_ERRORS[refused] if refused < 8 else refused)
-            if stats.get("reason"):
-                why += " (%s)" % stats["reason"]
+            why = MESSAGES.get(code, code)
+            if detail is not None:
+                why += detail(stats)
             raise TransferError(
                 code,
                 "%s: %s (block %d, %d of %d bytes acknowledged)"
@@ -303,16 +385,29 @@ def _drive(port, f, size, sender, protocol, progress):
 
 
 class TcpPort:
-    """A UART-like port over a TCP connection (unix port): write, any, readinto, read.
+    """A UART-like port over a TCP connection (unix port): write, any, readinto, read, and
+    wait(timeout_ms), which the driver blocks in (select.poll, see qsota.pacing).
 
     Input goes through a small buffer of its own, so that any() can tell how many bytes
-    are waiting without allocating (a select.poll would make a tuple per event)."""
+    are waiting without allocating. `write` takes what the socket takes, waiting up to
+    `write_timeout_ms` for room, and returns None when it took nothing (as machine.UART does
+    on a write timeout)."""
 
-    def __init__(self, sock):
+    def __init__(self, sock, write_timeout_ms=100):
+        try:
+            import select
+        except ImportError:
+            import uselect as select
         self._sock = sock
         self._buf = bytearray(256)
         self._n = 0  # bytes in _buf
         self._pos = 0  # bytes of them already handed out
+        self._write_timeout = write_timeout_ms
+        # ipoll(): blocks like poll() without the list and tuples poll() makes per call.
+        self._readable = select.poll()
+        self._readable.register(sock, select.POLLIN)
+        self._writable = select.poll()
+        self._writable.register(sock, select.POLLOUT)
 
     def _fill(self):
         if self._pos < self._n:
@@ -328,17 +423,26 @@ class TcpPort:
             raise OSError(104, "connection closed by the peer")  # ECONNRESET
         self._n = n or 0
 
+    def _write(self, buf):
+        try:
+            return self._sock.write(buf)
+        except OSError as e:
+            if e.args[0] != 11:  # EAGAIN: the socket buffer is full
+                raise
+        return None
+
     def write(self, buf):
-        while True:
-            try:
-                n = self._sock.write(buf)
-            except OSError as e:
-                if e.args[0] != 11:  # EAGAIN: the socket buffer is full
-                    raise
-                n = None
-            if n:
-                return n
-            _sleep_ms(1)
+        n = self._write(buf)
+        if not n:
+            self._writable.ipoll(self._write_timeout)
+            n = self._write(buf)
+        return n or None
+
+    def wait(self, timeout_ms):
+        """Returns once input is waiting (or the peer closed), or after `timeout_ms`."""
+        if self._pos < self._n:
+            return
+        self._readable.ipoll(timeout_ms)
 
     def any(self):
         self._fill()

@@ -1,16 +1,18 @@
 """qsota.verify_file: verify an image stored in a file."""
 
+from . import _bound
 
-def verify_file(path, md5=None, sha256=None, crc=None, size=None, buf=None, crc_variant="auto"):
+
+def verify_file(
+    path, md5=None, sha256=None, crc=None, size=None, buf=None, crc_variant="auto", keys=None
+):
     """Reads `path` through one reusable buffer and returns the checked Verifier.
 
     `buf` is that buffer (a bytearray, 4 KB when not given). Raises VerifyError on a
-    mismatch, OSError when the file cannot be read, and what Verifier raises for bad
-    expected values.
+    mismatch (with `keys`, also for an image not signed by one of them), OSError when the
+    file cannot be read, and what Verifier raises for bad expected values.
     """
-    from qsota import Verifier  # the backend bound now (qsota._use)
-
-    verifier = Verifier(md5, sha256, crc, size, crc_variant)
+    verifier = _bound.backend.Verifier(md5, sha256, crc, size, crc_variant, keys=keys)
     if buf is None:
         buf = bytearray(4096)
     if len(buf) == 0:

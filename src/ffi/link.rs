@@ -5,16 +5,18 @@ use super::{
     bytes, fits, get, init, out, qsota_action_t, sender_poll, sender_provide, sender_receive,
     status, InStorage,
 };
-use crate::link::frame::MAX_FRAME;
-use crate::link::receiver::{Config, Receiver, REPLY_MAX};
+use crate::link::frame::{MAX_FRAME, MAX_PAYLOAD};
+use crate::link::receiver::{Config, Pipelined, Receiver, REPLY_MAX};
 use crate::link::record::{self, Area, Flash, FlashError, Geometry};
 use crate::link::sender::{Options, Sender};
 use crate::Error;
 
 /// Storage for one link receiver, in 8-byte words.
 pub const QSOTA_LINK_RX_WORDS: usize = 160;
+/// Storage for one link receiver with two frame buffers, in 8-byte words.
+pub const QSOTA_LINK_RX2_WORDS: usize = 288;
 /// Storage for one link sender, in 8-byte words.
-pub const QSOTA_LINK_TX_WORDS: usize = 48;
+pub const QSOTA_LINK_TX_WORDS: usize = 56;
 /// The frame buffer a link sender needs (`qsota_link_tx_poll`).
 pub const QSOTA_LINK_FRAME_SIZE: usize = 1038;
 /// The output buffer a link receiver needs (`qsota_link_rx_receive`).
@@ -35,6 +37,13 @@ pub struct qsota_link_rx_t {
     pub opaque: [u64; QSOTA_LINK_RX_WORDS],
 }
 
+/// Caller-provided storage for a link receiver with two frame buffers (it programs one
+/// frame while the next arrives). Set it up with `qsota_link_rx2_init`.
+#[repr(C)]
+pub struct qsota_link_rx2_t {
+    pub opaque: [u64; QSOTA_LINK_RX2_WORDS],
+}
+
 /// Caller-provided storage for a link sender. Set it up with `qsota_link_tx_init`.
 #[repr(C)]
 pub struct qsota_link_tx_t {
@@ -47,11 +56,16 @@ unsafe impl InStorage for Receiver {
     const MAGIC: u32 = 0x5153_4C52; // "QSLR"
 }
 // SAFETY: as above.
+unsafe impl InStorage for Pipelined {
+    type Storage = qsota_link_rx2_t;
+    const MAGIC: u32 = 0x5153_4C50; // "QSLP"
+}
+// SAFETY: as above.
 unsafe impl InStorage for Sender {
     type Storage = qsota_link_tx_t;
     const MAGIC: u32 = 0x5153_4C54; // "QSLT"
 }
-const _: () = assert!(fits::<Receiver>() && fits::<Sender>());
+const _: () = assert!(fits::<Receiver>() && fits::<Pipelined>() && fits::<Sender>());
 
 /// The bootloader's flash, for the receiver. Addresses are relative to each area's start.
 /// Every callback returns 0 on success and anything else on failure; a null callback fails.
@@ -213,20 +227,10 @@ pub unsafe extern "C" fn qsota_link_rx_receive(
     out_len: *mut usize,
 ) -> i32 {
     // SAFETY: the caller's contract.
-    status(unsafe {
-        (|| {
-            let rx = get::<Receiver>(rx)?;
-            let flash = flash.as_ref().ok_or(Error::Null)?;
-            let data = bytes(data, len)?;
-            if out.is_null() {
-                return Err(Error::Null);
-            }
-            let buf = core::slice::from_raw_parts_mut(out, out_cap);
-            let (consumed, out_len) = (super::out(consumed)?, super::out(out_len)?);
-            (*consumed, *out_len) = rx.receive(&mut CFlash(flash), data, buf)?;
-            Ok(())
-        })()
-    })
+    status(
+        unsafe { rx_receive::<0>(rx, flash, data, len, out, out_cap, consumed, out_len) }
+            .map(|_| ()),
+    )
 }
 
 /// Writes 1 to `committed` if the receiver's session ended with the image read back,
@@ -242,15 +246,138 @@ pub unsafe extern "C" fn qsota_link_rx_state(
     next: *mut u32,
 ) -> i32 {
     // SAFETY: the caller's contract.
+    status(unsafe { rx_state::<0>(rx, committed, next) })
+}
+
+/// Sets up a receiver with two frame buffers in `rx`: it moves an accepted DATA frame into
+/// its second buffer and programs it `chunk` bytes per `qsota_link_rx2_receive` call
+/// (rounded down to the program unit; 0: a whole frame), so that the bootloader reads its
+/// UART between chunks while the next frame arrives. Pick `chunk` so that what the UART
+/// receives while one chunk programs fits its buffering. `window`: DATA frames (of up to
+/// 1038 bytes) that buffering holds (at least 1); the receiver announces one more, its
+/// second buffer. `busy_ms`: the longest it can go silent (a sector erase).
+///
+/// # Safety
+/// `rx` is null or valid for writes of `qsota_link_rx2_t`.
+#[no_mangle]
+pub unsafe extern "C" fn qsota_link_rx2_init(
+    rx: *mut qsota_link_rx2_t,
+    window: u16,
+    busy_ms: u16,
+    chunk: u16,
+) -> i32 {
+    if window == 0 {
+        return Error::Range.code();
+    }
+    let config = Config { window, busy_ms };
+    // SAFETY: the caller's contract.
+    unsafe { init(rx, Pipelined::pipelined(config, chunk)) }
+}
+
+/// `qsota_link_rx_receive` for a two-buffer receiver: besides taking bytes it programs at
+/// most one chunk of its staged frame per call, and it may leave bytes in `data` while a
+/// complete frame waits for that. Writes 1 to `again` when the caller must call again at
+/// once, without waiting for the UART (with the rest of `data` and whatever has arrived
+/// since): it answered, left bytes, or has flash work pending; 0 when it is idle until new
+/// bytes come.
+///
+/// # Safety
+/// As `qsota_link_rx_receive`, `rx` initialised by `qsota_link_rx2_init`; `again` valid for
+/// a write.
+#[no_mangle]
+pub unsafe extern "C" fn qsota_link_rx2_receive(
+    rx: *mut qsota_link_rx2_t,
+    flash: *const qsota_flash_t,
+    data: *const u8,
+    len: usize,
+    out: *mut u8,
+    out_cap: usize,
+    consumed: *mut usize,
+    out_len: *mut usize,
+    again: *mut i32,
+) -> i32 {
+    // SAFETY: the caller's contract.
     status(unsafe {
-        get::<Receiver>(rx).and_then(|rx| {
+        (|| {
+            let again = super::out(again)?;
+            let rx2 = rx_receive::<{ MAX_PAYLOAD }>(
+                rx, flash, data, len, out, out_cap, consumed, out_len,
+            )?;
+            *again = i32::from(rx2.again(*consumed, len, *out_len));
+            Ok(())
+        })()
+    })
+}
+
+/// `qsota_link_rx_state` for a two-buffer receiver (`next` counts programmed bytes only).
+///
+/// # Safety
+/// As `qsota_link_rx_state`, `rx` initialised by `qsota_link_rx2_init`.
+#[no_mangle]
+pub unsafe extern "C" fn qsota_link_rx2_state(
+    rx: *mut qsota_link_rx2_t,
+    committed: *mut i32,
+    next: *mut u32,
+) -> i32 {
+    // SAFETY: the caller's contract.
+    status(unsafe { rx_state::<{ MAX_PAYLOAD }>(rx, committed, next) })
+}
+
+/// The body of `qsota_link_rx_receive` for either receiver; returns it for more questions.
+///
+/// # Safety
+/// As `qsota_link_rx_receive`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn rx_receive<'a, const S: usize>(
+    rx: *mut <Receiver<S> as InStorage>::Storage,
+    flash: *const qsota_flash_t,
+    data: *const u8,
+    len: usize,
+    out: *mut u8,
+    out_cap: usize,
+    consumed: *mut usize,
+    out_len: *mut usize,
+) -> Result<&'a mut Receiver<S>, Error>
+where
+    Receiver<S>: InStorage,
+{
+    // SAFETY: the caller's contract.
+    unsafe {
+        let rx = get::<Receiver<S>>(rx)?;
+        let flash = flash.as_ref().ok_or(Error::Null)?;
+        let data = bytes(data, len)?;
+        if out.is_null() {
+            return Err(Error::Null);
+        }
+        let buf = core::slice::from_raw_parts_mut(out, out_cap);
+        let (consumed, out_len) = (super::out(consumed)?, super::out(out_len)?);
+        (*consumed, *out_len) = rx.receive(&mut CFlash(flash), data, buf)?;
+        Ok(rx)
+    }
+}
+
+/// The body of `qsota_link_rx_state` for either receiver.
+///
+/// # Safety
+/// As `qsota_link_rx_state`.
+unsafe fn rx_state<const S: usize>(
+    rx: *mut <Receiver<S> as InStorage>::Storage,
+    committed: *mut i32,
+    next: *mut u32,
+) -> Result<(), Error>
+where
+    Receiver<S>: InStorage,
+{
+    // SAFETY: the caller's contract.
+    unsafe {
+        get::<Receiver<S>>(rx).and_then(|rx| {
             *out(committed)? = i32::from(rx.committed().is_some());
             if let Some(next) = next.as_mut() {
                 *next = rx.next();
             }
             Ok(())
         })
-    })
+    }
 }
 
 /// What a bootloader checks at boot: writes 1 to `found` if the slot holds an image that
@@ -283,8 +410,10 @@ pub unsafe extern "C" fn qsota_link_stored_image(
 
 /// Sets up a sender in `tx` for an image of `size` bytes with the 32-byte `sha256`, for the
 /// component `comp` at version `ver` (each up to 32 bytes). `rto_ms`: retransmission timeout
-/// (0: the receiver's busy time + 1 s); `open_timeout_ms`: how long to wait for the receiver
-/// to answer at all; `retries`: timeouts in a row without progress before giving up.
+/// (0: adaptive, from the measured round trip, between a frame's time on the line and the
+/// receiver's busy time + 1 s); `open_timeout_ms`: how long to wait for the receiver to
+/// answer at all; `retries`: timeouts in a row without progress before giving up; `baud`:
+/// the line's rate, 0 if unknown (bounds the adaptive timeout below).
 /// `QSOTA_E_RANGE` for a size above 4 GB or a zero/huge timeout, `QSOTA_E_LENGTH` for a
 /// long name.
 ///
@@ -303,6 +432,7 @@ pub unsafe extern "C" fn qsota_link_tx_init(
     rto_ms: u32,
     open_timeout_ms: u32,
     retries: u8,
+    baud: u32,
 ) -> i32 {
     // SAFETY: the caller's contract.
     let sender = unsafe {
@@ -312,6 +442,7 @@ pub unsafe extern "C" fn qsota_link_tx_init(
                 rto_ms,
                 open_timeout_ms,
                 retries,
+                baud,
             };
             Sender::new(
                 size,
@@ -394,6 +525,8 @@ pub struct qsota_link_stats_t {
     pub payload: u32,
     /// The receiver's ERROR code, 0 if none.
     pub error: i32,
+    /// The retransmission timeout at the end, in ms (the adaptive one's last value).
+    pub rto_ms: u32,
 }
 
 /// Writes the sender's counters to `stats`.
@@ -421,6 +554,7 @@ pub unsafe extern "C" fn qsota_link_tx_stats(
                 window,
                 payload,
                 error: i32::from(s.error),
+                rto_ms: s.rto_ms,
             };
             Ok(())
         })

@@ -12,7 +12,9 @@ use crate::transfer::{self, Action, Fail};
 use crate::Error;
 use core::mem::{align_of, size_of};
 
+pub mod image;
 pub mod link;
+pub mod smp;
 pub mod stm32;
 pub mod verify;
 pub mod ymodem;

@@ -5,7 +5,7 @@ use crate::verify::{CrcPolicy, CrcVariant, Verifier};
 use crate::Error;
 
 /// Storage for one verifier, in 8-byte words.
-pub const QSOTA_VERIFIER_WORDS: usize = 64;
+pub const QSOTA_VERIFIER_WORDS: usize = 112;
 
 /// Caller-provided storage for a verifier (a static, a stack variable, or part of a
 /// MicroPython object). Set it up with `qsota_verifier_init`.
@@ -36,6 +36,8 @@ pub const QSOTA_FIELD_SHA256: u32 = 2;
 pub const QSOTA_FIELD_CRC: u32 = 4;
 /// `size` in a check's mismatch mask.
 pub const QSOTA_FIELD_SIZE: u32 = 8;
+/// The signed image (`qsota_verifier_image` says why) in a check's mismatch mask.
+pub const QSOTA_FIELD_SIGNATURE: u32 = 16;
 
 // cbindgen needs literals; these keep them equal to the core's bits.
 const _: () = {
@@ -44,6 +46,7 @@ const _: () = {
     assert!(QSOTA_FIELD_SHA256 == field::SHA256);
     assert!(QSOTA_FIELD_CRC == field::CRC);
     assert!(QSOTA_FIELD_SIZE == field::SIZE);
+    assert!(QSOTA_FIELD_SIGNATURE == field::SIGNATURE);
 };
 
 fn variant_code(variant: Option<CrcVariant>) -> i32 {
@@ -67,7 +70,7 @@ fn variant_from_code(code: i32) -> Result<Option<CrcVariant>, Error> {
 ///
 /// # Safety
 /// As [`get`].
-unsafe fn with(
+pub(super) unsafe fn with(
     v: *mut qsota_verifier_t,
     f: impl FnOnce(&mut Verifier) -> Result<(), Error>,
 ) -> i32 {
@@ -251,8 +254,9 @@ pub unsafe extern "C" fn qsota_verifier_sha256(v: *mut qsota_verifier_t, digest:
     }
 }
 
-/// Writes the CRC-32 (`QSOTA_CRC_MPEG2` or `QSOTA_CRC_ISO_HDLC`) of everything fed so far;
-/// `QSOTA_E_STATE` for a variant that `qsota_verifier_set_crc_variant` excluded.
+/// Writes the CRC-32 (`QSOTA_CRC_MPEG2` or `QSOTA_CRC_ISO_HDLC`) of everything fed and
+/// makes the verifier final, as the digests do; `QSOTA_E_STATE` for a variant that
+/// `qsota_verifier_set_crc_variant` excluded.
 ///
 /// # Safety
 /// As `qsota_verifier_update`; `crc` valid for a write.

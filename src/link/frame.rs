@@ -157,12 +157,6 @@ impl<const N: usize> Parser<N> {
         (self.ready > 0).then(|| (self.buf[2], &self.buf[HEADER_LEN..self.ready - 4]))
     }
 
-    /// The ready frame's payload followed by the rest of the buffer, writable (the receiver
-    /// pads a short last block in place before programming it).
-    pub(crate) fn payload_mut(&mut self) -> &mut [u8] {
-        &mut self.buf[HEADER_LEN..]
-    }
-
     fn check(&self) -> Check {
         let b = &self.buf[..self.len];
         for (i, &s) in SYNC.iter().enumerate() {

@@ -3,6 +3,12 @@
 //! A bootloader feeds it the bytes its UART received and sends back what it answers; the
 //! receiver programs flash through [`Flash`] as frames arrive. It keeps no clock: the sender
 //! owns every timer, so a receiver only ever reacts.
+//!
+//! Two shapes share the code: [`Receiver`] (one frame buffer: it programs a frame within the
+//! call that completes it) and [`Pipelined`] (a second buffer: it moves an accepted frame
+//! there and programs it a chunk per call, so the bootloader keeps reading its UART and the
+//! next frame arrives meanwhile; it announces one more frame of window). Both acknowledge a
+//! frame only once it is durable.
 
 use super::frame::{self, kind, Parser, MAX_FRAME, MAX_PAYLOAD, OVERHEAD};
 use super::record::{self, Area, Flash, FlashError, Geometry, ImageId, Log};
@@ -54,9 +60,30 @@ enum Reply {
     Error(u8, u32),
 }
 
-/// A link receiver. About 1.2 KB, most of it the frame buffer.
-pub struct Receiver {
+/// What the second frame buffer of a [`Pipelined`] receiver holds: an accepted DATA
+/// frame's bytes, programmed at `next` a chunk at a time (always empty in a [`Receiver`]).
+struct Stage {
+    /// Bytes held (0: empty) and of those already programmed (at most `MAX_PAYLOAD`).
+    len: u16,
+    done: u16,
+    /// Bytes programmed per call (a multiple of the program unit once open).
+    chunk: u16,
+}
+
+/// A link receiver. With `STAGE = 0` (the default) about 1.2 KB, most of it the frame
+/// buffer; [`Pipelined`] adds a second buffer of `MAX_PAYLOAD` bytes. The logic is all in
+/// `Core`, once for both (an MCU's flash is small), handed the second buffer to use.
+pub struct Receiver<const STAGE: usize = 0> {
+    core: Core,
+    stage: [u8; STAGE],
+}
+
+/// The receiver's state and logic; `stage` arguments are its second buffer (empty: none).
+struct Core {
     parser: Parser<MAX_FRAME>,
+    /// The parser holds a complete frame not handled yet (it waits for the stage).
+    waiting: bool,
+    stage: Stage,
     config: Config,
     session: Session,
     id: ImageId,
@@ -68,10 +95,94 @@ pub struct Receiver {
     gap_drops: Option<u16>,
 }
 
+/// A receiver with a second frame buffer (see the module doc).
+pub type Pipelined = Receiver<MAX_PAYLOAD>;
+
 impl Receiver {
+    /// A receiver with one frame buffer; `config.window` counts that buffer and the frames
+    /// its UART buffering holds while it programs.
     pub fn new(config: Config) -> Self {
         Receiver {
+            core: Core::new(config, MAX_PAYLOAD as u16),
+            stage: [],
+        }
+    }
+}
+
+impl Pipelined {
+    /// A receiver that programs `chunk` bytes per call (rounded to the program unit; 0: a
+    /// whole frame). Pick `chunk` so that the UART buffering holds what arrives while one
+    /// chunk programs. It announces `config.window + 1`: its second buffer holds a frame.
+    pub fn pipelined(config: Config, chunk: u16) -> Self {
+        let whole = MAX_PAYLOAD as u16;
+        let chunk = if chunk == 0 { whole } else { chunk.min(whole) };
+        let mut core = Core::new(config, chunk);
+        core.config.window = core.config.window.saturating_add(1);
+        Receiver {
+            core,
+            stage: [0; MAX_PAYLOAD],
+        }
+    }
+}
+
+impl<const STAGE: usize> Receiver<STAGE> {
+    /// Takes received bytes from `data` until it has an answer for the sender or `data` is used
+    /// up. Returns how many bytes it took and the length of the answer written to `out`. Send
+    /// the answer and call again with the rest of `data` (possibly empty: a frame can wait in
+    /// the buffer). `out` needs `QSOTA_LINK_REPLY_MAX` bytes.
+    ///
+    /// [`Receiver`]: call again until the answer's length is 0, which means all of `data` was
+    /// taken. [`Pipelined`]: each call also programs at most one chunk of its staged frame,
+    /// and it may leave bytes in `data` while a complete frame waits for that; call again,
+    /// without waiting for the UART, as long as [`Receiver::again`] says so.
+    pub fn receive(
+        &mut self,
+        flash: &mut impl Flash,
+        data: &[u8],
+        out: &mut [u8],
+    ) -> Result<(usize, usize), Error> {
+        self.core.receive(&mut self.stage, flash, data, out)
+    }
+
+    /// Whether to call [`Receiver::receive`] again at once, without waiting for the UART,
+    /// after a call that took `used` of `len` bytes and answered `out_len` bytes: it answered,
+    /// left bytes, or has flash work pending. (Always false for an idle [`Receiver`] that
+    /// took everything and answered nothing.)
+    pub fn again(&self, used: usize, len: usize, out_len: usize) -> bool {
+        out_len > 0 || used < len || self.core.stage.len > 0 || self.core.waiting
+    }
+
+    /// The offset up to which the open image is durable.
+    pub fn next(&self) -> u32 {
+        self.core.next
+    }
+
+    /// The image of the open (or committed) session.
+    pub fn image(&self) -> Option<&ImageId> {
+        (self.core.session != Session::Idle).then_some(&self.core.id)
+    }
+
+    /// The image this session received, read back and committed: the bootloader may switch.
+    pub fn committed(&self) -> Option<&ImageId> {
+        (self.core.session == Session::Committed).then_some(&self.core.id)
+    }
+
+    /// Damaged frames dropped so far.
+    pub fn dropped(&self) -> u32 {
+        self.core.parser.dropped()
+    }
+}
+
+impl Core {
+    fn new(config: Config, chunk: u16) -> Self {
+        Core {
             parser: Parser::new(),
+            waiting: false,
+            stage: Stage {
+                len: 0,
+                done: 0,
+                chunk,
+            },
             config: Config {
                 window: config.window.max(1),
                 busy_ms: config.busy_ms,
@@ -89,13 +200,9 @@ impl Receiver {
         }
     }
 
-    /// Takes received bytes from `data` until it has an answer for the sender or `data` is used
-    /// up. Returns how many bytes it took and the length of the answer written to `out`. Send
-    /// the answer and call again with the rest of `data` (possibly empty: a frame can wait in
-    /// the buffer) until the answer's length is 0, which means all of `data` was taken.
-    /// `out` needs `QSOTA_LINK_REPLY_MAX` bytes.
-    pub fn receive(
+    fn receive(
         &mut self,
+        stage: &mut [u8],
         flash: &mut impl Flash,
         data: &[u8],
         out: &mut [u8],
@@ -106,41 +213,28 @@ impl Receiver {
         let mut used = 0;
         // Until the parser wants more: after a resync, frames can wait in its buffer.
         loop {
-            let (n, ready) = self.parser.feed(&data[used..]);
-            used += n;
-            if !ready {
-                break;
+            if !self.waiting {
+                let (n, ready) = self.parser.feed(&data[used..]);
+                used += n;
+                self.waiting = ready;
             }
-            let reply = self.handle(flash);
+            if self.stage.len > 0 {
+                let reply = self.step(stage, flash);
+                return Ok((used, encode(reply, out)));
+            }
+            if !self.waiting {
+                return Ok((used, 0));
+            }
+            self.waiting = false;
+            let reply = self.handle(stage, flash);
             let len = encode(reply, out);
             if len > 0 {
                 return Ok((used, len));
             }
         }
-        Ok((used, 0))
     }
 
-    /// The offset up to which the open image is durable.
-    pub fn next(&self) -> u32 {
-        self.next
-    }
-
-    /// The image of the open (or committed) session.
-    pub fn image(&self) -> Option<&ImageId> {
-        (self.session != Session::Idle).then_some(&self.id)
-    }
-
-    /// The image this session received, read back and committed: the bootloader may switch.
-    pub fn committed(&self) -> Option<&ImageId> {
-        (self.session == Session::Committed).then_some(&self.id)
-    }
-
-    /// Damaged frames dropped so far.
-    pub fn dropped(&self) -> u32 {
-        self.parser.dropped()
-    }
-
-    fn handle(&mut self, flash: &mut impl Flash) -> Reply {
+    fn handle(&mut self, stage: &mut [u8], flash: &mut impl Flash) -> Reply {
         let Some((kind, payload)) = self.parser.frame() else {
             return Reply::None;
         };
@@ -152,7 +246,7 @@ impl Receiver {
             kind::DATA => match frame::u32_at(payload, 0) {
                 Some(offset) => {
                     let len = payload.len() - 4;
-                    self.data(flash, offset, len)
+                    self.data(stage, flash, offset, len)
                 }
                 None => Reply::None,
             },
@@ -194,6 +288,8 @@ impl Receiver {
         }
         match resume(flash, &g, &id) {
             Ok((next, log, committed)) => {
+                let unit = g.program_unit as u16; // at most 64: checked by `geometry`
+                self.stage.chunk = (self.stage.chunk / unit).max(1) * unit;
                 self.geometry = g;
                 self.id = id;
                 self.next = next;
@@ -210,7 +306,7 @@ impl Receiver {
         }
     }
 
-    fn data(&mut self, flash: &mut impl Flash, offset: u32, len: usize) -> Reply {
+    fn data(&mut self, stage: &mut [u8], flash: &mut impl Flash, offset: u32, len: usize) -> Reply {
         if self.session == Session::Idle {
             return Reply::Error(code::NOT_OPEN, 0);
         }
@@ -226,12 +322,52 @@ impl Receiver {
         if len == 0 || len > want || (!last && !len.is_multiple_of(unit)) {
             return self.fail(code::ARGUMENT);
         }
+        if !stage.is_empty() {
+            // Moved to the second buffer; the ACK comes once `step` has programmed it.
+            let from = self.parser.frame().and_then(|(_, p)| p.get(4..4 + len));
+            let to = stage.get_mut(..len);
+            if let (Some(from), Some(to)) = (from, to) {
+                to.copy_from_slice(from);
+                (self.stage.len, self.stage.done) = (len as u16, 0);
+            }
+            return Reply::None;
+        }
         match self.program(flash, len) {
+            Ok(()) => self.programmed(flash, len),
+            Err(FlashError) => self.fail(code::FLASH),
+        }
+    }
+
+    /// `len` bytes at `next` are programmed: record them, then acknowledge.
+    fn programmed(&mut self, flash: &mut impl Flash, len: usize) -> Reply {
+        self.next += len as u32;
+        match record::progress(flash, &self.geometry, &mut self.log, &self.id, self.next) {
             Ok(()) => {
                 self.gap_drops = None;
                 Reply::Ack(self.next)
             }
             Err(FlashError) => self.fail(code::FLASH),
+        }
+    }
+
+    /// Programs the next chunk of the staged frame; once all of it is, records it and
+    /// acknowledges.
+    fn step(&mut self, stage: &[u8], flash: &mut impl Flash) -> Reply {
+        let s = &mut self.stage;
+        let (done, len) = (s.done, s.len);
+        let n = (len - done).min(s.chunk);
+        let at = self.next + u32::from(done);
+        let chunk = stage.get(usize::from(done)..usize::from(done + n));
+        let chunk = chunk.ok_or(FlashError);
+        let result = chunk.and_then(|c| program(flash, &self.geometry, at, c));
+        s.done += n;
+        if result.is_err() || s.done == len {
+            (s.len, s.done) = (0, 0);
+        }
+        match result {
+            Err(FlashError) => self.fail(code::FLASH),
+            Ok(()) if self.stage.len > 0 => Reply::None,
+            Ok(()) => self.programmed(flash, usize::from(len)),
         }
     }
 
@@ -250,20 +386,10 @@ impl Receiver {
         }
     }
 
-    /// Programs the ready DATA frame's `len` bytes at `next` and records the progress.
+    /// Programs the ready DATA frame's `len` bytes at `next`.
     fn program(&mut self, flash: &mut impl Flash, len: usize) -> Result<(), FlashError> {
-        let g = self.geometry;
-        let at = self.next;
-        let padded = len.next_multiple_of(g.program_unit as usize);
-        let block = self
-            .parser
-            .payload_mut()
-            .get_mut(4..4 + padded)
-            .ok_or(FlashError)?;
-        block[len..].fill(0xFF);
-        flash.write(Area::Slot, at, block)?;
-        self.next = at + len as u32;
-        record::progress(flash, &g, &mut self.log, &self.id, self.next)
+        let block = self.parser.frame().and_then(|(_, p)| p.get(4..4 + len));
+        program(flash, &self.geometry, self.next, block.ok_or(FlashError)?)
     }
 
     fn commit(&mut self, flash: &mut impl Flash) -> Reply {
@@ -339,6 +465,24 @@ fn resume(
         erase(flash, g, next, end)?;
     }
     Ok((next, log, false))
+}
+
+/// Programs `data` at `at` of the slot: its whole program units straight from `data`, a
+/// last partial unit padded with 0xFF in a unit of its own. (`data` is a frame in the
+/// parser's buffer, and what follows it there may be the next frame: not ours to pad over.)
+fn program(flash: &mut impl Flash, g: &Geometry, at: u32, data: &[u8]) -> Result<(), FlashError> {
+    let unit = g.program_unit as usize;
+    let whole = data.len() - data.len() % unit;
+    if whole > 0 {
+        flash.write(Area::Slot, at, &data[..whole])?;
+    }
+    let tail = &data[whole..];
+    if !tail.is_empty() {
+        let mut padded = [0xFF; record::MAX_UNIT as usize];
+        padded[..tail.len()].copy_from_slice(tail);
+        flash.write(Area::Slot, at + whole as u32, &padded[..unit])?;
+    }
+    Ok(())
 }
 
 /// Erases every slot sector from the one at `from` up to the one containing `to - 1`.

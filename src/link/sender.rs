@@ -11,12 +11,15 @@ use crate::Error;
 /// Tuning.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Options {
-    /// Retransmission timeout in ms; 0: the receiver's `busy_ms` + 1000.
+    /// Retransmission timeout in ms; 0: adaptive (see [`Rtt`]).
     pub rto_ms: u32,
     /// How long to keep repeating OPEN before the receiver first answers (ms).
     pub open_timeout_ms: u32,
     /// Timeouts in a row without progress before giving up.
     pub retries: u8,
+    /// The line's rate (8N1), 0 if unknown: the adaptive timeout is never shorter than a
+    /// DATA frame's time on the line.
+    pub baud: u32,
 }
 
 impl Default for Options {
@@ -25,7 +28,45 @@ impl Default for Options {
             rto_ms: 0,
             open_timeout_ms: 60_000,
             retries: 10,
+            baud: 0,
         }
+    }
+}
+
+/// The smallest margin of the adaptive timeout over the smoothed round trip: two ticks of
+/// the millisecond clock (a sample can be a tick off at each end).
+const GRANULARITY_MS: u32 = 2;
+
+/// The adaptive retransmission timer, RFC 6298 with its integer form (SRTT x 8, RTTVAR x 4,
+/// alpha 1/8, beta 1/4, K 4): a round trip is timed from a DATA frame's first sending to
+/// the acknowledgement that covers it, one frame at a time, never for a frame sent again
+/// (Karn). `rto = srtt + max(G, 4 rttvar)`, at least the frame's time on the line and at
+/// most `max` (the receiver's `busy_ms` + 1 s, the fixed timeout of old, which also stands
+/// until the first sample); each timeout doubles it up to `max` until the next sample.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Rtt {
+    srtt8: u32,
+    rttvar4: u32,
+    sampled: bool,
+    /// The frame being timed: its end offset and when it went out.
+    timing: Option<(u32, u32)>,
+    floor: u32,
+    max: u32,
+}
+
+impl Rtt {
+    /// A round trip of `r` ms; returns the new timeout.
+    fn sample(&mut self, r: u32) -> u32 {
+        let r = r.min(self.max);
+        if self.sampled {
+            let err = r.abs_diff(self.srtt8 >> 3);
+            self.srtt8 = self.srtt8 - (self.srtt8 >> 3) + r;
+            self.rttvar4 = self.rttvar4 - (self.rttvar4 >> 2) + err;
+        } else {
+            (self.srtt8, self.rttvar4, self.sampled) = (r << 3, r << 1, true);
+        }
+        let rto = (self.srtt8 >> 3) + self.rttvar4.max(GRANULARITY_MS);
+        rto.max(self.floor).min(self.max)
     }
 }
 
@@ -48,6 +89,8 @@ pub struct Stats {
     pub reopens: u64,
     /// The receiver's ERROR code, 0 if none.
     pub error: u8,
+    /// The retransmission timeout in ms at the end (the adaptive one's last value).
+    pub rto_ms: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +112,8 @@ pub struct Sender {
     payload: u32,
     window: u32,
     rto: u32,
+    /// The round-trip estimate, when `opts.rto_ms` is 0.
+    rtt: Option<Rtt>,
     /// The receiver holds every byte below `acked`.
     acked: u32,
     /// The next DATA frame's offset.
@@ -121,6 +166,7 @@ impl Sender {
             payload: 0,
             window: 0,
             rto: 1000,
+            rtt: (opts.rto_ms == 0).then_some(Rtt::default()),
             acked: 0,
             next: 0,
             high: 0,
@@ -144,7 +190,10 @@ impl Sender {
 
     /// Counters so far.
     pub fn stats(&self) -> Stats {
-        self.stats
+        Stats {
+            rto_ms: self.rto,
+            ..self.stats
+        }
     }
 
     /// The receiver's window in frames and payload per frame (0 before ACCEPT).
@@ -165,6 +214,10 @@ impl Sender {
     /// a reset costs at most the one window in flight.
     fn retry(&mut self) {
         self.stats.retries += 1;
+        if let Some(rtt) = self.rtt.as_mut().filter(|_| self.opened) {
+            rtt.timing = None;
+            self.rto = self.rto.saturating_mul(2).min(rtt.max);
+        }
         if self.tries >= self.opts.retries {
             return self.fail(if self.heard {
                 Fail::Retries
@@ -182,6 +235,10 @@ impl Sender {
     fn go_back(&mut self, to: u32) {
         self.next = to;
         self.filled = None;
+        if let Some(rtt) = self.rtt.as_mut() {
+            // The timed frame goes out again: its acknowledgement would time nothing.
+            rtt.timing = rtt.timing.filter(|&(end, _)| end <= to);
+        }
     }
 
     /// The receiver was reset: open again (it answers where to resume).
@@ -253,11 +310,16 @@ impl Sender {
         }
         self.payload = payload.min(MAX_PAYLOAD as u32);
         self.window = window;
-        self.rto = if self.opts.rto_ms > 0 {
-            self.opts.rto_ms
-        } else {
-            busy + 1000
-        };
+        match self.rtt.as_mut() {
+            None => self.rto = self.opts.rto_ms,
+            Some(rtt) => {
+                rtt.max = busy + 1000;
+                rtt.floor = frame_ms(self.payload, self.opts.baud).min(rtt.max);
+                if !rtt.sampled {
+                    self.rto = rtt.max;
+                }
+            }
+        }
         self.phase = Phase::Data;
         if resume > self.acked || self.stats.bytes == 0 {
             self.tries = 0;
@@ -273,6 +335,12 @@ impl Sender {
     /// The receiver holds every byte below `n`.
     fn progress(&mut self, now_ms: u32, n: u32) {
         self.heard = true;
+        if let Some(rtt) = self.rtt.as_mut() {
+            if let Some((_, sent)) = rtt.timing.filter(|&(end, _)| n >= end) {
+                rtt.timing = None;
+                self.rto = rtt.sample(now_ms.wrapping_sub(sent));
+            }
+        }
         if n > self.acked {
             self.acked = n;
             self.stats.bytes = u64::from(n);
@@ -320,6 +388,11 @@ impl Sender {
         if let Some((offset, len)) = self.filled.take() {
             frame[HEADER_LEN..DATA_AT].copy_from_slice(&offset.to_le_bytes());
             let end = offset + len as u32;
+            if let Some(rtt) = self.rtt.as_mut() {
+                if rtt.timing.is_none() && end > self.high {
+                    rtt.timing = Some((end, now_ms));
+                }
+            }
             self.stats.frames += 1;
             self.stats.resent_bytes += u64::from(self.high.min(end).saturating_sub(offset));
             self.high = self.high.max(end);
@@ -354,7 +427,10 @@ impl Sender {
     fn poll_commit(&mut self, now_ms: u32, frame: &mut [u8]) -> Action {
         if self.send {
             self.send = false;
-            self.deadline = now_ms.wrapping_add(self.rto);
+            // The answer waits for the read-back of the whole image, which no round trip
+            // predicts: the adaptive timer's longest timeout.
+            let wait = self.rtt.map_or(self.rto, |rtt| rtt.max);
+            self.deadline = now_ms.wrapping_add(wait);
             return self.emit(frame, kind::COMMIT, 0);
         }
         if reached(now_ms, self.deadline) {
@@ -397,6 +473,15 @@ impl Sender {
             }
         }
     }
+}
+
+/// A DATA frame of `payload` bytes on an 8N1 line at `baud` (0: unknown, 0 ms), rounded up.
+fn frame_ms(payload: u32, baud: u32) -> u32 {
+    if baud == 0 {
+        return 0;
+    }
+    let bits = u64::from(payload + (OVERHEAD + 4) as u32) * 10 * 1000;
+    bits.div_ceil(u64::from(baud)) as u32
 }
 
 impl transfer::Sender for Sender {

@@ -2,6 +2,7 @@
 //! Forsberg's spec / lrzsz `rb`, on a simulated line with seeded faults.
 
 use super::*;
+use crate::trace;
 use crate::transfer::Sender as _;
 
 /// What the sender's line does to one frame or its answer.
@@ -212,12 +213,15 @@ fn run(
 ) -> Run {
     let mut s = Sender::new(b"fw.bin", image.len() as u64, opts).unwrap();
     let mut frame = vec![0u8; s.frame_size()];
+    trace_begin(&opts, image, s.frame_size());
     let mut now = 0u32;
     let mut rx_quiet_since = 0u32;
     let mut pending = vec![CRC16];
     let mut frames = Vec::new();
     let result = loop {
-        match s.poll(now, &mut frame) {
+        let action = s.poll(now, &mut frame);
+        trace_poll(&s, now, action, &frame);
+        match action {
             Action::Send(n) => {
                 let mut f = frame[..n].to_vec();
                 frames.push(f.clone());
@@ -236,11 +240,13 @@ fn run(
             Action::Read { offset, at, len } => {
                 let o = offset as usize;
                 frame[at..at + len].copy_from_slice(&image[o..o + len]);
+                trace::provide(len);
                 s.provide(len);
             }
             Action::Wait { until_ms } => {
                 if !pending.is_empty() {
                     now += 1;
+                    trace::receive(now, &pending);
                     s.receive(now, &pending);
                     pending.clear();
                     continue;
@@ -259,11 +265,42 @@ fn run(
         }
         assert!(frames.len() < 100_000, "runaway sender");
     };
+    let st = s.stats();
+    trace::end(&format!(
+        "{{\"bytes\": {}, \"blocks\": {}, \"frames\": {}, \"retries\": {}, \"line_bytes\": {}}}",
+        st.bytes, st.blocks, st.frames, st.retries, st.line_bytes
+    ));
     Run {
         result,
         stats: s.stats(),
         frames,
     }
+}
+
+/// `run`'s session as `qsota.YmodemSender("fw.bin", size, **options)`, for trace replay.
+fn trace_begin(opts: &Options, image: &[u8], frame_size: usize) {
+    let kwargs = format!(
+        "{{\"block_size\": {}, \"timeout_ms\": {}, \"header_timeout_ms\": {}, \
+         \"start_timeout_ms\": {}, \"end_gap_ms\": {}, \"retries\": {}, \"baud\": {}}}",
+        opts.block_size,
+        opts.timeout_ms,
+        opts.header_timeout_ms,
+        opts.start_timeout_ms,
+        opts.end_gap_ms,
+        opts.retries,
+        opts.baud
+    );
+    let args = format!("[\"fw.bin\", {}]", image.len());
+    trace::begin("ymodem", &args, &kwargs, frame_size);
+    trace::source(image);
+}
+
+fn trace_poll(s: &Sender, now: u32, action: Action, frame: &[u8]) {
+    let error = match action {
+        Action::Failed(f) => f.name(),
+        _ => "",
+    };
+    trace::poll(now, action, frame, s.block(), error);
 }
 
 fn image(len: usize) -> Vec<u8> {
@@ -357,6 +394,7 @@ fn long_name_gets_a_1k_header_and_bad_names_are_refused() {
 
 #[test]
 fn block_sizes_and_padding() {
+    let _trace = trace::Recording::new("ymodem-block-sizes", 200);
     let img = image(1024 + 100);
     let r = exact(&mut Spec::default(), &img, Options::default(), |_| {
         Fault::None
@@ -380,6 +418,7 @@ fn block_sizes_and_padding() {
 
 #[test]
 fn clean_transfers_of_every_size() {
+    let _trace = trace::Recording::new("ymodem-clean", 100);
     for &len in &SIZES {
         let img = image(len);
         for rx in [
@@ -396,6 +435,7 @@ fn clean_transfers_of_every_size() {
 
 #[test]
 fn block_numbers_wrap_after_255() {
+    let _trace = trace::Recording::new("ymodem-wrap", 200);
     let img = image(300 * 128);
     let opts = Options {
         block_size: 128,
@@ -408,6 +448,7 @@ fn block_numbers_wrap_after_255() {
 
 #[test]
 fn a_lost_ack_anywhere_is_recovered_with_st_and_spec() {
+    let _trace = trace::Recording::new("ymodem-lost-acks", 200);
     for &len in &[0usize, 1, 1025, 5000] {
         let img = image(len);
         let blocks = len.div_ceil(1024);
@@ -433,6 +474,7 @@ fn a_lost_ack_anywhere_is_recovered_with_st_and_spec() {
 
 #[test]
 fn lost_ack_of_the_last_block_with_st_uses_the_padding_probe() {
+    let _trace = trace::Recording::new("ymodem-padding-probe", 200);
     let img = image(2048);
     let mut st = St::default();
     let r = exact(&mut st, &img, Options::default(), |i| {
@@ -452,6 +494,7 @@ fn lost_ack_of_the_last_block_with_st_uses_the_padding_probe() {
 
 #[test]
 fn lost_replies_and_corruption_together() {
+    let _trace = trace::Recording::new("ymodem-lost-and-corrupt", 200);
     // Every frame's answer lost once, then the retransmission corrupted, and so on.
     let img = image(6000);
     for rx in [
@@ -482,6 +525,7 @@ impl Rng {
 
 #[test]
 fn seeded_faults_never_give_a_wrong_image() {
+    let _trace = trace::Recording::new("ymodem-seeded-faults", 300);
     let mut outcomes = [0u32; 2];
     for seed in 0..2000u64 {
         let mut rng = Rng(seed);
@@ -752,6 +796,7 @@ fn a_silent_receiver_after_the_eot_ack_ends_the_batch() {
 
 #[test]
 fn a_receiver_restart_that_takes_block_256_for_a_header_fails_the_transfer() {
+    let _trace = trace::Recording::new("ymodem-restart-256", 200);
     // The MCU resets just before block 256 (number 0): ST starts over, takes the block for
     // a header and answers ACK C. The sender must stop, not stream the rest of the image
     // into the start of the flash.

@@ -3,9 +3,11 @@
  * The "bootloader" here owns a RAM NOR flash (erase to 0xFF, program only erased bytes, in
  * aligned 8-byte units, like an STM32L4) and feeds the receiver what its UART received. The
  * module side is the link sender, also through the C ABI, over an in-memory line that can
- * lose bytes. Checks: clean transfers, lossy lines, an MCU reset mid-transfer (resumes,
- * re-sending at most one window), a second send of a committed image, a wrong image (never
- * committed), and misuse of the API. Prints its pass/fail count. */
+ * lose bytes. Checks, for both receivers (qsota_link_rx_t, one frame buffer, and
+ * qsota_link_rx2_t, two: it programs a frame a chunk per call while the next one arrives):
+ * clean transfers, lossy lines, an MCU reset mid-transfer (resumes, re-sending at most one
+ * window), a second send of a committed image, a wrong image (never committed), and misuse
+ * of the API. Prints its pass/fail count. */
 #include "qsota.h"
 
 #include "check.h"
@@ -80,6 +82,53 @@ static const qsota_flash_t FLASH = {
     .read = flash_read,
 };
 
+/* ---- the bootloader's receiver: one of the two kinds ---- */
+
+typedef struct {
+    qsota_link_rx_t *one; /* RAM for one frame buffer, or */
+    qsota_link_rx2_t *two; /* for two */
+} receiver_t;
+
+/* Both announce WINDOW frames: the two-buffer one adds its second buffer to what the UART
+ * holds. It programs 256 bytes per call. */
+static int32_t receiver_init(receiver_t r) {
+    return r.two ? qsota_link_rx2_init(r.two, WINDOW - 1, 50, 256)
+                 : qsota_link_rx_init(r.one, WINDOW, 50);
+}
+
+/* The bootloader's UART loop: feeds what arrived (`len` bytes at `data`), sends every answer
+ * to `answer`; returns how many bytes the receiver took (all of them). */
+static size_t receiver_feed(receiver_t r, const uint8_t *data, size_t len,
+                            qsota_link_tx_t *answer, uint32_t now) {
+    size_t at = 0;
+    int32_t again;
+    do {
+        uint8_t out[QSOTA_LINK_REPLY_MAX];
+        size_t used = 0, out_len = 0;
+        if (r.two) {
+            EXPECT_EQ(qsota_link_rx2_receive(r.two, &FLASH, data + at, len - at, out,
+                                             sizeof out, &used, &out_len, &again),
+                      QSOTA_OK);
+        } else {
+            EXPECT_EQ(qsota_link_rx_receive(r.one, &FLASH, data + at, len - at, out, sizeof out,
+                                            &used, &out_len),
+                      QSOTA_OK);
+            again = out_len > 0;
+        }
+        at += used;
+        EXPECT_EQ(qsota_link_tx_receive(answer, now, out, out_len), QSOTA_OK);
+    } while (again);
+    return at;
+}
+
+static int receiver_committed(receiver_t r) {
+    int32_t committed = -1;
+    EXPECT_EQ(r.two ? qsota_link_rx2_state(r.two, &committed, NULL)
+                    : qsota_link_rx_state(r.one, &committed, NULL),
+              QSOTA_OK);
+    return committed;
+}
+
 /* ---- the module side and the line ---- */
 
 typedef struct {
@@ -96,7 +145,7 @@ static void sha256_of(const uint8_t *data, size_t len, uint8_t sha[32]) {
 
 /* Sends `image` (claiming `sha`) to the receiver `rx` over `line`; returns the final action
  * and fills `stats`. One loop turn is one millisecond; the line carries 100 bytes per turn. */
-static qsota_action_t transfer(qsota_link_rx_t *rx, const uint8_t *image, size_t size,
+static qsota_action_t transfer(receiver_t rx, const uint8_t *image, size_t size,
                                const uint8_t sha[32], line_t line, qsota_link_stats_t *stats) {
     static uint8_t frame[QSOTA_LINK_FRAME_SIZE];
     static uint8_t wire[64 * 1024];
@@ -105,7 +154,7 @@ static qsota_action_t transfer(qsota_link_rx_t *rx, const uint8_t *image, size_t
     qsota_link_tx_t tx;
     qsota_action_t a = {0};
     EXPECT_EQ(qsota_link_tx_init(&tx, size, sha, (const uint8_t *)"mcu", 3,
-                                 (const uint8_t *)"2.0", 3, 200, 5000, 10),
+                                 (const uint8_t *)"2.0", 3, 0, 5000, 10, 0),
               QSOTA_OK);
     for (uint32_t now = 0; now < 600000; now++) {
         for (;;) {
@@ -129,21 +178,10 @@ static qsota_action_t transfer(qsota_link_rx_t *rx, const uint8_t *image, size_t
             /* The MCU resets: its RAM and the bytes on the way are gone, flash stays. */
             reset_done = 1;
             wire_len = 0;
-            EXPECT_EQ(qsota_link_rx_init(rx, WINDOW, 50), QSOTA_OK);
+            EXPECT_EQ(receiver_init(rx), QSOTA_OK);
         }
-        /* The bootloader's UART loop: feed what arrived, send back what the receiver says. */
-        size_t chunk = wire_len < 100 ? wire_len : 100, at = 0, out_len;
-        do {
-            uint8_t out[QSOTA_LINK_REPLY_MAX];
-            size_t used = 0;
-            out_len = 0;
-            EXPECT_EQ(qsota_link_rx_receive(rx, &FLASH, wire + at, chunk - at, out, sizeof out,
-                                            &used, &out_len),
-                      QSOTA_OK);
-            at += used;
-            EXPECT_EQ(qsota_link_tx_receive(&tx, now, out, out_len), QSOTA_OK);
-        } while (out_len > 0);
-        EXPECT_EQ(at, chunk);
+        size_t chunk = wire_len < 100 ? wire_len : 100;
+        EXPECT_EQ(receiver_feed(rx, wire, chunk, &tx, now), chunk);
         memmove(wire, wire + chunk, wire_len - chunk);
         wire_len -= chunk;
     }
@@ -174,12 +212,10 @@ static void expect_nothing_committed(void) {
     EXPECT_EQ(found, 0);
 }
 
-static void test_transfers(void) {
-    qsota_link_rx_t rx;
+static void test_transfers(receiver_t rx) {
     qsota_link_stats_t st;
     qsota_action_t a;
     uint8_t sha[32], sha_other[32];
-    int32_t committed = -1;
     line_t clean = {0, 0};
 
     sha256_of(image, sizeof image, sha);
@@ -187,20 +223,19 @@ static void test_transfers(void) {
     memset(&ram, 0xFF, sizeof ram);
 
     /* Clean: all of it, at 14 bytes of framing per KB. */
-    EXPECT_EQ(qsota_link_rx_init(&rx, WINDOW, 50), QSOTA_OK);
-    a = transfer(&rx, image, sizeof image, sha, clean, &st);
+    EXPECT_EQ(receiver_init(rx), QSOTA_OK);
+    a = transfer(rx, image, sizeof image, sha, clean, &st);
     EXPECT_EQ(a.kind, QSOTA_ACTION_DONE);
     EXPECT_EQ(st.resent_bytes, 0);
     EXPECT_EQ(st.window, WINDOW);
     EXPECT_EQ(st.payload, 1024);
     EXPECT_EQ(st.line_bytes <= sizeof image + 59 * 14 + 80, 1);
-    EXPECT_EQ(qsota_link_rx_state(&rx, &committed, NULL), QSOTA_OK);
-    EXPECT_EQ(committed, 1);
+    EXPECT_EQ(receiver_committed(rx), 1);
     expect_committed(image, sizeof image);
 
     /* The same image again: the receiver has it committed, nothing is sent. */
-    EXPECT_EQ(qsota_link_rx_init(&rx, WINDOW, 50), QSOTA_OK);
-    a = transfer(&rx, image, sizeof image, sha, clean, &st);
+    EXPECT_EQ(receiver_init(rx), QSOTA_OK);
+    a = transfer(rx, image, sizeof image, sha, clean, &st);
     EXPECT_EQ(a.kind, QSOTA_ACTION_DONE);
     EXPECT_EQ(st.resumed_from, sizeof image);
     EXPECT_EQ(st.frames, 0);
@@ -209,8 +244,8 @@ static void test_transfers(void) {
     for (size_t drop = 0; drop <= 5000; drop += 2500) {
         line_t line = {drop, 30000};
         memset(&ram, 0xFF, sizeof ram);
-        EXPECT_EQ(qsota_link_rx_init(&rx, WINDOW, 50), QSOTA_OK);
-        a = transfer(&rx, other, sizeof other, sha_other, line, &st);
+        EXPECT_EQ(receiver_init(rx), QSOTA_OK);
+        a = transfer(rx, other, sizeof other, sha_other, line, &st);
         EXPECT_EQ(a.kind, QSOTA_ACTION_DONE);
         if (!drop) EXPECT_EQ(st.resent_bytes <= WINDOW * 1024, 1); /* reset costs <= a window */
         expect_committed(other, sizeof other);
@@ -218,14 +253,13 @@ static void test_transfers(void) {
 
     /* A wrong image (the source differs from the SHA-256 announced): never committed. */
     memset(&ram, 0xFF, sizeof ram);
-    EXPECT_EQ(qsota_link_rx_init(&rx, WINDOW, 50), QSOTA_OK);
-    a = transfer(&rx, other, sizeof other, sha, clean, &st);
+    EXPECT_EQ(receiver_init(rx), QSOTA_OK);
+    a = transfer(rx, other, sizeof other, sha, clean, &st);
     EXPECT_EQ(a.kind, QSOTA_ACTION_FAILED);
     EXPECT_EQ(a.fail, QSOTA_FAIL_REJECTED);
     EXPECT_EQ(strcmp(qsota_fail_name(a.fail), "rejected"), 0);
     EXPECT_EQ(st.error, 4); /* DIGEST */
-    EXPECT_EQ(qsota_link_rx_state(&rx, &committed, NULL), QSOTA_OK);
-    EXPECT_EQ(committed, 0);
+    EXPECT_EQ(receiver_committed(rx), 0);
     expect_nothing_committed();
 }
 
@@ -252,16 +286,36 @@ static void test_misuse(void) {
     EXPECT_EQ(qsota_link_rx_receive(&rx, &FLASH, NULL, 5, out, sizeof out, &used, &out_len),
               QSOTA_E_NULL);
     EXPECT_EQ(qsota_link_stored_image(NULL, &found, &size, sha), QSOTA_E_NULL);
+    {
+        qsota_link_rx2_t rx2;
+        int32_t again;
+        EXPECT_EQ(qsota_link_rx2_init(&rx2, 0, 50, 256), QSOTA_E_RANGE);
+        EXPECT_EQ(qsota_link_rx2_init(NULL, 1, 50, 256), QSOTA_E_NULL);
+        /* A one-buffer context is not a two-buffer one, nor the other way round. */
+        EXPECT_EQ(qsota_link_rx2_receive((qsota_link_rx2_t *)&rx, &FLASH, out, 1, out,
+                                         sizeof out, &used, &out_len, &again),
+                  QSOTA_E_STATE);
+        EXPECT_EQ(qsota_link_rx2_init(&rx2, 1, 50, 256), QSOTA_OK);
+        EXPECT_EQ(qsota_link_rx_receive((qsota_link_rx_t *)&rx2, &FLASH, out, 1, out, sizeof out,
+                                        &used, &out_len),
+                  QSOTA_E_STATE);
+        EXPECT_EQ(qsota_link_rx2_receive(&rx2, &FLASH, out, 1, out, sizeof out, &used, &out_len,
+                                         NULL),
+                  QSOTA_E_NULL);
+        EXPECT_EQ(qsota_link_rx2_receive(&rx2, &FLASH, out, 1, out, 8, &used, &out_len, &again),
+                  QSOTA_E_BUFFER);
+    }
 
-    EXPECT_EQ(qsota_link_tx_init(&tx, 1ull << 32, sha, NULL, 0, NULL, 0, 0, 1000, 3),
+    EXPECT_EQ(qsota_link_tx_init(&tx, 1ull << 32, sha, NULL, 0, NULL, 0, 0, 1000, 3, 0),
               QSOTA_E_RANGE);
-    EXPECT_EQ(qsota_link_tx_init(&tx, 10, NULL, NULL, 0, NULL, 0, 0, 1000, 3), QSOTA_E_NULL);
-    EXPECT_EQ(qsota_link_tx_init(&tx, 10, sha, (const uint8_t *)"x", 33, NULL, 0, 0, 1000, 3),
+    EXPECT_EQ(qsota_link_tx_init(&tx, 10, NULL, NULL, 0, NULL, 0, 0, 1000, 3, 0), QSOTA_E_NULL);
+    EXPECT_EQ(qsota_link_tx_init(&tx, 10, sha, (const uint8_t *)"x", 33, NULL, 0, 0, 1000, 3,
+                                 0),
               QSOTA_E_LENGTH);
-    EXPECT_EQ(qsota_link_tx_init(&tx, 10, sha, NULL, 0, NULL, 0, 0, 0, 3), QSOTA_E_RANGE);
+    EXPECT_EQ(qsota_link_tx_init(&tx, 10, sha, NULL, 0, NULL, 0, 0, 0, 3, 0), QSOTA_E_RANGE);
     EXPECT_EQ(qsota_link_tx_poll((qsota_link_tx_t *)&rx, 0, frame, sizeof frame, &a),
               QSOTA_E_STATE);
-    EXPECT_EQ(qsota_link_tx_init(&tx, 10, sha, NULL, 0, NULL, 0, 0, 1000, 3), QSOTA_OK);
+    EXPECT_EQ(qsota_link_tx_init(&tx, 10, sha, NULL, 0, NULL, 0, 0, 1000, 3, 0), QSOTA_OK);
     EXPECT_EQ(qsota_link_tx_poll(&tx, 0, NULL, 0, &a), QSOTA_E_NULL);
     EXPECT_EQ(qsota_link_tx_poll(&tx, 0, frame, 100, &a), QSOTA_OK);
     EXPECT_EQ(a.kind, QSOTA_ACTION_SEND); /* OPEN fits; the frame is too small for DATA: */
@@ -279,7 +333,8 @@ static void test_misuse(void) {
         qsota_link_stats_t st;
         sha256_of(img, sizeof img, img_sha);
         EXPECT_EQ(qsota_link_rx_init(&rx, WINDOW, 50), QSOTA_OK);
-        EXPECT_EQ(qsota_link_tx_init(&tx, sizeof img, img_sha, NULL, 0, NULL, 0, 100, 1000, 3),
+        EXPECT_EQ(qsota_link_tx_init(&tx, sizeof img, img_sha, NULL, 0, NULL, 0, 100, 1000, 3,
+                                     0),
                   QSOTA_OK);
         EXPECT_EQ(qsota_link_tx_poll(&tx, 0, frame, sizeof frame, &a), QSOTA_OK);
         EXPECT_EQ(qsota_link_rx_receive(&rx, &broken, frame, a.len, out, sizeof out, &used,
@@ -301,7 +356,10 @@ int main(void) {
         image[i] = (uint8_t)(x >> 16);
         other[i] = (uint8_t)(x >> 8);
     }
-    test_transfers();
+    qsota_link_rx_t one;
+    qsota_link_rx2_t two;
+    test_transfers((receiver_t){&one, NULL});
+    test_transfers((receiver_t){NULL, &two});
     test_misuse();
     return check_report("receiver_example");
 }

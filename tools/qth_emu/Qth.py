@@ -248,10 +248,11 @@ def _offer(push=False):
         plan.get("disk_space", pkg["size"]),
         plan.get("min_signal", 0),
     )
+    tup = tup[: plan.get("fields", 7)]  # a malformed plan, for the tests
     _plan["status"] = "offered"
     _record("push" if push else "reply", "otaPlan", *tup)
     ota = _events.get("ota") or {}
-    _post(ota.get("otaPlan"), [tup])
+    _post(ota.get("otaPlan"), None if plan.get("none") else [tup])
 
 
 def _finished(now_ms):

@@ -139,12 +139,14 @@ class Setup:
         echo=False,
         cuts=(),
         path=(),
+        server=None,
     ):
         """Runs `script` (MCU_PORT in it becomes the simulator's port) until the scenario's
-        end; `path` adds MicroPython import directories."""
+        end; `path` adds MicroPython import directories; `server` holds FileServer options
+        (tls, chunked, ...)."""
         for stale in ("platform.json", "mcu.bin"):
             (self.dir / stale).unlink(missing_ok=True)
-        server = FileServer(self.dir / "www", cuts).start()
+        server = FileServer(self.dir / "www", cuts, **(server or {})).start()
         mcu_proc = subprocess.Popen(
             [
                 str(mcu_binary()),

@@ -4,6 +4,7 @@ missing; the tests run every case on both.
 """
 
 from .link import LinkSender
+from .smp import SmpSender
 from .stm32 import Stm32Sender
 from .verify import Verifier, VerifyError
 from .ymodem import YmodemSender

@@ -17,7 +17,7 @@ except ImportError:
     except ImportError:  # crc32 is optional in (u)binascii
         _crc32 = None
 
-from .sender import DONE, SEND, Sender, _after, _data_len, _int, _now, _reached
+from .sender import DONE, SEND, Sender, _after, _data_len, _frame, _int, _now, _reached
 from .verify import _crc_tables
 
 _SYNC0 = 0xA5
@@ -44,6 +44,9 @@ _ERROR = 0x85
 
 _E_NOT_OPEN = 5
 _E_STATE = 6
+
+# The adaptive timer's smallest margin over the smoothed round trip (src/link/sender.rs).
+_GRANULARITY_MS = 2
 
 _OPENING = 0
 _SENDING = 1
@@ -130,15 +133,11 @@ def _seal(frame, kind, n, views):
 def _name(what, obj):
     if isinstance(obj, str):
         obj = obj.encode()
-    if not isinstance(obj, (bytes, bytearray)):
+    if not isinstance(obj, bytes):
         raise TypeError("%s: expected str or bytes, got %s" % (what, type(obj).__name__))
     if len(obj) > _MAX_NAME:
         raise ValueError("%s: must be at most 32 bytes" % what)
-    return bytes(obj)
-
-
-# Built once: a tuple display in a call would allocate at every call.
-_WRITABLE = (bytearray, memoryview)
+    return obj
 
 
 class _Parser:
@@ -217,12 +216,19 @@ class _Parser:
         self.len -= k
 
 
+def _frame_ms(payload, baud):
+    """A DATA frame of `payload` bytes on an 8N1 line at `baud` (0: unknown, 0), rounded up."""
+    if not baud:
+        return 0
+    return ((payload + _OVERHEAD + 4) * 10000 + baud - 1) // baud
+
+
 class LinkSender(Sender):
     """A sans-IO sender of the native link protocol for one image (see qsota.transfer)."""
 
     def __init__(
         self, size, sha256, component=b"", version=b"", rto_ms=0, open_timeout_ms=60000,
-        retries=10
+        retries=10, baud=0
     ):
         _int("size", size, 0, 0xFFFFFFFF, "size: must be 0 to 4294967295")
         if not isinstance(sha256, (bytes, bytearray)):
@@ -235,6 +241,7 @@ class LinkSender(Sender):
         _int("open_timeout_ms", open_timeout_ms, 1, _I32_MAX,
              "open_timeout_ms: must be 1 to 2147483647")
         _int("retries", retries, 0, 255, "retries: must be 0 to 255")
+        _int("baud", baud, 0, 0xFFFFFFFF, "baud: must be 0 to 4294967295")
         super().__init__(retries)
         self._size = size
         self._sha = bytes(sha256)
@@ -247,6 +254,17 @@ class LinkSender(Sender):
         self._payload = 0
         self._window = 0
         self._rto = 1000
+        # The adaptive timer (rto_ms 0), as the Rust `Rtt`: SRTT x 8, RTTVAR x 4, the frame
+        # being timed (its end offset, -1: none, and when it went out), its bounds.
+        self._adaptive = rto_ms == 0
+        self._baud = baud
+        self._srtt8 = 0
+        self._rttvar4 = 0
+        self._sampled = False
+        self._timing_end = -1
+        self._timing_sent = 0
+        self._rto_floor = 0
+        self._rto_max = 0
         self._acked = 0
         self._next = 0
         self._high = 0
@@ -277,6 +295,7 @@ class LinkSender(Sender):
             "window": self._window,
             "payload": self._payload,
             "receiver_error": self._s_error,
+            "rto_ms": self._rto,
         }
 
     def _fail_with(self, code):
@@ -287,12 +306,32 @@ class LinkSender(Sender):
         self._filled = -1
 
     def _retry(self):
+        if self._adaptive and self._opened:
+            self._timing_end = -1
+            self._rto = min(self._rto * 2, self._rto_max)
         if super()._retry() and self._phase == _SENDING:
             self._phase = _OPENING
 
     def _go_back(self, to):
         self._next = to
         self._filled = -1
+        if self._timing_end > to:
+            self._timing_end = -1  # the timed frame goes out again
+
+    def _sample(self, r):
+        """A round trip of `r` ms (RFC 6298, as the Rust `Rtt::sample`); sets the timeout."""
+        r = min(r, self._rto_max)
+        if self._sampled:
+            srtt8 = self._srtt8
+            err = abs(r - (srtt8 >> 3))
+            self._srtt8 = srtt8 - (srtt8 >> 3) + r
+            self._rttvar4 = self._rttvar4 - (self._rttvar4 >> 2) + err
+        else:
+            self._srtt8 = r << 3
+            self._rttvar4 = r << 1
+            self._sampled = True
+        rto = (self._srtt8 >> 3) + max(self._rttvar4, _GRANULARITY_MS)
+        self._rto = min(max(rto, self._rto_floor), self._rto_max)
 
     def _reopen(self):
         self._s_reopens += 1
@@ -359,7 +398,13 @@ class LinkSender(Sender):
             self._s_resumed = resume
         self._payload = min(payload, _MAX_PAYLOAD)
         self._window = window
-        self._rto = self._rto_opt if self._rto_opt > 0 else busy + 1000
+        if not self._adaptive:
+            self._rto = self._rto_opt
+        else:
+            self._rto_max = busy + 1000
+            self._rto_floor = min(_frame_ms(self._payload, self._baud), self._rto_max)
+            if not self._sampled:
+                self._rto = self._rto_max
         self._phase = _SENDING
         if resume > self._acked or self._s_bytes == 0:
             self._tries = 0
@@ -372,6 +417,10 @@ class LinkSender(Sender):
 
     def _progress(self, now_ms, n):
         self._heard = True
+        if self._adaptive and 0 <= self._timing_end <= n:
+            self._timing_end = -1
+            r = now_ms - self._timing_sent
+            self._sample(r if r >= 0 else r + 0x100000000)
         if n > self._acked:
             self._acked = n
             self._s_bytes = n
@@ -382,8 +431,7 @@ class LinkSender(Sender):
 
     def poll(self, now_ms, frame):
         now_ms = _now(now_ms)
-        if not isinstance(frame, _WRITABLE):
-            raise TypeError("frame: expected a writable buffer, got %s" % type(frame).__name__)
+        _frame(frame)
         while True:
             phase = self._phase
             if phase == _FAILED:
@@ -434,6 +482,9 @@ class LinkSender(Sender):
             self._filled = -1
             _put32(frame, _HEADER, offset)
             end = offset + n
+            if self._adaptive and self._timing_end < 0 and end > self._high:
+                self._timing_end = end
+                self._timing_sent = now_ms
             self._s_frames += 1
             self._s_resent += max(min(self._high, end) - offset, 0)
             self._high = max(self._high, end)
@@ -455,7 +506,8 @@ class LinkSender(Sender):
     def _poll_commit(self, now_ms, frame):
         if self._send:
             self._send = False
-            self._deadline = _after(now_ms, self._rto)
+            # The answer waits for the read-back of the whole image: the longest timeout.
+            self._deadline = _after(now_ms, self._rto_max if self._adaptive else self._rto)
             return self._emit(frame, _COMMIT, 0)
         if _reached(now_ms, self._deadline):
             self._retry()

@@ -3,11 +3,7 @@ action codes, the action's numbers as int attributes, the image reads (READ, `pr
 the retry count; see docs/architecture.md "Sender objects". No allocation per call.
 """
 
-SEND = 1
-READ = 2
-WAIT = 3
-DONE = 4
-FAILED = 5
+from ..codes import DONE, FAILED, READ, SEND, WAIT  # noqa: F401 (the senders import them here)
 
 
 def _int(what, obj, lo, hi, message):
@@ -20,6 +16,13 @@ def _int(what, obj, lo, hi, message):
 
 # Built once: a tuple display in a call would allocate at every call.
 _READABLE = (bytes, bytearray, memoryview)
+_WRITABLE = (bytearray, memoryview)
+
+
+def _frame(frame):
+    """poll's `frame` checked (a writable buffer), like the C module's."""
+    if not isinstance(frame, _WRITABLE):
+        raise TypeError("frame: expected a writable buffer, got %s" % type(frame).__name__)
 
 
 def _now(now_ms):

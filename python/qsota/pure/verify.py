@@ -170,7 +170,7 @@ def _crc_tables():
 class Verifier:
     """Hashes an image as it streams past and checks it against the expected values."""
 
-    def __init__(self, md5=None, sha256=None, crc=None, size=None, crc_variant=_AUTO):
+    def __init__(self, md5=None, sha256=None, crc=None, size=None, crc_variant=_AUTO, *, keys=None):
         # Checked in the order of the signature, as the C module does.
         self._want_md5 = None if md5 is None else _hex_digest("md5", md5, 32)
         self._want_sha256 = None if sha256 is None else _hex_digest("sha256", sha256, 64)
@@ -182,6 +182,11 @@ class Verifier:
         if crc_variant is None:
             crc_variant = _AUTO
         self._policy = _variant("crc_variant", crc_variant, (_AUTO,) + _VARIANTS)
+        self._image = None
+        if keys is not None:
+            from .image import SignedImage
+
+            self._image = SignedImage(keys)
         self._given = (md5, sha256, crc, size)
         self._md5 = _new_md5()
         self._sha256 = hashlib.sha256()
@@ -195,6 +200,12 @@ class Verifier:
     def size(self):
         """Bytes seen so far."""
         return self._size
+
+    @property
+    def image(self):
+        """With keys=: the signed image's header fields (load_addr, hdr_size, img_size,
+        flags, version, key: the index of the key that signed) once check() passed; else None."""
+        return None if self._image is None else self._image.info()
 
     @property
     def crc_matched(self):
@@ -216,6 +227,8 @@ class Verifier:
             raise ValueError(_FINAL)
         self._md5.update(buf)
         self._sha256.update(buf)
+        if self._image is not None:
+            self._image.update(buf)
         # Only the variants the policy allows, as the core does. One name per statement:
         # MicroPython builds a tuple for a multi-way assignment.
         tmh, tml, tih, til = _crc_tables()
@@ -263,8 +276,9 @@ class Verifier:
         raise ValueError("name: expected 'md5' or 'sha256'")
 
     def crc32(self, variant=None):
-        """The CRC-32 ('mpeg2' or 'iso-hdlc') of everything seen so far; by default the
-        pinned variant, or MPEG-2 (the one Quectel documents) when both are computed."""
+        """The CRC-32 ('mpeg2' or 'iso-hdlc') of everything seen; by default the pinned
+        variant, or MPEG-2 (the one Quectel documents) when both are computed. Makes the
+        verifier final."""
         if variant is None:
             variant = _MPEG2 if self._policy == _AUTO else self._policy
         _variant("variant", variant, _VARIANTS)
@@ -272,6 +286,10 @@ class Verifier:
             raise ValueError(
                 "variant: '%s' is not computed with crc_variant='%s'" % (variant, self._policy)
             )
+        self._final()
+        return self._crc(variant)
+
+    def _crc(self, variant):
         if variant == _MPEG2:
             return self._mpeg2_hi << 16 | self._mpeg2_lo
         return (self._iso_hi << 16 | self._iso_lo) ^ 0xFFFFFFFF
@@ -288,14 +306,17 @@ class Verifier:
         if self._want_crc is not None:
             allowed = _VARIANTS if self._policy == _AUTO else (self._policy,)
             for variant in allowed:
-                if self.crc32(variant) in self._want_crc:
+                if self._crc(variant) in self._want_crc:
                     self._matched = variant
                     break
             else:
-                got = " ".join("%s=0x%08x" % (v, self.crc32(v)) for v in allowed)
+                got = " ".join("%s=0x%08x" % (v, self._crc(v)) for v in allowed)
                 problems.append("crc: expected %s, got %s" % (_shown(crc), got))
         if size is not None and size != self._size:
             problems.append("size: expected %d, got %d" % (size, self._size))
+        refused = self._image.check() if self._image is not None else None
+        if refused:
+            problems.append(refused)
         self._final()
         if problems:
             raise VerifyError("; ".join(problems))

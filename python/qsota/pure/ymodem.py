@@ -10,7 +10,7 @@ try:
 except ImportError:
     from uarray import array
 
-from .sender import DONE, SEND, Sender, _after, _int, _reached
+from .sender import DONE, SEND, Sender, _after, _frame, _int, _now, _reached
 
 _SOH = 0x01
 _STX = 0x02
@@ -256,6 +256,8 @@ class YmodemSender(Sender):
         self._retry()
 
     def poll(self, now_ms, frame):
+        now_ms = _now(now_ms)
+        _frame(frame)
         if self._started is None:
             self._started = now_ms
         while True:

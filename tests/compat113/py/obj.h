@@ -214,6 +214,9 @@ extern const mp_obj_type_t mp_type_int;
 extern const mp_obj_type_t mp_type_str;
 extern const mp_obj_type_t mp_type_bytes;
 extern const mp_obj_type_t mp_type_bool;
+extern const mp_obj_type_t mp_type_bytearray;
+extern const mp_obj_type_t mp_type_tuple;
+extern const mp_obj_type_t mp_type_list;
 
 extern const mp_obj_type_t mp_type_Exception;
 extern const mp_obj_type_t mp_type_OSError;
@@ -241,6 +244,7 @@ static inline mp_obj_t mp_obj_new_bool(mp_int_t x) {
 }
 mp_obj_t mp_obj_new_int(mp_int_t value);
 mp_obj_t mp_obj_new_int_from_uint(mp_uint_t value);
+void mp_obj_get_array(mp_obj_t o, size_t *len, mp_obj_t **items);
 mp_obj_t mp_obj_new_int_from_ll(long long val);
 mp_obj_t mp_obj_new_int_from_ull(unsigned long long val);
 mp_obj_t mp_obj_new_str(const char *data, size_t len);
@@ -259,6 +263,7 @@ mp_int_t mp_obj_int_get_truncated(mp_const_obj_t self_in);
 mp_int_t mp_obj_int_get_checked(mp_const_obj_t self_in);
 mp_uint_t mp_obj_int_get_uint_checked(mp_const_obj_t self_in);
 mp_obj_t mp_obj_exception_make_new(const mp_obj_type_t *type_in, size_t n_args, size_t n_kw, const mp_obj_t *args);
+qstr mp_obj_str_get_qstr(mp_obj_t self_in); // use this if you will anyway convert the string to a qstr
 const char *mp_obj_str_get_str(mp_obj_t self_in);
 const char *mp_obj_str_get_data(mp_obj_t self_in, size_t *len);
 

@@ -303,7 +303,13 @@ fn probe(path: Option<&std::path::Path>, peer: &Peer, listen_ms: u64) -> Result<
                 )));
             };
             let sha = image.sha256();
-            probe::native(&mut peer.open()?.0, &image, &peer.options, &sha)
+            probe::native(
+                &mut peer.open()?.0,
+                &image,
+                &peer.options,
+                &sha,
+                peer.baud(),
+            )
         }
         Protocol::Stm32 => {
             let size = image.as_ref().map(|i| i.bytes.len() as u64);

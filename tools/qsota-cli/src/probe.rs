@@ -83,8 +83,9 @@ pub fn native(
     image: &Image,
     opts: &Options,
     sha256: &[u8; 32],
+    baud: u32,
 ) -> Result<Found, Failure> {
-    let mut tx = protocol::native_sender(opts, image, sha256)?;
+    let mut tx = protocol::native_sender(opts, image, sha256, baud)?;
     let outcome = session::run(
         &mut tx,
         line,

@@ -21,6 +21,8 @@ Port 0 picks a free port; the first stdout line is then `listening PORT`.
   --erase-cmd HEX        stm32-rom: 44 (Extended Erase, default) or 43 (Erase)
   --protect P            stm32-rom: none | read (RDP: NACKs at the command) | write (WRP)
   --fifo BYTES           MCU receive buffer while busy (default: stm32-iap 1, others 256)
+  --rx-buffers N         native: frame buffers of the receiver, 1 or 2 (default 2: it
+                         programs one frame while the next arrives)
   --sector-size S        stm32f4 (default: STM32F4 sectors after a 32 KiB bootloader,
                          datasheet erase times) or a uniform size in bytes (K/M suffixes)
   --flash-size S         application area (default: all of stm32f4's 992 KiB; 256K with
@@ -50,6 +52,8 @@ pub struct Options {
     pub frame_bits: u32,
     pub rom: RomOptions,
     pub fifo: usize,
+    /// The native receiver's frame buffers: 1 (`Receiver`) or 2 (`Pipelined`).
+    pub rx_buffers: u8,
     pub sectors: Vec<Sector>,
     pub program_per_kib: Duration,
     pub flash_scale: f64,
@@ -68,6 +72,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, 
     let mut parity = None;
     let mut rom = RomOptions::default();
     let mut fifo = None;
+    let mut rx_buffers = 2;
     let mut sector_size: Option<usize> = None;
     let mut flash_size: Option<usize> = None;
     let mut erase_ms: Option<f64> = None;
@@ -116,6 +121,13 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, 
             }
             "--baud" => baud = positive(&flag, v)? as u32,
             "--fifo" => fifo = Some(size(&flag, v)?),
+            "--rx-buffers" => {
+                rx_buffers = match v {
+                    "1" => 1,
+                    "2" => 2,
+                    _ => return Err(bad(&flag, v, "1 or 2")),
+                }
+            }
             "--sector-size" => {
                 sector_size = (v != "stm32f4").then(|| size(&flag, v)).transpose()?
             }
@@ -207,6 +219,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, 
         }),
         rom,
         fifo: fifo.unwrap_or(personality.default_fifo()),
+        rx_buffers,
         sectors,
         program_per_kib,
         flash_scale,
@@ -333,6 +346,7 @@ mod tests {
             (&["--flash-scale", "inf"], "--flash-scale"),
             (&["--bitflip-rate", "-0.1"], "--bitflip-rate"),
             (&["--fifo", "-1"], "--fifo"),
+            (&["--rx-buffers", "3"], "--rx-buffers"),
             (
                 &["--sector-size", "1000", "--flash-size", "4K"],
                 "--flash-size",

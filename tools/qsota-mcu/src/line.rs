@@ -106,6 +106,9 @@ pub struct RxFifo {
     bytes: VecDeque<u8>,
     capacity: usize,
     pub overruns: u64,
+    /// During a busy period: the bytes the MCU had not read when it went busy, plus those
+    /// that arrived since. What the FIFO must hold.
+    held: usize,
 }
 
 impl RxFifo {
@@ -114,15 +117,26 @@ impl RxFifo {
             bytes: VecDeque::with_capacity(capacity),
             capacity,
             overruns: 0,
+            held: 0,
         }
     }
 
+    /// The MCU goes busy: what it has not read yet counts against the FIFO.
+    pub fn go_busy(&mut self) {
+        self.held = self.bytes.len();
+    }
+
     /// A byte arrives; `busy` says whether the MCU was busy then (not reading), in which case
-    /// a full FIFO loses it. (What the MCU has not read yet counts against the FIFO.)
+    /// a full FIFO loses it. A byte that arrived while the MCU was reading is never lost,
+    /// even if the line hands it over only after the MCU went busy (the simulator's threads
+    /// can be late; the MCU would have read it).
     pub fn arrive(&mut self, byte: u8, busy: bool) {
-        if busy && self.bytes.len() >= self.capacity {
+        if !busy {
+            self.bytes.push_back(byte);
+        } else if self.held >= self.capacity {
             self.overruns += 1;
         } else {
+            self.held += 1;
             self.bytes.push_back(byte);
         }
     }
@@ -411,6 +425,7 @@ impl Uart {
         let now = self.now();
         let mut s = self.lock();
         s.busy = (now, now + t);
+        s.rx.go_busy();
         drop(s);
         thread::sleep(t);
     }
@@ -506,6 +521,7 @@ mod tests {
     #[test]
     fn fifo_overruns_only_while_the_mcu_is_busy() {
         let mut f = RxFifo::new(4);
+        f.go_busy();
         for b in 0..10 {
             f.arrive(b, true);
         }
@@ -519,10 +535,20 @@ mod tests {
         }
         assert_eq!(f.overruns, 6);
         // Busy again: what is unread still counts.
+        f.go_busy();
         f.arrive(10, true);
+        assert_eq!(f.overruns, 7);
+        // Bytes that arrived before, handed over late, are kept and do not count.
+        f.arrive(11, false);
         assert_eq!(f.overruns, 7);
         assert_eq!(f.take(&mut out), 8);
         assert_eq!(&out[..8], &[0, 1, 2, 3, 4, 5, 6, 7]);
+        f.go_busy();
+        f.arrive(12, true);
+        f.arrive(13, true);
+        assert_eq!(f.overruns, 8, "3 unread and 1 new fit, the next does not");
+        assert_eq!(f.take(&mut out), 4);
+        assert_eq!(&out[..4], &[8, 9, 11, 12]);
     }
 
     #[test]

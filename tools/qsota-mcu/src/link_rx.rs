@@ -4,6 +4,10 @@
 //! the image). Only after the receiver has committed (read the image back and matched its
 //! SHA-256) does the bootloader install it into the application area, so a transfer that
 //! fails at any point leaves the old application as it was.
+//!
+//! `--rx-buffers 2` (the default) runs the `Pipelined` receiver: it programs a frame a chunk
+//! at a time, reading the UART between chunks, while the next frame arrives; `1` the
+//! one-buffer `Receiver`, which programs a frame whole as it completes.
 
 use crate::cli::Options;
 use crate::flash;
@@ -20,63 +24,87 @@ const PROGRAM_UNIT: u32 = 4;
 /// was lost) before it reports success.
 const LINGER: Duration = Duration::from_millis(500);
 
-pub struct Native {
-    rx: Box<receiver::Receiver>,
+pub struct Native<const S: usize> {
+    rx: Box<receiver::Receiver<S>>,
 }
 
-impl Native {
-    /// A receiver in its power-on state. Its window is what the FIFO (the bootloader's DMA
-    /// ring) holds; its busy time the longest sector erase.
-    pub fn new(opts: &Options) -> Native {
-        let window = (opts.fifo / QSOTA_LINK_FRAME_SIZE).clamp(1, usize::from(u16::MAX)) as u16;
-        let erase = opts
-            .sectors
-            .iter()
-            .map(|s| s.erase)
-            .max()
-            .unwrap_or_default();
-        let busy_ms = erase
-            .mul_f64(opts.flash_scale)
-            .as_millis()
-            .min(u128::from(u16::MAX)) as u16;
-        Native {
-            rx: Box::new(receiver::Receiver::new(Config { window, busy_ms })),
-        }
+/// A receiver in its power-on state. Its window is what the FIFO (the bootloader's DMA ring)
+/// holds, at least one frame (the pipelined one adds its second buffer); its busy time the
+/// longest sector erase.
+pub fn native(opts: &Options) -> Box<dyn Receiver> {
+    let window = (opts.fifo / QSOTA_LINK_FRAME_SIZE).clamp(1, usize::from(u16::MAX)) as u16;
+    let erase = opts
+        .sectors
+        .iter()
+        .map(|s| s.erase)
+        .max()
+        .unwrap_or_default();
+    let busy_ms = erase
+        .mul_f64(opts.flash_scale)
+        .as_millis()
+        .min(u128::from(u16::MAX)) as u16;
+    let config = Config { window, busy_ms };
+    if opts.rx_buffers == 1 {
+        Box::new(Native {
+            rx: Box::new(receiver::Receiver::new(config)),
+        })
+    } else {
+        let rx = receiver::Pipelined::pipelined(config, chunk(opts));
+        Box::new(Native { rx: Box::new(rx) })
     }
 }
 
-impl Receiver for Native {
+/// Bytes the pipelined receiver programs per step: what the line brings meanwhile fills at
+/// most a quarter of the FIFO (the rest is margin: the line hands bytes over in batches of up
+/// to 1 ms); a whole frame with instant flash.
+fn chunk(opts: &Options) -> u16 {
+    let per_byte = opts.program_per_kib.mul_f64(opts.flash_scale).as_secs_f64() / 1024.0;
+    let line = f64::from(opts.baud) / 10.0;
+    let bytes = (opts.fifo as f64 / 4.0 / (line * per_byte)).min(1024.0) as u32;
+    (bytes / PROGRAM_UNIT).max(1) as u16 * PROGRAM_UNIT as u16
+}
+
+impl<const S: usize> Receiver for Native<S> {
     fn run(&mut self, mcu: &mut Mcu) -> Result<Outcome, Halt> {
         let mut buf = [0u8; 512];
+        let mut have = 0;
         let mut out = [0u8; QSOTA_LINK_REPLY_MAX];
         let mut done_by: Option<Duration> = None;
+        // The receiver has more to do before it needs new bytes (flash work, an answer).
+        let mut again = false;
         loop {
-            let deadline = done_by.unwrap_or(mcu.now() + Duration::from_secs(3600));
-            let n = match mcu.recv(&mut buf, deadline) {
-                Ok(0) | Err(Halt::Closed) if done_by.is_some() => return self.install(mcu),
+            let deadline = match done_by {
+                _ if again => mcu.now(),
+                Some(t) => t,
+                None => mcu.now() + Duration::from_secs(3600),
+            };
+            let n = match mcu.recv(&mut buf[have..], deadline) {
+                Err(Halt::Closed) if again => 0,
+                Ok(0) | Err(Halt::Closed) if done_by.is_some() && !again => {
+                    return self.install(mcu)
+                }
                 r => r?,
             };
-            let mut at = 0;
-            loop {
-                let (used, len) = self
-                    .rx
-                    .receive(&mut McuFlash(mcu), &buf[at..n], &mut out)
-                    .map_err(|_| Halt::Closed)?;
-                at += used;
-                self.report(mcu);
-                if len == 0 {
-                    break;
-                }
+            have += n;
+            let (used, len) = self
+                .rx
+                .receive(&mut McuFlash(mcu), &buf[..have], &mut out)
+                .map_err(|_| Halt::Closed)?;
+            again = self.rx.again(used, have, len);
+            buf.copy_within(used..have, 0);
+            have -= used;
+            self.report(mcu);
+            if len > 0 {
                 mcu.send(&out[..len])?;
             }
-            if self.rx.committed().is_some() {
+            if self.rx.committed().is_some() && (n > 0 || len > 0) {
                 done_by = Some(mcu.now() + LINGER);
             }
         }
     }
 }
 
-impl Native {
+impl<const S: usize> Native<S> {
     /// What the summary reports: the image being received and how far it got.
     fn report(&self, mcu: &mut Mcu) {
         let s = &mut mcu.session;

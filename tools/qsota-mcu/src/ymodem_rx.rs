@@ -68,7 +68,7 @@ impl Personality {
         match self {
             Personality::Stm32Iap => Box::new(Stm32Iap::default()),
             Personality::Spec => Box::new(Spec::default()),
-            Personality::Native => Box::new(crate::link_rx::Native::new(opts)),
+            Personality::Native => crate::link_rx::native(opts),
             Personality::Stm32Rom => Box::new(crate::stm32_rom::Rom::new(&opts.rom)),
         }
     }

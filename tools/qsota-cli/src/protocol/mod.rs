@@ -79,7 +79,7 @@ pub fn sender(
 ) -> Result<Box<dyn Job>, Failure> {
     Ok(match protocol {
         Protocol::Ymodem => Box::new(ymodem::sender(opts, image, baud)?),
-        Protocol::Native => Box::new(native_sender(opts, image, sha256)?),
+        Protocol::Native => Box::new(native_sender(opts, image, sha256, baud)?),
         Protocol::Stm32 => Box::new(stm32_sender(opts, image.bytes.len() as u64, baud)?),
     })
 }

@@ -15,7 +15,7 @@ pub struct Args {
     /// The image's version the MCU records (at most 32 bytes)
     #[arg(long = "image-version", value_name = "VERSION", default_value = "")]
     pub image_version: String,
-    /// Retransmission timeout in ms (0: the MCU's busy time + 1 s)
+    /// Retransmission timeout in ms (0: adaptive, from the measured round trips)
     #[arg(long, default_value_t = 0)]
     pub rto_ms: u32,
     /// How long the MCU may take to answer OPEN (it erases first), ms
@@ -24,12 +24,18 @@ pub struct Args {
 }
 
 /// The native sender (also what `probe` opens with).
-pub fn native_sender(opts: &Options, image: &Image, sha256: &[u8; 32]) -> Result<Sender, Failure> {
+pub fn native_sender(
+    opts: &Options,
+    image: &Image,
+    sha256: &[u8; 32],
+    baud: u32,
+) -> Result<Sender, Failure> {
     let a = &opts.native;
     let o = link::Options {
         rto_ms: a.rto_ms,
         open_timeout_ms: a.open_timeout_ms,
         retries: opts.retries,
+        baud,
     };
     let (component, version) = (a.component.as_bytes(), a.image_version.as_bytes());
     Sender::new(image.bytes.len() as u64, sha256, component, version, o).map_err(|_| {

@@ -1,0 +1,154 @@
+"""qsota.pacing: how `qsota.send`'s driver waits, so that it sleeps while nothing can happen.
+
+While an image goes out the module's one core also runs the modem stack, the Qth session and
+the application: the driver must not spin. It knows when input can first arrive:
+- not right after a write;
+- a reply cannot start before the frame it answers is on the wire (with `baud` known: the
+  write's start plus 10 bits per byte, 8N1);
+- the sender's WAIT deadline (`until`) says when it must run again anyway.
+Between those it blocks in the port's `wait(timeout_ms)` when the port has one (`TcpPort`:
+`select.poll`), else it checks `any()` at intervals of 1 ms + 1/8 of the time already waited,
+so a reply is handled at most 1 ms + 12% of its delay late and a wait of T ms costs about
+8 ln(T) wake-ups (a 2 s erase about 60), not T.
+
+After input that did not complete an answer (the sender still waits), the rest of it is on
+its way: with `baud` known the driver sleeps as long as the previous answer took to arrive,
+less what is already here, so a 14-byte native ACK costs about two wake-ups, not one per
+byte.
+
+QuecPython's `machine.UART` offers neither a blocking read nor an honest poll: its stream
+ioctl reports readable whether or not bytes are there (ports/quectel/machine_uart.c), and its
+`sleep_ms` runs a scheduled RX callback (`set_callback`) but then sleeps on to the end
+(mp_hal_delay_ms in ports/quectel/mphalport.c), so a callback cannot end a sleep early;
+installing one would also replace the application's own, which cannot be read back. So on
+QuecPython the driver paces its checks by the line as above. Nothing here allocates per call.
+"""
+
+try:
+    import time
+except ImportError:  # MicroPython 1.13
+    import utime as time
+
+try:
+    _ticks_ms = time.ticks_ms
+    _ticks_diff = time.ticks_diff
+    _sleep_ms = time.sleep_ms
+except AttributeError:  # CPython: only for tools, not the hot path
+
+    def _ticks_ms():
+        return int(time.monotonic() * 1000)
+
+    def _ticks_diff(a, b):
+        return a - b
+
+    def _sleep_ms(ms):
+        time.sleep(ms / 1000)
+
+
+try:
+    from sys import platform as _platform
+except ImportError:
+    _platform = ""
+
+if _platform in ("linux", "darwin") and hasattr(time, "sleep_us"):
+    # The unix port's sleep_ms wakes every 0.5 ms until the time is up (mp_event_wait_ms);
+    # its sleep_us is one usleep.
+    _sleep_us = time.sleep_us
+else:
+    # On QuecPython sleep_us(n) is sleep_ms(n // 1000) anyway (mp_hal_delay_us in
+    # ports/quectel/mphalport.c); elsewhere sleep_us may spin.
+    def _sleep_us(us):
+        _sleep_ms((us + 999) // 1000)
+
+
+# Byte times added to the expected rest of a partial answer before the driver looks again.
+_SLACK_BYTES = 2
+# Longest sleep (it stays a small int in microseconds on 32-bit ports).
+_MAX_SLEEP_MS = 1000
+# Longest pause between retries of a write that made no progress.
+_WRITE_BACKOFF_MS = 32
+
+
+class Pacer:
+    """The driver's clock and waits for one transfer over `port` at `baud` (0: unknown).
+
+    `clock` is (ticks_ms, ticks_diff, sleep_us), for tests with a fake clock.
+    """
+
+    def __init__(self, port, baud, clock=None):
+        if clock is None:
+            clock = (_ticks_ms, _ticks_diff, _sleep_us)
+        self.ticks_ms, self.ticks_diff, self.sleep_us = clock
+        wait = getattr(port, "wait", None)
+        self._port_wait = wait if callable(wait) else None
+        # Microseconds per byte on the wire (8N1: 10 bits), 0 when the rate is unknown.
+        self._byte_us = 10000000 // baud if baud else 0
+        self.start = self.ticks_ms()
+        self._quiet = -1  # ms (since start) before which no reply can arrive; -1: none
+        self._since = 0  # when the current wait for input began (ms since start)
+        self._sent = False  # a frame went out and the port was not asked since
+        self._partial = False  # input came in, and the sender still waits for more
+        self._reply = 0  # bytes received since the last frame went out
+        self._reply_len = 0  # bytes the answer to the frame before took
+
+    def now(self):
+        """Milliseconds since the transfer started."""
+        return self.ticks_diff(self.ticks_ms(), self.start)
+
+    def sent(self, began, n):
+        """`n` bytes were written, starting at `began` (ms since start)."""
+        if self._reply:
+            self._reply_len = self._reply
+            self._reply = 0
+        if self._byte_us and self._quiet < 0 and self._port_wait is None:
+            # The first frame since the last input: its answer comes after its last byte.
+            # Later frames of a window keep this mark, so the driver is back before the
+            # line drains.
+            self._quiet = began + (n * self._byte_us) // 1000
+        self._since = began
+        self._sent = True
+        self._partial = False
+
+    def received(self, now, n):
+        """`n` bytes of input arrived at `now`."""
+        self._quiet = -1
+        self._since = now
+        self._sent = False
+        self._partial = True
+        self._reply += n
+
+    def listening(self, now):
+        """Whether input can have arrived by `now`, so that the driver asks the port; not
+        right after a write (a port's blocking wait returns at once if it has input)."""
+        return not self._sent and (self._quiet < 0 or now >= self._quiet)
+
+    def wait(self, now, until):
+        """Nothing was read at `now`: sleeps until input can be there or `until` (the
+        sender's deadline, ms since start) passes."""
+        self._sent = False
+        left = min(until - now, _MAX_SLEEP_MS)
+        if left <= 0:
+            return
+        if self._partial:
+            # The sender took the last input and still waits: the rest of an answer is on
+            # its way; as long as the last one took, less what is here, and a little more.
+            self._partial = False
+            if self._byte_us:
+                rest = max(self._reply_len - self._reply, 1) + _SLACK_BYTES
+                self.sleep_us(min(rest * self._byte_us, left * 1000))
+                return
+        quiet = self._quiet
+        if quiet >= 0:
+            self._quiet = -1
+            if quiet > now:
+                self.sleep_us(min(quiet - now, left) * 1000)
+                self._since = quiet
+                return
+        if self._port_wait is not None:
+            self._port_wait(left)
+        else:
+            self.sleep_us(min(1 + (now - self._since) // 8, left) * 1000)
+
+    def stalled(self, tries):
+        """A write took no bytes for the `tries`-th time in a row: backs off."""
+        self.sleep_us(min(1 << min(tries, 5), _WRITE_BACKOFF_MS) * 1000)

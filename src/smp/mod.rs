@@ -1,0 +1,696 @@
+//! Sans-IO client for MCUboot's serial recovery: SMP image upload over the console UART
+//! (MCUboot `boot/boot_serial/src/boot_serial.c`; framing in [`console`]).
+//!
+//! Steps, each a request answered by the MCU (retransmitted after `timeout_ms`, at most
+//! `retries` times):
+//! 1. `enter` (optional): `os reset` with `boot_mode: 1` to the application's SMP server,
+//!    then `boot_ms` of ignoring the line while the MCU restarts into MCUboot (a Zephyr
+//!    application answers and keeps running for 250 ms before it resets);
+//! 2. `params` (`os` 6): MCUboot's receive buffer (`buf_size`); a bootloader built without
+//!    it answers "not supported", and MCUboot's default of 512 bytes is used. Each request
+//!    is then as large as that buffer (and `Options::buf_size`) allows;
+//! 3. probe (`resume`): an upload request at offset `size` without data, which MCUboot
+//!    answers with the offset it expects (0 when no upload is under way), so that a new
+//!    send continues an interrupted one;
+//! 4. upload (`img` 1): `{image, len, off: 0, sha, data}` first (MCUboot erases the slot),
+//!    then `{off, data}`. Every answer carries the next offset MCUboot wants, and the next
+//!    request starts there: a lost answer, a retransmission of a request MCUboot already
+//!    wrote, or a chunk it shortened to its flash alignment costs bytes, never the image;
+//! 5. list (`img` 0): MCUboot lists an image only after it validated it (hash and
+//!    signature); the slot must list the image's own SHA-256 (its hash TLV, `hash`).
+//!    A resumed upload that does not validate (the interrupted one was another image) is
+//!    sent once more from offset 0;
+//! 6. `reset` (optional): MCUboot boots the image. Its answer may be lost on the way; after
+//!    two unanswered tries the transfer still counts as done (the image is verified).
+//!
+//! In recovery the upload goes straight into the primary slot: from the first chunk on, the
+//! old application is gone, and the MCU stays in MCUboot until a valid image is in place.
+
+pub(crate) mod cbor;
+pub mod console;
+
+use crate::transfer::{self, reached, Action, Fail};
+use crate::Error;
+use console::{encoded_len, HEADER, WRAP};
+
+/// The largest request sent when `Options::buf_size` is 0.
+pub(crate) const DEFAULT_BUF: u16 = 2048;
+/// The smallest request buffer that holds a first upload request with data.
+pub(crate) const MIN_BUF: u16 = 128;
+/// MCUboot's default `MCUBOOT_SERIAL_MAX_RECEIVE_SIZE`, for bootloaders without `params`.
+const FALLBACK_BUF: u16 = 512;
+/// MCUboot's `MGMT_ERR_ENOTSUP`.
+const RC_NOT_SUPPORTED: i32 = 8;
+/// MCUboot's `MGMT_ERR_EINVAL`: a chunk beyond the size MCUboot holds from the first one.
+const RC_INVALID: i32 = 3;
+/// Unanswered resets after which the transfer counts as done.
+const RESET_TRIES: u8 = 2;
+
+const OP_READ: u8 = 0;
+const OP_WRITE: u8 = 2;
+/// SMP version 2 in the header's first byte (MCUboot ignores it).
+const VERSION: u8 = 1 << 3;
+const GROUP_OS: u16 = 0;
+const GROUP_IMAGE: u16 = 1;
+const OS_RESET: u8 = 5;
+const OS_PARAMS: u8 = 6;
+const IMG_STATE: u8 = 0;
+const IMG_UPLOAD: u8 = 1;
+/// The longest upload prefix: map head, image, len, off, sha and the data's key and head.
+const PREFIX_MAX: usize = 96;
+
+/// Tuning; see the module doc for what each step does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Image number (multi-image MCUboot), sent in the first chunk.
+    pub image: u8,
+    /// The largest request (its decoded length on the line, as MCUboot's `buf_size`
+    /// counts it), 128 to 65535; 0: [`DEFAULT_BUF`], or 512 without `params`.
+    pub buf_size: u16,
+    /// Ask the application to reset into MCUboot first (`os reset`, boot mode 1).
+    pub enter: bool,
+    /// Continue an upload MCUboot has under way (see the module doc).
+    pub resume: bool,
+    /// Reset the MCU after the image is verified.
+    pub reset: bool,
+    /// Wait for an answer (ms).
+    pub timeout_ms: u32,
+    /// Wait for the answer to the first chunk (MCUboot erases the slot first) and to the
+    /// image list (it hashes and checks the whole image) (ms).
+    pub erase_timeout_ms: u32,
+    /// After `enter`: time for the MCU to restart into MCUboot (ms).
+    pub boot_ms: u32,
+    /// Retransmissions of one request before giving up.
+    pub retries: u8,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            image: 0,
+            buf_size: 0,
+            enter: false,
+            resume: true,
+            reset: true,
+            timeout_ms: 3000,
+            erase_timeout_ms: 30_000,
+            boot_ms: 1000,
+            retries: 10,
+        }
+    }
+}
+
+impl Options {
+    fn validate(&self) -> Result<(), Error> {
+        if self.buf_size != 0 && self.buf_size < MIN_BUF {
+            return Err(Error::Range);
+        }
+        let times = [self.timeout_ms, self.erase_timeout_ms, self.boot_ms];
+        if times.iter().any(|&t| t == 0 || t > i32::MAX as u32) {
+            return Err(Error::Range);
+        }
+        Ok(())
+    }
+
+    fn cap(&self) -> u16 {
+        if self.buf_size == 0 {
+            DEFAULT_BUF
+        } else {
+            self.buf_size
+        }
+    }
+}
+
+/// Where the transfer is (`Stats::step`), for messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Step {
+    Enter = 0,
+    Boot = 1,
+    Params = 2,
+    Probe = 3,
+    Upload = 4,
+    List = 5,
+    Reset = 6,
+    Done = 7,
+}
+
+/// Counters for the caller's report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stats {
+    /// Image bytes MCUboot has written (the offset it last asked for).
+    pub bytes: u64,
+    /// Requests written, retransmissions included.
+    pub frames: u64,
+    /// Retransmissions, answers that made no progress, restarts.
+    pub retries: u64,
+    /// Bytes written to the line.
+    pub line_bytes: u64,
+    /// Upload requests that moved MCUboot's offset.
+    pub chunks: u64,
+    /// The offset a probe continued from (0: a fresh upload).
+    pub resumed_from: u64,
+    /// Image bytes sent more than once.
+    pub resent_bytes: u64,
+    /// The request size in use (after `params`; 0 before).
+    pub buf_size: u16,
+    /// Image bytes in a full upload request.
+    pub chunk: u16,
+    /// MCUboot's last error code (`rc`), 0 if none.
+    pub rc: i32,
+    /// The step in progress, or the one that failed.
+    pub step: Step,
+    /// The image hash MCUboot listed for the slot (valid when `listed`).
+    pub hash: [u8; 32],
+    /// MCUboot listed the uploaded image as valid.
+    pub listed: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Waiting for the MCU to restart into MCUboot until `deadline`.
+    Boot,
+    /// A request of this step is out (or due).
+    Request(Step),
+    Done,
+    Failed(Fail),
+}
+
+/// What an answer said.
+#[derive(Clone, Copy, Debug, Default)]
+struct Answer {
+    rc: i32,
+    off: Option<u64>,
+    buf_size: Option<u64>,
+    /// Our image's primary slot is listed (as valid), with its hash if MCUboot gave one.
+    listed: bool,
+    hash: Option<[u8; 32]>,
+}
+
+/// An SMP (MCUboot serial recovery) sender for one image of `size` bytes.
+#[derive(Clone, Debug)]
+pub struct Sender {
+    opts: Options,
+    size: u64,
+    /// SHA-256 of the whole file, sent in the first chunk.
+    sha: [u8; 32],
+    /// The image's own hash (its SHA-256 TLV), which MCUboot lists once it validated it.
+    hash: [u8; 32],
+    phase: Phase,
+    /// The request in the frame buffer: op, group, id, sequence number.
+    req: (u8, u16, u8, u8),
+    seq: u8,
+    /// The next poll must (re)send the request.
+    send: bool,
+    /// Length of the framed request in the frame buffer, ready to resend.
+    framed: Option<usize>,
+    /// A `Read` of this many bytes is out.
+    reading: Option<usize>,
+    /// The frame holds the image bytes of the next upload request, not yet framed.
+    filled: bool,
+    /// The offset the next upload request starts at, and its data length.
+    off: u64,
+    len: usize,
+    /// Request size in use.
+    buf: u16,
+    /// The probe found the whole image already written (verified before anything is sent).
+    complete: bool,
+    /// The upload was restarted from 0 after a resumed one failed.
+    restarted: bool,
+    tries: u8,
+    heard: bool,
+    deadline: u32,
+    decoder: console::Decoder,
+    stats: Stats,
+}
+
+impl Sender {
+    /// A sender for an image of `size` bytes (1 to 2^32-1) whose file has the SHA-256
+    /// `sha` and whose hash TLV (what MCUboot lists) is `hash`.
+    pub fn new(size: u64, sha: [u8; 32], hash: [u8; 32], opts: Options) -> Result<Self, Error> {
+        opts.validate()?;
+        if size == 0 || size > u64::from(u32::MAX) {
+            return Err(Error::Range);
+        }
+        Ok(Sender {
+            opts,
+            size,
+            sha,
+            hash,
+            phase: Phase::Request(if opts.enter {
+                Step::Enter
+            } else {
+                Step::Params
+            }),
+            req: (0, 0, 0, 0),
+            seq: 0,
+            send: true,
+            framed: None,
+            reading: None,
+            filled: false,
+            off: 0,
+            len: 0,
+            buf: 0,
+            complete: false,
+            restarted: false,
+            tries: 0,
+            heard: false,
+            deadline: 0,
+            decoder: console::Decoder::new(),
+            stats: Stats {
+                bytes: 0,
+                frames: 0,
+                retries: 0,
+                line_bytes: 0,
+                chunks: 0,
+                resumed_from: 0,
+                resent_bytes: 0,
+                buf_size: 0,
+                chunk: 0,
+                rc: 0,
+                step: if opts.enter {
+                    Step::Enter
+                } else {
+                    Step::Params
+                },
+                hash: [0; 32],
+                listed: false,
+            },
+        })
+    }
+
+    /// The frame buffer size `poll` needs: the largest request's lines.
+    pub fn frame_size(&self) -> usize {
+        encoded_len(usize::from(self.opts.cap()))
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    fn fail(&mut self, fail: Fail) {
+        self.phase = Phase::Failed(fail);
+        self.send = false;
+        self.reading = None;
+    }
+
+    /// Moves to `step`: its request goes out at the next poll.
+    fn begin(&mut self, step: Step) {
+        self.phase = Phase::Request(step);
+        self.stats.step = step;
+        self.framed = None;
+        self.filled = false;
+        self.send = true;
+        self.tries = 0;
+        self.heard = false;
+    }
+
+    fn retry(&mut self) {
+        self.stats.retries += 1;
+        if self.tries >= self.opts.retries {
+            self.fail(if self.heard {
+                Fail::Retries
+            } else {
+                Fail::Timeout
+            });
+        } else {
+            self.tries += 1;
+            self.send = true;
+        }
+    }
+
+    /// The next upload request starts at `off` (from MCUboot's answer).
+    fn upload_from(&mut self, off: u64) {
+        self.off = off;
+        self.begin(Step::Upload);
+    }
+
+    /// The upload prefix for a request at `off` with `len` data bytes: the CBOR map up to
+    /// and including the data's head. Returns its length.
+    fn prefix(&self, out: &mut [u8; PREFIX_MAX], off: u64, len: usize) -> usize {
+        let mut at = cbor::head(out, 0, cbor::MAP, if off == 0 { 5 } else { 2 });
+        if off == 0 {
+            at = cbor::text(out, at, b"image");
+            at = cbor::head(out, at, cbor::UINT, u64::from(self.opts.image));
+            at = cbor::text(out, at, b"len");
+            at = cbor::head(out, at, cbor::UINT, self.size);
+        }
+        at = cbor::text(out, at, b"off");
+        at = cbor::head(out, at, cbor::UINT, off);
+        if off == 0 {
+            at = cbor::text(out, at, b"sha");
+            at = cbor::head(out, at, cbor::BYTES, 32);
+            out[at..at + 32].copy_from_slice(&self.sha);
+            at += 32;
+        }
+        at = cbor::text(out, at, b"data");
+        cbor::head(out, at, cbor::BYTES, len as u64)
+    }
+
+    /// Data bytes of the upload request at `off`: as many as fill the buffer.
+    fn chunk_len(&self, off: u64) -> usize {
+        let mut scratch = [0u8; PREFIX_MAX];
+        let fixed = self.prefix(&mut scratch, off, 0) - 1;
+        let room = usize::from(self.buf) - WRAP - HEADER - fixed;
+        let len = match room {
+            0..=24 => room - 1,
+            25..=257 => room - 2,
+            _ => room - 3,
+        };
+        len.min((self.size - off) as usize)
+    }
+
+    /// Writes the SMP header and `body` at the place that makes the request's lines end at
+    /// `frame[..e]`, `e` its line length, for a packet of `HEADER + body_len` bytes; returns
+    /// where the body goes and `e`.
+    fn place(&mut self, op: u8, group: u16, id: u8, body_len: usize) -> (usize, usize) {
+        let raw = WRAP + HEADER + body_len;
+        let e = encoded_len(raw);
+        self.seq = self.seq.wrapping_add(1);
+        self.req = (op, group, id, self.seq);
+        (e - raw + 2, e)
+    }
+
+    fn header(&self, frame: &mut [u8], at: usize, body_len: usize) {
+        let (op, group, id, seq) = self.req;
+        let len = (body_len as u16).to_be_bytes();
+        let g = group.to_be_bytes();
+        frame[at..at + HEADER].copy_from_slice(&[
+            op | VERSION,
+            0,
+            len[0],
+            len[1],
+            g[0],
+            g[1],
+            seq,
+            id,
+        ]);
+    }
+
+    /// Frames a request whose body is `body`; returns its line length.
+    fn small(&mut self, frame: &mut [u8], op: u8, group: u16, id: u8, body: &[u8]) -> usize {
+        let (at, e) = self.place(op, group, id, body.len());
+        self.header(frame, at, body.len());
+        frame[at + HEADER..at + HEADER + body.len()].copy_from_slice(body);
+        console::encode(&mut frame[..e], HEADER + body.len())
+    }
+
+    /// The upload request at `self.off` with `self.len` data bytes (already in the frame
+    /// unless there are none); returns its line length.
+    fn upload(&mut self, frame: &mut [u8]) -> usize {
+        let mut prefix = [0u8; PREFIX_MAX];
+        let n = self.prefix(&mut prefix, self.off, self.len);
+        let body = n + self.len;
+        let (at, e) = self.place(OP_WRITE, GROUP_IMAGE, IMG_UPLOAD, body);
+        self.header(frame, at, body);
+        frame[at + HEADER..at + HEADER + n].copy_from_slice(&prefix[..n]);
+        console::encode(&mut frame[..e], HEADER + body)
+    }
+
+    /// Where the upload request at `off` with `len` data bytes wants its data.
+    fn data_at(&self, off: u64, len: usize) -> usize {
+        let mut scratch = [0u8; PREFIX_MAX];
+        let n = self.prefix(&mut scratch, off, len);
+        let raw = WRAP + HEADER + n + len;
+        encoded_len(raw) - raw + 2 + HEADER + n
+    }
+
+    fn transmit(&mut self, now_ms: u32, frame: &mut [u8]) -> Action {
+        let Phase::Request(step) = self.phase else {
+            return Action::Wait { until_ms: now_ms };
+        };
+        let n = match self.framed {
+            Some(n) => n,
+            None => match step {
+                Step::Enter => self.small(
+                    frame,
+                    OP_WRITE,
+                    GROUP_OS,
+                    OS_RESET,
+                    b"\xa1\x69boot_mode\x01",
+                ),
+                Step::Params => self.small(frame, OP_READ, GROUP_OS, OS_PARAMS, b"\xa0"),
+                Step::List => self.small(frame, OP_READ, GROUP_IMAGE, IMG_STATE, b"\xa0"),
+                Step::Reset => self.small(frame, OP_WRITE, GROUP_OS, OS_RESET, b"\xa0"),
+                _ => {
+                    if step == Step::Probe {
+                        (self.off, self.len) = (self.size, 0);
+                    } else if !self.filled {
+                        let len = self.chunk_len(self.off);
+                        self.len = len;
+                        self.reading = Some(len);
+                        return Action::Read {
+                            offset: self.off,
+                            at: self.data_at(self.off, len),
+                            len,
+                        };
+                    }
+                    self.filled = false;
+                    self.upload(frame)
+                }
+            },
+        };
+        self.framed = Some(n);
+        self.send = false;
+        self.stats.frames += 1;
+        self.stats.line_bytes += n as u64;
+        let slow = step == Step::List || (step == Step::Upload && self.off == 0);
+        let wait = if slow {
+            self.opts.erase_timeout_ms
+        } else {
+            self.opts.timeout_ms
+        };
+        self.deadline = now_ms.wrapping_add(wait);
+        Action::Send(n)
+    }
+
+    fn answer(&mut self, now_ms: u32, a: Answer) {
+        let Phase::Request(step) = self.phase else {
+            return;
+        };
+        self.heard = true;
+        // "Not supported" is an answer to params (a bootloader without the command).
+        if a.rc != 0 && !(step == Step::Params && a.rc == RC_NOT_SUPPORTED) {
+            self.stats.rc = a.rc;
+            if step == Step::Upload && a.rc == RC_INVALID && self.may_restart() {
+                return;
+            }
+            self.fail(Fail::Rejected);
+            return;
+        }
+        match step {
+            Step::Enter => {
+                self.phase = Phase::Boot;
+                self.stats.step = Step::Boot;
+                self.send = false;
+                self.deadline = now_ms.wrapping_add(self.opts.boot_ms);
+            }
+            Step::Params => {
+                let cap = self.opts.cap();
+                self.buf = match a.buf_size {
+                    Some(b) => cap.min(u16::try_from(b).unwrap_or(u16::MAX)),
+                    None if self.opts.buf_size != 0 => cap,
+                    None => FALLBACK_BUF,
+                };
+                if self.buf < MIN_BUF {
+                    self.fail(Fail::Protocol);
+                    return;
+                }
+                self.stats.buf_size = self.buf;
+                self.stats.chunk = self.chunk_len(1).min(self.size as usize) as u16;
+                if self.opts.resume {
+                    self.begin(Step::Probe);
+                } else {
+                    self.upload_from(0);
+                }
+            }
+            Step::Probe | Step::Upload => self.offset(a.off),
+            Step::List => {
+                if a.listed && a.hash.is_none_or(|h| h == self.hash) {
+                    self.stats.listed = true;
+                    self.stats.hash = a.hash.unwrap_or([0; 32]);
+                    if self.opts.reset {
+                        self.begin(Step::Reset);
+                    } else {
+                        self.phase = Phase::Done;
+                        self.stats.step = Step::Done;
+                    }
+                } else if !self.may_restart() {
+                    self.fail(Fail::Rejected);
+                }
+            }
+            Step::Reset => {
+                self.phase = Phase::Done;
+                self.stats.step = Step::Done;
+            }
+            _ => {}
+        }
+    }
+
+    /// After a resumed upload went wrong: starts over from 0, once. False if that was done.
+    fn may_restart(&mut self) -> bool {
+        if self.restarted || !(self.complete || self.stats.resumed_from > 0) {
+            return false;
+        }
+        self.restarted = true;
+        self.stats.retries += 1;
+        self.upload_from(0);
+        true
+    }
+
+    /// MCUboot's answer to an upload request (or the probe): it wants `off` next.
+    fn offset(&mut self, off: Option<u64>) {
+        let Some(off) = off.filter(|&o| o <= self.size) else {
+            self.fail(Fail::Protocol);
+            return;
+        };
+        let Phase::Request(step) = self.phase else {
+            return;
+        };
+        self.stats.bytes = off;
+        if step == Step::Probe {
+            if off == self.size {
+                self.complete = true;
+                self.begin(Step::List);
+            } else {
+                self.stats.resumed_from = off;
+                self.upload_from(off);
+            }
+            return;
+        }
+        let sent_to = self.off + self.len as u64;
+        if off <= self.off {
+            // Nothing written (or MCUboot restarted): counts as a retry.
+            self.stats.resent_bytes += sent_to - off.min(sent_to);
+            self.retry();
+            if matches!(self.phase, Phase::Failed(_)) {
+                return;
+            }
+            let tries = self.tries;
+            self.upload_from(off);
+            self.tries = tries;
+            return;
+        }
+        self.stats.chunks += 1;
+        self.stats.resent_bytes += sent_to.saturating_sub(off);
+        if off == self.size {
+            self.begin(Step::List);
+        } else {
+            self.upload_from(off);
+        }
+    }
+}
+
+/// What a packet from the MCU says, if it answers the request `req` (op, group, id, seq).
+fn parse(p: &[u8], req: (u8, u16, u8, u8), image: u8) -> Option<Answer> {
+    let (op, group, id, seq) = req;
+    let len = usize::from(u16::from_be_bytes([p[2], p[3]]));
+    if p[0] & 7 != op + 1
+        || u16::from_be_bytes([p[4], p[5]]) != group
+        || p[6] != seq
+        || p[7] != id
+        || HEADER + len != p.len()
+    {
+        return None;
+    }
+    let mut a = Answer::default();
+    let mut r = cbor::Reader::new(&p[HEADER..]);
+    r.map(|r, key| match key {
+        b"rc" => r.int().map(|v| a.rc = v),
+        b"err" => r.map(|r, key| match key {
+            b"rc" => r.int().map(|v| a.rc = v),
+            _ => r.skip(),
+        }),
+        b"off" => r.uint().map(|v| a.off = Some(v)),
+        b"buf_size" => r.uint().map(|v| a.buf_size = Some(v)),
+        b"images" => r.array(|r| {
+            let (mut img, mut slot, mut hash) = (0, None, None);
+            r.map(|r, key| match key {
+                b"image" => r.uint().map(|v| img = v),
+                b"slot" => r.uint().map(|v| slot = Some(v)),
+                b"hash" => r.bytes().map(|v| hash = v.try_into().ok()),
+                _ => r.skip(),
+            })?;
+            if img == u64::from(image) && slot == Some(0) {
+                a.listed = true;
+                a.hash = hash;
+            }
+            Some(())
+        }),
+        _ => r.skip(),
+    })?;
+    Some(a)
+}
+
+impl transfer::Sender for Sender {
+    fn poll(&mut self, now_ms: u32, frame: &mut [u8]) -> Action {
+        match self.phase {
+            Phase::Failed(fail) => return Action::Failed(fail),
+            Phase::Done => return Action::Done,
+            _ => {}
+        }
+        if frame.len() < self.frame_size() || self.reading.is_some() {
+            self.fail(Fail::Usage);
+            return Action::Failed(Fail::Usage);
+        }
+        if self.send {
+            return self.transmit(now_ms, frame);
+        }
+        if !reached(now_ms, self.deadline) {
+            return Action::Wait {
+                until_ms: self.deadline,
+            };
+        }
+        match self.phase {
+            Phase::Boot => {
+                self.decoder = console::Decoder::new();
+                self.begin(Step::Params);
+            }
+            Phase::Request(Step::Reset) if self.tries + 1 >= RESET_TRIES => {
+                self.phase = Phase::Done;
+                self.stats.step = Step::Done;
+            }
+            _ => self.retry(),
+        }
+        self.poll(now_ms, frame)
+    }
+
+    fn receive(&mut self, now_ms: u32, bytes: &[u8]) {
+        for &b in bytes {
+            let Some(packet) = self.decoder.byte(b) else {
+                continue;
+            };
+            // Answers count only to a request that is out; during Boot the line is noise.
+            let out = self.framed.is_some() && !self.send;
+            if !out || !matches!(self.phase, Phase::Request(_)) {
+                continue;
+            }
+            if let Some(a) = parse(packet, self.req, self.opts.image) {
+                self.answer(now_ms, a);
+            }
+        }
+    }
+
+    fn provide(&mut self, n: usize) {
+        match self.reading {
+            Some(len) if n == len => {
+                self.reading = None;
+                self.filled = true;
+            }
+            Some(len) if n < len => self.fail(Fail::Source),
+            _ => self.fail(Fail::Usage),
+        }
+    }
+
+    /// SMP has no abort: requests go out whole, so stopping at once leaves MCUboot waiting
+    /// for the next one, with the offset it holds (a new send resumes there in this boot).
+    fn cancel(&mut self) {
+        if !matches!(self.phase, Phase::Done | Phase::Failed(_)) {
+            self.fail(Fail::Cancelled);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,75 @@
+"""Edges of the public API a new user runs into: choosing the backend, a directory or a
+nameless file object as the source."""
+
+import pytest
+
+from conftest import BACKENDS
+
+# A port that answers YMODEM's start ('C') once, keeps what is written and then stays silent.
+PORT = """
+class Port:
+    def __init__(self):
+        self.out = bytearray()
+        self.rx = b'C'
+    def write(self, buf):
+        self.out += buf
+        return len(buf)
+    def any(self):
+        return len(self.rx)
+    def readinto(self, buf, n=None):
+        k = len(self.rx)
+        buf[:k] = self.rx
+        self.rx = b''
+        return k
+"""
+
+
+def test_use_backend_chooses_and_refuses_what_is_not_a_backend(mp):
+    code = (
+        "import json, qsota, _qsota\n"
+        "from qsota import pure\n"
+        "from outcome import attempt\n"
+        "rows = [qsota.NATIVE]\n"
+        "qsota.use_backend('pure')\n"
+        "rows.append([qsota.NATIVE, qsota.Verifier is pure.Verifier,\n"
+        "             qsota.YmodemSender is pure.YmodemSender])\n"
+        "qsota.use_backend('native')\n"
+        "rows.append([qsota.NATIVE, qsota.Verifier is _qsota.Verifier,\n"
+        "             qsota.LinkSender is _qsota.LinkSender])\n"
+        "rows.append(attempt(qsota.use_backend, 'fast'))\n"
+        "rows.append(attempt(qsota.use_backend, 1))\n"
+        "print(json.dumps(rows))\n"
+    )
+    assert mp.json(code, None) == [
+        True,
+        [False, True, True],
+        [True, True, True],
+        ["raise", "ValueError", "name: expected 'native' or 'pure', got 'fast'"],
+        ["raise", "TypeError", "name: expected str, got int"],
+    ]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("protocol", ["ymodem", "native"])
+def test_a_directory_as_source_is_a_source_error(mp, tmp_path, backend, protocol):
+    code = PORT + (
+        "import json, qsota\n"
+        "try:\n"
+        "    qsota.send(Port(), %r, protocol=%r)\n"
+        "except qsota.TransferError as e:\n"
+        "    print(json.dumps([e.code, str(e)]))\n"
+    ) % (str(tmp_path), protocol)
+    assert mp.json(code, backend) == ["source", "source: %r is a directory" % str(tmp_path)]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_file_object_without_a_name_is_sent_as_image_bin(mp, backend):
+    code = PORT + (
+        "import io, json, qsota\n"
+        "port = Port()\n"
+        "try:\n"
+        "    qsota.send(port, io.BytesIO(b'x' * 100), header_timeout_ms=1, retries=0)\n"
+        "except qsota.TransferError as e:\n"
+        "    print(json.dumps([e.code, bytes(port.out[3:13]).decode()]))\n"
+    )
+    assert mp.json(code, backend) == ["timeout", "image.bin\x00"]

@@ -1,0 +1,22 @@
+"""Differential fuzzing of the argument checks: the same seeded random calls (tests/mp/argfuzz.py)
+on `_qsota` and on `qsota.pure` must raise the same exception type with the same message."""
+
+import pytest
+
+SEEDS = range(16)
+CALLS = 500
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_both_backends_answer_random_arguments_alike(mp, seed):
+    code = "import json, argfuzz\nprint(json.dumps(argfuzz.cases(%d, %d)))\n" % (seed, CALLS)
+    native = mp.json(code, "native")
+    pure = mp.json(code, "pure")
+    assert len(native) == len(pure)
+    differ = [(n[0], n[1], p[1]) for n, p in zip(native, pure) if n != p]
+    assert not differ, "\n".join("%s\n  native: %s\n  pure:   %s" % d for d in differ[:10])
+    # The fuzzing reaches past the constructors and into the errors, not only one of them.
+    outcomes = [o for _, o in native]
+    assert sum(o == "ok" for o in outcomes) > CALLS // 4
+    assert sum(o.startswith("TypeError") for o in outcomes) > 10
+    assert sum(o.startswith("ValueError") for o in outcomes) > 10
