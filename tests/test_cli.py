@@ -167,8 +167,12 @@ def test_sigint_aborts_native_and_the_next_send_resumes(tmp_path):
 
         status, probed, err = qsota("probe", path, *args)
         assert status == 0, err
-        assert probed["window"] == 4 and probed["payload"] == 1024  # a 4200-byte ring
-        assert stopped["bytes"] - 4 * 1024 <= probed["resume"] <= stopped["bytes"] + 4 * 1024
+        assert probed["window"] >= 1 and probed["payload"] == 1024
+        # Frames in flight may land after the ABORT; a resume goes back to the start of a
+        # 4 KiB sector it must erase again.
+        slack = (probed["window"] + 4) * 1024
+        assert stopped["bytes"] - slack <= probed["resume"] <= stopped["bytes"] + slack
+        assert probed["resume"] > 0
         assert "a send resumes there" in err
 
         status, resumed, err = qsota(*["send", path] + args)
