@@ -295,3 +295,36 @@ def test_probe_stm32_reads_pid_and_version_and_erases_nothing(tmp_path):
         assert status == 0, err
         assert found["image_fits"] is False and "does not fit" in err
     assert sim.summary["flash"]["erases"] == 0 and sim.summary["app_state"] == "old"
+
+
+def test_key_requires_an_mcuboot_image_signed_by_it(tmp_path):
+    """--key: the Verifier's signature check (imgtool makes the keys and the image)."""
+    from signing import make_key, sign
+
+    if not shutil.which("imgtool"):
+        pytest.fail("imgtool is not installed (./build.sh installs it)", pytrace=False)
+    ours = make_key(tmp_path / "ours.pem")
+    other = make_key(tmp_path / "other.pem")
+    (tmp_path / "ours.raw").write_bytes(ours)
+    (tmp_path / "other.raw").write_bytes(other)
+    der = tmp_path / "ours.der"  # make_key left imgtool's DER SubjectPublicKeyInfo there
+    signed = tmp_path / "app.signed.bin"
+    signed.write_bytes(sign(tmp_path, tmp_path / "ours.pem", image(9000, 9)))
+    for key in (tmp_path / "ours.raw", der):
+        status, found, err = qsota("verify", signed, "--key", key, "--json")
+        assert status == 0, err
+        assert found["ok"] is True
+    status, found, err = qsota("verify", signed, "--key", tmp_path / "other.raw", "--json")
+    assert status == 3
+    # a: the first 4 bytes of the key hash in the image (our key's), big-endian.
+    assert found["problems"] == [
+        "signature: not an MCUboot image signed by --key: KeyUnknown (a=%d, b=0)"
+        % int.from_bytes(hashlib.sha256(der.read_bytes()).digest()[:4], "big")
+    ]
+    plain = tmp_path / "plain.bin"
+    plain.write_bytes(image(9000, 9))
+    status, _, err = qsota("send", plain, "--port", "/dev/null", "--key", tmp_path / "ours.raw")
+    assert status == 3, "refused before the port is opened"
+    assert "signature: not an MCUboot image signed by --key: Magic" in err
+    status, _, err = qsota("verify", signed, "--key", tmp_path / "ours.pem")
+    assert status == 2 and "--key" in err and "expected a raw 32-byte Ed25519 key" in err

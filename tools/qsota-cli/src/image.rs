@@ -2,10 +2,12 @@
 //! happens to the file meanwhile) and checked by the core's `Verifier`, as on the module.
 
 use crate::failure::{Class, Failure};
-use qsota::ffi::verify::{QSOTA_FIELD_CRC, QSOTA_FIELD_MD5, QSOTA_FIELD_SHA256, QSOTA_FIELD_SIZE};
+use qsota::ffi::verify::{
+    QSOTA_FIELD_CRC, QSOTA_FIELD_MD5, QSOTA_FIELD_SHA256, QSOTA_FIELD_SIGNATURE, QSOTA_FIELD_SIZE,
+};
 use qsota::verify::{CrcPolicy, CrcVariant, Verifier};
 use serde_json::{json, Value};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The platform's limit for one file (Quectel's SOTA: 100 MB).
 const MAX_SIZE: u64 = 100 * 1000 * 1000;
@@ -28,6 +30,39 @@ pub struct Expect {
     /// Expected size in bytes
     #[arg(long, value_name = "BYTES")]
     pub size: Option<u64>,
+    /// Require an MCUboot image signed by this Ed25519 key (a file: the raw 32 bytes, or
+    /// its DER SubjectPublicKeyInfo as `imgtool getpub -e raw` writes it); up to 4
+    #[arg(long, value_name = "FILE")]
+    pub key: Vec<PathBuf>,
+}
+
+/// The DER SubjectPublicKeyInfo of an Ed25519 key, before its 32 raw bytes (RFC 8410).
+const ED25519_SPKI: [u8; 12] = [
+    0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+];
+
+/// The keys of `--key`, concatenated as the Verifier takes them.
+fn keys(paths: &[PathBuf]) -> Result<Vec<u8>, Failure> {
+    let mut keys = Vec::new();
+    for path in paths {
+        let bytes = std::fs::read(path)
+            .map_err(|e| Failure::new(Class::Usage, format!("--key {}: {e}", path.display())))?;
+        match bytes.len() {
+            32 => keys.extend_from_slice(&bytes),
+            44 if bytes[..12] == ED25519_SPKI => keys.extend_from_slice(&bytes[12..]),
+            n => {
+                return Err(Failure::new(
+                    Class::Usage,
+                    format!(
+                        "--key {}: expected a raw 32-byte Ed25519 key or its 44-byte DER \
+                         SubjectPublicKeyInfo, got {n} bytes",
+                        path.display()
+                    ),
+                ))
+            }
+        }
+    }
+    Ok(keys)
 }
 
 /// An image read from disk.
@@ -103,6 +138,10 @@ impl Image {
         if let Some(size) = expect.size {
             v.expect_size(size);
         }
+        if !expect.key.is_empty() {
+            v.expect_signature(&keys(&expect.key)?)
+                .map_err(|_| usage("--key: 1 to 4 keys".into()))?;
+        }
         v.update(&self.bytes).expect("a fresh verifier takes bytes");
         let crcs: Vec<(CrcVariant, u32)> = [CrcVariant::Mpeg2, CrcVariant::IsoHdlc]
             .into_iter()
@@ -127,6 +166,16 @@ impl Image {
         }
         if let (Some(want), true) = (expect.size, failed(QSOTA_FIELD_SIZE)) {
             problems.push(format!("size: expected {want}, got {}", self.bytes.len()));
+        }
+        if failed(QSOTA_FIELD_SIGNATURE) {
+            // The core's verdict; qsota.VerifyError words it per fault.
+            let why = match v.image().and_then(|i| i.verdict()) {
+                Some(Err(p)) => format!("{:?} (a={}, b={})", p.fault, p.a, p.b),
+                _ => "refused".into(),
+            };
+            problems.push(format!(
+                "signature: not an MCUboot image signed by --key: {why}"
+            ));
         }
         Ok(Report {
             md5,
