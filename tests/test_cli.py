@@ -328,3 +328,33 @@ def test_key_requires_an_mcuboot_image_signed_by_it(tmp_path):
     assert "signature: not an MCUboot image signed by --key: Magic" in err
     status, _, err = qsota("verify", signed, "--key", tmp_path / "ours.pem")
     assert status == 2 and "--key" in err and "expected a raw 32-byte Ed25519 key" in err
+
+
+def test_mcuboot_in_qemu_over_tcp(tmp_path):
+    """The real MCUboot (the smpclient sdist's serial-recovery build in qemu, its UART on a
+    TCP chardev): enter recovery, upload, MCUboot lists exactly this image (smpclient's
+    view); probe then finds the whole image there."""
+    from mcuboot_qemu import FIXTURES, RECOVERY, Qemu, missing, peer, tlv_hash
+
+    if missing():
+        pytest.fail(missing(), pytrace=False)
+    path = FIXTURES / (RECOVERY + ".signed.bin")
+    data = path.read_bytes()
+    with Qemu(RECOVERY) as q:
+        tcp = "127.0.0.1:%d" % q.port
+        status, stats, err = qsota("send", path, "--tcp", tcp, "--protocol", "mcuboot",
+                                   "--enter", "--no-reset", "--json", timeout=300)
+        assert status == 0, err
+        assert stats["bytes"] == len(data) and stats["rc"] == 0 and stats["buf_size"] == 1024
+        assert stats["hash"] == tlv_hash(data)
+        assert peer(q.port, "list") == [{"slot": 0, "hash": tlv_hash(data), "version": "0.0.0"}]
+        status, found, err = qsota("probe", path, "--tcp", tcp, "--protocol", "mcuboot",
+                                   "--json")
+        assert status == 0, err
+        assert (found["buf_size"], found["resume"]) == (1024, len(data))
+        assert "it holds the whole image" in err
+    # Not an MCUboot image: refused before the line is opened.
+    plain = tmp_path / "plain.bin"
+    plain.write_bytes(image(1000))
+    status, _, err = qsota("send", plain, "--port", "/dev/null", "--protocol", "mcuboot")
+    assert status == 14 and "not a signed MCUboot image" in err

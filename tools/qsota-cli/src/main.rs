@@ -290,26 +290,30 @@ fn matched(report: &image::Report) -> String {
 }
 
 fn probe(path: Option<&std::path::Path>, peer: &Peer, listen_ms: u64) -> Result<Report, Failed> {
-    // Native asks about an image; stm32 checks it fits if one is given.
+    // Native and MCUboot say how much of an image they hold; stm32 checks that it fits.
     let image = path.map(Image::load).transpose().map_err(bare)?;
+    let needed = |image: Option<Image>| {
+        image.ok_or_else(|| {
+            bare(Failure::new(
+                Class::Usage,
+                format!(
+                    "probe --protocol {} needs IMAGE: the MCU says how much of it it holds",
+                    peer.protocol.name()
+                ),
+            ))
+        })
+    };
     let found = match peer.protocol {
         Protocol::Ymodem => probe::ymodem(&mut peer.open()?.0, Duration::from_millis(listen_ms)),
         Protocol::Native => {
-            let Some(image) = image else {
-                return Err(bare(Failure::new(
-                    Class::Usage,
-                    "probe --protocol native needs IMAGE: the receiver says how much of an \
-                     image it holds",
-                )));
-            };
+            let image = needed(image)?;
+            let (sha, baud) = (image.sha256(), peer.baud());
+            probe::native(&mut peer.open()?.0, &image, &peer.options, &sha, baud)
+        }
+        Protocol::Mcuboot => {
+            let image = needed(image)?;
             let sha = image.sha256();
-            probe::native(
-                &mut peer.open()?.0,
-                &image,
-                &peer.options,
-                &sha,
-                peer.baud(),
-            )
+            probe::mcuboot(&mut peer.open()?.0, &image, &peer.options, &sha)
         }
         Protocol::Stm32 => {
             let size = image.as_ref().map(|i| i.bytes.len() as u64);

@@ -6,6 +6,7 @@ use crate::line::Line;
 use crate::protocol::{self, Job, Options};
 use crate::session::{self, interrupted};
 use qsota::link::sender as link;
+use qsota::smp::{self, Step};
 use qsota::stm32::devices::{self, Layout};
 use qsota::stm32::Reason;
 use qsota::transfer::Fail;
@@ -178,5 +179,41 @@ pub fn stm32(
         json: json!({"protocol": "stm32", "pid": s.pid, "version": s.version,
                      "erase_cmd": s.erase_cmd, "flash_size": flash, "known_part": part.is_some(),
                      "image_fits": fits}),
+    })
+}
+
+/// MCUboot: `params` (its request buffer) and the upload probe (the offset it holds of an
+/// upload under way: a request at the image's end without data, which writes nothing), then
+/// a stop. The image list comes only after an upload in the core's sender: not asked here.
+pub fn mcuboot(
+    line: &mut Line,
+    image: &Image,
+    opts: &Options,
+    sha256: &[u8; 32],
+) -> Result<Found, Failure> {
+    let mut tx = protocol::mcuboot_sender(opts, image, sha256)?;
+    let past_probe = |s: &smp::Sender| s.stats().step as u8 >= Step::Upload as u8;
+    let outcome = session::run(&mut tx, line, &image.bytes, "mcuboot", past_probe, |_| {});
+    let s = tx.stats();
+    if !past_probe(&tx) {
+        outcome.result?;
+        return Err(Failure::new(
+            Class::Transfer(Fail::Protocol),
+            "mcuboot: no answer to the upload probe",
+        ));
+    }
+    let size = image.bytes.len() as u64;
+    let held = match s.resumed_from {
+        0 => "no upload of it under way: a send starts from 0".to_string(),
+        n if n >= size => "the whole image: a send only checks it".to_string(),
+        n => format!("{n} bytes of an upload under way: a send resumes there"),
+    };
+    Ok(Found {
+        text: format!(
+            "mcuboot: serial recovery answers, requests of {} bytes; it holds {held}",
+            s.buf_size
+        ),
+        json: json!({"protocol": "mcuboot", "buf_size": s.buf_size, "size": size,
+                     "resume": s.resumed_from}),
     })
 }

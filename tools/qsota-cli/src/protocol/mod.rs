@@ -1,6 +1,7 @@
 //! The protocols, each the core's sender with its options (one file per protocol): adding
 //! one is a variant of [`Protocol`], its `Args` in [`Options`], and one arm in [`sender`].
 
+mod mcuboot;
 mod native;
 mod stm32;
 mod ymodem;
@@ -11,6 +12,7 @@ use qsota::transfer::Sender;
 use serde_json::{Map, Value};
 use serialport::Parity;
 
+pub use mcuboot::mcuboot_sender;
 pub use native::native_sender;
 pub use stm32::stm32_sender;
 
@@ -22,6 +24,8 @@ pub enum Protocol {
     Native,
     /// ST's ROM system bootloader, AN3155 (BOOT0 high, NRST pulsed; 8E1)
     Stm32,
+    /// MCUboot's serial recovery (SMP image upload over the console; a signed image)
+    Mcuboot,
 }
 
 impl Protocol {
@@ -30,6 +34,7 @@ impl Protocol {
             Protocol::Ymodem => "ymodem",
             Protocol::Native => "native",
             Protocol::Stm32 => "stm32",
+            Protocol::Mcuboot => "mcuboot",
         }
     }
 
@@ -54,6 +59,8 @@ pub struct Options {
     pub native: native::Args,
     #[command(flatten)]
     pub stm32: stm32::Args,
+    #[command(flatten)]
+    pub mcuboot: mcuboot::Args,
 }
 
 /// A protocol's sender as the command drives it.
@@ -65,7 +72,7 @@ pub trait Job: Sender {
     /// The sender's counters, named as in `qsota.send`'s stats.
     fn stats(&self) -> Map<String, Value>;
     /// What the receiver said about a failure, beyond its class (for the message).
-    fn reason(&self) -> Option<&'static str>;
+    fn reason(&self) -> Option<String>;
 }
 
 /// The sender for `protocol` with `opts`, for `image` (whose SHA-256 is `sha256`) on a line
@@ -81,6 +88,7 @@ pub fn sender(
         Protocol::Ymodem => Box::new(ymodem::sender(opts, image, baud)?),
         Protocol::Native => Box::new(native_sender(opts, image, sha256, baud)?),
         Protocol::Stm32 => Box::new(stm32_sender(opts, image.bytes.len() as u64, baud)?),
+        Protocol::Mcuboot => Box::new(mcuboot_sender(opts, image, sha256)?),
     })
 }
 

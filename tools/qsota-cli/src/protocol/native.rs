@@ -72,14 +72,14 @@ impl Job for Sender {
         )
     }
 
-    fn reason(&self) -> Option<&'static str> {
+    fn reason(&self) -> Option<String> {
         match Sender::stats(self).error {
             0 => None,
             code => Some(
                 RECEIVER_ERRORS
                     .get(usize::from(code))
-                    .copied()
-                    .unwrap_or("unknown"),
+                    .map_or("unknown", |name| name)
+                    .to_string(),
             ),
         }
     }

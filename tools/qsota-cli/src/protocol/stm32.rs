@@ -76,10 +76,11 @@ impl Job for Sender {
         )
     }
 
-    fn reason(&self) -> Option<&'static str> {
+    fn reason(&self) -> Option<String> {
         Sender::stats(self)
             .reason
             .map(|r| r.text())
             .filter(|t| !t.is_empty())
+            .map(String::from)
     }
 }

@@ -50,7 +50,7 @@ impl Job for Sender {
         )
     }
 
-    fn reason(&self) -> Option<&'static str> {
+    fn reason(&self) -> Option<String> {
         None
     }
 }
