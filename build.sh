@@ -17,6 +17,7 @@ MP="$BUILD/unix/micropython"
 source scripts/common.sh
 source scripts/micropython.sh
 source scripts/cross.sh
+source scripts/mcuboot.sh
 
 setup() {
     need_apt build-essential pkg-config python3 lrzsz socat
@@ -130,10 +131,10 @@ demo() {
 case "${1:-all}" in
     all) setup; build_all; demo ;;
     build) setup; build_all ;;
-    test) setup; build_all; run_tests; cross_test; run_fuzz 20 ;;
+    test) setup; build_all; mcuboot_deps; run_tests; cross_test; run_fuzz 20 ;;
     test-arm) setup; cross_test ;;
     fuzz) setup; run_fuzz "${2:-600}" ;;
     size) setup; cross_size_report; cross_budgets ;;
-    bench) setup; build_all; cross_size_report; run_bench ;;
+    bench) setup; build_all; mcuboot_deps; cross_size_report; run_bench ;;
     *) die "unknown command '$1' (try: ./build.sh, ./build.sh test, ./build.sh bench)" ;;
 esac

@@ -8,7 +8,7 @@ from conftest import BACKENDS, ROOT
 
 TRACES = ROOT / "build" / "traces"
 
-# The recordings the Rust tests make (src/ymodem/tests.rs, src/link/tests.rs): a missing file
+# The recordings the Rust tests make (src/{ymodem,link,stm32,smp}/tests.rs): a missing file
 # means a test stopped recording, which must not pass unnoticed.
 EXPECTED = {
     "ymodem-clean": 350,
@@ -27,6 +27,9 @@ EXPECTED = {
     "link-other-image": 20000,
     "link-wrong-image": 300,
     "link-truncated": 30,
+    "stm32-sizes": 1200,
+    "stm32-read-protected": 15,
+    "mcuboot-seeded-faults": 20000,
 }
 
 

@@ -4,6 +4,7 @@
 //! tests/test_mcuboot.py (qemu).
 
 use super::*;
+use crate::trace;
 use crate::transfer::Sender as _;
 use std::vec::Vec;
 
@@ -214,8 +215,15 @@ impl Faults {
 fn run(tx: &mut Sender, mcu: &mut Mcu, image: &[u8], faults: &mut Faults) -> Action {
     let mut frame = std::vec![0u8; tx.frame_size()];
     let mut now = 0u32;
+    trace_begin(tx, image);
     for _ in 0..200_000 {
-        match tx.poll(now, &mut frame) {
+        let action = tx.poll(now, &mut frame);
+        let error = match action {
+            Action::Failed(f) => f.name(),
+            _ => "",
+        };
+        trace::poll(now, action, &frame, tx.stats().chunks, error);
+        match action {
             Action::Send(n) => {
                 let wire = faults.damage(frame[..n].to_vec());
                 now += 1 + n as u32 / 12;
@@ -227,22 +235,79 @@ fn run(tx: &mut Sender, mcu: &mut Mcu, image: &[u8], faults: &mut Faults) -> Act
                 }
                 let reply = faults.damage(reply);
                 for piece in reply.chunks(7) {
+                    trace::receive(now, piece);
                     tx.receive(now, piece);
                 }
             }
             Action::Read { offset, at, len } => {
                 let o = offset as usize;
                 frame[at..at + len].copy_from_slice(&image[o..o + len]);
+                trace::provide(len);
                 tx.provide(len);
             }
             Action::Wait { until_ms } => {
                 assert!(until_ms.wrapping_sub(now) < 1 << 31);
                 now = until_ms;
             }
-            end => return end,
+            end => {
+                trace_end(tx);
+                return end;
+            }
         }
     }
     panic!("the session did not end");
+}
+
+/// `run`'s session as `qsota.SmpSender(size, sha256, hash, **options)`, for trace replay.
+fn trace_begin(tx: &Sender, image: &[u8]) {
+    let o = &tx.opts;
+    let kwargs = std::format!(
+        "{{\"image\": {}, \"buf_size\": {}, \"enter\": {}, \"resume\": {}, \
+         \"reset\": {}, \"timeout_ms\": {}, \"erase_timeout_ms\": {}, \"boot_ms\": {}, \
+         \"retries\": {}}}",
+        o.image,
+        o.buf_size,
+        o.enter,
+        o.resume,
+        o.reset,
+        o.timeout_ms,
+        o.erase_timeout_ms,
+        o.boot_ms,
+        o.retries
+    );
+    let args = std::format!(
+        "[{}, \"hex:{}\", \"hex:{}\"]",
+        tx.size,
+        trace::hex(&tx.sha),
+        trace::hex(&tx.hash)
+    );
+    trace::begin("mcuboot", &args, &kwargs, tx.frame_size());
+    trace::source(image);
+}
+
+fn trace_end(tx: &Sender) {
+    let st = tx.stats();
+    let hash = if st.listed {
+        std::format!("\"{}\"", trace::hex(&st.hash))
+    } else {
+        std::string::String::from("null")
+    };
+    trace::end(&std::format!(
+        "{{\"bytes\": {}, \"frames\": {}, \"retries\": {}, \"line_bytes\": {}, \
+         \"chunks\": {}, \"resumed_from\": {}, \"resent_bytes\": {}, \"buf_size\": {}, \
+         \"chunk\": {}, \"step\": {}, \"rc\": {}, \"hash\": {hash}}}",
+        st.bytes,
+        st.frames,
+        st.retries,
+        st.line_bytes,
+        st.chunks,
+        st.resumed_from,
+        st.resent_bytes,
+        st.buf_size,
+        st.chunk,
+        st.step as u8,
+        st.rc
+    ));
 }
 
 fn sender(img: &[u8], opts: Options) -> Sender {
@@ -469,6 +534,7 @@ fn silence_is_a_timeout_after_the_retries() {
 
 #[test]
 fn seeded_faults_never_end_in_a_wrong_image() {
+    let _trace = trace::Recording::new("mcuboot-seeded-faults", 60);
     let (mut done, mut failed) = (0, 0);
     for seed in 1..=400u64 {
         let size = 500 + (seed as usize * 733) % 20_000;

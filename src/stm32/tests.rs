@@ -3,6 +3,7 @@
 //! (tools/qsota-mcu/src/stm32_rom_tests.rs).
 
 use super::*;
+use crate::trace;
 use crate::transfer::Sender as _;
 
 const F4_FLASH: usize = 1 << 20;
@@ -82,23 +83,93 @@ impl Rom {
 fn run(s: &mut Sender, rom: &mut Rom, image: &[u8]) -> Action {
     let mut frame = [0u8; FRAME_SIZE];
     let mut now = 0u32;
+    trace_begin(s, image);
     for _ in 0..100_000 {
-        match s.poll(now, &mut frame) {
+        let action = s.poll(now, &mut frame);
+        let error = match action {
+            Action::Failed(f) => f.name(),
+            _ => "",
+        };
+        trace::poll(now, action, &frame, s.block(), error);
+        match action {
             Action::Send(n) => {
                 let reply = rom.answer(&frame[..n]);
                 now += 1;
+                trace::receive(now, &reply);
                 s.receive(now, &reply);
             }
             Action::Read { offset, at, len } => {
                 let o = offset as usize;
                 frame[at..at + len].copy_from_slice(&image[o..o + len]);
+                trace::provide(len);
                 s.provide(len);
             }
             Action::Wait { until_ms } => now = until_ms,
-            end => return end,
+            end => {
+                trace_end(s);
+                return end;
+            }
         }
     }
     panic!("no end");
+}
+
+/// `run`'s session as `qsota.Stm32Sender(size, **options)`, for trace replay.
+fn trace_begin(s: &Sender, image: &[u8]) {
+    let o = &s.opts;
+    let kwargs = format!(
+        "{{\"address\": {}, \"go\": {}, \"flash_size\": {}, \"page_size\": {}, \
+         \"timeout_ms\": {}, \"erase_timeout_ms\": {}, \"start_timeout_ms\": {}, \
+         \"retries\": {}, \"baud\": {}}}",
+        o.address,
+        o.go,
+        o.flash_size,
+        o.page_size,
+        o.timeout_ms,
+        o.erase_timeout_ms,
+        o.start_timeout_ms,
+        o.retries,
+        o.baud
+    );
+    trace::begin("stm32", &format!("[{}]", s.size), &kwargs, FRAME_SIZE);
+    trace::source(image);
+}
+
+fn trace_end(s: &Sender) {
+    let st = s.stats();
+    trace::end(&format!(
+        "{{\"bytes\": {}, \"verified\": {}, \"frames\": {}, \"retries\": {}, \
+         \"line_bytes\": {}, \"pid\": {}, \"version\": {}, \"erase_cmd\": {}, \
+         \"pages\": {}, \"erase_ms\": {}, \"write_ms\": {}, \"verify_ms\": {}, \
+         \"went\": {}, \"reason\": \"{}\"}}",
+        st.bytes,
+        st.verified,
+        st.frames,
+        st.retries,
+        st.line_bytes,
+        st.pid,
+        st.version,
+        st.erase_cmd,
+        st.pages,
+        st.erase_ms,
+        st.write_ms,
+        st.verify_ms,
+        st.went,
+        st.reason.map_or("", |r| r.text())
+    ));
+}
+
+#[test]
+fn sessions_of_every_size_class_end_with_the_image_in_flash() {
+    let _trace = trace::Recording::new("stm32-sizes", 20);
+    for len in [1, 255, 256, 257, 4096, 4097, 16 * 1024 + 300] {
+        let img = image(len);
+        let mut rom = Rom::new(&[]);
+        let mut s = Sender::new(len as u32, Options::default()).unwrap();
+        assert_eq!(run(&mut s, &mut rom, &img), Action::Done, "size {len}");
+        assert_eq!(&rom.flash[..len], &img[..], "size {len}");
+        assert_eq!(s.stats().verified, len as u64);
+    }
 }
 
 fn image(n: usize) -> Vec<u8> {
@@ -190,6 +261,7 @@ fn silence_is_a_timeout_with_the_autobaud_hint() {
 
 #[test]
 fn read_protection_fails_before_any_erase() {
+    let _trace = trace::Recording::new("stm32-read-protected", 5);
     let mut rom = Rom::new(&[0x44]);
     let mut s = Sender::new(
         100,

@@ -24,7 +24,12 @@ def _value(v):
 
 
 def _sender(head):
-    cls = {"ymodem": qsota.YmodemSender, "native": qsota.LinkSender}[head["protocol"]]
+    cls = {
+        "ymodem": qsota.YmodemSender,
+        "native": qsota.LinkSender,
+        "stm32": qsota.Stm32Sender,
+        "mcuboot": qsota.SmpSender,
+    }[head["protocol"]]
     args = [_value(a) for a in head["args"]]
     kwargs = {}
     for k, v in head["kwargs"].items():

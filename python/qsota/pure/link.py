@@ -17,7 +17,7 @@ except ImportError:
     except ImportError:  # crc32 is optional in (u)binascii
         _crc32 = None
 
-from .sender import DONE, SEND, Sender, _after, _data_len, _frame, _int, _now, _reached
+from .sender import DONE, SEND, Sender, _after, _data_len, _int, _now, _reached
 from .verify import _crc_tables
 
 _SYNC0 = 0xA5
@@ -429,9 +429,7 @@ class LinkSender(Sender):
             if self._next < n:
                 self._go_back(n)
 
-    def poll(self, now_ms, frame):
-        now_ms = _now(now_ms)
-        _frame(frame)
+    def _poll(self, now_ms, frame):
         while True:
             phase = self._phase
             if phase == _FAILED:

@@ -63,7 +63,7 @@ def _reached(now, deadline):
 
 
 class Sender:
-    """The driver-facing part of a sender. A subclass implements `poll`, `_byte(now, b)`
+    """The driver-facing part of a sender. A subclass implements `_poll`, `_byte(now, b)`
     (or its own `receive`) and `_fail_with(code)`, and sets `_send` (a frame is due)."""
 
     def __init__(self, retries):
@@ -86,6 +86,13 @@ class Sender:
         self.at = 0
         self.until = 0
         self.error = None
+
+    def poll(self, now_ms, frame):
+        """The next action (see qsota.transfer), with `now_ms` and `frame` checked as the C
+        module checks them; the subclass's `_poll` decides."""
+        now_ms = _now(now_ms)
+        _frame(frame)
+        return self._poll(now_ms, frame)
 
     def receive(self, now_ms, data, n=None):
         """The first `n` bytes of `data` from the line, to `_byte` one at a time."""

@@ -574,7 +574,7 @@ class SmpSender(Sender):
         self.length = n
         return SEND
 
-    def poll(self, now_ms, frame):
+    def _poll(self, now_ms, frame):
         while True:
             phase = self._phase
             if phase == _FAILED:

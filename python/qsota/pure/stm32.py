@@ -536,7 +536,7 @@ class Stm32Sender(Sender):
         else:
             self._error(now, 0)
 
-    def poll(self, now_ms, frame):
+    def _poll(self, now_ms, frame):
         if self._started is None:
             self._started = now_ms
         while True:

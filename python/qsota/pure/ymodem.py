@@ -10,7 +10,7 @@ try:
 except ImportError:
     from uarray import array
 
-from .sender import DONE, SEND, Sender, _after, _frame, _int, _now, _reached
+from .sender import DONE, SEND, Sender, _after, _int, _reached
 
 _SOH = 0x01
 _STX = 0x02
@@ -255,9 +255,7 @@ class YmodemSender(Sender):
             self._maybe = True
         self._retry()
 
-    def poll(self, now_ms, frame):
-        now_ms = _now(now_ms)
-        _frame(frame)
+    def _poll(self, now_ms, frame):
         if self._started is None:
             self._started = now_ms
         while True:
