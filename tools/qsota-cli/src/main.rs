@@ -338,3 +338,15 @@ fn progress_bar(size: u64, what: &str) -> ProgressBar {
     bar.set_message(what.to_string());
     bar
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap's own consistency checks (unique names and groups, ...), which a release build
+    /// skips.
+    #[test]
+    fn the_command_line_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

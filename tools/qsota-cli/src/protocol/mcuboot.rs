@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 
 #[derive(clap::Args, Clone, Debug)]
 #[command(next_help_heading = "MCUboot serial recovery")]
-pub struct Args {
+pub struct McubootArgs {
     /// Image number (multi-image MCUboot)
     #[arg(long, default_value_t = 0)]
     pub mcuboot_image: u8,

@@ -54,13 +54,13 @@ pub struct Options {
     #[arg(long, default_value_t = 10)]
     pub retries: u8,
     #[command(flatten)]
-    pub ymodem: ymodem::Args,
+    pub ymodem: ymodem::YmodemArgs,
     #[command(flatten)]
-    pub native: native::Args,
+    pub native: native::NativeArgs,
     #[command(flatten)]
-    pub stm32: stm32::Args,
+    pub stm32: stm32::Stm32Args,
     #[command(flatten)]
-    pub mcuboot: mcuboot::Args,
+    pub mcuboot: mcuboot::McubootArgs,
 }
 
 /// A protocol's sender as the command drives it.

@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 
 #[derive(clap::Args, Clone, Debug)]
 #[command(next_help_heading = "Native")]
-pub struct Args {
+pub struct NativeArgs {
     /// The component the MCU records (at most 32 bytes)
     #[arg(long, default_value = "")]
     pub component: String,

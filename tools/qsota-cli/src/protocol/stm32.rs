@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 
 #[derive(clap::Args, Clone, Debug)]
 #[command(next_help_heading = "STM32 ROM bootloader")]
-pub struct Args {
+pub struct Stm32Args {
     /// Flash address of the image, where Go jumps (a multiple of 256)
     #[arg(long, value_name = "ADDR", default_value = "0x08000000", value_parser = parse_u32)]
     pub address: u32,

@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 
 #[derive(clap::Args, Clone, Debug)]
 #[command(next_help_heading = "YMODEM")]
-pub struct Args {
+pub struct YmodemArgs {
     /// The file name in the header (default: the image's base name)
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
