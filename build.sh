@@ -36,9 +36,10 @@ setup() {
 # C ABI global: the staticlib as cargo leaves it also exports compiler_builtins (sqrt, floor,
 # fmod ...), which would stand in for libm's, and leaves rust_eh_personality undefined.
 build_capi() {
-    say "cargo build (libqsota.a, qsota-mcu)"
+    say "cargo build (libqsota.a, qsota-mcu, qsota)"
     cargo build -q --release -p qsota-capi
     cargo build -q --release -p qsota-mcu
+    cargo build -q --release -p qsota-cli
     mkdir -p "$BUILD"
     if [ "$ROOT/target/release/libqsota.a" -nt "$BUILD/libqsota.a" ]; then
         objcopy --wildcard --keep-global-symbol='qsota_*' "$ROOT/target/release/libqsota.a" \

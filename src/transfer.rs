@@ -21,6 +21,7 @@
 //! Image bytes go straight into the frame buffer, where the sender frames them in place:
 //! no copy and no allocation per block. `now_ms` is milliseconds on any clock that does not
 //! go backwards during one transfer (the driver passes time since the transfer started).
+//! [`drive`] is that loop for Rust hosts, over an [`Io`].
 
 /// A sans-IO image sender: what the driver loop above calls.
 pub trait Sender {
@@ -32,6 +33,82 @@ pub trait Sender {
     /// After [`Action::Read`]: the number of image bytes read (fewer only at the end of the
     /// source, which fails the transfer with [`Fail::Source`]).
     fn provide(&mut self, n: usize);
+    /// The caller gives up (a user's Ctrl-C): the next polls send what tells the receiver
+    /// to stop (YMODEM: CANs; native: ABORT, which keeps the receiver's resume record), then
+    /// give [`Fail::Cancelled`]. A sender may first wait for the answer it is owed (a
+    /// receiver busy with a frame may not be reading its UART). Call it between steps, not
+    /// while a `Read` is outstanding; nothing happens after `Done` or `Failed`.
+    fn cancel(&mut self);
+}
+
+/// What [`drive`] needs from its surroundings: a clock, the line and the image.
+pub trait Io {
+    type Error;
+    /// Milliseconds on a clock that does not go backwards during the transfer.
+    fn now_ms(&mut self) -> u32;
+    /// Writes all of `bytes` to the line.
+    fn write(&mut self, bytes: &[u8]) -> Result<(), Self::Error>;
+    /// Reads what the line has into `buf`, waiting at most until `until_ms` for the first
+    /// byte; 0 when nothing came (returning early with 0 is allowed: the driver polls again).
+    fn read(&mut self, buf: &mut [u8], until_ms: u32) -> Result<usize, Self::Error>;
+    /// Reads image bytes from `offset` into `buf`; fewer than `buf.len()` only at its end.
+    fn read_image(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize, Self::Error>;
+}
+
+/// Why [`drive`] ended without the receiver acknowledging the image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop<E> {
+    /// The sender failed (after it sent what stops the receiver).
+    Failed(Fail),
+    /// The line or the image failed. An image read error has also failed the sender with
+    /// [`Fail::Source`] and sent its abort; a line error ends at once.
+    Io(E),
+}
+
+/// The driver loop of the module doc, for Rust hosts (the `qsota` command, the simulator's
+/// tests): runs `sender` to its end over `io` with the caller's frame buffer (at least the
+/// sender's frame size) and receive buffer. `stop` is asked after every step whether the
+/// caller wants to give up (it sees the sender, so it can stop at a state as well as on a
+/// signal); once it says yes the sender is cancelled (see [`Sender::cancel`]).
+pub fn drive<S: Sender + ?Sized, I: Io>(
+    sender: &mut S,
+    io: &mut I,
+    frame: &mut [u8],
+    rx: &mut [u8],
+    mut stop: impl FnMut(&S) -> bool,
+) -> Result<(), Stop<I::Error>> {
+    let mut cancelled = false;
+    let mut source_error = None;
+    loop {
+        if !cancelled && stop(sender) {
+            cancelled = true;
+            sender.cancel();
+        }
+        let now = io.now_ms();
+        match sender.poll(now, frame) {
+            Action::Send(n) => io.write(&frame[..n]).map_err(Stop::Io)?,
+            Action::Read { offset, at, len } => {
+                match io.read_image(offset, &mut frame[at..at + len]) {
+                    Ok(n) => sender.provide(n),
+                    Err(e) => {
+                        source_error = Some(e);
+                        sender.provide(0);
+                    }
+                }
+            }
+            Action::Wait { until_ms } => {
+                let n = io.read(rx, until_ms).map_err(Stop::Io)?;
+                if n > 0 {
+                    let now = io.now_ms();
+                    sender.receive(now, &rx[..n]);
+                }
+            }
+            Action::Done => return Ok(()),
+            Action::Failed(fail) => {
+                return Err(source_error.map_or(Stop::Failed(fail), Stop::Io));
+            }
+        }
+    }
 }
 
 /// `now` is at or after `deadline` on a wrapping millisecond clock.
@@ -60,7 +137,8 @@ pub enum Action {
 pub enum Fail {
     /// The receiver did not answer in time (it never started, or went silent).
     Timeout,
-    /// The receiver cancelled (for YMODEM: two CAN bytes).
+    /// The receiver cancelled (for YMODEM: two CAN bytes), or the caller did
+    /// ([`Sender::cancel`]).
     Cancelled,
     /// A block or frame was rejected more times than the retry limit allows.
     Retries,

@@ -196,10 +196,18 @@ pub struct Sender {
     zero_ack: bool,
     /// CANs still to be written before reporting `Failed`.
     cancel_pending: bool,
+    /// The caller cancelled while a frame's answer was due (see `cancel`): the CANs go out
+    /// at the first byte of that answer or at this deadline.
+    cancel_at: Option<u32>,
     /// Time of the first poll (the start wait counts from there).
     started: Option<u32>,
     deadline: u32,
     stats: Stats,
+}
+
+/// Whether `byte` from a receiver asks for a file in CRC mode (what `qsota probe` listens for).
+pub const fn asks_for_file(byte: u8) -> bool {
+    byte == CRC16
 }
 
 impl Sender {
@@ -234,6 +242,7 @@ impl Sender {
             can: false,
             zero_ack: false,
             cancel_pending: false,
+            cancel_at: None,
             started: None,
             deadline: 0,
             stats: Stats::default(),
@@ -279,6 +288,7 @@ impl Sender {
 
     fn fail(&mut self, fail: Fail) {
         self.cancel_pending = fail != Fail::Cancelled;
+        self.cancel_at = None;
         self.phase = Phase::Failed(fail);
         self.send = false;
         self.quiet_until = None;
@@ -330,6 +340,9 @@ impl Sender {
     fn byte(&mut self, now_ms: u32, b: u8) {
         if matches!(self.phase, Phase::Done | Phase::Failed(_)) {
             return;
+        }
+        if self.cancel_at.is_some() {
+            return self.cancel_now();
         }
         if b == CAN {
             if self.can {
@@ -520,6 +533,13 @@ impl transfer::Sender for Sender {
         if self.phase == Phase::Done {
             return Action::Done;
         }
+        if let Some(at) = self.cancel_at {
+            if !reached(now_ms, at) {
+                return Action::Wait { until_ms: at };
+            }
+            self.cancel_now();
+            return self.poll(now_ms, frame);
+        }
         if frame.len() < self.frame_size() || self.reading.is_some() {
             self.fail(Fail::Usage);
             return self.poll(now_ms, frame);
@@ -581,6 +601,31 @@ impl transfer::Sender for Sender {
             Some((_, len)) if n < len => self.fail(Fail::Source),
             _ => self.fail(Fail::Usage),
         }
+    }
+
+    /// A receiver does not read its UART while it handles a frame (ST's IAP programs a
+    /// block or erases for the header with a polled USART: CANs sent then are lost), so with
+    /// a frame's answer due the CANs wait for that answer, or for its deadline.
+    fn cancel(&mut self) {
+        if matches!(self.phase, Phase::Done | Phase::Failed(_)) || self.cancel_at.is_some() {
+            return;
+        }
+        let answer_due = matches!(self.phase, Phase::Block | Phase::Eot | Phase::Null)
+            && !self.send
+            && self.quiet_until.is_none();
+        if answer_due {
+            self.cancel_at = Some(self.deadline);
+        } else {
+            self.cancel_now();
+        }
+    }
+}
+
+impl Sender {
+    /// Fails with `Cancelled` and queues the CANs.
+    fn cancel_now(&mut self) {
+        self.fail(Fail::Cancelled);
+        self.cancel_pending = true;
     }
 }
 

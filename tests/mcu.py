@@ -29,6 +29,7 @@ import selectors
 import subprocess
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,17 +39,17 @@ class McuError(Exception):
     """The simulator did not start, or did not finish in time."""
 
 
-def binary():
-    """The qsota-mcu executable to run."""
-    if os.environ.get("QSOTA_MCU"):
-        return Path(os.environ["QSOTA_MCU"])
+def binary(name="qsota-mcu", env="QSOTA_MCU", package="qsota-mcu"):
+    """The qsota-mcu executable to run (or another of the workspace's: `qsota`)."""
+    if os.environ.get(env):
+        return Path(os.environ[env])
     dirs = [ROOT / "target"]
     if os.environ.get("CARGO_TARGET_DIR"):
         dirs.insert(0, Path(os.environ["CARGO_TARGET_DIR"]))
-    found = [d / p / "qsota-mcu" for d in dirs for p in ("release", "debug")]
+    found = [d / p / name for d in dirs for p in ("release", "debug")]
     found = [f for f in found if f.is_file()]
     if not found:
-        raise McuError("qsota-mcu is not built: run ./build.sh (or cargo build -p qsota-mcu)")
+        raise McuError("%s is not built: run ./build.sh (or cargo build -p %s)" % (name, package))
     return max(found, key=lambda f: f.stat().st_mtime)
 
 
@@ -137,3 +138,28 @@ class Mcu:
 
     def __exit__(self, *exc):
         self.close()
+
+
+@contextmanager
+def pty_bridge(port, link):
+    """A pty at `link` (a symlink to its /dev/pts path) whose other end is socat connected
+    to 127.0.0.1:`port`: a serial port for tools that need one (`qsota --port`). The pty's
+    slave is held open meanwhile, as a UART line stays up while its users come and go."""
+    socat = subprocess.Popen(
+        ["socat", "PTY,link={},raw,echo=0".format(link), "TCP:127.0.0.1:{}".format(port)],
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        end = time.monotonic() + 10
+        while not Path(link).exists():
+            if time.monotonic() > end or socat.poll() is not None:
+                raise McuError("socat made no pty at {}".format(link))
+            time.sleep(0.02)
+        held = os.open(str(link), os.O_RDWR | os.O_NOCTTY)
+        try:
+            yield link
+        finally:
+            os.close(held)
+    finally:
+        socat.terminate()
+        socat.wait()

@@ -532,4 +532,10 @@ impl transfer::Sender for Sender {
             _ => self.fail(Fail::Usage),
         }
     }
+
+    fn cancel(&mut self) {
+        if !matches!(self.phase, Phase::Done | Phase::Failed(_)) {
+            self.fail(Fail::Cancelled);
+        }
+    }
 }

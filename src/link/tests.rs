@@ -1,7 +1,7 @@
 //! A sender and a receiver wired through an in-memory line that loses, corrupts and reorders
 //! bytes, over a RAM NOR flash that can lose power at any operation.
 
-use super::frame::MAX_PAYLOAD;
+use super::frame::{kind, MAX_PAYLOAD};
 use super::ram::RamFlash;
 use super::receiver::{Config, Pipelined, Receiver, REPLY_MAX};
 use super::record::{self, ImageId};
@@ -508,6 +508,41 @@ where
         (third.stats().resumed_from, third.stats().frames),
         (50_000, 0)
     );
+}
+
+#[test]
+fn a_cancelled_send_aborts_and_the_next_send_resumes() {
+    let data = image(40_000, 15);
+    let mut mem = Mem::new(64 * 1024, 256);
+    let mut flash = mem.flash(2048, 8);
+    let mut link = Link::<0>::new(&mut flash, 5, Faults::default());
+    let mut first = sender_for(&data);
+    let r = link.run(&mut first, &data, &mut |tx, _| tx.stats().bytes >= 20_000);
+    assert_eq!(r, None);
+    first.cancel();
+    let mut frame = vec![0u8; first.frame_size()];
+    let Action::Send(n) = first.poll(link.now, &mut frame) else {
+        panic!("no ABORT");
+    };
+    assert_eq!(frame[2], kind::ABORT);
+    assert_eq!(
+        first.poll(link.now, &mut frame),
+        Action::Failed(Fail::Cancelled)
+    );
+    // A second cancel, or one after the end, changes nothing.
+    first.cancel();
+    assert_eq!(
+        first.poll(link.now, &mut frame),
+        Action::Failed(Fail::Cancelled)
+    );
+    let mut back = Vec::new();
+    link.put(true, &frame[..n], &mut back);
+    let mut second = sender_for(&data);
+    assert_eq!(link.run(&mut second, &data, &mut never), Some(Ok(())));
+    assert!(second.stats().resumed_from >= 20_000 - u64::from(WINDOW) * 1024);
+    assert_committed(link.flash, &data);
+    second.cancel();
+    assert_eq!(second.poll(link.now, &mut frame), Action::Done);
 }
 
 #[test]

@@ -682,6 +682,14 @@ impl transfer::Sender for Sender {
             _ => self.fail(Fail::Usage),
         }
     }
+
+    /// SMP has no abort: requests go out whole, so stopping at once leaves MCUboot waiting
+    /// for the next one, with the offset it holds (a new send resumes there in this boot).
+    fn cancel(&mut self) {
+        if !matches!(self.phase, Phase::Done | Phase::Failed(_)) {
+            self.fail(Fail::Cancelled);
+        }
+    }
 }
 
 #[cfg(test)]

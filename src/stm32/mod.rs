@@ -752,6 +752,14 @@ impl transfer::Sender for Sender {
             _ => self.fail(Fail::Usage, Reason::None),
         }
     }
+
+    /// AN3155 has no abort: the ROM waits for its next command whatever comes. Frames go
+    /// out whole, so stopping at once leaves it waiting for one (flash as far as written).
+    fn cancel(&mut self) {
+        if !matches!(self.op, Op::Done | Op::Failed(_)) {
+            self.fail(Fail::Cancelled, Reason::None);
+        }
+    }
 }
 
 #[cfg(test)]

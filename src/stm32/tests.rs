@@ -311,3 +311,34 @@ fn reasons_have_texts() {
         assert_eq!(r.text().is_empty(), *r == Reason::None);
     }
 }
+
+#[test]
+fn a_cancel_stops_between_frames_and_sends_nothing_more() {
+    let img = image(4096);
+    let mut rom = Rom::new(&[]);
+    let mut s = Sender::new(img.len() as u32, Options::default()).unwrap();
+    let mut frame = [0u8; FRAME_SIZE];
+    let mut now = 0;
+    // Up to Get ID's answer: the PID is known, nothing is erased yet.
+    while s.stats().pid == 0 {
+        match s.poll(now, &mut frame) {
+            Action::Send(n) => {
+                let reply = rom.answer(&frame[..n]);
+                now += 1;
+                s.receive(now, &reply);
+            }
+            a => panic!("{a:?}"),
+        }
+    }
+    let sent = rom.log.len();
+    s.cancel();
+    assert_eq!(s.poll(now, &mut frame), Action::Failed(Fail::Cancelled));
+    assert_eq!(rom.log.len(), sent);
+    assert_eq!(s.stats().pid, 0x413);
+    assert!(rom.flash.iter().all(|&b| b == 0x11), "nothing erased");
+    // After the end, a cancel changes nothing.
+    let mut s = Sender::new(img.len() as u32, Options::default()).unwrap();
+    assert_eq!(run(&mut s, &mut Rom::new(&[]), &img), Action::Done);
+    s.cancel();
+    assert_eq!(s.poll(now, &mut frame), Action::Done);
+}

@@ -596,6 +596,53 @@ fn receiver_cancel_stops_the_transfer() {
 }
 
 #[test]
+fn a_cancel_by_the_caller_sends_cans_when_the_receiver_listens() {
+    let opts = Options::default();
+    let mut frame = [0u8; 1029];
+    let cans = |s: &mut Sender, now, frame: &mut [u8]| {
+        assert_eq!(s.poll(now, frame), Action::Send(CANCEL.len()));
+        assert_eq!(frame[..CANCEL.len()], CANCEL);
+        assert_eq!(s.poll(now, frame), Action::Failed(Fail::Cancelled));
+    };
+    // Before the receiver asked: at once.
+    let mut s = Sender::new(b"f", 5000, opts).unwrap();
+    s.cancel();
+    cans(&mut s, 0, &mut frame);
+    s.cancel();
+    assert_eq!(s.poll(1, &mut frame), Action::Failed(Fail::Cancelled));
+    // The header is out: the receiver erases and reads nothing until it answers.
+    let mut s = Sender::new(b"f", 5000, opts).unwrap();
+    s.receive(0, b"C");
+    assert_eq!(s.poll(0, &mut frame), Action::Send(133));
+    s.cancel();
+    let until_ms = opts.header_timeout_ms;
+    assert_eq!(s.poll(10, &mut frame), Action::Wait { until_ms });
+    s.receive(8000, &[ACK]);
+    cans(&mut s, 8000, &mut frame);
+    // A data block is read but not sent: at once.
+    let mut s = Sender::new(b"f", 5000, opts).unwrap();
+    s.receive(0, b"C");
+    s.poll(0, &mut frame);
+    s.receive(1, &[ACK, CRC16]);
+    assert!(matches!(s.poll(1, &mut frame), Action::Read { .. }));
+    s.provide(1024);
+    s.cancel();
+    cans(&mut s, 2, &mut frame);
+    // A data block is out and its answer never comes: at its deadline.
+    let mut s = Sender::new(b"f", 5000, opts).unwrap();
+    s.receive(0, b"C");
+    s.poll(0, &mut frame);
+    s.receive(1, &[ACK, CRC16]);
+    s.poll(1, &mut frame);
+    s.provide(1024);
+    assert_eq!(s.poll(2, &mut frame), Action::Send(1029));
+    s.cancel();
+    let until_ms = 2 + opts.timeout_ms;
+    assert_eq!(s.poll(3, &mut frame), Action::Wait { until_ms });
+    cans(&mut s, until_ms, &mut frame);
+}
+
+#[test]
 fn silence_gives_timeout_and_queues_cans() {
     let opts = Options::default();
     let mut s = Sender::new(b"f", 5, opts).unwrap();

@@ -1,7 +1,7 @@
 //! For tests: the simulator served in-process, and a scriptable YMODEM sender over TCP.
 
 use crate::cli;
-use qsota::transfer::{Action, Fail};
+use qsota::transfer::{self, Fail, Io, Stop};
 use qsota::ymodem;
 use serde_json::Value;
 use std::io::{Read, Write};
@@ -172,8 +172,40 @@ pub fn image(len: usize, salt: u8) -> Vec<u8> {
     (0..len).map(|i| (i * 7 + i / 251) as u8 ^ salt).collect()
 }
 
+/// The simulator's line and an image in memory, for the core's driver.
+struct SimIo<'a> {
+    sim: &'a mut Sim,
+    image: &'a [u8],
+    start: Instant,
+}
+
+impl Io for SimIo<'_> {
+    type Error = std::convert::Infallible;
+
+    fn now_ms(&mut self) -> u32 {
+        self.start.elapsed().as_millis() as u32
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<(), Self::Error> {
+        self.sim.try_send(bytes);
+        Ok(())
+    }
+
+    fn read(&mut self, buf: &mut [u8], until_ms: u32) -> Result<usize, Self::Error> {
+        let wait = until_ms.saturating_sub(self.now_ms());
+        Ok(self.sim.read_some(buf, Duration::from_millis(wait.into())))
+    }
+
+    fn read_image(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        let from = (offset as usize).min(self.image.len());
+        let part = &self.image[from..(from + buf.len()).min(self.image.len())];
+        buf[..part.len()].copy_from_slice(part);
+        Ok(part.len())
+    }
+}
+
 /// Sends `image` with the core's YMODEM sender (`qsota::ymodem`) over the simulator's line,
-/// driven as `qsota.send` drives it; what the sender concluded.
+/// driven by the core's driver (`qsota::transfer::drive`); what the sender concluded.
 pub fn send_with_core(sim: &mut Sim, name: &str, image: &[u8], baud: u32) -> Result<(), Fail> {
     let opts = ymodem::Options {
         baud,
@@ -184,8 +216,8 @@ pub fn send_with_core(sim: &mut Sim, name: &str, image: &[u8], baud: u32) -> Res
     drive(sim, &mut sender, frame, image)
 }
 
-/// Runs any core sender over the simulator's line with a frame buffer of `frame` bytes, as
-/// `qsota.send` drives it; what the sender concluded.
+/// Runs any core sender over the simulator's line with a frame buffer of `frame` bytes,
+/// driven by the core's driver (`qsota::transfer::drive`); what the sender concluded.
 pub fn drive(
     sim: &mut Sim,
     sender: &mut impl qsota::transfer::Sender,
@@ -193,29 +225,15 @@ pub fn drive(
     image: &[u8],
 ) -> Result<(), Fail> {
     let mut frame = vec![0u8; frame];
-    let mut input = [0u8; 256];
-    let start = Instant::now();
-    let now = || start.elapsed().as_millis() as u32;
-    loop {
-        match sender.poll(now(), &mut frame) {
-            Action::Send(n) => {
-                sim.try_send(&frame[..n]);
-            }
-            Action::Read { offset, at, len } => {
-                let from = (offset as usize).min(image.len());
-                let part = &image[from..(from + len).min(image.len())];
-                frame[at..at + part.len()].copy_from_slice(part);
-                sender.provide(part.len());
-            }
-            Action::Wait { until_ms } => {
-                let wait = Duration::from_millis(until_ms.saturating_sub(now()).into());
-                let n = sim.read_some(&mut input, wait);
-                if n > 0 {
-                    sender.receive(now(), &input[..n]);
-                }
-            }
-            Action::Done => return Ok(()),
-            Action::Failed(fail) => return Err(fail),
+    let mut io = SimIo {
+        sim,
+        image,
+        start: Instant::now(),
+    };
+    transfer::drive(sender, &mut io, &mut frame, &mut [0u8; 256], |_| false).map_err(|stop| {
+        match stop {
+            Stop::Failed(fail) => fail,
+            Stop::Io(never) => match never {},
         }
-    }
+    })
 }

@@ -1,0 +1,360 @@
+"""The host command `qsota` (tools/qsota-cli) against the simulator through a real pty: socat
+bridges qsota-mcu's TCP to a /dev/pts path, so qsota opens it as a serial port (termios,
+serialport's code path) exactly as it opens /dev/ttyUSB0."""
+
+import hashlib
+import json
+import shutil
+import signal
+import subprocess
+import time
+import zlib
+from contextlib import contextmanager
+
+import pytest
+
+from mcu import Mcu, binary, pty_bridge
+from stm32_peers import stm32flash, tool
+
+pytestmark = pytest.mark.skipif(not shutil.which("socat"), reason="needs socat")
+
+# A fast MCU: instant flash, 4 KiB sectors, a 4200-byte receive ring (the native window).
+FAST = dict(baud=921600, flash_scale=0, sector_size="4K", flash_size="512K", fifo=4200)
+
+
+def image(size, salt=0):
+    return bytes((i * 7 + i // 251 + salt) & 0xFF for i in range(size))
+
+
+def qsota(*args, timeout=120):
+    """Runs `qsota ARGS`; (exit status, the --json line as a dict or None, stderr)."""
+    run = subprocess.run(
+        [str(binary("qsota", "QSOTA_CLI", "qsota-cli")), *map(str, args)],
+        capture_output=True, text=True, timeout=timeout,
+    )
+    lines = run.stdout.strip().splitlines()
+    return run.returncode, json.loads(lines[-1]) if lines else None, run.stderr
+
+
+class Ended:
+    """The simulator (`sim`) and what it ended with: `summary` and `image`, set when
+    `pty_mcu` exits (or call `sim.summary()` to wait for a session that ends by itself)."""
+
+    def __init__(self, sim):
+        self.sim = sim
+
+
+@contextmanager
+def pty_mcu(tmp_path, **opts):
+    """A simulator behind a pty (`mcu.pty_bridge`): yields (the pty's path, an `Ended`); on
+    exit the line is hung up and the simulator's summary and image are kept in the `Ended`."""
+    with Mcu(**dict(FAST, **opts)) as sim:
+        ended = Ended(sim)
+        with pty_bridge(sim.port, tmp_path / "ttyMCU") as tty:
+            yield tty, ended
+        ended.summary = sim.summary()
+        ended.image = sim.image()
+
+
+def send(tmp_path, data, *args, **opts):
+    path = tmp_path / "fw.bin"
+    path.write_bytes(data)
+    with pty_mcu(tmp_path, **opts) as (tty, sim):
+        status, stats, err = qsota("send", path, "--port", tty, "--baud", 921600, "--json", *args)
+    return status, stats, err, sim.summary, sim.image
+
+
+def check_new(summary, got, data):
+    assert summary["result"] == "ok", summary
+    assert summary["app_state"] == "new"
+    assert summary["sha256"] == hashlib.sha256(data).hexdigest()
+    assert got == data
+
+
+@pytest.mark.parametrize("personality,protocol", [
+    ("spec", "ymodem"), ("stm32-iap", "ymodem"), ("native", "native"),
+])
+def test_each_protocol_through_a_pty(tmp_path, personality, protocol):
+    data = image(70_000, 1)
+    status, stats, err, summary, got = send(
+        tmp_path, data, "--protocol", protocol, personality=personality,
+    )
+    assert status == 0, err
+    check_new(summary, got, data)
+    assert stats["result"] == "ok"
+    assert stats["protocol"] == protocol
+    assert stats["bytes"] == stats["size"] == len(data)
+    assert stats["sha256"] == hashlib.sha256(data).hexdigest()
+    assert stats["port"].endswith("ttyMCU")
+    assert 0 < stats["line_efficiency"] <= 1.0
+    assert "sent fw.bin (70000 bytes) with " + protocol in err
+
+
+def test_verified_digests_pass_and_are_reported(tmp_path):
+    data = image(5000, 2)
+    md5 = hashlib.md5(data).hexdigest()
+    crc = "0x%08x" % zlib.crc32(data)
+    status, stats, err, summary, got = send(
+        tmp_path, data, "--md5", md5.upper(), "--crc", crc, "--size", 5000, personality="spec",
+    )
+    assert status == 0, err
+    check_new(summary, got, data)
+
+
+def test_wrong_digests_are_refused_before_the_port_is_opened(tmp_path):
+    data = image(5000, 3)
+    path = tmp_path / "fw.bin"
+    path.write_bytes(data)
+    # The port does not exist: a verify failure (3), not a port failure (5), means the
+    # image was checked first.
+    status, stats, err = qsota("send", path, "--port", tmp_path / "none", "--md5", "0" * 32,
+                               "--json")
+    assert status == 3, err
+    assert stats["class"] == "verify"
+    assert "md5: expected " + "0" * 32 + ", got " + hashlib.md5(data).hexdigest() in err
+    # A real MCU behind a pty hears nothing.
+    with pty_mcu(tmp_path, personality="spec") as (tty, sim):
+        status, _, err = qsota("send", path, "--port", tty, "--crc", "1234", "--size", 4999)
+        assert status == 3, err
+        assert "crc: expected 1234, got mpeg2=0x" in err and "size: expected 4999" in err
+        status, _, err = qsota("send", path, "--port", tty, "--sha256", "ab" * 31)
+        assert status == 2, "a malformed digest is a usage error"
+        assert "--sha256: expected 64 hex digits, got 62" in err
+    summary = sim.summary
+    assert summary["line"]["to_mcu"] == 0, summary
+    assert summary["app_state"] == "old"
+
+
+def test_a_missing_port_and_a_port_that_is_not_a_tty(tmp_path):
+    path = tmp_path / "fw.bin"
+    path.write_bytes(image(100))
+    status, stats, err = qsota("send", path, "--port", tmp_path / "ttyNONE", "--json")
+    assert status == 5, err
+    assert stats == {"result": "error", "class": "port", "message": stats["message"]}
+    assert "no such port" in err and "ttyNONE" in err
+    for not_tty in (tmp_path / "plain", "/dev/null"):
+        (tmp_path / "plain").write_bytes(b"")
+        status, _, err = qsota("send", path, "--port", not_tty)
+        assert status == 5, err
+        assert "not a serial port" in err and str(not_tty) in err
+    status, _, err = qsota("send", tmp_path / "nothing.bin", "--port", "/dev/null")
+    assert status == 4, "an unreadable image comes first"
+    status, _, err = qsota("send", path)
+    assert status == 2 and "--port" in err
+
+
+def test_sigint_aborts_native_and_the_next_send_resumes(tmp_path):
+    """Ctrl-C: qsota sends ABORT and exits 130; probe then sees how much the MCU holds, and
+    the next send continues from there."""
+    data = image(128 * 1024, 4)
+    path = tmp_path / "fw.bin"
+    path.write_bytes(data)
+    args = ["--port", None, "--baud", 115200, "--protocol", "native", "--component", "mcu",
+            "--image-version", "2.0", "--json"]
+    with pty_mcu(tmp_path, personality="native", baud=115200) as (tty, sim):
+        args[1] = tty
+        cmd = [str(binary("qsota", "QSOTA_CLI", "qsota-cli")), "send", str(path)]
+        first = subprocess.Popen(cmd + [str(a) for a in args], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+        time.sleep(3)  # 128 KiB take 11.4 s at 115200
+        first.send_signal(signal.SIGINT)
+        out, err = first.communicate(timeout=30)
+        assert first.returncode == 130, err
+        stopped = json.loads(out)
+        assert stopped["class"] == "interrupted"
+        assert "interrupted; the receiver was told to stop" in err
+        assert 0 < stopped["bytes"] < len(data)
+
+        status, probed, err = qsota("probe", path, *args)
+        assert status == 0, err
+        assert probed["window"] >= 1 and probed["payload"] == 1024
+        # Frames in flight may land after the ABORT; a resume goes back to the start of a
+        # 4 KiB sector it must erase again.
+        slack = (probed["window"] + 4) * 1024
+        assert stopped["bytes"] - slack <= probed["resume"] <= stopped["bytes"] + slack
+        assert probed["resume"] > 0
+        assert "a send resumes there" in err
+
+        status, resumed, err = qsota(*["send", path] + args)
+        assert status == 0, err
+        assert resumed["resumed_from"] == probed["resume"]
+        assert resumed["bytes"] == len(data)
+        assert "resumed from %d" % probed["resume"] in err
+    check_new(sim.summary, sim.image, data)
+
+
+def test_sigint_cancels_ymodem_at_the_receiver(tmp_path):
+    """Ctrl-C while ST's IAP erases for the header (6.4 s here): it reads no byte meanwhile
+    (its polled USART holds one), so the CANs must wait for its ACK, or it never sees CA CA
+    and waits for blocks forever."""
+    data = image(20_000, 5)
+    path = tmp_path / "fw.bin"
+    path.write_bytes(data)
+    with pty_mcu(tmp_path, personality="stm32-iap", baud=115200, flash_scale=1, erase_ms=50,
+                 fifo=None) as (tty, sim):
+        first = subprocess.Popen(
+            [str(binary("qsota", "QSOTA_CLI", "qsota-cli")), "send", str(path), "--port",
+             str(tty), "--baud", "115200"], stderr=subprocess.PIPE, text=True)
+        time.sleep(2.5)  # ST asks after 1 s; the erase lasts until 7.5 s
+        first.send_signal(signal.SIGINT)
+        _, err = first.communicate(timeout=30)
+        assert first.returncode == 130, err
+        # ST's IAP ends its session on CA CA: the simulator exits by itself.
+        summary = sim.sim.summary(timeout=30)
+    assert summary["result"] == "cancelled", summary
+    assert summary["app_state"] == "erased"
+
+
+def test_a_receiver_that_refuses_the_image(tmp_path):
+    data = image(100_000, 6)
+    status, stats, err, summary, _ = send(
+        tmp_path, data, "--protocol", "native", personality="native", flash_size="64K",
+    )
+    assert status == 15, err
+    assert stats["class"] == "rejected" and stats["receiver_error"] == 2
+    assert "the receiver refused the image (size)" in err
+    assert summary["app_state"] == "old"
+
+
+def test_probe_ymodem_listens_and_changes_nothing(tmp_path):
+    with pty_mcu(tmp_path, personality="stm32-iap") as (tty, sim):
+        status, found, err = qsota("probe", "--port", tty, "--listen-ms", 2500, "--json")
+        assert status == 0, err
+        assert found["crc_requests"] >= 1
+        assert "Waiting for the file to be sent" in found["text"]
+    assert sim.summary["app_state"] == "old"
+    with pty_mcu(tmp_path, personality="native") as (tty, sim):
+        status, found, err = qsota("probe", "--port", tty, "--listen-ms", 300, "--json")
+        assert status == 10, "a native receiver says nothing unasked"
+        assert found["class"] == "timeout"
+        status, _, err = qsota("probe", "--port", tty, "--protocol", "native")
+        assert status == 2 and "needs IMAGE" in err
+
+
+def test_verify_says_what_the_verifier_finds(tmp_path):
+    data = image(3000, 7)
+    path = tmp_path / "fw.bin"
+    path.write_bytes(data)
+    status, found, err = qsota("verify", path, "--crc", str(zlib.crc32(data)), "--json")
+    assert status == 0, err
+    assert found["md5"] == hashlib.md5(data).hexdigest()
+    assert found["sha256"] == hashlib.sha256(data).hexdigest()
+    assert found["crc32"]["iso-hdlc"] == "0x%08x" % zlib.crc32(data)
+    assert found["crc_matched"] == "iso-hdlc" and found["ok"] is True
+    # Pinned to MPEG-2, the zlib CRC does not count, and only MPEG-2 is computed.
+    status, found, err = qsota("verify", path, "--crc", "0x%08x" % zlib.crc32(data),
+                               "--crc-variant", "mpeg2", "--md5", "f" * 32, "--json")
+    assert status == 3
+    assert list(found["crc32"]) == ["mpeg2"]
+    assert found["problems"][0].startswith("md5: expected " + "f" * 32)
+    assert found["problems"][1].startswith("crc: expected 0x")
+    status, _, err = qsota("verify", path, "--crc-variant", "crc16")
+    assert status == 2 and "--crc-variant" in err
+
+
+# ST's ROM bootloader (AN3155) on an STM32F4's sector map; a pty has no parity (8N1 there,
+# the simulator paces 8E1 anyway).
+ROM = dict(personality="stm32-rom", baud=460800, flash_scale=0.1, sector_size=None,
+           flash_size=None, fifo=None)
+
+
+def test_stm32_rom_gets_the_same_flash_from_qsota_and_stm32flash(tmp_path):
+    if not tool("stm32flash"):
+        pytest.fail("stm32flash is not installed (./build.sh installs it)", pytrace=False)
+    data = image(70_001, 8)
+    path = tmp_path / "fw.bin"
+    path.write_bytes(data)
+    with Mcu(**{k: v for k, v in ROM.items() if v is not None}) as sim:
+        rc, out, _, _ = stm32flash(sim.port, path, 460800)
+        theirs, their_flash = sim.summary(timeout=120), sim.image()
+    assert rc == 0, out
+    with pty_mcu(tmp_path, **ROM) as (tty, sim):
+        status, stats, err = qsota("send", path, "--port", tty, "--baud", 460800, "--protocol",
+                                   "stm32", "--parity", "none", "--json")
+    assert status == 0, err
+    ours, our_flash = sim.summary, sim.image
+    for s in (theirs, ours):
+        assert s["result"] == "ok" and s["app_state"] == "new", s
+        assert s["flash"]["erases"] == 5, "sectors 0 to 4 only"
+    assert our_flash == their_flash and our_flash[: len(data)] == data
+    assert ours["sha256"] == theirs["sha256"]
+    assert stats["pid"] == 0x413 and stats["verified"] == len(data) and stats["went"] is True
+
+
+def test_probe_stm32_reads_pid_and_version_and_erases_nothing(tmp_path):
+    path = tmp_path / "fw.bin"
+    path.write_bytes(image(2 << 20))
+    with pty_mcu(tmp_path, **ROM) as (tty, sim):
+        status, found, err = qsota("probe", "--port", tty, "--baud", 460800, "--protocol",
+                                   "stm32", "--json")
+        assert status == 0, err
+        assert (found["pid"], found["version"], found["erase_cmd"]) == (0x413, 0x31, 0x44)
+        assert "ROM bootloader 3.1, PID 0x413, Extended Erase 0x44; flash 1024 KiB" in err
+        status, found, err = qsota("probe", path, "--port", tty, "--baud", 460800,
+                                   "--protocol", "stm32", "--json")
+        assert status == 0, err
+        assert found["image_fits"] is False and "does not fit" in err
+    assert sim.summary["flash"]["erases"] == 0 and sim.summary["app_state"] == "old"
+
+
+def test_key_requires_an_mcuboot_image_signed_by_it(tmp_path):
+    """--key: the Verifier's signature check (imgtool makes the keys and the image)."""
+    from signing import make_key, sign
+
+    if not shutil.which("imgtool"):
+        pytest.fail("imgtool is not installed (./build.sh installs it)", pytrace=False)
+    ours = make_key(tmp_path / "ours.pem")
+    other = make_key(tmp_path / "other.pem")
+    (tmp_path / "ours.raw").write_bytes(ours)
+    (tmp_path / "other.raw").write_bytes(other)
+    der = tmp_path / "ours.der"  # make_key left imgtool's DER SubjectPublicKeyInfo there
+    signed = tmp_path / "app.signed.bin"
+    signed.write_bytes(sign(tmp_path, tmp_path / "ours.pem", image(9000, 9)))
+    for key in (tmp_path / "ours.raw", der):
+        status, found, err = qsota("verify", signed, "--key", key, "--json")
+        assert status == 0, err
+        assert found["ok"] is True
+    status, found, err = qsota("verify", signed, "--key", tmp_path / "other.raw", "--json")
+    assert status == 3
+    # a: the first 4 bytes of the key hash in the image (our key's), big-endian.
+    assert found["problems"] == [
+        "signature: not an MCUboot image signed by --key: KeyUnknown (a=%d, b=0)"
+        % int.from_bytes(hashlib.sha256(der.read_bytes()).digest()[:4], "big")
+    ]
+    plain = tmp_path / "plain.bin"
+    plain.write_bytes(image(9000, 9))
+    status, _, err = qsota("send", plain, "--port", "/dev/null", "--key", tmp_path / "ours.raw")
+    assert status == 3, "refused before the port is opened"
+    assert "signature: not an MCUboot image signed by --key: Magic" in err
+    status, _, err = qsota("verify", signed, "--key", tmp_path / "ours.pem")
+    assert status == 2 and "--key" in err and "expected a raw 32-byte Ed25519 key" in err
+
+
+def test_mcuboot_in_qemu_over_tcp(tmp_path):
+    """The real MCUboot (the smpclient sdist's serial-recovery build in qemu, its UART on a
+    TCP chardev): enter recovery, upload, MCUboot lists exactly this image (smpclient's
+    view); probe then finds the whole image there."""
+    from mcuboot_qemu import FIXTURES, RECOVERY, Qemu, missing, peer, tlv_hash
+
+    if missing():
+        pytest.fail(missing(), pytrace=False)
+    path = FIXTURES / (RECOVERY + ".signed.bin")
+    data = path.read_bytes()
+    with Qemu(RECOVERY) as q:
+        tcp = "127.0.0.1:%d" % q.port
+        status, stats, err = qsota("send", path, "--tcp", tcp, "--protocol", "mcuboot",
+                                   "--enter", "--no-reset", "--json", timeout=300)
+        assert status == 0, err
+        assert stats["bytes"] == len(data) and stats["rc"] == 0 and stats["buf_size"] == 1024
+        assert stats["hash"] == tlv_hash(data)
+        assert peer(q.port, "list") == [{"slot": 0, "hash": tlv_hash(data), "version": "0.0.0"}]
+        status, found, err = qsota("probe", path, "--tcp", tcp, "--protocol", "mcuboot",
+                                   "--json")
+        assert status == 0, err
+        assert (found["buf_size"], found["resume"]) == (1024, len(data))
+        assert "it holds the whole image" in err
+    # Not an MCUboot image: refused before the line is opened.
+    plain = tmp_path / "plain.bin"
+    plain.write_bytes(image(1000))
+    status, _, err = qsota("send", plain, "--port", "/dev/null", "--protocol", "mcuboot")
+    assert status == 14 and "not a signed MCUboot image" in err

@@ -1,0 +1,152 @@
+//! MCUboot serial recovery (SMP over the console): the core's `smp::Sender`.
+
+use super::{object, Job, Options};
+use crate::failure::{Class, Failure};
+use crate::image::{hex, Image};
+use qsota::smp::{self, Sender, Step};
+use serde_json::{json, Map, Value};
+
+#[derive(clap::Args, Clone, Debug)]
+#[command(next_help_heading = "MCUboot serial recovery")]
+pub struct McubootArgs {
+    /// Image number (multi-image MCUboot)
+    #[arg(long, default_value_t = 0)]
+    pub mcuboot_image: u8,
+    /// Cap on the request size, 128 to 65535 (0: as large as MCUboot allows, up to 2048)
+    #[arg(long, default_value_t = 0)]
+    pub buf_size: u16,
+    /// Ask the application's SMP server to reset into MCUboot first (os reset, boot mode 1)
+    #[arg(long)]
+    pub enter: bool,
+    /// After --enter: time for the MCU to restart into MCUboot, ms
+    #[arg(long, default_value_t = 1000)]
+    pub boot_ms: u32,
+    /// Start the upload from 0 even if MCUboot has one under way
+    #[arg(long)]
+    pub no_resume: bool,
+    /// Stay in MCUboot after the image is verified (no os reset)
+    #[arg(long)]
+    pub no_reset: bool,
+}
+
+pub fn mcuboot_sender(opts: &Options, image: &Image, sha256: &[u8; 32]) -> Result<Sender, Failure> {
+    let a = &opts.mcuboot;
+    let hash = image_hash(&image.bytes).ok_or_else(|| {
+        Failure::new(
+            Class::Transfer(qsota::transfer::Fail::Source),
+            format!(
+                "mcuboot: {} is not a signed MCUboot image (no SHA-256 TLV)",
+                image.name
+            ),
+        )
+    })?;
+    let o = smp::Options {
+        image: a.mcuboot_image,
+        buf_size: a.buf_size,
+        enter: a.enter,
+        resume: !a.no_resume,
+        reset: !a.no_reset,
+        boot_ms: a.boot_ms,
+        retries: opts.retries,
+        ..smp::Options::default()
+    };
+    Sender::new(image.bytes.len() as u64, *sha256, hash, o).map_err(|_| {
+        Failure::new(
+            Class::Usage,
+            "mcuboot: --buf-size 0 or 128 to 65535, --boot-ms 1 to 2^31; the image 1 byte to 4 GiB",
+        )
+    })
+}
+
+/// The SHA-256 TLV (0x10) of an MCUboot image: what MCUboot's image list reports once it
+/// validated the image (as `qsota.mcuboot.image_hash` reads it on the module).
+fn image_hash(image: &[u8]) -> Option<[u8; 32]> {
+    let u16_at = |at: usize| Some(u16::from_le_bytes(image.get(at..at + 2)?.try_into().ok()?));
+    let u32_at = |at: usize| Some(u32::from_le_bytes(image.get(at..at + 4)?.try_into().ok()?));
+    if u32_at(0)? != 0x96f3_b83d {
+        return None;
+    }
+    // Header size + body size: the TLV areas (protected 0x6908, then 0x6907) follow.
+    let mut at = usize::from(u16_at(8)?) + u32_at(12)? as usize;
+    for _ in 0..2 {
+        let magic = u16_at(at)?;
+        if magic != 0x6907 && magic != 0x6908 {
+            return None;
+        }
+        let end = at + usize::from(u16_at(at + 2)?);
+        at += 4;
+        while at + 4 <= end {
+            let (kind, len) = (u16_at(at)?, usize::from(u16_at(at + 2)?));
+            if kind == 0x10 && len == 32 {
+                return image.get(at + 4..at + 36)?.try_into().ok();
+            }
+            at += 4 + len;
+        }
+        at = end;
+    }
+    None
+}
+
+/// MCUboot's MGMT_ERR_* codes (rc), for messages.
+const RC: [&str; 11] = [
+    "ok",
+    "unknown error",
+    "out of memory",
+    "invalid request (offset, size or image)",
+    "timeout",
+    "no such image or slot",
+    "bad state",
+    "message too large",
+    "not supported",
+    "image corrupt",
+    "busy",
+];
+
+fn step_name(step: Step) -> &'static str {
+    match step {
+        Step::Enter => "enter",
+        Step::Boot => "boot",
+        Step::Params => "params",
+        Step::Probe => "probe",
+        Step::Upload => "upload",
+        Step::List => "list",
+        Step::Reset => "reset",
+        Step::Done => "done",
+    }
+}
+
+impl Job for Sender {
+    fn frame_size(&self) -> usize {
+        Sender::frame_size(self)
+    }
+
+    fn acked(&self) -> u64 {
+        Sender::stats(self).bytes
+    }
+
+    fn stats(&self) -> Map<String, Value> {
+        let s = Sender::stats(self);
+        object(
+            json!({"bytes": s.bytes, "frames": s.frames, "retries": s.retries,
+                      "line_bytes": s.line_bytes, "chunks": s.chunks,
+                      "resumed_from": s.resumed_from, "resent_bytes": s.resent_bytes,
+                      "buf_size": s.buf_size, "chunk": s.chunk, "step": s.step as u8,
+                      "rc": s.rc, "hash": s.listed.then(|| hex(&s.hash))}),
+        )
+    }
+
+    fn reason(&self) -> Option<String> {
+        let s = Sender::stats(self);
+        let mut text = step_name(s.step).to_string();
+        if s.rc != 0 {
+            let meaning = usize::try_from(s.rc)
+                .ok()
+                .and_then(|i| RC.get(i))
+                .unwrap_or(&"?");
+            text += &format!("; MCUboot rc {}: {meaning}", s.rc);
+        } else if s.step == Step::List {
+            text += "; MCUboot does not list the image as valid: bad signature or a corrupt image";
+        }
+        Some(text)
+    }
+}

@@ -1,0 +1,86 @@
+//! qsota's link protocol: the core's `link::sender::Sender`.
+
+use super::{object, Job, Options};
+use crate::failure::{Class, Failure};
+use crate::image::Image;
+use qsota::link::sender::{self as link, Sender};
+use serde_json::{json, Map, Value};
+
+#[derive(clap::Args, Clone, Debug)]
+#[command(next_help_heading = "Native")]
+pub struct NativeArgs {
+    /// The component the MCU records (at most 32 bytes)
+    #[arg(long, default_value = "")]
+    pub component: String,
+    /// The image's version the MCU records (at most 32 bytes)
+    #[arg(long = "image-version", value_name = "VERSION", default_value = "")]
+    pub image_version: String,
+    /// Retransmission timeout in ms (0: adaptive, from the measured round trips)
+    #[arg(long, default_value_t = 0)]
+    pub rto_ms: u32,
+    /// How long the MCU may take to answer OPEN (it erases first), ms
+    #[arg(long, default_value_t = 60_000)]
+    pub open_timeout_ms: u32,
+}
+
+/// The native sender (also what `probe` opens with).
+pub fn native_sender(
+    opts: &Options,
+    image: &Image,
+    sha256: &[u8; 32],
+    baud: u32,
+) -> Result<Sender, Failure> {
+    let a = &opts.native;
+    let o = link::Options {
+        rto_ms: a.rto_ms,
+        open_timeout_ms: a.open_timeout_ms,
+        retries: opts.retries,
+        baud,
+    };
+    let (component, version) = (a.component.as_bytes(), a.image_version.as_bytes());
+    Sender::new(image.bytes.len() as u64, sha256, component, version, o).map_err(|_| {
+        Failure::new(
+            Class::Usage,
+            "--component and --image-version: at most 32 bytes each; --open-timeout-ms and \
+             --rto-ms: 1 to 2^31 ms; the image below 4 GiB",
+        )
+    })
+}
+
+/// The receiver's ERROR codes (docs/protocol.md section 5).
+const RECEIVER_ERRORS: [&str; 8] = [
+    "", "version", "size", "flash", "digest", "not open", "state", "argument",
+];
+
+impl Job for Sender {
+    fn frame_size(&self) -> usize {
+        Sender::frame_size(self)
+    }
+
+    fn acked(&self) -> u64 {
+        Sender::stats(self).bytes
+    }
+
+    fn stats(&self) -> Map<String, Value> {
+        let s = Sender::stats(self);
+        let (window, payload) = self.window();
+        object(
+            json!({"bytes": s.bytes, "frames": s.frames, "retries": s.retries,
+                      "line_bytes": s.line_bytes, "resumed_from": s.resumed_from,
+                      "resent_bytes": s.resent_bytes, "reopens": s.reopens,
+                      "window": window, "payload": payload, "receiver_error": s.error}),
+        )
+    }
+
+    fn reason(&self) -> Option<String> {
+        match Sender::stats(self).error {
+            0 => None,
+            code => Some(
+                RECEIVER_ERRORS
+                    .get(usize::from(code))
+                    .map_or("unknown", |name| name)
+                    .to_string(),
+            ),
+        }
+    }
+}

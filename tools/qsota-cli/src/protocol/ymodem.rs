@@ -1,0 +1,56 @@
+//! YMODEM: the core's `ymodem::Sender`.
+
+use super::{object, Job, Options};
+use crate::failure::{Class, Failure};
+use crate::image::Image;
+use qsota::ymodem::{self, Sender};
+use serde_json::{json, Map, Value};
+
+#[derive(clap::Args, Clone, Debug)]
+#[command(next_help_heading = "YMODEM")]
+pub struct YmodemArgs {
+    /// The file name in the header (default: the image's base name)
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Data block size, 1024 or 128
+    #[arg(long, default_value_t = 1024)]
+    pub block_size: u16,
+}
+
+pub fn sender(opts: &Options, image: &Image, baud: u32) -> Result<Sender, Failure> {
+    let o = ymodem::Options {
+        block_size: opts.ymodem.block_size,
+        retries: opts.retries,
+        baud,
+        ..ymodem::Options::default()
+    };
+    let name = opts.ymodem.name.as_deref().unwrap_or(&image.name);
+    Sender::new(name.as_bytes(), image.bytes.len() as u64, o).map_err(|_| {
+        Failure::new(
+            Class::Usage,
+            "--name must be 1 to 255 bytes without NUL; --block-size 1024 or 128",
+        )
+    })
+}
+
+impl Job for Sender {
+    fn frame_size(&self) -> usize {
+        Sender::frame_size(self)
+    }
+
+    fn acked(&self) -> u64 {
+        Sender::stats(self).bytes
+    }
+
+    fn stats(&self) -> Map<String, Value> {
+        let s = Sender::stats(self);
+        object(
+            json!({"bytes": s.bytes, "blocks": s.blocks, "frames": s.frames,
+                      "retries": s.retries, "line_bytes": s.line_bytes}),
+        )
+    }
+
+    fn reason(&self) -> Option<String> {
+        None
+    }
+}
