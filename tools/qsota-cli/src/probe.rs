@@ -202,8 +202,10 @@ pub fn mcuboot(
             "mcuboot: no answer to the upload probe",
         ));
     }
+    // The probe's answer: the offset MCUboot wants next (`bytes`; `resumed_from` stays 0 when
+    // it already holds the whole image, which a send then only checks).
     let size = image.bytes.len() as u64;
-    let held = match s.resumed_from {
+    let held = match s.bytes {
         0 => "no upload of it under way: a send starts from 0".to_string(),
         n if n >= size => "the whole image: a send only checks it".to_string(),
         n => format!("{n} bytes of an upload under way: a send resumes there"),
@@ -214,6 +216,6 @@ pub fn mcuboot(
             s.buf_size
         ),
         json: json!({"protocol": "mcuboot", "buf_size": s.buf_size, "size": size,
-                     "resume": s.resumed_from}),
+                     "resume": s.bytes}),
     })
 }
