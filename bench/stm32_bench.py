@@ -138,7 +138,6 @@ def peer_rows(micropython, path):
             r["line"] = "8E1"
             r["line_efficiency"] = round(SIZE / (r["data_seconds"] * LINE), 3)
             r["line_efficiency_overall"] = round(SIZE / (r["seconds"] * LINE), 3)
-            r["cpu_s_per_mb"] = round(r["cpu_ms_per_mb"] / 1000, 3)
             r.pop("resent_bytes", None)
             rows.append(r)
     return rows
