@@ -29,6 +29,7 @@ EXPECTED = {
     "link-truncated": 30,
     "stm32-sizes": 1200,
     "stm32-read-protected": 15,
+    "stm32-read-back": 100,
     "mcuboot-seeded-faults": 20000,
 }
 

@@ -337,14 +337,18 @@ impl Sender {
     /// the ROM and repeat it, or give up.
     fn error(&mut self, now: u32, reason: Reason) {
         self.stats.retries += 1;
-        self.last = reason;
+        // A block that read back different stays the operation's story: on a noisy line the
+        // NACKs and silences between its re-reads may be mere damaged frames.
+        if self.tries == 0 || self.last != Reason::Mismatch {
+            self.last = reason;
+        }
         if self.tries >= self.opts.retries {
-            let fail = match reason {
+            let fail = match self.last {
                 Reason::None if self.heard => Fail::Retries,
                 Reason::None => Fail::Timeout,
                 _ => Fail::Rejected,
             };
-            return self.fail(fail, reason);
+            return self.fail(fail, self.last);
         }
         self.tries += 1;
         self.resume = match self.op {

@@ -15,6 +15,12 @@ struct Rom {
     pending: Option<(u8, usize)>,
     nack: &'static [u8],
     log: Vec<Vec<u8>>,
+    /// Programs the block written at this flash offset with one bit flipped in two bytes,
+    /// as two line flips its XOR checksum cannot see would.
+    blind_flip: Option<usize>,
+    /// NACKs every other Read Memory address, as a line that damages them would.
+    flaky_reads: bool,
+    reads: u32,
 }
 
 impl Rom {
@@ -24,6 +30,9 @@ impl Rom {
             pending: None,
             nack,
             log: Vec::new(),
+            blind_flip: None,
+            flaky_reads: false,
+            reads: 0,
         }
     }
 
@@ -34,6 +43,10 @@ impl Rom {
                 let n = usize::from(f[0]) + 1;
                 assert_eq!(xor(&f[..n + 2]), 0, "checksum");
                 self.flash[off..off + n].copy_from_slice(&f[1..1 + n]);
+                if self.blind_flip == Some(off) {
+                    self.flash[off] ^= 1;
+                    self.flash[off + 1] ^= 1;
+                }
                 return vec![ACK];
             }
             let n = usize::from(f[0]) + 1;
@@ -68,6 +81,13 @@ impl Rom {
                     .unwrap();
                 self.flash[start..end].fill(0xFF);
                 vec![ACK, ACK]
+            }
+            READ if self.flaky_reads && {
+                self.reads += 1;
+                self.reads % 2 == 0
+            } =>
+            {
+                vec![ACK, NACK]
             }
             cmd => {
                 let addr = u32::from_be_bytes([f[2], f[3], f[4], f[5]]) as usize;
@@ -239,6 +259,23 @@ fn a_session_erases_only_what_the_image_covers_writes_verifies_and_goes() {
         (img.len() as u64, img.len() as u64, 0)
     );
     assert!(st.went);
+}
+
+#[test]
+fn a_block_that_reads_back_different_fails_the_update_before_go() {
+    let _trace = trace::Recording::new("stm32-read-back", 5);
+    let img = image(1000);
+    for flaky_reads in [false, true] {
+        let mut rom = Rom::new(&[]);
+        rom.blind_flip = Some(256);
+        rom.flaky_reads = flaky_reads;
+        let mut s = Sender::new(img.len() as u32, Options::default()).unwrap();
+        assert_eq!(run(&mut s, &mut rom, &img), Action::Failed(Fail::Rejected));
+        // Whatever the NACKs between the re-reads, the failure names the read-back.
+        assert_eq!(s.stats().reason, Some(Reason::Mismatch), "{flaky_reads}");
+        assert_eq!((s.block(), s.stats().verified), (1, 256));
+        assert!(!s.stats().went && rom.log.iter().all(|f| f[0] != GO));
+    }
 }
 
 #[test]

@@ -218,13 +218,15 @@ class Stm32Sender(Sender):
 
     def _error(self, now, reason):
         self._s_retries += 1
-        self._last = reason
+        # A block that read back different stays the operation's story (src/stm32/mod.rs).
+        if self._tries == 0 or self._last != _MISMATCH:
+            self._last = reason
         if self._tries >= self._retries:
-            if reason:
+            if self._last:
                 code = "rejected"
             else:
                 code = "retries" if self._heard else "timeout"
-            self._fail_with(code, reason)
+            self._fail_with(code, self._last)
             return
         self._tries += 1
         op = self._op
