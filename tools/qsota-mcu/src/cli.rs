@@ -20,6 +20,8 @@ Port 0 picks a free port; the first stdout line is then `listening PORT`.
   --pid HEX              stm32-rom: the Get ID answer (default 413, STM32F405/407)
   --erase-cmd HEX        stm32-rom: 44 (Extended Erase, default) or 43 (Erase)
   --protect P            stm32-rom: none | read (RDP: NACKs at the command) | write (WRP)
+  --blind-flip N         stm32-rom: the Nth accepted Write Memory (from 0) arrives with one
+                         bit flipped in two bytes, unseen by its XOR: the ROM programs it
   --fifo BYTES           MCU receive buffer while busy (default: stm32-iap 1, others 256)
   --rx-buffers N         native: frame buffers of the receiver, 1 or 2 (default 2: it
                          programs one frame while the next arrives)

@@ -15,7 +15,9 @@
 //!   not erased fails (NACK). `--protect read` NACKs Read, Write, Erase and Go at the
 //!   command (RDP level 1); `--protect write` NACKs every erase and write (WRP).
 //! - Faults: the line's, `--drop-ack N` (lose the ACK of the Nth accepted Write Memory, from
-//!   0), `--reset-at BYTES` and `--reset-at-erase N` (a reset boots the ROM again: autobaud).
+//!   0), `--blind-flip N` (the Nth accepted Write Memory arrives with one bit flipped in two
+//!   bytes, which its XOR checksum cannot see: the ROM programs it), `--reset-at BYTES` and
+//!   `--reset-at-erase N` (a reset boots the ROM again: autobaud).
 //!   Go ends the session (result "ok", app_state "new").
 
 use crate::line::Halt;
@@ -38,6 +40,8 @@ pub struct RomOptions {
     pub erase_cmd: u8,
     /// b'n': none, b'r': read protection, b'w': write protection.
     pub protect: u8,
+    /// `--blind-flip`: the accepted Write Memory (from 0) whose data is damaged unseen.
+    pub blind_flip: Option<u64>,
 }
 
 impl Default for RomOptions {
@@ -46,19 +50,22 @@ impl Default for RomOptions {
             pid: 0x413,
             erase_cmd: 0x44,
             protect: b'n',
+            blind_flip: None,
         }
     }
 }
 
 impl RomOptions {
-    /// Takes `--pid`, `--erase-cmd` or `--protect`; `None` if `flag` is none of them.
+    /// Takes `--pid`, `--erase-cmd`, `--protect` or `--blind-flip`; `None` if `flag` is
+    /// none of them.
     pub fn parse(&mut self, flag: &str, v: &str) -> Option<Result<(), String>> {
         let hex = u16::from_str_radix(v.trim_start_matches("0x"), 16).ok();
         match (flag, hex, v) {
             ("--pid", Some(pid), _) => self.pid = pid,
             ("--erase-cmd", Some(c @ (0x43 | 0x44)), _) => self.erase_cmd = c as u8,
             ("--protect", _, "none" | "read" | "write") => self.protect = v.as_bytes()[0],
-            ("--pid" | "--erase-cmd" | "--protect", _, _) => {
+            ("--blind-flip", _, _) if v.parse::<u64>().is_ok() => self.blind_flip = v.parse().ok(),
+            ("--pid" | "--erase-cmd" | "--protect" | "--blind-flip", _, _) => {
                 return Some(Err(format!("{flag}: bad value '{v}'")))
             }
             _ => return None,
@@ -181,8 +188,12 @@ impl Rom {
                 };
                 mcu.send(&[ACK])?;
                 let n = byte(mcu)?;
-                let data = bytes(mcu, usize::from(n) + 1)?;
+                let mut data = bytes(mcu, usize::from(n) + 1)?;
                 let sum = byte(mcu)?;
+                if self.opts.blind_flip == Some(self.writes) && data.len() >= 2 {
+                    data[0] ^= 1;
+                    data[1] ^= 1;
+                }
                 let ok = sum == n ^ xor(&data)
                     && data.len() % 4 == 0
                     && self.opts.protect != b'w'
