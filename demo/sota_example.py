@@ -3,7 +3,7 @@
 # import added: qsota then downloads, verifies, sends the image to the MCU and reports the new
 # version. On a module, `port=` is the MCU's UART, e.g.
 #     port=UART(UART.UART2, 115200, 8, 0, 1, 0)      (from machine import UART)
-# and `workdir=` can be left out (default /usr/qsota). demo/run.py runs this file on the unix
+# and `workdir=` can be left out (default /usr/sota). demo/run.py runs this file on the unix
 # port against the Qth emulator; it replaces MCU_PORT with the MCU simulator's TCP port.
 import Qth
 import utime

@@ -96,7 +96,8 @@ class Agent:
                             ROM bootloader, pins in send_options: boot0=, nrst=)
       send_options=None     dict of extra `qsota.send` options (baud, timeouts, ...)
       name=None             file name sent to the MCU (default '<comp>_<version>.bin')
-      workdir='/usr/qsota'  where the download is kept (created if missing)
+      workdir='/usr/sota'   where the download is kept (created if missing; not the
+                            package's own /usr/qsota/)
       progress=None         progress(comp_no, step, percent); steps: plan, download,
                             transfer, complete, failed
       log=print             log(message) for one line per event; None for silence
@@ -134,7 +135,7 @@ class Agent:
         protocol="ymodem",
         send_options=None,
         name=None,
-        workdir="/usr/qsota",
+        workdir="/usr/sota",
         progress=None,
         log=_log_print,
         policy=None,
