@@ -93,7 +93,7 @@ run_tests() {
     test_capi
     test_receiver_example
     say "pytest (MicroPython: $MP)"
-    QSOTA_MICROPYTHON="$MP" python3 -m pytest -q tests
+    QSOTA_MICROPYTHON="$MP" python3 -m pytest -q --durations=12 tests
 }
 
 # cargo-fuzz targets (fuzz/, nightly): each runs for $1 seconds; a crash fails the build.
