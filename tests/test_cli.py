@@ -333,7 +333,7 @@ def test_key_requires_an_mcuboot_image_signed_by_it(tmp_path):
 def test_mcuboot_in_qemu_over_tcp(tmp_path):
     """The real MCUboot (the smpclient sdist's serial-recovery build in qemu, its UART on a
     TCP chardev): enter recovery, upload, MCUboot lists exactly this image (smpclient's
-    view); probe then finds the whole image there."""
+    view); probe then shows the list smpclient shows and finds the whole image there."""
     from mcuboot_qemu import FIXTURES, RECOVERY, Qemu, missing, peer, tlv_hash
 
     if missing():
@@ -347,12 +347,20 @@ def test_mcuboot_in_qemu_over_tcp(tmp_path):
         assert status == 0, err
         assert stats["bytes"] == len(data) and stats["rc"] == 0 and stats["buf_size"] == 1024
         assert stats["hash"] == tlv_hash(data)
-        assert peer(q.port, "list") == [{"slot": 0, "hash": tlv_hash(data), "version": "0.0.0"}]
+        listed = peer(q.port, "list")
+        assert listed == [{"slot": 0, "hash": tlv_hash(data), "version": "0.0.0"}]
         status, found, err = qsota("probe", path, "--tcp", tcp, "--protocol", "mcuboot",
                                    "--json")
         assert status == 0, err
-        assert (found["buf_size"], found["resume"]) == (1024, len(data))
-        assert "it holds the whole image" in err
+        assert (found["buf_size"], found["resume"], found["listed"]) == (1024, len(data), True)
+        mine = [{k: e[k] for k in ("slot", "hash", "version")} for e in found["images"]]
+        assert mine == listed, found
+        assert "slot 0: version 0.0.0, hash %s" % tlv_hash(data)[:16] in err
+        assert "is listed; it holds the whole image" in err
+        # Without IMAGE: the list alone.
+        status, found, err = qsota("probe", "--tcp", tcp, "--protocol", "mcuboot", "--json")
+        assert status == 0, err
+        assert "resume" not in found and found["images"][0]["hash"] == tlv_hash(data)
     # Not an MCUboot image: refused before the line is opened.
     plain = tmp_path / "plain.bin"
     plain.write_bytes(image(1000))

@@ -2,12 +2,13 @@
 //! well-framed answers to its current request (right header, CRC and base64) whose CBOR body
 //! is arbitrary, so the reader and every step's decisions see any input. It must never
 //! panic, never ask for anything outside the image or the frame, and never finish without
-//! having been told the listed hash it expects.
+//! having been told the listed hash it expects. A lister (`Sender::lister`, the probe's) must
+//! end with the list it was given, which `each_listed` reads without panicking.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use qsota::smp::console::{encode, encoded_len, Decoder, HEADER, WRAP};
-use qsota::smp::{Options, Sender};
+use qsota::smp::{each_listed, Options, Sender};
 use qsota::transfer::{Action, Sender as _};
 
 const HASH: [u8; 32] = [0x11; 32];
@@ -27,7 +28,13 @@ fuzz_target!(|data: &[u8]| {
         retries: 3,
         ..Options::default()
     };
-    let Ok(mut tx) = Sender::new(size, [0; 32], HASH, opts) else {
+    let lister = sel & 16 != 0;
+    let made = if lister {
+        Sender::lister(opts)
+    } else {
+        Sender::new(size, [0; 32], HASH, opts)
+    };
+    let Ok(mut tx) = made else {
         return;
     };
     let mut frame = vec![0u8; tx.frame_size()];
@@ -50,8 +57,13 @@ fuzz_target!(|data: &[u8]| {
                     tx.provide(len);
                 }
                 Action::Wait { .. } => break,
+                Action::Done if lister => {
+                    let list = tx.image_list().expect("a lister ends with the list");
+                    let _ = each_listed(list, |e| assert!(e.version.len() <= list.len()));
+                    return;
+                }
                 Action::Done => {
-                    assert!(tx.stats().listed);
+                    assert!(tx.stats().listed && tx.image_list().is_none());
                     return;
                 }
                 Action::Failed(_) => return,

@@ -60,7 +60,9 @@ pub(crate) enum Item<'a> {
     Map(Option<u64>),
     /// The end of an indefinite-length array or map.
     Break,
-    /// Anything else (simple values, floats, tags): skipped whole.
+    /// A simple value in the head's own bits (20 false, 21 true, 22 null).
+    Simple(u8),
+    /// Anything else (floats, tags, other simple values): skipped whole.
     Other,
 }
 
@@ -108,6 +110,7 @@ impl<'a> Reader<'a> {
                 Item::Other
             }
             (7, None) => Item::Break,
+            (7, Some(v)) if info < 24 => Item::Simple(v as u8),
             (7, Some(_)) => Item::Other,
             _ => return None, // indefinite-length strings: never sent by SMP servers
         })
@@ -115,8 +118,14 @@ impl<'a> Reader<'a> {
 
     /// Skips one whole item, nested ones included.
     pub(crate) fn skip(&mut self) -> Option<()> {
+        self.value().map(|_| ())
+    }
+
+    /// One whole item, nested ones included: its head.
+    pub(crate) fn value(&mut self) -> Option<Item<'a>> {
         let item = self.next()?;
-        self.skip_rest(item, 0)
+        self.skip_rest(item, 0)?;
+        Some(item)
     }
 
     /// Skips what follows the head `item` (the elements of an array or map).

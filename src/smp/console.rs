@@ -113,6 +113,8 @@ pub struct Decoder<const N: usize = ANSWER_MAX> {
     quad_len: u8,
     /// The current line is broken (a bad character): drop the packet at its end.
     broken: bool,
+    /// `buf` holds the packet `byte` returned last, and no new one has begun.
+    whole: bool,
 }
 
 impl<const N: usize> Default for Decoder<N> {
@@ -130,7 +132,14 @@ impl<const N: usize> Decoder<N> {
             quad: [0; 4],
             quad_len: 0,
             broken: false,
+            whole: false,
         }
+    }
+
+    /// The packet `byte` returned last, until the next one begins.
+    pub fn last(&self) -> Option<&[u8]> {
+        let want = usize::from(u16::from_be_bytes([self.buf[0], self.buf[1]]));
+        self.whole.then(|| &self.buf[2..want])
     }
 
     /// Feeds one byte; returns the packet (SMP header + body, CRC checked) when `b`
@@ -141,6 +150,7 @@ impl<const N: usize> Decoder<N> {
             (_, 0x06) => self.state = State::Mark(0x06),
             (State::Mark(0x06), 0x09) => {
                 self.len = 0;
+                self.whole = false;
                 self.start_line();
             }
             (State::Between, 0x04) => self.state = State::Mark(0x04),
@@ -213,6 +223,7 @@ impl<const N: usize> Decoder<N> {
         if have != want || want < HEADER + 2 || CRC16.checksum(body) != 0 {
             return None;
         }
+        self.whole = true;
         Some(&body[..want - 2])
     }
 }

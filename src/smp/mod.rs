@@ -23,6 +23,9 @@
 //! 6. `reset` (optional): MCUboot boots the image. Its answer may be lost on the way; after
 //!    two unanswered tries the transfer still counts as done (the image is verified).
 //!
+//! [`Sender::lister`] makes a sender that uploads nothing: `params`, then the list, whose
+//! entries [`each_listed`] reads from [`Sender::image_list`] (what `qsota probe` shows).
+//!
 //! In recovery the upload goes straight into the primary slot: from the first chunk on, the
 //! old application is gone, and the MCU stays in MCUboot until a valid image is in place.
 
@@ -217,6 +220,8 @@ pub struct Sender {
     complete: bool,
     /// The upload was restarted from 0 after a resumed one failed.
     restarted: bool,
+    /// Made by [`Sender::lister`]: done once MCUboot answered the image list.
+    list_only: bool,
     tries: u8,
     heard: bool,
     deadline: u32,
@@ -253,6 +258,7 @@ impl Sender {
             buf: 0,
             complete: false,
             restarted: false,
+            list_only: false,
             tries: 0,
             heard: false,
             deadline: 0,
@@ -277,6 +283,23 @@ impl Sender {
                 listed: false,
             },
         })
+    }
+
+    /// A sender that uploads nothing: after `params` (and `enter`, if asked) it asks for the
+    /// image list and is done when MCUboot answers it; then [`Sender::image_list`] has it.
+    pub fn lister(opts: Options) -> Result<Self, Error> {
+        let mut s = Sender::new(1, [0; 32], [0; 32], opts)?;
+        s.list_only = true;
+        Ok(s)
+    }
+
+    /// A lister's answer once it is done: the CBOR body of MCUboot's image list, for
+    /// [`each_listed`].
+    pub fn image_list(&self) -> Option<&[u8]> {
+        if !self.list_only || self.phase != Phase::Done {
+            return None;
+        }
+        self.decoder.last().map(|p| &p[HEADER..])
     }
 
     /// The frame buffer size `poll` needs: the largest request's lines.
@@ -499,13 +522,19 @@ impl Sender {
                 }
                 self.stats.buf_size = self.buf;
                 self.stats.chunk = self.chunk_len(1).min(self.size as usize) as u16;
-                if self.opts.resume {
+                if self.list_only {
+                    self.begin(Step::List);
+                } else if self.opts.resume {
                     self.begin(Step::Probe);
                 } else {
                     self.upload_from(0);
                 }
             }
             Step::Probe | Step::Upload => self.offset(a.off),
+            Step::List if self.list_only => {
+                self.phase = Phase::Done;
+                self.stats.step = Step::Done;
+            }
             Step::List => {
                 if a.listed && a.hash.is_none_or(|h| h == self.hash) {
                     self.stats.listed = true;
@@ -605,22 +634,70 @@ fn parse(p: &[u8], req: (u8, u16, u8, u8), image: u8) -> Option<Answer> {
         b"off" => r.uint().map(|v| a.off = Some(v)),
         b"buf_size" => r.uint().map(|v| a.buf_size = Some(v)),
         b"images" => r.array(|r| {
-            let (mut img, mut slot, mut hash) = (0, None, None);
-            r.map(|r, key| match key {
-                b"image" => r.uint().map(|v| img = v),
-                b"slot" => r.uint().map(|v| slot = Some(v)),
-                b"hash" => r.bytes().map(|v| hash = v.try_into().ok()),
-                _ => r.skip(),
-            })?;
-            if img == u64::from(image) && slot == Some(0) {
+            let e = listed(r)?;
+            if e.image == u64::from(image) && e.slot == Some(0) {
                 a.listed = true;
-                a.hash = hash;
+                a.hash = e.hash;
             }
             Some(())
         }),
         _ => r.skip(),
     })?;
     Some(a)
+}
+
+/// An image MCUboot lists: it found the image in `slot` valid (hash and signature).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Listed<'a> {
+    /// The image number (0 unless MCUboot manages several).
+    pub image: u64,
+    pub slot: Option<u64>,
+    /// As MCUboot prints it: "major.minor.revision[.build]".
+    pub version: &'a [u8],
+    /// The image's hash TLV (MCUboot built with `MCUBOOT_SERIAL_IMG_GRP_HASH`).
+    pub hash: Option<[u8; 32]>,
+    /// Image state (built with `MCUBOOT_SERIAL_IMG_GRP_IMAGE_STATE`).
+    pub bootable: bool,
+    pub confirmed: bool,
+    pub pending: bool,
+    pub permanent: bool,
+}
+
+/// One entry of the list; keys it does not know, and values of another type where only
+/// a text or a flag is shown, are passed over.
+fn listed<'a>(r: &mut cbor::Reader<'a>) -> Option<Listed<'a>> {
+    use cbor::Item;
+    let mut e = Listed::default();
+    r.map(|r, key| {
+        let flag = match key {
+            b"image" => return r.uint().map(|v| e.image = v),
+            b"slot" => return r.uint().map(|v| e.slot = Some(v)),
+            b"hash" => return r.bytes().map(|v| e.hash = v.try_into().ok()),
+            b"version" => {
+                return r.value().map(|v| {
+                    if let Item::Text(t) = v {
+                        e.version = t;
+                    }
+                })
+            }
+            b"bootable" => &mut e.bootable,
+            b"confirmed" => &mut e.confirmed,
+            b"pending" => &mut e.pending,
+            b"permanent" => &mut e.permanent,
+            _ => return r.skip(),
+        };
+        r.value().map(|v| *flag = v == Item::Simple(21))
+    })?;
+    Some(e)
+}
+
+/// Calls `f` for each image in `body`, MCUboot's answer to the image list (as
+/// [`Sender::image_list`] gives it); `None` if the answer is malformed.
+pub fn each_listed<'a>(body: &'a [u8], mut f: impl FnMut(Listed<'a>)) -> Option<()> {
+    cbor::Reader::new(body).map(|r, key| match key {
+        b"images" => r.array(|r| listed(r).map(&mut f)),
+        _ => r.skip(),
+    })
 }
 
 impl transfer::Sender for Sender {

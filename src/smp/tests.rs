@@ -121,13 +121,14 @@ impl Mcu {
                 Err(rc) => put(&mut out, b"rc", rc),
             },
             (1, 0) => {
+                // As MCUboot built with the image state and hash groups lists a valid image.
                 out.extend_from_slice(b"\x66images\x9f");
                 if self.holds_image() {
-                    out.push(0xBF);
+                    out.extend_from_slice(b"\xbf\x68bootable\xf5\x69confirmed\xf5");
                     put(&mut out, b"slot", 0);
                     out.extend_from_slice(b"\x64hash\x58\x20");
                     out.extend_from_slice(&hash_of(&self.valid));
-                    out.push(0xFF);
+                    out.extend_from_slice(b"\x67version\x651.2.3\xff");
                 }
                 out.push(0xFF);
             }
@@ -572,6 +573,63 @@ fn seeded_faults_never_end_in_a_wrong_image() {
     }
     println!("seeded SMP fault runs: {done} done, {failed} failed");
     assert!(done >= 360, "done {done}, failed {failed}");
+}
+
+#[test]
+fn a_lister_uploads_nothing_and_reads_the_image_list() {
+    let img = image(3000, 4);
+    let mut mcu = Mcu::new(&img);
+    for holds in [false, true] {
+        if holds {
+            mcu.slot[..img.len()].copy_from_slice(&img);
+        }
+        let mut tx = Sender::lister(Options::default()).unwrap();
+        assert_eq!(
+            run(&mut tx, &mut mcu, &[], &mut Faults::default()),
+            Action::Done
+        );
+        let mut found = Vec::new();
+        each_listed(tx.image_list().unwrap(), |e| found.push(e)).unwrap();
+        let want = Listed {
+            slot: Some(0),
+            version: b"1.2.3",
+            hash: Some(hash_of(&img)),
+            bootable: true,
+            confirmed: true,
+            ..Listed::default()
+        };
+        assert_eq!(found, if holds { vec![want] } else { vec![] });
+        assert_eq!(
+            (tx.stats().frames, tx.stats().bytes),
+            (2, 0),
+            "params, list"
+        );
+        assert_eq!((mcu.erases, mcu.resets, mcu.img_size), (0, 0, 0));
+    }
+    // An uploading sender has no list to show.
+    let mut tx = sender(&img, Options::default());
+    assert_eq!(
+        run(&mut tx, &mut mcu, &img, &mut Faults::default()),
+        Action::Done
+    );
+    assert_eq!(tx.image_list(), None);
+}
+
+#[test]
+fn the_image_list_reader_passes_over_what_it_does_not_show() {
+    let mut found = Vec::new();
+    // {"images": [{"version": 5, "pending": "yes", "slot": 1, "x": [1, {}]}], "rc": 0}
+    let body = b"\xa2\x66images\x81\xa4\x67version\x05\x67pending\x63yes\x64slot\x01\
+                 \x61x\x82\x01\xa0\x62rc\x00";
+    each_listed(body, |e| found.push(e)).unwrap();
+    let want = Listed {
+        slot: Some(1),
+        ..Listed::default()
+    };
+    assert_eq!(found, vec![want]);
+    // Truncated, or not a map: no list.
+    assert_eq!(each_listed(&body[..body.len() - 3], |_| {}), None);
+    assert_eq!(each_listed(b"\x80", |_| {}), None);
 }
 
 #[test]

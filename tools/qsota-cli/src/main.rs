@@ -106,10 +106,12 @@ enum Command {
         json: bool,
     },
     /// Say what is on the other end: a YMODEM receiver's 'C', the native receiver's ACCEPT
-    /// and how much of IMAGE it holds (native needs IMAGE; the MCU keeps what it holds)
+    /// and how much of IMAGE it holds (native needs IMAGE), the ROM bootloader's PID and
+    /// version, MCUboot's image list (and, with IMAGE, whether it lists it and how much of
+    /// an upload it holds); the MCU keeps what it holds
     #[command(after_help = EXIT_CODES)]
     Probe {
-        /// The image whose resume state to ask for (native)
+        /// The image whose resume state to ask for (native, mcuboot; stm32: does it fit)
         image: Option<PathBuf>,
         #[command(flatten)]
         peer: Peer,
@@ -310,11 +312,7 @@ fn probe(path: Option<&std::path::Path>, peer: &Peer, listen_ms: u64) -> Result<
             let (sha, baud) = (image.sha256(), peer.baud());
             probe::native(&mut peer.open()?.0, &image, &peer.options, &sha, baud)
         }
-        Protocol::Mcuboot => {
-            let image = needed(image)?;
-            let sha = image.sha256();
-            probe::mcuboot(&mut peer.open()?.0, &image, &peer.options, &sha)
-        }
+        Protocol::Mcuboot => probe::mcuboot(&mut peer.open()?.0, image.as_ref(), &peer.options),
         Protocol::Stm32 => {
             let size = image.as_ref().map(|i| i.bytes.len() as u64);
             probe::stm32(&mut peer.open()?.0, &peer.options, size, peer.baud())

@@ -1,7 +1,7 @@
 //! `qsota probe`: what is on the other end of the line, without changing what the MCU holds.
 
 use crate::failure::{Class, Failure};
-use crate::image::Image;
+use crate::image::{hex, Image};
 use crate::line::Line;
 use crate::protocol::{self, Job, Options};
 use crate::session::{self, interrupted};
@@ -182,19 +182,70 @@ pub fn stm32(
     })
 }
 
-/// MCUboot: `params` (its request buffer) and the upload probe (the offset it holds of an
-/// upload under way: a request at the image's end without data, which writes nothing), then
-/// a stop. The image list comes only after an upload in the core's sender: not asked here.
-pub fn mcuboot(
-    line: &mut Line,
-    image: &Image,
-    opts: &Options,
-    sha256: &[u8; 32],
-) -> Result<Found, Failure> {
-    let mut tx = protocol::mcuboot_sender(opts, image, sha256)?;
+/// MCUboot: the image list (each slot MCUboot validated: version, hash, state), asked
+/// without uploading anything; with IMAGE, also whether the list shows it and how much of
+/// it an upload under way holds (the upload probe `send` starts with).
+pub fn mcuboot(line: &mut Line, image: Option<&Image>, opts: &Options) -> Result<Found, Failure> {
+    let mut lister = protocol::mcuboot_lister(opts)?;
+    session::run(&mut lister, line, &[], "mcuboot", |_| false, |_| {}).result?;
+    let list = lister
+        .image_list()
+        .and_then(protocol::image_list)
+        .ok_or_else(|| {
+            Failure::new(
+                Class::Transfer(Fail::Protocol),
+                "mcuboot: the image list could not be read",
+            )
+        })?;
+    let buf_size = lister.stats().buf_size;
+    let slots: Vec<String> = list
+        .iter()
+        .map(|e| {
+            let hash = e["hash"].as_str().map_or(String::new(), |h| {
+                format!(", hash {}…", &h[..16.min(h.len())])
+            });
+            format!(
+                "slot {}: version {}{hash}",
+                e["slot"],
+                e["version"].as_str().unwrap_or("?")
+            )
+        })
+        .collect();
+    let listing = if slots.is_empty() {
+        "it lists no valid image".to_string()
+    } else {
+        format!("it lists {}", slots.join("; "))
+    };
+    let mut json = json!({"protocol": "mcuboot", "buf_size": buf_size, "images": list});
+    let mut text =
+        format!("mcuboot: serial recovery answers, requests of {buf_size} bytes; {listing}");
+    if let Some(image) = image {
+        let (held, off) = upload_probe(line, image, opts)?;
+        let hash = protocol::image_hash(&image.bytes).map(|h| hex(&h));
+        let listed = list.iter().any(|e| e["hash"].as_str() == hash.as_deref());
+        text += &format!(
+            "; {} {}; it holds {}",
+            image.name,
+            if listed { "is listed" } else { "is not listed" },
+            held
+        );
+        json["size"] = image.bytes.len().into();
+        json["resume"] = off.into();
+        json["listed"] = listed.into();
+    }
+    Ok(Found { text, json })
+}
+
+/// The upload probe (MCUboot answers the offset it wants next), after the lister: the MCU
+/// is in recovery already, so no `enter`.
+fn upload_probe(line: &mut Line, image: &Image, opts: &Options) -> Result<(String, u64), Failure> {
+    let o = smp::Options {
+        enter: false,
+        ..protocol::mcuboot_options(opts)
+    };
+    let mut tx = protocol::mcuboot_upload(image, &image.sha256(), o)?;
     let past_probe = |s: &smp::Sender| s.stats().step as u8 >= Step::Upload as u8;
     let outcome = session::run(&mut tx, line, &image.bytes, "mcuboot", past_probe, |_| {});
-    let s = tx.stats();
     if !past_probe(&tx) {
         outcome.result?;
         return Err(Failure::new(
@@ -202,20 +253,13 @@ pub fn mcuboot(
             "mcuboot: no answer to the upload probe",
         ));
     }
-    // The probe's answer: the offset MCUboot wants next (`bytes`; `resumed_from` stays 0 when
-    // it already holds the whole image, which a send then only checks).
-    let size = image.bytes.len() as u64;
-    let held = match s.bytes {
+    // The offset MCUboot wants next (`bytes`; `resumed_from` stays 0 when it already holds
+    // the whole image, which a send then only checks).
+    let (size, off) = (image.bytes.len() as u64, tx.stats().bytes);
+    let held = match off {
         0 => "no upload of it under way: a send starts from 0".to_string(),
         n if n >= size => "the whole image: a send only checks it".to_string(),
         n => format!("{n} bytes of an upload under way: a send resumes there"),
     };
-    Ok(Found {
-        text: format!(
-            "mcuboot: serial recovery answers, requests of {} bytes; it holds {held}",
-            s.buf_size
-        ),
-        json: json!({"protocol": "mcuboot", "buf_size": s.buf_size, "size": size,
-                     "resume": s.bytes}),
-    })
+    Ok((held, off))
 }

@@ -30,7 +30,35 @@ pub struct McubootArgs {
 }
 
 pub fn mcuboot_sender(opts: &Options, image: &Image, sha256: &[u8; 32]) -> Result<Sender, Failure> {
+    mcuboot_upload(image, sha256, mcuboot_options(opts))
+}
+
+/// A sender that uploads nothing and reads MCUboot's image list (`qsota probe`).
+pub fn mcuboot_lister(opts: &Options) -> Result<Sender, Failure> {
+    Sender::lister(mcuboot_options(opts)).map_err(|_| bad_options())
+}
+
+/// The core's options from the command line.
+pub fn mcuboot_options(opts: &Options) -> smp::Options {
     let a = &opts.mcuboot;
+    smp::Options {
+        image: a.mcuboot_image,
+        buf_size: a.buf_size,
+        enter: a.enter,
+        resume: !a.no_resume,
+        reset: !a.no_reset,
+        boot_ms: a.boot_ms,
+        retries: opts.retries,
+        ..smp::Options::default()
+    }
+}
+
+/// An upload of `image` with the options `o`.
+pub fn mcuboot_upload(
+    image: &Image,
+    sha256: &[u8; 32],
+    o: smp::Options,
+) -> Result<Sender, Failure> {
     let hash = image_hash(&image.bytes).ok_or_else(|| {
         Failure::new(
             Class::Transfer(qsota::transfer::Fail::Source),
@@ -40,27 +68,41 @@ pub fn mcuboot_sender(opts: &Options, image: &Image, sha256: &[u8; 32]) -> Resul
             ),
         )
     })?;
-    let o = smp::Options {
-        image: a.mcuboot_image,
-        buf_size: a.buf_size,
-        enter: a.enter,
-        resume: !a.no_resume,
-        reset: !a.no_reset,
-        boot_ms: a.boot_ms,
-        retries: opts.retries,
-        ..smp::Options::default()
-    };
-    Sender::new(image.bytes.len() as u64, *sha256, hash, o).map_err(|_| {
-        Failure::new(
-            Class::Usage,
-            "mcuboot: --buf-size 0 or 128 to 65535, --boot-ms 1 to 2^31; the image 1 byte to 4 GiB",
-        )
-    })
+    Sender::new(image.bytes.len() as u64, *sha256, hash, o).map_err(|_| bad_options())
+}
+
+fn bad_options() -> Failure {
+    Failure::new(
+        Class::Usage,
+        "mcuboot: --buf-size 0 or 128 to 65535, --boot-ms 1 to 2^31; the image 1 byte to 4 GiB",
+    )
+}
+
+/// MCUboot's image list as JSON: one object per slot it validated.
+pub fn image_list(body: &[u8]) -> Option<Vec<Value>> {
+    let mut images = Vec::new();
+    smp::each_listed(body, |e| {
+        let mut o = object(json!({"image": e.image, "slot": e.slot,
+                                  "version": String::from_utf8_lossy(e.version),
+                                  "hash": e.hash.map(|h| hex(&h))}));
+        for (flag, set) in [
+            ("bootable", e.bootable),
+            ("confirmed", e.confirmed),
+            ("pending", e.pending),
+            ("permanent", e.permanent),
+        ] {
+            if set {
+                o.insert(flag.into(), true.into());
+            }
+        }
+        images.push(Value::Object(o));
+    })?;
+    Some(images)
 }
 
 /// The SHA-256 TLV (0x10) of an MCUboot image: what MCUboot's image list reports once it
 /// validated the image (as `qsota.mcuboot.image_hash` reads it on the module).
-fn image_hash(image: &[u8]) -> Option<[u8; 32]> {
+pub fn image_hash(image: &[u8]) -> Option<[u8; 32]> {
     let u16_at = |at: usize| Some(u16::from_le_bytes(image.get(at..at + 2)?.try_into().ok()?));
     let u32_at = |at: usize| Some(u32::from_le_bytes(image.get(at..at + 4)?.try_into().ok()?));
     if u32_at(0)? != 0x96f3_b83d {

@@ -12,7 +12,9 @@ use qsota::transfer::Sender;
 use serde_json::{Map, Value};
 use serialport::Parity;
 
-pub use mcuboot::mcuboot_sender;
+pub use mcuboot::{
+    image_hash, image_list, mcuboot_lister, mcuboot_options, mcuboot_sender, mcuboot_upload,
+};
 pub use native::native_sender;
 pub use stm32::stm32_sender;
 
