@@ -84,7 +84,7 @@ impl Rom {
             }
             READ if self.flaky_reads && {
                 self.reads += 1;
-                self.reads % 2 == 0
+                self.reads.is_multiple_of(2)
             } =>
             {
                 vec![ACK, NACK]
