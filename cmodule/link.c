@@ -63,28 +63,29 @@ static mp_obj_t link_make_new(const mp_obj_type_t *type, size_t n_args, size_t n
     size_t comp_len, ver_len;
     const byte *comp = link_name_arg(args[ARG_component].u_obj, MP_QSTR_component, &comp_len);
     const byte *ver = link_name_arg(args[ARG_version].u_obj, MP_QSTR_version, &ver_len);
-    uint32_t rto = 0, open_timeout = 60000, retries = 10, baud = 0;
+    qsota_link_options_t opts;
+    qsota_check(qsota_link_options_default(&opts), MP_QSTR_LinkSender);
     if (args[ARG_rto_ms].u_obj != MP_OBJ_NULL) {
-        rto = qsota_int_arg(args[ARG_rto_ms].u_obj, MP_QSTR_rto_ms, 0, 0x7fffffff,
+        opts.rto_ms = qsota_int_arg(args[ARG_rto_ms].u_obj, MP_QSTR_rto_ms, 0, 0x7fffffff,
             "must be 0 to 2147483647");
     }
     if (args[ARG_open_timeout_ms].u_obj != MP_OBJ_NULL) {
-        open_timeout = qsota_int_arg(args[ARG_open_timeout_ms].u_obj, MP_QSTR_open_timeout_ms, 1,
-            0x7fffffff, "must be 1 to 2147483647");
+        opts.open_timeout_ms = qsota_int_arg(args[ARG_open_timeout_ms].u_obj,
+            MP_QSTR_open_timeout_ms, 1, 0x7fffffff, "must be 1 to 2147483647");
     }
     if (args[ARG_retries].u_obj != MP_OBJ_NULL) {
-        retries = qsota_int_arg(args[ARG_retries].u_obj, MP_QSTR_retries, 0, 255,
+        opts.retries = qsota_int_arg(args[ARG_retries].u_obj, MP_QSTR_retries, 0, 255,
             "must be 0 to 255");
     }
     if (args[ARG_baud].u_obj != MP_OBJ_NULL) {
-        baud = qsota_int_arg(args[ARG_baud].u_obj, MP_QSTR_baud, 0, 0xffffffff,
+        opts.baud = qsota_int_arg(args[ARG_baud].u_obj, MP_QSTR_baud, 0, 0xffffffff,
             "must be 0 to 4294967295");
     }
 
     link_obj_t *self = mp_obj_malloc(link_obj_t, type);
     qsota_sender_init(&self->sender, &link_ops, &self->core);
-    qsota_check(qsota_link_tx_init(&self->core, size, sha.buf, comp, comp_len, ver, ver_len, rto,
-        open_timeout, (uint8_t)retries, baud), MP_QSTR_LinkSender);
+    qsota_check(qsota_link_tx_init(&self->core, size, sha.buf, comp, comp_len, ver, ver_len,
+        &opts), MP_QSTR_LinkSender);
     return MP_OBJ_FROM_PTR(self);
 }
 
