@@ -41,6 +41,44 @@ void qsota_check(int32_t status, qstr what);
 void qsota_parse_args(size_t n_args, size_t n_kw, const mp_obj_t *all_args, size_t n_allowed,
     const mp_arg_t *allowed, mp_arg_val_t *out);
 
+// One check of a constructor's arguments, a row of python/qsota/rules.py as cmodule/rules.h
+// (generated) gives it.
+enum {
+    QSOTA_RULE_INT, QSOTA_RULE_BOOL, QSOTA_RULE_FLAG, QSOTA_RULE_TEXT, QSOTA_RULE_BUF,
+    QSOTA_RULE_LEN, QSOTA_RULE_GAP, QSOTA_RULE_STEP, QSOTA_RULE_NUL
+};
+#define QSOTA_NO_FIELD 0xffff
+typedef struct {
+    uint16_t qst; // the parameter's name
+    uint8_t param; // its place in the signature
+    uint8_t kind; // QSOTA_RULE_*
+    uint16_t field; // offset of its uint32_t field in the options struct, or QSOTA_NO_FIELD
+    uint32_t lo, hi;
+    const char *msg; // the ValueError's text after "<name>: "
+} qsota_rule_t;
+
+// A class's parameters (for mp_arg_parse_all) and its checks in order.
+typedef struct {
+    const mp_arg_t *params;
+    size_t n_params;
+    const qsota_rule_t *checks;
+    size_t n_checks;
+} qsota_rules_t;
+
+// A parameter's value after qsota_parse_rules: `u` for INT, BOOL and FLAG (an omitted one's
+// is its options field's default), `data`/`len` for TEXT and BUF (omitted: empty).
+typedef struct {
+    uint32_t u;
+    const byte *data;
+    size_t len;
+} qsota_value_t;
+
+// Binds a constructor's arguments to `rules`' parameters (qsota_parse_args), checks them in
+// the order and with the messages of python/qsota/rules.py, and stores each given one that
+// has an options field in `opts`, whose defaults are already there.
+void qsota_parse_rules(size_t n_args, size_t n_kw, const mp_obj_t *all_args,
+    const qsota_rules_t *rules, void *opts, qsota_value_t *values);
+
 // TypeError "<what>: expected <expected>, got <type of obj>".
 NORETURN void qsota_raise_type(qstr what, const char *expected, mp_obj_t obj);
 
