@@ -41,10 +41,7 @@ static qsota_link_stats_t link_stats_of(link_obj_t *self) {
 // window, payload, receiver_error, rto_ms.
 static mp_obj_t link_stats(mp_obj_t self_in) {
     qsota_link_stats_t st = link_stats_of(MP_OBJ_TO_PTR(self_in));
-    const struct {
-        uint16_t key;
-        uint64_t value;
-    } items[] = {
+    const qsota_stat_t items[] = {
         { MP_QSTR_bytes, st.bytes },
         { MP_QSTR_frames, st.frames },
         { MP_QSTR_retries, st.retries },
@@ -57,11 +54,7 @@ static mp_obj_t link_stats(mp_obj_t self_in) {
         { MP_QSTR_receiver_error, (uint64_t)st.error },
         { MP_QSTR_rto_ms, st.rto_ms },
     };
-    mp_obj_t d = mp_obj_new_dict(MP_ARRAY_SIZE(items));
-    for (size_t i = 0; i < MP_ARRAY_SIZE(items); i++) {
-        mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(items[i].key), qsota_int_from_u64(items[i].value));
-    }
-    return d;
+    return qsota_stats_dict(items, MP_ARRAY_SIZE(items), 0);
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(link_stats_obj, link_stats);
 

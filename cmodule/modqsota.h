@@ -137,6 +137,15 @@ extern const mp_obj_fun_builtin_fixed_t qsota_sender_provide_obj;
     { MP_ROM_QSTR(MP_QSTR_receive), MP_ROM_PTR(&qsota_sender_receive_obj) }, \
     { MP_ROM_QSTR(MP_QSTR_provide), MP_ROM_PTR(&qsota_sender_provide_obj) }
 
+// One int of a sender's stats(): its key and value.
+typedef struct {
+    uint16_t key; // a qstr
+    uint64_t value;
+} qsota_stat_t;
+
+// A new dict of the `n` ints of `items`, with room for `extra` more entries.
+mp_obj_t qsota_stats_dict(const qsota_stat_t *items, size_t n, size_t extra);
+
 // For a sender type's attr function: true if it handled `attr`, a store or delete (refused:
 // MicroPython raises AttributeError) or one of the last action's length, offset, at, until,
 // error (the failure's name, None unless the action was FAILED).

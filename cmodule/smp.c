@@ -40,10 +40,7 @@ static qsota_smp_stats_t smp_stats_of(smp_obj_t *self) {
 // buf_size, chunk, rc, step, hash (hex digits of the hash MCUboot listed, or None).
 static mp_obj_t smp_stats(mp_obj_t self_in) {
     qsota_smp_stats_t st = smp_stats_of(MP_OBJ_TO_PTR(self_in));
-    const struct {
-        uint16_t key;
-        uint64_t value;
-    } items[] = {
+    const qsota_stat_t items[] = {
         { MP_QSTR_bytes, st.bytes },
         { MP_QSTR_frames, st.frames },
         { MP_QSTR_retries, st.retries },
@@ -55,10 +52,7 @@ static mp_obj_t smp_stats(mp_obj_t self_in) {
         { MP_QSTR_chunk, st.chunk },
         { MP_QSTR_step, st.step },
     };
-    mp_obj_t d = mp_obj_new_dict(MP_ARRAY_SIZE(items) + 2);
-    for (size_t i = 0; i < MP_ARRAY_SIZE(items); i++) {
-        mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(items[i].key), qsota_int_from_u64(items[i].value));
-    }
+    mp_obj_t d = qsota_stats_dict(items, MP_ARRAY_SIZE(items), 2);
     mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(MP_QSTR_rc), mp_obj_new_int(st.rc));
     mp_obj_t hash = mp_const_none;
     if (st.listed) {

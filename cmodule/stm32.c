@@ -42,10 +42,7 @@ static qsota_stm32_stats_t stm32_stats_of(stm32_obj_t *self) {
 // pages, erase_ms, write_ms, verify_ms, went (bool), reason (str, '' if none).
 static mp_obj_t stm32_stats(mp_obj_t self_in) {
     qsota_stm32_stats_t st = stm32_stats_of(MP_OBJ_TO_PTR(self_in));
-    const struct {
-        uint16_t key;
-        uint64_t value;
-    } items[] = {
+    const qsota_stat_t items[] = {
         { MP_QSTR_bytes, st.bytes }, { MP_QSTR_verified, st.verified },
         { MP_QSTR_frames, st.frames }, { MP_QSTR_retries, st.retries },
         { MP_QSTR_line_bytes, st.line_bytes }, { MP_QSTR_pid, st.pid },
@@ -53,10 +50,7 @@ static mp_obj_t stm32_stats(mp_obj_t self_in) {
         { MP_QSTR_pages, st.pages }, { MP_QSTR_erase_ms, st.erase_ms },
         { MP_QSTR_write_ms, st.write_ms }, { MP_QSTR_verify_ms, st.verify_ms },
     };
-    mp_obj_t d = mp_obj_new_dict(MP_ARRAY_SIZE(items) + 2);
-    for (size_t i = 0; i < MP_ARRAY_SIZE(items); i++) {
-        mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(items[i].key), qsota_int_from_u64(items[i].value));
-    }
+    mp_obj_t d = qsota_stats_dict(items, MP_ARRAY_SIZE(items), 2);
     mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(MP_QSTR_went), mp_obj_new_bool(st.went));
     char reason[128];
     qsota_check(qsota_stm32_reason(st.reason, (uint8_t *)reason, sizeof(reason)), MP_QSTR_stats);

@@ -40,13 +40,14 @@ static qsota_ymodem_stats_t stats_of(ymodem_obj_t *self) {
 // stats() -> dict: bytes, blocks, frames, retries, line_bytes.
 static mp_obj_t ymodem_stats(mp_obj_t self_in) {
     qsota_ymodem_stats_t st = stats_of(MP_OBJ_TO_PTR(self_in));
-    mp_obj_t d = mp_obj_new_dict(5);
-    mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(MP_QSTR_bytes), qsota_int_from_u64(st.bytes));
-    mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(MP_QSTR_blocks), qsota_int_from_u64(st.blocks));
-    mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(MP_QSTR_frames), qsota_int_from_u64(st.frames));
-    mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(MP_QSTR_retries), qsota_int_from_u64(st.retries));
-    mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(MP_QSTR_line_bytes), qsota_int_from_u64(st.line_bytes));
-    return d;
+    const qsota_stat_t items[] = {
+        { MP_QSTR_bytes, st.bytes },
+        { MP_QSTR_blocks, st.blocks },
+        { MP_QSTR_frames, st.frames },
+        { MP_QSTR_retries, st.retries },
+        { MP_QSTR_line_bytes, st.line_bytes },
+    };
+    return qsota_stats_dict(items, MP_ARRAY_SIZE(items), 0);
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(ymodem_stats_obj, ymodem_stats);
 
