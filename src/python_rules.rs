@@ -44,11 +44,6 @@ fn defaults(table: &str) -> Vec<(String, u32)> {
     out
 }
 
-fn assert_same(table: &str, c: &[(&str, u32)]) {
-    let c: Vec<(String, u32)> = c.iter().map(|(n, v)| (String::from(*n), *v)).collect();
-    assert_eq!(defaults(table), c, "{table}");
-}
-
 /// What a `qsota_*_options_default` writes.
 fn c_defaults<T>(default: unsafe extern "C" fn(*mut T) -> i32) -> T {
     let mut o = MaybeUninit::uninit();
@@ -59,59 +54,22 @@ fn c_defaults<T>(default: unsafe extern "C" fn(*mut T) -> i32) -> T {
     }
 }
 
+/// The table `$table`'s defaults are the fields of the C options `$default` writes.
+macro_rules! same_defaults {
+    ($table:literal, $default:expr, $($field:ident),+) => {{
+        let o = c_defaults($default);
+        let c = std::vec![$((String::from(stringify!($field)), o.$field)),+];
+        assert_eq!(defaults($table), c, $table);
+    }};
+}
+
 #[test]
 fn the_defaults_are_the_c_abi_ones() {
-    let y = c_defaults(qsota_ymodem_options_default);
-    assert_same(
-        "YMODEM",
-        &[
-            ("block_size", y.block_size),
-            ("timeout_ms", y.timeout_ms),
-            ("header_timeout_ms", y.header_timeout_ms),
-            ("start_timeout_ms", y.start_timeout_ms),
-            ("end_gap_ms", y.end_gap_ms),
-            ("retries", y.retries),
-            ("baud", y.baud),
-        ],
-    );
-    let l = c_defaults(qsota_link_options_default);
-    assert_same(
-        "LINK",
-        &[
-            ("rto_ms", l.rto_ms),
-            ("open_timeout_ms", l.open_timeout_ms),
-            ("retries", l.retries),
-            ("baud", l.baud),
-        ],
-    );
-    let s = c_defaults(qsota_stm32_options_default);
-    assert_same(
-        "STM32",
-        &[
-            ("address", s.address),
-            ("go", s.go),
-            ("flash_size", s.flash_size),
-            ("page_size", s.page_size),
-            ("timeout_ms", s.timeout_ms),
-            ("erase_timeout_ms", s.erase_timeout_ms),
-            ("start_timeout_ms", s.start_timeout_ms),
-            ("retries", s.retries),
-            ("baud", s.baud),
-        ],
-    );
-    let m = c_defaults(qsota_smp_options_default);
-    assert_same(
-        "SMP",
-        &[
-            ("image", m.image),
-            ("buf_size", m.buf_size),
-            ("enter", m.enter),
-            ("resume", m.resume),
-            ("reset", m.reset),
-            ("timeout_ms", m.timeout_ms),
-            ("erase_timeout_ms", m.erase_timeout_ms),
-            ("boot_ms", m.boot_ms),
-            ("retries", m.retries),
-        ],
-    );
+    same_defaults! { "YMODEM", qsota_ymodem_options_default, block_size, timeout_ms,
+    header_timeout_ms, start_timeout_ms, end_gap_ms, retries, baud }
+    same_defaults! { "LINK", qsota_link_options_default, rto_ms, open_timeout_ms, retries, baud }
+    same_defaults! { "STM32", qsota_stm32_options_default, address, go, flash_size, page_size,
+    timeout_ms, erase_timeout_ms, start_timeout_ms, retries, baud }
+    same_defaults! { "SMP", qsota_smp_options_default, image, buf_size, enter, resume, reset,
+    timeout_ms, erase_timeout_ms, boot_ms, retries }
 }
