@@ -51,7 +51,12 @@ def class_tables(rules, cls, table, prefix, options):
         out.append("    { MP_QSTR_%s, %s, { .u_obj = MP_OBJ_NULL } }," % (name, flags))
     out.append("};")
     out.append("static const qsota_rule_t qsota_%s_checks[] = {" % prefix)
+    taken = set()
     for name, kind, lo, hi, message, default in rows:
+        # A check row follows its parameter's row; a STEP divides by lo.
+        assert kind < rules.LEN or name in taken, (cls, name)
+        assert kind != rules.STEP or lo > 0, (cls, name)
+        taken.add(name)
         field = "QSOTA_NO_FIELD"
         if kind in (rules.INT, rules.BOOL, rules.FLAG) and default is not rules.REQUIRED:
             field = "offsetof(%s, %s)" % (options, name)
