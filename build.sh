@@ -26,7 +26,7 @@ setup() {
     need_pip trustme trustme  # certificates for the TLS tests (with cryptography)
     # The STM32 ROM bootloader's real host tools, peers of the stm32-rom simulator.
     need_apt stm32flash
-    need_pip_tool stm32loader stm32loader
+    need_pypi stm32loader stm32loader
     need_pypi imgtool imgtool # signs the MCUboot images of tests/test_image.py
     command -v cargo >/dev/null || die "cargo is required (install Rust with rustup)"
 }

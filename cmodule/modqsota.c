@@ -2,12 +2,14 @@
 // The Python package `qsota` re-exports it; `qsota.pure` has the same API in Python.
 // This is the only layer that raises Python exceptions: the core returns status codes.
 #include <stdarg.h>
+#include <string.h>
 
 #include "py/mpprint.h"
 #include "py/objexcept.h"
 #include "py/objstr.h"
 #include "qsota.h"
 #include "modqsota.h"
+#include "rules.h"
 
 // qsota.VerifyError: Verifier.check() found a mismatch. A ValueError, so that scripts that
 // catch ValueError around their own checks keep working.
@@ -44,6 +46,78 @@ void qsota_parse_args(size_t n_args, size_t n_kw, const mp_obj_t *all_args, size
         }
     }
     mp_arg_parse_all_kw_array(n_args, n_kw, all_args, n_allowed, allowed, out);
+}
+
+// Takes `obj` for an argument kind row, into `v` (and the options field, if it has one).
+static void take(const qsota_rule_t *r, mp_obj_t obj, void *opts, qsota_value_t *v) {
+    switch (r->kind) {
+        case QSOTA_RULE_INT:
+            v->u = qsota_int_arg(obj, r->qst, r->lo, r->hi, r->msg);
+            break;
+        case QSOTA_RULE_BOOL:
+            if (!mp_obj_is_bool(obj)) {
+                qsota_raise_type(r->qst, "bool", obj);
+            }
+            v->u = obj == mp_const_true;
+            break;
+        case QSOTA_RULE_FLAG:
+            v->u = mp_obj_is_true(obj);
+            break;
+        case QSOTA_RULE_TEXT:
+            if (!mp_obj_is_str_or_bytes(obj)) {
+                qsota_raise_type(r->qst, "str or bytes", obj);
+            }
+            v->data = (const byte *)mp_obj_str_get_data(obj, &v->len);
+            break;
+        default: { // QSOTA_RULE_BUF
+            mp_buffer_info_t buf;
+            if (mp_obj_is_str(obj) || !mp_get_buffer(obj, &buf, MP_BUFFER_READ)) {
+                qsota_raise_type(r->qst, "bytes", obj);
+            }
+            v->data = buf.buf;
+            v->len = buf.len;
+        }
+    }
+    if (r->field != QSOTA_NO_FIELD) {
+        memcpy((char *)opts + r->field, &v->u, sizeof(uint32_t));
+    }
+}
+
+// Whether a check kind row refuses the parameter's value `v`.
+static bool refused(const qsota_rule_t *r, const qsota_value_t *v) {
+    switch (r->kind) {
+        case QSOTA_RULE_LEN:
+            return v->len < r->lo || v->len > r->hi;
+        case QSOTA_RULE_GAP:
+            return v->u > r->lo && v->u < r->hi;
+        case QSOTA_RULE_STEP:
+            return v->u % r->lo != 0;
+        default: // QSOTA_RULE_NUL
+            return memchr(v->data, 0, v->len) != NULL;
+    }
+}
+
+void qsota_parse_rules(size_t n_args, size_t n_kw, const mp_obj_t *all_args,
+    const qsota_rules_t *rules, void *opts, qsota_value_t *values) {
+    mp_arg_val_t args[QSOTA_MAX_PARAMS];
+    qsota_parse_args(n_args, n_kw, all_args, rules->n_params, rules->params, args);
+    for (size_t i = 0; i < rules->n_checks; i++) {
+        const qsota_rule_t *r = &rules->checks[i];
+        qsota_value_t *v = &values[r->param];
+        if (r->kind >= QSOTA_RULE_LEN) {
+            if (refused(r, v)) {
+                qsota_raise(&mp_type_ValueError, "%q: %s", r->qst, r->msg);
+            }
+        } else if (args[r->param].u_obj != MP_OBJ_NULL) {
+            take(r, args[r->param].u_obj, opts, v);
+        } else { // omitted: the default
+            v->data = (const byte *)"";
+            v->len = 0;
+            if (r->field != QSOTA_NO_FIELD) {
+                memcpy(&v->u, (const char *)opts + r->field, sizeof(uint32_t));
+            }
+        }
+    }
 }
 
 void qsota_check(int32_t status, qstr what) {

@@ -41,6 +41,44 @@ void qsota_check(int32_t status, qstr what);
 void qsota_parse_args(size_t n_args, size_t n_kw, const mp_obj_t *all_args, size_t n_allowed,
     const mp_arg_t *allowed, mp_arg_val_t *out);
 
+// One check of a constructor's arguments, a row of python/qsota/rules.py as cmodule/rules.h
+// (generated) gives it.
+enum {
+    QSOTA_RULE_INT, QSOTA_RULE_BOOL, QSOTA_RULE_FLAG, QSOTA_RULE_TEXT, QSOTA_RULE_BUF,
+    QSOTA_RULE_LEN, QSOTA_RULE_GAP, QSOTA_RULE_STEP, QSOTA_RULE_NUL
+};
+#define QSOTA_NO_FIELD 0xffff
+typedef struct {
+    uint16_t qst; // the parameter's name
+    uint8_t param; // its place in the signature
+    uint8_t kind; // QSOTA_RULE_*
+    uint16_t field; // offset of its uint32_t field in the options struct, or QSOTA_NO_FIELD
+    uint32_t lo, hi;
+    const char *msg; // the ValueError's text after "<name>: "
+} qsota_rule_t;
+
+// A class's parameters (for mp_arg_parse_all) and its checks in order.
+typedef struct {
+    const mp_arg_t *params;
+    size_t n_params;
+    const qsota_rule_t *checks;
+    size_t n_checks;
+} qsota_rules_t;
+
+// A parameter's value after qsota_parse_rules: `u` for INT, BOOL and FLAG (an omitted one's
+// is its options field's default), `data`/`len` for TEXT and BUF (omitted: empty).
+typedef struct {
+    uint32_t u;
+    const byte *data;
+    size_t len;
+} qsota_value_t;
+
+// Binds a constructor's arguments to `rules`' parameters (qsota_parse_args), checks them in
+// the order and with the messages of python/qsota/rules.py, and stores each given one that
+// has an options field in `opts`, whose defaults are already there.
+void qsota_parse_rules(size_t n_args, size_t n_kw, const mp_obj_t *all_args,
+    const qsota_rules_t *rules, void *opts, qsota_value_t *values);
+
 // TypeError "<what>: expected <expected>, got <type of obj>".
 NORETURN void qsota_raise_type(qstr what, const char *expected, mp_obj_t obj);
 
@@ -98,6 +136,15 @@ extern const mp_obj_fun_builtin_fixed_t qsota_sender_provide_obj;
     { MP_ROM_QSTR(MP_QSTR_poll), MP_ROM_PTR(&qsota_sender_poll_obj) }, \
     { MP_ROM_QSTR(MP_QSTR_receive), MP_ROM_PTR(&qsota_sender_receive_obj) }, \
     { MP_ROM_QSTR(MP_QSTR_provide), MP_ROM_PTR(&qsota_sender_provide_obj) }
+
+// One int of a sender's stats(): its key and value.
+typedef struct {
+    uint16_t key; // a qstr
+    uint64_t value;
+} qsota_stat_t;
+
+// A new dict of the `n` ints of `items`, with room for `extra` more entries.
+mp_obj_t qsota_stats_dict(const qsota_stat_t *items, size_t n, size_t extra);
 
 // For a sender type's attr function: true if it handled `attr`, a store or delete (refused:
 // MicroPython raises AttributeError) or one of the last action's length, offset, at, until,

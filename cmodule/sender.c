@@ -95,6 +95,14 @@ static mp_obj_t sender_provide(mp_obj_t self_in, mp_obj_t n_in) {
 }
 MP_DEFINE_CONST_FUN_OBJ_2(qsota_sender_provide_obj, sender_provide);
 
+mp_obj_t qsota_stats_dict(const qsota_stat_t *items, size_t n, size_t extra) {
+    mp_obj_t d = mp_obj_new_dict(n + extra);
+    for (size_t i = 0; i < n; i++) {
+        mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(items[i].key), qsota_int_from_u64(items[i].value));
+    }
+    return d;
+}
+
 bool qsota_sender_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
     if (dest[0] != MP_OBJ_NULL) {
         return true; // store or delete: not supported, MicroPython raises AttributeError

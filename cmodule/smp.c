@@ -7,6 +7,7 @@
 #include "py/objstr.h"
 #include "qsota.h"
 #include "modqsota.h"
+#include "rules.h"
 
 typedef struct {
     qsota_sender_t sender;
@@ -15,93 +16,17 @@ typedef struct {
 
 QSOTA_SENDER_OPS(smp_ops, qsota_smp_t, qsota_smp_poll, qsota_smp_receive, qsota_smp_provide);
 
-// A 32-byte digest argument.
-static const uint8_t *smp_digest_arg(mp_obj_t obj, qstr what) {
-    mp_buffer_info_t buf;
-    if (mp_obj_is_str(obj) || !mp_get_buffer(obj, &buf, MP_BUFFER_READ)) {
-        qsota_raise_type(what, "bytes", obj);
-    }
-    if (buf.len != 32) {
-        qsota_raise(&mp_type_ValueError, "%q: must be 32 bytes", what);
-    }
-    return buf.buf;
-}
-
 static mp_obj_t smp_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw,
     const mp_obj_t *all_args) {
-    enum { ARG_size, ARG_sha256, ARG_hash, ARG_image, ARG_buf_size, ARG_enter, ARG_resume,
-           ARG_reset, ARG_timeout_ms, ARG_erase_timeout_ms, ARG_boot_ms, ARG_retries };
-    static const mp_arg_t allowed[] = {
-        { MP_QSTR_size, MP_ARG_REQUIRED | MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
-        { MP_QSTR_sha256, MP_ARG_REQUIRED | MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
-        { MP_QSTR_hash, MP_ARG_REQUIRED | MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
-        { MP_QSTR_image, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
-        { MP_QSTR_buf_size, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
-        { MP_QSTR_enter, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
-        { MP_QSTR_resume, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
-        { MP_QSTR_reset, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
-        { MP_QSTR_timeout_ms, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
-        { MP_QSTR_erase_timeout_ms, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
-        { MP_QSTR_boot_ms, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
-        { MP_QSTR_retries, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
-    };
-    mp_arg_val_t args[MP_ARRAY_SIZE(allowed)];
-    qsota_parse_args(n_args, n_kw, all_args, MP_ARRAY_SIZE(allowed), allowed, args);
-
-    // Checked in the order of qsota.pure's, so both raise the same error first.
-    uint32_t size = qsota_int_arg(args[ARG_size].u_obj, MP_QSTR_size, 1, 0xffffffff,
-        "must be 1 to 4294967295");
-    const uint8_t *sha = smp_digest_arg(args[ARG_sha256].u_obj, MP_QSTR_sha256);
-    const uint8_t *hash = smp_digest_arg(args[ARG_hash].u_obj, MP_QSTR_hash);
     qsota_smp_options_t opts;
     qsota_check(qsota_smp_options_default(&opts), MP_QSTR_SmpSender);
-    static const struct {
-        uint16_t arg;
-        uint16_t qstr;
-        uint32_t lo, hi;
-        const char *msg;
-        size_t offset;
-    } ints[] = {
-        { ARG_image, MP_QSTR_image, 0, 255, "must be 0 to 255", offsetof(qsota_smp_options_t, image) },
-        { ARG_buf_size, MP_QSTR_buf_size, 0, 65535, "must be 0 or 128 to 65535",
-          offsetof(qsota_smp_options_t, buf_size) },
-        { ARG_timeout_ms, MP_QSTR_timeout_ms, 1, 0x7fffffff, "must be 1 to 2147483647",
-          offsetof(qsota_smp_options_t, timeout_ms) },
-        { ARG_erase_timeout_ms, MP_QSTR_erase_timeout_ms, 1, 0x7fffffff, "must be 1 to 2147483647",
-          offsetof(qsota_smp_options_t, erase_timeout_ms) },
-        { ARG_boot_ms, MP_QSTR_boot_ms, 1, 0x7fffffff, "must be 1 to 2147483647",
-          offsetof(qsota_smp_options_t, boot_ms) },
-        { ARG_retries, MP_QSTR_retries, 0, 255, "must be 0 to 255",
-          offsetof(qsota_smp_options_t, retries) },
-    };
-    for (size_t i = 0; i < MP_ARRAY_SIZE(ints); i++) {
-        mp_obj_t obj = args[ints[i].arg].u_obj;
-        if (obj != MP_OBJ_NULL) {
-            *(uint32_t *)((char *)&opts + ints[i].offset) =
-                qsota_int_arg(obj, ints[i].qstr, ints[i].lo, ints[i].hi, ints[i].msg);
-        }
-    }
-    if (opts.buf_size != 0 && opts.buf_size < 128) {
-        qsota_raise(&mp_type_ValueError, "buf_size: must be 0 or 128 to 65535");
-    }
-    static const struct {
-        uint16_t arg;
-        size_t offset;
-    } flags[] = {
-        { ARG_enter, offsetof(qsota_smp_options_t, enter) },
-        { ARG_resume, offsetof(qsota_smp_options_t, resume) },
-        { ARG_reset, offsetof(qsota_smp_options_t, reset) },
-    };
-    for (size_t i = 0; i < MP_ARRAY_SIZE(flags); i++) {
-        mp_obj_t obj = args[flags[i].arg].u_obj;
-        if (obj != MP_OBJ_NULL) {
-            *(uint32_t *)((char *)&opts + flags[i].offset) = mp_obj_is_true(obj);
-        }
-    }
+    qsota_value_t v[MP_ARRAY_SIZE(qsota_smp_params)];
+    qsota_parse_rules(n_args, n_kw, all_args, &qsota_smp_rules, &opts, v);
 
     smp_obj_t *self = mp_obj_malloc(smp_obj_t, type);
     qsota_sender_init(&self->sender, &smp_ops, &self->core);
-    qsota_check(qsota_smp_init(&self->core, size, sha, hash, &opts), MP_QSTR_SmpSender);
+    qsota_check(qsota_smp_init(&self->core, v[QSOTA_SMP_size].u, v[QSOTA_SMP_sha256].data,
+        v[QSOTA_SMP_hash].data, &opts), MP_QSTR_SmpSender);
     return MP_OBJ_FROM_PTR(self);
 }
 
@@ -115,10 +40,7 @@ static qsota_smp_stats_t smp_stats_of(smp_obj_t *self) {
 // buf_size, chunk, rc, step, hash (hex digits of the hash MCUboot listed, or None).
 static mp_obj_t smp_stats(mp_obj_t self_in) {
     qsota_smp_stats_t st = smp_stats_of(MP_OBJ_TO_PTR(self_in));
-    const struct {
-        uint16_t key;
-        uint64_t value;
-    } items[] = {
+    const qsota_stat_t items[] = {
         { MP_QSTR_bytes, st.bytes },
         { MP_QSTR_frames, st.frames },
         { MP_QSTR_retries, st.retries },
@@ -130,10 +52,7 @@ static mp_obj_t smp_stats(mp_obj_t self_in) {
         { MP_QSTR_chunk, st.chunk },
         { MP_QSTR_step, st.step },
     };
-    mp_obj_t d = mp_obj_new_dict(MP_ARRAY_SIZE(items) + 2);
-    for (size_t i = 0; i < MP_ARRAY_SIZE(items); i++) {
-        mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(items[i].key), qsota_int_from_u64(items[i].value));
-    }
+    mp_obj_t d = qsota_stats_dict(items, MP_ARRAY_SIZE(items), 2);
     mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(MP_QSTR_rc), mp_obj_new_int(st.rc));
     mp_obj_t hash = mp_const_none;
     if (st.listed) {

@@ -8,6 +8,7 @@
 #include "py/objstr.h"
 #include "qsota.h"
 #include "modqsota.h"
+#include "rules.h"
 
 typedef struct {
     qsota_sender_t sender;
@@ -19,75 +20,15 @@ QSOTA_SENDER_OPS(stm32_ops, qsota_stm32_t, qsota_stm32_poll, qsota_stm32_receive
 
 static mp_obj_t stm32_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw,
     const mp_obj_t *all_args) {
-    enum { ARG_size, ARG_address, ARG_go, ARG_flash_size, ARG_page_size, ARG_timeout_ms,
-           ARG_erase_timeout_ms, ARG_start_timeout_ms, ARG_retries, ARG_baud };
-    static const mp_arg_t allowed[] = {
-        { MP_QSTR_size, MP_ARG_REQUIRED | MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
-        { MP_QSTR_address, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
-        { MP_QSTR_go, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
-        { MP_QSTR_flash_size, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
-        { MP_QSTR_page_size, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
-        { MP_QSTR_timeout_ms, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
-        { MP_QSTR_erase_timeout_ms, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
-        { MP_QSTR_start_timeout_ms, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
-        { MP_QSTR_retries, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
-        { MP_QSTR_baud, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
-    };
-    mp_arg_val_t args[MP_ARRAY_SIZE(allowed)];
-    qsota_parse_args(n_args, n_kw, all_args, MP_ARRAY_SIZE(allowed), allowed, args);
-
     qsota_stm32_options_t opts;
     qsota_check(qsota_stm32_options_default(&opts), MP_QSTR_Stm32Sender);
-    // Checked in the order of qsota.pure's, so both raise the same error first.
-    uint32_t size = qsota_int_arg(args[ARG_size].u_obj, MP_QSTR_size, 1, 0xffffffff,
-        "must be 1 to 4294967295");
-    static const char *const range_msg[] = {
-        "must be 0 to 4294967295", "must be 1 to 2147483647", "must be 0 to 255",
-    };
-    static const struct {
-        uint16_t arg, qstr;
-        uint8_t offset, lo, msg;
-        uint32_t hi;
-    } ints[] = {
-        { ARG_flash_size, MP_QSTR_flash_size, offsetof(qsota_stm32_options_t, flash_size), 0, 0,
-          0xffffffff },
-        { ARG_page_size, MP_QSTR_page_size, offsetof(qsota_stm32_options_t, page_size), 0, 0,
-          0xffffffff },
-        { ARG_timeout_ms, MP_QSTR_timeout_ms, offsetof(qsota_stm32_options_t, timeout_ms), 1, 1,
-          0x7fffffff },
-        { ARG_erase_timeout_ms, MP_QSTR_erase_timeout_ms,
-          offsetof(qsota_stm32_options_t, erase_timeout_ms), 1, 1, 0x7fffffff },
-        { ARG_start_timeout_ms, MP_QSTR_start_timeout_ms,
-          offsetof(qsota_stm32_options_t, start_timeout_ms), 1, 1, 0x7fffffff },
-        { ARG_retries, MP_QSTR_retries, offsetof(qsota_stm32_options_t, retries), 0, 2, 255 },
-        { ARG_baud, MP_QSTR_baud, offsetof(qsota_stm32_options_t, baud), 0, 0, 0xffffffff },
-    };
-    mp_obj_t address = args[ARG_address].u_obj;
-    if (address != MP_OBJ_NULL) {
-        const char *msg = "must be a multiple of 256 from 0x08000000";
-        opts.address = qsota_int_arg(address, MP_QSTR_address, 0x08000000, 0xffffffff, msg);
-        if (opts.address % 256 != 0) {
-            qsota_raise(&mp_type_ValueError, "address: %s", msg);
-        }
-    }
-    mp_obj_t go = args[ARG_go].u_obj;
-    if (go != MP_OBJ_NULL) {
-        if (!mp_obj_is_bool(go)) {
-            qsota_raise_type(MP_QSTR_go, "bool", go);
-        }
-        opts.go = go == mp_const_true;
-    }
-    for (size_t i = 0; i < MP_ARRAY_SIZE(ints); i++) {
-        mp_obj_t obj = args[ints[i].arg].u_obj;
-        if (obj != MP_OBJ_NULL) {
-            *(uint32_t *)((char *)&opts + ints[i].offset) =
-                qsota_int_arg(obj, ints[i].qstr, ints[i].lo, ints[i].hi, range_msg[ints[i].msg]);
-        }
-    }
+    qsota_value_t v[MP_ARRAY_SIZE(qsota_stm32_params)];
+    qsota_parse_rules(n_args, n_kw, all_args, &qsota_stm32_rules, &opts, v);
 
     stm32_obj_t *self = mp_obj_malloc(stm32_obj_t, type);
     qsota_sender_init(&self->sender, &stm32_ops, &self->core);
-    qsota_check(qsota_stm32_init(&self->core, size, &opts), MP_QSTR_Stm32Sender);
+    qsota_check(qsota_stm32_init(&self->core, v[QSOTA_STM32_size].u, &opts),
+        MP_QSTR_Stm32Sender);
     return MP_OBJ_FROM_PTR(self);
 }
 
@@ -101,10 +42,7 @@ static qsota_stm32_stats_t stm32_stats_of(stm32_obj_t *self) {
 // pages, erase_ms, write_ms, verify_ms, went (bool), reason (str, '' if none).
 static mp_obj_t stm32_stats(mp_obj_t self_in) {
     qsota_stm32_stats_t st = stm32_stats_of(MP_OBJ_TO_PTR(self_in));
-    const struct {
-        uint16_t key;
-        uint64_t value;
-    } items[] = {
+    const qsota_stat_t items[] = {
         { MP_QSTR_bytes, st.bytes }, { MP_QSTR_verified, st.verified },
         { MP_QSTR_frames, st.frames }, { MP_QSTR_retries, st.retries },
         { MP_QSTR_line_bytes, st.line_bytes }, { MP_QSTR_pid, st.pid },
@@ -112,10 +50,7 @@ static mp_obj_t stm32_stats(mp_obj_t self_in) {
         { MP_QSTR_pages, st.pages }, { MP_QSTR_erase_ms, st.erase_ms },
         { MP_QSTR_write_ms, st.write_ms }, { MP_QSTR_verify_ms, st.verify_ms },
     };
-    mp_obj_t d = mp_obj_new_dict(MP_ARRAY_SIZE(items) + 2);
-    for (size_t i = 0; i < MP_ARRAY_SIZE(items); i++) {
-        mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(items[i].key), qsota_int_from_u64(items[i].value));
-    }
+    mp_obj_t d = qsota_stats_dict(items, MP_ARRAY_SIZE(items), 2);
     mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(MP_QSTR_went), mp_obj_new_bool(st.went));
     char reason[128];
     qsota_check(qsota_stm32_reason(st.reason, (uint8_t *)reason, sizeof(reason)), MP_QSTR_stats);

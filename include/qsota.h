@@ -439,6 +439,29 @@ typedef struct {
 } qsota_link_rx2_t;
 
 /*
+ Link sender tuning (`qsota_link_options_default` fills in the defaults).
+ */
+typedef struct {
+  /*
+   Retransmission timeout (ms); 0: adaptive, from the measured round trip, between a
+   frame's time on the line and the receiver's busy time + 1 s.
+   */
+  uint32_t rto_ms;
+  /*
+   How long to wait for the receiver to answer at all (ms).
+   */
+  uint32_t open_timeout_ms;
+  /*
+   Timeouts in a row without progress before giving up (0..=255).
+   */
+  uint32_t retries;
+  /*
+   The line's rate, 0 if unknown (bounds the adaptive timeout below).
+   */
+  uint32_t baud;
+} qsota_link_options_t;
+
+/*
  Caller-provided storage for a link sender. Set it up with `qsota_link_tx_init`.
  */
 typedef struct {
@@ -933,18 +956,22 @@ int32_t qsota_link_stored_image(const qsota_flash_t *flash,
                                 uint8_t *sha256);
 
 /*
+ Writes the default options to `opts`.
+
+ # Safety
+ `opts` null or valid for a write.
+ */
+int32_t qsota_link_options_default(qsota_link_options_t *opts);
+
+/*
  Sets up a sender in `tx` for an image of `size` bytes with the 32-byte `sha256`, for the
- component `comp` at version `ver` (each up to 32 bytes). `rto_ms`: retransmission timeout
- (0: adaptive, from the measured round trip, between a frame's time on the line and the
- receiver's busy time + 1 s); `open_timeout_ms`: how long to wait for the receiver to
- answer at all; `retries`: timeouts in a row without progress before giving up; `baud`:
- the line's rate, 0 if unknown (bounds the adaptive timeout below).
- `QSOTA_E_RANGE` for a size above 4 GB or a zero/huge timeout, `QSOTA_E_LENGTH` for a
- long name.
+ component `comp` at version `ver` (each up to 32 bytes); `opts` null means the defaults.
+ `QSOTA_E_RANGE` for a size above 4 GB, a zero/huge timeout or retries above 255,
+ `QSOTA_E_LENGTH` for a long name.
 
  # Safety
  `tx` null or valid for writes of `qsota_link_tx_t`; `sha256` valid for 32 bytes; `comp`
- and `ver` for their lengths.
+ and `ver` for their lengths; `opts` null or valid for reads.
  */
 int32_t qsota_link_tx_init(qsota_link_tx_t *tx,
                            uint64_t size,
@@ -953,10 +980,7 @@ int32_t qsota_link_tx_init(qsota_link_tx_t *tx,
                            size_t comp_len,
                            const uint8_t *ver,
                            size_t ver_len,
-                           uint32_t rto_ms,
-                           uint32_t open_timeout_ms,
-                           uint8_t retries,
-                           uint32_t baud);
+                           const qsota_link_options_t *opts);
 
 /*
  What to do next (see `qsota_action_t`); `frame` is the driver's frame buffer of

@@ -45,23 +45,9 @@ need_pip() {
     python3 -m pip install -q "$2"
 }
 
-# need_pip_tool BIN PACKAGE: a command-line tool from PyPI. Debian's own python3 (PEP 668)
-# gets it in a venv, build/venv, whose bin/ the tests search too.
-need_pip_tool() {
-    command -v "$1" >/dev/null 2>&1 || [ -x "$ROOT/build/venv/bin/$1" ] && return 0
-    say "installing $2"
-    if [ "$(command -v python3)" = /usr/bin/python3 ]; then
-        need_apt python3-venv
-        python3 -m venv "$ROOT/build/venv"
-        "$ROOT/build/venv/bin/pip" install -q "$2"
-    else
-        python3 -m pip install -q "$2"
-    fi
-}
-
-# need_pypi MODULE PACKAGE: as need_pip, for a package Debian does not carry (imgtool): from
-# PyPI with pip, which Debian's own python3 gets from python3-pip and lets install with
-# --break-system-packages (PEP 668).
+# need_pypi MODULE PACKAGE: as need_pip, for a package Debian does not carry (imgtool,
+# stm32loader): from PyPI with pip, which Debian's own python3 gets from python3-pip and lets
+# install with --break-system-packages (PEP 668). The tests run its module with python3.
 need_pypi() {
     python3 -c "import $1" 2>/dev/null && return 0
     local extra=()

@@ -13,6 +13,8 @@ pub mod image;
 pub mod link;
 #[cfg(test)]
 mod python_codes;
+#[cfg(test)]
+mod python_rules;
 pub mod smp;
 pub mod status;
 pub mod stm32;

@@ -42,9 +42,8 @@ class Pty:
 
 
 def tool(name):
-    """The host tool's path: on PATH, or in build/venv (scripts/common.sh need_pip_tool)."""
-    venv = Path(__file__).resolve().parent.parent / "build" / "venv" / "bin" / name
-    return shutil.which(name) or (str(venv) if venv.exists() else None)
+    """The host tool's path on PATH, or None."""
+    return shutil.which(name)
 
 
 def run_peer(argv, timeout=600):
@@ -84,14 +83,9 @@ main(*sys.argv[1:])
 
 
 def loader_python():
-    """The Python that has stm32loader: this one, or build/venv's (need_pip_tool)."""
-    venv = Path(__file__).resolve().parent.parent / "build" / "venv" / "bin" / "python"
-    for python in (sys.executable, str(venv)):
-        if os.path.exists(python):
-            found = subprocess.run([python, "-c", "import stm32loader"], capture_output=True)
-            if found.returncode == 0:
-                return python
-    return None
+    """This Python, if it has stm32loader (scripts/common.sh need_pypi), else None."""
+    found = subprocess.run([sys.executable, "-c", "import stm32loader"], capture_output=True)
+    return sys.executable if found.returncode == 0 else None
 
 
 def stm32loader(port, path, baud, address=0x08000000):

@@ -372,7 +372,7 @@ def test_bad_arguments_raise_clear_errors(mp, tmp_path, backend):
         "2801 702",
         "TransferError source mcuboot: the source is not a signed MCUboot image (no image header)",
         "TypeError  boot_pin, reset_pin: give both to enter recovery by GPIO",
-        "TypeError  boot_pin: expected a Pin (write() or value()), got int",
+        "TypeError  boot_pin: expected a Pin (write() or value()) or a callable, got int",
         "TransferError timeout mcuboot: the receiver did not answer (params) (block 0, 0 of %d "
         "bytes acknowledged)" % len(data),
     ], lines

@@ -241,7 +241,7 @@ def test_bad_arguments_and_the_pin_sequence(mp, tmp_path, backend):
         "TransferError timeout stm32: the receiver did not answer (no answer to autobaud 0x7F: "
         "BOOT0 high and NRST pulsed? UART 8E1?) (block 0, 0 of 10 bytes acknowledged)",
         "['boot0=1', 0, 1, 'boot0=0']",
-        "TypeError  boot0: expected a Pin-like object or a callable, got int",
+        "TypeError  boot0: expected a Pin (write() or value()) or a callable, got int",
         "ValueError  address: must be a multiple of 256 from 0x08000000",
         "ValueError  reset_ms: must be an int from 0 to 60000",
         "TransferError source source: the image is empty (0 bytes; allow_empty=True)",

@@ -7,8 +7,16 @@ firmware with `_qsota` spends no RAM on it. The agent (Qth wiring) is `import qs
 """
 
 from . import _bound
-from .transfer import TransferError, send, tcp_port
+from .transfer import TransferError, send
 from .verify import verify_file
+
+
+def tcp_port(host, port, timeout_ms=5000):
+    """A UART-like port over TCP to `host:port`, for tests and the simulator
+    (qsota.tcpport, imported only here)."""
+    from .tcpport import tcp_port
+
+    return tcp_port(host, port, timeout_ms)
 
 
 def use_backend(name):

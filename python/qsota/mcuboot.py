@@ -11,19 +11,9 @@ Entering recovery is the MCU owner's choice:
 - neither: the MCU is in recovery already.
 """
 
+from .pacing import _sleep_ms
+from .pin import setter
 from .transfer import TransferError
-
-try:
-    from time import sleep_ms as _sleep_ms
-except ImportError:
-    try:
-        from utime import sleep_ms as _sleep_ms
-    except ImportError:  # CPython tools
-
-        def _sleep_ms(ms):
-            import time
-
-            time.sleep(ms / 1000)
 
 
 _MAGIC = 0x96F3B83D
@@ -94,29 +84,19 @@ def image_hash(f):
     fail("no SHA-256 TLV")
 
 
-def _set(pin, value):
-    """machine.Pin (value) or QuecPython's Pin (write)."""
-    write = getattr(pin, "write", None)
-    if callable(write):
-        write(value)
-    else:
-        pin.value(value)
-
-
 def enter_by_pin(boot_pin, reset_pin, boot_level=0, boot_ms=1000):
     """Resets the MCU with MCUboot's detect pin held at `boot_level`, waits `boot_ms`,
-    releases the pin."""
-    for what, pin in (("boot_pin", boot_pin), ("reset_pin", reset_pin)):
-        if not (callable(getattr(pin, "write", None)) or callable(getattr(pin, "value", None))):
-            raise TypeError("%s: expected a Pin (write() or value()), got %s" % (what, type(pin).__name__))
+    releases the pin. The pins are as `qsota.pin` takes them."""
+    boot = setter("boot_pin", boot_pin)
+    reset = setter("reset_pin", reset_pin)
     if boot_level not in (0, 1):
         raise ValueError("boot_level: must be 0 or 1")
-    _set(boot_pin, boot_level)
-    _set(reset_pin, 0)
+    boot(boot_level)
+    reset(0)
     _sleep_ms(_RESET_PULSE_MS)
-    _set(reset_pin, 1)
+    reset(1)
     _sleep_ms(boot_ms)
-    _set(boot_pin, 1 - boot_level)
+    boot(1 - boot_level)
 
 
 def entry(options):

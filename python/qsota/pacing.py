@@ -29,20 +29,9 @@ try:
 except ImportError:  # MicroPython 1.13
     import utime as time
 
-try:
-    _ticks_ms = time.ticks_ms
-    _ticks_diff = time.ticks_diff
-    _sleep_ms = time.sleep_ms
-except AttributeError:  # CPython: only for tools, not the hot path
-
-    def _ticks_ms():
-        return int(time.monotonic() * 1000)
-
-    def _ticks_diff(a, b):
-        return a - b
-
-    def _sleep_ms(ms):
-        time.sleep(ms / 1000)
+_ticks_ms = time.ticks_ms
+_ticks_diff = time.ticks_diff
+_sleep_ms = time.sleep_ms
 
 
 try:

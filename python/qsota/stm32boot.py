@@ -2,8 +2,8 @@
 `qsota.send(..., protocol='stm32', boot0=..., nrst=...)` and makes the next reset run the
 application.
 
-`boot0` and `nrst` are `machine.Pin`-like objects (`value(v)`) or callables `f(v)`, wired to
-the MCU's BOOT0 and NRST (NRST active low, driven open-drain or through a transistor that
+`boot0` and `nrst` are pins as `qsota.pin` takes them (a Pin with `write(v)` or `value(v)`,
+or a callable `f(v)`), wired to the MCU's BOOT0 and NRST (NRST active low, driven open-drain or through a transistor that
 keeps the level; `nrst_active=1` if the wiring inverts it). Either may be None: then the
 caller (or a button) has already put the MCU into its bootloader.
 
@@ -14,30 +14,11 @@ After a failure that followed an erase, that flash holds no complete application
 reset then runs a broken image (parts with an empty-flash check start their bootloader).
 """
 
-try:
-    from time import sleep_ms
-except ImportError:  # MicroPython 1.13 or CPython tools
-    try:
-        from utime import sleep_ms
-    except ImportError:
-        from time import sleep
-
-        def sleep_ms(ms):
-            sleep(ms / 1000)
+from .pacing import _sleep_ms
+from .pin import setter
 
 
 _DEFAULTS = (("boot0", None), ("nrst", None), ("nrst_active", 0), ("reset_ms", 10), ("boot_ms", 100))
-
-
-def _setter(what, pin):
-    if pin is None:
-        return None
-    value = getattr(pin, "value", None)
-    if callable(value):
-        return value
-    if callable(pin):
-        return pin
-    raise TypeError("%s: expected a Pin-like object or a callable, got %s" % (what, type(pin).__name__))
 
 
 def take(options):
@@ -49,7 +30,7 @@ def take(options):
             raise ValueError("%s: must be an int from 0 to 60000" % name)
     if got[2] not in (0, 1):
         raise ValueError("nrst_active: must be 0 or 1")
-    return _setter("boot0", got[0]), _setter("nrst", got[1]), got[2], got[3], got[4]
+    return setter("boot0", got[0]), setter("nrst", got[1]), got[2], got[3], got[4]
 
 
 def enter(boot0, nrst, nrst_active, reset_ms, boot_ms):
@@ -58,8 +39,8 @@ def enter(boot0, nrst, nrst_active, reset_ms, boot_ms):
         boot0(1)
     if nrst is not None:
         nrst(nrst_active)
-        sleep_ms(reset_ms)
+        _sleep_ms(reset_ms)
         nrst(1 - nrst_active)
-        sleep_ms(boot_ms)
+        _sleep_ms(boot_ms)
     if boot0 is not None:
         boot0(0)

@@ -408,18 +408,55 @@ pub unsafe extern "C" fn qsota_link_stored_image(
     })
 }
 
+/// Link sender tuning (`qsota_link_options_default` fills in the defaults).
+#[repr(C)]
+pub struct qsota_link_options_t {
+    /// Retransmission timeout (ms); 0: adaptive, from the measured round trip, between a
+    /// frame's time on the line and the receiver's busy time + 1 s.
+    pub rto_ms: u32,
+    /// How long to wait for the receiver to answer at all (ms).
+    pub open_timeout_ms: u32,
+    /// Timeouts in a row without progress before giving up (0..=255).
+    pub retries: u32,
+    /// The line's rate, 0 if unknown (bounds the adaptive timeout below).
+    pub baud: u32,
+}
+
+/// Writes the default options to `opts`.
+///
+/// # Safety
+/// `opts` null or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn qsota_link_options_default(opts: *mut qsota_link_options_t) -> i32 {
+    let d = Options::default();
+    // SAFETY: the caller's contract.
+    status(unsafe { out(opts) }.map(|o| {
+        *o = qsota_link_options_t {
+            rto_ms: d.rto_ms,
+            open_timeout_ms: d.open_timeout_ms,
+            retries: u32::from(d.retries),
+            baud: d.baud,
+        }
+    }))
+}
+
+fn options(o: &qsota_link_options_t) -> Result<Options, Error> {
+    Ok(Options {
+        rto_ms: o.rto_ms,
+        open_timeout_ms: o.open_timeout_ms,
+        retries: u8::try_from(o.retries).map_err(|_| Error::Range)?,
+        baud: o.baud,
+    })
+}
+
 /// Sets up a sender in `tx` for an image of `size` bytes with the 32-byte `sha256`, for the
-/// component `comp` at version `ver` (each up to 32 bytes). `rto_ms`: retransmission timeout
-/// (0: adaptive, from the measured round trip, between a frame's time on the line and the
-/// receiver's busy time + 1 s); `open_timeout_ms`: how long to wait for the receiver to
-/// answer at all; `retries`: timeouts in a row without progress before giving up; `baud`:
-/// the line's rate, 0 if unknown (bounds the adaptive timeout below).
-/// `QSOTA_E_RANGE` for a size above 4 GB or a zero/huge timeout, `QSOTA_E_LENGTH` for a
-/// long name.
+/// component `comp` at version `ver` (each up to 32 bytes); `opts` null means the defaults.
+/// `QSOTA_E_RANGE` for a size above 4 GB, a zero/huge timeout or retries above 255,
+/// `QSOTA_E_LENGTH` for a long name.
 ///
 /// # Safety
 /// `tx` null or valid for writes of `qsota_link_tx_t`; `sha256` valid for 32 bytes; `comp`
-/// and `ver` for their lengths.
+/// and `ver` for their lengths; `opts` null or valid for reads.
 #[no_mangle]
 pub unsafe extern "C" fn qsota_link_tx_init(
     tx: *mut qsota_link_tx_t,
@@ -429,20 +466,16 @@ pub unsafe extern "C" fn qsota_link_tx_init(
     comp_len: usize,
     ver: *const u8,
     ver_len: usize,
-    rto_ms: u32,
-    open_timeout_ms: u32,
-    retries: u8,
-    baud: u32,
+    opts: *const qsota_link_options_t,
 ) -> i32 {
     // SAFETY: the caller's contract.
     let sender = unsafe {
         (|| {
             let sha = bytes(sha256, 32)?.try_into().map_err(|_| Error::Length)?;
-            let opts = Options {
-                rto_ms,
-                open_timeout_ms,
-                retries,
-                baud,
+            // SAFETY: null or valid for reads (the caller's contract).
+            let opts = match opts.as_ref() {
+                None => Options::default(),
+                Some(o) => options(o)?,
             };
             Sender::new(
                 size,

@@ -136,6 +136,17 @@ typedef struct {
     uint64_t reset_at;   /* reset the MCU once the sender has this many bytes acknowledged */
 } line_t;
 
+/* The sender's defaults (checked), with the retransmission and open timeouts given. */
+static qsota_link_options_t link_options(uint32_t rto_ms, uint32_t open_timeout_ms) {
+    qsota_link_options_t o;
+    EXPECT_EQ(qsota_link_options_default(&o), QSOTA_OK);
+    EXPECT_EQ(o.open_timeout_ms, 60000u);
+    EXPECT_EQ(o.retries, 10u);
+    o.rto_ms = rto_ms;
+    o.open_timeout_ms = open_timeout_ms;
+    return o;
+}
+
 static void sha256_of(const uint8_t *data, size_t len, uint8_t sha[32]) {
     qsota_verifier_t v;
     qsota_verifier_init(&v);
@@ -153,8 +164,9 @@ static qsota_action_t transfer(receiver_t rx, const uint8_t *image, size_t size,
     int reset_done = 0;
     qsota_link_tx_t tx;
     qsota_action_t a = {0};
+    qsota_link_options_t opts = link_options(0, 5000);
     EXPECT_EQ(qsota_link_tx_init(&tx, size, sha, (const uint8_t *)"mcu", 3,
-                                 (const uint8_t *)"2.0", 3, 0, 5000, 10, 0),
+                                 (const uint8_t *)"2.0", 3, &opts),
               QSOTA_OK);
     for (uint32_t now = 0; now < 600000; now++) {
         for (;;) {
@@ -306,16 +318,20 @@ static void test_misuse(void) {
                   QSOTA_E_BUFFER);
     }
 
-    EXPECT_EQ(qsota_link_tx_init(&tx, 1ull << 32, sha, NULL, 0, NULL, 0, 0, 1000, 3, 0),
-              QSOTA_E_RANGE);
-    EXPECT_EQ(qsota_link_tx_init(&tx, 10, NULL, NULL, 0, NULL, 0, 0, 1000, 3, 0), QSOTA_E_NULL);
-    EXPECT_EQ(qsota_link_tx_init(&tx, 10, sha, (const uint8_t *)"x", 33, NULL, 0, 0, 1000, 3,
-                                 0),
+    qsota_link_options_t opts = link_options(0, 1000);
+    EXPECT_EQ(qsota_link_options_default(NULL), QSOTA_E_NULL);
+    EXPECT_EQ(qsota_link_tx_init(&tx, 1ull << 32, sha, NULL, 0, NULL, 0, &opts), QSOTA_E_RANGE);
+    EXPECT_EQ(qsota_link_tx_init(&tx, 10, NULL, NULL, 0, NULL, 0, &opts), QSOTA_E_NULL);
+    EXPECT_EQ(qsota_link_tx_init(&tx, 10, sha, (const uint8_t *)"x", 33, NULL, 0, &opts),
               QSOTA_E_LENGTH);
-    EXPECT_EQ(qsota_link_tx_init(&tx, 10, sha, NULL, 0, NULL, 0, 0, 0, 3, 0), QSOTA_E_RANGE);
+    opts.open_timeout_ms = 0;
+    EXPECT_EQ(qsota_link_tx_init(&tx, 10, sha, NULL, 0, NULL, 0, &opts), QSOTA_E_RANGE);
+    opts = link_options(0, 1000);
+    opts.retries = 256;
+    EXPECT_EQ(qsota_link_tx_init(&tx, 10, sha, NULL, 0, NULL, 0, &opts), QSOTA_E_RANGE);
     EXPECT_EQ(qsota_link_tx_poll((qsota_link_tx_t *)&rx, 0, frame, sizeof frame, &a),
               QSOTA_E_STATE);
-    EXPECT_EQ(qsota_link_tx_init(&tx, 10, sha, NULL, 0, NULL, 0, 0, 1000, 3, 0), QSOTA_OK);
+    EXPECT_EQ(qsota_link_tx_init(&tx, 10, sha, NULL, 0, NULL, 0, NULL), QSOTA_OK);
     EXPECT_EQ(qsota_link_tx_poll(&tx, 0, NULL, 0, &a), QSOTA_E_NULL);
     EXPECT_EQ(qsota_link_tx_poll(&tx, 0, frame, 100, &a), QSOTA_OK);
     EXPECT_EQ(a.kind, QSOTA_ACTION_SEND); /* OPEN fits; the frame is too small for DATA: */
@@ -333,8 +349,8 @@ static void test_misuse(void) {
         qsota_link_stats_t st;
         sha256_of(img, sizeof img, img_sha);
         EXPECT_EQ(qsota_link_rx_init(&rx, WINDOW, 50), QSOTA_OK);
-        EXPECT_EQ(qsota_link_tx_init(&tx, sizeof img, img_sha, NULL, 0, NULL, 0, 100, 1000, 3,
-                                     0),
+        opts = link_options(100, 1000);
+        EXPECT_EQ(qsota_link_tx_init(&tx, sizeof img, img_sha, NULL, 0, NULL, 0, &opts),
                   QSOTA_OK);
         EXPECT_EQ(qsota_link_tx_poll(&tx, 0, frame, sizeof frame, &a), QSOTA_OK);
         EXPECT_EQ(qsota_link_rx_receive(&rx, &broken, frame, a.len, out, sizeof out, &used,

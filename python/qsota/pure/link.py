@@ -17,7 +17,8 @@ except ImportError:
     except ImportError:  # crc32 is optional in (u)binascii
         _crc32 = None
 
-from .sender import DONE, SEND, Sender, _after, _data_len, _int, _now, _reached
+from ..rules import LINK
+from .sender import DONE, SEND, Sender, _after, _data_len, _now, _reached, parse
 from .verify import _crc_tables
 
 _SYNC0 = 0xA5
@@ -29,8 +30,6 @@ _MAX_PAYLOAD = 1024
 _FRAME_SIZE = _OVERHEAD + 4 + _MAX_PAYLOAD
 _RX_BUF = 64
 _VERSION = 1
-_MAX_NAME = 32
-_I32_MAX = 0x7FFFFFFF
 
 _OPEN = 0x01
 _DATA = 0x02
@@ -130,16 +129,6 @@ def _seal(frame, kind, n, views):
     return _OVERHEAD + n
 
 
-def _name(what, obj):
-    if isinstance(obj, str):
-        obj = obj.encode()
-    if not isinstance(obj, bytes):
-        raise TypeError("%s: expected str or bytes, got %s" % (what, type(obj).__name__))
-    if len(obj) > _MAX_NAME:
-        raise ValueError("%s: must be at most 32 bytes" % what)
-    return obj
-
-
 class _Parser:
     """The streaming frame parser of src/link/frame.rs, for the receiver's short answers."""
 
@@ -226,25 +215,13 @@ def _frame_ms(payload, baud):
 class LinkSender(Sender):
     """A sans-IO sender of the native link protocol for one image (see qsota.transfer)."""
 
-    def __init__(
-        self, size, sha256, component=b"", version=b"", rto_ms=0, open_timeout_ms=60000,
-        retries=10, baud=0
-    ):
-        _int("size", size, 0, 0xFFFFFFFF, "size: must be 0 to 4294967295")
-        if not isinstance(sha256, (bytes, bytearray)):
-            raise TypeError("sha256: expected bytes, got %s" % type(sha256).__name__)
-        if len(sha256) != 32:
-            raise ValueError("sha256: must be 32 bytes")
-        component = _name("component", component)
-        version = _name("version", version)
-        _int("rto_ms", rto_ms, 0, _I32_MAX, "rto_ms: must be 0 to 2147483647")
-        _int("open_timeout_ms", open_timeout_ms, 1, _I32_MAX,
-             "open_timeout_ms: must be 1 to 2147483647")
-        _int("retries", retries, 0, 255, "retries: must be 0 to 255")
-        _int("baud", baud, 0, 0xFFFFFFFF, "baud: must be 0 to 4294967295")
+    def __init__(self, *args, **kw):
+        size, sha256, component, version, rto_ms, open_timeout_ms, retries, baud = parse(
+            LINK, args, kw
+        )
         super().__init__(retries)
         self._size = size
-        self._sha = bytes(sha256)
+        self._sha = sha256
         self._comp = component
         self._ver = version
         self._rto_opt = rto_ms

@@ -4,11 +4,16 @@ the retry count; see docs/architecture.md "Sender objects". No allocation per ca
 """
 
 from ..codes import DONE, FAILED, READ, SEND, WAIT  # noqa: F401 (the senders import them here)
+from ..rules import BOOL, FLAG, GAP, INT, LEN, REQUIRED, STEP, TEXT
+
+
+def _type_error(what, expected, obj):
+    raise TypeError("%s: expected %s, got %s" % (what, expected, type(obj).__name__))
 
 
 def _int(what, obj, lo, hi, message):
     if not isinstance(obj, int) or isinstance(obj, bool):
-        raise TypeError("%s: expected int, got %s" % (what, type(obj).__name__))
+        _type_error(what, "int", obj)
     if not lo <= obj <= hi:
         raise ValueError(message)
     return obj
@@ -17,6 +22,82 @@ def _int(what, obj, lo, hi, message):
 # Built once: a tuple display in a call would allocate at every call.
 _READABLE = (bytes, bytearray, memoryview)
 _WRITABLE = (bytearray, memoryview)
+
+
+def _take(name, kind, lo, hi, message, v):
+    """An argument of an argument kind of qsota.rules, checked and converted."""
+    if kind == INT:
+        if not isinstance(v, int) or isinstance(v, bool):
+            _type_error(name, "int", v)
+        if not lo <= v <= hi:
+            raise ValueError("%s: %s" % (name, message))
+        return v
+    if kind == BOOL:
+        if not isinstance(v, bool):
+            _type_error(name, "bool", v)
+        return v
+    if kind == FLAG:
+        return bool(v)
+    if kind == TEXT:
+        if isinstance(v, str):
+            return v.encode()
+        if not isinstance(v, bytes):
+            _type_error(name, "str or bytes", v)
+        return v
+    if not isinstance(v, _READABLE):  # BUF
+        _type_error(name, "bytes", v)
+    return bytes(v)
+
+
+def _refused(kind, lo, hi, v):
+    """Whether a check kind of qsota.rules refuses the parameter's value `v`."""
+    if kind == LEN:
+        return not lo <= len(v) <= hi
+    if kind == GAP:
+        return lo < v < hi
+    if kind == STEP:
+        return v % lo != 0
+    return 0 in v  # NUL
+
+
+def parse(rows, args, kw):
+    """A constructor's parameters (a list in signature order): `args` and `kw` bound as the
+    C module's `qsota_parse_rules` binds them (MicroPython's mp_arg_parse_all, after Python's
+    message for an unknown keyword), then checked by `rows` of qsota.rules in order."""
+    names = []
+    values = []
+    missing = None
+    taken = 0
+    for name, kind, _, _, _, default in rows:
+        if kind >= LEN:
+            continue
+        i = len(names)
+        names.append(name)
+        if i < len(args):
+            values.append(args[i])
+        elif name in kw:
+            values.append(kw[name])
+            taken += 1
+        else:
+            if default is REQUIRED and missing is None:
+                missing = name
+            values.append(default)
+    for k in kw:
+        if k not in names:
+            raise TypeError("unexpected keyword argument '%s'" % k)
+    if missing is not None:
+        raise TypeError("'%s' argument required" % missing)
+    if len(args) > len(names):
+        raise TypeError("extra positional arguments given")
+    if taken < len(kw):
+        raise TypeError("extra keyword arguments given")
+    for name, kind, lo, hi, message, _ in rows:
+        i = names.index(name)
+        if kind < LEN:
+            values[i] = _take(name, kind, lo, hi, message, values[i])
+        elif _refused(kind, lo, hi, values[i]):
+            raise ValueError("%s: %s" % (name, message))
+    return values
 
 
 def _frame(frame):

@@ -7,7 +7,8 @@ byte. Nothing is allocated per chunk: frames are built and encoded in the driver
 answers are decoded into one preallocated buffer and read in place.
 """
 
-from .sender import DONE, SEND, Sender, _after, _data_len, _int, _now, _reached
+from ..rules import SMP
+from .sender import DONE, SEND, Sender, _after, _data_len, _now, _reached, parse
 from .ymodem import crc16
 
 _CHARS = 124  # base64 characters per line: (127 - 3) // 4 * 4
@@ -343,35 +344,9 @@ class _Reader:
 class SmpSender(Sender):
     """A sans-IO client of MCUboot's serial recovery for one image (see qsota.transfer)."""
 
-    def __init__(
-        self,
-        size,
-        sha256,
-        hash,
-        image=0,
-        buf_size=0,
-        enter=False,
-        resume=True,
-        reset=True,
-        timeout_ms=3000,
-        erase_timeout_ms=30000,
-        boot_ms=1000,
-        retries=10,
-    ):
-        _int("size", size, 1, 0xFFFFFFFF, "size: must be 1 to 4294967295")
-        sha256 = _digest("sha256", sha256)
-        hash = _digest("hash", hash)
-        _int("image", image, 0, 255, "image: must be 0 to 255")
-        _int("buf_size", buf_size, 0, 65535, "buf_size: must be 0 or 128 to 65535")
-        for what, t in (
-            ("timeout_ms", timeout_ms),
-            ("erase_timeout_ms", erase_timeout_ms),
-            ("boot_ms", boot_ms),
-        ):
-            _int(what, t, 1, _I32_MAX, "%s: must be 1 to 2147483647" % what)
-        _int("retries", retries, 0, 255, "retries: must be 0 to 255")
-        if buf_size and buf_size < _MIN_BUF:
-            raise ValueError("buf_size: must be 0 or 128 to 65535")
+    def __init__(self, *args, **kw):
+        (size, sha256, hash, image, buf_size, enter, resume, reset, timeout_ms,
+         erase_timeout_ms, boot_ms, retries) = parse(SMP, args, kw)
         super().__init__(retries)
         self._size = size
         self._sha = sha256
@@ -379,9 +354,9 @@ class SmpSender(Sender):
         self._image = image
         self._cap = buf_size or _DEFAULT_BUF
         self._buf_opt = buf_size
-        self._enter = bool(enter)
-        self._resume = bool(resume)
-        self._reset = bool(reset)
+        self._enter = enter
+        self._resume = resume
+        self._reset = reset
         self._timeout = timeout_ms
         self._erase_timeout = erase_timeout_ms
         self._boot_ms = boot_ms
@@ -805,9 +780,3 @@ class SmpSender(Sender):
             self._upload_from(off)
 
 
-def _digest(what, v):
-    if not isinstance(v, (bytes, bytearray, memoryview)):
-        raise TypeError("%s: expected bytes, got %s" % (what, type(v).__name__))
-    if len(v) != 32:
-        raise ValueError("%s: must be 32 bytes" % what)
-    return bytes(v)

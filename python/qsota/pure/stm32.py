@@ -5,7 +5,8 @@ merged frames and the recovery): same frames, same decisions, same messages. The
 table is src/stm32/devices.rs's (PID, KiB, page size or -sector unit), in the same order.
 """
 
-from .sender import DONE, SEND, Sender, _after, _int, _reached
+from ..rules import STM32
+from .sender import DONE, SEND, Sender, _after, _int, _reached, parse
 
 _ACK = 0x79
 _NACK = 0x1F
@@ -98,36 +99,9 @@ def page_of(layout, off):
 class Stm32Sender(Sender):
     """A sans-IO sender for ST's ROM bootloader (AN3155), for one image of `size` bytes."""
 
-    def __init__(
-        self,
-        size,
-        address=_BASE,
-        go=True,
-        flash_size=0,
-        page_size=0,
-        timeout_ms=1000,
-        erase_timeout_ms=5000,
-        start_timeout_ms=5000,
-        retries=10,
-        baud=0,
-    ):
-        _int("size", size, 1, 0xFFFFFFFF, "size: must be 1 to 4294967295")
-        msg = "address: must be a multiple of 256 from 0x08000000"
-        _int("address", address, _BASE, 0xFFFFFFFF, msg)
-        if address % 256:
-            raise ValueError(msg)
-        if not isinstance(go, bool):
-            raise TypeError("go: expected bool, got %s" % type(go).__name__)
-        for what, v, lo, hi, text in (
-            ("flash_size", flash_size, 0, 0xFFFFFFFF, "0 to 4294967295"),
-            ("page_size", page_size, 0, 0xFFFFFFFF, "0 to 4294967295"),
-            ("timeout_ms", timeout_ms, 1, 0x7FFFFFFF, "1 to 2147483647"),
-            ("erase_timeout_ms", erase_timeout_ms, 1, 0x7FFFFFFF, "1 to 2147483647"),
-            ("start_timeout_ms", start_timeout_ms, 1, 0x7FFFFFFF, "1 to 2147483647"),
-            ("retries", retries, 0, 255, "0 to 255"),
-            ("baud", baud, 0, 0xFFFFFFFF, "0 to 4294967295"),
-        ):
-            _int(what, v, lo, hi, "%s: must be %s" % (what, text))
+    def __init__(self, *args, **kw):
+        (size, address, go, flash_size, page_size, timeout_ms, erase_timeout_ms,
+         start_timeout_ms, retries, baud) = parse(STM32, args, kw)
         super().__init__(retries)
         self.frame_size = _FRAME_SIZE
         self._size = size

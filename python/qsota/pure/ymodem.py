@@ -10,7 +10,8 @@ try:
 except ImportError:
     from uarray import array
 
-from .sender import DONE, SEND, Sender, _after, _int, _reached
+from ..rules import YMODEM
+from .sender import DONE, SEND, Sender, _after, _reached, parse
 
 _SOH = 0x01
 _STX = 0x02
@@ -22,12 +23,10 @@ _C = 0x43
 _PAD = 0x1A
 _OVERHEAD = 5
 _DATA_AT = 3
-_MAX_NAME = 255
 _CANCEL = 5
 _MAX_AHEAD = 2
 _NULL_TRIES = 3
 _QUIET_MS = 20
-_I32_MAX = 0x7FFFFFFF
 
 # Phases (src/ymodem.rs `Phase`).
 _START = 0
@@ -65,41 +64,11 @@ def crc16(buf, start, end):
 class YmodemSender(Sender):
     """A sans-IO YMODEM sender for one file of `size` bytes (see qsota.transfer)."""
 
-    def __init__(
-        self,
-        name,
-        size,
-        block_size=1024,
-        timeout_ms=3000,
-        header_timeout_ms=30000,
-        start_timeout_ms=60000,
-        end_gap_ms=200,
-        retries=10,
-        baud=0,
-    ):
-        if isinstance(name, str):
-            name = name.encode()
-        if not isinstance(name, bytes):
-            raise TypeError("name: expected str or bytes, got %s" % type(name).__name__)
-        _int("size", size, 0, 0xFFFFFFFF, "size: must be 0 to 4294967295")
-        _int("block_size", block_size, 0, 1 << 31, "block_size: must be 128 or 1024")
-        if block_size not in (128, 1024):
-            raise ValueError("block_size: must be 128 or 1024")
-        for what, t in (
-            ("timeout_ms", timeout_ms),
-            ("header_timeout_ms", header_timeout_ms),
-            ("start_timeout_ms", start_timeout_ms),
-            ("end_gap_ms", end_gap_ms),
-        ):
-            _int(what, t, 1, _I32_MAX, "%s: must be 1 to 2147483647" % what)
-        _int("retries", retries, 0, 255, "retries: must be 0 to 255")
-        _int("baud", baud, 0, 0xFFFFFFFF, "baud: must be 0 to 4294967295")
-        if not 1 <= len(name) <= _MAX_NAME:
-            raise ValueError("name: must be 1 to 255 bytes")
-        if 0 in name:
-            raise ValueError("name: must not contain NUL")
+    def __init__(self, *args, **kw):
+        (name, size, block_size, timeout_ms, header_timeout_ms, start_timeout_ms, end_gap_ms,
+         retries, baud) = parse(YMODEM, args, kw)
         super().__init__(retries)
-        self._name = bytes(name)
+        self._name = name
         self._size = size
         self._bs = block_size
         self._timeout = timeout_ms
