@@ -45,6 +45,13 @@ static const qsota_rule_t qsota_ymodem_checks[] = {
     { MP_QSTR_name, 0, QSOTA_RULE_LEN, QSOTA_NO_FIELD, 0x1, 0xff, "must be 1 to 255 bytes" },
     { MP_QSTR_name, 0, QSOTA_RULE_NUL, QSOTA_NO_FIELD, 0x0, 0x0, "must not contain NUL" },
 };
+typedef char qsota_ymodem_block_size_is_u32[sizeof(((qsota_ymodem_options_t *)0)->block_size) == 4 ? 1 : -1];
+typedef char qsota_ymodem_timeout_ms_is_u32[sizeof(((qsota_ymodem_options_t *)0)->timeout_ms) == 4 ? 1 : -1];
+typedef char qsota_ymodem_header_timeout_ms_is_u32[sizeof(((qsota_ymodem_options_t *)0)->header_timeout_ms) == 4 ? 1 : -1];
+typedef char qsota_ymodem_start_timeout_ms_is_u32[sizeof(((qsota_ymodem_options_t *)0)->start_timeout_ms) == 4 ? 1 : -1];
+typedef char qsota_ymodem_end_gap_ms_is_u32[sizeof(((qsota_ymodem_options_t *)0)->end_gap_ms) == 4 ? 1 : -1];
+typedef char qsota_ymodem_retries_is_u32[sizeof(((qsota_ymodem_options_t *)0)->retries) == 4 ? 1 : -1];
+typedef char qsota_ymodem_baud_is_u32[sizeof(((qsota_ymodem_options_t *)0)->baud) == 4 ? 1 : -1];
 static const qsota_rules_t qsota_ymodem_rules = {
     qsota_ymodem_params, 9, qsota_ymodem_checks, 12
 };
@@ -83,6 +90,10 @@ static const qsota_rule_t qsota_link_checks[] = {
     { MP_QSTR_retries, 6, QSOTA_RULE_INT, offsetof(qsota_link_options_t, retries), 0x0, 0xff, "must be 0 to 255" },
     { MP_QSTR_baud, 7, QSOTA_RULE_INT, offsetof(qsota_link_options_t, baud), 0x0, 0xffffffff, "must be 0 to 4294967295" },
 };
+typedef char qsota_link_rto_ms_is_u32[sizeof(((qsota_link_options_t *)0)->rto_ms) == 4 ? 1 : -1];
+typedef char qsota_link_open_timeout_ms_is_u32[sizeof(((qsota_link_options_t *)0)->open_timeout_ms) == 4 ? 1 : -1];
+typedef char qsota_link_retries_is_u32[sizeof(((qsota_link_options_t *)0)->retries) == 4 ? 1 : -1];
+typedef char qsota_link_baud_is_u32[sizeof(((qsota_link_options_t *)0)->baud) == 4 ? 1 : -1];
 static const qsota_rules_t qsota_link_rules = {
     qsota_link_params, 8, qsota_link_checks, 11
 };
@@ -125,6 +136,15 @@ static const qsota_rule_t qsota_stm32_checks[] = {
     { MP_QSTR_retries, 8, QSOTA_RULE_INT, offsetof(qsota_stm32_options_t, retries), 0x0, 0xff, "must be 0 to 255" },
     { MP_QSTR_baud, 9, QSOTA_RULE_INT, offsetof(qsota_stm32_options_t, baud), 0x0, 0xffffffff, "must be 0 to 4294967295" },
 };
+typedef char qsota_stm32_address_is_u32[sizeof(((qsota_stm32_options_t *)0)->address) == 4 ? 1 : -1];
+typedef char qsota_stm32_go_is_u32[sizeof(((qsota_stm32_options_t *)0)->go) == 4 ? 1 : -1];
+typedef char qsota_stm32_flash_size_is_u32[sizeof(((qsota_stm32_options_t *)0)->flash_size) == 4 ? 1 : -1];
+typedef char qsota_stm32_page_size_is_u32[sizeof(((qsota_stm32_options_t *)0)->page_size) == 4 ? 1 : -1];
+typedef char qsota_stm32_timeout_ms_is_u32[sizeof(((qsota_stm32_options_t *)0)->timeout_ms) == 4 ? 1 : -1];
+typedef char qsota_stm32_erase_timeout_ms_is_u32[sizeof(((qsota_stm32_options_t *)0)->erase_timeout_ms) == 4 ? 1 : -1];
+typedef char qsota_stm32_start_timeout_ms_is_u32[sizeof(((qsota_stm32_options_t *)0)->start_timeout_ms) == 4 ? 1 : -1];
+typedef char qsota_stm32_retries_is_u32[sizeof(((qsota_stm32_options_t *)0)->retries) == 4 ? 1 : -1];
+typedef char qsota_stm32_baud_is_u32[sizeof(((qsota_stm32_options_t *)0)->baud) == 4 ? 1 : -1];
 static const qsota_rules_t qsota_stm32_rules = {
     qsota_stm32_params, 10, qsota_stm32_checks, 11
 };
@@ -175,6 +195,15 @@ static const qsota_rule_t qsota_smp_checks[] = {
     { MP_QSTR_retries, 11, QSOTA_RULE_INT, offsetof(qsota_smp_options_t, retries), 0x0, 0xff, "must be 0 to 255" },
     { MP_QSTR_buf_size, 4, QSOTA_RULE_GAP, QSOTA_NO_FIELD, 0x0, 0x80, "must be 0 or 128 to 65535" },
 };
+typedef char qsota_smp_image_is_u32[sizeof(((qsota_smp_options_t *)0)->image) == 4 ? 1 : -1];
+typedef char qsota_smp_buf_size_is_u32[sizeof(((qsota_smp_options_t *)0)->buf_size) == 4 ? 1 : -1];
+typedef char qsota_smp_enter_is_u32[sizeof(((qsota_smp_options_t *)0)->enter) == 4 ? 1 : -1];
+typedef char qsota_smp_resume_is_u32[sizeof(((qsota_smp_options_t *)0)->resume) == 4 ? 1 : -1];
+typedef char qsota_smp_reset_is_u32[sizeof(((qsota_smp_options_t *)0)->reset) == 4 ? 1 : -1];
+typedef char qsota_smp_timeout_ms_is_u32[sizeof(((qsota_smp_options_t *)0)->timeout_ms) == 4 ? 1 : -1];
+typedef char qsota_smp_erase_timeout_ms_is_u32[sizeof(((qsota_smp_options_t *)0)->erase_timeout_ms) == 4 ? 1 : -1];
+typedef char qsota_smp_boot_ms_is_u32[sizeof(((qsota_smp_options_t *)0)->boot_ms) == 4 ? 1 : -1];
+typedef char qsota_smp_retries_is_u32[sizeof(((qsota_smp_options_t *)0)->retries) == 4 ? 1 : -1];
 static const qsota_rules_t qsota_smp_rules = {
     qsota_smp_params, 12, qsota_smp_checks, 15
 };

@@ -51,7 +51,7 @@ def class_tables(rules, cls, table, prefix, options):
         out.append("    { MP_QSTR_%s, %s, { .u_obj = MP_OBJ_NULL } }," % (name, flags))
     out.append("};")
     out.append("static const qsota_rule_t qsota_%s_checks[] = {" % prefix)
-    taken = set()
+    taken, fields = set(), []
     for name, kind, lo, hi, message, default in rows:
         # A check row follows its parameter's row; a STEP divides by lo.
         assert kind < rules.LEN or name in taken, (cls, name)
@@ -60,6 +60,7 @@ def class_tables(rules, cls, table, prefix, options):
         field = "QSOTA_NO_FIELD"
         if kind in (rules.INT, rules.BOOL, rules.FLAG) and default is not rules.REQUIRED:
             field = "offsetof(%s, %s)" % (options, name)
+            fields.append(name)
         elif kind < rules.LEN:
             # Not in the options struct: required, or text whose default is empty.
             assert default is rules.REQUIRED or default == b"", (cls, name)
@@ -68,6 +69,12 @@ def class_tables(rules, cls, table, prefix, options):
             % (name, names.index(name), KINDS[kind], field, lo, hi, c_string(message))
         )
     out.append("};")
+    # qsota_parse_rules writes a taken value as 4 bytes: every field it writes is uint32_t.
+    for name in fields:
+        out.append(
+            "typedef char qsota_%s_%s_is_u32[sizeof(((%s *)0)->%s) == 4 ? 1 : -1];"
+            % (prefix, name, options, name)
+        )
     out.append(
         "static const qsota_rules_t qsota_%s_rules = {\n    qsota_%s_params, %d, qsota_%s_checks, %d\n};"
         % (prefix, prefix, len(params), prefix, len(rows))
