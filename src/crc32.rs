@@ -1,4 +1,4 @@
-//! CRC-32/MPEG-2 and CRC-32/ISO-HDLC for the verifier: [`Crcs`].
+//! CRC-32/MPEG-2 and CRC-32/ISO-HDLC for the verifier: [`Crc32s`].
 //!
 //! Both come from one slice-by-8 table set (8 KiB), in one pass: [`Crc32s`]. The two
 //! variants share their polynomial (0x04C11DB7); ISO-HDLC is the reflected one, and a
@@ -157,9 +157,6 @@ impl Crc32s {
         self.iso.reverse_bits() ^ 0xFFFF_FFFF
     }
 }
-
-/// What the verifier uses, on every target (x86_64 folds bulk data with PCLMULQDQ).
-pub type Crcs = Crc32s;
 
 /// Carry-less multiplication folding (Gopal et al., "Fast CRC Computation for Generic
 /// Polynomials Using PCLMULQDQ Instruction", Intel, 2009), non-reflected, for both variants:
