@@ -350,7 +350,6 @@ def _drive(port, f, size, sender, protocol, progress, pacer, stall_ms, detail):
             sender.provide(got)
         elif action == WAIT:
             data = rx
-            got = 0
             waited = False
             while True:
                 try:
@@ -366,8 +365,8 @@ def _drive(port, f, size, sender, protocol, progress, pacer, stall_ms, detail):
                     raise TransferError("io", "%s: port read failed (%s)" % (protocol, e))
                 if got or waited:
                     break
-                # Then one more look before the sender sees the new time: what came during
-                # the wait is taken before its deadline can pass for a timeout.
+                # Nothing yet: wait, then look once more before the sender sees the new
+                # time, so that what came meanwhile is taken before its deadline can fire.
                 pacer.wait(now, sender.until)
                 now = pacer.now()
                 waited = True
