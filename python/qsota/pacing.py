@@ -122,10 +122,12 @@ class Pacer:
             frame = t // self._baud
             self._carry = t - frame * self._baud
             self._free += frame
-            if busy:
+            if busy and (self._port_wait is None or self._free - began > 2 * frame):
                 # Earlier frames are still on the wire (a window): their answers can wait
                 # while the line is busy; the driver is back one frame before it drains and
-                # takes the answers that came meanwhile together.
+                # takes the answers that came meanwhile together. A port's blocking wait
+                # does better while less than a frame is ahead: it returns at the one
+                # answer that can come before the line drains.
                 self._quiet = max(self._quiet, self._free - frame)
             elif self._quiet < 0 and self._port_wait is None:
                 # The first frame since the last input: its answer comes after its last
