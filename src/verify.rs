@@ -5,7 +5,7 @@
 //! match (`CrcPolicy::Auto`, the variant that matched is recorded). A caller that pins one
 //! variant (`CrcPolicy::Only`) saves computing the other.
 
-use crate::crc32::Crcs;
+use crate::crc32::Crc32s;
 use crate::hex::{self, CrcReadings};
 use crate::image::SignedImage;
 use crate::Error;
@@ -87,7 +87,7 @@ pub type Mismatch = u32;
 pub struct Verifier {
     md5: Md5,
     sha256: Sha256,
-    crcs: Crcs,
+    crcs: Crc32s,
     size: u64,
     finished: bool,
     policy: CrcPolicy,
@@ -110,7 +110,7 @@ impl Verifier {
         Verifier {
             md5: Md5::new(),
             sha256: Sha256::new(),
-            crcs: Crcs::new(),
+            crcs: Crc32s::new(),
             size: 0,
             finished: false,
             policy: CrcPolicy::Auto,

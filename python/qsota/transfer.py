@@ -350,23 +350,30 @@ def _drive(port, f, size, sender, protocol, progress, pacer, stall_ms, detail):
             sender.provide(got)
         elif action == WAIT:
             data = rx
-            try:
-                got = port.any() if pacer.listening(now) else 0
-                if got:
-                    # readinto(buf, n) and receive(now, buf, n): no slice of rx per read.
-                    if readinto is not None:
-                        got = readinto(rx, min(got, _RX)) or 0
-                    else:
-                        data = port.read(min(got, _RX)) or b""  # read() allocates anyway
-                        got = len(data)
-            except OSError as e:
-                raise TransferError("io", "%s: port read failed (%s)" % (protocol, e))
+            waited = False
+            while True:
+                try:
+                    got = port.any() if pacer.listening(now) else 0
+                    if got:
+                        # readinto(buf, n) and receive(now, buf, n): no slice of rx per read.
+                        if readinto is not None:
+                            got = readinto(rx, min(got, _RX)) or 0
+                        else:
+                            data = port.read(min(got, _RX)) or b""  # read() allocates anyway
+                            got = len(data)
+                except OSError as e:
+                    raise TransferError("io", "%s: port read failed (%s)" % (protocol, e))
+                if got or waited:
+                    break
+                # Nothing yet: wait, then look once more before the sender sees the new
+                # time, so that what came meanwhile is taken before its deadline can fire.
+                pacer.wait(now, sender.until)
+                now = pacer.now()
+                waited = True
             if got:
                 now = pacer.now()
                 sender.receive(now, data, got)
                 pacer.received(now, got)
-            else:
-                pacer.wait(now, sender.until)
         elif action == DONE:
             stats = sender.stats()
             stats["elapsed_ms"] = pacer.now()
