@@ -64,7 +64,8 @@
 #define QSOTA_ACTION_READ 2
 
 /*
- `qsota_action_t.kind`: feed received bytes, or poll again at `until_ms`.
+ `qsota_action_t.kind`: feed received bytes, or poll again at `until_ms`; `len` more bytes
+ of the answer are expected (0: unknown).
  */
 #define QSOTA_ACTION_WAIT 3
 
@@ -481,7 +482,8 @@ typedef struct {
    */
   int32_t fail;
   /*
-   `SEND`: bytes to write; `READ`: bytes to read.
+   `SEND`: bytes to write; `READ`: bytes to read; `WAIT`: bytes of the answer still to
+   come, where the sender knows, else 0.
    */
   size_t len;
   /*

@@ -136,7 +136,9 @@ pub fn poll(now: u32, action: Action, frame: &[u8], block: u64, error: &str) {
     push(|| match action {
         Action::Send(n) => format!("[\"p\", {now}, 1, {n}, \"{}\"]", hex(&frame[..n])),
         Action::Read { offset, at, len } => format!("[\"p\", {now}, 2, {offset}, {at}, {len}]"),
-        Action::Wait { until_ms } => format!("[\"p\", {now}, 3, {until_ms}]"),
+        Action::Wait { until_ms, expects } => {
+            format!("[\"p\", {now}, 3, {until_ms}, {expects}]")
+        }
         Action::Done => format!("[\"p\", {now}, 4]"),
         Action::Failed(_) => format!("[\"p\", {now}, 5, \"{error}\", {block}]"),
     });

@@ -10,8 +10,9 @@
 //!         Action::Send(n)               => write frame[..n] to the line,
 //!         Action::Read { offset, at, len } => read image bytes [offset, offset+len) into
 //!                                          frame[at..at+len], then sender.provide(got),
-//!         Action::Wait { until_ms }      => wait for input (sender.receive(now_ms, bytes))
-//!                                          or until until_ms,
+//!         Action::Wait { until_ms, expects } => wait for input (sender.receive(now_ms,
+//!                                          bytes)) or until until_ms; about `expects` bytes
+//!                                          of the answer are still to come (0: unknown),
 //!         Action::Done                   => finished: the receiver has the whole image,
 //!         Action::Failed(fail)           => give up with `fail`,
 //!     }
@@ -96,7 +97,7 @@ pub fn drive<S: Sender + ?Sized, I: Io>(
                     }
                 }
             }
-            Action::Wait { until_ms } => {
+            Action::Wait { until_ms, .. } => {
                 let n = io.read(rx, until_ms).map_err(Stop::Io)?;
                 if n > 0 {
                     let now = io.now_ms();
@@ -125,7 +126,10 @@ pub enum Action {
     /// `at`, then call `provide` with the number of bytes read (fewer only at end of file).
     Read { offset: u64, at: usize, len: usize },
     /// Nothing to send: feed received bytes with `receive`, or poll again at `until_ms`.
-    Wait { until_ms: u32 },
+    /// `expects` is how many more bytes the answer being waited for needs, where the sender
+    /// knows (the ROM bootloader's 257-byte read), else 0: a driver that wakes at the first
+    /// byte of an answer can sleep through the rest instead of guessing it.
+    Wait { until_ms: u32, expects: usize },
     /// The receiver acknowledged the whole image.
     Done,
     /// The transfer failed; the sender has already queued what tells the receiver to stop.

@@ -535,7 +535,10 @@ impl transfer::Sender for Sender {
         }
         if let Some(at) = self.cancel_at {
             if !reached(now_ms, at) {
-                return Action::Wait { until_ms: at };
+                return Action::Wait {
+                    until_ms: at,
+                    expects: 0,
+                };
             }
             self.cancel_now();
             return self.poll(now_ms, frame);
@@ -546,7 +549,10 @@ impl transfer::Sender for Sender {
         }
         if let Some(quiet) = self.quiet_until {
             if !reached(now_ms, quiet) {
-                return Action::Wait { until_ms: quiet };
+                return Action::Wait {
+                    until_ms: quiet,
+                    expects: 0,
+                };
             }
             self.quiet_until = None;
             self.send = true;
@@ -559,7 +565,10 @@ impl transfer::Sender for Sender {
             _ => self.deadline,
         };
         if !reached(now_ms, deadline) {
-            return Action::Wait { until_ms: deadline };
+            return Action::Wait {
+                until_ms: deadline,
+                expects: 0,
+            };
         }
         match self.phase {
             Phase::Start => self.fail(Fail::Timeout),

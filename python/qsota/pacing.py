@@ -4,7 +4,7 @@ While an image goes out the module's one core also runs the modem stack, the Qth
 the application: the driver must not spin. It knows when input can first arrive:
 - not right after a write;
 - a reply cannot start before the frame it answers is on the wire (with `baud` known: the
-  write's start plus 10 bits per byte, 8N1);
+  write's start plus 10 bits per byte for 8N1, 11 for the ROM bootloader's 8E1);
 - the sender's WAIT deadline (`until`) says when it must run again anyway.
 Between those it blocks in the port's `wait(timeout_ms)` when the port has one (`TcpPort`:
 `select.poll`), else it checks `any()` at intervals of 1 ms + 1/8 of the time already waited,
@@ -20,9 +20,10 @@ two per frame. After any wait the driver looks at the port once more before the 
 the new time, so an answer that came during a sleep is taken before its deadline passes.
 
 After input that did not complete an answer (the sender still waits), the rest of it is on
-its way: with `baud` known the driver sleeps as long as the previous answer took to arrive,
-less what is already here, so a 14-byte native ACK costs about two wake-ups, not one per
-byte.
+its way: with `baud` known the driver sleeps for the bytes the sender says it still expects
+(WAIT's `length`: the ROM bootloader's 257-byte read-back answer costs two wake-ups, not
+one per few bytes), or, where the sender cannot know (0), as long as the previous answer took
+to arrive, less what is already here: a 14-byte native ACK costs about two wake-ups.
 
 QuecPython's `machine.UART` offers neither a blocking read nor an honest poll: its stream
 ioctl reports readable whether or not bytes are there (ports/quectel/machine_uart.c), and its
@@ -67,19 +68,21 @@ _WRITE_BACKOFF_MS = 32
 
 
 class Pacer:
-    """The driver's clock and waits for one transfer over `port` at `baud` (0: unknown).
+    """The driver's clock and waits for one transfer over `port` at `baud` (0: unknown), with
+    `bits` line bits per byte.
 
     `clock` is (ticks_ms, ticks_diff, sleep_us), for tests with a fake clock.
     """
 
-    def __init__(self, port, baud, clock=None):
+    def __init__(self, port, baud, bits=10, clock=None):
         if clock is None:
             clock = (_ticks_ms, _ticks_diff, _sleep_us)
         self.ticks_ms, self.ticks_diff, self.sleep_us = clock
         wait = getattr(port, "wait", None)
         self._port_wait = wait if callable(wait) else None
-        # Microseconds per byte on the wire (8N1: 10 bits), 0 when the rate is unknown.
-        self._byte_us = 10000000 // baud if baud else 0
+        # Microseconds per byte on the wire, 0 when the rate is unknown.
+        self._byte_us = bits * 1000000 // baud if baud else 0
+        self._bit_ms = bits * 1000  # n bytes take n * _bit_ms / baud ms
         self.start = self.ticks_ms()
         self._quiet = -1  # ms (since start) before which the driver need not look; -1: none
         self._baud = baud
@@ -105,9 +108,9 @@ class Pacer:
             if not busy:
                 self._free = began
                 self._carry = 0
-            # n bytes of 10 bits take n * 10000 / baud ms; the remainder is carried, so that
-            # the mark does not drift from the line over a long window.
-            t = n * 10000 + self._carry
+            # n bytes take n * _bit_ms / baud ms; the remainder is carried, so that the mark
+            # does not drift from the line over a long window.
+            t = n * self._bit_ms + self._carry
             frame = t // self._baud
             self._carry = t - frame * self._baud
             self._free += frame
@@ -139,21 +142,27 @@ class Pacer:
         right after a write (a port's blocking wait returns at once if it has input)."""
         return not self._sent and (self._quiet < 0 or now >= self._quiet)
 
-    def wait(self, now, until):
+    def wait(self, now, until, expects):
         """Nothing was read at `now`: sleeps until input can be there or `until` (the
-        sender's deadline, ms since start) passes."""
+        sender's deadline, ms since start) passes; `expects` bytes of the answer are still to
+        come (0: unknown)."""
         self._sent = False
         left = min(until - now, _MAX_SLEEP_MS)
         if left <= 0:
             return
         if self._partial:
             # The sender took the last input and still waits: the rest of an answer is on
-            # its way; as long as the last one took, less what is here, and a little more.
+            # its way. Sleep for the bytes the sender expects, or as long as the last answer
+            # took less what is here, and a little more; at an unknown rate, paced checks
+            # (not the port's wait, which would return at each byte of it).
             self._partial = False
-            if self._byte_us:
-                rest = max(self._reply_len - self._reply, 1) + _SLACK_BYTES
-                self.sleep_us(min(rest * self._byte_us, left * 1000))
+            if not self._byte_us:
+                self.sleep_us(min(1 + (now - self._since) // 8, left) * 1000)
                 return
+            rest = expects or max(self._reply_len - self._reply, 1)
+            rest += _SLACK_BYTES
+            self.sleep_us(min(rest * self._byte_us, left * 1000))
+            return
         quiet = self._quiet
         if quiet >= 0:
             self._quiet = -1

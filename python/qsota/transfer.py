@@ -86,15 +86,16 @@ def _reason(stats):
 # Each protocol: the backend's sender class; what its positional arguments are made of (the
 # opened image, its size, the name, the caller's options, from which the function may take
 # what is not the class's); whether the sender takes `baud` itself (the driver paces by it
-# either way); the reply timeout; where the MCU must be put into its bootloader first, a
+# either way); line bits per byte (8N1 unless the protocol fixes its framing); the reply
+# timeout; where the MCU must be put into its bootloader first, a
 # function that takes its options and returns what does that once the sender is made (so
 # that bad arguments never touch the MCU); what a failure's message adds from the stats.
 # One shape: cls(*args(f, size, name, options), **options).
 _PROTOCOLS = (
-    ("ymodem", "YmodemSender", _ymodem_args, True, _timeout_ms(3000), None, None),
-    ("native", "LinkSender", _native_args, True, _native_reply_ms, None, _receiver_error),
-    ("stm32", "Stm32Sender", _size_args, True, _timeout_ms(1000), _stm32_entry, _reason),
-    ("mcuboot", "SmpSender", _mcuboot_args, False, _timeout_ms(3000), _mcuboot_entry,
+    ("ymodem", "YmodemSender", _ymodem_args, True, 10, _timeout_ms(3000), None, None),
+    ("native", "LinkSender", _native_args, True, 10, _native_reply_ms, None, _receiver_error),
+    ("stm32", "Stm32Sender", _size_args, True, 11, _timeout_ms(1000), _stm32_entry, _reason),
+    ("mcuboot", "SmpSender", _mcuboot_args, False, 10, _timeout_ms(3000), _mcuboot_entry,
      _mcuboot_detail),
 )
 
@@ -280,7 +281,7 @@ def send(port, source, protocol="ymodem", name=None, progress=None, **options):
     native: resumed_from, resent_bytes, reopens, ...; mcuboot: hash, buf_size, chunk, ...);
     raises TransferError.
     """
-    cls_name, args, takes_baud, reply_ms, entry, detail = _protocol(protocol)
+    cls_name, args, takes_baud, bits, reply_ms, entry, detail = _protocol(protocol)
     _check_port(port)
     if progress is not None and not callable(progress):
         raise TypeError("progress: expected a callable, got %s" % type(progress).__name__)
@@ -297,7 +298,8 @@ def send(port, source, protocol="ymodem", name=None, progress=None, **options):
         sender = cls(*args(f, size, name, options), **options)
         if enter is not None:
             enter(port)
-        return _drive(port, f, size, sender, protocol, progress, Pacer(port, baud), stall_ms, detail)
+        pacer = Pacer(port, baud, bits)
+        return _drive(port, f, size, sender, protocol, progress, pacer, stall_ms, detail)
     finally:
         if opened:
             f.close()
@@ -367,7 +369,7 @@ def _drive(port, f, size, sender, protocol, progress, pacer, stall_ms, detail):
                     break
                 # Nothing yet: wait, then look once more before the sender sees the new
                 # time, so that what came meanwhile is taken before its deadline can fire.
-                pacer.wait(now, sender.until)
+                pacer.wait(now, sender.until, sender.length)
                 now = pacer.now()
                 waited = True
             if got:

@@ -201,7 +201,8 @@ pub const QSOTA_ACTION_SEND: i32 = 1;
 /// `qsota_action_t.kind`: read `len` image bytes at `offset` into the frame at `at`, then
 /// call the sender's `provide` with the number read.
 pub const QSOTA_ACTION_READ: i32 = 2;
-/// `qsota_action_t.kind`: feed received bytes, or poll again at `until_ms`.
+/// `qsota_action_t.kind`: feed received bytes, or poll again at `until_ms`; `len` more bytes
+/// of the answer are expected (0: unknown).
 pub const QSOTA_ACTION_WAIT: i32 = 3;
 /// `qsota_action_t.kind`: the receiver has the whole image.
 pub const QSOTA_ACTION_DONE: i32 = 4;
@@ -235,7 +236,8 @@ pub struct qsota_action_t {
     pub kind: i32,
     /// `QSOTA_ACTION_FAILED`: a `QSOTA_FAIL_*`; otherwise 0.
     pub fail: i32,
-    /// `SEND`: bytes to write; `READ`: bytes to read.
+    /// `SEND`: bytes to write; `READ`: bytes to read; `WAIT`: bytes of the answer still to
+    /// come, where the sender knows, else 0.
     pub len: usize,
     /// `READ`: where the bytes go in the frame buffer.
     pub at: usize,
@@ -260,7 +262,9 @@ impl From<Action> for qsota_action_t {
             Action::Read { offset, at, len } => {
                 (a.kind, a.offset, a.at, a.len) = (QSOTA_ACTION_READ, offset, at, len)
             }
-            Action::Wait { until_ms } => (a.kind, a.until_ms) = (QSOTA_ACTION_WAIT, until_ms),
+            Action::Wait { until_ms, expects } => {
+                (a.kind, a.until_ms, a.len) = (QSOTA_ACTION_WAIT, until_ms, expects)
+            }
             Action::Done => a.kind = QSOTA_ACTION_DONE,
             Action::Failed(f) => {
                 a.kind = QSOTA_ACTION_FAILED;

@@ -381,6 +381,7 @@ impl Sender {
         }
         Action::Wait {
             until_ms: self.deadline,
+            expects: 0,
         }
     }
 
@@ -421,6 +422,7 @@ impl Sender {
         }
         Action::Wait {
             until_ms: self.deadline,
+            expects: 0,
         }
     }
 
@@ -439,6 +441,7 @@ impl Sender {
         }
         Action::Wait {
             until_ms: self.deadline,
+            expects: 0,
         }
     }
 

@@ -688,7 +688,7 @@ fn a_silent_receiver_times_out() {
     let mut now = 0;
     let fail = loop {
         match tx.poll(now, &mut frame) {
-            Action::Wait { until_ms } => now = until_ms,
+            Action::Wait { until_ms, .. } => now = until_ms,
             Action::Send(_) => {}
             Action::Failed(f) => break f,
             a => panic!("{a:?}"),
@@ -1014,7 +1014,7 @@ fn the_adaptive_timer_backs_off_to_the_busy_time_when_the_receiver_goes_silent()
         match tx.poll(now, &mut frame) {
             Action::Send(_) => sends.push(now),
             Action::Read { len, .. } => tx.provide(len),
-            Action::Wait { until_ms } => return Ok(until_ms),
+            Action::Wait { until_ms, .. } => return Ok(until_ms),
             Action::Failed(f) => return Err(f),
             a => panic!("{a:?}"),
         }

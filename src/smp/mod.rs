@@ -433,7 +433,10 @@ impl Sender {
 
     fn transmit(&mut self, now_ms: u32, frame: &mut [u8]) -> Action {
         let Phase::Request(step) = self.phase else {
-            return Action::Wait { until_ms: now_ms };
+            return Action::Wait {
+                until_ms: now_ms,
+                expects: 0,
+            };
         };
         let n = match self.framed {
             Some(n) => n,
@@ -620,6 +623,7 @@ impl transfer::Sender for Sender {
         if !reached(now_ms, self.deadline) {
             return Action::Wait {
                 until_ms: self.deadline,
+                expects: 0,
             };
         }
         match self.phase {

@@ -246,7 +246,7 @@ fn run(tx: &mut Sender, mcu: &mut Mcu, image: &[u8], faults: &mut Faults) -> Act
                 trace::provide(len);
                 tx.provide(len);
             }
-            Action::Wait { until_ms } => {
+            Action::Wait { until_ms, .. } => {
                 assert!(until_ms.wrapping_sub(now) < 1 << 31);
                 now = until_ms;
             }
@@ -437,7 +437,7 @@ fn a_new_send_continues_where_mcuboot_is() {
                 frame[at..at + len].copy_from_slice(&img[o..o + len]);
                 tx.provide(len);
             }
-            Action::Wait { until_ms } => now = until_ms,
+            Action::Wait { until_ms, .. } => now = until_ms,
             other => panic!("{other:?}"),
         }
     }
@@ -525,7 +525,7 @@ fn silence_is_a_timeout_after_the_retries() {
     let end = loop {
         match tx.poll(now, &mut frame) {
             Action::Send(_) => sent += 1,
-            Action::Wait { until_ms } => now = until_ms,
+            Action::Wait { until_ms, .. } => now = until_ms,
             other => break other,
         }
     };

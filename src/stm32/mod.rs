@@ -567,6 +567,21 @@ impl Sender {
         }
     }
 
+    /// How many more bytes the answer to the frame out needs, as far as known: a count byte
+    /// (Get) stands for itself until it says how many follow. The probes of a resync take
+    /// any answer, or noise: unknown.
+    fn expects(&self) -> usize {
+        match self.op {
+            Op::Sync | Op::Resync => 0,
+            _ => {
+                usize::from(self.acks)
+                    + usize::from(self.var)
+                    + usize::from(self.want)
+                    + usize::from(self.tail)
+            }
+        }
+    }
+
     /// Sets the answer the frame being sent expects.
     fn expect(&mut self, acks: u8, var: bool, want: u16) {
         self.acks = acks;
@@ -705,7 +720,10 @@ impl transfer::Sender for Sender {
             }
             if let Some(quiet) = self.quiet_until {
                 if !reached(now_ms, quiet) {
-                    return Action::Wait { until_ms: quiet };
+                    return Action::Wait {
+                        until_ms: quiet,
+                        expects: 0,
+                    };
                 }
                 self.quiet_until = None;
                 self.send = true;
@@ -734,6 +752,7 @@ impl transfer::Sender for Sender {
             if !reached(now_ms, self.deadline) {
                 return Action::Wait {
                     until_ms: self.deadline,
+                    expects: self.expects(),
                 };
             }
             self.expired(now_ms, start);

@@ -99,32 +99,39 @@ impl Rom {
     }
 }
 
-/// Drives `s` against `rom` (answers 1 ms after each frame); the outcome.
+/// Drives `s` against `rom` (answers 1 ms after each frame); the outcome. An answer the
+/// sender knows the length of comes in two halves 1 ms apart: between them it must wait
+/// for exactly the second half.
 fn run(s: &mut Sender, rom: &mut Rom, image: &[u8]) -> Action {
     let mut frame = [0u8; FRAME_SIZE];
     let mut now = 0u32;
     trace_begin(s, image);
     for _ in 0..100_000 {
-        let action = s.poll(now, &mut frame);
-        let error = match action {
-            Action::Failed(f) => f.name(),
-            _ => "",
-        };
-        trace::poll(now, action, &frame, s.block(), error);
+        let action = step(s, now, &mut frame, image);
         match action {
             Action::Send(n) => {
                 let reply = rom.answer(&frame[..n]);
+                let known = (1..=reply.len()).contains(&s.expects());
+                let (head, rest) = reply.split_at(if known { reply.len() / 2 } else { 0 });
+                if !head.is_empty() {
+                    now += 1;
+                    trace::receive(now, head);
+                    s.receive(now, head);
+                    let expects = loop {
+                        match step(s, now, &mut frame, image) {
+                            Action::Read { .. } => {}
+                            Action::Wait { expects, .. } => break expects,
+                            other => panic!("{other:?} after {head:02x?} of {reply:02x?}"),
+                        }
+                    };
+                    assert_eq!(expects, rest.len(), "after {head:02x?} of {reply:02x?}");
+                }
                 now += 1;
-                trace::receive(now, &reply);
-                s.receive(now, &reply);
+                trace::receive(now, rest);
+                s.receive(now, rest);
             }
-            Action::Read { offset, at, len } => {
-                let o = offset as usize;
-                frame[at..at + len].copy_from_slice(&image[o..o + len]);
-                trace::provide(len);
-                s.provide(len);
-            }
-            Action::Wait { until_ms } => now = until_ms,
+            Action::Read { .. } => {}
+            Action::Wait { until_ms, .. } => now = until_ms,
             end => {
                 trace_end(s);
                 return end;
@@ -132,6 +139,23 @@ fn run(s: &mut Sender, rom: &mut Rom, image: &[u8]) -> Action {
         }
     }
     panic!("no end");
+}
+
+/// One poll of `s`, traced; a Read is served from `image` at once.
+fn step(s: &mut Sender, now: u32, frame: &mut [u8], image: &[u8]) -> Action {
+    let action = s.poll(now, frame);
+    let error = match action {
+        Action::Failed(f) => f.name(),
+        _ => "",
+    };
+    trace::poll(now, action, frame, s.block(), error);
+    if let Action::Read { offset, at, len } = action {
+        let o = offset as usize;
+        frame[at..at + len].copy_from_slice(&image[o..o + len]);
+        trace::provide(len);
+        s.provide(len);
+    }
+    action
 }
 
 /// `run`'s session as `qsota.Stm32Sender(size, **options)`, for trace replay.
@@ -286,7 +310,7 @@ fn silence_is_a_timeout_with_the_autobaud_hint() {
     let end = loop {
         match s.poll(now, &mut frame) {
             Action::Send(n) => assert_eq!(&frame[..n], [SYNC]),
-            Action::Wait { until_ms } => now = until_ms,
+            Action::Wait { until_ms, .. } => now = until_ms,
             end => break end,
         }
     };
@@ -334,7 +358,7 @@ fn a_short_frame_buffer_or_source_fails_cleanly() {
                 s.receive(now, &r);
             }
             Action::Read { len, .. } => s.provide(len - 1),
-            Action::Wait { until_ms } => now = until_ms,
+            Action::Wait { until_ms, .. } => now = until_ms,
             end => break end,
         }
     };

@@ -243,7 +243,7 @@ fn run(
                 trace::provide(len);
                 s.provide(len);
             }
-            Action::Wait { until_ms } => {
+            Action::Wait { until_ms, .. } => {
                 if !pending.is_empty() {
                     now += 1;
                     trace::receive(now, &pending);
@@ -562,7 +562,10 @@ fn header_wait_covers_a_full_erase_and_data_waits_are_short() {
     let until = opts.header_timeout_ms;
     assert_eq!(
         s.poll(until - 1, &mut frame),
-        Action::Wait { until_ms: until }
+        Action::Wait {
+            until_ms: until,
+            expects: 0
+        }
     );
     assert_eq!(s.poll(until, &mut frame), Action::Send(133));
     s.receive(until, &[ACK, CRC16]);
@@ -570,7 +573,13 @@ fn header_wait_covers_a_full_erase_and_data_waits_are_short() {
     s.provide(1024);
     assert_eq!(s.poll(until, &mut frame), Action::Send(1029));
     let due = until + opts.timeout_ms;
-    assert_eq!(s.poll(until, &mut frame), Action::Wait { until_ms: due });
+    assert_eq!(
+        s.poll(until, &mut frame),
+        Action::Wait {
+            until_ms: due,
+            expects: 0
+        }
+    );
     // The retransmission reuses the frame: no second read.
     assert_eq!(s.poll(due, &mut frame), Action::Send(1029));
     // With the baud rate known, the wait includes the frame's time on the wire.
@@ -580,7 +589,8 @@ fn header_wait_covers_a_full_erase_and_data_waits_are_short() {
     assert_eq!(
         s.poll(0, &mut frame),
         Action::Wait {
-            until_ms: 30_000 + 139
+            until_ms: 30_000 + 139,
+            expects: 0,
         }
     );
 }
@@ -616,7 +626,13 @@ fn a_cancel_by_the_caller_sends_cans_when_the_receiver_listens() {
     assert_eq!(s.poll(0, &mut frame), Action::Send(133));
     s.cancel();
     let until_ms = opts.header_timeout_ms;
-    assert_eq!(s.poll(10, &mut frame), Action::Wait { until_ms });
+    assert_eq!(
+        s.poll(10, &mut frame),
+        Action::Wait {
+            until_ms,
+            expects: 0
+        }
+    );
     s.receive(8000, &[ACK]);
     cans(&mut s, 8000, &mut frame);
     // A data block is read but not sent: at once.
@@ -638,7 +654,13 @@ fn a_cancel_by_the_caller_sends_cans_when_the_receiver_listens() {
     assert_eq!(s.poll(2, &mut frame), Action::Send(1029));
     s.cancel();
     let until_ms = 2 + opts.timeout_ms;
-    assert_eq!(s.poll(3, &mut frame), Action::Wait { until_ms });
+    assert_eq!(
+        s.poll(3, &mut frame),
+        Action::Wait {
+            until_ms,
+            expects: 0
+        }
+    );
     cans(&mut s, until_ms, &mut frame);
 }
 
@@ -650,7 +672,8 @@ fn silence_gives_timeout_and_queues_cans() {
     assert_eq!(
         s.poll(0, &mut frame),
         Action::Wait {
-            until_ms: opts.start_timeout_ms
+            until_ms: opts.start_timeout_ms,
+            expects: 0,
         }
     );
     assert_eq!(s.poll(opts.start_timeout_ms, &mut frame), Action::Send(5));
@@ -667,7 +690,7 @@ fn silence_gives_timeout_and_queues_cans() {
     loop {
         match s.poll(now, &mut frame) {
             Action::Send(133) => sent += 1,
-            Action::Wait { until_ms } => now = until_ms,
+            Action::Wait { until_ms, .. } => now = until_ms,
             Action::Send(5) => {}
             other => {
                 assert_eq!(other, Action::Failed(Fail::Timeout));
@@ -691,7 +714,10 @@ fn nak_storm_gives_retries_and_each_retransmission_waits_for_quiet() {
         s.receive(now + 5, b"CC");
         assert_eq!(
             s.poll(now + 10, &mut frame),
-            Action::Wait { until_ms: now + 25 }
+            Action::Wait {
+                until_ms: now + 25,
+                expects: 0
+            }
         );
         now += 25;
     }
@@ -737,7 +763,8 @@ fn time_may_wrap_around() {
     assert_eq!(
         s.poll(t0, &mut frame),
         Action::Wait {
-            until_ms: t0.wrapping_add(60_000)
+            until_ms: t0.wrapping_add(60_000),
+            expects: 0,
         }
     );
     assert!(matches!(
@@ -761,7 +788,8 @@ fn a_silent_receiver_after_the_eot_ack_ends_the_batch() {
     assert_eq!(
         s.poll(2, &mut frame),
         Action::Wait {
-            until_ms: 2 + opts.end_gap_ms
+            until_ms: 2 + opts.end_gap_ms,
+            expects: 0,
         }
     );
     let mut now = 2 + opts.end_gap_ms;
@@ -769,7 +797,7 @@ fn a_silent_receiver_after_the_eot_ack_ends_the_batch() {
     let result = loop {
         match s.poll(now, &mut frame) {
             Action::Send(133) => nulls += 1,
-            Action::Wait { until_ms } => now = until_ms,
+            Action::Wait { until_ms, .. } => now = until_ms,
             other => break other,
         }
     };
@@ -786,7 +814,7 @@ fn a_silent_receiver_after_the_eot_ack_ends_the_batch() {
     let result = loop {
         match s.poll(now, &mut frame) {
             Action::Send(133) => s.receive(now, &[NAK]),
-            Action::Wait { until_ms } => now = until_ms,
+            Action::Wait { until_ms, .. } => now = until_ms,
             Action::Send(5) => {}
             other => break other,
         }

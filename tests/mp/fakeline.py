@@ -3,11 +3,12 @@ lines with a receiver at the far end, so that waits and stalls are checked witho
 
     clock = Clock()
     clock.install()                      # qsota.pacing's ticks/sleep now run on `clock`
-    line = YmodemLine(clock, baud=115200)  # or LinkLine; blocking=True adds wait(ms)
+    line = YmodemLine(clock, baud=115200)  # or LinkLine, Stm32Line; blocking=True adds wait(ms)
     stats = qsota.send(line, path, baud=115200)
     clock.wakeups                        # sleeps + blocking waits the driver made
 
-A line carries each written byte for 10 bit times (8N1) after the previous one; the receiver
+A line carries each written byte for 10 bit times (8N1; 11 for the ROM bootloader's 8E1) after
+the previous one; the receiver
 reads whole frames and its answers arrive, byte after byte at the same rate, `delay_us`
 after the frame's last byte (`header_delay_us` for what needs an erase first: YMODEM's
 header, the native OPEN). `take` caps how many bytes one write() takes (short writes);
@@ -19,6 +20,7 @@ import qsota.pacing
 from qsota.pure import link
 
 SOH, STX, EOT, ACK, C = 1, 2, 4, 6, 0x43
+ROM_ACK = 0x79  # AN3155's ACK
 
 
 class Clock:
@@ -46,9 +48,9 @@ class Line:
     """The module's end of the line; subclasses answer frames (`frame_length`, `answer`)."""
 
     def __init__(self, clock, baud, delay_us=4000, header_delay_us=2000000, take=None,
-                 stop_after=None, stuck=None, blocking=False):
+                 stop_after=None, stuck=None, blocking=False, bits=10):
         self.clock = clock
-        self.byte_us = 10000000 // baud
+        self.byte_us = bits * 1000000 // baud
         self.delay_us = delay_us
         self.header_delay_us = header_delay_us
         self.take = take
@@ -174,3 +176,48 @@ class LinkLine(Line):
             offset = frame[6] | frame[7] << 8 | frame[8] << 16 | frame[9] << 24
             return _answer(0x82, _le(offset + len(frame) - 14)), False
         return _answer(0x84, _le(self.size)), False
+
+
+class Stm32Line(Line):
+    """ST's ROM bootloader (AN3155) of an STM32F407 (PID 0x413) at 8E1: Get, Get ID, Extended
+    Erase (`header_delay_us` a sector), Write Memory, Read Memory and Go. The whole answer to
+    a frame comes after it, as qsota's sender sends a command with its address in one frame."""
+
+    def __init__(self, clock, baud, **kw):
+        super().__init__(clock, baud, bits=11, **kw)
+        self.flash = bytearray(b"\xff" * (64 << 10))
+        self.next = None  # (command, flash offset) whose data or length frame comes next
+
+    def frame_length(self, rx):
+        if self.next is not None:
+            return rx[0] + 3 if self.next[0] == 0x31 else 2
+        if rx[0] == 0x7F:
+            return 1
+        if rx[0] in (0x00, 0x02):
+            return 2
+        if rx[0] == 0x44:
+            return 5 + 2 * ((rx[2] << 8 | rx[3]) + 1) if len(rx) >= 4 else 0
+        return 7  # Write, Read, Go: the command and its address
+
+    def answer(self, frame):
+        if self.next is not None:
+            cmd, at = self.next
+            self.next = None
+            n = frame[0] + 1
+            if cmd == 0x31:
+                self.flash[at : at + n] = frame[1 : 1 + n]
+                return bytes([ROM_ACK]), False
+            return bytes([ROM_ACK]) + bytes(self.flash[at : at + n]), False
+        cmd = frame[0]
+        if cmd == 0x7F:
+            return bytes([ROM_ACK]), False
+        if cmd == 0x00:
+            return bytes([ROM_ACK, 6, 0x31, 0x00, 0x02, 0x11, 0x21, 0x31, 0x44, ROM_ACK]), False
+        if cmd == 0x02:
+            return bytes([ROM_ACK, 1, 0x04, 0x13, ROM_ACK]), False
+        if cmd == 0x44:
+            return bytes([ROM_ACK, ROM_ACK]), True
+        if cmd in (0x11, 0x31):
+            at = (frame[2] << 24 | frame[3] << 16 | frame[4] << 8 | frame[5]) - 0x08000000
+            self.next = (cmd, at)
+        return bytes([ROM_ACK, ROM_ACK]), False

@@ -44,7 +44,7 @@ def _got(s, code, frame):
     if code == READ:
         return [code, s.offset, s.at, s.length]
     if code == WAIT:
-        return [code, s.until]
+        return [code, s.until, s.length]
     if code == FAILED:
         return [code, s.error, s.block]
     return [code]

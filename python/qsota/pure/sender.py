@@ -200,8 +200,10 @@ class Sender:
         self.length = n
         return READ
 
-    def _wait(self, until):
+    def _wait(self, until, expects=0):
+        """WAIT until `until`; `expects` more bytes of the answer are due (0: unknown)."""
         self.until = until
+        self.length = expects
         return WAIT
 
     def _failed(self):

@@ -397,6 +397,13 @@ class Stm32Sender(Sender):
                 else:
                     self._op = _OP_DONE
 
+    def _expects(self):
+        """How many more bytes the answer to the frame out needs, as far as known (a count
+        byte stands for itself until it says how many follow); probes: unknown."""
+        if self._op == _OP_SYNC or self._op == _OP_RESYNC:
+            return 0
+        return self._acks + self._var + self._want + self._tail
+
     def _expect(self, acks, var, want):
         self._acks = acks
         self._var = var
@@ -543,7 +550,7 @@ class Stm32Sender(Sender):
             if self._send:
                 return self._transmit(now_ms, frame)
             if not _reached(now_ms, self._deadline):
-                return self._wait(self._deadline)
+                return self._wait(self._deadline, self._expects())
             self._expired(now_ms)
 
     def provide(self, n):
