@@ -56,7 +56,7 @@ static void take(const qsota_rule_t *r, mp_obj_t obj, void *opts, qsota_value_t 
             break;
         case QSOTA_RULE_BOOL:
             if (!mp_obj_is_bool(obj)) {
-                qsota_raise_type(r->qst, "bool", obj);
+                qsota_raise_type(r->qst, qsota_expected[r->kind], obj);
             }
             v->u = obj == mp_const_true;
             break;
@@ -65,14 +65,14 @@ static void take(const qsota_rule_t *r, mp_obj_t obj, void *opts, qsota_value_t 
             break;
         case QSOTA_RULE_TEXT:
             if (!mp_obj_is_str_or_bytes(obj)) {
-                qsota_raise_type(r->qst, "str or bytes", obj);
+                qsota_raise_type(r->qst, qsota_expected[r->kind], obj);
             }
             v->data = (const byte *)mp_obj_str_get_data(obj, &v->len);
             break;
         default: { // QSOTA_RULE_BUF
             mp_buffer_info_t buf;
             if (mp_obj_is_str(obj) || !mp_get_buffer(obj, &buf, MP_BUFFER_READ)) {
-                qsota_raise_type(r->qst, "bytes", obj);
+                qsota_raise_type(r->qst, qsota_expected[r->kind], obj);
             }
             v->data = buf.buf;
             v->len = buf.len;

@@ -41,11 +41,12 @@ void qsota_check(int32_t status, qstr what);
 void qsota_parse_args(size_t n_args, size_t n_kw, const mp_obj_t *all_args, size_t n_allowed,
     const mp_arg_t *allowed, mp_arg_val_t *out);
 
-// One check of a constructor's arguments, a row of python/qsota/rules.py as cmodule/rules.h
+// One check of a sender's arguments, a row of python/qsota/rules.py as cmodule/rules.h
 // (generated) gives it.
 enum {
     QSOTA_RULE_INT, QSOTA_RULE_BOOL, QSOTA_RULE_FLAG, QSOTA_RULE_TEXT, QSOTA_RULE_BUF,
-    QSOTA_RULE_LEN, QSOTA_RULE_GAP, QSOTA_RULE_STEP, QSOTA_RULE_NUL
+    QSOTA_RULE_LEN, QSOTA_RULE_GAP, QSOTA_RULE_STEP, QSOTA_RULE_NUL,
+    QSOTA_RULE_TICKS, QSOTA_RULE_WBUF, QSOTA_RULE_RBUF
 };
 #define QSOTA_NO_FIELD 0xffff
 typedef struct {

@@ -11,6 +11,7 @@
 #include "py/objstr.h"
 #include "qsota.h"
 #include "modqsota.h"
+#include "rules.h"
 
 uint32_t qsota_int_arg(mp_obj_t obj, qstr what, uint32_t lo, uint32_t hi, const char *msg) {
     bool ok;
@@ -22,7 +23,7 @@ uint32_t qsota_int_arg(mp_obj_t obj, qstr what, uint32_t lo, uint32_t hi, const 
             && !mp_obj_is_true(mp_binary_op(MP_BINARY_OP_LESS, obj, mp_obj_new_int_from_uint(lo)))
             && !mp_obj_is_true(mp_binary_op(MP_BINARY_OP_MORE, obj, mp_obj_new_int_from_uint(hi)));
     } else {
-        qsota_raise_type(what, "int", obj);
+        qsota_raise_type(what, qsota_expected[QSOTA_RULE_INT], obj);
     }
     if (!ok) {
         qsota_raise(&mp_type_ValueError, "%q: %s", what, msg);
@@ -44,9 +45,15 @@ void qsota_sender_init(qsota_sender_t *self, const qsota_sender_ops_t *ops, void
     memset(&self->action, 0, sizeof(self->action));
 }
 
-static uint32_t now_arg(mp_obj_t obj) {
+// A method's argument of row `r` (qsota.rules POLL, RECEIVE, PROVIDE) was refused for its type.
+static NORETURN void refuse_type(const qsota_rule_t *r, mp_obj_t obj) {
+    qsota_raise_type(r->qst, qsota_expected[r->kind], obj);
+}
+
+// now_ms: an int, taken modulo 2**32 (a TICKS row).
+static uint32_t now_arg(const qsota_rule_t *r, mp_obj_t obj) {
     if (!mp_obj_is_int(obj)) {
-        qsota_raise_type(MP_QSTR_now_ms, "int", obj);
+        refuse_type(r, obj);
     }
     return (uint32_t)mp_obj_int_get_truncated(obj);
 }
@@ -54,10 +61,10 @@ static uint32_t now_arg(mp_obj_t obj) {
 // poll(now_ms, frame) -> action code (SEND 1, READ 2, WAIT 3, DONE 4, FAILED 5).
 static mp_obj_t sender_poll(mp_obj_t self_in, mp_obj_t now_in, mp_obj_t frame_in) {
     qsota_sender_t *self = MP_OBJ_TO_PTR(self_in);
-    uint32_t now = now_arg(now_in);
+    uint32_t now = now_arg(&qsota_poll_checks[QSOTA_POLL_now_ms], now_in);
     mp_buffer_info_t frame;
     if (mp_obj_is_str_or_bytes(frame_in) || !mp_get_buffer(frame_in, &frame, MP_BUFFER_WRITE)) {
-        qsota_raise_type(MP_QSTR_frame, "a writable buffer", frame_in);
+        refuse_type(&qsota_poll_checks[QSOTA_POLL_frame], frame_in);
     }
     // An empty bytearray has no storage (buf is NULL), which the core refuses as a null
     // pointer; an empty frame that is not null fails the transfer with `usage`, as in qsota.pure.
@@ -72,14 +79,15 @@ MP_DEFINE_CONST_FUN_OBJ_3(qsota_sender_poll_obj, sender_poll);
 // driver pass its one receive buffer after a short readinto() without slicing it.
 static mp_obj_t sender_receive(size_t n_args, const mp_obj_t *args) {
     qsota_sender_t *self = MP_OBJ_TO_PTR(args[0]);
-    uint32_t now = now_arg(args[1]);
+    uint32_t now = now_arg(&qsota_receive_checks[QSOTA_RECEIVE_now_ms], args[1]);
     mp_buffer_info_t data;
     if (mp_obj_is_str(args[2]) || !mp_get_buffer(args[2], &data, MP_BUFFER_READ)) {
-        qsota_raise_type(MP_QSTR_data, "a bytes-like object", args[2]);
+        refuse_type(&qsota_receive_checks[QSOTA_RECEIVE_data], args[2]);
     }
     size_t len = data.len;
     if (n_args > 3 && args[3] != mp_const_none) {
-        len = qsota_int_arg(args[3], MP_QSTR_n, 0, data.len, "must be 0..len(data)");
+        const qsota_rule_t *r = &qsota_receive_checks[QSOTA_RECEIVE_n];
+        len = qsota_int_arg(args[3], r->qst, r->lo, data.len, r->msg); // at most len(data)
     }
     qsota_check(self->ops->receive(self->core, now, data.buf, len), MP_QSTR_receive);
     return mp_const_none;
@@ -89,7 +97,8 @@ MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(qsota_sender_receive_obj, 3, 4, sender_recei
 // provide(n): image bytes read for the last READ action.
 static mp_obj_t sender_provide(mp_obj_t self_in, mp_obj_t n_in) {
     qsota_sender_t *self = MP_OBJ_TO_PTR(self_in);
-    uint32_t n = qsota_int_arg(n_in, MP_QSTR_n, 0, 0xffffffff, "must be >= 0");
+    const qsota_rule_t *r = &qsota_provide_checks[QSOTA_PROVIDE_n];
+    uint32_t n = qsota_int_arg(n_in, r->qst, r->lo, r->hi, r->msg);
     qsota_check(self->ops->provide(self->core, n), MP_QSTR_provide);
     return mp_const_none;
 }

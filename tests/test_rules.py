@@ -57,3 +57,55 @@ def test_both_backends_bind_arguments_alike(mp):
         "TypeError: 'hash' argument required",
         "ok",
     ]
+
+
+METHODS = """
+import json, qsota
+s = qsota.Stm32Sender(256)
+calls = (
+    (s.poll, ("soon", bytearray(300))),
+    (s.poll, (0, b"frame")),
+    (s.receive, (0, "text")),
+    (s.receive, (0, b"abc", 4)),
+    (s.receive, (0, b"abc", 1.5)),
+    (s.provide, (-1,)),
+)
+out = []
+for f, args in calls:
+    try:
+        f(*args)
+        out.append("ok")
+    except Exception as e:
+        out.append("%s: %s" % (type(e).__name__, e))
+print(json.dumps(out))
+"""
+
+
+def test_the_methods_refuse_with_the_tables_words(mp):
+    """poll, receive and provide check their arguments in each backend's own code (they run
+    at every step), with the names, kinds and messages of qsota.rules' method rows."""
+    rules = _rules()
+    poll_now, poll_frame = rules.POLL
+    _, receive_data, receive_n = rules.RECEIVE
+    (provide_n,) = rules.PROVIDE
+
+    def expected(row, got):
+        return "TypeError: %s: expected %s, got %s" % (row[0], rules.EXPECTED[row[1]], got)
+
+    assert mp.both(METHODS) == [
+        expected(poll_now, "str"),
+        expected(poll_frame, "bytes"),
+        expected(receive_data, "str"),
+        "ValueError: %s: %s" % (receive_n[0], receive_n[4]),
+        expected(receive_n, "float"),
+        "ValueError: %s: %s" % (provide_n[0], provide_n[4]),
+    ]
+
+
+def _rules():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("rules", ROOT / "python/qsota/rules.py")
+    rules = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(rules)
+    return rules

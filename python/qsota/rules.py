@@ -1,5 +1,5 @@
-"""qsota.rules: the senders' constructor arguments and their checks, written once for both
-backends. `qsota.pure` parses through them (`pure/sender.py` `parse`); `scripts/rules_h.py`
+"""qsota.rules: the senders' arguments (constructors and methods) and their checks, written
+once for both backends. `qsota.pure` parses through them (`pure/sender.py` `parse`); `scripts/rules_h.py`
 writes them to `cmodule/rules.h` for the C module's one parser (`qsota_parse_rules` in
 `cmodule/modqsota.c`), and a test checks that the committed header is what it writes.
 
@@ -9,8 +9,12 @@ next parameter, in signature order, with its default (REQUIRED: none); a row of 
 (LEN to NUL) checks an earlier parameter again. An optional INT, BOOL or FLAG parameter is the
 field of the same name in the class's options struct of the C ABI, whose defaults function
 gives the C module its defaults (`cargo test` checks that they are the ones here).
-A refusal is TypeError "name: expected ..., got <type>" for the argument kinds, else
-ValueError "name: message".
+A refusal is TypeError "name: expected <EXPECTED[kind]>, got <type>" for the argument kinds,
+else ValueError "name: message".
+
+The methods every sender has (poll, receive, provide) have rows of the same shape. They run
+at every step of a transfer, so each backend checks them in its own code (a walk through a
+table would cost the hot loop), with the names, kinds and messages of these rows.
 """
 
 # Argument kinds.
@@ -24,6 +28,16 @@ LEN = 5  # its length is in lo..hi
 GAP = 6  # it is not strictly between lo and hi
 STEP = 7  # it is a multiple of lo
 NUL = 8  # it holds no NUL byte
+# Argument kinds of the methods.
+TICKS = 9  # an int (not bool), taken modulo 2**32: now_ms
+WBUF = 10  # a writable buffer (bytearray, memoryview): the frame
+RBUF = 11  # a bytes-like object (not str), read in place
+
+# What a TypeError says an argument kind expects ("" for the kinds that refuse no type).
+EXPECTED = (
+    "int", "bool", "", "str or bytes", "bytes", "", "", "", "", "int", "a writable buffer",
+    "a bytes-like object",
+)
 
 REQUIRED = None
 
@@ -97,3 +111,18 @@ SMP = (
     ("retries", INT, 0, 255, _BYTE, 10),
     ("buf_size", GAP, 0, 128, _BUF_SIZE, None),
 )
+
+# poll(now_ms, frame), receive(now_ms, data, n=len(data)), provide(n). The `n` of receive is
+# at most len(data), which no table row can hold: `hi` stands for it.
+POLL = (
+    ("now_ms", TICKS, 0, 0, "", REQUIRED),
+    ("frame", WBUF, 0, 0, "", REQUIRED),
+)
+
+RECEIVE = (
+    ("now_ms", TICKS, 0, 0, "", REQUIRED),
+    ("data", RBUF, 0, 0, "", REQUIRED),
+    ("n", INT, 0, _U32, "must be 0..len(data)", None),
+)
+
+PROVIDE = (("n", INT, 0, _U32, "must be >= 0", REQUIRED),)

@@ -4,18 +4,20 @@ the retry count; see docs/architecture.md "Sender objects". No allocation per ca
 """
 
 from ..codes import DONE, FAILED, READ, SEND, WAIT  # noqa: F401 (the senders import them here)
-from ..rules import BOOL, FLAG, GAP, INT, LEN, REQUIRED, STEP, TEXT
+from ..rules import (
+    BOOL, EXPECTED, FLAG, GAP, INT, LEN, POLL, PROVIDE, RECEIVE, REQUIRED, STEP, TEXT,
+)
 
 
-def _type_error(what, expected, obj):
-    raise TypeError("%s: expected %s, got %s" % (what, expected, type(obj).__name__))
+def _type_error(what, kind, obj):
+    raise TypeError("%s: expected %s, got %s" % (what, EXPECTED[kind], type(obj).__name__))
 
 
 def _int(what, obj, lo, hi, message):
     if not isinstance(obj, int) or isinstance(obj, bool):
-        _type_error(what, "int", obj)
+        _type_error(what, INT, obj)
     if not lo <= obj <= hi:
-        raise ValueError(message)
+        raise ValueError("%s: %s" % (what, message))
     return obj
 
 
@@ -27,14 +29,10 @@ _WRITABLE = (bytearray, memoryview)
 def _take(name, kind, lo, hi, message, v):
     """An argument of an argument kind of qsota.rules, checked and converted."""
     if kind == INT:
-        if not isinstance(v, int) or isinstance(v, bool):
-            _type_error(name, "int", v)
-        if not lo <= v <= hi:
-            raise ValueError("%s: %s" % (name, message))
-        return v
+        return _int(name, v, lo, hi, message)
     if kind == BOOL:
         if not isinstance(v, bool):
-            _type_error(name, "bool", v)
+            _type_error(name, kind, v)
         return v
     if kind == FLAG:
         return bool(v)
@@ -42,10 +40,10 @@ def _take(name, kind, lo, hi, message, v):
         if isinstance(v, str):
             return v.encode()
         if not isinstance(v, bytes):
-            _type_error(name, "str or bytes", v)
+            _type_error(name, kind, v)
         return v
     if not isinstance(v, _READABLE):  # BUF
-        _type_error(name, "bytes", v)
+        _type_error(name, kind, v)
     return bytes(v)
 
 
@@ -100,16 +98,24 @@ def parse(rows, args, kw):
     return values
 
 
+# The methods' rows of qsota.rules, (name, kind, lo, hi, message, default) each.
+_NOW = POLL[0]
+_FRAME = POLL[1]
+_DATA = RECEIVE[1]
+_DATA_N = RECEIVE[2]
+_PROVIDED = PROVIDE[0]
+
+
 def _frame(frame):
     """poll's `frame` checked (a writable buffer), like the C module's."""
     if not isinstance(frame, _WRITABLE):
-        raise TypeError("frame: expected a writable buffer, got %s" % type(frame).__name__)
+        _type_error(_FRAME[0], _FRAME[1], frame)
 
 
 def _now(now_ms):
     """`now_ms` checked (an int) and taken modulo 2**32, like the C module's."""
     if not isinstance(now_ms, int) or isinstance(now_ms, bool):
-        raise TypeError("now_ms: expected int, got %s" % type(now_ms).__name__)
+        _type_error(_NOW[0], _NOW[1], now_ms)
     # 0xFFFFFFFF is a long int on a 32-bit port (small ints end at 2**30), and an operation
     # on one allocates: the usual now_ms, a small ticks_diff, is returned as it is.
     if 0 <= now_ms <= 0x3FFFFFFF:
@@ -121,10 +127,17 @@ def _data_len(data, n):
     """How many leading bytes of `data` receive(now_ms, data, n) takes, checked like the C
     module's."""
     if not isinstance(data, _READABLE):
-        raise TypeError("data: expected a bytes-like object, got %s" % type(data).__name__)
+        _type_error(_DATA[0], _DATA[1], data)
     if n is None:
         return len(data)
-    return _int("n", n, 0, len(data), "n: must be 0..len(data)")
+    name, _, lo, _, message, _ = _DATA_N
+    return _int(name, n, lo, len(data), message)  # at most len(data)
+
+
+def _provided(n):
+    """provide's `n` checked, like the C module's."""
+    name, _, lo, hi, message, _ = _PROVIDED
+    return _int(name, n, lo, hi, message)
 
 
 def _after(now_ms, ms):
@@ -182,7 +195,7 @@ class Sender:
             self._byte(now_ms, data[i])
 
     def provide(self, n):
-        _int("n", n, 0, 0xFFFFFFFF, "n: must be >= 0")
+        _provided(n)
         if self._reading >= 0 and n == self._read_len:
             self._filled = self._reading
             self._reading = -1

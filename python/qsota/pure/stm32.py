@@ -6,7 +6,7 @@ table is src/stm32/devices.rs's (PID, KiB, page size or -sector unit), in the sa
 """
 
 from ..rules import STM32
-from .sender import DONE, SEND, Sender, _after, _int, _reached, parse
+from .sender import DONE, SEND, Sender, _after, _provided, _reached, parse
 
 _ACK = 0x79
 _NACK = 0x1F
@@ -554,7 +554,7 @@ class Stm32Sender(Sender):
             self._expired(now_ms)
 
     def provide(self, n):
-        _int("n", n, 0, 0xFFFFFFFF, "n: must be >= 0")
+        _provided(n)
         if self._reading >= 0 and n == self._read_len:
             self._reading = -1
             self._filled = True
