@@ -8,6 +8,9 @@
 
 #include "modqsota.h"
 
+#define QSOTA_NON_HEX "got a non-hex character"
+#define QSOTA_NOT_A_NUMBER "not a decimal or hex number"
+
 // What a TypeError says each QSOTA_RULE_* kind expects: qsota.rules.EXPECTED.
 static const char *const qsota_expected[] = {
     "int",
@@ -15,13 +18,13 @@ static const char *const qsota_expected[] = {
     "",
     "str or bytes",
     "bytes",
-    "",
-    "",
-    "",
-    "",
     "int",
     "a writable buffer",
     "a bytes-like object",
+    "str or bytes",
+    "int, str or bytes",
+    "str",
+    "",
 };
 
 // poll(): qsota.rules.POLL.
@@ -52,6 +55,30 @@ enum {
 };
 static const qsota_rule_t qsota_provide_checks[] = {
     { MP_QSTR_n, 0, QSOTA_RULE_INT, QSOTA_NO_FIELD, 0x0, 0xffffffff, "must be >= 0" },
+};
+
+// update(): qsota.rules.UPDATE.
+enum {
+    QSOTA_UPDATE_update,
+};
+static const qsota_rule_t qsota_update_checks[] = {
+    { MP_QSTR_update, 0, QSOTA_RULE_RBUF, QSOTA_NO_FIELD, 0x0, 0x0, "" },
+};
+
+// hexdigest(): qsota.rules.HEXDIGEST.
+enum {
+    QSOTA_HEXDIGEST_name,
+};
+static const qsota_rule_t qsota_hexdigest_checks[] = {
+    { MP_QSTR_name, 0, QSOTA_RULE_NAME, QSOTA_NO_FIELD, 0x0, 0x0, "expected 'md5' or 'sha256'" },
+};
+
+// crc32(): qsota.rules.CRC32.
+enum {
+    QSOTA_CRC32_variant,
+};
+static const qsota_rule_t qsota_crc32_checks[] = {
+    { MP_QSTR_variant, 0, QSOTA_RULE_NAME, QSOTA_NO_FIELD, 0x1, 0x2, "expected 'mpeg2' or 'iso-hdlc'" },
 };
 
 // YmodemSender: qsota.rules.YMODEM.
@@ -252,6 +279,32 @@ typedef char qsota_smp_boot_ms_is_u32[sizeof(((qsota_smp_options_t *)0)->boot_ms
 typedef char qsota_smp_retries_is_u32[sizeof(((qsota_smp_options_t *)0)->retries) == 4 ? 1 : -1];
 static const qsota_rules_t qsota_smp_rules = {
     qsota_smp_params, 12, qsota_smp_checks, 15
+};
+
+// Verifier: qsota.rules.VERIFIER.
+enum {
+    QSOTA_VERIFIER_md5,
+    QSOTA_VERIFIER_sha256,
+    QSOTA_VERIFIER_crc,
+    QSOTA_VERIFIER_size,
+    QSOTA_VERIFIER_crc_variant,
+    QSOTA_VERIFIER_keys,
+};
+static const mp_arg_t qsota_verifier_params[] = {
+    { MP_QSTR_md5, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
+    { MP_QSTR_sha256, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
+    { MP_QSTR_crc, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
+    { MP_QSTR_size, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
+    { MP_QSTR_crc_variant, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
+    { MP_QSTR_keys, MP_ARG_OBJ | MP_ARG_KW_ONLY, { .u_obj = MP_OBJ_NULL } },
+};
+static const qsota_rule_t qsota_verifier_checks[] = {
+    { MP_QSTR_md5, 0, QSOTA_RULE_HEX, QSOTA_NO_FIELD, 0x20, 0x20, "expected 32 hex digits" },
+    { MP_QSTR_sha256, 1, QSOTA_RULE_HEX, QSOTA_NO_FIELD, 0x40, 0x40, "expected 64 hex digits" },
+    { MP_QSTR_crc, 2, QSOTA_RULE_CRC, QSOTA_NO_FIELD, 0x0, 0xffffffff, "out of range 0..0xffffffff" },
+    { MP_QSTR_size, 3, QSOTA_RULE_INT, QSOTA_NO_FIELD, 0x0, 0xffffffff, "out of range 0..4294967295" },
+    { MP_QSTR_crc_variant, 4, QSOTA_RULE_NAME, QSOTA_NO_FIELD, 0x0, 0x2, "expected 'auto', 'mpeg2' or 'iso-hdlc'" },
+    { MP_QSTR_keys, 5, QSOTA_RULE_KEYS, QSOTA_NO_FIELD, 0x0, 0x0, "" },
 };
 
 // The most parameters of any class (qsota_parse_rules binds them on the stack).

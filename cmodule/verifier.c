@@ -6,6 +6,7 @@
 #include "py/objstr.h"
 #include "qsota.h"
 #include "modqsota.h"
+#include "rules.h"
 
 typedef struct {
     mp_obj_base_t base;
@@ -19,75 +20,66 @@ typedef struct {
     qsota_verifier_t core;
 } verifier_obj_t;
 
-// The text of a str or bytes argument.
-static const byte *text_arg(mp_obj_t obj, qstr what, const char *expected, size_t *len) {
+// The text of a str or bytes argument of row `r` (HEX, CRC).
+static const byte *text_arg(const qsota_rule_t *r, mp_obj_t obj, size_t *len) {
     if (!mp_obj_is_str_or_bytes(obj)) {
-        qsota_raise_type(what, expected, obj);
+        qsota_raise_type(r->qst, qsota_expected[r->kind], obj);
     }
     return (const byte *)mp_obj_str_get_data(obj, len);
 }
 
-// An int argument (mp_obj_is_int holds; it does not for bool) checked to be in 0..0xffffffff.
-static uint32_t u32_arg(mp_obj_t obj, qstr what, const char *range) {
-    mp_obj_t max = mp_obj_new_int_from_uint(0xffffffff);
-    if (mp_obj_int_sign(obj) < 0 || mp_obj_is_true(mp_binary_op(MP_BINARY_OP_MORE, obj, max))) {
-        qsota_raise(&mp_type_ValueError, "%q: out of range %s", what, range);
-    }
-    return (uint32_t)mp_obj_int_get_truncated(obj);
-}
-
 typedef int32_t (*expect_hex_fn)(qsota_verifier_t *, const uint8_t *, size_t);
 
-// Expects a digest given as `digits` hex digits (str or bytes).
-static void expect_hex(verifier_obj_t *self, expect_hex_fn expect, mp_obj_t obj, qstr what,
-    size_t digits) {
+// Expects a digest given as hex digits (str or bytes): a HEX row, whose lo is their count.
+static void expect_hex(verifier_obj_t *self, expect_hex_fn expect, mp_obj_t obj,
+    const qsota_rule_t *r) {
     size_t len;
-    const byte *text = text_arg(obj, what, "str or bytes", &len);
+    const byte *text = text_arg(r, obj, &len);
     int32_t status = expect(&self->core, text, len);
     if (status == QSOTA_E_LENGTH) {
-        qsota_raise(&mp_type_ValueError, "%q: expected %u hex digits, got %u", what,
-            (unsigned)digits, (unsigned)len);
+        qsota_raise(&mp_type_ValueError, "%q: %s, got %u", r->qst, r->msg, (unsigned)len);
     }
     if (status == QSOTA_E_SYNTAX) {
-        qsota_raise(&mp_type_ValueError, "%q: expected %u hex digits, got a non-hex character",
-            what, (unsigned)digits);
+        qsota_raise(&mp_type_ValueError, "%q: %s, " QSOTA_NON_HEX, r->qst, r->msg);
     }
-    qsota_check(status, what);
+    qsota_check(status, r->qst);
 }
 
 // Expects a CRC given as an int or as decimal/hex text (digits only: either reading).
 static void expect_crc(verifier_obj_t *self, mp_obj_t obj) {
+    const qsota_rule_t *r = &qsota_verifier_checks[QSOTA_VERIFIER_crc];
     int32_t status;
     if (mp_obj_is_int(obj)) {
-        status = qsota_verifier_expect_crc(&self->core, u32_arg(obj, MP_QSTR_crc, "0..0xffffffff"));
+        status = qsota_verifier_expect_crc(&self->core, qsota_int_arg(obj, r->qst, r->lo, r->hi,
+            r->msg));
     } else {
         size_t len;
-        const byte *text = text_arg(obj, MP_QSTR_crc, "int, str or bytes", &len);
+        const byte *text = text_arg(r, obj, &len);
         status = qsota_verifier_expect_crc_text(&self->core, text, len);
     }
     if (status == QSOTA_E_SYNTAX) {
-        qsota_raise(&mp_type_ValueError, "crc: not a decimal or hex number");
+        qsota_raise(&mp_type_ValueError, "%q: " QSOTA_NOT_A_NUMBER, r->qst);
     }
     if (status == QSOTA_E_RANGE) {
-        qsota_raise(&mp_type_ValueError, "crc: out of range 0..0xffffffff");
+        qsota_raise(&mp_type_ValueError, "%q: %s", r->qst, r->msg);
     }
-    qsota_check(status, MP_QSTR_crc);
+    qsota_check(status, r->qst);
 }
 
-// The QSOTA_CRC_* code for a variant name; `auto` only where `allowed` says.
-static int32_t variant_arg(mp_obj_t obj, qstr what, bool auto_allowed) {
-    const char *expected = auto_allowed ? "'auto', 'mpeg2' or 'iso-hdlc'" : "'mpeg2' or 'iso-hdlc'";
+// The QSOTA_CRC_* code of a variant name, by a NAME row whose lo..hi are the codes allowed.
+static int32_t variant_arg(const qsota_rule_t *r, mp_obj_t obj) {
     if (!mp_obj_is_str(obj)) {
-        qsota_raise_type(what, "str", obj);
+        qsota_raise_type(r->qst, qsota_expected[r->kind], obj);
     }
     size_t len;
     const char *name = mp_obj_str_get_data(obj, &len);
     int32_t variant;
     int32_t status = qsota_crc_variant_from_name((const uint8_t *)name, len, &variant);
-    if (status == QSOTA_E_ARG || (status == QSOTA_OK && variant == QSOTA_CRC_AUTO && !auto_allowed)) {
-        qsota_raise(&mp_type_ValueError, "%q: expected %s", what, expected);
+    if (status == QSOTA_E_ARG
+        || (status == QSOTA_OK && (variant < (int32_t)r->lo || variant > (int32_t)r->hi))) {
+        qsota_raise(&mp_type_ValueError, "%q: %s", r->qst, r->msg);
     }
-    qsota_check(status, what);
+    qsota_check(status, r->qst);
     return variant;
 }
 
@@ -97,51 +89,46 @@ static bool given(mp_obj_t obj) {
 
 static mp_obj_t verifier_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw,
     const mp_obj_t *all_args) {
-    enum { ARG_md5, ARG_sha256, ARG_crc, ARG_size, ARG_crc_variant, ARG_keys };
-    static const mp_arg_t allowed[] = {
-        { MP_QSTR_md5, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
-        { MP_QSTR_sha256, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
-        { MP_QSTR_crc, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
-        { MP_QSTR_size, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
-        { MP_QSTR_crc_variant, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
-        { MP_QSTR_keys, MP_ARG_OBJ | MP_ARG_KW_ONLY, { .u_obj = MP_OBJ_NULL } },
-    };
-    mp_arg_val_t args[MP_ARRAY_SIZE(allowed)];
-    qsota_parse_args(n_args, n_kw, all_args, MP_ARRAY_SIZE(allowed), allowed, args);
+    // Bound and checked by the rows of qsota.rules' VERIFIER, in their order, as qsota.pure.
+    const qsota_rule_t *rows = qsota_verifier_checks;
+    mp_arg_val_t args[MP_ARRAY_SIZE(qsota_verifier_params)];
+    qsota_parse_args(n_args, n_kw, all_args, MP_ARRAY_SIZE(qsota_verifier_params),
+        qsota_verifier_params, args);
+    mp_obj_t md5 = args[QSOTA_VERIFIER_md5].u_obj, sha256 = args[QSOTA_VERIFIER_sha256].u_obj;
+    mp_obj_t crc = args[QSOTA_VERIFIER_crc].u_obj, size = args[QSOTA_VERIFIER_size].u_obj;
+    mp_obj_t variant = args[QSOTA_VERIFIER_crc_variant].u_obj;
+    mp_obj_t keys = args[QSOTA_VERIFIER_keys].u_obj;
 
     verifier_obj_t *self = mp_obj_malloc(verifier_obj_t, type);
     self->md5 = self->sha256 = self->crc = self->size = MP_OBJ_NULL;
     self->crc_variant = QSOTA_CRC_AUTO;
     qsota_check(qsota_verifier_init(&self->core), MP_QSTR_Verifier);
 
-    // The arguments are checked in the order of the signature, as qsota.pure does.
-    if (given(args[ARG_md5].u_obj)) {
-        self->md5 = args[ARG_md5].u_obj;
-        expect_hex(self, qsota_verifier_expect_md5, self->md5, MP_QSTR_md5, 32);
+    if (given(md5)) {
+        self->md5 = md5;
+        expect_hex(self, qsota_verifier_expect_md5, md5, &rows[QSOTA_VERIFIER_md5]);
     }
-    if (given(args[ARG_sha256].u_obj)) {
-        self->sha256 = args[ARG_sha256].u_obj;
-        expect_hex(self, qsota_verifier_expect_sha256, self->sha256, MP_QSTR_sha256, 64);
+    if (given(sha256)) {
+        self->sha256 = sha256;
+        expect_hex(self, qsota_verifier_expect_sha256, sha256, &rows[QSOTA_VERIFIER_sha256]);
     }
-    if (given(args[ARG_crc].u_obj)) {
-        self->crc = args[ARG_crc].u_obj;
-        expect_crc(self, self->crc);
+    if (given(crc)) {
+        self->crc = crc;
+        expect_crc(self, crc);
     }
-    if (given(args[ARG_size].u_obj)) {
-        self->size = args[ARG_size].u_obj;
-        if (!mp_obj_is_int(self->size)) {
-            qsota_raise_type(MP_QSTR_size, "int", self->size);
-        }
-        uint32_t size = u32_arg(self->size, MP_QSTR_size, "0..4294967295");
-        qsota_check(qsota_verifier_expect_size(&self->core, size), MP_QSTR_size);
+    if (given(size)) {
+        self->size = size;
+        const qsota_rule_t *r = &rows[QSOTA_VERIFIER_size];
+        uint32_t n = qsota_int_arg(size, r->qst, r->lo, r->hi, r->msg);
+        qsota_check(qsota_verifier_expect_size(&self->core, n), r->qst);
     }
-    if (given(args[ARG_crc_variant].u_obj)) {
-        self->crc_variant = variant_arg(args[ARG_crc_variant].u_obj, MP_QSTR_crc_variant, true);
+    if (given(variant)) {
+        self->crc_variant = variant_arg(&rows[QSOTA_VERIFIER_crc_variant], variant);
         qsota_check(qsota_verifier_set_crc_variant(&self->core, self->crc_variant),
             MP_QSTR_crc_variant);
     }
-    if (given(args[ARG_keys].u_obj)) {
-        qsota_image_expect(&self->core, args[ARG_keys].u_obj);
+    if (given(keys)) {
+        qsota_image_expect(&self->core, keys);
     }
     return MP_OBJ_FROM_PTR(self);
 }
@@ -151,7 +138,8 @@ static mp_obj_t verifier_update(mp_obj_t self_in, mp_obj_t data) {
     verifier_obj_t *self = MP_OBJ_TO_PTR(self_in);
     mp_buffer_info_t buf;
     if (mp_obj_is_str(data) || !mp_get_buffer(data, &buf, MP_BUFFER_READ)) {
-        qsota_raise_type(MP_QSTR_update, "a bytes-like object", data);
+        const qsota_rule_t *r = &qsota_update_checks[QSOTA_UPDATE_update];
+        qsota_raise_type(r->qst, qsota_expected[r->kind], data);
     }
     int32_t status = qsota_verifier_update(&self->core, buf.buf, buf.len);
     if (status == QSOTA_E_STATE) {
@@ -196,8 +184,9 @@ static void print_hex(const mp_print_t *print, const uint8_t *bytes, size_t len)
 // hexdigest(name) -> str, for 'md5' or 'sha256'; makes the verifier final.
 static mp_obj_t verifier_hexdigest(mp_obj_t self_in, mp_obj_t name_in) {
     verifier_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    const qsota_rule_t *r = &qsota_hexdigest_checks[QSOTA_HEXDIGEST_name];
     if (!mp_obj_is_str(name_in)) {
-        qsota_raise_type(MP_QSTR_name, "str", name_in);
+        qsota_raise_type(r->qst, qsota_expected[r->kind], name_in);
     }
     uint8_t digest[32];
     size_t len;
@@ -208,7 +197,7 @@ static mp_obj_t verifier_hexdigest(mp_obj_t self_in, mp_obj_t name_in) {
         sha256_of(self, digest);
         len = 32;
     } else {
-        qsota_raise(&mp_type_ValueError, "name: expected 'md5' or 'sha256'");
+        qsota_raise(&mp_type_ValueError, "%q: %s", r->qst, r->msg);
     }
     vstr_t vstr;
     mp_print_t print;
@@ -239,7 +228,7 @@ static mp_obj_t verifier_crc32(size_t n_args, const mp_obj_t *args) {
     verifier_obj_t *self = MP_OBJ_TO_PTR(args[0]);
     int32_t variant = self->crc_variant == QSOTA_CRC_AUTO ? QSOTA_CRC_MPEG2 : self->crc_variant;
     if (n_args > 1 && args[1] != mp_const_none) {
-        variant = variant_arg(args[1], MP_QSTR_variant, false);
+        variant = variant_arg(&qsota_crc32_checks[QSOTA_CRC32_variant], args[1]);
     }
     return mp_obj_new_int_from_uint(crc_of(self, variant));
 }

@@ -12,16 +12,26 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = ROOT / "cmodule" / "rules.h"
 
-# Per class: its table in qsota.rules, the prefix of its names here, its C ABI options struct.
+# Per class: its table in qsota.rules, the prefix of its names here, its C ABI options struct
+# (None: its arguments go to the core one by one).
 CLASSES = (
     ("YmodemSender", "YMODEM", "ymodem", "qsota_ymodem_options_t"),
     ("LinkSender", "LINK", "link", "qsota_link_options_t"),
     ("Stm32Sender", "STM32", "stm32", "qsota_stm32_options_t"),
     ("SmpSender", "SMP", "smp", "qsota_smp_options_t"),
+    ("Verifier", "VERIFIER", "verifier", None),
 )
-# The methods every sender has: the name, its table in qsota.rules.
-METHODS = (("poll", "POLL"), ("receive", "RECEIVE"), ("provide", "PROVIDE"))
-KINDS = ("INT", "BOOL", "FLAG", "TEXT", "BUF", "LEN", "GAP", "STEP", "NUL", "TICKS", "WBUF", "RBUF")
+# Methods: the name, its table in qsota.rules. Every sender has the first three.
+METHODS = (
+    ("poll", "POLL"), ("receive", "RECEIVE"), ("provide", "PROVIDE"),
+    ("update", "UPDATE"), ("hexdigest", "HEXDIGEST"), ("crc32", "CRC32"),
+)
+# Texts of qsota.rules that a kind adds to its messages.
+TEXTS = ("NON_HEX", "NOT_A_NUMBER")
+KINDS = (
+    "INT", "BOOL", "FLAG", "TEXT", "BUF", "TICKS", "WBUF", "RBUF", "HEX", "CRC", "NAME", "KEYS",
+    "LEN", "GAP", "STEP", "NUL",
+)
 
 
 def load_rules():
@@ -30,7 +40,7 @@ def load_rules():
     spec.loader.exec_module(rules)
     for i, kind in enumerate(KINDS):
         assert getattr(rules, kind) == i, kind
-    assert len(rules.EXPECTED) == len(KINDS)
+    assert len(rules.EXPECTED) == rules.LEN
     return rules
 
 
@@ -49,8 +59,10 @@ def class_tables(rules, cls, table, prefix, options):
     out += ["    QSOTA_%s_%s," % (table, n) for n in names]
     out.append("};")
     out.append("static const mp_arg_t qsota_%s_params[] = {" % prefix)
-    for name, _, _, _, _, default in params:
+    for name, kind, _, _, _, default in params:
         flags = "MP_ARG_REQUIRED | MP_ARG_OBJ" if default is rules.REQUIRED else "MP_ARG_OBJ"
+        if kind == rules.KEYS:
+            flags += " | MP_ARG_KW_ONLY"
         out.append("    { MP_QSTR_%s, %s, { .u_obj = MP_OBJ_NULL } }," % (name, flags))
     out.append("};")
     out.append("static const qsota_rule_t qsota_%s_checks[] = {" % prefix)
@@ -61,10 +73,11 @@ def class_tables(rules, cls, table, prefix, options):
         assert kind != rules.STEP or lo > 0, (cls, name)
         taken.add(name)
         field = "QSOTA_NO_FIELD"
-        if kind in (rules.INT, rules.BOOL, rules.FLAG) and default is not rules.REQUIRED:
+        optional = kind in (rules.INT, rules.BOOL, rules.FLAG) and default is not rules.REQUIRED
+        if options is not None and optional:
             field = "offsetof(%s, %s)" % (options, name)
             fields.append(name)
-        elif kind < rules.LEN:
+        elif options is not None and kind < rules.LEN:
             # Not in the options struct: required, or text whose default is empty.
             assert default is rules.REQUIRED or default == b"", (cls, name)
         out.append(
@@ -78,10 +91,11 @@ def class_tables(rules, cls, table, prefix, options):
             "typedef char qsota_%s_%s_is_u32[sizeof(((%s *)0)->%s) == 4 ? 1 : -1];"
             % (prefix, name, options, name)
         )
-    out.append(
-        "static const qsota_rules_t qsota_%s_rules = {\n    qsota_%s_params, %d, qsota_%s_checks, %d\n};"
-        % (prefix, prefix, len(params), prefix, len(rows))
-    )
+    if options is not None:  # for qsota_parse_rules
+        out.append(
+            "static const qsota_rules_t qsota_%s_rules = {\n    qsota_%s_params, %d, qsota_%s_checks, %d\n};"
+            % (prefix, prefix, len(params), prefix, len(rows))
+        )
     return out, len(params)
 
 
@@ -113,6 +127,7 @@ def header():
         '#include "modqsota.h"',
         "",
     ]
+    out += ["#define QSOTA_%s %s" % (t, c_string(getattr(rules, t))) for t in TEXTS] + [""]
     out.append("// What a TypeError says each QSOTA_RULE_* kind expects: qsota.rules.EXPECTED.")
     out.append("static const char *const qsota_expected[] = {")
     out += ["    %s," % c_string(e) for e in rules.EXPECTED]

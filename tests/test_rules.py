@@ -109,3 +109,69 @@ def _rules():
     rules = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(rules)
     return rules
+
+
+VERIFIER = """
+import json, qsota
+calls = (
+    lambda: qsota.Verifier(md5="0" * 31),
+    lambda: qsota.Verifier(sha256=b"g" * 64),
+    lambda: qsota.Verifier(md5=1),
+    lambda: qsota.Verifier(crc="12x"),
+    lambda: qsota.Verifier(crc=1 << 32),
+    lambda: qsota.Verifier(crc=1.5),
+    lambda: qsota.Verifier(size=True),
+    lambda: qsota.Verifier(size=-1),
+    lambda: qsota.Verifier(crc_variant="crc16"),
+    lambda: qsota.Verifier(None, None, None, None, None, []),
+    lambda: qsota.Verifier(size=1, bogus=1),
+    lambda: qsota.Verifier(md5="0" * 31, size=-1),
+    lambda: qsota.Verifier().update("text"),
+    lambda: qsota.Verifier().hexdigest(1),
+    lambda: qsota.Verifier().hexdigest("sha1"),
+    lambda: qsota.Verifier().crc32("auto"),
+    lambda: qsota.Verifier(None, None, "0x1", 0, None).crc32(),
+)
+out = []
+for f in calls:
+    try:
+        f()
+        out.append("ok")
+    except Exception as e:
+        out.append("%s: %s" % (type(e).__name__, e))
+print(json.dumps(out))
+"""
+
+
+def test_the_verifier_binds_and_refuses_by_the_table(mp):
+    """The Verifier's constructor and methods are bound and checked by qsota.rules' VERIFIER,
+    UPDATE, HEXDIGEST and CRC32 rows on both backends: their words, their order (the
+    signature's: md5 before size), `keys` by keyword only."""
+    rules = _rules()
+    row = {r[0]: r for r in rules.VERIFIER}
+
+    def value(name, why=None):
+        return "ValueError: %s: %s" % (name, why or row[name][4])
+
+    def typed(r, got):
+        return "TypeError: %s: expected %s, got %s" % (r[0], rules.EXPECTED[r[1]], got)
+
+    assert mp.both(VERIFIER) == [
+        value("md5", row["md5"][4] + ", got 31"),
+        value("sha256", row["sha256"][4] + ", " + rules.NON_HEX),
+        typed(row["md5"], "int"),
+        value("crc", rules.NOT_A_NUMBER),
+        value("crc"),
+        typed(row["crc"], "float"),
+        typed(row["size"], "bool"),
+        value("size"),
+        value("crc_variant"),
+        "TypeError: extra positional arguments given",
+        "TypeError: unexpected keyword argument 'bogus'",
+        value("md5", row["md5"][4] + ", got 31"),
+        typed(rules.UPDATE[0], "str"),
+        typed(rules.HEXDIGEST[0], "int"),
+        "ValueError: name: " + rules.HEXDIGEST[0][4],
+        "ValueError: variant: " + rules.CRC32[0][4],
+        "ok",
+    ]

@@ -1,20 +1,23 @@
-"""qsota.rules: the senders' arguments (constructors and methods) and their checks, written
-once for both backends. `qsota.pure` parses through them (`pure/sender.py` `parse`); `scripts/rules_h.py`
-writes them to `cmodule/rules.h` for the C module's one parser (`qsota_parse_rules` in
-`cmodule/modqsota.c`), and a test checks that the committed header is what it writes.
+"""qsota.rules: the arguments of qsota's classes (the senders' and the Verifier's
+constructors and methods) and their checks, written once for both backends. `qsota.pure`
+parses through them (`pure/args.py`); `scripts/rules_h.py` writes them to `cmodule/rules.h`
+for the C module (the senders' one parser `qsota_parse_rules` in `cmodule/modqsota.c`,
+`sender.c`, `verifier.c`), and a test checks that the committed header is what it writes.
 
 A class's rows are its checks in the order both backends make them, each
-(name, kind, lo, hi, message, default). A row of an argument kind (INT to BUF) introduces the
-next parameter, in signature order, with its default (REQUIRED: none); a row of a check kind
-(LEN to NUL) checks an earlier parameter again. An optional INT, BOOL or FLAG parameter is the
-field of the same name in the class's options struct of the C ABI, whose defaults function
-gives the C module its defaults (`cargo test` checks that they are the ones here).
-A refusal is TypeError "name: expected <EXPECTED[kind]>, got <type>" for the argument kinds,
-else ValueError "name: message".
+(name, kind, lo, hi, message, default). A row of an argument kind (INT to KEYS) introduces
+the next parameter, in signature order, with its default (REQUIRED: none); a row of a check
+kind (LEN to NUL) checks an earlier parameter again. An optional INT, BOOL or FLAG parameter
+of a sender is the field of the same name in the class's options struct of the C ABI, whose
+defaults function gives the C module its defaults (`cargo test` checks that they are the
+ones here). A refusal is TypeError "name: expected <EXPECTED[kind]>, got <type>" for the
+argument kinds, else ValueError "name: message".
 
-The methods every sender has (poll, receive, provide) have rows of the same shape. They run
-at every step of a transfer, so each backend checks them in its own code (a walk through a
-table would cost the hot loop), with the names, kinds and messages of these rows.
+The methods (a sender's poll, receive and provide; the Verifier's update, hexdigest and
+crc32) have rows of the same shape. The senders' run at every step of a transfer, so each
+backend checks them in its own code (a walk through a table would cost the hot loop), with
+the names, kinds and messages of these rows; the Verifier's kinds are parsers of their own
+(hex digests, a CRC as a number or text, names), which each backend has once.
 """
 
 # Argument kinds.
@@ -23,23 +26,32 @@ BOOL = 1  # a bool
 FLAG = 2  # any object, taken for its truth
 TEXT = 3  # str or bytes, taken as bytes
 BUF = 4  # a bytes-like object (not str)
+TICKS = 5  # an int (not bool), taken modulo 2**32: now_ms
+WBUF = 6  # a writable buffer (bytearray, memoryview): a sender's frame
+RBUF = 7  # a bytes-like object (not str), read in place
+HEX = 8  # a digest: str or bytes of exactly lo hex digits (message: what, NON_HEX: why)
+CRC = 9  # an int in lo..hi, or str or bytes read as decimal and/or hex (NOT_A_NUMBER)
+NAME = 10  # a str, one of the names the message lists (a CRC variant: the codes lo..hi)
+KEYS = 11  # keyword only: the public keys of a signed image, which qsota.image checks
 # Check kinds, on a parameter already taken.
-LEN = 5  # its length is in lo..hi
-GAP = 6  # it is not strictly between lo and hi
-STEP = 7  # it is a multiple of lo
-NUL = 8  # it holds no NUL byte
-# Argument kinds of the methods.
-TICKS = 9  # an int (not bool), taken modulo 2**32: now_ms
-WBUF = 10  # a writable buffer (bytearray, memoryview): the frame
-RBUF = 11  # a bytes-like object (not str), read in place
+LEN = 12  # its length is in lo..hi
+GAP = 13  # it is not strictly between lo and hi
+STEP = 14  # it is a multiple of lo
+NUL = 15  # it holds no NUL byte
 
-# What a TypeError says an argument kind expects ("" for the kinds that refuse no type).
+# What a TypeError says each argument kind expects ("" for the kinds that refuse no type or
+# say it themselves).
 EXPECTED = (
-    "int", "bool", "", "str or bytes", "bytes", "", "", "", "", "int", "a writable buffer",
-    "a bytes-like object",
+    "int", "bool", "", "str or bytes", "bytes", "int", "a writable buffer",
+    "a bytes-like object", "str or bytes", "int, str or bytes", "str", "",
 )
+# The ValueErrors of a HEX argument with a character that is not a hex digit (after the
+# row's message) and of CRC text that is no number.
+NON_HEX = "got a non-hex character"
+NOT_A_NUMBER = "not a decimal or hex number"
 
-REQUIRED = None
+# The default of a parameter that has none (None is a default: "not given").
+REQUIRED = object()
 
 _U32 = 0xFFFFFFFF
 _I31 = 0x7FFFFFFF
@@ -126,3 +138,19 @@ RECEIVE = (
 )
 
 PROVIDE = (("n", INT, 0, _U32, "must be >= 0", REQUIRED),)
+
+# Verifier(md5=None, sha256=None, crc=None, size=None, crc_variant='auto', *, keys=None).
+# None is "not given" for each (crc_variant: 'auto').
+VERIFIER = (
+    ("md5", HEX, 32, 32, "expected 32 hex digits", None),
+    ("sha256", HEX, 64, 64, "expected 64 hex digits", None),
+    ("crc", CRC, 0, _U32, "out of range 0..0xffffffff", None),
+    ("size", INT, 0, _U32, "out of range 0..4294967295", None),
+    ("crc_variant", NAME, 0, 2, "expected 'auto', 'mpeg2' or 'iso-hdlc'", None),
+    ("keys", KEYS, 0, 0, "", None),
+)
+
+# Verifier.update(buf): its TypeError names the method. hexdigest(name). crc32(variant=None).
+UPDATE = (("update", RBUF, 0, 0, "", REQUIRED),)
+HEXDIGEST = (("name", NAME, 0, 0, "expected 'md5' or 'sha256'", REQUIRED),)
+CRC32 = (("variant", NAME, 1, 2, "expected 'mpeg2' or 'iso-hdlc'", None),)

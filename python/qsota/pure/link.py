@@ -18,7 +18,8 @@ except ImportError:
         _crc32 = None
 
 from ..rules import LINK
-from .sender import DONE, SEND, Sender, _after, _data_len, _now, _reached, parse
+from .args import parse
+from .sender import DONE, SEND, Sender, _after, _data_len, _now, _reached
 from .verify import _crc_tables
 
 _SYNC0 = 0xA5

@@ -8,7 +8,8 @@ answers are decoded into one preallocated buffer and read in place.
 """
 
 from ..rules import SMP
-from .sender import DONE, SEND, Sender, _after, _data_len, _now, _reached, parse
+from .args import parse
+from .sender import DONE, SEND, Sender, _after, _data_len, _now, _reached
 from .ymodem import crc16
 
 _CHARS = 124  # base64 characters per line: (127 - 3) // 4 * 4

@@ -6,7 +6,8 @@ table is src/stm32/devices.rs's (PID, KiB, page size or -sector unit), in the sa
 """
 
 from ..rules import STM32
-from .sender import DONE, SEND, Sender, _after, _provided, _reached, parse
+from .args import parse
+from .sender import DONE, SEND, Sender, _after, _provided, _reached
 
 _ACK = 0x79
 _NACK = 0x1F

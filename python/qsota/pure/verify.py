@@ -16,6 +16,9 @@ try:
 except ImportError:
     from uarray import array
 
+from ..rules import CRC, CRC32, HEX, HEXDIGEST, KEYS, NAME, NON_HEX, NOT_A_NUMBER, UPDATE, VERIFIER
+from .args import _int, _take, _type_error, parse
+
 _new_md5 = getattr(hashlib, "md5", None)
 if _new_md5 is None:
     from .md5 import md5 as _new_md5
@@ -25,19 +28,20 @@ _MPEG2 = "mpeg2"
 _ISO_HDLC = "iso-hdlc"
 _VARIANTS = (_MPEG2, _ISO_HDLC)
 _AUTO = "auto"
+# The variants by their C ABI codes (QSOTA_CRC_*), which a NAME row's lo..hi select.
+_BY_CODE = (_AUTO, _MPEG2, _ISO_HDLC)
 
 # What update() takes as it is; other buffers are copied.
 _BYTES = (bytes, bytearray, memoryview)
 
 _FINAL = "update: the verifier is final after check() or a digest"
+_UPDATE = UPDATE[0]
+_CRC32 = CRC32[0]
+_DIGESTS = ("md5", "sha256")
 
 
 class VerifyError(ValueError):
     """Verifier.check() found a mismatch; the message names each mismatched field."""
-
-
-def _type_error(what, expected, obj):
-    return TypeError("%s: expected %s, got %s" % (what, expected, type(obj).__name__))
 
 
 def _is_int(obj):
@@ -45,13 +49,13 @@ def _is_int(obj):
     return isinstance(obj, int) and not isinstance(obj, bool)
 
 
-def _text(what, expected, obj):
-    """The bytes of a str or bytes argument."""
+def _text(what, kind, obj):
+    """The bytes of a str or bytes argument of `kind`."""
     if isinstance(obj, str):
         return obj.encode()
     if isinstance(obj, bytes):
         return obj
-    raise _type_error(what, expected, obj)
+    _type_error(what, kind, obj)
 
 
 def _digit(c):
@@ -72,13 +76,13 @@ def _all_hex(text):
     return True
 
 
-def _hex_digest(what, obj, digits):
+def _hex_digest(what, obj, digits, message):
     """The digest given as `digits` hex digits (str or bytes), as bytes."""
-    text = _text(what, "str or bytes", obj)
+    text = _text(what, HEX, obj)
     if not _all_hex(text):
-        raise ValueError("%s: expected %d hex digits, got a non-hex character" % (what, digits))
+        raise ValueError("%s: %s, %s" % (what, message, NON_HEX))
     if len(text) != digits:
-        raise ValueError("%s: expected %d hex digits, got %d" % (what, digits, len(text)))
+        raise ValueError("%s: %s, got %d" % (what, message, len(text)))
     out = bytearray(digits // 2)
     for i in range(len(out)):
         out[i] = _digit(text[2 * i]) << 4 | _digit(text[2 * i + 1])
@@ -95,42 +99,55 @@ def _fold(digits, radix):
     return value
 
 
-def _u32(what, value, shown):
-    if value < 0 or value > 0xFFFFFFFF:
-        raise ValueError("%s: out of range %s" % (what, shown))
-    return value
-
-
-def _crc_readings(obj):
+def _crc_readings(what, obj, lo, hi, message):
     """The values an expected CRC may have: an int, or text read as decimal and/or hex.
 
     `0x1a2b` is hex; text with a hex letter is hex; digits only may be decimal (the AT
     flow) or hex (the platform's JSON), so both readings that fit in 32 bits count.
     """
     if _is_int(obj):
-        return (_u32("crc", obj, "0..0xffffffff"),)
-    text = _text("crc", "int, str or bytes", obj)
+        return (_int(what, obj, lo, hi, message),)
+    text = _text(what, CRC, obj)
     hex_only = text[:2] in (b"0x", b"0X")
     digits = text[2:] if hex_only else text
     if not digits or not _all_hex(digits):
-        raise ValueError("crc: not a decimal or hex number")
+        raise ValueError("%s: %s" % (what, NOT_A_NUMBER))
     readings = []
     if not hex_only and all(48 <= c <= 57 for c in digits):
         readings.append(_fold(digits, 10))
     readings.append(_fold(digits, 16))
     readings = tuple(v for v in readings if v is not None)
     if not readings:
-        raise ValueError("crc: out of range 0..0xffffffff")
+        raise ValueError("%s: %s" % (what, message))
     return readings
 
 
-def _variant(what, obj, choices):
+def _name(row, obj, choices):
+    """`obj` checked by a NAME row: a str among `choices`."""
+    what, kind, _, _, message, _ = row
     if not isinstance(obj, str):
-        raise _type_error(what, "str", obj)
+        _type_error(what, kind, obj)
     if obj not in choices:
-        names = ["'%s'" % c for c in choices]
-        raise ValueError("%s: expected %s" % (what, ", ".join(names[:-1]) + " or " + names[-1]))
+        raise ValueError("%s: %s" % (what, message))
     return obj
+
+
+def _arg(name, kind, lo, hi, message, v):
+    """A constructor argument of qsota.rules' VERIFIER, checked and converted; None is not
+    given."""
+    if v is None:
+        return None
+    if kind == HEX:
+        return _hex_digest(name, v, lo, message)
+    if kind == CRC:
+        return _crc_readings(name, v, lo, hi, message)
+    if kind == NAME:  # crc_variant
+        return _name((name, kind, lo, hi, message, None), v, _BY_CODE[lo : hi + 1])
+    if kind == KEYS:
+        from .image import SignedImage
+
+        return SignedImage(v)
+    return _take(name, kind, lo, hi, message, v)  # size
 
 
 def _shown(obj):
@@ -170,24 +187,20 @@ def _crc_tables():
 class Verifier:
     """Hashes an image as it streams past and checks it against the expected values."""
 
-    def __init__(self, md5=None, sha256=None, crc=None, size=None, crc_variant=_AUTO, *, keys=None):
-        # Checked in the order of the signature, as the C module does.
-        self._want_md5 = None if md5 is None else _hex_digest("md5", md5, 32)
-        self._want_sha256 = None if sha256 is None else _hex_digest("sha256", sha256, 64)
-        self._want_crc = None if crc is None else _crc_readings(crc)
-        if size is not None:
-            if not _is_int(size):
-                raise _type_error("size", "int", size)
-            _u32("size", size, "0..4294967295")
-        if crc_variant is None:
-            crc_variant = _AUTO
-        self._policy = _variant("crc_variant", crc_variant, (_AUTO,) + _VARIANTS)
-        self._image = None
-        if keys is not None:
-            from .image import SignedImage
+    def __init__(self, *args, **kw):
+        """Verifier(md5=None, sha256=None, crc=None, size=None, crc_variant='auto', *,
+        keys=None): the arguments of qsota.rules' VERIFIER, checked in its order."""
+        given = []  # as the caller gave them, for check()'s messages
 
-            self._image = SignedImage(keys)
-        self._given = (md5, sha256, crc, size)
+        def take(name, kind, lo, hi, message, v):
+            given.append(v)
+            return _arg(name, kind, lo, hi, message, v)
+
+        self._want_md5, self._want_sha256, self._want_crc, _, policy, self._image = parse(
+            VERIFIER, args, kw, take
+        )
+        self._policy = _AUTO if policy is None else policy
+        self._given = tuple(given[:4])  # md5, sha256, crc, size
         self._md5 = _new_md5()
         self._sha256 = hashlib.sha256()
         self._digests = None  # (md5, sha256) once final
@@ -217,11 +230,11 @@ class Verifier:
         (without allocating), or another buffer (copied)."""
         if not isinstance(buf, _BYTES):
             if isinstance(buf, str):
-                raise _type_error("update", "a bytes-like object", buf)
+                _type_error(_UPDATE[0], _UPDATE[1], buf)
             try:
                 memoryview(buf)
             except TypeError:
-                raise _type_error("update", "a bytes-like object", buf)
+                _type_error(_UPDATE[0], _UPDATE[1], buf)
             buf = bytes(buf)  # another buffer (an array): a copy of its bytes, as C reads them
         if self._digests is not None:
             raise ValueError(_FINAL)
@@ -267,13 +280,9 @@ class Verifier:
 
     def hexdigest(self, name):
         """The 'md5' or 'sha256' digest as lowercase hex; makes the verifier final."""
-        if not isinstance(name, str):
-            raise _type_error("name", "str", name)
-        if name == "md5":
+        if _name(HEXDIGEST[0], name, _DIGESTS) == "md5":
             return _hex(self.md5())
-        if name == "sha256":
-            return _hex(self.sha256())
-        raise ValueError("name: expected 'md5' or 'sha256'")
+        return _hex(self.sha256())
 
     def crc32(self, variant=None):
         """The CRC-32 ('mpeg2' or 'iso-hdlc') of everything seen; by default the pinned
@@ -281,7 +290,8 @@ class Verifier:
         verifier final."""
         if variant is None:
             variant = _MPEG2 if self._policy == _AUTO else self._policy
-        _variant("variant", variant, _VARIANTS)
+        _, _, lo, hi, _, _ = _CRC32
+        _name(_CRC32, variant, _BY_CODE[lo : hi + 1])
         if self._policy not in (_AUTO, variant):
             raise ValueError(
                 "variant: '%s' is not computed with crc_variant='%s'" % (variant, self._policy)

@@ -11,7 +11,8 @@ except ImportError:
     from uarray import array
 
 from ..rules import YMODEM
-from .sender import DONE, SEND, Sender, _after, _reached, parse
+from .args import parse
+from .sender import DONE, SEND, Sender, _after, _reached
 
 _SOH = 0x01
 _STX = 0x02

@@ -1,0 +1,101 @@
+"""qsota.pure.args: the argument rows of qsota.rules applied, as the C module applies them:
+binding (`parse`, like `qsota_parse_rules` and mp_arg_parse_all) and each argument kind's
+check. No allocation unless an argument is refused.
+"""
+
+from ..rules import BOOL, EXPECTED, FLAG, GAP, INT, KEYS, LEN, REQUIRED, STEP, TEXT
+
+
+def _type_error(what, kind, obj):
+    raise TypeError("%s: expected %s, got %s" % (what, EXPECTED[kind], type(obj).__name__))
+
+
+def _int(what, obj, lo, hi, message):
+    if not isinstance(obj, int) or isinstance(obj, bool):
+        _type_error(what, INT, obj)
+    if not lo <= obj <= hi:
+        raise ValueError("%s: %s" % (what, message))
+    return obj
+
+
+# Built once: a tuple display in a call would allocate at every call.
+_READABLE = (bytes, bytearray, memoryview)
+_WRITABLE = (bytearray, memoryview)
+
+
+def _take(name, kind, lo, hi, message, v):
+    """An argument of an argument kind of qsota.rules, checked and converted."""
+    if kind == INT:
+        return _int(name, v, lo, hi, message)
+    if kind == BOOL:
+        if not isinstance(v, bool):
+            _type_error(name, kind, v)
+        return v
+    if kind == FLAG:
+        return bool(v)
+    if kind == TEXT:
+        if isinstance(v, str):
+            return v.encode()
+        if not isinstance(v, bytes):
+            _type_error(name, kind, v)
+        return v
+    if not isinstance(v, _READABLE):  # BUF
+        _type_error(name, kind, v)
+    return bytes(v)
+
+
+def _refused(kind, lo, hi, v):
+    """Whether a check kind of qsota.rules refuses the parameter's value `v`."""
+    if kind == LEN:
+        return not lo <= len(v) <= hi
+    if kind == GAP:
+        return lo < v < hi
+    if kind == STEP:
+        return v % lo != 0
+    return 0 in v  # NUL
+
+
+def parse(rows, args, kw, take=_take):
+    """A constructor's parameters (a list in signature order): `args` and `kw` bound as the
+    C module binds them (MicroPython's mp_arg_parse_all, after Python's message for an
+    unknown keyword; KEYS only by keyword), then checked by `rows` of qsota.rules in order,
+    the argument kinds by `take(name, kind, lo, hi, message, value)`."""
+    names = []
+    values = []
+    missing = None
+    taken = 0
+    positional = 0
+    for name, kind, _, _, _, default in rows:
+        if kind >= LEN:
+            continue
+        i = len(names)
+        names.append(name)
+        if kind != KEYS:
+            positional += 1
+        if i < len(args) and kind != KEYS:
+            values.append(args[i])
+        elif name in kw:
+            values.append(kw[name])
+            taken += 1
+        else:
+            if default is REQUIRED and missing is None:
+                missing = name
+            values.append(default)
+    for k in kw:
+        if k not in names:
+            raise TypeError("unexpected keyword argument '%s'" % k)
+    if missing is not None:
+        raise TypeError("'%s' argument required" % missing)
+    if len(args) > positional:
+        raise TypeError("extra positional arguments given")
+    if taken < len(kw):
+        raise TypeError("extra keyword arguments given")
+    for name, kind, lo, hi, message, _ in rows:
+        i = names.index(name)
+        if kind < LEN:
+            values[i] = take(name, kind, lo, hi, message, values[i])
+        elif _refused(kind, lo, hi, values[i]):
+            raise ValueError("%s: %s" % (name, message))
+    return values
+
+
