@@ -6,27 +6,28 @@
 #include "py/objstr.h"
 #include "qsota.h"
 #include "modqsota.h"
+#include "rules.h"
 
 void qsota_image_expect(qsota_verifier_t *core, mp_obj_t keys) {
+    const qsota_rule_t *r = &qsota_verifier_checks[QSOTA_VERIFIER_keys];
     if (!mp_obj_is_type(keys, &mp_type_list) && !mp_obj_is_type(keys, &mp_type_tuple)) {
-        qsota_raise_type(MP_QSTR_keys, "a list of 32-byte Ed25519 public keys", keys);
+        qsota_raise_type(r->qst, qsota_expected[r->kind], keys);
     }
     size_t n;
     mp_obj_t *items;
     mp_obj_get_array(keys, &n, &items);
-    if (n < 1 || n > QSOTA_MAX_KEYS) {
-        qsota_raise(&mp_type_ValueError, "keys: expected 1 to %u keys, got %u",
-            (unsigned)QSOTA_MAX_KEYS, (unsigned)n);
+    if (n < r->lo || n > r->hi || n > QSOTA_MAX_KEYS) {
+        qsota_raise(&mp_type_ValueError, "%q: %s, got %u", r->qst, r->msg, (unsigned)n);
     }
     uint8_t raw[32 * QSOTA_MAX_KEYS];
     for (size_t i = 0; i < n; i++) {
         mp_buffer_info_t buf;
         if (!mp_obj_is_type(items[i], &mp_type_bytes) && !mp_obj_is_type(items[i], &mp_type_bytearray)) {
-            qsota_raise_type(MP_QSTR_keys, "bytes", items[i]);
+            qsota_raise_type(r->qst, qsota_expected[QSOTA_RULE_BUF], items[i]);
         }
         mp_get_buffer_raise(items[i], &buf, MP_BUFFER_READ);
         if (buf.len != 32) {
-            qsota_raise(&mp_type_ValueError, "keys: expected 32-byte Ed25519 public keys, got %u bytes",
+            qsota_raise(&mp_type_ValueError, "%q: " QSOTA_KEY_BYTES ", got %u bytes", r->qst,
                 (unsigned)buf.len);
         }
         memcpy(raw + 32 * i, buf.buf, 32);

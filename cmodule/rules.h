@@ -10,6 +10,7 @@
 
 #define QSOTA_NON_HEX "got a non-hex character"
 #define QSOTA_NOT_A_NUMBER "not a decimal or hex number"
+#define QSOTA_KEY_BYTES "expected 32-byte Ed25519 public keys"
 
 // What a TypeError says each QSOTA_RULE_* kind expects: qsota.rules.EXPECTED.
 static const char *const qsota_expected[] = {
@@ -24,7 +25,7 @@ static const char *const qsota_expected[] = {
     "str or bytes",
     "int, str or bytes",
     "str",
-    "",
+    "a list of 32-byte Ed25519 public keys",
 };
 
 // poll(): qsota.rules.POLL.
@@ -304,7 +305,7 @@ static const qsota_rule_t qsota_verifier_checks[] = {
     { MP_QSTR_crc, 2, QSOTA_RULE_CRC, QSOTA_NO_FIELD, 0x0, 0xffffffff, "out of range 0..0xffffffff" },
     { MP_QSTR_size, 3, QSOTA_RULE_INT, QSOTA_NO_FIELD, 0x0, 0xffffffff, "out of range 0..4294967295" },
     { MP_QSTR_crc_variant, 4, QSOTA_RULE_NAME, QSOTA_NO_FIELD, 0x0, 0x2, "expected 'auto', 'mpeg2' or 'iso-hdlc'" },
-    { MP_QSTR_keys, 5, QSOTA_RULE_KEYS, QSOTA_NO_FIELD, 0x0, 0x0, "" },
+    { MP_QSTR_keys, 5, QSOTA_RULE_KEYS, QSOTA_NO_FIELD, 0x1, 0x4, "expected 1 to 4 keys" },
 };
 
 // The most parameters of any class (qsota_parse_rules binds them on the stack).

@@ -27,7 +27,7 @@ METHODS = (
     ("update", "UPDATE"), ("hexdigest", "HEXDIGEST"), ("crc32", "CRC32"),
 )
 # Texts of qsota.rules that a kind adds to its messages.
-TEXTS = ("NON_HEX", "NOT_A_NUMBER")
+TEXTS = ("NON_HEX", "NOT_A_NUMBER", "KEY_BYTES")
 KINDS = (
     "INT", "BOOL", "FLAG", "TEXT", "BUF", "TICKS", "WBUF", "RBUF", "HEX", "CRC", "NAME", "KEYS",
     "LEN", "GAP", "STEP", "NUL",

@@ -131,6 +131,10 @@ calls = (
     lambda: qsota.Verifier().hexdigest("sha1"),
     lambda: qsota.Verifier().crc32("auto"),
     lambda: qsota.Verifier(None, None, "0x1", 0, None).crc32(),
+    lambda: qsota.Verifier(keys=[bytes(32)] * 5),
+    lambda: qsota.Verifier(keys=[bytes(32), 1]),
+    lambda: qsota.Verifier(keys=[bytes(31)]),
+    lambda: qsota.Verifier(keys=bytes(32)),
 )
 out = []
 for f in calls:
@@ -146,7 +150,7 @@ print(json.dumps(out))
 def test_the_verifier_binds_and_refuses_by_the_table(mp):
     """The Verifier's constructor and methods are bound and checked by qsota.rules' VERIFIER,
     UPDATE, HEXDIGEST and CRC32 rows on both backends: their words, their order (the
-    signature's: md5 before size), `keys` by keyword only."""
+    signature's: md5 before size), `keys` by keyword only and its keys."""
     rules = _rules()
     row = {r[0]: r for r in rules.VERIFIER}
 
@@ -174,4 +178,8 @@ def test_the_verifier_binds_and_refuses_by_the_table(mp):
         "ValueError: name: " + rules.HEXDIGEST[0][4],
         "ValueError: variant: " + rules.CRC32[0][4],
         "ok",
+        value("keys", row["keys"][4] + ", got 5"),
+        "TypeError: keys: expected %s, got int" % rules.EXPECTED[rules.BUF],
+        value("keys", rules.KEY_BYTES + ", got 31 bytes"),
+        typed(row["keys"], "bytes"),
     ]

@@ -32,7 +32,7 @@ RBUF = 7  # a bytes-like object (not str), read in place
 HEX = 8  # a digest: str or bytes of exactly lo hex digits (message: what, NON_HEX: why)
 CRC = 9  # an int in lo..hi, or str or bytes read as decimal and/or hex (NOT_A_NUMBER)
 NAME = 10  # a str, one of the names the message lists (a CRC variant: the codes lo..hi)
-KEYS = 11  # keyword only: the public keys of a signed image, which qsota.image checks
+KEYS = 11  # keyword only: a list (or tuple) of lo to hi public keys, each KEY_BYTES long
 # Check kinds, on a parameter already taken.
 LEN = 12  # its length is in lo..hi
 GAP = 13  # it is not strictly between lo and hi
@@ -43,12 +43,16 @@ NUL = 15  # it holds no NUL byte
 # say it themselves).
 EXPECTED = (
     "int", "bool", "", "str or bytes", "bytes", "int", "a writable buffer",
-    "a bytes-like object", "str or bytes", "int, str or bytes", "str", "",
+    "a bytes-like object", "str or bytes", "int, str or bytes", "str",
+    "a list of 32-byte Ed25519 public keys",
 )
 # The ValueErrors of a HEX argument with a character that is not a hex digit (after the
 # row's message) and of CRC text that is no number.
 NON_HEX = "got a non-hex character"
 NOT_A_NUMBER = "not a decimal or hex number"
+# A key of a KEYS argument that is not bytes is refused as a BUF is; one of another length
+# with this message.
+KEY_BYTES = "expected 32-byte Ed25519 public keys"
 
 # The default of a parameter that has none (None is a default: "not given").
 REQUIRED = object()
@@ -140,14 +144,15 @@ RECEIVE = (
 PROVIDE = (("n", INT, 0, _U32, "must be >= 0", REQUIRED),)
 
 # Verifier(md5=None, sha256=None, crc=None, size=None, crc_variant='auto', *, keys=None).
-# None is "not given" for each (crc_variant: 'auto').
+# None is "not given" for each (crc_variant: 'auto'). The C module refuses more keys than
+# QSOTA_MAX_KEYS whatever the row says.
 VERIFIER = (
     ("md5", HEX, 32, 32, "expected 32 hex digits", None),
     ("sha256", HEX, 64, 64, "expected 64 hex digits", None),
     ("crc", CRC, 0, _U32, "out of range 0..0xffffffff", None),
     ("size", INT, 0, _U32, "out of range 0..4294967295", None),
     ("crc_variant", NAME, 0, 2, "expected 'auto', 'mpeg2' or 'iso-hdlc'", None),
-    ("keys", KEYS, 0, 0, "", None),
+    ("keys", KEYS, 1, 4, "expected 1 to 4 keys", None),  # 4: QSOTA_MAX_KEYS
 )
 
 # Verifier.update(buf): its TypeError names the method. hexdigest(name). crc32(variant=None).

@@ -12,7 +12,10 @@ try:
 except ImportError:
     import uhashlib as hashlib
 
-MAX_KEYS = 4
+from ..rules import BUF, KEY_BYTES, KEYS, VERIFIER
+from .args import _type_error
+
+_KEYS_ROW = [r for r in VERIFIER if r[1] == KEYS][0]
 _MAGIC = 0x96F3B83D
 _INFO_MAGIC = 0x6907
 _PROT_INFO_MAGIC = 0x6908
@@ -80,18 +83,18 @@ def _le(b, at, n):
 
 
 def _keys(keys):
-    """The list of keys (bytes) from the `keys` argument, checked as the C module does."""
+    """The list of keys (bytes) from the `keys` argument, checked by qsota.rules' row, as the
+    C module does."""
+    name, kind, lo, hi, message, _ = _KEYS_ROW
     if not isinstance(keys, (list, tuple)):
-        raise TypeError(
-            "keys: expected a list of 32-byte Ed25519 public keys, got %s" % type(keys).__name__
-        )
-    if not 1 <= len(keys) <= MAX_KEYS:
-        raise ValueError("keys: expected 1 to %d keys, got %d" % (MAX_KEYS, len(keys)))
+        _type_error(name, kind, keys)
+    if not lo <= len(keys) <= hi:
+        raise ValueError("%s: %s, got %d" % (name, message, len(keys)))
     for key in keys:
         if not isinstance(key, (bytes, bytearray)):
-            raise TypeError("keys: expected bytes, got %s" % type(key).__name__)
+            _type_error(name, BUF, key)
         if len(key) != 32:
-            raise ValueError("keys: expected 32-byte Ed25519 public keys, got %d bytes" % len(key))
+            raise ValueError("%s: %s, got %d bytes" % (name, KEY_BYTES, len(key)))
     return [bytes(k) for k in keys]
 
 
