@@ -234,10 +234,11 @@ def test_the_agent_reports_failure_for_an_image_mcuboot_refuses(tmp_path):
 
 
 # Both backends through one scripted session against a small MicroPython model of MCUboot
-# (answers built with qsota.pure.smp's framing): every action and frame must match.
+# (answers built with qsota.pure's console framing and CBOR reader): every action and frame
+# must match.
 SESSION = """
 import json, hashlib, binascii, _qsota
-from qsota.pure import smp
+from qsota.pure import cbor, console
 from qsota.pure.smp import SmpSender as Pure
 
 IMAGE = bytes(range(256)) * 9 + b"tail"
@@ -245,7 +246,7 @@ SHA, HASH = b"s" * 32, b"h" * 32
 LOSE = (2, 5, 6, 11)  # answers lost (by request number): timeouts and retransmissions
 
 def answer(req, state):
-    d = smp._Decoder()
+    d = console.Decoder()
     n = 0
     for b in req:
         n = d.byte(b) or n
@@ -255,7 +256,7 @@ def answer(req, state):
         body = b"\\xbf\\x68buf_size\\x19\\x01\\x2c\\xff"  # 300
     elif (group, ident) == (1, 1):
         off = state.get("off", 0)
-        r = smp._Reader(p, 8, len(p))
+        r = cbor.Reader(p, 8, len(p))
         left = r.enter(5)
         want, n = None, 0
         while r.more(left):
@@ -275,11 +276,11 @@ def answer(req, state):
         body = b"\\xa1\\x66images\\x81\\xa2\\x64slot\\x00\\x64hash\\x58\\x20" + HASH
     else:
         body = b"\\xa0"
-    out = bytearray(smp.encoded_len(len(body) + 12))
+    out = bytearray(console.encoded_len(len(body) + 12))
     at = len(out) - len(body) - 12 + 2
     out[at:at + 8] = bytes([p[0] + 1, 0, 0, len(body), p[4], p[5], p[6], p[7]])
     out[at + 8:at + 8 + len(body)] = body
-    return bytes(out[:smp.encode(out, len(out), len(body) + 8)])
+    return bytes(out[:console.encode(out, len(out), len(body) + 8)])
 
 def session(cls, **opts):
     s = cls(len(IMAGE), SHA, HASH, **opts)

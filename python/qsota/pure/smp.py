@@ -1,7 +1,8 @@
 """qsota.pure.smp: `_qsota.SmpSender` in Python, for firmware without the C module.
 
 A line-for-line port of the Rust client of MCUboot's serial recovery (src/smp/mod.rs, whose
-module doc explains the steps; console.rs the framing, cbor.rs the CBOR): same frames, same
+module doc explains the steps; the framing and the CBOR are qsota.pure.console and
+qsota.pure.cbor, as console.rs and cbor.rs): same frames, same
 decisions, same stats and messages. The tests compare the frames of both backends byte for
 byte. Nothing is allocated per chunk: frames are built and encoded in the driver's buffer,
 answers are decoded into one preallocated buffer and read in place.
@@ -9,32 +10,16 @@ answers are decoded into one preallocated buffer and read in place.
 
 from ..rules import SMP
 from .args import parse
+from .cbor import Reader, head, text
+from .console import HEADER, WRAP, Decoder, encode, encoded_len
 from .sender import DONE, SEND, Sender, _after, _data_len, _now, _reached
-from .ymodem import crc16
 
-_CHARS = 124  # base64 characters per line: (127 - 3) // 4 * 4
-_WRAP = 4
-_HEADER = 8
 _DEFAULT_BUF = 2048
 _MIN_BUF = 128
 _FALLBACK_BUF = 512
 _RC_NOT_SUPPORTED = 8
 _RC_INVALID = 3
 _RESET_TRIES = 2
-_ANSWER_MAX = 512
-_I32_MAX = 0x7FFFFFFF
-_B64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-
-
-def _sextets():
-    t = bytearray(b"\xff" * 256)
-    for i in range(64):
-        t[_B64[i]] = i
-    t[ord("=")] = 64
-    return t
-
-
-_SEXTET = _sextets()
 
 # Steps (src/smp `Step`); the phase is the step, or _FAILED.
 _ENTER = 0
@@ -52,294 +37,6 @@ _REQ_ENTER = (2, 0, 5, b"\xa1\x69boot_mode\x01")
 _REQ_PARAMS = (0, 0, 6, b"\xa0")
 _REQ_LIST = (0, 1, 0, b"\xa0")
 _REQ_RESET = (2, 0, 5, b"\xa0")
-
-
-def encoded_len(raw):
-    """Line bytes that `raw` bytes (length, packet, CRC) take on the wire."""
-    chars = (raw + 2) // 3 * 4
-    return chars + 3 * ((chars + _CHARS - 1) // _CHARS)
-
-
-def _head_len(v):
-    if v < 24:
-        return 1
-    if v < 0x100:
-        return 2
-    if v < 0x10000:
-        return 3
-    return 5 if v < 0x100000000 else 9
-
-
-def _head(buf, at, major, v):
-    """Writes a CBOR head at buf[at:]; returns the position after it."""
-    n = _head_len(v)
-    m = major << 5
-    if n == 1:
-        buf[at] = m | v
-        return at + 1
-    buf[at] = m | (24 if n == 2 else 25 if n == 3 else 26 if n == 5 else 27)
-    for i in range(n - 1):
-        buf[at + n - 1 - i] = (v >> (8 * i)) & 0xFF
-    return at + n
-
-
-def _text(buf, at, s):
-    at = _head(buf, at, 3, len(s))
-    for b in s:
-        buf[at] = b
-        at += 1
-    return at
-
-
-def encode(buf, e, packet):
-    """Frames the packet of `packet` bytes placed to end 2 bytes before buf[e] (see
-    src/smp/console.rs `encode`): length, CRC, then the lines from buf[0]. Returns e."""
-    raw = packet + _WRAP
-    at = e - raw
-    n = packet + 2
-    buf[at] = n >> 8
-    buf[at + 1] = n & 0xFF
-    crc = crc16(buf, at + 2, at + 2 + packet)
-    buf[e - 2] = crc >> 8
-    buf[e - 1] = crc & 0xFF
-    r, w, in_line = at, 0, 0
-    b64 = _B64
-    while r < e:
-        if in_line == 0:
-            buf[w] = 6 if w == 0 else 4
-            buf[w + 1] = 9 if w == 0 else 0x14
-            w += 2
-        k = e - r
-        if k > 3:
-            k = 3
-        v = buf[r] << 16
-        if k > 1:
-            v |= buf[r + 1] << 8
-        if k > 2:
-            v |= buf[r + 2]
-        r += k
-        buf[w] = b64[v >> 18]
-        buf[w + 1] = b64[(v >> 12) & 63]
-        buf[w + 2] = b64[(v >> 6) & 63] if k > 1 else 61
-        buf[w + 3] = b64[v & 63] if k > 2 else 61
-        w += 4
-        in_line += 4
-        if in_line == _CHARS or r == e:
-            buf[w] = 10
-            w += 1
-            in_line = 0
-    return w
-
-
-class _Decoder:
-    """Reassembles packets (src/smp/console.rs `Decoder`): `byte(b)` returns the packet's
-    length in `buf` (from buf[2]) when b completes one, else 0."""
-
-    def __init__(self):
-        self.buf = bytearray(_ANSWER_MAX)
-        self.reset()
-
-    def reset(self):
-        self.len = 0
-        self.state = 0  # 0 idle, 1 saw 06, 2 saw 04, 3 in a line, 4 between lines
-        self.quad = bytearray(4)
-        self.qlen = 0
-        self.broken = False
-
-    def byte(self, b):
-        st = self.state
-        if b == 6:
-            self.state = 1
-        elif st == 1 and b == 9:
-            self.len = 0
-            self._start()
-        elif st == 4 and b == 4:
-            self.state = 2
-        elif st == 2 and b == 0x14:
-            self._start()
-        elif st == 3:
-            if b == 10:
-                return self._end()
-            if b != 13:
-                self._char(b)
-        else:
-            self.state = 0
-        return 0
-
-    def _start(self):
-        self.state = 3
-        self.qlen = 0
-        self.broken = False
-
-    def _char(self, c):
-        v = _SEXTET[c]
-        if v == 255:
-            self.broken = True
-            return
-        q = self.quad
-        q[self.qlen] = v
-        self.qlen += 1
-        if self.qlen < 4:
-            return
-        self.qlen = 0
-        if q[0] == 64 or q[1] == 64:
-            n = 0
-        elif q[2] == 64:
-            n = 1 if q[3] == 64 else 0
-        elif q[3] == 64:
-            n = 2
-        else:
-            n = 3
-        if n == 0 or self.len + n > _ANSWER_MAX:
-            self.broken = True
-            return
-        v = ((q[0] & 63) << 18) | ((q[1] & 63) << 12)
-        if n > 1:
-            v |= (q[2] & 63) << 6
-        if n > 2:
-            v |= q[3] & 63
-        buf, at = self.buf, self.len
-        for i in range(n):
-            buf[at + i] = (v >> (16 - 8 * i)) & 0xFF
-        self.len = at + n
-
-    def _end(self):
-        self.state = 4
-        if self.broken or self.qlen:
-            self.state = 0
-            return 0
-        if self.len < 2:
-            return 0
-        buf = self.buf
-        want = (buf[0] << 8) | buf[1]
-        have = self.len - 2
-        if have < want:
-            return 0
-        self.state = 0
-        if have != want or want < _HEADER + 2 or crc16(buf, 2, self.len) != 0:
-            return 0
-        return want - 2
-
-
-class _Reader:
-    """A bounded CBOR cursor over buf[pos:end] (src/smp/cbor.rs `Reader`). Methods return
-    False (or None) on malformed input and never read past `end`."""
-
-    def __init__(self, buf, pos=0, end=0):
-        self.at_(buf, pos, end)
-
-    def at_(self, buf, pos, end):
-        """Points the reader at buf[pos:end] (one reader serves every answer)."""
-        self.buf = buf
-        self.pos = pos
-        self.end = end
-        # The last head: major type, argument (-1: indefinite), and a string's start.
-        self.major = 0
-        self.arg = 0
-        self.at = 0
-
-    def head(self):
-        """Reads one head (and a string's extent); False if malformed."""
-        buf, p = self.buf, self.pos
-        if p >= self.end:
-            return False
-        b = buf[p]
-        p += 1
-        major, info = b >> 5, b & 31
-        if info < 24:
-            arg = info
-        elif info < 28:
-            n = 1 << (info - 24)
-            if p + n > self.end:
-                return False
-            arg = 0
-            for i in range(n):
-                arg = (arg << 8) | buf[p + i]
-            p += n
-        elif info == 31:
-            arg = -1
-        else:
-            return False
-        self.major, self.arg, self.pos = major, arg, p
-        if major == 2 or major == 3:
-            if arg < 0 or p + arg > self.end:
-                return False
-            self.at = p
-            self.pos = p + arg
-        elif major == 6:  # a tag: its content is skipped, the whole reads as "other"
-            ok = arg >= 0 and self.skip()
-            self.major = 9
-            return ok
-        elif major == 7:
-            self.major = 8 if arg < 0 else 9  # 8: break, 9: any other simple value
-        return arg >= 0 or major in (4, 5, 7)
-
-    def skip(self):
-        return self.head() and self._rest(0)
-
-    def _rest(self, depth):
-        major, arg = self.major, self.arg
-        if major == 8:
-            return False
-        if major != 4 and major != 5:
-            return True
-        if depth >= 8:
-            return False
-        left = -1 if arg < 0 else arg * (2 if major == 5 else 1)
-        while left != 0:
-            if not self.head():
-                return False
-            if self.major == 8:
-                return left < 0
-            if not self._rest(depth + 1):
-                return False
-            if left > 0:
-                left -= 1
-        return True
-
-    def enter(self, major):
-        """Reads the head of a map (5) or array (4): its count, -1 if indefinite, or None."""
-        if not self.head() or self.major != major:
-            return None
-        return self.arg
-
-    def more(self, left):
-        """Whether another element of an array or map with `left` (-1: indefinite) follows;
-        consumes the break."""
-        if left >= 0:
-            return left > 0
-        if self.pos < self.end and self.buf[self.pos] == 0xFF:
-            self.pos += 1
-            return False
-        return True
-
-    def key(self):
-        """Reads a map key: True for a text key (then `at`, `arg` are its extent), False
-        for another key, which is skipped; None if malformed."""
-        if not self.head():
-            return None
-        if self.major == 3:
-            return True
-        return False if self._rest(1) else None
-
-    def is_key(self, s):
-        if self.arg != len(s):
-            return False
-        buf, at = self.buf, self.at
-        for i in range(len(s)):
-            if buf[at + i] != s[i]:
-                return False
-        return True
-
-    def int(self):
-        """An integer in i32's range, or None."""
-        if not self.head():
-            return None
-        if self.major == 0 and self.arg <= _I32_MAX:
-            return self.arg
-        if self.major == 1 and self.arg <= _I32_MAX:
-            return -1 - self.arg
-        return None
 
 
 class SmpSender(Sender):
@@ -375,8 +72,8 @@ class SmpSender(Sender):
         self._buf = 0
         self._complete = False
         self._restarted = False
-        self._decoder = _Decoder()
-        self._reader = _Reader(self._decoder.buf)
+        self._decoder = Decoder()
+        self._reader = Reader(self._decoder.buf)
         self._listed_hash = bytearray(32)
         self._prefix = bytearray(96)
         # Stats beyond the base class's.
@@ -444,25 +141,25 @@ class SmpSender(Sender):
         """Writes the upload prefix for (off, n data bytes) into self._prefix (see
         src/smp `prefix`); returns its length."""
         p = self._prefix
-        at = _head(p, 0, 5, 5 if off == 0 else 2)
+        at = head(p, 0, 5, 5 if off == 0 else 2)
         if off == 0:
-            at = _text(p, at, b"image")
-            at = _head(p, at, 0, self._image)
-            at = _text(p, at, b"len")
-            at = _head(p, at, 0, self._size)
-        at = _text(p, at, b"off")
-        at = _head(p, at, 0, off)
+            at = text(p, at, b"image")
+            at = head(p, at, 0, self._image)
+            at = text(p, at, b"len")
+            at = head(p, at, 0, self._size)
+        at = text(p, at, b"off")
+        at = head(p, at, 0, off)
         if off == 0:
-            at = _text(p, at, b"sha")
-            at = _head(p, at, 2, 32)
+            at = text(p, at, b"sha")
+            at = head(p, at, 2, 32)
             for b in self._sha:
                 p[at] = b
                 at += 1
-        at = _text(p, at, b"data")
-        return _head(p, at, 2, n)
+        at = text(p, at, b"data")
+        return head(p, at, 2, n)
 
     def _chunk_len(self, off):
-        room = self._buf - _WRAP - _HEADER - (self._prefix_len(off, 0) - 1)
+        room = self._buf - WRAP - HEADER - (self._prefix_len(off, 0) - 1)
         if room <= 24:
             n = room - 1
         elif room <= 257:
@@ -474,7 +171,7 @@ class SmpSender(Sender):
     def _place(self, op, group, ident, body_len):
         """A new request: returns where its body goes; its line length is left in _e (no
         tuple per request)."""
-        raw = _WRAP + _HEADER + body_len
+        raw = WRAP + HEADER + body_len
         e = encoded_len(raw)
         self._e = e
         self._seq = (self._seq + 1) & 0xFF
@@ -497,11 +194,11 @@ class SmpSender(Sender):
         at = self._place(op, group, ident, len(body))
         e = self._e
         self._header(frame, at, len(body))
-        at += _HEADER
+        at += HEADER
         for b in body:
             frame[at] = b
             at += 1
-        return encode(frame, e, _HEADER + len(body))
+        return encode(frame, e, HEADER + len(body))
 
     def _upload(self, frame):
         n = self._prefix_len(self._off, self._len)
@@ -509,16 +206,16 @@ class SmpSender(Sender):
         at = self._place(2, 1, 1, body)
         e = self._e
         self._header(frame, at, body)
-        at += _HEADER
+        at += HEADER
         p = self._prefix
         for i in range(n):
             frame[at + i] = p[i]
-        return encode(frame, e, _HEADER + body)
+        return encode(frame, e, HEADER + body)
 
     def _data_at(self, off, n):
         k = self._prefix_len(off, n)
-        raw = _WRAP + _HEADER + k + n
-        return encoded_len(raw) - raw + 2 + _HEADER + k
+        raw = WRAP + HEADER + k + n
+        return encoded_len(raw) - raw + 2 + HEADER + k
 
     def _transmit(self, now_ms, frame):
         step = self._phase
@@ -593,13 +290,13 @@ class SmpSender(Sender):
             or (buf[6] << 8) | buf[7] != self._group
             or buf[8] != self._seq
             or buf[9] != self._id
-            or _HEADER + ((buf[4] << 8) | buf[5]) != k
+            or HEADER + ((buf[4] << 8) | buf[5]) != k
         ):
             return False
         self._a_rc, self._a_off, self._a_buf = 0, -1, -1
         self._a_listed, self._a_hash = False, -1
         r = self._reader
-        r.at_(buf, 2 + _HEADER, 2 + k)
+        r.at_(buf, 2 + HEADER, 2 + k)
         left = r.enter(5)
         if left is None:
             return False
