@@ -32,12 +32,17 @@
 mod answer;
 pub(crate) mod cbor;
 pub mod console;
+mod request;
 
 use crate::transfer::{self, reached, Action, Fail};
 use crate::Error;
 pub use answer::{each_listed, Listed};
 use answer::{parse, Answer};
-use console::{encoded_len, HEADER, WRAP};
+use console::{encoded_len, HEADER};
+use request::{Image, Req};
+use request::{
+    GROUP_IMAGE, GROUP_OS, IMG_STATE, IMG_UPLOAD, OP_READ, OP_WRITE, OS_PARAMS, OS_RESET,
+};
 
 /// The largest request sent when `Options::buf_size` is 0.
 pub(crate) const DEFAULT_BUF: u16 = 2048;
@@ -51,19 +56,6 @@ const RC_NOT_SUPPORTED: i32 = 8;
 const RC_INVALID: i32 = 3;
 /// Unanswered resets after which the transfer counts as done.
 const RESET_TRIES: u8 = 2;
-
-const OP_READ: u8 = 0;
-const OP_WRITE: u8 = 2;
-/// SMP version 2 in the header's first byte (MCUboot ignores it).
-const VERSION: u8 = 1 << 3;
-const GROUP_OS: u16 = 0;
-const GROUP_IMAGE: u16 = 1;
-const OS_RESET: u8 = 5;
-const OS_PARAMS: u8 = 6;
-const IMG_STATE: u8 = 0;
-const IMG_UPLOAD: u8 = 1;
-/// The longest upload prefix: map head, image, len, off, sha and the data's key and head.
-const PREFIX_MAX: usize = 96;
 
 /// Tuning; see the module doc for what each step does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -192,8 +184,8 @@ pub struct Sender {
     /// The image's own hash (its SHA-256 TLV), which MCUboot lists once it validated it.
     hash: [u8; 32],
     phase: Phase,
-    /// The request in the frame buffer: op, group, id, sequence number.
-    req: (u8, u16, u8, u8),
+    /// The request in the frame buffer.
+    req: Req,
     seq: u8,
     /// The next poll must (re)send the request.
     send: bool,
@@ -341,94 +333,31 @@ impl Sender {
         self.begin(Step::Upload);
     }
 
-    /// The upload prefix for a request at `off` with `len` data bytes: the CBOR map up to
-    /// and including the data's head. Returns its length.
-    fn prefix(&self, out: &mut [u8; PREFIX_MAX], off: u64, len: usize) -> usize {
-        let mut at = cbor::head(out, 0, cbor::MAP, if off == 0 { 5 } else { 2 });
-        if off == 0 {
-            at = cbor::text(out, at, b"image");
-            at = cbor::head(out, at, cbor::UINT, u64::from(self.opts.image));
-            at = cbor::text(out, at, b"len");
-            at = cbor::head(out, at, cbor::UINT, self.size);
-        }
-        at = cbor::text(out, at, b"off");
-        at = cbor::head(out, at, cbor::UINT, off);
-        if off == 0 {
-            at = cbor::text(out, at, b"sha");
-            at = cbor::head(out, at, cbor::BYTES, 32);
-            out[at..at + 32].copy_from_slice(&self.sha);
-            at += 32;
-        }
-        at = cbor::text(out, at, b"data");
-        cbor::head(out, at, cbor::BYTES, len as u64)
-    }
-
-    /// Data bytes of the upload request at `off`: as many as fill the buffer.
-    fn chunk_len(&self, off: u64) -> usize {
-        let mut scratch = [0u8; PREFIX_MAX];
-        let fixed = self.prefix(&mut scratch, off, 0) - 1;
-        let room = usize::from(self.buf) - WRAP - HEADER - fixed;
-        let len = match room {
-            0..=24 => room - 1,
-            25..=257 => room - 2,
-            _ => room - 3,
-        };
-        len.min((self.size - off) as usize)
-    }
-
-    /// Writes the SMP header and `body` at the place that makes the request's lines end at
-    /// `frame[..e]`, `e` its line length, for a packet of `HEADER + body_len` bytes; returns
-    /// where the body goes and `e`.
-    fn place(&mut self, op: u8, group: u16, id: u8, body_len: usize) -> (usize, usize) {
-        let raw = WRAP + HEADER + body_len;
-        let e = encoded_len(raw);
+    /// The next request's header fields, with a new sequence number.
+    fn next_req(&mut self, op: u8, group: u16, id: u8) -> Req {
         self.seq = self.seq.wrapping_add(1);
         self.req = (op, group, id, self.seq);
-        (e - raw + 2, e)
-    }
-
-    fn header(&self, frame: &mut [u8], at: usize, body_len: usize) {
-        let (op, group, id, seq) = self.req;
-        let len = (body_len as u16).to_be_bytes();
-        let g = group.to_be_bytes();
-        frame[at..at + HEADER].copy_from_slice(&[
-            op | VERSION,
-            0,
-            len[0],
-            len[1],
-            g[0],
-            g[1],
-            seq,
-            id,
-        ]);
+        self.req
     }
 
     /// Frames a request whose body is `body`; returns its line length.
     fn small(&mut self, frame: &mut [u8], op: u8, group: u16, id: u8, body: &[u8]) -> usize {
-        let (at, e) = self.place(op, group, id, body.len());
-        self.header(frame, at, body.len());
-        frame[at + HEADER..at + HEADER + body.len()].copy_from_slice(body);
-        console::encode(&mut frame[..e], HEADER + body.len())
+        let req = self.next_req(op, group, id);
+        request::small(frame, req, body)
     }
 
-    /// The upload request at `self.off` with `self.len` data bytes (already in the frame
-    /// unless there are none); returns its line length.
-    fn upload(&mut self, frame: &mut [u8]) -> usize {
-        let mut prefix = [0u8; PREFIX_MAX];
-        let n = self.prefix(&mut prefix, self.off, self.len);
-        let body = n + self.len;
-        let (at, e) = self.place(OP_WRITE, GROUP_IMAGE, IMG_UPLOAD, body);
-        self.header(frame, at, body);
-        frame[at + HEADER..at + HEADER + n].copy_from_slice(&prefix[..n]);
-        console::encode(&mut frame[..e], HEADER + body)
+    /// What the upload requests carry of the image.
+    fn image(&self) -> Image<'_> {
+        Image {
+            image: self.opts.image,
+            size: self.size,
+            sha: &self.sha,
+        }
     }
 
-    /// Where the upload request at `off` with `len` data bytes wants its data.
-    fn data_at(&self, off: u64, len: usize) -> usize {
-        let mut scratch = [0u8; PREFIX_MAX];
-        let n = self.prefix(&mut scratch, off, len);
-        let raw = WRAP + HEADER + n + len;
-        encoded_len(raw) - raw + 2 + HEADER + n
+    /// Data bytes of the upload request at `off`: as many as fill the buffer.
+    fn chunk_len(&self, off: u64) -> usize {
+        self.image().chunk_len(self.buf, off)
     }
 
     fn transmit(&mut self, now_ms: u32, frame: &mut [u8]) -> Action {
@@ -460,12 +389,13 @@ impl Sender {
                         self.reading = Some(len);
                         return Action::Read {
                             offset: self.off,
-                            at: self.data_at(self.off, len),
+                            at: self.image().data_at(self.off, len),
                             len,
                         };
                     }
                     self.filled = false;
-                    self.upload(frame)
+                    let req = self.next_req(OP_WRITE, GROUP_IMAGE, IMG_UPLOAD);
+                    self.image().upload(frame, req, self.off, self.len)
                 }
             },
         };

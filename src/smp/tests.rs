@@ -6,6 +6,7 @@
 use super::*;
 use crate::trace;
 use crate::transfer::Sender as _;
+use console::WRAP;
 use std::vec::Vec;
 
 const SHA: [u8; 32] = [0x5A; 32];
