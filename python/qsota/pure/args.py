@@ -23,8 +23,9 @@ _READABLE = (bytes, bytearray, memoryview)
 _WRITABLE = (bytearray, memoryview)
 
 
-def _take(name, kind, lo, hi, message, v):
-    """An argument of an argument kind of qsota.rules, checked and converted."""
+def _take(row, v):
+    """An argument `v` of a sender's `row` of qsota.rules, checked and converted."""
+    name, kind, lo, hi, message, _ = row
     if kind == INT:
         return _int(name, v, lo, hi, message)
     if kind == BOOL:
@@ -59,7 +60,7 @@ def parse(rows, args, kw, take=_take):
     """A constructor's parameters (a list in signature order): `args` and `kw` bound as the
     C module binds them (MicroPython's mp_arg_parse_all, after Python's message for an
     unknown keyword; KEYS only by keyword), then checked by `rows` of qsota.rules in order,
-    the argument kinds by `take(name, kind, lo, hi, message, value)`."""
+    the argument kinds by `take(row, value)`."""
     names = []
     values = []
     missing = None
@@ -90,10 +91,11 @@ def parse(rows, args, kw, take=_take):
         raise TypeError("extra positional arguments given")
     if taken < len(kw):
         raise TypeError("extra keyword arguments given")
-    for name, kind, lo, hi, message, _ in rows:
+    for row in rows:
+        name, kind, lo, hi, message, _ = row
         i = names.index(name)
         if kind < LEN:
-            values[i] = take(name, kind, lo, hi, message, values[i])
+            values[i] = take(row, values[i])
         elif _refused(kind, lo, hi, values[i]):
             raise ValueError("%s: %s" % (name, message))
     return values

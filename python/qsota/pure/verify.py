@@ -132,9 +132,10 @@ def _name(row, obj, choices):
     return obj
 
 
-def _arg(name, kind, lo, hi, message, v):
-    """A constructor argument of qsota.rules' VERIFIER, checked and converted; None is not
-    given."""
+def _arg(row, v):
+    """A constructor argument `v` of its `row` of qsota.rules' VERIFIER, checked and
+    converted; None is not given."""
+    name, kind, lo, hi, message, _ = row
     if v is None:
         return None
     if kind == HEX:
@@ -142,12 +143,12 @@ def _arg(name, kind, lo, hi, message, v):
     if kind == CRC:
         return _crc_readings(name, v, lo, hi, message)
     if kind == NAME:  # crc_variant
-        return _name((name, kind, lo, hi, message, None), v, _BY_CODE[lo : hi + 1])
+        return _name(row, v, _BY_CODE[lo : hi + 1])
     if kind == KEYS:
         from .image import SignedImage
 
         return SignedImage(v)
-    return _take(name, kind, lo, hi, message, v)  # size
+    return _take(row, v)  # size
 
 
 def _shown(obj):
@@ -192,9 +193,9 @@ class Verifier:
         keys=None): the arguments of qsota.rules' VERIFIER, checked in its order."""
         given = []  # as the caller gave them, for check()'s messages
 
-        def take(name, kind, lo, hi, message, v):
+        def take(row, v):
             given.append(v)
-            return _arg(name, kind, lo, hi, message, v)
+            return _arg(row, v)
 
         self._want_md5, self._want_sha256, self._want_crc, _, policy, self._image = parse(
             VERIFIER, args, kw, take
