@@ -10,7 +10,9 @@ from . import _bound
 from .codes import DONE, FAILED, MESSAGES, READ, RECEIVER_ERRORS, SEND, WAIT
 from .pacing import Pacer
 
-_RX = 64
+# The receive buffer: the longest answer (the ROM bootloader's 257-byte read-back, an MCUboot
+# answer) is taken in one read.
+_RX = 512
 
 
 class TransferError(Exception):
