@@ -179,7 +179,7 @@ def test_a_lossy_line_never_yields_a_wrong_image(mp):
             relay = Relay(q.port, seed, drop=2e-4, flip=2e-4)
             try:
                 r = send(mp, backend, relay.port, path, enter=seed == 1, resume=False,
-                         reset=False, timeout_ms=1500, retries=20, boot_ms=2000)
+                         reset=False, timeout_ms=500, retries=20, boot_ms=2000)
             finally:
                 relay.close()
             runs.append((backend, relay.faults, r.get("stats", r)))
