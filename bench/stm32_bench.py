@@ -3,7 +3,8 @@ image into `qsota-mcu --personality stm32-rom` (an STM32F405/407: PID 0x413, the
 1 MiB flash from 0x08000000, sectors 16/16/16/16/64/128 KiB... with the datasheet's typical
 erase times, 16 us per word programming, a 1-byte receive buffer as the ROM polls its
 USART) at 115200 8E1, beside Debian's stm32flash on the same simulator and image in the
-same run, and YMODEM (stm32-iap) and the native link protocol on the same line at 8E1.
+same run, the host command `qsota send --protocol stm32` through a pty as stm32flash is, and
+YMODEM (stm32-iap) and the native link protocol on the same line at 8E1.
 
 Per row: seconds (whole transfer); erase_seconds, data_seconds (the write phase),
 verify_seconds (read-back) as the sender measured them; line_efficiency = payload /
@@ -11,7 +12,7 @@ verify_seconds (read-back) as the sender measured them; line_efficiency = payloa
 cpu_s_per_mb and cpu_ms_per_mb: user + system CPU of the MicroPython process per 10**6
 payload bytes; alloc_bytes_per_block over the write phase (GC off); vs_stm32flash: seconds
 over stm32flash's. stm32flash's row has no phase split (it writes and verifies each block
-in turn) and its CPU is the host tool's. Targets: data phase >= 0.85 of the line, total
+in turn) and its CPU is the host tool's, as the CLI row's is. Targets: data phase >= 0.85 of the line, total
 within 1.1x of stm32flash (reported, never asserted).
 """
 
@@ -26,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
-from mcu import Mcu  # noqa: E402
+from mcu import Mcu, binary, pty_bridge  # noqa: E402
 from stm32_peers import stm32flash  # noqa: E402
 
 SIZE = 256 << 10
@@ -127,6 +128,47 @@ def stm32flash_row(path):
     }
 
 
+def cli_row(path):
+    """`qsota send --protocol stm32` through a pty (socat to the simulator), as stm32flash
+    runs; the pty has no parity, the simulator paces 8E1 anyway."""
+    with tempfile.TemporaryDirectory() as tmp:
+        with Mcu(personality="stm32-rom", baud=BAUD) as mcu:
+            with pty_bridge(mcu.port, Path(tmp) / "ttyMCU") as tty:
+                proc = subprocess.Popen(
+                    [str(binary("qsota", "QSOTA_CLI", "qsota-cli")), "send", str(path), "--port",
+                     str(tty), "--baud", str(BAUD), "--protocol", "stm32", "--parity", "none",
+                     "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                )
+                _, status, usage = os.wait4(proc.pid, 0)
+                out, err = proc.stdout.read(), proc.stderr.read()
+                proc.stdout.close()
+                proc.stderr.close()
+            summary = mcu.summary()
+    if os.waitstatus_to_exitcode(status) != 0 or summary["result"] != "ok":
+        raise RuntimeError("qsota send failed:\n%s\n%s" % (err, summary))
+    stats = json.loads(out)
+    data_s = stats["write_ms"] / 1000
+    return {
+        "protocol": "stm32",
+        "backend": "cli",
+        "baud": BAUD,
+        "line": "8E1",
+        "bytes": SIZE,
+        "seconds": round(stats["elapsed_ms"] / 1000, 3),
+        "erase_seconds": round(stats["erase_ms"] / 1000, 3),
+        "data_seconds": round(data_s, 3),
+        "verify_seconds": round(stats["verify_ms"] / 1000, 3),
+        "line_efficiency": round(SIZE / (data_s * LINE), 3),
+        "line_efficiency_overall": round(SIZE / (stats["elapsed_ms"] / 1000 * LINE), 3),
+        "cpu_s_per_mb": round((usage.ru_utime + usage.ru_stime) / (SIZE / 1e6), 3),
+        "retries": stats["retries"],
+        "line_bytes": stats["line_bytes"],
+        "pages_erased": stats["pages"],
+        "mcu": MCU,
+        "note": "the host command over a pty, as stm32flash; CPU is the host tool's",
+    }
+
+
 def peer_rows(micropython, path):
     """YMODEM (stm32-iap) and the native link protocol on the same 8E1 line."""
     import transfer_bench
@@ -150,6 +192,7 @@ def run(micropython):
         started = time.monotonic()
         reference = stm32flash_row(path)
         rows = [qsota_row(micropython, b, path) for b in ("native", "pure")]
+        rows.append(cli_row(path))
         for r in rows:
             r["vs_stm32flash"] = round(r["seconds"] / reference["seconds"], 3)
         rows.append(reference)

@@ -279,6 +279,8 @@ def test_stm32_rom_gets_the_same_flash_from_qsota_and_stm32flash(tmp_path):
     assert our_flash == their_flash and our_flash[: len(data)] == data
     assert ours["sha256"] == theirs["sha256"]
     assert stats["pid"] == 0x413 and stats["verified"] == len(data) and stats["went"] is True
+    # The data phase is the write pass (the read-back is not the line's data), at 8E1.
+    assert stats["data_ms"] == stats["write_ms"] and 0 < stats["line_efficiency"] <= 1.0
 
 
 def test_probe_stm32_reads_pid_and_version_and_erases_nothing(tmp_path):

@@ -216,11 +216,22 @@ fn send(path: &std::path::Path, peer: &Peer, expect: &Expect) -> Result<Report, 
         .unwrap_or(0);
     let sent = job.acked().saturating_sub(resumed);
     let mut rate = String::new();
-    if let Some(data) = outcome.data_time {
+    let data_time = job
+        .data_ms()
+        .map(Duration::from_millis)
+        .or(outcome.data_time);
+    if let Some(data) = data_time {
         stats.insert("data_ms".into(), json!(data.as_millis() as u64));
         if baud > 0 {
+            // The protocol's framing, which the MCU's line has whatever `--parity` says
+            // (a pty has none).
+            let bits = if protocol.parity() == Parity::None {
+                10.0
+            } else {
+                11.0
+            };
             let eff =
-                |t: Duration| sent as f64 / (t.as_secs_f64().max(1e-3) * f64::from(baud) / 10.0);
+                |t: Duration| sent as f64 / (t.as_secs_f64().max(1e-3) * f64::from(baud) / bits);
             let (e, overall) = (eff(data), eff(outcome.elapsed));
             stats.insert(
                 "line_efficiency".into(),

@@ -75,6 +75,12 @@ pub trait Job: Sender {
     fn stats(&self) -> Map<String, Value>;
     /// What the receiver said about a failure, beyond its class (for the message).
     fn reason(&self) -> Option<String>;
+    /// The data phase, where the sender times it itself: the ROM bootloader's write pass,
+    /// without the read-back that follows it. Otherwise it runs from the first image read
+    /// to the end.
+    fn data_ms(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// The sender for `protocol` with `opts`, for `image` (whose SHA-256 is `sha256`) on a line

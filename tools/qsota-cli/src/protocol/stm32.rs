@@ -76,6 +76,11 @@ impl Job for Sender {
         )
     }
 
+    fn data_ms(&self) -> Option<u64> {
+        let s = Sender::stats(self);
+        (s.write_ms > 0).then_some(u64::from(s.write_ms))
+    }
+
     fn reason(&self) -> Option<String> {
         Sender::stats(self)
             .reason
