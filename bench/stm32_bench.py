@@ -60,27 +60,19 @@ print(json.dumps(stats))
 """ % BAUD
 
 
-def qsota_row(micropython, backend, path):
-    mcu = Mcu(personality="stm32-rom", baud=BAUD)
-    try:
-        env = dict(os.environ, MICROPYPATH=str(ROOT / "python"))
-        proc = subprocess.Popen(
-            [micropython, "-c", MICROPYTHON_SIDE, str(mcu.port), str(path), backend, str(SIZE)],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
-        _, status, usage = os.wait4(proc.pid, 0)
-        out, err = proc.stdout.read(), proc.stderr.read()
-        proc.stdout.close()
-        proc.stderr.close()
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise RuntimeError("MicroPython transfer failed:\n" + err)
-        stats = json.loads(out.strip().splitlines()[-1])
-        summary = mcu.summary()
-    finally:
-        mcu.close()
-    if summary["result"] != "ok":
-        raise RuntimeError("the MCU did not get the image: %s" % summary)
-    cpu_s = usage.ru_utime + usage.ru_stime
+def measured(cmd, env=None):
+    """Runs `cmd` to its end: (exit status, stdout, stderr, its user + system CPU seconds)."""
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    _, status, usage = os.wait4(proc.pid, 0)
+    out, err = proc.stdout.read(), proc.stderr.read()
+    proc.stdout.close()
+    proc.stderr.close()
+    return os.waitstatus_to_exitcode(status), out, err, usage.ru_utime + usage.ru_stime
+
+
+def phase_row(backend, stats, cpu_s):
+    """A row from the sender's own phase timings (qsota.send's stats, or the CLI's)."""
     data_s = stats["write_ms"] / 1000
     return {
         "protocol": "stm32",
@@ -94,7 +86,6 @@ def qsota_row(micropython, backend, path):
         "verify_seconds": round(stats["verify_ms"] / 1000, 3),
         "line_efficiency": round(SIZE / (data_s * LINE), 3),
         "line_efficiency_overall": round(SIZE / (stats["elapsed_ms"] / 1000 * LINE), 3),
-        "alloc_bytes_per_block": stats["alloc_per_block"],
         "cpu_s_per_mb": round(cpu_s / (SIZE / 1e6), 3),
         "cpu_ms_per_mb": round(cpu_s * 1000 / (SIZE / 1e6), 1),
         "retries": stats["retries"],
@@ -102,6 +93,24 @@ def qsota_row(micropython, backend, path):
         "pages_erased": stats["pages"],
         "mcu": MCU,
     }
+
+
+def qsota_row(micropython, backend, path):
+    with Mcu(personality="stm32-rom", baud=BAUD) as mcu:
+        env = dict(os.environ, MICROPYPATH=str(ROOT / "python"))
+        status, out, err, cpu_s = measured(
+            [micropython, "-c", MICROPYTHON_SIDE, str(mcu.port), str(path), backend, str(SIZE)],
+            env,
+        )
+        if status != 0:
+            raise RuntimeError("MicroPython transfer failed:\n" + err)
+        summary = mcu.summary()
+    if summary["result"] != "ok":
+        raise RuntimeError("the MCU did not get the image: %s" % summary)
+    stats = json.loads(out.strip().splitlines()[-1])
+    row = phase_row(backend, stats, cpu_s)
+    row["alloc_bytes_per_block"] = stats["alloc_per_block"]
+    return row
 
 
 def stm32flash_row(path):
@@ -134,39 +143,17 @@ def cli_row(path):
     with tempfile.TemporaryDirectory() as tmp:
         with Mcu(personality="stm32-rom", baud=BAUD) as mcu:
             with pty_bridge(mcu.port, Path(tmp) / "ttyMCU") as tty:
-                proc = subprocess.Popen(
-                    [str(binary("qsota", "QSOTA_CLI", "qsota-cli")), "send", str(path), "--port",
-                     str(tty), "--baud", str(BAUD), "--protocol", "stm32", "--parity", "none",
-                     "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                status, out, err, cpu_s = measured(
+                    [str(binary("qsota", "QSOTA_CLI", "qsota-cli")), "send", str(path),
+                     "--port", str(tty), "--baud", str(BAUD), "--protocol", "stm32",
+                     "--parity", "none", "--json"],
                 )
-                _, status, usage = os.wait4(proc.pid, 0)
-                out, err = proc.stdout.read(), proc.stderr.read()
-                proc.stdout.close()
-                proc.stderr.close()
             summary = mcu.summary()
-    if os.waitstatus_to_exitcode(status) != 0 or summary["result"] != "ok":
+    if status != 0 or summary["result"] != "ok":
         raise RuntimeError("qsota send failed:\n%s\n%s" % (err, summary))
-    stats = json.loads(out)
-    data_s = stats["write_ms"] / 1000
-    return {
-        "protocol": "stm32",
-        "backend": "cli",
-        "baud": BAUD,
-        "line": "8E1",
-        "bytes": SIZE,
-        "seconds": round(stats["elapsed_ms"] / 1000, 3),
-        "erase_seconds": round(stats["erase_ms"] / 1000, 3),
-        "data_seconds": round(data_s, 3),
-        "verify_seconds": round(stats["verify_ms"] / 1000, 3),
-        "line_efficiency": round(SIZE / (data_s * LINE), 3),
-        "line_efficiency_overall": round(SIZE / (stats["elapsed_ms"] / 1000 * LINE), 3),
-        "cpu_s_per_mb": round((usage.ru_utime + usage.ru_stime) / (SIZE / 1e6), 3),
-        "retries": stats["retries"],
-        "line_bytes": stats["line_bytes"],
-        "pages_erased": stats["pages"],
-        "mcu": MCU,
-        "note": "the host command over a pty, as stm32flash; CPU is the host tool's",
-    }
+    row = phase_row("cli", json.loads(out), cpu_s)
+    row["note"] = "the host command over a pty, as stm32flash; CPU is the host tool's"
+    return row
 
 
 def peer_rows(micropython, path):
