@@ -32,15 +32,17 @@ port_no, path, backend, size = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(s
 if backend == "pure":
     import qsota.pure
     qsota._use(qsota.pure)
-marks = []
+marks = [0, 0, 0, 0]  # heap use and offset at 10% and at 90% (storing ints allocates nothing)
 def progress(offset, total):
-    if not marks and offset >= total // 10 or len(marks) == 1 and offset >= total * 9 // 10:
-        marks.append((gc.mem_alloc(), offset))
+    if not marks[1] and offset >= total // 10:
+        marks[0], marks[1] = gc.mem_alloc(), offset
+    elif marks[1] and not marks[3] and offset >= total * 9 // 10:
+        marks[2], marks[3] = gc.mem_alloc(), offset
 port = qsota.tcp_port("127.0.0.1", port_no)
 gc.collect()
 gc.disable()
 stats = qsota.send(port, path, protocol="mcuboot", progress=progress, reset=False, resume=False)
-(a0, o0), (a1, o1) = marks
+a0, o0, a1, o1 = marks
 stats["alloc_per_chunk"] = (a1 - a0) / ((o1 - o0) / stats["chunk"])
 print(json.dumps(stats))
 """
