@@ -136,6 +136,16 @@ pub enum Action {
     Failed(Fail),
 }
 
+impl Action {
+    /// A [`Action::Wait`] until `until_ms` for an answer of unknown length (or none).
+    pub const fn wait(until_ms: u32) -> Action {
+        Action::Wait {
+            until_ms,
+            expects: 0,
+        }
+    }
+}
+
 /// Why a transfer failed. Python sees `TransferError.code`, the name from [`Fail::name`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fail {

@@ -535,10 +535,7 @@ impl transfer::Sender for Sender {
         }
         if let Some(at) = self.cancel_at {
             if !reached(now_ms, at) {
-                return Action::Wait {
-                    until_ms: at,
-                    expects: 0,
-                };
+                return Action::wait(at);
             }
             self.cancel_now();
             return self.poll(now_ms, frame);
@@ -549,10 +546,7 @@ impl transfer::Sender for Sender {
         }
         if let Some(quiet) = self.quiet_until {
             if !reached(now_ms, quiet) {
-                return Action::Wait {
-                    until_ms: quiet,
-                    expects: 0,
-                };
+                return Action::wait(quiet);
             }
             self.quiet_until = None;
             self.send = true;
@@ -565,10 +559,7 @@ impl transfer::Sender for Sender {
             _ => self.deadline,
         };
         if !reached(now_ms, deadline) {
-            return Action::Wait {
-                until_ms: deadline,
-                expects: 0,
-            };
+            return Action::wait(deadline);
         }
         match self.phase {
             Phase::Start => self.fail(Fail::Timeout),

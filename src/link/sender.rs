@@ -379,10 +379,7 @@ impl Sender {
             }
             return self.poll(now_ms, frame);
         }
-        Action::Wait {
-            until_ms: self.deadline,
-            expects: 0,
-        }
+        Action::wait(self.deadline)
     }
 
     fn poll_data(&mut self, now_ms: u32, frame: &mut [u8]) -> Action {
@@ -420,10 +417,7 @@ impl Sender {
                 len,
             };
         }
-        Action::Wait {
-            until_ms: self.deadline,
-            expects: 0,
-        }
+        Action::wait(self.deadline)
     }
 
     fn poll_commit(&mut self, now_ms: u32, frame: &mut [u8]) -> Action {
@@ -439,10 +433,7 @@ impl Sender {
             self.retry();
             return self.poll(now_ms, frame);
         }
-        Action::Wait {
-            until_ms: self.deadline,
-            expects: 0,
-        }
+        Action::wait(self.deadline)
     }
 
     /// OPEN's payload, written to `p`; returns its length.

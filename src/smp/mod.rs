@@ -362,10 +362,7 @@ impl Sender {
 
     fn transmit(&mut self, now_ms: u32, frame: &mut [u8]) -> Action {
         let Phase::Request(step) = self.phase else {
-            return Action::Wait {
-                until_ms: now_ms,
-                expects: 0,
-            };
+            return Action::wait(now_ms);
         };
         let n = match self.framed {
             Some(n) => n,
@@ -551,10 +548,7 @@ impl transfer::Sender for Sender {
             return self.transmit(now_ms, frame);
         }
         if !reached(now_ms, self.deadline) {
-            return Action::Wait {
-                until_ms: self.deadline,
-                expects: 0,
-            };
+            return Action::wait(self.deadline);
         }
         match self.phase {
             Phase::Boot => {

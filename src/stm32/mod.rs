@@ -720,10 +720,7 @@ impl transfer::Sender for Sender {
             }
             if let Some(quiet) = self.quiet_until {
                 if !reached(now_ms, quiet) {
-                    return Action::Wait {
-                        until_ms: quiet,
-                        expects: 0,
-                    };
+                    return Action::wait(quiet);
                 }
                 self.quiet_until = None;
                 self.send = true;

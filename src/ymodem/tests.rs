@@ -560,39 +560,21 @@ fn header_wait_covers_a_full_erase_and_data_waits_are_short() {
     s.receive(0, b"C");
     assert_eq!(s.poll(0, &mut frame), Action::Send(133));
     let until = opts.header_timeout_ms;
-    assert_eq!(
-        s.poll(until - 1, &mut frame),
-        Action::Wait {
-            until_ms: until,
-            expects: 0
-        }
-    );
+    assert_eq!(s.poll(until - 1, &mut frame), Action::wait(until));
     assert_eq!(s.poll(until, &mut frame), Action::Send(133));
     s.receive(until, &[ACK, CRC16]);
     assert!(matches!(s.poll(until, &mut frame), Action::Read { .. }));
     s.provide(1024);
     assert_eq!(s.poll(until, &mut frame), Action::Send(1029));
     let due = until + opts.timeout_ms;
-    assert_eq!(
-        s.poll(until, &mut frame),
-        Action::Wait {
-            until_ms: due,
-            expects: 0
-        }
-    );
+    assert_eq!(s.poll(until, &mut frame), Action::wait(due));
     // The retransmission reuses the frame: no second read.
     assert_eq!(s.poll(due, &mut frame), Action::Send(1029));
     // With the baud rate known, the wait includes the frame's time on the wire.
     let mut s = Sender::new(b"f", 5000, Options { baud: 9600, ..opts }).unwrap();
     s.receive(0, b"C");
     s.poll(0, &mut frame);
-    assert_eq!(
-        s.poll(0, &mut frame),
-        Action::Wait {
-            until_ms: 30_000 + 139,
-            expects: 0,
-        }
-    );
+    assert_eq!(s.poll(0, &mut frame), Action::wait(30_000 + 139));
 }
 
 #[test]
@@ -626,13 +608,7 @@ fn a_cancel_by_the_caller_sends_cans_when_the_receiver_listens() {
     assert_eq!(s.poll(0, &mut frame), Action::Send(133));
     s.cancel();
     let until_ms = opts.header_timeout_ms;
-    assert_eq!(
-        s.poll(10, &mut frame),
-        Action::Wait {
-            until_ms,
-            expects: 0
-        }
-    );
+    assert_eq!(s.poll(10, &mut frame), Action::wait(until_ms));
     s.receive(8000, &[ACK]);
     cans(&mut s, 8000, &mut frame);
     // A data block is read but not sent: at once.
@@ -654,13 +630,7 @@ fn a_cancel_by_the_caller_sends_cans_when_the_receiver_listens() {
     assert_eq!(s.poll(2, &mut frame), Action::Send(1029));
     s.cancel();
     let until_ms = 2 + opts.timeout_ms;
-    assert_eq!(
-        s.poll(3, &mut frame),
-        Action::Wait {
-            until_ms,
-            expects: 0
-        }
-    );
+    assert_eq!(s.poll(3, &mut frame), Action::wait(until_ms));
     cans(&mut s, until_ms, &mut frame);
 }
 
@@ -669,13 +639,7 @@ fn silence_gives_timeout_and_queues_cans() {
     let opts = Options::default();
     let mut s = Sender::new(b"f", 5, opts).unwrap();
     let mut frame = [0u8; 1029];
-    assert_eq!(
-        s.poll(0, &mut frame),
-        Action::Wait {
-            until_ms: opts.start_timeout_ms,
-            expects: 0,
-        }
-    );
+    assert_eq!(s.poll(0, &mut frame), Action::wait(opts.start_timeout_ms));
     assert_eq!(s.poll(opts.start_timeout_ms, &mut frame), Action::Send(5));
     assert_eq!(&frame[..5], &[CAN; 5]);
     assert_eq!(
@@ -712,13 +676,7 @@ fn nak_storm_gives_retries_and_each_retransmission_waits_for_quiet() {
         s.receive(now, &[NAK]);
         // More noise keeps the line busy: the retransmission waits for 20 ms of quiet.
         s.receive(now + 5, b"CC");
-        assert_eq!(
-            s.poll(now + 10, &mut frame),
-            Action::Wait {
-                until_ms: now + 25,
-                expects: 0
-            }
-        );
+        assert_eq!(s.poll(now + 10, &mut frame), Action::wait(now + 25));
         now += 25;
     }
     assert_eq!(s.poll(now, &mut frame), Action::Send(133));
@@ -762,10 +720,7 @@ fn time_may_wrap_around() {
     let t0 = u32::MAX - 10;
     assert_eq!(
         s.poll(t0, &mut frame),
-        Action::Wait {
-            until_ms: t0.wrapping_add(60_000),
-            expects: 0,
-        }
+        Action::wait(t0.wrapping_add(60_000))
     );
     assert!(matches!(
         s.poll(t0.wrapping_add(100), &mut frame),
@@ -785,13 +740,7 @@ fn a_silent_receiver_after_the_eot_ack_ends_the_batch() {
     s.receive(1, &[ACK, CRC16]);
     assert_eq!(s.poll(1, &mut frame), Action::Send(1));
     s.receive(2, &[ACK]);
-    assert_eq!(
-        s.poll(2, &mut frame),
-        Action::Wait {
-            until_ms: 2 + opts.end_gap_ms,
-            expects: 0,
-        }
-    );
+    assert_eq!(s.poll(2, &mut frame), Action::wait(2 + opts.end_gap_ms));
     let mut now = 2 + opts.end_gap_ms;
     let mut nulls = 0;
     let result = loop {
