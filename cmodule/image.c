@@ -11,7 +11,7 @@
 void qsota_image_expect(qsota_verifier_t *core, mp_obj_t keys) {
     const qsota_rule_t *r = &qsota_verifier_checks[QSOTA_VERIFIER_keys];
     if (!mp_obj_is_type(keys, &mp_type_list) && !mp_obj_is_type(keys, &mp_type_tuple)) {
-        qsota_raise_type(r->qst, qsota_expected[r->kind], keys);
+        qsota_refuse_type(r, keys);
     }
     size_t n;
     mp_obj_t *items;

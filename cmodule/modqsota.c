@@ -33,6 +33,10 @@ NORETURN void qsota_raise_type(qstr what, const char *expected, mp_obj_t obj) {
         mp_obj_get_type_str(obj));
 }
 
+NORETURN void qsota_refuse_type(const qsota_rule_t *r, mp_obj_t obj) {
+    qsota_raise_type(r->qst, qsota_expected[r->kind], obj);
+}
+
 void qsota_parse_args(size_t n_args, size_t n_kw, const mp_obj_t *all_args, size_t n_allowed,
     const mp_arg_t *allowed, mp_arg_val_t *out) {
     for (size_t i = 0; i < n_kw; i++) {
@@ -56,7 +60,7 @@ static void take(const qsota_rule_t *r, mp_obj_t obj, void *opts, qsota_value_t 
             break;
         case QSOTA_RULE_BOOL:
             if (!mp_obj_is_bool(obj)) {
-                qsota_raise_type(r->qst, qsota_expected[r->kind], obj);
+                qsota_refuse_type(r, obj);
             }
             v->u = obj == mp_const_true;
             break;
@@ -65,14 +69,14 @@ static void take(const qsota_rule_t *r, mp_obj_t obj, void *opts, qsota_value_t 
             break;
         case QSOTA_RULE_TEXT:
             if (!mp_obj_is_str_or_bytes(obj)) {
-                qsota_raise_type(r->qst, qsota_expected[r->kind], obj);
+                qsota_refuse_type(r, obj);
             }
             v->data = (const byte *)mp_obj_str_get_data(obj, &v->len);
             break;
         default: { // QSOTA_RULE_BUF
             mp_buffer_info_t buf;
             if (mp_obj_is_str(obj) || !mp_get_buffer(obj, &buf, MP_BUFFER_READ)) {
-                qsota_raise_type(r->qst, qsota_expected[r->kind], obj);
+                qsota_refuse_type(r, obj);
             }
             v->data = buf.buf;
             v->len = buf.len;

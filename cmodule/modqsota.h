@@ -84,6 +84,9 @@ void qsota_parse_rules(size_t n_args, size_t n_kw, const mp_obj_t *all_args,
 // TypeError "<what>: expected <expected>, got <type of obj>".
 NORETURN void qsota_raise_type(qstr what, const char *expected, mp_obj_t obj);
 
+// The TypeError of row `r` (python/qsota/rules.py) for `obj`: its name, what its kind expects.
+NORETURN void qsota_refuse_type(const qsota_rule_t *r, mp_obj_t obj);
+
 // An int argument in lo..hi; TypeError for a non-int (bool included), else ValueError
 // "<what>: msg". A small int is checked without allocating (provide() runs once per block).
 uint32_t qsota_int_arg(mp_obj_t obj, qstr what, uint32_t lo, uint32_t hi, const char *msg);

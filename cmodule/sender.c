@@ -45,15 +45,10 @@ void qsota_sender_init(qsota_sender_t *self, const qsota_sender_ops_t *ops, void
     memset(&self->action, 0, sizeof(self->action));
 }
 
-// A method's argument of row `r` (qsota.rules POLL, RECEIVE, PROVIDE) was refused for its type.
-static NORETURN void refuse_type(const qsota_rule_t *r, mp_obj_t obj) {
-    qsota_raise_type(r->qst, qsota_expected[r->kind], obj);
-}
-
 // now_ms: an int, taken modulo 2**32 (a TICKS row).
 static uint32_t now_arg(const qsota_rule_t *r, mp_obj_t obj) {
     if (!mp_obj_is_int(obj)) {
-        refuse_type(r, obj);
+        qsota_refuse_type(r, obj);
     }
     return (uint32_t)mp_obj_int_get_truncated(obj);
 }
@@ -64,7 +59,7 @@ static mp_obj_t sender_poll(mp_obj_t self_in, mp_obj_t now_in, mp_obj_t frame_in
     uint32_t now = now_arg(&qsota_poll_checks[QSOTA_POLL_now_ms], now_in);
     mp_buffer_info_t frame;
     if (mp_obj_is_str_or_bytes(frame_in) || !mp_get_buffer(frame_in, &frame, MP_BUFFER_WRITE)) {
-        refuse_type(&qsota_poll_checks[QSOTA_POLL_frame], frame_in);
+        qsota_refuse_type(&qsota_poll_checks[QSOTA_POLL_frame], frame_in);
     }
     // An empty bytearray has no storage (buf is NULL), which the core refuses as a null
     // pointer; an empty frame that is not null fails the transfer with `usage`, as in qsota.pure.
@@ -82,7 +77,7 @@ static mp_obj_t sender_receive(size_t n_args, const mp_obj_t *args) {
     uint32_t now = now_arg(&qsota_receive_checks[QSOTA_RECEIVE_now_ms], args[1]);
     mp_buffer_info_t data;
     if (mp_obj_is_str(args[2]) || !mp_get_buffer(args[2], &data, MP_BUFFER_READ)) {
-        refuse_type(&qsota_receive_checks[QSOTA_RECEIVE_data], args[2]);
+        qsota_refuse_type(&qsota_receive_checks[QSOTA_RECEIVE_data], args[2]);
     }
     size_t len = data.len;
     if (n_args > 3 && args[3] != mp_const_none) {

@@ -23,7 +23,7 @@ typedef struct {
 // The text of a str or bytes argument of row `r` (HEX, CRC).
 static const byte *text_arg(const qsota_rule_t *r, mp_obj_t obj, size_t *len) {
     if (!mp_obj_is_str_or_bytes(obj)) {
-        qsota_raise_type(r->qst, qsota_expected[r->kind], obj);
+        qsota_refuse_type(r, obj);
     }
     return (const byte *)mp_obj_str_get_data(obj, len);
 }
@@ -69,7 +69,7 @@ static void expect_crc(verifier_obj_t *self, mp_obj_t obj) {
 // The QSOTA_CRC_* code of a variant name, by a NAME row whose lo..hi are the codes allowed.
 static int32_t variant_arg(const qsota_rule_t *r, mp_obj_t obj) {
     if (!mp_obj_is_str(obj)) {
-        qsota_raise_type(r->qst, qsota_expected[r->kind], obj);
+        qsota_refuse_type(r, obj);
     }
     size_t len;
     const char *name = mp_obj_str_get_data(obj, &len);
@@ -139,7 +139,7 @@ static mp_obj_t verifier_update(mp_obj_t self_in, mp_obj_t data) {
     mp_buffer_info_t buf;
     if (mp_obj_is_str(data) || !mp_get_buffer(data, &buf, MP_BUFFER_READ)) {
         const qsota_rule_t *r = &qsota_update_checks[QSOTA_UPDATE_update];
-        qsota_raise_type(r->qst, qsota_expected[r->kind], data);
+        qsota_refuse_type(r, data);
     }
     int32_t status = qsota_verifier_update(&self->core, buf.buf, buf.len);
     if (status == QSOTA_E_STATE) {
@@ -186,7 +186,7 @@ static mp_obj_t verifier_hexdigest(mp_obj_t self_in, mp_obj_t name_in) {
     verifier_obj_t *self = MP_OBJ_TO_PTR(self_in);
     const qsota_rule_t *r = &qsota_hexdigest_checks[QSOTA_HEXDIGEST_name];
     if (!mp_obj_is_str(name_in)) {
-        qsota_raise_type(r->qst, qsota_expected[r->kind], name_in);
+        qsota_refuse_type(r, name_in);
     }
     uint8_t digest[32];
     size_t len;

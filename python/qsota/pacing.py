@@ -150,15 +150,13 @@ class Pacer:
         left = min(until - now, _MAX_SLEEP_MS)
         if left <= 0:
             return
-        if self._partial:
-            # The sender took the last input and still waits: the rest of an answer is on
-            # its way. Sleep for the bytes the sender expects, or as long as the last answer
-            # took less what is here, and a little more; at an unknown rate, paced checks
-            # (not the port's wait, which would return at each byte of it).
-            self._partial = False
-            if not self._byte_us:
-                self.sleep_us(min(1 + (now - self._since) // 8, left) * 1000)
-                return
+        # After input the sender took while it still waits, the rest of an answer is on its
+        # way. Sleep for the bytes the sender expects, or as long as the last answer took less
+        # what is here, and a little more; at an unknown rate, one paced check below (not the
+        # port's wait, which would return at each byte of it).
+        partial = self._partial
+        self._partial = False
+        if partial and self._byte_us:
             rest = expects or max(self._reply_len - self._reply, 1)
             rest += _SLACK_BYTES
             self.sleep_us(min(rest * self._byte_us, left * 1000))
@@ -170,7 +168,7 @@ class Pacer:
                 self.sleep_us(min(quiet - now, left) * 1000)
                 self._since = quiet
                 return
-        if self._port_wait is not None:
+        if self._port_wait is not None and not partial:
             self._port_wait(left)
         else:
             self.sleep_us(min(1 + (now - self._since) // 8, left) * 1000)

@@ -10,6 +10,11 @@ def _type_error(what, kind, obj):
     raise TypeError("%s: expected %s, got %s" % (what, EXPECTED[kind], type(obj).__name__))
 
 
+def _refuse_type(row, obj):
+    """The TypeError of `row` (qsota.rules) for `obj`, as the C module's qsota_refuse_type."""
+    _type_error(row[0], row[1], obj)
+
+
 def _int(what, obj, lo, hi, message):
     if not isinstance(obj, int) or isinstance(obj, bool):
         _type_error(what, INT, obj)

@@ -13,7 +13,7 @@ except ImportError:
     import uhashlib as hashlib
 
 from ..rules import BUF, KEY_BYTES, KEYS, VERIFIER
-from .args import _type_error
+from .args import _refuse_type, _type_error
 
 _KEYS_ROW = [r for r in VERIFIER if r[1] == KEYS][0]
 _MAGIC = 0x96F3B83D
@@ -85,9 +85,9 @@ def _le(b, at, n):
 def _keys(keys):
     """The list of keys (bytes) from the `keys` argument, checked by qsota.rules' row, as the
     C module does."""
-    name, kind, lo, hi, message, _ = _KEYS_ROW
+    name, _, lo, hi, message, _ = _KEYS_ROW
     if not isinstance(keys, (list, tuple)):
-        _type_error(name, kind, keys)
+        _refuse_type(_KEYS_ROW, keys)
     if not lo <= len(keys) <= hi:
         raise ValueError("%s: %s, got %d" % (name, message, len(keys)))
     for key in keys:

@@ -5,7 +5,7 @@ the retry count; see docs/architecture.md "Sender objects". No allocation per ca
 
 from ..codes import DONE, FAILED, READ, SEND, WAIT  # noqa: F401 (the senders import them here)
 from ..rules import POLL, PROVIDE, RECEIVE
-from .args import _READABLE, _WRITABLE, _int, _type_error
+from .args import _READABLE, _WRITABLE, _int, _refuse_type
 
 
 # The methods' rows of qsota.rules, (name, kind, lo, hi, message, default) each.
@@ -19,13 +19,13 @@ _PROVIDED = PROVIDE[0]
 def _frame(frame):
     """poll's `frame` checked (a writable buffer), like the C module's."""
     if not isinstance(frame, _WRITABLE):
-        _type_error(_FRAME[0], _FRAME[1], frame)
+        _refuse_type(_FRAME, frame)
 
 
 def _now(now_ms):
     """`now_ms` checked (an int) and taken modulo 2**32, like the C module's."""
     if not isinstance(now_ms, int) or isinstance(now_ms, bool):
-        _type_error(_NOW[0], _NOW[1], now_ms)
+        _refuse_type(_NOW, now_ms)
     # 0xFFFFFFFF is a long int on a 32-bit port (small ints end at 2**30), and an operation
     # on one allocates: the usual now_ms, a small ticks_diff, is returned as it is.
     if 0 <= now_ms <= 0x3FFFFFFF:
@@ -37,7 +37,7 @@ def _data_len(data, n):
     """How many leading bytes of `data` receive(now_ms, data, n) takes, checked like the C
     module's."""
     if not isinstance(data, _READABLE):
-        _type_error(_DATA[0], _DATA[1], data)
+        _refuse_type(_DATA, data)
     if n is None:
         return len(data)
     name, _, lo, _, message, _ = _DATA_N

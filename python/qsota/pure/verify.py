@@ -17,7 +17,7 @@ except ImportError:
     from uarray import array
 
 from ..rules import CRC, CRC32, HEX, HEXDIGEST, KEYS, NAME, NON_HEX, NOT_A_NUMBER, UPDATE, VERIFIER
-from .args import _int, _take, _type_error, parse
+from .args import _int, _refuse_type, _take, _type_error, parse
 
 _new_md5 = getattr(hashlib, "md5", None)
 if _new_md5 is None:
@@ -124,12 +124,19 @@ def _crc_readings(what, obj, lo, hi, message):
 
 def _name(row, obj, choices):
     """`obj` checked by a NAME row: a str among `choices`."""
-    what, kind, _, _, message, _ = row
     if not isinstance(obj, str):
-        _type_error(what, kind, obj)
+        _refuse_type(row, obj)
     if obj not in choices:
-        raise ValueError("%s: %s" % (what, message))
+        raise ValueError("%s: %s" % (row[0], row[4]))
     return obj
+
+
+def _variants(row):
+    """The CRC variant names a NAME row allows: those of its codes lo..hi."""
+    return _BY_CODE[row[2] : row[3] + 1]
+
+
+_CRC32_VARIANTS = _variants(_CRC32)
 
 
 def _arg(row, v):
@@ -143,7 +150,7 @@ def _arg(row, v):
     if kind == CRC:
         return _crc_readings(name, v, lo, hi, message)
     if kind == NAME:  # crc_variant
-        return _name(row, v, _BY_CODE[lo : hi + 1])
+        return _name(row, v, _variants(row))
     if kind == KEYS:
         from .image import SignedImage
 
@@ -231,11 +238,11 @@ class Verifier:
         (without allocating), or another buffer (copied)."""
         if not isinstance(buf, _BYTES):
             if isinstance(buf, str):
-                _type_error(_UPDATE[0], _UPDATE[1], buf)
+                _refuse_type(_UPDATE, buf)
             try:
                 memoryview(buf)
             except TypeError:
-                _type_error(_UPDATE[0], _UPDATE[1], buf)
+                _refuse_type(_UPDATE, buf)
             buf = bytes(buf)  # another buffer (an array): a copy of its bytes, as C reads them
         if self._digests is not None:
             raise ValueError(_FINAL)
@@ -291,8 +298,7 @@ class Verifier:
         verifier final."""
         if variant is None:
             variant = _MPEG2 if self._policy == _AUTO else self._policy
-        _, _, lo, hi, _, _ = _CRC32
-        _name(_CRC32, variant, _BY_CODE[lo : hi + 1])
+        _name(_CRC32, variant, _CRC32_VARIANTS)
         if self._policy not in (_AUTO, variant):
             raise ValueError(
                 "variant: '%s' is not computed with crc_variant='%s'" % (variant, self._policy)
