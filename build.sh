@@ -71,9 +71,9 @@ test_capi() {
     "$BUILD/c/test_capi"
 }
 
-# The link receiver as a C bootloader drives it (RAM flash, sender through the C ABI).
+# The native receiver as a C bootloader drives it (RAM flash, sender through the C ABI).
 test_receiver_example() {
-    say "C link receiver example"
+    say "C native receiver example"
     mkdir -p "$BUILD/c"
     cc -std=c99 -Wall -Wextra -Werror -Iinclude tests/c/receiver_example.c \
         target/release/libqsota.a -o "$BUILD/c/receiver_example"

@@ -1,6 +1,6 @@
 """MCUboot serial recovery: the same signed image (the fixture's own, 132 KB) uploaded by qsota
 (protocol='mcuboot', both backends, build/unix/micropython) and by smpclient 7.3.0 (the
-peer, CPython, build/smp-venv) into the same real MCUboot in one qemu boot
+peer, CPython, build/mcuboot-venv) into the same real MCUboot in one qemu boot
 (`..._27c54835_mps2_an385_serial_recovery`: MCUboot with `params`, buffer 1024 bytes, entered
 by `os reset` with boot mode 1). Each upload starts from offset 0 (MCUboot erases the slot).
 

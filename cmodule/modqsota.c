@@ -154,10 +154,10 @@ static const mp_rom_map_elem_t qsota_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_VerifyError), MP_ROM_PTR(&mp_type_VerifyError) },
     // Classes.
     { MP_ROM_QSTR(MP_QSTR_Verifier), MP_ROM_PTR(&qsota_type_Verifier) },
-    { MP_ROM_QSTR(MP_QSTR_LinkSender), MP_ROM_PTR(&qsota_type_LinkSender) },
+    { MP_ROM_QSTR(MP_QSTR_NativeSender), MP_ROM_PTR(&qsota_type_NativeSender) },
     { MP_ROM_QSTR(MP_QSTR_YmodemSender), MP_ROM_PTR(&qsota_type_YmodemSender) },
     { MP_ROM_QSTR(MP_QSTR_Stm32Sender), MP_ROM_PTR(&qsota_type_Stm32Sender) },
-    { MP_ROM_QSTR(MP_QSTR_SmpSender), MP_ROM_PTR(&qsota_type_SmpSender) },
+    { MP_ROM_QSTR(MP_QSTR_McubootSender), MP_ROM_PTR(&qsota_type_McubootSender) },
 };
 static MP_DEFINE_CONST_DICT(qsota_module_globals, qsota_module_globals_table);
 

@@ -12,10 +12,10 @@
 
 // Classes, one per cmodule/<name>.c.
 extern const mp_obj_type_t qsota_type_Verifier;
-extern const mp_obj_type_t qsota_type_LinkSender;
+extern const mp_obj_type_t qsota_type_NativeSender;
 extern const mp_obj_type_t qsota_type_YmodemSender;
 extern const mp_obj_type_t qsota_type_Stm32Sender;
-extern const mp_obj_type_t qsota_type_SmpSender;
+extern const mp_obj_type_t qsota_type_McubootSender;
 
 // Verifier(keys=...) (image.c): expects an image signed by one of `keys` (TypeError or
 // ValueError naming keys), prints why the image was refused, gives the `image` attribute.
@@ -94,7 +94,7 @@ uint32_t qsota_int_arg(mp_obj_t obj, qstr what, uint32_t lo, uint32_t hi, const 
 // An int object for `v`, a small int (no allocation) whenever it fits.
 mp_obj_t qsota_int_from_u64(uint64_t v);
 
-// Senders (sender.c): what YmodemSender and LinkSender share, the driver-facing part of
+// Senders (sender.c): what YmodemSender and NativeSender share, the driver-facing part of
 // docs/architecture.md "Sender objects" over the C ABI's poll/receive/provide.
 
 // A sender's C ABI calls, over its context (`qsota_sender_t.core`).

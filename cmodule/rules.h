@@ -130,18 +130,18 @@ static const qsota_rules_t qsota_ymodem_rules = {
     qsota_ymodem_params, 9, qsota_ymodem_checks, 12
 };
 
-// LinkSender: qsota.rules.LINK.
+// NativeSender: qsota.rules.NATIVE.
 enum {
-    QSOTA_LINK_size,
-    QSOTA_LINK_sha256,
-    QSOTA_LINK_component,
-    QSOTA_LINK_version,
-    QSOTA_LINK_rto_ms,
-    QSOTA_LINK_open_timeout_ms,
-    QSOTA_LINK_retries,
-    QSOTA_LINK_baud,
+    QSOTA_NATIVE_size,
+    QSOTA_NATIVE_sha256,
+    QSOTA_NATIVE_component,
+    QSOTA_NATIVE_version,
+    QSOTA_NATIVE_rto_ms,
+    QSOTA_NATIVE_open_timeout_ms,
+    QSOTA_NATIVE_retries,
+    QSOTA_NATIVE_baud,
 };
-static const mp_arg_t qsota_link_params[] = {
+static const mp_arg_t qsota_native_params[] = {
     { MP_QSTR_size, MP_ARG_REQUIRED | MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
     { MP_QSTR_sha256, MP_ARG_REQUIRED | MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
     { MP_QSTR_component, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
@@ -151,7 +151,7 @@ static const mp_arg_t qsota_link_params[] = {
     { MP_QSTR_retries, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
     { MP_QSTR_baud, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
 };
-static const qsota_rule_t qsota_link_checks[] = {
+static const qsota_rule_t qsota_native_checks[] = {
     { MP_QSTR_size, 0, QSOTA_RULE_INT, QSOTA_NO_FIELD, 0x0, 0xffffffff, "must be 0 to 4294967295" },
     { MP_QSTR_sha256, 1, QSOTA_RULE_BUF, QSOTA_NO_FIELD, 0x0, 0x0, "" },
     { MP_QSTR_sha256, 1, QSOTA_RULE_LEN, QSOTA_NO_FIELD, 0x20, 0x20, "must be 32 bytes" },
@@ -159,17 +159,17 @@ static const qsota_rule_t qsota_link_checks[] = {
     { MP_QSTR_component, 2, QSOTA_RULE_LEN, QSOTA_NO_FIELD, 0x0, 0x20, "must be at most 32 bytes" },
     { MP_QSTR_version, 3, QSOTA_RULE_TEXT, QSOTA_NO_FIELD, 0x0, 0x0, "" },
     { MP_QSTR_version, 3, QSOTA_RULE_LEN, QSOTA_NO_FIELD, 0x0, 0x20, "must be at most 32 bytes" },
-    { MP_QSTR_rto_ms, 4, QSOTA_RULE_INT, offsetof(qsota_link_options_t, rto_ms), 0x0, 0x7fffffff, "must be 0 to 2147483647" },
-    { MP_QSTR_open_timeout_ms, 5, QSOTA_RULE_INT, offsetof(qsota_link_options_t, open_timeout_ms), 0x1, 0x7fffffff, "must be 1 to 2147483647" },
-    { MP_QSTR_retries, 6, QSOTA_RULE_INT, offsetof(qsota_link_options_t, retries), 0x0, 0xff, "must be 0 to 255" },
-    { MP_QSTR_baud, 7, QSOTA_RULE_INT, offsetof(qsota_link_options_t, baud), 0x0, 0xffffffff, "must be 0 to 4294967295" },
+    { MP_QSTR_rto_ms, 4, QSOTA_RULE_INT, offsetof(qsota_native_options_t, rto_ms), 0x0, 0x7fffffff, "must be 0 to 2147483647" },
+    { MP_QSTR_open_timeout_ms, 5, QSOTA_RULE_INT, offsetof(qsota_native_options_t, open_timeout_ms), 0x1, 0x7fffffff, "must be 1 to 2147483647" },
+    { MP_QSTR_retries, 6, QSOTA_RULE_INT, offsetof(qsota_native_options_t, retries), 0x0, 0xff, "must be 0 to 255" },
+    { MP_QSTR_baud, 7, QSOTA_RULE_INT, offsetof(qsota_native_options_t, baud), 0x0, 0xffffffff, "must be 0 to 4294967295" },
 };
-typedef char qsota_link_rto_ms_is_u32[sizeof(((qsota_link_options_t *)0)->rto_ms) == 4 ? 1 : -1];
-typedef char qsota_link_open_timeout_ms_is_u32[sizeof(((qsota_link_options_t *)0)->open_timeout_ms) == 4 ? 1 : -1];
-typedef char qsota_link_retries_is_u32[sizeof(((qsota_link_options_t *)0)->retries) == 4 ? 1 : -1];
-typedef char qsota_link_baud_is_u32[sizeof(((qsota_link_options_t *)0)->baud) == 4 ? 1 : -1];
-static const qsota_rules_t qsota_link_rules = {
-    qsota_link_params, 8, qsota_link_checks, 11
+typedef char qsota_native_rto_ms_is_u32[sizeof(((qsota_native_options_t *)0)->rto_ms) == 4 ? 1 : -1];
+typedef char qsota_native_open_timeout_ms_is_u32[sizeof(((qsota_native_options_t *)0)->open_timeout_ms) == 4 ? 1 : -1];
+typedef char qsota_native_retries_is_u32[sizeof(((qsota_native_options_t *)0)->retries) == 4 ? 1 : -1];
+typedef char qsota_native_baud_is_u32[sizeof(((qsota_native_options_t *)0)->baud) == 4 ? 1 : -1];
+static const qsota_rules_t qsota_native_rules = {
+    qsota_native_params, 8, qsota_native_checks, 11
 };
 
 // Stm32Sender: qsota.rules.STM32.
@@ -223,22 +223,22 @@ static const qsota_rules_t qsota_stm32_rules = {
     qsota_stm32_params, 10, qsota_stm32_checks, 11
 };
 
-// SmpSender: qsota.rules.SMP.
+// McubootSender: qsota.rules.MCUBOOT.
 enum {
-    QSOTA_SMP_size,
-    QSOTA_SMP_sha256,
-    QSOTA_SMP_hash,
-    QSOTA_SMP_image,
-    QSOTA_SMP_buf_size,
-    QSOTA_SMP_enter,
-    QSOTA_SMP_resume,
-    QSOTA_SMP_reset,
-    QSOTA_SMP_timeout_ms,
-    QSOTA_SMP_erase_timeout_ms,
-    QSOTA_SMP_boot_ms,
-    QSOTA_SMP_retries,
+    QSOTA_MCUBOOT_size,
+    QSOTA_MCUBOOT_sha256,
+    QSOTA_MCUBOOT_hash,
+    QSOTA_MCUBOOT_image,
+    QSOTA_MCUBOOT_buf_size,
+    QSOTA_MCUBOOT_enter,
+    QSOTA_MCUBOOT_resume,
+    QSOTA_MCUBOOT_reset,
+    QSOTA_MCUBOOT_timeout_ms,
+    QSOTA_MCUBOOT_erase_timeout_ms,
+    QSOTA_MCUBOOT_boot_ms,
+    QSOTA_MCUBOOT_retries,
 };
-static const mp_arg_t qsota_smp_params[] = {
+static const mp_arg_t qsota_mcuboot_params[] = {
     { MP_QSTR_size, MP_ARG_REQUIRED | MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
     { MP_QSTR_sha256, MP_ARG_REQUIRED | MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
     { MP_QSTR_hash, MP_ARG_REQUIRED | MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
@@ -252,34 +252,34 @@ static const mp_arg_t qsota_smp_params[] = {
     { MP_QSTR_boot_ms, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
     { MP_QSTR_retries, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
 };
-static const qsota_rule_t qsota_smp_checks[] = {
+static const qsota_rule_t qsota_mcuboot_checks[] = {
     { MP_QSTR_size, 0, QSOTA_RULE_INT, QSOTA_NO_FIELD, 0x1, 0xffffffff, "must be 1 to 4294967295" },
     { MP_QSTR_sha256, 1, QSOTA_RULE_BUF, QSOTA_NO_FIELD, 0x0, 0x0, "" },
     { MP_QSTR_sha256, 1, QSOTA_RULE_LEN, QSOTA_NO_FIELD, 0x20, 0x20, "must be 32 bytes" },
     { MP_QSTR_hash, 2, QSOTA_RULE_BUF, QSOTA_NO_FIELD, 0x0, 0x0, "" },
     { MP_QSTR_hash, 2, QSOTA_RULE_LEN, QSOTA_NO_FIELD, 0x20, 0x20, "must be 32 bytes" },
-    { MP_QSTR_image, 3, QSOTA_RULE_INT, offsetof(qsota_smp_options_t, image), 0x0, 0xff, "must be 0 to 255" },
-    { MP_QSTR_buf_size, 4, QSOTA_RULE_INT, offsetof(qsota_smp_options_t, buf_size), 0x0, 0xffff, "must be 0 or 128 to 65535" },
-    { MP_QSTR_enter, 5, QSOTA_RULE_FLAG, offsetof(qsota_smp_options_t, enter), 0x0, 0x0, "" },
-    { MP_QSTR_resume, 6, QSOTA_RULE_FLAG, offsetof(qsota_smp_options_t, resume), 0x0, 0x0, "" },
-    { MP_QSTR_reset, 7, QSOTA_RULE_FLAG, offsetof(qsota_smp_options_t, reset), 0x0, 0x0, "" },
-    { MP_QSTR_timeout_ms, 8, QSOTA_RULE_INT, offsetof(qsota_smp_options_t, timeout_ms), 0x1, 0x7fffffff, "must be 1 to 2147483647" },
-    { MP_QSTR_erase_timeout_ms, 9, QSOTA_RULE_INT, offsetof(qsota_smp_options_t, erase_timeout_ms), 0x1, 0x7fffffff, "must be 1 to 2147483647" },
-    { MP_QSTR_boot_ms, 10, QSOTA_RULE_INT, offsetof(qsota_smp_options_t, boot_ms), 0x1, 0x7fffffff, "must be 1 to 2147483647" },
-    { MP_QSTR_retries, 11, QSOTA_RULE_INT, offsetof(qsota_smp_options_t, retries), 0x0, 0xff, "must be 0 to 255" },
+    { MP_QSTR_image, 3, QSOTA_RULE_INT, offsetof(qsota_mcuboot_options_t, image), 0x0, 0xff, "must be 0 to 255" },
+    { MP_QSTR_buf_size, 4, QSOTA_RULE_INT, offsetof(qsota_mcuboot_options_t, buf_size), 0x0, 0xffff, "must be 0 or 128 to 65535" },
+    { MP_QSTR_enter, 5, QSOTA_RULE_FLAG, offsetof(qsota_mcuboot_options_t, enter), 0x0, 0x0, "" },
+    { MP_QSTR_resume, 6, QSOTA_RULE_FLAG, offsetof(qsota_mcuboot_options_t, resume), 0x0, 0x0, "" },
+    { MP_QSTR_reset, 7, QSOTA_RULE_FLAG, offsetof(qsota_mcuboot_options_t, reset), 0x0, 0x0, "" },
+    { MP_QSTR_timeout_ms, 8, QSOTA_RULE_INT, offsetof(qsota_mcuboot_options_t, timeout_ms), 0x1, 0x7fffffff, "must be 1 to 2147483647" },
+    { MP_QSTR_erase_timeout_ms, 9, QSOTA_RULE_INT, offsetof(qsota_mcuboot_options_t, erase_timeout_ms), 0x1, 0x7fffffff, "must be 1 to 2147483647" },
+    { MP_QSTR_boot_ms, 10, QSOTA_RULE_INT, offsetof(qsota_mcuboot_options_t, boot_ms), 0x1, 0x7fffffff, "must be 1 to 2147483647" },
+    { MP_QSTR_retries, 11, QSOTA_RULE_INT, offsetof(qsota_mcuboot_options_t, retries), 0x0, 0xff, "must be 0 to 255" },
     { MP_QSTR_buf_size, 4, QSOTA_RULE_GAP, QSOTA_NO_FIELD, 0x0, 0x80, "must be 0 or 128 to 65535" },
 };
-typedef char qsota_smp_image_is_u32[sizeof(((qsota_smp_options_t *)0)->image) == 4 ? 1 : -1];
-typedef char qsota_smp_buf_size_is_u32[sizeof(((qsota_smp_options_t *)0)->buf_size) == 4 ? 1 : -1];
-typedef char qsota_smp_enter_is_u32[sizeof(((qsota_smp_options_t *)0)->enter) == 4 ? 1 : -1];
-typedef char qsota_smp_resume_is_u32[sizeof(((qsota_smp_options_t *)0)->resume) == 4 ? 1 : -1];
-typedef char qsota_smp_reset_is_u32[sizeof(((qsota_smp_options_t *)0)->reset) == 4 ? 1 : -1];
-typedef char qsota_smp_timeout_ms_is_u32[sizeof(((qsota_smp_options_t *)0)->timeout_ms) == 4 ? 1 : -1];
-typedef char qsota_smp_erase_timeout_ms_is_u32[sizeof(((qsota_smp_options_t *)0)->erase_timeout_ms) == 4 ? 1 : -1];
-typedef char qsota_smp_boot_ms_is_u32[sizeof(((qsota_smp_options_t *)0)->boot_ms) == 4 ? 1 : -1];
-typedef char qsota_smp_retries_is_u32[sizeof(((qsota_smp_options_t *)0)->retries) == 4 ? 1 : -1];
-static const qsota_rules_t qsota_smp_rules = {
-    qsota_smp_params, 12, qsota_smp_checks, 15
+typedef char qsota_mcuboot_image_is_u32[sizeof(((qsota_mcuboot_options_t *)0)->image) == 4 ? 1 : -1];
+typedef char qsota_mcuboot_buf_size_is_u32[sizeof(((qsota_mcuboot_options_t *)0)->buf_size) == 4 ? 1 : -1];
+typedef char qsota_mcuboot_enter_is_u32[sizeof(((qsota_mcuboot_options_t *)0)->enter) == 4 ? 1 : -1];
+typedef char qsota_mcuboot_resume_is_u32[sizeof(((qsota_mcuboot_options_t *)0)->resume) == 4 ? 1 : -1];
+typedef char qsota_mcuboot_reset_is_u32[sizeof(((qsota_mcuboot_options_t *)0)->reset) == 4 ? 1 : -1];
+typedef char qsota_mcuboot_timeout_ms_is_u32[sizeof(((qsota_mcuboot_options_t *)0)->timeout_ms) == 4 ? 1 : -1];
+typedef char qsota_mcuboot_erase_timeout_ms_is_u32[sizeof(((qsota_mcuboot_options_t *)0)->erase_timeout_ms) == 4 ? 1 : -1];
+typedef char qsota_mcuboot_boot_ms_is_u32[sizeof(((qsota_mcuboot_options_t *)0)->boot_ms) == 4 ? 1 : -1];
+typedef char qsota_mcuboot_retries_is_u32[sizeof(((qsota_mcuboot_options_t *)0)->retries) == 4 ? 1 : -1];
+static const qsota_rules_t qsota_mcuboot_rules = {
+    qsota_mcuboot_params, 12, qsota_mcuboot_checks, 15
 };
 
 // Verifier: qsota.rules.VERIFIER.

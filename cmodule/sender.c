@@ -1,4 +1,4 @@
-// What _qsota.YmodemSender and _qsota.LinkSender share: the driver-facing methods poll,
+// What _qsota.YmodemSender and _qsota.NativeSender share: the driver-facing methods poll,
 // receive and provide over the C ABI, and the last action's attributes. poll() returns a small
 // int action code and leaves the action's numbers in attributes (length, offset, at, until,
 // error), so the driver's loop allocates nothing per block.

@@ -43,7 +43,7 @@ CROSS_ARTIFACTS=(
 # Exports an MCU bootloader links (the receiver's C ABI). The module for QuecPython ships
 # everything else (it sends, it never receives); the qemu test firmware ships everything, so
 # that its tests can run a sender against an in-process receiver.
-CROSS_RECEIVER_EXPORTS='^qsota_link_(rx_|rx2_|stored_image)'
+CROSS_RECEIVER_EXPORTS='^qsota_native_(rx_|rx2_|stored_image)'
 
 cross_deps() {
     need_apt gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm binutils-arm-none-eabi

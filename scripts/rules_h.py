@@ -16,9 +16,9 @@ HEADER = ROOT / "cmodule" / "rules.h"
 # (None: its arguments go to the core one by one).
 CLASSES = (
     ("YmodemSender", "YMODEM", "ymodem", "qsota_ymodem_options_t"),
-    ("LinkSender", "LINK", "link", "qsota_link_options_t"),
+    ("NativeSender", "NATIVE", "native", "qsota_native_options_t"),
     ("Stm32Sender", "STM32", "stm32", "qsota_stm32_options_t"),
-    ("SmpSender", "SMP", "smp", "qsota_smp_options_t"),
+    ("McubootSender", "MCUBOOT", "mcuboot", "qsota_mcuboot_options_t"),
     ("Verifier", "VERIFIER", "verifier", None),
 )
 # Methods: the name, its table in qsota.rules. Every sender has the first three.

@@ -10,12 +10,12 @@ pub mod crc32;
 pub mod ffi;
 pub mod hex;
 pub mod image;
-pub mod link;
+pub mod mcuboot;
+pub mod native;
 #[cfg(test)]
 mod python_codes;
 #[cfg(test)]
 mod python_rules;
-pub mod smp;
 pub mod status;
 pub mod stm32;
 #[cfg(test)]

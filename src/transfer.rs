@@ -1,4 +1,4 @@
-//! What every sans-IO image sender (YMODEM, the native link protocol) shares: the actions it
+//! What every sans-IO image sender (YMODEM, the native protocol) shares: the actions it
 //! asks its driver for, and why a transfer failed.
 //!
 //! A sender never reads, writes, sleeps or looks at a clock. The driver (Python's

@@ -67,7 +67,7 @@ const QUIET_MS: u32 = 20;
 /// Transmissions of the null block that may go unanswered before the batch counts as ended.
 const NULL_TRIES: u8 = 3;
 
-/// CRC-16/XMODEM, one 512-byte table (also SMP's console framing: `smp::console`).
+/// CRC-16/XMODEM, one 512-byte table (also SMP's console framing: `mcuboot::console`).
 pub(crate) static CRC: Crc<u16, Table<1>> = Crc::<u16, Table<1>>::new(&CRC_16_XMODEM);
 
 /// Tuning; the defaults suit ST's IAP bootloader and lrzsz `rb`.

@@ -1,7 +1,7 @@
 """The real MCUboot for test_mcuboot.py and bench/mcuboot_bench.py: the serial-recovery
 fixtures of the smpclient 7.3.0 sdist (fetched and checked by scripts/mcuboot.sh into
-build/smp-fixtures) booted in qemu-system-arm -M mps2-an385 with the UART on a loopback TCP
-chardev, as each fixture's manifest `qemu_cmd` says; smpclient (build/smp-venv) as the
+build/mcuboot-fixtures) booted in qemu-system-arm -M mps2-an385 with the UART on a loopback TCP
+chardev, as each fixture's manifest `qemu_cmd` says; smpclient (build/mcuboot-venv) as the
 independent peer; a seeded faulty TCP relay; MCUboot image helpers.
 
     with Qemu(RECOVERY) as q:           # q.port: the UART
@@ -19,9 +19,9 @@ import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = ROOT / "build" / "smp-fixtures"
-VENV_PYTHON = ROOT / "build" / "smp-venv" / "bin" / "python"
-PEER = Path(__file__).resolve().parent / "smp_peer.py"
+FIXTURES = ROOT / "build" / "mcuboot-fixtures"
+VENV_PYTHON = ROOT / "build" / "mcuboot-venv" / "bin" / "python"
+PEER = Path(__file__).resolve().parent / "mcuboot_peers.py"
 # MCUboot with `params` (buf_size 1024), built after Zephyr 4.4.0 (see the fixtures' VERSION).
 RECOVERY = "zephyr_f33aa2bc4a43_smp_server_27c54835_mps2_an385_serial_recovery"
 # Zephyr 4.4.0's MCUboot: no `params` (the client falls back to MCUboot's default 512).
@@ -94,7 +94,7 @@ class Qemu:
 
 
 def peer(port, command, *args, timeout=60):
-    """smpclient's answer to `command` (see tests/smp_peer.py)."""
+    """smpclient's answer to `command` (see tests/mcuboot_peers.py)."""
     out = subprocess.run([str(VENV_PYTHON), str(PEER), str(port), command, *map(str, args)],
                          capture_output=True, text=True, timeout=timeout)
     assert out.returncode == 0, "smpclient failed:\n%s" % out.stderr[-3000:]

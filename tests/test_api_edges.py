@@ -35,7 +35,7 @@ def test_use_backend_chooses_and_refuses_what_is_not_a_backend(mp):
         "             qsota.YmodemSender is pure.YmodemSender])\n"
         "qsota.use_backend('native')\n"
         "rows.append([qsota.NATIVE, qsota.Verifier is _qsota.Verifier,\n"
-        "             qsota.LinkSender is _qsota.LinkSender])\n"
+        "             qsota.NativeSender is _qsota.NativeSender])\n"
         "rows.append(attempt(qsota.use_backend, 'fast'))\n"
         "rows.append(attempt(qsota.use_backend, 1))\n"
         "print(json.dumps(rows))\n"

@@ -239,7 +239,7 @@ def test_the_agent_reports_failure_for_an_image_mcuboot_refuses(tmp_path):
 SESSION = """
 import json, hashlib, binascii, _qsota
 from qsota.pure import cbor, console
-from qsota.pure.smp import SmpSender as Pure
+from qsota.pure.mcuboot import McubootSender as Pure
 
 IMAGE = bytes(range(256)) * 9 + b"tail"
 SHA, HASH = b"s" * 32, b"h" * 32
@@ -308,7 +308,7 @@ def session(cls, **opts):
     return log
 
 for opts in ({"enter": True, "timeout_ms": 50, "boot_ms": 20}, {"buf_size": 200, "resume": False}):
-    native, pure = session(_qsota.SmpSender, **opts), session(Pure, **opts)
+    native, pure = session(_qsota.McubootSender, **opts), session(Pure, **opts)
     print(json.dumps([native == pure, len(native), native[-1], pure[-1] if native != pure else 0]))
 """
 
@@ -338,7 +338,7 @@ class Port:
     def readinto(self, b, nbytes=None): return 0
 with open("{path}", "wb") as f:
     f.write(b"x" * 100)
-S = qsota.SmpSender
+S = qsota.McubootSender
 d = b"d" * 32
 err(lambda: S(0, d, d))
 err(lambda: S(1 << 32, d, d))

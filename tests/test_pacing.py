@@ -12,12 +12,12 @@ from conftest import BACKENDS
 
 IMAGE = """
 import json, qsota
-from fakeline import Clock, LinkLine, Stm32Line, YmodemLine
+from fakeline import Clock, NativeLine, Stm32Line, YmodemLine
 clock = Clock()
 clock.install()
 with open({path!r}, "wb") as f:
     f.write(bytes(range(256)) * 4 * 48)  # 48 KiB
-LINES = {{"ymodem": (YmodemLine, {{}}), "native": (LinkLine, {{"protocol": "native"}}),
+LINES = {{"ymodem": (YmodemLine, {{}}), "native": (NativeLine, {{"protocol": "native"}}),
          "stm32": (Stm32Line, {{"protocol": "stm32"}})}}
 """
 

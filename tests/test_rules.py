@@ -26,11 +26,11 @@ calls = (
     ("YmodemSender", ("fw.bin", 10), {"name": "x"}),
     ("YmodemSender", (), {"bogus": 1}),
     ("YmodemSender", (), {"size": 1, "name": b"a"}),
-    ("LinkSender", (10,), {}),
-    ("LinkSender", (10, bytes(32), "c", "v", 0, 1000, 3, 0), {}),
+    ("NativeSender", (10,), {}),
+    ("NativeSender", (10, bytes(32), "c", "v", 0, 1000, 3, 0), {}),
     ("Stm32Sender", (), {"size": 256, "go": False, "address": 0x08004000}),
-    ("SmpSender", (10, bytes(32)), {"enter": 1}),
-    ("SmpSender", (10, memoryview(bytes(32)), bytearray(32)), {"reset": []}),
+    ("McubootSender", (10, bytes(32)), {"enter": 1}),
+    ("McubootSender", (10, memoryview(bytes(32)), bytearray(32)), {"reset": []}),
 )
 out = []
 for name, args, kw in calls:

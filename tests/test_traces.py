@@ -8,7 +8,7 @@ from conftest import BACKENDS, ROOT
 
 TRACES = ROOT / "build" / "traces"
 
-# The recordings the Rust tests make (src/{ymodem,link,stm32,smp}/tests.rs): a missing file
+# The recordings the Rust tests make (src/{ymodem,native,stm32,mcuboot}/tests.rs): a missing file
 # means a test stopped recording, which must not pass unnoticed.
 EXPECTED = {
     "ymodem-clean": 350,
@@ -19,14 +19,14 @@ EXPECTED = {
     "ymodem-lost-and-corrupt": 100,
     "ymodem-seeded-faults": 9000,
     "ymodem-restart-256": 3000,
-    "link-clean": 1500,
-    "link-lossy": 20000,
-    "link-hopeless": 50000,
-    "link-mcu-reset": 10000,
-    "link-new-send": 20000,
-    "link-other-image": 20000,
-    "link-wrong-image": 300,
-    "link-truncated": 30,
+    "native-clean": 1500,
+    "native-lossy": 20000,
+    "native-hopeless": 50000,
+    "native-mcu-reset": 10000,
+    "native-new-send": 20000,
+    "native-other-image": 20000,
+    "native-wrong-image": 300,
+    "native-truncated": 30,
     "stm32-sizes": 1200,
     "stm32-read-protected": 15,
     "stm32-read-back": 100,

@@ -1,4 +1,4 @@
-"""What test_ymodem.py and test_link.py share: `qsota.send` under MicroPython into the MCU
+"""What test_ymodem.py and test_native.py share: `qsota.send` under MicroPython into the MCU
 simulator (tests/mcu.py), one run or many side by side, and the MicroPython-side pieces of
 their scripts.
 

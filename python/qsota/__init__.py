@@ -36,15 +36,19 @@ def use_backend(name):
 
 def _use(backend):
     """Binds `backend`'s classes (the `_qsota` module or `qsota.pure`) to this package."""
-    global NATIVE, Verifier, VerifyError, YmodemSender, LinkSender, Stm32Sender, SmpSender
+    global NATIVE, Verifier, VerifyError, YmodemSender, NativeSender, Stm32Sender, McubootSender
+    global LinkSender, SmpSender
     _bound.backend = backend
     NATIVE = backend.__name__ == "_qsota"
     Verifier = backend.Verifier
     VerifyError = backend.VerifyError
-    LinkSender = backend.LinkSender
+    NativeSender = backend.NativeSender
     YmodemSender = backend.YmodemSender
     Stm32Sender = backend.Stm32Sender
-    SmpSender = backend.SmpSender
+    McubootSender = backend.McubootSender
+    # The names before issue 24 gave each protocol one name, kept for scripts that use them.
+    LinkSender = NativeSender
+    SmpSender = McubootSender
 
 
 try:

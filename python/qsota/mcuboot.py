@@ -1,5 +1,5 @@
-"""qsota.mcuboot: what `qsota.send(..., protocol='mcuboot')` does around the SMP sender
-(`SmpSender`, src/smp/): the image's hash as MCUboot lists it, entering serial recovery by
+"""qsota.mcuboot: what `qsota.send(..., protocol='mcuboot')` does around the MCUboot sender
+(`McubootSender`, src/mcuboot/): the image's hash as MCUboot lists it, entering serial recovery by
 GPIO, and MCUboot's error codes for messages.
 
 Entering recovery is the MCU owner's choice:
@@ -36,7 +36,7 @@ RC = (
     "image corrupt",
     "busy",
 )
-# SmpSender stats' `step`.
+# McubootSender stats' `step`.
 STEPS = ("enter", "boot", "params", "probe", "upload", "list", "reset", "done")
 
 

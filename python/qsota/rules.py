@@ -78,7 +78,7 @@ YMODEM = (
     ("name", NUL, 0, 0, "must not contain NUL", None),
 )
 
-LINK = (
+NATIVE = (
     ("size", INT, 0, _U32, _ANY_U32, REQUIRED),
     ("sha256", BUF, 0, 0, "", REQUIRED),
     ("sha256", LEN, 32, 32, "must be 32 bytes", None),
@@ -110,7 +110,7 @@ STM32 = (
 
 _BUF_SIZE = "must be 0 or 128 to 65535"
 
-SMP = (
+MCUBOOT = (
     ("size", INT, 1, _U32, "must be 1 to 4294967295", REQUIRED),
     ("sha256", BUF, 0, 0, "", REQUIRED),
     ("sha256", LEN, 32, 32, "must be 32 bytes", None),

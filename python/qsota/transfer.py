@@ -1,6 +1,6 @@
 """qsota.transfer: `send` drives any sans-IO sender over a UART-like port.
 
-A sender (`YmodemSender`, `LinkSender`) decides everything; this driver only
+A sender (`YmodemSender`, `NativeSender`) decides everything; this driver only
 moves bytes and tells time. It owns one frame buffer, reads image bytes straight into it and
 writes frames from it: after the first block nothing is allocated per block (memoryviews of
 each length are made once and kept). See "Sender objects" in docs/architecture.md.
@@ -95,9 +95,9 @@ def _reason(stats):
 # One shape: cls(*args(f, size, name, options), **options).
 _PROTOCOLS = (
     ("ymodem", "YmodemSender", _ymodem_args, True, 10, _timeout_ms(3000), None, None),
-    ("native", "LinkSender", _native_args, True, 10, _native_reply_ms, None, _receiver_error),
+    ("native", "NativeSender", _native_args, True, 10, _native_reply_ms, None, _receiver_error),
     ("stm32", "Stm32Sender", _size_args, True, 11, _timeout_ms(1000), _stm32_entry, _reason),
-    ("mcuboot", "SmpSender", _mcuboot_args, False, 10, _timeout_ms(3000), _mcuboot_entry,
+    ("mcuboot", "McubootSender", _mcuboot_args, False, 10, _timeout_ms(3000), _mcuboot_entry,
      _mcuboot_detail),
 )
 

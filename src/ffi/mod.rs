@@ -3,7 +3,7 @@
 //!   constants) and are set up by their `_init` function, which stamps a magic number that
 //!   every other call checks, so an uninitialised or mixed-up context is an error, not UB;
 //! - results are `int32_t` status codes: `QSOTA_OK` or a negative `QSOTA_E_*`;
-//! - no call can panic, unwind or allocate; only those given a `qsota_flash_t` (the link
+//! - no call can panic, unwind or allocate; only those given a `qsota_flash_t` (the native
 //!   receiver's) call back into the caller, through its callbacks.
 //!
 //! `include/qsota.h` is generated from this module by cbindgen and checked by the tests.
@@ -13,8 +13,8 @@ use crate::Error;
 use core::mem::{align_of, size_of};
 
 pub mod image;
-pub mod link;
-pub mod smp;
+pub mod mcuboot;
+pub mod native;
 pub mod stm32;
 pub mod verify;
 pub mod ymodem;

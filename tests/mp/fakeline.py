@@ -3,7 +3,7 @@ lines with a receiver at the far end, so that waits and stalls are checked witho
 
     clock = Clock()
     clock.install()                      # qsota.pacing's ticks/sleep now run on `clock`
-    line = YmodemLine(clock, baud=115200)  # or LinkLine, Stm32Line; blocking=True adds wait(ms)
+    line = YmodemLine(clock, baud=115200)  # or NativeLine, Stm32Line; blocking=True adds wait(ms)
     stats = qsota.send(line, path, baud=115200)
     clock.wakeups                        # sleeps + blocking waits the driver made
 
@@ -17,7 +17,7 @@ None or 0).
 """
 
 import qsota.pacing
-from qsota.pure import link
+from qsota.pure import native
 
 SOH, STX, EOT, ACK, C = 1, 2, 4, 6, 0x43
 ROM_ACK = 0x79  # AN3155's ACK
@@ -151,10 +151,10 @@ def _le(v, n=4):
 def _answer(kind, payload):
     f = bytearray(64)
     f[6 : 6 + len(payload)] = payload
-    return bytes(f[: link._seal(f, kind, len(payload), None)])
+    return bytes(f[: native._seal(f, kind, len(payload), None)])
 
 
-class LinkLine(Line):
+class NativeLine(Line):
     """A native-protocol receiver (docs/protocol.md) with a window of `window` frames: ACCEPT
     for OPEN (after the erase), a cumulative ACK per DATA frame, DONE for COMMIT."""
 

@@ -26,9 +26,9 @@ def _value(v):
 def _sender(head):
     cls = {
         "ymodem": qsota.YmodemSender,
-        "native": qsota.LinkSender,
+        "native": qsota.NativeSender,
         "stm32": qsota.Stm32Sender,
-        "mcuboot": qsota.SmpSender,
+        "mcuboot": qsota.McubootSender,
     }[head["protocol"]]
     args = [_value(a) for a in head["args"]]
     kwargs = {}

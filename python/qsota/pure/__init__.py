@@ -3,8 +3,8 @@ and messages, for firmware built without the module. `qsota` binds them when `_q
 missing; the tests run every case on both.
 """
 
-from .link import LinkSender
-from .smp import SmpSender
+from .native import NativeSender
+from .mcuboot import McubootSender
 from .stm32 import Stm32Sender
 from .verify import Verifier, VerifyError
 from .ymodem import YmodemSender

@@ -5,8 +5,8 @@ use crate::image::{hex, Image};
 use crate::line::Line;
 use crate::protocol::{self, Job, Options};
 use crate::session::{self, interrupted};
-use qsota::link::sender as link;
-use qsota::smp::{self, Step};
+use qsota::mcuboot::{self, Step};
+use qsota::native::sender as native;
 use qsota::stm32::devices::{self, Layout};
 use qsota::stm32::Reason;
 use qsota::transfer::Fail;
@@ -104,7 +104,7 @@ pub fn native(
         ));
     }
     let size = image.bytes.len() as u64;
-    let resume = link::Sender::stats(&tx).resumed_from;
+    let resume = native::Sender::stats(&tx).resumed_from;
     let held = if resume == size {
         "the whole image (a send commits it)".to_string()
     } else if resume == 0 {
@@ -239,12 +239,12 @@ pub fn mcuboot(line: &mut Line, image: Option<&Image>, opts: &Options) -> Result
 /// The upload probe (MCUboot answers the offset it wants next), after the lister: the MCU
 /// is in recovery already, so no `enter`.
 fn upload_probe(line: &mut Line, image: &Image, opts: &Options) -> Result<(String, u64), Failure> {
-    let o = smp::Options {
+    let o = mcuboot::Options {
         enter: false,
         ..protocol::mcuboot_options(opts)
     };
     let mut tx = protocol::mcuboot_upload(image, &image.sha256(), o)?;
-    let past_probe = |s: &smp::Sender| s.stats().step as u8 >= Step::Upload as u8;
+    let past_probe = |s: &mcuboot::Sender| s.stats().step as u8 >= Step::Upload as u8;
     let outcome = session::run(&mut tx, line, &image.bytes, "mcuboot", past_probe, |_| {});
     if !past_probe(&tx) {
         outcome.result?;

@@ -13,7 +13,7 @@ usage: qsota-mcu --listen 127.0.0.1:PORT [options]
 Serves one TCP connection (the module's UART) and prints a JSON summary line at the end.
 Port 0 picks a free port; the first stdout line is then `listening PORT`.
 
-  --personality NAME     stm32-iap (default) | spec | native (qsota's link protocol) |
+  --personality NAME     stm32-iap (default) | spec | native (qsota's native protocol) |
                          stm32-rom (ST's ROM bootloader, AN3155: whole 1 MiB STM32F4 flash)
   --baud N               line rate (default 115200)
   --parity P             none (8N1) | even (8E1, 11 bits a byte; default for stm32-rom)

@@ -6,8 +6,8 @@
 mod cli;
 mod flash;
 mod line;
-mod link_rx;
 mod mcu;
+mod native_rx;
 #[cfg(test)]
 mod sim_tests;
 mod stm32_rom;

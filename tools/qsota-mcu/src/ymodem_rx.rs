@@ -26,7 +26,7 @@ static CRC16: Crc<u16> = Crc::<u16>::new(&CRC_16_XMODEM);
 pub enum Personality {
     Stm32Iap,
     Spec,
-    /// Not YMODEM: qsota's native link protocol ([`crate::link_rx`]).
+    /// Not YMODEM: qsota's native protocol ([`crate::native_rx`]).
     Native,
     /// Not YMODEM: ST's ROM system bootloader (AN3155, [`crate::stm32_rom`]).
     Stm32Rom,
@@ -68,7 +68,7 @@ impl Personality {
         match self {
             Personality::Stm32Iap => Box::new(Stm32Iap::default()),
             Personality::Spec => Box::new(Spec::default()),
-            Personality::Native => crate::link_rx::native(opts),
+            Personality::Native => crate::native_rx::native(opts),
             Personality::Stm32Rom => Box::new(crate::stm32_rom::Rom::new(&opts.rom)),
         }
     }

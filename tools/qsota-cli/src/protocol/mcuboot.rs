@@ -1,9 +1,9 @@
-//! MCUboot serial recovery (SMP over the console): the core's `smp::Sender`.
+//! MCUboot serial recovery (SMP over the console): the core's `mcuboot::Sender`.
 
 use super::{object, Job, Options};
 use crate::failure::{Class, Failure};
 use crate::image::{hex, Image};
-use qsota::smp::{self, Sender, Step};
+use qsota::mcuboot::{self, Sender, Step};
 use serde_json::{json, Map, Value};
 
 #[derive(clap::Args, Clone, Debug)]
@@ -39,9 +39,9 @@ pub fn mcuboot_lister(opts: &Options) -> Result<Sender, Failure> {
 }
 
 /// The core's options from the command line.
-pub fn mcuboot_options(opts: &Options) -> smp::Options {
+pub fn mcuboot_options(opts: &Options) -> mcuboot::Options {
     let a = &opts.mcuboot;
-    smp::Options {
+    mcuboot::Options {
         image: a.mcuboot_image,
         buf_size: a.buf_size,
         enter: a.enter,
@@ -49,7 +49,7 @@ pub fn mcuboot_options(opts: &Options) -> smp::Options {
         reset: !a.no_reset,
         boot_ms: a.boot_ms,
         retries: opts.retries,
-        ..smp::Options::default()
+        ..mcuboot::Options::default()
     }
 }
 
@@ -57,7 +57,7 @@ pub fn mcuboot_options(opts: &Options) -> smp::Options {
 pub fn mcuboot_upload(
     image: &Image,
     sha256: &[u8; 32],
-    o: smp::Options,
+    o: mcuboot::Options,
 ) -> Result<Sender, Failure> {
     let hash = image_hash(&image.bytes).ok_or_else(|| {
         Failure::new(
@@ -81,7 +81,7 @@ fn bad_options() -> Failure {
 /// MCUboot's image list as JSON: one object per slot it validated.
 pub fn image_list(body: &[u8]) -> Option<Vec<Value>> {
     let mut images = Vec::new();
-    smp::each_listed(body, |e| {
+    mcuboot::each_listed(body, |e| {
         let mut o = object(json!({"image": e.image, "slot": e.slot,
                                   "version": String::from_utf8_lossy(e.version),
                                   "hash": e.hash.map(|h| hex(&h))}));

@@ -22,7 +22,7 @@ pub use stm32::stm32_sender;
 pub enum Protocol {
     /// YMODEM (ST's IAP bootloader and its copies, lrzsz rb)
     Ymodem,
-    /// qsota's link protocol (pipelined, resumable, read-back SHA-256 before commit)
+    /// qsota's native protocol (pipelined, resumable, read-back SHA-256 before commit)
     Native,
     /// ST's ROM system bootloader, AN3155 (BOOT0 high, NRST pulsed; 8E1)
     Stm32,

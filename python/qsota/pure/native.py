@@ -1,6 +1,6 @@
-"""qsota.pure.link: `_qsota.LinkSender` in Python, for firmware without the C module.
+"""qsota.pure.native: `_qsota.NativeSender` in Python, for firmware without the C module.
 
-A line-for-line port of the Rust sender (src/link/sender.rs; the protocol is docs/protocol.md):
+A line-for-line port of the Rust sender (src/native/sender.rs; the protocol is docs/protocol.md):
 same frames, same decisions, same error messages. The tests compare both backends.
 """
 
@@ -17,7 +17,7 @@ except ImportError:
     except ImportError:  # crc32 is optional in (u)binascii
         _crc32 = None
 
-from ..rules import LINK
+from ..rules import NATIVE
 from .args import parse
 from .sender import DONE, SEND, Sender, _after, _data_len, _now, _reached
 from .verify import _crc_tables
@@ -45,7 +45,7 @@ _ERROR = 0x85
 _E_NOT_OPEN = 5
 _E_STATE = 6
 
-# The adaptive timer's smallest margin over the smoothed round trip (src/link/sender.rs).
+# The adaptive timer's smallest margin over the smoothed round trip (src/native/sender.rs).
 _GRANULARITY_MS = 2
 
 _OPENING = 0
@@ -131,7 +131,7 @@ def _seal(frame, kind, n, views):
 
 
 class _Parser:
-    """The streaming frame parser of src/link/frame.rs, for the receiver's short answers."""
+    """The streaming frame parser of src/native/frame.rs, for the receiver's short answers."""
 
     def __init__(self):
         self.buf = bytearray(_RX_BUF)
@@ -213,12 +213,12 @@ def _frame_ms(payload, baud):
     return ((payload + _OVERHEAD + 4) * 10000 + baud - 1) // baud
 
 
-class LinkSender(Sender):
-    """A sans-IO sender of the native link protocol for one image (see qsota.transfer)."""
+class NativeSender(Sender):
+    """A sans-IO sender of the native protocol for one image (see qsota.transfer)."""
 
     def __init__(self, *args, **kw):
         size, sha256, component, version, rto_ms, open_timeout_ms, retries, baud = parse(
-            LINK, args, kw
+            NATIVE, args, kw
         )
         super().__init__(retries)
         self._size = size

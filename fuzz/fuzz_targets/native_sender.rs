@@ -1,11 +1,11 @@
-//! The link sender's input path: arbitrary received bytes and well-formed answers with
+//! The native sender's input path: arbitrary received bytes and well-formed answers with
 //! arbitrary fields, interleaved with polls as time passes. It must never panic and never
 //! ask for anything outside the image or the frame buffer.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use qsota::link::frame::encode;
-use qsota::link::sender::{Options, Sender};
+use qsota::native::frame::encode;
+use qsota::native::sender::{Options, Sender};
 use qsota::transfer::{Action, Sender as _};
 
 const SIZE: u64 = 5000;

@@ -7,8 +7,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use qsota::smp::console::{encode, encoded_len, Decoder, HEADER, WRAP};
-use qsota::smp::{each_listed, Options, Sender};
+use qsota::mcuboot::console::{encode, encoded_len, Decoder, HEADER, WRAP};
+use qsota::mcuboot::{each_listed, Options, Sender};
 use qsota::transfer::{Action, Sender as _};
 
 const HASH: [u8; 32] = [0x11; 32];

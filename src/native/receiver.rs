@@ -1,4 +1,4 @@
-//! The receiver: the MCU side of the link protocol, sans-IO (docs/protocol.md §3-4).
+//! The receiver: the MCU side of the native protocol, sans-IO (docs/protocol.md §3-4).
 //!
 //! A bootloader feeds it the bytes its UART received and sends back what it answers; the
 //! receiver programs flash through [`Flash`] as frames arrive. It keeps no clock: the sender
@@ -16,7 +16,7 @@ use super::VERSION;
 use crate::Error;
 use sha2::{Digest, Sha256};
 
-/// Room `receive` needs in its output buffer for any answer (`QSOTA_LINK_REPLY_MAX`).
+/// Room `receive` needs in its output buffer for any answer (`QSOTA_NATIVE_REPLY_MAX`).
 pub(crate) const REPLY_MAX: usize = OVERHEAD + 12;
 
 /// ERROR codes (docs/protocol.md §5), as `Stats::error` reports them.
@@ -70,7 +70,7 @@ struct Stage {
     chunk: u16,
 }
 
-/// A link receiver. With `STAGE = 0` (the default) about 1.2 KB, most of it the frame
+/// A native receiver. With `STAGE = 0` (the default) about 1.2 KB, most of it the frame
 /// buffer; [`Pipelined`] adds a second buffer of `MAX_PAYLOAD` bytes. The logic is all in
 /// `Core`, once for both (an MCU's flash is small), handed the second buffer to use.
 pub struct Receiver<const STAGE: usize = 0> {
@@ -129,7 +129,7 @@ impl<const STAGE: usize> Receiver<STAGE> {
     /// Takes received bytes from `data` until it has an answer for the sender or `data` is used
     /// up. Returns how many bytes it took and the length of the answer written to `out`. Send
     /// the answer and call again with the rest of `data` (possibly empty: a frame can wait in
-    /// the buffer). `out` needs `QSOTA_LINK_REPLY_MAX` bytes.
+    /// the buffer). `out` needs `QSOTA_NATIVE_REPLY_MAX` bytes.
     ///
     /// [`Receiver`]: call again until the answer's length is 0, which means all of `data` was
     /// taken. [`Pipelined`]: each call also programs at most one chunk of its staged frame,

@@ -260,7 +260,7 @@ fn run(tx: &mut Sender, mcu: &mut Mcu, image: &[u8], faults: &mut Faults) -> Act
     panic!("the session did not end");
 }
 
-/// `run`'s session as `qsota.SmpSender(size, sha256, hash, **options)`, for trace replay.
+/// `run`'s session as `qsota.McubootSender(size, sha256, hash, **options)`, for trace replay.
 fn trace_begin(tx: &Sender, image: &[u8]) {
     let o = &tx.opts;
     let kwargs = std::format!(

@@ -1,4 +1,4 @@
-//! The requests the SMP sender frames in the driver's buffer: an SMP header and a CBOR body,
+//! The requests the MCUboot sender frames in the driver's buffer: an SMP header and a CBOR body,
 //! placed so that their console lines ([`console::encode`]) end where the frame does, and
 //! the upload request's map (`image`, `len`, `off`, `sha` and `data` first; then `off` and
 //! `data`), whose data the driver reads straight to where it goes.

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use qsota::link::frame::{encode, Parser};
+use qsota::native::frame::{encode, Parser};
 
 fn check<const N: usize>(data: &[u8], step: usize) {
     let mut p = Parser::<N>::new();

@@ -1,5 +1,5 @@
-//! The native link protocol's receiver (docs/protocol.md) as a bootloader runs it: the real
-//! `qsota::link::receiver` code, fed from the UART, writing the download slot (the second
+//! The native protocol's receiver (docs/protocol.md) as a bootloader runs it: the real
+//! `qsota::native::receiver` code, fed from the UART, writing the download slot (the second
 //! flash bank: its last sector holds the resume record, the "meta" area, the others receive
 //! the image). Only after the receiver has committed (read the image back and matched its
 //! SHA-256) does the bootloader install it into the application area, so a transfer that
@@ -13,9 +13,9 @@ use crate::cli::Options;
 use crate::flash;
 use crate::line::Halt;
 use crate::mcu::{Bank, Mcu, Outcome, Receiver};
-use qsota::ffi::link::{QSOTA_LINK_FRAME_SIZE, QSOTA_LINK_REPLY_MAX};
-use qsota::link::receiver::{self, Config};
-use qsota::link::record::{Area, Flash, FlashError, Geometry};
+use qsota::ffi::native::{QSOTA_NATIVE_FRAME_SIZE, QSOTA_NATIVE_REPLY_MAX};
+use qsota::native::receiver::{self, Config};
+use qsota::native::record::{Area, Flash, FlashError, Geometry};
 use std::time::Duration;
 
 /// STM32F4 programs 32-bit words (x32 parallelism).
@@ -32,7 +32,7 @@ pub struct Native<const S: usize> {
 /// holds, at least one frame (the pipelined one adds its second buffer); its busy time the
 /// longest sector erase.
 pub fn native(opts: &Options) -> Box<dyn Receiver> {
-    let window = (opts.fifo / QSOTA_LINK_FRAME_SIZE).clamp(1, usize::from(u16::MAX)) as u16;
+    let window = (opts.fifo / QSOTA_NATIVE_FRAME_SIZE).clamp(1, usize::from(u16::MAX)) as u16;
     let erase = opts
         .sectors
         .iter()
@@ -68,7 +68,7 @@ impl<const S: usize> Receiver for Native<S> {
     fn run(&mut self, mcu: &mut Mcu) -> Result<Outcome, Halt> {
         let mut buf = [0u8; 512];
         let mut have = 0;
-        let mut out = [0u8; QSOTA_LINK_REPLY_MAX];
+        let mut out = [0u8; QSOTA_NATIVE_REPLY_MAX];
         let mut done_by: Option<Duration> = None;
         // The receiver has more to do before it needs new bytes (flash work, an answer).
         let mut again = false;

@@ -1,4 +1,4 @@
-//! qsota's native link protocol (docs/protocol.md): a pipelined, resumable image transfer
+//! qsota's native protocol (docs/protocol.md): a pipelined, resumable image transfer
 //! over a raw UART. [`sender::Sender`] runs on the module under the shared driver
 //! ([`crate::transfer`]); [`receiver::Receiver`] runs in the MCU's bootloader and writes
 //! flash through [`record::Flash`], keeping a power-safe resume record there.

@@ -1,4 +1,4 @@
-//! The sender: the module side of the link protocol, sans-IO (docs/protocol.md §3). It
+//! The sender: the module side of the native protocol, sans-IO (docs/protocol.md §3). It
 //! implements the actions of [`crate::transfer`], so the one Python driver runs it.
 
 use super::frame::{self, kind, Parser, DATA_AT, HEADER_LEN, MAX_FRAME, MAX_PAYLOAD, OVERHEAD};
@@ -102,7 +102,7 @@ enum Phase {
     Failed(Fail),
 }
 
-/// A link sender for one image.
+/// A native sender for one image.
 pub struct Sender {
     opts: Options,
     id: ImageId,

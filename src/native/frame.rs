@@ -1,4 +1,4 @@
-//! Link frames: `A5 5A | type | len u16 | hcheck | payload | crc32` (docs/protocol.md §1).
+//! Native frames: `A5 5A | type | len u16 | hcheck | payload | crc32` (docs/protocol.md §1).
 //!
 //! [`Parser`] is a streaming parser over a fixed buffer: it trusts a length only after the
 //! header check, and after any bad frame it rescans what it buffered from one byte past the

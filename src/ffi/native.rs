@@ -1,68 +1,68 @@
-//! C ABI of the link protocol: the receiver for C bootloaders (flash through function
+//! C ABI of the native protocol: the receiver for C bootloaders (flash through function
 //! pointers, the bootloader's own code) and the sender for `_qsota`.
 
 use super::{
     bytes, fits, get, init, out, qsota_action_t, sender_poll, sender_provide, sender_receive,
     status, InStorage,
 };
-use crate::link::frame::{MAX_FRAME, MAX_PAYLOAD};
-use crate::link::receiver::{Config, Pipelined, Receiver, REPLY_MAX};
-use crate::link::record::{self, Area, Flash, FlashError, Geometry};
-use crate::link::sender::{Options, Sender};
+use crate::native::frame::{MAX_FRAME, MAX_PAYLOAD};
+use crate::native::receiver::{Config, Pipelined, Receiver, REPLY_MAX};
+use crate::native::record::{self, Area, Flash, FlashError, Geometry};
+use crate::native::sender::{Options, Sender};
 use crate::Error;
 
-/// Storage for one link receiver, in 8-byte words.
-pub const QSOTA_LINK_RX_WORDS: usize = 160;
-/// Storage for one link receiver with two frame buffers, in 8-byte words.
-pub const QSOTA_LINK_RX2_WORDS: usize = 288;
-/// Storage for one link sender, in 8-byte words.
-pub const QSOTA_LINK_TX_WORDS: usize = 56;
-/// The frame buffer a link sender needs (`qsota_link_tx_poll`).
-pub const QSOTA_LINK_FRAME_SIZE: usize = 1038;
-/// The output buffer a link receiver needs (`qsota_link_rx_receive`).
-pub const QSOTA_LINK_REPLY_MAX: usize = 22;
+/// Storage for one native receiver, in 8-byte words.
+pub const QSOTA_NATIVE_RX_WORDS: usize = 160;
+/// Storage for one native receiver with two frame buffers, in 8-byte words.
+pub const QSOTA_NATIVE_RX2_WORDS: usize = 288;
+/// Storage for one native sender, in 8-byte words.
+pub const QSOTA_NATIVE_TX_WORDS: usize = 56;
+/// The frame buffer a native sender needs (`qsota_native_tx_poll`).
+pub const QSOTA_NATIVE_FRAME_SIZE: usize = 1038;
+/// The output buffer a native receiver needs (`qsota_native_rx_receive`).
+pub const QSOTA_NATIVE_REPLY_MAX: usize = 22;
 /// `area` argument of the flash callbacks: the slot that receives the image.
 pub const QSOTA_AREA_SLOT: i32 = 0;
 /// `area` argument of the flash callbacks: the meta area holding the resume record.
 pub const QSOTA_AREA_META: i32 = 1;
 
 const _: () = {
-    assert!(QSOTA_LINK_FRAME_SIZE == MAX_FRAME);
-    assert!(QSOTA_LINK_REPLY_MAX == REPLY_MAX);
+    assert!(QSOTA_NATIVE_FRAME_SIZE == MAX_FRAME);
+    assert!(QSOTA_NATIVE_REPLY_MAX == REPLY_MAX);
 };
 
-/// Caller-provided storage for a link receiver. Set it up with `qsota_link_rx_init`.
+/// Caller-provided storage for a native receiver. Set it up with `qsota_native_rx_init`.
 #[repr(C)]
-pub struct qsota_link_rx_t {
-    pub opaque: [u64; QSOTA_LINK_RX_WORDS],
+pub struct qsota_native_rx_t {
+    pub opaque: [u64; QSOTA_NATIVE_RX_WORDS],
 }
 
-/// Caller-provided storage for a link receiver with two frame buffers (it programs one
-/// frame while the next arrives). Set it up with `qsota_link_rx2_init`.
+/// Caller-provided storage for a native receiver with two frame buffers (it programs one
+/// frame while the next arrives). Set it up with `qsota_native_rx2_init`.
 #[repr(C)]
-pub struct qsota_link_rx2_t {
-    pub opaque: [u64; QSOTA_LINK_RX2_WORDS],
+pub struct qsota_native_rx2_t {
+    pub opaque: [u64; QSOTA_NATIVE_RX2_WORDS],
 }
 
-/// Caller-provided storage for a link sender. Set it up with `qsota_link_tx_init`.
+/// Caller-provided storage for a native sender. Set it up with `qsota_native_tx_init`.
 #[repr(C)]
-pub struct qsota_link_tx_t {
-    pub opaque: [u64; QSOTA_LINK_TX_WORDS],
+pub struct qsota_native_tx_t {
+    pub opaque: [u64; QSOTA_NATIVE_TX_WORDS],
 }
 
 // SAFETY: both storage types are arrays of u64; `fits` is asserted below.
 unsafe impl InStorage for Receiver {
-    type Storage = qsota_link_rx_t;
+    type Storage = qsota_native_rx_t;
     const MAGIC: u32 = 0x5153_4C52; // "QSLR"
 }
 // SAFETY: as above.
 unsafe impl InStorage for Pipelined {
-    type Storage = qsota_link_rx2_t;
+    type Storage = qsota_native_rx2_t;
     const MAGIC: u32 = 0x5153_4C50; // "QSLP"
 }
 // SAFETY: as above.
 unsafe impl InStorage for Sender {
-    type Storage = qsota_link_tx_t;
+    type Storage = qsota_native_tx_t;
     const MAGIC: u32 = 0x5153_4C54; // "QSLT"
 }
 const _: () = assert!(fits::<Receiver>() && fits::<Pipelined>() && fits::<Sender>());
@@ -191,10 +191,10 @@ impl Flash for CFlash<'_> {
 /// longest it can go silent (a sector erase).
 ///
 /// # Safety
-/// `rx` is null or valid for writes of `qsota_link_rx_t`.
+/// `rx` is null or valid for writes of `qsota_native_rx_t`.
 #[no_mangle]
-pub unsafe extern "C" fn qsota_link_rx_init(
-    rx: *mut qsota_link_rx_t,
+pub unsafe extern "C" fn qsota_native_rx_init(
+    rx: *mut qsota_native_rx_t,
     window: u16,
     busy_ms: u16,
 ) -> i32 {
@@ -209,15 +209,15 @@ pub unsafe extern "C" fn qsota_link_rx_init(
 /// programs flash as frames complete. Writes how many bytes it took to `consumed` and the
 /// answer's length to `out_len`. Send `out[..out_len]` to the sender and call again with the
 /// rest of `data` (possibly empty) until `out_len` is 0, which means all of `data` was taken.
-/// `out_cap` must be at least `QSOTA_LINK_REPLY_MAX`.
+/// `out_cap` must be at least `QSOTA_NATIVE_REPLY_MAX`.
 ///
 /// # Safety
-/// `rx` initialised by `qsota_link_rx_init`; `flash` valid, with callbacks that honour their
+/// `rx` initialised by `qsota_native_rx_init`; `flash` valid, with callbacks that honour their
 /// contracts; `data` valid for `len` bytes; `out` for `out_cap` bytes of writes; `consumed`
 /// and `out_len` for a write each.
 #[no_mangle]
-pub unsafe extern "C" fn qsota_link_rx_receive(
-    rx: *mut qsota_link_rx_t,
+pub unsafe extern "C" fn qsota_native_rx_receive(
+    rx: *mut qsota_native_rx_t,
     flash: *const qsota_flash_t,
     data: *const u8,
     len: usize,
@@ -240,8 +240,8 @@ pub unsafe extern "C" fn qsota_link_rx_receive(
 /// # Safety
 /// `rx` initialised; `committed` valid for a write; `next` null or valid for a write.
 #[no_mangle]
-pub unsafe extern "C" fn qsota_link_rx_state(
-    rx: *mut qsota_link_rx_t,
+pub unsafe extern "C" fn qsota_native_rx_state(
+    rx: *mut qsota_native_rx_t,
     committed: *mut i32,
     next: *mut u32,
 ) -> i32 {
@@ -250,7 +250,7 @@ pub unsafe extern "C" fn qsota_link_rx_state(
 }
 
 /// Sets up a receiver with two frame buffers in `rx`: it moves an accepted DATA frame into
-/// its second buffer and programs it `chunk` bytes per `qsota_link_rx2_receive` call
+/// its second buffer and programs it `chunk` bytes per `qsota_native_rx2_receive` call
 /// (rounded down to the program unit; 0: a whole frame), so that the bootloader reads its
 /// UART between chunks while the next frame arrives. Pick `chunk` so that what the UART
 /// receives while one chunk programs fits its buffering. `window`: DATA frames (of up to
@@ -258,10 +258,10 @@ pub unsafe extern "C" fn qsota_link_rx_state(
 /// second buffer. `busy_ms`: the longest it can go silent (a sector erase).
 ///
 /// # Safety
-/// `rx` is null or valid for writes of `qsota_link_rx2_t`.
+/// `rx` is null or valid for writes of `qsota_native_rx2_t`.
 #[no_mangle]
-pub unsafe extern "C" fn qsota_link_rx2_init(
-    rx: *mut qsota_link_rx2_t,
+pub unsafe extern "C" fn qsota_native_rx2_init(
+    rx: *mut qsota_native_rx2_t,
     window: u16,
     busy_ms: u16,
     chunk: u16,
@@ -274,7 +274,7 @@ pub unsafe extern "C" fn qsota_link_rx2_init(
     unsafe { init(rx, Pipelined::pipelined(config, chunk)) }
 }
 
-/// `qsota_link_rx_receive` for a two-buffer receiver: besides taking bytes it programs at
+/// `qsota_native_rx_receive` for a two-buffer receiver: besides taking bytes it programs at
 /// most one chunk of its staged frame per call, and it may leave bytes in `data` while a
 /// complete frame waits for that. Writes 1 to `again` when the caller must call again at
 /// once, without waiting for the UART (with the rest of `data` and whatever has arrived
@@ -282,11 +282,11 @@ pub unsafe extern "C" fn qsota_link_rx2_init(
 /// bytes come.
 ///
 /// # Safety
-/// As `qsota_link_rx_receive`, `rx` initialised by `qsota_link_rx2_init`; `again` valid for
+/// As `qsota_native_rx_receive`, `rx` initialised by `qsota_native_rx2_init`; `again` valid for
 /// a write.
 #[no_mangle]
-pub unsafe extern "C" fn qsota_link_rx2_receive(
-    rx: *mut qsota_link_rx2_t,
+pub unsafe extern "C" fn qsota_native_rx2_receive(
+    rx: *mut qsota_native_rx2_t,
     flash: *const qsota_flash_t,
     data: *const u8,
     len: usize,
@@ -309,13 +309,13 @@ pub unsafe extern "C" fn qsota_link_rx2_receive(
     })
 }
 
-/// `qsota_link_rx_state` for a two-buffer receiver (`next` counts programmed bytes only).
+/// `qsota_native_rx_state` for a two-buffer receiver (`next` counts programmed bytes only).
 ///
 /// # Safety
-/// As `qsota_link_rx_state`, `rx` initialised by `qsota_link_rx2_init`.
+/// As `qsota_native_rx_state`, `rx` initialised by `qsota_native_rx2_init`.
 #[no_mangle]
-pub unsafe extern "C" fn qsota_link_rx2_state(
-    rx: *mut qsota_link_rx2_t,
+pub unsafe extern "C" fn qsota_native_rx2_state(
+    rx: *mut qsota_native_rx2_t,
     committed: *mut i32,
     next: *mut u32,
 ) -> i32 {
@@ -323,10 +323,10 @@ pub unsafe extern "C" fn qsota_link_rx2_state(
     status(unsafe { rx_state::<{ MAX_PAYLOAD }>(rx, committed, next) })
 }
 
-/// The body of `qsota_link_rx_receive` for either receiver; returns it for more questions.
+/// The body of `qsota_native_rx_receive` for either receiver; returns it for more questions.
 ///
 /// # Safety
-/// As `qsota_link_rx_receive`.
+/// As `qsota_native_rx_receive`.
 #[allow(clippy::too_many_arguments)]
 unsafe fn rx_receive<'a, const S: usize>(
     rx: *mut <Receiver<S> as InStorage>::Storage,
@@ -356,10 +356,10 @@ where
     }
 }
 
-/// The body of `qsota_link_rx_state` for either receiver.
+/// The body of `qsota_native_rx_state` for either receiver.
 ///
 /// # Safety
-/// As `qsota_link_rx_state`.
+/// As `qsota_native_rx_state`.
 unsafe fn rx_state<const S: usize>(
     rx: *mut <Receiver<S> as InStorage>::Storage,
     committed: *mut i32,
@@ -387,7 +387,7 @@ where
 /// # Safety
 /// `flash` valid; `found` and `size` valid for a write; `sha256` for 32 bytes of writes.
 #[no_mangle]
-pub unsafe extern "C" fn qsota_link_stored_image(
+pub unsafe extern "C" fn qsota_native_stored_image(
     flash: *const qsota_flash_t,
     found: *mut i32,
     size: *mut u32,
@@ -408,9 +408,9 @@ pub unsafe extern "C" fn qsota_link_stored_image(
     })
 }
 
-/// Link sender tuning (`qsota_link_options_default` fills in the defaults).
+/// Native sender tuning (`qsota_native_options_default` fills in the defaults).
 #[repr(C)]
-pub struct qsota_link_options_t {
+pub struct qsota_native_options_t {
     /// Retransmission timeout (ms); 0: adaptive, from the measured round trip, between a
     /// frame's time on the line and the receiver's busy time + 1 s.
     pub rto_ms: u32,
@@ -427,11 +427,11 @@ pub struct qsota_link_options_t {
 /// # Safety
 /// `opts` null or valid for a write.
 #[no_mangle]
-pub unsafe extern "C" fn qsota_link_options_default(opts: *mut qsota_link_options_t) -> i32 {
+pub unsafe extern "C" fn qsota_native_options_default(opts: *mut qsota_native_options_t) -> i32 {
     let d = Options::default();
     // SAFETY: the caller's contract.
     status(unsafe { out(opts) }.map(|o| {
-        *o = qsota_link_options_t {
+        *o = qsota_native_options_t {
             rto_ms: d.rto_ms,
             open_timeout_ms: d.open_timeout_ms,
             retries: u32::from(d.retries),
@@ -440,7 +440,7 @@ pub unsafe extern "C" fn qsota_link_options_default(opts: *mut qsota_link_option
     }))
 }
 
-fn options(o: &qsota_link_options_t) -> Result<Options, Error> {
+fn options(o: &qsota_native_options_t) -> Result<Options, Error> {
     Ok(Options {
         rto_ms: o.rto_ms,
         open_timeout_ms: o.open_timeout_ms,
@@ -455,18 +455,18 @@ fn options(o: &qsota_link_options_t) -> Result<Options, Error> {
 /// `QSOTA_E_LENGTH` for a long name.
 ///
 /// # Safety
-/// `tx` null or valid for writes of `qsota_link_tx_t`; `sha256` valid for 32 bytes; `comp`
+/// `tx` null or valid for writes of `qsota_native_tx_t`; `sha256` valid for 32 bytes; `comp`
 /// and `ver` for their lengths; `opts` null or valid for reads.
 #[no_mangle]
-pub unsafe extern "C" fn qsota_link_tx_init(
-    tx: *mut qsota_link_tx_t,
+pub unsafe extern "C" fn qsota_native_tx_init(
+    tx: *mut qsota_native_tx_t,
     size: u64,
     sha256: *const u8,
     comp: *const u8,
     comp_len: usize,
     ver: *const u8,
     ver_len: usize,
-    opts: *const qsota_link_options_t,
+    opts: *const qsota_native_options_t,
 ) -> i32 {
     // SAFETY: the caller's contract.
     let sender = unsafe {
@@ -494,13 +494,13 @@ pub unsafe extern "C" fn qsota_link_tx_init(
 }
 
 /// What to do next (see `qsota_action_t`); `frame` is the driver's frame buffer of
-/// `QSOTA_LINK_FRAME_SIZE` bytes, whose contents belong to the sender between calls.
+/// `QSOTA_NATIVE_FRAME_SIZE` bytes, whose contents belong to the sender between calls.
 ///
 /// # Safety
 /// `tx` initialised; `frame` valid for `cap` bytes of reads and writes; `action` for a write.
 #[no_mangle]
-pub unsafe extern "C" fn qsota_link_tx_poll(
-    tx: *mut qsota_link_tx_t,
+pub unsafe extern "C" fn qsota_native_tx_poll(
+    tx: *mut qsota_native_tx_t,
     now_ms: u32,
     frame: *mut u8,
     cap: usize,
@@ -516,7 +516,7 @@ pub unsafe extern "C" fn qsota_link_tx_poll(
 /// # Safety
 /// `tx` initialised.
 #[no_mangle]
-pub unsafe extern "C" fn qsota_link_tx_provide(tx: *mut qsota_link_tx_t, n: usize) -> i32 {
+pub unsafe extern "C" fn qsota_native_tx_provide(tx: *mut qsota_native_tx_t, n: usize) -> i32 {
     // SAFETY: the caller's contract.
     unsafe { sender_provide::<Sender>(tx, n) }
 }
@@ -526,8 +526,8 @@ pub unsafe extern "C" fn qsota_link_tx_provide(tx: *mut qsota_link_tx_t, n: usiz
 /// # Safety
 /// `tx` initialised; `data` valid for `len` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn qsota_link_tx_receive(
-    tx: *mut qsota_link_tx_t,
+pub unsafe extern "C" fn qsota_native_tx_receive(
+    tx: *mut qsota_native_tx_t,
     now_ms: u32,
     data: *const u8,
     len: usize,
@@ -536,9 +536,9 @@ pub unsafe extern "C" fn qsota_link_tx_receive(
     unsafe { sender_receive::<Sender>(tx, now_ms, data, len) }
 }
 
-/// A link sender's counters (`qsota_link_tx_stats`).
+/// A native sender's counters (`qsota_native_tx_stats`).
 #[repr(C)]
-pub struct qsota_link_stats_t {
+pub struct qsota_native_stats_t {
     /// Image bytes the receiver holds.
     pub bytes: u64,
     /// DATA frames written, retransmissions included.
@@ -567,16 +567,16 @@ pub struct qsota_link_stats_t {
 /// # Safety
 /// `tx` initialised; `stats` valid for a write.
 #[no_mangle]
-pub unsafe extern "C" fn qsota_link_tx_stats(
-    tx: *mut qsota_link_tx_t,
-    stats: *mut qsota_link_stats_t,
+pub unsafe extern "C" fn qsota_native_tx_stats(
+    tx: *mut qsota_native_tx_t,
+    stats: *mut qsota_native_stats_t,
 ) -> i32 {
     // SAFETY: the caller's contract.
     status(unsafe {
         get::<Sender>(tx).and_then(|tx| {
             let s = tx.stats();
             let (window, payload) = tx.window();
-            *out(stats)? = qsota_link_stats_t {
+            *out(stats)? = qsota_native_stats_t {
                 bytes: s.bytes,
                 frames: s.frames,
                 retries: s.retries,

@@ -1,8 +1,8 @@
-"""qsota.send(protocol='native') on both backends against the real link receiver in the MCU
+"""qsota.send(protocol='native') on both backends against the real native receiver in the MCU
 simulator (`qsota-mcu --personality native`): clean transfers, seeded line faults, an MCU
 reset mid-transfer, a module-side restart that resumes, a different image that starts from
 zero, a wrong or truncated image that is never committed, identical frames from both
-backends, and clear errors for bad arguments. The Rust tests (src/link/tests.rs) add the
+backends, and clear errors for bad arguments. The Rust tests (src/native/tests.rs) add the
 protocol's own matrix: lossy/reordering lines, power cuts at every flash operation."""
 
 import hashlib
@@ -211,28 +211,28 @@ def test_a_truncated_source_fails_and_nothing_is_committed(mp, tmp_path, backend
     assert summary["app_state"] == "old", summary
 
 
-# Scripted sessions (SESSION) of a link sender: `link_session(cls, **opts)` runs one with
+# Scripted sessions (SESSION) of a native sender: `native_session(cls, **opts)` runs one with
 # ANSWERS, which a script defines after this, built with `answer` and `le`.
-LINK_SESSION = SESSION + """
+NATIVE_SESSION = SESSION + """
 import _qsota
-from qsota.pure import link
+from qsota.pure import native
 IMAGE = bytes(range(256)) * 13 + b"tail"
 
 def answer(kind, payload):
     f = bytearray(64)
     f[6:6 + len(payload)] = payload
-    return bytes(f[:link._seal(f, kind, len(payload), None)])
+    return bytes(f[:native._seal(f, kind, len(payload), None)])
 
 def le(v, n=4):
     return bytes((v >> (8 * i)) & 255 for i in range(n))
 
-def link_session(cls, **opts):
+def native_session(cls, **opts):
     s = cls(len(IMAGE), hashlib.sha256(IMAGE).digest(), b"mcu", "2.0", **opts)
     return session(s, IMAGE, ANSWERS, 300)
 """
 
 # One scripted session, the same on both backends: every action and every frame must match.
-SCRIPT = LINK_SESSION + """
+SCRIPT = NATIVE_SESSION + """
 ACCEPT = answer(0x81, b"\\x01\\x00" + le(1024, 2) + le(2, 2) + le(50, 2) + le(0))
 # Answers after successive frames; None: silence (the sender's timeout passes).
 ANSWERS = [ACCEPT, None, answer(0x82, le(1024)), answer(0x83, le(1024)), None,
@@ -241,7 +241,7 @@ ANSWERS = [ACCEPT, None, answer(0x82, le(1024)), answer(0x83, le(1024)), None,
            answer(0x84, le(len(IMAGE)))]
 
 for opts in ({"rto_ms": 100}, {"rto_ms": 30, "retries": 1, "open_timeout_ms": 500}):
-    compare(link_session(_qsota.LinkSender, **opts), link_session(link.LinkSender, **opts))
+    compare(native_session(_qsota.NativeSender, **opts), native_session(native.NativeSender, **opts))
 """
 
 
@@ -258,7 +258,7 @@ def test_both_backends_make_identical_frames(mp):
 
 # The adaptive timer (rto_ms 0, the default) on both backends: the same frames, the same
 # waits (its timeouts), the same final timeout, through losses and a silence at the end.
-ADAPTIVE = LINK_SESSION + """
+ADAPTIVE = NATIVE_SESSION + """
 def accept(resume):
     return answer(0x81, b"\\x01\\x00" + le(1024, 2) + le(1, 2) + le(40, 2) + le(resume))
 
@@ -268,7 +268,7 @@ ANSWERS = [accept(0), answer(0x82, le(1024)), None, accept(1024), answer(0x82, l
            answer(0x84, le(len(IMAGE)))]
 
 for opts in ({}, {"baud": 9600}):
-    compare(link_session(_qsota.LinkSender, **opts), link_session(link.LinkSender, **opts))
+    compare(native_session(_qsota.NativeSender, **opts), native_session(native.NativeSender, **opts))
 """
 
 
@@ -291,15 +291,15 @@ err(lambda: qsota.send(Port(), "{path}", protocol="native", sha256="00"))
 err(lambda: qsota.send(Port(), "{path}", protocol="native", sha256="zz" * 32))
 err(lambda: qsota.send(Port(), "{path}", protocol="native", component="c" * 33))
 err(lambda: qsota.send(Port(), "{path}", protocol="native", open_timeout_ms=50))
-err(lambda: qsota.LinkSender(-1, sha))
-err(lambda: qsota.LinkSender(1 << 32, sha))
-err(lambda: qsota.LinkSender(True, sha))
-err(lambda: qsota.LinkSender(1, "00" * 32))
-err(lambda: qsota.LinkSender(1, sha, version=3))
-err(lambda: qsota.LinkSender(1, sha, rto_ms=-5))
-err(lambda: qsota.LinkSender(1, sha, open_timeout_ms=0))
-err(lambda: qsota.LinkSender(1, sha, retries=256))
-s = qsota.LinkSender(1, sha)
+err(lambda: qsota.NativeSender(-1, sha))
+err(lambda: qsota.NativeSender(1 << 32, sha))
+err(lambda: qsota.NativeSender(True, sha))
+err(lambda: qsota.NativeSender(1, "00" * 32))
+err(lambda: qsota.NativeSender(1, sha, version=3))
+err(lambda: qsota.NativeSender(1, sha, rto_ms=-5))
+err(lambda: qsota.NativeSender(1, sha, open_timeout_ms=0))
+err(lambda: qsota.NativeSender(1, sha, retries=256))
+s = qsota.NativeSender(1, sha)
 err(lambda: s.poll(0, b"x" * 2000))
 err(lambda: s.receive(0, "text"))
 err(lambda: s.receive(0, b"abc", 4))

@@ -6,11 +6,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use qsota::ffi::link::QSOTA_LINK_REPLY_MAX;
-use qsota::link::frame::encode;
-use qsota::link::ram::RamFlash;
-use qsota::link::receiver::{Config, Pipelined, Receiver};
-use qsota::link::record;
+use qsota::ffi::native::QSOTA_NATIVE_REPLY_MAX;
+use qsota::native::frame::encode;
+use qsota::native::ram::RamFlash;
+use qsota::native::receiver::{Config, Pipelined, Receiver};
+use qsota::native::record;
 use sha2::{Digest, Sha256};
 
 /// Reads the fuzz input as a little program.
@@ -62,7 +62,7 @@ fn run<const S: usize>(
         busy_ms: 10,
     };
     let mut rx = make(config);
-    let mut out = [0u8; QSOTA_LINK_REPLY_MAX];
+    let mut out = [0u8; QSOTA_NATIVE_REPLY_MAX];
     let mut frame = [0u8; 1100];
     // A small image the program can send correctly, so that commits are reachable.
     let image: Vec<u8> = (0..3000u32).map(|i| (i * 7) as u8).collect();

@@ -1,4 +1,4 @@
-// _qsota.SmpSender: the core's sans-IO client of MCUboot's serial recovery (src/smp/) for
+// _qsota.McubootSender: the core's sans-IO client of MCUboot's serial recovery (src/mcuboot/) for
 // qsota.send. poll, receive, provide and the action's attributes are the shared ones of
 // sender.c; here: the constructor, stats, frame_size and block.
 #include <stddef.h>
@@ -11,35 +11,35 @@
 
 typedef struct {
     qsota_sender_t sender;
-    qsota_smp_t core;
-} smp_obj_t;
+    qsota_mcuboot_t core;
+} mcuboot_obj_t;
 
-QSOTA_SENDER_OPS(smp_ops, qsota_smp_t, qsota_smp_poll, qsota_smp_receive, qsota_smp_provide);
+QSOTA_SENDER_OPS(mcuboot_ops, qsota_mcuboot_t, qsota_mcuboot_poll, qsota_mcuboot_receive, qsota_mcuboot_provide);
 
-static mp_obj_t smp_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw,
+static mp_obj_t mcuboot_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw,
     const mp_obj_t *all_args) {
-    qsota_smp_options_t opts;
-    qsota_check(qsota_smp_options_default(&opts), MP_QSTR_SmpSender);
-    qsota_value_t v[MP_ARRAY_SIZE(qsota_smp_params)];
-    qsota_parse_rules(n_args, n_kw, all_args, &qsota_smp_rules, &opts, v);
+    qsota_mcuboot_options_t opts;
+    qsota_check(qsota_mcuboot_options_default(&opts), MP_QSTR_McubootSender);
+    qsota_value_t v[MP_ARRAY_SIZE(qsota_mcuboot_params)];
+    qsota_parse_rules(n_args, n_kw, all_args, &qsota_mcuboot_rules, &opts, v);
 
-    smp_obj_t *self = mp_obj_malloc(smp_obj_t, type);
-    qsota_sender_init(&self->sender, &smp_ops, &self->core);
-    qsota_check(qsota_smp_init(&self->core, v[QSOTA_SMP_size].u, v[QSOTA_SMP_sha256].data,
-        v[QSOTA_SMP_hash].data, &opts), MP_QSTR_SmpSender);
+    mcuboot_obj_t *self = mp_obj_malloc(mcuboot_obj_t, type);
+    qsota_sender_init(&self->sender, &mcuboot_ops, &self->core);
+    qsota_check(qsota_mcuboot_init(&self->core, v[QSOTA_MCUBOOT_size].u, v[QSOTA_MCUBOOT_sha256].data,
+        v[QSOTA_MCUBOOT_hash].data, &opts), MP_QSTR_McubootSender);
     return MP_OBJ_FROM_PTR(self);
 }
 
-static qsota_smp_stats_t smp_stats_of(smp_obj_t *self) {
-    qsota_smp_stats_t st;
-    qsota_check(qsota_smp_stats(&self->core, &st), MP_QSTR_stats);
+static qsota_mcuboot_stats_t mcuboot_stats_of(mcuboot_obj_t *self) {
+    qsota_mcuboot_stats_t st;
+    qsota_check(qsota_mcuboot_stats(&self->core, &st), MP_QSTR_stats);
     return st;
 }
 
 // stats() -> dict: bytes, frames, retries, line_bytes, chunks, resumed_from, resent_bytes,
 // buf_size, chunk, rc, step, hash (hex digits of the hash MCUboot listed, or None).
-static mp_obj_t smp_stats(mp_obj_t self_in) {
-    qsota_smp_stats_t st = smp_stats_of(MP_OBJ_TO_PTR(self_in));
+static mp_obj_t mcuboot_stats(mp_obj_t self_in) {
+    qsota_mcuboot_stats_t st = mcuboot_stats_of(MP_OBJ_TO_PTR(self_in));
     const qsota_stat_t items[] = {
         { MP_QSTR_bytes, st.bytes },
         { MP_QSTR_frames, st.frames },
@@ -67,30 +67,30 @@ static mp_obj_t smp_stats(mp_obj_t self_in) {
     mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(MP_QSTR_hash), hash);
     return d;
 }
-static MP_DEFINE_CONST_FUN_OBJ_1(smp_stats_obj, smp_stats);
+static MP_DEFINE_CONST_FUN_OBJ_1(mcuboot_stats_obj, mcuboot_stats);
 
-static const mp_rom_map_elem_t smp_locals_table[] = {
+static const mp_rom_map_elem_t mcuboot_locals_table[] = {
     QSOTA_SENDER_METHODS,
-    { MP_ROM_QSTR(MP_QSTR_stats), MP_ROM_PTR(&smp_stats_obj) },
+    { MP_ROM_QSTR(MP_QSTR_stats), MP_ROM_PTR(&mcuboot_stats_obj) },
 };
-static MP_DEFINE_CONST_DICT(smp_locals, smp_locals_table);
+static MP_DEFINE_CONST_DICT(mcuboot_locals, mcuboot_locals_table);
 
 // Read-only attributes: frame_size, block (upload requests MCUboot took), and the last
 // action's (sender.c).
-static void smp_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
+static void mcuboot_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
     if (qsota_sender_attr(self_in, attr, dest)) {
         return;
     }
-    smp_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    mcuboot_obj_t *self = MP_OBJ_TO_PTR(self_in);
     if (attr == MP_QSTR_frame_size) {
         size_t size;
-        qsota_check(qsota_smp_frame_size(&self->core, &size), MP_QSTR_frame_size);
+        qsota_check(qsota_mcuboot_frame_size(&self->core, &size), MP_QSTR_frame_size);
         dest[0] = qsota_int_from_u64(size);
     } else if (attr == MP_QSTR_block) {
-        dest[0] = qsota_int_from_u64(smp_stats_of(self).chunks);
+        dest[0] = qsota_int_from_u64(mcuboot_stats_of(self).chunks);
     } else {
-        qsota_attr_methods(self_in, attr, dest, &smp_locals);
+        qsota_attr_methods(self_in, attr, dest, &mcuboot_locals);
     }
 }
 
-QSOTA_DEFINE_TYPE(qsota_type_SmpSender, MP_QSTR_SmpSender, smp_make_new, smp_attr, smp_locals);
+QSOTA_DEFINE_TYPE(qsota_type_McubootSender, MP_QSTR_McubootSender, mcuboot_make_new, mcuboot_attr, mcuboot_locals);

@@ -1,6 +1,6 @@
-"""qsota.pure.smp: `_qsota.SmpSender` in Python, for firmware without the C module.
+"""qsota.pure.mcuboot: `_qsota.McubootSender` in Python, for firmware without the C module.
 
-A line-for-line port of the Rust client of MCUboot's serial recovery (src/smp/mod.rs, whose
+A line-for-line port of the Rust client of MCUboot's serial recovery (src/mcuboot/mod.rs, whose
 module doc explains the steps; the framing and the CBOR are qsota.pure.console and
 qsota.pure.cbor, as console.rs and cbor.rs): same frames, same
 decisions, same stats and messages. The tests compare the frames of both backends byte for
@@ -8,7 +8,7 @@ byte. Nothing is allocated per chunk: frames are built and encoded in the driver
 answers are decoded into one preallocated buffer and read in place.
 """
 
-from ..rules import SMP
+from ..rules import MCUBOOT
 from .args import parse
 from .cbor import Reader, head, text
 from .console import HEADER, WRAP, Decoder, encode, encoded_len
@@ -21,7 +21,7 @@ _RC_NOT_SUPPORTED = 8
 _RC_INVALID = 3
 _RESET_TRIES = 2
 
-# Steps (src/smp `Step`); the phase is the step, or _FAILED.
+# Steps (src/mcuboot `Step`); the phase is the step, or _FAILED.
 _ENTER = 0
 _BOOT = 1
 _PARAMS = 2
@@ -39,12 +39,12 @@ _REQ_LIST = (0, 1, 0, b"\xa0")
 _REQ_RESET = (2, 0, 5, b"\xa0")
 
 
-class SmpSender(Sender):
+class McubootSender(Sender):
     """A sans-IO client of MCUboot's serial recovery for one image (see qsota.transfer)."""
 
     def __init__(self, *args, **kw):
         (size, sha256, hash, image, buf_size, enter, resume, reset, timeout_ms,
-         erase_timeout_ms, boot_ms, retries) = parse(SMP, args, kw)
+         erase_timeout_ms, boot_ms, retries) = parse(MCUBOOT, args, kw)
         super().__init__(retries)
         self._size = size
         self._sha = sha256
@@ -84,7 +84,7 @@ class SmpSender(Sender):
         self._s_rc = 0
         self._s_step = self._phase
         self._s_listed = False
-        # The last answer (src/smp `Answer`).
+        # The last answer (src/mcuboot `Answer`).
         self._a_rc = 0
         self._a_off = -1
         self._a_buf = -1
@@ -139,7 +139,7 @@ class SmpSender(Sender):
 
     def _prefix_len(self, off, n):
         """Writes the upload prefix for (off, n data bytes) into self._prefix (see
-        src/smp `prefix`); returns its length."""
+        src/mcuboot `prefix`); returns its length."""
         p = self._prefix
         at = head(p, 0, 5, 5 if off == 0 else 2)
         if off == 0:
@@ -284,7 +284,7 @@ class SmpSender(Sender):
 
     def _parse(self, buf, k):
         """Reads the packet buf[2:2 + k] into the _a_ fields if it answers the request
-        that is out (src/smp `parse`)."""
+        that is out (src/mcuboot `parse`)."""
         if (
             buf[2] & 7 != self._op + 1
             or (buf[6] << 8) | buf[7] != self._group

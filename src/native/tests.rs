@@ -144,7 +144,7 @@ impl Mem {
 }
 
 /// One simulated transfer.
-struct Link<'f, 'm, const S: usize = 0> {
+struct Wire<'f, 'm, const S: usize = 0> {
     flash: &'f mut RamFlash<'m>,
     rx: Receiver<S>,
     rng: Rng,
@@ -156,12 +156,12 @@ struct Link<'f, 'm, const S: usize = 0> {
     resets: u32,
 }
 
-impl<'f, 'm, const S: usize> Link<'f, 'm, S>
+impl<'f, 'm, const S: usize> Wire<'f, 'm, S>
 where
     Receiver<S>: Make,
 {
     fn new(flash: &'f mut RamFlash<'m>, seed: u64, faults: Faults) -> Self {
-        Link {
+        Wire {
             flash,
             rx: Receiver::<S>::make(),
             rng: Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1),
@@ -303,7 +303,7 @@ fn assert_committed(flash: &mut RamFlash, data: &[u8]) {
 
 #[test]
 fn clean_transfers_of_every_shape() {
-    let _trace = trace::Recording::new("link-clean", 40);
+    let _trace = trace::Recording::new("native-clean", 40);
     clean_transfers_of_every_shape_with::<0>();
     clean_transfers_of_every_shape_with::<P>();
 }
@@ -319,7 +319,7 @@ where
             let mut flash = mem.flash(sector, unit);
             let mut tx = sender_for(&data);
             let r =
-                Link::<S>::new(&mut flash, 1, Faults::default()).run(&mut tx, &data, &mut never);
+                Wire::<S>::new(&mut flash, 1, Faults::default()).run(&mut tx, &data, &mut never);
             assert_eq!(r, Some(Ok(())), "size {size} sector {sector} unit {unit}");
             assert_committed(&mut flash, &data);
             let s = tx.stats();
@@ -334,7 +334,7 @@ where
 
 #[test]
 fn lossy_corrupting_reordering_lines_deliver_the_exact_image() {
-    let _trace = trace::Recording::new("link-lossy", 15);
+    let _trace = trace::Recording::new("native-lossy", 15);
     lossy_corrupting_reordering_lines_deliver_the_exact_image_with::<0>();
     lossy_corrupting_reordering_lines_deliver_the_exact_image_with::<P>();
 }
@@ -353,7 +353,7 @@ where
         let mut mem = Mem::new(64 * 1024, 512);
         let mut flash = mem.flash(2048, 8);
         let mut tx = sender_for(&data);
-        let r = Link::<S>::new(&mut flash, seed, faults).run(&mut tx, &data, &mut never);
+        let r = Wire::<S>::new(&mut flash, seed, faults).run(&mut tx, &data, &mut never);
         assert_eq!(r, Some(Ok(())), "seed {seed}");
         assert_committed(&mut flash, &data);
     }
@@ -361,7 +361,7 @@ where
 
 #[test]
 fn a_hopeless_line_fails_cleanly_and_commits_nothing() {
-    let _trace = trace::Recording::new("link-hopeless", 3);
+    let _trace = trace::Recording::new("native-hopeless", 3);
     a_hopeless_line_fails_cleanly_and_commits_nothing_with::<0>();
     a_hopeless_line_fails_cleanly_and_commits_nothing_with::<P>();
 }
@@ -380,7 +380,7 @@ where
         let mut mem = Mem::new(32 * 1024, 256);
         let mut flash = mem.flash(1024, 4);
         let mut tx = sender_for(&data);
-        let r = Link::<S>::new(&mut flash, seed, faults).run(&mut tx, &data, &mut never);
+        let r = Wire::<S>::new(&mut flash, seed, faults).run(&mut tx, &data, &mut never);
         match r {
             Some(Ok(())) => assert_committed(&mut flash, &data),
             Some(Err(f)) => {
@@ -397,7 +397,7 @@ where
 
 #[test]
 fn an_mcu_reset_resumes_and_resends_at_most_one_window() {
-    let _trace = trace::Recording::new("link-mcu-reset", 10);
+    let _trace = trace::Recording::new("native-mcu-reset", 10);
     an_mcu_reset_resumes_and_resends_at_most_one_window_with::<0>();
     an_mcu_reset_resumes_and_resends_at_most_one_window_with::<P>();
 }
@@ -413,10 +413,10 @@ where
         let mut flash = mem.flash(4096, 8);
         let mut tx = sender_for(&data);
         let reset_at = 1000 + seed * 1400;
-        let mut link = Link::<S>::new(&mut flash, seed, Faults::default());
+        let mut wire = Wire::<S>::new(&mut flash, seed, Faults::default());
         // Reset (no torn write) once the receiver holds `reset_at` bytes.
         let mut fired = false;
-        let r = link.run(&mut tx, &data, &mut |tx, _| {
+        let r = wire.run(&mut tx, &data, &mut |tx, _| {
             if !fired && tx.stats().bytes >= reset_at {
                 fired = true;
                 return true;
@@ -424,9 +424,9 @@ where
             false
         });
         assert_eq!(r, None);
-        link.reset();
+        wire.reset();
         let before = tx.stats();
-        let r = link.run(&mut tx, &data, &mut never);
+        let r = wire.run(&mut tx, &data, &mut never);
         assert_eq!(r, Some(Ok(())), "seed {seed}");
         let after = tx.stats();
         assert!(after.retries + after.reopens >= 1);
@@ -456,16 +456,16 @@ where
         let mut mem = Mem::new(16 * 1024, 256);
         let mut flash = mem.flash(sector, unit);
         let mut tx = sender_for(&data);
-        Link::<S>::new(&mut flash, 0, Faults::default()).run(&mut tx, &data, &mut never);
+        Wire::<S>::new(&mut flash, 0, Faults::default()).run(&mut tx, &data, &mut never);
         let total = flash.ops;
         for cut in 0..total {
             let mut mem = Mem::new(16 * 1024, 256);
             let mut flash = mem.flash(sector, unit);
             flash.cut_after = Some(cut);
             let mut tx = sender_for(&data);
-            let mut link = Link::<S>::new(&mut flash, cut.into(), Faults::default());
-            let r = link.run(&mut tx, &data, &mut never);
-            assert_eq!(link.resets, 1, "sector {sector} cut {cut}");
+            let mut wire = Wire::<S>::new(&mut flash, cut.into(), Faults::default());
+            let r = wire.run(&mut tx, &data, &mut never);
+            assert_eq!(wire.resets, 1, "sector {sector} cut {cut}");
             assert_eq!(r, Some(Ok(())), "sector {sector} cut {cut}");
             assert_committed(&mut flash, &data);
         }
@@ -474,7 +474,7 @@ where
 
 #[test]
 fn a_new_send_of_the_same_image_resumes_where_the_receiver_stopped() {
-    let _trace = trace::Recording::new("link-new-send", 5);
+    let _trace = trace::Recording::new("native-new-send", 5);
     a_new_send_of_the_same_image_resumes_where_the_receiver_stopped_with::<0>();
     a_new_send_of_the_same_image_resumes_where_the_receiver_stopped_with::<P>();
 }
@@ -487,23 +487,23 @@ where
     let window = u64::from(WINDOW) * MAX_PAYLOAD as u64;
     let mut mem = Mem::new(64 * 1024, 256);
     let mut flash = mem.flash(2048, 8);
-    let mut link = Link::<S>::new(&mut flash, 3, Faults::default());
+    let mut wire = Wire::<S>::new(&mut flash, 3, Faults::default());
     let mut first = sender_for(&data);
-    let r = link.run(&mut first, &data, &mut |tx, _| tx.stats().bytes >= 25_000);
+    let r = wire.run(&mut first, &data, &mut |tx, _| tx.stats().bytes >= 25_000);
     assert_eq!(r, None);
     let sent = first.stats().frames * MAX_PAYLOAD as u64;
     // The module restarts: a new sender, the same receiver, bytes in flight lost.
-    link.fwd.clear();
+    wire.fwd.clear();
     let mut second = sender_for(&data);
-    assert_eq!(link.run(&mut second, &data, &mut never), Some(Ok(())));
+    assert_eq!(wire.run(&mut second, &data, &mut never), Some(Ok(())));
     let resumed = second.stats().resumed_from;
     assert!(resumed >= 25_000, "{resumed}");
     assert!(sent - resumed <= window, "sent {sent} resumed {resumed}");
     assert_eq!(second.stats().resent_bytes, 0);
-    assert_committed(link.flash, &data);
+    assert_committed(wire.flash, &data);
     // Sending it again finds it committed: nothing to send.
     let mut third = sender_for(&data);
-    assert_eq!(link.run(&mut third, &data, &mut never), Some(Ok(())));
+    assert_eq!(wire.run(&mut third, &data, &mut never), Some(Ok(())));
     assert_eq!(
         (third.stats().resumed_from, third.stats().frames),
         (50_000, 0)
@@ -515,39 +515,39 @@ fn a_cancelled_send_aborts_and_the_next_send_resumes() {
     let data = image(40_000, 15);
     let mut mem = Mem::new(64 * 1024, 256);
     let mut flash = mem.flash(2048, 8);
-    let mut link = Link::<0>::new(&mut flash, 5, Faults::default());
+    let mut wire = Wire::<0>::new(&mut flash, 5, Faults::default());
     let mut first = sender_for(&data);
-    let r = link.run(&mut first, &data, &mut |tx, _| tx.stats().bytes >= 20_000);
+    let r = wire.run(&mut first, &data, &mut |tx, _| tx.stats().bytes >= 20_000);
     assert_eq!(r, None);
     first.cancel();
     let mut frame = vec![0u8; first.frame_size()];
-    let Action::Send(n) = first.poll(link.now, &mut frame) else {
+    let Action::Send(n) = first.poll(wire.now, &mut frame) else {
         panic!("no ABORT");
     };
     assert_eq!(frame[2], kind::ABORT);
     assert_eq!(
-        first.poll(link.now, &mut frame),
+        first.poll(wire.now, &mut frame),
         Action::Failed(Fail::Cancelled)
     );
     // A second cancel, or one after the end, changes nothing.
     first.cancel();
     assert_eq!(
-        first.poll(link.now, &mut frame),
+        first.poll(wire.now, &mut frame),
         Action::Failed(Fail::Cancelled)
     );
     let mut back = Vec::new();
-    link.put(true, &frame[..n], &mut back);
+    wire.put(true, &frame[..n], &mut back);
     let mut second = sender_for(&data);
-    assert_eq!(link.run(&mut second, &data, &mut never), Some(Ok(())));
+    assert_eq!(wire.run(&mut second, &data, &mut never), Some(Ok(())));
     assert!(second.stats().resumed_from >= 20_000 - u64::from(WINDOW) * 1024);
-    assert_committed(link.flash, &data);
+    assert_committed(wire.flash, &data);
     second.cancel();
-    assert_eq!(second.poll(link.now, &mut frame), Action::Done);
+    assert_eq!(second.poll(wire.now, &mut frame), Action::Done);
 }
 
 #[test]
 fn a_different_image_after_an_interruption_starts_from_zero() {
-    let _trace = trace::Recording::new("link-other-image", 5);
+    let _trace = trace::Recording::new("native-other-image", 5);
     a_different_image_after_an_interruption_starts_from_zero_with::<0>();
     a_different_image_after_an_interruption_starts_from_zero_with::<P>();
 }
@@ -561,22 +561,22 @@ where
     assert_ne!(old, new);
     let mut mem = Mem::new(32 * 1024, 256);
     let mut flash = mem.flash(2048, 8);
-    let mut link = Link::<S>::new(&mut flash, 4, Faults::default());
+    let mut wire = Wire::<S>::new(&mut flash, 4, Faults::default());
     let mut tx = sender_for(&old);
     assert_eq!(
-        link.run(&mut tx, &old, &mut |tx, _| tx.stats().bytes >= 15_000),
+        wire.run(&mut tx, &old, &mut |tx, _| tx.stats().bytes >= 15_000),
         None
     );
-    link.fwd.clear();
+    wire.fwd.clear();
     let mut tx = sender_for(&new);
-    assert_eq!(link.run(&mut tx, &new, &mut never), Some(Ok(())));
+    assert_eq!(wire.run(&mut tx, &new, &mut never), Some(Ok(())));
     assert_eq!(tx.stats().resumed_from, 0);
     assert_committed(&mut flash, &new);
 }
 
 #[test]
 fn a_wrong_image_is_refused_at_commit_and_forgotten() {
-    let _trace = trace::Recording::new("link-wrong-image", 5);
+    let _trace = trace::Recording::new("native-wrong-image", 5);
     a_wrong_image_is_refused_at_commit_and_forgotten_with::<0>();
     a_wrong_image_is_refused_at_commit_and_forgotten_with::<P>();
 }
@@ -590,24 +590,24 @@ where
     other[4321] ^= 1;
     let mut mem = Mem::new(16 * 1024, 256);
     let mut flash = mem.flash(1024, 8);
-    let mut link = Link::<S>::new(&mut flash, 5, Faults::default());
+    let mut wire = Wire::<S>::new(&mut flash, 5, Faults::default());
     let mut tx = sender_for(&data);
     assert_eq!(
-        link.run(&mut tx, &other, &mut never),
+        wire.run(&mut tx, &other, &mut never),
         Some(Err(Fail::Rejected))
     );
     assert_eq!(tx.stats().error, super::receiver::code::DIGEST);
-    assert!(record::stored_image(link.flash).unwrap().is_none());
+    assert!(record::stored_image(wire.flash).unwrap().is_none());
     // The record is gone: the right image starts again from 0.
     let mut tx = sender_for(&data);
-    assert_eq!(link.run(&mut tx, &data, &mut never), Some(Ok(())));
+    assert_eq!(wire.run(&mut tx, &data, &mut never), Some(Ok(())));
     assert_eq!(tx.stats().resumed_from, 0);
     assert_committed(&mut flash, &data);
 }
 
 #[test]
 fn a_truncated_source_fails_and_commits_nothing() {
-    let _trace = trace::Recording::new("link-truncated", 5);
+    let _trace = trace::Recording::new("native-truncated", 5);
     a_truncated_source_fails_and_commits_nothing_with::<0>();
     a_truncated_source_fails_and_commits_nothing_with::<P>();
 }
@@ -621,7 +621,7 @@ where
     let mut flash = mem.flash(1024, 8);
     let mut tx = sender_for(&data);
     let r =
-        Link::<S>::new(&mut flash, 6, Faults::default()).run(&mut tx, &data[..5000], &mut never);
+        Wire::<S>::new(&mut flash, 6, Faults::default()).run(&mut tx, &data[..5000], &mut never);
     assert_eq!(r, Some(Err(Fail::Source)));
     assert!(record::stored_image(&mut flash).unwrap().is_none());
 }
@@ -640,7 +640,7 @@ where
     let mut mem = Mem::new(8 * 1024, 256);
     let mut flash = mem.flash(1024, 8);
     let mut tx = sender_for(&data);
-    let r = Link::<S>::new(&mut flash, 7, Faults::default()).run(&mut tx, &data, &mut never);
+    let r = Wire::<S>::new(&mut flash, 7, Faults::default()).run(&mut tx, &data, &mut never);
     assert_eq!(r, Some(Err(Fail::Rejected)));
     assert_eq!(tx.stats().error, super::receiver::code::SIZE);
 }
@@ -661,7 +661,7 @@ where
         let mut flash = mem.flash(1024, 8);
         flash.fail_after = Some(fail_after);
         let mut tx = sender_for(&data);
-        let r = Link::<S>::new(&mut flash, 8, Faults::default()).run(&mut tx, &data, &mut never);
+        let r = Wire::<S>::new(&mut flash, 8, Faults::default()).run(&mut tx, &data, &mut never);
         assert_eq!(r, Some(Err(Fail::Rejected)), "fail_after {fail_after}");
         assert_eq!(tx.stats().error, super::receiver::code::FLASH);
         assert_no_wrong_commit(&mut flash);
@@ -967,8 +967,8 @@ fn the_adaptive_timer_recovers_in_round_trips_not_in_seconds() {
         for (i, adaptive) in [true, false].into_iter().enumerate() {
             let mut mem = Mem::new(32 * 1024, 256);
             let mut flash = mem.flash(2048, 8);
-            let mut link = Link::<0>::new(&mut flash, seed, faults);
-            link.rx = Receiver::new(Config {
+            let mut wire = Wire::<0>::new(&mut flash, seed, faults);
+            wire.rx = Receiver::new(Config {
                 window: 1,
                 busy_ms: 50,
             });
@@ -978,17 +978,17 @@ fn the_adaptive_timer_recovers_in_round_trips_not_in_seconds() {
                 Sender::new(data.len() as u64, &sha(&data), b"mcu", b"1.2.3", fixed).unwrap()
             };
             assert_eq!(
-                link.run(&mut tx, &data, &mut never),
+                wire.run(&mut tx, &data, &mut never),
                 Some(Ok(())),
                 "seed {seed}"
             );
-            times[i] = link.now;
+            times[i] = wire.now;
             if adaptive {
                 // About the round trip of a frame at 100 bytes/ms, far below 1050.
                 let rto = tx.stats().rto_ms;
                 assert!((11..=100).contains(&rto), "seed {seed}: rto {rto}");
             }
-            assert_committed(link.flash, &data);
+            assert_committed(wire.flash, &data);
         }
         assert!(times[0] <= times[1], "seed {seed}: {times:?}");
         if times[1] > times[0] + 1000 {

@@ -5,28 +5,28 @@ use super::{
     bytes, fits, get, init, out, qsota_action_t, sender_poll, sender_provide, sender_receive,
     status, InStorage,
 };
-use crate::smp::{Options, Sender};
+use crate::mcuboot::{Options, Sender};
 use crate::Error;
 
-/// Storage for one SMP sender, in 8-byte words.
-pub const QSOTA_SMP_WORDS: usize = 104;
+/// Storage for one MCUboot sender, in 8-byte words.
+pub const QSOTA_MCUBOOT_WORDS: usize = 104;
 
-/// Caller-provided storage for an SMP sender. Set it up with `qsota_smp_init`.
+/// Caller-provided storage for an MCUboot sender. Set it up with `qsota_mcuboot_init`.
 #[repr(C)]
-pub struct qsota_smp_t {
-    pub opaque: [u64; QSOTA_SMP_WORDS],
+pub struct qsota_mcuboot_t {
+    pub opaque: [u64; QSOTA_MCUBOOT_WORDS],
 }
 
-// SAFETY: `qsota_smp_t` is an array of u64; `fits` is asserted below.
+// SAFETY: `qsota_mcuboot_t` is an array of u64; `fits` is asserted below.
 unsafe impl InStorage for Sender {
-    type Storage = qsota_smp_t;
+    type Storage = qsota_mcuboot_t;
     const MAGIC: u32 = 0x5153_4D31; // "QSM1"
 }
 const _: () = assert!(fits::<Sender>());
 
-/// SMP tuning (`qsota_smp_options_default` fills in the defaults).
+/// MCUboot sender tuning (`qsota_mcuboot_options_default` fills in the defaults).
 #[repr(C)]
-pub struct qsota_smp_options_t {
+pub struct qsota_mcuboot_options_t {
     /// Image number (multi-image MCUboot), 0..=255.
     pub image: u32,
     /// The largest request, 128..=65535; 0: 2048, or 512 when MCUboot has no `params`.
@@ -47,9 +47,9 @@ pub struct qsota_smp_options_t {
     pub retries: u32,
 }
 
-/// An SMP sender's counters (`qsota_smp_stats`).
+/// An MCUboot sender's counters (`qsota_mcuboot_stats`).
 #[repr(C)]
-pub struct qsota_smp_stats_t {
+pub struct qsota_mcuboot_stats_t {
     /// Image bytes MCUboot has written (the offset it last asked for).
     pub bytes: u64,
     /// Requests written, retransmissions included.
@@ -84,11 +84,11 @@ pub struct qsota_smp_stats_t {
 /// # Safety
 /// `opts` null or valid for a write.
 #[no_mangle]
-pub unsafe extern "C" fn qsota_smp_options_default(opts: *mut qsota_smp_options_t) -> i32 {
+pub unsafe extern "C" fn qsota_mcuboot_options_default(opts: *mut qsota_mcuboot_options_t) -> i32 {
     let d = Options::default();
     // SAFETY: the caller's contract.
     status(unsafe { out(opts) }.map(|o| {
-        *o = qsota_smp_options_t {
+        *o = qsota_mcuboot_options_t {
             image: u32::from(d.image),
             buf_size: u32::from(d.buf_size),
             enter: u32::from(d.enter),
@@ -102,7 +102,7 @@ pub unsafe extern "C" fn qsota_smp_options_default(opts: *mut qsota_smp_options_
     }))
 }
 
-fn options(o: &qsota_smp_options_t) -> Result<Options, Error> {
+fn options(o: &qsota_mcuboot_options_t) -> Result<Options, Error> {
     let range = |_| Error::Range;
     Ok(Options {
         image: u8::try_from(o.image).map_err(range)?,
@@ -123,15 +123,15 @@ fn options(o: &qsota_smp_options_t) -> Result<Options, Error> {
 /// `QSOTA_E_RANGE`: a size, option or wait out of range.
 ///
 /// # Safety
-/// `s` null or valid for writes of `qsota_smp_t`; `sha256` and `hash` null or valid for 32
+/// `s` null or valid for writes of `qsota_mcuboot_t`; `sha256` and `hash` null or valid for 32
 /// bytes; `opts` null or valid for reads.
 #[no_mangle]
-pub unsafe extern "C" fn qsota_smp_init(
-    s: *mut qsota_smp_t,
+pub unsafe extern "C" fn qsota_mcuboot_init(
+    s: *mut qsota_mcuboot_t,
     size: u64,
     sha256: *const u8,
     hash: *const u8,
-    opts: *const qsota_smp_options_t,
+    opts: *const qsota_mcuboot_options_t,
 ) -> i32 {
     // SAFETY: the caller's contract (null or valid for reads).
     let sender = unsafe {
@@ -153,12 +153,15 @@ pub unsafe extern "C" fn qsota_smp_init(
     }
 }
 
-/// Writes the frame buffer size `qsota_smp_poll` needs.
+/// Writes the frame buffer size `qsota_mcuboot_poll` needs.
 ///
 /// # Safety
 /// `s` initialised; `size` valid for a write.
 #[no_mangle]
-pub unsafe extern "C" fn qsota_smp_frame_size(s: *mut qsota_smp_t, size: *mut usize) -> i32 {
+pub unsafe extern "C" fn qsota_mcuboot_frame_size(
+    s: *mut qsota_mcuboot_t,
+    size: *mut usize,
+) -> i32 {
     // SAFETY: the caller's contract.
     status(unsafe {
         get::<Sender>(s).and_then(|s| {
@@ -174,8 +177,8 @@ pub unsafe extern "C" fn qsota_smp_frame_size(s: *mut qsota_smp_t, size: *mut us
 /// # Safety
 /// `s` initialised; `frame` valid for `cap` bytes of reads and writes; `action` for a write.
 #[no_mangle]
-pub unsafe extern "C" fn qsota_smp_poll(
-    s: *mut qsota_smp_t,
+pub unsafe extern "C" fn qsota_mcuboot_poll(
+    s: *mut qsota_mcuboot_t,
     now_ms: u32,
     frame: *mut u8,
     cap: usize,
@@ -191,7 +194,7 @@ pub unsafe extern "C" fn qsota_smp_poll(
 /// # Safety
 /// `s` initialised.
 #[no_mangle]
-pub unsafe extern "C" fn qsota_smp_provide(s: *mut qsota_smp_t, n: usize) -> i32 {
+pub unsafe extern "C" fn qsota_mcuboot_provide(s: *mut qsota_mcuboot_t, n: usize) -> i32 {
     // SAFETY: the caller's contract.
     unsafe { sender_provide::<Sender>(s, n) }
 }
@@ -201,8 +204,8 @@ pub unsafe extern "C" fn qsota_smp_provide(s: *mut qsota_smp_t, n: usize) -> i32
 /// # Safety
 /// `s` initialised; `data` valid for `len` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn qsota_smp_receive(
-    s: *mut qsota_smp_t,
+pub unsafe extern "C" fn qsota_mcuboot_receive(
+    s: *mut qsota_mcuboot_t,
     now_ms: u32,
     data: *const u8,
     len: usize,
@@ -216,15 +219,15 @@ pub unsafe extern "C" fn qsota_smp_receive(
 /// # Safety
 /// `s` initialised; `stats` valid for a write.
 #[no_mangle]
-pub unsafe extern "C" fn qsota_smp_stats(
-    s: *mut qsota_smp_t,
-    stats: *mut qsota_smp_stats_t,
+pub unsafe extern "C" fn qsota_mcuboot_stats(
+    s: *mut qsota_mcuboot_t,
+    stats: *mut qsota_mcuboot_stats_t,
 ) -> i32 {
     // SAFETY: the caller's contract.
     status(unsafe {
         get::<Sender>(s).and_then(|s| {
             let st = s.stats();
-            *out(stats)? = qsota_smp_stats_t {
+            *out(stats)? = qsota_mcuboot_stats_t {
                 bytes: st.bytes,
                 frames: st.frames,
                 retries: st.retries,
@@ -252,51 +255,51 @@ mod tests {
 
     #[test]
     fn init_checks_its_arguments_and_a_request_goes_out() {
-        let mut s = qsota_smp_t {
-            opaque: [0; QSOTA_SMP_WORDS],
+        let mut s = qsota_mcuboot_t {
+            opaque: [0; QSOTA_MCUBOOT_WORDS],
         };
         let sha = [1u8; 32];
         // SAFETY: valid storage, digests, options and out-pointers throughout.
         unsafe {
-            assert_eq!(qsota_smp_provide(&mut s, 0), QSOTA_E_STATE);
-            let mut o = core::mem::zeroed::<qsota_smp_options_t>();
-            assert_eq!(qsota_smp_options_default(&mut o), QSOTA_OK);
+            assert_eq!(qsota_mcuboot_provide(&mut s, 0), QSOTA_E_STATE);
+            let mut o = core::mem::zeroed::<qsota_mcuboot_options_t>();
+            assert_eq!(qsota_mcuboot_options_default(&mut o), QSOTA_OK);
             assert_eq!((o.buf_size, o.retries, o.reset), (0, 10, 1));
             o.image = 256;
             assert_eq!(
-                qsota_smp_init(&mut s, 10, sha.as_ptr(), sha.as_ptr(), &o),
+                qsota_mcuboot_init(&mut s, 10, sha.as_ptr(), sha.as_ptr(), &o),
                 QSOTA_E_RANGE
             );
             assert_eq!(
-                qsota_smp_init(&mut s, 0, sha.as_ptr(), sha.as_ptr(), null()),
+                qsota_mcuboot_init(&mut s, 0, sha.as_ptr(), sha.as_ptr(), null()),
                 QSOTA_E_RANGE
             );
             assert_eq!(
-                qsota_smp_init(&mut s, 10, null(), sha.as_ptr(), null()),
+                qsota_mcuboot_init(&mut s, 10, null(), sha.as_ptr(), null()),
                 QSOTA_E_NULL
             );
             assert_eq!(
-                qsota_smp_init(null_mut(), 10, sha.as_ptr(), sha.as_ptr(), null()),
+                qsota_mcuboot_init(null_mut(), 10, sha.as_ptr(), sha.as_ptr(), null()),
                 QSOTA_E_NULL
             );
             assert_eq!(
-                qsota_smp_init(&mut s, 10, sha.as_ptr(), sha.as_ptr(), null()),
+                qsota_mcuboot_init(&mut s, 10, sha.as_ptr(), sha.as_ptr(), null()),
                 QSOTA_OK
             );
             let mut size = 0;
-            assert_eq!(qsota_smp_frame_size(&mut s, &mut size), QSOTA_OK);
+            assert_eq!(qsota_mcuboot_frame_size(&mut s, &mut size), QSOTA_OK);
             let mut frame = std::vec![0u8; size];
             let mut a = qsota_action_t::from(crate::transfer::Action::Done);
             assert_eq!(
-                qsota_smp_poll(&mut s, 0, frame.as_mut_ptr(), size, &mut a),
+                qsota_mcuboot_poll(&mut s, 0, frame.as_mut_ptr(), size, &mut a),
                 QSOTA_OK
             );
             // The params request (os group, read, id 6, seq 1), byte for byte as PyPI
             // smp 4.2's `smp.packet.encode` frames it.
             assert_eq!(a.kind, QSOTA_ACTION_SEND);
             assert_eq!(&frame[..a.len], b"\x06\x09AAsIAAABAAABBqBEIw==\n");
-            let mut st = core::mem::zeroed::<qsota_smp_stats_t>();
-            assert_eq!(qsota_smp_stats(&mut s, &mut st), QSOTA_OK);
+            let mut st = core::mem::zeroed::<qsota_mcuboot_stats_t>();
+            assert_eq!(qsota_mcuboot_stats(&mut s, &mut st), QSOTA_OK);
             assert_eq!((st.frames, st.step), (1, 2));
         }
     }

@@ -1,11 +1,11 @@
-"""smpclient 7.3.0 (the peer, from build/smp-venv) against a qemu fixture's TCP chardev, for
+"""smpclient 7.3.0 (the peer, from build/mcuboot-venv) against a qemu fixture's TCP chardev, for
 the tests and the benchmark; prints one JSON line.
 
-    python smp_peer.py PORT list            # MCUboot's image list: [{slot, hash, version}]
-    python smp_peer.py PORT enter           # application: os reset, boot mode 1 (recovery)
-    python smp_peer.py PORT echo            # {"ok": answered within 10 s}
-    python smp_peer.py PORT reset
-    python smp_peer.py PORT upload FILE     # {"seconds", "line_bytes", "offsets"}
+    python mcuboot_peers.py PORT list            # MCUboot's image list: [{slot, hash, version}]
+    python mcuboot_peers.py PORT enter           # application: os reset, boot mode 1 (recovery)
+    python mcuboot_peers.py PORT echo            # {"ok": answered within 10 s}
+    python mcuboot_peers.py PORT reset
+    python mcuboot_peers.py PORT upload FILE     # {"seconds", "line_bytes", "offsets"}
 
 The transport is smpclient's own serial transport over a `socket://` URL, as smpclient's
 integration tests drive the same fixtures; only the write is wrapped to count line bytes.

@@ -1,4 +1,4 @@
-"""The native link protocol at its real-world defaults (issue 10, item 4), next to YMODEM.
+"""The native protocol at its real-world defaults (issue 10, item 4), next to YMODEM.
 
 Every native case runs twice in the same run: `before` is the receiver with one frame
 buffer (`--rx-buffers 1`) and the sender's old fixed timeout (`rto_ms` = the receiver's
@@ -66,7 +66,7 @@ def run(micropython):
                 rows.append(native(micropython, "bitflip_recovery", variant, backend, 921600,
                                    small, SMALL, **BITFLIP))
     print_table(rows)
-    return {"link": rows}
+    return {"native": rows}
 
 
 def verdict(r, rows):
@@ -86,7 +86,7 @@ def verdict(r, rows):
 
 
 def print_table(rows):
-    print("native link protocol at its defaults (256 B FIFO), before/after; bit-flip recovery "
+    print("native protocol at its defaults (256 B FIFO), before/after; bit-flip recovery "
           "vs YMODEM")
     print("  case              protocol variant backend  baud    window  total s  data s"
           "  line eff.  retries  rto ms")
