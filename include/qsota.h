@@ -212,16 +212,6 @@
 #define QSOTA_NATIVE_RX2_WORDS 288
 
 /*
- Storage for one native sender, in 8-byte words.
- */
-#define QSOTA_NATIVE_TX_WORDS 56
-
-/*
- The frame buffer a native sender needs (`qsota_native_tx_poll`).
- */
-#define QSOTA_NATIVE_FRAME_SIZE 1038
-
-/*
  The output buffer a native receiver needs (`qsota_native_rx_receive`).
  */
 #define QSOTA_NATIVE_REPLY_MAX 22
@@ -235,6 +225,16 @@
  `area` argument of the flash callbacks: the meta area holding the resume record.
  */
 #define QSOTA_AREA_META 1
+
+/*
+ Storage for one native sender, in 8-byte words.
+ */
+#define QSOTA_NATIVE_TX_WORDS 56
+
+/*
+ The frame buffer a native sender needs (`qsota_native_tx_poll`).
+ */
+#define QSOTA_NATIVE_FRAME_SIZE 1038
 
 /*
  Storage for one STM32 sender, in 8-byte words.

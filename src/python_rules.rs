@@ -1,7 +1,7 @@
 //! Test only: the defaults that `python/qsota/rules.py` gives `qsota.pure` for the senders'
 //! optional arguments are the ones the C ABI's `qsota_*_options_default` give `_qsota`.
 use crate::ffi::mcuboot::qsota_mcuboot_options_default;
-use crate::ffi::native::qsota_native_options_default;
+use crate::ffi::native_tx::qsota_native_options_default;
 use crate::ffi::stm32::qsota_stm32_options_default;
 use crate::ffi::ymodem::qsota_ymodem_options_default;
 use crate::ffi::QSOTA_OK;

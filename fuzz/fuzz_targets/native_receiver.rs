@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use qsota::ffi::native::QSOTA_NATIVE_REPLY_MAX;
+use qsota::ffi::native_rx::QSOTA_NATIVE_REPLY_MAX;
 use qsota::native::frame::encode;
 use qsota::native::ram::RamFlash;
 use qsota::native::receiver::{Config, Pipelined, Receiver};

@@ -14,7 +14,8 @@ use core::mem::{align_of, size_of};
 
 pub mod image;
 pub mod mcuboot;
-pub mod native;
+pub mod native_rx;
+pub mod native_tx;
 pub mod stm32;
 pub mod verify;
 pub mod ymodem;
