@@ -7,7 +7,8 @@ firmware with `_qsota` spends no RAM on it. The agent (Qth wiring) is `import qs
 """
 
 from . import _bound
-from .transfer import TransferError, send
+from .errors import TransferError
+from .transfer import send
 from .verify import verify_file
 
 

@@ -11,9 +11,9 @@ Entering recovery is the MCU owner's choice:
 - neither: the MCU is in recovery already.
 """
 
-from .pacing import _sleep_ms
+from .clock import sleep_ms
 from .pin import setter
-from .transfer import TransferError
+from .errors import TransferError
 
 
 _MAGIC = 0x96F3B83D
@@ -93,9 +93,9 @@ def enter_by_pin(boot_pin, reset_pin, boot_level=0, boot_ms=1000):
         raise ValueError("boot_level: must be 0 or 1")
     boot(boot_level)
     reset(0)
-    _sleep_ms(_RESET_PULSE_MS)
+    sleep_ms(_RESET_PULSE_MS)
     reset(1)
-    _sleep_ms(boot_ms)
+    sleep_ms(boot_ms)
     boot(1 - boot_level)
 
 

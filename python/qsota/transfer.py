@@ -8,20 +8,12 @@ each length are made once and kept). See "Sender objects" in docs/architecture.m
 
 from . import _bound
 from .codes import DONE, FAILED, MESSAGES, READ, RECEIVER_ERRORS, SEND, WAIT
+from .errors import TransferError
 from .pacing import Pacer
 
 # The receive buffer: the longest answer (the ROM bootloader's 257-byte read-back, an MCUboot
 # answer) is taken in one read.
 _RX = 512
-
-
-class TransferError(Exception):
-    """A transfer failed: `.code` is one of timeout, cancelled, retries, protocol, source,
-    rejected, usage, io; the message says what happened and where."""
-
-    def __init__(self, code, message):
-        super().__init__(message)
-        self.code = code
 
 
 def _ymodem_args(f, size, name, options):
