@@ -24,12 +24,8 @@ except ImportError:  # MicroPython 1.13 (legacy QuecPython) has only the u-names
     import ujson as json
     import uos as os
 
-try:
-    from time import sleep_ms as _sleep_ms
-except ImportError:
-    from utime import sleep_ms as _sleep_ms
-
 from qsota import http
+from qsota.clock import sleep_ms
 
 
 class DownloadError(Exception):
@@ -266,7 +262,7 @@ class Download:
                 self.log(
                     "download interrupted at byte %d (%s); retry in %d ms" % (self.offset, e, pause)
                 )
-                _sleep_ms(pause)
+                sleep_ms(pause)
             finally:  # also on DownloadError/VerifyError from the body: no socket left open
                 if resp is not None:
                     resp.close()
