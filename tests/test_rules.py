@@ -183,3 +183,26 @@ def test_the_verifier_binds_and_refuses_by_the_table(mp):
         value("keys", rules.KEY_BYTES + ", got 31 bytes"),
         typed(row["keys"], "bytes"),
     ]
+
+
+RECORDS = """
+import json, qsota.pure, _qsota
+from qsota import protocols, rules
+out = []
+for p in protocols.PROTOCOLS:
+    table = getattr(rules, p.name.upper())
+    default = [row[5] for row in table if row[0] == p.reply][0]
+    classes = [hasattr(b, p.cls) for b in (_qsota, qsota.pure)]
+    out.append([p.name, p.reply_ms, default, classes])
+print(json.dumps(out))
+"""
+
+
+def test_each_protocol_record_agrees_with_the_rules_table_and_the_backends(mp):
+    """A record's reply timeout is its table's default for that option (native's is 0,
+    adaptive, which the driver counts as 1 s), and both backends have its class."""
+    got = mp.json(RECORDS, None)
+    assert [r[0] for r in got] == ["ymodem", "native", "stm32", "mcuboot"]
+    for name, reply_ms, default, classes in got:
+        assert reply_ms == (default or 1000), name
+        assert classes == [True, True], name
