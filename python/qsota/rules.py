@@ -1,7 +1,7 @@
 """qsota.rules: the arguments of qsota's classes (the senders' and the Verifier's
 constructors and methods) and their checks, written once for both backends. `qsota.pure`
 parses through them (`pure/args.py`); `scripts/rules_h.py` writes them to `cmodule/rules.h`
-for the C module (the senders' one parser `qsota_parse_rules` in `cmodule/modqsota.c`,
+for the C module (the senders' one parser `qsota_parse_rules` in `cmodule/args.c`,
 `sender.c`, `verifier.c`), and a test checks that the committed header is what it writes.
 
 A class's rows are its checks in the order both backends make them, each
