@@ -6,6 +6,7 @@
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod crc16;
 pub mod crc32;
 pub mod ffi;
 pub mod hex;

@@ -11,7 +11,7 @@
 //! the write position never passes the read position (both reach the end together).
 //! [`Decoder`] finds packets in what the MCU sends, skipping any log text between them.
 
-use crate::ymodem::CRC as CRC16;
+use crate::crc16::XMODEM as CRC16;
 
 /// The longest line we write, `\n` included: MCUboot's line buffer is 128 bytes
 /// (`BOOT_MAX_LINE_INPUT_LEN`), mcumgr's limit 127.

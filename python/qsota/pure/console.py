@@ -5,7 +5,7 @@ frames in place in the driver's buffer; `Decoder` reassembles answers in one pre
 buffer.
 """
 
-from .ymodem import crc16
+from .crc16 import crc16
 
 CHARS = 124  # base64 characters per line: (127 - 3) // 4 * 4
 WRAP = 4  # the length and the CRC around a packet

@@ -5,13 +5,9 @@ lost-ACK recovery): same frames, same decisions, same error messages. The tests 
 frames of both backends byte for byte.
 """
 
-try:
-    from array import array
-except ImportError:
-    from uarray import array
-
 from ..rules import YMODEM
 from .args import parse
+from .crc16 import crc16
 from .sender import DONE, SEND, Sender, _after, _reached
 
 _SOH = 0x01
@@ -38,28 +34,6 @@ _END_GAP = 4
 _NULL = 5
 _DONE = 6
 _FAILED = 7
-
-
-def _crc_table():
-    t = array("H", bytes(512))
-    for i in range(256):
-        c = i << 8
-        for _ in range(8):
-            c = ((c << 1) ^ 0x1021) if c & 0x8000 else (c << 1)
-        t[i] = c & 0xFFFF
-    return t
-
-
-_TABLE = _crc_table()
-
-
-def crc16(buf, start, end):
-    """CRC-16/XMODEM of buf[start:end] (check value 0x31C3)."""
-    t = _TABLE
-    crc = 0
-    for i in range(start, end):
-        crc = ((crc << 8) & 0xFFFF) ^ t[(crc >> 8) ^ buf[i]]
-    return crc
 
 
 class YmodemSender(Sender):
