@@ -9,7 +9,6 @@
 //! at a time, reading the UART between chunks, while the next frame arrives; `1` the
 //! one-buffer `Receiver`, which programs a frame whole as it completes.
 
-use crate::cli::Options;
 use crate::flash;
 use crate::line::Halt;
 use crate::mcu::{Bank, Mcu, Outcome, Receiver};
@@ -29,18 +28,28 @@ pub struct Native<const S: usize> {
     rx: Box<receiver::Receiver<S>>,
 }
 
+/// What the native receiver is built from.
+#[derive(Clone, Copy, Debug)]
+pub struct NativeOptions {
+    /// The bootloader's receive buffer while it is busy with flash (bytes).
+    pub fifo: usize,
+    /// Frame buffers: 1 (`Receiver`) or 2 (`Pipelined`).
+    pub rx_buffers: u8,
+    /// The line's rate.
+    pub baud: u32,
+    /// The longest sector erase, and the programming time per KiB, before `flash_scale`.
+    pub longest_erase: Duration,
+    pub program_per_kib: Duration,
+    pub flash_scale: f64,
+}
+
 /// A receiver in its power-on state. Its window is what the FIFO (the bootloader's DMA ring)
 /// holds, at least one frame (the pipelined one adds its second buffer); its busy time the
 /// longest sector erase.
-pub fn native(opts: &Options) -> Box<dyn Receiver> {
+pub fn native(opts: &NativeOptions) -> Box<dyn Receiver> {
     let window = (opts.fifo / QSOTA_NATIVE_FRAME_SIZE).clamp(1, usize::from(u16::MAX)) as u16;
-    let erase = opts
-        .sectors
-        .iter()
-        .map(|s| s.erase)
-        .max()
-        .unwrap_or_default();
-    let busy_ms = erase
+    let busy_ms = opts
+        .longest_erase
         .mul_f64(opts.flash_scale)
         .as_millis()
         .min(u128::from(u16::MAX)) as u16;
@@ -58,7 +67,7 @@ pub fn native(opts: &Options) -> Box<dyn Receiver> {
 /// Bytes the pipelined receiver programs per step: what the line brings meanwhile fills at
 /// most a quarter of the FIFO (the rest is margin: the line hands bytes over in batches of up
 /// to 1 ms); a whole frame with instant flash.
-fn chunk(opts: &Options) -> u16 {
+fn chunk(opts: &NativeOptions) -> u16 {
     let per_byte = opts.program_per_kib.mul_f64(opts.flash_scale).as_secs_f64() / 1024.0;
     let line = f64::from(opts.baud) / 10.0;
     let bytes = (opts.fifo as f64 / 4.0 / (line * per_byte)).min(1024.0) as u32;

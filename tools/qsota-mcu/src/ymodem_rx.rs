@@ -5,7 +5,6 @@
 //!   `menu.c`), which most YMODEM bootloaders in the field copy.
 //! - [`Spec`]: a receiver by the book (Forsberg's ymodem.txt, Christensen's XMODEM timing).
 
-use crate::cli::Options;
 use crate::line::Halt;
 use crate::mcu::{Bank, Mcu, Outcome, Receiver};
 use crc::{Crc, CRC_16_XMODEM};
@@ -20,59 +19,6 @@ const CAN: u8 = 0x18;
 const C: u8 = b'C';
 
 static CRC16: Crc<u16> = Crc::<u16>::new(&CRC_16_XMODEM);
-
-/// The receivers `--personality` can name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Personality {
-    Stm32Iap,
-    Spec,
-    /// Not YMODEM: qsota's native protocol ([`crate::native_rx`]).
-    Native,
-    /// Not YMODEM: ST's ROM system bootloader (AN3155, [`crate::stm32_rom`]).
-    Stm32Rom,
-}
-
-impl Personality {
-    pub const ALL: [Personality; 4] = [
-        Personality::Stm32Iap,
-        Personality::Spec,
-        Personality::Native,
-        Personality::Stm32Rom,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Personality::Stm32Iap => "stm32-iap",
-            Personality::Spec => "spec",
-            Personality::Native => "native",
-            Personality::Stm32Rom => "stm32-rom",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Personality> {
-        Self::ALL.into_iter().find(|p| p.name() == name)
-    }
-
-    /// The receive buffer the bootloader has while it is busy with flash, unless `--fifo`
-    /// says otherwise. ST's IAP reads the UART by polling (`HAL_UART_Receive`) and the
-    /// STM32F4's USART has no FIFO: only its data register holds a byte.
-    pub fn default_fifo(self) -> usize {
-        match self {
-            Personality::Stm32Iap | Personality::Stm32Rom => 1,
-            Personality::Spec | Personality::Native => 256,
-        }
-    }
-
-    /// A receiver in its power-on state.
-    pub fn receiver(self, opts: &Options) -> Box<dyn Receiver> {
-        match self {
-            Personality::Stm32Iap => Box::new(Stm32Iap::default()),
-            Personality::Spec => Box::new(Spec::default()),
-            Personality::Native => crate::native_rx::native(opts),
-            Personality::Stm32Rom => Box::new(crate::stm32_rom::Rom::new(&opts.rom)),
-        }
-    }
-}
 
 /// A packet as it arrived: start byte, number, complement, data (128 or 1024), CRC-16.
 struct Packet {
