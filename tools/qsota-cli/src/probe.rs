@@ -86,7 +86,7 @@ pub fn native(
     sha256: &[u8; 32],
     baud: u32,
 ) -> Result<Found, Failure> {
-    let mut tx = protocol::native_sender(opts, image, sha256, baud)?;
+    let mut tx = protocol::native_sender(&opts.native, opts.retries, image, sha256, baud)?;
     let outcome = session::run(
         &mut tx,
         line,
@@ -134,7 +134,7 @@ pub fn stm32(
     size: Option<u64>,
     baud: u32,
 ) -> Result<Found, Failure> {
-    let mut tx = protocol::stm32_sender(opts, size.unwrap_or(1), baud)?;
+    let mut tx = protocol::stm32_sender(&opts.stm32, opts.retries, size.unwrap_or(1), baud)?;
     let outcome = session::run(&mut tx, line, &[], "stm32", |s| s.stats().pid != 0, |_| {});
     let s = tx.stats();
     if s.pid == 0 {
@@ -186,7 +186,7 @@ pub fn stm32(
 /// without uploading anything; with IMAGE, also whether the list shows it and how much of
 /// it an upload under way holds (the upload probe `send` starts with).
 pub fn mcuboot(line: &mut Line, image: Option<&Image>, opts: &Options) -> Result<Found, Failure> {
-    let mut lister = protocol::mcuboot_lister(opts)?;
+    let mut lister = protocol::mcuboot_lister(&opts.mcuboot, opts.retries)?;
     session::run(&mut lister, line, &[], "mcuboot", |_| false, |_| {}).result?;
     let list = lister
         .image_list()
@@ -241,7 +241,7 @@ pub fn mcuboot(line: &mut Line, image: Option<&Image>, opts: &Options) -> Result
 fn upload_probe(line: &mut Line, image: &Image, opts: &Options) -> Result<(String, u64), Failure> {
     let o = mcuboot::Options {
         enter: false,
-        ..protocol::mcuboot_options(opts)
+        ..protocol::mcuboot_options(&opts.mcuboot, opts.retries)
     };
     let mut tx = protocol::mcuboot_upload(image, &image.sha256(), o)?;
     let past_probe = |s: &mcuboot::Sender| s.stats().step as u8 >= Step::Upload as u8;

@@ -1,6 +1,6 @@
 //! MCUboot serial recovery (SMP over the console): the core's `mcuboot::Sender`.
 
-use super::{object, Job, Options};
+use super::job::{object, Job};
 use crate::failure::{Class, Failure};
 use crate::image::{hex, Image};
 use qsota::mcuboot::{self, Sender, Step};
@@ -29,18 +29,22 @@ pub struct McubootArgs {
     pub no_reset: bool,
 }
 
-pub fn mcuboot_sender(opts: &Options, image: &Image, sha256: &[u8; 32]) -> Result<Sender, Failure> {
-    mcuboot_upload(image, sha256, mcuboot_options(opts))
+pub fn mcuboot_sender(
+    a: &McubootArgs,
+    retries: u8,
+    image: &Image,
+    sha256: &[u8; 32],
+) -> Result<Sender, Failure> {
+    mcuboot_upload(image, sha256, mcuboot_options(a, retries))
 }
 
 /// A sender that uploads nothing and reads MCUboot's image list (`qsota probe`).
-pub fn mcuboot_lister(opts: &Options) -> Result<Sender, Failure> {
-    Sender::lister(mcuboot_options(opts)).map_err(|_| bad_options())
+pub fn mcuboot_lister(a: &McubootArgs, retries: u8) -> Result<Sender, Failure> {
+    Sender::lister(mcuboot_options(a, retries)).map_err(|_| bad_options())
 }
 
 /// The core's options from the command line.
-pub fn mcuboot_options(opts: &Options) -> mcuboot::Options {
-    let a = &opts.mcuboot;
+pub fn mcuboot_options(a: &McubootArgs, retries: u8) -> mcuboot::Options {
     mcuboot::Options {
         image: a.mcuboot_image,
         buf_size: a.buf_size,
@@ -48,7 +52,7 @@ pub fn mcuboot_options(opts: &Options) -> mcuboot::Options {
         resume: !a.no_resume,
         reset: !a.no_reset,
         boot_ms: a.boot_ms,
-        retries: opts.retries,
+        retries,
         ..mcuboot::Options::default()
     }
 }
