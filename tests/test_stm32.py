@@ -102,7 +102,7 @@ def test_refusals_leave_the_old_application(mp, tmp_path, backend, mcu, size, se
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_failure_after_the_erase_leaves_no_old_application(mp, tmp_path, backend):
-    # The truth the README states: a page erase destroys the old application, and a
+    # The truth docs/api.md states: a page erase destroys the old application, and a
     # failure after it leaves the MCU without one (it stays in its bootloader; no Go).
     for mcu in (dict(FAST, reset_at=3000), dict(FAST, reset_at_erase=2)):
         path, data = image(tmp_path, 40_000)

@@ -1,5 +1,5 @@
 //! `qsota`: verify a firmware image and send it to an MCU's bootloader over a serial port
-//! (or TCP), with the same core senders the module runs. See README.md, "On the bench".
+//! (or TCP), with the same core senders the module runs. See docs/cli.md.
 
 mod failure;
 mod image;
