@@ -5,6 +5,7 @@
 //! [`ffi`] returns status codes and never unwinds: Python exceptions are raised in C only.
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 mod crc16;
 pub mod crc32;

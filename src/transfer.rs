@@ -118,6 +118,7 @@ pub(crate) fn reached(now: u32, deadline: u32) -> bool {
 }
 
 /// What the driver should do next.
+#[must_use = "an action is what the driver must do next"]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
     /// Write the first `n` bytes of the frame buffer to the line, then poll again.
