@@ -1,7 +1,7 @@
 //! A YMODEM receiver by the book: Forsberg's ymodem.txt, Christensen's XMODEM timing (see
 //! [`Spec`]).
 
-use super::{count_block, end_file, start_file, Packet, ACK, C, CAN, EOT, NAK};
+use super::packet::{count_block, end_file, start_file, Packet, ACK, C, CAN, EOT, NAK};
 use crate::line::Halt;
 use crate::mcu::{Bank, Mcu, Outcome, Receiver};
 use std::time::Duration;

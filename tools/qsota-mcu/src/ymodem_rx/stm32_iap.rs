@@ -1,6 +1,6 @@
 //! ST's IAP example as a YMODEM receiver, statement by statement (see [`Stm32Iap`]).
 
-use super::{count_block, end_file, start_file, Packet, ACK, C, CAN, EOT, NAK};
+use super::packet::{count_block, end_file, start_file, Packet, ACK, C, CAN, EOT, NAK};
 use crate::line::Halt;
 use crate::mcu::{Bank, Mcu, Outcome, Receiver};
 use std::time::Duration;
