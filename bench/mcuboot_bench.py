@@ -23,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from mcuboot_qemu import FIXTURES, PEER, RECOVERY, VENV_PYTHON, Qemu, missing, peer  # noqa: E402
+from support.mcuboot_qemu import FIXTURES, PEER, RECOVERY, VENV_PYTHON, Qemu, missing, peer  # noqa: E402
 
 MICROPYTHON_SIDE = """
 import gc, json, sys

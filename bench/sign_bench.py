@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-import signing  # noqa: E402
+from support import signing  # noqa: E402
 
 RUNS = 5
 BLOCK = 16384

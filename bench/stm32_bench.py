@@ -27,8 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
-from mcu import Mcu, binary, pty_bridge  # noqa: E402
-from stm32_peers import stm32flash  # noqa: E402
+from support.mcu import Mcu, binary, pty_bridge  # noqa: E402
+from support.stm32_peers import stm32flash  # noqa: E402
 
 SIZE = 256 << 10
 BAUD = 115200

@@ -41,7 +41,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from mcu import Mcu  # noqa: E402
+from support.mcu import Mcu  # noqa: E402
 
 SIZE = 256 << 10
 BAUDS = (115200, 921600)

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from support.micropython import ROOT
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import cycles  # noqa: E402

@@ -9,9 +9,9 @@ import hashlib
 import json
 
 import pytest
-from conftest import BACKENDS, PRELUDE
-from mcu import Mcu
-from transfer_runs import ERRORS, SESSION, Transfer, fault_runs, image, line_faults
+from support.micropython import BACKENDS, PRELUDE
+from support.mcu import Mcu
+from support.transfer_runs import ERRORS, SESSION, Transfer, fault_runs, image, line_faults
 
 # A fast line and instant flash keep runs short; the window is what a 4200-byte FIFO (the
 # bootloader's DMA ring) holds, 4 frames, plus the pipelined receiver's second frame buffer.
@@ -41,7 +41,6 @@ def committed(summary, data):
     )
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("size", (0, 1, 1024, 1025, 70_001))
 def test_clean_transfers(mp, tmp_path, backend, size):
     path, data = image(tmp_path, size)
@@ -78,6 +77,7 @@ def test_stm32f4_sectors(mp, tmp_path):
     assert committed(summary, data), summary
 
 
+@pytest.mark.heavy
 def test_seeded_line_faults_end_exact_or_in_a_clean_error(mp, tmp_path):
     cases = [(backend, seed) for backend in BACKENDS for seed in range(FAULT_SEEDS)]
 
@@ -101,7 +101,6 @@ def test_seeded_line_faults_end_exact_or_in_a_clean_error(mp, tmp_path):
     assert outcomes["exact"] == len(cases), outcomes
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_an_mcu_reset_resumes_and_resends_at_most_one_window(mp, tmp_path, backend):
     path, data = image(tmp_path, 100_000)
     result, summary = native(mp, backend, path, dict(NATIVE, reset_at=50_000)).result()
@@ -113,37 +112,15 @@ def test_an_mcu_reset_resumes_and_resends_at_most_one_window(mp, tmp_path, backe
 
 # Two sends on one connection: the first stops at half way (the module's script dies: an
 # exception from `progress`), the second is a fresh `qsota.send` of `second`.
-RESTART = """
-import json, qsota
-port = qsota.tcp_port("127.0.0.1", {port})
-opts = {{"protocol": "native", "component": "mcu", "version": "2.0"}}
-class Stop(Exception):
-    pass
-def stop_half_way(offset, size):
-    if offset >= size // 2:
-        raise Stop(offset)
-try:
-    qsota.send(port, {first!r}, progress=stop_half_way, **opts)
-    stopped = None
-except Stop as e:
-    stopped = e.args[0]
-try:
-    stats = qsota.send(port, {second!r}, **opts)
-    print(json.dumps({{"ok": True, "stopped": stopped, "stats": stats}}))
-except qsota.TransferError as e:
-    print(json.dumps({{"ok": False, "code": e.code, "message": str(e)}}))
-"""
 
 
 def restart(mp, backend, first, second):
     with Mcu(**NATIVE) as mcu:
-        code = PRELUDE.format(backend) + RESTART.format(
-            port=mcu.port, first=str(first), second=str(second))
-        out = mp.run(code, backend=None, timeout=60)
+        out = mp.run("import native_restart", backend, args=[mcu.port, first, second],
+                     timeout=60)
         return json.loads(out.strip().splitlines()[-1]), mcu.summary()
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_a_module_restart_resumes_from_the_receivers_offset(mp, tmp_path, backend):
     path, data = image(tmp_path, 100_000)
     result, summary = restart(mp, backend, path, path)
@@ -157,7 +134,6 @@ def test_a_module_restart_resumes_from_the_receivers_offset(mp, tmp_path, backen
     assert committed(summary, data), summary
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_a_different_image_after_an_interruption_starts_from_zero(mp, tmp_path, backend):
     old, _ = image(tmp_path, 60_000, "old.bin", seed=1)
     new, data = image(tmp_path, 60_000, "new.bin", seed=2)
@@ -168,7 +144,6 @@ def test_a_different_image_after_an_interruption_starts_from_zero(mp, tmp_path, 
     assert committed(summary, data), summary
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_a_wrong_image_is_refused_and_never_committed(mp, tmp_path, backend):
     path, data = image(tmp_path, 30_000)
     wrong = hashlib.sha256(data + b"x").hexdigest()
@@ -180,31 +155,11 @@ def test_a_wrong_image_is_refused_and_never_committed(mp, tmp_path, backend):
     assert summary["app_state"] == "old", summary  # the running application was never touched
 
 
-TRUNCATED = """
-import json, qsota
-class Shrinking:
-    # A file that says it holds {size} bytes but ends at {real}.
-    def __init__(self):
-        self.f = open({path!r}, "rb")
-    def seek(self, offset, whence=0):
-        return {size} if whence == 2 else self.f.seek(offset)
-    def readinto(self, buf):
-        return self.f.readinto(buf)
-port = qsota.tcp_port("127.0.0.1", {port})
-try:
-    qsota.send(port, Shrinking(), protocol="native", sha256=b"\\x00" * 32)
-    print(json.dumps({{"ok": True}}))
-except qsota.TransferError as e:
-    print(json.dumps({{"ok": False, "code": e.code, "message": str(e)}}))
-"""
-
-
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_a_truncated_source_fails_and_nothing_is_committed(mp, tmp_path, backend):
     path, data = image(tmp_path, 30_000)
     with Mcu(**NATIVE) as mcu:
-        code = TRUNCATED.format(path=str(path), size=50_000, real=30_000, port=mcu.port)
-        result = mp.json(code, backend=backend, timeout=60)
+        result = mp.json("import native_truncated", backend=backend,
+                         args=[50_000, 30_000, path, mcu.port], timeout=60)
         summary = mcu.summary()
     assert result["code"] == "source", result
     assert summary["result"] != "ok" and summary["bytes"] <= 30_000, summary
@@ -311,7 +266,6 @@ print([s.poll(0, small) for _ in range(4)], s.error)
 """
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_bad_arguments_raise_clear_errors(mp, tmp_path, backend):
     code = BAD.format(path=tmp_path / "ten.bin")
     lines = mp.run(code, backend=backend).strip().splitlines()

@@ -11,7 +11,6 @@ import zlib
 
 import pytest
 
-from conftest import BACKENDS
 
 CHECK = b"123456789"
 CHECK_MD5 = "25f9e794323b453885f5181f1b624d0b"
@@ -389,7 +388,6 @@ def test_bad_method_arguments(mp):
     ]
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_wrong_call_shapes_raise_type_error(mp, backend):
     # The messages come from MicroPython's argument parser and differ between a C function
     # and a Python one; the type and the positional form are what the API promises.
@@ -482,28 +480,8 @@ def test_verify_file(mp, tmp_path):
     ]
 
 
-ALLOC = """
-import gc, json, qsota
-
-def per_update(v, buf, piece, n):
-    # In a function: module-level code would grow the globals dict as it measures.
-    v.update(buf)  # the first call does anything lazy (the pure backend's tables)
-    gc.collect()
-    before = gc.mem_alloc()
-    for _ in range(n):
-        v.update(buf)
-        v.update(piece)
-    return (gc.mem_alloc() - before) / (2 * n)
-
-buf = bytearray(4096)
-v = qsota.Verifier()
-print(json.dumps([per_update(v, buf, memoryview(buf)[100:1100], 1000), v.size]))
-"""
-
-
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_update_allocates_nothing(mp, backend):
-    per_update, size = mp.json(ALLOC, backend)
+    per_update, size = mp.json("import verify_alloc", backend)
     assert size == 4096 + 1000 * (4096 + 1000)
     assert per_update == 0
 

@@ -1,6 +1,6 @@
 """Runs the qsota-mcu simulator (tools/qsota-mcu) for tests and benchmarks (CPython).
 
-    from mcu import Mcu
+    from support.mcu import Mcu
 
     with Mcu(personality="stm32-iap", baud=921600, flash_scale=0, drop_ack=[3]) as sim:
         send_image("127.0.0.1", sim.port)   # the module side connects to sim.port
@@ -32,7 +32,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class McuError(Exception):

@@ -18,7 +18,7 @@ import subprocess
 import threading
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "build" / "mcuboot-fixtures"
 VENV_PYTHON = ROOT / "build" / "mcuboot-venv" / "bin" / "python"
 PEER = Path(__file__).resolve().parent / "mcuboot_peers.py"

@@ -15,8 +15,8 @@ import random
 import subprocess
 import time
 
-from conftest import PRELUDE
-from mcu import Mcu
+from .mcu import Mcu
+from .micropython import PRELUDE
 
 PARALLEL = 12
 

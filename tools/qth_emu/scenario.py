@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from mcu import binary as mcu_binary  # noqa: E402  (finds qsota-mcu, built by ./build.sh)
+from support.mcu import binary as mcu_binary  # noqa: E402  (finds qsota-mcu, built by ./build.sh)
 
 
 def _mpeg2_table():
