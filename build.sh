@@ -2,6 +2,8 @@
 # qsota build entry point. On a fresh Debian machine it installs what is missing.
 #   ./build.sh            build everything and run the main job (the demo)
 #   ./build.sh test       build and run every test
+#   ./build.sh check      the quick loop: fmt, clippy, cargo tests, the C ABI tests and pytest
+#                         without the heavy tests (qemu, real peer tools, long seeded runs)
 #   ./build.sh bench      build and write build/bench.json (prints a table)
 #   ./build.sh size       print the footprint of each artifact (ARM builds; build/size.json)
 #   ./build.sh test-arm   only the ARM tests: cross builds, link checks, MicroPython on qemu
@@ -80,7 +82,8 @@ test_receiver_example() {
     "$BUILD/c/receiver_example"
 }
 
-run_tests() {
+# fmt, clippy, the cargo tests and the C ABI tests.
+run_rust_tests() {
     say "cargo fmt --check, clippy"
     cargo fmt --all -- --check
     # The staticlib on its own: in a workspace-wide build, cargo would unify into it the
@@ -92,8 +95,20 @@ run_tests() {
     cargo test -q --workspace --exclude qsota-capi
     test_capi
     test_receiver_example
+}
+
+run_tests() {
+    run_rust_tests
     say "pytest (MicroPython: $MP)"
     QSOTA_MICROPYTHON="$MP" python3 -m pytest -q --durations=12 tests
+}
+
+# The quick loop (./build.sh check): no ARM builds, no fuzzing, and pytest without the tests
+# marked heavy (tests/conftest.py).
+run_check() {
+    run_rust_tests
+    say "pytest -m 'not heavy' (MicroPython: $MP)"
+    QSOTA_MICROPYTHON="$MP" python3 -m pytest -q --durations=8 -m "not heavy" tests
 }
 
 # cargo-fuzz targets (fuzz/, nightly): each runs for $1 seconds; a crash fails the build.
@@ -132,9 +147,10 @@ case "${1:-all}" in
     all) setup; build_all; demo ;;
     build) setup; build_all ;;
     test) setup; build_all; mcuboot_deps; run_tests; cross_test; run_fuzz 20 ;;
+    check) setup; build_all; mcuboot_deps; run_check ;;
     test-arm) setup; cross_test ;;
     fuzz) setup; run_fuzz "${2:-600}" ;;
     size) setup; cross_size_report; cross_budgets ;;
     bench) setup; build_all; mcuboot_deps; cross_size_report; run_bench ;;
-    *) die "unknown command '$1' (try: ./build.sh, ./build.sh test, ./build.sh bench)" ;;
+    *) die "unknown command '$1' (try: ./build.sh, ./build.sh test, ./build.sh check, ./build.sh bench)" ;;
 esac
