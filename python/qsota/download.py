@@ -45,7 +45,8 @@ def percent(done, total):
     return min(100, done // (total // 100))
 
 
-def _remove(*paths):
+def remove(*paths):
+    """Removes each file of `paths` that exists."""
     for p in paths:
         try:
             os.remove(p)
@@ -105,7 +106,7 @@ class Download:
                 self.f = None
             keep = getattr(e, "keep", False) and self.offset > 0
             if not keep:
-                _remove(self.part, self.meta)
+                remove(self.part, self.meta)
             if isinstance(e, OSError):
                 raise DownloadError("download", "cannot store the download (%s)" % e)
             raise
@@ -142,7 +143,7 @@ class Download:
         except (OSError, ValueError, KeyError, AttributeError, TypeError):
             pass
         self.verifier, self.offset, self.total = self.new_verifier(), 0, self.size
-        _remove(self.part, self.meta)
+        remove(self.part, self.meta)
 
     def _save_meta(self):
         record = {

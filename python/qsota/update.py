@@ -13,7 +13,7 @@ except ImportError:  # MicroPython 1.13 (legacy QuecPython) has only the u-names
 import qsota
 from qsota import http, https, protocols
 from qsota import image as _image
-from qsota.download import Download, percent
+from qsota.download import Download, percent, remove
 
 
 class AgentError(Exception):
@@ -36,14 +36,6 @@ def int_or_none(value, what):
     if n < 0:
         raise AgentError("plan", "%s: must not be negative, got %r" % (what, value))
     return n
-
-
-def _remove(*paths):
-    for p in paths:
-        try:
-            os.remove(p)
-        except OSError:
-            pass
 
 
 class Update:
@@ -79,7 +71,7 @@ class Update:
                 raise AgentError(
                     "mcu", "the MCU runs %r after the update, not %r" % (self.reported, target)
                 )
-        _remove(self._path(".part"), self._path(".json"))
+        remove(self._path(".part"), self._path(".json"))
 
     def _path(self, ext):
         return "%s/%s%s" % (self.agent.workdir, self.agent.comp_no, ext)
@@ -140,7 +132,7 @@ class Update:
                 raise AgentError("verify", "the image is empty (0 bytes): refused")
             verifier.check()
         except Exception:
-            _remove(d.part, d.meta)  # a wrong image is not kept
+            remove(d.part, d.meta)  # a wrong image is not kept
             raise
         if checks:
             crc_note = " (crc %s)" % verifier.crc_matched if "crc" in checks else ""
