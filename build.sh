@@ -104,11 +104,13 @@ run_tests() {
 }
 
 # The quick loop (./build.sh check): no ARM builds, no fuzzing, and pytest without the tests
-# marked heavy (tests/conftest.py).
+# marked heavy (tests/conftest.py), three at a time (pytest-xdist): most of a test's time is
+# a MicroPython process and the simulator waiting on each other, not CPU.
 run_check() {
+    need_pip xdist pytest-xdist
     run_rust_tests
-    say "pytest -m 'not heavy' (MicroPython: $MP)"
-    QSOTA_MICROPYTHON="$MP" python3 -m pytest -q --durations=8 -m "not heavy" tests
+    say "pytest -m 'not heavy' -n 3 (MicroPython: $MP)"
+    QSOTA_MICROPYTHON="$MP" python3 -m pytest -q --durations=8 -m "not heavy" -n 3 tests
 }
 
 # cargo-fuzz targets (fuzz/, nightly): each runs for $1 seconds; a crash fails the build.
