@@ -1,12 +1,13 @@
 """qsota.send with YMODEM on both backends: against lrzsz's real `rb`, against the MCU
 simulator's stm32-iap and spec receivers (clean, lost ACKs, seeded line faults, a reset),
-byte-identical frames from both backends, and clear errors for bad arguments."""
+byte-identical frames from both backends, and clear errors for bad arguments. `rb` and the
+heap per block also on the 32-bit interpreter (conftest.py: "pure32")."""
 
 import hashlib
 import json
 
 import pytest
-from conftest import BACKENDS
+from conftest import BACKENDS, WITH_32
 from transfer_runs import ERRORS, SESSION, Sending, Transfer, fault_runs, image, line_faults
 from ymodem_peers import RbPeer
 
@@ -17,7 +18,7 @@ FAULT_SEEDS = 15
 FAST = dict(baud=921600, flash_scale=0)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", WITH_32)
 def test_rb_receives_every_size_exactly(mp, tmp_path, backend):
     cases = [(size, "fw-%d.bin" % size) for size in RB_SIZES] + [(5000, "new firmware v2.bin")]
     runs = []
@@ -227,7 +228,7 @@ print((marks[1] - marks[0]) / 100, stats["bytes"], stats["retries"])
 """
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", WITH_32)
 def test_no_heap_allocation_per_block(mp, tmp_path, backend):
     out = mp.run(ALLOC.format(path=tmp_path / "zeros.bin"), backend=backend).split()
     assert out == ["0.0", str(120 * 1024), "0"], out
