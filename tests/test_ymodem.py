@@ -1,7 +1,7 @@
 """qsota.send with YMODEM on both backends: against lrzsz's real `rb`, against the MCU
 simulator's stm32-iap and spec receivers (clean, lost ACKs, seeded line faults, a reset),
-byte-identical frames from both backends, and clear errors for bad arguments. `rb` and the
-heap per block also on the 32-bit interpreter (conftest.py: "pure32")."""
+byte-identical frames from both backends, and clear errors for bad arguments. The heap per
+block also on the 32-bit interpreter (conftest.py: "pure32"; its frames: test_traces.py)."""
 
 import hashlib
 import json
@@ -18,7 +18,7 @@ FAULT_SEEDS = 15
 FAST = dict(baud=921600, flash_scale=0)
 
 
-@pytest.mark.parametrize("backend", WITH_32)
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_rb_receives_every_size_exactly(mp, tmp_path, backend):
     cases = [(size, "fw-%d.bin" % size) for size in RB_SIZES] + [(5000, "new firmware v2.bin")]
     runs = []
