@@ -49,7 +49,7 @@ def instructions(fn, *args):
     return ticks * 10
 
 key = e._KAT_KEY.to_bytes(32, "big")
-sig = e._KAT_SIG.to_bytes(64, "big")
+sig = e._KAT_R.to_bytes(32, "big") + e._KAT_S.to_bytes(32, "big")
 s = int.from_bytes(sig[32:], "little")
 a = e._decode(key)
 k = e._mod_l(int.from_bytes(e.sha512(sig[:32] + key), "little"))

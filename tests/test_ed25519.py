@@ -108,7 +108,8 @@ def test_field_products_and_the_scalar_reduction_at_their_bounds():
         if a < 2**257 and b < 2**257:
             r = ed._mul1(a, b)
             assert r % P == a * b % P and r < 2**264, (a, b)
-    for x in [0, L - 1, L, 2 * L, 2**512 - 1, 2**512 - L] + [rng.randrange(2**512) for _ in range(5000)]:
+    edges = [0, L - 1, L, 2 * L, 2**512 - 1, 2**512 - L]
+    for x in edges + [rng.randrange(2**512) for _ in range(5000)]:
         assert ed._mod_l(x) == x % L, x
 
 

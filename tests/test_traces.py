@@ -71,8 +71,9 @@ def test_a_changed_frame_is_caught(mp, tmp_path):
         assert result["mismatch"]["step"] == i + 1 - heads, result
 
 
-# One recording per protocol with a session of 60 blocks or more. On the 32-bit interpreter (31-bit small
-# ints, as on the module) two pure senders still make long ints per frame: issue 25's sweep.
+# One recording per protocol with a session of 60 blocks or more. On the 32-bit interpreter
+# (31-bit small ints, as on the module) two pure senders still make long ints per frame:
+# issue 25's sweep.
 LONG_INTS = {
     "link-mcu-reset": "pure/link.py: the frames' CRC-32 (crc32, _put32, _u32) is a long int on a "
     "31-bit port",
