@@ -15,6 +15,7 @@ cd "$ROOT"
 export ROOT
 BUILD="$ROOT/build"
 MP="$BUILD/unix/micropython"
+MP32="$BUILD/unix32/micropython"
 
 source scripts/common.sh
 source scripts/micropython.sh
@@ -51,12 +52,16 @@ build_capi() {
 
 # build/unix/micropython: the unix port with _qsota linked in, by a plain
 # `make USER_C_MODULES=...` with micropython.mk's default QSOTA_LIB (build/libqsota.a).
+# build/unix32/micropython: the same tree as a 32-bit binary without _qsota, for qsota.pure.
 build_firmware() {
     mp_fetch
     mkdir -p "$BUILD/usermod"
     ln -sfn "$ROOT" "$BUILD/usermod/qsota"
     (unset QSOTA_LIB && MP_LINK_DEPS="$BUILD/libqsota.a" mp_build_unix "$BUILD/usermod" "$MP")
     "$MP" -c "import tls" || die "$MP has no tls module (mbedTLS): the https tests need it"
+    # The pure backend on 31-bit small ints, as on the module (tests/conftest.py: PURE32).
+    mp_build_unix "" "$MP32" 32
+    "$MP32" -c "import sys; assert sys.maxsize == 2**31 - 1" || die "$MP32 is not a 32-bit build"
 }
 
 build_all() {
@@ -100,7 +105,7 @@ run_rust_tests() {
 run_tests() {
     run_rust_tests
     say "pytest (MicroPython: $MP)"
-    QSOTA_MICROPYTHON="$MP" python3 -m pytest -q --durations=12 tests
+    QSOTA_MICROPYTHON="$MP" QSOTA_MICROPYTHON32="$MP32" python3 -m pytest -q --durations=12 tests
 }
 
 # The quick loop (./build.sh check): no ARM builds, no fuzzing, and pytest without the tests

@@ -9,7 +9,7 @@ import hashlib
 import json
 
 import pytest
-from support.micropython import BACKENDS, PRELUDE
+from support.micropython import BACKENDS, PRELUDE, WITH_32
 from support.mcu import Mcu
 from support.transfer_runs import ERRORS, SESSION, Transfer, fault_runs, image, line_faults
 
@@ -41,6 +41,7 @@ def committed(summary, data):
     )
 
 
+@pytest.mark.parametrize("backend", WITH_32)
 @pytest.mark.parametrize("size", (0, 1, 1024, 1025, 70_001))
 def test_clean_transfers(mp, tmp_path, backend, size):
     path, data = image(tmp_path, size)

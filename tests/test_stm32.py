@@ -2,13 +2,14 @@
 Debian's stm32flash and PyPI's stm32loader (real host tools) must first agree with: every
 size class, both erase commands, protected flash, the unknown part, NACKs, lost ACKs,
 resets, 100+ seeded fault runs per backend, byte-identical frames of both backends, clear
-errors, the BOOT0/NRST sequence, and what the MCU holds after each failure."""
+errors, the BOOT0/NRST sequence, and what the MCU holds after each failure. The size classes
+and the heap per block also on the 32-bit interpreter ("pure32")."""
 
 import hashlib
 import json
 
 import pytest
-from support.micropython import BACKENDS
+from support.micropython import BACKENDS, PURE32, WITH_32
 from support.stm32_peers import loader_python, stm32flash, stm32loader, tool
 from support.transfer_runs import ERRORS, SESSION, Transfer, fault_runs, image, line_faults
 
@@ -54,6 +55,7 @@ def test_real_host_tools_write_verify_and_go_on_the_simulator(tmp_path, peer):
         assert summary["flash"]["erases"] == 5, "sectors 0 to 4 only"
 
 
+@pytest.mark.parametrize("backend", WITH_32)
 def test_every_size_class(mp, tmp_path, backend):
     cases = [
         (FAST, 1, 1), (FAST, 255, 1), (FAST, 256, 1), (FAST, 257, 1),
@@ -255,7 +257,18 @@ def test_bad_arguments_and_the_pin_sequence(mp, tmp_path, backend):
 # No heap allocation per block: a port that answers every frame at once like a ROM.
 
 
-def test_no_heap_allocation_per_block(mp, tmp_path, backend):
+# On a 31-bit port (pure32, the module) pure/stm32.py's _complete still makes a long int per
+# answered command (issue 25's sweep).
+LONG_INT_PER_ANSWER = (
+    "pure/stm32.py _complete: `(now - self._mark) & 0xFFFFFFFF`, a long-int operation per "
+    "answered command on a 31-bit port"
+)
+
+
+@pytest.mark.parametrize("backend", WITH_32)
+def test_no_heap_allocation_per_block(mp, tmp_path, backend, request):
+    if backend == PURE32:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=LONG_INT_PER_ANSWER))
     out = mp.run("import stm32_alloc", backend=backend, args=[tmp_path / "zeros.bin"]).split()
     assert out == ["0.0", str(64 * 1024), "0"], out
 

@@ -1,12 +1,13 @@
 """qsota.send with YMODEM on both backends: against lrzsz's real `rb`, against the MCU
 simulator's stm32-iap and spec receivers (clean, lost ACKs, seeded line faults, a reset),
-byte-identical frames from both backends, and clear errors for bad arguments."""
+byte-identical frames from both backends, and clear errors for bad arguments. The heap per
+block also on the 32-bit interpreter ("pure32"; its frames: test_traces.py)."""
 
 import hashlib
 import json
 
 import pytest
-from support.micropython import BACKENDS
+from support.micropython import BACKENDS, WITH_32
 from support.transfer_runs import ERRORS, SESSION, Sending, Transfer, fault_runs, image, line_faults
 from support.ymodem_peers import RbPeer
 
@@ -194,6 +195,7 @@ def test_bad_arguments_raise_clear_errors(mp, tmp_path, backend):
 # run: their heap use during the data phase, per block, must be zero.
 
 
+@pytest.mark.parametrize("backend", WITH_32)
 def test_no_heap_allocation_per_block(mp, tmp_path, backend):
     out = mp.run("import ymodem_alloc", backend=backend, args=[tmp_path / "zeros.bin"]).split()
     assert out == ["0.0", str(120 * 1024), "0"], out

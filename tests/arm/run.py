@@ -23,9 +23,11 @@ TIMEOUT = 120  # seconds per script; the slowest (pure-Python digests) takes a f
 
 
 class Board:
-    def __init__(self, firmware):
+    def __init__(self, firmware, qemu_args=()):
         self.proc = subprocess.Popen(
-            QEMU + ["-kernel", firmware], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+            QEMU + list(qemu_args) + ["-kernel", firmware],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
         )
         self.buf = b""
 

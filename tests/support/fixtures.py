@@ -5,15 +5,16 @@ import os
 
 import pytest
 
-from .micropython import BACKENDS, ROOT, MicroPython
+from .micropython import BACKENDS, ROOT, MicroPython, executable
 
 
 @pytest.fixture(scope="session")
 def mp():
     binary = os.environ.get("QSOTA_MICROPYTHON", str(ROOT / "build" / "unix" / "micropython"))
-    if not os.access(binary, os.X_OK):
-        pytest.fail("no MicroPython at %s (run ./build.sh build)" % binary, pytrace=False)
-    return MicroPython(binary)
+    binary32 = os.environ.get(
+        "QSOTA_MICROPYTHON32", str(ROOT / "build" / "unix32" / "micropython")
+    )
+    return MicroPython(executable(binary), binary32)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -16,7 +16,6 @@ import subprocess
 import time
 
 from .mcu import Mcu
-from .micropython import PRELUDE
 
 PARALLEL = 12
 
@@ -55,9 +54,11 @@ class Sending:
     """One `qsota.send` running in MicroPython, to a receiver on a loopback TCP port."""
 
     def __init__(self, mp, backend, port, path, name=None, **options):
-        code = PRELUDE.format(backend) + SEND.format(port=port, path=str(path), name=name, options=options)
+        command, code = mp.command(
+            SEND.format(port=port, path=str(path), name=name, options=options), backend
+        )
         self.proc = subprocess.Popen(
-            [mp.binary, "-c", code],
+            [*command, "-c", code],
             env=mp.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
