@@ -35,11 +35,8 @@ impl Flash for BootFlash {
 
     fn write(&mut self, area: Area, addr: u32, data: &[u8]) -> Result<(), FlashError> {
         let at = base(area) + addr;
-        nvmc::program(at, data);
-        let took = data
-            .chunks_exact(4)
-            .enumerate()
-            .all(|(i, w)| nvmc::word(at + 4 * i as u32).to_le_bytes() == w);
+        nvmc::nvmc_program(at, data);
+        let took = nvmc::bytes(at, data.len() as u32) == data;
         took.then_some(()).ok_or(FlashError)
     }
 

@@ -37,7 +37,7 @@ fn journal(word: u32) -> u32 {
 }
 
 fn program_journal(word: u32, value: u32) {
-    nvmc::nvmc_program_word(JOURNAL + 4 * word, value);
+    nvmc::nvmc_program(JOURNAL + 4 * word, &value.to_le_bytes());
 }
 
 /// Whether the journal names `id`'s image (a complete header for it).
@@ -98,29 +98,13 @@ fn install(id: &ImageId) -> Result<(), Mismatch> {
     Ok(())
 }
 
-/// Erases the application's page `page` and programs it from the slot's (words still
-/// erased in the slot need no programming).
+/// Erases the application's page `page` and programs it from the slot's.
 fn copy_page(page: u32) {
-    let (to, from) = (APP + page * PAGE, SLOT + page * PAGE);
-    nvmc::nvmc_erase_page(to);
-    for at in (0..PAGE).step_by(4) {
-        let word = nvmc::word(from + at);
-        if word != ERASED {
-            nvmc::nvmc_program_word(to + at, word);
-        }
-    }
+    nvmc::nvmc_erase_page(APP + page * PAGE);
+    nvmc::nvmc_program(APP + page * PAGE, nvmc::bytes(SLOT + page * PAGE, PAGE));
 }
 
 /// The SHA-256 of the application area's first `size` bytes.
 fn app_digest(size: u32) -> [u8; 32] {
-    let mut sha = Sha256::new();
-    let mut buf = [0u8; 64];
-    let mut at = 0;
-    while at < size {
-        let n = (size - at).min(buf.len() as u32) as usize;
-        nvmc::nvmc_read(APP + at, &mut buf[..n]);
-        sha.update(&buf[..n]);
-        at += n as u32;
-    }
-    sha.finalize().into()
+    Sha256::digest(nvmc::bytes(APP, size)).into()
 }

@@ -1,0 +1,441 @@
+"""The nRF51 reference bootloader (boot/, docs/bootloader.md) under qemu-system-arm -M microbit,
+for tests/test_boot.py and bench/boot_bench.py (CPython). scripts/boot.sh builds what it runs
+into build/boot/.
+
+    with Board(factory_flash(app_image("1_0_0"))) as board:  # bootloader, then the application
+        board.ask("version?", "version ")  # -> "1_0_0"
+        send(board.port, image)        # qsota send --protocol native through board.port
+        board.wait_for("app 2_0_0")    # after the reset that installs it
+        board.flash()                  # the flash as memsave reads it (bytes)
+
+Resets are modelled outside qemu: at a system reset qemu re-applies its loader images (flash
+writes inside them are undone, RAM is kept), so the guest's reset request pauses qemu instead
+(-action reboot=shutdown,shutdown=pause), and the board saves flash and RAM with memsave and
+starts a new qemu on both: a warm reset, RAM kept as on the chip (the bootloader's way in
+lives there). A power cut (`cut`) keeps the flash alone.
+
+The UART is a unix-socket chardev behind a `Line`: a relay on a fixed TCP port (board.port)
+that stays up while qemu processes come and go, as a UART line does while its MCU resets; what
+the module sends meanwhile is lost. The line keeps a transcript of what the MCU sent.
+
+qemu reads its chardev only while the UART can take bytes, and looks again only when its main
+loop turns: after the guest starts its receiver, the next byte can wait for an unrelated
+event (about a second). A ticker thread therefore pokes qemu's monitor every 10 ms (a blank,
+which QMP ignores).
+"""
+
+import json
+import queue
+import random
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from mcu import binary
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "build" / "boot"
+
+# boot/hal/src/layout.rs
+PAGE = 1024
+FLASH_SIZE = 256 * PAGE
+APP = 24 * PAGE
+APP_SIZE = 115 * PAGE
+SLOT = APP + APP_SIZE
+META = SLOT + APP_SIZE
+JOURNAL = META + PAGE
+RAM = 0x2000_0000
+RAM_SIZE = 16 * 1024
+HANDOFF = RAM + RAM_SIZE - 8
+# boot/hal/src/handoff.rs: the application's request for the bootloader.
+ENTER = (0x5153_4254).to_bytes(4, "little") + (0x5153_4254 ^ 0xFFFF_FFFF).to_bytes(4, "little")
+
+
+class BoardError(Exception):
+    """qemu did not start, or the MCU did not answer in time."""
+
+
+def missing():
+    """Why the nRF51 tests cannot run here, or None."""
+    if not (OUT / "bootloader.bin").exists():
+        return "no %s/bootloader.bin (./build.sh test builds it: scripts/boot.sh)" % OUT
+    if not shutil.which("qemu-system-arm"):
+        return "no qemu-system-arm"
+    return None
+
+
+def app_image(version, size=None, seed=0):
+    """The test application `version`, padded to `size` bytes with seeded data (the image's
+    size is what the transfer and the install cost; the application never reads it)."""
+    code = (OUT / ("app-%s.bin" % version)).read_bytes()
+    if size is None:
+        return code
+    assert size >= len(code), "the application alone is %d bytes" % len(code)
+    rng = random.Random("%s/%d/%d" % (version, size, seed))
+    return code + bytes(rng.getrandbits(8) for _ in range(size - len(code)))
+
+
+def factory_flash(app):
+    """The flash as a programmer leaves it: the bootloader, the application, the rest erased
+    (a full image: qemu's flash is 0x00 wherever no image was loaded)."""
+    flash = bytearray(b"\xff" * FLASH_SIZE)
+    boot = (OUT / "bootloader.bin").read_bytes()
+    flash[: len(boot)] = boot
+    flash[APP : APP + len(app)] = app
+    return bytes(flash)
+
+
+def send(port, image, tmpdir, timeout=300, **options):
+    """`qsota send --protocol native` of `image` to 127.0.0.1:`port`: (exit status, stats dict
+    or None, stderr)."""
+    path = Path(tmpdir) / ("image-%d.bin" % len(image))
+    path.write_bytes(image)
+    args = [str(binary("qsota", "QSOTA_CLI", "qsota-cli")), "send", "--tcp",
+            "127.0.0.1:%d" % port, "--protocol", "native", "--json", str(path)]
+    for key, value in options.items():
+        args += ["--" + key.replace("_", "-"), str(value)]
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+    lines = proc.stdout.strip().splitlines()
+    stats = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else None
+    return proc.returncode, stats, proc.stderr
+
+
+class Line:
+    """The UART line: the module's end is a TCP port (one connection at a time), the MCU's the
+    current qemu's chardev. `transcript` holds everything the MCU sent."""
+
+    def __init__(self):
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(1)
+        self.port = self.server.getsockname()[1]
+        self.module = None
+        self.mcu = None
+        self.transcript = bytearray()
+        self.lock = threading.Lock()
+        self.changed = threading.Condition(self.lock)
+        self.closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self.closed:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            with self.lock:
+                old, self.module = self.module, conn
+            if old is not None:
+                old.close()
+            threading.Thread(target=self._from_module, args=(conn,), daemon=True).start()
+
+    def _from_module(self, conn):
+        while True:
+            try:
+                data = conn.recv(4096)
+            except OSError:
+                data = b""
+            if not data:
+                break
+            with self.lock:
+                mcu = self.mcu
+            if mcu is not None:
+                try:
+                    mcu.sendall(data)
+                except OSError:
+                    pass  # the MCU went away (reset, cut): the bytes are lost
+        with self.lock:
+            if self.module is conn:
+                self.module = None
+        conn.close()
+
+    def _from_mcu(self, conn):
+        while True:
+            try:
+                data = conn.recv(4096)
+            except OSError:
+                data = b""
+            if not data:
+                return
+            with self.lock:
+                self.transcript += data
+                self.changed.notify_all()
+                module = self.module
+            if module is not None:
+                try:
+                    module.sendall(data)
+                except OSError:
+                    pass
+
+    def attach(self, path, timeout=10):
+        """Connects to the chardev at `path` (qemu waits for this before it runs)."""
+        end = time.monotonic() + timeout
+        while True:
+            conn = socket.socket(socket.AF_UNIX)
+            try:
+                conn.connect(str(path))
+                break
+            except OSError:
+                conn.close()
+                if time.monotonic() > end:
+                    raise BoardError("qemu's UART never listened at %s" % path)
+                time.sleep(0.01)
+        with self.lock:
+            self.mcu = conn
+        threading.Thread(target=self._from_mcu, args=(conn,), daemon=True).start()
+
+    def detach(self):
+        with self.lock:
+            conn, self.mcu = self.mcu, None
+        if conn is not None:
+            conn.close()
+
+    def wait_for(self, text, start=0, timeout=10):
+        """Waits until `text` (bytes) appears in the transcript after offset `start`; returns
+        the offset just past it."""
+        end = time.monotonic() + timeout
+        with self.lock:
+            while True:
+                at = self.transcript.find(text, start)
+                if at >= 0:
+                    return at + len(text)
+                left = end - time.monotonic()
+                if left <= 0:
+                    raise BoardError("the MCU never said %r; it said %r"
+                                     % (text, bytes(self.transcript[start:])[-300:]))
+                self.changed.wait(left)
+
+    def close(self):
+        self.closed = True
+        self.server.close()
+        self.detach()
+        with self.lock:
+            module, self.module = self.module, None
+        if module is not None:
+            module.close()
+
+
+class Qmp:
+    """qemu's QMP monitor on a unix socket: commands, and the events in a queue. `start` once
+    qemu runs (it only connects before)."""
+
+    def __init__(self, path, timeout=10):
+        end = time.monotonic() + timeout
+        while True:
+            self.sock = socket.socket(socket.AF_UNIX)
+            try:
+                self.sock.connect(str(path))
+                break
+            except OSError:
+                self.sock.close()
+                if time.monotonic() > end:
+                    raise BoardError("qemu's QMP never listened at %s" % path)
+                time.sleep(0.01)
+        self.file = self.sock.makefile("rwb")
+        self.writing = threading.Lock()
+        self.events = queue.Queue()
+        self.replies = queue.Queue()
+
+    def start(self):
+        self.file.readline()  # the greeting
+        threading.Thread(target=self._read, daemon=True).start()
+        self.command("qmp_capabilities")
+
+    def _read(self):
+        try:
+            for raw in self.file:
+                msg = json.loads(raw)
+                (self.events if "event" in msg else self.replies).put(msg)
+        except OSError:
+            pass  # closed
+        self.replies.put({"error": {"desc": "qemu closed QMP"}})
+
+    def _write(self, data):
+        with self.writing:
+            self.file.write(data)
+            self.file.flush()
+
+    def poke(self):
+        """Wakes qemu's main loop (see the module doc)."""
+        self._write(b" ")
+
+    def command(self, name, timeout=30, **args):
+        self._write(json.dumps({"execute": name, "arguments": args}).encode() + b"\n")
+        try:
+            reply = self.replies.get(timeout=timeout)
+        except queue.Empty:
+            raise BoardError("QMP %s: no answer in %d s" % (name, timeout)) from None
+        if "error" in reply:
+            raise BoardError("QMP %s: %s" % (name, reply["error"]["desc"]))
+        return reply["return"]
+
+    def hmp(self, line):
+        return self.command("human-monitor-command", **{"command-line": line})
+
+    def close(self):
+        self.sock.close()
+
+
+class Board:
+    """One emulated nRF51 across its resets (see the module doc). `ram` (bytes at RAM) models
+    a warm start, e.g. with the way in left by the application; `gdb=True` starts each qemu
+    halted with its gdbstub at `board.gdb_path` (tests/nrf51_cuts.py drives it)."""
+
+    def __init__(self, flash, ram=None, gdb=False):
+        self.dir = Path(tempfile.mkdtemp(prefix="qsota-nrf51-"))
+        self.line = Line()
+        self.port = self.line.port
+        self.gdb = gdb
+        self.resets = 0
+        self.proc = None
+        self.qmp = None
+        self._lock = threading.Lock()
+        self._closing = False
+        try:
+            self._start(flash, ram)
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def gdb_path(self):
+        return self.dir / "gdb.sock"
+
+    def _start(self, flash, ram):
+        """A new qemu on `flash` (and `ram`), its UART on the line."""
+        (self.dir / "flash.bin").write_bytes(flash)
+        args = ["qemu-system-arm", "-M", "microbit", "-display", "none", "-monitor", "none",
+                "-qmp", "unix:%s,server=on,wait=off" % (self.dir / "qmp.sock"),
+                "-action", "reboot=shutdown,shutdown=pause",
+                "-serial", "unix:%s,server=on" % (self.dir / "uart.sock"),
+                "-device", "loader,file=%s,addr=0" % (self.dir / "flash.bin")]
+        if ram is not None:
+            (self.dir / "ram.bin").write_bytes(ram)
+            args += ["-device", "loader,file=%s,addr=%#x" % (self.dir / "ram.bin", RAM)]
+        if self.gdb:
+            self.gdb_path.unlink(missing_ok=True)
+            args += ["-gdb", "unix:%s,server=on,wait=off" % self.gdb_path, "-S"]
+        for sock in ("qmp.sock", "uart.sock"):
+            (self.dir / sock).unlink(missing_ok=True)
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE)
+        try:
+            qmp = Qmp(self.dir / "qmp.sock")
+            self.line.attach(self.dir / "uart.sock")  # qemu runs once the UART is attached
+            qmp.start()
+            self.qmp = qmp
+        except BoardError as e:
+            self._kill()
+            raise BoardError("%s; qemu: %s" % (e, self.proc.stderr.read().decode()[-500:]))
+        threading.Thread(target=self._tick, args=(qmp,), daemon=True).start()
+        if not self.gdb:
+            threading.Thread(target=self._watch, args=(qmp,), daemon=True).start()
+
+    def _tick(self, qmp):
+        """Keeps qemu's main loop turning (see the module doc) while `qmp`'s qemu lives."""
+        while not self._closing and qmp is self.qmp:
+            try:
+                qmp.poke()
+            except OSError:
+                return
+            time.sleep(0.01)
+
+    def _watch(self, qmp):
+        """Turns the guest's reset request into a warm reset (see the module doc)."""
+        while not self._closing:
+            try:
+                event = qmp.events.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            if event["event"] == "SHUTDOWN" and event["data"].get("reason") == "guest-reset":
+                with self._lock:
+                    if self._closing or qmp is not self.qmp:
+                        return
+                    self.warm_reset()
+                return
+
+    def _save(self, addr, size, name):
+        path = self.dir / name
+        path.unlink(missing_ok=True)
+        # memsave, not pmemsave: the flash is a ROM device, which pmemsave reads as zeros.
+        self.qmp.hmp('memsave %#x %#x "%s"' % (addr, size, path))
+        return path.read_bytes()
+
+    def _kill(self):
+        self.line.detach()
+        if self.qmp is not None:
+            self.qmp.close()
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+        if self.proc is not None:
+            self.proc.wait(timeout=10)
+            self.proc.stderr.close()
+
+    def warm_reset(self):
+        """The reset the guest asked for (qemu is paused): flash and RAM carried over."""
+        flash = self._save(0, FLASH_SIZE, "flash.save")
+        ram = self._save(RAM, RAM_SIZE, "ram.save")
+        self._kill()
+        self.resets += 1
+        self._start(flash, ram)
+
+    def flash(self):
+        """The flash now (qemu keeps running)."""
+        with self._lock:
+            return self._save(0, FLASH_SIZE, "flash.save")
+
+    def cut(self):
+        """A power cut: qemu stops, the flash is all that is left. Returns it."""
+        with self._lock:
+            self.qmp.command("stop")
+            flash = self._save(0, FLASH_SIZE, "flash.save")
+            self._kill()
+            return flash
+
+    def power_on(self, flash, gdb=False):
+        """Powers the board up on `flash` (after a cut): RAM starts empty."""
+        with self._lock:
+            self._kill()
+            self.gdb = gdb
+            self._start(flash, None)
+
+    def mark(self):
+        """Where the transcript ends now (for wait_for)."""
+        with self.line.lock:
+            return len(self.line.transcript)
+
+    def wait_for(self, text, start=0, timeout=10):
+        return self.line.wait_for(text.encode(), start, timeout)
+
+    def ask(self, command, answer, timeout=10):
+        """Sends the line `command` to the application and returns the rest of its line that
+        starts with `answer`."""
+        start = self.mark()
+        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as s:
+            s.sendall(command.encode() + b"\n")
+            at = self.wait_for(answer, start, timeout)
+            end = self.wait_for("\n", at, timeout)
+        return bytes(self.line.transcript[at : end - 1]).decode(errors="replace")
+
+    def close(self):
+        self._closing = True
+        with self._lock:
+            self._kill()
+        self.line.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def app_bytes(flash, size):
+    """The application area's first `size` bytes."""
+    return flash[APP : APP + size]
+

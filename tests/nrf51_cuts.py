@@ -1,0 +1,198 @@
+"""Power cuts of the nRF51 bootloader at seeded instants (tests/test_boot.py), on the boards of
+tests/nrf51.py.
+
+The update under test: the bootloader waiting (the application asked for it), `qsota send`
+of the new image, DONE, the reset, the install at the next boot, the new application. Its
+flash operations are the bootloader's calls of nvmc_erase_page, nvmc_program (one write: a
+frame, a record entry, a journal word, a page copy) and nvmc_read; qemu's gdbstub stops the
+CPU at their entry (tests/gdbstub.py). From a given flash and image they form the same
+sequence in every run (the sender's retransmissions and timing change none of them): `trace`
+records it once, and every cut run checks that it stopped at the same operation.
+
+A cut: stop before operation `n`; if it programs, first let it program `words` of its words
+(a breakpoint on nvmc_program_word); `torn`: the operation then in progress was half done
+when the power went. qemu erases a page and programs a word at once, so a torn one is
+modelled on the dump: a page erase leaves random bits of the page set to 1, a word
+programming a random subset of its 0 bits programmed. Between two operations the flash does
+not change, so these are all the states a cut can leave (in qemu's model of the flash).
+
+The phase of an operation comes from the traced sequence: `install` writes the application
+area or the journal; `read-back` is the commit's reading of the slot (the reads after the
+last slot write); `receive` the rest of the slot's and the record's erases and writes.
+"""
+
+import random
+import subprocess
+import threading
+import time
+from collections import namedtuple
+
+from gdbstub import Gdb
+from nrf51 import (APP, ENTER, JOURNAL, OUT, PAGE, RAM_SIZE, SLOT, Board, BoardError, send)
+
+OPS = ("nvmc_erase_page", "nvmc_program", "nvmc_read")
+# An operation: its function, the flash address, and for nvmc_program its words that are not
+# all ones (those it skips), as (address, value) pairs.
+Op = namedtuple("Op", "name addr words")
+Cut = namedtuple("Cut", "phase n words torn")
+
+
+def symbols():
+    """The bootloader's NVMC functions: {name: address of the first instruction}."""
+    out = subprocess.run(["arm-none-eabi-nm", str(OUT / "bootloader.elf")], capture_output=True,
+                         text=True, check=True).stdout
+    found = {}
+    for line in out.splitlines():
+        addr, _, name = line.split()
+        if name.startswith("nvmc_"):
+            found[name] = int(addr, 16) & ~1
+    return found
+
+
+def waiting_ram():
+    """RAM as the application leaves it when it asks for the bootloader."""
+    return bytes(RAM_SIZE - 8) + ENTER
+
+
+def phase(ops, i):
+    """The phase of operation `i` of a traced update (see the module doc)."""
+    op = ops[i]
+    if APP <= op.addr < SLOT or op.addr >= JOURNAL:
+        return "install"
+    last_slot_write = max(j for j, o in enumerate(ops)
+                          if o.name == "nvmc_program" and SLOT <= o.addr < SLOT + PAGE * 115)
+    if op.name == "nvmc_read":
+        return "read-back" if SLOT <= op.addr and i > last_slot_write else None
+    return "receive"
+
+
+def choose(ops, rng, wanted):
+    """A cut in phase `wanted` ('receive', 'read-back', 'install' or 'erase'), drawn with `rng`
+    from the traced operations."""
+    if wanted == "erase":
+        picks = [i for i, o in enumerate(ops) if o.name == "nvmc_erase_page"]
+    else:
+        picks = [i for i in range(len(ops)) if phase(ops, i) == wanted]
+    n = rng.choice(picks) + 1
+    op = ops[n - 1]
+    words = rng.randrange(len(op.words)) if op.words else 0
+    torn = wanted == "erase" or (op.name != "nvmc_read" and rng.random() < 0.5)
+    return Cut(wanted, n, words, torn)
+
+
+def tear(flash, op, words, rng):
+    """The flash with `op`'s next step half done (see the module doc)."""
+    flash = bytearray(flash)
+    if op.name == "nvmc_erase_page":
+        for at in range(op.addr, op.addr + PAGE):
+            flash[at] |= rng.getrandbits(8)
+    elif op.words:
+        addr, value = op.words[words]
+        old = int.from_bytes(flash[addr : addr + 4], "little")
+        flash[addr : addr + 4] = (old & (value | rng.getrandbits(32))).to_bytes(4, "little")
+    return bytes(flash)
+
+
+class Updater:
+    """Runs an update on a board under the gdbstub, counting the bootloader's operations."""
+
+    def __init__(self, flash, image, version, tmpdir):
+        self.flash, self.image, self.version, self.tmpdir = flash, image, version, tmpdir
+        self.addrs = symbols()
+        self.names = {self.addrs[n]: n for n in OPS}
+
+    def _connect(self, board):
+        gdb = Gdb(board.gdb_path)
+        for addr in self.names:
+            gdb.breakpoint(addr)
+        gdb.resume()
+        return gdb
+
+    def _op(self, gdb, name, regs):
+        if name != "nvmc_program":
+            return Op(name, regs[0], ())
+        data = gdb.memory(regs[1], regs[2])
+        words = [(regs[0] + i, int.from_bytes(data[i : i + 4], "little"))
+                 for i in range(0, len(data), 4)]
+        return Op(name, regs[0], tuple(w for w in words if w[1] != 0xFFFFFFFF))
+
+    def run(self, cut=None, timeout=120):
+        """The update's operations; with `cut`, stops there instead and returns them with the
+        flash the cut leaves: (ops, flash or None)."""
+        board = Board(self.flash, ram=waiting_ram(), gdb=True)
+        sent = {}
+        sender = threading.Thread(target=lambda: sent.update(
+            result=send(board.port, self.image, self.tmpdir, timeout=timeout)), daemon=True)
+        try:
+            gdb = self._connect(board)
+            sender.start()
+            ops, since_reset = [], 0
+            end = time.monotonic() + timeout
+            while True:
+                if time.monotonic() > end:
+                    raise BoardError("the update did not end in %d s" % timeout)
+                reply = gdb.stopped(0.2)
+                if reply is None:
+                    if not sender.is_alive() and board.line.transcript.find(
+                            b"app " + self.version.encode(), since_reset) >= 0:
+                        return ops, None
+                    continue
+                regs = gdb.registers()
+                name = self.names.get(regs[15])
+                if name is None:
+                    if board.qmp.command("query-status")["status"] != "shutdown":
+                        raise BoardError("the CPU stopped at %#x (%r)" % (regs[15], reply))
+                    gdb.close()
+                    board.warm_reset()
+                    since_reset = board.mark()
+                    gdb = self._connect(board)
+                    continue
+                ops.append(self._op(gdb, name, regs))
+                if cut is not None and len(ops) == cut.n:
+                    return ops, self._cut(board, gdb, ops[-1], cut)
+                gdb.resume(regs[15])
+        finally:
+            board.close()
+            sender.join(timeout=timeout)
+
+    def _cut(self, board, gdb, op, cut):
+        """Lets `op` program `cut.words` words, then cuts the power."""
+        if cut.words:
+            word = self.addrs["nvmc_program_word"]
+            gdb.breakpoint(word)
+            at = op.addr
+            gdb.resume(at)  # at the entry of nvmc_program
+            for _ in range(cut.words):
+                if gdb.stopped(10) is None:
+                    raise BoardError("nvmc_program_word was not reached")
+                gdb.resume(word)
+            if gdb.stopped(10) is None or gdb.registers()[15] != word:
+                raise BoardError("nvmc_program ended before word %d" % cut.words)
+        flash = board.cut()
+        if cut.torn:
+            flash = tear(flash, op, cut.words, random.Random(repr(cut)))
+        return flash
+
+
+def recover(flash, image, version, old, tmpdir):
+    """Powers up on `flash` (what a cut left): the old or the new application must run; then
+    the update again, which must complete. Returns the version it booted and the sender's
+    stats."""
+    with Board(flash) as board:
+        board.wait_for("app ", timeout=30)
+        booted = board.ask("version?", "version ")
+        if booted not in (old, version):
+            raise BoardError("after the cut the MCU runs %r" % booted)
+        start = board.mark()
+        board.ask("enter bootloader", "entering bootloader")
+        board.wait_for("qsota-boot: ready", start)
+        status, stats, err = send(board.port, image, tmpdir)
+        if status != 0:
+            raise BoardError("the update after the cut failed (%d): %s" % (status, err[-500:]))
+        board.wait_for("app " + version, start, timeout=30)
+        now = board.ask("version?", "version ")
+        if now != version:
+            raise BoardError("after the update the MCU runs %r" % now)
+        if board.flash()[APP : APP + len(image)] != image:
+            raise BoardError("the application area does not hold the image")
+        return booted, stats
