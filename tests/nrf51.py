@@ -25,6 +25,7 @@ which QMP ignores).
 """
 
 import json
+import os
 import queue
 import random
 import shutil
@@ -92,13 +93,17 @@ def factory_flash(app):
 def send(port, image, tmpdir, timeout=300, **options):
     """`qsota send --protocol native` of `image` to 127.0.0.1:`port`: (exit status, stats dict
     or None, stderr)."""
-    path = Path(tmpdir) / ("image-%d.bin" % len(image))
-    path.write_bytes(image)
+    fd, path = tempfile.mkstemp(suffix=".bin", dir=tmpdir)  # sends may run at once
+    with os.fdopen(fd, "wb") as f:
+        f.write(image)
     args = [str(binary("qsota", "QSOTA_CLI", "qsota-cli")), "send", "--tcp",
-            "127.0.0.1:%d" % port, "--protocol", "native", "--json", str(path)]
+            "127.0.0.1:%d" % port, "--protocol", "native", "--json", path]
     for key, value in options.items():
         args += ["--" + key.replace("_", "-"), str(value)]
-    proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+    try:
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+    finally:
+        os.unlink(path)
     lines = proc.stdout.strip().splitlines()
     stats = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else None
     return proc.returncode, stats, proc.stderr
@@ -413,13 +418,21 @@ class Board:
 
     def ask(self, command, answer, timeout=10):
         """Sends the line `command` to the application and returns the rest of its line that
-        starts with `answer`."""
+        starts with `answer`. The line is sent again every second: the MCU may be resetting
+        (a line sent meanwhile is lost, as on a UART)."""
         start = self.mark()
+        end = time.monotonic() + timeout
         with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as s:
-            s.sendall(command.encode() + b"\n")
-            at = self.wait_for(answer, start, timeout)
-            end = self.wait_for("\n", at, timeout)
-        return bytes(self.line.transcript[at : end - 1]).decode(errors="replace")
+            while True:
+                s.sendall(command.encode() + b"\n")
+                try:
+                    at = self.wait_for(answer, start, 1)
+                    break
+                except BoardError:
+                    if time.monotonic() > end:
+                        raise
+            stop = self.wait_for("\n", at, timeout)
+        return bytes(self.line.transcript[at : stop - 1]).decode(errors="replace")
 
     def close(self):
         self._closing = True

@@ -28,7 +28,8 @@ import time
 from collections import namedtuple
 
 from gdbstub import Gdb
-from nrf51 import (APP, ENTER, JOURNAL, OUT, PAGE, RAM_SIZE, SLOT, Board, BoardError, send)
+from nrf51 import (APP, ENTER, JOURNAL, META, OUT, PAGE, RAM_SIZE, SLOT, Board, BoardError,
+                   send)
 
 OPS = ("nvmc_erase_page", "nvmc_program", "nvmc_read")
 # An operation: its function, the flash address, and for nvmc_program its words that are not
@@ -60,9 +61,9 @@ def phase(ops, i):
     if APP <= op.addr < SLOT or op.addr >= JOURNAL:
         return "install"
     last_slot_write = max(j for j, o in enumerate(ops)
-                          if o.name == "nvmc_program" and SLOT <= o.addr < SLOT + PAGE * 115)
+                          if o.name == "nvmc_program" and SLOT <= o.addr < META)
     if op.name == "nvmc_read":
-        return "read-back" if SLOT <= op.addr and i > last_slot_write else None
+        return "read-back" if SLOT <= op.addr < META and i > last_slot_write else None
     return "receive"
 
 
@@ -80,26 +81,14 @@ def choose(ops, rng, wanted):
     return Cut(wanted, n, words, torn)
 
 
-def tear(flash, op, words, rng):
-    """The flash with `op`'s next step half done (see the module doc)."""
-    flash = bytearray(flash)
-    if op.name == "nvmc_erase_page":
-        for at in range(op.addr, op.addr + PAGE):
-            flash[at] |= rng.getrandbits(8)
-    elif op.words:
-        addr, value = op.words[words]
-        old = int.from_bytes(flash[addr : addr + 4], "little")
-        flash[addr : addr + 4] = (old & (value | rng.getrandbits(32))).to_bytes(4, "little")
-    return bytes(flash)
-
-
 class Updater:
-    """Runs an update on a board under the gdbstub, counting the bootloader's operations."""
+    """Runs an update on a board under the gdbstub, stopping at the bootloader's operations
+    (`names`: a subset of OPS)."""
 
-    def __init__(self, flash, image, version, tmpdir):
+    def __init__(self, flash, image, version, tmpdir, names=OPS):
         self.flash, self.image, self.version, self.tmpdir = flash, image, version, tmpdir
         self.addrs = symbols()
-        self.names = {self.addrs[n]: n for n in OPS}
+        self.names = {self.addrs[n]: n for n in names}
 
     def _connect(self, board):
         gdb = Gdb(board.gdb_path)
@@ -116,13 +105,17 @@ class Updater:
                  for i in range(0, len(data), 4)]
         return Op(name, regs[0], tuple(w for w in words if w[1] != 0xFFFFFFFF))
 
-    def run(self, cut=None, timeout=120):
-        """The update's operations; with `cut`, stops there instead and returns them with the
-        flash the cut leaves: (ops, flash or None)."""
+    def run(self, dumps=(), stop=None, timeout=120):
+        """Runs the update to its end: its operations, and the flash before each operation
+        whose number (from 1) is in `dumps`, as {n: flash}. `dumps` may be a callable
+        instead, which decides from the operations so far. `stop=(n, words)`: qemu's own
+        power cut after operation n (an nvmc_program) programmed `words` words, as {n: flash}
+        (the check of `cut_flash`)."""
         board = Board(self.flash, ram=waiting_ram(), gdb=True)
         sent = {}
         sender = threading.Thread(target=lambda: sent.update(
             result=send(board.port, self.image, self.tmpdir, timeout=timeout)), daemon=True)
+        saved = {}
         try:
             gdb = self._connect(board)
             sender.start()
@@ -135,7 +128,7 @@ class Updater:
                 if reply is None:
                     if not sender.is_alive() and board.line.transcript.find(
                             b"app " + self.version.encode(), since_reset) >= 0:
-                        return ops, None
+                        return ops, saved
                     continue
                 regs = gdb.registers()
                 name = self.names.get(regs[15])
@@ -148,30 +141,43 @@ class Updater:
                     gdb = self._connect(board)
                     continue
                 ops.append(self._op(gdb, name, regs))
-                if cut is not None and len(ops) == cut.n:
-                    return ops, self._cut(board, gdb, ops[-1], cut)
+                if stop is not None and len(ops) == stop[0]:
+                    return ops, {stop[0]: self._partial(board, gdb, regs[15], stop[1])}
+                if dumps(ops) if callable(dumps) else len(ops) in dumps:
+                    saved[len(ops)] = board.flash()
                 gdb.resume(regs[15])
         finally:
             board.close()
             sender.join(timeout=timeout)
 
-    def _cut(self, board, gdb, op, cut):
-        """Lets `op` program `cut.words` words, then cuts the power."""
-        if cut.words:
-            word = self.addrs["nvmc_program_word"]
-            gdb.breakpoint(word)
-            at = op.addr
-            gdb.resume(at)  # at the entry of nvmc_program
-            for _ in range(cut.words):
-                if gdb.stopped(10) is None:
-                    raise BoardError("nvmc_program_word was not reached")
-                gdb.resume(word)
+
+    def _partial(self, board, gdb, at, words):
+        word = self.addrs["nvmc_program_word"]
+        gdb.breakpoint(word)
+        gdb.resume(at)
+        for n in range(words + 1):
             if gdb.stopped(10) is None or gdb.registers()[15] != word:
-                raise BoardError("nvmc_program ended before word %d" % cut.words)
-        flash = board.cut()
-        if cut.torn:
-            flash = tear(flash, op, cut.words, random.Random(repr(cut)))
-        return flash
+                raise BoardError("nvmc_program ended before word %d" % n)
+            if n < words:
+                gdb.resume(word)
+        return board.cut()
+
+
+def cut_flash(before, op, words, torn, rng):
+    """The flash a cut leaves: `before` (the flash before `op`) with `op`'s first `words`
+    words programmed and, if `torn`, its next step half done (see the module doc)."""
+    flash = bytearray(before)
+    for addr, value in op.words[:words]:
+        old = int.from_bytes(flash[addr : addr + 4], "little")
+        flash[addr : addr + 4] = (old & value).to_bytes(4, "little")
+    if torn and op.name == "nvmc_erase_page":
+        for at in range(op.addr, op.addr + PAGE):
+            flash[at] |= rng.getrandbits(8)
+    elif torn and words < len(op.words):
+        addr, value = op.words[words]
+        old = int.from_bytes(flash[addr : addr + 4], "little")
+        flash[addr : addr + 4] = (old & (value | rng.getrandbits(32))).to_bytes(4, "little")
+    return bytes(flash)
 
 
 def recover(flash, image, version, old, tmpdir):
