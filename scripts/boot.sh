@@ -7,7 +7,10 @@
 #                bootloader.elf/.bin (flash at 0), app-VERSION.elf/.bin (at 0x6000)
 #   boot_size    `boot-nrf51 text=N data=N bss=N stack=N ram=N` and `boot-app ...` lines
 #   boot_budgets the bootloader against its budget: 24 KB of flash, 8 KB of RAM
-#   boot_test    build, then tests/test_boot.py under qemu (the power-cut seeds included)
+#   boot_lint    rustfmt and clippy on boot/ (a workspace of its own: cargo fmt --all and
+#                clippy --workspace at the root do not reach it)
+#   boot_fuzz S  tests/test_boot.py's power cuts S/60 times over (./build.sh fuzz)
+# tests/test_boot.py (in ./build.sh test's pytest run) updates and cuts it under qemu.
 
 BOOT_OUT="$BUILD/boot"
 BOOT_TARGET=thumbv6m-none-eabi
@@ -73,4 +76,18 @@ boot_budgets() {
         die "boot-nrf51: flash $((text + data)) is over its budget of $BOOT_FLASH_BUDGET bytes"
     [ "$ram" -le "$BOOT_RAM_BUDGET" ] || die "boot-nrf51: ram=$ram is over its budget of $BOOT_RAM_BUDGET bytes"
     say "budget boot-nrf51: flash=$((text + data)) <= $BOOT_FLASH_BUDGET, ram=$ram <= $BOOT_RAM_BUDGET"
+}
+
+boot_lint() {
+    say "cargo fmt --check, clippy (boot/)"
+    (cd "$ROOT/boot" && cargo fmt --all -- --check)
+    (cd "$ROOT/boot" && QSOTA_APP_VERSION=${BOOT_APP_VERSIONS[0]} cargo clippy -q --release \
+        --target-dir "$ROOT/boot/target/${BOOT_APP_VERSIONS[0]}" -- -D warnings)
+}
+
+boot_fuzz() {
+    local times=$(($1 / 60))
+    [ "$times" -ge 1 ] || return 0
+    say "nRF51 bootloader: power cuts x$times (build/boot/cuts-*.json)"
+    QSOTA_BOOT_CUTS=$times python3 -m pytest -q "$ROOT/tests/test_boot.py" -k power_cuts
 }

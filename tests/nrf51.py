@@ -296,6 +296,8 @@ class Board:
         self.port = self.line.port
         self.gdb = gdb
         self.resets = 0
+        # The RAM at each warm reset, in order (bench/boot_bench.py reads the stack's depth).
+        self.reset_rams = []
         self.proc = None
         self.qmp = None
         self._lock = threading.Lock()
@@ -386,6 +388,7 @@ class Board:
         ram = self._save(RAM, RAM_SIZE, "ram.save")
         self._kill()
         self.resets += 1
+        self.reset_rams.append(ram)
         self._start(flash, ram)
 
     def flash(self):
@@ -424,7 +427,7 @@ class Board:
         end = time.monotonic() + timeout
         with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as s:
             while True:
-                s.sendall(command.encode() + b"\n")
+                s.sendall(b"\n" + command.encode() + b"\n")
                 try:
                     at = self.wait_for(answer, start, 1)
                     break

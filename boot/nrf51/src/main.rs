@@ -34,7 +34,7 @@ fn app_looks_startable() -> bool {
     let pc = nvmc::word(layout::APP + 4);
     let ram = layout::RAM..=layout::RAM + layout::RAM_SIZE;
     let code = layout::APP + 8..layout::APP + layout::APP_SIZE;
-    ram.contains(&sp) && sp % 4 == 0 && pc & 1 == 1 && code.contains(&(pc & !1))
+    ram.contains(&sp) && sp.is_multiple_of(4) && pc & 1 == 1 && code.contains(&(pc & !1))
 }
 
 /// Starts the application as a reset would: its stack pointer, then its reset handler.
