@@ -19,9 +19,9 @@ that stays up while qemu processes come and go, as a UART line does while its MC
 the module sends meanwhile is lost. The line keeps a transcript of what the MCU sent.
 
 qemu reads its chardev only while the UART can take bytes, and looks again only when its main
-loop turns: after the guest starts its receiver, the next byte can wait for an unrelated
-event (about a second). A ticker thread therefore pokes qemu's monitor every 10 ms (a blank,
-which QMP ignores).
+loop turns: after the guest starts its receiver, the next bytes can wait for an unrelated
+event (about a second). A ticker thread therefore sends qemu's monitor a command every 10 ms
+(QMP's own I/O runs in a thread of its own: only a command reaches the main loop).
 """
 
 import json
@@ -254,6 +254,8 @@ class Qmp:
         try:
             for raw in self.file:
                 msg = json.loads(raw)
+                if msg.get("id") == "poke":
+                    continue
                 (self.events if "event" in msg else self.replies).put(msg)
         except OSError:
             pass  # closed
@@ -265,8 +267,8 @@ class Qmp:
             self.file.flush()
 
     def poke(self):
-        """Wakes qemu's main loop (see the module doc)."""
-        self._write(b" ")
+        """Wakes qemu's main loop (see the module doc); the answer is dropped."""
+        self._write(b'{"execute": "query-status", "id": "poke"}\n')
 
     def command(self, name, timeout=30, **args):
         self._write(json.dumps({"execute": name, "arguments": args}).encode() + b"\n")
