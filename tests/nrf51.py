@@ -304,6 +304,8 @@ class Board:
         self.qmp = None
         self._lock = threading.Lock()
         self._closing = False
+        # What went wrong in a reset that the watcher thread carried out.
+        self.failure = None
         try:
             self._start(flash, ram)
         except BaseException:
@@ -333,13 +335,16 @@ class Board:
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE)
         try:
-            qmp = Qmp(self.dir / "qmp.sock")
-            self.line.attach(self.dir / "uart.sock")  # qemu runs once the UART is attached
+            qmp = Qmp(self.dir / "qmp.sock", timeout=30)
+            self.line.attach(self.dir / "uart.sock", timeout=30)  # qemu runs once the UART is attached
             qmp.start()
             self.qmp = qmp
         except BoardError as e:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            why = self.proc.stderr.read().decode(errors="replace")[-500:]
             self._kill()
-            raise BoardError("%s; qemu: %s" % (e, self.proc.stderr.read().decode()[-500:]))
+            raise BoardError("%s; qemu: %s" % (e, why)) from None
         threading.Thread(target=self._tick, args=(qmp,), daemon=True).start()
         if not self.gdb:
             threading.Thread(target=self._watch, args=(qmp,), daemon=True).start()
@@ -364,7 +369,10 @@ class Board:
                 with self._lock:
                     if self._closing or qmp is not self.qmp:
                         return
-                    self.warm_reset()
+                    try:
+                        self.warm_reset()
+                    except Exception as e:  # noqa: BLE001 (reported by wait_for)
+                        self.failure = e
                 return
 
     def _save(self, addr, size, name):
@@ -419,7 +427,12 @@ class Board:
             return len(self.line.transcript)
 
     def wait_for(self, text, start=0, timeout=10):
-        return self.line.wait_for(text.encode(), start, timeout)
+        try:
+            return self.line.wait_for(text.encode(), start, timeout)
+        except BoardError as e:
+            if self.failure is None:
+                raise
+            raise BoardError("%s (a reset failed: %s)" % (e, self.failure)) from None
 
     def ask(self, command, answer, timeout=10):
         """Sends the line `command` to the application and returns the rest of its line that
