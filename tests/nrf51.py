@@ -109,6 +109,21 @@ def send(port, image, tmpdir, timeout=300, **options):
     return proc.returncode, stats, proc.stderr
 
 
+def connect_unix(path, timeout, what):
+    """A connection to the unix socket `path`, retried until it listens."""
+    end = time.monotonic() + timeout
+    while True:
+        conn = socket.socket(socket.AF_UNIX)
+        try:
+            conn.connect(str(path))
+            return conn
+        except OSError:
+            conn.close()
+            if time.monotonic() > end:
+                raise BoardError("%s never listened at %s" % (what, path)) from None
+            time.sleep(0.01)
+
+
 class Line:
     """The UART line: the module's end is a TCP port (one connection at a time), the MCU's the
     current qemu's chardev. `transcript` holds everything the MCU sent."""
@@ -136,9 +151,12 @@ class Line:
                 old, self.module = self.module, conn
             if old is not None:
                 old.close()
-            threading.Thread(target=self._from_module, args=(conn,), daemon=True).start()
+            threading.Thread(target=self._pump, args=(conn, False), daemon=True).start()
 
-    def _from_module(self, conn):
+    def _pump(self, conn, from_mcu):
+        """Moves what `conn` (the MCU's end or the module's) receives to the other end; what
+        the MCU sends also goes to the transcript. Bytes with nobody at the other end are
+        lost, as on a UART."""
         while True:
             try:
                 data = conn.recv(4096)
@@ -147,51 +165,26 @@ class Line:
             if not data:
                 break
             with self.lock:
-                mcu = self.mcu
-            if mcu is not None:
+                if from_mcu:
+                    self.transcript += data
+                    self.changed.notify_all()
+                peer = self.module if from_mcu else self.mcu
+            if peer is not None:
                 try:
-                    mcu.sendall(data)
+                    peer.sendall(data)
                 except OSError:
-                    pass  # the MCU went away (reset, cut): the bytes are lost
+                    pass  # the other end went away (a reset, a cut, a hang-up)
         with self.lock:
             if self.module is conn:
                 self.module = None
         conn.close()
 
-    def _from_mcu(self, conn):
-        while True:
-            try:
-                data = conn.recv(4096)
-            except OSError:
-                data = b""
-            if not data:
-                return
-            with self.lock:
-                self.transcript += data
-                self.changed.notify_all()
-                module = self.module
-            if module is not None:
-                try:
-                    module.sendall(data)
-                except OSError:
-                    pass
-
     def attach(self, path, timeout=10):
         """Connects to the chardev at `path` (qemu waits for this before it runs)."""
-        end = time.monotonic() + timeout
-        while True:
-            conn = socket.socket(socket.AF_UNIX)
-            try:
-                conn.connect(str(path))
-                break
-            except OSError:
-                conn.close()
-                if time.monotonic() > end:
-                    raise BoardError("qemu's UART never listened at %s" % path)
-                time.sleep(0.01)
+        conn = connect_unix(path, timeout, "qemu's UART")
         with self.lock:
             self.mcu = conn
-        threading.Thread(target=self._from_mcu, args=(conn,), daemon=True).start()
+        threading.Thread(target=self._pump, args=(conn, True), daemon=True).start()
 
     def detach(self):
         with self.lock:
@@ -229,17 +222,7 @@ class Qmp:
     qemu runs (it only connects before)."""
 
     def __init__(self, path, timeout=10):
-        end = time.monotonic() + timeout
-        while True:
-            self.sock = socket.socket(socket.AF_UNIX)
-            try:
-                self.sock.connect(str(path))
-                break
-            except OSError:
-                self.sock.close()
-                if time.monotonic() > end:
-                    raise BoardError("qemu's QMP never listened at %s" % path)
-                time.sleep(0.01)
+        self.sock = connect_unix(path, timeout, "qemu's QMP")
         self.file = self.sock.makefile("rwb")
         self.writing = threading.Lock()
         self.events = queue.Queue()

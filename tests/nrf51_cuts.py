@@ -6,22 +6,24 @@ of the new image, DONE, the reset, the install at the next boot, the new applica
 flash operations are the bootloader's calls of nvmc_erase_page, nvmc_program (one write: a
 frame, a record entry, a journal word, a page copy) and nvmc_read; qemu's gdbstub stops the
 CPU at their entry (tests/gdbstub.py). From a given flash and image they form the same
-sequence in every run (the sender's retransmissions and timing change none of them): `trace`
-records it once, and every cut run checks that it stopped at the same operation.
+sequence in every run (the sender's retransmissions and timing change none of them):
+`Updater.run` records it, and saves the flash before the operations it is asked to; a
+second run must record the same sequence.
 
-A cut: stop before operation `n`; if it programs, first let it program `words` of its words
-(a breakpoint on nvmc_program_word); `torn`: the operation then in progress was half done
-when the power went. qemu erases a page and programs a word at once, so a torn one is
-modelled on the dump: a page erase leaves random bits of the page set to 1, a word
-programming a random subset of its 0 bits programmed. Between two operations the flash does
-not change, so these are all the states a cut can leave (in qemu's model of the flash).
+A cut: the flash before operation `n`, with `words` of its words programmed if it programs
+(the driver programs them in address order: `cut_flash` applies them to the saved flash,
+which `test_a_modelled_cut_is_what_qemu_does` checks against qemu running them); `torn`: the
+step then in progress was half done when the power went. qemu erases a page and programs a
+word at once, so a torn one is modelled too: a page erase leaves random bits of the page set
+to 1, a word a random subset of its 0 bits programmed. Between two operations the flash does
+not change, so these are all the states a cut can leave (in qemu's model of the flash). The
+board is then powered up on that flash (`recover`).
 
 The phase of an operation comes from the traced sequence: `install` writes the application
 area or the journal; `read-back` is the commit's reading of the slot (the reads after the
 last slot write); `receive` the rest of the slot's and the record's erases and writes.
 """
 
-import random
 import subprocess
 import threading
 import time
@@ -29,7 +31,7 @@ from collections import namedtuple
 
 from gdbstub import Gdb
 from nrf51 import (APP, ENTER, JOURNAL, META, OUT, PAGE, RAM_SIZE, SLOT, Board, BoardError,
-                   send)
+                   connect_unix, send)
 
 OPS = ("nvmc_erase_page", "nvmc_program", "nvmc_read")
 # An operation: its function, the flash address, and for nvmc_program its words that are not
@@ -91,7 +93,7 @@ class Updater:
         self.names = {self.addrs[n]: n for n in names}
 
     def _connect(self, board):
-        gdb = Gdb(board.gdb_path)
+        gdb = Gdb(connect_unix(board.gdb_path, 30, "qemu's gdbstub"))
         for addr in self.names:
             gdb.breakpoint(addr)
         gdb.resume()
