@@ -73,6 +73,11 @@ class Gdb:
     def memory(self, addr, length):
         return bytes.fromhex(self.request(b"m%x,%x" % (addr, length)).decode())
 
+    def write(self, addr, data):
+        """Writes `data` at `addr` (qemu writes flash too: a debugger's write)."""
+        if self.request(b"M%x,%x:%s" % (addr, len(data), data.hex().encode())) != b"OK":
+            raise GdbError("qemu refused a write at %#x" % addr)
+
     def registers(self):
         """r0..r15 as ints (qemu's stub answers `g`, not `p`)."""
         raw = bytes.fromhex(self.request(b"g")[: 16 * 8].decode())

@@ -107,12 +107,16 @@ class Updater:
                  for i in range(0, len(data), 4)]
         return Op(name, regs[0], tuple(w for w in words if w[1] != 0xFFFFFFFF))
 
-    def run(self, dumps=(), stop=None, timeout=120):
-        """Runs the update to its end: its operations, and the flash before each operation
-        whose number (from 1) is in `dumps`, as {n: flash}. `dumps` may be a callable
-        instead, which decides from the operations so far. `stop=(n, words)`: qemu's own
-        power cut after operation n (an nvmc_program) programmed `words` words, as {n: flash}
-        (the check of `cut_flash`)."""
+    def run(self, dumps=(), stop=None, fault=None, until=None, timeout=120):
+        """Runs the update to its end (`until`: what the MCU says last, by default the new
+        application's banner): its operations, and the flash before each operation whose
+        number (from 1) is in `dumps`, as {n: flash}, and at the end as {"end": flash}.
+        `dumps` may be a callable instead, which decides from the operations so far.
+        `stop=(n, words)`: qemu's own power cut after operation n (an nvmc_program)
+        programmed `words` words, as {n: flash} (the check of `cut_flash`).
+        `fault=(n, addr, data)`: before operation n, `data` is written at `addr`, as a flash
+        that does not hold what was programmed."""
+        until = (until or "app " + self.version).encode()
         board = Board(self.flash, ram=waiting_ram(), gdb=True)
         sent = {}
         sender = threading.Thread(target=lambda: sent.update(
@@ -129,7 +133,8 @@ class Updater:
                 reply = gdb.stopped(0.2)
                 if reply is None:
                     if not sender.is_alive() and board.line.transcript.find(
-                            b"app " + self.version.encode(), since_reset) >= 0:
+                            until, since_reset) >= 0:
+                        saved["end"] = board.flash()
                         return ops, saved
                     continue
                 regs = gdb.registers()
@@ -143,6 +148,8 @@ class Updater:
                     gdb = self._connect(board)
                     continue
                 ops.append(self._op(gdb, name, regs))
+                if fault is not None and len(ops) == fault[0]:
+                    gdb.write(fault[1], fault[2])
                 if stop is not None and len(ops) == stop[0]:
                     return ops, {stop[0]: self._partial(board, gdb, regs[15], stop[1])}
                 if dumps(ops) if callable(dumps) else len(ops) in dumps:

@@ -17,7 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from conftest import BACKENDS, ROOT
-from nrf51 import (APP, OUT, SLOT, Board, app_image, factory_flash, missing, send)
+from nrf51 import (APP, JOURNAL, OUT, PAGE, SLOT, Board, app_image, factory_flash, missing,
+                   send)
 from nrf51_cuts import Updater, choose, cut_flash, recover
 
 sys.path.insert(0, str(ROOT / "tools" / "qth_emu"))
@@ -132,9 +133,27 @@ def test_a_modelled_cut_is_what_qemu_does(tmp_path):
     flash after the bootloader programmed them (the model behind every cut in a write)."""
     updater = Updater(factory_flash(app_image(OLD)), app_image(NEW, 3000), NEW, tmp_path)
     ops, saved = updater.run(dumps=lambda ops: len(ops[-1].words) >= 4)
-    n = max(saved)
+    n = max(k for k in saved if k != "end")
     _, real = updater.run(stop=(n, 3))
     assert real[n] == cut_flash(saved[n], ops[n - 1], 3, False, None)
+
+
+def test_a_copy_that_reads_back_wrong_is_copied_again(tmp_path):
+    """A flash fault in the install (a word of the first page changed after its copy): the
+    read-back catches it, the vector table and the journal are erased (nothing starts the
+    broken copy), the bootloader waits; the next power-up copies again."""
+    image = app_image(NEW, 3000)
+    updater = Updater(factory_flash(app_image(OLD)), image, NEW, tmp_path)
+    ops, _ = updater.run()
+    second_page = next(i for i, op in enumerate(ops) if op.addr == APP + PAGE) + 1
+    at = next(i for i in range(8, PAGE, 4) if any(image[i : i + 4]))
+    fault = (second_page, APP + at, b"\0\0\0\0")
+    _, saved = updater.run(fault=fault, until="qsota-boot: ready")
+    erased = b"\xff" * PAGE
+    assert saved["end"][APP : APP + PAGE] == erased
+    assert saved["end"][JOURNAL : JOURNAL + PAGE] == erased
+    with Board(saved["end"]) as board:
+        installed(board, image, NEW)
 
 
 def scenario(name, tmp_path):

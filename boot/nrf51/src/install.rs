@@ -13,7 +13,9 @@
 //! ```
 //!
 //! A word whose programming was cut reads as neither its old nor its new value, so each
-//! mark is checked for its exact value: a torn mark makes its page copied again.
+//! mark is checked for its exact value: a torn mark makes its page copied again (at every
+//! boot until INSTALLED: it is not written twice). A torn INSTALLED is completed by writing
+//! the same value again (the nRF51 allows two writes of a word between erases).
 
 use crate::app_looks_startable;
 use crate::flash::BootFlash;
@@ -69,8 +71,9 @@ pub fn prepare(flash: &mut BootFlash) -> bool {
 struct Mismatch;
 
 /// Copies `id`'s image from the slot, resuming where the journal says it stopped, and marks
-/// it installed once the copy reads back right. On a mismatch the journal is erased, so
-/// that the next reset starts the copy over.
+/// it installed once the copy reads back right. On a mismatch the application's first page
+/// (its vector table) and then the journal are erased: the next reset starts the copy over,
+/// and until it is done nothing can take the broken copy for a factory application.
 fn install(id: &ImageId) -> Result<(), Mismatch> {
     if !names(id) {
         nvmc::nvmc_erase_page(JOURNAL);
@@ -91,6 +94,7 @@ fn install(id: &ImageId) -> Result<(), Mismatch> {
         }
     }
     if app_digest(id.size) != id.sha256 {
+        nvmc::nvmc_erase_page(APP);
         nvmc::nvmc_erase_page(JOURNAL);
         return Err(Mismatch);
     }
