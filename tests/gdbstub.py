@@ -54,12 +54,15 @@ class Gdb:
         if self.request(b"Z0,%x,2" % addr) != b"OK":
             raise GdbError("qemu refused a breakpoint at %#x" % addr)
 
+    def remove(self, addr):
+        if self.request(b"z0,%x,2" % addr) != b"OK":
+            raise GdbError("qemu refused to remove the breakpoint at %#x" % addr)
+
     def resume(self, at=None):
         """Lets the CPU run; `stopped` waits for it to stop. `at`: the breakpoint it stopped
         at, stepped over first (qemu would stop there again at once)."""
         if at is not None:
-            if self.request(b"z0,%x,2" % at) != b"OK":
-                raise GdbError("qemu refused to remove the breakpoint at %#x" % at)
+            self.remove(at)
             self._send(b"s")
             if self._packet(10) is None:
                 raise GdbError("a single step did not end")

@@ -413,9 +413,17 @@ class Board:
         try:
             return self.line.wait_for(text.encode(), start, timeout)
         except BoardError as e:
-            if self.failure is None:
-                raise
-            raise BoardError("%s (a reset failed: %s)" % (e, self.failure)) from None
+            raise BoardError("%s (%s)" % (e, self._state())) from None
+
+    def _state(self):
+        """What the board is doing, for a failure's message."""
+        if self.failure is not None:
+            return "a reset failed: %s" % self.failure
+        try:
+            status = self.qmp.command("query-status", timeout=5)["status"]
+        except (BoardError, OSError, ValueError) as e:
+            status = "unknown (%s)" % e
+        return "after %d resets qemu is %s" % (self.resets, status)
 
     def ask(self, command, answer, timeout=10):
         """Sends the line `command` to the application and returns the rest of its line that

@@ -37,7 +37,8 @@ OPS = ("nvmc_erase_page", "nvmc_program", "nvmc_read")
 # An operation: its function, the flash address, and for nvmc_program its words that are not
 # all ones (those it skips), as (address, value) pairs.
 Op = namedtuple("Op", "name addr words")
-Cut = namedtuple("Cut", "phase n words torn")
+# `seed` tells apart cuts at the same place (their torn bits differ).
+Cut = namedtuple("Cut", "phase n words torn seed")
 
 
 def symbols():
@@ -76,11 +77,32 @@ def choose(ops, rng, wanted):
         picks = [i for i, o in enumerate(ops) if o.name == "nvmc_erase_page"]
     else:
         picks = [i for i in range(len(ops)) if phase(ops, i) == wanted]
-    n = rng.choice(picks) + 1
+    return cut_at(ops, rng.choice(picks) + 1, rng, wanted, torn=wanted == "erase")
+
+
+def cut_at(ops, n, rng, phase, torn=None):
+    """A cut at operation `n`, its words and tearing drawn with `rng` (unless `torn`)."""
     op = ops[n - 1]
     words = rng.randrange(len(op.words)) if op.words else 0
-    torn = wanted == "erase" or (op.name != "nvmc_read" and rng.random() < 0.5)
-    return Cut(wanted, n, words, torn)
+    if torn is None or op.name == "nvmc_read":
+        torn = op.name != "nvmc_read" and rng.random() < 0.5
+    return Cut(phase, n, words, torn, rng.getrandbits(32))
+
+
+def compaction(ops):
+    """Where the receiver's record was full and rewritten: the operation number of the second
+    erase of the record's page (the first starts the record), or None."""
+    metas = [i for i, op in enumerate(ops) if op.name == "nvmc_erase_page" and op.addr == META]
+    return metas[1] + 1 if len(metas) > 1 else None
+
+
+def around_compaction(ops):
+    """For `Updater.run(watch=)`: page erases only (a long image is quick to run through),
+    and the record's writes right after its compaction (header, entry, ERASED)."""
+    n = compaction(ops)
+    if n is not None and len(ops) - n < 3:
+        return {"nvmc_erase_page", "nvmc_program"}
+    return {"nvmc_erase_page"}
 
 
 class Updater:
@@ -92,12 +114,19 @@ class Updater:
         self.addrs = symbols()
         self.names = {self.addrs[n]: n for n in names}
 
-    def _connect(self, board):
+    def _connect(self, board, names):
         gdb = Gdb(connect_unix(board.gdb_path, 30, "qemu's gdbstub"))
-        for addr in self.names:
-            gdb.breakpoint(addr)
+        for name in names:
+            gdb.breakpoint(self.addrs[name])
         gdb.resume()
         return gdb
+
+    def _arm(self, gdb, armed, wanted):
+        """Changes the breakpoints from the operations `armed` to those `wanted`."""
+        for name in armed - wanted:
+            gdb.remove(self.addrs[name])
+        for name in wanted - armed:
+            gdb.breakpoint(self.addrs[name])
 
     def _op(self, gdb, name, regs):
         if name != "nvmc_program":
@@ -107,7 +136,7 @@ class Updater:
                  for i in range(0, len(data), 4)]
         return Op(name, regs[0], tuple(w for w in words if w[1] != 0xFFFFFFFF))
 
-    def run(self, dumps=(), stop=None, fault=None, until=None, timeout=120):
+    def run(self, dumps=(), stop=None, fault=None, until=None, watch=None, timeout=120):
         """Runs the update to its end (`until`: what the MCU says last, by default the new
         application's banner): its operations, and the flash before each operation whose
         number (from 1) is in `dumps`, as {n: flash}, and at the end as {"end": flash}.
@@ -115,7 +144,8 @@ class Updater:
         `stop=(n, words)`: qemu's own power cut after operation n (an nvmc_program)
         programmed `words` words, as {n: flash} (the check of `cut_flash`).
         `fault=(n, addr, data)`: before operation n, `data` is written at `addr`, as a flash
-        that does not hold what was programmed."""
+        that does not hold what was programmed. `watch(ops)`: the operations (names) to
+        stop at next, after those so far (by default all of the updater's)."""
         until = (until or "app " + self.version).encode()
         board = Board(self.flash, ram=waiting_ram(), gdb=True)
         sent = {}
@@ -123,7 +153,8 @@ class Updater:
             result=send(board.port, self.image, self.tmpdir, timeout=timeout)), daemon=True)
         saved = {}
         try:
-            gdb = self._connect(board)
+            armed = set(watch([]) if watch else self.names.values())
+            gdb = self._connect(board, armed)
             sender.start()
             ops, since_reset = [], 0
             end = time.monotonic() + timeout
@@ -145,7 +176,7 @@ class Updater:
                     gdb.close()
                     board.warm_reset()
                     since_reset = board.mark()
-                    gdb = self._connect(board)
+                    gdb = self._connect(board, armed)
                     continue
                 ops.append(self._op(gdb, name, regs))
                 if fault is not None and len(ops) == fault[0]:
@@ -154,7 +185,12 @@ class Updater:
                     return ops, {stop[0]: self._partial(board, gdb, regs[15], stop[1])}
                 if dumps(ops) if callable(dumps) else len(ops) in dumps:
                     saved[len(ops)] = board.flash()
-                gdb.resume(regs[15])
+                wanted = set(watch(ops)) if watch else armed
+                self._arm(gdb, armed - {name}, wanted - {name})
+                if name not in wanted:
+                    gdb.remove(regs[15])
+                gdb.resume(regs[15] if name in wanted else None)
+                armed = wanted
         finally:
             board.close()
             sender.join(timeout=timeout)

@@ -19,7 +19,7 @@ import pytest
 from conftest import BACKENDS, ROOT
 from nrf51 import (APP, JOURNAL, OUT, PAGE, SLOT, Board, app_image, factory_flash, missing,
                    send)
-from nrf51_cuts import Updater, choose, cut_flash, recover
+from nrf51_cuts import Updater, around_compaction, choose, compaction, cut_at, cut_flash, recover
 
 sys.path.insert(0, str(ROOT / "tools" / "qth_emu"))
 
@@ -181,14 +181,39 @@ def test_power_cuts(name, tmp_path):
     ops, _ = updater.run()
     rng = random.Random(name)
     cuts = [choose(ops, rng, p) for p, k in counts.items() for _ in range(k * SCALE)]
-    again, saved = updater.run(dumps={c.n for c in cuts})
+    cut_all(name, updater, ops, cuts, old)
+
+
+def test_power_cuts_in_the_record_compaction(tmp_path):
+    """A 60 KiB image fills the receiver's one-page record (57 entries) at its 57th frame,
+    which then erases the page and writes it anew: cuts before and in that erase and in the
+    three writes after it (a torn one is taken as missing, so the download resumes before
+    the frame that was cut, or at the sector the record last vouched for)."""
+    image = app_image(NEW, 60 * 1024)
+    updater = Updater(factory_flash(app_image(OLD)), image, NEW, tmp_path)
+    ops, _ = updater.run(watch=around_compaction)
+    n = compaction(ops)
+    assert n is not None, "the record was never compacted"
+    rng = random.Random("compaction")
+    places = [(n, False)] + [(n, True)] * 3 + [(n + 1, None)] * 4 + [(n + 2, None), (n + 3, None)]
+    cuts = [cut_at(ops, at, rng, "compaction", torn) for at, torn in places * SCALE]
+    cut_all("compaction", updater, ops, cuts, OLD, watch=around_compaction)
+
+
+def cut_all(name, updater, ops, cuts, old, **run):
+    """Cuts the power at each of `cuts` of the update whose operations are `ops`; each must
+    leave a board that starts the old or the new application (the old one before COMMITTED,
+    the new one from the install on) and completes the next update. Writes the counts."""
+    new = updater.version
+    image = updater.image
+    again, saved = updater.run(dumps={c.n for c in cuts}, **run)
     assert again == ops, "the bootloader's flash operations differ between two runs"
 
     def attempt(cut):
         flash = cut_flash(saved[cut.n], ops[cut.n - 1], cut.words, cut.torn,
-                          random.Random(repr(cut)))
+                          random.Random(cut.seed))
         try:
-            booted, stats = recover(flash, image, new, old, tmp_path)
+            booted, stats = recover(flash, image, new, old, updater.tmpdir)
             return cut, booted, stats["resumed_from"], None
         except Exception as e:  # noqa: BLE001 (reported per cut below)
             return cut, None, None, "%s: %s" % (type(e).__name__, e)
@@ -204,8 +229,7 @@ def test_power_cuts(name, tmp_path):
     }
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / ("cuts-%s.json" % name)).write_text(json.dumps(report, indent=1) + "\n")
-    # Before COMMITTED the old application runs; from the install on, the new one.
-    expected = {"receive": old, "read-back": old, "install": new}
+    expected = {"receive": old, "read-back": old, "compaction": old, "install": new}
     failed = ["%r: %s" % (c, e or "booted %s" % b) for c, b, _, e in results
               if e or b != expected.get(c.phase, b)]
     assert not failed, "%d of %d cuts broke the update:\n%s" % (
