@@ -302,7 +302,8 @@ class Board:
     def _start(self, flash, ram):
         """A new qemu on `flash` (and `ram`), its UART on the line."""
         (self.dir / "flash.bin").write_bytes(flash)
-        args = ["qemu-system-arm", "-M", "microbit", "-display", "none", "-monitor", "none",
+        # -S: the CPU waits until QMP listens to events (a reset before would be missed).
+        args = ["qemu-system-arm", "-M", "microbit", "-S", "-display", "none", "-monitor", "none",
                 "-qmp", "unix:%s,server=on,wait=off" % (self.dir / "qmp.sock"),
                 "-action", "reboot=shutdown,shutdown=pause",
                 "-serial", "unix:%s,server=on" % (self.dir / "uart.sock"),
@@ -312,16 +313,18 @@ class Board:
             args += ["-device", "loader,file=%s,addr=%#x" % (self.dir / "ram.bin", RAM)]
         if self.gdb:
             self.gdb_path.unlink(missing_ok=True)
-            args += ["-gdb", "unix:%s,server=on,wait=off" % self.gdb_path, "-S"]
+            args += ["-gdb", "unix:%s,server=on,wait=off" % self.gdb_path]
         for sock in ("qmp.sock", "uart.sock"):
             (self.dir / sock).unlink(missing_ok=True)
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE)
         try:
             qmp = Qmp(self.dir / "qmp.sock", timeout=30)
-            self.line.attach(self.dir / "uart.sock", timeout=30)  # qemu runs once the UART is attached
+            self.line.attach(self.dir / "uart.sock", timeout=30)  # qemu starts once attached
             qmp.start()
             self.qmp = qmp
+            if not self.gdb:
+                qmp.command("cont")
         except BoardError as e:
             if self.proc.poll() is None:
                 self.proc.kill()
