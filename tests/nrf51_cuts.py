@@ -30,8 +30,8 @@ import time
 from collections import namedtuple
 
 from gdbstub import Gdb
-from nrf51 import (APP, ENTER, JOURNAL, META, OUT, PAGE, RAM_SIZE, SLOT, Board, BoardError,
-                   connect_unix, send)
+from nrf51 import APP, ENTER, JOURNAL, META, OUT, PAGE, RAM_SIZE, SLOT, Board, send
+from qemu_link import BoardError, connect_unix
 
 OPS = ("nvmc_erase_page", "nvmc_program", "nvmc_read")
 # An operation: its function, the flash address, and for nvmc_program its words that are not
