@@ -89,5 +89,6 @@ boot_fuzz() {
     local times=$(($1 / 60))
     [ "$times" -ge 1 ] || return 0
     say "nRF51 bootloader: power cuts x$times (build/boot/cuts-*.json)"
+    cargo build -q --release -p qsota-cli # the sender the cuts interrupt
     QSOTA_BOOT_CUTS=$times python3 -m pytest -q "$ROOT/tests/test_boot.py" -k power_cuts
 }
