@@ -15,7 +15,7 @@
 //! A word whose programming was cut reads as neither its old nor its new value, so each
 //! mark is checked for its exact value: a torn mark makes its page copied again (at every
 //! boot until INSTALLED: it is not written twice). A torn INSTALLED is completed by writing
-//! the same value again (the nRF51 allows two writes of a word between erases).
+//! the same value again, the one word written twice between erases.
 
 use crate::app_looks_startable;
 use crate::flash::BootFlash;
