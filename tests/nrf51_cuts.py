@@ -77,7 +77,8 @@ def choose(ops, rng, wanted):
         picks = [i for i, o in enumerate(ops) if o.name == "nvmc_erase_page"]
     else:
         picks = [i for i in range(len(ops)) if phase(ops, i) == wanted]
-    return cut_at(ops, rng.choice(picks) + 1, rng, wanted, torn=wanted == "erase")
+    torn = True if wanted == "erase" else None  # erases always torn, the others at random
+    return cut_at(ops, rng.choice(picks) + 1, rng, wanted, torn)
 
 
 def cut_at(ops, n, rng, phase, torn=None):
