@@ -7,7 +7,8 @@
 #   ./build.sh bench      build and write build/bench.json (prints a table)
 #   ./build.sh size       print the footprint of each artifact (ARM builds; build/size.json)
 #   ./build.sh test-arm   only the ARM tests: cross builds, link checks, MicroPython on qemu
-#   ./build.sh fuzz [S]   run every fuzz target (fuzz/) for S seconds each (default 600)
+#   ./build.sh fuzz [S]   run every fuzz target (fuzz/) for S seconds each (default 600), and
+#                         the nRF51 bootloader's power cuts S/60 times over (tests/test_boot.py)
 # Environment: MICROPY_DIR=/path uses an existing MicroPython (or QuecPython) tree.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -21,6 +22,7 @@ source scripts/common.sh
 source scripts/micropython.sh
 source scripts/cross.sh
 source scripts/mcuboot.sh
+source scripts/boot.sh
 
 setup() {
     need_apt build-essential pkg-config python3 lrzsz socat
@@ -100,6 +102,7 @@ run_rust_tests() {
     cargo test -q --workspace --exclude qsota-capi
     test_capi
     test_receiver_example
+    boot_lint
 }
 
 run_tests() {
@@ -136,6 +139,7 @@ run_fuzz() {
         fi
         printf '   %-16s %s\n' "$t" "$(grep '^Done' "$BUILD/fuzz/$t.log")"
     done
+    boot_fuzz "$1"
 }
 
 run_bench() {
@@ -153,10 +157,10 @@ demo() {
 case "${1:-all}" in
     all) setup; build_all; demo ;;
     build) setup; build_all ;;
-    test) setup; build_all; mcuboot_deps; run_tests; cross_test; run_fuzz 20 ;;
-    check) setup; build_all; mcuboot_deps; run_check ;;
-    test-arm) setup; cross_test ;;
-    fuzz) setup; run_fuzz "${2:-600}" ;;
+    test) setup; build_all; mcuboot_deps; boot_deps; boot_build; run_tests; cross_test; run_fuzz 20 ;;
+    check) setup; build_all; mcuboot_deps; boot_deps; boot_build; run_check ;;
+    test-arm) setup; boot_deps; boot_build; cross_test ;;
+    fuzz) setup; boot_deps; boot_build; run_fuzz "${2:-600}" ;;
     size) setup; cross_size_report; cross_budgets ;;
     bench) setup; build_all; mcuboot_deps; cross_size_report; run_bench ;;
     *) die "unknown command '$1' (try: ./build.sh, ./build.sh test, ./build.sh check, ./build.sh bench)" ;;

@@ -190,6 +190,7 @@ cross_size() {
     if [ -f "$CROSS_OUT/qemu/firmware.map" ]; then
         lines+=("glue-cortex-a9 $(python3 "$ROOT/scripts/mapsize.py" "$CROSS_OUT/qemu/firmware.map" /cmodule/)")
     fi
+    [ -f "$BOOT_OUT/bootloader.elf" ] && mapfile -t -O "${#lines[@]}" lines < <(boot_size)
     local ctx words
     while read -r ctx words; do
         lines+=("context-$ctx ram=$((words * 8))")
@@ -271,6 +272,7 @@ cross_budgets() {
         [ "$text" -le "$limit" ] || die "$name: text=$text is over its budget of $limit bytes"
         say "budget $name: text=$text <= $limit"
     done
+    boot_budgets
 }
 
 # ./build.sh test-arm: the ARM builds, link checks, the emulated runs, the footprint against
@@ -291,6 +293,8 @@ cross_test() {
 # ./build.sh size (then cross_budgets) and ./build.sh bench (the footprint is part of the
 # benchmark record: bench/size_bench.py reads build/size.json).
 cross_size_report() {
+    boot_deps
+    boot_build
     cross_deps
     cross_libs
     cross_link_check
