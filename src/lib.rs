@@ -7,6 +7,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod crc32;
+pub mod delta;
 pub mod ffi;
 pub mod hex;
 pub mod image;
