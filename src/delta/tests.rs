@@ -254,7 +254,7 @@ impl Sink for Out<'_> {
 /// What a session applies: a bare patch or a package.
 enum Target<'w> {
     Patch(Applier<'w>),
-    Package(Package<'w>),
+    Package(std::boxed::Box<Package<'w>>),
 }
 
 /// How a session goes wrong on purpose.
@@ -295,7 +295,12 @@ fn run(base: &[u8], input: &[u8], setup: Setup, rng: &mut Rng) -> Outcome {
     let mut window = vec![0u8; setup.window];
     let (len, limit) = (base.len() as u32, setup.limit);
     let mut target = if setup.package {
-        Target::Package(Package::new(&mut window, len, limit, true))
+        Target::Package(std::boxed::Box::new(Package::new(
+            &mut window,
+            len,
+            limit,
+            true,
+        )))
     } else {
         Target::Patch(Applier::new(&mut window, len, limit))
     };
