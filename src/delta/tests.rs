@@ -252,9 +252,10 @@ impl Sink for Out<'_> {
 }
 
 /// What a session applies: a bare patch or a package.
+#[allow(clippy::large_enum_variant)] // one per test session
 enum Target<'w> {
     Patch(Applier<'w>),
-    Package(std::boxed::Box<Package<'w>>),
+    Package(Package<'w>),
 }
 
 /// How a session goes wrong on purpose.
