@@ -296,12 +296,7 @@ fn run(base: &[u8], input: &[u8], setup: Setup, rng: &mut Rng) -> Outcome {
     let mut window = vec![0u8; setup.window];
     let (len, limit) = (base.len() as u32, setup.limit);
     let mut target = if setup.package {
-        Target::Package(std::boxed::Box::new(Package::new(
-            &mut window,
-            len,
-            limit,
-            true,
-        )))
+        Target::Package(Package::new(&mut window, len, limit, true))
     } else {
         Target::Patch(Applier::new(&mut window, len, limit))
     };
