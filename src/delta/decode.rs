@@ -11,7 +11,7 @@
 use super::Fault;
 
 /// The largest size or offset a patch may state (2^30 - 1: a small int in MicroPython).
-pub const MAX_SIZE: i64 = (1 << 30) - 1;
+pub(crate) const MAX_SIZE: i64 = (1 << 30) - 1;
 
 /// A detools size field: the first byte holds 6 value bits, the sign (0x40) and the
 /// continuation (0x80); later bytes 7 value bits and the continuation. At most 5 bytes.

@@ -24,7 +24,7 @@ mod tests;
 pub use package::{
     base_sha256, Extension, Header, Package, EXTENSION_TAG, HEADER_LEN, MAGIC, TRAILER_LEN,
 };
-pub use patch::{Applier, BLOCK};
+pub use patch::{Applier, PIECE};
 
 /// A [`Base`] or [`Sink`] failed (a flash or file error); the applier reports it as
 /// `Fault::BaseRead` or `Fault::Write`.

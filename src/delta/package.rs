@@ -158,6 +158,11 @@ impl<'w> Package<'w> {
         self.applier.target_size()
     }
 
+    /// Why the package failed, once it has.
+    pub fn fault(&self) -> Option<Fault> {
+        self.fault
+    }
+
     pub fn push(
         &mut self,
         data: &[u8],

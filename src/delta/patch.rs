@@ -7,16 +7,16 @@
 //! base's bytes from the current base offset, an extra size and that many bytes copied, and
 //! an adjustment added to the base offset. The patch ends with the last adjustment.
 //!
-//! The output goes through one [`BLOCK`]-byte buffer: the base bytes a diff needs are read
+//! The output goes through one [`PIECE`]-byte buffer: the base bytes a diff needs are read
 //! into it and the diff added in place, extra bytes are copied into it, and it is written
 //! when full and at the end. So the base is read and the target written in pieces of at most
-//! [`BLOCK`] bytes, the same pieces whatever the patch's chunking on arrival.
+//! [`PIECE`] bytes, the same pieces whatever the patch's chunking on arrival.
 
 use super::decode::{Crle, Heatshrink, Size};
 use super::{Base, Fault, Sink};
 
 /// The output buffer's size: the largest piece read from the base or written to the target.
-pub const BLOCK: usize = 256;
+pub const PIECE: usize = 256;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Step {
@@ -63,7 +63,7 @@ struct Body {
     fill: usize,
     /// `buf[fill..loaded]` holds base bytes that diff bytes are still to be added to.
     loaded: usize,
-    buf: [u8; BLOCK],
+    buf: [u8; PIECE],
 }
 
 /// Applies one detools sequential patch (see the module's doc).
@@ -95,7 +95,7 @@ impl<'w> Applier<'w> {
                 from: 0,
                 fill: 0,
                 loaded: 0,
-                buf: [0; BLOCK],
+                buf: [0; PIECE],
             },
             fault: None,
         }
@@ -285,10 +285,10 @@ impl Body {
 
     fn diff(&mut self, d: u8, base: &mut impl Base, out: &mut impl Sink) -> Result<(), Fault> {
         if self.fill == self.loaded {
-            if self.fill == BLOCK {
+            if self.fill == PIECE {
                 self.flush(out)?;
             }
-            let n = (BLOCK - self.fill).min(self.left as usize);
+            let n = (PIECE - self.fill).min(self.left as usize);
             let end = self.from + n as i64;
             if self.from < 0 || end > i64::from(self.base_len) {
                 return Err(Fault::BaseRange);
@@ -306,7 +306,7 @@ impl Body {
     }
 
     fn extra(&mut self, b: u8, out: &mut impl Sink) -> Result<(), Fault> {
-        if self.fill == BLOCK {
+        if self.fill == PIECE {
             self.flush(out)?;
         }
         self.buf[self.fill] = b;

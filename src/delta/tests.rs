@@ -218,7 +218,7 @@ impl Base for Mem<'_> {
     fn read(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), IoError> {
         let at = offset as usize;
         assert!(at + buf.len() <= self.data.len(), "read outside the base");
-        assert!(!buf.is_empty() && buf.len() <= BLOCK);
+        assert!(!buf.is_empty() && buf.len() <= PIECE);
         self.log
             .borrow_mut()
             .push(format!("[\"b\", {offset}, {}]", buf.len()));
@@ -239,7 +239,7 @@ struct Out<'a> {
 
 impl Sink for Out<'_> {
     fn write(&mut self, data: &[u8]) -> Result<(), IoError> {
-        assert!(!data.is_empty() && data.len() <= BLOCK);
+        assert!(!data.is_empty() && data.len() <= PIECE);
         self.log
             .borrow_mut()
             .push(format!("[\"w\", \"{}\"]", trace::hex(data)));
