@@ -277,8 +277,9 @@ type Outcome = (Result<(u32, Option<[u8; 32]>), Fault>, Vec<u8>);
 /// sha256 or null]` or `["f", fault]` for `finish`.
 fn run(base: &[u8], input: &[u8], setup: Setup, rng: &mut Rng) -> Outcome {
     let kwargs = format!(
-        "{{\"limit\": {}, \"window\": {}, \"package\": {}}}",
-        setup.limit, setup.window, setup.package
+        "{{\"limit\": {}, \"window\": {}, \"package\": {}, \"base_fails\": {}, \
+         \"write_fails\": {}}}",
+        setup.limit, setup.window, setup.package, setup.base_fails, setup.write_fails
     );
     trace::begin("delta", &format!("[{}]", base.len()), &kwargs, 0);
     trace::source(base);
@@ -643,4 +644,19 @@ fn an_empty_target_is_two_bytes_and_contexts_fit_their_budget() {
     let (applier, package) = (size_of::<Applier>(), size_of::<Package>());
     std::println!("delta contexts: Applier {applier} bytes, Package {package} bytes");
     assert!(applier < 400 && package <= 1536, "{applier} {package}");
+}
+
+#[test]
+fn the_fault_names_are_python_codes_delta_faults() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/python/qsota/codes.py");
+    let text = std::fs::read_to_string(path).unwrap();
+    let names: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("DELTA_FAULTS = {"))
+        .skip(1)
+        .take_while(|l| !l.starts_with('}'))
+        .map(|l| l.split('"').nth(1).unwrap())
+        .collect();
+    let want: Vec<&str> = Fault::ALL.iter().map(|f| f.name()).collect();
+    assert_eq!(names, want);
 }
