@@ -94,6 +94,27 @@ impl Fault {
         Fault::TargetMismatch,
     ];
 
+    /// What it means, for people (Python's `qsota.codes.DELTA_FAULTS` holds the same).
+    pub const fn message(self) -> &'static str {
+        match self {
+            Fault::Malformed => "not a detools sequential patch qsota can read",
+            Fault::Unsupported => "a detools compression or patch type qsota does not apply",
+            Fault::Window => "the heatshrink window is larger than allowed",
+            Fault::TooLarge => "the target is larger than the limit",
+            Fault::BaseRange => "the patch reads outside the base",
+            Fault::BaseRead => "reading the base failed",
+            Fault::Write => "writing the target failed",
+            Fault::Trailing => "bytes follow the end of the patch or package",
+            Fault::Truncated => "the patch or package ended before the target was complete",
+            Fault::Magic => "not a delta package (magic)",
+            Fault::Extension => {
+                "the header's reserved bytes are neither zero nor qsota's extension"
+            }
+            Fault::BaseMismatch => "the base is not the one the package was made for",
+            Fault::TargetMismatch => "the result is not what the package says",
+        }
+    }
+
     pub const fn name(self) -> &'static str {
         match self {
             Fault::Malformed => "malformed",

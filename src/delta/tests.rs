@@ -30,122 +30,34 @@ impl Rng {
     }
 }
 
-/// detools' size field.
-fn size(v: i64, out: &mut Vec<u8>) {
-    let mut m = v.unsigned_abs();
-    let mut b = if v < 0 { 0x40 } else { 0 } | (m & 0x3f) as u8;
-    m >>= 6;
-    while m > 0 {
-        out.push(b | 0x80);
-        b = (m & 0x7f) as u8;
-        m >>= 7;
-    }
-    out.push(b);
-}
-
-#[derive(Clone, Copy, Debug)]
-enum Compression {
-    None,
-    Crle,
-    Heatshrink(u8, u8),
-}
+// The encoders `qsota delta` writes patches with.
+#[path = "../../tools/qsota-cli/src/delta/encode.rs"]
+mod encode;
+use encode::{size, Compression};
 
 const COMPRESSIONS: [Compression; 6] = [
     Compression::None,
     Compression::Crle,
-    Compression::Heatshrink(8, 7),
-    Compression::Heatshrink(8, 4),
-    Compression::Heatshrink(4, 3),
-    Compression::Heatshrink(11, 6),
+    Compression::Heatshrink {
+        window: 8,
+        lookahead: 7,
+    },
+    Compression::Heatshrink {
+        window: 8,
+        lookahead: 4,
+    },
+    Compression::Heatshrink {
+        window: 4,
+        lookahead: 3,
+    },
+    Compression::Heatshrink {
+        window: 11,
+        lookahead: 6,
+    },
 ];
 
-fn heatshrink<const W: usize, const L: usize, const B: usize>(data: &[u8]) -> Vec<u8> {
-    use heatshrink::encoder::HeatshrinkEncoder;
-    let mut enc = std::boxed::Box::new(HeatshrinkEncoder::<W, L, B>::new());
-    let (mut out, mut buf, mut at) = (Vec::new(), [0u8; 512], 0);
-    loop {
-        if at < data.len() {
-            at += enc.sink(&data[at..]).unwrap_or(0);
-        }
-        let finished = at == data.len() && enc.finish() == heatshrink::Finish::Done;
-        loop {
-            match enc.poll(&mut buf).unwrap() {
-                heatshrink::Poll::More(n) => out.extend_from_slice(&buf[..n]),
-                heatshrink::Poll::Empty(n) => {
-                    out.extend_from_slice(&buf[..n]);
-                    break;
-                }
-            }
-        }
-        if finished {
-            return out;
-        }
-    }
-}
-
-/// detools' crle: runs of 6 or more repeated, the rest scattered.
-fn crle(data: &[u8], out: &mut Vec<u8>) {
-    let leb = |mut v: usize, out: &mut Vec<u8>| loop {
-        let b = (v & 0x7f) as u8;
-        v >>= 7;
-        out.push(if v > 0 { b | 0x80 } else { b });
-        if v == 0 {
-            break;
-        }
-    };
-    let (mut i, mut scattered) = (0, 0);
-    while i <= data.len() {
-        let run = data[i.min(data.len())..]
-            .iter()
-            .take_while(|&&b| b == data[i])
-            .count();
-        if i == data.len() || run >= 6 {
-            if i > scattered {
-                out.push(0);
-                leb(i - scattered, out);
-                out.extend_from_slice(&data[scattered..i]);
-            }
-            if i == data.len() {
-                break;
-            }
-            out.extend_from_slice(&[1]);
-            leb(run, out);
-            out.push(data[i]);
-            i += run;
-            scattered = i;
-        } else {
-            i += 1;
-        }
-    }
-}
-
-/// A patch of `stream` (the decompressed chunks) for a target of `to_size` bytes.
-fn encode(stream: &[u8], to_size: usize, c: Compression) -> Vec<u8> {
-    let code = match c {
-        Compression::None => 0,
-        Compression::Crle => 2,
-        Compression::Heatshrink(..) => 4,
-    };
-    let mut p = vec![code];
-    size(to_size as i64, &mut p);
-    if to_size == 0 {
-        return p;
-    }
-    match c {
-        Compression::None => p.extend_from_slice(stream),
-        Compression::Crle => crle(stream, &mut p),
-        Compression::Heatshrink(w, l) => {
-            p.push((w - 4) << 4 | (l - 3));
-            p.extend(match (w, l) {
-                (8, 7) => heatshrink::<8, 7, 512>(stream),
-                (8, 4) => heatshrink::<8, 4, 512>(stream),
-                (4, 3) => heatshrink::<4, 3, 32>(stream),
-                (11, 6) => heatshrink::<11, 6, 4096>(stream),
-                _ => unreachable!(),
-            });
-        }
-    }
-    p
+fn patch(stream: &[u8], to_size: usize, c: Compression) -> Vec<u8> {
+    encode::patch(stream, to_size as u64, c).unwrap()
 }
 
 /// A random edit of `base`: the decompressed patch stream and the target it gives.
@@ -376,7 +288,7 @@ fn random_edits_apply_exactly_in_every_compression_and_chunking() {
         };
         let base = rng.bytes(len);
         let (stream, target) = edit(&base, &mut rng);
-        let patch = encode(&stream, target.len(), c);
+        let patch = patch(&stream, target.len(), c);
         let setup = Setup {
             package: seed % 2 == 1,
             ..PATCH
@@ -401,7 +313,7 @@ fn case(seed: u64, c: Compression) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
         let base = rng.bytes(len);
         let (stream, target) = edit(&base, &mut rng);
         if !target.is_empty() {
-            let patch = encode(&stream, target.len(), c);
+            let patch = patch(&stream, target.len(), c);
             return (base, target, patch);
         }
     }
@@ -442,7 +354,13 @@ fn each_fault_is_reported_and_stays() {
     let _rec = trace::Recording::new("delta-faults", 100);
     let mut rng = Rng(11);
     let (base, target, patch) = case(3, Compression::None);
-    let (_, _, hs) = case(3, Compression::Heatshrink(8, 7));
+    let (_, _, hs) = case(
+        3,
+        Compression::Heatshrink {
+            window: 8,
+            lookahead: 7,
+        },
+    );
     let with = |at: usize, b: u8, p: &[u8]| {
         let mut p = p.to_vec();
         p[at] = b;
@@ -647,16 +565,16 @@ fn an_empty_target_is_two_bytes_and_contexts_fit_their_budget() {
 }
 
 #[test]
-fn the_fault_names_are_python_codes_delta_faults() {
+fn the_faults_are_python_codes_delta_faults() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/python/qsota/codes.py");
     let text = std::fs::read_to_string(path).unwrap();
-    let names: Vec<&str> = text
+    let rows: Vec<(&str, &str)> = text
         .lines()
         .skip_while(|l| !l.starts_with("DELTA_FAULTS = {"))
         .skip(1)
         .take_while(|l| !l.starts_with('}'))
-        .map(|l| l.split('"').nth(1).unwrap())
+        .map(|l| (l.split('"').nth(1).unwrap(), l.split('"').nth(3).unwrap()))
         .collect();
-    let want: Vec<&str> = Fault::ALL.iter().map(|f| f.name()).collect();
-    assert_eq!(names, want);
+    let want: Vec<(&str, &str)> = Fault::ALL.iter().map(|f| (f.name(), f.message())).collect();
+    assert_eq!(rows, want);
 }
