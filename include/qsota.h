@@ -947,19 +947,19 @@ int32_t qsota_delta_finish(qsota_delta_t *d, uint32_t *size, uint8_t *sha256);
 
 /*
  The package's header, once its 64 bytes are in: the base's SHA-256 (32 bytes) and, with
- qsota's extension, the base size, target size and patch length (`has_extension` 1);
- without (a package made for ESP), `has_extension` 0 and the sizes 0.
- `QSOTA_E_STATE` before the header is in.
+ qsota's extension (`has_extension` 1), the base size and the first 20 bytes of the
+ target's SHA-256; without (a package made for ESP), `has_extension` 0, the size 0 and
+ the digest zeros. `QSOTA_E_STATE` before the header is in.
 
  # Safety
- `d` initialised; `base_sha256` valid for 32 bytes; the others valid for a write.
+ `d` initialised; `base_sha256` valid for 32 bytes of writes, `target_digest` for 20;
+ the others valid for a write.
  */
 int32_t qsota_delta_header(qsota_delta_t *d,
                            uint8_t *base_sha256,
                            int32_t *has_extension,
                            uint32_t *base_size,
-                           uint32_t *target_size,
-                           uint32_t *patch_len);
+                           uint8_t *target_digest);
 
 /*
  Why the context failed: a `QSOTA_DELTA_*` code, or 0 while it has not.

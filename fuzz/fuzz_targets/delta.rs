@@ -42,7 +42,10 @@ fuzz_target!(|data: &[u8]| {
     let (base, input) = rest.split_at(base_len);
     let limit = u32::from(u16::from_le_bytes([l0, l1]));
     let mut win = vec![0u8; 1 << (window % 17)];
-    let mut out = Out { written: 0, limit: u64::from(limit) };
+    let mut out = Out {
+        written: 0,
+        limit: u64::from(limit),
+    };
     let piece = usize::from(piece).max(1);
     let mut mem = Mem(base);
     if flags & 1 == 0 {
@@ -57,17 +60,20 @@ fuzz_target!(|data: &[u8]| {
         }
         return;
     }
-    // A package with the right base hash; the extension's sizes come from the input and may
-    // lie (flags bit 1: a package made for ESP, without the extension).
-    let Some((&[s0, s1, s2, s3, t0, t1, p0, p1], patch)) = input.split_first_chunk::<8>() else {
+    // A package with the right base hash; the extension's base size and target digest come
+    // from the input and may lie (flags bit 1: a package made for ESP, without the extension).
+    let Some((&[s0, s1, d0], patch)) = input.split_first_chunk::<3>() else {
         return;
     };
     let header = Header {
         base_sha256: Sha256::digest(base).into(),
         extension: (flags & 2 == 0).then_some(Extension {
-            base_size: u32::from(u16::from_le_bytes([s0, s1])) ^ u32::from(s2) << 16 ^ u32::from(s3) << 24,
-            target_size: u32::from(u16::from_le_bytes([t0, t1])),
-            patch_len: u32::from(u16::from_le_bytes([p0, p1])),
+            base_size: if s1 == 0xff {
+                base.len() as u32
+            } else {
+                u32::from(u16::from_le_bytes([s0, s1]))
+            },
+            target_digest: [d0; 20],
         }),
     };
     let mut package = header.to_bytes().to_vec();
@@ -80,6 +86,6 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok((size, sha)) = p.finish() {
         assert_eq!(out.written, u64::from(size));
-        let _ = sha;
+        assert!(flags & 2 != 0 || sha[..20] == [d0; 20]);
     }
 });

@@ -7,7 +7,7 @@
 //!   read from the patch, into a window buffer the caller gives) and crle.
 //! - [`Package`] reads the package around it: the header (magic, the base's SHA-256 and
 //!   qsota's extension in the reserved bytes), checks the base before any output, and checks
-//!   the target's size and SHA-256 at the end. `docs/delta.md` describes the format and why.
+//!   the target's SHA-256 at the end. `docs/delta.md` describes the format and why.
 //!
 //! Every problem is a [`Fault`] value; nothing panics or reads out of bounds on any input
 //! (`fuzz/fuzz_targets/delta.rs`). A fault is final: later calls return it again.
@@ -22,7 +22,7 @@ mod patch;
 mod tests;
 
 pub use package::{
-    base_sha256, Extension, Header, Package, EXTENSION_TAG, HEADER_LEN, MAGIC, TRAILER_LEN,
+    base_sha256, Extension, Header, Package, DIGEST_LEN, EXTENSION_TAG, HEADER_LEN, MAGIC,
 };
 pub use patch::{Applier, PIECE};
 

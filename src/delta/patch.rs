@@ -48,8 +48,6 @@ struct Body {
     size: Size,
     base_len: u32,
     limit: u32,
-    /// The target size the package states, checked against the patch's.
-    expected: Option<u32>,
     to_size: u32,
     to_pos: u32,
     /// Bytes left in the current diff or extra chunk.
@@ -87,7 +85,6 @@ impl<'w> Applier<'w> {
                 size: Size::default(),
                 base_len,
                 limit,
-                expected: None,
                 to_size: 0,
                 to_pos: 0,
                 left: 0,
@@ -99,12 +96,6 @@ impl<'w> Applier<'w> {
             },
             fault: None,
         }
-    }
-
-    /// Requires the patch's target size to be `size` (`Fault::TargetMismatch`), checked as
-    /// soon as the patch states it, before any output.
-    pub fn expect_size(&mut self, size: u32) {
-        self.body.expected = Some(size);
     }
 
     /// The target's size, once the patch has stated it.
@@ -216,9 +207,6 @@ impl Body {
             return Ok(());
         };
         let size = u32::try_from(size).map_err(|_| Fault::Malformed)?;
-        if self.expected.is_some_and(|e| e != size) {
-            return Err(Fault::TargetMismatch);
-        }
         if size > self.limit {
             return Err(Fault::TooLarge);
         }

@@ -252,17 +252,13 @@ fn sha256(data: &[u8]) -> [u8; 32] {
 fn package(base: &[u8], target: &[u8], patch: &[u8], esp: bool) -> Vec<u8> {
     let header = Header {
         base_sha256: sha256(base),
-        extension: (!esp).then_some(Extension {
+        extension: (!esp).then(|| Extension {
             base_size: base.len() as u32,
-            target_size: target.len() as u32,
-            patch_len: patch.len() as u32,
+            target_digest: sha256(target)[..DIGEST_LEN].try_into().unwrap(),
         }),
     };
     let mut p = header.to_bytes().to_vec();
     p.extend_from_slice(patch);
-    if !esp {
-        p.extend_from_slice(&sha256(target));
-    }
     p
 }
 

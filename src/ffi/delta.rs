@@ -2,7 +2,7 @@
 //! writing the target through the caller's callbacks (`qsota_delta_io_t`).
 
 use super::{bytes, fits, get, init, out, status, InStorage};
-use crate::delta::{Base, Fault, IoError, Package, Sink};
+use crate::delta::{Base, Fault, IoError, Package, Sink, DIGEST_LEN};
 use crate::Error;
 
 /// Storage for one delta context, in 8-byte words (the heatshrink window is the caller's
@@ -185,35 +185,35 @@ pub unsafe extern "C" fn qsota_delta_finish(
 }
 
 /// The package's header, once its 64 bytes are in: the base's SHA-256 (32 bytes) and, with
-/// qsota's extension, the base size, target size and patch length (`has_extension` 1);
-/// without (a package made for ESP), `has_extension` 0 and the sizes 0.
-/// `QSOTA_E_STATE` before the header is in.
+/// qsota's extension (`has_extension` 1), the base size and the first 20 bytes of the
+/// target's SHA-256; without (a package made for ESP), `has_extension` 0, the size 0 and
+/// the digest zeros. `QSOTA_E_STATE` before the header is in.
 ///
 /// # Safety
-/// `d` initialised; `base_sha256` valid for 32 bytes; the others valid for a write.
+/// `d` initialised; `base_sha256` valid for 32 bytes of writes, `target_digest` for 20;
+/// the others valid for a write.
 #[no_mangle]
 pub unsafe extern "C" fn qsota_delta_header(
     d: *mut qsota_delta_t,
     base_sha256: *mut u8,
     has_extension: *mut i32,
     base_size: *mut u32,
-    target_size: *mut u32,
-    patch_len: *mut u32,
+    target_digest: *mut u8,
 ) -> i32 {
     // SAFETY: the caller's contract.
     status(unsafe {
         (|| {
             let p = get::<Package<'static>>(d)?;
             let header = p.header().ok_or(Error::State)?;
-            if base_sha256.is_null() {
+            if base_sha256.is_null() || target_digest.is_null() {
                 return Err(Error::Null);
             }
             core::slice::from_raw_parts_mut(base_sha256, 32).copy_from_slice(&header.base_sha256);
             let e = header.extension;
             *out(has_extension)? = i32::from(e.is_some());
             *out(base_size)? = e.map_or(0, |e| e.base_size);
-            *out(target_size)? = e.map_or(0, |e| e.target_size);
-            *out(patch_len)? = e.map_or(0, |e| e.patch_len);
+            core::slice::from_raw_parts_mut(target_digest, DIGEST_LEN)
+                .copy_from_slice(&e.map_or([0; DIGEST_LEN], |e| e.target_digest));
             Ok(())
         })()
     })

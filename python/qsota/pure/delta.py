@@ -1,7 +1,7 @@
 """qsota.pure.delta: the Rust core's delta applier (src/delta/) in Python.
 
 `Patch` applies a detools sequential patch (compression none, crle or heatshrink), `Package`
-an esp_delta_ota package around one, with qsota's extension (docs/delta.md). Both take the
+an esp_delta_ota package around one, with or without qsota's extension (docs/delta.md). Both take the
 patch in pieces of any size (`push`), read the base through `base.seek(offset)` and
 `base.readinto(buf)` and write the target in order through `out.write(buf)` (a memoryview
 into the applier's buffer, valid during the call), in the same pieces as the Rust core:
@@ -22,7 +22,7 @@ PIECE = 256
 MAX_SIZE = (1 << 30) - 1
 MAGIC = b"\x10\xde\xcd\xfc"
 HEADER_LEN = 64
-TRAILER_LEN = 32
+DIGEST_LEN = 20
 EXTENSION_TAG = b"QSD1"
 
 # Steps of a patch (src/delta/patch.rs `Step`).
@@ -84,7 +84,6 @@ class Patch:
         self._size = _Size()
         self._step = _KIND
         self._codec = _NONE
-        self._expected = None
         self._fault = None
         self.to_size = 0
         self._to_pos = self._left = self._from = self._fill = self._loaded = 0
@@ -164,8 +163,6 @@ class Patch:
             return
         if size < 0:
             raise DeltaError("malformed")
-        if self._expected is not None and size != self._expected:
-            raise DeltaError("target_mismatch")
         if size > self._limit:
             raise DeltaError("too_large")
         self.to_size = size
@@ -374,23 +371,22 @@ class _Hashing:
 class Package:
     """Applies a delta package (see the module's doc) against `base` (`base_size` bytes):
     the base's SHA-256 is checked when the header is in (unless `check_base` is False: the
-    caller checked `header()`), the target's size and SHA-256 at `finish`."""
+    caller checked `header()`), the target's SHA-256 at `finish` (with the extension)."""
 
     def __init__(self, base, base_size, out, limit=MAX_SIZE, window=1 << 15, check_base=True):
         self._out = _Hashing(out)
         self._patch = Patch(base, base_size, self._out, limit, window)
-        self._base = base
         self._base_size = base_size
         self._check_base = check_base
         self._stage = bytearray(HEADER_LEN)
         self._staged = 0
         self._header = None
-        self._patch_pos = 0
         self._fault = None
 
     def header(self):
         """(base SHA-256, extension) once the header is in, else None; the extension is
-        (base size, target size, patch length), or None for a package made for ESP."""
+        (base size, the first 20 bytes of the target's SHA-256), or None for a package made
+        for ESP."""
         return self._header
 
     def push(self, data, n=-1):
@@ -399,7 +395,21 @@ class Package:
         if n < 0:
             n = len(data)
         try:
-            self._take(data, n)
+            i = 0
+            if self._header is None:
+                i = min(n, HEADER_LEN - self._staged)
+                for k in range(i):
+                    self._stage[self._staged + k] = data[k]
+                self._staged += i
+                if self._staged < HEADER_LEN:
+                    return
+                self._open()
+            patch = self._patch
+            try:
+                patch._take(data, i, n)
+            except DeltaError as e:
+                patch._fault = e.code
+                raise
         except DeltaError as e:
             self._fault = e.code
             raise
@@ -413,49 +423,13 @@ class Package:
                 raise DeltaError("truncated")
             size = self._patch.finish()
             sha = self._out.sha.digest()
-            if self._header[1] is not None:
-                if self._staged < TRAILER_LEN:
-                    raise DeltaError("truncated")
-                if sha != bytes(self._stage[:TRAILER_LEN]):
-                    raise DeltaError("target_mismatch")
+            ext = self._header[1]
+            if ext is not None and sha[:DIGEST_LEN] != ext[1]:
+                raise DeltaError("target_mismatch")
         except DeltaError as e:
             self._fault = e.code
             raise
         return size, sha
-
-    def _take(self, data, end):
-        i = 0
-        while i < end:
-            if self._header is None:
-                i = self._stage_from(data, i, end, HEADER_LEN)
-                if self._staged == HEADER_LEN:
-                    self._open()
-                continue
-            ext = self._header[1]
-            left = ext[2] - self._patch_pos if ext is not None else end - i
-            if left > 0:
-                n = min(end - i, left)
-                patch = self._patch
-                try:
-                    patch._take(data, i, i + n)
-                except DeltaError as e:
-                    patch._fault = e.code
-                    raise
-                self._patch_pos += n
-                i += n
-                if ext is not None and n == left and not patch.done():
-                    raise DeltaError("truncated")
-                continue
-            if self._staged == TRAILER_LEN:
-                raise DeltaError("trailing")
-            i = self._stage_from(data, i, end, TRAILER_LEN)
-
-    def _stage_from(self, data, i, end, want):
-        n = min(end - i, want - self._staged)
-        for k in range(n):
-            self._stage[self._staged + k] = data[i + k]
-        self._staged += n
-        return i + n
 
     def _open(self):
         h = self._stage
@@ -463,17 +437,15 @@ class Package:
             raise DeltaError("magic")
         ext = None
         if any(h[36:]):
-            if bytes(h[36:40]) != EXTENSION_TAG or any(h[52:]):
+            if bytes(h[36:40]) != EXTENSION_TAG:
                 raise DeltaError("extension")
-            ext = (_u32(h, 40), _u32(h, 44), _u32(h, 48))
+            ext = (_u32(h, 40), bytes(h[44:64]))
             if ext[0] != self._base_size:
                 raise DeltaError("base_mismatch")
-            self._patch._expected = ext[1]
         base_sha = bytes(h[4:36])
         if self._check_base and self._base_sha256() != base_sha:
             raise DeltaError("base_mismatch")
         self._header = (base_sha, ext)
-        self._staged = 0
 
     def _base_sha256(self):
         """The base's SHA-256, read in pieces of the patch's buffer (as the Rust core)."""
@@ -482,8 +454,8 @@ class Package:
         at = 0
         while at < self._base_size:
             n = min(PIECE, self._base_size - at)
-            self._patch._read(at, view[:n])
-            sha.update(view[:n])
+            self._patch._read(at, view if n == PIECE else view[:n])
+            sha.update(view if n == PIECE else view[:n])
             at += n
         return sha.digest()
 

@@ -9,7 +9,7 @@ use crate::failure::{Class, Failure};
 use crate::image::hex;
 use encode::Compression;
 use qsota::delta::{
-    Applier, Base, Extension, Header, IoError, Package, Sink, HEADER_LEN, MAGIC, TRAILER_LEN,
+    Applier, Base, Extension, Header, IoError, Package, Sink, DIGEST_LEN, HEADER_LEN, MAGIC,
 };
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -129,17 +129,13 @@ fn make(
         .ok_or_else(|| usage("--window must be 4 to 12 and --lookahead 3 to window - 1"))?;
     let header = Header {
         base_sha256: sha256(&base),
-        extension: (!esp).then_some(Extension {
+        extension: (!esp).then(|| Extension {
             base_size: base.len() as u32,
-            target_size: target.len() as u32,
-            patch_len: patch.len() as u32,
+            target_digest: sha256(&target)[..DIGEST_LEN].try_into().unwrap_or_default(),
         }),
     };
     let mut package = header.to_bytes().to_vec();
     package.extend_from_slice(&patch);
-    if !esp {
-        package.extend_from_slice(&sha256(&target));
-    }
     write(output, &package)?;
     let text = format!(
         "{}: {} bytes for {} ({} bytes) against {} ({} bytes): {:.1}%",
@@ -207,25 +203,16 @@ fn info(path: &Path) -> Result<Said, Failure> {
         .first_chunk()
         .ok_or_else(|| bad("shorter than the 64-byte header"))?;
     let header = Header::parse(head).map_err(|f| bad(f.message()))?;
-    let (patch, trailer) = match header.extension {
-        Some(e) => {
-            let end = HEADER_LEN + e.patch_len as usize;
-            if bytes.len() != end + TRAILER_LEN {
-                return Err(bad("its length is not the header's patch length + 96"));
-            }
-            (&bytes[HEADER_LEN..end], Some(&bytes[end..]))
-        }
-        None => (&bytes[HEADER_LEN..], None),
-    };
+    let patch = &bytes[HEADER_LEN..];
     let mut json = describe_patch(patch);
     json["package"] = json!(path.display().to_string());
     json["size"] = json!(bytes.len());
     json["patch"] = json!(patch.len());
     json["base_sha256"] = json!(hex(&header.base_sha256));
     json["extension"] = json!(header.extension.is_some());
-    if let (Some(e), Some(t)) = (header.extension, trailer) {
+    if let Some(e) = header.extension {
         json["base_size"] = json!(e.base_size);
-        json["target_sha256"] = json!(hex(t));
+        json["target_digest"] = json!(hex(&e.target_digest));
     }
     let text = format!(
         "{}: delta package, {} bytes; base sha256 {}{}; patch {} bytes, {}{}, target {} bytes{}",
@@ -242,10 +229,10 @@ fn info(path: &Path) -> Result<Said, Failure> {
             _ => String::new(),
         },
         json["target_size"],
-        trailer.map_or(" (made for ESP: no target hash)".to_string(), |t| format!(
-            ", target sha256 {}",
-            hex(t)
-        )),
+        header.extension.map_or(
+            " (made for ESP: the result cannot be checked)".to_string(),
+            |e| format!(", target sha256 {}...", hex(&e.target_digest))
+        ),
     );
     json["result"] = json!("ok");
     Ok((text, json))
