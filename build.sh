@@ -28,6 +28,7 @@ setup() {
     need_apt stm32flash
     need_pypi stm32loader stm32loader
     need_pypi imgtool imgtool # signs the MCUboot images of tests/test_image.py
+    need_pypi detools detools # the delta patches' reference (tests/test_delta.py)
     command -v cargo >/dev/null || die "cargo is required (install Rust with rustup)"
 }
 
