@@ -25,6 +25,8 @@
 #                      (BOARD=SABRELITE), which is soft-float ARM mode: armv7a-none-eabi.
 #   receiver-cortex-m3 / receiver-cortex-m4f   what an MCU bootloader links: profile `mcu`
 #                      (size-optimised), only the receiver's exports referenced.
+#   delta-cortex-m3    the delta applier alone (qsota_delta_*), as receiver-cortex-m3 is built:
+#                      what applying diff packages adds to a bootloader.
 
 CROSS_OUT="$BUILD/arm"
 
@@ -38,12 +40,15 @@ CROSS_ARTIFACTS=(
     "qemu-cortex-a9|armv7a-none-eabi|default|release|-C target-cpu=cortex-a9|-mcpu=cortex-a9 -mfloat-abi=soft"
     "receiver-cortex-m3|thumbv7m-none-eabi|default|mcu|-C target-cpu=cortex-m3 $CROSS_MCU_CFG|-mcpu=cortex-m3 -mthumb"
     "receiver-cortex-m4f|thumbv7em-none-eabihf|default|mcu|-C target-cpu=cortex-m4 $CROSS_MCU_CFG|-mcpu=cortex-m4 -mthumb -mfpu=fpv4-sp-d16 -mfloat-abi=hard"
+    "delta-cortex-m3|thumbv7m-none-eabi|default|mcu|-C target-cpu=cortex-m3 $CROSS_MCU_CFG|-mcpu=cortex-m3 -mthumb"
 )
 
 # Exports an MCU bootloader links (the receiver's C ABI). The module for QuecPython ships
 # everything else (it sends, it never receives); the qemu test firmware ships everything, so
 # that its tests can run a sender against an in-process receiver.
 CROSS_RECEIVER_EXPORTS='^qsota_link_(rx_|rx2_|stored_image)'
+# The delta applier's exports (delta-cortex-m3; the module ships them too).
+CROSS_DELTA_EXPORTS='^qsota_delta_'
 
 cross_deps() {
     need_apt gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm binutils-arm-none-eabi
@@ -98,6 +103,7 @@ _cross_roots() {
         grep -oE 'qsota_[a-z0-9_]+\($' | tr -d '(')
     case "$1" in
         receiver-*) grep -E "$CROSS_RECEIVER_EXPORTS" <<<"$names" || true ;;
+        delta-*) grep -E "$CROSS_DELTA_EXPORTS" <<<"$names" || true ;;
         module-cortex-a5) grep -vE "$CROSS_RECEIVER_EXPORTS" <<<"$names" || true ;;
         *) printf '%s\n' "$names" ;;
     esac
@@ -123,7 +129,7 @@ _cross_prelink() {
     local roots inputs=(--whole-archive "$raw")
     mapfile -t roots <"$dir/exports.txt"
     case "$name" in
-        receiver-*)
+        receiver-* | delta-*)
             # A bootloader has a C library and libgcc: leave memcpy and friends
             # (__aeabi_mem*) to them rather than carry compiler_builtins' copies (~3 KB), so
             # only the crate's own (LTO) object goes in. The module keeps compiler_builtins:
