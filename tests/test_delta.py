@@ -241,3 +241,25 @@ def test_info_says_what_a_package_holds(pairs, tmp_path):
     assert info["compression"] == "heatshrink" and (info["window"], info["lookahead"]) == (10, 5)
     assert info["target_size"] == len(new) and info["base_size"] == len(old)
     assert info["target_digest"] == hashlib.sha256(new).hexdigest()[:40]
+
+
+def test_the_pure_twin_names_a_bad_argument(mp):
+    code = """
+import json, io
+from qsota.pure.delta import Package
+out = []
+for args, push in [((io.BytesIO(), -1, io.BytesIO()), None), ((io.BytesIO(), 0, io.BytesIO()), ("x", -1)),
+                   ((io.BytesIO(), "1", io.BytesIO()), None), ((io.BytesIO(), 0, io.BytesIO()), (b"12", 3))]:
+    try:
+        p = Package(*args)
+        p.push(*push)
+    except (TypeError, ValueError) as e:
+        out.append([type(e).__name__, str(e)])
+print(json.dumps(out))
+"""
+    assert mp.json(code, "pure") == [
+        ["ValueError", "base_size: must be 0 to 1073741823"],
+        ["TypeError", "data: expected a bytes-like object, got str"],
+        ["TypeError", "base_size: expected int, got str"],
+        ["ValueError", "n: must be -1 or 0 to len(data)"],
+    ]

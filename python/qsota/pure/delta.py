@@ -17,7 +17,7 @@ try:
 except ImportError:
     import uhashlib as hashlib
 
-from .patch import MAX_SIZE, PIECE, DeltaError, Patch
+from .patch import MAX_SIZE, PIECE, DeltaError, Patch, _count
 
 MAGIC = b"\x10\xde\xcd\xfc"
 HEADER_LEN = 64
@@ -45,7 +45,7 @@ class Package:
     def __init__(self, base, base_size, out, limit=MAX_SIZE, window=1 << 15, check_base=True):
         self._out = _Hashing(out)
         self._patch = Patch(base, base_size, self._out, limit, window)
-        self._base_size = base_size
+        self._base_size = self._patch._base_size
         self._check_base = check_base
         self._stage = bytearray(HEADER_LEN)
         self._staged = 0
@@ -61,8 +61,7 @@ class Package:
     def push(self, data, n=-1):
         if self._fault:
             raise DeltaError(self._fault)
-        if n < 0:
-            n = len(data)
+        n = _count(data, n)
         try:
             i = 0
             if self._header is None:

@@ -4,9 +4,11 @@ interface; this module is its `Patch`.
 """
 
 from ..codes import DELTA_FAULTS
+from .args import _int
 
 PIECE = 256
 MAX_SIZE = (1 << 30) - 1
+_SIZE = "must be 0 to 1073741823"
 
 # Steps of a patch (src/delta/patch.rs `Step`).
 _KIND, _TO_SIZE, _PARAMS, _DATA_FORMAT, _DIFF_SIZE, _DIFF, _EXTRA_SIZE, _EXTRA, _ADJUST, _DONE = range(10)
@@ -59,9 +61,9 @@ class Patch:
     def __init__(self, base, base_size, out, limit=MAX_SIZE, window=1 << 15):
         self._base = base
         self._out = out
-        self._base_size = base_size
-        self._limit = limit
-        self._window_cap = window
+        self._base_size = _int("base_size", base_size, 0, MAX_SIZE, _SIZE)
+        self._limit = _int("limit", limit, 0, MAX_SIZE, _SIZE)
+        self._window_cap = _int("window", window, 0, MAX_SIZE, _SIZE)
         self._buf = bytearray(PIECE)
         self._view = memoryview(self._buf)
         self._size = _Size()
@@ -90,8 +92,7 @@ class Patch:
         """Takes the first `n` bytes of `data` (all with n=-1)."""
         if self._fault:
             raise DeltaError(self._fault)
-        if n < 0:
-            n = len(data)
+        n = _count(data, n)
         try:
             self._take(data, 0, n)
         except DeltaError as e:
@@ -337,3 +338,12 @@ class Patch:
             except Exception:
                 raise DeltaError("write")
         self._fill = self._loaded = 0
+
+
+def _count(data, n):
+    """How many bytes of `data` a push takes: `n`, or all with -1."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError("data: expected a bytes-like object, got %s" % type(data).__name__)
+    if n == -1:
+        return len(data)
+    return _int("n", n, 0, len(data), "must be -1 or 0 to len(data)")
