@@ -42,6 +42,23 @@ pub trait Sink {
     fn write(&mut self, data: &[u8]) -> Result<(), IoError>;
 }
 
+/// Keeps the first fault: once a call failed, every later one fails the same way.
+#[derive(Default)]
+struct Latch(Option<Fault>);
+
+impl Latch {
+    fn run<T>(&mut self, f: impl FnOnce() -> Result<T, Fault>) -> Result<T, Fault> {
+        if let Some(fault) = self.0 {
+            return Err(fault);
+        }
+        let result = f();
+        if let Err(fault) = result {
+            self.0 = Some(fault);
+        }
+        result
+    }
+}
+
 /// Why a patch or a package cannot be applied. The C ABI's codes are 1 + the position in
 /// [`Fault::ALL`]; the names are the Python `DeltaError.code`s.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

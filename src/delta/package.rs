@@ -14,7 +14,7 @@
 //! package (its applier and detools' take it as it is) and costs nothing over detools'
 //! patch + 64 bytes; the target's size is the patch's own. docs/delta.md argues the choice.
 
-use super::{Applier, Base, Fault, IoError, Sink};
+use super::{Applier, Base, Fault, IoError, Latch, Sink};
 use sha2::{Digest as _, Sha256};
 
 /// esp_delta_ota's magic (`echo -n esp_delta_ota | sha256sum`, the first 4 bytes).
@@ -99,6 +99,12 @@ pub fn base_sha256(base: &mut impl Base, len: u32, buf: &mut [u8]) -> Result<[u8
 /// checked when the header is complete, before any output; the target's SHA-256 (with the
 /// extension) at the end.
 pub struct Package<'w> {
+    reader: Reader<'w>,
+    latch: Latch,
+}
+
+/// The package's state but for its fault.
+struct Reader<'w> {
     /// The header, until it is complete.
     stage: [u8; HEADER_LEN],
     staged: usize,
@@ -107,7 +113,6 @@ pub struct Package<'w> {
     sha: Sha256,
     base_len: u32,
     check_base: bool,
-    fault: Option<Fault>,
 }
 
 /// A sink that also hashes what it writes.
@@ -130,30 +135,32 @@ impl<'w> Package<'w> {
     /// [`Package::header`]'s hash itself (e.g. before erasing anything).
     pub fn new(window: &'w mut [u8], base_len: u32, limit: u32, check_base: bool) -> Package<'w> {
         Package {
-            stage: [0; HEADER_LEN],
-            staged: 0,
-            header: None,
-            applier: Applier::new(window, base_len, limit),
-            sha: Sha256::new(),
-            base_len,
-            check_base,
-            fault: None,
+            reader: Reader {
+                stage: [0; HEADER_LEN],
+                staged: 0,
+                header: None,
+                applier: Applier::new(window, base_len, limit),
+                sha: Sha256::new(),
+                base_len,
+                check_base,
+            },
+            latch: Latch::default(),
         }
     }
 
     /// The header, once its 64 bytes are in and it is valid.
     pub fn header(&self) -> Option<&Header> {
-        self.header.as_ref()
+        self.reader.header.as_ref()
     }
 
     /// The target's size, once the patch has stated it.
     pub fn target_size(&self) -> Option<u32> {
-        self.applier.target_size()
+        self.reader.applier.target_size()
     }
 
     /// Why the package failed, once it has.
     pub fn fault(&self) -> Option<Fault> {
-        self.fault
+        self.latch.0
     }
 
     pub fn push(
@@ -162,28 +169,18 @@ impl<'w> Package<'w> {
         base: &mut impl Base,
         out: &mut impl Sink,
     ) -> Result<(), Fault> {
-        if let Some(fault) = self.fault {
-            return Err(fault);
-        }
-        let result = self.take(data, base, out);
-        if let Err(fault) = result {
-            self.fault = Some(fault);
-        }
-        result
+        let reader = &mut self.reader;
+        self.latch.run(|| reader.take(data, base, out))
     }
 
     /// Ends the package: the target's size and SHA-256, checked against the extension's.
     pub fn finish(&mut self) -> Result<(u32, [u8; 32]), Fault> {
-        if let Some(fault) = self.fault {
-            return Err(fault);
-        }
-        let result = self.end();
-        if let Err(fault) = result {
-            self.fault = Some(fault);
-        }
-        result
+        let reader = &mut self.reader;
+        self.latch.run(|| reader.end())
     }
+}
 
+impl Reader<'_> {
     fn end(&mut self) -> Result<(u32, [u8; 32]), Fault> {
         let header = self.header.ok_or(Fault::Truncated)?;
         let size = self.applier.finish()?;

@@ -13,7 +13,7 @@
 //! [`PIECE`] bytes, the same pieces whatever the patch's chunking on arrival.
 
 use super::decode::{Crle, Heatshrink, Size};
-use super::{Base, Fault, Sink};
+use super::{Base, Fault, Latch, Sink};
 
 /// The output buffer's size: the largest piece read from the base or written to the target.
 pub const PIECE: usize = 256;
@@ -69,7 +69,7 @@ pub struct Applier<'w> {
     window: &'w mut [u8],
     codec: Codec,
     body: Body,
-    fault: Option<Fault>,
+    latch: Latch,
 }
 
 impl<'w> Applier<'w> {
@@ -94,7 +94,7 @@ impl<'w> Applier<'w> {
                 loaded: 0,
                 buf: [0; PIECE],
             },
-            fault: None,
+            latch: Latch::default(),
         }
     }
 
@@ -108,7 +108,7 @@ impl<'w> Applier<'w> {
 
     /// The patch is complete (the whole target is written).
     pub fn is_done(&self) -> bool {
-        self.fault.is_none() && self.body.step == Step::Done
+        self.latch.0.is_none() && self.body.step == Step::Done
     }
 
     /// Takes the next patch bytes, reading the base and writing the target as they say.
@@ -118,26 +118,18 @@ impl<'w> Applier<'w> {
         base: &mut impl Base,
         out: &mut impl Sink,
     ) -> Result<(), Fault> {
-        if let Some(fault) = self.fault {
-            return Err(fault);
-        }
-        let result = self.take(data, base, out);
-        if let Err(fault) = result {
-            self.fault = Some(fault);
-        }
-        result
+        let (window, codec, body) = (&mut *self.window, &mut self.codec, &mut self.body);
+        self.latch
+            .run(|| take(window, codec, body, data, base, out))
     }
 
     /// Ends the patch: the size of the target, all of it written, or why not.
     pub fn finish(&mut self) -> Result<u32, Fault> {
-        if let Some(fault) = self.fault {
-            return Err(fault);
-        }
-        if self.body.step != Step::Done {
-            self.fault = Some(Fault::Truncated);
-            return Err(Fault::Truncated);
-        }
-        Ok(self.body.to_size)
+        let body = &self.body;
+        self.latch.run(|| match body.step {
+            Step::Done => Ok(body.to_size),
+            _ => Err(Fault::Truncated),
+        })
     }
 
     /// The output buffer, as scratch space before the patch starts (the package hashes the
@@ -145,41 +137,38 @@ impl<'w> Applier<'w> {
     pub(super) fn scratch(&mut self) -> &mut [u8] {
         &mut self.body.buf
     }
+}
 
-    fn take(
-        &mut self,
-        data: &[u8],
-        base: &mut impl Base,
-        out: &mut impl Sink,
-    ) -> Result<(), Fault> {
-        let Applier {
-            window,
-            codec,
-            body,
-            ..
-        } = self;
-        for &b in data {
-            match body.step {
-                Step::Kind => *codec = body.kind(b)?,
-                Step::ToSize => body.target_size(b, matches!(codec, Codec::HeatshrinkParams))?,
-                Step::Params => {
-                    *codec = Codec::Heatshrink(Heatshrink::new(b, window)?);
-                    body.step = Step::DataFormat;
-                }
-                Step::Done => return Err(Fault::Trailing),
-                _ => {
-                    let emit = &mut |x| body.put(x, base, out);
-                    match codec {
-                        Codec::None => emit(b)?,
-                        Codec::Crle(crle) => crle.feed(b, emit)?,
-                        Codec::Heatshrink(hs) => hs.feed(b, window, emit)?,
-                        Codec::HeatshrinkParams => return Err(Fault::Malformed),
-                    };
-                }
+/// Takes patch bytes: the first ones here, the rest through the codec to the body.
+fn take(
+    window: &mut [u8],
+    codec: &mut Codec,
+    body: &mut Body,
+    data: &[u8],
+    base: &mut impl Base,
+    out: &mut impl Sink,
+) -> Result<(), Fault> {
+    for &b in data {
+        match body.step {
+            Step::Kind => *codec = body.kind(b)?,
+            Step::ToSize => body.target_size(b, matches!(codec, Codec::HeatshrinkParams))?,
+            Step::Params => {
+                *codec = Codec::Heatshrink(Heatshrink::new(b, window)?);
+                body.step = Step::DataFormat;
+            }
+            Step::Done => return Err(Fault::Trailing),
+            _ => {
+                let emit = &mut |x| body.put(x, base, out);
+                match codec {
+                    Codec::None => emit(b)?,
+                    Codec::Crle(crle) => crle.feed(b, emit)?,
+                    Codec::Heatshrink(hs) => hs.feed(b, window, emit)?,
+                    Codec::HeatshrinkParams => return Err(Fault::Malformed),
+                };
             }
         }
-        Ok(())
     }
+    Ok(())
 }
 
 impl Body {

@@ -163,6 +163,21 @@ impl Sink for Out<'_> {
     }
 }
 
+/// An empty base and a target, for the tests that drive an applier by hand.
+fn nothing(log: &RefCell<Vec<String>>) -> (Mem<'_>, Out<'_>) {
+    let mem = Mem {
+        data: &[],
+        log,
+        fail: false,
+    };
+    let out = Out {
+        data: Vec::new(),
+        log,
+        fail: false,
+    };
+    (mem, out)
+}
+
 /// What a session applies: a bare patch or a package.
 #[allow(clippy::large_enum_variant)] // one per test session
 enum Target<'w> {
@@ -518,17 +533,8 @@ fn each_fault_is_reported_and_stays() {
     }
     // A fault is final.
     let mut a = Applier::new(&mut [], 0, 10);
-    let log = RefCell::new(Vec::new());
-    let mut mem = Mem {
-        data: &[],
-        log: &log,
-        fail: false,
-    };
-    let mut out = Out {
-        data: Vec::new(),
-        log: &log,
-        fail: false,
-    };
+    let log = RefCell::default();
+    let (mut mem, mut out) = nothing(&log);
     assert_eq!(a.push(&[0x01], &mut mem, &mut out), Err(Fault::Unsupported));
     assert_eq!(
         a.push(&[0x00, 0], &mut mem, &mut out),
@@ -540,17 +546,8 @@ fn each_fault_is_reported_and_stays() {
 #[test]
 fn an_empty_target_is_two_bytes_and_contexts_fit_their_budget() {
     let mut a = Applier::new(&mut [], 0, 0);
-    let log = RefCell::new(Vec::new());
-    let mut mem = Mem {
-        data: &[],
-        log: &log,
-        fail: false,
-    };
-    let mut out = Out {
-        data: Vec::new(),
-        log: &log,
-        fail: false,
-    };
+    let log = RefCell::default();
+    let (mut mem, mut out) = nothing(&log);
     assert_eq!(a.push(&[0x04, 0], &mut mem, &mut out), Ok(()));
     assert_eq!(a.finish(), Ok(0));
     assert!(out.data.is_empty());

@@ -17,7 +17,7 @@ try:
 except ImportError:
     import uhashlib as hashlib
 
-from .patch import MAX_SIZE, PIECE, DeltaError, Patch, _count
+from .patch import MAX_SIZE, PIECE, DeltaError, Patch, _Latched
 
 MAGIC = b"\x10\xde\xcd\xfc"
 HEADER_LEN = 64
@@ -37,7 +37,7 @@ class _Hashing:
         self.out.write(data)
 
 
-class Package:
+class Package(_Latched):
     """Applies a delta package (see the module's doc) against `base` (`base_size` bytes):
     the base's SHA-256 is checked when the header is in (unless `check_base` is False: the
     caller checked `header()`), the target's SHA-256 at `finish` (with the extension)."""
@@ -50,7 +50,6 @@ class Package:
         self._stage = bytearray(HEADER_LEN)
         self._staged = 0
         self._header = None
-        self._fault = None
 
     def header(self):
         """(base SHA-256, extension) once the header is in, else None; the extension is
@@ -58,45 +57,32 @@ class Package:
         for ESP."""
         return self._header
 
-    def push(self, data, n=-1):
-        if self._fault:
-            raise DeltaError(self._fault)
-        n = _count(data, n)
+    def _push(self, data, n):
+        i = 0
+        if self._header is None:
+            i = min(n, HEADER_LEN - self._staged)
+            for k in range(i):
+                self._stage[self._staged + k] = data[k]
+            self._staged += i
+            if self._staged < HEADER_LEN:
+                return
+            self._open()
+        patch = self._patch
         try:
-            i = 0
-            if self._header is None:
-                i = min(n, HEADER_LEN - self._staged)
-                for k in range(i):
-                    self._stage[self._staged + k] = data[k]
-                self._staged += i
-                if self._staged < HEADER_LEN:
-                    return
-                self._open()
-            patch = self._patch
-            try:
-                patch._take(data, i, n)
-            except DeltaError as e:
-                patch._fault = e.code
-                raise
+            patch._take(data, i, n)
         except DeltaError as e:
-            self._fault = e.code
+            patch._fault = e.code
             raise
 
-    def finish(self):
+    def _finish(self):
         """(target size, target SHA-256)."""
-        if self._fault:
-            raise DeltaError(self._fault)
-        try:
-            if self._header is None:
-                raise DeltaError("truncated")
-            size = self._patch.finish()
-            sha = self._out.sha.digest()
-            ext = self._header[1]
-            if ext is not None and sha[:DIGEST_LEN] != ext[1]:
-                raise DeltaError("target_mismatch")
-        except DeltaError as e:
-            self._fault = e.code
-            raise
+        if self._header is None:
+            raise DeltaError("truncated")
+        size = self._patch.finish()
+        sha = self._out.sha.digest()
+        ext = self._header[1]
+        if ext is not None and sha[:DIGEST_LEN] != ext[1]:
+            raise DeltaError("target_mismatch")
         return size, sha
 
     def _open(self):

@@ -54,7 +54,37 @@ class _Size:
         return -value if self.negative else value
 
 
-class Patch:
+class _Latched:
+    """push and finish with a fault that is final (src/delta/mod.rs `Latch`): once one
+    raised DeltaError, every later call raises it again. Subclasses define `_push(data, n)`
+    and `_finish()`."""
+
+    _fault = None
+
+    def push(self, data, n=-1):
+        """Takes the first `n` bytes of `data` (all with n=-1)."""
+        self._latched()
+        n = _count(data, n)
+        try:
+            self._push(data, n)
+        except DeltaError as e:
+            self._fault = e.code
+            raise
+
+    def finish(self):
+        self._latched()
+        try:
+            return self._finish()
+        except DeltaError as e:
+            self._fault = e.code
+            raise
+
+    def _latched(self):
+        if self._fault:
+            raise DeltaError(self._fault)
+
+
+class Patch(_Latched):
     """Applies one detools sequential patch against `base` (`base_size` bytes), writing at
     most `limit` bytes to `out`; a heatshrink window may take up to `window` bytes."""
 
@@ -69,7 +99,6 @@ class Patch:
         self._size = _Size()
         self._step = _KIND
         self._codec = _NONE
-        self._fault = None
         self.to_size = 0
         self._to_pos = self._left = self._from = self._fill = self._loaded = 0
         self._moved = False
@@ -88,23 +117,12 @@ class Patch:
     def done(self):
         return self._fault is None and self._step == _DONE
 
-    def push(self, data, n=-1):
-        """Takes the first `n` bytes of `data` (all with n=-1)."""
-        if self._fault:
-            raise DeltaError(self._fault)
-        n = _count(data, n)
-        try:
-            self._take(data, 0, n)
-        except DeltaError as e:
-            self._fault = e.code
-            raise
+    def _push(self, data, n):
+        self._take(data, 0, n)
 
-    def finish(self):
+    def _finish(self):
         """The target's size, all of it written."""
-        if self._fault:
-            raise DeltaError(self._fault)
         if self._step != _DONE:
-            self._fault = "truncated"
             raise DeltaError("truncated")
         return self.to_size
 
