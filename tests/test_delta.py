@@ -12,11 +12,10 @@ import json
 import random
 import subprocess
 
+import detools  # PyPI detools 0.53 (./build.sh setup installs it)
 import pytest
 
 from conftest import ROOT
-
-detools = pytest.importorskip("detools")
 
 QSOTA = ROOT / "target" / "release" / "qsota"
 FIXTURES = ROOT / "build" / "smp-fixtures"
