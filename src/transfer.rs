@@ -168,6 +168,17 @@ pub enum Fail {
 }
 
 impl Fail {
+    /// Every failure, in the order of the C ABI's `QSOTA_FAIL_*` codes (1 to 7).
+    pub const ALL: [Fail; 7] = [
+        Fail::Timeout,
+        Fail::Cancelled,
+        Fail::Retries,
+        Fail::Protocol,
+        Fail::Source,
+        Fail::Rejected,
+        Fail::Usage,
+    ];
+
     /// The failure's name, as Python's `TransferError.code`.
     pub const fn name(self) -> &'static str {
         match self {
@@ -178,6 +189,20 @@ impl Fail {
             Fail::Source => "source",
             Fail::Rejected => "rejected",
             Fail::Usage => "usage",
+        }
+    }
+
+    /// What the failure means, the start of every failure's message (`qsota.TransferError`
+    /// and the `qsota` command's).
+    pub const fn message(self) -> &'static str {
+        match self {
+            Fail::Timeout => "the receiver did not answer",
+            Fail::Cancelled => "the receiver cancelled the transfer",
+            Fail::Retries => "too many retransmissions",
+            Fail::Protocol => "the receiver broke the protocol",
+            Fail::Source => "the source gave fewer bytes than its size",
+            Fail::Rejected => "the receiver refused the image",
+            Fail::Usage => "the sender was misused",
         }
     }
 }

@@ -12,6 +12,7 @@ Entering recovery is the MCU owner's choice:
 """
 
 from .clock import sleep_ms
+from .codes import MCUBOOT_RC, MCUBOOT_STEPS
 from .pin import setter
 from .errors import TransferError
 
@@ -21,24 +22,6 @@ _TLV_INFO = 0x6907
 _TLV_PROTECTED = 0x6908
 _TLV_SHA256 = 0x10
 _RESET_PULSE_MS = 20
-
-# MCUboot's MGMT_ERR_* codes (rc), for messages.
-RC = (
-    "ok",
-    "unknown error",
-    "out of memory",
-    "invalid request (offset, size or image)",
-    "timeout",
-    "no such image or slot",
-    "bad state",
-    "message too large",
-    "not supported",
-    "image corrupt",
-    "busy",
-)
-# McubootSender stats' `step`.
-STEPS = ("enter", "boot", "params", "probe", "upload", "list", "reset", "done")
-
 
 def _u16(b, at):
     return b[at] | (b[at + 1] << 8)
@@ -119,10 +102,10 @@ def entry(options):
 def detail(stats):
     """What to add to a failure's message: the step, and MCUboot's code and its meaning."""
     step = stats.get("step", 0)
-    text = " (%s" % (STEPS[step] if step < len(STEPS) else step)
+    text = " (%s" % (MCUBOOT_STEPS[step] if step < len(MCUBOOT_STEPS) else step)
     rc = stats.get("rc", 0)
     if rc:
-        text += "; MCUboot rc %d: %s" % (rc, RC[rc] if 0 <= rc < len(RC) else "?")
-    elif STEPS[step] == "list":
+        text += "; MCUboot rc %d: %s" % (rc, MCUBOOT_RC[rc] if 0 <= rc < len(MCUBOOT_RC) else "?")
+    elif MCUBOOT_STEPS[step] == "list":
         text += "; MCUboot does not list the image as valid: bad signature or a corrupt image"
     return text + ")"

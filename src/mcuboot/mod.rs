@@ -133,6 +133,58 @@ pub enum Step {
     Done = 7,
 }
 
+impl Step {
+    /// Every step, in code order.
+    pub const ALL: [Step; 8] = [
+        Step::Enter,
+        Step::Boot,
+        Step::Params,
+        Step::Probe,
+        Step::Upload,
+        Step::List,
+        Step::Reset,
+        Step::Done,
+    ];
+
+    /// The step's name, for messages.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Step::Enter => "enter",
+            Step::Boot => "boot",
+            Step::Params => "params",
+            Step::Probe => "probe",
+            Step::Upload => "upload",
+            Step::List => "list",
+            Step::Reset => "reset",
+            Step::Done => "done",
+        }
+    }
+}
+
+/// MCUboot's `MGMT_ERR_*` codes (an answer's `rc`) by number, what each means.
+pub const RC_TEXTS: [&str; 11] = [
+    "ok",
+    "unknown error",
+    "out of memory",
+    "invalid request (offset, size or image)",
+    "timeout",
+    "no such image or slot",
+    "bad state",
+    "message too large",
+    "not supported",
+    "image corrupt",
+    "busy",
+];
+
+/// What MCUboot's `rc` means, for messages ("?" for a code it does not define).
+pub fn rc_text(rc: i32) -> &'static str {
+    usize::try_from(rc)
+        .ok()
+        .and_then(|i| RC_TEXTS.get(i))
+        .copied()
+        .unwrap_or("?")
+}
+
 /// Counters for the caller's report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Stats {

@@ -133,34 +133,6 @@ pub fn image_hash(image: &[u8]) -> Option<[u8; 32]> {
     None
 }
 
-/// MCUboot's MGMT_ERR_* codes (rc), for messages.
-const RC: [&str; 11] = [
-    "ok",
-    "unknown error",
-    "out of memory",
-    "invalid request (offset, size or image)",
-    "timeout",
-    "no such image or slot",
-    "bad state",
-    "message too large",
-    "not supported",
-    "image corrupt",
-    "busy",
-];
-
-fn step_name(step: Step) -> &'static str {
-    match step {
-        Step::Enter => "enter",
-        Step::Boot => "boot",
-        Step::Params => "params",
-        Step::Probe => "probe",
-        Step::Upload => "upload",
-        Step::List => "list",
-        Step::Reset => "reset",
-        Step::Done => "done",
-    }
-}
-
 impl Job for Sender {
     fn frame_size(&self) -> usize {
         Sender::frame_size(self)
@@ -183,13 +155,9 @@ impl Job for Sender {
 
     fn reason(&self) -> Option<String> {
         let s = Sender::stats(self);
-        let mut text = step_name(s.step).to_string();
+        let mut text = s.step.name().to_string();
         if s.rc != 0 {
-            let meaning = usize::try_from(s.rc)
-                .ok()
-                .and_then(|i| RC.get(i))
-                .unwrap_or(&"?");
-            text += &format!("; MCUboot rc {}: {meaning}", s.rc);
+            text += &format!("; MCUboot rc {}: {}", s.rc, mcuboot::rc_text(s.rc));
         } else if s.step == Step::List {
             text += "; MCUboot does not list the image as valid: bad signature or a corrupt image";
         }

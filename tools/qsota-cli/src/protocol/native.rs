@@ -3,6 +3,7 @@
 use super::job::{object, Job};
 use crate::failure::{Class, Failure};
 use crate::image::Image;
+use qsota::native::receiver::error_name;
 use qsota::native::sender::{self as native, Sender};
 use serde_json::{json, Map, Value};
 
@@ -47,11 +48,6 @@ pub fn native_sender(
     })
 }
 
-/// The receiver's ERROR codes (docs/protocol.md section 5).
-const RECEIVER_ERRORS: [&str; 8] = [
-    "", "version", "size", "flash", "digest", "not open", "state", "argument",
-];
-
 impl Job for Sender {
     fn frame_size(&self) -> usize {
         Sender::frame_size(self)
@@ -75,12 +71,10 @@ impl Job for Sender {
     fn reason(&self) -> Option<String> {
         match Sender::stats(self).error {
             0 => None,
-            code => Some(
-                RECEIVER_ERRORS
-                    .get(usize::from(code))
-                    .map_or("unknown", |name| name)
-                    .to_string(),
-            ),
+            code => Some(match error_name(code) {
+                "" => "unknown".to_string(),
+                name => name.to_string(),
+            }),
         }
     }
 }
