@@ -820,10 +820,14 @@ typedef struct {
   uint64_t block;
 } qsota_ymodem_stats_t;
 
+
+
 /*
  Every reason, in code order.
  */
 #define Reason_ALL { Reason_None, Reason_NoAnswer, Reason_UnknownPart, Reason_TooLarge, Reason_ReadProtected, Reason_WriteProtected, Reason_WriteFailed, Reason_Mismatch, Reason_Unsupported, Reason_AddressRefused, }
+
+
 
 #ifdef __cplusplus
 extern "C" {
@@ -1306,10 +1310,10 @@ int32_t qsota_verifier_is_final(qsota_verifier_t *v, int32_t *is_final);
 int32_t qsota_ymodem_options_default(qsota_ymodem_options_t *opts);
 
 /*
- Sets up a sender in `s` for the file `name` (1..=255 bytes, no NUL) of `size` bytes;
- `opts` null means the defaults. `QSOTA_E_LENGTH`: name empty or too long;
+ Sets up a sender in `s` for the file `name` (1..=255 bytes, no NUL) of `size` bytes
+ (below 4 GiB); `opts` null means the defaults. `QSOTA_E_LENGTH`: name empty or too long;
  `QSOTA_E_SYNTAX`: NUL in the name; `QSOTA_E_ARG`: block size not 128 or 1024;
- `QSOTA_E_RANGE`: a wait of 0 or above 2^31-1 ms, or retries above 255.
+ `QSOTA_E_RANGE`: a wait of 0 or above 2^31-1 ms, retries above 255, a size of 4 GiB.
 
  # Safety
  `s` null or valid for writes of `qsota_ymodem_t`; `name` valid for `name_len` bytes;

@@ -14,8 +14,6 @@ pub mod hex;
 pub mod image;
 pub mod mcuboot;
 pub mod native;
-#[cfg(test)]
-mod python_rules;
 pub mod status;
 pub mod stm32;
 #[cfg(test)]

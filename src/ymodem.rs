@@ -208,9 +208,12 @@ pub const fn asks_for_file(byte: u8) -> bool {
 }
 
 impl Sender {
-    /// A sender for the file `name` (1..=255 bytes, no NUL) of `size` bytes.
+    /// A sender for the file `name` (1..=255 bytes, no NUL) of `size` bytes (below 4 GiB).
     pub fn new(name: &[u8], size: u64, opts: Options) -> Result<Self, Error> {
         opts.validate()?;
+        if size > u64::from(u32::MAX) {
+            return Err(Error::Range); // as every sender: an image below 4 GiB
+        }
         if name.is_empty() || name.len() > MAX_NAME {
             return Err(Error::Length);
         }
