@@ -28,7 +28,7 @@ pub fn ymodem(line: &mut Line, wait: Duration) -> Result<Found, Failure> {
     let mut buf = [0u8; 256];
     while start.elapsed() < wait && !interrupted() {
         let n = line
-            .read(&mut buf, wait - start.elapsed())
+            .read(&mut buf, wait - start.elapsed(), 0)
             .map_err(|e| Failure::new(Class::Port, format!("the port failed: {e}")))?;
         heard.extend_from_slice(&buf[..n]);
     }

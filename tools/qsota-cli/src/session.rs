@@ -37,10 +37,10 @@ impl Io for Wire<'_> {
         self.line.write_all(bytes).map_err(port_failure)
     }
 
-    fn read(&mut self, buf: &mut [u8], until_ms: u32) -> Result<usize, Failure> {
+    fn read(&mut self, buf: &mut [u8], until_ms: u32, expects: usize) -> Result<usize, Failure> {
         let wait = until_ms.wrapping_sub(self.now_ms()) as i32;
         let wait = Duration::from_millis(wait.max(0) as u64);
-        self.line.read(buf, wait).map_err(port_failure)
+        self.line.read(buf, wait, expects).map_err(port_failure)
     }
 
     fn read_image(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize, Failure> {
