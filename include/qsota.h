@@ -861,6 +861,26 @@ int32_t qsota_verifier_expect_signature(qsota_verifier_t *v, const uint8_t *keys
 int32_t qsota_verifier_image(qsota_verifier_t *v, qsota_image_t *image);
 
 /*
+ Writes the SHA-256 TLV (0x10) of an MCUboot image to `hash` (32 bytes) and sets `found`
+ to 1, or sets `found` to 0 unless the header and the TLV areas parse up to it (no keys:
+ nothing is checked but the format). `head` is the image's start (its 32-byte header at
+ least, or all of it); where it stops before the TLV areas, `tail` is the file from
+ offset `tail_at` on (at or before the body's end), the body between skipped: a reader of
+ a file reads its two ends.
+
+ # Safety
+ `head` and `tail` valid for `head_len` and `tail_len` bytes of reads (or null with
+ length 0); `hash` for 32 bytes of writes; `found` for a write.
+ */
+int32_t qsota_image_tlv_hash(const uint8_t *head,
+                             size_t head_len,
+                             const uint8_t *tail,
+                             size_t tail_len,
+                             uint64_t tail_at,
+                             uint8_t *hash,
+                             int32_t *found);
+
+/*
  Writes the default options to `opts`.
 
  # Safety

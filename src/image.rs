@@ -184,9 +184,13 @@ impl SignedImage {
         for (dst, src) in own.iter_mut().zip(keys.chunks_exact(32)) {
             dst.copy_from_slice(src);
         }
-        Ok(SignedImage {
-            keys: own,
-            n_keys: n as u8,
+        Ok(Self::with_keys(own, n as u8))
+    }
+
+    fn with_keys(keys: [[u8; 32]; MAX_KEYS], n_keys: u8) -> Self {
+        SignedImage {
+            keys,
+            n_keys,
             pos: 0,
             raw: [0; HEADER],
             header: None,
@@ -203,7 +207,7 @@ impl SignedImage {
             signature: None,
             problem: None,
             verdict: None,
-        })
+        }
     }
 
     /// Takes the next bytes of the file. `sha` is the Verifier's SHA-256 of the whole file,
@@ -475,6 +479,36 @@ impl SignedImage {
             _ => {}
         }
     }
+}
+
+/// The SHA-256 TLV (0x10) of an MCUboot image, read by this parser without keys: the image
+/// hash MCUboot lists once it validated the image, which its sender waits for. `head` is the
+/// image's start (at least its 32-byte header, or all of it); where it stops before the TLV
+/// areas, `tail` is the file from offset `tail_at` on (at or before the body's end) and the
+/// body between is skipped: a reader of a file needs only its two ends. None unless the
+/// header and the TLV areas parse up to the hash.
+pub fn tlv_hash(head: &[u8], tail: &[u8], tail_at: u64) -> Option<[u8; 32]> {
+    let mut reader = SignedImage::with_keys([[0; 32]; MAX_KEYS], 0);
+    reader.parse(head);
+    let Some(h) = reader.header else {
+        return None;
+    };
+    if reader.tlv_hash.is_none() && reader.tlv != Tlv::Done {
+        // The tail may start in the body (whose bytes are only counted), not past what the
+        // parser has seen of the TLV areas; bytes the head covered already are dropped.
+        let reach = if reader.tlv == Tlv::NotYet {
+            h.body_end()
+        } else {
+            reader.pos
+        };
+        if tail_at > reach {
+            return None;
+        }
+        let seen = usize::try_from(reader.pos.saturating_sub(tail_at)).ok()?;
+        reader.pos = reader.pos.max(tail_at);
+        reader.parse(tail.get(seen..)?);
+    }
+    reader.tlv_hash
 }
 
 /// imgtool's key hash: the SHA-256 of the key's DER SubjectPublicKeyInfo.

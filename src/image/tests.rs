@@ -249,3 +249,37 @@ fn verifier_checks_the_signature_in_its_pass() {
     v.update(b"x").unwrap();
     assert_eq!(v.expect_signature(&keys(&[1])), Err(Error::State));
 }
+
+#[test]
+fn tlv_hash_reads_the_hash_tlv_of_signed_and_unsigned_images() {
+    for (hdr_size, protected, seed) in [
+        (32, std::vec![], Some(1)),
+        (64, std::vec![tlv(0x50, &[9; 5])], None),
+    ] {
+        let data = image(&body(), hdr_size, &protected, seed);
+        let prot_len = if protected.is_empty() { 0 } else { 4 + 9 };
+        let hashed = usize::from(hdr_size) + body().len() + prot_len;
+        let want: [u8; 32] = Sha256::digest(&data[..hashed]).into();
+        let end = data.len() as u64;
+        assert_eq!(tlv_hash(&data, &[], end), Some(want));
+        assert_eq!(
+            tlv_hash(&data[..hashed + 20], &[], end),
+            None,
+            "cut in the hash TLV"
+        );
+        // The two ends of a file, the body between skipped, however they overlap.
+        let body_end = usize::from(hdr_size) + body().len();
+        for (head, at) in [
+            (32, body_end),
+            (32, body_end - 7),
+            (100, 60),
+            (body_end + 3, 40),
+        ] {
+            let got = tlv_hash(&data[..head], &data[at..], at as u64);
+            assert_eq!(got, Some(want), "head {head}, tail at {at}");
+        }
+        let late = (body_end + 1) as u64;
+        assert_eq!(tlv_hash(&data[..32], &data[body_end + 1..], late), None);
+    }
+    assert_eq!(tlv_hash(&body(), &[], 0), None, "no header");
+}

@@ -63,15 +63,16 @@ pub fn mcuboot_upload(
     sha256: &[u8; 32],
     o: mcuboot::Options,
 ) -> Result<Sender, Failure> {
-    let hash = image_hash(&image.bytes).ok_or_else(|| {
-        Failure::new(
-            Class::Transfer(qsota::transfer::Fail::Source),
-            format!(
-                "mcuboot: {} is not a signed MCUboot image (no SHA-256 TLV)",
-                image.name
-            ),
-        )
-    })?;
+    let hash =
+        qsota::image::tlv_hash(&image.bytes, &[], image.bytes.len() as u64).ok_or_else(|| {
+            Failure::new(
+                Class::Transfer(qsota::transfer::Fail::Source),
+                format!(
+                    "mcuboot: {} is not a signed MCUboot image (no SHA-256 TLV)",
+                    image.name
+                ),
+            )
+        })?;
     Sender::new(image.bytes.len() as u64, *sha256, hash, o).map_err(|_| bad_options())
 }
 
@@ -102,35 +103,6 @@ pub fn image_list(body: &[u8]) -> Option<Vec<Value>> {
         images.push(Value::Object(o));
     })?;
     Some(images)
-}
-
-/// The SHA-256 TLV (0x10) of an MCUboot image: what MCUboot's image list reports once it
-/// validated the image (as `qsota.mcuboot.image_hash` reads it on the module).
-pub fn image_hash(image: &[u8]) -> Option<[u8; 32]> {
-    let u16_at = |at: usize| Some(u16::from_le_bytes(image.get(at..at + 2)?.try_into().ok()?));
-    let u32_at = |at: usize| Some(u32::from_le_bytes(image.get(at..at + 4)?.try_into().ok()?));
-    if u32_at(0)? != 0x96f3_b83d {
-        return None;
-    }
-    // Header size + body size: the TLV areas (protected 0x6908, then 0x6907) follow.
-    let mut at = usize::from(u16_at(8)?) + u32_at(12)? as usize;
-    for _ in 0..2 {
-        let magic = u16_at(at)?;
-        if magic != 0x6907 && magic != 0x6908 {
-            return None;
-        }
-        let end = at + usize::from(u16_at(at + 2)?);
-        at += 4;
-        while at + 4 <= end {
-            let (kind, len) = (u16_at(at)?, usize::from(u16_at(at + 2)?));
-            if kind == 0x10 && len == 32 {
-                return image.get(at + 4..at + 36)?.try_into().ok();
-            }
-            at += 4 + len;
-        }
-        at = end;
-    }
-    None
 }
 
 impl Job for Sender {
