@@ -73,7 +73,7 @@ mp_obj_t qsota_image_info(qsota_verifier_t *core) {
     if (qsota_verifier_image(core, &image) != QSOTA_OK || image.key < 0) {
         return mp_const_none; // no keys=, not checked yet, or refused
     }
-    mp_obj_t info = mp_obj_new_dict(6);
+    mp_obj_t info = mp_obj_new_dict(7);
     mp_obj_dict_store(info, MP_OBJ_NEW_QSTR(MP_QSTR_load_addr), mp_obj_new_int_from_uint(image.load_addr));
     mp_obj_dict_store(info, MP_OBJ_NEW_QSTR(MP_QSTR_hdr_size), mp_obj_new_int_from_uint(image.hdr_size));
     mp_obj_dict_store(info, MP_OBJ_NEW_QSTR(MP_QSTR_img_size), mp_obj_new_int_from_uint(image.img_size));
@@ -86,6 +86,8 @@ mp_obj_t qsota_image_info(qsota_verifier_t *core) {
         (unsigned)image.version_revision, (unsigned)image.version_build);
     mp_obj_dict_store(info, MP_OBJ_NEW_QSTR(MP_QSTR_version), mp_obj_new_str(vstr.buf, vstr.len));
     vstr_clear(&vstr);
+    mp_obj_dict_store(info, MP_OBJ_NEW_QSTR(MP_QSTR_body_sha256),
+        mp_obj_new_bytes(image.body_sha256, sizeof(image.body_sha256)));
     return info;
 }
 

@@ -383,6 +383,15 @@ typedef struct {
   uint8_t version_minor;
   uint16_t version_revision;
   uint32_t version_build;
+  /*
+   1 once the body has passed (`body_sha256` is valid), else 0.
+   */
+  int32_t has_body;
+  /*
+   The SHA-256 of the body alone: what a bootloader that takes the raw application
+   checks (the native protocol's `sha256`), computed in the verifier's pass.
+   */
+  uint8_t body_sha256[32];
 } qsota_image_t;
 
 /*

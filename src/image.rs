@@ -155,6 +155,9 @@ pub struct SignedImage {
     part_len: u8,
     /// The value of the TLV being read, when it is one we keep.
     value: [u8; 64],
+    /// The body's own SHA-256 as it passes (a bootloader that takes the raw application
+    /// checks that one).
+    body_sha: Sha256,
     image_hash: Option<[u8; 32]>,
     tlv_hash: Option<[u8; 32]>,
     /// The key the last key hash TLV named (index), until a signature TLV takes it.
@@ -199,6 +202,7 @@ impl SignedImage {
             part: [0; 4],
             part_len: 0,
             value: [0; 64],
+            body_sha: Sha256::new(),
             image_hash: None,
             tlv_hash: None,
             named_key: None,
@@ -215,6 +219,7 @@ impl SignedImage {
     pub fn update(&mut self, sha: &mut Sha256, data: &[u8]) {
         let start = self.pos;
         self.parse(data);
+        self.hash_body(start, data);
         let split = match self.header {
             Some(h) if self.image_hash.is_none() => {
                 usize::try_from(h.hashed_end().saturating_sub(start))
@@ -229,6 +234,27 @@ impl SignedImage {
             }
         }
         sha.update(&data[split..]);
+    }
+
+    /// Feeds the body's part of `data` (which starts at file offset `start`) to its hash.
+    fn hash_body(&mut self, start: u64, data: &[u8]) {
+        let Some(h) = self.header else {
+            return;
+        };
+        let end = start + data.len() as u64;
+        let (from, to) = (start.max(u64::from(h.hdr_size)), end.min(h.body_end()));
+        if from < to {
+            // Both within data, whose length is a usize.
+            self.body_sha
+                .update(&data[(from - start) as usize..(to - start) as usize]);
+        }
+    }
+
+    /// The SHA-256 of the body alone once the body has passed (what a bootloader that takes
+    /// the raw application checks, as the native protocol's receiver does).
+    pub fn body_sha256(&self) -> Option<[u8; 32]> {
+        let h = self.header?;
+        (self.pos >= h.body_end()).then(|| self.body_sha.clone().finalize().into())
     }
 
     /// The header, once its 32 bytes were seen and made sense.

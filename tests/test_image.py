@@ -62,6 +62,8 @@ def ok(data, key=0, **fields):
     info = {"load_addr": 0, "hdr_size": HEADER, "img_size": len(BODY), "flags": 0,
             "version": "1.2.3+4", "key": key}
     info.update(fields)
+    start = info["hdr_size"]
+    info["body_sha256"] = hashlib.sha256(data[start:start + info["img_size"]]).hexdigest()
     return ["ok", [info, hashlib.sha256(data).hexdigest()]]
 
 

@@ -91,6 +91,11 @@ pub struct qsota_image_t {
     pub version_minor: u8,
     pub version_revision: u16,
     pub version_build: u32,
+    /// 1 once the body has passed (`body_sha256` is valid), else 0.
+    pub has_body: i32,
+    /// The SHA-256 of the body alone: what a bootloader that takes the raw application
+    /// checks (the native protocol's `sha256`), computed in the verifier's pass.
+    pub body_sha256: [u8; 32],
 }
 
 /// Expects an MCUboot image (`imgtool sign`, Ed25519) signed by one of `n_keys` keys: raw
@@ -147,6 +152,8 @@ pub unsafe extern "C" fn qsota_verifier_image(
                 version_minor: h.version.1,
                 version_revision: h.version.2,
                 version_build: h.version.3,
+                has_body: i32::from(signed.body_sha256().is_some()),
+                body_sha256: signed.body_sha256().unwrap_or([0; 32]),
             };
             Ok(())
         })

@@ -62,7 +62,7 @@ fn keys(seeds: &[u8]) -> Vec<u8> {
 }
 
 /// Runs `data` through a checker in pieces of `piece` bytes; also checks that the
-/// Verifier's SHA-256 is the file's.
+/// Verifier's SHA-256 is the file's, and the body's SHA-256 the body's once it passed.
 fn run(data: &[u8], trusted: &[u8], piece: usize) -> Result<u8, Problem> {
     let mut s = SignedImage::new(&keys(trusted)).unwrap();
     let mut sha = Sha256::new();
@@ -70,6 +70,11 @@ fn run(data: &[u8], trusted: &[u8], piece: usize) -> Result<u8, Problem> {
         s.update(&mut sha, chunk);
     }
     assert_eq!(sha.finalize()[..], Sha256::digest(data)[..]);
+    let body = s
+        .header()
+        .and_then(|h| data.get(usize::from(h.hdr_size)..h.body_end() as usize));
+    let want = body.map(|b| <[u8; 32]>::from(Sha256::digest(b)));
+    assert_eq!(s.body_sha256(), want, "piece {piece}");
     s.check()
 }
 

@@ -133,6 +133,8 @@ class SignedImage:
         self.value = bytearray(64)
         self.kind = self.len = self.left = 0
         self.prefix = hashlib.sha256()
+        self.body = hashlib.sha256()  # the body alone (what a raw-application bootloader checks)
+        self.body_sha256 = None
         self.image_hash = self.tlv_hash = None
         self.named_key = None
         self.key_hash_seen = None
@@ -159,6 +161,19 @@ class SignedImage:
                 self.image_hash = self.prefix.digest()
         elif self.header is None:
             self.prefix.update(buf)
+        if self.header is not None and self.body_sha256 is None:
+            self._hash_body(start, buf)
+
+    def _hash_body(self, start, buf):
+        """Feeds the body's part of `buf` (which starts at file offset `start`) to its hash."""
+        end = start + len(buf)
+        lo, hi = max(start, self.header[1]), min(end, self.body_end)
+        if lo == start and hi == end:
+            self.body.update(buf)
+        elif lo < hi:
+            self.body.update(memoryview(buf)[lo - start : hi - start])
+        if end >= self.body_end:
+            self.body_sha256 = self.body.digest()
 
     def _parse(self, buf):
         i, n = 0, len(buf)
@@ -337,6 +352,7 @@ class SignedImage:
             "flags": flags,
             "key": self.key,
             "version": version,
+            "body_sha256": self.body_sha256,
         }
 
 
