@@ -516,9 +516,7 @@ impl SignedImage {
 pub fn tlv_hash(head: &[u8], tail: &[u8], tail_at: u64) -> Option<[u8; 32]> {
     let mut reader = SignedImage::with_keys([[0; 32]; MAX_KEYS], 0);
     reader.parse(head);
-    let Some(h) = reader.header else {
-        return None;
-    };
+    let h = reader.header?;
     if reader.tlv_hash.is_none() && reader.tlv != Tlv::Done {
         // The tail may start in the body (whose bytes are only counted), not past what the
         // parser has seen of the TLV areas; bytes the head covered already are dropped.

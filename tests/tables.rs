@@ -56,7 +56,8 @@ ROM's failure reasons (src/stm32/reason.rs) and MCUboot's rc texts and steps
     out.push('\n');
     tuple(&mut out, "STM32_REASONS", Reason::ALL.map(Reason::text));
     out.push('\n');
-    tuple(&mut out, "MCUBOOT_RC", mcuboot::RC_TEXTS);
+    let codes = (0..).take_while(|&rc| mcuboot::rc_text(rc) != "?");
+    tuple(&mut out, "MCUBOOT_RC", codes.map(mcuboot::rc_text));
     out.push('\n');
     tuple(&mut out, "MCUBOOT_STEPS", Step::ALL.map(Step::name));
     out

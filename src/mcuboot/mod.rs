@@ -161,28 +161,23 @@ impl Step {
     }
 }
 
-/// MCUboot's `MGMT_ERR_*` codes (an answer's `rc`) by number, what each means.
-pub const RC_TEXTS: [&str; 11] = [
-    "ok",
-    "unknown error",
-    "out of memory",
-    "invalid request (offset, size or image)",
-    "timeout",
-    "no such image or slot",
-    "bad state",
-    "message too large",
-    "not supported",
-    "image corrupt",
-    "busy",
-];
-
-/// What MCUboot's `rc` means, for messages ("?" for a code it does not define).
-pub fn rc_text(rc: i32) -> &'static str {
-    usize::try_from(rc)
-        .ok()
-        .and_then(|i| RC_TEXTS.get(i))
-        .copied()
-        .unwrap_or("?")
+/// What MCUboot's `rc` (its `MGMT_ERR_*` code) means, for messages; "?" for a code it does
+/// not define (they run from 0 to 10).
+pub const fn rc_text(rc: i32) -> &'static str {
+    match rc {
+        0 => "ok",
+        1 => "unknown error",
+        2 => "out of memory",
+        3 => "invalid request (offset, size or image)",
+        4 => "timeout",
+        5 => "no such image or slot",
+        6 => "bad state",
+        7 => "message too large",
+        8 => "not supported",
+        9 => "image corrupt",
+        10 => "busy",
+        _ => "?",
+    }
 }
 
 /// Counters for the caller's report.

@@ -239,6 +239,11 @@ impl Sender {
         })
     }
 
+    /// The frame buffer `poll` needs: [`FRAME_SIZE`], as for every sender of this protocol.
+    pub fn frame_size(&self) -> usize {
+        FRAME_SIZE
+    }
+
     pub fn stats(&self) -> Stats {
         self.stats
     }

@@ -1,6 +1,6 @@
 //! MCUboot serial recovery (SMP over the console): the core's `mcuboot::Sender`.
 
-use super::job::{object, Job};
+use super::job::{frame_and_acked, object, Job};
 use crate::failure::{Class, Failure};
 use crate::image::{hex, Image};
 use qsota::mcuboot::{self, Sender, Step};
@@ -106,13 +106,7 @@ pub fn image_list(body: &[u8]) -> Option<Vec<Value>> {
 }
 
 impl Job for Sender {
-    fn frame_size(&self) -> usize {
-        Sender::frame_size(self)
-    }
-
-    fn acked(&self) -> u64 {
-        Sender::stats(self).bytes
-    }
+    frame_and_acked!();
 
     fn stats(&self) -> Map<String, Value> {
         let s = Sender::stats(self);

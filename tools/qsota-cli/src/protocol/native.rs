@@ -1,6 +1,6 @@
 //! qsota's native protocol: the core's `native::sender::Sender`.
 
-use super::job::{object, Job};
+use super::job::{frame_and_acked, object, Job};
 use crate::failure::{Class, Failure};
 use crate::image::Image;
 use qsota::native::receiver::error_name;
@@ -49,13 +49,7 @@ pub fn native_sender(
 }
 
 impl Job for Sender {
-    fn frame_size(&self) -> usize {
-        Sender::frame_size(self)
-    }
-
-    fn acked(&self) -> u64 {
-        Sender::stats(self).bytes
-    }
+    frame_and_acked!();
 
     fn stats(&self) -> Map<String, Value> {
         let s = Sender::stats(self);
