@@ -17,9 +17,9 @@
 //! complement. Block data is never sent before the address is ACKed: image bytes read as
 //! commands could be anything (a Go, an erase).
 //!
-//! The sender's parts: [`transmit`] puts the current operation's frame out, [`answer`] reads
-//! the ROM's answer byte by byte, [`steps`] decides what a complete answer leads to, and
-//! [`recovery`] handles every error (below: how).
+//! The sender's parts: `transmit` puts the current operation's frame out, `answer` reads
+//! the ROM's answer byte by byte, `steps` decides what a complete answer leads to, and
+//! `recovery` handles every error (below: how).
 
 use crate::transfer::{self, reached, Action, Fail};
 use crate::Error;
