@@ -5,8 +5,9 @@
 //! `block_size = 128`; a tail of at most 128 bytes always goes in one SOH block), padded with
 //! 0x1A; then EOT until ACKed, then the end-of-batch null block.
 //!
-//! The sender's parts: `frame` builds the frames, `transmit` puts the current one out,
-//! `answer` reads the receiver's answers, with the rules that recover lost ACKs.
+//! The sender's parts: `frame` holds the bytes and a block's framing, `transmit` builds
+//! the header and puts the current frame out, `answer` reads the receiver's answers, with
+//! the rules that recover lost ACKs.
 
 use crate::transfer::{self, reached, Action, Fail};
 use crate::Error;

@@ -55,4 +55,27 @@ impl Sender {
         self.deadline = now_ms.wrapping_add(wait.saturating_add(airtime));
         Action::Send(len)
     }
+
+    /// Frames block 0 in place; its length on the wire.
+    fn frame_header(&self, frame: &mut [u8]) -> usize {
+        let wire = if self.header_len() <= 128 { 128 } else { 1024 };
+        let body = &mut frame[DATA_AT..DATA_AT + wire];
+        body.fill(0);
+        let name = &self.name[..usize::from(self.name_len)];
+        body[..name.len()].copy_from_slice(name);
+        let mut digits = [0u8; 20];
+        let mut n = self.size;
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        let at = name.len() + 1;
+        body[at..at + digits.len() - i].copy_from_slice(&digits[i..]);
+        frame_block(frame, 0, wire, wire)
+    }
 }
