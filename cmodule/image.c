@@ -73,7 +73,7 @@ mp_obj_t qsota_image_info(qsota_verifier_t *core) {
     if (qsota_verifier_image(core, &image) != QSOTA_OK || image.key < 0) {
         return mp_const_none; // no keys=, not checked yet, or refused
     }
-    mp_obj_t info = mp_obj_new_dict(6);
+    mp_obj_t info = mp_obj_new_dict(7);
     mp_obj_dict_store(info, MP_OBJ_NEW_QSTR(MP_QSTR_load_addr), mp_obj_new_int_from_uint(image.load_addr));
     mp_obj_dict_store(info, MP_OBJ_NEW_QSTR(MP_QSTR_hdr_size), mp_obj_new_int_from_uint(image.hdr_size));
     mp_obj_dict_store(info, MP_OBJ_NEW_QSTR(MP_QSTR_img_size), mp_obj_new_int_from_uint(image.img_size));
@@ -86,5 +86,27 @@ mp_obj_t qsota_image_info(qsota_verifier_t *core) {
         (unsigned)image.version_revision, (unsigned)image.version_build);
     mp_obj_dict_store(info, MP_OBJ_NEW_QSTR(MP_QSTR_version), mp_obj_new_str(vstr.buf, vstr.len));
     vstr_clear(&vstr);
+    mp_obj_dict_store(info, MP_OBJ_NEW_QSTR(MP_QSTR_body_sha256),
+        mp_obj_new_bytes(image.body_sha256, sizeof(image.body_sha256)));
     return info;
 }
+
+// tlv_hash(head, tail, tail_at): the SHA-256 TLV of an MCUboot image from the two ends of its
+// file, as bytes, or None (qsota_image_tlv_hash; qsota.pure.image.tlv_hash).
+static mp_obj_t qsota_tlv_hash(mp_obj_t head_in, mp_obj_t tail_in, mp_obj_t tail_at_in) {
+    mp_buffer_info_t head, tail;
+    if (mp_obj_is_str(head_in) || !mp_get_buffer(head_in, &head, MP_BUFFER_READ)) {
+        qsota_refuse_type(&qsota_tlv_hash_checks[QSOTA_TLV_HASH_head], head_in);
+    }
+    if (mp_obj_is_str(tail_in) || !mp_get_buffer(tail_in, &tail, MP_BUFFER_READ)) {
+        qsota_refuse_type(&qsota_tlv_hash_checks[QSOTA_TLV_HASH_tail], tail_in);
+    }
+    const qsota_rule_t *r = &qsota_tlv_hash_checks[QSOTA_TLV_HASH_tail_at];
+    uint32_t tail_at = qsota_int_arg(tail_at_in, r->qst, r->lo, r->hi, r->msg);
+    uint8_t hash[32];
+    int32_t found;
+    qsota_check(qsota_image_tlv_hash(head.buf, head.len, tail.buf, tail.len, tail_at, hash,
+        &found), MP_QSTR_tlv_hash);
+    return found ? mp_obj_new_bytes(hash, sizeof(hash)) : mp_const_none;
+}
+MP_DEFINE_CONST_FUN_OBJ_3(qsota_tlv_hash_obj, qsota_tlv_hash);

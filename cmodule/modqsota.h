@@ -22,6 +22,8 @@ extern const mp_obj_type_t qsota_type_McubootSender;
 void qsota_image_expect(qsota_verifier_t *core, mp_obj_t keys);
 void qsota_image_print_problem(const mp_print_t *print, qsota_verifier_t *core);
 mp_obj_t qsota_image_info(qsota_verifier_t *core);
+// tlv_hash(head, tail, tail_at), the module's function (image.c).
+MP_DECLARE_CONST_FUN_OBJ_3(qsota_tlv_hash_obj);
 
 // VerifyError (verifier.c): Verifier.check() found a mismatch.
 extern const mp_obj_type_t mp_type_VerifyError;

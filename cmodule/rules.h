@@ -82,6 +82,18 @@ static const qsota_rule_t qsota_crc32_checks[] = {
     { MP_QSTR_variant, 0, QSOTA_RULE_NAME, QSOTA_NO_FIELD, 0x1, 0x2, "expected 'mpeg2' or 'iso-hdlc'" },
 };
 
+// tlv_hash(): qsota.rules.TLV_HASH.
+enum {
+    QSOTA_TLV_HASH_head,
+    QSOTA_TLV_HASH_tail,
+    QSOTA_TLV_HASH_tail_at,
+};
+static const qsota_rule_t qsota_tlv_hash_checks[] = {
+    { MP_QSTR_head, 0, QSOTA_RULE_RBUF, QSOTA_NO_FIELD, 0x0, 0x0, "" },
+    { MP_QSTR_tail, 1, QSOTA_RULE_RBUF, QSOTA_NO_FIELD, 0x0, 0x0, "" },
+    { MP_QSTR_tail_at, 2, QSOTA_RULE_INT, QSOTA_NO_FIELD, 0x0, 0xffffffff, "must be 0 to 4294967295" },
+};
+
 // YmodemSender: qsota.rules.YMODEM.
 enum {
     QSOTA_YMODEM_name,

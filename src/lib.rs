@@ -15,10 +15,6 @@ pub mod hex;
 pub mod image;
 pub mod mcuboot;
 pub mod native;
-#[cfg(test)]
-mod python_codes;
-#[cfg(test)]
-mod python_rules;
 pub mod status;
 pub mod stm32;
 #[cfg(test)]

@@ -51,7 +51,11 @@ pub trait Io {
     fn write(&mut self, bytes: &[u8]) -> Result<(), Self::Error>;
     /// Reads what the line has into `buf`, waiting at most until `until_ms` for the first
     /// byte; 0 when nothing came (returning early with 0 is allowed: the driver polls again).
-    fn read(&mut self, buf: &mut [u8], until_ms: u32) -> Result<usize, Self::Error>;
+    /// About `expects` bytes of the answer are still to come (0: unknown): once the first
+    /// arrived, a line that knows its speed may sleep through the rest and take them in one
+    /// read rather than wake for each.
+    fn read(&mut self, buf: &mut [u8], until_ms: u32, expects: usize)
+        -> Result<usize, Self::Error>;
     /// Reads image bytes from `offset` into `buf`; fewer than `buf.len()` only at its end.
     fn read_image(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize, Self::Error>;
 }
@@ -97,8 +101,8 @@ pub fn drive<S: Sender + ?Sized, I: Io>(
                     }
                 }
             }
-            Action::Wait { until_ms, .. } => {
-                let n = io.read(rx, until_ms).map_err(Stop::Io)?;
+            Action::Wait { until_ms, expects } => {
+                let n = io.read(rx, until_ms, expects).map_err(Stop::Io)?;
                 if n > 0 {
                     let now = io.now_ms();
                     sender.receive(now, &rx[..n]);
@@ -168,6 +172,17 @@ pub enum Fail {
 }
 
 impl Fail {
+    /// Every failure, in the order of the C ABI's `QSOTA_FAIL_*` codes (1 to 7).
+    pub const ALL: [Fail; 7] = [
+        Fail::Timeout,
+        Fail::Cancelled,
+        Fail::Retries,
+        Fail::Protocol,
+        Fail::Source,
+        Fail::Rejected,
+        Fail::Usage,
+    ];
+
     /// The failure's name, as Python's `TransferError.code`.
     pub const fn name(self) -> &'static str {
         match self {
@@ -178,6 +193,20 @@ impl Fail {
             Fail::Source => "source",
             Fail::Rejected => "rejected",
             Fail::Usage => "usage",
+        }
+    }
+
+    /// What the failure means, the start of every failure's message (`qsota.TransferError`
+    /// and the `qsota` command's).
+    pub const fn message(self) -> &'static str {
+        match self {
+            Fail::Timeout => "the receiver did not answer",
+            Fail::Cancelled => "the receiver cancelled the transfer",
+            Fail::Retries => "too many retransmissions",
+            Fail::Protocol => "the receiver broke the protocol",
+            Fail::Source => "the source gave fewer bytes than its size",
+            Fail::Rejected => "the receiver refused the image",
+            Fail::Usage => "the sender was misused",
         }
     }
 }

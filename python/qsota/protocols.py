@@ -70,7 +70,7 @@ def _size_args(f, size, name, options):
 def _mcuboot_args(f, size, name, options):
     from . import mcuboot
 
-    return (size, sha256_of(f, options.pop("sha256", None)), mcuboot.image_hash(f))
+    return (size, sha256_of(f, options.pop("sha256", None)), mcuboot.image_hash(f, size))
 
 
 def _stm32_entry(options):

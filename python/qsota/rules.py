@@ -159,3 +159,11 @@ VERIFIER = (
 UPDATE = (("update", RBUF, 0, 0, "", REQUIRED),)
 HEXDIGEST = (("name", NAME, 0, 0, "expected 'md5' or 'sha256'", REQUIRED),)
 CRC32 = (("variant", NAME, 1, 2, "expected 'mpeg2' or 'iso-hdlc'", None),)
+
+# tlv_hash(head, tail, tail_at): the SHA-256 TLV of an MCUboot image from the two ends of its
+# file (src/image.rs `tlv_hash`); qsota.mcuboot reads the hash MCUboot lists so.
+TLV_HASH = (
+    ("head", RBUF, 0, 0, "", REQUIRED),
+    ("tail", RBUF, 0, 0, "", REQUIRED),
+    ("tail_at", INT, 0, _U32, _ANY_U32, REQUIRED),
+)

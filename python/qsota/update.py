@@ -173,7 +173,8 @@ class Update:
         try:
             if signed is not None and not protocol.container:
                 source = self._body(path, signed, name)
-                options.pop("sha256", None)  # the file's: the sender computes the body's
+                if protocol.sha256:  # the body's, which the download pass computed
+                    options["sha256"] = signed["body_sha256"]
             stats = qsota.send(
                 port, source, protocol=a.protocol, name=name, progress=progress, **options
             )

@@ -556,18 +556,3 @@ fn an_empty_target_is_two_bytes_and_contexts_fit_their_budget() {
     std::println!("delta contexts: Applier {applier} bytes, Package {package} bytes");
     assert!(applier < 400 && package <= 1536, "{applier} {package}");
 }
-
-#[test]
-fn the_faults_are_python_codes_delta_faults() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/python/qsota/codes.py");
-    let text = std::fs::read_to_string(path).unwrap();
-    let rows: Vec<(&str, &str)> = text
-        .lines()
-        .skip_while(|l| !l.starts_with("DELTA_FAULTS = {"))
-        .skip(1)
-        .take_while(|l| !l.starts_with('}'))
-        .map(|l| (l.split('"').nth(1).unwrap(), l.split('"').nth(3).unwrap()))
-        .collect();
-    let want: Vec<(&str, &str)> = Fault::ALL.iter().map(|f| (f.name(), f.message())).collect();
-    assert_eq!(rows, want);
-}

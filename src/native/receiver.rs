@@ -30,6 +30,21 @@ pub(crate) mod code {
     pub(crate) const ARGUMENT: u8 = 7;
 }
 
+/// The name of an ERROR code (docs/protocol.md section 5); "" for 0 (no error) and codes
+/// the protocol does not define.
+pub const fn error_name(error: u8) -> &'static str {
+    match error {
+        code::VERSION => "version",
+        code::SIZE => "size",
+        code::FLASH => "flash",
+        code::DIGEST => "digest",
+        code::NOT_OPEN => "not open",
+        code::STATE => "state",
+        code::ARGUMENT => "argument",
+        _ => "",
+    }
+}
+
 /// What the bootloader tells the sender about itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Config {

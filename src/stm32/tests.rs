@@ -2,7 +2,7 @@
 //! simulator's `stm32-rom` personality tests it over a paced line with faults
 //! (tools/qsota-mcu/src/stm32_rom_tests.rs).
 
-use super::frame::xor;
+use super::frame::{xor, ACK, EXT_ERASE, GET, GET_ID, GO, NACK, READ, SYNC, WRITE};
 use super::*;
 use crate::trace;
 use crate::transfer::Sender as _;

@@ -1,7 +1,9 @@
 //! The sender against in-test receivers that behave like ST's IAP example and like
 //! Forsberg's spec / lrzsz `rb`, on a simulated line with seeded faults.
 
+use super::frame::{ACK, CAN, EOT, NAK, PAD, SOH, STX};
 use super::*;
+use crate::crc16;
 use crate::trace;
 use crate::transfer::Sender as _;
 

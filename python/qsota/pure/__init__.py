@@ -7,4 +7,5 @@ from .native import NativeSender
 from .mcuboot import McubootSender
 from .stm32 import Stm32Sender
 from .verify import Verifier, VerifyError
+from .image import tlv_hash
 from .ymodem import YmodemSender

@@ -2,12 +2,14 @@
 
 A line-for-line port of the Rust sender (src/stm32/mod.rs, whose module doc explains the
 merged frames and the recovery): same frames, same decisions, same messages. The device
-table is src/stm32/devices.rs's (PID, KiB, page size or -sector unit), in the same order.
+table and the reasons' texts are generated from the core (stm32_devices.py, qsota.codes).
 """
 
+from ..codes import STM32_REASONS as REASONS
 from ..rules import STM32
 from .args import parse
 from .sender import DONE, SEND, Sender, _after, _provided, _reached
+from .stm32_devices import PARTS
 
 _ACK = 0x79
 _NACK = 0x1F
@@ -29,40 +31,7 @@ _PROBE_MS = 20
 _MAX_PROBES = 40
 _MAX_PROBE_LEN = 128
 _BASE = 0x08000000
-_K = 1024
 
-# (pid, flash KiB, layout): a layout > 0 is a uniform page size in bytes, < 0 the F2/F4/F7
-# sector map's unit in bytes (see src/stm32/devices.rs, which cites the manuals).
-_PARTS = (
-    (0x444, 32, _K), (0x445, 32, _K), (0x440, 64, _K), (0x448, 128, 2 * _K),
-    (0x442, 256, 2 * _K),
-    (0x412, 32, _K), (0x410, 128, _K), (0x420, 128, _K), (0x414, 512, 2 * _K),
-    (0x428, 512, 2 * _K), (0x430, 1024, 2 * _K), (0x418, 256, 2 * _K),
-    (0x411, 1024, -16 * _K), (0x413, 1024, -16 * _K), (0x419, 2048, -16 * _K),
-    (0x423, 256, -16 * _K), (0x433, 512, -16 * _K), (0x431, 512, -16 * _K),
-    (0x421, 512, -16 * _K), (0x434, 2048, -16 * _K),
-    (0x449, 1024, -32 * _K), (0x452, 512, -16 * _K), (0x451, 2048, -32 * _K),
-    (0x466, 64, 2 * _K), (0x460, 128, 2 * _K), (0x468, 128, 2 * _K),
-    (0x425, 32, 128), (0x417, 64, 128), (0x447, 192, 128),
-    (0x416, 128, 256), (0x429, 128, 256), (0x427, 256, 256), (0x436, 384, 256),
-    (0x437, 512, 256),
-    (0x435, 256, 2 * _K), (0x462, 512, 2 * _K), (0x415, 1024, 2 * _K), (0x461, 1024, 2 * _K),
-    (0x450, 2048, 128 * _K), (0x483, 1024, 128 * _K),
-)
-
-# src/stm32/mod.rs `Reason::text`, by code.
-REASONS = (
-    "",
-    "no answer to autobaud 0x7F: BOOT0 high and NRST pulsed? UART 8E1?",
-    "PID not in the device table: give flash_size and page_size",
-    "the image does not fit the flash",
-    "flash is read-protected: the ROM NACKs the command (not unprotected: that erases the chip)",
-    "the ROM refused to erase: write-protected page?",
-    "the ROM refused a block: write-protected or not erased?",
-    "read-back differs from the image",
-    "the bootloader lacks a command this needs",
-    "the ROM refused the address",
-)
 _NO_ANSWER, _UNKNOWN, _TOO_LARGE, _READ_PROT, _WRITE_PROT, _WRITE_FAILED = 1, 2, 3, 4, 5, 6
 _MISMATCH, _UNSUPPORTED, _ADDRESS = 7, 8, 9
 
@@ -330,13 +299,13 @@ class Stm32Sender(Sender):
 
     def _plan(self):
         part = None
-        for p in _PARTS:
+        for p in PARTS:
             if p[0] == self._pid:
                 part = p
                 break
         flash = self._flash_size
         if not flash and part is not None:
-            flash = part[1] * _K
+            flash = part[1] * 1024
         layout = self._page_size
         if not layout and part is not None:
             layout = part[2]

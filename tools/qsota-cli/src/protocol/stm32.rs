@@ -1,6 +1,6 @@
 //! ST's ROM system bootloader (AN3155): the core's `stm32::Sender`.
 
-use super::job::{object, Job};
+use super::job::{frame_and_acked, object, Job};
 use crate::failure::{Class, Failure};
 use qsota::stm32::{self, Sender};
 use serde_json::{json, Map, Value};
@@ -56,13 +56,7 @@ pub fn stm32_sender(a: &Stm32Args, retries: u8, size: u64, baud: u32) -> Result<
 }
 
 impl Job for Sender {
-    fn frame_size(&self) -> usize {
-        stm32::FRAME_SIZE
-    }
-
-    fn acked(&self) -> u64 {
-        Sender::stats(self).bytes
-    }
+    frame_and_acked!();
 
     fn stats(&self) -> Map<String, Value> {
         let s = Sender::stats(self);

@@ -1,6 +1,6 @@
 //! YMODEM: the core's `ymodem::Sender`.
 
-use super::job::{object, Job};
+use super::job::{frame_and_acked, object, Job};
 use crate::failure::{Class, Failure};
 use crate::image::Image;
 use qsota::ymodem::{self, Sender};
@@ -34,13 +34,7 @@ pub fn sender(a: &YmodemArgs, retries: u8, image: &Image, baud: u32) -> Result<S
 }
 
 impl Job for Sender {
-    fn frame_size(&self) -> usize {
-        Sender::frame_size(self)
-    }
-
-    fn acked(&self) -> u64 {
-        Sender::stats(self).bytes
-    }
+    frame_and_acked!();
 
     fn stats(&self) -> Map<String, Value> {
         let s = Sender::stats(self);

@@ -5,58 +5,22 @@
 //! `block_size = 128`; a tail of at most 128 bytes always goes in one SOH block), padded with
 //! 0x1A; then EOT until ACKed, then the end-of-batch null block.
 //!
-//! ## Lost ACKs
-//! ST's IAP receiver NAKs a block whose number is not the one it expects, a duplicate
-//! included, so after a lost ACK a plain sender retransmits into NAKs until it gives up.
-//! This sender recovers with two rules that rely only on what every YMODEM receiver does:
-//! it accepts a block only if its number is the one it expects (it may ACK or NAK the
-//! previous one), and it writes accepted blocks in order.
-//!
-//! 1. **Probe forward.** A NAK answering block `k` that may already have been accepted
-//!    (an earlier transmission of `k` got no answer, garbage or a `C`, any of which can hide a
-//!    lost ACK) makes the sender send block `k + 1`. The receiver accepts `k + 1` only if it
-//!    holds `k`; then its ACK confirms both. After the last data block the probe is an extra
-//!    block of pure padding (0x1A): a receiver that honours the size drops it, one that does
-//!    not (ST) already stores padding up to the block boundary. Probes run at most
-//!    `MAX_AHEAD` blocks ahead of the last confirmed one (a probe's own ACK can be lost).
-//! 2. **Retreat.** A NAK answering a probe that cannot have been accepted yet sends the
-//!    block before it again.
-//!
-//! Each block number only ever carries its own content, so a block is never stored at a
-//! wrong place, whichever way the receiver reads a NAK; and EOT is sent only after an ACK
-//! answered the last data block (or the padding probe), so a receiver is never told the
-//! file is complete while it misses a block. The rules affect liveness only: a spec
-//! receiver that NAKed a corrupted retransmission may cancel on the probe, which ends the
-//! transfer with `Fail::Cancelled` instead of a wrong image.
-//!
-//! A receiver that restarts mid-transfer (an MCU reset) waits for block 0 again; block
-//! numbers are 8 bits, so it would take data block 256 (512, ...) for a header. It answers
-//! that with `ACK C`, which a data block never gets: the sender stops with
-//! `Fail::Protocol`. What YMODEM cannot guard against (a corrupted answer byte that turns
-//! into an ACK, that `C` lost as well) is why the MCU must still check the image's digest
-//! before it boots it.
+//! The sender's parts: `frame` holds the bytes and a block's framing, `transmit` builds
+//! the header and puts the current frame out, `answer` reads the receiver's answers, with
+//! the rules that recover lost ACKs.
 
-use crate::crc16;
 use crate::transfer::{self, reached, Action, Fail};
 use crate::Error;
 
-const SOH: u8 = 0x01;
-const STX: u8 = 0x02;
-const EOT: u8 = 0x04;
-const ACK: u8 = 0x06;
-const NAK: u8 = 0x15;
-const CAN: u8 = 0x18;
-const CRC16: u8 = b'C';
-const PAD: u8 = 0x1A;
+mod answer;
+mod frame;
+mod transmit;
 
-/// Bytes of framing around a block's data: start byte, number, its complement, CRC-16.
-pub(crate) const OVERHEAD: usize = 5;
-/// Where a block's data starts in its frame.
-pub(crate) const DATA_AT: usize = 3;
+pub(crate) use frame::OVERHEAD;
+use frame::{CANCEL, CRC16};
+
 /// The longest file name the header block carries.
 pub(crate) const MAX_NAME: usize = 255;
-/// CANs sent when the sender gives up (the spec asks for two; more survives a lost byte).
-const CANCEL: [u8; 5] = [CAN; 5];
 
 /// How far probes may run ahead of the last confirmed block: one per ACK lost in a row.
 const MAX_AHEAD: u8 = 2;
@@ -179,9 +143,9 @@ pub struct Sender {
     reading: Option<(u64, usize)>,
     /// The frame buffer holds the data of this block, not yet framed.
     filled: Option<u64>,
-    /// An earlier transmission of `cur` may have been accepted (see the module doc).
+    /// An earlier transmission of `cur` may have been accepted (see `answer`).
     maybe_accepted: bool,
-    /// Blocks before `cur` that are sent but not confirmed (probes, see the module doc).
+    /// Blocks before `cur` that are sent but not confirmed (probes, see `answer`).
     ahead: u8,
     /// Retransmissions of the current step.
     tries: u8,
@@ -208,9 +172,12 @@ pub const fn asks_for_file(byte: u8) -> bool {
 }
 
 impl Sender {
-    /// A sender for the file `name` (1..=255 bytes, no NUL) of `size` bytes.
+    /// A sender for the file `name` (1..=255 bytes, no NUL) of `size` bytes (below 4 GiB).
     pub fn new(name: &[u8], size: u64, opts: Options) -> Result<Self, Error> {
         opts.validate()?;
+        if size > u64::from(u32::MAX) {
+            return Err(Error::Range); // as every sender: an image below 4 GiB
+        }
         if name.is_empty() || name.len() > MAX_NAME {
             return Err(Error::Length);
         }
@@ -317,201 +284,10 @@ impl Sender {
         self.send = true;
     }
 
-    /// Blocks up to `cur` are in the receiver.
-    fn confirm(&mut self) {
-        let bs = u64::from(self.opts.block_size);
-        let data = self.cur.min(self.blocks);
-        self.stats.blocks = data;
-        self.stats.bytes = data.saturating_mul(bs).min(self.size);
-        if self.cur >= self.blocks && !(self.cur == 0 && self.blocks == 0) {
-            self.step(Phase::Eot);
-        } else if self.cur == 0 {
-            self.step(Phase::DataStart);
-            self.send = false;
-        } else {
-            self.cur += 1;
-            self.step(Phase::Block);
-        }
-    }
-
-    fn byte(&mut self, now_ms: u32, b: u8) {
-        if matches!(self.phase, Phase::Done | Phase::Failed(_)) {
-            return;
-        }
-        if self.cancel_at.is_some() {
-            return self.cancel_now();
-        }
-        if b == CAN {
-            if self.can {
-                self.fail(Fail::Cancelled);
-            }
-            self.can = true;
-            return;
-        }
-        self.can = false;
-        // A receiver that restarted (an MCU reset) waits for block 0 and takes a data block
-        // numbered 0 (256, 512, ...) for a header: it answers `ACK C` as to a header, where
-        // a data block gets a bare ACK. Going on would write the rest of the image at the
-        // start of its flash.
-        if core::mem::take(&mut self.zero_ack) && b == CRC16 {
-            self.fail(Fail::Protocol);
-            return;
-        }
-        if self.quiet_until.is_some() {
-            self.quiet_until = Some(now_ms.wrapping_add(QUIET_MS));
-            return;
-        }
-        // Answers are only meaningful to a frame that is out; the rest is stale.
-        if self.send || self.reading.is_some() {
-            return;
-        }
-        match (self.phase, b) {
-            (Phase::Start, CRC16) => {
-                self.cur = 0;
-                self.step(Phase::Block);
-            }
-            (Phase::Block, ACK) => {
-                let zero = self.cur > 0 && self.cur <= self.blocks && self.cur.is_multiple_of(256);
-                self.confirm();
-                self.zero_ack = zero;
-            }
-            (Phase::Block, NAK) => {
-                self.heard = true;
-                self.nak();
-                self.after_quiet(now_ms);
-            }
-            (Phase::Block, CRC16) => {
-                // ST's answer to a bad frame, or its timeout after the ACK was lost.
-                self.heard = true;
-                self.maybe_accepted = true;
-                self.retry();
-                self.after_quiet(now_ms);
-            }
-            (Phase::DataStart, CRC16 | NAK) => {
-                self.cur = 1;
-                self.step(Phase::Block);
-                if self.blocks == 0 {
-                    self.step(Phase::Eot);
-                }
-            }
-            (Phase::Eot, ACK) => {
-                self.step(Phase::EndGap);
-                self.send = false;
-                self.deadline = now_ms.wrapping_add(self.opts.end_gap_ms);
-            }
-            // The spec's receiver NAKs the first EOT to make sure it was no line noise.
-            (Phase::Eot, NAK) if self.tries == 0 && !self.heard => {
-                self.heard = true;
-                self.send = true;
-            }
-            // NAK: allowed after the first EOT. C: the EOT was garbled (ST), or it arrived and
-            // the ACK was lost; repeating EOT is right for both (rb ACKs a stray EOT).
-            (Phase::Eot, NAK | CRC16) | (Phase::Null, NAK) => {
-                self.heard = true;
-                self.retry();
-                self.after_quiet(now_ms);
-            }
-            // rb discards a null block that arrives before its C: send it again.
-            (Phase::Null, CRC16) => self.retry(),
-            (Phase::EndGap, CRC16) => self.step(Phase::Null),
-            (Phase::Null, ACK) => self.phase = Phase::Done,
-            _ => {}
-        }
-    }
-
-    /// Holds a retransmission back until the line has been quiet for `QUIET_MS`.
-    fn after_quiet(&mut self, now_ms: u32) {
-        if self.send {
-            self.send = false;
-            self.quiet_until = Some(now_ms.wrapping_add(QUIET_MS));
-        }
-    }
-
-    /// A NAK for block `cur` (see the module doc).
-    fn nak(&mut self) {
-        if self.maybe_accepted && self.ahead < MAX_AHEAD {
-            self.cur += 1;
-            self.ahead += 1;
-            self.maybe_accepted = false;
-        } else if self.ahead > 0 {
-            self.cur -= 1;
-            self.ahead -= 1;
-            self.maybe_accepted = true;
-        }
-        self.retry();
-    }
-
-    /// Builds (or reuses) the current frame and hands it out, or asks for its data first.
-    fn transmit(&mut self, now_ms: u32, frame: &mut [u8]) -> Action {
-        let (len, wait) = match self.phase {
-            Phase::Block if self.cur == 0 => {
-                self.framed = None;
-                (self.frame_header(frame), self.opts.header_timeout_ms)
-            }
-            Phase::Block if self.cur > self.blocks => {
-                self.framed = None;
-                (frame_block(frame, self.cur, 0, 128), self.opts.timeout_ms)
-            }
-            Phase::Block => {
-                let (data, wire) = self.block_extent(self.cur);
-                if self.framed != Some(self.cur) {
-                    if self.filled != Some(self.cur) {
-                        self.reading = Some((self.cur, data));
-                        return Action::Read {
-                            offset: (self.cur - 1) * u64::from(self.opts.block_size),
-                            at: DATA_AT,
-                            len: data,
-                        };
-                    }
-                    self.filled = None;
-                    frame_block(frame, self.cur, data, wire);
-                    self.framed = Some(self.cur);
-                }
-                (wire + OVERHEAD, self.opts.timeout_ms)
-            }
-            Phase::Eot => {
-                self.framed = None;
-                frame[0] = EOT;
-                (1, self.opts.timeout_ms)
-            }
-            _ => {
-                self.framed = None;
-                frame[DATA_AT..DATA_AT + 128].fill(0);
-                (frame_block(frame, 0, 128, 128), self.opts.timeout_ms)
-            }
-        };
-        self.send = false;
-        self.stats.frames += 1;
-        self.stats.line_bytes += len as u64;
-        let airtime = match self.opts.baud {
-            0 => 0,
-            baud => (len as u64 * 10_000).div_ceil(u64::from(baud)) as u32,
-        };
-        self.deadline = now_ms.wrapping_add(wait.saturating_add(airtime));
-        Action::Send(len)
-    }
-
-    /// Frames block 0 in place; its length on the wire.
-    fn frame_header(&self, frame: &mut [u8]) -> usize {
-        let wire = if self.header_len() <= 128 { 128 } else { 1024 };
-        let body = &mut frame[DATA_AT..DATA_AT + wire];
-        body.fill(0);
-        let name = &self.name[..usize::from(self.name_len)];
-        body[..name.len()].copy_from_slice(name);
-        let mut digits = [0u8; 20];
-        let mut n = self.size;
-        let mut i = digits.len();
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        let at = name.len() + 1;
-        body[at..at + digits.len() - i].copy_from_slice(&digits[i..]);
-        frame_block(frame, 0, wire, wire)
+    /// Fails with `Cancelled` and queues the CANs.
+    fn cancel_now(&mut self) {
+        self.fail(Fail::Cancelled);
+        self.cancel_pending = true;
     }
 }
 
@@ -616,27 +392,6 @@ impl transfer::Sender for Sender {
             self.cancel_now();
         }
     }
-}
-
-impl Sender {
-    /// Fails with `Cancelled` and queues the CANs.
-    fn cancel_now(&mut self) {
-        self.fail(Fail::Cancelled);
-        self.cancel_pending = true;
-    }
-}
-
-/// Completes a block in place: `data` bytes are at `DATA_AT`; pads them to `wire` bytes with
-/// 0x1A, writes the start byte, block number and CRC. Returns the frame length.
-fn frame_block(frame: &mut [u8], number: u64, data: usize, wire: usize) -> usize {
-    let n = number as u8;
-    frame[0] = if wire == 128 { SOH } else { STX };
-    frame[1] = n;
-    frame[2] = !n;
-    frame[DATA_AT + data..DATA_AT + wire].fill(PAD);
-    let crc = crc16::XMODEM.checksum(&frame[DATA_AT..DATA_AT + wire]);
-    frame[DATA_AT + wire..DATA_AT + wire + 2].copy_from_slice(&crc.to_be_bytes());
-    wire + OVERHEAD
 }
 
 #[cfg(test)]
