@@ -20,7 +20,7 @@ static const char *const qsota_expected[] = {
     "str or bytes",
     "bytes",
     "int",
-    "a writable buffer",
+    "a writable buffer of bytes",
     "a bytes-like object",
     "str or bytes",
     "int, str or bytes",

@@ -306,7 +306,7 @@ def test_bad_arguments_raise_clear_errors(mp, tmp_path, backend):
         "ValueError  rto_ms: must be 0 to 2147483647",
         "ValueError  open_timeout_ms: must be 1 to 2147483647",
         "ValueError  retries: must be 0 to 255",
-        "TypeError  frame: expected a writable buffer, got bytes",
+        "TypeError  frame: expected a writable buffer of bytes, got bytes",
         "TypeError  data: expected a bytes-like object, got str",
         "ValueError  n: must be 0..len(data)",
         "ValueError  n: must be 0..len(data)",

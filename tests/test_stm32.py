@@ -242,7 +242,7 @@ def test_bad_arguments_and_the_pin_sequence(mp, tmp_path, backend):
         "TypeError  boot0: expected a Pin (write() or value()) or a callable, got int",
         "ValueError  address: must be a multiple of 256 from 0x08000000",
         "ValueError  reset_ms: must be an int from 0 to 60000",
-        "TransferError source source: the image is empty (0 bytes; allow_empty=True)",
+        "TransferError source source: the image is empty (0 bytes): refused (allow_empty=True sends it)",
         "ValueError  size: must be 1 to 4294967295",
         "ValueError  address: must be a multiple of 256 from 0x08000000",
         "TypeError  go: expected bool, got int",

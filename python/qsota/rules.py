@@ -27,8 +27,8 @@ FLAG = 2  # any object, taken for its truth
 TEXT = 3  # str or bytes, taken as bytes
 BUF = 4  # a bytes-like object (not str)
 TICKS = 5  # an int (not bool), taken modulo 2**32: now_ms
-WBUF = 6  # a writable buffer (bytearray, memoryview): a sender's frame
-RBUF = 7  # a bytes-like object (not str), read in place
+WBUF = 6  # a writable buffer of one-byte items (bytearray, a memoryview of one): a frame
+RBUF = 7  # a bytes-like object (not str), read in place as its bytes (a typed view too)
 HEX = 8  # a digest: str or bytes of exactly lo hex digits (message: what, NON_HEX: why)
 CRC = 9  # an int in lo..hi, or str or bytes read as decimal and/or hex (NOT_A_NUMBER)
 NAME = 10  # a str, one of the names the message lists (a CRC variant: the codes lo..hi)
@@ -42,7 +42,7 @@ NUL = 15  # it holds no NUL byte
 # What a TypeError says each argument kind expects ("" for the kinds that refuse no type or
 # say it themselves).
 EXPECTED = (
-    "int", "bool", "", "str or bytes", "bytes", "int", "a writable buffer",
+    "int", "bool", "", "str or bytes", "bytes", "int", "a writable buffer of bytes",
     "a bytes-like object", "str or bytes", "int, str or bytes", "str",
     "a list of 32-byte Ed25519 public keys",
 )
