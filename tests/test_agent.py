@@ -107,6 +107,18 @@ def test_native_protocol_updates_the_mcu(setup, fault):
     assert "download verified" in result.stdout and "sent 40960 bytes" in result.stdout
 
 
+def test_a_slow_line_gets_blocks_st_reads_within_its_packet_timeout(tmp_path):
+    """send_options' baud reaches the sender, which picks 128-byte blocks at 9600 baud (a 1K
+    packet outlasts ST's 1 s packet timeout and the IAP cancelled, its area erased)."""
+    small = IMAGE[:3000]
+    setup = Setup(tmp_path, image=small, old_image=OLD)
+    result = setup.run(example(", send_options={'baud': 9600}"), setup.package(),
+                       mcu_args=["--baud", "9600", "--flash-scale", "0"])
+    assert result.platform["reported"]["STM32"] == "2_0_0", result.stdout
+    assert result.mcu["app_state"] == "new" and result.mcu_image[: len(small)] == small
+    assert result.mcu["blocks"] == 24
+
+
 def test_native_mcu_failure_leaves_the_old_application(setup):
     """The native bootloader stages the image in its download slot and installs it only after
     the commit: an MCU that goes away mid-transfer leaves the running application as it was."""

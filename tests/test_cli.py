@@ -499,3 +499,19 @@ def test_send_help_lists_each_option_under_its_heading():
     assert under["--md5"] == under["--key"] == "Expected image"
     assert under["--allow-empty"] == under["--mcu-applies-diffs"] == "Refused unless told"
     assert under["--no-reset"] == "MCUboot serial recovery"
+
+
+def test_ymodem_at_9600_baud_into_st_iap(tmp_path):
+    """The core picks 128-byte blocks at 9600 baud (a 1K packet outlasts ST's 1 s packet
+    timeout); a baud at which no block fits is refused before the port is opened."""
+    data = image(1500, 9)
+    path = tmp_path / "fw.bin"
+    path.write_bytes(data)
+    with pty_mcu(tmp_path, personality="stm32-iap", baud=9600, flash_scale=0) as (tty, sim):
+        status, stats, err = qsota("send", path, "--port", tty, "--baud", 9600, "--json")
+    assert status == 0, err
+    assert stats["blocks"] == 12 and sim.summary["app_state"] == "new"
+    assert sim.image[: len(data)] == data
+    status, _, err = qsota("send", path, "--port", tmp_path / "none", "--baud", 1200)
+    assert status == 2, err
+    assert "--baud 1200: YMODEM needs at least 1774" in err

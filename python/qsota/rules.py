@@ -63,6 +63,12 @@ _ANY_U32 = "must be 0 to 4294967295"
 _WAIT = "must be 1 to 2147483647"
 _BYTE = "must be 0 to 255"
 
+# src/ymodem.rs MIN_BAUD: below it no block reaches ST's IAP within its packet timeout.
+_SLOW = (
+    "must be 0 (unknown) or at least 1774: a 128-byte block must reach the receiver within "
+    "ST's 1 s packet timeout"
+)
+
 YMODEM = (
     ("name", TEXT, 0, 0, "", REQUIRED),
     ("size", INT, 0, _U32, _ANY_U32, REQUIRED),
@@ -74,6 +80,7 @@ YMODEM = (
     ("end_gap_ms", INT, 1, _I31, _WAIT, 200),
     ("retries", INT, 0, 255, _BYTE, 10),
     ("baud", INT, 0, _U32, _ANY_U32, 0),
+    ("baud", GAP, 0, 1774, _SLOW, None),
     ("name", LEN, 1, 255, "must be 1 to 255 bytes", None),
     ("name", NUL, 0, 0, "must not contain NUL", None),
 )
