@@ -515,3 +515,18 @@ def test_ymodem_at_9600_baud_into_st_iap(tmp_path):
     status, _, err = qsota("send", path, "--port", tmp_path / "none", "--baud", 1200)
     assert status == 2, err
     assert "--baud 1200: YMODEM needs at least 1774" in err
+
+
+def test_stm32_recovers_when_answers_come_late(tmp_path):
+    """The core's recovery through a pty, with the ROM's answers 20 to 40 ms late and one
+    NACKed block write (issue 19 item 7)."""
+    data = image(3000, 10)
+    path = tmp_path / "fw.bin"
+    path.write_bytes(data)
+    late = dict(ROM, reply_latency="20-40", nack_write=3, seed=5)
+    with pty_mcu(tmp_path, **late) as (tty, sim):
+        status, stats, err = qsota("send", path, "--port", tty, "--baud", 460800, "--protocol",
+                                   "stm32", "--parity", "none", "--json")
+    assert status == 0, err
+    assert stats["retries"] >= 1 and stats["went"] is True
+    assert sim.summary["result"] == "ok" and sim.image[: len(data)] == data
