@@ -15,6 +15,7 @@ pub mod hex;
 pub mod image;
 pub mod mcuboot;
 pub mod native;
+pub mod source;
 pub mod status;
 pub mod stm32;
 #[cfg(test)]

@@ -2,15 +2,23 @@
 //! byte and data follow, and when it is complete.
 
 use super::frame::{ACK, NACK};
-use super::{Op, Reason, Sender, QUIET_MS};
+use super::{Op, Reason, Sender, MAX_LATENCY_MS};
+use crate::transfer::reached;
 
 impl Sender {
     pub(super) fn byte(&mut self, now: u32, b: u8) {
         if matches!(self.op, Op::Done | Op::Failed(_)) {
             return;
         }
+        if self.timing {
+            self.timing = false;
+            // Before the frame's end (its command's ACK while the rest is on the wire): 0.
+            let late = (now.wrapping_sub(self.wire_end) as i32).max(0) as u32;
+            let late = late.min(u32::from(MAX_LATENCY_MS)) as u8;
+            self.latency = self.latency.max(late);
+        }
         if self.quiet_until.is_some() {
-            self.quiet_until = Some(now.wrapping_add(QUIET_MS));
+            self.quiet_until = Some(now.wrapping_add(self.quiet_ms()));
             return;
         }
         if self.send || self.reading.is_some() || self.compare {
@@ -26,7 +34,7 @@ impl Sender {
                 if answer {
                     self.probe_len = 1;
                 }
-                self.quiet_until = Some(now.wrapping_add(QUIET_MS));
+                self.quiet_until = Some(now.wrapping_add(self.quiet_ms()));
             }
             _ if self.acks > 0 => match b {
                 ACK => {
@@ -35,6 +43,10 @@ impl Sender {
                     if self.acks == 0 && self.want == 0 && !self.var && !self.tail {
                         self.complete(now);
                     }
+                }
+                NACK if self.echo_until.is_some_and(|t| !reached(now, t)) => {
+                    // Perhaps a probe's late answer: the ROM's word so far stands.
+                    self.error(now, self.last)
                 }
                 NACK => self.error(now, self.nack_reason()),
                 _ => self.error(now, Reason::None),

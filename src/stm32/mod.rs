@@ -45,6 +45,8 @@ const QUIET_MS: u32 = 20;
 const PROBE_MS: u32 = 20;
 /// Probe frames without a useful answer before the ROM counts as gone.
 const MAX_PROBES: u8 = 40;
+/// The latest answer the waits make room for; later ones are no line's latency.
+pub const MAX_LATENCY_MS: u8 = 200;
 const MAX_PROBE_LEN: u16 = 128;
 
 /// Tuning and the target.
@@ -145,7 +147,15 @@ pub struct Sender {
     quiet_until: Option<u32>,
     started: Option<u32>,
     deadline: u32,
-    sent_at: u32,
+    /// When the last frame was all on the wire, and whether its first answer byte is still
+    /// to come (it times the line's latency).
+    wire_end: u32,
+    timing: bool,
+    /// The latest answer seen, in ms after its frame was on the wire (see the module doc),
+    /// at most MAX_LATENCY_MS.
+    latency: u8,
+    /// Until then an answer may be a late one to the probes of a resync.
+    echo_until: Option<u32>,
     /// Start of the current phase (erase, write, verify), for the stats.
     mark: u32,
     /// The answer still expected: ACKs, then (Get, Get ID) a length byte, data, a last ACK.
@@ -204,7 +214,10 @@ impl Sender {
             quiet_until: None,
             started: None,
             deadline: 0,
-            sent_at: 0,
+            wire_end: 0,
+            timing: false,
+            latency: 0,
+            echo_until: None,
             mark: 0,
             acks: 0,
             var: false,
@@ -267,6 +280,7 @@ impl Sender {
     fn done_op(&mut self, op: Op) {
         self.tries = 0;
         self.heard = false;
+        self.echo_until = None;
         self.next(op);
     }
 }

@@ -3,8 +3,14 @@
 //! The ROM has no timeouts: after a lost byte it waits for the rest of the frame. After any
 //! error (NACK, silence, garbage) the sender waits for a quiet line and probes with 0x02
 //! bytes, doubling their number while nothing answers, until a single probe is answered:
-//! then the ROM waits for a command. A run of 0x02 never completes a valid frame of any
-//! command (its checksums come out 0, or the complement does not match), so probing cannot
+//! then the ROM waits for a command. Answers can come late (a USB-serial adapter's latency
+//! timer, 16 ms on FTDI's; TCP with Nagle's algorithm): the sender times the first answer to
+//! each frame, and the quiet it waits for and the wait for a probe's answer grow by the
+//! latest answer seen (up to [`super::MAX_LATENCY_MS`]), so that no probe goes out while an earlier
+//! one's answer is on its way, which would put the sender a byte pair out of step with the
+//! ROM for every retry. A NACK that comes so soon after the probes that it may be one of
+//! their answers is not taken for the ROM refusing the command that followed them. A run of
+//! 0x02 never completes a valid frame of any command (its checksums come out 0, or the complement does not match), so probing cannot
 //! erase or write anything. The interrupted operation is then repeated: an erase (which is
 //! idempotent), or a block's address; a block whose data went out but whose answer was lost
 //! is read back first (written: go on; erased: write it; anything else: fail), because
@@ -47,7 +53,12 @@ impl Sender {
         self.probes = 0;
         self.compare = false;
         self.send = false;
-        self.quiet_until = Some(now.wrapping_add(QUIET_MS));
+        self.quiet_until = Some(now.wrapping_add(self.quiet_ms()));
+    }
+
+    /// The silence that says no answer is on its way.
+    pub(super) fn quiet_ms(&self) -> u32 {
+        QUIET_MS + u32::from(self.latency)
     }
 
     /// What a NACK now means, should it be the last word.

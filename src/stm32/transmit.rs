@@ -24,7 +24,7 @@ impl Sender {
                 }
                 let n = usize::from(self.probe_len);
                 frame[..n].fill(PROBE);
-                (n, PROBE_MS)
+                (n, PROBE_MS + u32::from(self.latency))
             }
             Op::Get | Op::GetId => {
                 let cmd = if self.op == Op::Get { GET } else { GET_ID };
@@ -35,7 +35,6 @@ impl Sender {
                 let page = self.layout.page_of(self.erase_off).0 as u16;
                 let n = frame::erase(frame, self.stats.erase_cmd, page);
                 self.expect(2, false, 0);
-                self.sent_at = now;
                 (n, t.saturating_add(self.opts.erase_timeout_ms))
             }
             Op::WriteAddr | Op::ReadAddr | Op::Go => {
@@ -62,11 +61,17 @@ impl Sender {
         self.send = false;
         self.stats.frames += 1;
         self.stats.line_bytes += n as u64;
-        let airtime = match self.opts.baud {
+        let airtime = |bytes: usize| match self.opts.baud {
             0 => 0,
-            baud => ((n + reply) as u64 * 11_000).div_ceil(u64::from(baud)) as u32,
+            baud => (bytes as u64 * 11_000).div_ceil(u64::from(baud)) as u32,
         };
-        self.deadline = now.wrapping_add(wait.saturating_add(airtime));
+        self.deadline = now.wrapping_add(wait.saturating_add(airtime(n + reply)));
+        self.wire_end = now.wrapping_add(airtime(n));
+        // An erase or a write answers when the flash is done: no measure of the line.
+        self.timing = !matches!(self.op, Op::Erase | Op::WriteData);
+        if self.op == Op::Resync {
+            self.echo_until = Some(self.wire_end.wrapping_add(self.quiet_ms()));
+        }
         Action::Send(n)
     }
 }

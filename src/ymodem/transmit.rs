@@ -2,7 +2,7 @@
 //! for its answer.
 
 use super::frame::{frame_block, DATA_AT, EOT, OVERHEAD};
-use super::{Phase, Sender};
+use super::{Phase, Sender, NULL_WAIT_MS};
 use crate::transfer::Action;
 
 impl Sender {
@@ -42,7 +42,8 @@ impl Sender {
             _ => {
                 self.framed = None;
                 frame[DATA_AT..DATA_AT + 128].fill(0);
-                (frame_block(frame, 0, 128, 128), self.opts.timeout_ms)
+                let wait = self.opts.timeout_ms.min(NULL_WAIT_MS);
+                (frame_block(frame, 0, 128, 128), wait)
             }
         };
         self.send = false;

@@ -19,6 +19,10 @@ pub trait Job: Sender {
     fn data_ms(&self) -> Option<u64> {
         None
     }
+    /// What Ctrl-C leaves at the receiver, once the sender stopped as its protocol allows.
+    fn interrupted(&self) -> String {
+        "the receiver was told to stop".into()
+    }
 }
 
 /// A [`Job`]'s `frame_size` and `acked` from the core sender's own `frame_size()` and the

@@ -61,6 +61,34 @@ impl Faults {
     }
 }
 
+/// How late each of the MCU's writes reaches the module: a USB-serial adapter holds what it
+/// received until its latency timer runs out (FTDI's default: 16 ms), TCP with Nagle's
+/// algorithm until the last segment is acknowledged. Drawn per write, seeded.
+pub struct Latency {
+    rng: Rng,
+    low: Duration,
+    high: Duration,
+}
+
+impl Latency {
+    pub fn new(seed: u64, (low, high): (Duration, Duration)) -> Latency {
+        Latency {
+            rng: Rng::new(seed),
+            low,
+            high,
+        }
+    }
+
+    /// The next write's latency.
+    pub fn draw(&mut self) -> Duration {
+        if self.high <= self.low {
+            return self.low;
+        }
+        let span = (self.high - self.low).as_micros() as u64 + 1;
+        self.low + Duration::from_micros(self.rng.next_u64() % span)
+    }
+}
+
 /// Timing of one direction: one byte at a time, `bits` bit times each.
 pub struct Pacer {
     byte_time: Duration,
