@@ -11,8 +11,10 @@ chardev applies back-pressure to the pipe, so nothing is lost.
 
 import os
 import select
+import struct
 import subprocess
 import sys
+import tempfile
 import time
 
 QEMU = [
@@ -20,22 +22,46 @@ QEMU = [
     "-monitor", "null", "-semihosting", "-serial", "stdio",
 ]
 TIMEOUT = 120  # seconds per script; the slowest (pure-Python digests) takes a few
+# Virtual time advances 1 ns per guest instruction: the benchmarks count instructions by the
+# MPCore global timer (bench/arm/insn.py).
+ICOUNT = ["-icount", "shift=0,align=off,sleep=off"]
+ARCHIVE = 0x14000000  # where tests/arm/frozen/ramfs.py finds the host's files
+
+
+def archive(files):
+    """The files {name: bytes} as tests/arm/frozen/ramfs.py reads them."""
+    out = [b"QFS1", struct.pack("<I", len(files))]
+    for name, data in sorted(files.items()):
+        raw = name.encode()
+        out += [struct.pack("<H", len(raw)), raw, struct.pack("<I", len(data)), data]
+        out.append(bytes(-len(data) % 4))
+    return b"".join(out)
 
 
 class Board:
-    def __init__(self, firmware):
-        self.proc = subprocess.Popen(
-            QEMU + ["-kernel", firmware], stdin=subprocess.PIPE, stdout=subprocess.PIPE
-        )
-        self.buf = b""
+    """qemu running the firmware; `files` ({name: bytes}) are loaded for ramfs, `icount`
+    makes its clock count instructions."""
 
-    def read_until(self, marker, timeout=TIMEOUT):
-        deadline = time.monotonic() + timeout
+    def __init__(self, firmware, files=None, icount=False, timeout=TIMEOUT):
+        args = QEMU + (ICOUNT if icount else []) + ["-kernel", firmware]
+        self.loaded = None
+        if files:
+            self.loaded = tempfile.NamedTemporaryFile(suffix=".qfs")
+            self.loaded.write(archive(files))
+            self.loaded.flush()
+            args += ["-device", "loader,file=%s,addr=0x%x,force-raw=on" % (self.loaded.name, ARCHIVE)]
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.buf = b""
+        self.timeout = timeout
+        self.read_until(b">>> ", timeout=30)
+
+    def read_until(self, marker, timeout=None):
+        deadline = time.monotonic() + (timeout or self.timeout)
         fd = self.proc.stdout.fileno()
         while marker not in self.buf:
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([fd], [], [], left)[0]:
-                raise TimeoutError("no %r after %ds; got %r" % (marker, timeout, self.buf[-300:]))
+                raise TimeoutError("no %r after %ds; got %r" % (marker, timeout or self.timeout, self.buf[-300:]))
             chunk = os.read(fd, 4096)
             if not chunk:
                 raise EOFError("qemu exited; got %r" % self.buf[-300:])
@@ -63,13 +89,14 @@ class Board:
     def close(self):
         self.proc.kill()
         self.proc.wait()
+        if self.loaded is not None:
+            self.loaded.close()
 
 
 def main(firmware, scripts):
     board = Board(firmware)
     failed = []
     try:
-        board.read_until(b">>> ", timeout=30)
         for path in scripts:
             name = os.path.basename(path)
             with open(path, "rb") as f:
