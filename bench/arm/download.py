@@ -1,0 +1,158 @@
+# ARM benchmark: qsota.download's loop, instructions per image byte (bench/arm_bench.py runs
+# it). A 32 KiB image over plain HTTP from a fake socket, stored in a file of
+# tests/arm/frozen/ramfs.py (at /usr, as on a module) and verified on the way by the Verifier
+# the agent makes (md5 and crc given, 'auto'); what the socket and the file system do (C on
+# a module) is metered and taken off. heap_per_block: bytes left for the collector per 4 KiB
+# chunk, from the 2nd to the 6th (the collector off meanwhile).
+import gc
+import io
+import os
+import sys
+
+import _qsota
+import insn
+import ramfs
+from insn import METER
+
+SIZE = 32768
+CHUNK = 4096
+image = insn.image(SIZE)
+view = memoryview(image)
+
+
+class Socket:
+    """One HTTP/1.1 200 answer with the image as its body."""
+
+    def __init__(self, *args):
+        self.head = [b"HTTP/1.1 200 OK\r\n", b"Content-Length: %d\r\n" % SIZE,
+                     b'ETag: "bench"\r\n', b"\r\n"]
+        self.pos = 0
+
+    def settimeout(self, s):
+        pass
+
+    def connect(self, address):
+        pass
+
+    def write(self, data):
+        return len(data)
+
+    def readline(self, n):
+        return self.head.pop(0)
+
+    def readinto(self, buf, n=None):
+        with METER:
+            n = min(len(buf) if n is None else n, SIZE - self.pos)
+            buf[0:n] = view[self.pos : self.pos + n]
+            self.pos += n
+            return n
+
+    def close(self):
+        pass
+
+
+class SocketModule:
+    AF_INET = 2
+    SOCK_STREAM = 1
+    socket = Socket
+
+    @staticmethod
+    def getaddrinfo(host, port):
+        return [(2, 1, 0, "", (host, port))]
+
+
+sys.modules["socket"] = SocketModule
+
+
+class File(io.IOBase):
+    """A ramfs file, its work metered."""
+
+    def __init__(self, f):
+        self.f = f
+
+    def write(self, buf):
+        with METER:
+            return self.f.write(buf)
+
+    def readinto(self, buf, n=None):
+        with METER:
+            return self.f.readinto(buf, n)
+
+    def read(self, n=-1):
+        return self.f.read(n)
+
+    def seek(self, offset, whence=0):
+        return self.f.seek(offset, whence)
+
+    def close(self):
+        pass
+
+    def ioctl(self, req, arg):
+        return 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        pass
+
+
+class FS(ramfs.RamFS):
+    def open(self, path, mode):
+        return File(ramfs.RamFS.open(self, path, mode))
+
+
+os.mount(FS(), "/")
+os.mkdir("/usr")
+
+import qsota  # noqa: E402 (after the fake socket)
+import qsota.pure  # noqa: E402
+from qsota.download import Download  # noqa: E402
+
+v = _qsota.Verifier(crc_variant="mpeg2")
+v.update(image)
+MD5, CRC = v.hexdigest("md5"), v.crc32()
+MARKS = 6
+marks = [0] * (MARKS + 1)  # chunks stored, then the heap in use at each (small ints)
+
+
+def step(percent):
+    if marks[0] < MARKS:
+        marks[0] += 1
+        marks[marks[0]] = gc.mem_alloc() - METER.heap
+        if marks[0] == MARKS:
+            gc.enable()
+            METER.heap_too = False
+
+
+def download():
+    for name in ("/usr/fw.part", "/usr/fw.json"):
+        try:
+            os.remove(name)
+        except OSError:
+            pass
+    d = Download("/usr/fw", bytearray(CHUNK), lambda m: None, step)
+    verifier, n = d.run("http://example.com/fw.bin", ["2.0", MD5, str(CRC)], SIZE,
+                        lambda: qsota.Verifier(md5=MD5, crc=CRC, size=SIZE))
+    verifier.check()
+    return verifier
+
+
+for backend in (_qsota, qsota.pure):
+    qsota._use(backend)
+    download()  # anything made on first use is made
+    METER.clear()
+    n = insn.count(download) - METER.insns()
+    METER.clear()
+    METER.heap_too = True
+    marks[0] = 0
+    gc.collect()
+    gc.disable()
+    try:
+        matched = download().crc_matched
+    finally:
+        gc.enable()
+        METER.heap_too = False
+    insn.report("download", {"backend": "native" if backend is _qsota else "pure",
+                             "insn_per_byte": n / SIZE, "crc": matched,
+                             "heap_per_block": (marks[MARKS] - marks[2]) / (MARKS - 2)})

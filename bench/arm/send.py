@@ -1,0 +1,102 @@
+# ARM benchmark: each sender plus qsota.send's driver, instructions per payload byte
+# (bench/arm_bench.py runs it). A 16 KiB image to a fake MCU (bench/arm/fakemcu.py) on a
+# fake clock, with baud=115200 given to send() so that the driver paces; what the fake MCU
+# and the clock do (C on a module) is metered and taken off. heap_per_block: bytes left for
+# the collector per data frame, from the 2nd to the 6th (the collector off meanwhile).
+import gc
+import io
+
+import _qsota
+import fakemcu
+import insn
+import qsota
+import qsota.pure
+from insn import METER
+
+SIZE = 16384
+BAUD = 115200
+
+
+class Clock:
+    """The driver's clock (qsota.pacing): time passes only when it sleeps."""
+
+    def __init__(self):
+        self.us = 0
+
+    def ticks_ms(self):
+        with METER:
+            return self.us // 1000
+
+    def ticks_diff(self, a, b):
+        with METER:
+            return a - b
+
+    def sleep_us(self, us):
+        with METER:
+            self.us += max(us, 0)
+
+
+clock = Clock()
+qsota.pacing._ticks_ms = clock.ticks_ms
+qsota.pacing._ticks_diff = clock.ticks_diff
+qsota.pacing._sleep_us = clock.sleep_us
+
+
+def mcuboot_image(body):
+    """A minimal MCUboot image around `body`: header, body, TLVs with its SHA-256."""
+    import hashlib
+    import struct
+
+    head = struct.pack("<IIHHIIBBHII", 0x96F3B83D, 0, 32, 0, len(body), 0, 1, 0, 0, 0, 0)
+    digest = hashlib.sha256(head + body).digest()
+    return head + body + struct.pack("<HHHH", 0x6907, 40, 0x10, 32) + digest, digest
+
+
+body = bytes(insn.image(SIZE))
+mcu_image, mcu_hash = mcuboot_image(body[: SIZE - 32 - 40])
+# protocol: (the fake MCU, send's options, the image)
+PROTOCOLS = (
+    ("ymodem", fakemcu.Ymodem, {}, body),
+    ("native", fakemcu.Native, {"protocol": "native"}, body),
+    ("stm32", fakemcu.Stm32, {"protocol": "stm32"}, body),
+    ("mcuboot", lambda: fakemcu.Mcuboot(mcu_hash), {"protocol": "mcuboot", "reset": False},
+     mcu_image),
+)
+MARKS = 6
+marks = [0] * (MARKS + 1)  # blocks read, then the heap in use at each (small ints: no heap)
+
+
+def progress(offset, size):
+    if marks[0] < MARKS:
+        marks[0] += 1
+        marks[marks[0]] = gc.mem_alloc() - METER.heap
+        if marks[0] == MARKS:
+            gc.enable()
+            METER.heap_too = False
+
+
+def send(make, options, image):
+    return qsota.send(make(), io.BytesIO(image), baud=BAUD, progress=progress, **options)
+
+
+for protocol, make, options, image in PROTOCOLS:
+    for backend in (_qsota, qsota.pure):
+        qsota._use(backend)
+        send(make, options, image)  # anything made on first use is made
+        METER.clear()
+        n = insn.count(send, make, options, image) - METER.insns()
+        METER.clear()
+        METER.heap_too = True
+        marks[0] = 0
+        gc.collect()
+        gc.disable()
+        try:
+            stats = send(make, options, image)
+        finally:
+            gc.enable()
+            METER.heap_too = False
+        insn.report("send", {"protocol": protocol,
+                             "backend": "native" if backend is _qsota else "pure",
+                             "insn_per_byte": n / stats["bytes"],
+                             "heap_per_block": (marks[MARKS] - marks[2]) / (MARKS - 2),
+                             "frames": stats["frames"]})
