@@ -22,23 +22,36 @@ _tables = [None, None]
 
 
 def table(variant):
-    """The byte table of `variant` (built on first use, 1.3 KB)."""
+    """The byte table of `variant` (built on first use, 1.3 KB). Entries are computed in
+    16-bit halves: a value built from a long int stays one on a 32-bit port, and each use
+    of it would allocate."""
     t = _tables[variant]
     if t is None:
         low = bytearray(256)
         high = []
         for i in range(256):
-            if variant == MPEG2:
-                c = i << 24
+            if variant == MPEG2:  # the entry's bytes, most significant first: a b c d
+                hi, lo = i << 8, 0
                 for _ in range(8):
-                    c = ((c << 1) ^ 0x04C11DB7 if c & 0x80000000 else c << 1) & 0xFFFFFFFF
-                c = _swap(c)
+                    top = hi & 0x8000
+                    hi = (hi << 1) & 0xFFFF | lo >> 15
+                    lo = (lo << 1) & 0xFFFF
+                    if top:
+                        hi ^= 0x04C1
+                        lo ^= 0x1DB7
+                low[i] = hi >> 8  # byte-reversed: d c b a
+                high.append((lo & 0xFF) << 16 | (lo >> 8) << 8 | hi & 0xFF)
             else:
-                c = i
+                hi, lo = 0, i
                 for _ in range(8):
-                    c = (c >> 1) ^ 0xEDB88320 if c & 1 else c >> 1
-            low[i] = c & 0xFF
-            high.append(c >> 8)
+                    bit = lo & 1
+                    lo = lo >> 1 | (hi & 1) << 15
+                    hi >>= 1
+                    if bit:
+                        hi ^= 0xEDB8
+                        lo ^= 0x8320
+                low[i] = lo & 0xFF
+                high.append(hi << 8 | lo >> 8)
         t = _tables[variant] = (bytes(low), high)
     return t
 
