@@ -36,15 +36,30 @@ def use_backend(name):
 
 def _use(backend):
     """Binds `backend`'s classes (the `_qsota` module or `qsota.pure`) to this package."""
-    global NATIVE, Verifier, VerifyError, YmodemSender, LinkSender, Stm32Sender, SmpSender
+    global NATIVE, Verifier, VerifyError
     _bound.backend = backend
     NATIVE = backend.__name__ == "_qsota"
     Verifier = backend.Verifier
     VerifyError = backend.VerifyError
-    LinkSender = backend.LinkSender
-    YmodemSender = backend.YmodemSender
-    Stm32Sender = backend.Stm32Sender
-    SmpSender = backend.SmpSender
+
+
+def __getattr__(name):
+    """The senders, taken from the backend when asked for: qsota.pure imports a protocol's
+    module only then. MicroPython asks a package's __getattr__ before it imports a
+    submodule for `from qsota import x`, and does not catch its AttributeError: so a
+    submodule is imported here."""
+    if name in ("YmodemSender", "LinkSender", "Stm32Sender", "SmpSender"):
+        return getattr(_bound.backend, name)
+    return _submodule(globals(), name)
+
+
+def _submodule(space, name):
+    """Package `space`'s submodule `name`, imported (for a package's __getattr__)."""
+    try:
+        __import__(space["__name__"] + "." + name)
+    except ImportError:
+        raise AttributeError(name)
+    return space[name]
 
 
 try:
