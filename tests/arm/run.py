@@ -1,6 +1,6 @@
 """Runs MicroPython test scripts on the qemu firmware (ports/qemu, BOARD=SABRELITE).
 
-    python3 tests/arm/run.py FIRMWARE.elf SCRIPT.py...
+    python3 tests/arm/run.py [--load DIR] FIRMWARE.elf SCRIPT.py...
 
 Boots qemu-system-arm once with the emulated UART on a pipe and drives MicroPython's raw
 REPL: for each script a soft reset (a clean heap), then the script, then its output. A script
@@ -93,8 +93,20 @@ class Board:
             self.loaded.close()
 
 
-def main(firmware, scripts):
-    board = Board(firmware)
+def folder(path):
+    """The files under `path` as {"NAME/...": bytes}, NAME its base name (for Board's files)."""
+    base = os.path.basename(os.path.normpath(path))
+    out = {}
+    for top, _, names in os.walk(path):
+        for name in names:
+            full = os.path.join(top, name)
+            with open(full, "rb") as f:
+                out[base + "/" + os.path.relpath(full, path)] = f.read()
+    return out
+
+
+def main(firmware, scripts, files=None):
+    board = Board(firmware, files=files)
     failed = []
     try:
         for path in scripts:
@@ -114,6 +126,11 @@ def main(firmware, scripts):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 3:
-        sys.exit("usage: run.py FIRMWARE.elf SCRIPT.py...")
-    sys.exit(main(sys.argv[1], sys.argv[2:]))
+    argv = sys.argv[1:]
+    files = None
+    if argv[:1] == ["--load"]:
+        files = folder(argv[1])  # at /NAME/... once the script mounts ramfs
+        argv = argv[2:]
+    if len(argv) < 2:
+        sys.exit("usage: run.py [--load DIR] FIRMWARE.elf SCRIPT.py...")
+    sys.exit(main(argv[0], argv[1:], files))
