@@ -44,7 +44,13 @@ import run as arm  # noqa: E402
 
 FIRMWARE = ROOT / "build" / "arm" / "qemu" / "firmware.elf"
 MPY_CROSS = next((ROOT / "build" / "src").glob("micropython-1.25.0*/mpy-cross/build/mpy-cross"), None)
-SCRIPTS = ("verify", "send", "download", "ram")
+SCRIPTS = ("verify", "send", "download")
+DIST = ROOT / "build" / "dist" / "mpy-v6"
+# What bench/arm/ram.py measures: the heap `import qsota.agent` keeps and its peak, from each
+# source and on each backend, and the peak of a whole update.
+RAM = ("import frozen native", "import frozen pure", "import mpy native", "import mpy pure",
+       "import py native", "import py pure", "update native", "update pure")
+RAM_STEP = 256  # the peak's resolution, bytes
 INSN_PER_S = 500e6 * 0.5
 RATES = (("115200", 11520), ("921600", 92160), ("cat1", 100000))
 TARGETS = {
@@ -95,6 +101,38 @@ def run_scripts(board, prelude=b""):
     return out
 
 
+def ram_trial(board, what, fill):
+    source = ("WHAT = %r\nFILL = %d\n" % (what, fill)).encode()
+    text, err = board.run(source + (ROOT / "bench" / "arm" / "ram.py").read_bytes())
+    if err:
+        raise RuntimeError("bench/arm/ram.py (%s, %d) failed:\n%s%s" % (what, fill, text, err))
+    for line in text.splitlines():
+        if line.startswith("BENCH "):
+            return json.loads(line[6:])
+    raise RuntimeError("bench/arm/ram.py (%s) reported nothing:\n%s" % (what, text))
+
+
+def ram(board):
+    """Per RAM case: the heap kept, and the peak (the free heap less the largest block that
+    can be held during it, found by bisection, one soft reset per trial)."""
+    rows = []
+    for what in RAM:
+        first = ram_trial(board, what, 0)
+        row = {"what": what, "fits": first["ok"], "kept": first["kept"],
+               "used_before": first["used"]}
+        if first["ok"]:
+            lo, hi = 0, first["free"] // RAM_STEP  # lo fits; hi does not (nothing left)
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if ram_trial(board, what, mid * RAM_STEP)["ok"]:
+                    lo = mid
+                else:
+                    hi = mid
+            row["peak"] = first["free"] - lo * RAM_STEP
+        rows.append(row)
+    return rows
+
+
 def derive(rows):
     for row in rows:
         n = row.get("insn_per_byte")
@@ -106,11 +144,18 @@ def derive(rows):
 def run(micropython=None):
     if not FIRMWARE.exists():
         raise RuntimeError("%s is missing (./build.sh test-arm builds it)" % FIRMWARE)
+    if not DIST.exists():
+        raise RuntimeError("%s is missing (./build.sh dist builds it)" % DIST)
     before = os.environ.get("QSOTA_BENCH_BEFORE")
-    files = before_files(before) if before else None
-    board = arm.Board(str(FIRMWARE), files=files, icount=True)
+    files = dict(arm.folder(str(DIST)))
+    for src in (ROOT / "python" / "qsota").rglob("*.py"):
+        files["py/" + src.relative_to(ROOT / "python").as_posix()] = src.read_bytes()
+    if before:
+        files.update(before_files(before))
+    board = arm.Board(str(FIRMWARE), files=files, icount=True, timeout=900)
     try:
         result = run_scripts(board)
+        result["ram"] = ram(board)
         if before:
             prelude = b"import ramfs, sys\nramfs.mount()\nsys.path.insert(0, '/before')\n"
             result["before"] = run_scripts(board, prelude)

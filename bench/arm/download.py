@@ -10,6 +10,7 @@ import os
 import sys
 
 import _qsota
+import fakes
 import insn
 import ramfs
 from insn import METER
@@ -17,51 +18,10 @@ from insn import METER
 SIZE = 32768
 CHUNK = 4096
 image = insn.image(SIZE)
-view = memoryview(image)
 
 
-class Socket:
-    """One HTTP/1.1 200 answer with the image as its body."""
-
-    def __init__(self, *args):
-        self.head = [b"HTTP/1.1 200 OK\r\n", b"Content-Length: %d\r\n" % SIZE,
-                     b'ETag: "bench"\r\n', b"\r\n"]
-        self.pos = 0
-
-    def settimeout(self, s):
-        pass
-
-    def connect(self, address):
-        pass
-
-    def write(self, data):
-        return len(data)
-
-    def readline(self, n):
-        return self.head.pop(0)
-
-    def readinto(self, buf, n=None):
-        with METER:
-            n = min(len(buf) if n is None else n, SIZE - self.pos)
-            buf[0:n] = view[self.pos : self.pos + n]
-            self.pos += n
-            return n
-
-    def close(self):
-        pass
-
-
-class SocketModule:
-    AF_INET = 2
-    SOCK_STREAM = 1
-    socket = Socket
-
-    @staticmethod
-    def getaddrinfo(host, port):
-        return [(2, 1, 0, "", (host, port))]
-
-
-sys.modules["socket"] = SocketModule
+fakes.HttpSocket.body = image
+sys.modules["socket"] = fakes.SocketModule
 
 
 class File(io.IOBase):

@@ -122,7 +122,7 @@ class Meter:
         self._t = self._a = 0
 
 
-METER = Meter()  # the one the fakes of bench/arm/fakemcu.py use
+METER = Meter()  # the one the fakes of bench/arm/fakes.py use
 
 
 def report(name, fields):

@@ -1,5 +1,5 @@
 # ARM benchmark: each sender plus qsota.send's driver, instructions per payload byte
-# (bench/arm_bench.py runs it). A 16 KiB image to a fake MCU (bench/arm/fakemcu.py) on a
+# (bench/arm_bench.py runs it). A 16 KiB image to a fake MCU (bench/arm/fakes.py) on a
 # fake clock, with baud=115200 given to send() so that the driver paces; what the fake MCU
 # and the clock do (C on a module) is metered and taken off. heap_per_block: bytes left for
 # the collector per data frame, from the 2nd to the 6th (the collector off meanwhile).
@@ -7,7 +7,7 @@ import gc
 import io
 
 import _qsota
-import fakemcu
+import fakes
 import insn
 import qsota
 import qsota.pure
@@ -56,10 +56,10 @@ body = bytes(insn.image(SIZE))
 mcu_image, mcu_hash = mcuboot_image(body[: SIZE - 32 - 40])
 # protocol: (the fake MCU, send's options, the image)
 PROTOCOLS = (
-    ("ymodem", fakemcu.Ymodem, {}, body),
-    ("native", fakemcu.Native, {"protocol": "native"}, body),
-    ("stm32", fakemcu.Stm32, {"protocol": "stm32"}, body),
-    ("mcuboot", lambda: fakemcu.Mcuboot(mcu_hash), {"protocol": "mcuboot", "reset": False},
+    ("ymodem", fakes.Ymodem, {}, body),
+    ("native", fakes.Native, {"protocol": "native"}, body),
+    ("stm32", fakes.Stm32, {"protocol": "stm32"}, body),
+    ("mcuboot", lambda: fakes.Mcuboot(mcu_hash), {"protocol": "mcuboot", "reset": False},
      mcu_image),
 )
 MARKS = 6

@@ -21,10 +21,10 @@ eq(v.crc32("iso-hdlc"), 0xCBF43926, "iso-hdlc")
 
 import io  # noqa: E402
 
-import fakemcu  # noqa: E402
+import fakes  # noqa: E402
 
 image = bytes(range(256)) * 12
-rx = fakemcu.Ymodem()
+rx = fakes.Ymodem()
 stats = qsota.send(rx, io.BytesIO(image), name="fw.bin")
 eq(stats["bytes"], len(image), "YMODEM send from the bundle")
 loaded = sorted(m.__file__ for m in (sys.modules[n] for n in sys.modules if n.startswith("qsota")))

@@ -129,7 +129,8 @@ class RamFS:
         raise OSError(2)  # ENOENT
 
     def statvfs(self, path):
-        return (4096, 4096, SLOTS * SLOT // 4096, len(self.slots) * SLOT // 4096, 0, 0, 0, 0, 0, 255)
+        free = len(self.slots) * SLOT // 4096
+        return (4096, 4096, SLOTS * SLOT // 4096, free, free, 0, 0, 0, 0, 255)
 
     def open(self, path, mode):
         entry = self.files.get(path)

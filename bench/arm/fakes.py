@@ -1,7 +1,8 @@
-"""Fake MCUs for the ARM benchmarks (bench/arm/send.py): each is the port qsota.send writes
-to, answers every frame at once and keeps the answers until they are read. Their own work
-(which a module's UART does in C) is metered by insn.METER and taken off the measurement.
-They check nothing but what they must read to answer: the tests check the protocols.
+"""Test doubles for the ARM benchmarks: fake MCUs (each is the port qsota.send writes to,
+answers every frame at once and keeps the answers until they are read), a fake socket module
+for qsota.http with one server file, and a fake Qth. What they do (C on a module: the UART,
+the modem's TCP) is metered by insn.METER and taken off the measurements. They check nothing
+but what they must read to answer: the tests check the protocols.
 """
 
 import binascii
@@ -10,7 +11,6 @@ import struct
 import uctypes
 from insn import METER
 
-from qsota.pure import cbor, console  # to answer; console also frames the answers
 
 ACK, NAK, C, EOT = 6, 0x15, 0x43, 4
 
@@ -134,6 +134,8 @@ class Stm32(Fake):
 
 def _smp_answer(request, body):
     """The console lines of MCUboot's answer `body` (CBOR) to the SMP `request` header."""
+    from qsota.pure import console
+
     n = console.HEADER + len(body)
     raw = n + console.WRAP
     e = console.encoded_len(raw)
@@ -145,6 +147,8 @@ def _smp_answer(request, body):
 
 
 def _uint(v):
+    from qsota.pure import cbor
+
     out = bytearray(9)
     return bytes(out[: cbor.head(out, 0, 0, v)])
 
@@ -154,6 +158,8 @@ class Mcuboot(Fake):
     upload answered with the offset it now has, the image list with slot 0's `hash`."""
 
     def __init__(self, hash, buf_size=1024):
+        from qsota.pure import cbor  # (not at import: the RAM benchmark imports this first)
+
         super().__init__()
         self.reader = cbor.Reader(b"")
         self.hash = hash
@@ -201,3 +207,66 @@ class Mcuboot(Fake):
             self.put(_smp_answer(request, b"\xa2\x62rc\x00\x63off" + _uint(self.off)))
         else:
             self.put(_smp_answer(request, b"\xa0"))
+
+
+class HttpSocket:
+    """A connection to a server that answers any GET with HTTP/1.1 200 and `body` (a buffer
+    outside the heap, so that the file is not the heap's)."""
+
+    body = b""
+
+    def __init__(self, *args):
+        n = len(HttpSocket.body)
+        self.head = [b"HTTP/1.1 200 OK\r\n", b"Content-Length: %d\r\n" % n,
+                     b'ETag: "bench"\r\n', b"\r\n"]
+        self.view = memoryview(HttpSocket.body)
+        self.pos = 0
+
+    def settimeout(self, s):
+        pass
+
+    def connect(self, address):
+        pass
+
+    def write(self, data):
+        return len(data)
+
+    def readline(self, n):
+        return self.head.pop(0)
+
+    def readinto(self, buf, n=None):
+        with METER:
+            n = min(len(buf) if n is None else n, len(self.view) - self.pos)
+            buf[0:n] = self.view[self.pos : self.pos + n]
+            self.pos += n
+            return n
+
+    def close(self):
+        pass
+
+
+class SocketModule:
+    """What qsota.http uses of `socket`: sys.modules["socket"] = SocketModule before it is
+    imported."""
+
+    AF_INET = 2
+    SOCK_STREAM = 1
+    socket = HttpSocket
+
+    @staticmethod
+    def getaddrinfo(host, port):
+        return [(2, 1, 0, "", (host, port))]
+
+
+class Qth:
+    """Quectel's Qth, as much as qsota.agent uses: the callbacks of the last setMcuVer."""
+
+    def setMcuVer(self, comp_no, version, info_cb, result_cb):
+        self.version = version
+        self.info_cb = info_cb
+
+    def setEventCb(self, events):
+        pass
+
+    def otaAction(self, action):
+        pass
