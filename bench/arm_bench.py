@@ -157,7 +157,7 @@ def run(micropython=None):
         result = run_scripts(board)
         result["ram"] = ram(board)
         if before:
-            prelude = b"import ramfs, sys\nramfs.mount()\nsys.path.insert(0, '/before')\n"
+            prelude = b"import ramfs, sys\nramfs.mount(only='before/')\nsys.path.insert(0, '/before')\n"
             result["before"] = run_scripts(board, prelude)
             result["before"]["rev"] = before
     finally:

@@ -62,7 +62,7 @@ class FS(ramfs.RamFS):
         return File(ramfs.RamFS.open(self, path, mode))
 
 
-os.mount(FS(), "/")
+os.mount(FS(only="-"), "/")  # no host files: only what is written
 os.mkdir("/usr")
 
 import qsota  # noqa: E402 (after the fake socket)

@@ -6,6 +6,7 @@ but what they must read to answer: the tests check the protocols.
 """
 
 import binascii
+import io
 import struct
 
 import uctypes
@@ -270,3 +271,33 @@ class Qth:
 
     def otaAction(self, action):
         pass
+
+
+class Source(io.IOBase):
+    """A binary file over `data` (a buffer outside the heap, so that the image is not the
+    heap's), for qsota.send: its reads metered (the file system's work on a module)."""
+
+    def __init__(self, data):
+        self.view = memoryview(data)
+        self.pos = 0
+
+    def readinto(self, buf):
+        with METER:
+            n = min(len(buf), len(self.view) - self.pos)
+            buf[0:n] = self.view[self.pos : self.pos + n]
+            self.pos += n
+            return n
+
+    def read(self, n=-1):
+        with METER:
+            end = len(self.view) if n < 0 else min(self.pos + n, len(self.view))
+            data = bytes(self.view[self.pos : end])
+            self.pos = end
+            return data
+
+    def seek(self, offset, whence=0):
+        self.pos = offset + (0, self.pos, len(self.view))[whence]
+        return self.pos
+
+    def ioctl(self, req, arg):
+        return 0

@@ -25,10 +25,10 @@ _MEM = machine.mem32
 _SPARE = 0x13000000  # board RAM far from the firmware and below tests/arm/frozen/ramfs.py's
 
 
-def image(size):
-    """A bytearray of `size` pseudo-random bytes in spare board RAM, outside the heap (so
-    that a measurement's heap is the code's alone); the same bytes on every call."""
-    buf = uctypes.bytearray_at(_SPARE, size)
+def image(size, at=_SPARE):
+    """A bytearray of `size` pseudo-random bytes in spare board RAM at `at`, outside the heap
+    (so that a measurement's heap is the code's alone); the same bytes on every call."""
+    buf = uctypes.bytearray_at(at, size)
     x = 1
     for i in range(size):
         x = (x * 1103515245 + 12345) & 0x3FFFFFFF

@@ -7,8 +7,8 @@
 #   WHAT = "update BACKEND": after those imports (from the bundle), one whole update by the
 #          agent: a 32 KiB image downloaded over HTTP (fake socket) into /usr, verified (md5
 #          and crc, 'auto') and sent by YMODEM to a fake MCU.
-# It reports whether that fitted and the heap it kept; the host finds the largest FILL that
-# fits: the peak is what was free less that.
+# It reports whether that fitted (the FILL block too: the heap may be split) and the heap it
+# kept; the host finds the largest FILL that fits: the peak is what was free less that.
 import gc
 import sys
 
@@ -17,8 +17,8 @@ import fakes
 import insn
 import ramfs
 
-ramfs.mount()
 what = WHAT.split()  # noqa: F821 (set by the host)
+ramfs.mount(only="py/" if what[0] == "import" and what[1] == "py" else "mpy-v6/")
 if what[0] == "update" or what[1] != "frozen":
     sys.path.insert(0, "/mpy-v6" if what[0] == "update" or what[1] == "mpy" else "/py")
 backend = what[-1]
@@ -59,8 +59,8 @@ if what[0] == "update":
 gc.collect()
 free = gc.mem_free()
 used = gc.mem_alloc()
-fill = bytearray(FILL) if FILL else None  # noqa: F821 (set by the host)
 try:
+    fill = bytearray(FILL) if FILL else None  # noqa: F821 (set by the host)
     if what[0] == "update":
         kept = update()
     else:

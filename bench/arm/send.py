@@ -4,7 +4,6 @@
 # and the clock do (C on a module) is metered and taken off. heap_per_block: bytes left for
 # the collector per data frame, from the 2nd to the 6th (the collector off meanwhile).
 import gc
-import io
 
 import _qsota
 import fakes
@@ -42,18 +41,22 @@ qsota.pacing._ticks_diff = clock.ticks_diff
 qsota.pacing._sleep_us = clock.sleep_us
 
 
-def mcuboot_image(body):
-    """A minimal MCUboot image around `body`: header, body, TLVs with its SHA-256."""
+def mcuboot_image(image):
+    """A minimal MCUboot image in `image` (outside the heap): header, body, TLVs with the
+    SHA-256 of header and body."""
     import hashlib
     import struct
 
-    head = struct.pack("<IIHHIIBBHII", 0x96F3B83D, 0, 32, 0, len(body), 0, 1, 0, 0, 0, 0)
-    digest = hashlib.sha256(head + body).digest()
-    return head + body + struct.pack("<HHHH", 0x6907, 40, 0x10, 32) + digest, digest
+    n = len(image) - 32 - 40
+    image[0:32] = struct.pack("<IIHHIIBBHII", 0x96F3B83D, 0, 32, 0, n, 0, 1, 0, 0, 0, 0)
+    digest = hashlib.sha256(memoryview(image)[: 32 + n]).digest()
+    image[32 + n : 32 + n + 8] = struct.pack("<HHHH", 0x6907, 40, 0x10, 32)
+    image[32 + n + 8 :] = digest
+    return image, digest
 
 
-body = bytes(insn.image(SIZE))
-mcu_image, mcu_hash = mcuboot_image(body[: SIZE - 32 - 40])
+body = insn.image(SIZE)
+mcu_image, mcu_hash = mcuboot_image(insn.image(SIZE, 0x13800000))
 # protocol: (the fake MCU, send's options, the image)
 PROTOCOLS = (
     ("ymodem", fakes.Ymodem, {}, body),
@@ -76,7 +79,7 @@ def progress(offset, size):
 
 
 def send(make, options, image):
-    return qsota.send(make(), io.BytesIO(image), baud=BAUD, progress=progress, **options)
+    return qsota.send(make(), fakes.Source(image), baud=BAUD, progress=progress, **options)
 
 
 for protocol, make, options, image in PROTOCOLS:

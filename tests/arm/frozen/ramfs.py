@@ -89,7 +89,10 @@ class RamFile(io.IOBase):
 
 
 class RamFS:
-    def __init__(self):
+    """`only`: keep just the host's files whose names start with it (each kept file costs
+    some heap)."""
+
+    def __init__(self, only=""):
         self.files = {}  # path -> [memoryview, size, writable]
         self.dirs = {""}
         self.slots = list(range(SLOTS))
@@ -105,8 +108,9 @@ class RamFS:
             name = bytes(uctypes.bytearray_at(at + 2, n)).decode()
             size = _u(uctypes.bytearray_at(at + 2 + n, 4), 0, 4)
             at += 6 + n
-            self.files["/" + name] = [memoryview(uctypes.bytearray_at(at, size)), size, False]
-            self._parents("/" + name)
+            if name.startswith(only):
+                self.files["/" + name] = [memoryview(uctypes.bytearray_at(at, size)), size, False]
+                self._parents("/" + name)
             at += (size + 3) & ~3
 
     def _parents(self, path):
@@ -172,8 +176,9 @@ class RamFS:
                 yield (name, _DIR if p in self.dirs else _FILE, 0)
 
 
-def mount(at="/"):
-    """Mounts a RamFS with the host's files at `at`; returns it."""
-    fs = RamFS()
+def mount(at="/", only=""):
+    """Mounts a RamFS with the host's files (those starting with `only`) at `at`; returns
+    it."""
+    fs = RamFS(only)
     os.mount(fs, at)
     return fs
