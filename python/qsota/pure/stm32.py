@@ -7,7 +7,7 @@ table is src/stm32/devices.rs's (PID, KiB, page size or -sector unit), in the sa
 
 from ..rules import STM32
 from .args import parse
-from .sender import DONE, SEND, Sender, _after, _provided, _reached
+from .sender import DONE, SEND, Sender, _after, _data_len, _now, _provided, _reached
 
 _ACK = 0x79
 _NACK = 0x1F
@@ -232,6 +232,48 @@ class Stm32Sender(Sender):
         if op == _OP_WRITE_DATA:
             return _WRITE_FAILED
         return 0
+
+    def receive(self, now_ms, data, n=None):
+        """As Sender.receive (a byte at a time to `_byte`), but the data bytes of an answer
+        (a 256-byte read-back) are stored here in one loop: a method call per byte was most
+        of this sender's time."""
+        now_ms = _now(now_ms)
+        n = _data_len(data, n)
+        i = 0
+        while i < n:
+            k = self._data_run(n - i)
+            if k:
+                buf = self._buf
+                got = self._got
+                for j in range(k):
+                    buf[got + j] = data[i + j]
+                self._got = got + k
+                self._want -= k
+                self._heard = True
+                i += k
+            else:
+                self._byte(now_ms, data[i])
+                i += 1
+
+    def _data_run(self, left):
+        """How many of the next `left` bytes `_byte` would only store as answer data (not
+        the last one, whose storing completes the answer)."""
+        op = self._op
+        if (
+            self._want < 2
+            or op == _OP_DONE
+            or op == _OP_FAILED
+            or op == _OP_SYNC
+            or op == _OP_RESYNC
+            or self._quiet_until is not None
+            or self._send
+            or self._reading >= 0
+            or self._compare
+            or self._acks > 0
+            or self._var
+        ):
+            return 0
+        return min(left, self._want - 1)
 
     def _byte(self, now, b):
         op = self._op
