@@ -173,7 +173,7 @@ def run(micropython=None):
 
 
 def _key(row):
-    return tuple((k, v) for k, v in sorted(row.items()) if isinstance(v, str))
+    return tuple((k, v) for k, v in sorted(row.items()) if isinstance(v, str) and k != "error")
 
 
 def print_table(r):
@@ -189,6 +189,9 @@ def print_table(r):
         print("  %s" % section)
         for row in rows:
             label = " ".join(v for k, v in sorted(row.items()) if isinstance(v, str))
+            if "insn_per_byte" not in row:
+                print("    %-36s" % label[:36])
+                continue
             share = row.get("cpu_share", {})
             prior = was.get(_key(row), {}).get("insn_per_byte")
             print("    %-36s %8.0f %8s  %7.1f kB/s  %5.1f%% %6.1f%% %6.1f%%  heap %s" % (

@@ -82,24 +82,31 @@ def send(make, options, image):
     return qsota.send(make(), fakes.Source(image), baud=BAUD, progress=progress, **options)
 
 
+def measure(make, options, image):
+    send(make, options, image)  # anything made on first use is made
+    METER.clear()
+    n = insn.count(send, make, options, image) - METER.insns()
+    METER.clear()
+    METER.heap_too = True
+    marks[0] = 0
+    gc.collect()
+    gc.disable()
+    try:
+        stats = send(make, options, image)
+    finally:
+        gc.enable()
+        METER.heap_too = False
+    return {"insn_per_byte": n / stats["bytes"], "frames": stats["frames"],
+            "heap_per_block": (marks[MARKS] - marks[2]) / (MARKS - 2)}
+
+
 for protocol, make, options, image in PROTOCOLS:
     for backend in (_qsota, qsota.pure):
         qsota._use(backend)
-        send(make, options, image)  # anything made on first use is made
-        METER.clear()
-        n = insn.count(send, make, options, image) - METER.insns()
-        METER.clear()
-        METER.heap_too = True
-        marks[0] = 0
-        gc.collect()
-        gc.disable()
+        row = {"protocol": protocol, "backend": "native" if backend is _qsota else "pure"}
         try:
-            stats = send(make, options, image)
-        finally:
-            gc.enable()
-            METER.heap_too = False
-        insn.report("send", {"protocol": protocol,
-                             "backend": "native" if backend is _qsota else "pure",
-                             "insn_per_byte": n / stats["bytes"],
-                             "heap_per_block": (marks[MARKS] - marks[2]) / (MARKS - 2),
-                             "frames": stats["frames"]})
+            row.update(measure(make, options, image))
+        except MemoryError:  # (the package of QSOTA_BENCH_BEFORE may take most of the heap)
+            row["error"] = "MemoryError"
+        gc.collect()
+        insn.report("send", row)
