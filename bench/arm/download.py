@@ -4,7 +4,6 @@
 # the agent makes (md5 and crc given, 'auto'); what the socket and the file system do (C on
 # a module) is metered and taken off. heap_per_block: bytes left for the collector per 4 KiB
 # chunk, from the 2nd to the 6th (the collector off meanwhile).
-import gc
 import io
 import os
 import sys
@@ -72,17 +71,7 @@ from qsota.download import Download  # noqa: E402
 v = _qsota.Verifier(crc_variant="mpeg2")
 v.update(image)
 MD5, CRC = v.hexdigest("md5"), v.crc32()
-MARKS = 6
-marks = [0] * (MARKS + 1)  # chunks stored, then the heap in use at each (small ints)
-
-
-def step(percent):
-    if marks[0] < MARKS:
-        marks[0] += 1
-        marks[marks[0]] = gc.mem_alloc() - METER.heap
-        if marks[0] == MARKS:
-            gc.enable()
-            METER.heap_too = False
+marks = insn.Marks()
 
 
 def download():
@@ -91,7 +80,7 @@ def download():
             os.remove(name)
         except OSError:
             pass
-    d = Download("/usr/fw", bytearray(CHUNK), lambda m: None, step)
+    d = Download("/usr/fw", bytearray(CHUNK), lambda m: None, marks.mark)
     verifier, n = d.run("http://example.com/fw.bin", ["2.0", MD5, str(CRC)], SIZE,
                         lambda: qsota.Verifier(md5=MD5, crc=CRC, size=SIZE))
     verifier.check()
@@ -100,19 +89,7 @@ def download():
 
 for backend in (_qsota, qsota.pure):
     qsota._use(backend)
-    download()  # anything made on first use is made
-    METER.clear()
-    n = insn.count(download) - METER.insns()
-    METER.clear()
-    METER.heap_too = True
-    marks[0] = 0
-    gc.collect()
-    gc.disable()
-    try:
-        matched = download().crc_matched
-    finally:
-        gc.enable()
-        METER.heap_too = False
+    n, heap, verifier = insn.transfer(download, marks)
     insn.report("download", {"backend": "native" if backend is _qsota else "pure",
-                             "insn_per_byte": n / SIZE, "crc": matched,
-                             "heap_per_block": (marks[MARKS] - marks[2]) / (MARKS - 2)})
+                             "insn_per_byte": n / SIZE, "crc": verifier.crc_matched,
+                             "heap_per_block": heap})

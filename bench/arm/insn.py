@@ -128,3 +128,45 @@ METER = Meter()  # the one the fakes of bench/arm/fakes.py use
 def report(name, fields):
     fields = dict(fields, name=name)
     print("BENCH " + json.dumps(fields))
+
+
+class Marks:
+    """The heap in use at the first `n` blocks of a transfer run with the collector off: its
+    progress callback is `mark` (the fakes' heap taken off); the collector comes back after
+    the last mark. per_block(): bytes left for the collector per block, from the 2nd on."""
+
+    def __init__(self, n=6):
+        self.n = n
+        self.at = [0] * (n + 1)  # marks made, then each (small ints: storing them is free)
+
+    def mark(self, a=None, b=None):
+        at = self.at
+        if at[0] < self.n:
+            at[0] += 1
+            at[at[0]] = gc.mem_alloc() - METER.heap
+            if at[0] == self.n:
+                gc.enable()
+                METER.heap_too = False
+
+    def per_block(self):
+        return (self.at[self.n] - self.at[2]) / (self.n - 2)
+
+
+def transfer(fn, marks):
+    """Runs fn() (a transfer whose progress calls marks.mark) three times: once for what is
+    made on first use, once counted (less the fakes' METER), once for the heap (the collector
+    off until the last mark). Returns (instructions, heap per block, the last run's result)."""
+    fn()
+    METER.clear()
+    n = count(fn) - METER.insns()
+    METER.clear()
+    METER.heap_too = True
+    marks.at[0] = 0
+    gc.collect()
+    gc.disable()
+    try:
+        result = fn()
+    finally:
+        gc.enable()
+        METER.heap_too = False
+    return n, marks.per_block(), result

@@ -65,39 +65,11 @@ PROTOCOLS = (
     ("mcuboot", lambda: fakes.Mcuboot(mcu_hash), {"protocol": "mcuboot", "reset": False},
      mcu_image),
 )
-MARKS = 6
-marks = [0] * (MARKS + 1)  # blocks read, then the heap in use at each (small ints: no heap)
-
-
-def progress(offset, size):
-    if marks[0] < MARKS:
-        marks[0] += 1
-        marks[marks[0]] = gc.mem_alloc() - METER.heap
-        if marks[0] == MARKS:
-            gc.enable()
-            METER.heap_too = False
+marks = insn.Marks()
 
 
 def send(make, options, image):
-    return qsota.send(make(), fakes.Source(image), baud=BAUD, progress=progress, **options)
-
-
-def measure(make, options, image):
-    send(make, options, image)  # anything made on first use is made
-    METER.clear()
-    n = insn.count(send, make, options, image) - METER.insns()
-    METER.clear()
-    METER.heap_too = True
-    marks[0] = 0
-    gc.collect()
-    gc.disable()
-    try:
-        stats = send(make, options, image)
-    finally:
-        gc.enable()
-        METER.heap_too = False
-    return {"insn_per_byte": n / stats["bytes"], "frames": stats["frames"],
-            "heap_per_block": (marks[MARKS] - marks[2]) / (MARKS - 2)}
+    return qsota.send(make(), fakes.Source(image), baud=BAUD, progress=marks.mark, **options)
 
 
 for protocol, make, options, image in PROTOCOLS:
@@ -105,7 +77,9 @@ for protocol, make, options, image in PROTOCOLS:
         qsota._use(backend)
         row = {"protocol": protocol, "backend": "native" if backend is _qsota else "pure"}
         try:
-            row.update(measure(make, options, image))
+            n, heap, stats = insn.transfer(lambda: send(make, options, image), marks)
+            row.update(insn_per_byte=n / stats["bytes"], heap_per_block=heap,
+                       frames=stats["frames"])
         except MemoryError:  # (the package of QSOTA_BENCH_BEFORE may take most of the heap)
             row["error"] = "MemoryError"
         gc.collect()
