@@ -482,6 +482,34 @@ def test_verify_file(mp, tmp_path):
     ]
 
 
+
+def test_verify_file_with_auto_finds_either_variant_and_names_both(mp, tmp_path):
+    # qsota.pure streams only MPEG-2 here and computes ISO-HDLC from the file when the check
+    # needs it (qsota.verify.kept_in): the results must be those of _qsota, which keeps both.
+    data = random.Random(5).randbytes(5000)
+    path = tmp_path / "image.bin"
+    path.write_bytes(data)
+    code = VERIFY_FILE + (
+        "rows = [\n"
+        "    summary(qsota.verify_file(path, crc=%d)),\n"
+        "    summary(qsota.verify_file(path, crc=%d)),\n"
+        "    attempt(qsota.verify_file, path, crc=1234),\n"
+        "]\n"
+        "v = qsota.verify_file(path, crc=%d)\n"
+        "rows.append([v.crc32('iso-hdlc'), v.crc32('mpeg2'), v.crc32()])\n"
+        "print(json.dumps(rows))\n"
+    ) % (zlib.crc32(data), crc32_mpeg2(data), crc32_mpeg2(data))
+    got = mp.both(code, args=[path, tmp_path / "missing.bin"])
+    md5 = hashlib.md5(data).hexdigest()
+    mpeg2, iso = crc32_mpeg2(data), zlib.crc32(data)
+    assert got == [
+        [5000, "iso-hdlc", md5],
+        [5000, "mpeg2", md5],
+        ["raise", "VerifyError",
+         "crc: expected 0x000004d2, got mpeg2=0x%08x iso-hdlc=0x%08x" % (mpeg2, iso)],
+        [iso, mpeg2, mpeg2],
+    ]
+
 ALLOC = """
 import gc, json, qsota
 
