@@ -61,8 +61,7 @@ class FS(ramfs.RamFS):
         return File(ramfs.RamFS.open(self, path, mode))
 
 
-os.mount(FS(only="-"), "/")  # no host files: only what is written
-os.mkdir("/usr")
+os.mount(FS(only="-"), "/usr")  # no host files: only what is written
 
 import qsota  # noqa: E402 (after the fake socket)
 import qsota.pure  # noqa: E402

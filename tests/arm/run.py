@@ -43,6 +43,7 @@ class Board:
     makes its clock count instructions."""
 
     def __init__(self, firmware, files=None, icount=False, timeout=TIMEOUT):
+        self.firmware, self.files = firmware, files
         args = QEMU + (ICOUNT if icount else []) + ["-kernel", firmware]
         self.loaded = None
         if files:
