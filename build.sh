@@ -156,9 +156,9 @@ case "${1:-all}" in
     size) setup; cross_size_report; cross_budgets ;;
     bench)
         if [ "${2:-}" = arm ]; then
-            setup; cross_deps; cross_libs; mp_fetch; cross_qemu; python3 bench/arm_bench.py
+            setup; build_dist; cross_deps; cross_libs; cross_qemu; python3 bench/arm_bench.py
         else
-            setup; build_all; mcuboot_deps; cross_size_report; run_bench
+            setup; build_all; mcuboot_deps; build_dist; cross_size_report; run_bench
         fi
         ;;
     dist) mp_deps; build_dist ;;
