@@ -106,11 +106,11 @@ def hash_alone(new):
     h.digest()
 
 
-insn.report("part", {"part": "pure md5", "insn_per_byte": per_byte(hash_alone, qsota.pure.md5.md5)})
-insn.report("part", {"part": "C sha256 (hashlib)", "insn_per_byte": per_byte(hash_alone, hashlib.sha256)})
+insn.report("parts", {"part": "pure md5", "insn_per_byte": per_byte(hash_alone, qsota.pure.md5.md5)})
+insn.report("parts", {"part": "C sha256 (hashlib)", "insn_per_byte": per_byte(hash_alone, hashlib.sha256)})
 # A CRC alone: the pure Verifier pinned to it, with both digests stubbed out.
 pv._new_md5 = NoHash
 pv.hashlib = type("stub", (), {"sha256": NoHash})
 for variant in ("mpeg2", "iso-hdlc"):
-    insn.report("part", {"part": "pure crc32 " + variant,
+    insn.report("parts", {"part": "pure crc32 " + variant,
                          "insn_per_byte": per_byte(one_update, qsota.pure.Verifier, variant)})
