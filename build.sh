@@ -2,12 +2,15 @@
 # qsota build entry point. On a fresh Debian machine it installs what is missing.
 #   ./build.sh            build everything and run the main job (the demo)
 #   ./build.sh test       build and run every test
+#   ./build.sh check      the quick loop: fmt, clippy, cargo tests, the C ABI tests and pytest
+#                         without the heavy tests (qemu, real peer tools, long seeded runs)
 #   ./build.sh bench      build and write build/bench.json (prints a table)
 #   ./build.sh bench arm  only the ARM section (instructions per byte on the qemu firmware)
 #   ./build.sh dist       the device bundle: the package as .mpy for QuecPython (build/dist/)
 #   ./build.sh size       print the footprint of each artifact (ARM builds; build/size.json)
 #   ./build.sh test-arm   only the ARM tests: cross builds, link checks, MicroPython on qemu
-#   ./build.sh fuzz [S]   run every fuzz target (fuzz/) for S seconds each (default 600)
+#   ./build.sh fuzz [S]   run every fuzz target (fuzz/) for S seconds each (default 600), and
+#                         the nRF51 bootloader's power cuts S/60 times over (tests/test_boot.py)
 # Environment: MICROPY_DIR=/path uses an existing MicroPython (or QuecPython) tree.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -15,11 +18,13 @@ cd "$ROOT"
 export ROOT
 BUILD="$ROOT/build"
 MP="$BUILD/unix/micropython"
+MP32="$BUILD/unix32/micropython"
 
 source scripts/common.sh
 source scripts/micropython.sh
 source scripts/cross.sh
 source scripts/mcuboot.sh
+source scripts/boot.sh
 
 setup() {
     need_apt build-essential pkg-config python3 lrzsz socat
@@ -30,6 +35,7 @@ setup() {
     need_apt stm32flash
     need_pypi stm32loader stm32loader
     need_pypi imgtool imgtool # signs the MCUboot images of tests/test_image.py
+    need_pypi detools detools # the delta patches' reference (tests/test_delta.py)
     command -v cargo >/dev/null || die "cargo is required (install Rust with rustup)"
 }
 
@@ -51,12 +57,16 @@ build_capi() {
 
 # build/unix/micropython: the unix port with _qsota linked in, by a plain
 # `make USER_C_MODULES=...` with micropython.mk's default QSOTA_LIB (build/libqsota.a).
+# build/unix32/micropython: the same tree as a 32-bit binary without _qsota, for qsota.pure.
 build_firmware() {
     mp_fetch
     mkdir -p "$BUILD/usermod"
     ln -sfn "$ROOT" "$BUILD/usermod/qsota"
     (unset QSOTA_LIB && MP_LINK_DEPS="$BUILD/libqsota.a" mp_build_unix "$BUILD/usermod" "$MP")
     "$MP" -c "import tls" || die "$MP has no tls module (mbedTLS): the https tests need it"
+    # The pure backend on 31-bit small ints, as on the module (tests/conftest.py: PURE32).
+    mp_build_unix "" "$MP32" 32
+    "$MP32" -c "import sys; assert sys.maxsize == 2**31 - 1" || die "$MP32 is not a 32-bit build"
 }
 
 build_all() {
@@ -64,25 +74,29 @@ build_all() {
     build_firmware
 }
 
-# The C ABI test: a C program that links libqsota.a through include/qsota.h.
+# The C ABI tests: C programs that link libqsota.a through include/qsota.h.
 test_capi() {
-    say "C ABI test"
+    say "C ABI tests"
     mkdir -p "$BUILD/c"
-    cc -std=c99 -Wall -Wextra -Werror -Iinclude tests/c/test_capi.c target/release/libqsota.a \
-        -o "$BUILD/c/test_capi"
-    "$BUILD/c/test_capi"
+    local t
+    for t in test_capi test_delta; do
+        cc -std=c99 -Wall -Wextra -Werror -Iinclude "tests/c/$t.c" target/release/libqsota.a \
+            -o "$BUILD/c/$t"
+        "$BUILD/c/$t"
+    done
 }
 
-# The link receiver as a C bootloader drives it (RAM flash, sender through the C ABI).
+# The native receiver as a C bootloader drives it (RAM flash, sender through the C ABI).
 test_receiver_example() {
-    say "C link receiver example"
+    say "C native receiver example"
     mkdir -p "$BUILD/c"
     cc -std=c99 -Wall -Wextra -Werror -Iinclude tests/c/receiver_example.c \
         target/release/libqsota.a -o "$BUILD/c/receiver_example"
     "$BUILD/c/receiver_example"
 }
 
-run_tests() {
+# fmt, clippy, the cargo tests and the C ABI tests.
+run_rust_tests() {
     say "cargo fmt --check, clippy"
     cargo fmt --all -- --check
     # The staticlib on its own: in a workspace-wide build, cargo would unify into it the
@@ -94,8 +108,23 @@ run_tests() {
     cargo test -q --workspace --exclude qsota-capi
     test_capi
     test_receiver_example
+    boot_lint
+}
+
+run_tests() {
+    run_rust_tests
     say "pytest (MicroPython: $MP)"
-    QSOTA_MICROPYTHON="$MP" python3 -m pytest -q --durations=12 tests
+    QSOTA_MICROPYTHON="$MP" QSOTA_MICROPYTHON32="$MP32" python3 -m pytest -q --durations=12 tests
+}
+
+# The quick loop (./build.sh check): no ARM builds, no fuzzing, and pytest without the tests
+# marked heavy (tests/conftest.py), three at a time (pytest-xdist): most of a test's time is
+# a MicroPython process and the simulator waiting on each other, not CPU.
+run_check() {
+    need_pip xdist pytest-xdist
+    run_rust_tests
+    say "pytest -m 'not heavy' -n 3 (MicroPython: $MP)"
+    QSOTA_MICROPYTHON="$MP" python3 -m pytest -q --durations=8 -m "not heavy" -n 3 tests
 }
 
 # cargo-fuzz targets (fuzz/, nightly): each runs for $1 seconds; a crash fails the build.
@@ -116,6 +145,7 @@ run_fuzz() {
         fi
         printf '   %-16s %s\n' "$t" "$(grep '^Done' "$BUILD/fuzz/$t.log")"
     done
+    boot_fuzz "$1"
 }
 
 run_bench() {
@@ -150,9 +180,10 @@ demo() {
 case "${1:-all}" in
     all) setup; build_all; demo ;;
     build) setup; build_all ;;
-    test) setup; build_all; mcuboot_deps; run_tests; build_dist; cross_test; run_fuzz 20 ;;
-    test-arm) setup; build_dist; cross_test ;;
-    fuzz) setup; run_fuzz "${2:-600}" ;;
+    test) setup; build_all; mcuboot_deps; boot_deps; boot_build; run_tests; build_dist; cross_test; run_fuzz 20 ;;
+    check) setup; build_all; mcuboot_deps; boot_deps; boot_build; run_check ;;
+    test-arm) setup; boot_deps; boot_build; build_dist; cross_test ;;
+    fuzz) setup; boot_deps; boot_build; run_fuzz "${2:-600}" ;;
     size) setup; cross_size_report; cross_budgets ;;
     bench)
         if [ "${2:-}" = arm ]; then
@@ -162,5 +193,5 @@ case "${1:-all}" in
         fi
         ;;
     dist) mp_deps; build_dist ;;
-    *) die "unknown command '$1' (try: ./build.sh, ./build.sh test, ./build.sh bench)" ;;
+    *) die "unknown command '$1' (try: ./build.sh, ./build.sh test, ./build.sh check, ./build.sh bench)" ;;
 esac

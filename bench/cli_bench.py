@@ -19,7 +19,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 import transfer_bench  # noqa: E402  (it puts tests/ on sys.path)
-from mcu import Mcu, binary, pty_bridge  # noqa: E402
+from support.mcu import Mcu, binary, pty_bridge  # noqa: E402
 
 CLI_OPTIONS = {
     "ymodem": [],

@@ -1,6 +1,6 @@
 """MCUboot serial recovery: the same signed image (the fixture's own, 132 KB) uploaded by qsota
 (protocol='mcuboot', both backends, build/unix/micropython) and by smpclient 7.3.0 (the
-peer, CPython, build/smp-venv) into the same real MCUboot in one qemu boot
+peer, CPython, build/mcuboot-venv) into the same real MCUboot in one qemu boot
 (`..._27c54835_mps2_an385_serial_recovery`: MCUboot with `params`, buffer 1024 bytes, entered
 by `os reset` with boot mode 1). Each upload starts from offset 0 (MCUboot erases the slot).
 
@@ -23,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from mcuboot_qemu import FIXTURES, PEER, RECOVERY, VENV_PYTHON, Qemu, missing, peer  # noqa: E402
+from support.mcuboot_qemu import FIXTURES, PEER, RECOVERY, VENV_PYTHON, Qemu, missing, peer  # noqa: E402
 
 MICROPYTHON_SIDE = """
 import gc, json, sys

@@ -4,7 +4,7 @@ image into `qsota-mcu --personality stm32-rom` (an STM32F405/407: PID 0x413, the
 erase times, 16 us per word programming, a 1-byte receive buffer as the ROM polls its
 USART) at 115200 8E1, beside Debian's stm32flash on the same simulator and image in the
 same run, the host command `qsota send --protocol stm32` through a pty as stm32flash is, and
-YMODEM (stm32-iap) and the native link protocol on the same line at 8E1.
+YMODEM (stm32-iap) and the native protocol on the same line at 8E1.
 
 Per row: seconds (whole transfer); erase_seconds, data_seconds (the write phase),
 verify_seconds (read-back) as the sender measured them; line_efficiency = payload /
@@ -27,8 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
-from mcu import Mcu, binary, pty_bridge  # noqa: E402
-from stm32_peers import stm32flash  # noqa: E402
+from support.mcu import Mcu, binary, pty_bridge  # noqa: E402
+from support.stm32_peers import stm32flash  # noqa: E402
 
 SIZE = 256 << 10
 BAUD = 115200
@@ -157,7 +157,7 @@ def cli_row(path):
 
 
 def peer_rows(micropython, path):
-    """YMODEM (stm32-iap) and the native link protocol on the same 8E1 line."""
+    """YMODEM (stm32-iap) and the native protocol on the same 8E1 line."""
     import transfer_bench
 
     rows = []

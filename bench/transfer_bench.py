@@ -1,4 +1,4 @@
-"""Transfer throughput: `qsota.send` of a 256 KiB image with YMODEM and with the native link
+"""Transfer throughput: `qsota.send` of a 256 KiB image with YMODEM and with the native
 protocol (docs/protocol.md) into the MCU simulator, on the same line and flash.
 
 The simulated MCU is ST's IAP bootloader (`qsota-mcu --personality stm32-iap`) on an
@@ -20,14 +20,14 @@ Per run:
 Target for YMODEM: line_efficiency >= 0.90 at 115200 (reported, never asserted). Every send
 passes `baud`, as a script that knows its UART's rate does (qsota.pacing).
 
-The native rows use `qsota-mcu --personality native`: the real link receiver on the same
+The native rows use `qsota-mcu --personality native`: the real native receiver on the same
 STM32F4 flash (it erases only the image's sectors, 3.05 s for 256 KiB, plus its record's
 128 KiB sector, 1 s, before it accepts; then programs as frames arrive) with a 4200-byte
 receive buffer (its DMA ring: 4 frames, a window of 5 with the receiver's second frame
-buffer). bench/link_bench.py covers the simulator's default 256-byte FIFO. Extra native figures: resent_after_reset
+buffer). bench/native_bench.py covers the simulator's default 256-byte FIFO. Extra native figures: resent_after_reset
 (image bytes sent twice when the MCU resets at 50%), receiver_ram_bytes (the receiver's
-context, `QSOTA_LINK_RX2_WORDS` * 8 from include/qsota.h, its two frame buffers included,
-or `QSOTA_LINK_RX_WORDS` with `rx_buffers=1`) and
+context, `QSOTA_NATIVE_RX2_WORDS` * 8 from include/qsota.h, its two frame buffers included,
+or `QSOTA_NATIVE_RX_WORDS` with `rx_buffers=1`) and
 window_buffer_bytes (the UART ring). Target for native: line_efficiency >= 0.97 at both rates.
 """
 
@@ -41,7 +41,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from mcu import Mcu  # noqa: E402
+from support.mcu import Mcu  # noqa: E402
 
 SIZE = 256 << 10
 BAUDS = (115200, 921600)
@@ -143,8 +143,8 @@ def one(micropython, protocol, backend, baud, path, size=SIZE, send_options=None
 
 
 def receiver_ram(kind):
-    """The link receiver's context (`kind` RX or RX2) in bytes, from the C header."""
-    name = "QSOTA_LINK_%s_WORDS" % kind
+    """The native receiver's context (`kind` RX or RX2) in bytes, from the C header."""
+    name = "QSOTA_NATIVE_%s_WORDS" % kind
     for line in (ROOT / "include" / "qsota.h").read_text().splitlines():
         if line.startswith("#define %s " % name):
             return int(line.split()[2]) * 8

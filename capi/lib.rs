@@ -2,6 +2,7 @@
 //! bootloaders. A separate crate so that the core stays an ordinary `no_std` rlib that the
 //! host tools, tests and fuzzers can link with `std`.
 #![no_std]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 pub use qsota::ffi;
 

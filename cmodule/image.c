@@ -5,6 +5,7 @@
 #include "py/mpprint.h"
 #include "py/objstr.h"
 #include "qsota.h"
+#include "args.h"
 #include "modqsota.h"
 #include "rules.h"
 

@@ -7,7 +7,7 @@
 // - MP_REGISTER_MODULE (3 arguments up to 1.18, 2 from 1.19): 1.13 finds it with a regex
 //   over the raw source, so a wrapper macro would hide it; see the end of modqsota.c.
 // - MP_DEFINE_EXCEPTION: py/objexcept.h has it from 1.13 on, in a form that fits each version.
-// - MP_ERROR_TEXT: exists from 1.13 on (qsota_raise in modqsota.c takes plain text anyway).
+// - MP_ERROR_TEXT: exists from 1.13 on (qsota_raise in args.c takes plain text anyway).
 #ifndef QSOTA_COMPAT_H
 #define QSOTA_COMPAT_H
 

@@ -1,4 +1,4 @@
-// What _qsota.YmodemSender and _qsota.LinkSender share: the driver-facing methods poll,
+// What the _qsota senders share (sender.h): the driver-facing methods poll,
 // receive and provide over the C ABI, and the last action's attributes. poll() returns a small
 // int action code and leaves the action's numbers in attributes (length, offset, at, until,
 // error), so the driver's loop allocates nothing per block.
@@ -10,34 +10,9 @@
 #include "py/objint.h"
 #include "py/objstr.h"
 #include "qsota.h"
-#include "modqsota.h"
+#include "args.h"
+#include "sender.h"
 #include "rules.h"
-
-uint32_t qsota_int_arg(mp_obj_t obj, qstr what, uint32_t lo, uint32_t hi, const char *msg) {
-    bool ok;
-    if (mp_obj_is_small_int(obj)) {
-        mp_int_t v = MP_OBJ_SMALL_INT_VALUE(obj);
-        ok = v >= 0 && (mp_uint_t)v >= lo && (uint64_t)v <= hi;
-    } else if (mp_obj_is_int(obj)) {
-        ok = mp_obj_int_sign(obj) >= 0
-            && !mp_obj_is_true(mp_binary_op(MP_BINARY_OP_LESS, obj, mp_obj_new_int_from_uint(lo)))
-            && !mp_obj_is_true(mp_binary_op(MP_BINARY_OP_MORE, obj, mp_obj_new_int_from_uint(hi)));
-    } else {
-        qsota_raise_type(what, qsota_expected[QSOTA_RULE_INT], obj);
-    }
-    if (!ok) {
-        qsota_raise(&mp_type_ValueError, "%q: %s", what, msg);
-    }
-    return (uint32_t)mp_obj_int_get_truncated(obj);
-}
-
-// mp_obj_new_int_from_uint makes a small int whenever it fits, mp_obj_new_int_from_ull does not.
-mp_obj_t qsota_int_from_u64(uint64_t v) {
-    if (v <= 0xffffffffu) {
-        return mp_obj_new_int_from_uint((mp_uint_t)v);
-    }
-    return mp_obj_new_int_from_ull(v);
-}
 
 void qsota_sender_init(qsota_sender_t *self, const qsota_sender_ops_t *ops, void *core) {
     self->ops = ops;

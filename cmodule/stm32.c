@@ -7,7 +7,9 @@
 
 #include "py/objstr.h"
 #include "qsota.h"
+#include "args.h"
 #include "modqsota.h"
+#include "sender.h"
 #include "rules.h"
 
 typedef struct {

@@ -2,11 +2,17 @@
 // image, checked against the values the platform gave. The state lives inside the object
 // (qsota_verifier_t), so update() neither copies nor allocates.
 #include "py/mpprint.h"
+#include "py/objexcept.h"
 #include "py/objint.h"
 #include "py/objstr.h"
 #include "qsota.h"
+#include "args.h"
 #include "modqsota.h"
 #include "rules.h"
+
+// qsota.VerifyError: Verifier.check() found a mismatch. A ValueError, so that scripts that
+// catch ValueError around their own checks keep working.
+MP_DEFINE_EXCEPTION(VerifyError, ValueError)
 
 typedef struct {
     mp_obj_base_t base;

@@ -5,7 +5,9 @@
 #include <stdint.h>
 
 #include "qsota.h"
+#include "args.h"
 #include "modqsota.h"
+#include "sender.h"
 #include "rules.h"
 
 typedef struct {

@@ -48,6 +48,11 @@
 #define QSOTA_E_BUFFER -7
 
 /*
+ A delta patch or package cannot be applied: `qsota_delta_fault` says why.
+ */
+#define QSOTA_E_DELTA -8
+
+/*
  Storage alignment of every context, in bytes (the storage types are arrays of `uint64_t`).
  */
 #define QSOTA_CONTEXT_ALIGN 8
@@ -95,6 +100,41 @@
 #define QSOTA_FAIL_REJECTED 6
 
 #define QSOTA_FAIL_USAGE 7
+
+/*
+ Storage for one delta context, in 8-byte words (the heatshrink window is the caller's
+ buffer given to `qsota_delta_init`).
+ */
+#define QSOTA_DELTA_WORDS 80
+
+/*
+ `qsota_delta_fault`'s codes: 1 + the position in `delta::Fault::ALL`.
+ */
+#define QSOTA_DELTA_MALFORMED 1
+
+#define QSOTA_DELTA_UNSUPPORTED 2
+
+#define QSOTA_DELTA_WINDOW 3
+
+#define QSOTA_DELTA_TOO_LARGE 4
+
+#define QSOTA_DELTA_BASE_RANGE 5
+
+#define QSOTA_DELTA_BASE_READ 6
+
+#define QSOTA_DELTA_WRITE 7
+
+#define QSOTA_DELTA_TRAILING 8
+
+#define QSOTA_DELTA_TRUNCATED 9
+
+#define QSOTA_DELTA_MAGIC 10
+
+#define QSOTA_DELTA_EXTENSION 11
+
+#define QSOTA_DELTA_BASE_MISMATCH 12
+
+#define QSOTA_DELTA_TARGET_MISMATCH 13
 
 /*
  The most keys `qsota_verifier_expect_signature` takes.
@@ -197,29 +237,24 @@
 #define QSOTA_IMAGE_E_UNSUPPORTED 18
 
 /*
- Storage for one link receiver, in 8-byte words.
+ Storage for one MCUboot sender, in 8-byte words.
  */
-#define QSOTA_LINK_RX_WORDS 160
+#define QSOTA_MCUBOOT_WORDS 104
 
 /*
- Storage for one link receiver with two frame buffers, in 8-byte words.
+ Storage for one native receiver, in 8-byte words.
  */
-#define QSOTA_LINK_RX2_WORDS 288
+#define QSOTA_NATIVE_RX_WORDS 160
 
 /*
- Storage for one link sender, in 8-byte words.
+ Storage for one native receiver with two frame buffers, in 8-byte words.
  */
-#define QSOTA_LINK_TX_WORDS 56
+#define QSOTA_NATIVE_RX2_WORDS 288
 
 /*
- The frame buffer a link sender needs (`qsota_link_tx_poll`).
+ The output buffer a native receiver needs (`qsota_native_rx_receive`).
  */
-#define QSOTA_LINK_FRAME_SIZE 1038
-
-/*
- The output buffer a link receiver needs (`qsota_link_rx_receive`).
- */
-#define QSOTA_LINK_REPLY_MAX 22
+#define QSOTA_NATIVE_REPLY_MAX 22
 
 /*
  `area` argument of the flash callbacks: the slot that receives the image.
@@ -232,9 +267,14 @@
 #define QSOTA_AREA_META 1
 
 /*
- Storage for one SMP sender, in 8-byte words.
+ Storage for one native sender, in 8-byte words.
  */
-#define QSOTA_SMP_WORDS 104
+#define QSOTA_NATIVE_TX_WORDS 56
+
+/*
+ The frame buffer a native sender needs (`qsota_native_tx_poll`).
+ */
+#define QSOTA_NATIVE_FRAME_SIZE 1038
 
 /*
  Storage for one STM32 sender, in 8-byte words.
@@ -344,6 +384,31 @@ typedef uint8_t Reason;
 #endif // __cplusplus
 
 /*
+ Caller-provided storage for a delta context. Set it up with `qsota_delta_init`.
+ */
+typedef struct {
+  uint64_t opaque[QSOTA_DELTA_WORDS];
+} qsota_delta_t;
+
+/*
+ The base and the target, for `qsota_delta_push` and `qsota_delta_finish`.
+ */
+typedef struct {
+  /*
+   Passed to both callbacks.
+   */
+  void *user;
+  /*
+   Reads `len` base bytes at `offset` (always inside the base) into `buf`; 0 on success.
+   */
+  int32_t (*read)(void *user, uint32_t offset, uint8_t *buf, size_t len);
+  /*
+   Writes the next `len` target bytes (at most 256 a call); 0 on success.
+   */
+  int32_t (*write)(void *user, const uint8_t *data, size_t len);
+} qsota_delta_io_t;
+
+/*
  Caller-provided storage for a verifier (a static, a stack variable, or part of a
  MicroPython object). Set it up with `qsota_verifier_init`.
  */
@@ -386,169 +451,7 @@ typedef struct {
 } qsota_image_t;
 
 /*
- Caller-provided storage for a link receiver. Set it up with `qsota_link_rx_init`.
- */
-typedef struct {
-  uint64_t opaque[QSOTA_LINK_RX_WORDS];
-} qsota_link_rx_t;
-
-/*
- The bootloader's flash, for the receiver. Addresses are relative to each area's start.
- Every callback returns 0 on success and anything else on failure; a null callback fails.
- */
-typedef struct {
-  /*
-   Passed to every callback.
-   */
-  void *user;
-  /*
-   Bytes in the slot (the largest image); a multiple of `program_unit`.
-   */
-  uint32_t slot_size;
-  /*
-   Bytes in the meta area: one erase unit, at least 256 bytes, at most 16 MiB.
-   */
-  uint32_t meta_size;
-  /*
-   Smallest programmable unit: 1, 2, 4, ... 64 bytes.
-   */
-  uint32_t program_unit;
-  /*
-   Writes the start and length of the slot's erase unit containing `addr`.
-   */
-  int32_t (*sector)(void *user, uint32_t addr, uint32_t *start, uint32_t *len);
-  /*
-   Erases the slot sector starting at `start`, or the whole meta area (`start` 0).
-   */
-  int32_t (*erase)(void *user, int32_t area, uint32_t start);
-  /*
-   Programs `len` bytes (whole, aligned program units) at `addr`.
-   */
-  int32_t (*write)(void *user, int32_t area, uint32_t addr, const uint8_t *data, size_t len);
-  /*
-   Reads `len` bytes at `addr` into `buf`.
-   */
-  int32_t (*read)(void *user, int32_t area, uint32_t addr, uint8_t *buf, size_t len);
-} qsota_flash_t;
-
-/*
- Caller-provided storage for a link receiver with two frame buffers (it programs one
- frame while the next arrives). Set it up with `qsota_link_rx2_init`.
- */
-typedef struct {
-  uint64_t opaque[QSOTA_LINK_RX2_WORDS];
-} qsota_link_rx2_t;
-
-/*
- Link sender tuning (`qsota_link_options_default` fills in the defaults).
- */
-typedef struct {
-  /*
-   Retransmission timeout (ms); 0: adaptive, from the measured round trip, between a
-   frame's time on the line and the receiver's busy time + 1 s.
-   */
-  uint32_t rto_ms;
-  /*
-   How long to wait for the receiver to answer at all (ms).
-   */
-  uint32_t open_timeout_ms;
-  /*
-   Timeouts in a row without progress before giving up (0..=255).
-   */
-  uint32_t retries;
-  /*
-   The line's rate, 0 if unknown (bounds the adaptive timeout below).
-   */
-  uint32_t baud;
-} qsota_link_options_t;
-
-/*
- Caller-provided storage for a link sender. Set it up with `qsota_link_tx_init`.
- */
-typedef struct {
-  uint64_t opaque[QSOTA_LINK_TX_WORDS];
-} qsota_link_tx_t;
-
-/*
- What a sender's `poll` asks its driver to do (`transfer::Action` for C).
- */
-typedef struct {
-  /*
-   A `QSOTA_ACTION_*`.
-   */
-  int32_t kind;
-  /*
-   `QSOTA_ACTION_FAILED`: a `QSOTA_FAIL_*`; otherwise 0.
-   */
-  int32_t fail;
-  /*
-   `SEND`: bytes to write; `READ`: bytes to read; `WAIT`: bytes of the answer still to
-   come, where the sender knows, else 0.
-   */
-  size_t len;
-  /*
-   `READ`: where the bytes go in the frame buffer.
-   */
-  size_t at;
-  /*
-   `READ`: image offset of the bytes.
-   */
-  uint64_t offset;
-  /*
-   `WAIT`: when to poll again at the latest.
-   */
-  uint32_t until_ms;
-} qsota_action_t;
-
-/*
- A link sender's counters (`qsota_link_tx_stats`).
- */
-typedef struct {
-  /*
-   Image bytes the receiver holds.
-   */
-  uint64_t bytes;
-  /*
-   DATA frames written, retransmissions included.
-   */
-  uint64_t frames;
-  /*
-   Go-backs, timeouts and repeated OPEN/COMMIT frames.
-   */
-  uint64_t retries;
-  /*
-   Bytes written to the line.
-   */
-  uint64_t line_bytes;
-  /*
-   Where the receiver said the transfer starts.
-   */
-  uint64_t resumed_from;
-  /*
-   Image bytes sent more than once.
-   */
-  uint64_t resent_bytes;
-  /*
-   Times the receiver was found reset.
-   */
-  uint64_t reopens;
-  /*
-   The receiver's window (frames) and payload per frame, 0 before it answered.
-   */
-  uint32_t window;
-  uint32_t payload;
-  /*
-   The receiver's ERROR code, 0 if none.
-   */
-  int32_t error;
-  /*
-   The retransmission timeout at the end, in ms (the adaptive one's last value).
-   */
-  uint32_t rto_ms;
-} qsota_link_stats_t;
-
-/*
- SMP tuning (`qsota_smp_options_default` fills in the defaults).
+ MCUboot sender tuning (`qsota_mcuboot_options_default` fills in the defaults).
  */
 typedef struct {
   /*
@@ -587,17 +490,48 @@ typedef struct {
    Retransmissions of one request before giving up (0..=255).
    */
   uint32_t retries;
-} qsota_smp_options_t;
+} qsota_mcuboot_options_t;
 
 /*
- Caller-provided storage for an SMP sender. Set it up with `qsota_smp_init`.
+ Caller-provided storage for an MCUboot sender. Set it up with `qsota_mcuboot_init`.
  */
 typedef struct {
-  uint64_t opaque[QSOTA_SMP_WORDS];
-} qsota_smp_t;
+  uint64_t opaque[QSOTA_MCUBOOT_WORDS];
+} qsota_mcuboot_t;
 
 /*
- An SMP sender's counters (`qsota_smp_stats`).
+ What a sender's `poll` asks its driver to do (`transfer::Action` for C).
+ */
+typedef struct {
+  /*
+   A `QSOTA_ACTION_*`.
+   */
+  int32_t kind;
+  /*
+   `QSOTA_ACTION_FAILED`: a `QSOTA_FAIL_*`; otherwise 0.
+   */
+  int32_t fail;
+  /*
+   `SEND`: bytes to write; `READ`: bytes to read; `WAIT`: bytes of the answer still to
+   come, where the sender knows, else 0.
+   */
+  size_t len;
+  /*
+   `READ`: where the bytes go in the frame buffer.
+   */
+  size_t at;
+  /*
+   `READ`: image offset of the bytes.
+   */
+  uint64_t offset;
+  /*
+   `WAIT`: when to poll again at the latest.
+   */
+  uint32_t until_ms;
+} qsota_action_t;
+
+/*
+ An MCUboot sender's counters (`qsota_mcuboot_stats`).
  */
 typedef struct {
   /*
@@ -653,7 +587,138 @@ typedef struct {
    The image hash MCUboot listed for the slot.
    */
   uint8_t hash[32];
-} qsota_smp_stats_t;
+} qsota_mcuboot_stats_t;
+
+/*
+ Caller-provided storage for a native receiver. Set it up with `qsota_native_rx_init`.
+ */
+typedef struct {
+  uint64_t opaque[QSOTA_NATIVE_RX_WORDS];
+} qsota_native_rx_t;
+
+/*
+ The bootloader's flash, for the receiver. Addresses are relative to each area's start.
+ Every callback returns 0 on success and anything else on failure; a null callback fails.
+ */
+typedef struct {
+  /*
+   Passed to every callback.
+   */
+  void *user;
+  /*
+   Bytes in the slot (the largest image); a multiple of `program_unit`.
+   */
+  uint32_t slot_size;
+  /*
+   Bytes in the meta area: one erase unit, at least 256 bytes, at most 16 MiB.
+   */
+  uint32_t meta_size;
+  /*
+   Smallest programmable unit: 1, 2, 4, ... 64 bytes.
+   */
+  uint32_t program_unit;
+  /*
+   Writes the start and length of the slot's erase unit containing `addr`.
+   */
+  int32_t (*sector)(void *user, uint32_t addr, uint32_t *start, uint32_t *len);
+  /*
+   Erases the slot sector starting at `start`, or the whole meta area (`start` 0).
+   */
+  int32_t (*erase)(void *user, int32_t area, uint32_t start);
+  /*
+   Programs `len` bytes (whole, aligned program units) at `addr`.
+   */
+  int32_t (*write)(void *user, int32_t area, uint32_t addr, const uint8_t *data, size_t len);
+  /*
+   Reads `len` bytes at `addr` into `buf`.
+   */
+  int32_t (*read)(void *user, int32_t area, uint32_t addr, uint8_t *buf, size_t len);
+} qsota_flash_t;
+
+/*
+ Caller-provided storage for a native receiver with two frame buffers (it programs one
+ frame while the next arrives). Set it up with `qsota_native_rx2_init`.
+ */
+typedef struct {
+  uint64_t opaque[QSOTA_NATIVE_RX2_WORDS];
+} qsota_native_rx2_t;
+
+/*
+ Native sender tuning (`qsota_native_options_default` fills in the defaults).
+ */
+typedef struct {
+  /*
+   Retransmission timeout (ms); 0: adaptive, from the measured round trip, between a
+   frame's time on the line and the receiver's busy time + 1 s.
+   */
+  uint32_t rto_ms;
+  /*
+   How long to wait for the receiver to answer at all (ms).
+   */
+  uint32_t open_timeout_ms;
+  /*
+   Timeouts in a row without progress before giving up (0..=255).
+   */
+  uint32_t retries;
+  /*
+   The line's rate, 0 if unknown (bounds the adaptive timeout below).
+   */
+  uint32_t baud;
+} qsota_native_options_t;
+
+/*
+ Caller-provided storage for a native sender. Set it up with `qsota_native_tx_init`.
+ */
+typedef struct {
+  uint64_t opaque[QSOTA_NATIVE_TX_WORDS];
+} qsota_native_tx_t;
+
+/*
+ A native sender's counters (`qsota_native_tx_stats`).
+ */
+typedef struct {
+  /*
+   Image bytes the receiver holds.
+   */
+  uint64_t bytes;
+  /*
+   DATA frames written, retransmissions included.
+   */
+  uint64_t frames;
+  /*
+   Go-backs, timeouts and repeated OPEN/COMMIT frames.
+   */
+  uint64_t retries;
+  /*
+   Bytes written to the line.
+   */
+  uint64_t line_bytes;
+  /*
+   Where the receiver said the transfer starts.
+   */
+  uint64_t resumed_from;
+  /*
+   Image bytes sent more than once.
+   */
+  uint64_t resent_bytes;
+  /*
+   Times the receiver was found reset.
+   */
+  uint64_t reopens;
+  /*
+   The receiver's window (frames) and payload per frame, 0 before it answered.
+   */
+  uint32_t window;
+  uint32_t payload;
+  /*
+   The receiver's ERROR code, 0 if none.
+   */
+  int32_t error;
+  /*
+   The retransmission timeout at the end, in ms (the adaptive one's last value).
+   */
+  uint32_t rto_ms;
+} qsota_native_stats_t;
 
 /*
  STM32 sender options (`qsota_stm32_options_default` fills in the defaults).
@@ -820,6 +885,8 @@ typedef struct {
   uint64_t block;
 } qsota_ymodem_stats_t;
 
+
+
 /*
  Every reason, in code order.
  */
@@ -834,6 +901,79 @@ extern "C" {
  `TransferError.code`), NUL-terminated and static; `""` for an unknown code.
  */
 const char *qsota_fail_name(int32_t fail);
+
+/*
+ Sets up a context for a package against a base of `base_size` bytes giving at most
+ `limit` bytes. `window` (`window_len` bytes; null with 0 is fine) holds the heatshrink
+ window: 2^window bytes of the patch's parameters (256 for detools' default 8/7), else
+ the package fails with `QSOTA_DELTA_WINDOW`. With `check_base` non-zero the base's
+ SHA-256 is read through `read` and compared with the header's when the header is in;
+ with 0 the caller has checked it (`qsota_delta_header`).
+
+ # Safety
+ `d` null or valid for writes of `qsota_delta_t`; `window` null or valid for reads and
+ writes of `window_len` bytes, used by nobody else until `d` is initialised again or
+ dropped.
+ */
+int32_t qsota_delta_init(qsota_delta_t *d,
+                         uint8_t *window,
+                         size_t window_len,
+                         uint32_t base_size,
+                         uint32_t limit,
+                         int32_t check_base);
+
+/*
+ Takes the next `len` package bytes. `QSOTA_E_DELTA` when the package cannot be applied
+ (`qsota_delta_fault` says why; every later call fails the same way).
+
+ # Safety
+ `d` initialised; `io` null or valid, its callbacks safe to call as documented; `data`
+ null or valid for `len` bytes.
+ */
+int32_t qsota_delta_push(qsota_delta_t *d,
+                         const qsota_delta_io_t *io,
+                         const uint8_t *data,
+                         size_t len);
+
+/*
+ Ends the package: writes the target's size to `size` and its SHA-256 to `sha256` (32
+ bytes), checked against the package's extension where it has one. `QSOTA_E_DELTA` when
+ the target is incomplete or not the package's.
+
+ # Safety
+ `d` initialised; `size` valid for a write; `sha256` valid for 32 bytes of writes.
+ */
+int32_t qsota_delta_finish(qsota_delta_t *d, uint32_t *size, uint8_t *sha256);
+
+/*
+ The package's header, once its 64 bytes are in: the base's SHA-256 (32 bytes) and, with
+ qsota's extension (`has_extension` 1), the base size and the first 20 bytes of the
+ target's SHA-256; without (a package made for ESP), `has_extension` 0, the size 0 and
+ the digest zeros. `QSOTA_E_STATE` before the header is in.
+
+ # Safety
+ `d` initialised; `base_sha256` valid for 32 bytes of writes, `target_digest` for 20;
+ the others valid for a write.
+ */
+int32_t qsota_delta_header(qsota_delta_t *d,
+                           uint8_t *base_sha256,
+                           int32_t *has_extension,
+                           uint32_t *base_size,
+                           uint8_t *target_digest);
+
+/*
+ Why the context failed: a `QSOTA_DELTA_*` code, or 0 while it has not.
+
+ # Safety
+ `d` initialised.
+ */
+int32_t qsota_delta_fault(qsota_delta_t *d);
+
+/*
+ The name of a `QSOTA_DELTA_*` code (`malformed`, `base_mismatch`, ...: Python's
+ `DeltaError.code`), NUL-terminated and static; `""` for an unknown code.
+ */
+const char *qsota_delta_fault_name(int32_t fault);
 
 /*
  Expects an MCUboot image (`imgtool sign`, Ed25519) signed by one of `n_keys` keys: raw
@@ -857,141 +997,45 @@ int32_t qsota_verifier_expect_signature(qsota_verifier_t *v, const uint8_t *keys
 int32_t qsota_verifier_image(qsota_verifier_t *v, qsota_image_t *image);
 
 /*
- Sets up a receiver in `rx`. `window`: DATA frames (of up to 1038 bytes) the bootloader's
- UART buffering holds while it programs or erases flash (at least 1); `busy_ms`: the
- longest it can go silent (a sector erase).
-
- # Safety
- `rx` is null or valid for writes of `qsota_link_rx_t`.
- */
-int32_t qsota_link_rx_init(qsota_link_rx_t *rx, uint16_t window, uint16_t busy_ms);
-
-/*
- Takes received bytes from `data` until the receiver has an answer or `data` is used up;
- programs flash as frames complete. Writes how many bytes it took to `consumed` and the
- answer's length to `out_len`. Send `out[..out_len]` to the sender and call again with the
- rest of `data` (possibly empty) until `out_len` is 0, which means all of `data` was taken.
- `out_cap` must be at least `QSOTA_LINK_REPLY_MAX`.
-
- # Safety
- `rx` initialised by `qsota_link_rx_init`; `flash` valid, with callbacks that honour their
- contracts; `data` valid for `len` bytes; `out` for `out_cap` bytes of writes; `consumed`
- and `out_len` for a write each.
- */
-int32_t qsota_link_rx_receive(qsota_link_rx_t *rx,
-                              const qsota_flash_t *flash,
-                              const uint8_t *data,
-                              size_t len,
-                              uint8_t *out,
-                              size_t out_cap,
-                              size_t *consumed,
-                              size_t *out_len);
-
-/*
- Writes 1 to `committed` if the receiver's session ended with the image read back,
- matched and committed (the bootloader may switch to the slot), else 0; and the offset up
- to which the open image is durable to `next` (null: not wanted).
-
- # Safety
- `rx` initialised; `committed` valid for a write; `next` null or valid for a write.
- */
-int32_t qsota_link_rx_state(qsota_link_rx_t *rx, int32_t *committed, uint32_t *next);
-
-/*
- Sets up a receiver with two frame buffers in `rx`: it moves an accepted DATA frame into
- its second buffer and programs it `chunk` bytes per `qsota_link_rx2_receive` call
- (rounded down to the program unit; 0: a whole frame), so that the bootloader reads its
- UART between chunks while the next frame arrives. Pick `chunk` so that what the UART
- receives while one chunk programs fits its buffering. `window`: DATA frames (of up to
- 1038 bytes) that buffering holds (at least 1); the receiver announces one more, its
- second buffer. `busy_ms`: the longest it can go silent (a sector erase).
-
- # Safety
- `rx` is null or valid for writes of `qsota_link_rx2_t`.
- */
-int32_t qsota_link_rx2_init(qsota_link_rx2_t *rx,
-                            uint16_t window,
-                            uint16_t busy_ms,
-                            uint16_t chunk);
-
-/*
- `qsota_link_rx_receive` for a two-buffer receiver: besides taking bytes it programs at
- most one chunk of its staged frame per call, and it may leave bytes in `data` while a
- complete frame waits for that. Writes 1 to `again` when the caller must call again at
- once, without waiting for the UART (with the rest of `data` and whatever has arrived
- since): it answered, left bytes, or has flash work pending; 0 when it is idle until new
- bytes come.
-
- # Safety
- As `qsota_link_rx_receive`, `rx` initialised by `qsota_link_rx2_init`; `again` valid for
- a write.
- */
-int32_t qsota_link_rx2_receive(qsota_link_rx2_t *rx,
-                               const qsota_flash_t *flash,
-                               const uint8_t *data,
-                               size_t len,
-                               uint8_t *out,
-                               size_t out_cap,
-                               size_t *consumed,
-                               size_t *out_len,
-                               int32_t *again);
-
-/*
- `qsota_link_rx_state` for a two-buffer receiver (`next` counts programmed bytes only).
-
- # Safety
- As `qsota_link_rx_state`, `rx` initialised by `qsota_link_rx2_init`.
- */
-int32_t qsota_link_rx2_state(qsota_link_rx2_t *rx, int32_t *committed, uint32_t *next);
-
-/*
- What a bootloader checks at boot: writes 1 to `found` if the slot holds an image that
- was read back, matched its SHA-256 and was committed, with its size and SHA-256; else 0
- (also when the flash cannot be read: never switch to an image you cannot vouch for).
-
- # Safety
- `flash` valid; `found` and `size` valid for a write; `sha256` for 32 bytes of writes.
- */
-int32_t qsota_link_stored_image(const qsota_flash_t *flash,
-                                int32_t *found,
-                                uint32_t *size,
-                                uint8_t *sha256);
-
-/*
  Writes the default options to `opts`.
 
  # Safety
  `opts` null or valid for a write.
  */
-int32_t qsota_link_options_default(qsota_link_options_t *opts);
+int32_t qsota_mcuboot_options_default(qsota_mcuboot_options_t *opts);
 
 /*
- Sets up a sender in `tx` for an image of `size` bytes with the 32-byte `sha256`, for the
- component `comp` at version `ver` (each up to 32 bytes); `opts` null means the defaults.
- `QSOTA_E_RANGE` for a size above 4 GB, a zero/huge timeout or retries above 255,
- `QSOTA_E_LENGTH` for a long name.
+ Sets up a sender in `s` for an image of `size` bytes (1 to 2^32-1) whose file has the
+ SHA-256 `sha256` (32 bytes, sent in the first chunk) and whose hash TLV is `hash` (32
+ bytes: what MCUboot lists once it validated the image); `opts` null means the defaults.
+ `QSOTA_E_RANGE`: a size, option or wait out of range.
 
  # Safety
- `tx` null or valid for writes of `qsota_link_tx_t`; `sha256` valid for 32 bytes; `comp`
- and `ver` for their lengths; `opts` null or valid for reads.
+ `s` null or valid for writes of `qsota_mcuboot_t`; `sha256` and `hash` null or valid for 32
+ bytes; `opts` null or valid for reads.
  */
-int32_t qsota_link_tx_init(qsota_link_tx_t *tx,
+int32_t qsota_mcuboot_init(qsota_mcuboot_t *s,
                            uint64_t size,
                            const uint8_t *sha256,
-                           const uint8_t *comp,
-                           size_t comp_len,
-                           const uint8_t *ver,
-                           size_t ver_len,
-                           const qsota_link_options_t *opts);
+                           const uint8_t *hash,
+                           const qsota_mcuboot_options_t *opts);
 
 /*
- What to do next (see `qsota_action_t`); `frame` is the driver's frame buffer of
- `QSOTA_LINK_FRAME_SIZE` bytes, whose contents belong to the sender between calls.
+ Writes the frame buffer size `qsota_mcuboot_poll` needs.
 
  # Safety
- `tx` initialised; `frame` valid for `cap` bytes of reads and writes; `action` for a write.
+ `s` initialised; `size` valid for a write.
  */
-int32_t qsota_link_tx_poll(qsota_link_tx_t *tx,
+int32_t qsota_mcuboot_frame_size(qsota_mcuboot_t *s, size_t *size);
+
+/*
+ What to do next (see `qsota_action_t`); `frame` is the driver's frame buffer of `cap`
+ bytes (at least the frame size), whose contents belong to the sender between calls.
+
+ # Safety
+ `s` initialised; `frame` valid for `cap` bytes of reads and writes; `action` for a write.
+ */
+int32_t qsota_mcuboot_poll(qsota_mcuboot_t *s,
                            uint32_t now_ms,
                            uint8_t *frame,
                            size_t cap,
@@ -1002,82 +1046,9 @@ int32_t qsota_link_tx_poll(qsota_link_tx_t *tx,
  source, which fails the transfer with `source`).
 
  # Safety
- `tx` initialised.
- */
-int32_t qsota_link_tx_provide(qsota_link_tx_t *tx, size_t n);
-
-/*
- Feeds `len` bytes received from the line at `now_ms`.
-
- # Safety
- `tx` initialised; `data` valid for `len` bytes.
- */
-int32_t qsota_link_tx_receive(qsota_link_tx_t *tx,
-                              uint32_t now_ms,
-                              const uint8_t *data,
-                              size_t len);
-
-/*
- Writes the sender's counters to `stats`.
-
- # Safety
- `tx` initialised; `stats` valid for a write.
- */
-int32_t qsota_link_tx_stats(qsota_link_tx_t *tx, qsota_link_stats_t *stats);
-
-/*
- Writes the default options to `opts`.
-
- # Safety
- `opts` null or valid for a write.
- */
-int32_t qsota_smp_options_default(qsota_smp_options_t *opts);
-
-/*
- Sets up a sender in `s` for an image of `size` bytes (1 to 2^32-1) whose file has the
- SHA-256 `sha256` (32 bytes, sent in the first chunk) and whose hash TLV is `hash` (32
- bytes: what MCUboot lists once it validated the image); `opts` null means the defaults.
- `QSOTA_E_RANGE`: a size, option or wait out of range.
-
- # Safety
- `s` null or valid for writes of `qsota_smp_t`; `sha256` and `hash` null or valid for 32
- bytes; `opts` null or valid for reads.
- */
-int32_t qsota_smp_init(qsota_smp_t *s,
-                       uint64_t size,
-                       const uint8_t *sha256,
-                       const uint8_t *hash,
-                       const qsota_smp_options_t *opts);
-
-/*
- Writes the frame buffer size `qsota_smp_poll` needs.
-
- # Safety
- `s` initialised; `size` valid for a write.
- */
-int32_t qsota_smp_frame_size(qsota_smp_t *s, size_t *size);
-
-/*
- What to do next (see `qsota_action_t`); `frame` is the driver's frame buffer of `cap`
- bytes (at least the frame size), whose contents belong to the sender between calls.
-
- # Safety
- `s` initialised; `frame` valid for `cap` bytes of reads and writes; `action` for a write.
- */
-int32_t qsota_smp_poll(qsota_smp_t *s,
-                       uint32_t now_ms,
-                       uint8_t *frame,
-                       size_t cap,
-                       qsota_action_t *action);
-
-/*
- After a `READ` action: the number of image bytes read (fewer only at the end of the
- source, which fails the transfer with `source`).
-
- # Safety
  `s` initialised.
  */
-int32_t qsota_smp_provide(qsota_smp_t *s, size_t n);
+int32_t qsota_mcuboot_provide(qsota_mcuboot_t *s, size_t n);
 
 /*
  Feeds `len` bytes received from the line at `now_ms`.
@@ -1085,7 +1056,7 @@ int32_t qsota_smp_provide(qsota_smp_t *s, size_t n);
  # Safety
  `s` initialised; `data` valid for `len` bytes.
  */
-int32_t qsota_smp_receive(qsota_smp_t *s, uint32_t now_ms, const uint8_t *data, size_t len);
+int32_t qsota_mcuboot_receive(qsota_mcuboot_t *s, uint32_t now_ms, const uint8_t *data, size_t len);
 
 /*
  Writes the sender's counters to `stats`.
@@ -1093,7 +1064,176 @@ int32_t qsota_smp_receive(qsota_smp_t *s, uint32_t now_ms, const uint8_t *data, 
  # Safety
  `s` initialised; `stats` valid for a write.
  */
-int32_t qsota_smp_stats(qsota_smp_t *s, qsota_smp_stats_t *stats);
+int32_t qsota_mcuboot_stats(qsota_mcuboot_t *s, qsota_mcuboot_stats_t *stats);
+
+/*
+ Sets up a receiver in `rx`. `window`: DATA frames (of up to 1038 bytes) the bootloader's
+ UART buffering holds while it programs or erases flash (at least 1); `busy_ms`: the
+ longest it can go silent (a sector erase).
+
+ # Safety
+ `rx` is null or valid for writes of `qsota_native_rx_t`.
+ */
+int32_t qsota_native_rx_init(qsota_native_rx_t *rx, uint16_t window, uint16_t busy_ms);
+
+/*
+ Takes received bytes from `data` until the receiver has an answer or `data` is used up;
+ programs flash as frames complete. Writes how many bytes it took to `consumed` and the
+ answer's length to `out_len`. Send `out[..out_len]` to the sender and call again with the
+ rest of `data` (possibly empty) until `out_len` is 0, which means all of `data` was taken.
+ `out_cap` must be at least `QSOTA_NATIVE_REPLY_MAX`.
+
+ # Safety
+ `rx` initialised by `qsota_native_rx_init`; `flash` valid, with callbacks that honour their
+ contracts; `data` valid for `len` bytes; `out` for `out_cap` bytes of writes; `consumed`
+ and `out_len` for a write each.
+ */
+int32_t qsota_native_rx_receive(qsota_native_rx_t *rx,
+                                const qsota_flash_t *flash,
+                                const uint8_t *data,
+                                size_t len,
+                                uint8_t *out,
+                                size_t out_cap,
+                                size_t *consumed,
+                                size_t *out_len);
+
+/*
+ Writes 1 to `committed` if the receiver's session ended with the image read back,
+ matched and committed (the bootloader may switch to the slot), else 0; and the offset up
+ to which the open image is durable to `next` (null: not wanted).
+
+ # Safety
+ `rx` initialised; `committed` valid for a write; `next` null or valid for a write.
+ */
+int32_t qsota_native_rx_state(qsota_native_rx_t *rx, int32_t *committed, uint32_t *next);
+
+/*
+ Sets up a receiver with two frame buffers in `rx`: it moves an accepted DATA frame into
+ its second buffer and programs it `chunk` bytes per `qsota_native_rx2_receive` call
+ (rounded down to the program unit; 0: a whole frame), so that the bootloader reads its
+ UART between chunks while the next frame arrives. Pick `chunk` so that what the UART
+ receives while one chunk programs fits its buffering. `window`: DATA frames (of up to
+ 1038 bytes) that buffering holds (at least 1); the receiver announces one more, its
+ second buffer. `busy_ms`: the longest it can go silent (a sector erase).
+
+ # Safety
+ `rx` is null or valid for writes of `qsota_native_rx2_t`.
+ */
+int32_t qsota_native_rx2_init(qsota_native_rx2_t *rx,
+                              uint16_t window,
+                              uint16_t busy_ms,
+                              uint16_t chunk);
+
+/*
+ `qsota_native_rx_receive` for a two-buffer receiver: besides taking bytes it programs at
+ most one chunk of its staged frame per call, and it may leave bytes in `data` while a
+ complete frame waits for that. Writes 1 to `again` when the caller must call again at
+ once, without waiting for the UART (with the rest of `data` and whatever has arrived
+ since): it answered, left bytes, or has flash work pending; 0 when it is idle until new
+ bytes come.
+
+ # Safety
+ As `qsota_native_rx_receive`, `rx` initialised by `qsota_native_rx2_init`; `again` valid for
+ a write.
+ */
+int32_t qsota_native_rx2_receive(qsota_native_rx2_t *rx,
+                                 const qsota_flash_t *flash,
+                                 const uint8_t *data,
+                                 size_t len,
+                                 uint8_t *out,
+                                 size_t out_cap,
+                                 size_t *consumed,
+                                 size_t *out_len,
+                                 int32_t *again);
+
+/*
+ `qsota_native_rx_state` for a two-buffer receiver (`next` counts programmed bytes only).
+
+ # Safety
+ As `qsota_native_rx_state`, `rx` initialised by `qsota_native_rx2_init`.
+ */
+int32_t qsota_native_rx2_state(qsota_native_rx2_t *rx, int32_t *committed, uint32_t *next);
+
+/*
+ What a bootloader checks at boot: writes 1 to `found` if the slot holds an image that
+ was read back, matched its SHA-256 and was committed, with its size and SHA-256; else 0
+ (also when the flash cannot be read: never switch to an image you cannot vouch for).
+
+ # Safety
+ `flash` valid; `found` and `size` valid for a write; `sha256` for 32 bytes of writes.
+ */
+int32_t qsota_native_stored_image(const qsota_flash_t *flash,
+                                  int32_t *found,
+                                  uint32_t *size,
+                                  uint8_t *sha256);
+
+/*
+ Writes the default options to `opts`.
+
+ # Safety
+ `opts` null or valid for a write.
+ */
+int32_t qsota_native_options_default(qsota_native_options_t *opts);
+
+/*
+ Sets up a sender in `tx` for an image of `size` bytes with the 32-byte `sha256`, for the
+ component `comp` at version `ver` (each up to 32 bytes); `opts` null means the defaults.
+ `QSOTA_E_RANGE` for a size above 4 GB, a zero/huge timeout or retries above 255,
+ `QSOTA_E_LENGTH` for a long name.
+
+ # Safety
+ `tx` null or valid for writes of `qsota_native_tx_t`; `sha256` valid for 32 bytes; `comp`
+ and `ver` for their lengths; `opts` null or valid for reads.
+ */
+int32_t qsota_native_tx_init(qsota_native_tx_t *tx,
+                             uint64_t size,
+                             const uint8_t *sha256,
+                             const uint8_t *comp,
+                             size_t comp_len,
+                             const uint8_t *ver,
+                             size_t ver_len,
+                             const qsota_native_options_t *opts);
+
+/*
+ What to do next (see `qsota_action_t`); `frame` is the driver's frame buffer of
+ `QSOTA_NATIVE_FRAME_SIZE` bytes, whose contents belong to the sender between calls.
+
+ # Safety
+ `tx` initialised; `frame` valid for `cap` bytes of reads and writes; `action` for a write.
+ */
+int32_t qsota_native_tx_poll(qsota_native_tx_t *tx,
+                             uint32_t now_ms,
+                             uint8_t *frame,
+                             size_t cap,
+                             qsota_action_t *action);
+
+/*
+ After a `READ` action: the number of image bytes read (fewer only at the end of the
+ source, which fails the transfer with `source`).
+
+ # Safety
+ `tx` initialised.
+ */
+int32_t qsota_native_tx_provide(qsota_native_tx_t *tx, size_t n);
+
+/*
+ Feeds `len` bytes received from the line at `now_ms`.
+
+ # Safety
+ `tx` initialised; `data` valid for `len` bytes.
+ */
+int32_t qsota_native_tx_receive(qsota_native_tx_t *tx,
+                                uint32_t now_ms,
+                                const uint8_t *data,
+                                size_t len);
+
+/*
+ Writes the sender's counters to `stats`.
+
+ # Safety
+ `tx` initialised; `stats` valid for a write.
+ */
+int32_t qsota_native_tx_stats(qsota_native_tx_t *tx, qsota_native_stats_t *stats);
 
 /*
  Writes the default options to `opts`.

@@ -7,7 +7,7 @@
 #                     symbols (also with --whole-archive, as the Helios SDK links), no
 #                     unwinding or panic formatting code, the module's ISA and float ABI
 #   cross_size        print `NAME text=N data=N bss=N ...` per artifact, write build/size.json
-#   cross_budgets     fail when an artifact outgrows its flash budget (CROSS_BUDGETS)
+#   cross_budgets     fail when an artifact outgrows its flash budget (scripts/cross.py)
 #   cross_qemu        MicroPython's qemu port (BOARD=SABRELITE, Cortex-A9) with _qsota and the
 #                     frozen qsota package: build/arm/qemu/firmware.elf
 #   cross_test_qemu   run tests/arm/mp/*.py on it under qemu-system-arm
@@ -15,35 +15,16 @@
 #   cross_test_a5     run the C ABI test on the shipped module library (Thumb-2, hard float)
 #                     bare-metal under qemu-system-arm
 #
-# The artifacts (build/arm/NAME/):
-#   module-cortex-a5   the _qsota core (all but the receiver) for QuecPython's Unisoc
-#                      modules, the one to ship: Thumb-2, hard float,
-#                      built as their firmware is (-mcpu=cortex-a5 -mfpu=neon-vfpv4
-#                      -mfloat-abi=hard -mthumb). thumbv7a-none-eabihf is armv7a-none-eabihf in
-#                      Thumb mode; it has no prebuilt core, hence nightly -Zbuild-std=core.
-#   qemu-cortex-a9     every export, for the test firmware built from MicroPython's qemu port
-#                      (BOARD=SABRELITE), which is soft-float ARM mode: armv7a-none-eabi.
-#   receiver-cortex-m3 / receiver-cortex-m4f   what an MCU bootloader links: profile `mcu`
-#                      (size-optimised), only the receiver's exports referenced.
+# The artifacts (build/arm/NAME/: module-cortex-a5, the one to ship; qemu-cortex-a9 for the
+# test firmware; receiver-cortex-m3/-m4f, what an MCU bootloader links) are a table in
+# scripts/cross.py: target, toolchain, profile, flags, which C ABI each ships (from the
+# files of src/ffi), its flash budget.
 
 CROSS_OUT="$BUILD/arm"
 
-# MCU builds: sha2's compact SHA-256 rounds (~1 KB of code instead of ~7 KB unrolled; the
-# receiver hashes at flash speed, not at line rate).
-CROSS_MCU_CFG='--cfg sha2_backend_soft="compact"'
-
-# name|rust target|toolchain (nightly, or the default one)|cargo profile|rustflags|gcc flags
-CROSS_ARTIFACTS=(
-    "module-cortex-a5|thumbv7a-none-eabihf|nightly|release|-C target-cpu=cortex-a5|-mcpu=cortex-a5 -mthumb -mfpu=neon-vfpv4 -mfloat-abi=hard"
-    "qemu-cortex-a9|armv7a-none-eabi|default|release|-C target-cpu=cortex-a9|-mcpu=cortex-a9 -mfloat-abi=soft"
-    "receiver-cortex-m3|thumbv7m-none-eabi|default|mcu|-C target-cpu=cortex-m3 $CROSS_MCU_CFG|-mcpu=cortex-m3 -mthumb"
-    "receiver-cortex-m4f|thumbv7em-none-eabihf|default|mcu|-C target-cpu=cortex-m4 $CROSS_MCU_CFG|-mcpu=cortex-m4 -mthumb -mfpu=fpv4-sp-d16 -mfloat-abi=hard"
-)
-
-# Exports an MCU bootloader links (the receiver's C ABI). The module for QuecPython ships
-# everything else (it sends, it never receives); the qemu test firmware ships everything, so
-# that its tests can run a sender against an in-process receiver.
-CROSS_RECEIVER_EXPORTS='^qsota_link_(rx_|rx2_|stored_image)'
+# _cross names | exports NAME: scripts/cross.py; _cross_get NAME FIELD: a field of NAME.
+_cross() { python3 "$ROOT/scripts/cross.py" "$@"; }
+_cross_get() { _cross get "$@" || die "no field $2 of an ARM artifact named $1"; }
 
 cross_deps() {
     need_apt gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm binutils-arm-none-eabi
@@ -57,27 +38,14 @@ cross_deps() {
     need_nightly rust-src
 }
 
-# _cross_field ENTRY N: the Nth (1-based) field of a CROSS_ARTIFACTS entry.
-_cross_field() { cut -d'|' -f"$2" <<<"$1"; }
-
-_cross_entry() {
-    local e
-    for e in "${CROSS_ARTIFACTS[@]}"; do
-        [ "$(_cross_field "$e" 1)" = "$1" ] && { printf '%s\n' "$e"; return 0; }
-    done
-    die "no ARM artifact named $1"
-}
-
 # cross_lib NAME: builds NAME's staticlib and ships it as build/arm/NAME/libqsota.a,
 # prelinked (see _cross_prelink).
 cross_lib() {
-    local e name target toolchain profile rustflags
-    e=$(_cross_entry "$1")
-    name=$1
-    target=$(_cross_field "$e" 2)
-    toolchain=$(_cross_field "$e" 3)
-    profile=$(_cross_field "$e" 4)
-    rustflags=$(_cross_field "$e" 5)
+    local name=$1 target toolchain profile rustflags
+    target=$(_cross_get "$name" target)
+    toolchain=$(_cross_get "$name" toolchain)
+    profile=$(_cross_get "$name" profile)
+    rustflags=$(_cross_get "$name" rustflags)
     # A target dir of their own per toolchain: nightly and stable would otherwise keep
     # rebuilding each other's host artifacts, and the host build's lock stays free.
     local tdir="${CARGO_TARGET_DIR:-$ROOT/target}/cross-$toolchain"
@@ -91,18 +59,6 @@ cross_lib() {
     _cross_prelink "$tdir/$target/$profile/libqsota.a" "$name"
 }
 
-# _cross_roots NAME: the exported functions NAME ships, one a line, read from the header.
-_cross_roots() {
-    local names
-    names=$(grep -oE '^[a-z].*[ *](qsota_[a-z0-9_]+)\(' "$ROOT/include/qsota.h" |
-        grep -oE 'qsota_[a-z0-9_]+\($' | tr -d '(')
-    case "$1" in
-        receiver-*) grep -E "$CROSS_RECEIVER_EXPORTS" <<<"$names" || true ;;
-        module-cortex-a5) grep -vE "$CROSS_RECEIVER_EXPORTS" <<<"$names" || true ;;
-        *) printf '%s\n' "$names" ;;
-    esac
-}
-
 # _cross_prelink RAW NAME: one relocatable object holding only what NAME's exports reach,
 # with every symbol but those exports made local. A rustc staticlib carries all of
 # compiler_builtins (libm, f128 maths: ~140 KB on ARM) and global Rust-internal symbols:
@@ -114,16 +70,13 @@ _cross_roots() {
 # written for C firmware (MicroPython's qemu port) do not place it.
 _cross_prelink() {
     local raw=$1 name=$2 dir="$CROSS_OUT/$2"
-    _cross_roots "$name" >"$dir/exports.txt"
+    _cross exports "$name" >"$dir/exports.txt"
     rm -f "$dir/libqsota.a"
-    if [ ! -s "$dir/exports.txt" ]; then
-        say "$name: include/qsota.h has no exports for it yet: skipped"
-        return 0
-    fi
+    [ -s "$dir/exports.txt" ] || die "$name: src/ffi has no exports for it"
     local roots inputs=(--whole-archive "$raw")
     mapfile -t roots <"$dir/exports.txt"
     case "$name" in
-        receiver-*)
+        receiver-* | delta-*)
             # A bootloader has a C library and libgcc: leave memcpy and friends
             # (__aeabi_mem*) to them rather than carry compiler_builtins' copies (~3 KB), so
             # only the crate's own (LTO) object goes in. The module keeps compiler_builtins:
@@ -153,10 +106,10 @@ _cross_prelink() {
 }
 
 cross_libs() {
-    local e
-    for e in "${CROSS_ARTIFACTS[@]}"; do
-        say "cross build $(_cross_field "$e" 1) ($(_cross_field "$e" 2))"
-        cross_lib "$(_cross_field "$e" 1)"
+    local name
+    for name in $(_cross names); do
+        say "cross build $name ($(_cross_get "$name" target))"
+        cross_lib "$name"
     done
 }
 
@@ -177,9 +130,8 @@ CROSS_FORBIDDEN='core::fmt|_Unwind_|__aeabi_unwind|__gxx_personality|rust_eh_per
 # cross_link NAME: links NAME's image twice (gc'd, and --whole-archive without gc) and runs
 # the symbol checks. Leaves build/arm/NAME/image.elf and image.map for cross_size.
 cross_link() {
-    local name=$1 e cflags dir lib
-    e=$(_cross_entry "$name")
-    cflags=$(_cross_field "$e" 6)
+    local name=$1 cflags dir lib
+    cflags=$(_cross_get "$name" cflags)
     dir="$CROSS_OUT/$name"
     lib="$dir/libqsota.a"
     [ -f "$lib" ] || return 0
@@ -215,10 +167,10 @@ _cross_check_isa() {
 }
 
 cross_link_check() {
-    local e
-    for e in "${CROSS_ARTIFACTS[@]}"; do
-        say "link check $(_cross_field "$e" 1)"
-        cross_link "$(_cross_field "$e" 1)"
+    local name
+    for name in $(_cross names); do
+        say "link check $name"
+        cross_link "$name"
     done
 }
 
@@ -226,9 +178,8 @@ cross_link_check() {
 # export referenced), the C glue as linked into the qemu firmware when that exists, and the
 # RAM of each context (its storage type in include/qsota.h). Also writes build/size.json.
 cross_size() {
-    local lines=() e name line
-    for e in "${CROSS_ARTIFACTS[@]}"; do
-        name=$(_cross_field "$e" 1)
+    local lines=() name line
+    for name in $(_cross names); do
         if [ -f "$CROSS_OUT/$name/image.map" ]; then
             line="$name $(python3 "$ROOT/scripts/mapsize.py" "$CROSS_OUT/$name/image.map" "$name/libqsota.a(")"
         else
@@ -239,6 +190,7 @@ cross_size() {
     if [ -f "$CROSS_OUT/qemu/firmware.map" ]; then
         lines+=("glue-cortex-a9 $(python3 "$ROOT/scripts/mapsize.py" "$CROSS_OUT/qemu/firmware.map" /cmodule/)")
     fi
+    [ -f "$BOOT_OUT/bootloader.elf" ] && mapfile -t -O "${#lines[@]}" lines < <(boot_size)
     local ctx words
     while read -r ctx words; do
         lines+=("context-$ctx ram=$((words * 8))")
@@ -291,7 +243,7 @@ CROSS_A5_TESTS=(tests/c/test_capi.c)
 
 cross_test_a5() {
     local cflags dir="$CROSS_OUT/a5-tests" src elf
-    cflags=$(_cross_field "$(_cross_entry module-cortex-a5)" 6)
+    cflags=$(_cross_get module-cortex-a5 cflags)
     mkdir -p "$dir"
     for src in "${CROSS_A5_TESTS[@]}"; do
         elf="$dir/$(basename "$src" .c).elf"
@@ -309,28 +261,21 @@ cross_test_a5() {
 cross_compat113() {
     say "compat: _qsota glue against the MicroPython 1.13 API"
     python3 "$ROOT/tests/compat113/check.py" "$CROSS_OUT/compat113" cc -- \
-        arm-none-eabi-gcc $(_cross_field "$(_cross_entry module-cortex-a5)" 6)
+        arm-none-eabi-gcc $(_cross_get module-cortex-a5 cflags)
 }
 
-# Flash budgets (issue 6), bytes of text (code + read-only data) an image keeps from libqsota.
-# The module's was 64 KiB while it verified and spoke YMODEM and the native protocol; with the
-# ROM bootloader (~6.8 KB), SMP (~8.3 KB) and signed-image checks (Ed25519 and the MCUboot
-# parser, ~21 KB) it is 80 KiB, after the one-table CRC-32s (issue 10) gave back 24 KB.
-CROSS_BUDGETS=(
-    "module-cortex-a5 81920"
-    "receiver-cortex-m3 12288"
-    "receiver-cortex-m4f 12288"
-)
-
+# Fails when an artifact's text outgrows its budget (scripts/cross.py).
 cross_budgets() {
-    local b name limit text
-    for b in "${CROSS_BUDGETS[@]}"; do
-        read -r name limit <<<"$b"
+    local name limit text
+    for name in $(_cross names); do
+        limit=$(_cross_get "$name" budget)
+        [ "$limit" -gt 0 ] || continue
         text=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]]["text"])' \
             "$BUILD/size.json" "$name") || die "no size for $name (run cross_size)"
         [ "$text" -le "$limit" ] || die "$name: text=$text is over its budget of $limit bytes"
         say "budget $name: text=$text <= $limit"
     done
+    boot_budgets
 }
 
 # ./build.sh test-arm: the ARM builds, link checks, the emulated runs, the footprint against
@@ -351,6 +296,8 @@ cross_test() {
 # ./build.sh size (then cross_budgets) and ./build.sh bench (the footprint is part of the
 # benchmark record: bench/size_bench.py reads build/size.json).
 cross_size_report() {
+    boot_deps
+    boot_build
     cross_deps
     cross_libs
     cross_link_check

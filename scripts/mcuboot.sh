@@ -4,19 +4,19 @@
 #
 #   mcuboot_fixtures  fetch the smpclient 7.3.0 sdist with pip download, check its pinned
 #                     SHA-256, extract tests/fixtures/smp-server/ (prebuilt Zephyr + MCUboot
-#                     serial-recovery images for qemu mps2-an385) into build/smp-fixtures and
+#                     serial-recovery images for qemu mps2-an385) into build/mcuboot-fixtures and
 #                     check them against their SHA256SUMS
-#   mcuboot_venv      build/smp-venv: smpclient 7.3.0 (the peer the tests and the benchmark
+#   mcuboot_venv      build/mcuboot-venv: smpclient 7.3.0 (the peer the tests and the benchmark
 #                     compare with) and imgtool (images MCUboot must refuse)
 #   mcuboot_deps      both, and qemu-system-arm
 
 MCUBOOT_SDIST=smpclient-7.3.0.tar.gz
 MCUBOOT_SDIST_SHA256=86aa4bc1c621805d97f449793a4077f049aa88a98a1e916bf59423d072bd2a3b
-MCUBOOT_FIXTURES="$BUILD/smp-fixtures"
-MCUBOOT_VENV="$BUILD/smp-venv"
+MCUBOOT_FIXTURES="$BUILD/mcuboot-fixtures"
+MCUBOOT_VENV="$BUILD/mcuboot-venv"
 
 mcuboot_fixtures() {
-    local dl="$BUILD/smp-sdist" sdist
+    local dl="$BUILD/mcuboot-sdist" sdist
     sdist="$dl/$MCUBOOT_SDIST"
     if [ ! -f "$MCUBOOT_FIXTURES/.checked" ]; then
         if [ ! -f "$sdist" ]; then
@@ -47,8 +47,8 @@ mcuboot_venv() {
         say "venv $MCUBOOT_VENV: smpclient 7.3.0, imgtool"
         if [ "$(command -v python3)" = /usr/bin/python3 ]; then need_apt python3-venv; fi
         rm -rf "$MCUBOOT_VENV"
-        run_logged "$BUILD/smp-venv.log" python3 -m venv "$MCUBOOT_VENV"
-        run_logged "$BUILD/smp-venv.log" "$MCUBOOT_VENV/bin/python" -m pip install -q \
+        run_logged "$BUILD/mcuboot-venv.log" python3 -m venv "$MCUBOOT_VENV"
+        run_logged "$BUILD/mcuboot-venv.log" "$MCUBOOT_VENV/bin/python" -m pip install -q \
             "smpclient[serial]==7.3.0" imgtool
     fi
 }

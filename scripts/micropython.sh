@@ -5,8 +5,10 @@
 #   mp_fetch                         set MICROPY_DIR (user tree, or MicroPython 1.25.0
 #                                    from Debian's trixie source package)
 #   mp_build_mpy_cross LOG           build mpy-cross (for frozen manifests) if missing
-#   mp_build_unix USERMOD_PARENT OUT build the unix port (variant standard), copy to OUT;
-#                                    USERMOD_PARENT "" = no user C modules
+#   mp_build_unix USERMOD_PARENT OUT [32]
+#                                    build the unix port (variant standard), copy to OUT;
+#                                    USERMOD_PARENT "" = no user C modules; 32 = an i386
+#                                    binary whose small ints have 31 bits, as on the module
 #
 # Safe under `set -euo pipefail`, idempotent, one line per step; a failing step
 # prints the tail of its log and returns non-zero.
@@ -48,8 +50,8 @@ _mp_root() {
 }
 
 mp_deps() {
-    _mp_say "deps: dpkg-dev build-essential pkg-config libffi-dev libmbedtls-dev python3"
-    need_apt dpkg-dev build-essential pkg-config libffi-dev libmbedtls-dev python3
+    _mp_say "deps: dpkg-dev build-essential gcc-multilib pkg-config libffi-dev libmbedtls-dev python3"
+    need_apt dpkg-dev build-essential gcc-multilib pkg-config libffi-dev libmbedtls-dev python3
 }
 
 # Print the URI of the system's Debian entry for the main release (VERSION_CODENAME),
@@ -206,17 +208,22 @@ mp_build_mpy_cross() {
     run_logged "$1" env -u BUILD -u MAKEFLAGS -u MFLAGS make -C "$MICROPY_DIR/mpy-cross" -j"$(nproc)"
 }
 
-# mp_build_unix USERMOD_PARENT OUT
+# mp_build_unix USERMOD_PARENT OUT [32]
 #   USERMOD_PARENT: directory whose subdirectories hold micropython.mk ("" = none).
 #   OUT: where to copy the binary (e.g. $ROOT/build/unix/micropython).
-# Each (tree, USERMOD_PARENT) pair gets its own BUILD dir under $ROOT/build/mp-unix/,
-# so builds with and without the user module coexist and stay incremental.
+#   32: MICROPY_FORCE_32BIT=1 (gcc-multilib): sys.maxsize is 2**31-1 and every int of 2**30
+#       or more is a heap-allocated long int, as on the module's 32-bit ARM, so the tests see
+#       its long-int allocations (and MicroPython's long-int arithmetic with 16-bit digits).
+#       Without SSL and FFI (no i386 mbedTLS or libffi here), hence without hashlib.md5,
+#       like the QuecPython builds that lack it.
+# Each (tree, USERMOD_PARENT, 32) gets its own BUILD dir under $ROOT/build/mp-unix/,
+# so the builds coexist and stay incremental.
 mp_build_unix() {
-    if [[ $# -ne 2 ]]; then
-        _mp_say "usage: mp_build_unix USERMOD_PARENT OUT" >&2
+    if [[ $# -lt 2 || $# -gt 3 || ( $# -eq 3 && "$3" != 32 ) ]]; then
+        _mp_say "usage: mp_build_unix USERMOD_PARENT OUT [32]" >&2
         return 2
     fi
-    local usermod=$1 out=$2
+    local usermod=$1 out=$2 bits=${3:-}
     _mp_root || return 1
     if [[ -z "${MICROPY_DIR:-}" ]]; then
         mp_fetch || return 1
@@ -237,17 +244,20 @@ mp_build_unix() {
     local key build
     key=$(printf '%s|%s|%s' "$MICROPY_DIR" "$usermod" "${MP_FROZEN_MANIFEST:-}" |
         cksum | awk '{ print $1 }')
-    build=$ROOT/build/mp-unix/standard-$tag-$key
+    build=$ROOT/build/mp-unix/standard-$tag$bits-$key
 
     local makevars=(
         VARIANT=standard
         "BUILD=$build"
         "FROZEN_MANIFEST=${MP_FROZEN_MANIFEST:-}"
         MICROPY_PY_BTREE=0
-        MICROPY_PY_SSL=1
         MICROPY_SSL_AXTLS=0
-        MICROPY_SSL_MBEDTLS=1
     )
+    if [[ -n "$bits" ]]; then
+        makevars+=(MICROPY_FORCE_32BIT=1 MICROPY_PY_FFI=0 MICROPY_PY_SSL=0 MICROPY_SSL_MBEDTLS=0)
+    else
+        makevars+=(MICROPY_PY_SSL=1 MICROPY_SSL_MBEDTLS=1)
+    fi
     [[ -n "$usermod" ]] && makevars+=("USER_C_MODULES=$usermod")
 
     # make does not see LDFLAGS_USERMOD archives: relink when one of them (MP_LINK_DEPS)
@@ -271,7 +281,7 @@ mp_build_unix() {
         mp_build_mpy_cross "$build/mpy-cross.log" || return 1
     fi
 
-    _mp_say "build: unix standard ($tag) -> $out"
+    _mp_say "build: unix standard ($tag${bits:+, 32-bit}) -> $out"
     run_logged "$build/make.log" make -C "$port" -j"$(nproc)" "${makevars[@]}" || return 1
     if [[ ! -x "$prog" ]]; then
         _mp_say "build: no binary at $prog" >&2

@@ -5,17 +5,20 @@
 //! [`ffi`] returns status codes and never unwinds: Python exceptions are raised in C only.
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
+mod crc16;
 pub mod crc32;
+pub mod delta;
 pub mod ffi;
 pub mod hex;
 pub mod image;
-pub mod link;
+pub mod mcuboot;
+pub mod native;
 #[cfg(test)]
 mod python_codes;
 #[cfg(test)]
 mod python_rules;
-pub mod smp;
 pub mod status;
 pub mod stm32;
 #[cfg(test)]

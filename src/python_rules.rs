@@ -1,7 +1,7 @@
 //! Test only: the defaults that `python/qsota/rules.py` gives `qsota.pure` for the senders'
 //! optional arguments are the ones the C ABI's `qsota_*_options_default` give `_qsota`.
-use crate::ffi::link::qsota_link_options_default;
-use crate::ffi::smp::qsota_smp_options_default;
+use crate::ffi::mcuboot::qsota_mcuboot_options_default;
+use crate::ffi::native_tx::qsota_native_options_default;
 use crate::ffi::stm32::qsota_stm32_options_default;
 use crate::ffi::ymodem::qsota_ymodem_options_default;
 use crate::ffi::QSOTA_OK;
@@ -67,9 +67,9 @@ macro_rules! same_defaults {
 fn the_defaults_are_the_c_abi_ones() {
     same_defaults! { "YMODEM", qsota_ymodem_options_default, block_size, timeout_ms,
     header_timeout_ms, start_timeout_ms, end_gap_ms, retries, baud }
-    same_defaults! { "LINK", qsota_link_options_default, rto_ms, open_timeout_ms, retries, baud }
+    same_defaults! { "NATIVE", qsota_native_options_default, rto_ms, open_timeout_ms, retries, baud }
     same_defaults! { "STM32", qsota_stm32_options_default, address, go, flash_size, page_size,
     timeout_ms, erase_timeout_ms, start_timeout_ms, retries, baud }
-    same_defaults! { "SMP", qsota_smp_options_default, image, buf_size, enter, resume, reset,
+    same_defaults! { "MCUBOOT", qsota_mcuboot_options_default, image, buf_size, enter, resume, reset,
     timeout_ms, erase_timeout_ms, boot_ms, retries }
 }

@@ -1,4 +1,4 @@
-//! What every sans-IO image sender (YMODEM, the native link protocol) shares: the actions it
+//! What every sans-IO image sender (YMODEM, the native protocol) shares: the actions it
 //! asks its driver for, and why a transfer failed.
 //!
 //! A sender never reads, writes, sleeps or looks at a clock. The driver (Python's
@@ -118,6 +118,7 @@ pub(crate) fn reached(now: u32, deadline: u32) -> bool {
 }
 
 /// What the driver should do next.
+#[must_use = "an action is what the driver must do next"]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
     /// Write the first `n` bytes of the frame buffer to the line, then poll again.

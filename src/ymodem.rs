@@ -36,9 +36,9 @@
 //! into an ACK, that `C` lost as well) is why the MCU must still check the image's digest
 //! before it boots it.
 
+use crate::crc16;
 use crate::transfer::{self, reached, Action, Fail};
 use crate::Error;
-use crc::{Crc, Table, CRC_16_XMODEM};
 
 const SOH: u8 = 0x01;
 const STX: u8 = 0x02;
@@ -66,9 +66,6 @@ const MAX_AHEAD: u8 = 2;
 const QUIET_MS: u32 = 20;
 /// Transmissions of the null block that may go unanswered before the batch counts as ended.
 const NULL_TRIES: u8 = 3;
-
-/// CRC-16/XMODEM, one 512-byte table (also SMP's console framing: `smp::console`).
-pub(crate) static CRC: Crc<u16, Table<1>> = Crc::<u16, Table<1>>::new(&CRC_16_XMODEM);
 
 /// Tuning; the defaults suit ST's IAP bootloader and lrzsz `rb`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -637,7 +634,7 @@ fn frame_block(frame: &mut [u8], number: u64, data: usize, wire: usize) -> usize
     frame[1] = n;
     frame[2] = !n;
     frame[DATA_AT + data..DATA_AT + wire].fill(PAD);
-    let crc = CRC.checksum(&frame[DATA_AT..DATA_AT + wire]);
+    let crc = crc16::XMODEM.checksum(&frame[DATA_AT..DATA_AT + wire]);
     frame[DATA_AT + wire..DATA_AT + wire + 2].copy_from_slice(&crc.to_be_bytes());
     wire + OVERHEAD
 }

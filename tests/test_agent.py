@@ -245,32 +245,12 @@ def test_malformed_firmware_info_fails_cleanly(setup, override, info_args, why):
     assert_failure(result, why=why)
 
 
-SETUP_ERRORS = """
-import Qth, qsota.agent
-
-def cb(*args):
-    pass
-
-for kwargs in ({"port": None}, {"port": print, "protocol": "xmodem"},
-               {"port": print, "policy": True}, {"port": print, "retries": -1},
-               {"port": print, "pin": "abc"}, {"port": print, "ca": b"junk"}):
-    try:
-        qsota.agent.setMcuVer(Qth, "STM32", "1_0_0", cb, cb, **kwargs)
-    except (TypeError, ValueError) as e:
-        print(type(e).__name__, e)
-try:
-    qsota.agent.setMcuVer(Qth, "STM32", "1_0_0", "cb", cb, port=print)
-except TypeError as e:
-    print(type(e).__name__, e)
-"""
-
-
 def test_bad_setup_arguments_raise_clear_errors(mp, tmp_path):
     (tmp_path / "s.json").write_text('{"package": {}}')
     mp.env["QTH_SCENARIO"] = str(tmp_path / "s.json")
     mp.env["MICROPYPATH"] += ":" + str(ROOT / "tools" / "qth_emu")
     try:
-        out = mp.run(SETUP_ERRORS, backend=None).splitlines()
+        out = mp.run("import agent_setup_errors", backend=None).splitlines()
     finally:
         del mp.env["QTH_SCENARIO"]
         mp.env["MICROPYPATH"] = mp.env["MICROPYPATH"].rsplit(":", 1)[0]
@@ -467,29 +447,7 @@ def test_https_download_with_a_pin(setup, tmp_path):
     assert_failure(bad, why="(download): TLS: the server's certificate matches no pin")
 
 
-SEND_EMPTY = """
-import io, json, qsota
-
-class Port:  # a UART whose line is dead
-    def write(self, buf):
-        raise OSError(5, "dead line")
-    def any(self):
-        return 0
-    def readinto(self, buf, n=None):
-        return 0
-
-out = []
-for options in ({}, {"allow_empty": True, "start_timeout_ms": 50}):
-    try:
-        qsota.send(Port(), io.BytesIO(b""), name="x", **options)
-        out.append("sent")
-    except qsota.TransferError as e:
-        out.append([e.code, str(e)])
-print(json.dumps(out))
-"""
-
-
 def test_send_refuses_an_empty_source(mp):
-    out = mp.both(SEND_EMPTY)
+    out = mp.both("import agent_send_empty")
     assert out[0] == ["source", "source: the image is empty (0 bytes; allow_empty=True)"]
     assert out[1][0] == "io"  # allowed: it goes on to the port (a dead line here)

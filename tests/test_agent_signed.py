@@ -11,7 +11,7 @@ import random
 
 import pytest
 
-from signing import make_key, sign
+from support.signing import make_key, sign
 from test_agent import FAST_MCU, OLD, ROOT, assert_failure, example, lines
 from scenario import Setup
 

@@ -3,26 +3,6 @@ nameless file object as the source."""
 
 import pytest
 
-from conftest import BACKENDS
-
-# A port that answers YMODEM's start ('C') once, keeps what is written and then stays silent.
-PORT = """
-class Port:
-    def __init__(self):
-        self.out = bytearray()
-        self.rx = b'C'
-    def write(self, buf):
-        self.out += buf
-        return len(buf)
-    def any(self):
-        return len(self.rx)
-    def readinto(self, buf, n=None):
-        k = len(self.rx)
-        buf[:k] = self.rx
-        self.rx = b''
-        return k
-"""
-
 
 def test_use_backend_chooses_and_refuses_what_is_not_a_backend(mp):
     code = (
@@ -35,7 +15,7 @@ def test_use_backend_chooses_and_refuses_what_is_not_a_backend(mp):
         "             qsota.YmodemSender is pure.YmodemSender])\n"
         "qsota.use_backend('native')\n"
         "rows.append([qsota.NATIVE, qsota.Verifier is _qsota.Verifier,\n"
-        "             qsota.LinkSender is _qsota.LinkSender])\n"
+        "             qsota.NativeSender is _qsota.NativeSender])\n"
         "rows.append(attempt(qsota.use_backend, 'fast'))\n"
         "rows.append(attempt(qsota.use_backend, 1))\n"
         "print(json.dumps(rows))\n"
@@ -49,10 +29,9 @@ def test_use_backend_chooses_and_refuses_what_is_not_a_backend(mp):
     ]
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("protocol", ["ymodem", "native"])
 def test_a_directory_as_source_is_a_source_error(mp, tmp_path, backend, protocol):
-    code = PORT + (
+    code = "from start_port import Port\n" + (
         "import json, qsota\n"
         "try:\n"
         "    qsota.send(Port(), %r, protocol=%r)\n"
@@ -62,9 +41,8 @@ def test_a_directory_as_source_is_a_source_error(mp, tmp_path, backend, protocol
     assert mp.json(code, backend) == ["source", "source: %r is a directory" % str(tmp_path)]
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_a_file_object_without_a_name_is_sent_as_image_bin(mp, backend):
-    code = PORT + (
+    code = "from start_port import Port\n" + (
         "import io, json, qsota\n"
         "port = Port()\n"
         "try:\n"

@@ -13,8 +13,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from mcu import Mcu, binary, pty_bridge
-from stm32_peers import stm32flash, tool
+from support.mcu import Mcu, binary, pty_bridge
+from support.stm32_peers import stm32flash, tool
 
 pytestmark = pytest.mark.skipif(not shutil.which("socat"), reason="needs socat")
 
@@ -258,6 +258,7 @@ ROM = dict(personality="stm32-rom", baud=460800, flash_scale=0.1, sector_size=No
            flash_size=None, fifo=None)
 
 
+@pytest.mark.heavy
 def test_stm32_rom_gets_the_same_flash_from_qsota_and_stm32flash(tmp_path):
     if not tool("stm32flash"):
         pytest.fail("stm32flash is not installed (./build.sh installs it)", pytrace=False)
@@ -301,7 +302,7 @@ def test_probe_stm32_reads_pid_and_version_and_erases_nothing(tmp_path):
 
 def test_key_requires_an_mcuboot_image_signed_by_it(tmp_path):
     """--key: the Verifier's signature check (imgtool makes the keys and the image)."""
-    from signing import make_key, sign
+    from support.signing import make_key, sign
 
     if not shutil.which("imgtool"):
         pytest.fail("imgtool is not installed (./build.sh installs it)", pytrace=False)
@@ -332,11 +333,12 @@ def test_key_requires_an_mcuboot_image_signed_by_it(tmp_path):
     assert status == 2 and "--key" in err and "expected a raw 32-byte Ed25519 key" in err
 
 
+@pytest.mark.heavy
 def test_mcuboot_in_qemu_over_tcp(tmp_path):
     """The real MCUboot (the smpclient sdist's serial-recovery build in qemu, its UART on a
     TCP chardev): enter recovery, upload, MCUboot lists exactly this image (smpclient's
     view); probe then shows the list smpclient shows and finds the whole image there."""
-    from mcuboot_qemu import FIXTURES, RECOVERY, Qemu, missing, peer, tlv_hash
+    from support.mcuboot_qemu import FIXTURES, RECOVERY, Qemu, missing, peer, tlv_hash
 
     if missing():
         pytest.fail(missing(), pytrace=False)

@@ -26,64 +26,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools" / "qth_emu"))
 
-from conftest import BACKENDS  # noqa: E402
 from fileserver import FileServer  # noqa: E402
 
 IMAGE = bytes(random.Random(11).getrandbits(8) for _ in range(150 * 1024))
 OTHER = bytes(random.Random(12).getrandbits(8) for _ in range(150 * 1024))
-
-DRIVER = """
-import gc, json, sys, qsota
-from qsota import https
-from qsota.download import Download
-
-with open(sys.argv[1]) as f:  # a file: the unix port dies on argv strings over 255 bytes
-    opts = json.load(f)
-
-import tls
-
-class FakeUssl:  # QuecPython 1.13's ussl: wrap_socket(sock, server_hostname=...), no CA
-    @staticmethod
-    def wrap_socket(sock, server_hostname=None):
-        ctx = tls.SSLContext(tls.PROTOCOL_TLS_CLIENT)
-        ctx.verify_mode = tls.CERT_NONE
-        return ctx.wrap_socket(sock, server_hostname=server_hostname)
-
-if opts.get("ussl"):
-    https._ussl, https._tls = FakeUssl, None
-logs = []
-
-def run(url):
-    conf = https.config(opts.get("ca"), opts.get("pin"))
-    d = Download(opts["work"] + "/fw", bytearray(4096), logs.append, lambda p: None, tls=conf,
-                 retries=opts.get("retries", 3), backoff_ms=10, timeout_s=10)
-    md5 = opts.get("md5")
-    v, n = d.run(url, ["fw", md5], opts.get("size"), lambda: qsota.Verifier(md5=md5))
-    v.check()
-    return n
-
-out = {}
-try:
-    if opts.get("alloc"):
-        used = []
-        for url in opts["alloc"]:
-            run(url)  # warm up: imports, first-use caches
-            gc.collect()
-            gc.disable()
-            before = gc.mem_alloc()
-            run(url)
-            used.append(gc.mem_alloc() - before)
-            gc.enable()
-        out["alloc"] = used
-    else:
-        out["bytes"] = run(opts["url"])
-    out["ok"] = True
-except Exception as e:
-    out.update(ok=False, error=type(e).__name__, stage=getattr(e, "stage", None), msg=str(e))
-out["log"] = logs
-print(json.dumps(out))
-"""
-
 
 class Certs:
     """A CA (with an intermediate), and server contexts for each certificate case."""
@@ -159,7 +105,8 @@ def www(tmp_path):
 
 
 def fetch(mp, backend, www, server, name="fw.bin", url=None, fresh=True, **opts):
-    """Runs DRIVER against `server` (started and stopped here); `fresh`: no kept part."""
+    """Runs tests/mp/https_download.py against `server` (started and stopped here); `fresh`:
+    no kept part."""
     if fresh:
         for f in (www / "work").iterdir():
             f.unlink()
@@ -175,7 +122,7 @@ def fetch(mp, backend, www, server, name="fw.bin", url=None, fresh=True, **opts)
 def drive(mp, backend, www, opts):
     path = www / "opts.json"
     path.write_text(json.dumps(opts))
-    return mp.json(DRIVER, backend, args=[path])
+    return mp.json("import https_download", backend, args=[path])
 
 
 def ok(result, n=len(IMAGE)):
@@ -190,7 +137,6 @@ def refused(result, *words):
         assert w in result["msg"], result
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("ca", ["der-path", "pem-text"])
 def test_valid_chain_verified(mp, backend, www, certs, ca):
     ca = str(certs.ca_der) if ca == "der-path" else certs.ca_pem
@@ -199,7 +145,6 @@ def test_valid_chain_verified(mp, backend, www, certs, ca):
     assert server.headers[0]["Host"].startswith("localhost:")
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize(
     "case, why",
     [
@@ -216,7 +161,6 @@ def test_bad_certificates_are_refused(mp, backend, www, certs, case, why):
     assert not list((www / "work").iterdir())  # nothing kept
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_an_ip_address_url_cannot_pass_a_ca_check(mp, backend, www, certs):
     """mbedTLS 2.x matches DNS names only: a certificate for 127.0.0.1 (an IP address SAN)
     fails for https://127.0.0.1/ (docs/agent.md says: use a host name, or pin)."""
@@ -226,13 +170,11 @@ def test_an_ip_address_url_cannot_pass_a_ca_check(mp, backend, www, certs):
     refused(result, "certificate of 127.0.0.1 not accepted", "does not match")
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_intermediate_ca_chain(mp, backend, www, certs):
     server = FileServer(www / "www", tls=certs.context("intermediate"))
     ok(fetch(mp, backend, www, server, ca=str(certs.ca_der)))
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("ussl", [False, True])
 def test_pins(mp, backend, www, certs, ussl):
     cert_pin, key_pin = certs.pins()
@@ -245,7 +187,6 @@ def test_pins(mp, backend, www, certs, ussl):
     assert server.requests == []
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_unauthenticated_https_and_ussl_without_ca(mp, backend, www, certs):
     server = FileServer(www / "www", tls=certs.context("self-signed"))
     ok(fetch(mp, backend, www, server))  # encrypted only: allowed (the md5 checks the bytes)
@@ -254,7 +195,6 @@ def test_unauthenticated_https_and_ussl_without_ca(mp, backend, www, certs):
     refused(result, "cannot verify a CA; use pin=")
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("tls", [False, True])
 def test_cut_mid_body_resumes(mp, backend, www, certs, tls):
     server = FileServer(
@@ -268,7 +208,6 @@ def test_cut_mid_body_resumes(mp, backend, www, certs, tls):
     assert server.headers[1]["If-Range"].startswith('"')  # the ETag
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("tls", [False, True])
 def test_chunked_bodies(mp, backend, www, certs, tls):
     server = FileServer(www / "www", chunked=True, tls=certs.context() if tls else None)
@@ -278,7 +217,6 @@ def test_chunked_bodies(mp, backend, www, certs, tls):
     assert [start for _, start in server.requests] == [0, 70001]
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("if_range", [True, False])
 def test_file_swapped_between_attempts_starts_over(mp, backend, www, if_range):
     """The server replaces the file after the first cut. Honouring If-Range it sends the
@@ -291,14 +229,12 @@ def test_file_swapped_between_attempts_starts_over(mp, backend, www, if_range):
     assert (www / "work" / "fw.part").read_bytes() == OTHER
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_server_ignoring_range_is_skipped_not_spliced(mp, backend, www):
     server = FileServer(www / "www", cuts=[40000], ranges=False)
     ok(fetch(mp, backend, www, server))
     assert (www / "work" / "fw.part").read_bytes() == IMAGE
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_lying_content_length_then_a_correct_server(mp, backend, www):
     """A server claims 1000 bytes more than it sends: every attempt ends short, the part is
     kept. The next run against a correct server (the issue's stuck-at-416 case) finishes."""
@@ -312,7 +248,6 @@ def test_lying_content_length_then_a_correct_server(mp, backend, www):
     assert "HTTP 416 at byte %d: starting over from byte 0" % len(IMAGE) in result["log"], result
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_kept_part_disagreeing_with_the_platform_size_starts_over(mp, backend, www):
     (www / "work" / "fw.part").write_bytes(OTHER[:60000])
     record = {"id": ["fw", hashlib.md5(IMAGE).hexdigest()], "size": 999, "total": 999}
@@ -322,7 +257,6 @@ def test_kept_part_disagreeing_with_the_platform_size_starts_over(mp, backend, w
     assert server.requests == [("/fw.bin", 0)]
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_basic_auth_fragment_and_redirects(mp, backend, www, certs):
     def with_auth(server):
         return server.url("fw.bin").replace("http://", "http://me:s3cr%40t@") + "?v=2#frag"
@@ -372,7 +306,6 @@ for ca, pin in ((b"junk", None), (None, "abc"), (None, 5), ("/no/such.der", None
     ]
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_download_allocates_nothing_per_chunk(mp, backend, www, certs):
     """150 KiB and 600 KiB (38 and 150 chunks of 4 KiB) allocate the same, over http, https
     and chunked https: the per-request overhead only (socket, TLS, headers, the record)."""
@@ -397,27 +330,8 @@ def test_download_allocates_nothing_per_chunk(mp, backend, www, certs):
         assert big - small < 64, (server.tls, server.chunked, small, big)
 
 
-URLS = """
-import json
-from qsota import http
-out = []
-for url in ("http://h/", "HTTPS://h:8443/a/b?x=1#frag", "http://u:p%40ss@h:81/f", "http://[::1]:8080/x",
-            "http://h?q", "https://[fe80::1]/", "ftp://h/", "http://h:0/", "http://h:x/",
-            "http://u:secret@/", "http://h/a b", "http://[::1/"):
-    try:
-        u = http.Url(url)
-        out.append([u.scheme, u.host, u.port, u.hostport, u.path, u.auth])
-    except ValueError as e:
-        out.append(str(e))
-base = http.Url("https://h/a/b/c.bin?v=1")
-out.append([base.join(l) for l in ("http://o/x", "//o/y", "/z", "d.bin", "?v=2", "../e")])
-out.append(http.redact("http://me:secret@h/p@q"))
-print(json.dumps(out))
-"""
-
-
 def test_urls(mp):
-    out = mp.json(URLS, "native")
+    out = mp.json("import https_urls", "native")
     assert out == [
         ["http", "h", 80, "h", "/", None],
         ["https", "h", 8443, "h:8443", "/a/b?x=1", None],
@@ -519,39 +433,11 @@ def test_a_206_that_is_not_the_range_asked_for(mp, www):
         refused(result, why)
 
 
-SPKI = """
-import json, sys
-from qsota import https
-with open(sys.argv[1], "rb") as f:
-    der = f.read()
-seed = 7
-def rand():
-    global seed
-    seed = (seed * 1103515245 + 12345) & 0x7FFFFFFF
-    return seed >> 8
-outcomes = {"key": 0, "TlsError": 0}
-cases = [der[:n] for n in range(len(der))]  # every truncation
-for _ in range(500):  # and byte mutations
-    b = bytearray(der)
-    for _ in range(1 + rand() % 4):
-        b[rand() % len(b)] = rand() & 0xFF
-    cases.append(bytes(b))
-for case in cases:
-    try:
-        key = https.spki(case)
-        assert 0 < len(key) <= len(case)
-        outcomes["key"] += 1
-    except https.TlsError:
-        outcomes["TlsError"] += 1
-print(json.dumps([outcomes, len(https.spki(der))]))
-"""
-
-
 def test_spki_parser_takes_any_bytes(mp, www, certs):
     """Every truncation and 500 seeded mutations of a real certificate: the key or a
     TlsError, never another exception (the pin check parses what the server sends)."""
     der = ssl.PEM_cert_to_DER_cert(certs.leaf.cert_chain_pems[0].bytes().decode())
     (www / "cert.der").write_bytes(der)
-    outcomes, key_len = mp.both(SPKI, args=[www / "cert.der"])
+    outcomes, key_len = mp.both("import https_spki", args=[www / "cert.der"])
     assert key_len == 91  # an ECDSA P-256 SubjectPublicKeyInfo
     assert outcomes["TlsError"] >= len(der) and outcomes["key"] > 0, outcomes

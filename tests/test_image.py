@@ -3,7 +3,10 @@ backends.
 
 Every image is made here by `imgtool sign` (PyPI) with keys made by `imgtool keygen` in a
 temporary directory, so no private key is ever committed. Each case runs on `_qsota` and on
-`qsota.pure` and the two must agree exactly (verdicts, messages, header fields).
+`qsota.pure` and the two must agree exactly (verdicts, messages, header fields); the
+imgtool, tampering and structure cases also on `qsota.pure` on the 32-bit interpreter
+("pure32", tests/support/micropython.py), where the image's sizes and the Ed25519 arithmetic
+are long ints.
 """
 
 import hashlib
@@ -13,9 +16,9 @@ import subprocess
 
 import pytest
 
-import signing
-from conftest import BACKENDS
-from signing import HEADER, make_key
+from support import signing
+from support.micropython import WITH_32
+from support.signing import HEADER, make_key
 
 BODY = bytes(random.Random(14).randbytes(3000))
 
@@ -42,27 +45,9 @@ def sign(tmp_path_factory):
     return make
 
 
-CHECK = """
-from outcome import attempt
-import json, sys, qsota
-
-def check(path, keys, **kw):
-    def run():
-        v = qsota.verify_file(path, keys=keys, buf=bytearray(%d), **kw)
-        return [v.image, v.hexdigest('sha256')]
-    return attempt(run)
-
-keys = [bytes.fromhex(k) for k in sys.argv[1].split(',')]
-rows = []
-for arg in sys.argv[2:]:
-    path, chosen = arg.split('=')
-    rows.append(check(path, [keys[int(i)] for i in chosen.split(',')] if chosen else None))
-print(json.dumps(rows))
-"""
-
-
-def run_checks(mp, tmp_path, keys, cases, buf=1000):
-    """cases: [(image bytes, [key names] or None)] -> the rows, the same on both backends."""
+def run_checks(mp, tmp_path, keys, cases, buf=1000, pure32=True):
+    """cases: [(image bytes, [key names] or None)] -> the rows, the same on both backends
+    (and on pure32 unless pure32=False)."""
     names = sorted(keys)
     args = [",".join(keys[n][1].hex() for n in names)]
     for i, (data, trusted) in enumerate(cases):
@@ -70,7 +55,7 @@ def run_checks(mp, tmp_path, keys, cases, buf=1000):
         path.write_bytes(data)
         chosen = "" if trusted is None else ",".join(str(names.index(n)) for n in trusted)
         args.append("%s=%s" % (path, chosen))
-    return mp.both(CHECK % buf, args=args, timeout=300)
+    return mp.both("import verify_signed", args=[buf] + args, timeout=300, pure32=pure32)
 
 
 def ok(data, key=0, **fields):
@@ -251,7 +236,7 @@ def test_random_damage_gets_the_same_verdict_on_both_backends(mp, tmp_path, keys
         else:
             data[rng.randrange(8, 20)] = rng.randrange(256)  # sizes and flags
         cases.append((bytes(data), ["a"]))
-    rows = run_checks(mp, tmp_path, keys, cases, buf=rng.choice([1, 7, 100, 4096]))
+    rows = run_checks(mp, tmp_path, keys, cases, buf=rng.choice([1, 7, 100, 4096]), pure32=False)
     verdicts = {row[0] if row[0] == "ok" else row[2].split(":")[0] for row in rows}
     assert {"image", "tlv"} <= verdicts  # the damage reached both areas
 
@@ -288,34 +273,17 @@ def test_bad_keys_name_the_argument(mp):
     assert rows[-1] == [None, refused("image: truncated header (0 bytes)")]
 
 
-ALLOC = """
-import gc, json, sys, qsota
-
-def per_update(v, view, n):
-    gc.collect()
-    before = gc.mem_alloc()
-    for i in range(n):
-        v.update(view)
-    return (gc.mem_alloc() - before) / n
-
-data = open(sys.argv[1], 'rb').read()
-key = bytes.fromhex(sys.argv[2])
-v = qsota.Verifier(keys=[key])
-v.update(memoryview(data)[:32])  # the header (a TLV-area buffer may allocate once)
-print(json.dumps([per_update(v, memoryview(bytearray(100)), 1000), v.size]))
-"""
-
-
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", WITH_32)
 def test_update_of_a_signed_image_allocates_nothing(mp, backend, tmp_path, keys, sign):
     big = sign(keys["a"][0], body=bytes(120_000))
     path = tmp_path / "big.bin"
     path.write_bytes(big)
-    per_update, size = mp.json(ALLOC, backend, args=[path, keys["a"][1].hex()])
+    per_update, size = mp.json("import image_alloc", backend, args=[path, keys["a"][1].hex()])
     assert size == 32 + 1000 * 100
     assert per_update == 0
 
 
+@pytest.mark.heavy
 def test_verdicts_agree_with_imgtool_verify(mp, tmp_path, keys, sign):
     # imgtool's own check as the counterpart: damaged copies of a signed image must be
     # accepted by us exactly when `imgtool verify` accepts them. Two differences are by

@@ -1,5 +1,5 @@
 """The simulator on its own, with lrzsz's `sb` as the sender (through socat): a cross-check
-of both personalities against a real YMODEM implementation, and of the helper in mcu.py."""
+of both personalities against a real YMODEM implementation, and of the helper in support/mcu.py."""
 
 import hashlib
 import re
@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from mcu import Mcu, McuError, binary
+from support.mcu import Mcu, McuError, binary
 
 # A fast MCU: instant flash, 4 KiB sectors; the line at 921600 baud.
 FAST = dict(baud=921600, flash_scale=0, sector_size="4K", flash_size="512K")
@@ -55,6 +55,7 @@ def check_new(summary, got, data, name="fw.bin"):
     assert got == data
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("size", [0, 1, 127, 128, 129, 1023, 1024, 1025, 300 * 1024])
 def test_sb_to_spec(tmp_path, size):
     data = image(size, size)
@@ -63,6 +64,7 @@ def test_sb_to_spec(tmp_path, size):
     check_new(summary, got, data)
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("size", [1, 1025, 300 * 1024])
 def test_sb_to_stm32_iap(tmp_path, size):
     data = image(size, 1)
@@ -73,6 +75,7 @@ def test_sb_to_stm32_iap(tmp_path, size):
     assert summary["errors"] == 1
 
 
+@pytest.mark.heavy
 def test_name_with_spaces(tmp_path):
     data = image(3000)
     status, summary, got = send(tmp_path, data, name="new fw v2.bin", personality="spec")
@@ -80,6 +83,7 @@ def test_name_with_spaces(tmp_path):
     check_new(summary, got, data, name="new fw v2.bin")
 
 
+@pytest.mark.heavy
 def test_lost_ack_spec_recovers_st_makes_sb_give_up(tmp_path):
     """ST NAKs the block it already has, so a plain sender retries it until it gives up;
     a receiver by the book ACKs the duplicate."""
@@ -99,6 +103,7 @@ def test_lost_ack_spec_recovers_st_makes_sb_give_up(tmp_path):
     assert summary["sha256"] != hashlib.sha256(data).hexdigest()
 
 
+@pytest.mark.heavy
 def test_failed_update_is_reported_as_such(tmp_path):
     """A reset mid-transfer leaves a partial image, and sb cannot resume it."""
     data = image(40000, 3)

@@ -1,5 +1,5 @@
 """qsota.send(protocol='mcuboot') against the real MCUboot: the serial-recovery fixtures of the
-smpclient 7.3.0 sdist in qemu mps2-an385 (tests/mcuboot_qemu.py), on both backends, with
+smpclient 7.3.0 sdist in qemu mps2-an385 (tests/support/mcuboot_qemu.py), on both backends, with
 smpclient as the independent witness of what the slot holds (MCUboot's image list, asked
 before any reset: a qemu reset re-applies the fixture's own image, so booting after it
 proves nothing about an upload). Plus faults (a seeded lossy relay, a module restart mid
@@ -17,35 +17,11 @@ import sys
 import threading
 
 import pytest
-from conftest import BACKENDS, PRELUDE, ROOT
-from mcuboot_qemu import (FIXTURES, OLD_RECOVERY, RECOVERY, Qemu, Relay, missing, peer,
+from support.micropython import PRELUDE, ROOT
+from support.mcuboot_qemu import (FIXTURES, OLD_RECOVERY, RECOVERY, Qemu, Relay, missing, peer,
                           resign, tlv_hash)
 
 sys.path.insert(0, str(ROOT / "tools" / "qth_emu"))
-
-SEND = """
-import json, sys, qsota
-port = qsota.tcp_port("127.0.0.1", {port})
-options = {options!r}
-stop = options.pop("stop_at", None)
-def progress(offset, size):
-    if stop is not None and offset >= stop:
-        sys.exit(3)  # the module restarts mid-upload
-class Pin:
-    def __init__(self, name):
-        self.name = name
-    def write(self, v):
-        pins.append([self.name, v])
-pins = []
-if options.pop("pins", False):
-    options.update(boot_pin=Pin("boot"), reset_pin=Pin("reset"))
-try:
-    stats = qsota.send(port, {path!r}, protocol="mcuboot", progress=progress, **options)
-    print(json.dumps({{"ok": True, "stats": stats, "pins": pins}}))
-except qsota.TransferError as e:
-    print(json.dumps({{"ok": False, "code": e.code, "message": str(e)}}))
-"""
-
 
 @pytest.fixture(scope="module", autouse=True)
 def fixtures_present():
@@ -57,9 +33,9 @@ def fixtures_present():
 def send(mp, backend, port, path, timeout=300, **options):
     """qsota.send of `path` to `port` in MicroPython: {"ok", "stats"} or {"ok", "code",
     "message"}; {"exit": status} if the script stopped (stop_at)."""
-    code = PRELUDE.format(backend) + SEND.format(port=port, path=str(path), options=options)
-    proc = subprocess.run([mp.binary, "-c", code], env=mp.env, capture_output=True, text=True,
-                          timeout=timeout)
+    code = PRELUDE.format(backend) + "import mcuboot_send\n"  # tests/mp/mcuboot_send.py
+    proc = subprocess.run([mp.binary, "-c", code, str(port), json.dumps(options), str(path)],
+                          env=mp.env, capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
         return {"exit": proc.returncode, "stderr": proc.stderr}
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -89,6 +65,7 @@ def assert_uploaded(result, data, port, buf_size):
     assert peer(port, "list") == [{"slot": 0, "hash": tlv_hash(data), "version": "0.0.0"}]
 
 
+@pytest.mark.heavy
 def test_upload_into_mcuboot_without_params_on_both_backends(mp):
     """Zephyr 4.4.0's MCUboot has no `params`: 512 bytes (its default) is used, or less when
     capped. Each backend uploads another build, so the listed hash proves the upload; the
@@ -111,6 +88,7 @@ def test_upload_into_mcuboot_without_params_on_both_backends(mp):
         assert peer(q.port, "echo")["ok"]
 
 
+@pytest.mark.heavy
 def test_params_a_refused_image_gpio_entry_and_a_verified_resend(mp, tmp_path):
     """MCUboot with `params` (1024): an application that is not MCUboot, an image signed with
     another key (MCUboot must not take it; the old application is gone, as in any recovery
@@ -152,6 +130,7 @@ def test_params_a_refused_image_gpio_entry_and_a_verified_resend(mp, tmp_path):
         assert peer(q.port, "echo")["ok"]
 
 
+@pytest.mark.heavy
 def test_a_restarted_module_continues_from_mcuboots_offset(mp):
     path, data = image(OLD_RECOVERY % 1024)
     with Qemu(OLD_RECOVERY % 512) as q:
@@ -168,6 +147,7 @@ def test_a_restarted_module_continues_from_mcuboots_offset(mp):
 FAULT_SEEDS = (1, 2)
 
 
+@pytest.mark.heavy
 def test_a_lossy_line_never_yields_a_wrong_image(mp):
     """A relay drops or flips bytes both ways (seeded, 1 in 2500 each): MCUboot drops damaged
     requests, qsota drops damaged answers, retransmits after its timeout and follows the
@@ -190,7 +170,6 @@ def test_a_lossy_line_never_yields_a_wrong_image(mp):
     print("lossy line runs:", [(b, f, s["retries"]) for b, f, s in runs])
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_an_mcu_that_never_enters_recovery_times_out(mp, tmp_path, backend):
     """Nothing answers (no bootloader on the line): a clean timeout naming the step."""
     server = socket.socket()
@@ -213,6 +192,7 @@ def test_an_mcu_that_never_enters_recovery_times_out(mp, tmp_path, backend):
                  "answer (params) (block 0, 0 of %d bytes acknowledged)" % path.stat().st_size}
 
 
+@pytest.mark.heavy
 def test_the_agent_reports_failure_for_an_image_mcuboot_refuses(tmp_path):
     from scenario import Setup
 
@@ -236,85 +216,10 @@ def test_the_agent_reports_failure_for_an_image_mcuboot_refuses(tmp_path):
 # Both backends through one scripted session against a small MicroPython model of MCUboot
 # (answers built with qsota.pure's console framing and CBOR reader): every action and frame
 # must match.
-SESSION = """
-import json, hashlib, binascii, _qsota
-from qsota.pure import cbor, console
-from qsota.pure.smp import SmpSender as Pure
-
-IMAGE = bytes(range(256)) * 9 + b"tail"
-SHA, HASH = b"s" * 32, b"h" * 32
-LOSE = (2, 5, 6, 11)  # answers lost (by request number): timeouts and retransmissions
-
-def answer(req, state):
-    d = console.Decoder()
-    n = 0
-    for b in req:
-        n = d.byte(b) or n
-    p = bytes(d.buf[2:2 + n])
-    group, ident = p[5], p[7]
-    if (group, ident) == (0, 6):
-        body = b"\\xbf\\x68buf_size\\x19\\x01\\x2c\\xff"  # 300
-    elif (group, ident) == (1, 1):
-        off = state.get("off", 0)
-        r = cbor.Reader(p, 8, len(p))
-        left = r.enter(5)
-        want, n = None, 0
-        while r.more(left):
-            left -= 1
-            r.key()
-            if r.is_key(b"off"):
-                r.head(); want = r.arg
-            elif r.is_key(b"data"):
-                r.head(); n = r.arg
-            else:
-                r.skip()
-        if want == 0 or want == off:
-            off = (want or 0) + (n - n % 4 if want + n < len(IMAGE) else n)
-        state["off"] = off
-        body = b"\\xa2\\x62rc\\x00\\x63off\\x19" + bytes([off >> 8, off & 255])
-    elif (group, ident) == (1, 0):
-        body = b"\\xa1\\x66images\\x81\\xa2\\x64slot\\x00\\x64hash\\x58\\x20" + HASH
-    else:
-        body = b"\\xa0"
-    out = bytearray(console.encoded_len(len(body) + 12))
-    at = len(out) - len(body) - 12 + 2
-    out[at:at + 8] = bytes([p[0] + 1, 0, 0, len(body), p[4], p[5], p[6], p[7]])
-    out[at + 8:at + 8 + len(body)] = body
-    return bytes(out[:console.encode(out, len(out), len(body) + 8)])
-
-def session(cls, **opts):
-    s = cls(len(IMAGE), SHA, HASH, **opts)
-    frame = bytearray(s.frame_size)
-    now, log, sent, state = 0, [], 0, {}
-    for _ in range(400):
-        a = s.poll(now, frame)
-        if a == 1:
-            req = bytes(frame[:s.length])
-            log.append(["send", binascii.hexlify(hashlib.sha256(req).digest()).decode()])
-            now += 3
-            sent += 1
-            if sent not in LOSE:
-                s.receive(now, b"boot log\\r\\n" + answer(req, state))
-        elif a == 2:
-            log.append(["read", s.offset, s.at, s.length])
-            frame[s.at:s.at + s.length] = IMAGE[s.offset:s.offset + s.length]
-            s.provide(s.length)
-        elif a == 3:
-            log.append(["wait", s.until])
-            now = s.until
-        else:
-            log.append(["end", a, s.error, s.stats(), s.block])
-            break
-    return log
-
-for opts in ({"enter": True, "timeout_ms": 50, "boot_ms": 20}, {"buf_size": 200, "resume": False}):
-    native, pure = session(_qsota.SmpSender, **opts), session(Pure, **opts)
-    print(json.dumps([native == pure, len(native), native[-1], pure[-1] if native != pure else 0]))
-"""
 
 
 def test_both_backends_make_identical_frames(mp):
-    lines = mp.run(SESSION, backend=None).strip().splitlines()
+    lines = mp.run("import mcuboot_session", backend=None).strip().splitlines()
     assert len(lines) == 2
     for line in lines:
         same, steps, end, _ = json.loads(line)
@@ -323,44 +228,10 @@ def test_both_backends_make_identical_frames(mp):
         assert end[3]["retries"] >= 3 and end[3]["bytes"] == 256 * 9 + 4, line
 
 
-BAD = """
-import qsota
-def err(f):
-    try:
-        f()
-    except Exception as e:
-        print(type(e).__name__, getattr(e, "code", ""), e)
-        return
-    print("no error")
-class Port:
-    def write(self, b): return len(b)
-    def any(self): return 0
-    def readinto(self, b, nbytes=None): return 0
-with open("{path}", "wb") as f:
-    f.write(b"x" * 100)
-S = qsota.SmpSender
-d = b"d" * 32
-err(lambda: S(0, d, d))
-err(lambda: S(1 << 32, d, d))
-err(lambda: S(10, "d" * 32, d))
-err(lambda: S(10, d, d[:31]))
-err(lambda: S(10, d, d, image=256))
-err(lambda: S(10, d, d, buf_size=127))
-err(lambda: S(10, d, d, timeout_ms=0))
-err(lambda: S(10, d, d, retries=True))
-print(S(10, d, d).frame_size, S(10, d, d, buf_size=512).frame_size)
-err(lambda: qsota.send(Port(), "{path}", protocol="mcuboot"))
-err(lambda: qsota.send(Port(), "{image}", protocol="mcuboot", boot_pin=Port()))
-err(lambda: qsota.send(Port(), "{image}", protocol="mcuboot", boot_pin=1, reset_pin=2))
-err(lambda: qsota.send(Port(), "{image}", protocol="mcuboot", timeout_ms=20, retries=1))
-"""
-
-
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_bad_arguments_raise_clear_errors(mp, tmp_path, backend):
     path, data = image(RECOVERY)
-    code = BAD.format(path=tmp_path / "plain.bin", image=path)
-    lines = mp.run(code, backend=backend).strip().splitlines()
+    lines = mp.run("import mcuboot_bad_arguments", backend=backend,
+                   args=[tmp_path / "plain.bin", path]).strip().splitlines()
     assert lines == [
         "ValueError  size: must be 1 to 4294967295",
         "ValueError  size: must be 1 to 4294967295",

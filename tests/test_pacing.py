@@ -8,16 +8,15 @@ simulator's do; speed itself is measured by the benchmark, never here."""
 import json
 
 import pytest
-from conftest import BACKENDS
 
 IMAGE = """
 import json, qsota
-from fakeline import Clock, LinkLine, Stm32Line, YmodemLine
+from fakeline import Clock, NativeLine, Stm32Line, YmodemLine
 clock = Clock()
 clock.install()
 with open({path!r}, "wb") as f:
     f.write(bytes(range(256)) * 4 * 48)  # 48 KiB
-LINES = {{"ymodem": (YmodemLine, {{}}), "native": (LinkLine, {{"protocol": "native"}}),
+LINES = {{"ymodem": (YmodemLine, {{}}), "native": (NativeLine, {{"protocol": "native"}}),
          "stm32": (Stm32Line, {{"protocol": "stm32"}})}}
 """
 
@@ -87,7 +86,6 @@ print(json.dumps(out))
 """
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_a_port_that_stops_taking_bytes_fails_with_io_in_time(mp, tmp_path, backend):
     kinds = "dict(stop_after=0, stuck=None), dict(stop_after=5000, stuck=None), " \
         "dict(stop_after=5000, stuck=0), dict(take=100, stop_after=20000, stuck=0)"
@@ -103,7 +101,6 @@ def test_a_port_that_stops_taking_bytes_fails_with_io_in_time(mp, tmp_path, back
         assert stall_ms <= waited <= stall_ms + 40, (protocol, message, waited)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_short_writes_deliver_the_whole_image(mp, tmp_path, backend):
     code = STALLS.format(path=str(tmp_path / "img.bin"), line_kw="dict(take=1), dict(take=100)")
     runs = mp.json(code, backend=backend)
@@ -111,7 +108,6 @@ def test_short_writes_deliver_the_whole_image(mp, tmp_path, backend):
                                      ("ymodem", "ymodem", "native", "native")], runs
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_short_timeouts_bound_the_stall(mp, tmp_path, backend):
     # The limit follows the protocol's options: timeout_ms for YMODEM, rto_ms for native.
     code = (IMAGE + """

@@ -18,33 +18,8 @@ def test_committed_rules_header_is_what_the_generator_writes():
     assert committed == generated, "cmodule/rules.h is stale: run scripts/rules_h.py --write"
 
 
-BINDING = """
-import json, qsota
-calls = (
-    ("YmodemSender", ("fw.bin",), {}),
-    ("YmodemSender", ("fw.bin", 10, 1024, 1, 1, 1, 1, 1, 0, 9), {}),
-    ("YmodemSender", ("fw.bin", 10), {"name": "x"}),
-    ("YmodemSender", (), {"bogus": 1}),
-    ("YmodemSender", (), {"size": 1, "name": b"a"}),
-    ("LinkSender", (10,), {}),
-    ("LinkSender", (10, bytes(32), "c", "v", 0, 1000, 3, 0), {}),
-    ("Stm32Sender", (), {"size": 256, "go": False, "address": 0x08004000}),
-    ("SmpSender", (10, bytes(32)), {"enter": 1}),
-    ("SmpSender", (10, memoryview(bytes(32)), bytearray(32)), {"reset": []}),
-)
-out = []
-for name, args, kw in calls:
-    try:
-        getattr(qsota, name)(*args, **kw)
-        out.append("ok")
-    except Exception as e:
-        out.append("%s: %s" % (type(e).__name__, e))
-print(json.dumps(out))
-"""
-
-
 def test_both_backends_bind_arguments_alike(mp):
-    got = mp.both(BINDING)
+    got = mp.both("import rules_binding")
     assert got == [
         "TypeError: 'size' argument required",
         "TypeError: extra positional arguments given",
@@ -59,28 +34,6 @@ def test_both_backends_bind_arguments_alike(mp):
     ]
 
 
-METHODS = """
-import json, qsota
-s = qsota.Stm32Sender(256)
-calls = (
-    (s.poll, ("soon", bytearray(300))),
-    (s.poll, (0, b"frame")),
-    (s.receive, (0, "text")),
-    (s.receive, (0, b"abc", 4)),
-    (s.receive, (0, b"abc", 1.5)),
-    (s.provide, (-1,)),
-)
-out = []
-for f, args in calls:
-    try:
-        f(*args)
-        out.append("ok")
-    except Exception as e:
-        out.append("%s: %s" % (type(e).__name__, e))
-print(json.dumps(out))
-"""
-
-
 def test_the_methods_refuse_with_the_tables_words(mp):
     """poll, receive and provide check their arguments in each backend's own code (they run
     at every step), with the names, kinds and messages of qsota.rules' method rows."""
@@ -92,7 +45,7 @@ def test_the_methods_refuse_with_the_tables_words(mp):
     def expected(row, got):
         return "TypeError: %s: expected %s, got %s" % (row[0], rules.EXPECTED[row[1]], got)
 
-    assert mp.both(METHODS) == [
+    assert mp.both("import rules_methods") == [
         expected(poll_now, "str"),
         expected(poll_frame, "bytes"),
         expected(receive_data, "str"),
@@ -111,42 +64,6 @@ def _rules():
     return rules
 
 
-VERIFIER = """
-import json, qsota
-calls = (
-    lambda: qsota.Verifier(md5="0" * 31),
-    lambda: qsota.Verifier(sha256=b"g" * 64),
-    lambda: qsota.Verifier(md5=1),
-    lambda: qsota.Verifier(crc="12x"),
-    lambda: qsota.Verifier(crc=1 << 32),
-    lambda: qsota.Verifier(crc=1.5),
-    lambda: qsota.Verifier(size=True),
-    lambda: qsota.Verifier(size=-1),
-    lambda: qsota.Verifier(crc_variant="crc16"),
-    lambda: qsota.Verifier(None, None, None, None, None, []),
-    lambda: qsota.Verifier(size=1, bogus=1),
-    lambda: qsota.Verifier(md5="0" * 31, size=-1),
-    lambda: qsota.Verifier().update("text"),
-    lambda: qsota.Verifier().hexdigest(1),
-    lambda: qsota.Verifier().hexdigest("sha1"),
-    lambda: qsota.Verifier().crc32("auto"),
-    lambda: qsota.Verifier(None, None, "0x1", 0, None).crc32(),
-    lambda: qsota.Verifier(keys=[bytes(32)] * 5),
-    lambda: qsota.Verifier(keys=[bytes(32), 1]),
-    lambda: qsota.Verifier(keys=[bytes(31)]),
-    lambda: qsota.Verifier(keys=bytes(32)),
-)
-out = []
-for f in calls:
-    try:
-        f()
-        out.append("ok")
-    except Exception as e:
-        out.append("%s: %s" % (type(e).__name__, e))
-print(json.dumps(out))
-"""
-
-
 def test_the_verifier_binds_and_refuses_by_the_table(mp):
     """The Verifier's constructor and methods are bound and checked by qsota.rules' VERIFIER,
     UPDATE, HEXDIGEST and CRC32 rows on both backends: their words, their order (the
@@ -160,7 +77,7 @@ def test_the_verifier_binds_and_refuses_by_the_table(mp):
     def typed(r, got):
         return "TypeError: %s: expected %s, got %s" % (r[0], rules.EXPECTED[r[1]], got)
 
-    assert mp.both(VERIFIER) == [
+    assert mp.both("import rules_verifier") == [
         value("md5", row["md5"][4] + ", got 31"),
         value("sha256", row["sha256"][4] + ", " + rules.NON_HEX),
         typed(row["md5"], "int"),
@@ -183,3 +100,26 @@ def test_the_verifier_binds_and_refuses_by_the_table(mp):
         value("keys", rules.KEY_BYTES + ", got 31 bytes"),
         typed(row["keys"], "bytes"),
     ]
+
+
+RECORDS = """
+import json, qsota.pure, _qsota
+from qsota import protocols, rules
+out = []
+for p in protocols.PROTOCOLS:
+    table = getattr(rules, p.name.upper())
+    default = [row[5] for row in table if row[0] == p.reply][0]
+    classes = [hasattr(b, p.cls) for b in (_qsota, qsota.pure)]
+    out.append([p.name, p.reply_ms, default, classes])
+print(json.dumps(out))
+"""
+
+
+def test_each_protocol_record_agrees_with_the_rules_table_and_the_backends(mp):
+    """A record's reply timeout is its table's default for that option (native's is 0,
+    adaptive, which the driver counts as 1 s), and both backends have its class."""
+    got = mp.json(RECORDS, None)
+    assert [r[0] for r in got] == ["ymodem", "native", "stm32", "mcuboot"]
+    for name, reply_ms, default, classes in got:
+        assert reply_ms == (default or 1000), name
+        assert classes == [True, True], name

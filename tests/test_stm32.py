@@ -2,15 +2,16 @@
 Debian's stm32flash and PyPI's stm32loader (real host tools) must first agree with: every
 size class, both erase commands, protected flash, the unknown part, NACKs, lost ACKs,
 resets, 100+ seeded fault runs per backend, byte-identical frames of both backends, clear
-errors, the BOOT0/NRST sequence, and what the MCU holds after each failure."""
+errors, the BOOT0/NRST sequence, and what the MCU holds after each failure. The size classes
+and the heap per block also on the 32-bit interpreter ("pure32")."""
 
 import hashlib
 import json
 
 import pytest
-from conftest import BACKENDS
-from stm32_peers import loader_python, stm32flash, stm32loader, tool
-from transfer_runs import ERRORS, SESSION, Transfer, fault_runs, image, line_faults
+from support.micropython import BACKENDS, PURE32, WITH_32
+from support.stm32_peers import loader_python, stm32flash, stm32loader, tool
+from support.transfer_runs import ERRORS, SESSION, Transfer, fault_runs, image, line_faults
 
 # 921600 8E1, instant flash: the STM32F4's sectors from 0x08000000 (16 KiB first).
 FAST = dict(personality="stm32-rom", baud=921600, flash_scale=0)
@@ -31,11 +32,12 @@ def went_exact(summary, image_bytes, data):
     assert set(image_bytes[len(data):]) <= {0xFF}
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("peer", ["stm32flash", "stm32loader"])
 def test_real_host_tools_write_verify_and_go_on_the_simulator(tmp_path, peer):
     if not (tool(peer) if peer == "stm32flash" else loader_python()):
         pytest.fail("%s is not installed (./build.sh installs it)" % peer, pytrace=False)
-    from mcu import Mcu
+    from support.mcu import Mcu
 
     path, data = image(tmp_path, 70_001)
     with Mcu(personality="stm32-rom", baud=460800, flash_scale=0.1) as sim:
@@ -53,7 +55,7 @@ def test_real_host_tools_write_verify_and_go_on_the_simulator(tmp_path, peer):
         assert summary["flash"]["erases"] == 5, "sectors 0 to 4 only"
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", WITH_32)
 def test_every_size_class(mp, tmp_path, backend):
     cases = [
         (FAST, 1, 1), (FAST, 255, 1), (FAST, 256, 1), (FAST, 257, 1),
@@ -76,7 +78,6 @@ def test_every_size_class(mp, tmp_path, backend):
         assert (stats["bytes"], stats["verified"], stats["went"]) == (size, size, True)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize(
     "mcu, size, send, code, words",
     [
@@ -100,9 +101,8 @@ def test_refusals_leave_the_old_application(mp, tmp_path, backend, mcu, size, se
     assert summary["app_state"] == "old" and summary["flash"]["erases"] == 0, summary
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_a_failure_after_the_erase_leaves_no_old_application(mp, tmp_path, backend):
-    # The truth the README states: a page erase destroys the old application, and a
+    # The truth docs/api.md states: a page erase destroys the old application, and a
     # failure after it leaves the MCU without one (it stays in its bootloader; no Go).
     for mcu in (dict(FAST, reset_at=3000), dict(FAST, reset_at_erase=2)):
         path, data = image(tmp_path, 40_000)
@@ -112,7 +112,6 @@ def test_a_failure_after_the_erase_leaves_no_old_application(mp, tmp_path, backe
         assert summary["faults"]["resets"] == 1
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_lost_acks_and_nacks_are_recovered(mp, tmp_path, backend):
     path, data = image(tmp_path, 12_000)
     # Lost Write Memory ACKs, and one byte in 1000 to the MCU flipped (each a NACK). More
@@ -127,7 +126,6 @@ def test_lost_acks_and_nacks_are_recovered(mp, tmp_path, backend):
     assert result["stats"]["retries"] >= 4 + summary["faults"]["bitflips"] // 2
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_xor_blind_spot_is_caught_by_the_read_back(mp, tmp_path, backend):
     # Two flips of one bit in one frame cancel in its XOR checksum: the ROM programs block 5
     # damaged, the read-back finds it and nothing goes to Go, NACKs of a noisy line between
@@ -140,6 +138,7 @@ def test_xor_blind_spot_is_caught_by_the_read_back(mp, tmp_path, backend):
         assert summary["result"] != "ok" and summary["app_state"] != "new", summary
 
 
+@pytest.mark.heavy
 def test_seeded_faults_end_in_the_exact_image_or_a_clean_error(mp, tmp_path):
     cases = [(backend, seed) for backend in BACKENDS for seed in range(FAULT_SEEDS)]
 
@@ -234,7 +233,6 @@ print(qsota.Stm32Sender(5).frame_size)
 """
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_bad_arguments_and_the_pin_sequence(mp, tmp_path, backend):
     lines = mp.run(BAD.format(path=tmp_path / "ten.bin"), backend=backend).strip().splitlines()
     assert lines == [
@@ -257,63 +255,21 @@ def test_bad_arguments_and_the_pin_sequence(mp, tmp_path, backend):
 
 
 # No heap allocation per block: a port that answers every frame at once like a ROM.
-ALLOC = """
-import gc, qsota
-IMAGE = bytes(64 * 1024)
-class Port:
-    def __init__(self):
-        self.reply = bytearray(300)
-        self.n = 0
-        self.read = False
-    def write(self, b):
-        r = self.reply
-        r[0] = 0x79
-        n = 1
-        if b[0] == 0x7F:
-            pass
-        elif len(b) == 2 and b[0] == 0:
-            for i, c in enumerate(b"\\x07\\x31\\x00\\x01\\x02\\x11\\x21\\x31\\x44\\x79"):
-                r[1 + i] = c
-            n = 11
-        elif len(b) == 2 and b[0] == 2:
-            for i, c in enumerate(b"\\x01\\x04\\x13\\x79"):
-                r[1 + i] = c
-            n = 5
-        elif len(b) == 2:
-            for i in range(b[0] + 1):
-                r[1 + i] = 0
-            n = b[0] + 2
-        elif len(b) == 7:
-            r[1] = 0x79
-            n = 2
-        self.n = n
-        return len(b)
-    def any(self):
-        return self.n
-    def readinto(self, b, nbytes):
-        k = min(self.n, nbytes)
-        for i in range(k):
-            b[i] = self.reply[i]
-        for i in range(k, self.n):
-            self.reply[i - k] = self.reply[i]
-        self.n -= k
-        return k
-with open("{path}", "wb") as f:
-    f.write(IMAGE)
-marks = []
-def progress(offset, size):
-    if offset in (8 * 1024, 56 * 1024):
-        marks.append(gc.mem_alloc())
-gc.collect()
-gc.disable()
-stats = qsota.send(Port(), "{path}", protocol="stm32", progress=progress)
-print((marks[1] - marks[0]) / 192, stats["verified"], stats["retries"])
-"""
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_no_heap_allocation_per_block(mp, tmp_path, backend):
-    out = mp.run(ALLOC.format(path=tmp_path / "zeros.bin"), backend=backend).split()
+# On a 31-bit port (pure32, the module) pure/stm32.py's _complete still makes a long int per
+# answered command (issue 25's sweep).
+LONG_INT_PER_ANSWER = (
+    "pure/stm32.py _complete: `(now - self._mark) & 0xFFFFFFFF`, a long-int operation per "
+    "answered command on a 31-bit port"
+)
+
+
+@pytest.mark.parametrize("backend", WITH_32)
+def test_no_heap_allocation_per_block(mp, tmp_path, backend, request):
+    if backend == PURE32:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=LONG_INT_PER_ANSWER))
+    out = mp.run("import stm32_alloc", backend=backend, args=[tmp_path / "zeros.bin"]).split()
     assert out == ["0.0", str(64 * 1024), "0"], out
 
 

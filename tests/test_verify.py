@@ -2,7 +2,9 @@
 
 Every case runs once on `_qsota` and once on `qsota.pure`; the results (digests, CRCs,
 exception types and messages) must be identical, and are checked against CPython's hashlib
-and zlib or against the expected text.
+and zlib or against the expected text. The digest, CRC and expected-value cases also run
+`qsota.pure` on the 32-bit interpreter (conftest.py: "pure32"), where CRCs and MD5 words are
+long ints, as on the module.
 """
 
 import hashlib
@@ -11,7 +13,7 @@ import zlib
 
 import pytest
 
-from conftest import BACKENDS
+from support.micropython import PURE32, WITH_32
 
 CHECK = b"123456789"
 CHECK_MD5 = "25f9e794323b453885f5181f1b624d0b"
@@ -82,7 +84,7 @@ def test_rfc1321_fips180_and_crc_check_vectors(mp):
     ]
     inputs = [m for m, _ in md5_vectors] + [m for m, _ in sha256_vectors] + [CHECK]
     code = DIGESTS + "print(json.dumps([digests(m) for m in %r]))\n" % inputs
-    got = mp.both(code)
+    got = mp.both(code, pure32=True)
     for (message, want), row in zip(md5_vectors, got):
         assert row[4] == want, message
     for (message, want), row in zip(sha256_vectors, got[len(md5_vectors) :]):
@@ -127,7 +129,7 @@ def test_random_images_match_cpython(mp, tmp_path):
         "                 v.hexdigest('md5'), v.hexdigest('sha256')])\n"
         "print(json.dumps(rows))\n"
     )
-    assert mp.both(code, args=paths) == want
+    assert mp.both(code, args=paths, pure32=True) == want
 
 
 def test_any_split_gives_the_same_digests(mp):
@@ -149,7 +151,7 @@ def test_any_split_gives_the_same_digests(mp):
         "rows.append(whole)\n"
         "print(json.dumps(rows))\n"
     ) % (data, splits)
-    got = mp.both(code)
+    got = mp.both(code, pure32=True)
     assert got[:-1] == [True] * (len(splits) + 1)
     assert got[-1][1] == crc32_mpeg2(data)
     assert got[-1][4] == hashlib.md5(data).hexdigest()
@@ -182,7 +184,7 @@ def test_every_accepted_crc_form(mp):
         ("0x00000000cbf43926", "iso-hdlc"),  # leading zeros
     ]
     code = CHECKS + "print(json.dumps([check(%r, crc=c) for c, _ in %r]))\n" % (CHECK, forms)
-    got = mp.both(code)
+    got = mp.both(code, pure32=True)
     assert got == [["ok", True, variant] for _, variant in forms]
 
 
@@ -198,7 +200,7 @@ def test_crc_variant_pins_the_match(mp):
         "    check(%r, crc='58124007', crc_variant=None),\n"
         "]))\n"
     ) % ((CHECK,) * 6)
-    got_pinned, *got = mp.both(code)
+    got_pinned, *got = mp.both(code, pure32=True)
     assert got == [
         ["ok", True, "iso-hdlc"],
         ["raise", "VerifyError", "crc: expected 0xcbf43926, got mpeg2=0x0376e6e7", None],
@@ -227,7 +229,7 @@ def test_each_mismatch_is_named(mp):
         dict(md5=zeros32, sha256=zeros64, crc="0x1", size=8),
     ]
     code = CHECKS + "print(json.dumps([check(%r, **e) for e in %r]))\n" % (CHECK, cases)
-    got = mp.both(code)
+    got = mp.both(code, pure32=True)
     crc_got = "got mpeg2=0x0376e6e7 iso-hdlc=0xcbf43926"
     assert got == [
         ["ok", True, "mpeg2"],
@@ -360,7 +362,7 @@ def test_random_expected_values_parse_alike(mp):
         "rows += [attempt(qsota.Verifier, md5=t)[:3] for t in %r]\n"
         "print(json.dumps(rows))\n"
     ) % (CHECK, texts, digests)
-    got = mp.both(code)
+    got = mp.both(code, pure32=True)
     assert len(got) == len(texts) + len(digests)
     verdicts = {row[1][0] if row[0] == "ok" else row[1] for row in got[: len(texts)]}
     assert verdicts == {"ok", "raise", "ValueError"}  # matched, mismatched, refused
@@ -389,7 +391,6 @@ def test_bad_method_arguments(mp):
     ]
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_wrong_call_shapes_raise_type_error(mp, backend):
     # The messages come from MicroPython's argument parser and differ between a C function
     # and a Python one; the type and the positional form are what the API promises.
@@ -469,7 +470,7 @@ def test_verify_file(mp, tmp_path):
         "    rows.append(['OSError', e.args[0]])\n"
         "print(json.dumps(rows))\n"
     ) % (md5, sha256, crc, md5.upper(), crc, zlib.crc32(data), md5)
-    got = mp.both(code, args=[path, tmp_path / "missing.bin"])
+    got = mp.both(code, args=[path, tmp_path / "missing.bin"], pure32=True)
     assert got == [
         [10000, "mpeg2", md5],
         [10000, "mpeg2", md5],
@@ -480,7 +481,6 @@ def test_verify_file(mp, tmp_path):
         ["raise", "ValueError", "md5: expected 32 hex digits, got a non-hex character"],
         ["OSError", 2],  # ENOENT
     ]
-
 
 
 def test_verify_file_with_auto_finds_either_variant_and_names_both(mp, tmp_path):
@@ -499,7 +499,7 @@ def test_verify_file_with_auto_finds_either_variant_and_names_both(mp, tmp_path)
         "rows.append([v.crc32('iso-hdlc'), v.crc32('mpeg2'), v.crc32()])\n"
         "print(json.dumps(rows))\n"
     ) % (zlib.crc32(data), crc32_mpeg2(data), crc32_mpeg2(data))
-    got = mp.both(code, args=[path, tmp_path / "missing.bin"])
+    got = mp.both(code, args=[path, tmp_path / "missing.bin"], pure32=True)
     md5 = hashlib.md5(data).hexdigest()
     mpeg2, iso = crc32_mpeg2(data), zlib.crc32(data)
     assert got == [
@@ -510,29 +510,19 @@ def test_verify_file_with_auto_finds_either_variant_and_names_both(mp, tmp_path)
         [iso, mpeg2, mpeg2],
     ]
 
-ALLOC = """
-import gc, json, qsota
 
-def per_update(v, buf, piece, n):
-    # In a function: module-level code would grow the globals dict as it measures.
-    v.update(buf)  # the first call does anything lazy (the pure backend's tables)
-    gc.collect()
-    before = gc.mem_alloc()
-    for _ in range(n):
-        v.update(buf)
-        v.update(piece)
-    return (gc.mem_alloc() - before) / (2 * n)
-
-buf = bytearray(4096)
-v = qsota.Verifier()
-print(json.dumps([per_update(v, buf, memoryview(buf)[100:1100], 1000), v.size]))
-"""
-
-
-@pytest.mark.parametrize("backend", BACKENDS)
+# On the 32-bit interpreter (31-bit small ints, as on the module) the Verifier runs the pure
+# MD5 (no hashlib.md5 there).
+@pytest.mark.parametrize("backend", WITH_32)
 def test_update_allocates_nothing(mp, backend):
-    per_update, size = mp.json(ALLOC, backend)
-    assert size == 4096 + 1000 * (4096 + 1000)
+    n = 1000 if backend != PURE32 else 50  # the pure MD5 is slow
+    per_update, size = mp.json("import verify_alloc", backend, args=[n])
+    assert size == 4096 + n * (4096 + 1000)
+    assert per_update == 0
+
+
+def test_pure_md5_update_allocates_nothing_on_31_bit_ints(mp):
+    per_update, size = mp.json("import verify_alloc", PURE32, args=[20, "md5"])
     assert per_update == 0
 
 

@@ -1,14 +1,15 @@
 """qsota.send with YMODEM on both backends: against lrzsz's real `rb`, against the MCU
 simulator's stm32-iap and spec receivers (clean, lost ACKs, seeded line faults, a reset),
-byte-identical frames from both backends, and clear errors for bad arguments."""
+byte-identical frames from both backends, and clear errors for bad arguments. The heap per
+block also on the 32-bit interpreter ("pure32"; its frames: test_traces.py)."""
 
 import hashlib
 import json
 
 import pytest
-from conftest import BACKENDS
-from transfer_runs import ERRORS, SESSION, Sending, Transfer, fault_runs, image, line_faults
-from ymodem_peers import RbPeer
+from support.micropython import BACKENDS, WITH_32
+from support.transfer_runs import ERRORS, SESSION, Sending, Transfer, fault_runs, image, line_faults
+from support.ymodem_peers import RbPeer
 
 RB_SIZES = (0, 1, 127, 128, 129, 1023, 1024, 1025, 300_000)
 # Fault runs: seeds per personality and backend. Small images at a high baud rate keep
@@ -17,7 +18,7 @@ FAULT_SEEDS = 15
 FAST = dict(baud=921600, flash_scale=0)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.heavy
 def test_rb_receives_every_size_exactly(mp, tmp_path, backend):
     cases = [(size, "fw-%d.bin" % size) for size in RB_SIZES] + [(5000, "new firmware v2.bin")]
     runs = []
@@ -55,7 +56,6 @@ def assert_exact_or_error(result, summary, data):
         assert result["code"] in ("timeout", "cancelled", "retries", "protocol"), result
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("personality", ("stm32-iap", "spec"))
 def test_simulator_personalities_clean(mp, tmp_path, backend, personality):
     path, data = image(tmp_path, 40_000)
@@ -65,7 +65,6 @@ def test_simulator_personalities_clean(mp, tmp_path, backend, personality):
     assert_exact_or_error(result, summary, data)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_lost_acks_with_stm32_iap_recover(mp, tmp_path, backend):
     # 20 blocks: the header's ACK, two blocks in a row, and the last block's (which needs
     # the padding probe).
@@ -77,6 +76,7 @@ def test_lost_acks_with_stm32_iap_recover(mp, tmp_path, backend):
     assert_exact_or_error(result, summary, data)
 
 
+@pytest.mark.heavy
 def test_seeded_faults_never_report_a_wrong_image(mp, tmp_path):
     cases = [
         (personality, backend, seed)
@@ -97,7 +97,6 @@ def test_seeded_faults_never_report_a_wrong_image(mp, tmp_path):
     assert outcomes["exact"] >= len(cases) * 3 // 4, outcomes
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize(
     "size, reset_at, codes",
     [
@@ -166,7 +165,6 @@ print(qsota.TransferError is __import__("qsota.transfer").transfer.TransferError
 """
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_bad_arguments_raise_clear_errors(mp, tmp_path, backend):
     code = BAD.format(path=tmp_path / "ten.bin", missing=tmp_path / "missing.bin")
     lines = mp.run(code, backend=backend).strip().splitlines()
@@ -195,63 +193,14 @@ def test_bad_arguments_raise_clear_errors(mp, tmp_path, backend):
 
 # A port whose receiver ACKs every frame at once, so that only the driver and the sender
 # run: their heap use during the data phase, per block, must be zero.
-ALLOC = """
-import gc, qsota
-class Port:
-    def __init__(self):
-        self.reply = bytearray(b"C ")
-        self.n = 1
-    def write(self, b):
-        self.reply[0] = 6
-        self.reply[1] = 67  # the C after the header's ACK; ignored later
-        self.n = 2 if len(b) > 1 and b[1] == 0 else 1
-        return len(b)
-    def any(self):
-        return self.n
-    def readinto(self, b, nbytes):  # machine.UART.readinto(buf, nbytes)
-        k = min(self.n, nbytes)
-        for i in range(k):
-            b[i] = self.reply[i]
-        self.n = 0
-        return k
-with open("{path}", "wb") as f:
-    f.write(bytes(120 * 1024))
-marks = []
-def progress(offset, size):
-    if offset in (10 * 1024, 110 * 1024):
-        marks.append(gc.mem_alloc())
-gc.collect()
-gc.disable()
-stats = qsota.send(Port(), "{path}", progress=progress, end_gap_ms=1)
-print((marks[1] - marks[0]) / 100, stats["bytes"], stats["retries"])
-"""
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", WITH_32)
 def test_no_heap_allocation_per_block(mp, tmp_path, backend):
-    out = mp.run(ALLOC.format(path=tmp_path / "zeros.bin"), backend=backend).split()
+    out = mp.run("import ymodem_alloc", backend=backend, args=[tmp_path / "zeros.bin"]).split()
     assert out == ["0.0", str(120 * 1024), "0"], out
 
 
-READ_ONLY_PORT = """
-import qsota
-class Port:  # machine.UART without readinto: read(n) returns what is there, or None
-    def __init__(self):
-        self.reply = b"C"
-    def write(self, b):
-        self.reply = b"\\x06C" if len(b) > 1 and b[1] == 0 else b"\\x06"
-        return len(b)
-    def any(self):
-        return len(self.reply)
-    def read(self, n):
-        r, self.reply = self.reply[:n], b""
-        return r or None
-with open("{path}", "wb") as f:
-    f.write(b"0123456789" * 300)
-print(qsota.send(Port(), "{path}", end_gap_ms=1)["bytes"])
-"""
-
-
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_a_port_with_read_but_no_readinto(mp, tmp_path, backend):
-    assert mp.run(READ_ONLY_PORT.format(path=tmp_path / "f.bin"), backend=backend).split() == ["3000"]
+    out = mp.run("import ymodem_read_port", backend=backend, args=[tmp_path / "f.bin"])
+    assert out.split() == ["3000"]

@@ -7,7 +7,8 @@ firmware with `_qsota` spends no RAM on it. The agent (Qth wiring) is `import qs
 """
 
 from . import _bound
-from .transfer import TransferError, send
+from .errors import TransferError
+from .transfer import send
 from .verify import verify_file
 
 
@@ -43,12 +44,17 @@ def _use(backend):
     VerifyError = backend.VerifyError
 
 
+# The names before issue 24 gave each protocol one name, kept for scripts that use them.
+_ALIASES = {"LinkSender": "NativeSender", "SmpSender": "McubootSender"}
+
+
 def __getattr__(name):
     """The senders, taken from the backend when asked for: qsota.pure imports a protocol's
     module only then. MicroPython asks a package's __getattr__ before it imports a
     submodule for `from qsota import x`, and does not catch its AttributeError: so a
     submodule is imported here."""
-    if name in ("YmodemSender", "LinkSender", "Stm32Sender", "SmpSender"):
+    name = _ALIASES.get(name, name)
+    if name in ("YmodemSender", "NativeSender", "Stm32Sender", "McubootSender"):
         return getattr(_bound.backend, name)
     return _submodule(globals(), name)
 

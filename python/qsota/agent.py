@@ -14,7 +14,8 @@ callback is called first with exactly Qth's arguments, then the agent downloads 
 reports the new version with `Qth.setMcuVer`, so the platform judges success. On any failure it
 reports the version the MCU had, so the platform judges failure and the script's result
 callback sees False. See docs/agent.md for the options, the progress steps and what is kept
-on disk for a resume.
+on disk for a resume. This module is the wiring (Qth's callbacks, the policy, progress and
+log); one update's steps are qsota.update's.
 
 The work runs in its own thread (`_thread`): Qth calls the script's callbacks from the SDK's
 event thread, and a download plus an MCU transfer takes minutes, during which that thread
@@ -22,16 +23,13 @@ must stay free (MQTT keep-alive, further events).
 """
 
 try:
-    import json
     import os
 except ImportError:  # MicroPython 1.13 (legacy QuecPython) has only the u-names
-    import ujson as json
     import uos as os
 
 import qsota
-from qsota import http, https
-from qsota import image as _image
-from qsota.download import Download, percent
+from qsota import https, protocols
+from qsota.update import AgentError, Update, int_or_none  # noqa: F401 (qsota.agent.AgentError)
 
 try:
     import _thread
@@ -39,15 +37,6 @@ except ImportError:
     _thread = None
 
 MAX_FILE = 100 * 1024 * 1024  # the platform's limit per file
-
-
-class AgentError(Exception):
-    """One update failed. `.stage` is plan, download, space, verify, transfer or mcu (every
-    failure is reported with one of these)."""
-
-    def __init__(self, stage, message):
-        super().__init__(message)
-        self.stage = stage
 
 
 def setMcuVer(Qth, comp_no, version, infoCb, resultCb, port=None, **options):
@@ -64,24 +53,12 @@ def _log_print(msg):
     print("[qsota]", msg)
 
 
-def _int_or_none(value, what):
-    if value is None or value == "":
-        return None
-    try:
-        n = int(value)
-    except (TypeError, ValueError):
-        raise AgentError("plan", "%s: expected a number, got %r" % (what, value))
-    if n < 0:
-        raise AgentError("plan", "%s: must not be negative, got %r" % (what, value))
-    return n
-
-
 def default_policy(plan, device):
     """(ok, reason) for one otaPlan tuple (compType, compId, srcVer, dstVer, minPower,
     diskSpace, minSignal) against `device` ({'battery', 'signal', 'free'}, None = unknown)."""
     checks = (("battery", 4, "minPower"), ("free", 5, "diskSpace"), ("signal", 6, "minSignal"))
     for key, index, name in checks:
-        need = _int_or_none(plan[index], name) if len(plan) > index else None
+        need = int_or_none(plan[index], name) if len(plan) > index else None
         have = device.get(key)
         if need and have is not None and have < need:
             return False, "%s %s is below the plan's %s %d" % (key, have, name, need)
@@ -173,9 +150,10 @@ class Agent:
                 )
         if port is None:
             raise TypeError("port: the UART to the MCU (or a callable returning one) is required")
-        if protocol not in ("ymodem", "native", "stm32", "mcuboot"):
+        if protocols.find(protocol) is None:
+            names = [repr(p.name) for p in protocols.PROTOCOLS]
             raise ValueError(
-                "protocol: expected 'ymodem', 'native', 'stm32' or 'mcuboot', got %r" % (protocol,)
+                "protocol: expected %s or %s, got %r" % (", ".join(names[:-1]), names[-1], protocol)
             )
         if keys is not None:
             qsota.Verifier(keys=keys)  # TypeError/ValueError now, not at the first update
@@ -218,7 +196,6 @@ class Agent:
         self.allow_unverified = bool(allow_unverified)
         self.allow_empty = bool(allow_empty)
         self._warned_tls = False
-        self._stage = "plan"
         self.keys = keys
         self.max_size = max_size
         self.retries = retries
@@ -349,167 +326,15 @@ class Agent:
     # -- one update ----------------------------------------------------------------------
 
     def _update(self, args):
-        if len(args) == 6:
-            comp, target, url, size, md5, crc = args
-        else:
-            comp, target, url, md5, crc = args
-            size = None
-        reported = self.version
-        self._stage = "plan"
+        job = Update(self)
         try:
-            self._step("plan", 0)
-            self._log("update %s -> %s from %s" % (self.version, target, http.redact(url)))
-            size = _int_or_none(size, "fileSize")
-            self._stage = "download"
-            path, sha256, signed = self._download(target, url, size, md5, crc)
-            self._stage = "transfer"
-            self._transfer(path, target, sha256, signed)
-            reported = target
-            if self.read_version is not None:
-                self._stage = "mcu"
-                reported = self.read_version(comp)
-                if reported != target:
-                    raise AgentError(
-                        "mcu", "the MCU runs %r after the update, not %r" % (reported, target)
-                    )
-            self._remove(self._path(".part"), self._path(".json"))
+            job.run(args)
         except Exception as e:
             stage = getattr(e, "stage", "verify" if isinstance(e, qsota.VerifyError) else None)
-            self._log("update failed (%s): %s" % (stage or self._stage, e))
+            self._log("update failed (%s): %s" % (stage or job.stage, e))
             self._step("failed", 0)
         finally:
-            self.version = reported
+            self.version = job.reported
             self.busy = False
-            self._log("reporting version %s" % reported)
-            self._report(reported)
-
-    def _path(self, ext):
-        return "%s/%s%s" % (self.workdir, self.comp_no, ext)
-
-    def _remove(self, *paths):
-        for p in paths:
-            try:
-                os.remove(p)
-            except OSError:
-                pass
-
-    def _checks(self, md5, crc, size):
-        """What checks the image: the names of the expected values that are known."""
-        given = (("md5", md5), ("crc", crc), ("size", size), ("signature", self.keys))
-        return [name for name, value in given if value not in (None, "")]
-
-    def _download(self, target, url, size, md5, crc):
-        """Downloads into <workdir>/<comp>.part through a Verifier (qsota.download); returns
-        the path, the file's SHA-256 (the native protocol's OPEN carries it: no second read)
-        and, with keys, the verified image's header fields."""
-        checks = self._checks(md5, crc, size)
-        if not checks and not self.allow_unverified:
-            raise AgentError(
-                "verify",
-                "nothing would check this image (no md5, crc, fileSize or keys): refused "
-                "(allow_unverified=True accepts it)",
-            )
-        if url[:8].lower() == "https://" and not https.authenticated(self.tls):
-            if not self._warned_tls:
-                self._warned_tls = True
-                self._log("https without ca or pin: encrypted, but the server is not authenticated")
-        try:
-            os.mkdir(self.workdir)
-        except OSError:
-            pass
-
-        def new_verifier():
-            return qsota.Verifier(
-                md5=md5 or None,
-                crc=None if crc == "" else crc,
-                size=size,
-                crc_variant=self.crc_variant,
-                keys=self.keys,
-            )
-
-        def free():
-            return self._device()["free"]
-
-        d = Download(
-            "%s/%s" % (self.workdir, self.comp_no),
-            self.buf,
-            self._log,
-            self._download_step,
-            tls=self.tls,
-            retries=self.retries,
-            backoff_ms=self.backoff_ms,
-            timeout_s=self.timeout_s,
-            max_size=self.max_size,
-            free=free,
-        )
-        verifier, n = d.run(url, [target, md5, str(crc)], size, new_verifier)
-        try:
-            if n == 0 and not self.allow_empty:
-                raise AgentError("verify", "the image is empty (0 bytes): refused")
-            verifier.check()
-        except Exception:
-            self._remove(d.part, d.meta)  # a wrong image is not kept
-            raise
-        if checks:
-            crc_note = " (crc %s)" % verifier.crc_matched if "crc" in checks else ""
-            self._log("download verified: %d bytes, %s%s" % (n, ", ".join(checks), crc_note))
-        else:
-            self._log("download NOT verified (allow_unverified): %d bytes" % n)
-        signed = verifier.image
-        if signed is not None:
-            self._log(
-                "signature verified: key %d, image version %s" % (signed["key"], signed["version"])
-            )
-        return d.part, verifier.sha256(), signed
-
-    def _download_step(self, pct):
-        self._step("download", pct)
-
-    def _transfer(self, path, target, sha256, signed):
-        options = dict(self.send_options)
-        if self.allow_empty:
-            options["allow_empty"] = True
-        name = self.name or "%s_%s.bin" % (self.comp_no, target)
-        if self.protocol == "native":
-            options.update(sha256=sha256, component=self.comp_no, version=target)
-        elif self.protocol == "mcuboot":
-            options.update(sha256=sha256)
-        port, opened = self.port, False
-        if callable(port) and not callable(getattr(port, "write", None)):
-            port, opened = port(), True
-        self._step("transfer", 0)
-
-        def progress(offset, size):
-            if size:
-                self._step("transfer", percent(offset, size))
-
-        source = path
-        try:
-            if signed is not None and not _image.sends_container(self.protocol):
-                source = self._body(path, signed, name)
-                options.pop("sha256", None)  # the file's: the sender computes the body's
-            stats = qsota.send(
-                port, source, protocol=self.protocol, name=name, progress=progress, **options
-            )
-        except qsota.TransferError as e:
-            raise AgentError("transfer", "MCU transfer failed (%s): %s" % (e.code, e))
-        finally:
-            if opened and callable(getattr(port, "close", None)):
-                port.close()
-            if source is not path:
-                source.close()
-        self._step("transfer", 100)
-        if source is not path:
-            self._log("sent the body of the signed image (%d bytes)" % signed["img_size"])
-        self._log(
-            "sent %d bytes in %d ms, %d retries"
-            % (stats.get("bytes", 0), stats.get("elapsed_ms", 0), stats.get("retries", 0))
-        )
-
-    def _body(self, path, signed, name):
-        """The body of the signed image at `path`, for a bootloader that takes a raw
-        application."""
-        try:
-            return _image.body(path, signed, name)
-        except ValueError as e:
-            raise AgentError("verify", str(e))
+            self._log("reporting version %s" % job.reported)
+            self._report(job.reported)

@@ -24,12 +24,8 @@ except ImportError:  # MicroPython 1.13 (legacy QuecPython) has only the u-names
     import ujson as json
     import uos as os
 
-try:
-    from time import sleep_ms as _sleep_ms
-except ImportError:
-    from utime import sleep_ms as _sleep_ms
-
 from qsota import http
+from qsota.clock import sleep_ms
 from qsota.verify import kept_in
 
 
@@ -50,7 +46,8 @@ def percent(done, total):
     return min(100, done // (total // 100))
 
 
-def _remove(*paths):
+def remove(*paths):
+    """Removes each file of `paths` that exists."""
     for p in paths:
         try:
             os.remove(p)
@@ -110,7 +107,7 @@ class Download:
                 self.f = None
             keep = getattr(e, "keep", False) and self.offset > 0
             if not keep:
-                _remove(self.part, self.meta)
+                remove(self.part, self.meta)
             if isinstance(e, OSError):
                 raise DownloadError("download", "cannot store the download (%s)" % e)
             raise
@@ -147,7 +144,7 @@ class Download:
         except (OSError, ValueError, KeyError, AttributeError, TypeError):
             pass
         self.verifier, self.offset, self.total = self._new_verifier(), 0, self.size
-        _remove(self.part, self.meta)
+        remove(self.part, self.meta)
 
     def _new_verifier(self):
         """The caller's verifier for the part (which holds every byte it is fed)."""
@@ -271,7 +268,7 @@ class Download:
                 self.log(
                     "download interrupted at byte %d (%s); retry in %d ms" % (self.offset, e, pause)
                 )
-                _sleep_ms(pause)
+                sleep_ms(pause)
             finally:  # also on DownloadError/VerifyError from the body: no socket left open
                 if resp is not None:
                     resp.close()

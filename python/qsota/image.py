@@ -8,16 +8,8 @@ takes the header's `image['load_addr']` (with ROM_FIXED, 0x100 in `image['flags'
 -F: the address the body was linked for).
 """
 
-# Protocols whose bootloader takes the whole signed container (issue 13's MCUboot SMP).
-CONTAINER_PROTOCOLS = ("mcuboot",)
-
 # ih_flags of a compressed body (imgtool --compression): only MCUboot can unpack it.
 _COMPRESSED = 0x600
-
-
-def sends_container(protocol):
-    """True if `protocol`'s bootloader gets the whole container, False for the body only."""
-    return protocol in CONTAINER_PROTOCOLS
 
 
 def body(path, image, name=None):

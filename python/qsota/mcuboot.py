@@ -1,5 +1,5 @@
-"""qsota.mcuboot: what `qsota.send(..., protocol='mcuboot')` does around the SMP sender
-(`SmpSender`, src/smp/): the image's hash as MCUboot lists it, entering serial recovery by
+"""qsota.mcuboot: what `qsota.send(..., protocol='mcuboot')` does around the MCUboot sender
+(`McubootSender`, src/mcuboot/): the image's hash as MCUboot lists it, entering serial recovery by
 GPIO, and MCUboot's error codes for messages.
 
 Entering recovery is the MCU owner's choice:
@@ -11,9 +11,9 @@ Entering recovery is the MCU owner's choice:
 - neither: the MCU is in recovery already.
 """
 
-from .pacing import _sleep_ms
+from .clock import sleep_ms
 from .pin import setter
-from .transfer import TransferError
+from .errors import TransferError
 
 
 _MAGIC = 0x96F3B83D
@@ -36,7 +36,7 @@ RC = (
     "image corrupt",
     "busy",
 )
-# SmpSender stats' `step`.
+# McubootSender stats' `step`.
 STEPS = ("enter", "boot", "params", "probe", "upload", "list", "reset", "done")
 
 
@@ -93,9 +93,9 @@ def enter_by_pin(boot_pin, reset_pin, boot_level=0, boot_ms=1000):
         raise ValueError("boot_level: must be 0 or 1")
     boot(boot_level)
     reset(0)
-    _sleep_ms(_RESET_PULSE_MS)
+    sleep_ms(_RESET_PULSE_MS)
     reset(1)
-    _sleep_ms(boot_ms)
+    sleep_ms(boot_ms)
     boot(1 - boot_level)
 
 

@@ -33,31 +33,7 @@ installing one would also replace the application's own, which cannot be read ba
 QuecPython the driver paces its checks by the line as above. Nothing here allocates per call.
 """
 
-try:
-    import time
-except ImportError:  # MicroPython 1.13
-    import utime as time
-
-_ticks_ms = time.ticks_ms
-_ticks_diff = time.ticks_diff
-_sleep_ms = time.sleep_ms
-
-
-try:
-    from sys import platform as _platform
-except ImportError:
-    _platform = ""
-
-if _platform in ("linux", "darwin") and hasattr(time, "sleep_us"):
-    # The unix port's sleep_ms wakes every 0.5 ms until the time is up (mp_event_wait_ms);
-    # its sleep_us is one usleep.
-    _sleep_us = time.sleep_us
-else:
-    # On QuecPython sleep_us(n) is sleep_ms(n // 1000) anyway (mp_hal_delay_us in
-    # ports/quectel/mphalport.c); elsewhere sleep_us may spin.
-    def _sleep_us(us):
-        _sleep_ms((us + 999) // 1000)
-
+from . import clock as _clock
 
 # Byte times added to the expected rest of a partial answer before the driver looks again.
 _SLACK_BYTES = 2
@@ -71,12 +47,12 @@ class Pacer:
     """The driver's clock and waits for one transfer over `port` at `baud` (0: unknown), with
     `bits` line bits per byte.
 
-    `clock` is (ticks_ms, ticks_diff, sleep_us), for tests with a fake clock.
+    `clock` is (ticks_ms, ticks_diff, sleep_us); by default qsota.clock's.
     """
 
     def __init__(self, port, baud, bits=10, clock=None):
         if clock is None:
-            clock = (_ticks_ms, _ticks_diff, _sleep_us)
+            clock = (_clock.ticks_ms, _clock.ticks_diff, _clock.sleep_us)
         self.ticks_ms, self.ticks_diff, self.sleep_us = clock
         wait = getattr(port, "wait", None)
         self._port_wait = wait if callable(wait) else None

@@ -1,7 +1,7 @@
 """qsota.rules: the arguments of qsota's classes (the senders' and the Verifier's
 constructors and methods) and their checks, written once for both backends. `qsota.pure`
 parses through them (`pure/args.py`); `scripts/rules_h.py` writes them to `cmodule/rules.h`
-for the C module (the senders' one parser `qsota_parse_rules` in `cmodule/modqsota.c`,
+for the C module (the senders' one parser `qsota_parse_rules` in `cmodule/args.c`,
 `sender.c`, `verifier.c`), and a test checks that the committed header is what it writes.
 
 A class's rows are its checks in the order both backends make them, each
@@ -78,7 +78,7 @@ YMODEM = (
     ("name", NUL, 0, 0, "must not contain NUL", None),
 )
 
-LINK = (
+NATIVE = (
     ("size", INT, 0, _U32, _ANY_U32, REQUIRED),
     ("sha256", BUF, 0, 0, "", REQUIRED),
     ("sha256", LEN, 32, 32, "must be 32 bytes", None),
@@ -110,7 +110,7 @@ STM32 = (
 
 _BUF_SIZE = "must be 0 or 128 to 65535"
 
-SMP = (
+MCUBOOT = (
     ("size", INT, 1, _U32, "must be 1 to 4294967295", REQUIRED),
     ("sha256", BUF, 0, 0, "", REQUIRED),
     ("sha256", LEN, 32, 32, "must be 32 bytes", None),

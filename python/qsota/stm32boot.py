@@ -14,7 +14,7 @@ After a failure that followed an erase, that flash holds no complete application
 reset then runs a broken image (parts with an empty-flash check start their bootloader).
 """
 
-from .pacing import _sleep_ms
+from .clock import sleep_ms
 from .pin import setter
 
 
@@ -39,8 +39,8 @@ def enter(boot0, nrst, nrst_active, reset_ms, boot_ms):
         boot0(1)
     if nrst is not None:
         nrst(nrst_active)
-        _sleep_ms(reset_ms)
+        sleep_ms(reset_ms)
         nrst(1 - nrst_active)
-        _sleep_ms(boot_ms)
+        sleep_ms(boot_ms)
     if boot0 is not None:
         boot0(0)

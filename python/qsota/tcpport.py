@@ -2,8 +2,8 @@
 and the demo on the unix port (`qsota.tcp_port` imports it when called, so a firmware that
 never calls it spends no RAM on it)."""
 
-from .pacing import _sleep_ms, _ticks_diff, _ticks_ms
-from .transfer import TransferError
+from .clock import sleep_ms, ticks_diff, ticks_ms
+from .errors import TransferError
 
 
 class TcpPort:
@@ -100,7 +100,7 @@ def tcp_port(host, port, timeout_ms=5000):
         raise TypeError("host: expected str, got %s" % type(host).__name__)
     if not isinstance(port, int) or not 0 < port < 65536:
         raise ValueError("port: must be 1 to 65535")
-    start = _ticks_ms()
+    start = ticks_ms()
     addr = socket.getaddrinfo(host, port)[0][-1]
     while True:
         s = socket.socket()
@@ -109,8 +109,8 @@ def tcp_port(host, port, timeout_ms=5000):
             break
         except OSError as e:
             s.close()
-            if _ticks_diff(_ticks_ms(), start) >= timeout_ms:
+            if ticks_diff(ticks_ms(), start) >= timeout_ms:
                 raise TransferError("io", "tcp_port: cannot connect to %s:%d (%s)" % (host, port, e))
-            _sleep_ms(20)
+            sleep_ms(20)
     s.setblocking(False)
     return TcpPort(s)

@@ -1,145 +1,23 @@
 """qsota.transfer: `send` drives any sans-IO sender over a UART-like port.
 
-A sender (`YmodemSender`, `LinkSender`) decides everything; this driver only
+A sender (`YmodemSender`, `NativeSender`) decides everything; this driver only
 moves bytes and tells time. It owns one frame buffer, reads image bytes straight into it and
 writes frames from it: after the first block nothing is allocated per block (memoryviews of
-each length are made once and kept). See "Sender objects" in docs/architecture.md.
+each length are made once and kept). See "Sender objects" in docs/architecture.md. What it
+knows of each protocol is its record in qsota.protocols; the image is opened and hashed by
+qsota.source.
 """
 
 from . import _bound
-from .codes import DONE, FAILED, MESSAGES, READ, RECEIVER_ERRORS, SEND, WAIT
+from .codes import DONE, MESSAGES, READ, SEND, WAIT
+from .errors import TransferError
 from .pacing import Pacer
+from .protocols import get as _protocol
+from .source import Views, open_source
 
 # The receive buffer: the longest answer (the ROM bootloader's 257-byte read-back, an MCUboot
 # answer) is taken in one read.
 _RX = 512
-
-
-class TransferError(Exception):
-    """A transfer failed: `.code` is one of timeout, cancelled, retries, protocol, source,
-    rejected, usage, io; the message says what happened and where."""
-
-    def __init__(self, code, message):
-        super().__init__(message)
-        self.code = code
-
-
-def _ymodem_args(f, size, name, options):
-    return (name, size)
-
-
-def _native_args(f, size, name, options):
-    return (size, _sha256(f, options.pop("sha256", None)))
-
-
-def _size_args(f, size, name, options):
-    return (size,)
-
-
-# How long a write may take no bytes before the port counts as failed: the protocol's reply
-# timeout (its defaults as in the senders), so a stuck port fails no later than a silent
-# receiver would.
-def _timeout_ms(default):
-    return lambda options: options.get("timeout_ms", default)
-
-
-def _native_reply_ms(options):
-    return options.get("rto_ms") or 1000
-
-
-def _stm32_entry(options):
-    from . import stm32boot
-
-    pins = stm32boot.take(options)
-    return lambda port: stm32boot.enter(*pins)
-
-
-def _mcuboot_args(f, size, name, options):
-    from . import mcuboot
-
-    return (size, _sha256(f, options.pop("sha256", None)), mcuboot.image_hash(f))
-
-
-def _mcuboot_entry(options):
-    from . import mcuboot
-
-    return mcuboot.entry(options)
-
-
-def _mcuboot_detail(stats):
-    from . import mcuboot
-
-    return mcuboot.detail(stats)
-
-
-# What a failure's message adds from the stats: the native receiver's ERROR, the ROM
-# bootloader's reason.
-def _receiver_error(stats):
-    refused = stats.get("receiver_error", 0)
-    if not refused:
-        return ""
-    return " (%s)" % (RECEIVER_ERRORS[refused] if refused < len(RECEIVER_ERRORS) else refused)
-
-
-def _reason(stats):
-    return " (%s)" % stats["reason"] if stats.get("reason") else ""
-
-
-# Each protocol: the backend's sender class; what its positional arguments are made of (the
-# opened image, its size, the name, the caller's options, from which the function may take
-# what is not the class's); whether the sender takes `baud` itself (the driver paces by it
-# either way); line bits per byte (8N1 unless the protocol fixes its framing); the reply
-# timeout; where the MCU must be put into its bootloader first, a
-# function that takes its options and returns what does that once the sender is made (so
-# that bad arguments never touch the MCU); what a failure's message adds from the stats.
-# One shape: cls(*args(f, size, name, options), **options).
-_PROTOCOLS = (
-    ("ymodem", "YmodemSender", _ymodem_args, True, 10, _timeout_ms(3000), None, None),
-    ("native", "LinkSender", _native_args, True, 10, _native_reply_ms, None, _receiver_error),
-    ("stm32", "Stm32Sender", _size_args, True, 11, _timeout_ms(1000), _stm32_entry, _reason),
-    ("mcuboot", "SmpSender", _mcuboot_args, False, 10, _timeout_ms(3000), _mcuboot_entry,
-     _mcuboot_detail),
-)
-
-
-def _protocol(protocol):
-    if not isinstance(protocol, str):
-        raise TypeError("protocol: expected str, got %s" % type(protocol).__name__)
-    for p in _PROTOCOLS:
-        if p[0] == protocol:
-            return p[1:]
-    known = ", ".join(repr(p[0]) for p in _PROTOCOLS)
-    raise ValueError("protocol: unknown %r (known: %s)" % (protocol, known))
-
-
-def _sha256(f, given):
-    """The image's SHA-256 for the native protocol's OPEN: `given` (32 bytes, or 64 hex
-    digits), else computed from `f`, which is rewound."""
-    if isinstance(given, str):
-        try:
-            from binascii import unhexlify
-        except ImportError:
-            from ubinascii import unhexlify
-        try:
-            return unhexlify(given)
-        except ValueError:
-            raise ValueError("sha256: expected 64 hex digits")
-    if given is not None:
-        return given
-    try:
-        from hashlib import sha256
-    except ImportError:
-        from uhashlib import sha256
-    h = sha256()
-    buf = bytearray(1024)
-    views = _Views(buf)
-    while True:
-        n = f.readinto(buf)
-        if not n:
-            break
-        h.update(views.get(0, n))
-    f.seek(0)
-    return h.digest()
 
 
 def _check_port(port):
@@ -151,74 +29,6 @@ def _check_port(port):
             )
     if not (callable(getattr(port, "readinto", None)) or callable(getattr(port, "read", None))):
         raise TypeError("port: needs readinto() or read(), got %s" % type(port).__name__)
-
-
-def _basename(path):
-    return path.rsplit("/", 1)[-1]
-
-
-def _open(source, name):
-    """(file, size, name, opened_here) for a path or a file object."""
-    if isinstance(source, str):
-        if _is_dir(source):
-            raise TransferError("source", "source: %r is a directory" % (source,))
-        try:
-            f = open(source, "rb")
-        except OSError as e:
-            raise TransferError("source", "source: cannot open %r (%s)" % (source, e))
-        opened = True
-        default = _basename(source)
-    elif callable(getattr(source, "readinto", None)) and callable(getattr(source, "seek", None)):
-        f = source
-        opened = False
-        default = getattr(source, "name", None)
-        default = _basename(default) if isinstance(default, str) else None
-    else:
-        raise TypeError(
-            "source: expected a path or a binary file object with readinto() and seek(), "
-            "got %s" % type(source).__name__
-        )
-    try:
-        size = f.seek(0, 2)
-        f.seek(0)
-    except OSError as e:
-        if opened:
-            f.close()
-        raise TransferError("source", "source: cannot seek (%s)" % e)
-    if name is None:
-        name = _DEFAULT_NAME if default is None else default
-    return f, size, name, opened
-
-
-# The name a file object without one is sent under (YMODEM's header needs a name).
-_DEFAULT_NAME = "image.bin"
-
-
-def _is_dir(path):
-    try:
-        import os
-    except ImportError:
-        import uos as os
-    try:
-        return os.stat(path)[0] & 0x4000 != 0  # S_IFDIR
-    except OSError:
-        return False  # open() says why
-
-
-class _Views:
-    """memoryviews of one buffer, made once per (start, length) and kept."""
-
-    def __init__(self, buf):
-        self.mv = memoryview(buf)
-        self.cache = {}
-
-    def get(self, start, length):
-        key = start * 65536 + length
-        v = self.cache.get(key)
-        if v is None:
-            v = self.mv[start : start + length]
-            self.cache[key] = v
-        return v
 
 
 def _written(k):
@@ -283,25 +93,25 @@ def send(port, source, protocol="ymodem", name=None, progress=None, **options):
     native: resumed_from, resent_bytes, reopens, ...; mcuboot: hash, buf_size, chunk, ...);
     raises TransferError.
     """
-    cls_name, args, takes_baud, bits, reply_ms, entry, detail = _protocol(protocol)
+    p = _protocol(protocol)
     _check_port(port)
     if progress is not None and not callable(progress):
         raise TypeError("progress: expected a callable, got %s" % type(progress).__name__)
     allow_empty = options.pop("allow_empty", False)
-    baud = options.get("baud", 0) if takes_baud else _baud(options.pop("baud", 0))
-    stall_ms = reply_ms(options)
-    enter = entry(options) if entry is not None else None
-    f, size, name, opened = _open(source, name)
+    baud = options.get("baud", 0) if p.takes_baud else _baud(options.pop("baud", 0))
+    stall_ms = p.stall_ms(options)
+    enter = p.entry(options) if p.entry is not None else None
+    f, size, name, opened = open_source(source, name)
     try:
         if size == 0 and not allow_empty:
             # ST's IAP erases the whole application area, then programs nothing
             raise TransferError("source", "source: the image is empty (0 bytes; allow_empty=True)")
-        cls = getattr(_bound.backend, cls_name)
-        sender = cls(*args(f, size, name, options), **options)
+        cls = getattr(_bound.backend, p.cls)
+        sender = cls(*p.args(f, size, name, options), **options)
         if enter is not None:
             enter(port)
-        pacer = Pacer(port, baud, bits)
-        return _drive(port, f, size, sender, protocol, progress, pacer, stall_ms, detail)
+        pacer = Pacer(port, baud, p.bits)
+        return _drive(port, f, size, sender, protocol, progress, pacer, stall_ms, p.detail)
     finally:
         if opened:
             f.close()
@@ -319,7 +129,7 @@ def _baud(baud):
 
 def _drive(port, f, size, sender, protocol, progress, pacer, stall_ms, detail):
     frame = bytearray(sender.frame_size)
-    fv = _Views(frame)
+    fv = Views(frame)
     frame_mv = fv.mv
     rx = bytearray(_RX)
     readinto = getattr(port, "readinto", None)

@@ -3,7 +3,7 @@
 //!   constants) and are set up by their `_init` function, which stamps a magic number that
 //!   every other call checks, so an uninitialised or mixed-up context is an error, not UB;
 //! - results are `int32_t` status codes: `QSOTA_OK` or a negative `QSOTA_E_*`;
-//! - no call can panic, unwind or allocate; only those given a `qsota_flash_t` (the link
+//! - no call can panic, unwind or allocate; only those given a `qsota_flash_t` (the native
 //!   receiver's) call back into the caller, through its callbacks.
 //!
 //! `include/qsota.h` is generated from this module by cbindgen and checked by the tests.
@@ -12,9 +12,11 @@ use crate::transfer::{self, Action, Fail};
 use crate::Error;
 use core::mem::{align_of, size_of};
 
+pub mod delta;
 pub mod image;
-pub mod link;
-pub mod smp;
+pub mod mcuboot;
+pub mod native_rx;
+pub mod native_tx;
 pub mod stm32;
 pub mod verify;
 pub mod ymodem;
@@ -35,6 +37,8 @@ pub const QSOTA_E_RANGE: i32 = -5;
 pub const QSOTA_E_ARG: i32 = -6;
 /// An output buffer is too small.
 pub const QSOTA_E_BUFFER: i32 = -7;
+/// A delta patch or package cannot be applied: `qsota_delta_fault` says why.
+pub const QSOTA_E_DELTA: i32 = -8;
 
 // cbindgen needs literals; these keep them equal to the core's codes.
 const _: () = {
@@ -45,6 +49,7 @@ const _: () = {
     assert!(QSOTA_E_RANGE == Error::Range.code());
     assert!(QSOTA_E_ARG == Error::Arg.code());
     assert!(QSOTA_E_BUFFER == Error::Buffer.code());
+    assert!(QSOTA_E_DELTA == Error::Delta.code());
 };
 
 /// Storage alignment of every context, in bytes (the storage types are arrays of `uint64_t`).

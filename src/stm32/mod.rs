@@ -33,19 +33,12 @@ use crate::transfer::{self, reached, Action, Fail};
 use crate::Error;
 
 pub mod devices;
-use devices::{Layout, FLASH_BASE};
+mod frame;
+mod reason;
 
-const ACK: u8 = 0x79;
-const NACK: u8 = 0x1F;
-const SYNC: u8 = 0x7F;
-const PROBE: u8 = 0x02;
-const GET: u8 = 0x00;
-const GET_ID: u8 = 0x02;
-const READ: u8 = 0x11;
-const GO: u8 = 0x21;
-const WRITE: u8 = 0x31;
-const ERASE: u8 = 0x43;
-const EXT_ERASE: u8 = 0x44;
+use devices::{Layout, FLASH_BASE};
+use frame::{ACK, ERASE, EXT_ERASE, GET, GET_ID, GO, NACK, PROBE, READ, SYNC, WRITE};
+pub use reason::Reason;
 
 /// Bytes per Write Memory / Read Memory block.
 pub const BLOCK: usize = 256;
@@ -99,54 +92,6 @@ impl Default for Options {
             start_timeout_ms: 5000,
             retries: 10,
             baud: 0,
-        }
-    }
-}
-
-/// What the ROM's answers said, beyond the failure code (`Stats::reason`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Reason {
-    None = 0,
-    NoAnswer,
-    UnknownPart,
-    TooLarge,
-    ReadProtected,
-    WriteProtected,
-    WriteFailed,
-    Mismatch,
-    Unsupported,
-    AddressRefused,
-}
-
-impl Reason {
-    /// Every reason, in code order.
-    pub const ALL: [Reason; 10] = [
-        Reason::None,
-        Reason::NoAnswer,
-        Reason::UnknownPart,
-        Reason::TooLarge,
-        Reason::ReadProtected,
-        Reason::WriteProtected,
-        Reason::WriteFailed,
-        Reason::Mismatch,
-        Reason::Unsupported,
-        Reason::AddressRefused,
-    ];
-
-    /// For messages (Python appends it to the TransferError's).
-    pub const fn text(self) -> &'static str {
-        match self {
-            Reason::None => "",
-            Reason::NoAnswer => "no answer to autobaud 0x7F: BOOT0 high and NRST pulsed? UART 8E1?",
-            Reason::UnknownPart => "PID not in the device table: give flash_size and page_size",
-            Reason::TooLarge => "the image does not fit the flash",
-            Reason::ReadProtected => "flash is read-protected: the ROM NACKs the command (not unprotected: that erases the chip)",
-            Reason::WriteProtected => "the ROM refused to erase: write-protected page?",
-            Reason::WriteFailed => "the ROM refused a block: write-protected or not erased?",
-            Reason::Mismatch => "read-back differs from the image",
-            Reason::Unsupported => "the bootloader lacks a command this needs",
-            Reason::AddressRefused => "the ROM refused the address",
         }
     }
 }
@@ -240,10 +185,6 @@ pub struct Sender {
     erase_end: u32,
     block: u32,
     stats: Stats,
-}
-
-fn xor(bytes: &[u8]) -> u8 {
-    bytes.iter().fold(0, |a, b| a ^ b)
 }
 
 impl Sender {
@@ -591,15 +532,6 @@ impl Sender {
         self.got = 0;
     }
 
-    /// A command with a 4-byte address and its XOR at the start of `frame`; 7 bytes.
-    fn addressed(frame: &mut [u8], cmd: u8, addr: u32) -> usize {
-        frame[0] = cmd;
-        frame[1] = !cmd;
-        frame[2..6].copy_from_slice(&addr.to_be_bytes());
-        frame[6] = xor(&frame[2..6]);
-        7
-    }
-
     fn transmit(&mut self, now: u32, frame: &mut [u8]) -> Action {
         let t = self.opts.timeout_ms;
         let block_addr = self.opts.address + self.block * BLOCK as u32;
@@ -622,24 +554,15 @@ impl Sender {
             }
             Op::Get | Op::GetId => {
                 let cmd = if self.op == Op::Get { GET } else { GET_ID };
-                (frame[0], frame[1]) = (cmd, !cmd);
                 self.expect(1, true, 0);
-                (2, t)
+                (frame::command(frame, cmd), t)
             }
             Op::Erase => {
                 let page = self.layout.page_of(self.erase_off).0 as u16;
-                let [hi, lo] = page.to_be_bytes();
-                let cmd = self.stats.erase_cmd;
-                (frame[0], frame[1], frame[2]) = (cmd, !cmd, 0);
-                let args = if cmd == EXT_ERASE {
-                    &[0, hi, lo, hi ^ lo][..]
-                } else {
-                    &[lo, lo][..]
-                };
-                frame[3..3 + args.len()].copy_from_slice(args);
+                let n = frame::erase(frame, self.stats.erase_cmd, page);
                 self.expect(2, false, 0);
                 self.sent_at = now;
-                (3 + args.len(), t.saturating_add(self.opts.erase_timeout_ms))
+                (n, t.saturating_add(self.opts.erase_timeout_ms))
             }
             Op::WriteAddr | Op::ReadAddr | Op::Go => {
                 let (cmd, addr) = match self.op {
@@ -649,21 +572,17 @@ impl Sender {
                 };
                 self.filled = false;
                 self.expect(2, false, 0);
-                (Self::addressed(frame, cmd, addr), t)
+                (frame::addressed(frame, cmd, addr), t)
             }
             Op::WriteData => {
-                frame[1 + len..1 + pad].fill(0xFF);
-                frame[0] = (pad - 1) as u8;
-                frame[1 + pad] = xor(&frame[..1 + pad]);
                 self.expect(1, false, 0);
-                (pad + 2, t)
+                (frame::write_data(frame, len, pad), t)
             }
             _ => {
-                (frame[0], frame[1]) = ((pad - 1) as u8, !(pad - 1) as u8);
                 self.expect(1, false, 0);
                 self.want = pad as u16;
                 reply = pad;
-                (2, t)
+                (frame::read_length(frame, pad), t)
             }
         };
         self.send = false;

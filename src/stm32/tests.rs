@@ -2,6 +2,7 @@
 //! simulator's `stm32-rom` personality tests it over a paced line with faults
 //! (tools/qsota-mcu/src/stm32_rom_tests.rs).
 
+use super::frame::xor;
 use super::*;
 use crate::trace;
 use crate::transfer::Sender as _;

@@ -1,10 +1,10 @@
-/* How a C bootloader uses the link receiver (docs/protocol.md), through include/qsota.h only.
+/* How a C bootloader uses the native receiver (docs/protocol.md), through include/qsota.h only.
  *
  * The "bootloader" here owns a RAM NOR flash (erase to 0xFF, program only erased bytes, in
  * aligned 8-byte units, like an STM32L4) and feeds the receiver what its UART received. The
- * module side is the link sender, also through the C ABI, over an in-memory line that can
- * lose bytes. Checks, for both receivers (qsota_link_rx_t, one frame buffer, and
- * qsota_link_rx2_t, two: it programs a frame a chunk per call while the next one arrives):
+ * module side is the native sender, also through the C ABI, over an in-memory line that can
+ * lose bytes. Checks, for both receivers (qsota_native_rx_t, one frame buffer, and
+ * qsota_native_rx2_t, two: it programs a frame a chunk per call while the next one arrives):
  * clean transfers, lossy lines, an MCU reset mid-transfer (resumes, re-sending at most one
  * window), a second send of a committed image, a wrong image (never committed), and misuse
  * of the API. Prints its pass/fail count. */
@@ -85,46 +85,46 @@ static const qsota_flash_t FLASH = {
 /* ---- the bootloader's receiver: one of the two kinds ---- */
 
 typedef struct {
-    qsota_link_rx_t *one; /* RAM for one frame buffer, or */
-    qsota_link_rx2_t *two; /* for two */
+    qsota_native_rx_t *one; /* RAM for one frame buffer, or */
+    qsota_native_rx2_t *two; /* for two */
 } receiver_t;
 
 /* Both announce WINDOW frames: the two-buffer one adds its second buffer to what the UART
  * holds. It programs 256 bytes per call. */
 static int32_t receiver_init(receiver_t r) {
-    return r.two ? qsota_link_rx2_init(r.two, WINDOW - 1, 50, 256)
-                 : qsota_link_rx_init(r.one, WINDOW, 50);
+    return r.two ? qsota_native_rx2_init(r.two, WINDOW - 1, 50, 256)
+                 : qsota_native_rx_init(r.one, WINDOW, 50);
 }
 
 /* The bootloader's UART loop: feeds what arrived (`len` bytes at `data`), sends every answer
  * to `answer`; returns how many bytes the receiver took (all of them). */
 static size_t receiver_feed(receiver_t r, const uint8_t *data, size_t len,
-                            qsota_link_tx_t *answer, uint32_t now) {
+                            qsota_native_tx_t *answer, uint32_t now) {
     size_t at = 0;
     int32_t again;
     do {
-        uint8_t out[QSOTA_LINK_REPLY_MAX];
+        uint8_t out[QSOTA_NATIVE_REPLY_MAX];
         size_t used = 0, out_len = 0;
         if (r.two) {
-            EXPECT_EQ(qsota_link_rx2_receive(r.two, &FLASH, data + at, len - at, out,
+            EXPECT_EQ(qsota_native_rx2_receive(r.two, &FLASH, data + at, len - at, out,
                                              sizeof out, &used, &out_len, &again),
                       QSOTA_OK);
         } else {
-            EXPECT_EQ(qsota_link_rx_receive(r.one, &FLASH, data + at, len - at, out, sizeof out,
+            EXPECT_EQ(qsota_native_rx_receive(r.one, &FLASH, data + at, len - at, out, sizeof out,
                                             &used, &out_len),
                       QSOTA_OK);
             again = out_len > 0;
         }
         at += used;
-        EXPECT_EQ(qsota_link_tx_receive(answer, now, out, out_len), QSOTA_OK);
+        EXPECT_EQ(qsota_native_tx_receive(answer, now, out, out_len), QSOTA_OK);
     } while (again);
     return at;
 }
 
 static int receiver_committed(receiver_t r) {
     int32_t committed = -1;
-    EXPECT_EQ(r.two ? qsota_link_rx2_state(r.two, &committed, NULL)
-                    : qsota_link_rx_state(r.one, &committed, NULL),
+    EXPECT_EQ(r.two ? qsota_native_rx2_state(r.two, &committed, NULL)
+                    : qsota_native_rx_state(r.one, &committed, NULL),
               QSOTA_OK);
     return committed;
 }
@@ -137,9 +137,9 @@ typedef struct {
 } line_t;
 
 /* The sender's defaults (checked), with the retransmission and open timeouts given. */
-static qsota_link_options_t link_options(uint32_t rto_ms, uint32_t open_timeout_ms) {
-    qsota_link_options_t o;
-    EXPECT_EQ(qsota_link_options_default(&o), QSOTA_OK);
+static qsota_native_options_t native_options(uint32_t rto_ms, uint32_t open_timeout_ms) {
+    qsota_native_options_t o;
+    EXPECT_EQ(qsota_native_options_default(&o), QSOTA_OK);
     EXPECT_EQ(o.open_timeout_ms, 60000u);
     EXPECT_EQ(o.retries, 10u);
     o.rto_ms = rto_ms;
@@ -157,20 +157,20 @@ static void sha256_of(const uint8_t *data, size_t len, uint8_t sha[32]) {
 /* Sends `image` (claiming `sha`) to the receiver `rx` over `line`; returns the final action
  * and fills `stats`. One loop turn is one millisecond; the line carries 100 bytes per turn. */
 static qsota_action_t transfer(receiver_t rx, const uint8_t *image, size_t size,
-                               const uint8_t sha[32], line_t line, qsota_link_stats_t *stats) {
-    static uint8_t frame[QSOTA_LINK_FRAME_SIZE];
+                               const uint8_t sha[32], line_t line, qsota_native_stats_t *stats) {
+    static uint8_t frame[QSOTA_NATIVE_FRAME_SIZE];
     static uint8_t wire[64 * 1024];
     size_t wire_len = 0, sent = 0;
     int reset_done = 0;
-    qsota_link_tx_t tx;
+    qsota_native_tx_t tx;
     qsota_action_t a = {0};
-    qsota_link_options_t opts = link_options(0, 5000);
-    EXPECT_EQ(qsota_link_tx_init(&tx, size, sha, (const uint8_t *)"mcu", 3,
+    qsota_native_options_t opts = native_options(0, 5000);
+    EXPECT_EQ(qsota_native_tx_init(&tx, size, sha, (const uint8_t *)"mcu", 3,
                                  (const uint8_t *)"2.0", 3, &opts),
               QSOTA_OK);
     for (uint32_t now = 0; now < 600000; now++) {
         for (;;) {
-            EXPECT_EQ(qsota_link_tx_poll(&tx, now, frame, sizeof frame, &a), QSOTA_OK);
+            EXPECT_EQ(qsota_native_tx_poll(&tx, now, frame, sizeof frame, &a), QSOTA_OK);
             if (a.kind == QSOTA_ACTION_SEND) {
                 for (size_t i = 0; i < a.len && wire_len < sizeof wire; i++)
                     if (!line.drop_every || ++sent % line.drop_every)
@@ -179,13 +179,13 @@ static qsota_action_t transfer(receiver_t rx, const uint8_t *image, size_t size,
                 size_t n = a.offset < size ? size - (size_t)a.offset : 0;
                 n = n < a.len ? n : a.len;
                 memcpy(frame + a.at, image + a.offset, n);
-                EXPECT_EQ(qsota_link_tx_provide(&tx, n), QSOTA_OK);
+                EXPECT_EQ(qsota_native_tx_provide(&tx, n), QSOTA_OK);
             } else {
                 break;
             }
         }
         if (a.kind == QSOTA_ACTION_DONE || a.kind == QSOTA_ACTION_FAILED) break;
-        qsota_link_tx_stats(&tx, stats);
+        qsota_native_tx_stats(&tx, stats);
         if (line.reset_at && !reset_done && stats->bytes >= line.reset_at) {
             /* The MCU resets: its RAM and the bytes on the way are gone, flash stays. */
             reset_done = 1;
@@ -197,7 +197,7 @@ static qsota_action_t transfer(receiver_t rx, const uint8_t *image, size_t size,
         memmove(wire, wire + chunk, wire_len - chunk);
         wire_len -= chunk;
     }
-    qsota_link_tx_stats(&tx, stats);
+    qsota_native_tx_stats(&tx, stats);
     return a;
 }
 
@@ -209,7 +209,7 @@ static void expect_committed(const uint8_t *data, size_t size) {
     uint32_t stored_size = 0;
     uint8_t sha[32], want[32];
     sha256_of(data, size, want);
-    EXPECT_EQ(qsota_link_stored_image(&FLASH, &found, &stored_size, sha), QSOTA_OK);
+    EXPECT_EQ(qsota_native_stored_image(&FLASH, &found, &stored_size, sha), QSOTA_OK);
     EXPECT_EQ(found, 1);
     EXPECT_EQ(stored_size, size);
     EXPECT_EQ(memcmp(sha, want, 32), 0);
@@ -220,12 +220,12 @@ static void expect_nothing_committed(void) {
     int32_t found = -1;
     uint32_t size;
     uint8_t sha[32];
-    EXPECT_EQ(qsota_link_stored_image(&FLASH, &found, &size, sha), QSOTA_OK);
+    EXPECT_EQ(qsota_native_stored_image(&FLASH, &found, &size, sha), QSOTA_OK);
     EXPECT_EQ(found, 0);
 }
 
 static void test_transfers(receiver_t rx) {
-    qsota_link_stats_t st;
+    qsota_native_stats_t st;
     qsota_action_t a;
     uint8_t sha[32], sha_other[32];
     line_t clean = {0, 0};
@@ -276,66 +276,66 @@ static void test_transfers(receiver_t rx) {
 }
 
 static void test_misuse(void) {
-    qsota_link_rx_t rx;
-    qsota_link_tx_t tx;
+    qsota_native_rx_t rx;
+    qsota_native_tx_t tx;
     qsota_action_t a;
-    uint8_t sha[32] = {0}, out[QSOTA_LINK_REPLY_MAX] = {0}, frame[QSOTA_LINK_FRAME_SIZE];
+    uint8_t sha[32] = {0}, out[QSOTA_NATIVE_REPLY_MAX] = {0}, frame[QSOTA_NATIVE_FRAME_SIZE];
     size_t used, out_len;
     int32_t found;
     uint32_t size;
     qsota_flash_t broken = FLASH;
 
     memset(&rx, 0, sizeof rx);
-    EXPECT_EQ(qsota_link_rx_receive(&rx, &FLASH, out, 1, out, sizeof out, &used, &out_len),
+    EXPECT_EQ(qsota_native_rx_receive(&rx, &FLASH, out, 1, out, sizeof out, &used, &out_len),
               QSOTA_E_STATE);
-    EXPECT_EQ(qsota_link_rx_init(NULL, WINDOW, 50), QSOTA_E_NULL);
-    EXPECT_EQ(qsota_link_rx_init(&rx, 0, 50), QSOTA_E_RANGE);
-    EXPECT_EQ(qsota_link_rx_init(&rx, WINDOW, 50), QSOTA_OK);
-    EXPECT_EQ(qsota_link_rx_receive(&rx, NULL, out, 1, out, sizeof out, &used, &out_len),
+    EXPECT_EQ(qsota_native_rx_init(NULL, WINDOW, 50), QSOTA_E_NULL);
+    EXPECT_EQ(qsota_native_rx_init(&rx, 0, 50), QSOTA_E_RANGE);
+    EXPECT_EQ(qsota_native_rx_init(&rx, WINDOW, 50), QSOTA_OK);
+    EXPECT_EQ(qsota_native_rx_receive(&rx, NULL, out, 1, out, sizeof out, &used, &out_len),
               QSOTA_E_NULL);
-    EXPECT_EQ(qsota_link_rx_receive(&rx, &FLASH, out, 1, out, 8, &used, &out_len),
+    EXPECT_EQ(qsota_native_rx_receive(&rx, &FLASH, out, 1, out, 8, &used, &out_len),
               QSOTA_E_BUFFER);
-    EXPECT_EQ(qsota_link_rx_receive(&rx, &FLASH, NULL, 5, out, sizeof out, &used, &out_len),
+    EXPECT_EQ(qsota_native_rx_receive(&rx, &FLASH, NULL, 5, out, sizeof out, &used, &out_len),
               QSOTA_E_NULL);
-    EXPECT_EQ(qsota_link_stored_image(NULL, &found, &size, sha), QSOTA_E_NULL);
+    EXPECT_EQ(qsota_native_stored_image(NULL, &found, &size, sha), QSOTA_E_NULL);
     {
-        qsota_link_rx2_t rx2;
+        qsota_native_rx2_t rx2;
         int32_t again;
-        EXPECT_EQ(qsota_link_rx2_init(&rx2, 0, 50, 256), QSOTA_E_RANGE);
-        EXPECT_EQ(qsota_link_rx2_init(NULL, 1, 50, 256), QSOTA_E_NULL);
+        EXPECT_EQ(qsota_native_rx2_init(&rx2, 0, 50, 256), QSOTA_E_RANGE);
+        EXPECT_EQ(qsota_native_rx2_init(NULL, 1, 50, 256), QSOTA_E_NULL);
         /* A one-buffer context is not a two-buffer one, nor the other way round. */
-        EXPECT_EQ(qsota_link_rx2_receive((qsota_link_rx2_t *)&rx, &FLASH, out, 1, out,
+        EXPECT_EQ(qsota_native_rx2_receive((qsota_native_rx2_t *)&rx, &FLASH, out, 1, out,
                                          sizeof out, &used, &out_len, &again),
                   QSOTA_E_STATE);
-        EXPECT_EQ(qsota_link_rx2_init(&rx2, 1, 50, 256), QSOTA_OK);
-        EXPECT_EQ(qsota_link_rx_receive((qsota_link_rx_t *)&rx2, &FLASH, out, 1, out, sizeof out,
+        EXPECT_EQ(qsota_native_rx2_init(&rx2, 1, 50, 256), QSOTA_OK);
+        EXPECT_EQ(qsota_native_rx_receive((qsota_native_rx_t *)&rx2, &FLASH, out, 1, out, sizeof out,
                                         &used, &out_len),
                   QSOTA_E_STATE);
-        EXPECT_EQ(qsota_link_rx2_receive(&rx2, &FLASH, out, 1, out, sizeof out, &used, &out_len,
+        EXPECT_EQ(qsota_native_rx2_receive(&rx2, &FLASH, out, 1, out, sizeof out, &used, &out_len,
                                          NULL),
                   QSOTA_E_NULL);
-        EXPECT_EQ(qsota_link_rx2_receive(&rx2, &FLASH, out, 1, out, 8, &used, &out_len, &again),
+        EXPECT_EQ(qsota_native_rx2_receive(&rx2, &FLASH, out, 1, out, 8, &used, &out_len, &again),
                   QSOTA_E_BUFFER);
     }
 
-    qsota_link_options_t opts = link_options(0, 1000);
-    EXPECT_EQ(qsota_link_options_default(NULL), QSOTA_E_NULL);
-    EXPECT_EQ(qsota_link_tx_init(&tx, 1ull << 32, sha, NULL, 0, NULL, 0, &opts), QSOTA_E_RANGE);
-    EXPECT_EQ(qsota_link_tx_init(&tx, 10, NULL, NULL, 0, NULL, 0, &opts), QSOTA_E_NULL);
-    EXPECT_EQ(qsota_link_tx_init(&tx, 10, sha, (const uint8_t *)"x", 33, NULL, 0, &opts),
+    qsota_native_options_t opts = native_options(0, 1000);
+    EXPECT_EQ(qsota_native_options_default(NULL), QSOTA_E_NULL);
+    EXPECT_EQ(qsota_native_tx_init(&tx, 1ull << 32, sha, NULL, 0, NULL, 0, &opts), QSOTA_E_RANGE);
+    EXPECT_EQ(qsota_native_tx_init(&tx, 10, NULL, NULL, 0, NULL, 0, &opts), QSOTA_E_NULL);
+    EXPECT_EQ(qsota_native_tx_init(&tx, 10, sha, (const uint8_t *)"x", 33, NULL, 0, &opts),
               QSOTA_E_LENGTH);
     opts.open_timeout_ms = 0;
-    EXPECT_EQ(qsota_link_tx_init(&tx, 10, sha, NULL, 0, NULL, 0, &opts), QSOTA_E_RANGE);
-    opts = link_options(0, 1000);
+    EXPECT_EQ(qsota_native_tx_init(&tx, 10, sha, NULL, 0, NULL, 0, &opts), QSOTA_E_RANGE);
+    opts = native_options(0, 1000);
     opts.retries = 256;
-    EXPECT_EQ(qsota_link_tx_init(&tx, 10, sha, NULL, 0, NULL, 0, &opts), QSOTA_E_RANGE);
-    EXPECT_EQ(qsota_link_tx_poll((qsota_link_tx_t *)&rx, 0, frame, sizeof frame, &a),
+    EXPECT_EQ(qsota_native_tx_init(&tx, 10, sha, NULL, 0, NULL, 0, &opts), QSOTA_E_RANGE);
+    EXPECT_EQ(qsota_native_tx_poll((qsota_native_tx_t *)&rx, 0, frame, sizeof frame, &a),
               QSOTA_E_STATE);
-    EXPECT_EQ(qsota_link_tx_init(&tx, 10, sha, NULL, 0, NULL, 0, NULL), QSOTA_OK);
-    EXPECT_EQ(qsota_link_tx_poll(&tx, 0, NULL, 0, &a), QSOTA_E_NULL);
-    EXPECT_EQ(qsota_link_tx_poll(&tx, 0, frame, 100, &a), QSOTA_OK);
+    EXPECT_EQ(qsota_native_tx_init(&tx, 10, sha, NULL, 0, NULL, 0, NULL), QSOTA_OK);
+    EXPECT_EQ(qsota_native_tx_poll(&tx, 0, NULL, 0, &a), QSOTA_E_NULL);
+    EXPECT_EQ(qsota_native_tx_poll(&tx, 0, frame, 100, &a), QSOTA_OK);
     EXPECT_EQ(a.kind, QSOTA_ACTION_SEND); /* OPEN fits; the frame is too small for DATA: */
-    EXPECT_EQ(qsota_link_tx_poll(&tx, 0, frame, 100, &a), QSOTA_OK);
+    EXPECT_EQ(qsota_native_tx_poll(&tx, 0, frame, 100, &a), QSOTA_OK);
     EXPECT_EQ(a.kind, QSOTA_ACTION_FAILED);
     EXPECT_EQ(a.fail, QSOTA_FAIL_USAGE);
 
@@ -346,21 +346,21 @@ static void test_misuse(void) {
     {
         uint8_t img[100] = {1, 2, 3};
         uint8_t img_sha[32];
-        qsota_link_stats_t st;
+        qsota_native_stats_t st;
         sha256_of(img, sizeof img, img_sha);
-        EXPECT_EQ(qsota_link_rx_init(&rx, WINDOW, 50), QSOTA_OK);
-        opts = link_options(100, 1000);
-        EXPECT_EQ(qsota_link_tx_init(&tx, sizeof img, img_sha, NULL, 0, NULL, 0, &opts),
+        EXPECT_EQ(qsota_native_rx_init(&rx, WINDOW, 50), QSOTA_OK);
+        opts = native_options(100, 1000);
+        EXPECT_EQ(qsota_native_tx_init(&tx, sizeof img, img_sha, NULL, 0, NULL, 0, &opts),
                   QSOTA_OK);
-        EXPECT_EQ(qsota_link_tx_poll(&tx, 0, frame, sizeof frame, &a), QSOTA_OK);
-        EXPECT_EQ(qsota_link_rx_receive(&rx, &broken, frame, a.len, out, sizeof out, &used,
+        EXPECT_EQ(qsota_native_tx_poll(&tx, 0, frame, sizeof frame, &a), QSOTA_OK);
+        EXPECT_EQ(qsota_native_rx_receive(&rx, &broken, frame, a.len, out, sizeof out, &used,
                                         &out_len),
                   QSOTA_OK);
-        EXPECT_EQ(qsota_link_tx_receive(&tx, 1, out, out_len), QSOTA_OK);
-        EXPECT_EQ(qsota_link_tx_poll(&tx, 1, frame, sizeof frame, &a), QSOTA_OK);
+        EXPECT_EQ(qsota_native_tx_receive(&tx, 1, out, out_len), QSOTA_OK);
+        EXPECT_EQ(qsota_native_tx_poll(&tx, 1, frame, sizeof frame, &a), QSOTA_OK);
         EXPECT_EQ(a.kind, QSOTA_ACTION_FAILED);
         EXPECT_EQ(a.fail, QSOTA_FAIL_REJECTED);
-        qsota_link_tx_stats(&tx, &st);
+        qsota_native_tx_stats(&tx, &st);
         EXPECT_EQ(st.error, 3); /* FLASH */
     }
 }
@@ -372,8 +372,8 @@ int main(void) {
         image[i] = (uint8_t)(x >> 16);
         other[i] = (uint8_t)(x >> 8);
     }
-    qsota_link_rx_t one;
-    qsota_link_rx2_t two;
+    qsota_native_rx_t one;
+    qsota_native_rx2_t two;
     test_transfers((receiver_t){&one, NULL});
     test_transfers((receiver_t){NULL, &two});
     test_misuse();

@@ -39,14 +39,14 @@ SPECS = (
      ("block_size", "timeout_ms", "header_timeout_ms", "start_timeout_ms", "end_gap_ms",
       "retries", "baud"),
      (("poll", 2), ("receive", 2), ("receive", 3), ("provide", 1), ("stats", 0))),
-    ("LinkSender", ("size", "sha256"),
+    ("NativeSender", ("size", "sha256"),
      ("component", "version", "rto_ms", "open_timeout_ms", "retries"),
      (("poll", 2), ("receive", 2), ("receive", 3), ("provide", 1), ("stats", 0))),
     ("Stm32Sender", ("size",),
      ("address", "go", "flash_size", "page_size", "timeout_ms", "erase_timeout_ms",
       "start_timeout_ms", "retries", "baud"),
      (("poll", 2), ("receive", 2), ("receive", 3), ("provide", 1), ("stats", 0))),
-    ("SmpSender", ("size", "sha256", "hash"),
+    ("McubootSender", ("size", "sha256", "hash"),
      ("image", "buf_size", "enter", "resume", "reset", "timeout_ms", "erase_timeout_ms",
       "boot_ms", "retries"),
      (("poll", 2), ("receive", 2), ("receive", 3), ("provide", 1), ("stats", 0))),
@@ -56,9 +56,9 @@ SPECS = (
 GOOD = {
     "Verifier": (),
     "YmodemSender": ("fw.bin", 1000),
-    "LinkSender": (1000, bytes(32)),
+    "NativeSender": (1000, bytes(32)),
     "Stm32Sender": (1000,),
-    "SmpSender": (1000, bytes(32), bytes(32)),
+    "McubootSender": (1000, bytes(32), bytes(32)),
 }
 
 

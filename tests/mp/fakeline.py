@@ -2,8 +2,8 @@
 lines with a receiver at the far end, so that waits and stalls are checked without waiting.
 
     clock = Clock()
-    clock.install()                      # qsota.pacing's ticks/sleep now run on `clock`
-    line = YmodemLine(clock, baud=115200)  # or LinkLine, Stm32Line; blocking=True adds wait(ms)
+    clock.install()                      # qsota.clock's ticks/sleep now run on `clock`
+    line = YmodemLine(clock, baud=115200)  # or NativeLine, Stm32Line; blocking=True adds wait(ms)
     stats = qsota.send(line, path, baud=115200)
     clock.wakeups                        # sleeps + blocking waits the driver made
 
@@ -16,8 +16,8 @@ header, the native OPEN). `take` caps how many bytes one write() takes (short wr
 None or 0).
 """
 
-import qsota.pacing
-from qsota.pure import link
+import qsota.clock
+from qsota.pure import native
 
 SOH, STX, EOT, ACK, C = 1, 2, 4, 6, 0x43
 ROM_ACK = 0x79  # AN3155's ACK
@@ -39,9 +39,9 @@ class Clock:
         self.us += max(us, 0)
 
     def install(self):
-        qsota.pacing._ticks_ms = self.ticks_ms
-        qsota.pacing._ticks_diff = self.ticks_diff
-        qsota.pacing._sleep_us = self.sleep_us
+        qsota.clock.ticks_ms = self.ticks_ms
+        qsota.clock.ticks_diff = self.ticks_diff
+        qsota.clock.sleep_us = self.sleep_us
 
 
 class Line:
@@ -151,10 +151,10 @@ def _le(v, n=4):
 def _answer(kind, payload):
     f = bytearray(64)
     f[6 : 6 + len(payload)] = payload
-    return bytes(f[: link._seal(f, kind, len(payload), None)])
+    return bytes(f[: native._seal(f, kind, len(payload), None)])
 
 
-class LinkLine(Line):
+class NativeLine(Line):
     """A native-protocol receiver (docs/protocol.md) with a window of `window` frames: ACCEPT
     for OPEN (after the erase), a cumulative ACK per DATA frame, DONE for COMMIT."""
 

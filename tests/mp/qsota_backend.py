@@ -1,4 +1,4 @@
-"""Binds the qsota package to one backend for a test script (see tests/conftest.py)."""
+"""Binds the qsota package to one backend for a test script (see tests/support/micropython.py)."""
 
 import qsota
 

@@ -3,8 +3,10 @@ backend qsota is bound to: every poll must return the recorded action with the r
 numbers and frame bytes, and every transfer the recorded stats.
 
 replay(path) -> {"sessions": S, "steps": N, "mismatch": None or a description of the first}.
+alloc_per_block(path) -> the heap bytes poll, receive and provide allocate per image block.
 """
 
+import gc
 import json
 
 import qsota
@@ -26,9 +28,9 @@ def _value(v):
 def _sender(head):
     cls = {
         "ymodem": qsota.YmodemSender,
-        "native": qsota.LinkSender,
+        "native": qsota.NativeSender,
         "stm32": qsota.Stm32Sender,
-        "mcuboot": qsota.SmpSender,
+        "mcuboot": qsota.McubootSender,
     }[head["protocol"]]
     args = [_value(a) for a in head["args"]]
     kwargs = {}
@@ -97,3 +99,68 @@ def _mismatch(sessions, steps, session_no, what, want, got):
         "steps": steps,
         "mismatch": {"session": session_no, "step": steps, "what": what, "want": want, "got": got},
     }
+
+
+def _data_phase(path, blocks):
+    """The head and the events (kind, number, bytes or None) of the first session in `path`
+    that reads at least `blocks` image blocks (only that one is kept, and the file is read
+    no further: a trace can be larger than a heap)."""
+    head, events, n = None, [], 0
+    with open(path) as f:
+        for line in f:
+            if line.startswith("{"):
+                if n >= blocks:
+                    break
+                head, events, n = json.loads(line), [], 0
+                continue
+            ev = json.loads(line)
+            if ev[0] == "p":
+                events.append((POLL, ev[1], None))
+            elif ev[0] == "r":
+                events.append((RECEIVE, ev[1], unhexlify(ev[2])))
+            elif ev[0] == "v":
+                events.append((PROVIDE, ev[1], None))
+                n += 1
+    if n < blocks:
+        raise ValueError("%s: no session reads %d blocks" % (path, blocks))
+    return head, events
+
+
+POLL, RECEIVE, PROVIDE = 0, 1, 2
+
+
+def alloc_per_block(path, blocks=60):
+    """Replays the first session of `path` that reads at least `blocks` image blocks,
+    unchecked (replay() checks it), and returns the heap bytes its sender's poll, receive
+    and provide calls allocated per image block from the middle block read to the one
+    before the last: the data phase, after what the first frame or answer of each kind may
+    allocate once (the native sender's CRC views) and before the last, shorter block."""
+    head, events = _data_phase(path, blocks)
+    s = _sender(head)
+    frame = bytearray(s.frame_size)
+    image = unhexlify(head["image"])
+    marks = [0, 0]  # heap use at the middle block and the one before the last (storing
+    # into a list allocates nothing)
+    blocks = sum(1 for ev in events if ev[0] == PROVIDE)
+    seen = 0
+    gc.collect()
+    gc.disable()
+    for i in range(len(events)):
+        kind, number, data = events[i]
+        if kind == POLL:
+            s.poll(number, frame)
+        elif kind == RECEIVE:
+            s.receive(number, data, len(data))
+        else:
+            seen += 1
+            if seen == blocks // 2:
+                marks[0] = gc.mem_alloc()
+            elif seen == blocks - 1:
+                marks[1] = gc.mem_alloc()
+            at = s.at
+            offset = s.offset
+            for j in range(number):  # a copy without a slice (a slice allocates)
+                frame[at + j] = image[offset + j]
+            s.provide(number)
+    gc.enable()
+    return {"blocks": blocks, "per_block": (marks[1] - marks[0]) / (blocks - 1 - blocks // 2)}

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from mcu import binary as mcu_binary  # noqa: E402  (finds qsota-mcu, built by ./build.sh)
+from support.mcu import binary as mcu_binary  # noqa: E402  (finds qsota-mcu, built by ./build.sh)
 
 
 def _mpeg2_table():
@@ -140,14 +140,16 @@ class Setup:
         cuts=(),
         path=(),
         server=None,
+        mcu_port=None,
     ):
         """Runs `script` (MCU_PORT in it becomes the simulator's port) until the scenario's
         end; `path` adds MicroPython import directories; `server` holds FileServer options
-        (tls, chunked, ...)."""
+        (tls, chunked, ...); `mcu_port`: an MCU already listening there (an emulated board)
+        instead of the simulator (the result then has no `mcu` nor `mcu_image`)."""
         for stale in ("platform.json", "mcu.bin"):
             (self.dir / stale).unlink(missing_ok=True)
         server = FileServer(self.dir / "www", cuts, **(server or {})).start()
-        mcu_proc = subprocess.Popen(
+        mcu_proc = None if mcu_port else subprocess.Popen(
             [
                 str(mcu_binary()),
                 "--listen",
@@ -161,7 +163,8 @@ class Setup:
             stdout=subprocess.PIPE,
             text=True,
         )
-        mcu_port = int(mcu_proc.stdout.readline().split()[1])
+        if mcu_proc is not None:
+            mcu_port = int(mcu_proc.stdout.readline().split()[1])
         package = dict(package)
         package.setdefault("url", server.url("fw.bin"))
         scenario = {
@@ -197,13 +200,15 @@ class Setup:
                     sys.stdout.write(line)
                     sys.stdout.flush()
             proc.wait(timeout=timeout_s + 10)
-            _hang_up(mcu_port)
-            out, _ = mcu_proc.communicate(timeout=30)
-            tail = [l for l in out.splitlines() if l.startswith("{")]
-            summary = json.loads(tail[-1]) if tail else None
+            summary = None
+            if mcu_proc is not None:
+                _hang_up(mcu_port)
+                out, _ = mcu_proc.communicate(timeout=30)
+                tail = [l for l in out.splitlines() if l.startswith("{")]
+                summary = json.loads(tail[-1]) if tail else None
         finally:
             server.stop()
-            if mcu_proc.poll() is None:
+            if mcu_proc is not None and mcu_proc.poll() is None:
                 mcu_proc.kill()
         image_path = self.dir / "mcu.bin"
         platform_path = self.dir / "platform.json"

@@ -14,12 +14,12 @@ from .verify import Verifier, VerifyError
 def __getattr__(name):
     if name == "YmodemSender":
         from .ymodem import YmodemSender as cls
-    elif name == "LinkSender":
-        from .link import LinkSender as cls
+    elif name == "NativeSender":
+        from .native import NativeSender as cls
     elif name == "Stm32Sender":
         from .stm32 import Stm32Sender as cls
-    elif name == "SmpSender":
-        from .smp import SmpSender as cls
+    elif name == "McubootSender":
+        from .mcuboot import McubootSender as cls
     else:
         return _submodule(globals(), name)  # see qsota.__getattr__
     globals()[name] = cls

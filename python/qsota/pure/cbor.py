@@ -1,5 +1,5 @@
 """qsota.pure.cbor: the little CBOR that MCUboot's SMP answers and qsota's requests need, in
-Python (src/smp/cbor.rs): heads and text strings written in place, and a bounded reader over
+Python (src/mcuboot/cbor.rs): heads and text strings written in place, and a bounded reader over
 an answer in its buffer. Nothing allocates.
 """
 
@@ -38,7 +38,7 @@ def text(buf, at, s):
 
 
 class Reader:
-    """A bounded CBOR cursor over buf[pos:end] (src/smp/cbor.rs `Reader`). Methods return
+    """A bounded CBOR cursor over buf[pos:end] (src/mcuboot/cbor.rs `Reader`). Methods return
     False (or None) on malformed input and never read past `end`."""
 
     def __init__(self, buf, pos=0, end=0):

@@ -1,11 +1,11 @@
-"""qsota.pure.console: MCUboot's serial console framing in Python (src/smp/console.rs, whose
+"""qsota.pure.console: MCUboot's serial console framing in Python (src/mcuboot/console.rs, whose
 module doc describes it): an SMP packet as a big-endian length, the packet and a CRC-16,
 base64 in lines of at most 127 bytes that start with 06 09 (the first) or 04 14. `encode`
 frames in place in the driver's buffer; `Decoder` reassembles answers in one preallocated
 buffer.
 """
 
-from .ymodem import crc16
+from .crc16 import crc16
 
 CHARS = 124  # base64 characters per line: (127 - 3) // 4 * 4
 WRAP = 4  # the length and the CRC around a packet
@@ -33,7 +33,7 @@ def encoded_len(raw):
 
 def encode(buf, e, packet):
     """Frames the packet of `packet` bytes placed to end 2 bytes before buf[e] (see
-    src/smp/console.rs `encode`): length, CRC, then the lines from buf[0]. Returns e."""
+    src/mcuboot/console.rs `encode`): length, CRC, then the lines from buf[0]. Returns e."""
     raw = packet + WRAP
     at = e - raw
     n = packet + 2
@@ -72,7 +72,7 @@ def encode(buf, e, packet):
 
 
 class Decoder:
-    """Reassembles packets (src/smp/console.rs `Decoder`): `byte(b)` returns the packet's
+    """Reassembles packets (src/mcuboot/console.rs `Decoder`): `byte(b)` returns the packet's
     length in `buf` (from buf[2]) when b completes one, else 0."""
 
     def __init__(self):

@@ -3,8 +3,9 @@
 The same parser as the Rust core (src/image.rs: read its module doc for the format and the
 rules), the same verdicts and the same messages as the C module (cmodule/image.c). The image
 hash comes from a second hashlib SHA-256 over header, body and protected TLVs (MicroPython's
-hashlib cannot copy a state); the Ed25519 check from qsota.pure.ed25519, imported only when
-an image gets that far.
+hashlib cannot copy a state); the Ed25519 check from qsota.pure.ed25519, whose self-test
+runs when the first SignedImage is made: an interpreter that fails it is refused there, as
+the cause, rather than every image later as "does not verify".
 """
 
 try:
@@ -12,7 +13,10 @@ try:
 except ImportError:
     import uhashlib as hashlib
 
+import sys
+
 from ..rules import BUF, KEY_BYTES, KEYS, VERIFIER
+from . import ed25519
 from .args import _refuse_type, _type_error
 
 _KEYS_ROW = [r for r in VERIFIER if r[1] == KEYS][0]
@@ -25,6 +29,10 @@ _ED25519 = 0x24
 _WANT_LEN = {_KEYHASH: 32, _SHA256: 32, _ED25519: 64}
 _UNSUPPORTED = (0x11, 0x12, 0x25)  # SHA-384, SHA-512 (imgtool --sha), pure Ed25519 (--pure)
 _SPKI_PREFIX = b"\x30\x2a\x30\x05\x06\x03\x2b\x65\x70\x03\x21\x00"
+_BROKEN = (
+    "keys: the Ed25519 self-test failed: this interpreter's long-int arithmetic is wrong "
+    "(MicroPython %d.%d.%d), so qsota.pure cannot check signatures on it"
+)
 
 # Parser states (src/image.rs `Tlv`).
 _HEADER = 0
@@ -108,6 +116,8 @@ class SignedImage:
 
     def __init__(self, keys):
         self.keys = _keys(keys)
+        if not ed25519.self_test():
+            raise RuntimeError(_BROKEN % tuple(sys.implementation.version[:3]))
         self.hashes = [key_hash(k) for k in self.keys]
         self.pos = 0
         self.state = _HEADER
@@ -301,9 +311,7 @@ class SignedImage:
                 return (_E_KEY_UNKNOWN, self.key_hash_seen, 0)
             return (_E_SIGNATURE_MISSING, 0, 0)
         key, signature = self.signature
-        from .ed25519 import verify
-
-        if not verify(self.keys[key], self.image_hash, signature):
+        if not ed25519.verify(self.keys[key], self.image_hash, signature):
             return (_E_SIGNATURE_BAD, key, 0)
         self.key = key
         return (0, 0, 0)

@@ -1,5 +1,5 @@
-//! Why a command failed, and the exit status each class of failure gives (README, "On the
-//! bench"): a script can tell a bad image from a missing port from a refusing MCU.
+//! Why a command failed, and the exit status each class of failure gives (docs/cli.md, its
+//! table): a script can tell a bad image from a missing port from a refusing MCU.
 
 use qsota::ffi::qsota_action_t;
 use qsota::transfer::{Action, Fail};

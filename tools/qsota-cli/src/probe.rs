@@ -5,8 +5,8 @@ use crate::image::{hex, Image};
 use crate::line::Line;
 use crate::protocol::{self, Job, Options};
 use crate::session::{self, interrupted};
-use qsota::link::sender as link;
-use qsota::smp::{self, Step};
+use qsota::mcuboot::{self, Step};
+use qsota::native::sender as native;
 use qsota::stm32::devices::{self, Layout};
 use qsota::stm32::Reason;
 use qsota::transfer::Fail;
@@ -86,7 +86,7 @@ pub fn native(
     sha256: &[u8; 32],
     baud: u32,
 ) -> Result<Found, Failure> {
-    let mut tx = protocol::native_sender(opts, image, sha256, baud)?;
+    let mut tx = protocol::native_sender(&opts.native, opts.retries, image, sha256, baud)?;
     let outcome = session::run(
         &mut tx,
         line,
@@ -104,7 +104,7 @@ pub fn native(
         ));
     }
     let size = image.bytes.len() as u64;
-    let resume = link::Sender::stats(&tx).resumed_from;
+    let resume = native::Sender::stats(&tx).resumed_from;
     let held = if resume == size {
         "the whole image (a send commits it)".to_string()
     } else if resume == 0 {
@@ -134,7 +134,7 @@ pub fn stm32(
     size: Option<u64>,
     baud: u32,
 ) -> Result<Found, Failure> {
-    let mut tx = protocol::stm32_sender(opts, size.unwrap_or(1), baud)?;
+    let mut tx = protocol::stm32_sender(&opts.stm32, opts.retries, size.unwrap_or(1), baud)?;
     let outcome = session::run(&mut tx, line, &[], "stm32", |s| s.stats().pid != 0, |_| {});
     let s = tx.stats();
     if s.pid == 0 {
@@ -186,7 +186,7 @@ pub fn stm32(
 /// without uploading anything; with IMAGE, also whether the list shows it and how much of
 /// it an upload under way holds (the upload probe `send` starts with).
 pub fn mcuboot(line: &mut Line, image: Option<&Image>, opts: &Options) -> Result<Found, Failure> {
-    let mut lister = protocol::mcuboot_lister(opts)?;
+    let mut lister = protocol::mcuboot_lister(&opts.mcuboot, opts.retries)?;
     session::run(&mut lister, line, &[], "mcuboot", |_| false, |_| {}).result?;
     let list = lister
         .image_list()
@@ -239,12 +239,12 @@ pub fn mcuboot(line: &mut Line, image: Option<&Image>, opts: &Options) -> Result
 /// The upload probe (MCUboot answers the offset it wants next), after the lister: the MCU
 /// is in recovery already, so no `enter`.
 fn upload_probe(line: &mut Line, image: &Image, opts: &Options) -> Result<(String, u64), Failure> {
-    let o = smp::Options {
+    let o = mcuboot::Options {
         enter: false,
-        ..protocol::mcuboot_options(opts)
+        ..protocol::mcuboot_options(&opts.mcuboot, opts.retries)
     };
     let mut tx = protocol::mcuboot_upload(image, &image.sha256(), o)?;
-    let past_probe = |s: &smp::Sender| s.stats().step as u8 >= Step::Upload as u8;
+    let past_probe = |s: &mcuboot::Sender| s.stats().step as u8 >= Step::Upload as u8;
     let outcome = session::run(&mut tx, line, &image.bytes, "mcuboot", past_probe, |_| {});
     if !past_probe(&tx) {
         outcome.result?;

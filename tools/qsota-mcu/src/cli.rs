@@ -3,8 +3,9 @@
 use crate::flash::{Flash, Sector, STM32F4_PROGRAM_PER_KIB, STM32F4_SECTORS};
 use crate::line::LineFaults;
 use crate::mcu::McuFaults;
+use crate::native_rx::NativeOptions;
+use crate::personality::Personality;
 use crate::stm32_rom::{RomOptions, BOOT_SECTORS};
-use crate::ymodem_rx::Personality;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -13,7 +14,7 @@ usage: qsota-mcu --listen 127.0.0.1:PORT [options]
 Serves one TCP connection (the module's UART) and prints a JSON summary line at the end.
 Port 0 picks a free port; the first stdout line is then `listening PORT`.
 
-  --personality NAME     stm32-iap (default) | spec | native (qsota's link protocol) |
+  --personality NAME     stm32-iap (default) | spec | native (qsota's native protocol) |
                          stm32-rom (ST's ROM bootloader, AN3155: whole 1 MiB STM32F4 flash)
   --baud N               line rate (default 115200)
   --parity P             none (8N1) | even (8E1, 11 bits a byte; default for stm32-rom)
@@ -64,6 +65,25 @@ pub struct Options {
     pub line_faults: LineFaults,
     pub mcu_faults: McuFaults,
     pub timeout: Duration,
+}
+
+impl Options {
+    /// The native receiver's options.
+    pub fn native(&self) -> NativeOptions {
+        NativeOptions {
+            fifo: self.fifo,
+            rx_buffers: self.rx_buffers,
+            baud: self.baud,
+            longest_erase: self
+                .sectors
+                .iter()
+                .map(|s| s.erase)
+                .max()
+                .unwrap_or_default(),
+            program_per_kib: self.program_per_kib,
+            flash_scale: self.flash_scale,
+        }
+    }
 }
 
 /// Parses the arguments; `Ok(None)` for `--help`.

@@ -6,8 +6,9 @@
 mod cli;
 mod flash;
 mod line;
-mod link_rx;
 mod mcu;
+mod native_rx;
+mod personality;
 #[cfg(test)]
 mod sim_tests;
 mod stm32_rom;
@@ -91,8 +92,8 @@ fn serve(opts: &Options, listener: TcpListener) -> Result<(String, Vec<u8>), Str
             flag.store(true, Ordering::SeqCst);
             watched.abandon();
         });
-        let personality = opts.personality;
-        outcome = boot(&mut mcu, &|| personality.receiver(opts));
+        let (personality, native) = (opts.personality, opts.native());
+        outcome = boot(&mut mcu, &|| personality.receiver(&native, &opts.rom));
         uart.stop();
         for p in pumps {
             let _ = p.join();

@@ -1,9 +1,9 @@
-//! MCUboot serial recovery (SMP over the console): the core's `smp::Sender`.
+//! MCUboot serial recovery (SMP over the console): the core's `mcuboot::Sender`.
 
-use super::{object, Job, Options};
+use super::job::{object, Job};
 use crate::failure::{Class, Failure};
 use crate::image::{hex, Image};
-use qsota::smp::{self, Sender, Step};
+use qsota::mcuboot::{self, Sender, Step};
 use serde_json::{json, Map, Value};
 
 #[derive(clap::Args, Clone, Debug)]
@@ -29,27 +29,31 @@ pub struct McubootArgs {
     pub no_reset: bool,
 }
 
-pub fn mcuboot_sender(opts: &Options, image: &Image, sha256: &[u8; 32]) -> Result<Sender, Failure> {
-    mcuboot_upload(image, sha256, mcuboot_options(opts))
+pub fn mcuboot_sender(
+    a: &McubootArgs,
+    retries: u8,
+    image: &Image,
+    sha256: &[u8; 32],
+) -> Result<Sender, Failure> {
+    mcuboot_upload(image, sha256, mcuboot_options(a, retries))
 }
 
 /// A sender that uploads nothing and reads MCUboot's image list (`qsota probe`).
-pub fn mcuboot_lister(opts: &Options) -> Result<Sender, Failure> {
-    Sender::lister(mcuboot_options(opts)).map_err(|_| bad_options())
+pub fn mcuboot_lister(a: &McubootArgs, retries: u8) -> Result<Sender, Failure> {
+    Sender::lister(mcuboot_options(a, retries)).map_err(|_| bad_options())
 }
 
 /// The core's options from the command line.
-pub fn mcuboot_options(opts: &Options) -> smp::Options {
-    let a = &opts.mcuboot;
-    smp::Options {
+pub fn mcuboot_options(a: &McubootArgs, retries: u8) -> mcuboot::Options {
+    mcuboot::Options {
         image: a.mcuboot_image,
         buf_size: a.buf_size,
         enter: a.enter,
         resume: !a.no_resume,
         reset: !a.no_reset,
         boot_ms: a.boot_ms,
-        retries: opts.retries,
-        ..smp::Options::default()
+        retries,
+        ..mcuboot::Options::default()
     }
 }
 
@@ -57,7 +61,7 @@ pub fn mcuboot_options(opts: &Options) -> smp::Options {
 pub fn mcuboot_upload(
     image: &Image,
     sha256: &[u8; 32],
-    o: smp::Options,
+    o: mcuboot::Options,
 ) -> Result<Sender, Failure> {
     let hash = image_hash(&image.bytes).ok_or_else(|| {
         Failure::new(
@@ -81,7 +85,7 @@ fn bad_options() -> Failure {
 /// MCUboot's image list as JSON: one object per slot it validated.
 pub fn image_list(body: &[u8]) -> Option<Vec<Value>> {
     let mut images = Vec::new();
-    smp::each_listed(body, |e| {
+    mcuboot::each_listed(body, |e| {
         let mut o = object(json!({"image": e.image, "slot": e.slot,
                                   "version": String::from_utf8_lossy(e.version),
                                   "hash": e.hash.map(|h| hex(&h))}));

@@ -1,6 +1,8 @@
-//! The protocols, each the core's sender with its options (one file per protocol): adding
-//! one is a variant of [`Protocol`], its `Args` in [`Options`], and one arm in [`sender`].
+//! The protocols, each the core's sender with its options (one file per protocol, which
+//! knows its own `Args` and the shared `retries`, and implements [`Job`]): adding one is a
+//! variant of [`Protocol`], its `Args` in [`Options`], and one arm in [`sender`].
 
+mod job;
 mod mcuboot;
 mod native;
 mod stm32;
@@ -8,10 +10,9 @@ mod ymodem;
 
 use crate::failure::Failure;
 use crate::image::Image;
-use qsota::transfer::Sender;
-use serde_json::{Map, Value};
 use serialport::Parity;
 
+pub use job::Job;
 pub use mcuboot::{
     image_hash, image_list, mcuboot_lister, mcuboot_options, mcuboot_sender, mcuboot_upload,
 };
@@ -22,7 +23,7 @@ pub use stm32::stm32_sender;
 pub enum Protocol {
     /// YMODEM (ST's IAP bootloader and its copies, lrzsz rb)
     Ymodem,
-    /// qsota's link protocol (pipelined, resumable, read-back SHA-256 before commit)
+    /// qsota's native protocol (pipelined, resumable, read-back SHA-256 before commit)
     Native,
     /// ST's ROM system bootloader, AN3155 (BOOT0 high, NRST pulsed; 8E1)
     Stm32,
@@ -65,24 +66,6 @@ pub struct Options {
     pub mcuboot: mcuboot::McubootArgs,
 }
 
-/// A protocol's sender as the command drives it.
-pub trait Job: Sender {
-    /// The frame buffer `poll` needs.
-    fn frame_size(&self) -> usize;
-    /// Image bytes the receiver has acknowledged.
-    fn acked(&self) -> u64;
-    /// The sender's counters, named as in `qsota.send`'s stats.
-    fn stats(&self) -> Map<String, Value>;
-    /// What the receiver said about a failure, beyond its class (for the message).
-    fn reason(&self) -> Option<String>;
-    /// The data phase, where the sender times it itself: the ROM bootloader's write pass,
-    /// without the read-back that follows it. Otherwise it runs from the first image read
-    /// to the end.
-    fn data_ms(&self) -> Option<u64> {
-        None
-    }
-}
-
 /// The sender for `protocol` with `opts`, for `image` (whose SHA-256 is `sha256`) on a line
 /// of `baud` (0: unknown).
 pub fn sender(
@@ -93,17 +76,20 @@ pub fn sender(
     baud: u32,
 ) -> Result<Box<dyn Job>, Failure> {
     Ok(match protocol {
-        Protocol::Ymodem => Box::new(ymodem::sender(opts, image, baud)?),
-        Protocol::Native => Box::new(native_sender(opts, image, sha256, baud)?),
-        Protocol::Stm32 => Box::new(stm32_sender(opts, image.bytes.len() as u64, baud)?),
-        Protocol::Mcuboot => Box::new(mcuboot_sender(opts, image, sha256)?),
+        Protocol::Ymodem => Box::new(ymodem::sender(&opts.ymodem, opts.retries, image, baud)?),
+        Protocol::Native => Box::new(native_sender(
+            &opts.native,
+            opts.retries,
+            image,
+            sha256,
+            baud,
+        )?),
+        Protocol::Stm32 => Box::new(stm32_sender(
+            &opts.stm32,
+            opts.retries,
+            image.bytes.len() as u64,
+            baud,
+        )?),
+        Protocol::Mcuboot => Box::new(mcuboot_sender(&opts.mcuboot, opts.retries, image, sha256)?),
     })
-}
-
-/// `Value::Object`'s map of a `json!({...})`.
-fn object(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    }
 }

@@ -1,9 +1,9 @@
-//! qsota's link protocol: the core's `link::sender::Sender`.
+//! qsota's native protocol: the core's `native::sender::Sender`.
 
-use super::{object, Job, Options};
+use super::job::{object, Job};
 use crate::failure::{Class, Failure};
 use crate::image::Image;
-use qsota::link::sender::{self as link, Sender};
+use qsota::native::sender::{self as native, Sender};
 use serde_json::{json, Map, Value};
 
 #[derive(clap::Args, Clone, Debug)]
@@ -25,16 +25,16 @@ pub struct NativeArgs {
 
 /// The native sender (also what `probe` opens with).
 pub fn native_sender(
-    opts: &Options,
+    a: &NativeArgs,
+    retries: u8,
     image: &Image,
     sha256: &[u8; 32],
     baud: u32,
 ) -> Result<Sender, Failure> {
-    let a = &opts.native;
-    let o = link::Options {
+    let o = native::Options {
         rto_ms: a.rto_ms,
         open_timeout_ms: a.open_timeout_ms,
-        retries: opts.retries,
+        retries,
         baud,
     };
     let (component, version) = (a.component.as_bytes(), a.image_version.as_bytes());

@@ -1,6 +1,6 @@
 //! ST's ROM system bootloader (AN3155): the core's `stm32::Sender`.
 
-use super::{object, Job, Options};
+use super::job::{object, Job};
 use crate::failure::{Class, Failure};
 use qsota::stm32::{self, Sender};
 use serde_json::{json, Map, Value};
@@ -34,15 +34,14 @@ fn parse_u32(text: &str) -> Result<u32, String> {
     parsed.map_err(|_| format!("expected a 32-bit number in decimal or 0x hex, got {text:?}"))
 }
 
-pub fn stm32_sender(opts: &Options, size: u64, baud: u32) -> Result<Sender, Failure> {
-    let a = &opts.stm32;
+pub fn stm32_sender(a: &Stm32Args, retries: u8, size: u64, baud: u32) -> Result<Sender, Failure> {
     let o = stm32::Options {
         address: a.address,
         go: !a.no_go,
         flash_size: a.flash_size,
         page_size: a.page_size,
         start_timeout_ms: a.start_timeout_ms,
-        retries: opts.retries,
+        retries,
         baud,
         ..stm32::Options::default()
     };

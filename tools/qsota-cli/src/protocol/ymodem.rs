@@ -1,6 +1,6 @@
 //! YMODEM: the core's `ymodem::Sender`.
 
-use super::{object, Job, Options};
+use super::job::{object, Job};
 use crate::failure::{Class, Failure};
 use crate::image::Image;
 use qsota::ymodem::{self, Sender};
@@ -17,14 +17,14 @@ pub struct YmodemArgs {
     pub block_size: u16,
 }
 
-pub fn sender(opts: &Options, image: &Image, baud: u32) -> Result<Sender, Failure> {
+pub fn sender(a: &YmodemArgs, retries: u8, image: &Image, baud: u32) -> Result<Sender, Failure> {
     let o = ymodem::Options {
-        block_size: opts.ymodem.block_size,
-        retries: opts.retries,
+        block_size: a.block_size,
+        retries,
         baud,
         ..ymodem::Options::default()
     };
-    let name = opts.ymodem.name.as_deref().unwrap_or(&image.name);
+    let name = a.name.as_deref().unwrap_or(&image.name);
     Sender::new(name.as_bytes(), image.bytes.len() as u64, o).map_err(|_| {
         Failure::new(
             Class::Usage,

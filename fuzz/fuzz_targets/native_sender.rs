@@ -1,0 +1,49 @@
+//! The native sender's input path: arbitrary received bytes and well-formed answers with
+//! arbitrary fields, interleaved with polls as time passes. It must never panic and never
+//! ask for anything outside the image or the frame buffer.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use qsota::native::frame::encode;
+use qsota::native::sender::{Options, Sender};
+use qsota::transfer::{Action, Sender as _};
+
+const SIZE: u64 = 5000;
+
+fuzz_target!(|data: &[u8]| {
+    // The first byte picks the timer: fixed (even) or adaptive, and the line's rate.
+    let pick = data.first().copied().unwrap_or(0);
+    let opts = Options {
+        rto_ms: if pick & 1 == 0 { 50 } else { 0 },
+        open_timeout_ms: 500,
+        retries: 3,
+        baud: u32::from(pick >> 1) * 19_200,
+    };
+    let mut tx = Sender::new(SIZE, &[7; 32], b"mcu", b"1", opts).unwrap();
+    let mut frame = vec![0u8; tx.frame_size()];
+    let mut answer = [0u8; 64];
+    let mut now = 0u32;
+    for piece in data.chunks(17) {
+        for _ in 0..8 {
+            match tx.poll(now, &mut frame) {
+                Action::Send(n) => assert!(n <= frame.len()),
+                Action::Read { offset, at, len } => {
+                    assert!(offset + len as u64 <= SIZE && at + len <= frame.len());
+                    // Sometimes a short read (the source ended early).
+                    tx.provide(if piece[0] == 0xEE { len / 2 } else { len });
+                }
+                Action::Wait { .. } => break,
+                Action::Done | Action::Failed(_) => return,
+            }
+        }
+        let (&head, body) = piece.split_first().unwrap();
+        if head & 1 == 0 {
+            tx.receive(now, piece);
+        } else {
+            let kind = 0x80 | (head >> 1 & 7);
+            let n = encode(&mut answer, kind, &body[..body.len().min(12)]).unwrap();
+            tx.receive(now, &answer[..n]);
+        }
+        now = now.wrapping_add(u32::from(head) * 3);
+    }
+});

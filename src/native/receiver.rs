@@ -1,0 +1,584 @@
+//! The receiver: the MCU side of the native protocol, sans-IO (docs/protocol.md §3-4).
+//!
+//! A bootloader feeds it the bytes its UART received and sends back what it answers; the
+//! receiver programs flash through [`Flash`] as frames arrive. It keeps no clock: the sender
+//! owns every timer, so a receiver only ever reacts.
+//!
+//! Two shapes share the code: [`Receiver`] (one frame buffer: it programs a frame within the
+//! call that completes it) and [`Pipelined`] (a second buffer: it moves an accepted frame
+//! there and programs it a chunk per call, so the bootloader keeps reading its UART and the
+//! next frame arrives meanwhile; it announces one more frame of window). Both acknowledge a
+//! frame only once it is durable.
+
+use super::frame::{self, kind, Parser, MAX_FRAME, MAX_PAYLOAD, OVERHEAD};
+use super::record::{self, Area, Flash, FlashError, Geometry, ImageId, Log};
+use super::VERSION;
+use crate::Error;
+use sha2::{Digest, Sha256};
+
+/// Room `receive` needs in its output buffer for any answer (`QSOTA_NATIVE_REPLY_MAX`).
+pub(crate) const REPLY_MAX: usize = OVERHEAD + 12;
+
+/// ERROR codes (docs/protocol.md §5), as `Stats::error` reports them.
+pub(crate) mod code {
+    pub(crate) const VERSION: u8 = 1;
+    pub(crate) const SIZE: u8 = 2;
+    pub(crate) const FLASH: u8 = 3;
+    pub(crate) const DIGEST: u8 = 4;
+    pub(crate) const NOT_OPEN: u8 = 5;
+    pub(crate) const STATE: u8 = 6;
+    pub(crate) const ARGUMENT: u8 = 7;
+}
+
+/// What the bootloader tells the sender about itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// DATA frames its UART buffering can hold while it programs or erases flash.
+    pub window: u16,
+    /// The longest it can go silent (a sector erase), in milliseconds.
+    pub busy_ms: u16,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Session {
+    Idle,
+    Open,
+    /// Read back and matched: the bootloader may switch to the slot.
+    Committed,
+}
+
+enum Reply {
+    None,
+    Accept {
+        resume: u32,
+        window: u16,
+        busy_ms: u16,
+    },
+    Ack(u32),
+    Nak(u32),
+    Done(u32),
+    Error(u8, u32),
+}
+
+/// What the second frame buffer of a [`Pipelined`] receiver holds: an accepted DATA
+/// frame's bytes, programmed at `next` a chunk at a time (always empty in a [`Receiver`]).
+struct Stage {
+    /// Bytes held (0: empty) and of those already programmed (at most `MAX_PAYLOAD`).
+    len: u16,
+    done: u16,
+    /// Bytes programmed per call (a multiple of the program unit once open).
+    chunk: u16,
+}
+
+/// A native receiver. With `STAGE = 0` (the default) about 1.2 KB, most of it the frame
+/// buffer; [`Pipelined`] adds a second buffer of `MAX_PAYLOAD` bytes. The logic is all in
+/// `Core`, once for both (an MCU's flash is small), handed the second buffer to use.
+pub struct Receiver<const STAGE: usize = 0> {
+    core: Core,
+    stage: [u8; STAGE],
+}
+
+/// The receiver's state and logic; `stage` arguments are its second buffer (empty: none).
+struct Core {
+    parser: Parser<MAX_FRAME>,
+    /// The parser holds a complete frame not handled yet (it waits for the stage).
+    waiting: bool,
+    stage: Stage,
+    config: Config,
+    session: Session,
+    id: ImageId,
+    geometry: Geometry,
+    log: Log,
+    /// Every byte below `next` is durable in the slot.
+    next: u32,
+    /// Frames beyond `next` dropped since the last NAK, `None` if no NAK is outstanding.
+    gap_drops: Option<u16>,
+}
+
+/// A receiver with a second frame buffer (see the module doc).
+pub type Pipelined = Receiver<MAX_PAYLOAD>;
+
+impl Receiver {
+    /// A receiver with one frame buffer; `config.window` counts that buffer and the frames
+    /// its UART buffering holds while it programs.
+    pub fn new(config: Config) -> Self {
+        Receiver {
+            core: Core::new(config, MAX_PAYLOAD as u16),
+            stage: [],
+        }
+    }
+}
+
+impl Pipelined {
+    /// A receiver that programs `chunk` bytes per call (rounded to the program unit; 0: a
+    /// whole frame). Pick `chunk` so that the UART buffering holds what arrives while one
+    /// chunk programs. It announces `config.window + 1`: its second buffer holds a frame.
+    pub fn pipelined(config: Config, chunk: u16) -> Self {
+        let whole = MAX_PAYLOAD as u16;
+        let chunk = if chunk == 0 { whole } else { chunk.min(whole) };
+        let mut core = Core::new(config, chunk);
+        core.config.window = core.config.window.saturating_add(1);
+        Receiver {
+            core,
+            stage: [0; MAX_PAYLOAD],
+        }
+    }
+}
+
+impl<const STAGE: usize> Receiver<STAGE> {
+    /// Takes received bytes from `data` until it has an answer for the sender or `data` is used
+    /// up. Returns how many bytes it took and the length of the answer written to `out`. Send
+    /// the answer and call again with the rest of `data` (possibly empty: a frame can wait in
+    /// the buffer). `out` needs `QSOTA_NATIVE_REPLY_MAX` bytes.
+    ///
+    /// [`Receiver`]: call again until the answer's length is 0, which means all of `data` was
+    /// taken. [`Pipelined`]: each call also programs at most one chunk of its staged frame,
+    /// and it may leave bytes in `data` while a complete frame waits for that; call again,
+    /// without waiting for the UART, as long as [`Receiver::again`] says so.
+    pub fn receive(
+        &mut self,
+        flash: &mut impl Flash,
+        data: &[u8],
+        out: &mut [u8],
+    ) -> Result<(usize, usize), Error> {
+        self.core.receive(&mut self.stage, flash, data, out)
+    }
+
+    /// Whether to call [`Receiver::receive`] again at once, without waiting for the UART,
+    /// after a call that took `used` of `len` bytes and answered `out_len` bytes: it answered,
+    /// left bytes, or has flash work pending. (Always false for an idle [`Receiver`] that
+    /// took everything and answered nothing.)
+    pub fn again(&self, used: usize, len: usize, out_len: usize) -> bool {
+        out_len > 0 || used < len || self.core.stage.len > 0 || self.core.waiting
+    }
+
+    /// The offset up to which the open image is durable.
+    pub fn next(&self) -> u32 {
+        self.core.next
+    }
+
+    /// The image of the open (or committed) session.
+    pub fn image(&self) -> Option<&ImageId> {
+        (self.core.session != Session::Idle).then_some(&self.core.id)
+    }
+
+    /// The image this session received, read back and committed: the bootloader may switch.
+    pub fn committed(&self) -> Option<&ImageId> {
+        (self.core.session == Session::Committed).then_some(&self.core.id)
+    }
+
+    /// Damaged frames dropped so far.
+    pub fn dropped(&self) -> u32 {
+        self.core.parser.dropped()
+    }
+}
+
+impl Core {
+    fn new(config: Config, chunk: u16) -> Self {
+        Core {
+            parser: Parser::new(),
+            waiting: false,
+            stage: Stage {
+                len: 0,
+                done: 0,
+                chunk,
+            },
+            config: Config {
+                window: config.window.max(1),
+                busy_ms: config.busy_ms,
+            },
+            session: Session::Idle,
+            id: ImageId::EMPTY,
+            geometry: Geometry {
+                slot_size: 0,
+                meta_size: 0,
+                program_unit: 1,
+            },
+            log: Log::default(),
+            next: 0,
+            gap_drops: None,
+        }
+    }
+
+    fn receive(
+        &mut self,
+        stage: &mut [u8],
+        flash: &mut impl Flash,
+        data: &[u8],
+        out: &mut [u8],
+    ) -> Result<(usize, usize), Error> {
+        if out.len() < REPLY_MAX {
+            return Err(Error::Buffer);
+        }
+        let mut used = 0;
+        // Until the parser wants more: after a resync, frames can wait in its buffer.
+        loop {
+            if !self.waiting {
+                let (n, ready) = self.parser.feed(&data[used..]);
+                used += n;
+                self.waiting = ready;
+            }
+            if self.stage.len > 0 {
+                let reply = self.step(stage, flash);
+                return Ok((used, encode(reply, out)));
+            }
+            if !self.waiting {
+                return Ok((used, 0));
+            }
+            self.waiting = false;
+            let reply = self.handle(stage, flash);
+            let len = encode(reply, out);
+            if len > 0 {
+                return Ok((used, len));
+            }
+        }
+    }
+
+    fn handle(&mut self, stage: &mut [u8], flash: &mut impl Flash) -> Reply {
+        let Some((kind, payload)) = self.parser.frame() else {
+            return Reply::None;
+        };
+        match kind {
+            kind::OPEN => match parse_open(payload) {
+                Ok(id) => self.open(flash, id),
+                Err(code) => Reply::Error(code, 0),
+            },
+            kind::DATA => match frame::u32_at(payload, 0) {
+                Some(offset) => {
+                    let len = payload.len() - 4;
+                    self.data(stage, flash, offset, len)
+                }
+                None => Reply::None,
+            },
+            kind::COMMIT => self.commit(flash),
+            kind::ABORT => {
+                self.session = Session::Idle;
+                Reply::None
+            }
+            _ => Reply::None,
+        }
+    }
+
+    fn accept(&self) -> Reply {
+        Reply::Accept {
+            resume: self.next,
+            window: self.config.window,
+            busy_ms: self.config.busy_ms,
+        }
+    }
+
+    fn fail(&mut self, code: u8) -> Reply {
+        self.session = Session::Idle;
+        Reply::Error(code, self.next)
+    }
+
+    fn open(&mut self, flash: &mut impl Flash, id: ImageId) -> Reply {
+        if self.session != Session::Idle && self.id == id {
+            // The sender probes after a timeout and then sends from `next`: a gap in what
+            // follows is new, so it gets a NAK at once.
+            self.gap_drops = None;
+            return self.accept();
+        }
+        self.session = Session::Idle;
+        let Ok(g) = record::geometry(flash) else {
+            return self.fail(code::FLASH);
+        };
+        if id.size > g.slot_size {
+            return Reply::Error(code::SIZE, 0);
+        }
+        match resume(flash, &g, &id) {
+            Ok((next, log, committed)) => {
+                let unit = g.program_unit as u16; // at most 64: checked by `geometry`
+                self.stage.chunk = (self.stage.chunk / unit).max(1) * unit;
+                self.geometry = g;
+                self.id = id;
+                self.next = next;
+                self.log = log;
+                self.gap_drops = None;
+                self.session = if committed {
+                    Session::Committed
+                } else {
+                    Session::Open
+                };
+                self.accept()
+            }
+            Err(FlashError) => self.fail(code::FLASH),
+        }
+    }
+
+    fn data(&mut self, stage: &mut [u8], flash: &mut impl Flash, offset: u32, len: usize) -> Reply {
+        if self.session == Session::Idle {
+            return Reply::Error(code::NOT_OPEN, 0);
+        }
+        if offset < self.next || self.next == self.id.size {
+            return Reply::Ack(self.next);
+        }
+        if offset > self.next {
+            return self.gap();
+        }
+        let want = (self.id.size - self.next).min(MAX_PAYLOAD as u32) as usize;
+        let unit = self.geometry.program_unit as usize;
+        let last = len == want && offset + want as u32 == self.id.size;
+        if len == 0 || len > want || (!last && !len.is_multiple_of(unit)) {
+            return self.fail(code::ARGUMENT);
+        }
+        if !stage.is_empty() {
+            // Moved to the second buffer; the ACK comes once `step` has programmed it.
+            let from = self.parser.frame().and_then(|(_, p)| p.get(4..4 + len));
+            let to = stage.get_mut(..len);
+            if let (Some(from), Some(to)) = (from, to) {
+                to.copy_from_slice(from);
+                (self.stage.len, self.stage.done) = (len as u16, 0);
+            }
+            return Reply::None;
+        }
+        match self.program(flash, len) {
+            Ok(()) => self.programmed(flash, len),
+            Err(FlashError) => self.fail(code::FLASH),
+        }
+    }
+
+    /// `len` bytes at `next` are programmed: record them, then acknowledge.
+    fn programmed(&mut self, flash: &mut impl Flash, len: usize) -> Reply {
+        self.next += len as u32;
+        match record::progress(flash, &self.geometry, &mut self.log, &self.id, self.next) {
+            Ok(()) => {
+                self.gap_drops = None;
+                Reply::Ack(self.next)
+            }
+            Err(FlashError) => self.fail(code::FLASH),
+        }
+    }
+
+    /// Programs the next chunk of the staged frame; once all of it is, records it and
+    /// acknowledges.
+    fn step(&mut self, stage: &[u8], flash: &mut impl Flash) -> Reply {
+        let s = &mut self.stage;
+        let (done, len) = (s.done, s.len);
+        let n = (len - done).min(s.chunk);
+        let at = self.next + u32::from(done);
+        let chunk = stage.get(usize::from(done)..usize::from(done + n));
+        let chunk = chunk.ok_or(FlashError);
+        let result = chunk.and_then(|c| program(flash, &self.geometry, at, c));
+        s.done += n;
+        if result.is_err() || s.done == len {
+            (s.len, s.done) = (0, 0);
+        }
+        match result {
+            Err(FlashError) => self.fail(code::FLASH),
+            Ok(()) if self.stage.len > 0 => Reply::None,
+            Ok(()) => self.programmed(flash, usize::from(len)),
+        }
+    }
+
+    /// A frame beyond `next`: frames were lost. Answers NAK once per gap, and again only after
+    /// more than a window of drops (those can only come after the sender went back).
+    fn gap(&mut self) -> Reply {
+        match self.gap_drops {
+            Some(n) if n < self.config.window => {
+                self.gap_drops = Some(n + 1);
+                Reply::None
+            }
+            _ => {
+                self.gap_drops = Some(0);
+                Reply::Nak(self.next)
+            }
+        }
+    }
+
+    /// Programs the ready DATA frame's `len` bytes at `next`.
+    fn program(&mut self, flash: &mut impl Flash, len: usize) -> Result<(), FlashError> {
+        let block = self.parser.frame().and_then(|(_, p)| p.get(4..4 + len));
+        program(flash, &self.geometry, self.next, block.ok_or(FlashError)?)
+    }
+
+    fn commit(&mut self, flash: &mut impl Flash) -> Reply {
+        match self.session {
+            Session::Idle => Reply::Error(code::NOT_OPEN, 0),
+            Session::Committed => Reply::Done(self.id.size),
+            Session::Open if self.next != self.id.size => Reply::Error(code::STATE, self.next),
+            Session::Open => match read_back(flash, self.id.size) {
+                Ok(digest) if digest == self.id.sha256 => {
+                    match record::commit(flash, &self.geometry, &mut self.log, &self.id) {
+                        Ok(()) => {
+                            self.session = Session::Committed;
+                            Reply::Done(self.id.size)
+                        }
+                        Err(FlashError) => self.fail(code::FLASH),
+                    }
+                }
+                Ok(_) => {
+                    self.next = 0;
+                    match record::forget(flash) {
+                        Ok(()) => self.fail(code::DIGEST),
+                        Err(FlashError) => self.fail(code::FLASH),
+                    }
+                }
+                Err(FlashError) => self.fail(code::FLASH),
+            },
+        }
+    }
+}
+
+/// Where a transfer of `id` starts: from its record if the flash holds one for the same
+/// image, else from 0 after erasing. Returns `(next, log, committed)`.
+fn resume(
+    flash: &mut impl Flash,
+    g: &Geometry,
+    id: &ImageId,
+) -> Result<(u32, Log, bool), FlashError> {
+    let found = record::load(flash, g)?.filter(|(stored, _, _)| stored == id);
+    let Some((_, state, log)) = found else {
+        return fresh(flash, g, id);
+    };
+    if state.committed {
+        return Ok((id.size, log, true));
+    }
+    if !state.erased {
+        return fresh(flash, g, id);
+    }
+    let mut next = state.progress;
+    let mut rewrite = log.is_dirty();
+    let mut erase_to = None;
+    if next < id.size {
+        // What the next frame would program, and the rest of its sector, must still be
+        // erased; if a cut write left bits programmed there, go back to the sector's start
+        // and erase again.
+        let (start, size) = record::sector(flash, g, next)?;
+        let frame_end = next
+            .saturating_add(MAX_PAYLOAD as u32)
+            .min(id.size.next_multiple_of(g.program_unit));
+        let end = (start + size).max(frame_end);
+        if !record::is_blank(flash, Area::Slot, next, end)? {
+            rewrite |= start != next;
+            next = start;
+            erase_to = Some(end);
+        }
+    }
+    let log = if rewrite {
+        record::restart(flash, g, id, next)?
+    } else {
+        log
+    };
+    // After the record: a cut in between finds the same bytes not blank again.
+    if let Some(end) = erase_to {
+        erase(flash, g, next, end)?;
+    }
+    Ok((next, log, false))
+}
+
+/// Programs `data` at `at` of the slot: its whole program units straight from `data`, a
+/// last partial unit padded with 0xFF in a unit of its own. (`data` is a frame in the
+/// parser's buffer, and what follows it there may be the next frame: not ours to pad over.)
+fn program(flash: &mut impl Flash, g: &Geometry, at: u32, data: &[u8]) -> Result<(), FlashError> {
+    let unit = g.program_unit as usize;
+    let whole = data.len() - data.len() % unit;
+    if whole > 0 {
+        flash.write(Area::Slot, at, &data[..whole])?;
+    }
+    let tail = &data[whole..];
+    if !tail.is_empty() {
+        let mut padded = [0xFF; record::MAX_UNIT as usize];
+        padded[..tail.len()].copy_from_slice(tail);
+        flash.write(Area::Slot, at + whole as u32, &padded[..unit])?;
+    }
+    Ok(())
+}
+
+/// Erases every slot sector from the one at `from` up to the one containing `to - 1`.
+fn erase(flash: &mut impl Flash, g: &Geometry, from: u32, to: u32) -> Result<(), FlashError> {
+    let mut pos = from;
+    while pos < to {
+        let (start, size) = record::sector(flash, g, pos)?;
+        flash.erase(Area::Slot, start)?;
+        pos = start + size;
+    }
+    Ok(())
+}
+
+/// A new image: a new record, every sector the image touches erased, then ERASED recorded.
+/// Erasing here, before ACCEPT, keeps the data phase free of erase stalls (an STM32F4 sector
+/// takes up to 2 s) that no affordable window could cover.
+fn fresh(
+    flash: &mut impl Flash,
+    g: &Geometry,
+    id: &ImageId,
+) -> Result<(u32, Log, bool), FlashError> {
+    let mut log = record::start(flash, g, id)?;
+    erase(flash, g, 0, id.size.next_multiple_of(g.program_unit))?;
+    record::erased(flash, g, &mut log, id)?;
+    Ok((0, log, false))
+}
+
+/// The SHA-256 of the slot's first `size` bytes, read back from flash.
+fn read_back(flash: &mut impl Flash, size: u32) -> Result<[u8; 32], FlashError> {
+    let mut sha = Sha256::new();
+    let mut buf = [0u8; 128];
+    let mut at = 0;
+    while at < size {
+        let n = (size - at).min(buf.len() as u32);
+        flash.read(Area::Slot, at, &mut buf[..n as usize])?;
+        sha.update(&buf[..n as usize]);
+        at += n;
+    }
+    Ok(sha.finalize().into())
+}
+
+/// OPEN's payload: `version, flags, size u32, sha256[32], comp_len, comp, ver_len, ver`.
+fn parse_open(p: &[u8]) -> Result<ImageId, u8> {
+    match p.first() {
+        Some(&VERSION) => {}
+        Some(_) => return Err(code::VERSION),
+        None => return Err(code::ARGUMENT),
+    }
+    let fields = || -> Option<ImageId> {
+        let size = frame::u32_at(p, 2)?;
+        let sha256: [u8; 32] = p.get(6..38)?.try_into().ok()?;
+        let comp_len = usize::from(*p.get(38)?);
+        let comp = p.get(39..39 + comp_len)?;
+        let ver_len = usize::from(*p.get(39 + comp_len)?);
+        let ver = p.get(40 + comp_len..40 + comp_len + ver_len)?;
+        if p.len() != 40 + comp_len + ver_len {
+            return None;
+        }
+        ImageId::new(size, sha256, comp, ver)
+    };
+    fields().ok_or(code::ARGUMENT)
+}
+
+fn encode(reply: Reply, out: &mut [u8]) -> usize {
+    let mut p = [0u8; 12];
+    let (kind, len) = match reply {
+        Reply::None => return 0,
+        Reply::Accept {
+            resume,
+            window,
+            busy_ms,
+        } => {
+            p[0] = VERSION;
+            p[2..4].copy_from_slice(&(MAX_PAYLOAD as u16).to_le_bytes());
+            p[4..6].copy_from_slice(&window.to_le_bytes());
+            p[6..8].copy_from_slice(&busy_ms.to_le_bytes());
+            p[8..12].copy_from_slice(&resume.to_le_bytes());
+            (kind::ACCEPT, 12)
+        }
+        Reply::Ack(n) => {
+            p[..4].copy_from_slice(&n.to_le_bytes());
+            (kind::ACK, 4)
+        }
+        Reply::Nak(n) => {
+            p[..4].copy_from_slice(&n.to_le_bytes());
+            (kind::NAK, 4)
+        }
+        Reply::Done(n) => {
+            p[..4].copy_from_slice(&n.to_le_bytes());
+            (kind::DONE, 4)
+        }
+        Reply::Error(code, n) => {
+            p[0] = code;
+            p[1..5].copy_from_slice(&n.to_le_bytes());
+            (kind::ERROR, 5)
+        }
+    };
+    frame::encode(out, kind, &p[..len]).unwrap_or(0)
+}

@@ -1,0 +1,30 @@
+//! What every protocol's file gives the command: its sender as a [`Job`].
+
+use qsota::transfer::Sender;
+use serde_json::{Map, Value};
+
+/// A protocol's sender as the command drives it.
+pub trait Job: Sender {
+    /// The frame buffer `poll` needs.
+    fn frame_size(&self) -> usize;
+    /// Image bytes the receiver has acknowledged.
+    fn acked(&self) -> u64;
+    /// The sender's counters, named as in `qsota.send`'s stats.
+    fn stats(&self) -> Map<String, Value>;
+    /// What the receiver said about a failure, beyond its class (for the message).
+    fn reason(&self) -> Option<String>;
+    /// The data phase, where the sender times it itself: the ROM bootloader's write pass,
+    /// without the read-back that follows it. Otherwise it runs from the first image read
+    /// to the end.
+    fn data_ms(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// `Value::Object`'s map of a `json!({...})`.
+pub fn object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
