@@ -7,6 +7,7 @@ firmware with `_qsota` spends no RAM on it. The agent (Qth wiring) is `import qs
 """
 
 from . import _bound
+from ._lazy import submodule
 from .errors import TransferError
 from .transfer import send
 from .verify import verify_file
@@ -50,22 +51,11 @@ _ALIASES = {"LinkSender": "NativeSender", "SmpSender": "McubootSender"}
 
 def __getattr__(name):
     """The senders, taken from the backend when asked for: qsota.pure imports a protocol's
-    module only then. MicroPython asks a package's __getattr__ before it imports a
-    submodule for `from qsota import x`, and does not catch its AttributeError: so a
-    submodule is imported here."""
+    module only then; else a submodule (qsota._lazy)."""
     name = _ALIASES.get(name, name)
     if name in ("YmodemSender", "NativeSender", "Stm32Sender", "McubootSender"):
         return getattr(_bound.backend, name)
-    return _submodule(globals(), name)
-
-
-def _submodule(space, name):
-    """Package `space`'s submodule `name`, imported (for a package's __getattr__)."""
-    try:
-        __import__(space["__name__"] + "." + name)
-    except ImportError:
-        raise AttributeError(name)
-    return space[name]
+    return submodule(globals(), name)
 
 
 try:

@@ -7,7 +7,7 @@ imported when its class is first asked for (PEP 562's module `__getattr__`, in M
 since 1.12), so that a product that speaks one protocol keeps only that one in RAM.
 """
 
-from .. import _submodule
+from .._lazy import submodule
 from .verify import Verifier, VerifyError
 
 
@@ -21,6 +21,6 @@ def __getattr__(name):
     elif name == "McubootSender":
         from .mcuboot import McubootSender as cls
     else:
-        return _submodule(globals(), name)  # see qsota.__getattr__
+        return submodule(globals(), name)
     globals()[name] = cls
     return cls
