@@ -7,7 +7,7 @@ table is src/stm32/devices.rs's (PID, KiB, page size or -sector unit), in the sa
 
 from ..rules import STM32
 from .args import parse
-from .sender import DONE, SEND, Sender, _after, _data_len, _now, _provided, _reached
+from .sender import DONE, SEND, Sender, _after, _data_len, _now, _provided, _reached, _since
 
 _ACK = 0x79
 _NACK = 0x1F
@@ -331,7 +331,7 @@ class Stm32Sender(Sender):
         return False
 
     def _complete(self, now):
-        elapsed = (now - self._mark) & 0xFFFFFFFF
+        elapsed = _since(now, self._mark)
         op = self._op
         if op == _OP_GET:
             self._version = self._buf[0]
@@ -403,7 +403,7 @@ class Stm32Sender(Sender):
         self._probe = False
         self._block += 1
         if self._block == self._blocks:
-            self._write_ms = (now - self._mark) & 0xFFFFFFFF
+            self._write_ms = _since(now, self._mark)
             self._mark = now
             self._block = 0
         self._done_op(_OP_READ_ADDR if self._block == 0 else _OP_WRITE_ADDR)
@@ -433,7 +433,7 @@ class Stm32Sender(Sender):
             if self._block < self._blocks:
                 self._done_op(_OP_READ_ADDR)
             else:
-                self._verify_ms = (now - self._mark) & 0xFFFFFFFF
+                self._verify_ms = _since(now, self._mark)
                 self._block -= 1
                 if self._go:
                     self._done_op(_OP_GO)
