@@ -30,12 +30,16 @@ class File(io.IOBase):
         self.f = f
 
     def write(self, buf):
-        with METER:
-            return self.f.write(buf)
+        METER.start()
+        n = self.f.write(buf)
+        METER.stop()
+        return n
 
     def readinto(self, buf, n=None):
-        with METER:
-            return self.f.readinto(buf, n)
+        METER.start()
+        n = self.f.readinto(buf, n)
+        METER.stop()
+        return n
 
     def read(self, n=-1):
         return self.f.read(n)
@@ -52,7 +56,7 @@ class File(io.IOBase):
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, kind, value, trace):
         pass
 
 
@@ -88,7 +92,7 @@ def download():
 
 for backend in (_qsota, qsota.pure):
     qsota._use(backend)
-    n, heap, verifier = insn.transfer(download, marks)
+    n, (heap, allocated), verifier = insn.transfer(download, marks)
     insn.report("download", {"backend": "native" if backend is _qsota else "pure",
                              "insn_per_byte": n / SIZE, "crc": verifier.crc_matched,
-                             "heap_per_block": heap})
+                             "heap_per_block": heap, "alloc_per_block": allocated})

@@ -6,7 +6,7 @@ the sabrelite's Cortex-A9 MPCore global timer (0x00A00200) ticks every 10 ns (fa
 int (no heap) for up to 10**10 instructions.
 
     n = insn.count(fn, *args)          # instructions fn(*args) took
-    a = insn.alloc(fn, *args)          # heap bytes it left for the collector
+    kept, allocated = insn.alloc(fn, *args)  # heap bytes it left, and allocated (frames too)
     insn.report("verify", {...})       # one line `BENCH {"name": ..., ...}` for the host
     image = insn.image(16384)          # test data outside the heap
 """
@@ -65,61 +65,73 @@ def count(fn, *args):
 
 
 def alloc(fn, *args):
-    """The heap bytes fn(*args) left for the collector (gc.mem_alloc() with the collector off;
-    frames freed at once do not count). Where that is more than the free heap: every byte it
-    allocated (the firmware's MICROPY_MEM_STATS count)."""
+    """(heap bytes fn(*args) left for the collector, bytes it allocated): gc.mem_alloc() with
+    the collector off, and the firmware's count of every allocation (MICROPY_MEM_STATS),
+    which also has what was freed at once (a call frame that MicroPython put on the heap).
+    Where fn leaves more than the free heap, the first is the second."""
     gc.collect()
     gc.disable()
+    total = micropython.mem_total()
     try:
         before = gc.mem_alloc()
         fn(*args)
-        return gc.mem_alloc() - before
+        return gc.mem_alloc() - before, micropython.mem_total() - total
     except MemoryError:  # more than the free heap: count every allocation instead
         gc.enable()
         gc.collect()
-        before = micropython.mem_total()
+        total = micropython.mem_total()
         fn(*args)
-        return micropython.mem_total() - before
+        total = micropython.mem_total() - total
+        return total, total
     finally:
         gc.enable()
 
 
 class Meter:
-    """What a test double costs, to be taken off a measurement: wrap each of its methods'
-    bodies in `with meter:`. `insns()`: instructions spent inside, and in the `with`
-    statements themselves; `heap`: heap bytes left inside, counted only while `heap_too`
-    is set (gc.mem_alloc() scans the heap: its own time is inside, but it slows every use)."""
+    """What a test double costs, to be taken off a measurement: each of its methods calls
+    start() first and stop() last. insns(): instructions between the two, and in the two
+    calls themselves; `heap`: heap bytes left between them, counted only while `heap_too` is
+    set (gc.mem_alloc() scans the heap: its own time is inside, but it slows every use), and
+    `allocated`: bytes allocated between them, frames freed at once included.
+
+    Not a `with` block: its exception slot (three words) would put most methods' frames on
+    the heap (MicroPython allocates a frame of more than 11 words there), which costs the
+    caller, outside any reading. A double that allocates leaves garbage whose collection may
+    fall outside the readings: the doubles of bench/arm/fakes.py allocate nothing after the
+    first use."""
 
     def __init__(self):
         self.heap_too = False
         self.clear()
         self._cost = 0
-        # What one `with` costs outside the readings (its calls), to be added per use.
+        # What a start() and a stop() cost outside the readings, to be added per use.
         n = 100
         reset()
         for _ in range(n):
-            with self:
-                pass
+            self.start()
+            self.stop()
         self._cost = ((ticks() - OVERHEAD) * 10 - self.ticks * 10) // n
         self.clear()
 
-    def __enter__(self):
+    def start(self):
         self.uses += 1
         self._t = _MEM[_TIMER]
         if self.heap_too:
             self._a = gc.mem_alloc()
+            self._m = micropython.mem_total()
 
-    def __exit__(self, *exc):
+    def stop(self):
         if self.heap_too:
             self.heap += gc.mem_alloc() - self._a
+            self.allocated += micropython.mem_total() - self._m
         self.ticks += _MEM[_TIMER] - self._t
 
     def insns(self):
         return self.ticks * 10 + self.uses * self._cost
 
     def clear(self):
-        self.ticks = self.heap = self.uses = 0
-        self._t = self._a = 0
+        self.ticks = self.heap = self.allocated = self.uses = 0
+        self._t = self._a = self._m = 0
 
 
 METER = Meter()  # the one the fakes of bench/arm/fakes.py use
@@ -131,31 +143,39 @@ def report(name, fields):
 
 
 class Marks:
-    """The heap in use at the first `n` blocks of a transfer run with the collector off: its
+    """The heap at the first `n` blocks of a transfer run with the collector off: its
     progress callback is `mark` (the fakes' heap taken off); the collector comes back after
-    the last mark. per_block(): bytes left for the collector per block, from the 2nd on."""
+    the last mark. per_block(): (bytes left for the collector per block, bytes allocated per
+    block: the same plus what was freed at once, such as a call frame that MicroPython put
+    on the heap), from the 2nd block on."""
 
     def __init__(self, n=6):
         self.n = n
-        self.at = [0] * (n + 1)  # marks made, then each (small ints: storing them is free)
+        # Marks made, then each mark's heap in use and allocated so far (small ints:
+        # storing them is free).
+        self.at = [0] * (n + 1)
+        self.total = [0] * (n + 1)
 
     def mark(self, a=None, b=None):
         at = self.at
         if at[0] < self.n:
             at[0] += 1
             at[at[0]] = gc.mem_alloc() - METER.heap
+            self.total[at[0]] = micropython.mem_total() - METER.allocated
             if at[0] == self.n:
                 gc.enable()
                 METER.heap_too = False
 
     def per_block(self):
-        return (self.at[self.n] - self.at[2]) / (self.n - 2)
+        n = self.n
+        return ((self.at[n] - self.at[2]) / (n - 2), (self.total[n] - self.total[2]) / (n - 2))
 
 
 def transfer(fn, marks):
     """Runs fn() (a transfer whose progress calls marks.mark) three times: once for what is
     made on first use, once counted (less the fakes' METER), once for the heap (the collector
-    off until the last mark). Returns (instructions, heap per block, the last run's result)."""
+    off until the last mark). Returns (instructions, (heap, allocated) per block, the last
+    run's result)."""
     fn()
     METER.clear()
     n = count(fn) - METER.insns()

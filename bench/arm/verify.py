@@ -76,9 +76,11 @@ def updates(v, n):
 
 
 def heap_per_update(cls, variant):
+    """(heap bytes left, bytes allocated) per update."""
     v = cls(crc_variant=variant)
     v.update(chunks[3])  # what is made on first use is made
-    return insn.alloc(updates, v, 3) / 3
+    kept, allocated = insn.alloc(updates, v, 3)
+    return kept / 3, allocated / 3
 
 
 for backend, cls in (("native", _qsota.Verifier), ("pure", qsota.pure.Verifier)):
@@ -87,10 +89,12 @@ for backend, cls in (("native", _qsota.Verifier), ("pure", qsota.pure.Verifier))
             continue
         stock(md5)
         for variant in ("auto", "mpeg2", "iso-hdlc"):
+            kept, allocated = heap_per_update(cls, variant)
             insn.report("verify", {
                 "backend": backend, "md5": md5_name if backend == "pure" else "c",
                 "variant": variant, "insn_per_byte": per_byte(one_update, cls, variant),
-                "heap_per_update": heap_per_update(cls, variant), "update_bytes": CHUNK})
+                "heap_per_update": kept, "alloc_per_update": allocated,
+                "update_bytes": CHUNK})
         if hasattr(qsota.verify, "kept_in"):
             insn.report("verify", {
                 "backend": backend, "md5": md5_name if backend == "pure" else "c",

@@ -73,10 +73,12 @@ def encode(buf, e, packet):
 
 class Decoder:
     """Reassembles packets (src/mcuboot/console.rs `Decoder`): `byte(b)` returns the packet's
-    length in `buf` (from buf[2]) when b completes one, else 0."""
+    length in `buf` (from buf[2]) when b completes one, else 0. `size`: the longest packet
+    kept, with its length and CRC."""
 
-    def __init__(self):
-        self.buf = bytearray(ANSWER_MAX)
+    def __init__(self, size=ANSWER_MAX):
+        self.buf = bytearray(size)
+        self.size = size
         self.reset()
 
     def reset(self):
@@ -130,7 +132,7 @@ class Decoder:
             n = 2
         else:
             n = 3
-        if n == 0 or self.len + n > ANSWER_MAX:
+        if n == 0 or self.len + n > self.size:
             self.broken = True
             return
         v = ((q[0] & 63) << 18) | ((q[1] & 63) << 12)
