@@ -11,11 +11,15 @@ chardev applies back-pressure to the pipe, so nothing is lost.
 
 import os
 import select
+import signal
 import struct
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from support.child import dies_with_parent  # noqa: E402
 
 QEMU = [
     "qemu-system-arm", "-machine", "sabrelite", "-m", "128M", "-nographic",
@@ -51,10 +55,22 @@ class Board:
             self.loaded.write(archive(files))
             self.loaded.flush()
             args += ["-device", "loader,file=%s,addr=0x%x,force-raw=on" % (self.loaded.name, ARCHIVE)]
-        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        # qemu dies with this process, however it ends (a killed run left orphans).
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     preexec_fn=dies_with_parent)
         self.buf = b""
         self.timeout = timeout
-        self.read_until(b">>> ", timeout=30)
+        try:
+            self.read_until(b">>> ", timeout=30)
+        except BaseException:
+            self.close()
+            raise
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
     def read_until(self, marker, timeout=None):
         deadline = time.monotonic() + (timeout or self.timeout)
@@ -107,9 +123,8 @@ def folder(path):
 
 
 def main(firmware, scripts, files=None):
-    board = Board(firmware, files=files)
     failed = []
-    try:
+    with Board(firmware, files=files) as board:
         for path in scripts:
             name = os.path.basename(path)
             with open(path, "rb") as f:
@@ -120,13 +135,13 @@ def main(firmware, scripts, files=None):
             if not ok:
                 failed.append(name)
                 sys.stdout.write(out[-2000:] + err[-2000:])
-    finally:
-        board.close()
     print("%d of %d ARM scripts passed" % (len(scripts) - len(failed), len(scripts)))
     return 1 if failed else 0
 
 
 if __name__ == "__main__":
+    # SIGTERM (timeout, a CI runner) ends like Ctrl-C: the `with` kills qemu.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     argv = sys.argv[1:]
     files = None
     if argv[:1] == ["--load"]:
