@@ -97,6 +97,14 @@ def page_of(layout, off):
     return b * 12 + j, b * 64 * u + end
 
 
+def _erased(back, n):
+    """Whether back[:n] reads as erased flash (all 0xFF)."""
+    for i in range(n):
+        if back[i] != 0xFF:
+            return False
+    return True
+
+
 class Stm32Sender(Sender):
     """A sans-IO sender for ST's ROM bootloader (AN3155), for one image of `size` bytes."""
 
@@ -409,18 +417,23 @@ class Stm32Sender(Sender):
         self._done_op(_OP_READ_ADDR if self._block == 0 else _OP_WRITE_ADDR)
 
     def _compared(self, now, frame):
+        # The read-back `back` against the image bytes at frame[_CMP_AT:] and the 0xFF
+        # padding: one test a byte, up to the first difference (the loop is this sender's
+        # per-byte floor); whether it reads erased only when a probe needs to know.
         n = self._len()
         pad = (n + 3) & ~3
         back = self._buf
+        at = _CMP_AT
         same = True
-        erased = True
-        for i in range(pad):
-            b = back[i]
-            if b != (frame[_CMP_AT + i] if i < n else 0xFF):
+        for i in range(n):
+            if back[i] != frame[at + i]:
                 same = False
-            if b != 0xFF:
-                erased = False
-        if self._probe and not same and erased:
+                break
+        for i in range(n, pad if same else n):
+            if back[i] != 0xFF:
+                same = False
+                break
+        if self._probe and not same and _erased(back, pad):
             self._probe = False
             self._next(_OP_WRITE_ADDR)
         elif not same:
