@@ -19,6 +19,8 @@ Sections (each row per backend: `native` is _qsota, `pure` qsota.pure):
   is taken off (bench/arm/send.py); heap_per_block per data frame.
 - download: qsota.download's loop through a fake socket into a file, with the Verifier the
   agent makes (md5 + crc, 'auto'), per byte; heap_per_block per 4 KiB chunk.
+- loops: the per-byte loops that bound the pure senders (CRC-16, XOR, copy, compare, base64)
+  in instructions per iteration, with their bytecodes: the floor of a pure sender's cost.
 - ram: heap kept by `import qsota.agent` per backend, its peak while importing, and the peak
   of a whole update (bench/arm/ram.py).
 Derived, at 500 MHz and IPC 0.5 (250 M instructions per second, a Cortex-A5 class module):
@@ -44,7 +46,7 @@ import run as arm  # noqa: E402
 
 FIRMWARE = ROOT / "build" / "arm" / "qemu" / "firmware.elf"
 MPY_CROSS = next((ROOT / "build" / "src").glob("micropython-1.25.0*/mpy-cross/build/mpy-cross"), None)
-SCRIPTS = ("verify", "send", "download")
+SCRIPTS = ("verify", "send", "download", "loops")
 DIST = ROOT / "build" / "dist" / "mpy-v6"
 # What bench/arm/ram.py measures: the heap `import qsota.agent` keeps and its peak, from each
 # source and on each backend, and the peak of a whole update.
@@ -206,6 +208,15 @@ def print_table(r):
                 label[:36], row["insn_per_byte"], "(%.0f)" % prior if prior else "",
                 row.get("kb_s", 0), 100 * share.get("115200", 0), 100 * share.get("921600", 0),
                 100 * share.get("cat1", 0), row.get("heap_per_block", row.get("heap_per_update", "-"))))
+    if r.get("loops"):
+        print("  loops (instructions per iteration, bytecodes, per bytecode; per call)")
+    for row in r.get("loops", []):
+        codes = row.get("bytecodes")
+        if "insn_per_call" in row:
+            print("    %-44s %6.0f per call" % (row["loop"][:44], row["insn_per_call"]))
+            continue
+        print("    %-44s %6.0f %4s %6s" % (row["loop"][:44], row["insn_per_byte"], codes or "",
+                                         "%.0f" % (row["insn_per_byte"] / codes) if codes else ""))
     for row in r.get("ram", []):
         print("  ram %s" % json.dumps(row))
 
