@@ -34,7 +34,6 @@ import threading
 import time
 from pathlib import Path
 
-from .child import dies_with_parent
 from .mcu import binary
 from .qemu_link import BoardError, Line, Qmp
 
@@ -152,7 +151,7 @@ class Board:
         for sock in ("qmp.sock", "uart.sock"):
             (self.dir / sock).unlink(missing_ok=True)
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, preexec_fn=dies_with_parent)
+                                     stderr=subprocess.PIPE)
         try:
             qmp = Qmp(self.dir / "qmp.sock", timeout=30)
             self.line.attach(self.dir / "uart.sock", timeout=30)  # qemu starts once attached
