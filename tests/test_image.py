@@ -17,7 +17,7 @@ import subprocess
 import pytest
 
 from support import signing
-from support.micropython import PURE32, WITH_32
+from support.micropython import WITH_32
 from support.signing import HEADER, make_key
 
 BODY = bytes(random.Random(14).randbytes(3000))
@@ -280,8 +280,7 @@ def test_update_of_a_signed_image_allocates_nothing(mp, backend, tmp_path, keys,
     big = sign(keys["a"][0], body=bytes(120_000))
     path = tmp_path / "big.bin"
     path.write_bytes(big)
-    code = "import image_alloc" if backend != PURE32 else "import nomd5\nimport image_alloc"
-    per_update, size = mp.json(code, backend, args=[path, keys["a"][1].hex()])
+    per_update, size = mp.json("import image_alloc", backend, args=[path, keys["a"][1].hex()])
     assert size == 32 + 1000 * 100
     assert per_update == 0
 

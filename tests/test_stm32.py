@@ -9,7 +9,7 @@ import hashlib
 import json
 
 import pytest
-from support.micropython import BACKENDS, PURE32, WITH_32
+from support.micropython import BACKENDS, WITH_32
 from support.stm32_peers import loader_python, stm32flash, stm32loader, tool
 from support.transfer_runs import ERRORS, SESSION, Transfer, fault_runs, image, line_faults
 
@@ -274,18 +274,8 @@ def test_bad_arguments_and_the_pin_sequence(mp, tmp_path, backend):
 # No heap allocation per block: a port that answers every frame at once like a ROM.
 
 
-# On a 31-bit port (pure32, the module) pure/stm32.py's _complete still makes a long int per
-# answered command (issue 25's sweep).
-LONG_INT_PER_ANSWER = (
-    "pure/stm32.py _complete: `(now - self._mark) & 0xFFFFFFFF`, a long-int operation per "
-    "answered command on a 31-bit port"
-)
-
-
 @pytest.mark.parametrize("backend", WITH_32)
-def test_no_heap_allocation_per_block(mp, tmp_path, backend, request):
-    if backend == PURE32:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=LONG_INT_PER_ANSWER))
+def test_no_heap_allocation_per_block(mp, tmp_path, backend):
     out = mp.run("import stm32_alloc", backend=backend, args=[tmp_path / "zeros.bin"]).split()
     assert out == ["0.0", str(64 * 1024), "0"], out
 

@@ -27,6 +27,7 @@ except ImportError:  # MicroPython 1.13 (legacy QuecPython) has only the u-names
 
 from qsota import http
 from qsota.clock import sleep_ms
+from qsota.verify import kept_in
 
 
 class DownloadError(Exception):
@@ -121,7 +122,7 @@ class Download:
     def _resume(self):
         """Continues a kept part of the same image (read once through the verifier, so it
         still sees every byte exactly once), else starts from zero."""
-        self.verifier, self.offset, self.total = self.new_verifier(), 0, self.size
+        self.verifier, self.offset, self.total = self._new_verifier(), 0, self.size
         self.etag = self.last_modified = None
         try:
             with open(self.meta) as f:
@@ -145,8 +146,12 @@ class Download:
             return
         except (OSError, ValueError, KeyError, AttributeError, TypeError):
             pass
-        self.verifier, self.offset, self.total = self.new_verifier(), 0, self.size
+        self.verifier, self.offset, self.total = self._new_verifier(), 0, self.size
         remove(self.part, self.meta)
+
+    def _new_verifier(self):
+        """The caller's verifier for the part (which holds every byte it is fed)."""
+        return kept_in(self.new_verifier(), self.part)
 
     def _save_meta(self):
         record = {
@@ -166,7 +171,7 @@ class Download:
         self.log("%s: starting over from byte 0" % why)
         self.f.close()
         self.f = open(self.part, "wb")
-        self.verifier, self.offset, self.total = self.new_verifier(), 0, self.size
+        self.verifier, self.offset, self.total = self._new_verifier(), 0, self.size
         self.etag = self.last_modified = None
 
     # -- checks ----------------------------------------------------------------------

@@ -41,11 +41,12 @@ def _written(k):
     return k
 
 
-def _write_all(port, views, n, pacer, stall_ms):
-    """Writes frame[:n]. A port that takes no bytes (machine.UART returns None on a write
-    timeout, some ports 0) for `stall_ms` fails with TransferError io: never a hang."""
-    done = _written(port.write(views.get(0, n)))
-    # machine.UART writes everything; a port that takes less costs a memoryview per retry.
+def _write_rest(port, views, n, first, pacer, stall_ms):
+    """Writes the rest of frame[:n] after a first write that returned `first` (machine.UART
+    writes everything; a port that takes less costs a memoryview per retry). A port that
+    takes no bytes (machine.UART returns None on a write timeout, some ports 0) for
+    `stall_ms` fails with TransferError io: never a hang. Returns the bytes written."""
+    done = _written(first)
     tries = 0
     since = pacer.now()
     while done < n:
@@ -63,8 +64,11 @@ def _write_all(port, views, n, pacer, stall_ms):
     return done
 
 
-def _read_exact(f, views, at, n):
-    got = 0
+def _read_rest(f, views, at, n, got):
+    """Reads on into frame[at:at + n] after a first readinto that returned `got` bytes,
+    until n bytes or the end of the file. Returns the bytes read."""
+    if not got:
+        return 0
     while got < n:
         k = f.readinto(views.get(at + got, n - got))
         if not k:
@@ -131,19 +135,32 @@ def _baud(baud):
 
 
 def _drive(port, f, size, sender, protocol, progress, pacer, stall_ms, detail):
+    """The transfer's loop. The usual frame, read and answer take no call but the sender's,
+    the port's, the file's and the pacer's, and allocate nothing: MicroPython puts the
+    frame of a call whose locals and stack take more than 11 words on the heap, a search of
+    the heap on every call that in a fragmented heap (an application's) costs tens of
+    thousands of instructions. So the helpers above serve only short writes and reads."""
     frame = bytearray(sender.frame_size)
     fv = Views(frame)
     frame_mv = fv.mv
     rx = bytearray(_RX)
     readinto = getattr(port, "readinto", None)
+    poll, write, any_, read_file = sender.poll, port.write, port.any, f.readinto
+    ticks_ms, ticks_diff, start = pacer.ticks_ms, pacer.ticks_diff, pacer.start
+    out_n = in_at = in_n = -1  # the last frame written and block read, and their views
+    out = into = None
     pos = 0
     while True:
-        now = pacer.now()
-        action = sender.poll(now, frame_mv)
+        now = ticks_diff(ticks_ms(), start)
+        action = poll(now, frame_mv)
         if action == SEND:
             n = sender.length
+            if n != out_n:
+                out_n, out = n, fv.get(0, n)
             try:
-                done = _write_all(port, fv, n, pacer, stall_ms)
+                done = write(out)
+                if done != n:
+                    done = _write_rest(port, fv, n, done, pacer, stall_ms)
             except OSError as e:
                 raise TransferError("io", "%s: port write failed (%s)" % (protocol, e))
             if done < n:
@@ -157,10 +174,16 @@ def _drive(port, f, size, sender, protocol, progress, pacer, stall_ms, detail):
             offset = sender.offset
             if progress is not None:
                 progress(offset, size)
+            n = sender.length
+            if n != in_n or sender.at != in_at:
+                in_at, in_n = sender.at, n
+                into = fv.get(in_at, n)
             try:
                 if offset != pos:
                     f.seek(offset)
-                got = _read_exact(f, fv, sender.at, sender.length)
+                got = read_file(into)
+                if got != n:
+                    got = _read_rest(f, fv, in_at, n, got)
             except OSError as e:
                 raise TransferError("source", "source: read failed at %d (%s)" % (offset, e))
             pos = offset + got
@@ -170,13 +193,13 @@ def _drive(port, f, size, sender, protocol, progress, pacer, stall_ms, detail):
             waited = False
             while True:
                 try:
-                    got = port.any() if pacer.listening(now) else 0
+                    got = any_() if pacer.listening(now) else 0
                     if got:
                         # readinto(buf, n) and receive(now, buf, n): no slice of rx per read.
                         if readinto is not None:
-                            got = readinto(rx, min(got, _RX)) or 0
+                            got = readinto(rx, got if got < _RX else _RX) or 0
                         else:
-                            data = port.read(min(got, _RX)) or b""  # read() allocates anyway
+                            data = port.read(got if got < _RX else _RX) or b""  # allocates
                             got = len(data)
                 except OSError as e:
                     raise TransferError("io", "%s: port read failed (%s)" % (protocol, e))
@@ -184,11 +207,11 @@ def _drive(port, f, size, sender, protocol, progress, pacer, stall_ms, detail):
                     break
                 # Nothing yet: wait, then look once more before the sender sees the new
                 # time, so that what came meanwhile is taken before its deadline can fire.
-                pacer.wait(now, sender.until, sender.length)
-                now = pacer.now()
+                pacer.wait(now, sender.until - now, sender.length)
+                now = ticks_diff(ticks_ms(), start)
                 waited = True
             if got:
-                now = pacer.now()
+                now = ticks_diff(ticks_ms(), start)
                 sender.receive(now, data, got)
                 pacer.received(now, got)
         elif action == DONE:

@@ -20,7 +20,7 @@ except ImportError:
 from ..rules import NATIVE
 from .args import parse
 from .sender import DONE, SEND, Sender, _after, _now, _reached, _received, _taken
-from .verify import _crc_tables
+from . import crc32 as _crc
 
 _SYNC0 = 0xA5
 _SYNC1 = 0x5A
@@ -70,28 +70,20 @@ _CRC8 = _crc8_table()
 
 
 def crc32(buf, start, end, views=None):
-    """CRC-32/ISO-HDLC of buf[start:end] (check value 0xCBF43926). With binascii's crc32,
-    `views` (a dict the caller keeps per buffer) holds the memoryview of each span, so that
-    framing allocates nothing per block."""
+    """CRC-32/ISO-HDLC of buf[start:end] (check value 0xCBF43926), by binascii's crc32 where
+    the port has it. `views` (a dict the caller keeps per buffer) holds the memoryview of
+    each span, so that framing makes no view per block."""
+    key = start * 65536 + end
+    v = views.get(key) if views is not None else None
+    if v is None:
+        v = memoryview(buf)[start:end]
+        if views is not None:
+            views[key] = v
     if _crc32:
-        key = start * 65536 + end
-        v = views.get(key) if views is not None else None
-        if v is None:
-            v = memoryview(buf)[start:end]
-            if views is not None:
-                views[key] = v
         return _crc32(v) & 0xFFFFFFFF
-    # The state as 16-bit halves, as qsota.pure.verify does (and with its tables): a 32-bit
-    # value per byte would be a long int, a heap allocation per byte on a 32-bit port.
-    t = _crc_tables()
-    th = t[2]
-    tl = t[3]
-    hi = lo = 0xFFFF
-    for i in range(start, end):
-        j = (lo ^ buf[i]) & 0xFF
-        lo = tl[j] ^ (lo >> 8) ^ ((hi & 0xFF) << 8)
-        hi = th[j] ^ (hi >> 8)
-    return (hi << 16 | lo) ^ 0xFFFFFFFF
+    s = _crc.start()
+    _crc.run(_crc.table(_crc.ISO_HDLC), s, v)
+    return _crc.value(_crc.ISO_HDLC, s)
 
 
 def _crc8(a, b, c):

@@ -61,6 +61,15 @@ def _after(now_ms, ms):
     return t & 0xFFFFFFFF
 
 
+def _since(now_ms, mark):
+    """(now_ms - mark) modulo 2**32, the milliseconds since `mark`, without a long int while
+    the difference is small (see _now)."""
+    d = now_ms - mark
+    if 0 <= d <= 0x3FFFFFFF:
+        return d
+    return d & 0xFFFFFFFF
+
+
 def _reached(now, deadline):
     """`now` is at or after `deadline` on a wrapping millisecond clock."""
     d = now - deadline

@@ -8,7 +8,7 @@ table and the reasons' texts are generated from the core (stm32_devices.py, qsot
 from ..codes import STM32_REASONS as REASONS
 from ..rules import STM32
 from .args import parse
-from .sender import DONE, SEND, Sender, _after, _provided, _reached
+from .sender import DONE, SEND, Sender, _after, _now, _provided, _reached, _received, _since, _taken
 from .stm32_devices import PARTS
 
 _ACK = 0x79
@@ -65,6 +65,14 @@ def page_of(layout, off):
         j = 5 + (r - 8 * u) // (8 * u)
         end = 8 * u + (j - 4) * 8 * u
     return b * 12 + j, b * 64 * u + end
+
+
+def _erased(back, n):
+    """Whether back[:n] reads as erased flash (all 0xFF)."""
+    for i in range(n):
+        if back[i] != 0xFF:
+            return False
+    return True
 
 
 class Stm32Sender(Sender):
@@ -212,6 +220,49 @@ class Stm32Sender(Sender):
             return _WRITE_FAILED
         return 0
 
+    def receive(self, now_ms, data, n=None):
+        """As Sender.receive (a byte at a time to `_byte`), but the data bytes of an answer
+        (a 256-byte read-back) are stored here in one loop: a method call per byte was most
+        of this sender's time."""
+        now_ms = _now(now_ms)
+        data = _received(data)
+        n = _taken(data, n)
+        i = 0
+        while i < n:
+            k = self._data_run(n - i)
+            if k:
+                buf = self._buf
+                got = self._got
+                for j in range(k):
+                    buf[got + j] = data[i + j]
+                self._got = got + k
+                self._want -= k
+                self._heard = True
+                i += k
+            else:
+                self._byte(now_ms, data[i])
+                i += 1
+
+    def _data_run(self, left):
+        """How many of the next `left` bytes `_byte` would only store as answer data (not
+        the last one, whose storing completes the answer)."""
+        op = self._op
+        if (
+            self._want < 2
+            or op == _OP_DONE
+            or op == _OP_FAILED
+            or op == _OP_SYNC
+            or op == _OP_RESYNC
+            or self._quiet_until is not None
+            or self._send
+            or self._reading >= 0
+            or self._compare
+            or self._acks > 0
+            or self._var
+        ):
+            return 0
+        return min(left, self._want - 1)
+
     def _byte(self, now, b):
         op = self._op
         if op == _OP_DONE or op == _OP_FAILED:
@@ -280,7 +331,7 @@ class Stm32Sender(Sender):
         return False
 
     def _complete(self, now):
-        elapsed = (now - self._mark) & 0xFFFFFFFF
+        elapsed = _since(now, self._mark)
         op = self._op
         if op == _OP_GET:
             self._version = self._buf[0]
@@ -352,24 +403,29 @@ class Stm32Sender(Sender):
         self._probe = False
         self._block += 1
         if self._block == self._blocks:
-            self._write_ms = (now - self._mark) & 0xFFFFFFFF
+            self._write_ms = _since(now, self._mark)
             self._mark = now
             self._block = 0
         self._done_op(_OP_READ_ADDR if self._block == 0 else _OP_WRITE_ADDR)
 
     def _compared(self, now, frame):
+        # The read-back `back` against the image bytes at frame[_CMP_AT:] and the 0xFF
+        # padding: one test a byte, up to the first difference (the loop is this sender's
+        # per-byte floor); whether it reads erased only when a probe needs to know.
         n = self._len()
         pad = (n + 3) & ~3
         back = self._buf
+        at = _CMP_AT
         same = True
-        erased = True
-        for i in range(pad):
-            b = back[i]
-            if b != (frame[_CMP_AT + i] if i < n else 0xFF):
+        for i in range(n):
+            if back[i] != frame[at + i]:
                 same = False
-            if b != 0xFF:
-                erased = False
-        if self._probe and not same and erased:
+                break
+        for i in range(n, pad if same else n):
+            if back[i] != 0xFF:
+                same = False
+                break
+        if self._probe and not same and _erased(back, pad):
             self._probe = False
             self._next(_OP_WRITE_ADDR)
         elif not same:
@@ -382,7 +438,7 @@ class Stm32Sender(Sender):
             if self._block < self._blocks:
                 self._done_op(_OP_READ_ADDR)
             else:
-                self._verify_ms = (now - self._mark) & 0xFFFFFFFF
+                self._verify_ms = _since(now, self._mark)
                 self._block -= 1
                 if self._go:
                     self._done_op(_OP_GO)

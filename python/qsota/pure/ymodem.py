@@ -71,6 +71,8 @@ class YmodemSender(Sender):
         self._zero_ack = False
         self._cancel_pending = False
         self._s_blocks = 0
+        self._frame = None  # the buffer _views are of
+        self._views = None
 
     @property
     def block(self):
@@ -257,7 +259,7 @@ class YmodemSender(Sender):
             wait = self._header_timeout
         elif phase == _BLOCK and cur > self._blocks:
             self._framed = -1
-            n = _frame_block(frame, cur, 0, 128)
+            n = _frame_block(frame, cur, 0, 128, self._views_of(frame))
         elif phase == _BLOCK:
             bs = self._bs
             data = min(bs, self._size - (cur - 1) * bs)
@@ -266,7 +268,7 @@ class YmodemSender(Sender):
                 if self._filled != cur:
                     return self._read(cur, (cur - 1) * bs, _DATA_AT, data)
                 self._filled = -1
-                _frame_block(frame, cur, data, wire)
+                _frame_block(frame, cur, data, wire, self._views_of(frame))
                 self._framed = cur
             n = wire + _OVERHEAD
         elif phase == _EOT_SENT:
@@ -277,7 +279,7 @@ class YmodemSender(Sender):
             self._framed = -1
             for i in range(_DATA_AT, _DATA_AT + 128):
                 frame[i] = 0
-            n = _frame_block(frame, 0, 128, 128)
+            n = _frame_block(frame, 0, 128, 128, self._views_of(frame))
             wait = min(wait, _NULL_WAIT_MS)
         self._send = False
         self._s_frames += 1
@@ -303,10 +305,17 @@ class YmodemSender(Sender):
         for b in text:
             frame[at] = b
             at += 1
-        return _frame_block(frame, 0, wire, wire)
+        return _frame_block(frame, 0, wire, wire, self._views_of(frame))
+
+    def _views_of(self, frame):
+        """crc16's views of `frame` (the driver passes the same buffer to every poll)."""
+        if frame is not self._frame:
+            self._frame = frame
+            self._views = {}
+        return self._views
 
 
-def _frame_block(frame, number, data, wire):
+def _frame_block(frame, number, data, wire, views=None):
     """Completes a block in place (see src/ymodem.rs `frame_block`)."""
     n = number & 0xFF
     frame[0] = _SOH if wire == 128 else _STX
@@ -314,7 +323,7 @@ def _frame_block(frame, number, data, wire):
     frame[2] = n ^ 0xFF
     for i in range(_DATA_AT + data, _DATA_AT + wire):
         frame[i] = _PAD
-    crc = crc16(frame, _DATA_AT, _DATA_AT + wire)
+    crc = crc16(frame, _DATA_AT, _DATA_AT + wire, views)
     frame[_DATA_AT + wire] = crc >> 8
     frame[_DATA_AT + wire + 1] = crc & 0xFF
     return wire + _OVERHEAD
