@@ -936,6 +936,23 @@ int32_t qsota_delta_push(qsota_delta_t *d,
                          size_t len);
 
 /*
+ `qsota_delta_push` writing at most `room` target bytes: writes how many of the `len`
+ bytes it took to `consumed`. It stops early only when less than 256 bytes of room are
+ left, keeping what it still has to write for the next call (which may pass no bytes), so
+ a `room` of 256 or more always makes progress. For a caller that hands the target on in
+ a buffer of its own: a few patch bytes can stand for a long run of output.
+
+ # Safety
+ As `qsota_delta_push`; `consumed` valid for a write.
+ */
+int32_t qsota_delta_push_within(qsota_delta_t *d,
+                                const qsota_delta_io_t *io,
+                                const uint8_t *data,
+                                size_t len,
+                                size_t room,
+                                size_t *consumed);
+
+/*
  Ends the package: writes the target's size to `size` and its SHA-256 to `sha256` (32
  bytes), checked against the package's extension where it has one. `QSOTA_E_DELTA` when
  the target is incomplete or not the package's.

@@ -24,7 +24,7 @@ mod patch;
 mod tests;
 
 pub use fault::Fault;
-pub use io::{Base, IoError, Sink};
+pub use io::{Base, Io, IoError, Pair, Sink};
 pub use package::{
     base_sha256, Extension, Header, Package, DIGEST_LEN, EXTENSION_TAG, HEADER_LEN, MAGIC,
 };

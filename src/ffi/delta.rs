@@ -145,14 +145,40 @@ pub unsafe extern "C" fn qsota_delta_push(
     data: *const u8,
     len: usize,
 ) -> i32 {
+    let mut consumed = 0;
+    // SAFETY: the caller's contract.
+    unsafe { qsota_delta_push_within(d, io, data, len, usize::MAX, &mut consumed) }
+}
+
+/// `qsota_delta_push` writing at most `room` target bytes: writes how many of the `len`
+/// bytes it took to `consumed`. It stops early only when less than 256 bytes of room are
+/// left, keeping what it still has to write for the next call (which may pass no bytes), so
+/// a `room` of 256 or more always makes progress. For a caller that hands the target on in
+/// a buffer of its own: a few patch bytes can stand for a long run of output.
+///
+/// # Safety
+/// As `qsota_delta_push`; `consumed` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn qsota_delta_push_within(
+    d: *mut qsota_delta_t,
+    io: *const qsota_delta_io_t,
+    data: *const u8,
+    len: usize,
+    room: usize,
+    consumed: *mut usize,
+) -> i32 {
     // SAFETY: the caller's contract.
     status(unsafe {
         (|| {
             let io = io.as_ref().ok_or(Error::Null)?;
             let data = bytes(data, len)?;
+            let consumed = out(consumed)?;
             let p = get::<Package<'static>>(d)?;
-            let (mut base, mut sink) = (CIo(io), CIo(io));
-            p.push(data, &mut base, &mut sink).map_err(|_| Error::Delta)
+            let room = u32::try_from(room).unwrap_or(u32::MAX);
+            *consumed = p
+                .push_within(data, &mut CIo(io), room)
+                .map_err(|_| Error::Delta)?;
+            Ok(())
         })()
     })
 }

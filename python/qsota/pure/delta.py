@@ -6,7 +6,9 @@ extension (docs/delta.md). Both take the patch in pieces of any size (`push`), r
 through `base.seek(offset)` and `base.readinto(buf)` and write the target in order through
 `out.write(buf)` (a memoryview into the applier's buffer, valid during the call), in the same
 pieces as the Rust core: at most 256 bytes, so trace replay (tests/test_traces.py) can
-require identical reads and writes. A problem raises `DeltaError` (`code` as
+require identical reads and writes. `push(data, n, room)` writes at most `room` bytes and
+returns how many of the `n` it took (a few patch bytes can stand for a long run of output:
+qsota.delta streams the target with it). A problem raises `DeltaError` (`code` as
 `qsota.codes.DELTA_FAULTS`); a fault is final, later calls raise it again. Nothing is
 allocated per push but the heatshrink window (2^window bytes, once per patch, at most
 `window` bytes) and a memoryview per partial piece.
@@ -57,7 +59,7 @@ class Package(_Latched):
         for ESP."""
         return self._header
 
-    def _push(self, data, n):
+    def _push(self, data, n, room):
         i = 0
         if self._header is None:
             i = min(n, HEADER_LEN - self._staged)
@@ -65,11 +67,11 @@ class Package(_Latched):
                 self._stage[self._staged + k] = data[k]
             self._staged += i
             if self._staged < HEADER_LEN:
-                return
+                return i
             self._open()
         patch = self._patch
         try:
-            patch._take(data, i, n)
+            return i + patch._take(data, i, n, room)
         except DeltaError as e:
             patch._fault = e.code
             raise
