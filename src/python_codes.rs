@@ -20,15 +20,15 @@ fn constant(text: &str, name: &str) -> i32 {
 }
 
 /// The quoted strings of the line that starts with `start` (a tuple on one line) or of the
-/// lines after it up to `}` (a dict's keys).
+/// lines after it up to `}` or `)` (a dict's keys, a tuple's items).
 fn strings(text: &str, start: &str) -> Vec<String> {
     let mut lines = text.lines().skip_while(|l| !l.starts_with(start));
     let first = lines.next().unwrap();
     let quoted =
         |l: &str| -> Vec<String> { l.split('"').skip(1).step_by(2).map(String::from).collect() };
-    if first.trim_end().ends_with('{') {
+    if first.trim_end().ends_with(['{', '(']) {
         lines
-            .take_while(|l| !l.starts_with('}'))
+            .take_while(|l| !l.starts_with(['}', ')']))
             .map(|l| quoted(l)[0].clone())
             .collect()
     } else {
@@ -77,8 +77,11 @@ fn receiver_error_names_follow_the_codes() {
         (code::NOT_OPEN, "not open"),
         (code::STATE, "state"),
         (code::ARGUMENT, "argument"),
+        (code::FLAGS, "flags"),
+        (code::BASE, "base"),
+        (code::DELTA, "delta"),
     ] {
         assert_eq!(names[usize::from(value)], name);
     }
-    assert_eq!(names.len(), usize::from(code::ARGUMENT) + 1);
+    assert_eq!(names.len(), usize::from(code::DELTA) + 1);
 }

@@ -21,7 +21,19 @@ MESSAGES = {
     "io": "the port failed",
 }
 
-RECEIVER_ERRORS = ("", "version", "size", "flash", "digest", "not open", "state", "argument")
+RECEIVER_ERRORS = (
+    "",
+    "version",
+    "size",
+    "flash",
+    "digest",
+    "not open",
+    "state",
+    "argument",
+    "flags",
+    "base",
+    "delta",
+)
 
 # Why a delta patch or package cannot be applied: `DeltaError.code` (src/delta/mod.rs
 # `Fault`, in its order; the C ABI's QSOTA_DELTA_* are 1 + the position).
@@ -39,4 +51,5 @@ DELTA_FAULTS = {
     "extension": "the header's reserved bytes are neither zero nor qsota's extension",
     "base_mismatch": "the base is not the one the package was made for",
     "target_mismatch": "the result is not what the package says",
+    "no_extension": "a package made for ESP: without qsota's extension the target cannot be checked",
 }

@@ -164,6 +164,30 @@ impl<'w> Applier<'w> {
     }
 }
 
+/// The target's size a patch states in its first bytes (its kind byte and size field: at
+/// most 6 bytes are read); `Truncated` if `patch` ends before it.
+pub fn target_size(patch: &[u8]) -> Result<u32, Fault> {
+    struct Nothing;
+    impl Base for Nothing {
+        fn read(&mut self, _: u32, _: &mut [u8]) -> Result<(), super::IoError> {
+            Err(super::IoError)
+        }
+    }
+    impl Sink for Nothing {
+        fn write(&mut self, _: &[u8]) -> Result<(), super::IoError> {
+            Err(super::IoError)
+        }
+    }
+    let mut a = Applier::new(&mut [], 0, u32::MAX);
+    for &b in patch {
+        a.push(&[b], &mut Nothing)?;
+        if let Some(n) = a.target_size() {
+            return Ok(n);
+        }
+    }
+    Err(Fault::Truncated)
+}
+
 /// Takes patch bytes: the first ones here, the rest through the codec to the body; returns
 /// how many it took.
 fn take(

@@ -646,3 +646,12 @@ fn a_bounded_push_writes_no_more_than_its_room_whatever_a_byte_stands_for() {
         assert_eq!(a.push_within(&patch, io, PIECE as u32 - 1), Ok(0), "{c:?}");
     }
 }
+
+/// A package of a random edit of `base` in the `c`th compression of [`COMPRESSIONS`] (a
+/// heatshrink window of up to 2^11 bytes), and its target: for the native receiver's tests.
+pub(crate) fn random_package(base: &[u8], seed: u64, c: usize) -> (Vec<u8>, Vec<u8>) {
+    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let (stream, target) = edit(base, &mut rng);
+    let patch = patch(&stream, target.len(), COMPRESSIONS[c % COMPRESSIONS.len()]);
+    (package(base, &target, &patch, false), target)
+}

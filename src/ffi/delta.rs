@@ -80,9 +80,10 @@ pub const QSOTA_DELTA_MAGIC: i32 = 10;
 pub const QSOTA_DELTA_EXTENSION: i32 = 11;
 pub const QSOTA_DELTA_BASE_MISMATCH: i32 = 12;
 pub const QSOTA_DELTA_TARGET_MISMATCH: i32 = 13;
+pub const QSOTA_DELTA_NO_EXTENSION: i32 = 14;
 
 /// The C code of a fault.
-fn fault_code(fault: Fault) -> i32 {
+pub(super) fn fault_code(fault: Fault) -> i32 {
     Fault::ALL
         .iter()
         .position(|&f| f == fault)
@@ -270,7 +271,7 @@ pub extern "C" fn qsota_delta_fault_name(fault: i32) -> *const core::ffi::c_char
 }
 
 /// The faults' names as C strings, in `Fault::ALL`'s order (a test keeps them equal).
-const NAMES: [&core::ffi::CStr; 13] = [
+const NAMES: [&core::ffi::CStr; 14] = [
     c"malformed",
     c"unsupported",
     c"window",
@@ -284,6 +285,7 @@ const NAMES: [&core::ffi::CStr; 13] = [
     c"extension",
     c"base_mismatch",
     c"target_mismatch",
+    c"no_extension",
 ];
 
 #[cfg(test)]
@@ -307,6 +309,7 @@ mod tests {
             QSOTA_DELTA_EXTENSION,
             QSOTA_DELTA_BASE_MISMATCH,
             QSOTA_DELTA_TARGET_MISMATCH,
+            QSOTA_DELTA_NO_EXTENSION,
         ];
         for (i, fault) in Fault::ALL.iter().enumerate() {
             assert_eq!(fault_code(*fault), codes[i]);
@@ -315,7 +318,7 @@ mod tests {
             let name = unsafe { core::ffi::CStr::from_ptr(qsota_delta_fault_name(codes[i])) };
             assert_eq!(name.to_bytes(), fault.name().as_bytes());
         }
-        for bad in [0, 14, -1, i32::MIN, i32::MAX] {
+        for bad in [0, 15, -1, i32::MIN, i32::MAX] {
             // SAFETY: as above.
             assert!(unsafe { core::ffi::CStr::from_ptr(qsota_delta_fault_name(bad)) }.is_empty());
         }

@@ -25,6 +25,42 @@ MAGIC = b"\x10\xde\xcd\xfc"
 HEADER_LEN = 64
 DIGEST_LEN = 20
 EXTENSION_TAG = b"QSD1"
+# A package's first bytes that say what it makes: the header, the patch's kind byte and its
+# longest size field (the target's size).
+HEAD = HEADER_LEN + 6
+
+
+def header(h):
+    """(base SHA-256, extension) of a package's 64-byte header `h`; the extension is (base
+    size, the first 20 bytes of the target's SHA-256), or None for a package made for ESP.
+    DeltaError `magic` or `extension`."""
+    if bytes(h[:4]) != MAGIC:
+        raise DeltaError("magic")
+    ext = None
+    if any(h[36:HEADER_LEN]):
+        if bytes(h[36:40]) != EXTENSION_TAG:
+            raise DeltaError("extension")
+        ext = (_u32(h, 40), bytes(h[44:HEADER_LEN]))
+    return bytes(h[4:36]), ext
+
+
+def describe(head):
+    """(base size, base SHA-256, target size, the first 20 bytes of the target's SHA-256)
+    from a package's first bytes (HEAD of them suffice; src/native/delta.rs
+    `DeltaOpen::from_package`). DeltaError: `truncated`, `magic`, `extension`,
+    `no_extension` (a package made for ESP), or the patch's own."""
+    if len(head) < HEADER_LEN:
+        raise DeltaError("truncated")
+    base_sha, ext = header(head)
+    if ext is None:
+        raise DeltaError("no_extension")
+    p = Patch(None, 0, None, MAX_SIZE, 0)
+    for i in range(HEADER_LEN, len(head)):
+        p.push(head[i : i + 1])
+        size = p.target_size()
+        if size is not None:
+            return ext[0], base_sha, size, ext[1]
+    raise DeltaError("truncated")
 
 
 class _Hashing:
@@ -88,17 +124,9 @@ class Package(_Latched):
         return size, sha
 
     def _open(self):
-        h = self._stage
-        if bytes(h[:4]) != MAGIC:
-            raise DeltaError("magic")
-        ext = None
-        if any(h[36:]):
-            if bytes(h[36:40]) != EXTENSION_TAG:
-                raise DeltaError("extension")
-            ext = (_u32(h, 40), bytes(h[44:64]))
-            if ext[0] != self._base_size:
-                raise DeltaError("base_mismatch")
-        base_sha = bytes(h[4:36])
+        base_sha, ext = header(self._stage)
+        if ext is not None and ext[0] != self._base_size:
+            raise DeltaError("base_mismatch")
         if self._check_base and self._base_sha256() != base_sha:
             raise DeltaError("base_mismatch")
         self._header = (base_sha, ext)
