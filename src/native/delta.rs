@@ -88,27 +88,36 @@ pub trait Patching {
     fn set_target_sha256(&mut self, sha256: [u8; 32]);
 }
 
-/// A receiver without deltas: it refuses the DELTA flag.
+/// A receiver without deltas: it refuses the DELTA flag. Its methods are inlined before
+/// anything else is, so that every delta branch of the receiver folds away (the plain
+/// receiver's flash budget has no room for them).
 pub struct NoDelta;
 
 impl Patching for NoDelta {
     const FLAGS: u8 = 0;
+    #[inline(always)]
     fn session(&self) -> Option<&DeltaOpen> {
         None
     }
+    #[inline(always)]
     fn start(&mut self, _: Option<DeltaOpen>) {}
+    #[inline(always)]
     fn check_base(&mut self, _: &mut impl Flash, _: &Geometry) -> Result<(), u8> {
         Err(code::FLAGS)
     }
+    #[inline(always)]
     fn apply(&mut self, _: &mut impl Flash, _: &Geometry, _: &[u8]) -> Result<(), u8> {
         Err(code::FLAGS)
     }
+    #[inline(always)]
     fn finish(&mut self, _: &mut impl Flash, _: &Geometry) -> Result<(), u8> {
         Err(code::FLAGS)
     }
+    #[inline(always)]
     fn target_sha256(&self) -> [u8; 32] {
         [0; 32]
     }
+    #[inline(always)]
     fn set_target_sha256(&mut self, _: [u8; 32]) {}
 }
 

@@ -288,7 +288,7 @@ impl<D: Patching> Core<D> {
             return Reply::None;
         };
         match kind {
-            kind::OPEN => match parse_open(payload, D::FLAGS) {
+            kind::OPEN => match parse_open::<D>(payload) {
                 Ok((id, delta)) => self.open(flash, id, delta),
                 Err(code) => Reply::Error(code, 0),
             },
@@ -658,15 +658,15 @@ fn read_back(flash: &mut impl Flash, size: u32) -> Result<[u8; 32], FlashError> 
 }
 
 /// OPEN's payload: `version, flags, size u32, sha256[32], comp_len, comp, ver_len, ver`, and
-/// with the DELTA flag what [`DeltaOpen`] holds. A flag outside `known` is refused.
-fn parse_open(p: &[u8], known: u8) -> Result<(ImageId, Option<DeltaOpen>), u8> {
+/// with the DELTA flag what [`DeltaOpen`] holds. A flag `D` does not take is refused.
+fn parse_open<D: Patching>(p: &[u8]) -> Result<(ImageId, Option<DeltaOpen>), u8> {
     match p.first() {
         Some(&VERSION) => {}
         Some(_) => return Err(code::VERSION),
         None => return Err(code::ARGUMENT),
     }
     let flags = *p.get(1).ok_or(code::ARGUMENT)?;
-    if flags & !known != 0 {
+    if flags & !D::FLAGS != 0 {
         return Err(code::FLAGS);
     }
     let fields = || -> Option<(ImageId, Option<DeltaOpen>)> {
@@ -677,7 +677,7 @@ fn parse_open(p: &[u8], known: u8) -> Result<(ImageId, Option<DeltaOpen>), u8> {
         let ver_len = usize::from(*p.get(39 + comp_len)?);
         let end = 40 + comp_len + ver_len;
         let ver = p.get(40 + comp_len..end)?;
-        let delta = match flags & DELTA {
+        let delta = match flags & D::FLAGS & DELTA {
             0 if p.len() == end => None,
             0 => return None,
             _ => Some(DeltaOpen::parse(p.get(end..)?)?),
