@@ -53,3 +53,9 @@ DELTA_FAULTS = {
     "target_mismatch": "the result is not what the package says",
     "no_extension": "a package made for ESP: without qsota's extension the target cannot be checked",
 }
+
+# A delta package's magic (esp_delta_ota's) and how many of its first bytes say what it
+# makes: the 64-byte header, the patch's kind byte and its longest size field (the target's
+# size). qsota.pure.delta and the native sender's source (qsota.protocols) share them.
+DELTA_MAGIC = b"\x10\xde\xcd\xfc"
+DELTA_HEAD = 70

@@ -3,7 +3,7 @@ that the driver (qsota.transfer) and the agent (qsota.agent) need to know of it.
 protocol is a sender class in both backends and one record here.
 """
 
-from .codes import RECEIVER_ERRORS
+from .codes import DELTA_HEAD, DELTA_MAGIC, RECEIVER_ERRORS
 from .source import sha256_of
 
 
@@ -60,7 +60,14 @@ def _ymodem_args(f, size, name, options):
 
 
 def _native_args(f, size, name, options):
-    return (size, sha256_of(f, options.pop("sha256", None)))
+    sha256 = sha256_of(f, options.pop("sha256", None))
+    if "delta" not in options:
+        # A delta package goes as one: the receiver applies it (OPEN's DELTA flag).
+        head = f.read(DELTA_HEAD)
+        f.seek(0)
+        if head[:4] == DELTA_MAGIC:
+            options["delta"] = head
+    return (size, sha256)
 
 
 def _size_args(f, size, name, options):

@@ -19,15 +19,13 @@ try:
 except ImportError:
     import uhashlib as hashlib
 
+from ..codes import DELTA_HEAD as HEAD
+from ..codes import DELTA_MAGIC as MAGIC
 from .patch import MAX_SIZE, PIECE, DeltaError, Patch, _Latched
 
-MAGIC = b"\x10\xde\xcd\xfc"
 HEADER_LEN = 64
 DIGEST_LEN = 20
 EXTENSION_TAG = b"QSD1"
-# A package's first bytes that say what it makes: the header, the patch's kind byte and its
-# longest size field (the target's size).
-HEAD = HEADER_LEN + 6
 
 
 def header(h):
