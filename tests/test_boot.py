@@ -1,6 +1,7 @@
 """The nRF51 reference bootloader (boot/, docs/bootloader.md) on qemu-system-arm -M microbit
 (tests/support/nrf51.py): `qsota send --protocol native` and the agent (unix port, both backends)
-update the application, full images at three sizes, and the new application reports its
+update the application, full images at three sizes (qsota send also delta packages: a delta
+and a compressed full image, applied by the bootloader), and the new application reports its
 version after the reset that installs it. Power cuts at seeded instants (tests/support/nrf51_cuts.py):
 after every cut the MCU runs the old or the new application and the next update completes.
 
@@ -17,8 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from support.micropython import BACKENDS, ROOT
-from support.nrf51 import (APP, JOURNAL, OUT, PAGE, SLOT, Board, app_image, factory_flash, missing,
-                   send)
+from support.nrf51 import (APP, JOURNAL, OUT, PAGE, SLOT, Board, app_image, delta_package,
+                   factory_flash, missing, new_version, send)
 from support.nrf51_cuts import Updater, around_compaction, choose, compaction, cut_at, cut_flash, recover
 
 sys.path.insert(0, str(ROOT / "tools" / "qth_emu"))
@@ -63,6 +64,26 @@ def test_send_updates_the_application(size, tmp_path):
         assert stats["bytes"] == len(image) and stats["resumed_from"] == 0
         installed(board, image, NEW, start)
         assert board.resets == 2  # into the bootloader, then to install
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["app", "24k", "100k"])
+@pytest.mark.parametrize("kind", ["delta", "compressed"])
+def test_send_applies_a_package_to_the_application(kind, size, tmp_path):
+    """A delta against the running application, and a compressed full image (a patch
+    against the empty base): the bootloader applies it into the slot, reads the target back
+    and installs it."""
+    base = app_image(OLD, size)
+    target = new_version(base, NEW)
+    package = delta_package(base if kind == "delta" else b"", target, tmp_path)
+    if kind == "delta":
+        assert len(package) < 400 + len(target) // 20, len(package)
+    with Board(factory_flash(base)) as board:
+        board.wait_for("app " + OLD)
+        start = board.mark()
+        status, stats, err = send(board.port, package, tmp_path)
+        assert status == 0, err
+        assert stats["bytes"] == len(package)
+        installed(board, target, NEW, start)
 
 
 MCU_VERSION = """

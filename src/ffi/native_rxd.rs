@@ -8,7 +8,7 @@ use super::native_rx::{qsota_flash_t, rx_receive, rx_state};
 use super::{fits, init, status, InStorage};
 use crate::native::delta::Patcher;
 use crate::native::frame::MAX_PAYLOAD;
-use crate::native::receiver::{Config, DeltaReceiver, Pipelined};
+use crate::native::receiver::{Config, DeltaReceiver};
 use crate::Error;
 
 /// Storage for one delta receiver, in 8-byte words (its heatshrink window is the buffer
@@ -58,7 +58,7 @@ pub unsafe extern "C" fn qsota_native_rxd_init(
         (false, _) => unsafe { core::slice::from_raw_parts_mut(hs_window, hs_window_len) },
     };
     let config = Config { window, busy_ms };
-    let receiver = Pipelined::pipelined(config, chunk).with_delta(Patcher::new(hs));
+    let receiver = DeltaReceiver::pipelined_with(config, chunk, Patcher::new(hs));
     // SAFETY: the caller's contract.
     unsafe { init(rx, receiver) }
 }
