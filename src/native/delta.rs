@@ -8,7 +8,7 @@
 //! none of this code) or [`Patcher`] (the delta applier, the heatshrink window in the
 //! bootloader's buffer, a program unit of the target not yet programmed).
 
-use super::receiver::code;
+use super::frame::code;
 use super::record::{Area, Flash, Geometry, MAX_UNIT};
 use crate::delta::{self, Base, Extension, Fault, IoError, Package, Sink, DIGEST_LEN, HEADER_LEN};
 

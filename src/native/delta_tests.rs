@@ -171,7 +171,7 @@ fn delta_open(package: &[u8], flags: u8, delta: &DeltaOpen) -> Vec<u8> {
 
 #[test]
 fn a_wrong_base_or_unknown_flags_are_refused_before_anything_is_erased() {
-    use super::super::receiver::code;
+    use super::super::frame::code;
     let (base, package, _) = pair(7, 2);
     let d = DeltaOpen::from_package(&package).unwrap();
     let ok = delta_open(&package, 1, &d);
@@ -205,7 +205,7 @@ fn a_wrong_base_or_unknown_flags_are_refused_before_anything_is_erased() {
 
 #[test]
 fn a_damaged_or_unappliable_package_never_commits() {
-    use super::super::receiver::code;
+    use super::super::frame::code;
     let (base, package, _) = pair(11, 2);
     let mut rng = Rng(5);
     let mut refused = 0;

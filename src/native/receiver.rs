@@ -16,7 +16,7 @@
 //! none of that code is linked.
 
 use super::delta::{DeltaOpen, NoDelta, Patcher, Patching, DELTA};
-use super::frame::{self, kind, Parser, MAX_FRAME, MAX_PAYLOAD, OVERHEAD};
+use super::frame::{self, code, kind, Parser, MAX_FRAME, MAX_PAYLOAD, OVERHEAD};
 use super::record::{self, Area, Flash, FlashError, Geometry, ImageId, Log};
 use super::VERSION;
 use crate::Error;
@@ -24,20 +24,6 @@ use sha2::{Digest, Sha256};
 
 /// Room `receive` needs in its output buffer for any answer (`QSOTA_NATIVE_REPLY_MAX`).
 pub(crate) const REPLY_MAX: usize = OVERHEAD + 12;
-
-/// ERROR codes (docs/protocol.md §5), as `Stats::error` reports them.
-pub(crate) mod code {
-    pub(crate) const VERSION: u8 = 1;
-    pub(crate) const SIZE: u8 = 2;
-    pub(crate) const FLASH: u8 = 3;
-    pub(crate) const DIGEST: u8 = 4;
-    pub(crate) const NOT_OPEN: u8 = 5;
-    pub(crate) const STATE: u8 = 6;
-    pub(crate) const ARGUMENT: u8 = 7;
-    pub(crate) const FLAGS: u8 = 8;
-    pub(crate) const BASE: u8 = 9;
-    pub(crate) const DELTA: u8 = 10;
-}
 
 /// What the bootloader tells the sender about itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
