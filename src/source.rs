@@ -4,8 +4,12 @@
 //! would store as if it were the application, while qsota reports success.
 //!
 //! `qsota.send` and the agent (`python/qsota/source.py`) and the `qsota` command apply these
-//! rules, each with its own option to send such an image anyway; `cargo test` checks that the
-//! Python copy of the texts and the table is this one (`src/python_codes.rs`).
+//! rules, each with its own option to send such an image anyway; the texts and the table
+//! reach Python through `qsota.codes`, which tests/tables.rs writes from these.
+//!
+//! One kind of package passes on one protocol: qsota's own (esp_delta_ota's format, with
+//! qsota's extension) over the native protocol, whose OPEN says it is a delta and whose
+//! receiver applies it, checking base and result, or refuses it before erasing anything.
 
 use core::fmt;
 
@@ -92,27 +96,30 @@ impl fmt::Display for Refusal {
     }
 }
 
+/// The format of qsota's own packages (`qsota delta`), which the native protocol carries.
+pub const PACKAGE: &PatchFormat = &PATCH_FORMATS[0];
+
 /// The refusal of an image of `size` bytes that starts with `head`, unless the caller
-/// allows an empty one or says that the MCU's own bootloader applies diff packages.
+/// allows an empty one, says that the MCU's own bootloader applies diff packages, or speaks
+/// a protocol that carries qsota's packages as such (`carries_packages`: native).
 pub fn refusal(
     head: &[u8],
     size: u64,
     allow_empty: bool,
     mcu_applies_diffs: bool,
+    carries_packages: bool,
 ) -> Option<Refusal> {
     if size == 0 {
         return (!allow_empty).then_some(Refusal::Empty);
     }
     patch_format(head)
-        .filter(|_| !mcu_applies_diffs)
+        .filter(|&p| !(mcu_applies_diffs || carries_packages && p == PACKAGE))
         .map(Refusal::Patch)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::string::String;
-    use std::vec::Vec;
 
     #[test]
     fn every_known_patch_is_found_and_no_image_is_taken_for_one() {
@@ -137,80 +144,19 @@ mod tests {
     #[test]
     fn an_empty_image_and_a_patch_are_refused_unless_allowed() {
         let bsdiff = b"BSDIFF40\0\0\0\0\0\0\0\0";
-        assert_eq!(refusal(b"", 0, false, false), Some(Refusal::Empty));
-        assert_eq!(refusal(b"", 0, true, false), None);
-        let Some(Refusal::Patch(f)) = refusal(bsdiff, 100, true, false) else {
-            panic!("a patch is refused")
+        assert_eq!(refusal(b"", 0, false, false, false), Some(Refusal::Empty));
+        assert_eq!(refusal(b"", 0, true, false, false), None);
+        let Some(Refusal::Patch(f)) = refusal(bsdiff, 100, true, false, true) else {
+            panic!("a patch is refused, even where qsota's packages pass")
         };
         assert_eq!(f.name, "bsdiff");
-        assert_eq!(refusal(bsdiff, 100, false, true), None);
-        assert_eq!(refusal(&[0; 16], 100, false, false), None);
-    }
-
-    fn source_py() -> String {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/python/qsota/source.py");
-        std::fs::read_to_string(path).unwrap()
-    }
-
-    /// The value after `NAME = ` in `py`: the line's rest, or the lines up to `)` when it
-    /// opens a parenthesis.
-    fn value(py: &str, name: &str) -> String {
-        let prefix = std::format!("{name} = ");
-        let mut lines = py.lines().skip_while(|l| !l.starts_with(&prefix));
-        let first = &lines.next().unwrap()[prefix.len()..];
-        if first == "(" {
-            lines.take_while(|l| !l.starts_with(')')).collect()
-        } else {
-            String::from(first)
-        }
-    }
-
-    /// The str constant `name`: its quoted pieces, joined.
-    fn text(py: &str, name: &str) -> String {
-        value(py, name).split('"').skip(1).step_by(2).collect()
-    }
-
-    /// A Python bytes literal's contents (`\xNN` escapes, else ASCII).
-    fn bytes_literal(body: &str) -> Vec<u8> {
-        let mut out = Vec::new();
-        let mut rest = body;
-        while let Some(c) = rest.chars().next() {
-            if let Some(hex) = rest.strip_prefix("\\x") {
-                out.push(u8::from_str_radix(&hex[..2], 16).unwrap());
-                rest = &hex[2..];
-            } else {
-                out.push(c as u8);
-                rest = &rest[1..];
-            }
-        }
-        out
-    }
-
-    #[test]
-    fn the_python_copy_says_and_finds_the_same() {
-        let py = source_py();
-        assert_eq!(text(&py, "EMPTY"), EMPTY);
-        assert_eq!(text(&py, "PATCH"), PATCH);
-        assert_eq!(text(&py, "NOT_AN_APPLICATION"), NOT_AN_APPLICATION);
-        assert_eq!(value(&py, "HEAD"), std::format!("{HEAD}"));
-        let formats: Vec<(String, Vec<u8>)> = py
-            .lines()
-            .skip_while(|l| !l.starts_with("PATCH_FORMATS = ("))
-            .skip(1)
-            .take_while(|l| !l.starts_with(')'))
-            .map(|l| {
-                let (name, magic) = l.trim().split_once(", b\"").unwrap();
-                let magic = magic.strip_suffix("\"),").unwrap();
-                (
-                    String::from(name.trim_matches(['(', '"'])),
-                    bytes_literal(magic),
-                )
-            })
-            .collect();
-        let want: Vec<(String, Vec<u8>)> = PATCH_FORMATS
-            .iter()
-            .map(|f| (String::from(f.name), f.magic.to_vec()))
-            .collect();
-        assert_eq!(formats, want);
+        assert_eq!(refusal(bsdiff, 100, false, true, false), None);
+        assert_eq!(refusal(&[0; 16], 100, false, false, false), None);
+        let package = b"\x10\xde\xcd\xfc\0\0\0\0";
+        assert_eq!(refusal(package, 100, false, false, true), None, "native");
+        assert_eq!(
+            refusal(package, 100, false, false, false),
+            Some(Refusal::Patch(PACKAGE))
+        );
     }
 }

@@ -2,10 +2,12 @@
 //! generated from it, here, and committed: each must be exactly what this writes. Run with
 //! `QSOTA_BLESS=1` to rewrite them after changing the core (as `include/qsota.h`).
 
-use qsota::delta::Fault;
+use qsota::delta::{Fault, MAGIC};
 use qsota::ffi;
 use qsota::mcuboot::{self, Step};
-use qsota::native::receiver::error_name;
+use qsota::native::delta::HEAD as DELTA_HEAD;
+use qsota::native::frame::error_name;
+use qsota::source::{self, PATCH_FORMATS};
 use qsota::stm32::devices::{Layout, PARTS};
 use qsota::stm32::Reason;
 use qsota::transfer::Fail;
@@ -65,8 +67,47 @@ ROM's failure reasons (src/stm32/reason.rs) and MCUboot's rc texts and steps
     for fault in Fault::ALL {
         writeln!(out, "    {:?}: {:?},", fault.name(), fault.message()).unwrap();
     }
-    out.push_str("}\n");
+    out.push_str("}\n\n");
+    out.push_str(
+        "# A delta package's magic (esp_delta_ota's) and how many of its first bytes say what it\n\
+         # makes: the 64-byte header, the patch's kind byte and its longest size field (the\n\
+         # target's size). qsota.pure.delta and the native sender's source share them.\n",
+    );
+    let magic: String = MAGIC
+        .to_le_bytes()
+        .iter()
+        .map(|b| format!("\\x{b:02x}"))
+        .collect();
+    writeln!(out, "DELTA_MAGIC = b\"{magic}\"").unwrap();
+    writeln!(out, "DELTA_HEAD = {DELTA_HEAD}").unwrap();
+    out.push_str(
+        "\n# What no entry point sends as an application, and the patch formats by their first\n\
+         # bytes (src/source.rs): qsota.source's refusal.\n",
+    );
+    writeln!(out, "SOURCE_EMPTY = {:?}", source::EMPTY).unwrap();
+    writeln!(out, "SOURCE_PATCH = {:?}", source::PATCH).unwrap();
+    writeln!(
+        out,
+        "SOURCE_NOT_AN_APPLICATION = {:?}",
+        source::NOT_AN_APPLICATION
+    )
+    .unwrap();
+    writeln!(out, "SOURCE_HEAD = {}", source::HEAD).unwrap();
+    out.push_str("PATCH_FORMATS = (\n");
+    for f in PATCH_FORMATS {
+        let magic: String = f.magic.iter().map(|b| py_byte(*b)).collect();
+        writeln!(out, "    ({:?}, b\"{magic}\"),", f.name).unwrap();
+    }
+    out.push_str(")\n");
     out
+}
+
+/// One byte in a Python bytes literal: printable ASCII as itself, else `\xNN`.
+fn py_byte(b: u8) -> String {
+    match b {
+        b' '..=b'~' if b != b'"' && b != b'\\' => char::from(b).to_string(),
+        _ => format!("\\x{b:02x}"),
+    }
 }
 
 /// python/qsota/pure/stm32_devices.py: the STM32 device table for qsota.pure.

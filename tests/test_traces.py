@@ -31,6 +31,7 @@ EXPECTED = {
     "native-other-image": 20000,
     "native-wrong-image": 300,
     "native-truncated": 30,
+    "native-delta": 600,
     "stm32-sizes": 1200,
     "stm32-read-protected": 15,
     "stm32-read-back": 100,

@@ -33,6 +33,9 @@ RECEIVER_ERRORS = (
     "not open",
     "state",
     "argument",
+    "flags",
+    "base",
+    "delta",
 )
 
 STM32_REASONS = (
@@ -87,4 +90,27 @@ DELTA_FAULTS = {
     "extension": "the header's reserved bytes are neither zero nor qsota's extension",
     "base_mismatch": "the base is not the one the package was made for",
     "target_mismatch": "the result is not what the package says",
+    "no_extension": "a package made for ESP: without qsota's extension the target cannot be checked",
 }
+
+# A delta package's magic (esp_delta_ota's) and how many of its first bytes say what it
+# makes: the 64-byte header, the patch's kind byte and its longest size field (the
+# target's size). qsota.pure.delta and the native sender's source share them.
+DELTA_MAGIC = b"\x10\xde\xcd\xfc"
+DELTA_HEAD = 70
+
+# What no entry point sends as an application, and the patch formats by their first
+# bytes (src/source.rs): qsota.source's refusal.
+SOURCE_EMPTY = "the image is empty (0 bytes): refused"
+SOURCE_PATCH = "the image is a diff package"
+SOURCE_NOT_AN_APPLICATION = ", not an application: qsota cannot apply it and the MCU would store it as one: refused"
+SOURCE_HEAD = 16
+PATCH_FORMATS = (
+    ("esp_delta_ota", b"\x10\xde\xcd\xfc"),
+    ("bsdiff", b"BSDIFF40"),
+    ("bsdiff (endsley)", b"ENDSLEY/BSDIFF43"),
+    ("bsdiff (BSDF2)", b"BSDF2"),
+    ("Pelion bsdiff", b"PELION/BSDIFF"),
+    ("HDiffPatch", b"HDIFF"),
+    ("VCDIFF", b"\xd6\xc3\xc4\x00"),
+)

@@ -3,7 +3,7 @@ that the driver (qsota.transfer) and the agent (qsota.agent) need to know of it.
 protocol is a sender class in both backends and one record here.
 """
 
-from .codes import RECEIVER_ERRORS
+from .codes import DELTA_HEAD, DELTA_MAGIC, RECEIVER_ERRORS
 from .source import sha256_of
 
 
@@ -33,10 +33,13 @@ class Protocol:
                 component and the target version
     container   whether the bootloader takes a signed image whole (it checks it again
                 itself); else the agent sends the body of a verified signed image
+    packages    whether the protocol carries qsota's delta packages as such (native: OPEN
+                says so, and the receiver applies the package or refuses it before it erases
+                anything); qsota.source.refusal lets them through
     """
 
     def __init__(self, name, cls, args, reply, reply_ms, bits=10, takes_baud=True, entry=None,
-                 detail=None, sha256=False, identity=False, container=False):
+                 detail=None, sha256=False, identity=False, container=False, packages=False):
         self.name = name
         self.cls = cls
         self.args = args
@@ -49,6 +52,7 @@ class Protocol:
         self.sha256 = sha256
         self.identity = identity
         self.container = container
+        self.packages = packages
 
     def stall_ms(self, options):
         """How long a write may take no bytes, with the caller's `options`."""
@@ -60,7 +64,26 @@ def _ymodem_args(f, size, name, options):
 
 
 def _native_args(f, size, name, options):
-    return (size, sha256_of(f, options.pop("sha256", None)))
+    sha256 = sha256_of(f, options.pop("sha256", None))
+    if "delta" not in options:
+        # A delta package goes as one: the receiver applies it (OPEN's DELTA flag).
+        head = _head(f)
+        if head[:4] == DELTA_MAGIC:
+            options["delta"] = head
+    return (size, sha256)
+
+
+def _head(f):
+    """The first DELTA_HEAD bytes of the source `f` (fewer if it is shorter); rewinds it."""
+    head = bytearray(DELTA_HEAD)
+    n = 0
+    while n < DELTA_HEAD:
+        got = f.readinto(memoryview(head)[n:])
+        if not got:
+            break
+        n += got
+    f.seek(0)
+    return bytes(head[:n])
 
 
 def _size_args(f, size, name, options):
@@ -108,7 +131,7 @@ def _reason(stats):
 PROTOCOLS = (
     Protocol("ymodem", "YmodemSender", _ymodem_args, "timeout_ms", 3000),
     Protocol("native", "NativeSender", _native_args, "rto_ms", 1000, detail=_receiver_error,
-             sha256=True, identity=True),
+             sha256=True, identity=True, packages=True),
     Protocol("stm32", "Stm32Sender", _size_args, "timeout_ms", 1000, bits=11,
              entry=_stm32_entry, detail=_reason),
     Protocol("mcuboot", "McubootSender", _mcuboot_args, "timeout_ms", 3000, takes_baud=False,

@@ -8,23 +8,13 @@ from .errors import TransferError
 # The name a file object without one is sent under (YMODEM's header needs a name).
 DEFAULT_NAME = "image.bin"
 
-# What no entry point sends as an application, and the patch formats by their first bytes:
-# the core's src/source.rs, whose `cargo test` checks these lines (src/python_codes.rs).
-EMPTY = "the image is empty (0 bytes): refused"
-PATCH = "the image is a diff package"
-NOT_AN_APPLICATION = (
-    ", not an application: qsota cannot apply it and the MCU would store it as one: refused"
-)
-HEAD = 16
-PATCH_FORMATS = (
-    ("esp_delta_ota", b"\x10\xde\xcd\xfc"),
-    ("bsdiff", b"BSDIFF40"),
-    ("bsdiff (endsley)", b"ENDSLEY/BSDIFF43"),
-    ("bsdiff (BSDF2)", b"BSDF2"),
-    ("Pelion bsdiff", b"PELION/BSDIFF"),
-    ("HDiffPatch", b"HDIFF"),
-    ("VCDIFF", b"\xd6\xc3\xc4\x00"),
-)
+# What no entry point sends as an application, and the patch formats by their first bytes,
+# as the core says them (src/source.rs, through the generated qsota.codes).
+from .codes import PATCH_FORMATS, SOURCE_EMPTY as EMPTY, SOURCE_HEAD as HEAD
+from .codes import SOURCE_NOT_AN_APPLICATION as NOT_AN_APPLICATION, SOURCE_PATCH as PATCH
+
+# The format of qsota's own packages (`qsota delta`), which the native protocol carries.
+PACKAGE = PATCH_FORMATS[0][0]
 
 
 def patch_format(head):
@@ -45,13 +35,14 @@ def head_of(f):
     return head[:n]
 
 
-def refusal(f, size, allow_empty=False, mcu_applies_diffs=False):
+def refusal(f, size, allow_empty=False, mcu_applies_diffs=False, carries_packages=False):
     """Why the image `f` (a file object, rewound) of `size` bytes is not sent, naming the
-    option that sends it anyway (qsota.send's and the agent's), or None."""
+    option that sends it anyway (qsota.send's and the agent's), or None. `carries_packages`:
+    the protocol carries qsota's own packages as such (native: the receiver applies them)."""
     if size == 0:
         return None if allow_empty else EMPTY + " (allow_empty=True sends it)"
     name = None if mcu_applies_diffs else patch_format(head_of(f))
-    if name is None:
+    if name is None or (carries_packages and name == PACKAGE):
         return None
     return "%s (%s)%s (mcu_applies_diffs=True sends it as it is)" % (
         PATCH, name, NOT_AN_APPLICATION)

@@ -110,7 +110,7 @@ def send(port, source, protocol="ymodem", name=None, progress=None, **options):
     enter = p.entry(options) if p.entry is not None else None
     f, size, name, opened = open_source(source, name)
     try:
-        refused = refusal(f, size, allow_empty, mcu_applies_diffs)
+        refused = refusal(f, size, allow_empty, mcu_applies_diffs, p.packages)
         if refused is not None:
             raise TransferError("source", "source: " + refused)
         cls = getattr(_bound.backend, p.cls)

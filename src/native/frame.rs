@@ -4,7 +4,7 @@
 //! header check, and after any bad frame it rescans what it buffered from one byte past the
 //! false sync, so noise costs at most the frame it hit.
 
-use crc::{Crc, Table, CRC_32_ISO_HDLC, CRC_8_SMBUS};
+use crc::{Crc, NoTable, Table, CRC_32_ISO_HDLC, CRC_8_SMBUS};
 
 /// The two bytes that start every frame.
 pub(crate) const SYNC: [u8; 2] = [0xA5, 0x5A];
@@ -32,9 +32,43 @@ pub(crate) mod kind {
     pub(crate) const ERROR: u8 = 0x85;
 }
 
+/// ERROR codes (docs/protocol.md §5), as `Stats::error` reports them.
+pub(crate) mod code {
+    pub(crate) const VERSION: u8 = 1;
+    pub(crate) const SIZE: u8 = 2;
+    pub(crate) const FLASH: u8 = 3;
+    pub(crate) const DIGEST: u8 = 4;
+    pub(crate) const NOT_OPEN: u8 = 5;
+    pub(crate) const STATE: u8 = 6;
+    pub(crate) const ARGUMENT: u8 = 7;
+    pub(crate) const FLAGS: u8 = 8;
+    pub(crate) const BASE: u8 = 9;
+    pub(crate) const DELTA: u8 = 10;
+}
+
+/// The name of an ERROR code (docs/protocol.md section 5); "" for 0 (no error) and codes
+/// the protocol does not define.
+pub const fn error_name(error: u8) -> &'static str {
+    match error {
+        code::VERSION => "version",
+        code::SIZE => "size",
+        code::FLASH => "flash",
+        code::DIGEST => "digest",
+        code::NOT_OPEN => "not open",
+        code::STATE => "state",
+        code::ARGUMENT => "argument",
+        code::FLAGS => "flags",
+        code::BASE => "base",
+        code::DELTA => "delta",
+        _ => "",
+    }
+}
+
 /// One table of 256 words: frames are at most ~1 KB, so this is fast enough on an MCU.
 pub(crate) static CRC32: Crc<u32, Table<1>> = Crc::<u32, Table<1>>::new(&CRC_32_ISO_HDLC);
-static CRC8: Crc<u8> = Crc::<u8>::new(&CRC_8_SMBUS);
+/// Bit by bit: it covers three bytes a frame, and a table would cost a receiver 256 bytes of
+/// its flash budget.
+static CRC8: Crc<u8, NoTable> = Crc::<u8, NoTable>::new(&CRC_8_SMBUS);
 
 fn header_check(kind: u8, len: u16) -> u8 {
     let l = len.to_le_bytes();

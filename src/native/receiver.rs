@@ -9,8 +9,14 @@
 //! there and programs it a chunk per call, so the bootloader keeps reading its UART and the
 //! next frame arrives meanwhile; it announces one more frame of window). Both acknowledge a
 //! frame only once it is durable.
+//!
+//! Either can take delta packages (OPEN's DELTA flag) with a [`Patcher`] as its delta part
+//! ([`Receiver::new_with`], [`Receiver::pipelined_with`], [`DeltaReceiver`]): each frame is then applied to the
+//! application area into the slot (super::delta). Without, the DELTA flag is refused and
+//! none of that code is linked.
 
-use super::frame::{self, kind, Parser, MAX_FRAME, MAX_PAYLOAD, OVERHEAD};
+use super::delta::{DeltaOpen, NoDelta, Patcher, Patching, DELTA};
+use super::frame::{self, code, kind, Parser, MAX_FRAME, MAX_PAYLOAD, OVERHEAD};
 use super::record::{self, Area, Flash, FlashError, Geometry, ImageId, Log};
 use super::VERSION;
 use crate::Error;
@@ -18,32 +24,6 @@ use sha2::{Digest, Sha256};
 
 /// Room `receive` needs in its output buffer for any answer (`QSOTA_NATIVE_REPLY_MAX`).
 pub(crate) const REPLY_MAX: usize = OVERHEAD + 12;
-
-/// ERROR codes (docs/protocol.md §5), as `Stats::error` reports them.
-pub(crate) mod code {
-    pub(crate) const VERSION: u8 = 1;
-    pub(crate) const SIZE: u8 = 2;
-    pub(crate) const FLASH: u8 = 3;
-    pub(crate) const DIGEST: u8 = 4;
-    pub(crate) const NOT_OPEN: u8 = 5;
-    pub(crate) const STATE: u8 = 6;
-    pub(crate) const ARGUMENT: u8 = 7;
-}
-
-/// The name of an ERROR code (docs/protocol.md section 5); "" for 0 (no error) and codes
-/// the protocol does not define.
-pub const fn error_name(error: u8) -> &'static str {
-    match error {
-        code::VERSION => "version",
-        code::SIZE => "size",
-        code::FLASH => "flash",
-        code::DIGEST => "digest",
-        code::NOT_OPEN => "not open",
-        code::STATE => "state",
-        code::ARGUMENT => "argument",
-        _ => "",
-    }
-}
 
 /// What the bootloader tells the sender about itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,15 +66,16 @@ struct Stage {
 }
 
 /// A native receiver. With `STAGE = 0` (the default) about 1.2 KB, most of it the frame
-/// buffer; [`Pipelined`] adds a second buffer of `MAX_PAYLOAD` bytes. The logic is all in
-/// `Core`, once for both (an MCU's flash is small), handed the second buffer to use.
-pub struct Receiver<const STAGE: usize = 0> {
-    core: Core,
+/// buffer; [`Pipelined`] adds a second buffer of `MAX_PAYLOAD` bytes, a [`Patcher`] as `D`
+/// the delta applier. The logic is all in `Core`, once for both (an MCU's flash is small),
+/// handed the second buffer to use.
+pub struct Receiver<const STAGE: usize = 0, D = NoDelta> {
+    core: Core<D>,
     stage: [u8; STAGE],
 }
 
 /// The receiver's state and logic; `stage` arguments are its second buffer (empty: none).
-struct Core {
+struct Core<D> {
     parser: Parser<MAX_FRAME>,
     /// The parser holds a complete frame not handled yet (it waits for the stage).
     waiting: bool,
@@ -108,17 +89,29 @@ struct Core {
     next: u32,
     /// Frames beyond `next` dropped since the last NAK, `None` if no NAK is outstanding.
     gap_drops: Option<u16>,
+    /// The delta part.
+    delta: D,
 }
 
 /// A receiver with a second frame buffer (see the module doc).
 pub type Pipelined = Receiver<MAX_PAYLOAD>;
 
+/// A receiver with a second frame buffer that applies delta packages (see the module doc).
+pub type DeltaReceiver<'w> = Receiver<MAX_PAYLOAD, Patcher<'w>>;
+
 impl Receiver {
     /// A receiver with one frame buffer; `config.window` counts that buffer and the frames
     /// its UART buffering holds while it programs.
     pub fn new(config: Config) -> Self {
+        Self::new_with(config, NoDelta)
+    }
+}
+
+impl<D: Patching> Receiver<0, D> {
+    /// [`Receiver::new`] with the delta part `delta` (a [`Patcher`]: it applies packages).
+    pub fn new_with(config: Config, delta: D) -> Self {
         Receiver {
-            core: Core::new(config, MAX_PAYLOAD as u16),
+            core: Core::new(config, MAX_PAYLOAD as u16, delta),
             stage: [],
         }
     }
@@ -129,9 +122,17 @@ impl Pipelined {
     /// whole frame). Pick `chunk` so that the UART buffering holds what arrives while one
     /// chunk programs. It announces `config.window + 1`: its second buffer holds a frame.
     pub fn pipelined(config: Config, chunk: u16) -> Self {
+        Self::pipelined_with(config, chunk, NoDelta)
+    }
+}
+
+impl<D: Patching> Receiver<MAX_PAYLOAD, D> {
+    /// [`Pipelined::pipelined`] with the delta part `delta` (a [`Patcher`]: a
+    /// [`DeltaReceiver`]). Built in place: a bootloader's stack has no room for a moved copy.
+    pub fn pipelined_with(config: Config, chunk: u16, delta: D) -> Self {
         let whole = MAX_PAYLOAD as u16;
         let chunk = if chunk == 0 { whole } else { chunk.min(whole) };
-        let mut core = Core::new(config, chunk);
+        let mut core = Core::new(config, chunk, delta);
         core.config.window = core.config.window.saturating_add(1);
         Receiver {
             core,
@@ -140,7 +141,7 @@ impl Pipelined {
     }
 }
 
-impl<const STAGE: usize> Receiver<STAGE> {
+impl<const STAGE: usize, D: Patching> Receiver<STAGE, D> {
     /// Takes received bytes from `data` until it has an answer for the sender or `data` is used
     /// up. Returns how many bytes it took and the length of the answer written to `out`. Send
     /// the answer and call again with the rest of `data` (possibly empty: a frame can wait in
@@ -177,9 +178,18 @@ impl<const STAGE: usize> Receiver<STAGE> {
         (self.core.session != Session::Idle).then_some(&self.core.id)
     }
 
-    /// The image this session received, read back and committed: the bootloader may switch.
-    pub fn committed(&self) -> Option<&ImageId> {
-        (self.core.session == Session::Committed).then_some(&self.core.id)
+    /// The image this session left in the slot, read back and committed: the bootloader
+    /// may switch. (For a delta, the target: `image` is the package.)
+    pub fn committed(&self) -> Option<ImageId> {
+        let c = &self.core;
+        (c.session == Session::Committed).then(|| match c.delta.session() {
+            Some(d) => ImageId {
+                size: d.target_size,
+                sha256: c.delta.target_sha256(),
+                ..c.id
+            },
+            None => c.id,
+        })
     }
 
     /// Damaged frames dropped so far.
@@ -188,8 +198,8 @@ impl<const STAGE: usize> Receiver<STAGE> {
     }
 }
 
-impl Core {
-    fn new(config: Config, chunk: u16) -> Self {
+impl<D: Patching> Core<D> {
+    fn new(config: Config, chunk: u16, delta: D) -> Self {
         Core {
             parser: Parser::new(),
             waiting: false,
@@ -208,10 +218,12 @@ impl Core {
                 slot_size: 0,
                 meta_size: 0,
                 program_unit: 1,
+                app_size: 0,
             },
             log: Log::default(),
             next: 0,
             gap_drops: None,
+            delta,
         }
     }
 
@@ -254,8 +266,8 @@ impl Core {
             return Reply::None;
         };
         match kind {
-            kind::OPEN => match parse_open(payload) {
-                Ok(id) => self.open(flash, id),
+            kind::OPEN => match parse_open::<D>(payload) {
+                Ok((id, delta)) => self.open(flash, id, delta),
                 Err(code) => Reply::Error(code, 0),
             },
             kind::DATA => match frame::u32_at(payload, 0) {
@@ -287,8 +299,9 @@ impl Core {
         Reply::Error(code, self.next)
     }
 
-    fn open(&mut self, flash: &mut impl Flash, id: ImageId) -> Reply {
-        if self.session != Session::Idle && self.id == id {
+    fn open(&mut self, flash: &mut impl Flash, id: ImageId, delta: Option<DeltaOpen>) -> Reply {
+        if self.session != Session::Idle && self.id == id && self.delta.session() == delta.as_ref()
+        {
             // The sender probes after a timeout and then sends from `next`: a gap in what
             // follows is new, so it gets a NAK at once.
             self.gap_drops = None;
@@ -300,10 +313,16 @@ impl Core {
         };
         // An empty image is refused as one too large is: committing nothing would leave the
         // MCU without an application while the sender reports success.
-        if id.size == 0 || id.size > g.slot_size {
+        let size = delta.map_or(id.size, |d| d.target_size);
+        if size == 0 || size > g.slot_size {
             return Reply::Error(code::SIZE, 0);
         }
-        match resume(flash, &g, &id) {
+        self.delta.start(delta);
+        let started = match delta {
+            None => resume(flash, &g, &id).map_err(|_| code::FLASH),
+            Some(d) => self.open_delta(flash, &g, &id, &d),
+        };
+        match started {
             Ok((next, log, committed)) => {
                 let unit = g.program_unit as u16; // at most 64: checked by `geometry`
                 self.stage.chunk = (self.stage.chunk / unit).max(1) * unit;
@@ -319,8 +338,36 @@ impl Core {
                 };
                 self.accept()
             }
-            Err(FlashError) => self.fail(code::FLASH),
+            Err(code) => self.fail(code),
         }
+    }
+
+    /// Where a delta session starts: done if the slot holds its target committed (a COMMIT
+    /// whose DONE was lost), else from 0 once the base checked out, the record is gone and
+    /// the slot erased for the target. A delta never resumes: the applier's state is in RAM.
+    fn open_delta(
+        &mut self,
+        flash: &mut impl Flash,
+        g: &Geometry,
+        id: &ImageId,
+        d: &DeltaOpen,
+    ) -> Result<(u32, Log, bool), u8> {
+        let loaded = record::load(flash, g).map_err(|_| code::FLASH)?;
+        if let Some((stored, state, log)) = loaded {
+            let same = stored.size == d.target_size
+                && stored.sha256[..d.target_digest.len()] == d.target_digest
+                && (stored.component(), stored.version()) == (id.component(), id.version());
+            if same && state.committed {
+                self.delta.set_target_sha256(stored.sha256);
+                return Ok((id.size, log, true));
+            }
+        }
+        self.delta.check_base(flash, g)?;
+        let end = d.target_size.next_multiple_of(g.program_unit);
+        record::forget(flash)
+            .and_then(|()| erase(flash, g, 0, end))
+            .map_err(|_| code::FLASH)?;
+        Ok((0, Log::default(), false))
     }
 
     fn data(&mut self, stage: &mut [u8], flash: &mut impl Flash, offset: u32, len: usize) -> Reply {
@@ -349,22 +396,29 @@ impl Core {
             }
             return Reply::None;
         }
-        match self.program(flash, len) {
+        let block = self.parser.frame().and_then(|(_, p)| p.get(4..4 + len));
+        let stored = match block {
+            Some(b) => store(&mut self.delta, flash, &self.geometry, self.next, b),
+            None => Err(code::FLASH),
+        };
+        match stored {
             Ok(()) => self.programmed(flash, len),
-            Err(FlashError) => self.fail(code::FLASH),
+            Err(code) => self.fail(code),
         }
     }
 
-    /// `len` bytes at `next` are programmed: record them, then acknowledge.
+    /// `len` bytes at `next` are stored: record them (a delta has no record until its
+    /// commit), then acknowledge.
     fn programmed(&mut self, flash: &mut impl Flash, len: usize) -> Reply {
         self.next += len as u32;
-        match record::progress(flash, &self.geometry, &mut self.log, &self.id, self.next) {
-            Ok(()) => {
-                self.gap_drops = None;
-                Reply::Ack(self.next)
+        if self.delta.session().is_none() {
+            let g = &self.geometry;
+            if record::progress(flash, g, &mut self.log, &self.id, self.next).is_err() {
+                return self.fail(code::FLASH);
             }
-            Err(FlashError) => self.fail(code::FLASH),
         }
+        self.gap_drops = None;
+        Reply::Ack(self.next)
     }
 
     /// Programs the next chunk of the staged frame; once all of it is, records it and
@@ -374,15 +428,16 @@ impl Core {
         let (done, len) = (s.done, s.len);
         let n = (len - done).min(s.chunk);
         let at = self.next + u32::from(done);
-        let chunk = stage.get(usize::from(done)..usize::from(done + n));
-        let chunk = chunk.ok_or(FlashError);
-        let result = chunk.and_then(|c| program(flash, &self.geometry, at, c));
+        let result = match stage.get(usize::from(done)..usize::from(done + n)) {
+            Some(c) => store(&mut self.delta, flash, &self.geometry, at, c),
+            None => Err(code::FLASH),
+        };
         s.done += n;
         if result.is_err() || s.done == len {
             (s.len, s.done) = (0, 0);
         }
         match result {
-            Err(FlashError) => self.fail(code::FLASH),
+            Err(code) => self.fail(code),
             Ok(()) if self.stage.len > 0 => Reply::None,
             Ok(()) => self.programmed(flash, usize::from(len)),
         }
@@ -403,17 +458,12 @@ impl Core {
         }
     }
 
-    /// Programs the ready DATA frame's `len` bytes at `next`.
-    fn program(&mut self, flash: &mut impl Flash, len: usize) -> Result<(), FlashError> {
-        let block = self.parser.frame().and_then(|(_, p)| p.get(4..4 + len));
-        program(flash, &self.geometry, self.next, block.ok_or(FlashError)?)
-    }
-
     fn commit(&mut self, flash: &mut impl Flash) -> Reply {
         match self.session {
             Session::Idle => Reply::Error(code::NOT_OPEN, 0),
             Session::Committed => Reply::Done(self.id.size),
             Session::Open if self.next != self.id.size => Reply::Error(code::STATE, self.next),
+            Session::Open if self.delta.session().is_some() => self.commit_delta(flash),
             Session::Open => match read_back(flash, self.id.size) {
                 Ok(digest) if digest == self.id.sha256 => {
                     match record::commit(flash, &self.geometry, &mut self.log, &self.id) {
@@ -435,6 +485,53 @@ impl Core {
             },
         }
     }
+
+    /// The whole package is in: the target is complete, and the slot reads back with its
+    /// digest. Then a record names it, committed. On a mismatch nothing vouches for the slot
+    /// (its record went at OPEN) and the next OPEN starts over.
+    fn commit_delta(&mut self, flash: &mut impl Flash) -> Reply {
+        let Some(&d) = self.delta.session() else {
+            return self.fail(code::STATE);
+        };
+        self.next = 0;
+        if let Err(code) = self.delta.finish(flash, &self.geometry) {
+            return self.fail(code);
+        }
+        let sha256 = match read_back(flash, d.target_size) {
+            Ok(sha) if sha[..d.target_digest.len()] == d.target_digest => sha,
+            Ok(_) => return self.fail(code::DIGEST),
+            Err(FlashError) => return self.fail(code::FLASH),
+        };
+        let target = ImageId {
+            size: d.target_size,
+            sha256,
+            ..self.id
+        };
+        match record::committed(flash, &self.geometry, &target) {
+            Ok(log) => {
+                self.log = log;
+                self.delta.set_target_sha256(sha256);
+                (self.next, self.session) = (self.id.size, Session::Committed);
+                Reply::Done(self.id.size)
+            }
+            Err(FlashError) => self.fail(code::FLASH),
+        }
+    }
+}
+
+/// Puts `data`, the DATA bytes at `at`, where they go: through the delta part in a delta
+/// session, else programmed as they are.
+fn store<D: Patching>(
+    delta: &mut D,
+    flash: &mut impl Flash,
+    g: &Geometry,
+    at: u32,
+    data: &[u8],
+) -> Result<(), u8> {
+    if delta.session().is_some() {
+        return delta.apply(flash, g, data);
+    }
+    program(flash, g, at, data).map_err(|_| code::FLASH)
 }
 
 /// Where a transfer of `id` starts: from its record if the flash holds one for the same
@@ -541,24 +638,32 @@ fn read_back(flash: &mut impl Flash, size: u32) -> Result<[u8; 32], FlashError> 
     Ok(sha.finalize().into())
 }
 
-/// OPEN's payload: `version, flags, size u32, sha256[32], comp_len, comp, ver_len, ver`.
-fn parse_open(p: &[u8]) -> Result<ImageId, u8> {
+/// OPEN's payload: `version, flags, size u32, sha256[32], comp_len, comp, ver_len, ver`, and
+/// with the DELTA flag what [`DeltaOpen`] holds. A flag `D` does not take is refused.
+fn parse_open<D: Patching>(p: &[u8]) -> Result<(ImageId, Option<DeltaOpen>), u8> {
     match p.first() {
         Some(&VERSION) => {}
         Some(_) => return Err(code::VERSION),
         None => return Err(code::ARGUMENT),
     }
-    let fields = || -> Option<ImageId> {
+    let flags = *p.get(1).ok_or(code::ARGUMENT)?;
+    if flags & !D::FLAGS != 0 {
+        return Err(code::FLAGS);
+    }
+    let fields = || -> Option<(ImageId, Option<DeltaOpen>)> {
         let size = frame::u32_at(p, 2)?;
         let sha256: [u8; 32] = p.get(6..38)?.try_into().ok()?;
         let comp_len = usize::from(*p.get(38)?);
         let comp = p.get(39..39 + comp_len)?;
         let ver_len = usize::from(*p.get(39 + comp_len)?);
-        let ver = p.get(40 + comp_len..40 + comp_len + ver_len)?;
-        if p.len() != 40 + comp_len + ver_len {
-            return None;
-        }
-        ImageId::new(size, sha256, comp, ver)
+        let end = 40 + comp_len + ver_len;
+        let ver = p.get(40 + comp_len..end)?;
+        let delta = match flags & D::FLAGS & DELTA {
+            0 if p.len() == end => None,
+            0 => return None,
+            _ => Some(DeltaOpen::parse(p.get(end..)?)?),
+        };
+        Some((ImageId::new(size, sha256, comp, ver)?, delta))
     };
     fields().ok_or(code::ARGUMENT)
 }

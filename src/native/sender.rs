@@ -1,8 +1,10 @@
 //! The sender: the module side of the native protocol, sans-IO (docs/protocol.md §3). It
 //! implements the actions of [`crate::transfer`], so the one Python driver runs it.
 
-use super::frame::{self, kind, Parser, DATA_AT, HEADER_LEN, MAX_FRAME, MAX_PAYLOAD, OVERHEAD};
-use super::receiver::code;
+use super::delta::{DeltaOpen, DELTA};
+use super::frame::{
+    self, code, kind, Parser, DATA_AT, HEADER_LEN, MAX_FRAME, MAX_PAYLOAD, OVERHEAD,
+};
 use super::record::{ImageId, MAX_NAME};
 use super::VERSION;
 use crate::transfer::{self, reached, Action, Fail, Sender as _};
@@ -106,6 +108,8 @@ enum Phase {
 pub struct Sender {
     opts: Options,
     id: ImageId,
+    /// The image is a delta package the receiver applies (OPEN's DELTA flag).
+    delta: Option<DeltaOpen>,
     parser: Parser<64>,
     phase: Phase,
     /// Negotiated in ACCEPT.
@@ -161,6 +165,7 @@ impl Sender {
         Ok(Sender {
             opts,
             id,
+            delta: None,
             parser: Parser::new(),
             phase: Phase::Open,
             payload: 0,
@@ -181,6 +186,13 @@ impl Sender {
             deadline: 0,
             stats: Stats::default(),
         })
+    }
+
+    /// Sends the image as a delta package that the receiver applies to its application
+    /// area (OPEN's DELTA flag with `delta`, from the package's first bytes:
+    /// [`DeltaOpen::from_package`]). Before the first poll.
+    pub fn set_delta(&mut self, delta: DeltaOpen) {
+        self.delta = Some(delta);
     }
 
     /// The frame buffer size `poll` needs.
@@ -440,7 +452,7 @@ impl Sender {
     fn open_payload(&self, p: &mut [u8]) -> usize {
         let (comp, ver) = (self.id.component(), self.id.version());
         p[0] = VERSION;
-        p[1] = 0;
+        p[1] = if self.delta.is_some() { DELTA } else { 0 };
         p[2..6].copy_from_slice(&self.id.size.to_le_bytes());
         p[6..38].copy_from_slice(&self.id.sha256);
         p[38] = comp.len() as u8;
@@ -448,7 +460,14 @@ impl Sender {
         let v = 39 + comp.len();
         p[v] = ver.len() as u8;
         p[v + 1..v + 1 + ver.len()].copy_from_slice(ver);
-        v + 1 + ver.len()
+        let end = v + 1 + ver.len();
+        match &self.delta {
+            Some(d) => {
+                d.write(&mut p[end..]);
+                end + DeltaOpen::LEN
+            }
+            None => end,
+        }
     }
 
     /// Frames the `len` payload bytes already in `frame` and asks the driver to send them.

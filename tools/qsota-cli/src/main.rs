@@ -223,7 +223,7 @@ fn send(
     let image = Image::load(path).map_err(bare)?;
     let verified = image.verify(expect).map_err(bare)?;
     verified.require().map_err(bare)?;
-    refuse(&image, allow).map_err(bare)?;
+    refuse(&image, allow, protocol == Protocol::Native).map_err(bare)?;
     if expect.checks().is_empty() {
         eprintln!("qsota: {}: sending it unverified", nothing_checked());
     }
@@ -313,12 +313,14 @@ fn send(
     })
 }
 
-/// What the core refuses to send (`qsota::source`), with the option that sends it anyway.
-fn refuse(image: &Image, allow: &Allow) -> Result<(), Failure> {
+/// What the core refuses to send (`qsota::source`), with the option that sends it anyway;
+/// `carries_packages`: the protocol sends qsota's delta packages as such (native).
+fn refuse(image: &Image, allow: &Allow, carries_packages: bool) -> Result<(), Failure> {
     let bytes = &image.bytes;
     let head = &bytes[..bytes.len().min(source::HEAD)];
     let size = bytes.len() as u64;
-    match source::refusal(head, size, allow.allow_empty, allow.mcu_applies_diffs) {
+    let (empty, diffs) = (allow.allow_empty, allow.mcu_applies_diffs);
+    match source::refusal(head, size, empty, diffs, carries_packages) {
         None => Ok(()),
         Some(refusal) => {
             let option = match refusal {
