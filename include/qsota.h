@@ -356,17 +356,6 @@
 #define MAX_KEYS 4
 
 /*
- OPEN's flag: the DATA frames carry a delta package.
- */
-#define DELTA 1
-
-/*
- How many of a package's first bytes [`DeltaOpen::from_package`] may need: the header,
- the patch's kind byte and its longest size field.
- */
-#define HEAD (HEADER_LEN + 6)
-
-/*
  Its length in OPEN: `base_size u32, base_sha256 [32], target_size u32,
  target_digest [20]`.
  */
