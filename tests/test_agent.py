@@ -527,3 +527,5 @@ def test_send_refuses_an_empty_source_and_a_diff_package(mp):
         "is)")]
     assert out[3][0] == "io"
     assert out[4][0] == "source" and "(esp_delta_ota)" in out[4][1]
+    assert out[5] == ["ValueError", "delta: no_extension: a package made for ESP: without "
+                      "qsota's extension the target cannot be checked"]
