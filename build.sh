@@ -7,8 +7,9 @@
 #   ./build.sh bench      build and write build/bench.json (prints a table)
 #   ./build.sh size       print the footprint of each artifact (ARM builds; build/size.json)
 #   ./build.sh test-arm   only the ARM tests: cross builds, link checks, MicroPython on qemu
-#   ./build.sh fuzz [S]   run every fuzz target (fuzz/) for S seconds each (default 600), and
-#                         the nRF51 bootloader's power cuts S/60 times over (tests/test_boot.py)
+#   ./build.sh fuzz [S]   run every fuzz target (fuzz/) for S seconds each (default 600), the
+#                         nRF51 bootloader's power cuts S/60 times over (tests/test_boot.py)
+#                         and S/2 seeds of the ROM bootloader's recovery with late answers
 # Environment: MICROPY_DIR=/path uses an existing MicroPython (or QuecPython) tree.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -144,6 +145,15 @@ run_fuzz() {
         printf '   %-16s %s\n' "$t" "$(grep '^Done' "$BUILD/fuzz/$t.log")"
     done
     boot_fuzz "$1"
+    stm32_latency_fuzz "$1"
+}
+
+# The ROM bootloader's recovery with answers up to 50 ms late and seeded line faults: S/2
+# seeds (cargo test runs 6; tools/qsota-mcu/src/stm32_rom_tests.rs).
+stm32_latency_fuzz() {
+    [ "$1" -ge 60 ] || return 0
+    say "stm32 ROM recovery, late answers and line faults: $(($1 / 2)) seeds"
+    QSOTA_LATENCY_SEEDS=$(($1 / 2)) cargo test -q --release -p qsota-mcu late_answers_and
 }
 
 run_bench() {

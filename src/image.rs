@@ -22,6 +22,7 @@
 //! SHA-256 taken where the protected TLVs end, so it costs no hashing of its own.
 
 use crate::Error;
+use core::fmt;
 use ed25519_compact::{PublicKey, Signature};
 use sha2::{Digest, Sha256};
 
@@ -89,6 +90,56 @@ pub struct Problem {
     pub fault: Fault,
     pub a: u64,
     pub b: u64,
+}
+
+/// Each fault's message (index: the fault's number - 1), in C's printf syntax with `a` and
+/// `b` for its conversions: the `_qsota` module's `cmodule/image.c` and `qsota.pure`'s
+/// `pure/image.py` print these texts (`cargo test` checks their copies), and `Display`
+/// prints them for Rust hosts (the `qsota` command).
+pub const PROBLEMS: [&str; 18] = [
+    "image: bad magic 0x%08x (not an MCUboot image)",
+    "image: ih_hdr_size %u is below 32",
+    "image: encrypted (ih_flags 0x%08x), cannot be checked",
+    "image: truncated header (%u bytes)",
+    "image: truncated body (%u of %u bytes)",
+    "tlv: truncated TLV area (%u bytes after the body)",
+    "tlv: bad magic 0x%04x at offset %u",
+    "tlv: protected area of %u bytes, ih_protect_tlv_size says %u",
+    "tlv: the TLV at offset %u runs past its area",
+    "tlv: type 0x%02x has length %u",
+    "image: %u bytes after the TLV area",
+    "hash: no SHA-256 TLV (0x10)",
+    "hash: the SHA-256 TLV does not match the image",
+    "signature: the image is not signed (no key hash TLV 0x01)",
+    "key: signed with a key not in keys (key hash %08x...)",
+    "signature: no Ed25519 signature TLV (0x24)",
+    "signature: the Ed25519 signature does not verify with keys[%u]",
+    "tlv: type 0x%02x is not supported (sign with --sha 256, without --pure)",
+];
+
+impl fmt::Display for Problem {
+    /// The fault's text from [`PROBLEMS`], `%u` and `%0Nx` filled with `a`, then `b`.
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        let mut values = [self.a, self.b].into_iter();
+        let mut pieces = PROBLEMS[self.fault as usize - 1].split('%');
+        f.write_str(pieces.next().unwrap_or_default())?;
+        for piece in pieces {
+            let value = values.next().unwrap_or_default();
+            let rest = match piece.strip_prefix('0') {
+                Some(hex) => {
+                    let width = usize::from(hex.as_bytes()[0] - b'0');
+                    write!(f, "{value:0width$x}")?;
+                    &hex[2..]
+                }
+                None => {
+                    write!(f, "{value}")?;
+                    &piece[1..]
+                }
+            };
+            f.write_str(rest)?;
+        }
+        Ok(())
+    }
 }
 
 /// The header fields of an image.

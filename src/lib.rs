@@ -19,6 +19,7 @@ pub mod native;
 mod python_codes;
 #[cfg(test)]
 mod python_rules;
+pub mod source;
 pub mod status;
 pub mod stm32;
 #[cfg(test)]

@@ -67,10 +67,24 @@ const QUIET_MS: u32 = 20;
 /// Transmissions of the null block that may go unanswered before the batch counts as ended.
 const NULL_TRIES: u8 = 3;
 
+/// The longest a packet may take on the wire, with the baud known. ST's IAP reads a whole
+/// packet under one timeout of 1 s (AN4657's `ymodem.c`): at 9600 baud a 1K packet takes
+/// 1.07 s, and the IAP cancels with the application area erased. A quarter of that second
+/// stays for gaps between bytes (a UART driver refilling its FIFO).
+pub const PACKET_BUDGET_MS: u32 = 750;
+/// The lowest known baud at which a 128-byte packet fits [`PACKET_BUDGET_MS`].
+pub const MIN_BAUD: u32 = 1774;
+
+/// Whether a packet of `block` data bytes takes at most [`PACKET_BUDGET_MS`] at `baud` (8N1).
+const fn fits(block: u16, baud: u32) -> bool {
+    (block as u64 + OVERHEAD as u64) * 10 * 1000 <= PACKET_BUDGET_MS as u64 * baud as u64
+}
+
 /// Tuning; the defaults suit ST's IAP bootloader and lrzsz `rb`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Options {
-    /// Data block size: 1024 (STX) or 128 (SOH).
+    /// The largest data block: 1024 (STX) or 128 (SOH). With `baud` known, 128 where a 1K
+    /// packet would take longer than [`PACKET_BUDGET_MS`] on the wire.
     pub block_size: u16,
     /// How long to wait for the answer to a data block, EOT or the null block (ms). Longer
     /// than any receiver needs to answer a damaged frame (ST: 1 s; spec receivers: a 1 s
@@ -87,7 +101,8 @@ pub struct Options {
     pub end_gap_ms: u32,
     /// Retransmissions of one frame before giving up.
     pub retries: u8,
-    /// Line speed, if known: each wait is extended by the frame's time on the wire.
+    /// Line speed, if known: each wait is extended by the frame's time on the wire, and the
+    /// block size fits the receiver's packet timeout. 0 (unknown) or at least [`MIN_BAUD`].
     pub baud: u32,
 }
 
@@ -116,11 +131,24 @@ impl Options {
             self.start_timeout_ms,
             self.end_gap_ms,
         ];
-        // Zero waits make no sense; above 2^31 ms wrapping time comparisons break.
-        if times.iter().any(|&t| t == 0 || t > i32::MAX as u32) {
+        // Zero waits make no sense; above 2^31 ms wrapping time comparisons break. Below
+        // MIN_BAUD no block reaches ST's IAP within its packet timeout.
+        if times.iter().any(|&t| t == 0 || t > i32::MAX as u32)
+            || (self.baud != 0 && self.baud < MIN_BAUD)
+        {
             return Err(Error::Range);
         }
         Ok(())
+    }
+
+    /// The data block size used: `block_size`, or 128 where the baud is known and a 1K
+    /// packet would not fit [`PACKET_BUDGET_MS`].
+    pub fn block(&self) -> u16 {
+        if self.baud != 0 && !fits(self.block_size, self.baud) {
+            128
+        } else {
+            self.block_size
+        }
     }
 }
 
@@ -211,6 +239,10 @@ impl Sender {
     /// A sender for the file `name` (1..=255 bytes, no NUL) of `size` bytes.
     pub fn new(name: &[u8], size: u64, opts: Options) -> Result<Self, Error> {
         opts.validate()?;
+        let opts = Options {
+            block_size: opts.block(),
+            ..opts
+        };
         if name.is_empty() || name.len() > MAX_NAME {
             return Err(Error::Length);
         }

@@ -126,6 +126,21 @@ def test_lost_acks_and_nacks_are_recovered(mp, tmp_path, backend):
     assert result["stats"]["retries"] >= 4 + summary["faults"]["bitflips"] // 2
 
 
+@pytest.mark.parametrize("latency", ["20-40", "50"])
+def test_late_answers_and_a_nacked_write_are_recovered(mp, tmp_path, backend, latency):
+    """Answers 20 to 40 ms late (a USB-serial adapter's latency timer) or 50: the probes of
+    the recovery after a NACKed block wait for each other's answers, and none of them is
+    taken for the ROM refusing the command after them (issue 19 item 7: "flash is
+    read-protected" before)."""
+    path, data = image(tmp_path, 3000)
+    mcu = dict(FAST, reply_latency=latency, nack_write=3, seed=7)
+    result, summary = run(mp, backend, path, mcu)
+    assert result["ok"], (result, summary)
+    assert summary["result"] == "ok" and summary["sha256"] == hashlib.sha256(
+        data + b"\xff" * (-len(data) % 4)).hexdigest()
+    assert result["stats"]["retries"] >= 1
+
+
 def test_xor_blind_spot_is_caught_by_the_read_back(mp, tmp_path, backend):
     # Two flips of one bit in one frame cancel in its XOR checksum: the ROM programs block 5
     # damaged, the read-back finds it and nothing goes to Go, NACKs of a noisy line between
@@ -148,6 +163,8 @@ def test_seeded_faults_end_in_the_exact_image_or_a_clean_error(mp, tmp_path):
         mcu = dict(FAST, **line_faults(seed, reply_factor=1))
         if seed % 10 == 7:
             mcu["reset_at"] = 1000
+        if seed % 10 == 3:
+            mcu["reply_latency"] = "0-50"  # a USB-serial adapter's latency as well
         t = Transfer(mp, backend, path, mcu, protocol="stm32", **SHORT)
         return t, data
 
@@ -242,7 +259,7 @@ def test_bad_arguments_and_the_pin_sequence(mp, tmp_path, backend):
         "TypeError  boot0: expected a Pin (write() or value()) or a callable, got int",
         "ValueError  address: must be a multiple of 256 from 0x08000000",
         "ValueError  reset_ms: must be an int from 0 to 60000",
-        "TransferError source source: the image is empty (0 bytes; allow_empty=True)",
+        "TransferError source source: the image is empty (0 bytes): refused (allow_empty=True sends it)",
         "ValueError  size: must be 1 to 4294967295",
         "ValueError  address: must be a multiple of 256 from 0x08000000",
         "TypeError  go: expected bool, got int",

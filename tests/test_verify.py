@@ -525,3 +525,19 @@ def test_pure_md5_fallback_matches_hashlib(mp):
     ) % (data, cuts, CHECK_MD5, CHECK)
     want = [hashlib.md5(m).hexdigest() for m in (b"", b"abc", b"a" * 55, b"a" * 56, b"a" * 64)]
     assert mp.json(code, None) == want + [hashlib.md5(data).hexdigest(), True, True]
+
+
+def test_typed_buffers_are_their_bytes_on_both_backends(mp):
+    """Issue 19 item 5: a memoryview over array('H') is 2 bytes an item wherever a class reads
+    a buffer (pure counted items and ran the CRC over their values); a frame of wider items
+    is refused by both (pure cannot write bytes into it)."""
+    out = mp.both("import typed_buffers", pure32=True)
+    data = bytes([1, 0, 2, 0, 3, 0]) + b"".join(
+        n.to_bytes(2, "little") for n in range(300, 2348))[20:]
+    assert out[0] == ["ok", [True, crc32_mpeg2(data), hashlib.md5(data).hexdigest()]]
+    assert out[1] == ["ok", 0]
+    assert out[3][1] == 133  # the C (in the low byte) started the header block
+    assert out[4] == ["ValueError", "n: must be 0..len(data)"]
+    assert out[5][0] == "ok"
+    assert out[6] == ["TypeError", "frame: expected a writable buffer of bytes, got memoryview"]
+    assert out[7] == ["TypeError", "frame: expected a writable buffer of bytes, got array"]

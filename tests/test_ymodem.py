@@ -65,6 +65,29 @@ def test_simulator_personalities_clean(mp, tmp_path, backend, personality):
     assert_exact_or_error(result, summary, data)
 
 
+def test_at_9600_baud_blocks_reach_st_within_its_packet_timeout(mp, tmp_path, backend):
+    """ST's IAP reads a whole packet within 1 s: at 9600 baud a 1K packet takes 1.07 s, and
+    the IAP cancelled with its application area erased. A sender told the baud sends 128-byte
+    blocks there; one not told (baud 0) still fails, as the simulator shows."""
+    path, data = image(tmp_path, 2000)
+    mcu = dict(personality="stm32-iap", baud=9600, flash_scale=0)
+    result, summary = Transfer(mp, backend, path, mcu, baud=9600).result()
+    assert result["ok"], (result, summary)
+    assert result["stats"]["blocks"] == 16
+    assert summary["app_state"] == "new" and summary["sha256"] == hashlib.sha256(data).hexdigest()
+    out = mp.run(
+        "import qsota\n"
+        "print(qsota.YmodemSender('f', 1, baud=13719).frame_size,"
+        " qsota.YmodemSender('f', 1, baud=13720).frame_size)\n"
+        "try:\n    qsota.YmodemSender('f', 1, baud=1200)\n"
+        "except ValueError as e:\n    print(e)\n", backend)
+    assert out.splitlines() == [
+        "133 1029",
+        "baud: must be 0 (unknown) or at least 1774: a 128-byte block must reach the receiver "
+        "within ST's 1 s packet timeout",
+    ]
+
+
 def test_lost_acks_with_stm32_iap_recover(mp, tmp_path, backend):
     # 20 blocks: the header's ACK, two blocks in a row, and the last block's (which needs
     # the padding probe).

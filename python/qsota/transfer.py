@@ -13,7 +13,7 @@ from .codes import DONE, MESSAGES, READ, SEND, WAIT
 from .errors import TransferError
 from .pacing import Pacer
 from .protocols import get as _protocol
-from .source import Views, open_source
+from .source import Views, open_source, refusal
 
 # The receive buffer: the longest answer (the ROM bootloader's 257-byte read-back, an MCUboot
 # answer) is taken in one read.
@@ -77,7 +77,9 @@ def send(port, source, protocol="ymodem", name=None, progress=None, **options):
     """Sends the file `source` (a path or a binary file object) over `port` (machine.UART or
     anything with write, any and readinto/read) with `protocol`.
 
-    An empty source is refused (TransferError `source`) unless `allow_empty=True`.
+    An empty source is refused (TransferError `source`) unless `allow_empty=True`, and so
+    is a diff package (a patch: qsota.source.patch_format) unless `mcu_applies_diffs=True`
+    says that the MCU's bootloader applies it.
     `name` defaults to the file's base name; `progress(offset, size)` is called before each
     block is read; `options` go to the sender (YMODEM: block_size, timeout_ms,
     header_timeout_ms, start_timeout_ms, end_gap_ms, retries, baud; native: component,
@@ -98,14 +100,15 @@ def send(port, source, protocol="ymodem", name=None, progress=None, **options):
     if progress is not None and not callable(progress):
         raise TypeError("progress: expected a callable, got %s" % type(progress).__name__)
     allow_empty = options.pop("allow_empty", False)
+    mcu_applies_diffs = options.pop("mcu_applies_diffs", False)
     baud = options.get("baud", 0) if p.takes_baud else _baud(options.pop("baud", 0))
     stall_ms = p.stall_ms(options)
     enter = p.entry(options) if p.entry is not None else None
     f, size, name, opened = open_source(source, name)
     try:
-        if size == 0 and not allow_empty:
-            # ST's IAP erases the whole application area, then programs nothing
-            raise TransferError("source", "source: the image is empty (0 bytes; allow_empty=True)")
+        refused = refusal(f, size, allow_empty, mcu_applies_diffs)
+        if refused is not None:
+            raise TransferError("source", "source: " + refused)
         cls = getattr(_bound.backend, p.cls)
         sender = cls(*p.args(f, size, name, options), **options)
         if enter is not None:

@@ -14,15 +14,19 @@ import qsota
 from qsota import http, https, protocols
 from qsota import image as _image
 from qsota.download import Download, percent, remove
+from qsota.source import refusal
 
 
 class AgentError(Exception):
     """One update failed. `.stage` is plan, download, space, verify, transfer or mcu (every
-    failure is reported with one of these)."""
+    failure is reported with one of these); `.code` is the TransferError code when the MCU
+    transfer failed (timeout, cancelled, retries, protocol, source, rejected, usage, io),
+    else None; str() is the message the log shows."""
 
-    def __init__(self, stage, message):
+    def __init__(self, stage, message, code=None):
         super().__init__(message)
         self.stage = stage
+        self.code = code
 
 
 def int_or_none(value, what):
@@ -128,8 +132,7 @@ class Update:
         )
         verifier, n = d.run(url, [target, md5, str(crc)], size, new_verifier)
         try:
-            if n == 0 and not a.allow_empty:
-                raise AgentError("verify", "the image is empty (0 bytes): refused")
+            self._refuse(d.part, n)
             verifier.check()
         except Exception:
             remove(d.part, d.meta)  # a wrong image is not kept
@@ -146,6 +149,18 @@ class Update:
             )
         return d.part, verifier.sha256(), signed
 
+    def _refuse(self, path, n):
+        """Refuses what qsota.send would (qsota.source.refusal): an empty image, a diff
+        package, unless the agent's option of the same name allows it. Here, so that the
+        platform hears why before anything reaches the MCU."""
+        a = self.agent
+        with open(path, "rb") as f:
+            refused = refusal(f, n, a.allow_empty, a.mcu_applies_diffs)
+        if refused is not None:
+            if a.plan_source and n:
+                refused += " (the plan's source version: %s)" % a.plan_source
+            raise AgentError("verify", refused)
+
     def _download_step(self, pct):
         self.agent._step("download", pct)
 
@@ -155,6 +170,8 @@ class Update:
         options = dict(a.send_options)
         if a.allow_empty:
             options["allow_empty"] = True
+        if a.mcu_applies_diffs:
+            options["mcu_applies_diffs"] = True
         name = a.name or "%s_%s.bin" % (a.comp_no, target)
         if protocol.sha256:
             options["sha256"] = sha256
@@ -178,7 +195,7 @@ class Update:
                 port, source, protocol=a.protocol, name=name, progress=progress, **options
             )
         except qsota.TransferError as e:
-            raise AgentError("transfer", "MCU transfer failed (%s): %s" % (e.code, e))
+            raise AgentError("transfer", "MCU transfer failed (%s): %s" % (e.code, e), e.code)
         finally:
             if opened and callable(getattr(port, "close", None)):
                 port.close()

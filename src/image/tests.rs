@@ -249,3 +249,50 @@ fn verifier_checks_the_signature_in_its_pass() {
     v.update(b"x").unwrap();
     assert_eq!(v.expect_signature(&keys(&[1])), Err(Error::State));
 }
+
+/// The quoted texts between the line that starts with `start` and the next line that starts
+/// with `end`, in `file` (relative to the repository).
+fn quoted_lines(file: &str, start: &str, end: &str) -> Vec<std::string::String> {
+    let path = std::format!("{}/{file}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .skip_while(|l| !l.starts_with(start))
+        .skip(1)
+        .take_while(|l| !l.starts_with(end))
+        .filter_map(|l| l.split('"').nth(1).map(std::string::String::from))
+        .collect()
+}
+
+#[test]
+fn the_module_and_the_pure_twin_print_the_cores_problem_texts() {
+    let c = quoted_lines(
+        "cmodule/image.c",
+        "static const char *const problems[]",
+        "};",
+    );
+    let pure: Vec<_> = quoted_lines("python/qsota/pure/image.py", "_PROBLEMS = (", ")")
+        .iter()
+        .map(|t| t.replace("%d", "%u"))
+        .collect();
+    assert_eq!(c, PROBLEMS);
+    assert_eq!(pure, PROBLEMS);
+    let shown = |fault, a, b| std::format!("{}", Problem { fault, a, b });
+    assert_eq!(
+        shown(Fault::Magic, 0x7373_7373, 0),
+        "image: bad magic 0x73737373 (not an MCUboot image)"
+    );
+    assert_eq!(
+        shown(Fault::TlvMagic, 0x6906, 1056),
+        "tlv: bad magic 0x6906 at offset 1056"
+    );
+    assert_eq!(
+        shown(Fault::TruncatedBody, 10, 20),
+        "image: truncated body (10 of 20 bytes)"
+    );
+    assert_eq!(shown(Fault::TlvLength, 2, 5), "tlv: type 0x02 has length 5");
+    assert_eq!(
+        shown(Fault::HashMissing, 0, 0),
+        "hash: no SHA-256 TLV (0x10)"
+    );
+}

@@ -283,7 +283,9 @@ impl Core {
         let Ok(g) = record::geometry(flash) else {
             return self.fail(code::FLASH);
         };
-        if id.size > g.slot_size {
+        // An empty image is refused as one too large is: committing nothing would leave the
+        // MCU without an application while the sender reports success.
+        if id.size == 0 || id.size > g.slot_size {
             return Reply::Error(code::SIZE, 0);
         }
         match resume(flash, &g, &id) {

@@ -21,7 +21,13 @@
 //! The ROM has no timeouts: after a lost byte it waits for the rest of the frame. After any
 //! error (NACK, silence, garbage) the sender waits for a quiet line and probes with 0x02
 //! bytes, doubling their number while nothing answers, until a single probe is answered:
-//! then the ROM waits for a command. A run of 0x02 never completes a valid frame of any
+//! then the ROM waits for a command. Answers can come late (a USB-serial adapter's latency
+//! timer, 16 ms on FTDI's; TCP with Nagle's algorithm): the sender times the first answer to
+//! each frame, and the quiet it waits for and the wait for a probe's answer grow by the
+//! latest answer seen (up to [`MAX_LATENCY_MS`]), so that no probe goes out while an earlier
+//! one's answer is on its way, which would put the sender a byte pair out of step with the
+//! ROM for every retry. A NACK that comes so soon after the probes that it may be one of
+//! their answers is not taken for the ROM refusing the command that followed them. A run of 0x02 never completes a valid frame of any
 //! command (its checksums come out 0, or the complement does not match), so probing cannot
 //! erase or write anything. The interrupted operation is then repeated: an erase (which is
 //! idempotent), or a block's address; a block whose data went out but whose answer was lost
@@ -54,6 +60,8 @@ const QUIET_MS: u32 = 20;
 const PROBE_MS: u32 = 20;
 /// Probe frames without a useful answer before the ROM counts as gone.
 const MAX_PROBES: u8 = 40;
+/// The latest answer the waits make room for; later ones are no line's latency.
+pub const MAX_LATENCY_MS: u8 = 200;
 const MAX_PROBE_LEN: u16 = 128;
 
 /// Tuning and the target.
@@ -154,7 +162,15 @@ pub struct Sender {
     quiet_until: Option<u32>,
     started: Option<u32>,
     deadline: u32,
-    sent_at: u32,
+    /// When the last frame was all on the wire, and whether its first answer byte is still
+    /// to come (it times the line's latency).
+    wire_end: u32,
+    timing: bool,
+    /// The latest answer seen, in ms after its frame was on the wire (see the module doc),
+    /// at most MAX_LATENCY_MS.
+    latency: u8,
+    /// Until then an answer may be a late one to the probes of a resync.
+    echo_until: Option<u32>,
     /// Start of the current phase (erase, write, verify), for the stats.
     mark: u32,
     /// The answer still expected: ACKs, then (Get, Get ID) a length byte, data, a last ACK.
@@ -213,7 +229,10 @@ impl Sender {
             quiet_until: None,
             started: None,
             deadline: 0,
-            sent_at: 0,
+            wire_end: 0,
+            timing: false,
+            latency: 0,
+            echo_until: None,
             mark: 0,
             acks: 0,
             var: false,
@@ -271,7 +290,13 @@ impl Sender {
     fn done_op(&mut self, op: Op) {
         self.tries = 0;
         self.heard = false;
+        self.echo_until = None;
         self.next(op);
+    }
+
+    /// The silence that says no answer is on its way.
+    fn quiet_ms(&self) -> u32 {
+        QUIET_MS + u32::from(self.latency)
     }
 
     /// The current operation failed (`reason`: what a NACK or read-back said): probe for
@@ -306,7 +331,7 @@ impl Sender {
         self.probes = 0;
         self.compare = false;
         self.send = false;
-        self.quiet_until = Some(now.wrapping_add(QUIET_MS));
+        self.quiet_until = Some(now.wrapping_add(self.quiet_ms()));
     }
 
     /// What a NACK now means, should it be the last word.
@@ -324,8 +349,15 @@ impl Sender {
         if matches!(self.op, Op::Done | Op::Failed(_)) {
             return;
         }
+        if self.timing {
+            self.timing = false;
+            // Before the frame's end (its command's ACK while the rest is on the wire): 0.
+            let late = (now.wrapping_sub(self.wire_end) as i32).max(0) as u32;
+            let late = late.min(u32::from(MAX_LATENCY_MS)) as u8;
+            self.latency = self.latency.max(late);
+        }
         if self.quiet_until.is_some() {
-            self.quiet_until = Some(now.wrapping_add(QUIET_MS));
+            self.quiet_until = Some(now.wrapping_add(self.quiet_ms()));
             return;
         }
         if self.send || self.reading.is_some() || self.compare {
@@ -341,7 +373,7 @@ impl Sender {
                 if answer {
                     self.probe_len = 1;
                 }
-                self.quiet_until = Some(now.wrapping_add(QUIET_MS));
+                self.quiet_until = Some(now.wrapping_add(self.quiet_ms()));
             }
             _ if self.acks > 0 => match b {
                 ACK => {
@@ -350,6 +382,10 @@ impl Sender {
                     if self.acks == 0 && self.want == 0 && !self.var && !self.tail {
                         self.complete(now);
                     }
+                }
+                NACK if self.echo_until.is_some_and(|t| !reached(now, t)) => {
+                    // Perhaps a probe's late answer: the ROM's word so far stands.
+                    self.error(now, self.last)
                 }
                 NACK => self.error(now, self.nack_reason()),
                 _ => self.error(now, Reason::None),
@@ -550,7 +586,7 @@ impl Sender {
                 }
                 let n = usize::from(self.probe_len);
                 frame[..n].fill(PROBE);
-                (n, PROBE_MS)
+                (n, PROBE_MS + u32::from(self.latency))
             }
             Op::Get | Op::GetId => {
                 let cmd = if self.op == Op::Get { GET } else { GET_ID };
@@ -561,7 +597,6 @@ impl Sender {
                 let page = self.layout.page_of(self.erase_off).0 as u16;
                 let n = frame::erase(frame, self.stats.erase_cmd, page);
                 self.expect(2, false, 0);
-                self.sent_at = now;
                 (n, t.saturating_add(self.opts.erase_timeout_ms))
             }
             Op::WriteAddr | Op::ReadAddr | Op::Go => {
@@ -588,11 +623,17 @@ impl Sender {
         self.send = false;
         self.stats.frames += 1;
         self.stats.line_bytes += n as u64;
-        let airtime = match self.opts.baud {
+        let airtime = |bytes: usize| match self.opts.baud {
             0 => 0,
-            baud => ((n + reply) as u64 * 11_000).div_ceil(u64::from(baud)) as u32,
+            baud => (bytes as u64 * 11_000).div_ceil(u64::from(baud)) as u32,
         };
-        self.deadline = now.wrapping_add(wait.saturating_add(airtime));
+        self.deadline = now.wrapping_add(wait.saturating_add(airtime(n + reply)));
+        self.wire_end = now.wrapping_add(airtime(n));
+        // An erase or a write answers when the flash is done: no measure of the line.
+        self.timing = !matches!(self.op, Op::Erase | Op::WriteData);
+        if self.op == Op::Resync {
+            self.echo_until = Some(self.wire_end.wrapping_add(self.quiet_ms()));
+        }
         Action::Send(n)
     }
 

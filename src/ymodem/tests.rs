@@ -409,6 +409,49 @@ fn block_sizes_and_padding() {
     );
     assert_eq!(r.frames.len(), 1 + 9 + 1 + 1);
     assert!(r.frames[1..10].iter().all(|f| f.len() == 133));
+    // A known baud: 1K blocks only where a 1029-byte packet reaches ST's IAP well within
+    // its 1 s packet timeout (9600: 1.07 s, so 128-byte blocks; 14400: 0.71 s).
+    for (baud, data) in [
+        (9600, 133),
+        (14_400, 1029),
+        (115_200, 1029),
+        (MIN_BAUD, 133),
+    ] {
+        let opts = Options {
+            baud,
+            ..Options::default()
+        };
+        let r = exact(&mut St::default(), &img, opts, |_| Fault::None);
+        assert_eq!(r.frames[1].len(), data, "{baud}");
+        assert_eq!(Sender::new(b"f", 1, opts).unwrap().frame_size(), data);
+    }
+}
+
+#[test]
+fn a_baud_too_slow_for_any_block_is_refused() {
+    let at = |baud| {
+        Sender::new(
+            b"f",
+            1,
+            Options {
+                baud,
+                ..Options::default()
+            },
+        )
+        .err()
+    };
+    assert_eq!(at(1200), Some(Error::Range), "133 bytes take 1.1 s");
+    assert_eq!(at(MIN_BAUD - 1), Some(Error::Range));
+    assert_eq!(at(MIN_BAUD), None);
+    assert_eq!(at(0), None, "unknown: the caller's block size");
+    // The rules table refuses the same bauds before the core is asked (python/qsota/rules.py).
+    let rules = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/python/qsota/rules.py"
+    ))
+    .unwrap();
+    let row = std::format!("(\"baud\", GAP, 0, {MIN_BAUD}, _SLOW, None),");
+    assert!(rules.lines().any(|l| l.trim() == row), "{row}");
 }
 
 #[test]

@@ -5,6 +5,8 @@ lists can be compared (tests/test_arg_parity.py).
 cases(seed, n) -> list of [call description, outcome].
 """
 
+from array import array
+
 import qsota
 
 VALUES = (
@@ -12,6 +14,9 @@ VALUES = (
     0xFFFFFFFF, 0x100000000, 1 << 64, 1.5, "", "x", "fw.bin", "0x1234", "12345",
     "d41d8cd98f00b204e9800998ecf8427e", "auto", "mpeg2", "iso-hdlc", "md5", "sha256",
     b"", b"x", b"\x00", bytes(32), bytearray(8), bytearray(1100), [], {}, (),
+    # Typed buffers: 2 (4) bytes an item, whose len() counts items (issue 19 item 5).
+    memoryview(array("H", [1, 2, 3])), memoryview(array("H", range(16))),
+    memoryview(array("H", range(600))), array("I", [7] * 300), memoryview(array("B", [1] * 1100)),
 )
 
 
@@ -66,6 +71,8 @@ def _show(v):
     """A short description of an argument (a long buffer by its type and length)."""
     if isinstance(v, (bytes, bytearray)) and len(v) > 8:
         return "%s(%d)" % (type(v).__name__, len(v))
+    if isinstance(v, (memoryview, array)):
+        return "%s(%d items)" % (type(v).__name__, len(v))
     return repr(v)
 
 

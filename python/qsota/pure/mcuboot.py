@@ -12,7 +12,7 @@ from ..rules import MCUBOOT
 from .args import parse
 from .cbor import Reader, head, text
 from .console import HEADER, WRAP, Decoder, encode, encoded_len
-from .sender import DONE, SEND, Sender, _after, _data_len, _now, _reached
+from .sender import DONE, SEND, Sender, _after, _now, _reached, _received, _taken
 
 _DEFAULT_BUF = 2048
 _MIN_BUF = 128
@@ -272,7 +272,8 @@ class McubootSender(Sender):
     def receive(self, now_ms, data, n=None):
         now_ms = _now(now_ms)
         d = self._decoder
-        for i in range(_data_len(data, n)):
+        data = _received(data)
+        for i in range(_taken(data, n)):
             k = d.byte(data[i])
             if not k:
                 continue

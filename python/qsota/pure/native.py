@@ -19,7 +19,7 @@ except ImportError:
 
 from ..rules import NATIVE
 from .args import parse
-from .sender import DONE, SEND, Sender, _after, _data_len, _now, _reached
+from .sender import DONE, SEND, Sender, _after, _now, _reached, _received, _taken
 from .verify import _crc_tables
 
 _SYNC0 = 0xA5
@@ -318,7 +318,8 @@ class NativeSender(Sender):
 
     def receive(self, now_ms, data, n=None):
         now_ms = _now(now_ms)
-        n = _data_len(data, n)
+        data = _received(data)
+        n = _taken(data, n)
         parser = self._parser
         at = 0
         # Until the parser wants more: after a resync, frames can wait in its buffer.

@@ -26,6 +26,7 @@ _FRAME_SIZE = _CMP_AT + _BLOCK
 _SYNC_MS = 100
 _QUIET_MS = 20
 _PROBE_MS = 20
+_MAX_LATENCY_MS = 200
 _MAX_PROBES = 40
 _MAX_PROBE_LEN = 128
 _BASE = 0x08000000
@@ -119,6 +120,10 @@ class Stm32Sender(Sender):
         self._resume = _OP_SYNC
         self._send = True
         self._quiet_until = None
+        self._wire_end = 0
+        self._timing = False
+        self._latency = 0
+        self._echo_until = None
         self._mark = 0
         self._acks = 0
         self._var = False
@@ -189,7 +194,12 @@ class Stm32Sender(Sender):
     def _done_op(self, op):
         self._tries = 0
         self._heard = False
+        self._echo_until = None
         self._next(op)
+
+    def _quiet_ms(self):
+        """The silence that says no answer is on its way (src/stm32/mod.rs, Recovery)."""
+        return _QUIET_MS + self._latency
 
     def _error(self, now, reason):
         self._s_retries += 1
@@ -218,7 +228,7 @@ class Stm32Sender(Sender):
         self._probes = 0
         self._compare = False
         self._send = False
-        self._quiet_until = _after(now, _QUIET_MS)
+        self._quiet_until = _after(now, self._quiet_ms())
 
     def _nack_reason(self):
         op = self._op
@@ -237,8 +247,16 @@ class Stm32Sender(Sender):
         op = self._op
         if op == _OP_DONE or op == _OP_FAILED:
             return
+        if self._timing:
+            # The first answer byte to the frame: how late after it was on the wire.
+            self._timing = False
+            late = now - self._wire_end
+            if not -0x3FFFFFFF <= late <= 0x3FFFFFFF:  # wrapped: as the i32 Rust reads
+                late = ((late & 0xFFFFFFFF) ^ 0x80000000) - 0x80000000
+            if late > self._latency:
+                self._latency = min(late, _MAX_LATENCY_MS)
         if self._quiet_until is not None:
-            self._quiet_until = _after(now, _QUIET_MS)
+            self._quiet_until = _after(now, self._quiet_ms())
             return
         if self._send or self._reading >= 0 or self._compare:
             return
@@ -253,7 +271,7 @@ class Stm32Sender(Sender):
             else:
                 if answer:
                     self._probe_len = 1
-                self._quiet_until = _after(now, _QUIET_MS)
+                self._quiet_until = _after(now, self._quiet_ms())
         elif self._acks > 0:
             if b == _ACK:
                 self._acks -= 1
@@ -262,7 +280,11 @@ class Stm32Sender(Sender):
                 if self._acks == 0 and self._want == 0 and not self._var and not self._tail:
                     self._complete(now)
             elif b == _NACK:
-                self._error(now, self._nack_reason())
+                echo = self._echo_until
+                if echo is not None and not _reached(now, echo):
+                    self._error(now, self._last)  # perhaps a probe's late answer
+                else:
+                    self._error(now, self._nack_reason())
             else:
                 self._error(now, 0)
         elif self._var:
@@ -439,7 +461,7 @@ class Stm32Sender(Sender):
             k = self._probe_len
             for i in range(k):
                 frame[i] = _PROBE
-            wait = _PROBE_MS
+            wait = _PROBE_MS + self._latency
         elif op == _OP_GET or op == _OP_GET_ID:
             cmd = _GET if op == _OP_GET else _GET_ID
             frame[0] = cmd
@@ -494,9 +516,16 @@ class Stm32Sender(Sender):
         self._send = False
         self._s_frames += 1
         self._s_line += k
+        wire = 0
         if self._baud:
             wait += ((k + reply) * 11000 + self._baud - 1) // self._baud
+            wire = (k * 11000 + self._baud - 1) // self._baud
         self._deadline = _after(now, wait)
+        self._wire_end = _after(now, wire)
+        # An erase or a write answers when the flash is done: no measure of the line.
+        self._timing = op != _OP_ERASE and op != _OP_WRITE_DATA
+        if op == _OP_RESYNC:
+            self._echo_until = _after(self._wire_end, self._quiet_ms())
         self.length = k
         return SEND
 

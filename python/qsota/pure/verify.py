@@ -17,7 +17,7 @@ except ImportError:
     from uarray import array
 
 from ..rules import CRC, CRC32, HEX, HEXDIGEST, KEYS, NAME, NON_HEX, NOT_A_NUMBER, UPDATE, VERIFIER
-from .args import _int, _refuse_type, _take, _type_error, parse
+from .args import _int, _refuse_type, _take, _type_error, parse, readable
 
 _new_md5 = getattr(hashlib, "md5", None)
 if _new_md5 is None:
@@ -30,9 +30,6 @@ _VARIANTS = (_MPEG2, _ISO_HDLC)
 _AUTO = "auto"
 # The variants by their C ABI codes (QSOTA_CRC_*), which a NAME row's lo..hi select.
 _BY_CODE = (_AUTO, _MPEG2, _ISO_HDLC)
-
-# What update() takes as it is; other buffers are copied.
-_BYTES = (bytes, bytearray, memoryview)
 
 _FINAL = "update: the verifier is final after check() or a digest"
 _UPDATE = UPDATE[0]
@@ -235,15 +232,8 @@ class Verifier:
 
     def update(self, buf):
         """Feeds the next piece of the image: bytes, bytearray or a memoryview of them
-        (without allocating), or another buffer (copied)."""
-        if not isinstance(buf, _BYTES):
-            if isinstance(buf, str):
-                _refuse_type(_UPDATE, buf)
-            try:
-                memoryview(buf)
-            except TypeError:
-                _refuse_type(_UPDATE, buf)
-            buf = bytes(buf)  # another buffer (an array): a copy of its bytes, as C reads them
+        (without allocating), or another buffer (its bytes copied: args.readable)."""
+        buf = readable(buf, _UPDATE)
         if self._digests is not None:
             raise ValueError(_FINAL)
         self._md5.update(buf)

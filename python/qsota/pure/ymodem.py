@@ -24,6 +24,8 @@ _CANCEL = 5
 _MAX_AHEAD = 2
 _NULL_TRIES = 3
 _QUIET_MS = 20
+# src/ymodem.rs PACKET_BUDGET_MS: the longest a packet may take on the wire at a known baud.
+_PACKET_BUDGET_MS = 750
 
 # Phases (src/ymodem.rs `Phase`).
 _START = 0
@@ -43,6 +45,8 @@ class YmodemSender(Sender):
         (name, size, block_size, timeout_ms, header_timeout_ms, start_timeout_ms, end_gap_ms,
          retries, baud) = parse(YMODEM, args, kw)
         super().__init__(retries)
+        if baud and (block_size + _OVERHEAD) * 10000 > _PACKET_BUDGET_MS * baud:
+            block_size = 128  # a 1K packet would outlast the receiver's packet timeout
         self._name = name
         self._size = size
         self._bs = block_size

@@ -95,10 +95,14 @@ impl Line {
     }
 }
 
-/// A port error in plain words: a missing device and a file that is no tty say so.
+/// A port error in plain words: a missing device, a busy one and a file that is no tty say
+/// so. `serialport` gives `NoDevice` for a port another program holds (EBUSY at open, or
+/// its exclusive lock taken) and `NotFound` for a path that does not exist.
 fn why(e: &serialport::Error) -> String {
     match e.kind() {
-        serialport::ErrorKind::NoDevice => format!("no such port ({e})"),
+        serialport::ErrorKind::NoDevice => {
+            format!("busy: another program has the port open ({e})")
+        }
         serialport::ErrorKind::Io(io::ErrorKind::NotFound) => format!("no such port ({e})"),
         _ if e.to_string().contains("Not a typewriter")
             || e.to_string().contains("Inappropriate ioctl") =>

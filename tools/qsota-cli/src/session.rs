@@ -93,7 +93,7 @@ pub fn run<J: Job + ?Sized>(
         Stop::Io(failure) => failure,
         Stop::Failed(Fail::Cancelled) if interrupted() => Failure::new(
             Class::Interrupted,
-            format!("{protocol}: interrupted; the receiver was told to stop"),
+            format!("{protocol}: interrupted; {}", job.interrupted()),
         ),
         Stop::Failed(fail) => {
             let mut why = message(fail).to_string();

@@ -6,7 +6,8 @@
 //! - The MCU's receive FIFO ([`RxFifo`]): like a DMA/IRQ ring buffer, it fills while the MCU
 //!   is busy (erasing, programming) and loses bytes on overrun. Otherwise the MCU is reading:
 //!   its CPU takes bytes far faster than any UART delivers them, so nothing is lost.
-//! - Seeded per-byte faults for each direction ([`Faults`]).
+//! - Seeded per-byte faults for each direction ([`Faults`]), and the answers' latency: each
+//!   write of the MCU reaches the module that much later, in order ([`Latency`]).
 //!
 //! The models take time as an argument; [`Uart`] runs them in real time with three threads
 //! (socket reader, module->MCU pump, MCU->module pump) that sleep until each deadline.
@@ -72,6 +73,34 @@ impl Faults {
             return Some(byte ^ 1 << (self.rng.next_u64() % 8));
         }
         Some(byte)
+    }
+}
+
+/// How late each of the MCU's writes reaches the module: a USB-serial adapter holds what it
+/// received until its latency timer runs out (FTDI's default: 16 ms), TCP with Nagle's
+/// algorithm until the last segment is acknowledged. Drawn per write, seeded.
+pub struct Latency {
+    rng: Rng,
+    low: Duration,
+    high: Duration,
+}
+
+impl Latency {
+    pub fn new(seed: u64, (low, high): (Duration, Duration)) -> Latency {
+        Latency {
+            rng: Rng::new(seed),
+            low,
+            high,
+        }
+    }
+
+    /// The next write's latency.
+    pub fn draw(&mut self) -> Duration {
+        if self.high <= self.low {
+            return self.low;
+        }
+        let span = (self.high - self.low).as_micros() as u64 + 1;
+        self.low + Duration::from_micros(self.rng.next_u64() % span)
     }
 }
 
@@ -186,6 +215,7 @@ struct State {
     busy: (Duration, Duration),
     tx: VecDeque<(Duration, u8)>,
     tx_pacer: Pacer,
+    latency: Latency,
     powered: bool,
     /// The module has gone and every byte it sent has been delivered.
     closed: bool,
@@ -202,6 +232,8 @@ pub struct LineFaults {
     pub drop_rate: f64,
     pub reply_bitflip_rate: f64,
     pub reply_drop_rate: f64,
+    /// The range each answer's latency is drawn from.
+    pub reply_latency: (Duration, Duration),
 }
 
 /// The real-time line, shared by the MCU thread and the pumps.
@@ -232,6 +264,7 @@ impl Uart {
                 busy: (Duration::ZERO, Duration::ZERO),
                 tx: VecDeque::new(),
                 tx_pacer: Pacer::new(baud, bits),
+                latency: Latency::new(0, (Duration::ZERO, Duration::ZERO)),
                 powered: true,
                 closed: false,
                 stop: false,
@@ -270,6 +303,7 @@ impl Uart {
             faults.reply_drop_rate,
         );
         let pacer = Pacer::new(baud, self.bits);
+        self.lock().latency = Latency::new(faults.seed ^ 0x1A7E_0C1E, faults.reply_latency);
         let (a, b, c) = (self.clone(), self.clone(), self.clone());
         Ok(vec![
             thread::spawn(move || a.read_socket(reader, chunks_in)),
@@ -430,12 +464,14 @@ impl Uart {
         thread::sleep(t);
     }
 
-    /// Queues bytes for the module (like a DMA transmit: the MCU does not wait).
+    /// Queues bytes for the module (like a DMA transmit: the MCU does not wait); they reach
+    /// it after the line's latency.
     pub fn send(&self, bytes: &[u8]) {
         let now = self.now();
         let mut s = self.lock();
+        let ready = now + s.latency.draw();
         for &b in bytes {
-            let at = s.tx_pacer.schedule(now);
+            let at = s.tx_pacer.schedule(ready);
             s.tx.push_back((at, b));
             s.stats.to_module += 1;
         }

@@ -19,6 +19,10 @@ pub trait Job: Sender {
     fn data_ms(&self) -> Option<u64> {
         None
     }
+    /// What Ctrl-C leaves at the receiver, once the sender stopped as its protocol allows.
+    fn interrupted(&self) -> String {
+        "the receiver was told to stop".into()
+    }
 }
 
 /// `Value::Object`'s map of a `json!({...})`.

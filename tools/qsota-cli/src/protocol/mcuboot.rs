@@ -181,6 +181,21 @@ impl Job for Sender {
         )
     }
 
+    /// SMP has no abort: the sender stops between requests.
+    fn interrupted(&self) -> String {
+        let s = Sender::stats(self);
+        let left = if (s.step as u8) < (Step::Upload as u8) {
+            "nothing was uploaded".to_string()
+        } else {
+            format!(
+                "MCUboot holds {} bytes of the upload in its slot and its offset in RAM: a \
+                 send in this boot resumes",
+                s.bytes
+            )
+        };
+        format!("SMP has no abort; {left}")
+    }
+
     fn reason(&self) -> Option<String> {
         let s = Sender::stats(self);
         let mut text = step_name(s.step).to_string();

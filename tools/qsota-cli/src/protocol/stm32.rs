@@ -80,6 +80,21 @@ impl Job for Sender {
         (s.write_ms > 0).then_some(u64::from(s.write_ms))
     }
 
+    /// AN3155 has no abort: the sender stops between frames and the ROM waits for a command.
+    fn interrupted(&self) -> String {
+        let s = Sender::stats(self);
+        let left = if s.pid == 0 {
+            "nothing was erased: the MCU holds its old application".to_string()
+        } else {
+            format!(
+                "the MCU holds a partly written image ({} pages erased, {} bytes written, \
+                 unverified, never started)",
+                s.pages, s.bytes
+            )
+        };
+        format!("AN3155 has no abort, the ROM waits for its next command; {left}")
+    }
+
     fn reason(&self) -> Option<String> {
         Sender::stats(self)
             .reason
