@@ -59,6 +59,10 @@ class Package(_Latched):
         for ESP."""
         return self._header
 
+    def target_size(self):
+        """The target's size once the patch has stated it, else None."""
+        return None if self._header is None else self._patch.target_size()
+
     def _push(self, data, n, room):
         i = 0
         if self._header is None:
@@ -88,17 +92,9 @@ class Package(_Latched):
         return size, sha
 
     def _open(self):
-        h = self._stage
-        if bytes(h[:4]) != MAGIC:
-            raise DeltaError("magic")
-        ext = None
-        if any(h[36:]):
-            if bytes(h[36:40]) != EXTENSION_TAG:
-                raise DeltaError("extension")
-            ext = (_u32(h, 40), bytes(h[44:64]))
-            if ext[0] != self._base_size:
-                raise DeltaError("base_mismatch")
-        base_sha = bytes(h[4:36])
+        base_sha, ext = parse_header(self._stage)
+        if ext is not None and ext[0] != self._base_size:
+            raise DeltaError("base_mismatch")
         if self._check_base and self._base_sha256() != base_sha:
             raise DeltaError("base_mismatch")
         self._header = (base_sha, ext)
@@ -114,6 +110,19 @@ class Package(_Latched):
             sha.update(view if n == PIECE else view[:n])
             at += n
         return sha.digest()
+
+
+def parse_header(h):
+    """(base SHA-256, extension) of a package's first HEADER_LEN bytes `h`, as `header()`
+    gives them; DeltaError magic or extension."""
+    if len(h) < HEADER_LEN or bytes(h[:4]) != MAGIC:
+        raise DeltaError("magic")
+    ext = None
+    if any(h[36:HEADER_LEN]):
+        if bytes(h[36:40]) != EXTENSION_TAG:
+            raise DeltaError("extension")
+        ext = (_u32(h, 40), bytes(h[44:HEADER_LEN]))
+    return bytes(h[4:36]), ext
 
 
 def _u32(b, at):
