@@ -50,7 +50,7 @@ def check(base, package, verifier=None):
 
 class Target:
     """The target of the package file `package` applied to the base file `base` (paths), as
-    a binary file (readinto, seek, close, `name`) that `qsota.send` reads: applied as it is
+    a binary file (readinto, read, seek, close, `name`) that `qsota.send` reads: applied as it is
     read, into a ring of RING bytes (no copy of the target on the module). Reads in order or
     up to RING back are served as they come; a seek further back applies from the start
     again (the same bytes: the apply is deterministic). A damaged package raises OSError
@@ -129,6 +129,18 @@ class Target:
             pos += self._pos
         self._pos = max(0, min(pos, self.size))
         return self._pos
+
+    def read(self, n):
+        """Up to `n` bytes from here (qsota.mcuboot reads the image's header and TLVs so)."""
+        out = bytearray(max(0, min(n, self.size - self._pos)))
+        view = memoryview(out)
+        got = 0
+        while got < len(out):
+            k = self.readinto(view[got:])
+            if not k:
+                break
+            got += k
+        return bytes(out[:got])
 
     def readinto(self, buf):
         try:
