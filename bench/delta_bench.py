@@ -4,7 +4,10 @@ delta` package (heatshrink 8/7, crle, none) and detools' own patches, zlib -9 of
 image, the line seconds those take at 115200 and 921600 baud (10 bits a byte, no protocol
 overhead), and the apply cost: host time per MB of output for the Rust core (`qsota delta
 --apply`, base hash included) and for the pure twin (qsota.pure.delta on the unix
-MicroPython).
+MicroPython); and the module's CPU for a diff package it applies itself (qsota.delta, the
+agent's path for ymodem, stm32 and mcuboot, the same Python on both backends): the proving
+pass (`delta.check`: base hash, apply, target hash) and the sending pass (a `Target` read
+in 1 KiB blocks as qsota.send reads it), on the 64-bit and the 32-bit unix MicroPython.
 """
 
 import io
@@ -17,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 QSOTA = ROOT / "target" / "release" / "qsota"
 FIXTURES = ROOT / "build" / "mcuboot-fixtures"
+MP32 = ROOT / "build" / "unix32" / "micropython"
 ZEPHYR = "zephyr_4.4.0_smp_server_0eae053d_mps2_an385_serial_recovery_%s.signed.bin"
 PAIRS = {
     "buf400->buf512 (same version)": (ZEPHYR % "buf400", ZEPHYR % "buf512"),
@@ -47,6 +51,28 @@ for _ in range(%d):
         dt = time.ticks_diff(time.ticks_us(), t)
     best = dt if best is None or dt < best else best
 print(n, best)
+"""
+
+
+MODULE = """
+import sys, time
+from qsota import delta
+base_path, pkg_path = sys.argv[1], sys.argv[2]
+buf = bytearray(1024)
+check = send = None
+for _ in range(%d):
+    t = time.ticks_us()
+    delta.check(base_path, pkg_path)
+    dt = time.ticks_diff(time.ticks_us(), t)
+    check = dt if check is None or dt < check else check
+    t = time.ticks_us()
+    f = delta.Target(base_path, pkg_path)
+    while f.readinto(buf):
+        pass
+    f.close()
+    dt = time.ticks_diff(time.ticks_us(), t)
+    send = dt if send is None or dt < send else send
+print(check, send)
 """
 
 
@@ -90,6 +116,15 @@ def _pair(d, name, old_name, new_name, micropython):
     ).stdout.split()
     pure_us = int(out[1])
     mb = len(new) / 1e6
+    module = {}
+    (d / "module.py").write_text(MODULE % 2)
+    for label, binary in (("64", micropython), ("32", MP32)):
+        if old_name is None or not Path(binary).exists():
+            continue  # the module applies a diff to the kept image, never a full one
+        check_us, send_us = map(int, subprocess.run(
+            [binary, "-X", "heapsize=4M", str(d / "module.py"), str(d / "old"), str(pkg)],
+            capture_output=True, text=True, env=env, check=True).stdout.split())
+        module[label] = {"check": round(check_us / 1e3 / mb), "send": round(send_us / 1e3 / mb)}
     row = {
         "pair": name,
         "bytes": sizes,
@@ -98,6 +133,7 @@ def _pair(d, name, old_name, new_name, micropython):
             for b in BAUDS
         },
         "apply_ms_per_mb": {"core": round(core_us / 1e3 / mb, 1), "pure": round(pure_us / 1e3 / mb, 1)},
+        "module_ms_per_mb": module,
     }
     print(
         "%-33s full %7d  qsota hs %6d (%4.1f%%) crle %6d none %6d | detools hs %s crle %s none %s"
@@ -109,6 +145,9 @@ def _pair(d, name, old_name, new_name, micropython):
             row["apply_ms_per_mb"]["core"], row["apply_ms_per_mb"]["pure"],
         )
     )
+    for label, cost in sorted(module.items()):
+        print("%-33s module apply (%s-bit MicroPython): prove %d ms/MB, send %d ms/MB"
+              % ("", label, cost["check"], cost["send"]))
     return row
 
 
