@@ -9,7 +9,8 @@ while `qsota.send` reads it. Both backends use qsota.pure.delta's applier (the `
 module does not bind qsota_delta_* yet).
 """
 
-from .pure.delta import HEADER_LEN, Package, parse_header
+from .pure.delta import HEADER_LEN, Package
+from .pure.delta import header as _header
 from .pure.patch import PIECE, DeltaError
 
 # The bytes of the target `Target` keeps (a ring): a read at most this far behind the
@@ -20,17 +21,14 @@ _IN = 512
 
 
 def header(path):
-    """(base SHA-256, extension) of the package at `path` (qsota.pure.delta.parse_header);
-    DeltaError magic or extension."""
+    """(base SHA-256, extension) of the package at `path` (qsota.pure.delta.header);
+    DeltaError truncated, magic or extension."""
     h = bytearray(HEADER_LEN)
     with open(path, "rb") as f:
         n = f.readinto(h) or 0
-    return parse_header(h[:n] if n < HEADER_LEN else h)
-
-
-class _Null:
-    def write(self, data):
-        pass
+    if n < HEADER_LEN:
+        raise DeltaError("truncated")
+    return _header(h)
 
 
 def check(base, package, verifier=None):

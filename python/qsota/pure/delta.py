@@ -27,6 +27,20 @@ DIGEST_LEN = 20
 EXTENSION_TAG = b"QSD1"
 
 
+def header(h):
+    """(base SHA-256, extension) of a package's 64-byte header `h`; the extension is (base
+    size, the first 20 bytes of the target's SHA-256), or None for a package made for ESP.
+    DeltaError `magic` or `extension`."""
+    if bytes(h[:4]) != MAGIC:
+        raise DeltaError("magic")
+    ext = None
+    if any(h[36:HEADER_LEN]):
+        if bytes(h[36:40]) != EXTENSION_TAG:
+            raise DeltaError("extension")
+        ext = (_u32(h, 40), bytes(h[44:HEADER_LEN]))
+    return bytes(h[4:36]), ext
+
+
 class _Hashing:
     """Writes to `out` and hashes what it writes."""
 
@@ -92,7 +106,7 @@ class Package(_Latched):
         return size, sha
 
     def _open(self):
-        base_sha, ext = parse_header(self._stage)
+        base_sha, ext = header(self._stage)
         if ext is not None and ext[0] != self._base_size:
             raise DeltaError("base_mismatch")
         if self._check_base and self._base_sha256() != base_sha:
@@ -110,19 +124,6 @@ class Package(_Latched):
             sha.update(view if n == PIECE else view[:n])
             at += n
         return sha.digest()
-
-
-def parse_header(h):
-    """(base SHA-256, extension) of a package's first HEADER_LEN bytes `h`, as `header()`
-    gives them; DeltaError magic or extension."""
-    if len(h) < HEADER_LEN or bytes(h[:4]) != MAGIC:
-        raise DeltaError("magic")
-    ext = None
-    if any(h[36:HEADER_LEN]):
-        if bytes(h[36:40]) != EXTENSION_TAG:
-            raise DeltaError("extension")
-        ext = (_u32(h, 40), bytes(h[44:HEADER_LEN]))
-    return bytes(h[4:36]), ext
 
 
 def _u32(b, at):
