@@ -66,6 +66,11 @@ const MAX_AHEAD: u8 = 2;
 const QUIET_MS: u32 = 20;
 /// Transmissions of the null block that may go unanswered before the batch counts as ended.
 const NULL_TRIES: u8 = 3;
+/// The longest wait for the null block's answer (or `timeout_ms` if shorter). The null block
+/// makes no receiver write flash: it answers at once or, having ended the session, never
+/// (lrzsz `rb` exits on it, and its exit flushes the pty's output, the final ACK with it).
+/// A full `timeout_ms` here cost every rb session 6 s of silence.
+const NULL_WAIT_MS: u32 = 1000;
 
 /// The longest a packet may take on the wire, with the baud known. ST's IAP reads a whole
 /// packet under one timeout of 1 s (AN4657's `ymodem.c`): at 9600 baud a 1K packet takes
@@ -509,7 +514,8 @@ impl Sender {
             _ => {
                 self.framed = None;
                 frame[DATA_AT..DATA_AT + 128].fill(0);
-                (frame_block(frame, 0, 128, 128), self.opts.timeout_ms)
+                let wait = self.opts.timeout_ms.min(NULL_WAIT_MS);
+                (frame_block(frame, 0, 128, 128), wait)
             }
         };
         self.send = false;

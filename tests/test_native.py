@@ -62,7 +62,10 @@ def test_clean_transfers(mp, tmp_path, backend, size):
     frames = (size + 1023) // 1024
     resent = stats["resent_bytes"]
     assert frames <= stats["frames"] <= frames + (resent + 1023) // 1024 + stats["retries"]
-    assert (stats["retries"] == 0) == (stats["frames"] == frames)
+    # A timeout of OPEN or COMMIT, or one answered by the receiver's `next` at the end of
+    # what was sent, is a retry that resends no DATA: only the converse holds.
+    if stats["retries"] == 0:
+        assert (stats["frames"], resent) == (frames, 0), stats
     overhead = 14 * stats["frames"] + 70 * (1 + stats["retries"])
     assert stats["line_bytes"] <= size + resent + overhead
     assert committed(summary, data), summary

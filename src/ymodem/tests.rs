@@ -13,6 +13,9 @@ enum Fault {
     Corrupt,
     /// The receiver's answer is lost.
     LoseReply,
+    /// The frame never reaches the receiver (lrzsz `rb` purges its input after each ACK:
+    /// a block that arrives before that purge is gone, and `rb` waits 5 s for it).
+    Lost,
 }
 
 trait Receiver {
@@ -202,6 +205,8 @@ struct Run {
     stats: Stats,
     /// The frames the sender wrote, in order.
     frames: Vec<Vec<u8>>,
+    /// The simulated time at the end, in ms.
+    ms: u32,
 }
 
 /// Runs one transfer; `fault(i)` decides the fate of the i-th frame.
@@ -231,6 +236,9 @@ fn run(
                     f[i] ^= 0x10;
                 }
                 now += 1 + n as u32 / 12; // about 115200 baud
+                if fate == Fault::Lost {
+                    continue;
+                }
                 let answer = rx.frame(&f);
                 rx_quiet_since = now;
                 if fate != Fault::LoseReply {
@@ -274,6 +282,7 @@ fn run(
         result,
         stats: s.stats(),
         frames,
+        ms: now,
     }
 }
 
@@ -469,6 +478,38 @@ fn clean_transfers_of_every_size() {
             assert_eq!(r.stats.retries, 0);
         }
     }
+}
+
+/// The worst case of `rb`'s purge after each ACK (tests/test_ymodem.py's flake, issue 19
+/// item 8): every data block's first transmission is lost. Each costs one `timeout_ms` (rb
+/// stays silent for 5 s), never the transfer: the exact image, one retry per block, and the
+/// time the clean transfer's plus exactly one timeout a block.
+#[test]
+fn a_receiver_that_purges_every_block_once_costs_one_timeout_per_block() {
+    let img = image(300_000);
+    let opts = Options::default();
+    let blocks = img.len().div_ceil(1024);
+    let clean = exact(&mut Spec::default(), &img, opts, |_| Fault::None);
+    // Frame 0 is the header; then each block goes out twice, the first copy lost.
+    let purged = |i: usize| {
+        if (1..=2 * blocks).contains(&i) && i % 2 == 1 {
+            Fault::Lost
+        } else {
+            Fault::None
+        }
+    };
+    let r = exact(&mut Spec::default(), &img, opts, purged);
+    assert_eq!(r.result, Ok(()));
+    assert_eq!(r.stats.retries, blocks as u64);
+    // The lost copy's airtime is the retransmission's: the rest is one timeout a block.
+    let lost = r.ms - clean.ms;
+    assert_eq!(
+        lost,
+        blocks as u32 * opts.timeout_ms,
+        "{} ms, clean {}",
+        r.ms,
+        clean.ms
+    );
 }
 
 #[test]

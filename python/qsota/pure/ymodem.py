@@ -23,6 +23,7 @@ _DATA_AT = 3
 _CANCEL = 5
 _MAX_AHEAD = 2
 _NULL_TRIES = 3
+_NULL_WAIT_MS = 1000  # src/ymodem.rs NULL_WAIT_MS
 _QUIET_MS = 20
 # src/ymodem.rs PACKET_BUDGET_MS: the longest a packet may take on the wire at a known baud.
 _PACKET_BUDGET_MS = 750
@@ -277,6 +278,7 @@ class YmodemSender(Sender):
             for i in range(_DATA_AT, _DATA_AT + 128):
                 frame[i] = 0
             n = _frame_block(frame, 0, 128, 128)
+            wait = min(wait, _NULL_WAIT_MS)
         self._send = False
         self._s_frames += 1
         self._s_line += n
