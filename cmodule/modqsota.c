@@ -14,6 +14,7 @@ static const mp_rom_map_elem_t qsota_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_YmodemSender), MP_ROM_PTR(&qsota_type_YmodemSender) },
     { MP_ROM_QSTR(MP_QSTR_Stm32Sender), MP_ROM_PTR(&qsota_type_Stm32Sender) },
     { MP_ROM_QSTR(MP_QSTR_McubootSender), MP_ROM_PTR(&qsota_type_McubootSender) },
+    { MP_ROM_QSTR(MP_QSTR_DeltaPackage), MP_ROM_PTR(&qsota_type_DeltaPackage) },
 };
 static MP_DEFINE_CONST_DICT(qsota_module_globals, qsota_module_globals_table);
 

@@ -17,7 +17,7 @@ import qsota
 from qsota import delta, http, https, protocols
 from qsota import image as _image
 from qsota.download import Download, percent, remove
-from qsota.pure.patch import DeltaError
+from qsota.errors import DeltaError
 from qsota.source import patch_format, refusal, sha256_of
 
 # What the log and the script hear when the module cannot apply a diff package.
