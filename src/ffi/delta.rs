@@ -254,7 +254,9 @@ pub unsafe extern "C" fn qsota_delta_target_size(d: *mut qsota_delta_t, size: *m
     // SAFETY: the caller's contract.
     status(unsafe {
         (|| {
-            let n = get::<Package<'static>>(d)?.target_size().ok_or(Error::State)?;
+            let n = get::<Package<'static>>(d)?
+                .target_size()
+                .ok_or(Error::State)?;
             *out(size)? = n;
             Ok(())
         })()
