@@ -5,9 +5,10 @@ image, the line seconds those take at 115200 and 921600 baud (10 bits a byte, no
 overhead), and the apply cost: host time per MB of output for the Rust core (`qsota delta
 --apply`, base hash included) and for the pure twin (qsota.pure.delta on the unix
 MicroPython); and the module's CPU for a diff package it applies itself (qsota.delta, the
-agent's path for ymodem, stm32 and mcuboot, the same Python on both backends): the proving
-pass (`delta.check`: base hash, apply, target hash) and the sending pass (a `Target` read
-in 1 KiB blocks as qsota.send reads it), on the 64-bit and the 32-bit unix MicroPython.
+agent's path for ymodem, stm32 and mcuboot): the proving pass (`delta.check`: base hash,
+apply, target hash) and the sending pass (a `Target` read in 1 KiB blocks as qsota.send
+reads it), with the core's applier (`_qsota.DeltaPackage`, the native backend) and the pure
+one on the 64-bit unix MicroPython, and the pure one on the 32-bit.
 """
 
 import io
@@ -56,8 +57,10 @@ print(n, best)
 
 MODULE = """
 import sys, time
+import qsota
 from qsota import delta
 base_path, pkg_path = sys.argv[1], sys.argv[2]
+qsota.use_backend(sys.argv[3])
 buf = bytearray(1024)
 check = send = None
 for _ in range(%d):
@@ -118,11 +121,12 @@ def _pair(d, name, old_name, new_name, micropython):
     mb = len(new) / 1e6
     module = {}
     (d / "module.py").write_text(MODULE % 2)
-    for label, binary in (("64", micropython), ("32", MP32)):
+    for label, binary, backend in (("native", micropython, "native"), ("pure", micropython, "pure"),
+                                   ("pure32", MP32, "pure")):
         if old_name is None or not Path(binary).exists():
             continue  # the module applies a diff to the kept image, never a full one
         check_us, send_us = map(int, subprocess.run(
-            [binary, "-X", "heapsize=4M", str(d / "module.py"), str(d / "old"), str(pkg)],
+            [binary, "-X", "heapsize=4M", str(d / "module.py"), str(d / "old"), str(pkg), backend],
             capture_output=True, text=True, env=env, check=True).stdout.split())
         module[label] = {"check": round(check_us / 1e3 / mb), "send": round(send_us / 1e3 / mb)}
     row = {
@@ -146,7 +150,7 @@ def _pair(d, name, old_name, new_name, micropython):
         )
     )
     for label, cost in sorted(module.items()):
-        print("%-33s module apply (%s-bit MicroPython): prove %d ms/MB, send %d ms/MB"
+        print("%-33s module apply (%s backend): prove %d ms/MB, send %d ms/MB"
               % ("", label, cost["check"], cost["send"]))
     return row
 
