@@ -2,9 +2,10 @@
 // results and messages of qsota.pure.delta.Package: push, finish, header, target_size. The
 // base is read with base.seek and base.readinto, the target written with out.write, through
 // one memoryview over the core's buffer that is re-pointed at every call (no allocation per
-// piece). A callback's exception is swallowed, as in the pure applier: the core then fails
-// with base_read or write. Failures raise qsota.errors.DeltaError, the class both backends
-// raise.
+// piece). A callback's Exception is swallowed, as in the pure applier: the core then fails
+// with base_read or write; another BaseException (KeyboardInterrupt, SystemExit) is raised
+// again once the core has returned (the core has latched the fault by then). Failures raise
+// qsota.errors.DeltaError, the class both backends raise.
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,7 @@ typedef struct {
     mp_obj_t base_file;
     mp_obj_t out;
     mp_obj_array_t *view; // the memoryview the callbacks pass, over the core's buffer
+    mp_obj_t interrupt; // a BaseException a callback caught, to raise after the core returns
     uint8_t *window;
     qsota_delta_t core;
 } delta_obj_t;
@@ -45,8 +47,14 @@ static void delta_latched(delta_obj_t *self) {
     }
 }
 
-// The core's result: the fault as DeltaError, any other failure as the glue's errors.
+// The core's result: a callback's BaseException, the fault as DeltaError, any other failure
+// as the glue's errors.
 static void delta_check(delta_obj_t *self, int32_t status, qstr what) {
+    if (self->interrupt != MP_OBJ_NULL) {
+        mp_obj_t exc = self->interrupt;
+        self->interrupt = MP_OBJ_NULL;
+        nlr_raise(exc);
+    }
     if (status == QSOTA_E_DELTA) {
         delta_raise(qsota_delta_fault(&self->core));
     }
@@ -67,11 +75,20 @@ static mp_obj_t delta_call(mp_obj_t obj, qstr method, mp_obj_t arg) {
     return mp_call_method_n_kw(1, 0, dest);
 }
 
+// A callback's exception `exc`: kept for later unless it is an Exception; -1 either way.
+static int32_t delta_caught(delta_obj_t *self, mp_obj_t exc) {
+    if (!mp_obj_is_subclass_fast(MP_OBJ_FROM_PTR(mp_obj_get_type(exc)),
+            MP_OBJ_FROM_PTR(&mp_type_Exception))) {
+        self->interrupt = exc;
+    }
+    return -1;
+}
+
 static int32_t delta_read(void *user, uint32_t offset, uint8_t *buf, size_t len) {
     delta_obj_t *self = user;
     nlr_buf_t nlr;
     if (nlr_push(&nlr) != 0) {
-        return -1; // never let an exception jump through the core's frames
+        return delta_caught(self, MP_OBJ_FROM_PTR(nlr.ret_val)); // never through the core
     }
     delta_call(self->base_file, MP_QSTR_seek, mp_obj_new_int_from_uint(offset));
     mp_obj_t got = delta_call(self->base_file, MP_QSTR_readinto, delta_view(self, buf, len));
@@ -83,7 +100,7 @@ static int32_t delta_write(void *user, const uint8_t *data, size_t len) {
     delta_obj_t *self = user;
     nlr_buf_t nlr;
     if (nlr_push(&nlr) != 0) {
-        return -1;
+        return delta_caught(self, MP_OBJ_FROM_PTR(nlr.ret_val));
     }
     delta_call(self->out, MP_QSTR_write, delta_view(self, (uint8_t *)data, len));
     nlr_pop();
@@ -117,6 +134,7 @@ static mp_obj_t delta_make_new(const mp_obj_type_t *type, size_t n_args, size_t 
     delta_obj_t *self = mp_obj_malloc(delta_obj_t, type);
     self->base_file = v[ARG_base].u_obj;
     self->out = v[ARG_out].u_obj;
+    self->interrupt = MP_OBJ_NULL;
     self->window = m_new(uint8_t, window);
     self->view = MP_OBJ_TO_PTR(mp_obj_new_memoryview('B' | MP_OBJ_ARRAY_TYPECODE_FLAG_RW, 0,
         self->window));

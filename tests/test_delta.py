@@ -253,7 +253,8 @@ def test_info_says_what_a_package_holds(pairs, tmp_path):
 def test_both_backends_name_a_bad_argument_and_a_failing_base_or_target(mp, tmp_path):
     """The same TypeError or ValueError, naming the argument, from _qsota.DeltaPackage and
     qsota.pure.delta.Package; a base or target whose method raises fails the package as
-    base_read or write, and the fault is final (raised again by later calls)."""
+    base_read or write, and the fault is final (raised again by later calls); a
+    KeyboardInterrupt in a callback reaches the caller."""
     code = """
 import json, io
 from qsota.delta import _package_class
@@ -283,6 +284,14 @@ for args, push in [((io.BytesIO(), -1, io.BytesIO()), None), ((io.BytesIO(), 0, 
                 p.finish()
             except DeltaError as e:
                 out.append(["again", e.code])
+class Interrupting:
+    def seek(self, at):
+        raise KeyboardInterrupt
+try:
+    Package(Interrupting(), 4, io.BytesIO()).push(pkg)
+    out.append("pushed")
+except KeyboardInterrupt:
+    out.append("KeyboardInterrupt")
 print(json.dumps(out))
 """
     (tmp_path / "old").write_bytes(b"base")
@@ -302,4 +311,5 @@ print(json.dumps(out))
         ["again", "base_read"],
         ["DeltaError", "write: writing the target failed", True],
         ["again", "write"],
+        "KeyboardInterrupt",
     ]
