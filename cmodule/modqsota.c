@@ -15,6 +15,7 @@ static const mp_rom_map_elem_t qsota_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_YmodemSender), MP_ROM_PTR(&qsota_type_YmodemSender) },
     { MP_ROM_QSTR(MP_QSTR_Stm32Sender), MP_ROM_PTR(&qsota_type_Stm32Sender) },
     { MP_ROM_QSTR(MP_QSTR_McubootSender), MP_ROM_PTR(&qsota_type_McubootSender) },
+    { MP_ROM_QSTR(MP_QSTR_DeltaPackage), MP_ROM_PTR(&qsota_type_DeltaPackage) },
     // Functions.
     { MP_ROM_QSTR(MP_QSTR_tlv_hash), MP_ROM_PTR(&qsota_tlv_hash_obj) },
 };

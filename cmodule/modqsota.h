@@ -16,6 +16,7 @@ extern const mp_obj_type_t qsota_type_NativeSender;
 extern const mp_obj_type_t qsota_type_YmodemSender;
 extern const mp_obj_type_t qsota_type_Stm32Sender;
 extern const mp_obj_type_t qsota_type_McubootSender;
+extern const mp_obj_type_t qsota_type_DeltaPackage;
 
 // Verifier(keys=...) (image.c): expects an image signed by one of `keys` (TypeError or
 // ValueError naming keys), prints why the image was refused, gives the `image` attribute.

@@ -1025,6 +1025,14 @@ int32_t qsota_delta_header(qsota_delta_t *d,
                            uint8_t *target_digest);
 
 /*
+ The target's size once the patch has stated it; `QSOTA_E_STATE` before.
+
+ # Safety
+ `d` initialised; `size` valid for a write.
+ */
+int32_t qsota_delta_target_size(qsota_delta_t *d, uint32_t *size);
+
+/*
  Why the context failed: a `QSOTA_DELTA_*` code, or 0 while it has not.
 
  # Safety
