@@ -73,28 +73,24 @@ def minimum_line_bytes(size, buf):
 
 def qsota_run(micropython, backend, port, path, size):
     env = dict(os.environ, MICROPYPATH=str(ROOT / "python"))
-    proc = subprocess.Popen([micropython, "-c", MICROPYTHON_SIDE, str(port), str(path), backend,
-                             str(size)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    return run_timed("qsota", [micropython, "-c", MICROPYTHON_SIDE, str(port), str(path), backend,
+                               str(size)], env)
+
+
+def smpclient_run(port, path):
+    return run_timed("smpclient", [str(VENV_PYTHON), str(PEER), str(port), "upload", str(path)])
+
+
+def run_timed(who, cmd, env=None):
+    """Runs one upload: the JSON of its last output line and the CPU seconds it took."""
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     _, status, usage = os.wait4(proc.pid, 0)
     out, err = proc.stdout.read(), proc.stderr.read()
     proc.stdout.close()
     proc.stderr.close()
     if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError("qsota upload failed:\n" + err)
-    stats = json.loads(out.strip().splitlines()[-1])
-    return stats, usage.ru_utime + usage.ru_stime
-
-
-def smpclient_run(port, path):
-    proc = subprocess.Popen([str(VENV_PYTHON), str(PEER), str(port), "upload", str(path)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(proc.pid, 0)
-    out, err = proc.stdout.read(), proc.stderr.read()
-    proc.stdout.close()
-    proc.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError("smpclient upload failed:\n" + err)
+        raise RuntimeError(who + " upload failed:\n" + err)
     return json.loads(out.strip().splitlines()[-1]), usage.ru_utime + usage.ru_stime
 
 
