@@ -151,6 +151,17 @@ impl Action {
     }
 }
 
+/// Counts another try of a step, or says why the step failed once `limit` retries are
+/// spent: [`Fail::Retries`] when the receiver was `heard` since the step began, else
+/// [`Fail::Timeout`]. The YMODEM and MCUboot senders' retry rule.
+pub(crate) fn try_again(tries: &mut u8, limit: u8, heard: bool) -> Result<(), Fail> {
+    if *tries >= limit {
+        return Err(if heard { Fail::Retries } else { Fail::Timeout });
+    }
+    *tries += 1;
+    Ok(())
+}
+
 /// Why a transfer failed. Python sees `TransferError.code`, the name from [`Fail::name`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fail {

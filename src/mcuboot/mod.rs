@@ -40,7 +40,7 @@ mod request;
 mod steps;
 mod transmit;
 
-use crate::transfer::{self, reached, Action, Fail};
+use crate::transfer::{self, reached, try_again, Action, Fail};
 use crate::Error;
 use answer::parse;
 pub use answer::{each_listed, Listed};
@@ -359,15 +359,9 @@ impl Sender {
 
     fn retry(&mut self) {
         self.stats.retries += 1;
-        if self.tries >= self.opts.retries {
-            self.fail(if self.heard {
-                Fail::Retries
-            } else {
-                Fail::Timeout
-            });
-        } else {
-            self.tries += 1;
-            self.send = true;
+        match try_again(&mut self.tries, self.opts.retries, self.heard) {
+            Ok(()) => self.send = true,
+            Err(fail) => self.fail(fail),
         }
     }
 
