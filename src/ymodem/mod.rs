@@ -9,7 +9,7 @@
 //! the header and puts the current frame out, `answer` reads the receiver's answers, with
 //! the rules that recover lost ACKs.
 
-use crate::transfer::{self, reached, try_again, Action, Fail};
+use crate::transfer::{self, provided, reached, try_again, Action, Fail};
 use crate::Error;
 
 mod answer;
@@ -397,13 +397,9 @@ impl transfer::Sender for Sender {
     }
 
     fn provide(&mut self, n: usize) {
-        match self.reading {
-            Some((block, len)) if n == len => {
-                self.reading = None;
-                self.filled = Some(block);
-            }
-            Some((_, len)) if n < len => self.fail(Fail::Source),
-            _ => self.fail(Fail::Usage),
+        match provided(&mut self.reading, n, |&(_, len)| len) {
+            Ok((block, _)) => self.filled = Some(block),
+            Err(fail) => self.fail(fail),
         }
     }
 
