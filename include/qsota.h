@@ -361,12 +361,6 @@
 #define DELTA 1
 
 /*
- How many of a package's first bytes [`DeltaOpen::from_package`] may need: the header,
- the patch's kind byte and its longest size field.
- */
-#define HEAD (HEADER_LEN + 6)
-
-/*
  Its length in OPEN: `base_size u32, base_sha256 [32], target_size u32,
  target_digest [20]`.
  */
@@ -1069,6 +1063,17 @@ int32_t qsota_verifier_expect_signature(qsota_verifier_t *v, const uint8_t *keys
  As `qsota_verifier_update`; `image` valid for a write.
  */
 int32_t qsota_verifier_image(qsota_verifier_t *v, qsota_image_t *image);
+
+/*
+ The message of image problem `error` (a `QSOTA_IMAGE_E_*`), in C's printf syntax with
+ the problem's `a` and `b` for its conversions (`%u`, `%0Nx`), into `buf` of `cap` bytes,
+ NUL-terminated (`""` for any other code); `QSOTA_E_BUFFER` if it does not fit (128
+ always does).
+
+ # Safety
+ `buf` null or valid for `cap` bytes of writes.
+ */
+int32_t qsota_image_problem(int32_t error, uint8_t *buf, size_t cap);
 
 /*
  Writes the SHA-256 TLV (0x10) of an MCUboot image to `hash` (32 bytes) and sets `found`
