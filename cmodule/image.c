@@ -36,36 +36,16 @@ void qsota_image_expect(qsota_verifier_t *core, mp_obj_t keys) {
     qsota_check(qsota_verifier_expect_signature(core, raw, n), MP_QSTR_keys);
 }
 
-// The message of each QSOTA_IMAGE_E_* (index = code - 1), with its values a and b.
-static const char *const problems[] = {
-    "image: bad magic 0x%08x (not an MCUboot image)",
-    "image: ih_hdr_size %u is below 32",
-    "image: encrypted (ih_flags 0x%08x), cannot be checked",
-    "image: truncated header (%u bytes)",
-    "image: truncated body (%u of %u bytes)",
-    "tlv: truncated TLV area (%u bytes after the body)",
-    "tlv: bad magic 0x%04x at offset %u",
-    "tlv: protected area of %u bytes, ih_protect_tlv_size says %u",
-    "tlv: the TLV at offset %u runs past its area",
-    "tlv: type 0x%02x has length %u",
-    "image: %u bytes after the TLV area",
-    "hash: no SHA-256 TLV (0x10)",
-    "hash: the SHA-256 TLV does not match the image",
-    "signature: the image is not signed (no key hash TLV 0x01)",
-    "key: signed with a key not in keys (key hash %08x...)",
-    "signature: no Ed25519 signature TLV (0x24)",
-    "signature: the Ed25519 signature does not verify with keys[%u]",
-    "tlv: type 0x%02x is not supported (sign with --sha 256, without --pure)",
-};
-
 void qsota_image_print_problem(const mp_print_t *print, qsota_verifier_t *core) {
     qsota_image_t image;
     qsota_check(qsota_verifier_image(core, &image), MP_QSTR_keys);
-    if (image.error < 1 || image.error > (int32_t)MP_ARRAY_SIZE(problems)) {
+    char text[128];
+    qsota_check(qsota_image_problem(image.error, (uint8_t *)text, sizeof(text)), MP_QSTR_keys);
+    if (text[0] == 0) {
         mp_printf(print, "signature: refused (%d)", (int)image.error);
         return;
     }
-    mp_printf(print, problems[image.error - 1], (unsigned)image.a, (unsigned)image.b);
+    mp_printf(print, text, (unsigned)image.a, (unsigned)image.b);
 }
 
 mp_obj_t qsota_image_info(qsota_verifier_t *core) {

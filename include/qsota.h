@@ -1068,6 +1068,17 @@ int32_t qsota_verifier_expect_signature(qsota_verifier_t *v, const uint8_t *keys
 int32_t qsota_verifier_image(qsota_verifier_t *v, qsota_image_t *image);
 
 /*
+ The message of image problem `error` (a `QSOTA_IMAGE_E_*`), in C's printf syntax with
+ the problem's `a` and `b` for its conversions (`%u`, `%0Nx`), into `buf` of `cap` bytes,
+ NUL-terminated (`""` for any other code); `QSOTA_E_BUFFER` if it does not fit (128
+ always does).
+
+ # Safety
+ `buf` null or valid for `cap` bytes of writes.
+ */
+int32_t qsota_image_problem(int32_t error, uint8_t *buf, size_t cap);
+
+/*
  Writes the SHA-256 TLV (0x10) of an MCUboot image to `hash` (32 bytes) and sets `found`
  to 1, or sets `found` to 0 unless the header and the TLV areas parse up to it (no keys:
  nothing is checked but the format). `head` is the image's start (its 32-byte header at

@@ -93,9 +93,9 @@ pub struct Problem {
 }
 
 /// Each fault's message (index: the fault's number - 1), in C's printf syntax with `a` and
-/// `b` for its conversions: the `_qsota` module's `cmodule/image.c` and `qsota.pure`'s
-/// `pure/image.py` print these texts (`cargo test` checks their copies), and `Display`
-/// prints them for Rust hosts (the `qsota` command).
+/// `b` for its conversions: the `_qsota` module prints them through
+/// `qsota_image_problem`, `qsota.pure`'s `pure/image.py` from its copy (`cargo test` checks
+/// it), and `Display` for Rust hosts (the `qsota` command).
 pub const PROBLEMS: [&str; 18] = [
     "image: bad magic 0x%08x (not an MCUboot image)",
     "image: ih_hdr_size %u is below 32",

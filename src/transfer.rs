@@ -151,6 +151,33 @@ impl Action {
     }
 }
 
+/// The contract of [`Sender::provide`] for a sender's pending `reading` (whose length
+/// `len` gives): `n` must be that length; fewer means the source ended early
+/// ([`Fail::Source`]), no read pending or more is misuse ([`Fail::Usage`]). The read ends
+/// either way; on success it is returned, to be sent.
+pub(crate) fn provided<T>(
+    reading: &mut Option<T>,
+    n: usize,
+    len: impl Fn(&T) -> usize,
+) -> Result<T, Fail> {
+    match reading.take() {
+        Some(read) if n == len(&read) => Ok(read),
+        Some(read) if n < len(&read) => Err(Fail::Source),
+        _ => Err(Fail::Usage),
+    }
+}
+
+/// Counts another try of a step, or says why the step failed once `limit` retries are
+/// spent: [`Fail::Retries`] when the receiver was `heard` since the step began, else
+/// [`Fail::Timeout`]. The YMODEM and MCUboot senders' retry rule.
+pub(crate) fn try_again(tries: &mut u8, limit: u8, heard: bool) -> Result<(), Fail> {
+    if *tries >= limit {
+        return Err(if heard { Fail::Retries } else { Fail::Timeout });
+    }
+    *tries += 1;
+    Ok(())
+}
+
 /// Why a transfer failed. Python sees `TransferError.code`, the name from [`Fail::name`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fail {

@@ -2,7 +2,7 @@
 
 use super::verify::{qsota_verifier_t, with};
 use super::{bytes, out};
-use crate::image::{tlv_hash, Fault, MAX_KEYS};
+use crate::image::{tlv_hash, Fault, MAX_KEYS, PROBLEMS};
 use crate::Error;
 
 /// The most keys `qsota_verifier_expect_signature` takes.
@@ -158,6 +158,23 @@ pub unsafe extern "C" fn qsota_verifier_image(
             Ok(())
         })
     }
+}
+
+/// The message of image problem `error` (a `QSOTA_IMAGE_E_*`), in C's printf syntax with
+/// the problem's `a` and `b` for its conversions (`%u`, `%0Nx`), into `buf` of `cap` bytes,
+/// NUL-terminated (`""` for any other code); `QSOTA_E_BUFFER` if it does not fit (128
+/// always does).
+///
+/// # Safety
+/// `buf` null or valid for `cap` bytes of writes.
+#[no_mangle]
+pub unsafe extern "C" fn qsota_image_problem(error: i32, buf: *mut u8, cap: usize) -> i32 {
+    let text = usize::try_from(error)
+        .ok()
+        .and_then(|e| PROBLEMS.get(e.wrapping_sub(1)))
+        .map_or("", |t| t);
+    // SAFETY: the caller's contract.
+    unsafe { super::write_text(text, buf, cap) }
 }
 
 /// Writes the SHA-256 TLV (0x10) of an MCUboot image to `hash` (32 bytes) and sets `found`

@@ -304,17 +304,11 @@ fn quoted_lines(file: &str, start: &str, end: &str) -> Vec<std::string::String> 
 }
 
 #[test]
-fn the_module_and_the_pure_twin_print_the_cores_problem_texts() {
-    let c = quoted_lines(
-        "cmodule/image.c",
-        "static const char *const problems[]",
-        "};",
-    );
+fn the_pure_twin_prints_the_cores_problem_texts() {
     let pure: Vec<_> = quoted_lines("python/qsota/pure/image.py", "_PROBLEMS = (", ")")
         .iter()
         .map(|t| t.replace("%d", "%u"))
         .collect();
-    assert_eq!(c, PROBLEMS);
     assert_eq!(pure, PROBLEMS);
     let shown = |fault, a, b| std::format!("{}", Problem { fault, a, b });
     assert_eq!(

@@ -40,7 +40,7 @@ mod request;
 mod steps;
 mod transmit;
 
-use crate::transfer::{self, reached, Action, Fail};
+use crate::transfer::{self, provided, reached, try_again, Action, Fail};
 use crate::Error;
 use answer::parse;
 pub use answer::{each_listed, Listed};
@@ -359,15 +359,9 @@ impl Sender {
 
     fn retry(&mut self) {
         self.stats.retries += 1;
-        if self.tries >= self.opts.retries {
-            self.fail(if self.heard {
-                Fail::Retries
-            } else {
-                Fail::Timeout
-            });
-        } else {
-            self.tries += 1;
-            self.send = true;
+        match try_again(&mut self.tries, self.opts.retries, self.heard) {
+            Ok(()) => self.send = true,
+            Err(fail) => self.fail(fail),
         }
     }
 
@@ -426,13 +420,9 @@ impl transfer::Sender for Sender {
     }
 
     fn provide(&mut self, n: usize) {
-        match self.reading {
-            Some(len) if n == len => {
-                self.reading = None;
-                self.filled = true;
-            }
-            Some(len) if n < len => self.fail(Fail::Source),
-            _ => self.fail(Fail::Usage),
+        match provided(&mut self.reading, n, |&len| len) {
+            Ok(_) => self.filled = true,
+            Err(fail) => self.fail(fail),
         }
     }
 

@@ -21,7 +21,7 @@
 //! the ROM's answer byte by byte, `steps` decides what a complete answer leads to, and
 //! `recovery` handles every error (below: how).
 
-use crate::transfer::{self, reached, Action, Fail};
+use crate::transfer::{self, provided, reached, Action, Fail};
 use crate::Error;
 
 pub mod devices;
@@ -343,13 +343,9 @@ impl transfer::Sender for Sender {
     }
 
     fn provide(&mut self, n: usize) {
-        match self.reading {
-            Some(len) if n == len => {
-                self.reading = None;
-                self.filled = true;
-            }
-            Some(len) if n < len => self.fail(Fail::Source, Reason::None),
-            _ => self.fail(Fail::Usage, Reason::None),
+        match provided(&mut self.reading, n, |&len| len) {
+            Ok(_) => self.filled = true,
+            Err(fail) => self.fail(fail, Reason::None),
         }
     }
 

@@ -9,7 +9,7 @@
 //! the header and puts the current frame out, `answer` reads the receiver's answers, with
 //! the rules that recover lost ACKs.
 
-use crate::transfer::{self, reached, Action, Fail};
+use crate::transfer::{self, provided, reached, try_again, Action, Fail};
 use crate::Error;
 
 mod answer;
@@ -299,15 +299,9 @@ impl Sender {
     /// Retransmit the current step, or give up after too many tries.
     fn retry(&mut self) {
         self.stats.retries += 1;
-        if self.tries >= self.opts.retries {
-            self.fail(if self.heard {
-                Fail::Retries
-            } else {
-                Fail::Timeout
-            });
-        } else {
-            self.tries += 1;
-            self.send = true;
+        match try_again(&mut self.tries, self.opts.retries, self.heard) {
+            Ok(()) => self.send = true,
+            Err(fail) => self.fail(fail),
         }
     }
 
@@ -403,13 +397,9 @@ impl transfer::Sender for Sender {
     }
 
     fn provide(&mut self, n: usize) {
-        match self.reading {
-            Some((block, len)) if n == len => {
-                self.reading = None;
-                self.filled = Some(block);
-            }
-            Some((_, len)) if n < len => self.fail(Fail::Source),
-            _ => self.fail(Fail::Usage),
+        match provided(&mut self.reading, n, |&(_, len)| len) {
+            Ok((block, _)) => self.filled = Some(block),
+            Err(fail) => self.fail(fail),
         }
     }
 
