@@ -19,6 +19,8 @@ pub mod source;
 pub mod status;
 pub mod stm32;
 #[cfg(test)]
+mod test_rng;
+#[cfg(test)]
 mod trace;
 pub mod transfer;
 pub mod verify;

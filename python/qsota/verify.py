@@ -14,6 +14,14 @@ def verify_file(
     """
     verifier = _bound.backend.Verifier(md5, sha256, crc, size, crc_variant, keys=keys)
     kept_in(verifier, path)
+    feed(verifier, path, buf)
+    verifier.check()
+    return verifier
+
+
+def feed(verifier, path, buf=None):
+    """Updates `verifier` with the bytes of the file `path`, read through `buf` (a
+    bytearray, 4 KB when not given)."""
     if buf is None:
         buf = bytearray(4096)
     if len(buf) == 0:
@@ -27,8 +35,6 @@ def verify_file(
                 break
             # Only the last, short block needs a slice (and its allocation).
             verifier.update(buf if n == len(buf) else view[:n])
-    verifier.check()
-    return verifier
 
 
 def kept_in(verifier, path):

@@ -99,26 +99,20 @@ class McubootSender(Sender):
         h = None
         if self._s_listed:
             h = "".join("%02x" % b for b in self._listed_hash)
-        return {
-            "bytes": self._s_bytes,
-            "frames": self._s_frames,
-            "retries": self._s_retries,
-            "line_bytes": self._s_line,
-            "chunks": self._s_chunks,
-            "resumed_from": self._s_resumed,
-            "resent_bytes": self._s_resent,
-            "buf_size": self._buf,
-            "chunk": self._s_chunk,
-            "step": self._s_step,
-            "rc": self._s_rc,
-            "hash": h,
-        }
+        return self._stats(
+            chunks=self._s_chunks,
+            resumed_from=self._s_resumed,
+            resent_bytes=self._s_resent,
+            buf_size=self._buf,
+            chunk=self._s_chunk,
+            step=self._s_step,
+            rc=self._s_rc,
+            hash=h,
+        )
 
     def _fail_with(self, code):
         self._phase = _FAILED
-        self._fail = code
-        self._send = False
-        self._reading = -1
+        self._halt(code)
 
     def _begin(self, step):
         self._phase = step

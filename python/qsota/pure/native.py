@@ -265,19 +265,15 @@ class NativeSender(Sender):
         return self._acked // _MAX_PAYLOAD
 
     def stats(self):
-        return {
-            "bytes": self._s_bytes,
-            "frames": self._s_frames,
-            "retries": self._s_retries,
-            "line_bytes": self._s_line,
-            "resumed_from": self._s_resumed,
-            "resent_bytes": self._s_resent,
-            "reopens": self._s_reopens,
-            "window": self._window,
-            "payload": self._payload,
-            "receiver_error": self._s_error,
-            "rto_ms": self._rto,
-        }
+        return self._stats(
+            resumed_from=self._s_resumed,
+            resent_bytes=self._s_resent,
+            reopens=self._s_reopens,
+            window=self._window,
+            payload=self._payload,
+            receiver_error=self._s_error,
+            rto_ms=self._rto,
+        )
 
     def _fail_with(self, code):
         self._abort_pending = code != "rejected"

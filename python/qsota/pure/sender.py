@@ -109,6 +109,21 @@ class Sender:
         now_ms = _now(now_ms)
         return self._poll(now_ms, _frame(frame))
 
+    def _halt(self, code):
+        """Fails with `code`: no frame pending, no answer awaited, no quiet waited for."""
+        self._fail = code
+        self._send = False
+        self._quiet_until = None
+        self._reading = -1
+
+    def _stats(self, **more):
+        """The counters every sender keeps, and `more`: what its stats() returns."""
+        more["bytes"] = self._s_bytes
+        more["frames"] = self._s_frames
+        more["retries"] = self._s_retries
+        more["line_bytes"] = self._s_line
+        return more
+
     def receive(self, now_ms, data, n=None):
         """The first `n` bytes of `data` from the line, to `_byte` one at a time."""
         now_ms = _now(now_ms)

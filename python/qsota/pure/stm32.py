@@ -135,22 +135,18 @@ class Stm32Sender(Sender):
         return self._block
 
     def stats(self):
-        return {
-            "bytes": self._s_bytes,
-            "verified": self._s_verified,
-            "frames": self._s_frames,
-            "retries": self._s_retries,
-            "line_bytes": self._s_line,
-            "pid": self._pid,
-            "version": self._version,
-            "erase_cmd": self._erase_cmd,
-            "pages": self._pages,
-            "erase_ms": self._erase_ms,
-            "write_ms": self._write_ms,
-            "verify_ms": self._verify_ms,
-            "went": self._went,
-            "reason": REASONS[self._reason],
-        }
+        return self._stats(
+            verified=self._s_verified,
+            pid=self._pid,
+            version=self._version,
+            erase_cmd=self._erase_cmd,
+            pages=self._pages,
+            erase_ms=self._erase_ms,
+            write_ms=self._write_ms,
+            verify_ms=self._verify_ms,
+            went=self._went,
+            reason=REASONS[self._reason],
+        )
 
     def _len(self):
         """Image bytes of the current block (on the wire: rounded up to 4, no tuple)."""
@@ -158,11 +154,8 @@ class Stm32Sender(Sender):
 
     def _fail_with(self, code, reason=0):
         self._op = _OP_FAILED
-        self._fail = code
         self._reason = reason
-        self._send = False
-        self._quiet_until = None
-        self._reading = -1
+        self._halt(code)
 
     def _next(self, op):
         self._op = op

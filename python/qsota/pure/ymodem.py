@@ -79,21 +79,14 @@ class YmodemSender(Sender):
         return self._cur
 
     def stats(self):
-        return {
-            "bytes": self._s_bytes,
-            "blocks": self._s_blocks,
-            "frames": self._s_frames,
-            "retries": self._s_retries,
-            "line_bytes": self._s_line,
-        }
+        return self._stats(
+            blocks=self._s_blocks,
+        )
 
     def _fail_with(self, code):
         self._cancel_pending = code != "cancelled"
         self._phase = _FAILED
-        self._fail = code
-        self._send = False
-        self._quiet_until = None
-        self._reading = -1
+        self._halt(code)
 
     def _step(self, phase):
         self._phase = phase
