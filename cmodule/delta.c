@@ -8,6 +8,7 @@
 // qsota.errors.DeltaError, the class both backends raise.
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "py/objarray.h"
 #include "py/runtime.h"
