@@ -27,12 +27,17 @@ def patch_format(head):
     return None
 
 
-def head_of(f):
-    """The first HEAD bytes of the file object `f`, which is rewound."""
-    head = bytearray(HEAD)
-    n = f.readinto(head) or 0
+def head_of(f, size=HEAD):
+    """The first `size` bytes of the file object `f` (fewer if it is shorter); rewinds it."""
+    head = bytearray(size)
+    n = 0
+    while n < size:
+        got = f.readinto(memoryview(head)[n:])
+        if not got:
+            break
+        n += got
     f.seek(0)
-    return head[:n]
+    return bytes(head[:n])
 
 
 def refusal(f, size, allow_empty=False, mcu_applies_diffs=False, carries_packages=False):
