@@ -6,14 +6,21 @@ package header's) and never keeps a copy of the target to send it: `check` appli
 package once to prove the result (its SHA-256 against the header's, the caller's Verifier
 over it, e.g. keys=), then `Target`, a file object over base + package, applies it again
 while `qsota.send` reads it. The applier is the bound backend's: `_qsota.DeltaPackage` (the
-core's, about 200 times as fast) or qsota.pure.delta's `Package`.
+core's, about 200 times as fast) or qsota.pure.delta's `Package`. The package's header is
+read here (`parse_header`, which qsota.pure.delta shares), so that the native backend never
+loads the pure applier.
 """
 
 from . import _bound
+from .codes import DELTA_MAGIC
 from .errors import DeltaError
-from .pure.delta import HEADER_LEN
-from .pure.delta import header as _header
-from .pure.patch import PIECE
+
+HEADER_LEN = 64
+DIGEST_LEN = 20
+EXTENSION_TAG = b"QSD1"
+# The core's output piece (src/delta/patch.rs PIECE): the largest piece the applier reads
+# from the base or writes to the target.
+PIECE = 256
 
 
 def _package_class():
@@ -31,28 +38,39 @@ RING = 4096
 _IN = 512
 
 
+def parse_header(h):
+    """(base SHA-256, extension) of a package's 64-byte header `h`; the extension is (base
+    size, the first 20 bytes of the target's SHA-256), or None for a package made for ESP.
+    DeltaError `magic` or `extension`."""
+    if bytes(h[:4]) != DELTA_MAGIC:
+        raise DeltaError("magic")
+    ext = None
+    if any(h[36:HEADER_LEN]):
+        if bytes(h[36:40]) != EXTENSION_TAG:
+            raise DeltaError("extension")
+        ext = (h[40] | h[41] << 8 | h[42] << 16 | h[43] << 24, bytes(h[44:HEADER_LEN]))
+    return bytes(h[4:36]), ext
+
+
 def header(path):
-    """(base SHA-256, extension) of the package at `path` (qsota.pure.delta.header);
-    DeltaError truncated, magic or extension."""
+    """(base SHA-256, extension) of the package at `path` (`parse_header`); DeltaError
+    truncated, magic or extension."""
     h = bytearray(HEADER_LEN)
     with open(path, "rb") as f:
         n = f.readinto(h) or 0
     if n < HEADER_LEN:
         raise DeltaError("truncated")
-    return _header(h)
+    return parse_header(h)
 
 
 def check(base, package, verifier=None):
     """Applies the package file `package` to the base file `base` (paths) without keeping
-    the result, feeding it to `verifier` (its `update`) when given; returns (target size,
+    the result (`Target.prove` keeps it), feeding it to `verifier` (its `update`) when given; returns (target size,
     target SHA-256). DeltaError when the base is not the header's, the package is damaged or
     the result is not what the extension says (`.code`: qsota.codes.DELTA_FAULTS)."""
     t = Target(base, package, check_base=True, out=verifier)
     try:
-        buf = bytearray(PIECE)
-        while t._read(buf):
-            pass
-        return t.size, t.sha256
+        return t.prove()
     finally:
         t.close()
 
@@ -98,6 +116,18 @@ class Target:
         self._end = 0  # target bytes written so far (the ring holds the last RING of them)
         self._at = self._got = 0  # the unread part of self._in
         self._done = False
+
+    def prove(self, f=None, buf=None):
+        """Reads the target from here to its end (through `buf`, a bytearray), writing it to
+        the file `f` when given; returns (target size, target SHA-256) once the package's
+        checks passed (DeltaError when they fail: the caller discards what `f` got)."""
+        mv = memoryview(buf or bytearray(PIECE))
+        while True:
+            n = self._read(mv)
+            if not n:
+                return self.size, self.sha256
+            if f is not None:
+                f.write(mv[:n])
 
     def _target_size(self):
         while self._app.target_size() is None:

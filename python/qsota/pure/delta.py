@@ -20,26 +20,9 @@ except ImportError:
     import uhashlib as hashlib
 
 from ..codes import DELTA_HEAD as HEAD
-from ..codes import DELTA_MAGIC as MAGIC
+from ..delta import DIGEST_LEN, HEADER_LEN
+from ..delta import parse_header as header
 from .patch import MAX_SIZE, PIECE, DeltaError, Patch, _Latched
-
-HEADER_LEN = 64
-DIGEST_LEN = 20
-EXTENSION_TAG = b"QSD1"
-
-
-def header(h):
-    """(base SHA-256, extension) of a package's 64-byte header `h`; the extension is (base
-    size, the first 20 bytes of the target's SHA-256), or None for a package made for ESP.
-    DeltaError `magic` or `extension`."""
-    if bytes(h[:4]) != MAGIC:
-        raise DeltaError("magic")
-    ext = None
-    if any(h[36:HEADER_LEN]):
-        if bytes(h[36:40]) != EXTENSION_TAG:
-            raise DeltaError("extension")
-        ext = (_u32(h, 40), bytes(h[44:HEADER_LEN]))
-    return bytes(h[4:36]), ext
 
 
 def describe(head):
@@ -144,7 +127,3 @@ class Package(_Latched):
             sha.update(view if n == PIECE else view[:n])
             at += n
         return sha.digest()
-
-
-def _u32(b, at):
-    return b[at] | b[at + 1] << 8 | b[at + 2] << 16 | b[at + 3] << 24

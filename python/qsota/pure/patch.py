@@ -3,10 +3,10 @@
 interface; this module is its `Patch`.
 """
 
+from ..delta import PIECE
 from ..errors import DeltaError
 from .args import _bytewise, _int
 
-PIECE = 256
 MAX_SIZE = (1 << 30) - 1
 _SIZE = "must be 0 to 1073741823"
 
