@@ -111,7 +111,7 @@ class Target:
     def _start(self):
         """Applies from the package's first byte again."""
         self._pkg.seek(0)
-        self._app = _package_class()(self._base, self._base_size, self, window=1 << 15,
+        self._app = _package_class()(self._base, self._base_size, self,
                                       check_base=self._check_base)
         self._end = 0  # target bytes written so far (the ring holds the last RING of them)
         self._at = self._got = 0  # the unread part of self._in

@@ -22,6 +22,8 @@ except ImportError:
 from ..codes import DELTA_HEAD as HEAD
 from ..delta import DIGEST_LEN, HEADER_LEN
 from ..delta import parse_header as header
+from ..rules import DELTA
+from .args import parse
 from .patch import MAX_SIZE, PIECE, DeltaError, Patch, _Latched
 
 
@@ -61,7 +63,9 @@ class Package(_Latched):
     the base's SHA-256 is checked when the header is in (unless `check_base` is False: the
     caller checked `header()`), the target's SHA-256 at `finish` (with the extension)."""
 
-    def __init__(self, base, base_size, out, limit=MAX_SIZE, window=1 << 15, check_base=True):
+    def __init__(self, *args, **kw):
+        """Package(base, base_size, out, limit, window, check_base): qsota.rules.DELTA."""
+        base, base_size, out, limit, window, check_base = parse(DELTA, args, kw)
         self._out = _Hashing(out)
         self._patch = Patch(base, base_size, self._out, limit, window)
         self._base_size = self._patch._base_size
