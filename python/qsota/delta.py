@@ -2,25 +2,19 @@
 (ymodem, stm32, mcuboot; docs/delta.md "On the module").
 
 The module rebuilds the target from a base it can prove is the MCU's (its SHA-256 is the
-package header's) and never keeps a copy of the target to send it: `check` applies the
-package once to prove the result (its SHA-256 against the header's, the caller's Verifier
-over it, e.g. keys=), then `Target`, a file object over base + package, applies it again
-while `qsota.send` reads it. The applier is the bound backend's: `_qsota.DeltaPackage` (the
+package header's). `Target`, a file object over base + package, applies it as it is read;
+its `prove(f)` reads it to the end, proving the result (its SHA-256 against the header's,
+the caller's Verifier over it, e.g. keys=) while writing it to the file `f` (the agent's
+kept copy, which it then sends). Without room for that copy, `check` proves the result
+without keeping it, and a second `Target` applies the package again while `qsota.send`
+reads it. The applier is the bound backend's: `_qsota.DeltaPackage` (the
 core's, about 200 times as fast) or qsota.pure.delta's `Package`. The package's header is
-read here (`parse_header`, which qsota.pure.delta shares), so that the native backend never
-loads the pure applier.
+read through qsota.delta_format, so that the native backend never loads the pure applier.
 """
 
 from . import _bound
-from .codes import DELTA_MAGIC
+from .delta_format import HEADER_LEN, PIECE, parse_header
 from .errors import DeltaError
-
-HEADER_LEN = 64
-DIGEST_LEN = 20
-EXTENSION_TAG = b"QSD1"
-# The core's output piece (src/delta/patch.rs PIECE): the largest piece the applier reads
-# from the base or writes to the target.
-PIECE = 256
 
 
 def _package_class():
@@ -36,20 +30,6 @@ def _package_class():
 RING = 4096
 # What one read of the package file takes.
 _IN = 512
-
-
-def parse_header(h):
-    """(base SHA-256, extension) of a package's 64-byte header `h`; the extension is (base
-    size, the first 20 bytes of the target's SHA-256), or None for a package made for ESP.
-    DeltaError `magic` or `extension`."""
-    if bytes(h[:4]) != DELTA_MAGIC:
-        raise DeltaError("magic")
-    ext = None
-    if any(h[36:HEADER_LEN]):
-        if bytes(h[36:40]) != EXTENSION_TAG:
-            raise DeltaError("extension")
-        ext = (h[40] | h[41] << 8 | h[42] << 16 | h[43] << 24, bytes(h[44:HEADER_LEN]))
-    return bytes(h[4:36]), ext
 
 
 def header(path):

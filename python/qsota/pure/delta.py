@@ -20,8 +20,8 @@ except ImportError:
     import uhashlib as hashlib
 
 from ..codes import DELTA_HEAD as HEAD
-from ..delta import DIGEST_LEN, HEADER_LEN
-from ..delta import parse_header as header
+from ..delta_format import DIGEST_LEN, HEADER_LEN
+from ..delta_format import parse_header as header
 from ..rules import DELTA
 from .args import parse
 from .patch import MAX_SIZE, PIECE, DeltaError, Patch, _Latched

@@ -3,7 +3,7 @@
 interface; this module is its `Patch`.
 """
 
-from ..delta import PIECE
+from ..delta_format import PIECE
 from ..errors import DeltaError
 from ..rules import DELTA, PUSH
 from ..rules import DELTA_MAX_SIZE as MAX_SIZE
