@@ -179,7 +179,8 @@ def test_a_full_package_then_a_diff_package_across_a_reset(tmp_path):
     assert_updated(result, tmp_path)
 
 
-@pytest.mark.parametrize("case", ["no copy", "another base", "damaged", "made for ESP"])
+@pytest.mark.parametrize("case", ["no copy", "another base", "damaged", "made for ESP",
+                                  "header only"])
 def test_a_diff_package_the_module_cannot_prove_never_reaches_the_mcu(tmp_path, case):
     package, kept = detools_package(OLD, NEW), OLD
     why = {
@@ -190,6 +191,7 @@ def test_a_diff_package_the_module_cannot_prove_never_reaches_the_mcu(tmp_path, 
         "damaged": "diff package: ",
         "made for ESP": "no target digest (a package made for ESP) and no keys= to check "
                         "the result",
+        "header only": "diff package: truncated: ",
     }[case]
     if case == "no copy":
         kept = None
@@ -199,6 +201,8 @@ def test_a_diff_package_the_module_cannot_prove_never_reaches_the_mcu(tmp_path, 
         package = bytearray(package)
         package[len(package) // 2] ^= 0x10  # the platform's md5 and crc are of this one
         package = bytes(package)
+    elif case == "header only":
+        package = package[:64]  # it ends before the patch says the target's size
     else:
         package = detools_package(OLD, NEW, extension=False)
     result = run(tmp_path, package, kept=kept)

@@ -200,9 +200,9 @@ class Update:
         if why is not None:
             raise AgentError("verify", "diff package: %s: %s" % (why, FULL))
         verifier = qsota.Verifier(keys=a.keys) if a.keys is not None else None
-        copy = None
-        t = delta.Target(base, package, check_base=True, out=verifier)
+        copy = t = None
         try:
+            t = delta.Target(base, package, check_base=True, out=verifier)
             free = a._device()["free"]
             if free is None or free >= t.size + len(a.buf):
                 copy = _Copy(self._path(".img.new"))
@@ -213,7 +213,8 @@ class Update:
         except (DeltaError, qsota.VerifyError) as e:
             raise AgentError("verify", "diff package: %s: %s" % (e, FULL))
         finally:
-            t.close()
+            if t is not None:
+                t.close()
             if copy is not None and not self.written:
                 copy.discard()
         a._log("diff package applies to the kept image: %d bytes, SHA-256 %s" % (
