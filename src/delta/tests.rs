@@ -625,3 +625,22 @@ pub(crate) fn random_package(base: &[u8], seed: u64, c: usize) -> (Vec<u8>, Vec<
     let patch = patch(&stream, target.len(), COMPRESSIONS[c % COMPRESSIONS.len()]);
     (package(base, &target, &patch, false), target)
 }
+
+/// A package (uncompressed, with qsota's extension) that makes `target` of `base`: one chunk
+/// of diff bytes over their common length, the rest of `target` as extra bytes.
+pub(crate) fn package_to(base: &[u8], target: &[u8]) -> Vec<u8> {
+    let n = base.len().min(target.len());
+    let mut stream = vec![0];
+    size(n as i64, &mut stream);
+    stream.extend(
+        target[..n]
+            .iter()
+            .zip(base)
+            .map(|(t, b)| t.wrapping_sub(*b)),
+    );
+    size((target.len() - n) as i64, &mut stream);
+    stream.extend_from_slice(&target[n..]);
+    size(0, &mut stream);
+    let patch = patch(&stream, target.len(), Compression::None);
+    package(base, target, &patch, false)
+}

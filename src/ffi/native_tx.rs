@@ -115,6 +115,19 @@ pub unsafe extern "C" fn qsota_native_tx_init(
     }
 }
 
+/// Asks the receiver to commit the image only if it is an MCUboot image signed by one of
+/// its keys (OPEN's SIGNED flag, docs/protocol.md: for a delta package's result, which only
+/// the MCU sees whole). A receiver built without the check refuses the flag (ERROR `FLAGS`).
+/// Before the first poll.
+///
+/// # Safety
+/// `tx` initialised by `qsota_native_tx_init`.
+#[no_mangle]
+pub unsafe extern "C" fn qsota_native_tx_signed(tx: *mut qsota_native_tx_t) -> i32 {
+    // SAFETY: the caller's contract.
+    status(unsafe { get::<Sender>(tx) }.map(Sender::set_signed))
+}
+
 /// Makes the image a delta package that the receiver applies to its application area (the
 /// DELTA flag of OPEN, docs/protocol.md): `head` is the package's first `len` bytes (70
 /// suffice: its header and the start of its patch, where the target's size is). On a head

@@ -1,7 +1,7 @@
 //! The sender: the module side of the native protocol, sans-IO (docs/protocol.md §3). It
 //! implements the actions of [`crate::transfer`], so the one Python driver runs it.
 
-use super::delta::{DeltaOpen, DELTA};
+use super::delta::{DeltaOpen, DELTA, SIGNED};
 use super::frame::{
     self, code, kind, Parser, DATA_AT, HEADER_LEN, MAX_FRAME, MAX_PAYLOAD, OVERHEAD,
 };
@@ -110,6 +110,8 @@ pub struct Sender {
     id: ImageId,
     /// The image is a delta package the receiver applies (OPEN's DELTA flag).
     delta: Option<DeltaOpen>,
+    /// The receiver must check the image's signature before it commits (OPEN's SIGNED flag).
+    signed: bool,
     parser: Parser<64>,
     phase: Phase,
     /// Negotiated in ACCEPT.
@@ -166,6 +168,7 @@ impl Sender {
             opts,
             id,
             delta: None,
+            signed: false,
             parser: Parser::new(),
             phase: Phase::Open,
             payload: 0,
@@ -193,6 +196,13 @@ impl Sender {
     /// [`DeltaOpen::from_package`]). Before the first poll.
     pub fn set_delta(&mut self, delta: DeltaOpen) {
         self.delta = Some(delta);
+    }
+
+    /// Asks the receiver to commit the image (a delta package's result) only if it is an
+    /// MCUboot image signed by one of its keys (OPEN's SIGNED flag; a receiver without the
+    /// check refuses the flag). Before the first poll.
+    pub fn set_signed(&mut self) {
+        self.signed = true;
     }
 
     /// The frame buffer size `poll` needs.
@@ -452,7 +462,7 @@ impl Sender {
     fn open_payload(&self, p: &mut [u8]) -> usize {
         let (comp, ver) = (self.id.component(), self.id.version());
         p[0] = VERSION;
-        p[1] = if self.delta.is_some() { DELTA } else { 0 };
+        p[1] = if self.delta.is_some() { DELTA } else { 0 } | if self.signed { SIGNED } else { 0 };
         p[2..6].copy_from_slice(&self.id.size.to_le_bytes());
         p[6..38].copy_from_slice(&self.id.sha256);
         p[38] = comp.len() as u8;

@@ -1032,3 +1032,6 @@ fn the_adaptive_timer_backs_off_to_the_busy_time_when_the_receiver_goes_silent()
 
 #[path = "delta_tests.rs"]
 mod delta;
+
+#[path = "signed_tests.rs"]
+mod signed;
