@@ -724,6 +724,12 @@ typedef struct {
    The line's rate, 0 if unknown (bounds the adaptive timeout below).
    */
   uint32_t baud;
+  /*
+   1: the receiver must commit the image (a delta package's result) only if it is an
+   MCUboot image signed by one of its keys (OPEN's SIGNED flag, docs/protocol.md; a
+   receiver without the check refuses it, ERROR `FLAGS`); 0: not asked.
+   */
+  uint32_t require_signature;
 } qsota_native_options_t;
 
 /*
@@ -1392,7 +1398,7 @@ int32_t qsota_native_options_default(qsota_native_options_t *opts);
  Sets up a sender in `tx` for an image of `size` bytes with the 32-byte `sha256`, for the
  component `comp` at version `ver` (each up to 32 bytes); `opts` null means the defaults.
  `QSOTA_E_RANGE` for a size above 4 GB, a zero/huge timeout or retries above 255,
- `QSOTA_E_LENGTH` for a long name.
+ `QSOTA_E_LENGTH` for a long name, `QSOTA_E_ARG` for `require_signature` not 0 or 1.
 
  # Safety
  `tx` null or valid for writes of `qsota_native_tx_t`; `sha256` valid for 32 bytes; `comp`
@@ -1406,17 +1412,6 @@ int32_t qsota_native_tx_init(qsota_native_tx_t *tx,
                              const uint8_t *ver,
                              size_t ver_len,
                              const qsota_native_options_t *opts);
-
-/*
- Asks the receiver to commit the image only if it is an MCUboot image signed by one of
- its keys (OPEN's SIGNED flag, docs/protocol.md: for a delta package's result, which only
- the MCU sees whole). A receiver built without the check refuses the flag (ERROR `FLAGS`).
- Before the first poll.
-
- # Safety
- `tx` initialised by `qsota_native_tx_init`.
- */
-int32_t qsota_native_tx_signed(qsota_native_tx_t *tx);
 
 /*
  Makes the image a delta package that the receiver applies to its application area (the

@@ -38,8 +38,8 @@ const _: () = assert!(fits::<SignedReceiver<'static>>());
 /// # Safety
 /// As `qsota_native_rxd_init`; `keys` valid for reads of `32 * n_keys` bytes, unchanged
 /// while `rx` is in use.
-#[no_mangle]
 #[allow(clippy::too_many_arguments)]
+#[no_mangle]
 pub unsafe extern "C" fn qsota_native_rxs_init(
     rx: *mut qsota_native_rxs_t,
     window: u16,

@@ -22,6 +22,10 @@ pub struct Options {
     /// The line's rate (8N1), 0 if unknown: the adaptive timeout is never shorter than a
     /// DATA frame's time on the line.
     pub baud: u32,
+    /// The receiver must commit the image (a delta package's result) only if it is an
+    /// MCUboot image signed by one of its keys: OPEN's SIGNED flag (a receiver without the
+    /// check refuses it, ERROR FLAGS).
+    pub require_signature: bool,
 }
 
 impl Default for Options {
@@ -31,6 +35,7 @@ impl Default for Options {
             open_timeout_ms: 60_000,
             retries: 10,
             baud: 0,
+            require_signature: false,
         }
     }
 }
@@ -110,8 +115,6 @@ pub struct Sender {
     id: ImageId,
     /// The image is a delta package the receiver applies (OPEN's DELTA flag).
     delta: Option<DeltaOpen>,
-    /// The receiver must check the image's signature before it commits (OPEN's SIGNED flag).
-    signed: bool,
     parser: Parser<64>,
     phase: Phase,
     /// Negotiated in ACCEPT.
@@ -168,7 +171,6 @@ impl Sender {
             opts,
             id,
             delta: None,
-            signed: false,
             parser: Parser::new(),
             phase: Phase::Open,
             payload: 0,
@@ -196,13 +198,6 @@ impl Sender {
     /// [`DeltaOpen::from_package`]). Before the first poll.
     pub fn set_delta(&mut self, delta: DeltaOpen) {
         self.delta = Some(delta);
-    }
-
-    /// Asks the receiver to commit the image (a delta package's result) only if it is an
-    /// MCUboot image signed by one of its keys (OPEN's SIGNED flag; a receiver without the
-    /// check refuses the flag). Before the first poll.
-    pub fn set_signed(&mut self) {
-        self.signed = true;
     }
 
     /// The frame buffer size `poll` needs.
@@ -462,7 +457,12 @@ impl Sender {
     fn open_payload(&self, p: &mut [u8]) -> usize {
         let (comp, ver) = (self.id.component(), self.id.version());
         p[0] = VERSION;
-        p[1] = if self.delta.is_some() { DELTA } else { 0 } | if self.signed { SIGNED } else { 0 };
+        p[1] = if self.delta.is_some() { DELTA } else { 0 }
+            | if self.opts.require_signature {
+                SIGNED
+            } else {
+                0
+            };
         p[2..6].copy_from_slice(&self.id.size.to_le_bytes());
         p[6..38].copy_from_slice(&self.id.sha256);
         p[38] = comp.len() as u8;

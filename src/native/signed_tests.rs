@@ -33,21 +33,18 @@ fn container(body: &[u8], seed: Option<u8>) -> Vec<u8> {
     signed_image(body, 32, &[], seed)
 }
 
-/// A SIGNED sender of `image`, as a delta package against `base` (None: whole).
-fn signed_sender(image: &[u8], base: Option<&[u8]>) -> (Sender, Vec<u8>) {
+/// A sender of `image` (`signed`: with the SIGNED flag), as a delta package against `base`
+/// (None: whole); and what it sends.
+fn sender(image: &[u8], base: Option<&[u8]>, signed: bool) -> (Sender, Vec<u8>) {
     let sent = base.map_or_else(|| image.to_vec(), |b| package_to(b, image));
-    let mut tx = Sender::new(
-        sent.len() as u64,
-        &sha(&sent),
-        b"mcu",
-        b"1.2.3",
-        Options::default(),
-    )
-    .unwrap();
+    let opts = Options {
+        require_signature: signed,
+        ..Options::default()
+    };
+    let mut tx = Sender::new(sent.len() as u64, &sha(&sent), b"mcu", b"1.2.3", opts).unwrap();
     if base.is_some() {
         tx.set_delta(DeltaOpen::from_package(&sent[..HEAD]).unwrap());
     }
-    tx.set_signed();
     (tx, sent)
 }
 
@@ -58,21 +55,7 @@ fn send(target: &[u8], base: Option<&[u8]>, signed: bool) -> (Option<Result<(), 
     let mut mem = Mem::new(64 * 1024, 256);
     let mut flash = mem.flash(1024, 4);
     flash.app = &app;
-    let (mut tx, sent) = signed_sender(target, base);
-    if !signed {
-        let mut plain = Sender::new(
-            sent.len() as u64,
-            &sha(&sent),
-            b"mcu",
-            b"1.2.3",
-            Options::default(),
-        )
-        .unwrap();
-        if base.is_some() {
-            plain.set_delta(DeltaOpen::from_package(&sent[..HEAD]).unwrap());
-        }
-        tx = plain;
-    }
+    let (mut tx, sent) = sender(target, base, signed);
     let r = Wire::<P, S>::new(&mut flash, 3, Faults::default()).run(&mut tx, &sent, &mut never);
     assert_no_wrong_commit(&mut flash);
     match r {
@@ -154,20 +137,11 @@ fn a_lost_done_is_answered_again_only_for_a_checked_slot() {
     let mut mem = Mem::new(64 * 1024, 256);
     let mut flash = mem.flash(1024, 4);
     flash.app = &base;
-    let (signed, package) = signed_sender(&target, Some(&base));
-    let mut plain = Sender::new(
-        package.len() as u64,
-        &sha(&package),
-        b"mcu",
-        b"1.2.3",
-        Options::default(),
-    )
-    .unwrap();
-    plain.set_delta(DeltaOpen::from_package(&package[..HEAD]).unwrap());
+    let (mut plain, package) = sender(&target, Some(&base), false);
     let mut wire = Wire::<P, S>::new(&mut flash, 1, Faults::default());
     assert_eq!(wire.run(&mut plain, &package, &mut never), Some(Ok(())));
     wire.reset();
-    let mut tx = signed;
+    let (mut tx, _) = sender(&target, Some(&base), true);
     assert_eq!(
         wire.run(&mut tx, &package, &mut never),
         Some(Err(Fail::Rejected))

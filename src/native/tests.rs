@@ -671,6 +671,7 @@ fn a_silent_receiver_times_out() {
             open_timeout_ms: 1000,
             retries: 3,
             baud: 0,
+            require_signature: false,
         },
     )
     .unwrap();
