@@ -4,6 +4,7 @@
 //! keys given at init (`./build.sh size`: `receiver-signed-cortex-m3`).
 
 use super::native_rx::{qsota_flash_t, rx2_receive, rx_state};
+use super::native_rxd::window_buffer;
 use super::{fits, init, status, InStorage};
 use crate::native::delta::Patcher;
 use crate::native::frame::MAX_PAYLOAD;
@@ -56,11 +57,10 @@ pub unsafe extern "C" fn qsota_native_rxs_init(
     if keys.is_null() {
         return Error::Null.code();
     }
-    let hs: &'static mut [u8] = match (hs_window.is_null(), hs_window_len) {
-        (true, 0) => &mut [],
-        (true, _) => return Error::Null.code(),
-        // SAFETY: the caller's contract: valid and unshared while `rx` is in use.
-        (false, _) => unsafe { core::slice::from_raw_parts_mut(hs_window, hs_window_len) },
+    // SAFETY: the caller's contract.
+    let hs = match unsafe { window_buffer(hs_window, hs_window_len) } {
+        Ok(hs) => hs,
+        Err(e) => return e.code(),
     };
     // SAFETY: the caller's contract; [u8; 32] has alignment 1.
     let keys: &'static [[u8; 32]] = unsafe { core::slice::from_raw_parts(keys.cast(), n_keys) };
