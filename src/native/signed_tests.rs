@@ -148,3 +148,17 @@ fn a_lost_done_is_answered_again_only_for_a_checked_slot() {
     );
     assert_eq!(tx.stats().error, code::SIGNATURE);
 }
+
+#[test]
+fn a_bootloader_gives_one_to_four_keys() {
+    let five = [public(1); 5];
+    for keys in [&five[..0], &five[..]] {
+        let made = Signed::new(Patcher::new(&mut []), keys);
+        assert!(
+            matches!(made, Err(crate::Error::Range)),
+            "{} keys",
+            keys.len()
+        );
+    }
+    assert!(Signed::new(Patcher::new(&mut []), &five[..4]).is_ok());
+}
