@@ -185,6 +185,7 @@ enum {
     QSOTA_NATIVE_retries,
     QSOTA_NATIVE_baud,
     QSOTA_NATIVE_delta,
+    QSOTA_NATIVE_require_signature,
 };
 static const mp_arg_t qsota_native_params[] = {
     { MP_QSTR_size, MP_ARG_REQUIRED | MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
@@ -196,6 +197,7 @@ static const mp_arg_t qsota_native_params[] = {
     { MP_QSTR_retries, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
     { MP_QSTR_baud, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
     { MP_QSTR_delta, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
+    { MP_QSTR_require_signature, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
 };
 static const qsota_rule_t qsota_native_checks[] = {
     { MP_QSTR_size, 0, QSOTA_RULE_INT, QSOTA_NO_FIELD, 0x0, 0xffffffff, "must be 0 to 4294967295" },
@@ -210,13 +212,15 @@ static const qsota_rule_t qsota_native_checks[] = {
     { MP_QSTR_retries, 6, QSOTA_RULE_INT, offsetof(qsota_native_options_t, retries), 0x0, 0xff, "must be 0 to 255" },
     { MP_QSTR_baud, 7, QSOTA_RULE_INT, offsetof(qsota_native_options_t, baud), 0x0, 0xffffffff, "must be 0 to 4294967295" },
     { MP_QSTR_delta, 8, QSOTA_RULE_BUF, QSOTA_NO_FIELD, 0x0, 0x0, "" },
+    { MP_QSTR_require_signature, 9, QSOTA_RULE_BOOL, offsetof(qsota_native_options_t, require_signature), 0x0, 0x0, "" },
 };
 typedef char qsota_native_rto_ms_is_u32[sizeof(((qsota_native_options_t *)0)->rto_ms) == 4 ? 1 : -1];
 typedef char qsota_native_open_timeout_ms_is_u32[sizeof(((qsota_native_options_t *)0)->open_timeout_ms) == 4 ? 1 : -1];
 typedef char qsota_native_retries_is_u32[sizeof(((qsota_native_options_t *)0)->retries) == 4 ? 1 : -1];
 typedef char qsota_native_baud_is_u32[sizeof(((qsota_native_options_t *)0)->baud) == 4 ? 1 : -1];
+typedef char qsota_native_require_signature_is_u32[sizeof(((qsota_native_options_t *)0)->require_signature) == 4 ? 1 : -1];
 static const qsota_rules_t qsota_native_rules = {
-    qsota_native_params, 9, qsota_native_checks, 12
+    qsota_native_params, 10, qsota_native_checks, 13
 };
 
 // Stm32Sender: qsota.rules.STM32.

@@ -280,6 +280,14 @@
  */
 #define QSOTA_NATIVE_RXD_WORDS 384
 
+#if defined(QSOTA_SIGNED_RECEIVER)
+/*
+ Storage for one signature-checking receiver, in 8-byte words (its heatshrink window is
+ the buffer given to `qsota_native_rxs_init`).
+ */
+#define QSOTA_NATIVE_RXS_WORDS 388
+#endif
+
 /*
  Storage for one native sender, in 8-byte words.
  */
@@ -685,6 +693,16 @@ typedef struct {
   uint64_t opaque[QSOTA_NATIVE_RXD_WORDS];
 } qsota_native_rxd_t;
 
+#if defined(QSOTA_SIGNED_RECEIVER)
+/*
+ Caller-provided storage for a native receiver that applies delta packages and checks
+ signatures. Set it up with `qsota_native_rxs_init`.
+ */
+typedef struct {
+  uint64_t opaque[QSOTA_NATIVE_RXS_WORDS];
+} qsota_native_rxs_t;
+#endif
+
 /*
  Native sender tuning (`qsota_native_options_default` fills in the defaults).
  */
@@ -706,6 +724,12 @@ typedef struct {
    The line's rate, 0 if unknown (bounds the adaptive timeout below).
    */
   uint32_t baud;
+  /*
+   1: the receiver must commit the image (a delta package's result) only if it is an
+   MCUboot image signed by one of its keys (OPEN's SIGNED flag, docs/protocol.md; a
+   receiver without the check refuses it, ERROR `FLAGS`); 0: not asked.
+   */
+  uint32_t require_signature;
 } qsota_native_options_t;
 
 /*
@@ -1324,6 +1348,56 @@ int32_t qsota_native_rxd_receive(qsota_native_rxd_t *rx,
  */
 int32_t qsota_native_rxd_state(qsota_native_rxd_t *rx, int32_t *committed, uint32_t *next);
 
+#if defined(QSOTA_SIGNED_RECEIVER)
+/*
+ Sets up, in `rx`, the delta receiver of `qsota_native_rxd_init` (same arguments) that
+ also takes OPEN's SIGNED flag: in such a session it commits the slot only if it holds an
+ MCUboot image (SHA-256 TLV, Ed25519 signature) signed by one of `keys`, `n_keys` raw
+ 32-byte Ed25519 public keys (1 to 4) the bootloader compiled in; else ERROR `SIGNATURE`.
+ `QSOTA_E_RANGE` for another number of keys.
+
+ # Safety
+ As `qsota_native_rxd_init`; `keys` valid for reads of `32 * n_keys` bytes, unchanged
+ while `rx` is in use.
+ */
+int32_t qsota_native_rxs_init(qsota_native_rxs_t *rx,
+                              uint16_t window,
+                              uint16_t busy_ms,
+                              uint16_t chunk,
+                              uint8_t *hs_window,
+                              size_t hs_window_len,
+                              const uint8_t *keys,
+                              size_t n_keys);
+#endif
+
+#if defined(QSOTA_SIGNED_RECEIVER)
+/*
+ `qsota_native_rx2_receive` for a signature-checking receiver.
+
+ # Safety
+ As `qsota_native_rx2_receive`, `rx` initialised by `qsota_native_rxs_init`.
+ */
+int32_t qsota_native_rxs_receive(qsota_native_rxs_t *rx,
+                                 const qsota_flash_t *flash,
+                                 const uint8_t *data,
+                                 size_t len,
+                                 uint8_t *out,
+                                 size_t out_cap,
+                                 size_t *consumed,
+                                 size_t *out_len,
+                                 int32_t *again);
+#endif
+
+#if defined(QSOTA_SIGNED_RECEIVER)
+/*
+ `qsota_native_rx2_state` for a signature-checking receiver.
+
+ # Safety
+ As `qsota_native_rx_state`, `rx` initialised by `qsota_native_rxs_init`.
+ */
+int32_t qsota_native_rxs_state(qsota_native_rxs_t *rx, int32_t *committed, uint32_t *next);
+#endif
+
 /*
  Writes the default options to `opts`.
 
@@ -1336,7 +1410,7 @@ int32_t qsota_native_options_default(qsota_native_options_t *opts);
  Sets up a sender in `tx` for an image of `size` bytes with the 32-byte `sha256`, for the
  component `comp` at version `ver` (each up to 32 bytes); `opts` null means the defaults.
  `QSOTA_E_RANGE` for a size above 4 GB, a zero/huge timeout or retries above 255,
- `QSOTA_E_LENGTH` for a long name.
+ `QSOTA_E_LENGTH` for a long name, `QSOTA_E_ARG` for `require_signature` not 0 or 1.
 
  # Safety
  `tx` null or valid for writes of `qsota_native_tx_t`; `sha256` valid for 32 bytes; `comp`

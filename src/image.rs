@@ -595,4 +595,4 @@ pub fn key_hash(key: &[u8; 32]) -> [u8; 32] {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -286,3 +286,46 @@ def test_mcuboot_in_qemu_takes_the_images_the_module_rebuilt(tmp_path):
             assert "Traceback" not in result.stdout
             assert peer(q.port, "list")[0]["hash"] == tlv_hash(z[i + 1])
             assert (d / "sota" / "STM32.img").read_bytes() == z[i + 1]
+
+
+# The MCU applies the package (native, mcu_applies_diffs=True) and runs the old container:
+# with keys= the module cannot check the result, so it asks the receiver to (OPEN's SIGNED
+# flag); the simulator's receiver checks with the product's keys (--keys) or, without them,
+# is one built without the check.
+SIGNED_NATIVE = ", protocol='native', mcu_applies_diffs=True, keys=[%r]"
+
+
+def mcu_keys(tmp_path, *keys):
+    path = tmp_path / "mcu.keys"
+    path.write_bytes(b"".join(keys))
+    return ["--personality", "native", "--keys", str(path)]
+
+
+@pytest.mark.parametrize("pure", [False, True], ids=["native-backend", "pure-backend"])
+def test_with_keys_the_receiver_checks_the_result_it_applies(tmp_path, product, pure):
+    old, new, _, key, other = product
+    result = run(tmp_path, detools_package(old, new), kept=None, old_image=old,
+                 options=SIGNED_NATIVE % key, mcu_args=mcu_keys(tmp_path, other, key), pure=pure)
+    assert result.platform["reported"]["STM32"] == "2_0_0", result.stdout
+    assert result.mcu["result"] == "ok" and result.mcu["app_state"] == "new"
+    assert result.mcu_image[:len(new)] == new
+    assert lines(result, "[qsota] STM32: the MCU applied the diff package and checked its "
+                 "result's signature")
+
+
+@pytest.mark.parametrize("pure", [False, True], ids=["native-backend", "pure-backend"])
+def test_a_result_signed_by_another_key_is_refused_by_the_mcu(tmp_path, product, pure):
+    old, _, foreign, key, _ = product
+    result = run(tmp_path, detools_package(old, foreign), kept=None, old_image=old,
+                 options=SIGNED_NATIVE % key, mcu_args=mcu_keys(tmp_path, key), pure=pure)
+    assert_failure(result, app_state="old", why="(signature)")
+    assert result.mcu["result"] != "ok"
+    assert lines(result, "on_failure: STM32 transfer rejected ")
+
+
+def test_a_receiver_without_the_check_refuses_before_anything_is_erased(tmp_path, product):
+    old, new, _, key, _ = product
+    result = run(tmp_path, detools_package(old, new), kept=None, old_image=old,
+                 options=SIGNED_NATIVE % key, mcu_args=["--personality", "native"])
+    assert_failure(result, app_state="old", why="(flags)")
+    assert result.mcu["flash"]["erases"] == result.mcu["flash"]["programmed"] == 0

@@ -2,18 +2,24 @@
 //! flash failures, power cuts and resets, on an arbitrary flash geometry, with one frame
 //! buffer or two (the pipelined receiver, at an arbitrary chunk size), with or without the
 //! delta applier (OPEN's DELTA flag: a small package of an edit of the application area,
-//! sent whole or fuzzed). It must never panic, never program a byte twice without an erase,
+//! sent whole or fuzzed), or with it and the signature check (OPEN's SIGNED flag: the good
+//! image is an MCUboot image signed by the receiver's key, the package's target is not
+//! signed). It must never panic, never program a byte twice without an erase,
 //! and never commit an image whose bytes differ from the SHA-256 its record names.
 #![no_main]
 
+use ed25519_compact::{KeyPair, Seed};
 use libfuzzer_sys::fuzz_target;
 use qsota::ffi::native_rx::QSOTA_NATIVE_REPLY_MAX;
-use qsota::native::delta::{DeltaOpen, Patcher, Patching, DELTA};
+use qsota::image::key_hash;
+use qsota::native::delta::{DeltaOpen, Patcher, Patching, DELTA, SIGNED};
 use qsota::native::frame::encode;
 use qsota::native::ram::RamFlash;
 use qsota::native::receiver::{Config, Pipelined, Receiver};
 use qsota::native::record;
+use qsota::native::signed::Signed;
 use sha2::{Digest, Sha256};
+use std::sync::OnceLock;
 
 /// Reads the fuzz input as a little program.
 struct Input<'a>(&'a [u8]);
@@ -41,12 +47,52 @@ fuzz_target!(|data: &[u8]| {
     match (w & 8 == 0, z & 0x80 == 0) {
         (true, _) => run(input, g, w, z, Receiver::new),
         (false, true) => run(input, g, w, z, |config| Pipelined::pipelined(config, chunk)),
+        // No heatshrink window: the package here is uncompressed.
+        (false, false) if input.byte().is_some_and(|b| b & 1 == 1) => {
+            run(input, g, w, z, |config| {
+                let part = Signed::new(Patcher::new(&mut []), &signed().1).unwrap();
+                Receiver::pipelined_with(config, chunk, part)
+            })
+        }
         (false, false) => run(input, g, w, z, |config| {
-            // No heatshrink window: the package here is uncompressed.
             Receiver::pipelined_with(config, chunk, Patcher::new(&mut []))
         }),
     }
 });
+
+/// The image the program sends (3000 bytes, an MCUboot image signed by the key) and the key.
+fn signed() -> &'static (Vec<u8>, [[u8; 32]; 1]) {
+    static SIGNED_IMAGE: OnceLock<(Vec<u8>, [[u8; 32]; 1])> = OnceLock::new();
+    SIGNED_IMAGE.get_or_init(|| {
+        let kp = KeyPair::from_seed(Seed::new([7; 32]));
+        // Header: magic, load address, hdr_size 32, no protected TLVs, img_size, flags,
+        // version; then the body and the TLV area (its info, SHA-256, key hash, signature:
+        // 144 bytes).
+        let body_len = 3000 - 32 - 144;
+        let mut image = Vec::new();
+        image.extend(0x96f3_b83du32.to_le_bytes());
+        image.extend([0; 4]);
+        image.extend([32, 0, 0, 0]);
+        image.extend((body_len as u32).to_le_bytes());
+        image.extend([0; 16]);
+        image.extend((0..body_len as u32).map(|i| (i * 7) as u8));
+        let hash: [u8; 32] = Sha256::digest(&image).into();
+        let tlv = |kind: u8, value: &[u8]| {
+            [&[kind, 0][..], &(value.len() as u16).to_le_bytes(), value].concat()
+        };
+        let entries = [
+            tlv(0x10, &hash),
+            tlv(0x01, &key_hash(&kp.pk)),
+            tlv(0x24, &*kp.sk.sign(hash, None)),
+        ]
+        .concat();
+        image.extend(0x6907u16.to_le_bytes());
+        image.extend(((entries.len() + 4) as u16).to_le_bytes());
+        image.extend(entries);
+        assert_eq!(image.len(), 3000);
+        (image, [*kp.pk])
+    })
+}
 
 /// A detools size field.
 fn size_field(out: &mut Vec<u8>, mut v: usize) {
@@ -118,10 +164,10 @@ fn run<const S: usize, D: Patching>(
     let mut out = [0u8; QSOTA_NATIVE_REPLY_MAX];
     let mut frame = [0u8; 1100];
     // A small image the program can send correctly, so that commits are reachable.
-    let image: Vec<u8> = (0..3000u32).map(|i| (i * 7) as u8).collect();
+    let image = &signed().0;
     let sha: [u8; 32] = Sha256::digest(&image).into();
     // What DATA sends: the package after a delta OPEN, else the image.
-    let mut sending: &[u8] = &image;
+    let mut sending: &[u8] = image;
     while let Some(op) = input.byte() {
         let bytes: &[u8] = match op % 8 {
             // Raw bytes.
@@ -137,7 +183,7 @@ fn run<const S: usize, D: Patching>(
                 sending = if op & 0x40 == 0 {
                     p[2..6].copy_from_slice(&3000u32.to_le_bytes());
                     p[6..38].copy_from_slice(&sha);
-                    &image
+                    image
                 } else {
                     p[1] = DELTA;
                     p[2..6].copy_from_slice(&(package.len() as u32).to_le_bytes());
@@ -146,6 +192,9 @@ fn run<const S: usize, D: Patching>(
                     len += DeltaOpen::LEN;
                     &package
                 };
+                if op & 0x20 != 0 {
+                    p[1] |= SIGNED;
+                }
                 if op % 8 == 2 {
                     let fuzzed = input.bytes(len);
                     p[..fuzzed.len()].copy_from_slice(fuzzed);

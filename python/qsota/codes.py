@@ -36,6 +36,7 @@ RECEIVER_ERRORS = (
     "flags",
     "base",
     "delta",
+    "signature",
 )
 
 STM32_REASONS = (

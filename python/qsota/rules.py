@@ -88,6 +88,8 @@ YMODEM = (
 
 # NativeSender's `delta`: a delta package's first bytes (qsota.pure.delta.HEAD of them): the
 # image is that package, which the receiver applies (OPEN's DELTA flag); empty: not a delta.
+# `require_signature`: the receiver commits the image (a delta's result) only if it is an MCUboot image
+# signed by one of its keys (OPEN's SIGNED flag; a receiver without the check refuses it).
 NATIVE = (
     ("size", INT, 0, _U32, _ANY_U32, REQUIRED),
     ("sha256", BUF, 0, 0, "", REQUIRED),
@@ -101,6 +103,7 @@ NATIVE = (
     ("retries", INT, 0, 255, _BYTE, 10),
     ("baud", INT, 0, _U32, _ANY_U32, 0),
     ("delta", BUF, 0, 0, "", b""),
+    ("require_signature", BOOL, 0, 0, "", False),
 )
 
 _ADDRESS = "must be a multiple of 256 from 0x08000000"

@@ -63,6 +63,7 @@ class Update:
         self.patch = None  # the download's patch format (qsota.source.patch_format)
         self.rebuilt = None  # a diff package's target: (size, SHA-256), once proven
         self.written = False  # that target is in <comp>.img.new (the workdir had room)
+        self.mcu_checks = False  # the MCU applies the diff package and checks its signature
 
     def run(self, args):
         """The update for the sotaInfo arguments `args` (5 or 6 of them); raises on failure."""
@@ -150,20 +151,24 @@ class Update:
         verifier, n = d.run(url, [target, md5, str(crc)], size, new_verifier)
         try:
             applied = self._applied(d.part, n)
+            self.mcu_checks = self._mcu_checks()
             if not applied:
                 self._refuse(d.part, n)
-            elif a.keys is not None:
+            if a.keys is not None and (applied or self.mcu_checks):
                 # keys= is for the image the package gives, not the package (a patch)
                 verifier = qsota.verify_file(d.part, md5 or None, None, None if crc == "" else
                                              crc, size, a.buf, a.crc_variant)
             verifier.check()
-            if applied and "signature" in checks:
-                checks.remove("signature")  # the package's result's, below
+            if (applied or self.mcu_checks) and "signature" in checks:
+                checks.remove("signature")  # the package's result's, below or on the MCU
             if checks:
                 crc_note = " (crc %s)" % verifier.crc_matched if "crc" in checks else ""
                 a._log("download verified: %d bytes, %s%s" % (n, ", ".join(checks), crc_note))
             elif applied:
                 a._log("download: a diff package of %d bytes, its result checked below" % n)
+            elif self.mcu_checks:
+                a._log("download: a diff package of %d bytes, its result's signature checked "
+                       "by the MCU" % n)
             else:
                 a._log("download NOT verified (allow_unverified): %d bytes" % n)
             sha256 = verifier.sha256()
@@ -187,6 +192,16 @@ class Update:
             with open(path, "rb") as f:
                 self.patch = patch_format(f.read(16))
         return self.patch == "esp_delta_ota" and not self.agent.mcu_applies_diffs
+
+    def _mcu_checks(self):
+        """Whether the MCU applies the diff package and, with keys=, must check its result's
+        signature: the native receiver does both (OPEN's DELTA and SIGNED flags); one built
+        without the check refuses, and the update fails at the MCU before anything is
+        erased. Other protocols' bootloaders cannot be asked: keys= refuses the package."""
+        a = self.agent
+        native = protocols.find(a.protocol)
+        return (self.patch == "esp_delta_ota" and a.mcu_applies_diffs and a.keys is not None
+                and native is not None and native.packages)
 
     def _rebuild(self, package):
         """Proves the diff package's target before anything reaches the MCU: the kept image
@@ -287,6 +302,8 @@ class Update:
             options["allow_empty"] = True
         if a.mcu_applies_diffs:
             options["mcu_applies_diffs"] = True
+        if self.mcu_checks:
+            options["require_signature"] = True
         name = a.name or "%s_%s.bin" % (a.comp_no, target)
         if protocol.sha256:
             options["sha256"] = sha256
@@ -326,6 +343,8 @@ class Update:
         a._step("transfer", 100)
         if signed is not None and not protocol.container:
             a._log("sent the body of the signed image (%d bytes)" % signed["img_size"])
+        if self.mcu_checks:
+            a._log("the MCU applied the diff package and checked its result's signature")
         a._log(
             "sent %d bytes in %d ms, %d retries"
             % (stats.get("bytes", 0), stats.get("elapsed_ms", 0), stats.get("retries", 0))

@@ -668,3 +668,22 @@ fn a_package_says_the_window_it_needs_once_its_parameter_byte_is_in() {
     refused[HEADER_LEN] = 0x14;
     assert_eq!(window_len(&refused), Some(0));
 }
+
+/// A package (uncompressed, with qsota's extension) that makes `target` of `base`: one chunk
+/// of diff bytes over their common length, the rest of `target` as extra bytes.
+pub(crate) fn package_to(base: &[u8], target: &[u8]) -> Vec<u8> {
+    let n = base.len().min(target.len());
+    let mut stream = vec![0];
+    size(n as i64, &mut stream);
+    stream.extend(
+        target[..n]
+            .iter()
+            .zip(base)
+            .map(|(t, b)| t.wrapping_sub(*b)),
+    );
+    size((target.len() - n) as i64, &mut stream);
+    stream.extend_from_slice(&target[n..]);
+    size(0, &mut stream);
+    let patch = patch(&stream, target.len(), Compression::None);
+    package(base, target, &patch, false)
+}

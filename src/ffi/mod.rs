@@ -17,6 +17,8 @@ pub mod image;
 pub mod mcuboot;
 pub mod native_rx;
 pub mod native_rxd;
+#[cfg(feature = "signed-receiver")]
+pub mod native_rxs;
 pub mod native_tx;
 pub mod stm32;
 pub mod verify;

@@ -51,16 +51,32 @@ pub unsafe extern "C" fn qsota_native_rxd_init(
     if window == 0 {
         return Error::Range.code();
     }
-    let hs: &'static mut [u8] = match (hs_window.is_null(), hs_window_len) {
-        (true, 0) => &mut [],
-        (true, _) => return Error::Null.code(),
-        // SAFETY: the caller's contract: valid and unshared while `rx` is in use.
-        (false, _) => unsafe { core::slice::from_raw_parts_mut(hs_window, hs_window_len) },
+    // SAFETY: the caller's contract.
+    let hs = match unsafe { window_buffer(hs_window, hs_window_len) } {
+        Ok(hs) => hs,
+        Err(e) => return e.code(),
     };
     let config = Config { window, busy_ms };
     let receiver = DeltaReceiver::pipelined_with(config, chunk, Patcher::new(hs));
     // SAFETY: the caller's contract.
     unsafe { init(rx, receiver) }
+}
+
+/// The heatshrink window buffer an init was given: empty for null with 0.
+///
+/// # Safety
+/// `hs_window` null or valid for reads and writes of `len` bytes, used by nobody else while
+/// the receiver is in use.
+pub(super) unsafe fn window_buffer(
+    hs_window: *mut u8,
+    len: usize,
+) -> Result<&'static mut [u8], Error> {
+    match (hs_window.is_null(), len) {
+        (true, 0) => Ok(&mut []),
+        (true, _) => Err(Error::Null),
+        // SAFETY: the caller's contract.
+        (false, _) => Ok(unsafe { core::slice::from_raw_parts_mut(hs_window, len) }),
+    }
 }
 
 /// `qsota_native_rx2_receive` for a delta receiver.

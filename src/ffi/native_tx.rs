@@ -42,6 +42,10 @@ pub struct qsota_native_options_t {
     pub retries: u32,
     /// The line's rate, 0 if unknown (bounds the adaptive timeout below).
     pub baud: u32,
+    /// 1: the receiver must commit the image (a delta package's result) only if it is an
+    /// MCUboot image signed by one of its keys (OPEN's SIGNED flag, docs/protocol.md; a
+    /// receiver without the check refuses it, ERROR `FLAGS`); 0: not asked.
+    pub require_signature: u32,
 }
 
 /// Writes the default options to `opts`.
@@ -58,6 +62,7 @@ pub unsafe extern "C" fn qsota_native_options_default(opts: *mut qsota_native_op
             open_timeout_ms: d.open_timeout_ms,
             retries: u32::from(d.retries),
             baud: d.baud,
+            require_signature: u32::from(d.require_signature),
         }
     }))
 }
@@ -68,13 +73,17 @@ fn options(o: &qsota_native_options_t) -> Result<Options, Error> {
         open_timeout_ms: o.open_timeout_ms,
         retries: u8::try_from(o.retries).map_err(|_| Error::Range)?,
         baud: o.baud,
+        require_signature: match o.require_signature {
+            0 | 1 => o.require_signature == 1,
+            _ => return Err(Error::Arg),
+        },
     })
 }
 
 /// Sets up a sender in `tx` for an image of `size` bytes with the 32-byte `sha256`, for the
 /// component `comp` at version `ver` (each up to 32 bytes); `opts` null means the defaults.
 /// `QSOTA_E_RANGE` for a size above 4 GB, a zero/huge timeout or retries above 255,
-/// `QSOTA_E_LENGTH` for a long name.
+/// `QSOTA_E_LENGTH` for a long name, `QSOTA_E_ARG` for `require_signature` not 0 or 1.
 ///
 /// # Safety
 /// `tx` null or valid for writes of `qsota_native_tx_t`; `sha256` valid for 32 bytes; `comp`

@@ -5,11 +5,11 @@ use crate::verify::Verifier;
 use ed25519_compact::{KeyPair, Seed};
 use std::vec::Vec;
 
-fn keypair(seed: u8) -> KeyPair {
+pub(crate) fn keypair(seed: u8) -> KeyPair {
     KeyPair::from_seed(Seed::new([seed; 32]))
 }
 
-fn public(seed: u8) -> [u8; 32] {
+pub(crate) fn public(seed: u8) -> [u8; 32] {
     *keypair(seed).pk
 }
 
@@ -29,7 +29,12 @@ fn area(magic: u16, entries: &[Vec<u8>]) -> Vec<u8> {
 }
 
 /// An image of `body` signed by key `seed` (None: unsigned), with `protected` TLVs.
-fn image(body: &[u8], hdr_size: u16, protected: &[Vec<u8>], seed: Option<u8>) -> Vec<u8> {
+pub(crate) fn image(
+    body: &[u8],
+    hdr_size: u16,
+    protected: &[Vec<u8>],
+    seed: Option<u8>,
+) -> Vec<u8> {
     let prot = if protected.is_empty() {
         Vec::new()
     } else {

@@ -14,6 +14,10 @@ use crate::delta::{self, Base, Extension, Fault, IoError, Package, Sink, DIGEST_
 
 /// OPEN's flag: the DATA frames carry a delta package.
 pub const DELTA: u8 = 1;
+/// OPEN's flag: the receiver checks, before commit, that the image in the slot is an
+/// MCUboot image signed by one of its keys (super::signed; bit 1 is the stream's
+/// DIGEST_AT_COMMIT).
+pub const SIGNED: u8 = 4;
 
 /// What OPEN adds with the DELTA flag: the base the package applies to, in the application
 /// area, and the target it makes of it.
@@ -75,8 +79,9 @@ pub trait Patching {
     const FLAGS: u8;
     /// The session's delta; None for a plain session.
     fn session(&self) -> Option<&DeltaOpen>;
-    /// A new session, plain (None) or a delta: the applier starts over.
-    fn start(&mut self, delta: Option<DeltaOpen>);
+    /// A new session, plain (None) or a delta, `signed` if OPEN has the SIGNED flag: the
+    /// applier starts over.
+    fn start(&mut self, delta: Option<DeltaOpen>, signed: bool);
     /// Whether the application area holds the session's base (before anything is erased).
     fn check_base(&mut self, flash: &mut impl Flash, g: &Geometry) -> Result<(), u8>;
     /// Applies the next package bytes into the slot.
@@ -86,6 +91,17 @@ pub trait Patching {
     /// The committed target's SHA-256 (what the slot holds), once known.
     fn target_sha256(&self) -> [u8; 32];
     fn set_target_sha256(&mut self, sha256: [u8; 32]);
+    /// Whether the session has the SIGNED flag (only a part that takes it says yes).
+    #[inline(always)]
+    fn signed(&self) -> bool {
+        false
+    }
+    /// Before a commit (or a DONE for a slot committed earlier): the slot's first `size`
+    /// bytes pass the session's check beyond their digest (SIGNED: their signature).
+    #[inline(always)]
+    fn check(&mut self, _: &mut impl Flash, _: u32) -> Result<(), u8> {
+        Ok(())
+    }
 }
 
 /// A receiver without deltas: it refuses the DELTA flag. Its methods are inlined before
@@ -100,7 +116,7 @@ impl Patching for NoDelta {
         None
     }
     #[inline(always)]
-    fn start(&mut self, _: Option<DeltaOpen>) {}
+    fn start(&mut self, _: Option<DeltaOpen>, _: bool) {}
     #[inline(always)]
     fn check_base(&mut self, _: &mut impl Flash, _: &Geometry) -> Result<(), u8> {
         Err(code::FLAGS)
@@ -167,7 +183,7 @@ impl Patching for Patcher<'_> {
         self.session.as_ref()
     }
 
-    fn start(&mut self, delta: Option<DeltaOpen>) {
+    fn start(&mut self, delta: Option<DeltaOpen>, _: bool) {
         self.session = delta;
         let (base, target) = delta.map_or((0, 0), |d| (d.base_size, d.target_size));
         // The base was checked at OPEN, before the slot was erased.

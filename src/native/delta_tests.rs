@@ -136,7 +136,7 @@ fn a_lost_done_is_answered_again_from_the_record() {
 /// What a receiver answers to `open` (its type and first payload byte: ERROR's code), over
 /// the application area `app`, after a session that left another image committed in the
 /// slot; and whether the slot and its record are as they were.
-fn open_answer<const S: usize, T: Patching>(
+pub(super) fn open_answer<const S: usize, T: Patching>(
     rx: &mut Receiver<S, T>,
     open: &[u8],
     app: &[u8],
@@ -157,7 +157,7 @@ fn open_answer<const S: usize, T: Patching>(
 }
 
 /// OPEN for `package` with `delta`'s fields and `flags`.
-fn delta_open(package: &[u8], flags: u8, delta: &DeltaOpen) -> Vec<u8> {
+pub(super) fn delta_open(package: &[u8], flags: u8, delta: &DeltaOpen) -> Vec<u8> {
     let mut p = vec![1u8, flags];
     p.extend_from_slice(&(package.len() as u32).to_le_bytes());
     p.extend_from_slice(&sha(package));

@@ -44,6 +44,7 @@ pub(crate) mod code {
     pub(crate) const FLAGS: u8 = 8;
     pub(crate) const BASE: u8 = 9;
     pub(crate) const DELTA: u8 = 10;
+    pub(crate) const SIGNATURE: u8 = 11;
 }
 
 /// The name of an ERROR code (docs/protocol.md section 5); "" for 0 (no error) and codes
@@ -60,6 +61,7 @@ pub const fn error_name(error: u8) -> &'static str {
         code::FLAGS => "flags",
         code::BASE => "base",
         code::DELTA => "delta",
+        code::SIGNATURE => "signature",
         _ => "",
     }
 }

@@ -10,6 +10,8 @@ pub mod ram;
 pub mod receiver;
 pub mod record;
 pub mod sender;
+#[cfg(any(test, feature = "signed-receiver"))]
+pub mod signed;
 
 /// The protocol version this implementation speaks (OPEN and ACCEPT carry it).
 pub(crate) const VERSION: u8 = 1;

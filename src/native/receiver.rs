@@ -15,7 +15,7 @@
 //! application area into the slot (super::delta). Without, the DELTA flag is refused and
 //! none of that code is linked.
 
-use super::delta::{DeltaOpen, NoDelta, Patcher, Patching, DELTA};
+use super::delta::{DeltaOpen, NoDelta, Patcher, Patching, DELTA, SIGNED};
 use super::frame::{self, code, kind, Parser, MAX_FRAME, MAX_PAYLOAD, OVERHEAD};
 use super::record::{self, Area, Flash, FlashError, Geometry, ImageId, Log};
 use super::VERSION;
@@ -267,7 +267,7 @@ impl<D: Patching> Core<D> {
         };
         match kind {
             kind::OPEN => match parse_open::<D>(payload) {
-                Ok((id, delta)) => self.open(flash, id, delta),
+                Ok((id, delta, signed)) => self.open(flash, id, delta, signed),
                 Err(code) => Reply::Error(code, 0),
             },
             kind::DATA => match frame::u32_at(payload, 0) {
@@ -299,8 +299,17 @@ impl<D: Patching> Core<D> {
         Reply::Error(code, self.next)
     }
 
-    fn open(&mut self, flash: &mut impl Flash, id: ImageId, delta: Option<DeltaOpen>) -> Reply {
-        if self.session != Session::Idle && self.id == id && self.delta.session() == delta.as_ref()
+    fn open(
+        &mut self,
+        flash: &mut impl Flash,
+        id: ImageId,
+        delta: Option<DeltaOpen>,
+        signed: bool,
+    ) -> Reply {
+        if self.session != Session::Idle
+            && self.id == id
+            && self.delta.session() == delta.as_ref()
+            && self.delta.signed() == signed
         {
             // The sender probes after a timeout and then sends from `next`: a gap in what
             // follows is new, so it gets a NAK at once.
@@ -317,13 +326,20 @@ impl<D: Patching> Core<D> {
         if size == 0 || size > g.slot_size {
             return Reply::Error(code::SIZE, 0);
         }
-        self.delta.start(delta);
+        self.delta.start(delta, signed);
         let started = match delta {
             None => resume(flash, &g, &id).map_err(|_| code::FLASH),
             Some(d) => self.open_delta(flash, &g, &id, &d),
         };
         match started {
             Ok((next, log, committed)) => {
+                // A slot committed earlier (its DONE lost) answers DONE only if it passes
+                // this session's check too.
+                if committed {
+                    if let Err(code) = self.delta.check(flash, size) {
+                        return self.fail(code);
+                    }
+                }
                 let unit = g.program_unit as u16; // at most 64: checked by `geometry`
                 self.stage.chunk = (self.stage.chunk / unit).max(1) * unit;
                 self.geometry = g;
@@ -464,25 +480,28 @@ impl<D: Patching> Core<D> {
             Session::Committed => Reply::Done(self.id.size),
             Session::Open if self.next != self.id.size => Reply::Error(code::STATE, self.next),
             Session::Open if self.delta.session().is_some() => self.commit_delta(flash),
-            Session::Open => match read_back(flash, self.id.size) {
-                Ok(digest) if digest == self.id.sha256 => {
-                    match record::commit(flash, &self.geometry, &mut self.log, &self.id) {
-                        Ok(()) => {
-                            self.session = Session::Committed;
-                            Reply::Done(self.id.size)
-                        }
-                        Err(FlashError) => self.fail(code::FLASH),
-                    }
-                }
-                Ok(_) => {
+            Session::Open => {
+                let checked = match read_back(flash, self.id.size) {
+                    Ok(digest) if digest == self.id.sha256 => self.delta.check(flash, self.id.size),
+                    Ok(_) => Err(code::DIGEST),
+                    Err(FlashError) => return self.fail(code::FLASH),
+                };
+                if let Err(refused) = checked {
+                    // Nothing may resume into a slot that failed its check: from 0 again.
                     self.next = 0;
-                    match record::forget(flash) {
-                        Ok(()) => self.fail(code::DIGEST),
+                    return match record::forget(flash) {
+                        Ok(()) => self.fail(refused),
                         Err(FlashError) => self.fail(code::FLASH),
-                    }
+                    };
                 }
-                Err(FlashError) => self.fail(code::FLASH),
-            },
+                match record::commit(flash, &self.geometry, &mut self.log, &self.id) {
+                    Ok(()) => {
+                        self.session = Session::Committed;
+                        Reply::Done(self.id.size)
+                    }
+                    Err(FlashError) => self.fail(code::FLASH),
+                }
+            }
         }
     }
 
@@ -502,6 +521,9 @@ impl<D: Patching> Core<D> {
             Ok(_) => return self.fail(code::DIGEST),
             Err(FlashError) => return self.fail(code::FLASH),
         };
+        if let Err(code) = self.delta.check(flash, d.target_size) {
+            return self.fail(code);
+        }
         let target = ImageId {
             size: d.target_size,
             sha256,
@@ -627,20 +649,31 @@ fn fresh(
 /// The SHA-256 of the slot's first `size` bytes, read back from flash.
 fn read_back(flash: &mut impl Flash, size: u32) -> Result<[u8; 32], FlashError> {
     let mut sha = Sha256::new();
+    read_slot(flash, size, |bytes| sha.update(bytes))?;
+    Ok(sha.finalize().into())
+}
+
+/// Reads the slot's first `size` bytes in order, a piece at a time, into `each`.
+pub(super) fn read_slot(
+    flash: &mut impl Flash,
+    size: u32,
+    mut each: impl FnMut(&[u8]),
+) -> Result<(), FlashError> {
     let mut buf = [0u8; 128];
     let mut at = 0;
     while at < size {
         let n = (size - at).min(buf.len() as u32);
         flash.read(Area::Slot, at, &mut buf[..n as usize])?;
-        sha.update(&buf[..n as usize]);
+        each(&buf[..n as usize]);
         at += n;
     }
-    Ok(sha.finalize().into())
+    Ok(())
 }
 
 /// OPEN's payload: `version, flags, size u32, sha256[32], comp_len, comp, ver_len, ver`, and
-/// with the DELTA flag what [`DeltaOpen`] holds. A flag `D` does not take is refused.
-fn parse_open<D: Patching>(p: &[u8]) -> Result<(ImageId, Option<DeltaOpen>), u8> {
+/// with the DELTA flag what [`DeltaOpen`] holds; then whether it has the SIGNED flag. A flag
+/// `D` does not take is refused.
+fn parse_open<D: Patching>(p: &[u8]) -> Result<(ImageId, Option<DeltaOpen>, bool), u8> {
     match p.first() {
         Some(&VERSION) => {}
         Some(_) => return Err(code::VERSION),
@@ -650,7 +683,7 @@ fn parse_open<D: Patching>(p: &[u8]) -> Result<(ImageId, Option<DeltaOpen>), u8>
     if flags & !D::FLAGS != 0 {
         return Err(code::FLAGS);
     }
-    let fields = || -> Option<(ImageId, Option<DeltaOpen>)> {
+    let fields = || -> Option<(ImageId, Option<DeltaOpen>, bool)> {
         let size = frame::u32_at(p, 2)?;
         let sha256: [u8; 32] = p.get(6..38)?.try_into().ok()?;
         let comp_len = usize::from(*p.get(38)?);
@@ -663,7 +696,8 @@ fn parse_open<D: Patching>(p: &[u8]) -> Result<(ImageId, Option<DeltaOpen>), u8>
             0 => return None,
             _ => Some(DeltaOpen::parse(p.get(end..)?)?),
         };
-        Some((ImageId::new(size, sha256, comp, ver)?, delta))
+        let signed = flags & D::FLAGS & SIGNED != 0;
+        Some((ImageId::new(size, sha256, comp, ver)?, delta, signed))
     };
     fields().ok_or(code::ARGUMENT)
 }

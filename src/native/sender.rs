@@ -1,7 +1,7 @@
 //! The sender: the module side of the native protocol, sans-IO (docs/protocol.md §3). It
 //! implements the actions of [`crate::transfer`], so the one Python driver runs it.
 
-use super::delta::{DeltaOpen, DELTA};
+use super::delta::{DeltaOpen, DELTA, SIGNED};
 use super::frame::{
     self, code, kind, Parser, DATA_AT, HEADER_LEN, MAX_FRAME, MAX_PAYLOAD, OVERHEAD,
 };
@@ -22,6 +22,10 @@ pub struct Options {
     /// The line's rate (8N1), 0 if unknown: the adaptive timeout is never shorter than a
     /// DATA frame's time on the line.
     pub baud: u32,
+    /// The receiver must commit the image (a delta package's result) only if it is an
+    /// MCUboot image signed by one of its keys: OPEN's SIGNED flag (a receiver without the
+    /// check refuses it, ERROR FLAGS).
+    pub require_signature: bool,
 }
 
 impl Default for Options {
@@ -31,6 +35,7 @@ impl Default for Options {
             open_timeout_ms: 60_000,
             retries: 10,
             baud: 0,
+            require_signature: false,
         }
     }
 }
@@ -452,7 +457,12 @@ impl Sender {
     fn open_payload(&self, p: &mut [u8]) -> usize {
         let (comp, ver) = (self.id.component(), self.id.version());
         p[0] = VERSION;
-        p[1] = if self.delta.is_some() { DELTA } else { 0 };
+        p[1] = if self.delta.is_some() { DELTA } else { 0 }
+            | if self.opts.require_signature {
+                SIGNED
+            } else {
+                0
+            };
         p[2..6].copy_from_slice(&self.id.size.to_le_bytes());
         p[6..38].copy_from_slice(&self.id.sha256);
         p[38] = comp.len() as u8;

@@ -671,6 +671,7 @@ fn a_silent_receiver_times_out() {
             open_timeout_ms: 1000,
             retries: 3,
             baud: 0,
+            require_signature: false,
         },
     )
     .unwrap();
@@ -1032,3 +1033,6 @@ fn the_adaptive_timer_backs_off_to_the_busy_time_when_the_receiver_goes_silent()
 
 #[path = "delta_tests.rs"]
 mod delta;
+
+#[path = "signed_tests.rs"]
+mod signed;

@@ -47,6 +47,8 @@ _E_STATE = 6
 
 # OPEN's flag: the image is a delta package the receiver applies (docs/protocol.md).
 _DELTA = 1
+# OPEN's flag: the receiver checks the image's signature before it commits it.
+_SIGNED = 4
 
 # The adaptive timer's smallest margin over the smoothed round trip (src/native/sender.rs).
 _GRANULARITY_MS = 2
@@ -212,9 +214,8 @@ class NativeSender(Sender):
     """A sans-IO sender of the native protocol for one image (see qsota.transfer)."""
 
     def __init__(self, *args, **kw):
-        size, sha256, component, version, rto_ms, open_timeout_ms, retries, baud, delta = parse(
-            NATIVE, args, kw
-        )
+        (size, sha256, component, version, rto_ms, open_timeout_ms, retries, baud, delta,
+         require_signature) = parse(NATIVE, args, kw)
         if delta:
             from .delta import DeltaError, describe
 
@@ -224,6 +225,7 @@ class NativeSender(Sender):
                 raise ValueError("delta: %s" % e)
         super().__init__(retries)
         self._delta = delta or None
+        self._flags = (0 if self._delta is None else _DELTA) | (_SIGNED if require_signature else 0)
         self._size = size
         self._sha = sha256
         self._comp = component
@@ -494,7 +496,7 @@ class NativeSender(Sender):
         p = _HEADER
         d = self._delta
         frame[p] = _VERSION
-        frame[p + 1] = 0 if d is None else _DELTA
+        frame[p + 1] = self._flags
         _put32(frame, p + 2, self._size)
         # Byte by byte: the frame is the driver's memoryview, and slice assignment into one
         # is optional in MicroPython (as in qsota.pure.ymodem).

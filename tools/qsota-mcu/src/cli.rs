@@ -30,6 +30,9 @@ Port 0 picks a free port; the first stdout line is then `listening PORT`.
                          programs one frame while the next arrives)
   --delta yes|no         native: the receiver applies delta packages to the application
                          (default yes; no: it refuses OPEN's DELTA flag)
+  --keys PATH            native: the receiver checks signatures (OPEN's SIGNED flag) with
+                         these keys: 1 to 4 raw 32-byte Ed25519 public keys, concatenated
+                         (as a bootloader compiles them in); without, it refuses the flag
   --sector-size S        stm32f4 (default: STM32F4 sectors after a 32 KiB bootloader,
                          datasheet erase times) or a uniform size in bytes (K/M suffixes)
   --flash-size S         application area (default: all of stm32f4's 992 KiB; 256K with
@@ -67,6 +70,8 @@ pub struct Options {
     pub rx_buffers: u8,
     /// The native receiver applies delta packages.
     pub delta: bool,
+    /// The native receiver checks signatures with these keys (`--keys`).
+    pub keys: Option<&'static [[u8; 32]]>,
     pub sectors: Vec<Sector>,
     pub program_per_kib: Duration,
     pub flash_scale: f64,
@@ -93,8 +98,33 @@ impl Options {
             program_per_kib: self.program_per_kib,
             flash_scale: self.flash_scale,
             delta: self.delta,
+            keys: self.keys,
         }
     }
+}
+
+/// The keys file of `--keys`: 1 to 4 raw 32-byte keys (the receiver's RAM for the run).
+fn read_keys(path: &std::path::Path) -> Result<&'static [[u8; 32]], String> {
+    let raw = std::fs::read(path).map_err(|e| format!("--keys {}: {e}", path.display()))?;
+    let keys: Vec<[u8; 32]> = raw
+        .chunks(32)
+        .map(<[u8; 32]>::try_from)
+        .collect::<Result<_, _>>()
+        .map_err(|_| {
+            format!(
+                "--keys {}: {} bytes is not a whole number of 32-byte keys",
+                path.display(),
+                raw.len()
+            )
+        })?;
+    if keys.is_empty() || keys.len() > 4 {
+        return Err(format!(
+            "--keys {}: {} keys, expected 1 to 4",
+            path.display(),
+            keys.len()
+        ));
+    }
+    Ok(keys.leak())
 }
 
 /// Parses the arguments; `Ok(None)` for `--help`.
@@ -107,6 +137,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, 
     let mut fifo = None;
     let mut rx_buffers = 2;
     let mut delta = true;
+    let mut keys = None;
     let mut sector_size: Option<usize> = None;
     let mut flash_size: Option<usize> = None;
     let mut erase_ms: Option<f64> = None;
@@ -169,6 +200,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, 
                     _ => return Err(bad(&flag, v, "yes or no")),
                 }
             }
+            "--keys" => keys = Some(PathBuf::from(v)),
             "--sector-size" => {
                 sector_size = (v != "stm32f4").then(|| size(&flag, v)).transpose()?
             }
@@ -248,8 +280,16 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, 
             old_image.len()
         ));
     }
+    let keys = keys.map(|path| read_keys(&path)).transpose()?;
+    if keys.is_some() && !delta {
+        return Err(
+            "--keys: the receiver that checks signatures applies deltas too: not with --delta no"
+                .into(),
+        );
+    }
     Ok(Some(Options {
         listen,
+        keys,
         personality,
         baud,
         frame_bits: parity.unwrap_or(if personality == Personality::Stm32Rom {

@@ -9,7 +9,8 @@
 //! at a time, reading the UART between chunks, while the next frame arrives; `1` the
 //! one-buffer `Receiver`, which programs a frame whole as it completes. Either applies delta
 //! packages (OPEN's DELTA flag) to the application area (`--app`, the base) into the slot,
-//! unless `--no-delta` builds it without (it then refuses the flag).
+//! unless `--delta no` builds it without (it then refuses the flag). With `--keys` it is the
+//! signature-checking receiver (`signed-receiver`, OPEN's SIGNED flag).
 
 use crate::flash;
 use crate::line::Halt;
@@ -19,6 +20,7 @@ use qsota::ffi::native_tx::QSOTA_NATIVE_FRAME_SIZE;
 use qsota::native::delta::{Patcher, Patching};
 use qsota::native::receiver::{self, Config};
 use qsota::native::record::{Area, Flash, FlashError, Geometry};
+use qsota::native::signed::Signed;
 use std::time::Duration;
 
 /// STM32F4 programs 32-bit words (x32 parallelism).
@@ -49,6 +51,8 @@ pub struct NativeOptions {
     pub flash_scale: f64,
     /// The receiver applies delta packages.
     pub delta: bool,
+    /// The receiver checks signatures with these keys (it applies deltas too).
+    pub keys: Option<&'static [[u8; 32]]>,
 }
 
 /// A receiver in its power-on state. Its window is what the FIFO (the bootloader's DMA ring)
@@ -64,6 +68,18 @@ pub fn native(opts: &NativeOptions) -> Box<dyn Receiver> {
     let config = Config { window, busy_ms };
     // A receiver's RAM lives as long as the simulator (a reset makes a new one).
     let patcher = || Patcher::new(vec![0u8; HS_WINDOW].leak());
+    if let Some(keys) = opts.keys {
+        // The keys were counted by the command line.
+        let signed = Signed::new(patcher(), keys).expect("1 to 4 keys");
+        return match opts.rx_buffers {
+            1 => boxed(receiver::Receiver::new_with(config, signed)),
+            _ => boxed(receiver::Receiver::pipelined_with(
+                config,
+                chunk(opts),
+                signed,
+            )),
+        };
+    }
     match (opts.rx_buffers, opts.delta) {
         (1, false) => boxed(receiver::Receiver::new(config)),
         (1, true) => boxed(receiver::Receiver::new_with(config, patcher())),

@@ -40,6 +40,7 @@ pub fn native_sender(
         open_timeout_ms: a.open_timeout_ms,
         retries,
         baud,
+        require_signature: false,
     };
     let (component, version) = (a.component.as_bytes(), a.image_version.as_bytes());
     let mut tx =
