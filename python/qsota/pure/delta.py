@@ -10,8 +10,10 @@ require identical reads and writes. `push(data, n, room)` writes at most `room` 
 returns how many of the `n` it took (a few patch bytes can stand for a long run of output:
 qsota.delta streams the target with it). A problem raises `DeltaError` (`code` as
 `qsota.codes.DELTA_FAULTS`); a fault is final, later calls raise it again. Nothing is
-allocated per push but the heatshrink window (2^window bytes, once per patch, at most
-`window` bytes) and a memoryview per partial piece.
+allocated per byte, piece or push (qsota.pure.patch.Patch says how) but the heatshrink window
+(2^window bytes, once per patch, at most `window` bytes), a memoryview per base read shorter
+than a piece (where a diff chunk starts or ends inside one) and one for the target's last
+piece.
 """
 
 try:
