@@ -213,15 +213,16 @@ class Patch(_Latched):
                             seg = _C_KIND
                     else:
                         break
-                    # the decompressed stream's byte c
+                    # the decompressed stream's byte c; a full piece goes out before
+                    # the next diff or extra byte
+                    if fill == PIECE and (step == _DIFF or step == _EXTRA):
+                        self._write(PIECE)
+                        fill = loaded = 0
+                        if room >= 0:
+                            room -= PIECE
+                            full = room < PIECE
                     if step == _DIFF:
                         if fill == loaded:
-                            if fill == PIECE:
-                                self._write(fill)
-                                if room >= 0:
-                                    room -= fill
-                                    full = room < PIECE
-                                fill = 0
                             n = min(PIECE - fill, left)
                             if at < 0 or at + n > base_size:
                                 raise DeltaError("base_range")
@@ -242,12 +243,6 @@ class Patch(_Latched):
                             step = _EXTRA_SIZE
                         continue
                     if step == _EXTRA:
-                        if fill == PIECE:
-                            self._write(fill)
-                            if room >= 0:
-                                room -= fill
-                                full = room < PIECE
-                            fill = 0
                         buf[fill] = c
                         fill += 1
                         loaded = fill
