@@ -32,6 +32,21 @@ RING = 4096
 _IN = 512
 
 
+class _Cut:
+    """_CUT[a:b] is the slice a:b itself (MicroPython has no slice()): a slice made once and
+    kept copies a piece without the slice object a written `x[a:b]` allocates per copy."""
+
+    def __getitem__(self, cut):
+        return cut
+
+
+_CUT = _Cut()
+# The ring's pieces (the applier writes whole pieces, but for the target's last): k is
+# [k * PIECE, (k + 1) * PIECE).
+_SLOTS = RING // PIECE
+_PIECES = tuple(_CUT[k * PIECE : (k + 1) * PIECE] for k in range(_SLOTS))
+
+
 def header(path):
     """(base SHA-256, extension) of the package at `path` (`parse_header`); DeltaError
     truncated, magic or extension."""
@@ -77,8 +92,8 @@ class Target:
             raise
         self._ring = bytearray(RING)
         self._rv = memoryview(self._ring)
+        self._slots = tuple(self._rv[cut] for cut in _PIECES)
         self._in = bytearray(_IN)
-        self._iv = memoryview(self._in)
         self.sha256 = None
         self._pos = 0
         self._start()
@@ -94,7 +109,8 @@ class Target:
         self._app = _package_class()(self._base, self._base_size, self,
                                       check_base=self._check_base)
         self._end = 0  # target bytes written so far (the ring holds the last RING of them)
-        self._at = self._got = 0  # the unread part of self._in
+        self._taken = 0  # package bytes the applier took
+        self._got = 0  # package bytes in self._in (from self._taken on), 0: none
         self._done = False
 
     def prove(self, f=None, buf=None):
@@ -118,28 +134,42 @@ class Target:
     def _feed(self, room):
         """One push of package bytes writing at most `room`; False once the package ended
         (then the result is checked)."""
-        if self._at == self._got:
+        if not self._got:
             self._got = self._pkg.readinto(self._in) or 0
-            self._at = 0
             if not self._got:
-                if not self._done:
-                    self.sha256 = self._app.finish()[1]
-                    self._done = True
-                return False
-        self._at += self._app.push(self._iv[self._at : self._got], -1, room)
+                return self._ended()
+        took = self._app.push(self._in, self._got, room)
+        self._taken += took
+        if took < self._got:
+            # The push stopped short: the next one reads the rest from the file again (a
+            # view of it here would allocate at every stop).
+            self._pkg.seek(self._taken)
+        self._got = 0
         return True
+
+    def _ended(self):
+        if not self._done:
+            self.sha256 = self._app.finish()[1]
+            self._done = True
+        return False
 
     def write(self, data):
         """The applier's output: into the ring (and to `out`)."""
-        n = len(data)
         at = self._end % RING
+        if len(data) == PIECE and not at % PIECE:
+            self._ring[_PIECES[at // PIECE]] = data
+        else:
+            self._write_any(data, at)
+        self._end += len(data)
+        if self._out is not None:
+            self._out.update(data)
+
+    def _write_any(self, data, at):
+        n = len(data)
         k = min(n, RING - at)
         self._rv[at : at + k] = data[:k] if k < n else data
         if k < n:
             self._rv[: n - k] = data[k:]
-        self._end += n
-        if self._out is not None:
-            self._out.update(data)
 
     def seek(self, pos, whence=0):
         if whence == 2:
@@ -164,34 +194,62 @@ class Target:
     def readinto(self, buf):
         try:
             return self._read(buf)
+        except DeltaError:  # not `as e`: that puts this frame on the heap at every read
+            pass
+        self._failed(buf)
+
+    def _failed(self, buf):
+        """Raises the OSError of a read that failed: a fault is final, the same read raises
+        it again, here with its reason."""
+        try:
+            self._read(buf)
         except DeltaError as e:
             raise OSError(5, "diff package: %s" % e)  # EIO
+        raise OSError(5, "diff package")
 
+    # _read and what it calls are split small: on MicroPython a frame of more than about 11
+    # words is on the heap at every call (qsota.pure.patch.Patch).
     def _read(self, buf):
         n = min(len(buf), self.size - self._pos, RING - PIECE)
-        pos = self._pos
         if n <= 0:
             # The target's end: the package's last bytes (trailing ones are refused) and
             # the target's digest are checked before the reader sees the end.
             while self._feed(RING):
                 pass
             return 0
+        self._apply_to(self._pos + n)
+        if self._pos % PIECE or n % PIECE:
+            self._copy_any(buf, n)
+        else:
+            self._copy_pieces(buf, n // PIECE)
+        self._pos += n
+        return n
+
+    def _apply_to(self, stop):
+        """Applies until the ring holds [self._pos, stop)."""
+        pos = self._pos
         if pos < self._end - RING:
             self._start()
-        while self._end < pos + n:
+        while self._end < stop:
             # Never overwrite what this read still needs: the ring keeps [pos, end).
-            room = RING - max(0, self._end - pos)
-            if not self._feed(room):
+            if not self._feed(RING - max(0, self._end - pos)):
                 raise DeltaError("truncated")
-        at = pos % RING
+
+    def _copy_pieces(self, buf, count):
+        """The ring's `count` pieces from self._pos (on a piece) to buf."""
+        at = self._pos // PIECE
+        for k in range(count):
+            buf[_PIECES[k]] = self._slots[(at + k) % _SLOTS]
+
+    def _copy_any(self, buf, n):
+        at = self._pos % RING
         k = min(n, RING - at)
         dst = memoryview(buf)
         dst[:k] = self._rv[at : at + k]
         if k < n:
             dst[k:n] = self._rv[: n - k]
-        self._pos = pos + n
-        return n
 
     def close(self):
         self._base.close()
         self._pkg.close()
+

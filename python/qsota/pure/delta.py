@@ -10,8 +10,10 @@ require identical reads and writes. `push(data, n, room)` writes at most `room` 
 returns how many of the `n` it took (a few patch bytes can stand for a long run of output:
 qsota.delta streams the target with it). A problem raises `DeltaError` (`code` as
 `qsota.codes.DELTA_FAULTS`); a fault is final, later calls raise it again. Nothing is
-allocated per push but the heatshrink window (2^window bytes, once per patch, at most
-`window` bytes) and a memoryview per partial piece.
+allocated per byte, piece or push (qsota.pure.patch.Patch says how) but the heatshrink window
+(2^window bytes, once per patch, at most `window` bytes), a memoryview per base read shorter
+than a piece (where a diff chunk starts or ends inside one) and one for the target's last
+piece.
 """
 
 try:
@@ -84,9 +86,20 @@ class Package(_Latched):
         """The target's size once the patch has stated it, else None."""
         return None if self._header is None else self._patch.target_size()
 
+    def _latched(self):
+        _Latched._latched(self)
+        self._patch._latched()
+
     def _push(self, data, n, room):
-        i = 0
+        # Small on purpose: a frame of more than about 11 words is on the heap (see Patch).
         if self._header is None:
+            return self._push_header(data, n, room)
+        return self._patch._take(data, 0, n, room)  # the patch latches its faults
+
+    def _push_header(self, data, n, room):
+        """Takes what it can of the header from data[:n], checks it once it is in, and
+        gives the rest to the patch."""
+        try:
             i = min(n, HEADER_LEN - self._staged)
             for k in range(i):
                 self._stage[self._staged + k] = data[k]
@@ -94,12 +107,10 @@ class Package(_Latched):
             if self._staged < HEADER_LEN:
                 return i
             self._open()
-        patch = self._patch
-        try:
-            return i + patch._take(data, i, n, room)
         except DeltaError as e:
-            patch._fault = e.code
+            self._fault = e.code
             raise
+        return i + self._patch._take(data, i, n, room)
 
     def _finish(self):
         """(target size, target SHA-256)."""
@@ -123,11 +134,18 @@ class Package(_Latched):
     def _base_sha256(self):
         """The base's SHA-256, read in pieces of the patch's buffer (as the Rust core)."""
         sha = hashlib.sha256()
-        view = self._patch._view
+        base, size, view = self._patch._base, self._base_size, self._patch._view
         at = 0
-        while at < self._base_size:
-            n = min(PIECE, self._base_size - at)
-            self._patch._read(at, view if n == PIECE else view[:n])
-            sha.update(view if n == PIECE else view[:n])
+        while at < size:
+            n = min(PIECE, size - at)
+            v = view if n == PIECE else view[:n]
+            try:
+                base.seek(at)
+                got = base.readinto(v)
+            except Exception:
+                got = -1
+            if got != n:
+                raise DeltaError("base_read")
+            sha.update(v)
             at += n
         return sha.digest()
