@@ -323,13 +323,14 @@ static void test_transfers(receiver_t rx) {
 static void test_signed(receiver_t rx, receiver_t unchecked) {
     qsota_native_stats_t st;
     qsota_action_t a;
-    uint8_t sha[32];
+    uint8_t sha[32], foreign[sizeof SIGNED_IMAGE];
     line_t clean = {0, 0};
 
+    signed_image_by_another_key(foreign);
     memset(&ram, 0xFF, sizeof ram);
-    sha256_of(FOREIGN_IMAGE, sizeof FOREIGN_IMAGE, sha);
+    sha256_of(foreign, sizeof foreign, sha);
     EXPECT_EQ(receiver_init(rx), QSOTA_OK);
-    a = transfer(rx, FOREIGN_IMAGE, sizeof FOREIGN_IMAGE, sha, clean, 1, &st);
+    a = transfer(rx, foreign, sizeof foreign, sha, clean, 1, &st);
     EXPECT_EQ(a.kind, QSOTA_ACTION_FAILED);
     EXPECT_EQ(a.fail, QSOTA_FAIL_REJECTED);
     EXPECT_EQ(st.error, 11); /* SIGNATURE */
