@@ -87,13 +87,20 @@ test_capi() {
     done
 }
 
-# The native receiver as a C bootloader drives it (RAM flash, sender through the C ABI).
+# The native receiver as a C bootloader drives it (RAM flash, sender through the C ABI); then
+# as a bootloader that checks signatures builds it: QSOTA_SIGNED_RECEIVER, with the library's
+# signed-receiver feature (its own target directory: target/release/libqsota.a is the module's).
 test_receiver_example() {
-    say "C native receiver example"
+    say "C native receiver example (and with QSOTA_SIGNED_RECEIVER)"
     mkdir -p "$BUILD/c"
     cc -std=c99 -Wall -Wextra -Werror -Iinclude tests/c/receiver_example.c \
         target/release/libqsota.a -o "$BUILD/c/receiver_example"
     "$BUILD/c/receiver_example"
+    local tdir="${CARGO_TARGET_DIR:-$ROOT/target}/signed-receiver"
+    cargo build -q --release -p qsota-capi --features signed-receiver --target-dir "$tdir"
+    cc -std=c99 -Wall -Wextra -Werror -Iinclude -DQSOTA_SIGNED_RECEIVER \
+        tests/c/receiver_example.c "$tdir/release/libqsota.a" -o "$BUILD/c/receiver_example_signed"
+    "$BUILD/c/receiver_example_signed"
 }
 
 # fmt, clippy, the cargo tests and the C ABI tests.

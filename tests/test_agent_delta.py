@@ -329,3 +329,42 @@ def test_a_receiver_without_the_check_refuses_before_anything_is_erased(tmp_path
                  options=SIGNED_NATIVE % key, mcu_args=["--personality", "native"])
     assert_failure(result, app_state="old", why="(flags)")
     assert result.mcu["flash"]["erases"] == result.mcu["flash"]["programmed"] == 0
+
+
+@pytest.mark.parametrize("pure", [False, True], ids=["native-backend", "pure-backend"])
+def test_with_keys_a_full_package_lands_as_the_container_and_the_next_diff_applies(
+        tmp_path, product, pure):
+    """With keys= and mcu_applies_diffs, the MCU is a signature-checking receiver for every
+    image: a full package goes as the whole signed container (SIGNED), so the application
+    area holds it, and the next diff package, made between containers, applies there
+    (SIGNED|DELTA)."""
+    old, new, _, key, other = product
+    mcu_args = mcu_keys(tmp_path, other, key)
+    setup = Setup(tmp_path, image=old, old_image=b"factory" * 100)
+    script, path = example(SIGNED_NATIVE % key), []
+    if pure:
+        script, path = PURE + script, [ROOT / "tests" / "mp"]
+    first = setup.run(script, setup.package(), mcu_args=FAST_MCU + mcu_args, path=path)
+    assert first.platform["reported"]["STM32"] == "2_0_0", first.stdout
+    assert first.mcu["result"] == "ok" and first.mcu["app_state"] == "new"
+    assert first.mcu_image == old  # the container, byte for byte
+    assert lines(first, "[qsota] STM32: sent the signed container; the MCU checked its "
+                 "signature")
+    result = run(tmp_path, detools_package(old, new), kept=None, old_image=first.mcu_image,
+                 options=SIGNED_NATIVE % key, mcu_args=mcu_args, pure=pure)
+    assert result.platform["reported"]["STM32"] == "2_0_0", result.stdout
+    assert result.mcu["result"] == "ok" and result.mcu["app_state"] == "new"
+    assert result.mcu_image[:len(new)] == new
+    assert lines(result, "[qsota] STM32: the MCU applied the diff package and checked its "
+                 "result's signature")
+
+
+def test_with_keys_a_full_package_signed_by_another_key_never_reaches_the_mcu(tmp_path,
+                                                                               product):
+    _, _, foreign, key, _ = product
+    setup = Setup(tmp_path, image=foreign, old_image=OLD)
+    result = setup.run(example(SIGNED_NATIVE % key + ON_FAILURE), setup.package(),
+                       mcu_args=FAST_MCU + mcu_keys(tmp_path, key))
+    assert_failure(result, app_state="old", why="key: signed with a key not in keys")
+    assert result.mcu["line"]["to_mcu"] == 0
+    assert result.mcu["flash"]["erases"] == result.mcu["flash"]["programmed"] == 0

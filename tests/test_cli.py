@@ -485,6 +485,33 @@ def test_sigint_into_the_rom_bootloader_says_what_the_mcu_holds(tmp_path):
     assert sim.summary["app_state"] != "old" and sim.summary["result"] != "ok"
 
 
+def test_require_signature_the_receiver_commits_only_what_its_keys_signed(tmp_path):
+    """--require-signature (OPEN's SIGNED flag) to `qsota-mcu --keys`: a container signed by
+    the receiver's key is committed whole; one signed by another key gets ERROR signature
+    (exit 15), the application untouched; a receiver without the check refuses the flag."""
+    from support.signing import make_key, sign
+
+    ours = make_key(tmp_path / "ours.pem")
+    make_key(tmp_path / "other.pem")
+    (tmp_path / "mcu.keys").write_bytes(ours)
+    body = image(9000, 10)
+    args = ("--protocol", "native", "--require-signature")
+    signed = sign(tmp_path, tmp_path / "ours.pem", body)
+    status, stats, err, summary, got = send(tmp_path, signed, *args, personality="native",
+                                            keys=tmp_path / "mcu.keys")
+    assert status == 0, err
+    check_new(summary, got, signed)
+    foreign = sign(tmp_path, tmp_path / "other.pem", body)
+    status, stats, err, summary, _ = send(tmp_path, foreign, *args, personality="native",
+                                          keys=tmp_path / "mcu.keys")
+    assert status == 15, err
+    assert stats["class"] == "rejected" and "(signature)" in err
+    assert summary["app_state"] == "old"
+    status, stats, err, summary, _ = send(tmp_path, signed, *args, personality="native")
+    assert status == 15 and "(flags)" in err, err
+    assert summary["app_state"] == "old"
+
+
 def test_send_help_lists_each_option_under_its_heading():
     text = subprocess.run([str(binary("qsota", "QSOTA_CLI", "qsota-cli")), "send", "--help"],
                           capture_output=True, text=True, check=True).stdout
@@ -499,6 +526,7 @@ def test_send_help_lists_each_option_under_its_heading():
     assert under["--md5"] == under["--key"] == "Expected image"
     assert under["--allow-empty"] == under["--mcu-applies-diffs"] == "Refused unless told"
     assert under["--no-reset"] == "MCUboot serial recovery"
+    assert under["--require-signature"] == "Native"
 
 
 def test_ymodem_at_9600_baud_into_st_iap(tmp_path):

@@ -64,6 +64,7 @@ class Update:
         self.rebuilt = None  # a diff package's target: (size, SHA-256), once proven
         self.written = False  # that target is in <comp>.img.new (the workdir had room)
         self.mcu_checks = False  # the MCU applies the diff package and checks its signature
+        self.receiver_checks = False  # the MCU checks every image's signature (_receiver_checks)
 
     def run(self, args):
         """The update for the sotaInfo arguments `args` (5 or 6 of them); raises on failure."""
@@ -151,7 +152,8 @@ class Update:
         verifier, n = d.run(url, [target, md5, str(crc)], size, new_verifier)
         try:
             applied = self._applied(d.part, n)
-            self.mcu_checks = self._mcu_checks()
+            self.receiver_checks = self._receiver_checks()
+            self.mcu_checks = self.patch == "esp_delta_ota" and self.receiver_checks
             if not applied:
                 self._refuse(d.part, n)
             if a.keys is not None and (applied or self.mcu_checks):
@@ -193,15 +195,18 @@ class Update:
                 self.patch = patch_format(f.read(16))
         return self.patch == "esp_delta_ota" and not self.agent.mcu_applies_diffs
 
-    def _mcu_checks(self):
-        """Whether the MCU applies the diff package and, with keys=, must check its result's
-        signature: the native receiver does both (OPEN's DELTA and SIGNED flags); one built
-        without the check refuses, and the update fails at the MCU before anything is
-        erased. Other protocols' bootloaders cannot be asked: keys= refuses the package."""
+    def _receiver_checks(self):
+        """Whether the MCU is a signature-checking receiver for every image: keys= and
+        mcu_applies_diffs on a protocol that carries packages (native). A diff package's
+        result is checked there alone (OPEN's DELTA and SIGNED flags); a full package goes
+        as the whole signed container (SIGNED), checked here first and there again, so that
+        the application area always holds a container, the next diff package's base. A
+        receiver built without the check refuses the flag before anything is erased. Other
+        protocols' bootloaders cannot be asked: keys= refuses a diff package there."""
         a = self.agent
-        native = protocols.find(a.protocol)
-        return (self.patch == "esp_delta_ota" and a.mcu_applies_diffs and a.keys is not None
-                and native is not None and native.packages)
+        protocol = protocols.find(a.protocol)
+        return (a.mcu_applies_diffs and a.keys is not None and protocol is not None
+                and protocol.packages)
 
     def _rebuild(self, package):
         """Proves the diff package's target before anything reaches the MCU: the kept image
@@ -302,8 +307,9 @@ class Update:
             options["allow_empty"] = True
         if a.mcu_applies_diffs:
             options["mcu_applies_diffs"] = True
-        if self.mcu_checks:
+        if self.receiver_checks:
             options["require_signature"] = True
+        whole = protocol.container or self.receiver_checks  # a signed image goes as it is
         name = a.name or "%s_%s.bin" % (a.comp_no, target)
         if protocol.sha256:
             options["sha256"] = sha256
@@ -324,7 +330,7 @@ class Update:
                 source = self._path(".img.new")
             elif self.rebuilt is not None:
                 source = delta.Target(self._path(".img"), path, name)
-            if signed is not None and not protocol.container:
+            if signed is not None and not whole:
                 source = self._body(source, signed, name)
                 if protocol.sha256 and self.rebuilt is None:
                     options["sha256"] = signed["body_sha256"]  # the download pass computed it
@@ -341,10 +347,12 @@ class Update:
             if not isinstance(source, str):
                 source.close()
         a._step("transfer", 100)
-        if signed is not None and not protocol.container:
+        if signed is not None and not whole:
             a._log("sent the body of the signed image (%d bytes)" % signed["img_size"])
         if self.mcu_checks:
             a._log("the MCU applied the diff package and checked its result's signature")
+        elif self.receiver_checks:
+            a._log("sent the signed container; the MCU checked its signature")
         a._log(
             "sent %d bytes in %d ms, %d retries"
             % (stats.get("bytes", 0), stats.get("elapsed_ms", 0), stats.get("retries", 0))

@@ -8,10 +8,16 @@
  * and qsota_native_rxd_t, two and the delta applier, here given whole images):
  * clean transfers, lossy lines, an MCU reset mid-transfer (resumes, re-sending at most one
  * window), a second send of a committed image, a wrong image (never committed), and misuse
- * of the API. Prints its pass/fail count. */
+ * of the API. Built with QSOTA_SIGNED_RECEIVER (and the library's signed-receiver feature),
+ * as a bootloader that checks signatures is, a fourth: qsota_native_rxs_t, the delta
+ * receiver that commits a SIGNED session's image only if one of its keys signed it.
+ * Prints its pass/fail count. */
 #include "qsota.h"
 
 #include "check.h"
+#if defined(QSOTA_SIGNED_RECEIVER)
+#include "signed_images.h"
+#endif
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,7 +94,10 @@ static const qsota_flash_t FLASH = {
 typedef struct {
     qsota_native_rx_t *one; /* RAM for one frame buffer, or */
     qsota_native_rx2_t *two; /* for two, or */
-    qsota_native_rxd_t *delta; /* for two and the delta applier */
+    qsota_native_rxd_t *delta; /* for two and the delta applier, or */
+#if defined(QSOTA_SIGNED_RECEIVER)
+    qsota_native_rxs_t *sig; /* for two, the delta applier and the signature check */
+#endif
 } receiver_t;
 
 static uint8_t hs_window[256]; /* the delta receiver's heatshrink window */
@@ -96,6 +105,11 @@ static uint8_t hs_window[256]; /* the delta receiver's heatshrink window */
 /* Both announce WINDOW frames: the two-buffer one adds its second buffer to what the UART
  * holds. It programs 256 bytes per call. */
 static int32_t receiver_init(receiver_t r) {
+#if defined(QSOTA_SIGNED_RECEIVER)
+    if (r.sig) /* the product's key, compiled into the bootloader */
+        return qsota_native_rxs_init(r.sig, WINDOW - 1, 50, 256, hs_window, sizeof hs_window,
+                                     SIGNED_KEY, 1);
+#endif
     if (r.delta)
         return qsota_native_rxd_init(r.delta, WINDOW - 1, 50, 256, hs_window, sizeof hs_window);
     return r.two ? qsota_native_rx2_init(r.two, WINDOW - 1, 50, 256)
@@ -111,6 +125,13 @@ static size_t receiver_feed(receiver_t r, const uint8_t *data, size_t len,
     do {
         uint8_t out[QSOTA_NATIVE_REPLY_MAX];
         size_t used = 0, out_len = 0;
+#if defined(QSOTA_SIGNED_RECEIVER)
+        if (r.sig) {
+            EXPECT_EQ(qsota_native_rxs_receive(r.sig, &FLASH, data + at, len - at, out,
+                                               sizeof out, &used, &out_len, &again),
+                      QSOTA_OK);
+        } else
+#endif
         if (r.delta) {
             EXPECT_EQ(qsota_native_rxd_receive(r.delta, &FLASH, data + at, len - at, out,
                                                sizeof out, &used, &out_len, &again),
@@ -133,6 +154,12 @@ static size_t receiver_feed(receiver_t r, const uint8_t *data, size_t len,
 
 static int receiver_committed(receiver_t r) {
     int32_t committed = -1;
+#if defined(QSOTA_SIGNED_RECEIVER)
+    if (r.sig) {
+        EXPECT_EQ(qsota_native_rxs_state(r.sig, &committed, NULL), QSOTA_OK);
+        return committed;
+    }
+#endif
     EXPECT_EQ(r.delta ? qsota_native_rxd_state(r.delta, &committed, NULL)
               : r.two ? qsota_native_rx2_state(r.two, &committed, NULL)
                       : qsota_native_rx_state(r.one, &committed, NULL),
@@ -165,10 +192,12 @@ static void sha256_of(const uint8_t *data, size_t len, uint8_t sha[32]) {
     qsota_verifier_sha256(&v, sha);
 }
 
-/* Sends `image` (claiming `sha`) to the receiver `rx` over `line`; returns the final action
- * and fills `stats`. One loop turn is one millisecond; the line carries 100 bytes per turn. */
+/* Sends `image` (claiming `sha`; `require_signature`: OPEN's SIGNED flag) to the receiver
+ * `rx` over `line`; returns the final action and fills `stats`. One loop turn is one
+ * millisecond; the line carries 100 bytes per turn. */
 static qsota_action_t transfer(receiver_t rx, const uint8_t *image, size_t size,
-                               const uint8_t sha[32], line_t line, qsota_native_stats_t *stats) {
+                               const uint8_t sha[32], line_t line, uint32_t require_signature,
+                               qsota_native_stats_t *stats) {
     static uint8_t frame[QSOTA_NATIVE_FRAME_SIZE];
     static uint8_t wire[64 * 1024];
     size_t wire_len = 0, sent = 0;
@@ -176,6 +205,7 @@ static qsota_action_t transfer(receiver_t rx, const uint8_t *image, size_t size,
     qsota_native_tx_t tx;
     qsota_action_t a = {0};
     qsota_native_options_t opts = native_options(0, 5000);
+    opts.require_signature = require_signature;
     EXPECT_EQ(qsota_native_tx_init(&tx, size, sha, (const uint8_t *)"mcu", 3,
                                  (const uint8_t *)"2.0", 3, &opts),
               QSOTA_OK);
@@ -247,7 +277,7 @@ static void test_transfers(receiver_t rx) {
 
     /* Clean: all of it, at 14 bytes of framing per KB. */
     EXPECT_EQ(receiver_init(rx), QSOTA_OK);
-    a = transfer(rx, image, sizeof image, sha, clean, &st);
+    a = transfer(rx, image, sizeof image, sha, clean, 0, &st);
     EXPECT_EQ(a.kind, QSOTA_ACTION_DONE);
     EXPECT_EQ(st.resent_bytes, 0);
     EXPECT_EQ(st.window, WINDOW);
@@ -258,7 +288,7 @@ static void test_transfers(receiver_t rx) {
 
     /* The same image again: the receiver has it committed, nothing is sent. */
     EXPECT_EQ(receiver_init(rx), QSOTA_OK);
-    a = transfer(rx, image, sizeof image, sha, clean, &st);
+    a = transfer(rx, image, sizeof image, sha, clean, 0, &st);
     EXPECT_EQ(a.kind, QSOTA_ACTION_DONE);
     EXPECT_EQ(st.resumed_from, sizeof image);
     EXPECT_EQ(st.frames, 0);
@@ -268,7 +298,7 @@ static void test_transfers(receiver_t rx) {
         line_t line = {drop, 30000};
         memset(&ram, 0xFF, sizeof ram);
         EXPECT_EQ(receiver_init(rx), QSOTA_OK);
-        a = transfer(rx, other, sizeof other, sha_other, line, &st);
+        a = transfer(rx, other, sizeof other, sha_other, line, 0, &st);
         EXPECT_EQ(a.kind, QSOTA_ACTION_DONE);
         if (!drop) EXPECT_EQ(st.resent_bytes <= WINDOW * 1024, 1); /* reset costs <= a window */
         expect_committed(other, sizeof other);
@@ -277,7 +307,7 @@ static void test_transfers(receiver_t rx) {
     /* A wrong image (the source differs from the SHA-256 announced): never committed. */
     memset(&ram, 0xFF, sizeof ram);
     EXPECT_EQ(receiver_init(rx), QSOTA_OK);
-    a = transfer(rx, other, sizeof other, sha, clean, &st);
+    a = transfer(rx, other, sizeof other, sha, clean, 0, &st);
     EXPECT_EQ(a.kind, QSOTA_ACTION_FAILED);
     EXPECT_EQ(a.fail, QSOTA_FAIL_REJECTED);
     EXPECT_EQ(strcmp(qsota_fail_name(a.fail), "rejected"), 0);
@@ -285,6 +315,42 @@ static void test_transfers(receiver_t rx) {
     EXPECT_EQ(receiver_committed(rx), 0);
     expect_nothing_committed();
 }
+
+#if defined(QSOTA_SIGNED_RECEIVER)
+/* SIGNED sessions (imgtool's images, signed_images.h): the signature-checking receiver
+ * commits the image signed by its key and refuses another key's with ERROR signature,
+ * committing nothing; a receiver without the check refuses the flag (ERROR flags). */
+static void test_signed(receiver_t rx, receiver_t unchecked) {
+    qsota_native_stats_t st;
+    qsota_action_t a;
+    uint8_t sha[32], foreign[sizeof SIGNED_IMAGE];
+    line_t clean = {0, 0};
+
+    signed_image_by_another_key(foreign);
+    memset(&ram, 0xFF, sizeof ram);
+    sha256_of(foreign, sizeof foreign, sha);
+    EXPECT_EQ(receiver_init(rx), QSOTA_OK);
+    a = transfer(rx, foreign, sizeof foreign, sha, clean, 1, &st);
+    EXPECT_EQ(a.kind, QSOTA_ACTION_FAILED);
+    EXPECT_EQ(a.fail, QSOTA_FAIL_REJECTED);
+    EXPECT_EQ(st.error, 11); /* SIGNATURE */
+    EXPECT_EQ(receiver_committed(rx), 0);
+    expect_nothing_committed();
+
+    sha256_of(SIGNED_IMAGE, sizeof SIGNED_IMAGE, sha);
+    EXPECT_EQ(receiver_init(unchecked), QSOTA_OK);
+    a = transfer(unchecked, SIGNED_IMAGE, sizeof SIGNED_IMAGE, sha, clean, 1, &st);
+    EXPECT_EQ(a.kind, QSOTA_ACTION_FAILED);
+    EXPECT_EQ(st.error, 8); /* FLAGS */
+    expect_nothing_committed();
+
+    EXPECT_EQ(receiver_init(rx), QSOTA_OK);
+    a = transfer(rx, SIGNED_IMAGE, sizeof SIGNED_IMAGE, sha, clean, 1, &st);
+    EXPECT_EQ(a.kind, QSOTA_ACTION_DONE);
+    EXPECT_EQ(receiver_committed(rx), 1);
+    expect_committed(SIGNED_IMAGE, sizeof SIGNED_IMAGE);
+}
+#endif
 
 static void test_misuse(void) {
     qsota_native_rx_t rx;
@@ -386,9 +452,16 @@ int main(void) {
     qsota_native_rx_t one;
     qsota_native_rx2_t two;
     qsota_native_rxd_t delta;
-    test_transfers((receiver_t){&one, NULL, NULL});
-    test_transfers((receiver_t){NULL, &two, NULL});
-    test_transfers((receiver_t){NULL, NULL, &delta});
+    test_transfers((receiver_t){.one = &one});
+    test_transfers((receiver_t){.two = &two});
+    test_transfers((receiver_t){.delta = &delta});
+#if defined(QSOTA_SIGNED_RECEIVER)
+    {
+        qsota_native_rxs_t sig;
+        test_transfers((receiver_t){.sig = &sig});
+        test_signed((receiver_t){.sig = &sig}, (receiver_t){.delta = &delta});
+    }
+#endif
     test_misuse();
     return check_report("receiver_example");
 }

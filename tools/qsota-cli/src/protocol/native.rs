@@ -24,6 +24,11 @@ pub struct NativeArgs {
     /// How long the MCU may take to answer OPEN (it erases first), ms
     #[arg(long, default_value_t = 60_000)]
     pub open_timeout_ms: u32,
+    /// The receiver commits the image (or a delta package's result) only if it is an
+    /// MCUboot image signed by one of its bootloader's keys (OPEN's SIGNED flag; a receiver
+    /// built without the check refuses it before it erases anything)
+    #[arg(long)]
+    pub require_signature: bool,
 }
 
 /// The native sender (also what `probe` opens with). A delta package (docs/delta.md) is sent
@@ -40,7 +45,7 @@ pub fn native_sender(
         open_timeout_ms: a.open_timeout_ms,
         retries,
         baud,
-        require_signature: false,
+        require_signature: a.require_signature,
     };
     let (component, version) = (a.component.as_bytes(), a.image_version.as_bytes());
     let mut tx =
