@@ -252,6 +252,11 @@
 #define QSOTA_VERIFIER_WORDS 112
 
 /*
+ Bytes of a verifier's exported state (`qsota_verifier_export`).
+ */
+#define QSOTA_VERIFIER_STATE_LEN 140
+
+/*
  The expected CRC may match either variant (`qsota_verifier_set_crc_variant`).
  */
 #define QSOTA_CRC_AUTO 0
@@ -300,6 +305,20 @@
  The most keys one verifier trusts.
  */
 #define MAX_KEYS 4
+
+/*
+ Bytes of an exported state (`QSOTA_VERIFIER_STATE_LEN`).
+ */
+#define STATE_LEN 140
+
+/*
+ Which CRC-32 variants a verifier computes, by the C ABI's codes (`QSOTA_CRC_*`).
+ */
+#define BOTH 0
+
+#define MPEG2_ONLY 1
+
+#define ISO_HDLC_ONLY 2
 
 /*
  Bytes per Write Memory / Read Memory block.
@@ -1296,6 +1315,30 @@ int32_t qsota_verifier_crc_matched(qsota_verifier_t *v, int32_t *variant);
  As `qsota_verifier_update`; `is_final` valid for a write.
  */
 int32_t qsota_verifier_is_final(qsota_verifier_t *v, int32_t *is_final);
+
+/*
+ Writes the verifier's state after the bytes fed so far (`QSOTA_VERIFIER_STATE_LEN`
+ bytes, versioned and checked: docs/api.md, "Verifier state") to `state`. A fresh
+ verifier with the same expectations that imports it continues from there.
+ `QSOTA_E_STATE` once final, and for a verifier that expects a signature.
+
+ # Safety
+ As `qsota_verifier_update`; `state` valid for `QSOTA_VERIFIER_STATE_LEN` bytes of writes.
+ */
+int32_t qsota_verifier_export(qsota_verifier_t *v, uint8_t *state);
+
+/*
+ Continues from the `len` bytes of an exported state, before the first byte is fed.
+ `QSOTA_E_LENGTH`: not `QSOTA_VERIFIER_STATE_LEN` bytes; `QSOTA_E_SYNTAX`: not a state
+ (damaged: its check value or a field); `QSOTA_E_RANGE`: a later version of the record;
+ `QSOTA_E_ARG`: made with another CRC variant than this verifier's; `QSOTA_E_STATE`:
+ data was fed, the verifier is final, or it expects a signature. Nothing changes on an
+ error.
+
+ # Safety
+ As `qsota_verifier_update`; `state` valid for `len` bytes.
+ */
+int32_t qsota_verifier_import(qsota_verifier_t *v, const uint8_t *state, size_t len);
 
 /*
  Writes the default options to `opts`.

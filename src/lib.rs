@@ -13,6 +13,7 @@ pub mod ffi;
 pub mod hex;
 pub mod image;
 pub mod mcuboot;
+pub mod midstate;
 pub mod native;
 #[cfg(test)]
 mod python_codes;
