@@ -11,6 +11,12 @@
 #define QSOTA_NON_HEX "got a non-hex character"
 #define QSOTA_NOT_A_NUMBER "not a decimal or hex number"
 #define QSOTA_KEY_BYTES "expected 32-byte Ed25519 public keys"
+#define QSOTA_NOT_RESUMABLE "the Verifier was made without resumable=True"
+#define QSOTA_NOT_FRESH "only into a new Verifier, before its first byte"
+#define QSOTA_STATE_FINAL "the verifier is final after check() or a digest"
+#define QSOTA_STATE_DAMAGED "damaged (its check value or a field is wrong)"
+#define QSOTA_STATE_VERSION "made by a later version of qsota"
+#define QSOTA_STATE_VARIANT "made with another crc_variant"
 
 // What a TypeError says each QSOTA_RULE_* kind expects: qsota.rules.EXPECTED.
 static const char *const qsota_expected[] = {
@@ -80,6 +86,14 @@ enum {
 };
 static const qsota_rule_t qsota_crc32_checks[] = {
     { MP_QSTR_variant, 0, QSOTA_RULE_NAME, QSOTA_NO_FIELD, 0x1, 0x2, "expected 'mpeg2' or 'iso-hdlc'" },
+};
+
+// restore(): qsota.rules.RESTORE.
+enum {
+    QSOTA_RESTORE_state,
+};
+static const qsota_rule_t qsota_restore_checks[] = {
+    { MP_QSTR_state, 0, QSOTA_RULE_RBUF, QSOTA_NO_FIELD, 0x8c, 0x8c, "expected 140 bytes" },
 };
 
 // YmodemSender: qsota.rules.YMODEM.
@@ -290,6 +304,7 @@ enum {
     QSOTA_VERIFIER_size,
     QSOTA_VERIFIER_crc_variant,
     QSOTA_VERIFIER_keys,
+    QSOTA_VERIFIER_resumable,
 };
 static const mp_arg_t qsota_verifier_params[] = {
     { MP_QSTR_md5, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
@@ -298,6 +313,7 @@ static const mp_arg_t qsota_verifier_params[] = {
     { MP_QSTR_size, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
     { MP_QSTR_crc_variant, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
     { MP_QSTR_keys, MP_ARG_OBJ | MP_ARG_KW_ONLY, { .u_obj = MP_OBJ_NULL } },
+    { MP_QSTR_resumable, MP_ARG_OBJ | MP_ARG_KW_ONLY, { .u_obj = MP_OBJ_NULL } },
 };
 static const qsota_rule_t qsota_verifier_checks[] = {
     { MP_QSTR_md5, 0, QSOTA_RULE_HEX, QSOTA_NO_FIELD, 0x20, 0x20, "expected 32 hex digits" },
@@ -306,6 +322,7 @@ static const qsota_rule_t qsota_verifier_checks[] = {
     { MP_QSTR_size, 3, QSOTA_RULE_INT, QSOTA_NO_FIELD, 0x0, 0xffffffff, "out of range 0..4294967295" },
     { MP_QSTR_crc_variant, 4, QSOTA_RULE_NAME, QSOTA_NO_FIELD, 0x0, 0x2, "expected 'auto', 'mpeg2' or 'iso-hdlc'" },
     { MP_QSTR_keys, 5, QSOTA_RULE_KEYS, QSOTA_NO_FIELD, 0x1, 0x4, "expected 1 to 4 keys" },
+    { MP_QSTR_resumable, 6, QSOTA_RULE_FLAG, QSOTA_NO_FIELD, 0x0, 0x0, "not with keys (a signed image's state is not exported)" },
 };
 
 // The most parameters of any class (qsota_parse_rules binds them on the stack).

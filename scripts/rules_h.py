@@ -24,10 +24,13 @@ CLASSES = (
 # Methods: the name, its table in qsota.rules. Every sender has the first three.
 METHODS = (
     ("poll", "POLL"), ("receive", "RECEIVE"), ("provide", "PROVIDE"),
-    ("update", "UPDATE"), ("hexdigest", "HEXDIGEST"), ("crc32", "CRC32"),
+    ("update", "UPDATE"), ("hexdigest", "HEXDIGEST"), ("crc32", "CRC32"), ("restore", "RESTORE"),
 )
 # Texts of qsota.rules that a kind adds to its messages.
-TEXTS = ("NON_HEX", "NOT_A_NUMBER", "KEY_BYTES")
+TEXTS = (
+    "NON_HEX", "NOT_A_NUMBER", "KEY_BYTES", "NOT_RESUMABLE", "NOT_FRESH", "STATE_FINAL",
+    "STATE_DAMAGED", "STATE_VERSION", "STATE_VARIANT",
+)
 KINDS = (
     "INT", "BOOL", "FLAG", "TEXT", "BUF", "TICKS", "WBUF", "RBUF", "HEX", "CRC", "NAME", "KEYS",
     "LEN", "GAP", "STEP", "NUL",
@@ -59,9 +62,11 @@ def class_tables(rules, cls, table, prefix, options):
     out += ["    QSOTA_%s_%s," % (table, n) for n in names]
     out.append("};")
     out.append("static const mp_arg_t qsota_%s_params[] = {" % prefix)
+    keyword_only = False
     for name, kind, _, _, _, default in params:
         flags = "MP_ARG_REQUIRED | MP_ARG_OBJ" if default is rules.REQUIRED else "MP_ARG_OBJ"
-        if kind == rules.KEYS:
+        keyword_only |= kind == rules.KEYS
+        if keyword_only:
             flags += " | MP_ARG_KW_ONLY"
         out.append("    { MP_QSTR_%s, %s, { .u_obj = MP_OBJ_NULL } }," % (name, flags))
     out.append("};")

@@ -76,6 +76,21 @@ class md5:
         self._final = True
         return struct.pack("<4I", *self._h)
 
+    def _state(self):
+        """(the chaining value as 16 bytes, little-endian words as in a digest; the block
+        buffer, whose first `fill` bytes are not compressed yet; fill; bytes fed): what a
+        Verifier state records."""
+        return struct.pack("<4I", *self._h), self._block, self._fill, self._length
+
+    def _restore(self, chain, at, tail, length):
+        """Continues from a state: the chaining value at chain[at:at + 16], `tail` (the bytes
+        past the last whole block, length % 64 of them), `length` bytes fed."""
+        self._h = list(struct.unpack_from("<4I", chain, at))
+        for i in range(len(tail)):
+            self._block[i] = tail[i]
+        self._fill = len(tail)
+        self._length = length
+
     def _compress(self, buf, at):
         words = struct.unpack_from("<16I", buf, at)
         a, b, c, d = self._h

@@ -15,8 +15,14 @@ try:
     from array import array
 except ImportError:
     from uarray import array
+try:
+    import struct
+except ImportError:
+    import ustruct as struct
 
 from ..rules import CRC, CRC32, HEX, HEXDIGEST, KEYS, NAME, NON_HEX, NOT_A_NUMBER, UPDATE, VERIFIER
+from ..rules import NOT_FRESH, NOT_RESUMABLE, RESTORE, STATE_DAMAGED, STATE_FINAL, STATE_VARIANT
+from ..rules import STATE_VERSION
 from .args import _int, _refuse_type, _take, _type_error, parse
 
 _new_md5 = getattr(hashlib, "md5", None)
@@ -36,6 +42,17 @@ _BYTES = (bytes, bytearray, memoryview)
 
 _FINAL = "update: the verifier is final after check() or a digest"
 _UPDATE = UPDATE[0]
+_RESTORE = RESTORE[0]
+_RESUMABLE = VERIFIER[-1]
+
+# The state record of src/midstate.rs: everything before its check value (magic, version,
+# CRC variants, 0, size, MD5 and SHA-256 chaining values, MPEG-2 and ISO-HDLC so far as
+# 16-bit halves, low first, the partial block), then the check value's halves.
+_STATE = "<4sBBHQ16s32sHHHH64s"
+_STATE_CHECKED = 136
+_STATE_MAGIC = b"QVST"
+_STATE_VERSION = 1
+_STATE_MAX_SIZE = (1 << 61) - 1  # MD5 counts bits in 64 bits
 _CRC32 = CRC32[0]
 _DIGESTS = ("md5", "sha256")
 
@@ -169,6 +186,37 @@ def _hex(digest):
     return "".join("%02x" % b for b in digest)
 
 
+def _encode_state(crcs, size, chains, at, crc_halves, block):
+    """A state record (src/midstate.rs): the CRC variants' code, the size, the chaining
+    values of MD5 and SHA-256 at chains[at:at + 48] (each in digest order), the CRC values as
+    (MPEG-2 low, high, ISO-HDLC low, high) halves, and `block`, whose first size % 64
+    bytes are the partial block. Fields a policy does not compute, and padding, are 0."""
+    mlo, mhi, ilo, ihi = crc_halves
+    if crcs == 2:
+        mlo = mhi = 0
+    if crcs == 1:
+        ilo = ihi = 0
+    tail = bytes(block[: size % 64])
+    out = struct.pack(
+        _STATE, _STATE_MAGIC, _STATE_VERSION, crcs, 0, size, bytes(chains[at : at + 16]),
+        bytes(chains[at + 16 : at + 48]), mlo, mhi, ilo, ihi, tail,
+    )
+    return out + struct.pack("<HH", *_check_value(out))
+
+
+def _check_value(data):
+    """CRC-32/ISO-HDLC of `data` as (low, high) halves: a state record's check value."""
+    t = _crc_tables()
+    tih = t[2]
+    til = t[3]
+    hi = lo = 0xFFFF
+    for b in data:
+        i = (lo ^ b) & 0xFF
+        lo = til[i] ^ (lo >> 8) ^ ((hi & 0xFF) << 8)
+        hi = tih[i] ^ (hi >> 8)
+    return lo ^ 0xFFFF, hi ^ 0xFFFF
+
+
 _tables = None
 
 
@@ -204,13 +252,23 @@ class Verifier:
             given.append(v)
             return _arg(row, v)
 
-        self._want_md5, self._want_sha256, self._want_crc, _, policy, self._image = parse(
-            VERIFIER, args, kw, take
-        )
+        values = parse(VERIFIER, args, kw, take)
+        self._want_md5, self._want_sha256, self._want_crc, _, policy, self._image = values[:6]
+        self._resumable = bool(values[6])
+        if self._resumable and self._image is not None:
+            raise ValueError("%s: %s" % (_RESUMABLE[0], _RESUMABLE[4]))
         self._policy = _AUTO if policy is None else policy
         self._given = tuple(given[:4])  # md5, sha256, crc, size
-        self._md5 = _new_md5()
-        self._sha256 = hashlib.sha256()
+        if self._resumable:
+            # hashlib's state cannot be read out: hash in Python, whose state can.
+            from .md5 import md5
+            from .sha256 import sha256
+
+            self._md5 = md5()
+            self._sha256 = sha256()
+        else:
+            self._md5 = _new_md5()
+            self._sha256 = hashlib.sha256()
         self._digests = None  # (md5, sha256) once final
         # The CRC states as 16-bit halves (high, low); both start as all ones.
         self._mpeg2_hi = self._mpeg2_lo = self._iso_hi = self._iso_lo = 0xFFFF
@@ -310,6 +368,72 @@ class Verifier:
         if variant == _MPEG2:
             return self._mpeg2_hi << 16 | self._mpeg2_lo
         return (self._iso_hi << 16 | self._iso_lo) ^ 0xFFFFFFFF
+
+    def _crc_halves(self):
+        """The CRCs so far as (MPEG-2 low, high, ISO-HDLC low, high) 16-bit halves."""
+        return (
+            self._mpeg2_lo, self._mpeg2_hi, self._iso_lo ^ 0xFFFF, self._iso_hi ^ 0xFFFF
+        )
+
+    def _set_crc_halves(self, mlo, mhi, ilo, ihi):
+        """Continues the CRCs the policy computes from these values (as _crc_halves)."""
+        if self._policy != _ISO_HDLC:
+            self._mpeg2_lo = mlo
+            self._mpeg2_hi = mhi
+        if self._policy != _MPEG2:
+            self._iso_lo = ilo ^ 0xFFFF
+            self._iso_hi = ihi ^ 0xFFFF
+
+    def export(self):
+        """The state after the bytes fed so far (140 bytes, docs/api.md "Verifier state"):
+        a new Verifier with the same expectations continues from it (`restore`). Needs
+        resumable=True; refused once final."""
+        if not self._resumable:
+            raise ValueError("export: " + NOT_RESUMABLE)
+        if self._digests is not None:
+            raise ValueError("export: " + STATE_FINAL)
+        md5, block, _, size = self._md5._state()
+        sha256 = self._sha256._state()[0]
+        code = _BY_CODE.index(self._policy)
+        return _encode_state(code, size, md5 + sha256, 0, self._crc_halves(), block)
+
+    def restore(self, state):
+        """Continues from what `export` wrote (bytes-like), before the first byte. Needs
+        resumable=True; ValueError naming `state` for a damaged record, one of a later
+        version or one made with another crc_variant; nothing changes then."""
+        if isinstance(state, str) or not isinstance(state, _BYTES):
+            try:
+                if isinstance(state, str):
+                    raise TypeError
+                state = bytes(memoryview(state))
+            except TypeError:
+                _refuse_type(_RESTORE, state)
+        if not self._resumable:
+            raise ValueError("restore: " + NOT_RESUMABLE)
+        name, _, lo, hi, message, _ = _RESTORE
+        if not lo <= len(state) <= hi:
+            raise ValueError("%s: %s, got %d" % (name, message, len(state)))
+        if self._size or self._digests is not None:
+            raise ValueError("restore: " + NOT_FRESH)
+        f = struct.unpack_from(_STATE, state)
+        check = struct.unpack_from("<HH", state, _STATE_CHECKED)
+        if f[0] != _STATE_MAGIC or _check_value(memoryview(state)[:_STATE_CHECKED]) != check:
+            raise ValueError("%s: %s" % (name, STATE_DAMAGED))
+        if f[1] != _STATE_VERSION:
+            raise ValueError("%s: %s" % (name, STATE_VERSION))
+        code, size = f[2], f[4]
+        if code > 2 or size > _STATE_MAX_SIZE:
+            raise ValueError("%s: %s" % (name, STATE_DAMAGED))
+        halves = f[7:11]
+        if _encode_state(code, size, state, 16, halves, f[11]) != bytes(state):
+            raise ValueError("%s: %s" % (name, STATE_DAMAGED))
+        if _BY_CODE[code] != self._policy:
+            raise ValueError("%s: %s" % (name, STATE_VARIANT))
+        tail = f[11][: size % 64]
+        self._md5._restore(state, 16, tail, size)
+        self._sha256._restore(state, 32, tail, size)
+        self._set_crc_halves(*halves)
+        self._size = size
 
     def check(self):
         """True when every expectation holds, else VerifyError; makes the verifier final."""
