@@ -110,7 +110,8 @@ def send(port, source, protocol="ymodem", name=None, progress=None, **options):
         sender = cls(*p.args(f, size, name, options), **options)
         if enter is not None:
             enter(port)
-        pacer = Pacer(port, baud, p.bits)
+        idle = getattr(f, "idle", None)  # a stream (qsota.stream): its download
+        pacer = Pacer(port, baud, p.bits, idle=idle if callable(idle) else None)
         return _drive(port, f, size, sender, protocol, progress, pacer, stall_ms, p.detail)
     finally:
         if opened:
@@ -154,12 +155,15 @@ def _drive(port, f, size, sender, protocol, progress, pacer, stall_ms, detail):
             offset = sender.offset
             if progress is not None:
                 progress(offset, size)
+            began = pacer.now()
             try:
                 if offset != pos:
                     f.seek(offset)
                 got = _read_exact(f, fv, sender.at, sender.length)
             except OSError as e:
                 raise TransferError("source", "source: read failed at %d (%s)" % (offset, e))
+            # A stream may have waited for the network: not the MCU's time.
+            pacer.hold(pacer.now() - began)
             pos = offset + got
             sender.provide(got)
         elif action == WAIT:

@@ -1,0 +1,138 @@
+"""qsota.stream.Stream on build/unix/micropython, both backends, against the test file server
+(tools/qth_emu/fileserver.py): read as a sender reads it (tests/mp/stream_read.py: frames in
+order, go-backs within the ring, an MCU that resumes behind it), across cut connections, a
+file that changes on the server, and a module that stops midway and starts again from its
+record. Each byte read must be the file's, every byte is downloaded once plus what the
+counters say was downloaded again, and those stay within the bounds docs/agent.md states.
+"""
+
+import hashlib
+import json
+import random
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools" / "qth_emu"))
+
+from fileserver import FileServer  # noqa: E402
+
+SIZE = 100 * 1024 + 77
+IMAGE = bytes(random.Random(21).getrandbits(8) for _ in range(SIZE))
+OTHER = bytes(random.Random(22).getrandbits(8) for _ in range(SIZE))
+MD5 = hashlib.md5(IMAGE).hexdigest()
+WINDOW = 8192
+# The TCP buffers each way (tests/mp/small_tcp.py on the client: 4096, which Linux doubles;
+# the same here): what the server counts beyond what the stream read is at most their sum.
+SNDBUF = 4096
+IN_FLIGHT = 4 * 8192
+
+
+@pytest.fixture
+def www(tmp_path):
+    (tmp_path / "www").mkdir()
+    (tmp_path / "www" / "fw.bin").write_bytes(IMAGE)
+    return tmp_path
+
+
+def read(mp, backend, www, server, record="-", seed=1, start=0, stop="-", jump="-"):
+    out = www / "mcu.bin"
+    if not out.exists():
+        out.write_bytes(bytes(SIZE))
+    args = [server.url("fw.bin"), out, record, SIZE, MD5, WINDOW, seed, start, stop, jump]
+    return mp.json("import stream_read", backend, args=args)
+
+
+def test_frames_read_in_any_order_are_the_files(mp, backend, www):
+    server = FileServer(www / "www", sndbuf=SNDBUF).start()
+    try:
+        got = read(mp, backend, www, server)
+    finally:
+        server.stop()
+    assert "error" not in got, got
+    assert got["sha256"] == hashlib.sha256(IMAGE).hexdigest()
+    assert (www / "mcu.bin").read_bytes() == IMAGE
+    assert got["downloaded"] == server.body_bytes == SIZE and got["again"] == 0
+    assert got["connections"] == 1
+
+
+def test_cut_connections_continue_with_range(mp, backend, www):
+    server = FileServer(www / "www", cuts=[30000, 5000, 20000], sndbuf=SNDBUF).start()
+    try:
+        got = read(mp, backend, www, server)
+    finally:
+        server.stop()
+    assert "error" not in got, got
+    assert (www / "mcu.bin").read_bytes() == IMAGE
+    assert got["downloaded"] == server.body_bytes == SIZE, got
+    assert got["connections"] == 4
+    assert [r for _, r in server.requests] == [0, 30000, 35000, 55000]
+
+
+def test_an_mcu_resuming_behind_the_ring_downloads_again_from_there(mp, backend, www):
+    server = FileServer(www / "www", sndbuf=SNDBUF).start()
+    try:
+        got = read(mp, backend, www, server, seed=0, jump="61440:20480")
+    finally:
+        server.stop()
+    assert "error" not in got, got
+    assert (www / "mcu.bin").read_bytes() == IMAGE
+    # What the ring no longer held was downloaded again, and not verified twice.
+    assert got["again"] == got["downloaded"] - SIZE
+    assert got["downloaded"] <= server.body_bytes <= got["downloaded"] + IN_FLIGHT
+    assert 61440 - 20480 - WINDOW <= got["again"] <= 61440 - 20480 + WINDOW
+    assert [r for _, r in server.requests][-1] == 20480
+    assert got["sha256"] == hashlib.sha256(IMAGE).hexdigest()
+
+
+def test_a_changed_file_restarts(mp, backend, www):
+    server = FileServer(www / "www", cuts=[40000], swap=OTHER, sndbuf=SNDBUF).start()
+    try:
+        got = read(mp, backend, www, server)
+    finally:
+        server.stop()
+    assert got["error"][0] == "StreamRestart", got
+    assert "ETag changed" in got["error"][1]
+
+
+def test_a_stopped_stream_continues_from_its_record(mp, backend, www):
+    record = www / "STM32.stream"
+    server = FileServer(www / "www", sndbuf=SNDBUF).start()
+    try:
+        first = read(mp, backend, www, server, record=record, stop=50 * 1024)
+        assert "error" not in first and record.exists()
+        saved = json.loads(record.read_text())
+        assert len(record.read_bytes()) < 1024
+        # The MCU acknowledged 49 KiB; the record is at most a window behind what was read.
+        second = read(mp, backend, www, server, record=record, start=49 * 1024)
+    finally:
+        server.stop()
+    assert "error" not in second, second
+    assert any("resuming a streamed download at byte %d" % saved["offset"] in l
+               for l in second["log"])
+    assert (www / "mcu.bin").read_bytes() == IMAGE
+    assert second["sha256"] == hashlib.sha256(IMAGE).hexdigest()
+    # Every byte once, plus at most a window for the stop (and what TCP had in flight).
+    assert second["again"] <= WINDOW
+    assert SIZE <= server.body_bytes <= SIZE + WINDOW + IN_FLIGHT
+    assert not record.exists()
+
+
+def test_a_damaged_record_starts_over(mp, backend, www):
+    record = www / "STM32.stream"
+    server = FileServer(www / "www", sndbuf=SNDBUF).start()
+    try:
+        read(mp, backend, www, server, record=record, stop=50 * 1024)
+        saved = json.loads(record.read_text())
+        state = bytearray(bytes.fromhex(saved["state"]))
+        state[40] ^= 1
+        saved["state"] = state.hex()
+        record.write_text(json.dumps(saved))
+        got = read(mp, backend, www, server, record=record)
+    finally:
+        server.stop()
+    assert "error" not in got, got
+    assert not any("resuming" in l for l in got["log"])
+    assert got["sha256"] == hashlib.sha256(IMAGE).hexdigest()
