@@ -33,6 +33,7 @@ setup() {
     need_apt stm32flash
     need_pypi stm32loader stm32loader
     need_pypi imgtool imgtool # signs the MCUboot images of tests/test_image.py
+    need_pypi detools detools # the delta patches' reference (tests/test_delta.py)
     command -v cargo >/dev/null || die "cargo is required (install Rust with rustup)"
 }
 
@@ -71,13 +72,16 @@ build_all() {
     build_firmware
 }
 
-# The C ABI test: a C program that links libqsota.a through include/qsota.h.
+# The C ABI tests: C programs that link libqsota.a through include/qsota.h.
 test_capi() {
-    say "C ABI test"
+    say "C ABI tests"
     mkdir -p "$BUILD/c"
-    cc -std=c99 -Wall -Wextra -Werror -Iinclude tests/c/test_capi.c target/release/libqsota.a \
-        -o "$BUILD/c/test_capi"
-    "$BUILD/c/test_capi"
+    local t
+    for t in test_capi test_delta; do
+        cc -std=c99 -Wall -Wextra -Werror -Iinclude "tests/c/$t.c" target/release/libqsota.a \
+            -o "$BUILD/c/$t"
+        "$BUILD/c/$t"
+    done
 }
 
 # The native receiver as a C bootloader drives it (RAM flash, sender through the C ABI).

@@ -48,6 +48,11 @@
 #define QSOTA_E_BUFFER -7
 
 /*
+ A delta patch or package cannot be applied: `qsota_delta_fault` says why.
+ */
+#define QSOTA_E_DELTA -8
+
+/*
  Storage alignment of every context, in bytes (the storage types are arrays of `uint64_t`).
  */
 #define QSOTA_CONTEXT_ALIGN 8
@@ -95,6 +100,41 @@
 #define QSOTA_FAIL_REJECTED 6
 
 #define QSOTA_FAIL_USAGE 7
+
+/*
+ Storage for one delta context, in 8-byte words (the heatshrink window is the caller's
+ buffer given to `qsota_delta_init`).
+ */
+#define QSOTA_DELTA_WORDS 80
+
+/*
+ `qsota_delta_fault`'s codes: 1 + the position in `delta::Fault::ALL`.
+ */
+#define QSOTA_DELTA_MALFORMED 1
+
+#define QSOTA_DELTA_UNSUPPORTED 2
+
+#define QSOTA_DELTA_WINDOW 3
+
+#define QSOTA_DELTA_TOO_LARGE 4
+
+#define QSOTA_DELTA_BASE_RANGE 5
+
+#define QSOTA_DELTA_BASE_READ 6
+
+#define QSOTA_DELTA_WRITE 7
+
+#define QSOTA_DELTA_TRAILING 8
+
+#define QSOTA_DELTA_TRUNCATED 9
+
+#define QSOTA_DELTA_MAGIC 10
+
+#define QSOTA_DELTA_EXTENSION 11
+
+#define QSOTA_DELTA_BASE_MISMATCH 12
+
+#define QSOTA_DELTA_TARGET_MISMATCH 13
 
 /*
  The most keys `qsota_verifier_expect_signature` takes.
@@ -361,6 +401,31 @@ typedef enum Reason Reason;
 typedef uint8_t Reason;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
+
+/*
+ Caller-provided storage for a delta context. Set it up with `qsota_delta_init`.
+ */
+typedef struct {
+  uint64_t opaque[QSOTA_DELTA_WORDS];
+} qsota_delta_t;
+
+/*
+ The base and the target, for `qsota_delta_push` and `qsota_delta_finish`.
+ */
+typedef struct {
+  /*
+   Passed to both callbacks.
+   */
+  void *user;
+  /*
+   Reads `len` base bytes at `offset` (always inside the base) into `buf`; 0 on success.
+   */
+  int32_t (*read)(void *user, uint32_t offset, uint8_t *buf, size_t len);
+  /*
+   Writes the next `len` target bytes (at most 256 a call); 0 on success.
+   */
+  int32_t (*write)(void *user, const uint8_t *data, size_t len);
+} qsota_delta_io_t;
 
 /*
  Caller-provided storage for a verifier (a static, a stack variable, or part of a
@@ -839,6 +904,8 @@ typedef struct {
   uint64_t block;
 } qsota_ymodem_stats_t;
 
+
+
 /*
  Every reason, in code order.
  */
@@ -853,6 +920,79 @@ extern "C" {
  `TransferError.code`), NUL-terminated and static; `""` for an unknown code.
  */
 const char *qsota_fail_name(int32_t fail);
+
+/*
+ Sets up a context for a package against a base of `base_size` bytes giving at most
+ `limit` bytes. `window` (`window_len` bytes; null with 0 is fine) holds the heatshrink
+ window: 2^window bytes of the patch's parameters (256 for detools' default 8/7), else
+ the package fails with `QSOTA_DELTA_WINDOW`. With `check_base` non-zero the base's
+ SHA-256 is read through `read` and compared with the header's when the header is in;
+ with 0 the caller has checked it (`qsota_delta_header`).
+
+ # Safety
+ `d` null or valid for writes of `qsota_delta_t`; `window` null or valid for reads and
+ writes of `window_len` bytes, used by nobody else until `d` is initialised again or
+ dropped.
+ */
+int32_t qsota_delta_init(qsota_delta_t *d,
+                         uint8_t *window,
+                         size_t window_len,
+                         uint32_t base_size,
+                         uint32_t limit,
+                         int32_t check_base);
+
+/*
+ Takes the next `len` package bytes. `QSOTA_E_DELTA` when the package cannot be applied
+ (`qsota_delta_fault` says why; every later call fails the same way).
+
+ # Safety
+ `d` initialised; `io` null or valid, its callbacks safe to call as documented; `data`
+ null or valid for `len` bytes.
+ */
+int32_t qsota_delta_push(qsota_delta_t *d,
+                         const qsota_delta_io_t *io,
+                         const uint8_t *data,
+                         size_t len);
+
+/*
+ Ends the package: writes the target's size to `size` and its SHA-256 to `sha256` (32
+ bytes), checked against the package's extension where it has one. `QSOTA_E_DELTA` when
+ the target is incomplete or not the package's.
+
+ # Safety
+ `d` initialised; `size` valid for a write; `sha256` valid for 32 bytes of writes.
+ */
+int32_t qsota_delta_finish(qsota_delta_t *d, uint32_t *size, uint8_t *sha256);
+
+/*
+ The package's header, once its 64 bytes are in: the base's SHA-256 (32 bytes) and, with
+ qsota's extension (`has_extension` 1), the base size and the first 20 bytes of the
+ target's SHA-256; without (a package made for ESP), `has_extension` 0, the size 0 and
+ the digest zeros. `QSOTA_E_STATE` before the header is in.
+
+ # Safety
+ `d` initialised; `base_sha256` valid for 32 bytes of writes, `target_digest` for 20;
+ the others valid for a write.
+ */
+int32_t qsota_delta_header(qsota_delta_t *d,
+                           uint8_t *base_sha256,
+                           int32_t *has_extension,
+                           uint32_t *base_size,
+                           uint8_t *target_digest);
+
+/*
+ Why the context failed: a `QSOTA_DELTA_*` code, or 0 while it has not.
+
+ # Safety
+ `d` initialised.
+ */
+int32_t qsota_delta_fault(qsota_delta_t *d);
+
+/*
+ The name of a `QSOTA_DELTA_*` code (`malformed`, `base_mismatch`, ...: Python's
+ `DeltaError.code`), NUL-terminated and static; `""` for an unknown code.
+ */
+const char *qsota_delta_fault_name(int32_t fault);
 
 /*
  Expects an MCUboot image (`imgtool sign`, Ed25519) signed by one of `n_keys` keys: raw

@@ -7,7 +7,8 @@
 An artifact ships the `#[no_mangle]` functions of the C ABI files (src/ffi/) its `abi`
 names: a C bootloader links the native protocol's receiver (src/ffi/native_rx.rs), the module
 for QuecPython everything else (it sends, it never receives), the qemu test firmware all of
-it (its tests run a sender against an in-process receiver).
+it (its tests run a sender against an in-process receiver); delta-cortex-m3 is the delta
+applier alone (src/ffi/delta.rs): what applying diff packages adds to a bootloader.
 """
 
 import re
@@ -25,8 +26,9 @@ _MCU_CFG = '--cfg sha2_backend_soft="compact"'
 #   target     the Rust target; toolchain: nightly (for -Zbuild-std) or the default one
 #   profile    the cargo profile (mcu: size-optimised)
 #   rustflags  for the target; cflags: gcc's for the C that links it
-#   abi        which C ABI it ships: receiver (src/ffi/native_rx.rs), module (every other
-#              file of src/ffi), all
+#   abi        which C ABI it ships: receiver (src/ffi/native_rx.rs), delta (src/ffi/delta.rs),
+#              module (every other file of src/ffi: the module does not ship the delta
+#              applier until _qsota binds it, issue 20), all
 #   budget     bytes of text (code + read-only data) its image may keep from libqsota.a
 #              (issue 6): the module's was 64 KiB while it verified and spoke YMODEM and the
 #              native protocol; with the ROM bootloader (~6.8 KB), MCUboot (~8.3 KB) and
@@ -73,10 +75,20 @@ ARTIFACTS = {
         "abi": "receiver",
         "budget": 12288,
     },
+    "delta-cortex-m3": {
+        "target": "thumbv7m-none-eabi",
+        "toolchain": "default",
+        "profile": "mcu",
+        "rustflags": "-C target-cpu=cortex-m3 " + _MCU_CFG,
+        "cflags": "-mcpu=cortex-m3 -mthumb",
+        "abi": "delta",
+        "budget": 8192,
+    },
 }
 
-# The C ABI file a bootloader links.
+# The C ABI files a bootloader links: the receiver, and the delta applier.
 RECEIVER = "native_rx.rs"
+DELTA = "delta.rs"
 
 _EXPORT = re.compile(r'#\[no_mangle\]\s*pub (?:unsafe )?extern "C" fn (qsota_\w+)')
 
@@ -91,8 +103,10 @@ def exports(name):
     files = sorted(FFI.glob("*.rs"))
     if abi == "receiver":
         files = [FFI / RECEIVER]
+    elif abi == "delta":
+        files = [FFI / DELTA]
     elif abi == "module":
-        files = [f for f in files if f.name != RECEIVER]
+        files = [f for f in files if f.name not in (RECEIVER, DELTA)]
     return [fn for f in files for fn in functions(f)]
 
 

@@ -76,7 +76,7 @@ _cross_prelink() {
     local roots inputs=(--whole-archive "$raw")
     mapfile -t roots <"$dir/exports.txt"
     case "$name" in
-        receiver-*)
+        receiver-* | delta-*)
             # A bootloader has a C library and libgcc: leave memcpy and friends
             # (__aeabi_mem*) to them rather than carry compiler_builtins' copies (~3 KB), so
             # only the crate's own (LTO) object goes in. The module keeps compiler_builtins:

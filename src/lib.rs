@@ -9,6 +9,7 @@
 
 mod crc16;
 pub mod crc32;
+pub mod delta;
 pub mod ffi;
 pub mod hex;
 pub mod image;

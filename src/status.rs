@@ -19,6 +19,8 @@ pub enum Error {
     Arg,
     /// An output buffer is too small.
     Buffer,
+    /// A delta patch or package cannot be applied (`qsota_delta_fault` says why).
+    Delta,
 }
 
 impl Error {
@@ -32,6 +34,7 @@ impl Error {
             Error::Range => -5,
             Error::Arg => -6,
             Error::Buffer => -7,
+            Error::Delta => -8,
         }
     }
 }

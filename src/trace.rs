@@ -75,7 +75,7 @@ impl Drop for Recording {
 }
 
 /// Appends `line` to the current session, if the thread records one.
-fn push(line: impl FnOnce() -> String) {
+pub fn push(line: impl FnOnce() -> String) {
     STATE.with(|s| {
         if let Some(state) = s.borrow_mut().as_mut().filter(|state| state.on) {
             if let Some(session) = state.sessions.last_mut() {

@@ -22,3 +22,21 @@ MESSAGES = {
 }
 
 RECEIVER_ERRORS = ("", "version", "size", "flash", "digest", "not open", "state", "argument")
+
+# Why a delta patch or package cannot be applied: `DeltaError.code` (src/delta/mod.rs
+# `Fault`, in its order; the C ABI's QSOTA_DELTA_* are 1 + the position).
+DELTA_FAULTS = {
+    "malformed": "not a detools sequential patch qsota can read",
+    "unsupported": "a detools compression or patch type qsota does not apply",
+    "window": "the heatshrink window is larger than allowed",
+    "too_large": "the target is larger than the limit",
+    "base_range": "the patch reads outside the base",
+    "base_read": "reading the base failed",
+    "write": "writing the target failed",
+    "trailing": "bytes follow the end of the patch or package",
+    "truncated": "the patch or package ended before the target was complete",
+    "magic": "not a delta package (magic)",
+    "extension": "the header's reserved bytes are neither zero nor qsota's extension",
+    "base_mismatch": "the base is not the one the package was made for",
+    "target_mismatch": "the result is not what the package says",
+}

@@ -12,6 +12,7 @@ use crate::transfer::{self, Action, Fail};
 use crate::Error;
 use core::mem::{align_of, size_of};
 
+pub mod delta;
 pub mod image;
 pub mod mcuboot;
 pub mod native_rx;
@@ -36,6 +37,8 @@ pub const QSOTA_E_RANGE: i32 = -5;
 pub const QSOTA_E_ARG: i32 = -6;
 /// An output buffer is too small.
 pub const QSOTA_E_BUFFER: i32 = -7;
+/// A delta patch or package cannot be applied: `qsota_delta_fault` says why.
+pub const QSOTA_E_DELTA: i32 = -8;
 
 // cbindgen needs literals; these keep them equal to the core's codes.
 const _: () = {
@@ -46,6 +49,7 @@ const _: () = {
     assert!(QSOTA_E_RANGE == Error::Range.code());
     assert!(QSOTA_E_ARG == Error::Arg.code());
     assert!(QSOTA_E_BUFFER == Error::Buffer.code());
+    assert!(QSOTA_E_DELTA == Error::Delta.code());
 };
 
 /// Storage alignment of every context, in bytes (the storage types are arrays of `uint64_t`).

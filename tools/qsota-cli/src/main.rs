@@ -1,6 +1,7 @@
 //! `qsota`: verify a firmware image and send it to an MCU's bootloader over a serial port
 //! (or TCP), with the same core senders the module runs. See docs/cli.md.
 
+mod delta;
 mod failure;
 mod image;
 mod line;
@@ -105,6 +106,10 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Make a delta package OLD -> NEW (-o PKG), say what a package holds (--info PKG), or
+    /// apply one (--apply PKG --base OLD -o NEW)
+    #[command(after_help = EXIT_CODES)]
+    Delta(delta::Args),
     /// Say what is on the other end: a YMODEM receiver's 'C', the native receiver's ACCEPT
     /// and how much of IMAGE it holds (native needs IMAGE), the ROM bootloader's PID and
     /// version, MCUboot's image list (and, with IMAGE, whether it lists it and how much of
@@ -146,6 +151,12 @@ fn main() -> ExitCode {
             peer,
             listen_ms,
         } => (peer.json, probe(image.as_deref(), &peer, listen_ms)),
+        Command::Delta(args) => (
+            args.json,
+            delta::run(&args)
+                .map(|(text, json)| Report { text, json })
+                .map_err(bare),
+        ),
     };
     let (code, line) = match result {
         Ok(report) => {

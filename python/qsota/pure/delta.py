@@ -1,0 +1,118 @@
+"""qsota.pure.delta: the Rust core's delta applier (src/delta/) in Python.
+
+`Patch` (qsota.pure.patch) applies a detools sequential patch (compression none, crle or
+heatshrink), `Package` an esp_delta_ota package around one, with or without qsota's
+extension (docs/delta.md). Both take the patch in pieces of any size (`push`), read the base
+through `base.seek(offset)` and `base.readinto(buf)` and write the target in order through
+`out.write(buf)` (a memoryview into the applier's buffer, valid during the call), in the same
+pieces as the Rust core: at most 256 bytes, so trace replay (tests/test_traces.py) can
+require identical reads and writes. A problem raises `DeltaError` (`code` as
+`qsota.codes.DELTA_FAULTS`); a fault is final, later calls raise it again. Nothing is
+allocated per push but the heatshrink window (2^window bytes, once per patch, at most
+`window` bytes) and a memoryview per partial piece.
+"""
+
+try:
+    import hashlib
+except ImportError:
+    import uhashlib as hashlib
+
+from .patch import MAX_SIZE, PIECE, DeltaError, Patch, _Latched
+
+MAGIC = b"\x10\xde\xcd\xfc"
+HEADER_LEN = 64
+DIGEST_LEN = 20
+EXTENSION_TAG = b"QSD1"
+
+
+class _Hashing:
+    """Writes to `out` and hashes what it writes."""
+
+    def __init__(self, out):
+        self.out = out
+        self.sha = hashlib.sha256()
+
+    def write(self, data):
+        self.sha.update(data)
+        self.out.write(data)
+
+
+class Package(_Latched):
+    """Applies a delta package (see the module's doc) against `base` (`base_size` bytes):
+    the base's SHA-256 is checked when the header is in (unless `check_base` is False: the
+    caller checked `header()`), the target's SHA-256 at `finish` (with the extension)."""
+
+    def __init__(self, base, base_size, out, limit=MAX_SIZE, window=1 << 15, check_base=True):
+        self._out = _Hashing(out)
+        self._patch = Patch(base, base_size, self._out, limit, window)
+        self._base_size = self._patch._base_size
+        self._check_base = check_base
+        self._stage = bytearray(HEADER_LEN)
+        self._staged = 0
+        self._header = None
+
+    def header(self):
+        """(base SHA-256, extension) once the header is in, else None; the extension is
+        (base size, the first 20 bytes of the target's SHA-256), or None for a package made
+        for ESP."""
+        return self._header
+
+    def _push(self, data, n):
+        i = 0
+        if self._header is None:
+            i = min(n, HEADER_LEN - self._staged)
+            for k in range(i):
+                self._stage[self._staged + k] = data[k]
+            self._staged += i
+            if self._staged < HEADER_LEN:
+                return
+            self._open()
+        patch = self._patch
+        try:
+            patch._take(data, i, n)
+        except DeltaError as e:
+            patch._fault = e.code
+            raise
+
+    def _finish(self):
+        """(target size, target SHA-256)."""
+        if self._header is None:
+            raise DeltaError("truncated")
+        size = self._patch.finish()
+        sha = self._out.sha.digest()
+        ext = self._header[1]
+        if ext is not None and sha[:DIGEST_LEN] != ext[1]:
+            raise DeltaError("target_mismatch")
+        return size, sha
+
+    def _open(self):
+        h = self._stage
+        if bytes(h[:4]) != MAGIC:
+            raise DeltaError("magic")
+        ext = None
+        if any(h[36:]):
+            if bytes(h[36:40]) != EXTENSION_TAG:
+                raise DeltaError("extension")
+            ext = (_u32(h, 40), bytes(h[44:64]))
+            if ext[0] != self._base_size:
+                raise DeltaError("base_mismatch")
+        base_sha = bytes(h[4:36])
+        if self._check_base and self._base_sha256() != base_sha:
+            raise DeltaError("base_mismatch")
+        self._header = (base_sha, ext)
+
+    def _base_sha256(self):
+        """The base's SHA-256, read in pieces of the patch's buffer (as the Rust core)."""
+        sha = hashlib.sha256()
+        view = self._patch._view
+        at = 0
+        while at < self._base_size:
+            n = min(PIECE, self._base_size - at)
+            self._patch._read(at, view if n == PIECE else view[:n])
+            sha.update(view if n == PIECE else view[:n])
+            at += n
+        return sha.digest()
+
+
+def _u32(b, at):
+    return b[at] | b[at + 1] << 8 | b[at + 2] << 16 | b[at + 3] << 24

@@ -1,0 +1,264 @@
+"""Delta packages against their real counterpart, PyPI `detools` (0.53), in both directions:
+patches detools makes (every compression qsota applies, several heatshrink windows) give
+exactly the target through the Rust core (`qsota delta --apply`) and the pure twin
+(qsota.pure.delta on MicroPython); `qsota delta` writes detools' own patch bit for bit inside
+its package, which detools applies; the package costs detools' heatshrink patch + 64 bytes.
+Pairs: the Zephyr mps2-an385 builds of the smpclient 7.3.0 sdist (scripts/mcuboot.sh) and
+synthetic edits."""
+
+import hashlib
+import io
+import json
+import random
+import subprocess
+
+import detools  # PyPI detools 0.53 (./build.sh setup installs it)
+import pytest
+
+from support.micropython import ROOT
+
+QSOTA = ROOT / "target" / "release" / "qsota"
+FIXTURES = ROOT / "build" / "mcuboot-fixtures"
+ZEPHYR = "zephyr_4.4.0_smp_server_0eae053d_mps2_an385_serial_recovery_%s.signed.bin"
+OLD_ZEPHYR = "zephyr_f33aa2bc4a43_smp_server_27c54835_mps2_an385_serial_recovery.signed.bin"
+
+# (detools compression, heatshrink window, lookahead): what detools writes that qsota applies.
+SETTINGS = [
+    ("none", 0, 0),
+    ("crle", 0, 0),
+    ("heatshrink", 8, 7),
+    ("heatshrink", 8, 4),
+    ("heatshrink", 4, 3),
+    ("heatshrink", 10, 5),
+    ("heatshrink", 12, 6),
+]
+
+
+def _synthetic():
+    rnd = random.Random(20)
+    base = bytearray()
+    while len(base) < 24000:
+        if rnd.random() < 0.5:
+            base += bytes(rnd.randrange(256) for _ in range(rnd.randrange(1, 64)))
+        else:
+            base += bytes([rnd.randrange(4)]) * rnd.randrange(1, 40)
+    base = bytes(base)
+    inserted = bytes(rnd.randrange(256) for _ in range(300))
+    return {
+        "insert": (base, base[:5000] + inserted + base[5000:]),
+        "delete": (base, base[:9000] + base[9700:]),
+        "move": (base, base[:2000] + base[12000:14000] + base[4000:12000] + base[2000:4000] + base[14000:]),
+        "identical": (base, base),
+        "empty": (b"", b""),
+        "to-empty": (base, b""),
+    }
+
+
+@pytest.fixture(scope="module")
+def pairs():
+    def z(name):
+        path = FIXTURES / name
+        if not path.exists():
+            pytest.fail("no %s (./build.sh fetches it: scripts/mcuboot.sh)" % path, pytrace=False)
+        return path.read_bytes()
+
+    b400, b512 = z(ZEPHYR % "buf400"), z(ZEPHYR % "buf512")
+    real = {
+        "zephyr-buf400-buf512": (b400, b512),
+        "zephyr-f33aa2bc-4.4.0": (z(OLD_ZEPHYR), b512),
+        "zephyr-1024-2048": (z(ZEPHYR % "buf1024"), z(ZEPHYR % "buf2048")),
+        "zephyr-full": (b"", b512),
+    }
+    real.update(_synthetic())
+    return real
+
+
+def detools_patch(old, new, compression, window=8, lookahead=7):
+    out = io.BytesIO()
+    kw = {}
+    if compression == "heatshrink":
+        kw = dict(heatshrink_window_sz2=window, heatshrink_lookahead_sz2=lookahead)
+    detools.create_patch(io.BytesIO(old), io.BytesIO(new), out, compression=compression, **kw)
+    return out.getvalue()
+
+
+def qsota(*args):
+    proc = subprocess.run([str(QSOTA), *map(str, args)], capture_output=True, text=True)
+    return proc
+
+
+@pytest.fixture(scope="module")
+def files(pairs, tmp_path_factory):
+    """Every pair's images and detools' patches in every setting, as files."""
+    d = tmp_path_factory.mktemp("delta")
+    table = []
+    for name, (old, new) in sorted(pairs.items()):
+        (d / (name + ".old")).write_bytes(old)
+        (d / (name + ".new")).write_bytes(new)
+        for compression, window, lookahead in SETTINGS:
+            tag = "%s.%s%s" % (name, compression, window or "")
+            patch = detools_patch(old, new, compression, window, lookahead)
+            (d / (tag + ".patch")).write_bytes(patch)
+            table.append((name, tag))
+    return d, table
+
+
+def test_detools_patches_apply_exactly_in_the_core(pairs, files):
+    d, table = files
+    for name, tag in table:
+        out = d / (tag + ".core")
+        proc = qsota("delta", "--apply", d / (tag + ".patch"), "--base", d / (name + ".old"), "-o", out, "--json")
+        assert proc.returncode == 0, (tag, proc.stderr)
+        assert out.read_bytes() == pairs[name][1], tag
+        assert json.loads(proc.stdout)["package"] is False
+
+
+# Applies each (base, patch or package, expected SHA-256) of the manifest with qsota.pure.delta.
+PURE_APPLY = """
+import sys, json, hashlib
+from binascii import hexlify
+from qsota.pure.delta import Patch, Package, DeltaError
+class Out:
+    def __init__(self):
+        self.sha = hashlib.sha256()
+        self.n = 0
+    def write(self, b):
+        self.sha.update(b)
+        self.n += len(b)
+results = []
+buf = bytearray(1000)
+for base_path, size, patch_path, package in json.load(open(sys.argv[1])):
+    out = Out()
+    with open(base_path, "rb") as base, open(patch_path, "rb") as f:
+        a = (Package if package else Patch)(base, size, out)
+        try:
+            while True:
+                n = f.readinto(buf)
+                if not n:
+                    break
+                a.push(buf, n)
+            a.finish()
+            results.append([out.n, hexlify(out.sha.digest()).decode()])
+        except DeltaError as e:
+            results.append(e.code)
+print(json.dumps(results))
+"""
+
+
+def _pure(mp, d, runs):
+    manifest = d / "manifest.json"
+    manifest.write_text(json.dumps(runs))
+    return mp.json(PURE_APPLY, "pure", args=[manifest], timeout=300)
+
+
+def test_detools_patches_apply_exactly_in_the_pure_twin(mp, pairs, files):
+    d, table = files
+    runs = [[str(d / (n + ".old")), len(pairs[n][0]), str(d / (t + ".patch")), False] for n, t in table]
+    got = _pure(mp, d, runs)
+    want = [[len(pairs[n][1]), hashlib.sha256(pairs[n][1]).hexdigest()] for n, t in table]
+    assert got == want
+
+
+@pytest.mark.parametrize("compression", ["heatshrink", "crle", "none"])
+def test_qsota_writes_detools_patch_bit_for_bit_and_detools_applies_it(pairs, tmp_path, compression):
+    for name, (old, new) in sorted(pairs.items()):
+        (tmp_path / "old").write_bytes(old)
+        (tmp_path / "new").write_bytes(new)
+        proc = qsota("delta", tmp_path / "old", tmp_path / "new", "-o", tmp_path / "pkg", "--compression", compression)
+        assert proc.returncode == 0, proc.stderr
+        pkg = (tmp_path / "pkg").read_bytes()
+        # esp_delta_ota's header with qsota's extension in the reserved bytes.
+        assert pkg[:4] == (0xFCCDDE10).to_bytes(4, "little")
+        assert pkg[4:36] == hashlib.sha256(old).digest()
+        assert pkg[36:40] == b"QSD1"
+        assert int.from_bytes(pkg[40:44], "little") == len(old)
+        assert pkg[44:64] == hashlib.sha256(new).digest()[:20]
+        assert pkg[64:] == detools_patch(old, new, compression), name
+        out = io.BytesIO()
+        detools.apply_patch(io.BytesIO(old), io.BytesIO(pkg[64:]), out)
+        assert out.getvalue() == new, name
+
+
+def test_a_package_is_detools_heatshrink_patch_plus_64_bytes(pairs, tmp_path):
+    for name, (old, new) in sorted(pairs.items()):
+        (tmp_path / "old").write_bytes(old)
+        (tmp_path / "new").write_bytes(new)
+        assert qsota("delta", tmp_path / "old", tmp_path / "new", "-o", tmp_path / "pkg").returncode == 0
+        size = (tmp_path / "pkg").stat().st_size
+        reference = len(detools_patch(old, new, "heatshrink"))
+        assert size <= 1.05 * reference + 64, (name, size, reference)
+
+
+def test_packages_apply_in_both_backends_and_wrong_ones_are_refused(mp, pairs, tmp_path):
+    """A qsota package and one made for ESP (reserved bytes zero) apply in the core and the
+    pure twin; a wrong base, a changed target digest and lzma are refused with their fault."""
+    old, new = pairs["zephyr-f33aa2bc-4.4.0"]
+    other = pairs["zephyr-buf400-buf512"][0]
+    for name, data in (("old", old), ("new", new), ("other", other)):
+        (tmp_path / name).write_bytes(data)
+    qsota("delta", tmp_path / "old", tmp_path / "new", "-o", tmp_path / "qsota.pkg")
+    assert qsota("delta", tmp_path / "old", tmp_path / "new", "-o", tmp_path / "esp.pkg", "--esp").returncode == 0
+    esp = (tmp_path / "esp.pkg").read_bytes()
+    assert esp[36:64] == bytes(28)
+    bad = bytearray((tmp_path / "qsota.pkg").read_bytes())
+    bad[50] ^= 1
+    (tmp_path / "digest.pkg").write_bytes(bad)
+    (tmp_path / "lzma.patch").write_bytes(detools_patch(old, new, "lzma"))
+    cases = [
+        ("old", "qsota.pkg", True, "ok"),
+        ("old", "esp.pkg", True, "ok"),
+        ("other", "qsota.pkg", True, "base_mismatch"),
+        ("other", "esp.pkg", True, "base_mismatch"),
+        ("old", "digest.pkg", True, "target_mismatch"),
+        ("old", "lzma.patch", False, "unsupported"),
+    ]
+    runs = []
+    for i, (base, pkg, package, fault) in enumerate(cases):
+        out = tmp_path / ("%d.out" % i)
+        proc = qsota("delta", "--apply", tmp_path / pkg, "--base", tmp_path / base, "-o", out)
+        if fault == "ok":
+            assert proc.returncode == 0, proc.stderr
+            assert out.read_bytes() == new
+        else:
+            assert proc.returncode == 3 and "(%s)" % fault in proc.stderr, proc.stderr
+            assert not out.exists()
+        data = (tmp_path / base).read_bytes()
+        runs.append([str(tmp_path / base), len(data), str(tmp_path / pkg), package])
+    got = _pure(mp, tmp_path, runs)
+    ok = [len(new), hashlib.sha256(new).hexdigest()]
+    assert got == [ok if fault == "ok" else fault for _, _, _, fault in cases]
+
+
+def test_info_says_what_a_package_holds(pairs, tmp_path):
+    old, new = pairs["zephyr-buf400-buf512"]
+    (tmp_path / "old").write_bytes(old)
+    (tmp_path / "new").write_bytes(new)
+    qsota("delta", tmp_path / "old", tmp_path / "new", "-o", tmp_path / "pkg", "--window", "10", "--lookahead", "5")
+    proc = qsota("delta", "--info", tmp_path / "pkg", "--json")
+    assert proc.returncode == 0, proc.stderr
+    info = json.loads(proc.stdout)
+    assert info["compression"] == "heatshrink" and (info["window"], info["lookahead"]) == (10, 5)
+    assert info["target_size"] == len(new) and info["base_size"] == len(old)
+    assert info["target_digest"] == hashlib.sha256(new).hexdigest()[:40]
+
+
+def test_the_pure_twin_names_a_bad_argument(mp):
+    code = """
+import json, io
+from qsota.pure.delta import Package
+out = []
+for args, push in [((io.BytesIO(), -1, io.BytesIO()), None), ((io.BytesIO(), 0, io.BytesIO()), ("x", -1)),
+                   ((io.BytesIO(), "1", io.BytesIO()), None), ((io.BytesIO(), 0, io.BytesIO()), (b"12", 3))]:
+    try:
+        p = Package(*args)
+        p.push(*push)
+    except (TypeError, ValueError) as e:
+        out.append([type(e).__name__, str(e)])
+print(json.dumps(out))
+"""
+    assert mp.json(code, "pure") == [
+        ["ValueError", "base_size: must be 0 to 1073741823"],
+        ["TypeError", "data: expected a bytes-like object, got str"],
+        ["TypeError", "base_size: expected int, got str"],
+        ["ValueError", "n: must be -1 or 0 to len(data)"],
+    ]
