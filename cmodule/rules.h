@@ -107,6 +107,7 @@ enum {
     QSOTA_YMODEM_end_gap_ms,
     QSOTA_YMODEM_retries,
     QSOTA_YMODEM_baud,
+    QSOTA_YMODEM_deferred,
 };
 static const mp_arg_t qsota_ymodem_params[] = {
     { MP_QSTR_name, MP_ARG_REQUIRED | MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
@@ -118,6 +119,7 @@ static const mp_arg_t qsota_ymodem_params[] = {
     { MP_QSTR_end_gap_ms, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
     { MP_QSTR_retries, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
     { MP_QSTR_baud, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
+    { MP_QSTR_deferred, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
 };
 static const qsota_rule_t qsota_ymodem_checks[] = {
     { MP_QSTR_name, 0, QSOTA_RULE_TEXT, QSOTA_NO_FIELD, 0x0, 0x0, "" },
@@ -130,6 +132,7 @@ static const qsota_rule_t qsota_ymodem_checks[] = {
     { MP_QSTR_end_gap_ms, 6, QSOTA_RULE_INT, offsetof(qsota_ymodem_options_t, end_gap_ms), 0x1, 0x7fffffff, "must be 1 to 2147483647" },
     { MP_QSTR_retries, 7, QSOTA_RULE_INT, offsetof(qsota_ymodem_options_t, retries), 0x0, 0xff, "must be 0 to 255" },
     { MP_QSTR_baud, 8, QSOTA_RULE_INT, offsetof(qsota_ymodem_options_t, baud), 0x0, 0xffffffff, "must be 0 to 4294967295" },
+    { MP_QSTR_deferred, 9, QSOTA_RULE_FLAG, offsetof(qsota_ymodem_options_t, deferred), 0x0, 0x0, "" },
     { MP_QSTR_name, 0, QSOTA_RULE_LEN, QSOTA_NO_FIELD, 0x1, 0xff, "must be 1 to 255 bytes" },
     { MP_QSTR_name, 0, QSOTA_RULE_NUL, QSOTA_NO_FIELD, 0x0, 0x0, "must not contain NUL" },
 };
@@ -140,8 +143,9 @@ typedef char qsota_ymodem_start_timeout_ms_is_u32[sizeof(((qsota_ymodem_options_
 typedef char qsota_ymodem_end_gap_ms_is_u32[sizeof(((qsota_ymodem_options_t *)0)->end_gap_ms) == 4 ? 1 : -1];
 typedef char qsota_ymodem_retries_is_u32[sizeof(((qsota_ymodem_options_t *)0)->retries) == 4 ? 1 : -1];
 typedef char qsota_ymodem_baud_is_u32[sizeof(((qsota_ymodem_options_t *)0)->baud) == 4 ? 1 : -1];
+typedef char qsota_ymodem_deferred_is_u32[sizeof(((qsota_ymodem_options_t *)0)->deferred) == 4 ? 1 : -1];
 static const qsota_rules_t qsota_ymodem_rules = {
-    qsota_ymodem_params, 9, qsota_ymodem_checks, 12
+    qsota_ymodem_params, 10, qsota_ymodem_checks, 13
 };
 
 // NativeSender: qsota.rules.NATIVE.
@@ -154,6 +158,7 @@ enum {
     QSOTA_NATIVE_open_timeout_ms,
     QSOTA_NATIVE_retries,
     QSOTA_NATIVE_baud,
+    QSOTA_NATIVE_deferred,
 };
 static const mp_arg_t qsota_native_params[] = {
     { MP_QSTR_size, MP_ARG_REQUIRED | MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
@@ -164,6 +169,7 @@ static const mp_arg_t qsota_native_params[] = {
     { MP_QSTR_open_timeout_ms, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
     { MP_QSTR_retries, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
     { MP_QSTR_baud, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
+    { MP_QSTR_deferred, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
 };
 static const qsota_rule_t qsota_native_checks[] = {
     { MP_QSTR_size, 0, QSOTA_RULE_INT, QSOTA_NO_FIELD, 0x0, 0xffffffff, "must be 0 to 4294967295" },
@@ -177,13 +183,15 @@ static const qsota_rule_t qsota_native_checks[] = {
     { MP_QSTR_open_timeout_ms, 5, QSOTA_RULE_INT, offsetof(qsota_native_options_t, open_timeout_ms), 0x1, 0x7fffffff, "must be 1 to 2147483647" },
     { MP_QSTR_retries, 6, QSOTA_RULE_INT, offsetof(qsota_native_options_t, retries), 0x0, 0xff, "must be 0 to 255" },
     { MP_QSTR_baud, 7, QSOTA_RULE_INT, offsetof(qsota_native_options_t, baud), 0x0, 0xffffffff, "must be 0 to 4294967295" },
+    { MP_QSTR_deferred, 8, QSOTA_RULE_FLAG, offsetof(qsota_native_options_t, deferred), 0x0, 0x0, "" },
 };
 typedef char qsota_native_rto_ms_is_u32[sizeof(((qsota_native_options_t *)0)->rto_ms) == 4 ? 1 : -1];
 typedef char qsota_native_open_timeout_ms_is_u32[sizeof(((qsota_native_options_t *)0)->open_timeout_ms) == 4 ? 1 : -1];
 typedef char qsota_native_retries_is_u32[sizeof(((qsota_native_options_t *)0)->retries) == 4 ? 1 : -1];
 typedef char qsota_native_baud_is_u32[sizeof(((qsota_native_options_t *)0)->baud) == 4 ? 1 : -1];
+typedef char qsota_native_deferred_is_u32[sizeof(((qsota_native_options_t *)0)->deferred) == 4 ? 1 : -1];
 static const qsota_rules_t qsota_native_rules = {
-    qsota_native_params, 8, qsota_native_checks, 11
+    qsota_native_params, 9, qsota_native_checks, 12
 };
 
 // Stm32Sender: qsota.rules.STM32.

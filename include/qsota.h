@@ -85,6 +85,13 @@
 #define QSOTA_ACTION_FAILED 5
 
 /*
+ `qsota_action_t.kind` (senders made for an image checked at its end only): check the
+ image, write its SHA-256 to the frame at `at` and call `provide(32)`, or `provide(0)` if
+ the check failed (`transfer::Action::Digest`).
+ */
+#define QSOTA_ACTION_DIGEST 6
+
+/*
  `qsota_action_t.fail` codes, in the order of `transfer::Fail` (names: `qsota_fail_name`).
  */
 #define QSOTA_FAIL_TIMEOUT 1
@@ -269,7 +276,7 @@
 /*
  Storage for one native sender, in 8-byte words.
  */
-#define QSOTA_NATIVE_TX_WORDS 56
+#define QSOTA_NATIVE_TX_WORDS 64
 
 /*
  The frame buffer a native sender needs (`qsota_native_tx_poll`).
@@ -536,7 +543,7 @@ typedef struct {
    */
   size_t len;
   /*
-   `READ`: where the bytes go in the frame buffer.
+   `READ`: where the bytes go in the frame buffer; `DIGEST`: where the SHA-256 goes.
    */
   size_t at;
   /*
@@ -683,6 +690,12 @@ typedef struct {
    The line's rate, 0 if unknown (bounds the adaptive timeout below).
    */
   uint32_t baud;
+  /*
+   Non-zero: the image is checked at its end only (a stream). `sha256` is then an
+   identity, and the sender asks for the SHA-256 once every byte is acknowledged
+   (`QSOTA_ACTION_DIGEST`); docs/protocol.md, version 2.
+   */
+  uint32_t deferred;
 } qsota_native_options_t;
 
 /*
@@ -865,6 +878,11 @@ typedef struct {
    Line speed if known (0: unknown); waits then include each frame's time on the wire.
    */
   uint32_t baud;
+  /*
+   Non-zero: the image is checked at its end only (a stream): before EOT the sender
+   asks for the check (`QSOTA_ACTION_DIGEST`) and cancels if it failed.
+   */
+  uint32_t deferred;
 } qsota_ymodem_options_t;
 
 /*

@@ -45,6 +45,7 @@ fn action_codes_are_the_c_abi_ones() {
         ("WAIT", ffi::QSOTA_ACTION_WAIT),
         ("DONE", ffi::QSOTA_ACTION_DONE),
         ("FAILED", ffi::QSOTA_ACTION_FAILED),
+        ("DIGEST", ffi::QSOTA_ACTION_DIGEST),
     ] {
         assert_eq!(constant(&text, name), value, "{name}");
     }
@@ -77,8 +78,9 @@ fn receiver_error_names_follow_the_codes() {
         (code::NOT_OPEN, "not open"),
         (code::STATE, "state"),
         (code::ARGUMENT, "argument"),
+        (code::FLAGS, "flags"),
     ] {
         assert_eq!(names[usize::from(value)], name);
     }
-    assert_eq!(names.len(), usize::from(code::ARGUMENT) + 1);
+    assert_eq!(names.len(), usize::from(code::FLAGS) + 1);
 }

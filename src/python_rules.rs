@@ -66,8 +66,9 @@ macro_rules! same_defaults {
 #[test]
 fn the_defaults_are_the_c_abi_ones() {
     same_defaults! { "YMODEM", qsota_ymodem_options_default, block_size, timeout_ms,
-    header_timeout_ms, start_timeout_ms, end_gap_ms, retries, baud }
-    same_defaults! { "NATIVE", qsota_native_options_default, rto_ms, open_timeout_ms, retries, baud }
+    header_timeout_ms, start_timeout_ms, end_gap_ms, retries, baud, deferred }
+    same_defaults! { "NATIVE", qsota_native_options_default, rto_ms, open_timeout_ms, retries, baud,
+    deferred }
     same_defaults! { "STM32", qsota_stm32_options_default, address, go, flash_size, page_size,
     timeout_ms, erase_timeout_ms, start_timeout_ms, retries, baud }
     same_defaults! { "MCUBOOT", qsota_mcuboot_options_default, image, buf_size, enter, resume, reset,

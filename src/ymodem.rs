@@ -43,6 +43,8 @@ use crate::Error;
 const SOH: u8 = 0x01;
 const STX: u8 = 0x02;
 const EOT: u8 = 0x04;
+/// What `reading` and `filled` hold for a deferred image's final check (no block has it).
+const CHECK: u64 = u64::MAX;
 const ACK: u8 = 0x06;
 const NAK: u8 = 0x15;
 const CAN: u8 = 0x18;
@@ -89,6 +91,10 @@ pub struct Options {
     pub retries: u8,
     /// Line speed, if known: each wait is extended by the frame's time on the wire.
     pub baud: u32,
+    /// The image is checked only at its end (a stream): before EOT, which makes the
+    /// receiver take the file, the sender asks for the check ([`Action::Digest`]; YMODEM
+    /// carries no digest, only the verdict counts) and cancels (CAN CAN) if it failed.
+    pub deferred: bool,
 }
 
 impl Default for Options {
@@ -101,6 +107,7 @@ impl Default for Options {
             end_gap_ms: 200,
             retries: 10,
             baud: 0,
+            deferred: false,
         }
     }
 }
@@ -177,7 +184,8 @@ pub struct Sender {
     framed: Option<u64>,
     /// A `Read` for block `.0` is out; `provide` must report `.1` bytes.
     reading: Option<(u64, usize)>,
-    /// The frame buffer holds the data of this block, not yet framed.
+    /// The frame buffer holds the data of this block, not yet framed (`CHECK`: the image
+    /// passed its final check).
     filled: Option<u64>,
     /// An earlier transmission of `cur` may have been accepted (see the module doc).
     maybe_accepted: bool,
@@ -196,6 +204,8 @@ pub struct Sender {
     /// The caller cancelled while a frame's answer was due (see `cancel`): the CANs go out
     /// at the first byte of that answer or at this deadline.
     cancel_at: Option<u32>,
+    /// The image passed its final check (a deferred one: before EOT).
+    checked: bool,
     /// Time of the first poll (the start wait counts from there).
     started: Option<u32>,
     deadline: u32,
@@ -240,6 +250,7 @@ impl Sender {
             zero_ack: false,
             cancel_pending: false,
             cancel_at: None,
+            checked: !opts.deferred,
             started: None,
             deadline: 0,
             stats: Stats::default(),
@@ -471,6 +482,15 @@ impl Sender {
             }
             Phase::Eot => {
                 self.framed = None;
+                if !self.checked {
+                    // Asked once, as the last block is confirmed (what `provide` reads).
+                    if self.filled != Some(CHECK) {
+                        self.reading = Some((CHECK, 32));
+                        return Action::Digest { at: 0 };
+                    }
+                    self.filled = None;
+                    self.checked = true;
+                }
                 frame[0] = EOT;
                 (1, self.opts.timeout_ms)
             }

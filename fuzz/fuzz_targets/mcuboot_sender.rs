@@ -66,6 +66,7 @@ fuzz_target!(|data: &[u8]| {
                     assert!(tx.stats().listed && tx.image_list().is_none());
                     return;
                 }
+                Action::Digest { .. } => unreachable!("only a deferred sender asks for a digest"),
                 Action::Failed(_) => return,
             }
         }

@@ -11,13 +11,15 @@ use qsota::transfer::{Action, Sender as _};
 const SIZE: u64 = 5000;
 
 fuzz_target!(|data: &[u8]| {
-    // The first byte picks the timer: fixed (even) or adaptive, and the line's rate.
+    // The first byte picks the timer: fixed (even) or adaptive, the line's rate, and
+    // (the top bit) a deferred image, whose SHA-256 is asked for at the end.
     let pick = data.first().copied().unwrap_or(0);
     let opts = Options {
         rto_ms: if pick & 1 == 0 { 50 } else { 0 },
         open_timeout_ms: 500,
         retries: 3,
-        baud: u32::from(pick >> 1) * 19_200,
+        baud: u32::from((pick >> 1) & 0x3F) * 19_200,
+        deferred: pick & 0x80 != 0,
     };
     let mut tx = Sender::new(SIZE, &[7; 32], b"mcu", b"1", opts).unwrap();
     let mut frame = vec![0u8; tx.frame_size()];
@@ -31,6 +33,11 @@ fuzz_target!(|data: &[u8]| {
                     assert!(offset + len as u64 <= SIZE && at + len <= frame.len());
                     // Sometimes a short read (the source ended early).
                     tx.provide(if piece[0] == 0xEE { len / 2 } else { len });
+                }
+                Action::Digest { at } => {
+                    assert!(opts.deferred && at + 32 <= frame.len());
+                    // Sometimes the image fails its check.
+                    tx.provide(if piece[0] == 0xEE { 0 } else { 32 });
                 }
                 Action::Wait { .. } => break,
                 Action::Done | Action::Failed(_) => return,

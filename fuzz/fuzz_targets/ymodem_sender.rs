@@ -19,6 +19,8 @@ fuzz_target!(|data: &[u8]| {
         end_gap_ms: 20,
         retries: 3,
         baud: 0,
+        // A deferred image (its check asked for before EOT) on every other size.
+        deferred: sel & 2 != 0,
     };
     let Ok(mut tx) = Sender::new(b"fw.bin", size, opts) else {
         return;
@@ -32,6 +34,11 @@ fuzz_target!(|data: &[u8]| {
                 Action::Read { offset, at, len } => {
                     assert!(offset + len as u64 <= size && at + len <= frame.len());
                     tx.provide(len);
+                }
+                Action::Digest { at } => {
+                    assert!(opts.deferred && at + 32 <= frame.len());
+                    // Sometimes the image fails its check.
+                    tx.provide(if piece[0] == 0xEE { 0 } else { 32 });
                 }
                 Action::Wait { .. } => break,
                 Action::Done | Action::Failed(_) => return,

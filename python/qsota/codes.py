@@ -9,6 +9,7 @@ READ = 2
 WAIT = 3
 DONE = 4
 FAILED = 5
+DIGEST = 6
 
 MESSAGES = {
     "timeout": "the receiver did not answer",
@@ -21,7 +22,7 @@ MESSAGES = {
     "io": "the port failed",
 }
 
-RECEIVER_ERRORS = ("", "version", "size", "flash", "digest", "not open", "state", "argument")
+RECEIVER_ERRORS = ("", "version", "size", "flash", "digest", "not open", "state", "argument", "flags")
 
 # Why a delta patch or package cannot be applied: `DeltaError.code` (src/delta/mod.rs
 # `Fault`, in its order; the C ABI's QSOTA_DELTA_* are 1 + the position).

@@ -75,6 +75,7 @@ YMODEM = (
     ("end_gap_ms", INT, 1, _I31, _WAIT, 200),
     ("retries", INT, 0, 255, _BYTE, 10),
     ("baud", INT, 0, _U32, _ANY_U32, 0),
+    ("deferred", FLAG, 0, 0, "", False),
     ("name", LEN, 1, 255, "must be 1 to 255 bytes", None),
     ("name", NUL, 0, 0, "must not contain NUL", None),
 )
@@ -91,6 +92,7 @@ NATIVE = (
     ("open_timeout_ms", INT, 1, _I31, _WAIT, 60000),
     ("retries", INT, 0, 255, _BYTE, 10),
     ("baud", INT, 0, _U32, _ANY_U32, 0),
+    ("deferred", FLAG, 0, 0, "", False),
 )
 
 _ADDRESS = "must be a multiple of 256 from 0x08000000"

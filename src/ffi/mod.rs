@@ -213,6 +213,10 @@ pub const QSOTA_ACTION_WAIT: i32 = 3;
 pub const QSOTA_ACTION_DONE: i32 = 4;
 /// `qsota_action_t.kind`: the transfer failed with `fail` (a `QSOTA_FAIL_*`).
 pub const QSOTA_ACTION_FAILED: i32 = 5;
+/// `qsota_action_t.kind` (senders made for an image checked at its end only): check the
+/// image, write its SHA-256 to the frame at `at` and call `provide(32)`, or `provide(0)` if
+/// the check failed (`transfer::Action::Digest`).
+pub const QSOTA_ACTION_DIGEST: i32 = 6;
 
 /// `qsota_action_t.fail` codes, in the order of `transfer::Fail` (names: `qsota_fail_name`).
 pub const QSOTA_FAIL_TIMEOUT: i32 = 1;
@@ -244,7 +248,7 @@ pub struct qsota_action_t {
     /// `SEND`: bytes to write; `READ`: bytes to read; `WAIT`: bytes of the answer still to
     /// come, where the sender knows, else 0.
     pub len: usize,
-    /// `READ`: where the bytes go in the frame buffer.
+    /// `READ`: where the bytes go in the frame buffer; `DIGEST`: where the SHA-256 goes.
     pub at: usize,
     /// `READ`: image offset of the bytes.
     pub offset: u64,
@@ -270,6 +274,7 @@ impl From<Action> for qsota_action_t {
             Action::Wait { until_ms, expects } => {
                 (a.kind, a.until_ms, a.len) = (QSOTA_ACTION_WAIT, until_ms, expects)
             }
+            Action::Digest { at } => (a.kind, a.at) = (QSOTA_ACTION_DIGEST, at),
             Action::Done => a.kind = QSOTA_ACTION_DONE,
             Action::Failed(f) => {
                 a.kind = QSOTA_ACTION_FAILED;

@@ -10,7 +10,7 @@ use crate::native::sender::{Options, Sender};
 use crate::Error;
 
 /// Storage for one native sender, in 8-byte words.
-pub const QSOTA_NATIVE_TX_WORDS: usize = 56;
+pub const QSOTA_NATIVE_TX_WORDS: usize = 64;
 /// The frame buffer a native sender needs (`qsota_native_tx_poll`).
 pub const QSOTA_NATIVE_FRAME_SIZE: usize = 1038;
 
@@ -41,6 +41,10 @@ pub struct qsota_native_options_t {
     pub retries: u32,
     /// The line's rate, 0 if unknown (bounds the adaptive timeout below).
     pub baud: u32,
+    /// Non-zero: the image is checked at its end only (a stream). `sha256` is then an
+    /// identity, and the sender asks for the SHA-256 once every byte is acknowledged
+    /// (`QSOTA_ACTION_DIGEST`); docs/protocol.md, version 2.
+    pub deferred: u32,
 }
 
 /// Writes the default options to `opts`.
@@ -57,6 +61,7 @@ pub unsafe extern "C" fn qsota_native_options_default(opts: *mut qsota_native_op
             open_timeout_ms: d.open_timeout_ms,
             retries: u32::from(d.retries),
             baud: d.baud,
+            deferred: u32::from(d.deferred),
         }
     }))
 }
@@ -67,6 +72,7 @@ fn options(o: &qsota_native_options_t) -> Result<Options, Error> {
         open_timeout_ms: o.open_timeout_ms,
         retries: u8::try_from(o.retries).map_err(|_| Error::Range)?,
         baud: o.baud,
+        deferred: o.deferred != 0,
     })
 }
 

@@ -32,6 +32,14 @@ pub(crate) mod kind {
     pub(crate) const ERROR: u8 = 0x85;
 }
 
+/// OPEN's flags (docs/protocol.md §2): what OPEN says about its image. A receiver refuses
+/// a flag it does not know (ERROR FLAGS).
+pub(crate) mod flags {
+    /// The 32-byte field names the image by the sender's identity, not its SHA-256: the image
+    /// is checked on the sender only at its end (a stream), and COMMIT carries its SHA-256.
+    pub(crate) const DIGEST_AT_COMMIT: u8 = 0x02;
+}
+
 /// One table of 256 words: frames are at most ~1 KB, so this is fast enough on an MCU.
 pub(crate) static CRC32: Crc<u32, Table<1>> = Crc::<u32, Table<1>>::new(&CRC_32_ISO_HDLC);
 static CRC8: Crc<u8> = Crc::<u8>::new(&CRC_8_SMBUS);

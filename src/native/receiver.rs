@@ -10,7 +10,7 @@
 //! next frame arrives meanwhile; it announces one more frame of window). Both acknowledge a
 //! frame only once it is durable.
 
-use super::frame::{self, kind, Parser, MAX_FRAME, MAX_PAYLOAD, OVERHEAD};
+use super::frame::{self, flags, kind, Parser, MAX_FRAME, MAX_PAYLOAD, OVERHEAD};
 use super::record::{self, Area, Flash, FlashError, Geometry, ImageId, Log};
 use super::VERSION;
 use crate::Error;
@@ -28,6 +28,7 @@ pub(crate) mod code {
     pub(crate) const NOT_OPEN: u8 = 5;
     pub(crate) const STATE: u8 = 6;
     pub(crate) const ARGUMENT: u8 = 7;
+    pub(crate) const FLAGS: u8 = 8;
 }
 
 /// What the bootloader tells the sender about itself.
@@ -250,7 +251,13 @@ impl Core {
                 }
                 None => Reply::None,
             },
-            kind::COMMIT => self.commit(flash),
+            kind::COMMIT => {
+                let digest = match payload.len() {
+                    0 => None,
+                    _ => Some(payload.try_into().map_err(|_| ())),
+                };
+                self.commit(flash, digest)
+            }
             kind::ABORT => {
                 self.session = Session::Idle;
                 Reply::None
@@ -273,7 +280,7 @@ impl Core {
     }
 
     fn open(&mut self, flash: &mut impl Flash, id: ImageId) -> Reply {
-        if self.session != Session::Idle && self.id == id {
+        if self.session != Session::Idle && self.id.names(&id) {
             // The sender probes after a timeout and then sends from `next`: a gap in what
             // follows is new, so it gets a NAK at once.
             self.gap_drops = None;
@@ -287,11 +294,11 @@ impl Core {
             return Reply::Error(code::SIZE, 0);
         }
         match resume(flash, &g, &id) {
-            Ok((next, log, committed)) => {
+            Ok((stored, next, log, committed)) => {
                 let unit = g.program_unit as u16; // at most 64: checked by `geometry`
                 self.stage.chunk = (self.stage.chunk / unit).max(1) * unit;
                 self.geometry = g;
-                self.id = id;
+                self.id = stored;
                 self.next = next;
                 self.log = log;
                 self.gap_drops = None;
@@ -392,13 +399,26 @@ impl Core {
         program(flash, &self.geometry, self.next, block.ok_or(FlashError)?)
     }
 
-    fn commit(&mut self, flash: &mut impl Flash) -> Reply {
+    /// COMMIT, with its payload: none, or (`Some(Ok)`) a deferred image's SHA-256.
+    fn commit(&mut self, flash: &mut impl Flash, digest: Option<Result<[u8; 32], ()>>) -> Reply {
+        if self.session == Session::Idle {
+            return Reply::Error(code::NOT_OPEN, 0);
+        }
+        let deferred = self.id.flags & flags::DIGEST_AT_COMMIT != 0;
+        let want = match (deferred, digest) {
+            (false, None) => self.id.sha256,
+            (true, Some(Ok(digest))) => digest,
+            // A deferred image's COMMIT without its SHA-256, or a SHA-256 for one that
+            // named it in OPEN: a sender's bug (the CRC held).
+            _ => return self.fail(code::ARGUMENT),
+        };
         match self.session {
-            Session::Idle => Reply::Error(code::NOT_OPEN, 0),
-            Session::Committed => Reply::Done(self.id.size),
+            Session::Committed if want == self.id.sha256 => Reply::Done(self.id.size),
+            Session::Committed => Reply::Error(code::DIGEST, self.next),
             Session::Open if self.next != self.id.size => Reply::Error(code::STATE, self.next),
-            Session::Open => match read_back(flash, self.id.size) {
-                Ok(digest) if digest == self.id.sha256 => {
+            _ => match read_back(flash, self.id.size) {
+                Ok(digest) if digest == want => {
+                    self.id.sha256 = digest;
                     match record::commit(flash, &self.geometry, &mut self.log, &self.id) {
                         Ok(()) => {
                             self.session = Session::Committed;
@@ -421,18 +441,19 @@ impl Core {
 }
 
 /// Where a transfer of `id` starts: from its record if the flash holds one for the same
-/// image, else from 0 after erasing. Returns `(next, log, committed)`.
+/// image, else from 0 after erasing. Returns `(id, next, log, committed)`, the id as the
+/// record has it (a committed deferred image's with its SHA-256).
 fn resume(
     flash: &mut impl Flash,
     g: &Geometry,
     id: &ImageId,
-) -> Result<(u32, Log, bool), FlashError> {
-    let found = record::load(flash, g)?.filter(|(stored, _, _)| stored == id);
-    let Some((_, state, log)) = found else {
+) -> Result<(ImageId, u32, Log, bool), FlashError> {
+    let found = record::load(flash, g)?.filter(|(stored, _, _)| stored.names(id));
+    let Some((stored, state, log)) = found else {
         return fresh(flash, g, id);
     };
     if state.committed {
-        return Ok((id.size, log, true));
+        return Ok((stored, id.size, log, true));
     }
     if !state.erased {
         return fresh(flash, g, id);
@@ -464,7 +485,7 @@ fn resume(
     if let Some(end) = erase_to {
         erase(flash, g, next, end)?;
     }
-    Ok((next, log, false))
+    Ok((*id, next, log, false))
 }
 
 /// Programs `data` at `at` of the slot: its whole program units straight from `data`, a
@@ -503,11 +524,11 @@ fn fresh(
     flash: &mut impl Flash,
     g: &Geometry,
     id: &ImageId,
-) -> Result<(u32, Log, bool), FlashError> {
+) -> Result<(ImageId, u32, Log, bool), FlashError> {
     let mut log = record::start(flash, g, id)?;
     erase(flash, g, 0, id.size.next_multiple_of(g.program_unit))?;
     record::erased(flash, g, &mut log, id)?;
-    Ok((0, log, false))
+    Ok((*id, 0, log, false))
 }
 
 /// The SHA-256 of the slot's first `size` bytes, read back from flash.
@@ -524,16 +545,21 @@ fn read_back(flash: &mut impl Flash, size: u32) -> Result<[u8; 32], FlashError> 
     Ok(sha.finalize().into())
 }
 
-/// OPEN's payload: `version, flags, size u32, sha256[32], comp_len, comp, ver_len, ver`.
+/// OPEN's payload: `version, flags, size u32, key[32], comp_len, comp, ver_len, ver`; the
+/// image it names. A flag it does not know is refused (FLAGS).
 fn parse_open(p: &[u8]) -> Result<ImageId, u8> {
     match p.first() {
         Some(&VERSION) => {}
         Some(_) => return Err(code::VERSION),
         None => return Err(code::ARGUMENT),
     }
+    let flags = *p.get(1).ok_or(code::ARGUMENT)?;
+    if flags & !flags::DIGEST_AT_COMMIT != 0 {
+        return Err(code::FLAGS);
+    }
     let fields = || -> Option<ImageId> {
         let size = frame::u32_at(p, 2)?;
-        let sha256: [u8; 32] = p.get(6..38)?.try_into().ok()?;
+        let key: [u8; 32] = p.get(6..38)?.try_into().ok()?;
         let comp_len = usize::from(*p.get(38)?);
         let comp = p.get(39..39 + comp_len)?;
         let ver_len = usize::from(*p.get(39 + comp_len)?);
@@ -541,7 +567,7 @@ fn parse_open(p: &[u8]) -> Result<ImageId, u8> {
         if p.len() != 40 + comp_len + ver_len {
             return None;
         }
-        ImageId::new(size, sha256, comp, ver)
+        ImageId::with_flags(size, flags, key, comp, ver)
     };
     fields().ok_or(code::ARGUMENT)
 }

@@ -36,6 +36,7 @@ pub fn native_sender(
         open_timeout_ms: a.open_timeout_ms,
         retries,
         baud,
+        deferred: false,
     };
     let (component, version) = (a.component.as_bytes(), a.image_version.as_bytes());
     Sender::new(image.bytes.len() as u64, sha256, component, version, o).map_err(|_| {
