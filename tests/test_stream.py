@@ -2,8 +2,10 @@
 (tools/qth_emu/fileserver.py): read as a sender reads it (tests/mp/stream_read.py: frames in
 order, go-backs within the ring, an MCU that resumes behind it), across cut connections, a
 file that changes on the server, and a module that stops midway and starts again from its
-record. Each byte read must be the file's, every byte is downloaded once plus what the
-counters say was downloaded again, and those stay within the bounds docs/agent.md states.
+record, and sent into the MCU simulator's native receiver as it downloads (committed only
+after its final check). Each byte read must be the file's, every byte is downloaded once plus
+what the counters say was downloaded again, and those stay within the bounds docs/agent.md
+states.
 """
 
 import hashlib
@@ -18,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools" / "qth_emu"))
 
 from fileserver import FileServer  # noqa: E402
+from support.mcu import Mcu  # noqa: E402
 
 SIZE = 100 * 1024 + 77
 IMAGE = bytes(random.Random(21).getrandbits(8) for _ in range(SIZE))
@@ -136,3 +139,43 @@ def test_a_damaged_record_starts_over(mp, backend, www):
     assert "error" not in got, got
     assert not any("resuming" in l for l in got["log"])
     assert got["sha256"] == hashlib.sha256(IMAGE).hexdigest()
+
+
+# A stream sent as it downloads into the native receiver of the MCU simulator (OPEN's
+# DIGEST_AT_COMMIT: the image is named by the stream's identity, and COMMIT carries the
+# SHA-256 once the final check passed).
+MCU = dict(personality="native", baud=921600, flash_scale=0, fifo=4200, sector_size="2K",
+           flash_size="256K")
+
+
+def send(mp, backend, www, server, md5=MD5):
+    with Mcu(**MCU) as mcu:
+        got = mp.json("import stream_send", backend, timeout=120,
+                      args=[server.url("fw.bin"), SIZE, md5, WINDOW, mcu.port])
+        return got, mcu.summary()
+
+
+def test_a_stream_is_committed_after_its_final_check(mp, backend, www):
+    server = FileServer(www / "www", cuts=[30000], sndbuf=SNDBUF).start()
+    try:
+        got, summary = send(mp, backend, www, server)
+    finally:
+        server.stop()
+    assert got["ok"], got
+    assert summary["result"] == "ok", summary
+    assert (summary["size"], summary["sha256"]) == (SIZE, hashlib.sha256(IMAGE).hexdigest())
+    assert got["downloaded"] == SIZE and got["again"] == 0, got
+
+
+def test_a_stream_that_fails_its_final_check_is_never_committed(mp, backend, www):
+    # One byte differs from what the platform's md5 says: every byte reaches the MCU, the
+    # check fails before COMMIT, the transfer is aborted and the MCU keeps its firmware.
+    (www / "www" / "fw.bin").write_bytes(IMAGE[:5000] + bytes([IMAGE[5000] ^ 1]) + IMAGE[5001:])
+    server = FileServer(www / "www", sndbuf=SNDBUF).start()
+    try:
+        got, summary = send(mp, backend, www, server)
+    finally:
+        server.stop()
+    assert not got["ok"] and got["code"] == "source", got
+    assert "failed its final check" in got["message"] and "md5" in got["message"], got
+    assert summary["result"] != "ok" and summary["app_state"] == "old", summary

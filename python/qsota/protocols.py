@@ -60,7 +60,15 @@ def _ymodem_args(f, size, name, options):
 
 
 def _native_args(f, size, name, options):
-    return (size, sha256_of(f, options.pop("sha256", None)))
+    sha256 = options.pop("sha256", None)
+    if options.get("deferred"):
+        # A stream (qsota.stream): checked at its end only, named in OPEN by its identity
+        # until COMMIT carries its SHA-256 (docs/protocol.md, DIGEST_AT_COMMIT).
+        identity = getattr(f, "identity", None)
+        if not callable(identity):
+            raise TypeError("deferred: the source must be a stream (qsota.stream.Stream)")
+        return (size, identity() if sha256 is None else sha256)
+    return (size, sha256_of(f, sha256))
 
 
 def _size_args(f, size, name, options):

@@ -9,7 +9,7 @@ qsota.source.
 """
 
 from . import _bound
-from .codes import DONE, MESSAGES, READ, SEND, WAIT
+from .codes import DIGEST, DONE, MESSAGES, READ, SEND, WAIT
 from .errors import TransferError
 from .pacing import Pacer
 from .protocols import get as _protocol
@@ -82,7 +82,9 @@ def send(port, source, protocol="ymodem", name=None, progress=None, **options):
     block is read; `options` go to the sender (YMODEM: block_size, timeout_ms,
     header_timeout_ms, start_timeout_ms, end_gap_ms, retries, baud; native: component,
     version, sha256 (bytes or hex, else computed from the file first), rto_ms,
-    open_timeout_ms, retries; stm32 (ST's ROM bootloader, 8E1): address, go, flash_size,
+    open_timeout_ms, retries, deferred (a stream, qsota.stream: OPEN names the image by
+    `source.identity()`, and once the MCU has every byte the driver runs the stream's final
+    check, `source.digest()`, and COMMIT carries the SHA-256, or the transfer is aborted); stm32 (ST's ROM bootloader, 8E1): address, go, flash_size,
     page_size, timeout_ms, erase_timeout_ms, start_timeout_ms, retries, baud, and boot0,
     nrst, nrst_active, reset_ms, boot_ms for qsota.stm32boot; mcuboot (a signed MCUboot
     image into serial recovery): image, buf_size, enter, boot_pin, reset_pin, boot_level,
@@ -128,8 +130,26 @@ def _baud(baud):
     return baud
 
 
+def _final_check(f, frame, at):
+    """DIGEST (a sender made with `deferred=True` for a stream, qsota.stream): the image's
+    final check (md5, CRC, size, signature: the stream's verifier) once the receiver has
+    every byte, and its SHA-256 written to frame[at:]. Returns how many bytes were written,
+    0 if the check failed, and the failure (None if it passed)."""
+    check = getattr(f, "digest", None)
+    if check is None:
+        return 0, "the source has no final check (deferred=True needs a stream)"
+    try:
+        sha = check()
+    except ValueError as e:  # VerifyError: the MCU keeps its firmware
+        return 0, "the image failed its final check (%s)" % e
+    for i in range(32):  # byte by byte: slice assignment into a memoryview is optional
+        frame[at + i] = sha[i]
+    return 32, None
+
+
 def _drive(port, f, size, sender, protocol, progress, pacer, stall_ms, detail):
     frame = bytearray(sender.frame_size)
+    failed_check = None
     fv = Views(frame)
     frame_mv = fv.mv
     rx = bytearray(_RX)
@@ -192,6 +212,11 @@ def _drive(port, f, size, sender, protocol, progress, pacer, stall_ms, detail):
                 now = pacer.now()
                 sender.receive(now, data, got)
                 pacer.received(now, got)
+        elif action == DIGEST:
+            began = pacer.now()
+            n, failed_check = _final_check(f, frame_mv, sender.at)
+            pacer.hold(pacer.now() - began)  # it may download the image's last bytes
+            sender.provide(n)
         elif action == DONE:
             stats = sender.stats()
             stats["elapsed_ms"] = pacer.now()
@@ -199,7 +224,7 @@ def _drive(port, f, size, sender, protocol, progress, pacer, stall_ms, detail):
         else:
             code = sender.error
             stats = sender.stats()
-            why = MESSAGES.get(code, code)
+            why = failed_check or MESSAGES.get(code, code)
             if detail is not None:
                 why += detail(stats)
             raise TransferError(

@@ -19,7 +19,7 @@ except ImportError:
 
 from ..rules import NATIVE
 from .args import parse
-from .sender import DONE, SEND, Sender, _after, _data_len, _now, _reached
+from .sender import DIGEST, DONE, SEND, Sender, _after, _data_len, _now, _provided, _reached
 from .verify import _crc_tables
 
 _SYNC0 = 0xA5
@@ -31,6 +31,9 @@ _MAX_PAYLOAD = 1024
 _FRAME_SIZE = _OVERHEAD + 4 + _MAX_PAYLOAD
 _RX_BUF = 64
 _VERSION = 1
+# OPEN's flag: the 32 bytes name the image by the sender's identity, COMMIT carries the
+# SHA-256 (an image checked at its end only: a stream).
+_DIGEST_AT_COMMIT = 0x02
 
 _OPEN = 0x01
 _DATA = 0x02
@@ -217,14 +220,19 @@ class NativeSender(Sender):
     """A sans-IO sender of the native protocol for one image (see qsota.transfer)."""
 
     def __init__(self, *args, **kw):
-        size, sha256, component, version, rto_ms, open_timeout_ms, retries, baud = parse(
-            NATIVE, args, kw
+        size, sha256, component, version, rto_ms, open_timeout_ms, retries, baud, deferred = (
+            parse(NATIVE, args, kw)
         )
         super().__init__(retries)
         self._size = size
         self._sha = sha256
         self._comp = component
         self._ver = version
+        self._flags = _DIGEST_AT_COMMIT if deferred else 0
+        # A deferred image: DIGEST is out; its answer is in the frame; COMMIT's SHA-256.
+        self._asked_digest = False
+        self._digest_in_frame = False
+        self._digest = None
         self._rto_opt = rto_ms
         self._open_timeout = open_timeout_ms
         self._parser = _Parser()
@@ -418,7 +426,7 @@ class NativeSender(Sender):
                 return self._failed()
             if phase == _FINISHED:
                 return DONE
-            if len(frame) < _FRAME_SIZE or self._reading >= 0:
+            if len(frame) < _FRAME_SIZE or self._reading >= 0 or self._asked_digest:
                 self._fail_with("usage")
                 continue
             if phase == _OPENING:
@@ -481,10 +489,20 @@ class NativeSender(Sender):
 
     def _poll_commit(self, now_ms, frame):
         if self._send:
+            if self._flags and self._digest is None:
+                # Asked once, when every byte is acknowledged; kept for COMMIT's repeats.
+                if not self._digest_in_frame:
+                    self._asked_digest = True
+                    self.at = _HEADER
+                    return DIGEST
+                self._digest = bytes(frame[_HEADER : _HEADER + 32])
             self._send = False
             # The answer waits for the read-back of the whole image: the longest timeout.
             self._deadline = _after(now_ms, self._rto_max if self._adaptive else self._rto)
-            return self._emit(frame, _COMMIT, 0)
+            n = 0
+            if self._digest is not None:
+                n = _put(frame, _HEADER, self._digest) - _HEADER
+            return self._emit(frame, _COMMIT, n)
         if _reached(now_ms, self._deadline):
             self._retry()
             return 0
@@ -493,7 +511,7 @@ class NativeSender(Sender):
     def _open_payload(self, frame):
         p = _HEADER
         frame[p] = _VERSION
-        frame[p + 1] = 0
+        frame[p + 1] = self._flags
         _put32(frame, p + 2, self._size)
         # Byte by byte: the frame is the driver's memoryview, and slice assignment into one
         # is optional in MicroPython (as in qsota.pure.ymodem).
@@ -502,6 +520,17 @@ class NativeSender(Sender):
         at = _put(frame, at + 1, self._comp)
         frame[at] = len(self._ver)
         return _put(frame, at + 1, self._ver) - p
+
+    def provide(self, n):
+        if not self._asked_digest:
+            return super().provide(n)
+        _provided(n)
+        self._asked_digest = False
+        self._digest_in_frame = n == 32
+        if n < 32:
+            self._fail_with("source")  # the image failed its check
+        elif n > 32:
+            self._fail_with("usage")
 
     def _emit(self, frame, kind, n):
         if frame is not self._frame:
