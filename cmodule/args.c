@@ -24,6 +24,11 @@ NORETURN void qsota_raise(const mp_obj_type_t *type, const char *fmt, ...) {
     nlr_raise(mp_obj_new_exception_arg1(type, msg));
 }
 
+const char *qsota_delta_fault_text(int32_t fault) {
+    size_t n = MP_ARRAY_SIZE(qsota_delta_faults);
+    return fault >= 1 && (size_t)fault <= n ? qsota_delta_faults[fault - 1] : "unknown fault";
+}
+
 NORETURN void qsota_raise_type(qstr what, const char *expected, mp_obj_t obj) {
     qsota_raise(&mp_type_TypeError, "%q: expected %s, got %s", what, expected,
         mp_obj_get_type_str(obj));

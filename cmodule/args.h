@@ -70,6 +70,9 @@ void qsota_parse_rules(size_t n_args, size_t n_kw, const mp_obj_t *all_args,
 // TypeError "<what>: expected <expected>, got <type of obj>".
 NORETURN void qsota_raise_type(qstr what, const char *expected, mp_obj_t obj);
 
+// "name: text" of a QSOTA_DELTA_* fault (qsota.codes.DELTA_FAULTS): DeltaError's message.
+const char *qsota_delta_fault_text(int32_t fault);
+
 // The TypeError of row `r` (python/qsota/rules.py) for `obj`: its name, what its kind expects.
 NORETURN void qsota_refuse_type(const qsota_rule_t *r, mp_obj_t obj);
 

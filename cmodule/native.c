@@ -30,6 +30,13 @@ static mp_obj_t native_make_new(const mp_obj_type_t *type, size_t n_args, size_t
     const qsota_value_t *comp = &v[QSOTA_NATIVE_component], *ver = &v[QSOTA_NATIVE_version];
     qsota_check(qsota_native_tx_init(&self->core, v[QSOTA_NATIVE_size].u, v[QSOTA_NATIVE_sha256].data,
         comp->data, comp->len, ver->data, ver->len, &opts), MP_QSTR_NativeSender);
+    const qsota_value_t *delta = &v[QSOTA_NATIVE_delta];
+    if (delta->len > 0) { // a delta package the receiver applies (OPEN's DELTA flag)
+        int32_t fault;
+        if (qsota_native_tx_delta(&self->core, delta->data, delta->len, &fault) != QSOTA_OK) {
+            qsota_raise(&mp_type_ValueError, "delta: %s", qsota_delta_fault_text(fault));
+        }
+    }
     return MP_OBJ_FROM_PTR(self);
 }
 

@@ -18,6 +18,24 @@
 #define QSOTA_STATE_VERSION "made by a later version of qsota"
 #define QSOTA_STATE_VARIANT "made with another crc_variant"
 
+// DeltaError's messages, by QSOTA_DELTA_* code - 1: qsota.codes.DELTA_FAULTS.
+static const char *const qsota_delta_faults[] = {
+    "malformed: not a detools sequential patch qsota can read",
+    "unsupported: a detools compression or patch type qsota does not apply",
+    "window: the heatshrink window is larger than allowed",
+    "too_large: the target is larger than the limit",
+    "base_range: the patch reads outside the base",
+    "base_read: reading the base failed",
+    "write: writing the target failed",
+    "trailing: bytes follow the end of the patch or package",
+    "truncated: the patch or package ended before the target was complete",
+    "magic: not a delta package (magic)",
+    "extension: the header's reserved bytes are neither zero nor qsota's extension",
+    "base_mismatch: the base is not the one the package was made for",
+    "target_mismatch: the result is not what the package says",
+    "no_extension: a package made for ESP: without qsota's extension the target cannot be checked",
+};
+
 // What a TypeError says each QSOTA_RULE_* kind expects: qsota.rules.EXPECTED.
 static const char *const qsota_expected[] = {
     "int",
@@ -159,6 +177,7 @@ enum {
     QSOTA_NATIVE_retries,
     QSOTA_NATIVE_baud,
     QSOTA_NATIVE_deferred,
+    QSOTA_NATIVE_delta,
 };
 static const mp_arg_t qsota_native_params[] = {
     { MP_QSTR_size, MP_ARG_REQUIRED | MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
@@ -170,6 +189,7 @@ static const mp_arg_t qsota_native_params[] = {
     { MP_QSTR_retries, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
     { MP_QSTR_baud, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
     { MP_QSTR_deferred, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
+    { MP_QSTR_delta, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
 };
 static const qsota_rule_t qsota_native_checks[] = {
     { MP_QSTR_size, 0, QSOTA_RULE_INT, QSOTA_NO_FIELD, 0x0, 0xffffffff, "must be 0 to 4294967295" },
@@ -184,6 +204,7 @@ static const qsota_rule_t qsota_native_checks[] = {
     { MP_QSTR_retries, 6, QSOTA_RULE_INT, offsetof(qsota_native_options_t, retries), 0x0, 0xff, "must be 0 to 255" },
     { MP_QSTR_baud, 7, QSOTA_RULE_INT, offsetof(qsota_native_options_t, baud), 0x0, 0xffffffff, "must be 0 to 4294967295" },
     { MP_QSTR_deferred, 8, QSOTA_RULE_FLAG, offsetof(qsota_native_options_t, deferred), 0x0, 0x0, "" },
+    { MP_QSTR_delta, 9, QSOTA_RULE_BUF, QSOTA_NO_FIELD, 0x0, 0x0, "" },
 };
 typedef char qsota_native_rto_ms_is_u32[sizeof(((qsota_native_options_t *)0)->rto_ms) == 4 ? 1 : -1];
 typedef char qsota_native_open_timeout_ms_is_u32[sizeof(((qsota_native_options_t *)0)->open_timeout_ms) == 4 ? 1 : -1];
@@ -191,7 +212,7 @@ typedef char qsota_native_retries_is_u32[sizeof(((qsota_native_options_t *)0)->r
 typedef char qsota_native_baud_is_u32[sizeof(((qsota_native_options_t *)0)->baud) == 4 ? 1 : -1];
 typedef char qsota_native_deferred_is_u32[sizeof(((qsota_native_options_t *)0)->deferred) == 4 ? 1 : -1];
 static const qsota_rules_t qsota_native_rules = {
-    qsota_native_params, 9, qsota_native_checks, 12
+    qsota_native_params, 10, qsota_native_checks, 13
 };
 
 // Stm32Sender: qsota.rules.STM32.

@@ -143,6 +143,8 @@
 
 #define QSOTA_DELTA_TARGET_MISMATCH 13
 
+#define QSOTA_DELTA_NO_EXTENSION 14
+
 /*
  The most keys `qsota_verifier_expect_signature` takes.
  */
@@ -274,9 +276,21 @@
 #define QSOTA_AREA_META 1
 
 /*
+ `area` argument of the read callback: the application area, the base a delta applies to
+ (only a delta receiver reads it, only below `app_size`; it never erases or writes it).
+ */
+#define QSOTA_AREA_APP 2
+
+/*
+ Storage for one delta receiver, in 8-byte words (its heatshrink window is the buffer
+ given to `qsota_native_rxd_init`).
+ */
+#define QSOTA_NATIVE_RXD_WORDS 392
+
+/*
  Storage for one native sender, in 8-byte words.
  */
-#define QSOTA_NATIVE_TX_WORDS 64
+#define QSOTA_NATIVE_TX_WORDS 68
 
 /*
  The frame buffer a native sender needs (`qsota_native_tx_poll`).
@@ -366,6 +380,23 @@
 #define MPEG2_ONLY 1
 
 #define ISO_HDLC_ONLY 2
+
+/*
+ OPEN's flag: the DATA frames carry a delta package.
+ */
+#define DELTA 1
+
+/*
+ How many of a package's first bytes [`DeltaOpen::from_package`] may need: the header,
+ the patch's kind byte and its longest size field.
+ */
+#define HEAD (HEADER_LEN + 6)
+
+/*
+ Its length in OPEN: `base_size u32, base_sha256 [32], target_size u32,
+ target_digest [20]`.
+ */
+#define DeltaOpen_LEN (((4 + 32) + 4) + DIGEST_LEN)
 
 /*
  Bytes per Write Memory / Read Memory block.
@@ -659,6 +690,11 @@ typedef struct {
    Reads `len` bytes at `addr` into `buf`.
    */
   int32_t (*read)(void *user, int32_t area, uint32_t addr, uint8_t *buf, size_t len);
+  /*
+   Bytes of the application area a delta receiver may read as a delta's base
+   (`QSOTA_AREA_APP`); 0 (a receiver without delta): none.
+   */
+  uint32_t app_size;
 } qsota_flash_t;
 
 /*
@@ -668,6 +704,14 @@ typedef struct {
 typedef struct {
   uint64_t opaque[QSOTA_NATIVE_RX2_WORDS];
 } qsota_native_rx2_t;
+
+/*
+ Caller-provided storage for a native receiver that applies delta packages. Set it up
+ with `qsota_native_rxd_init`.
+ */
+typedef struct {
+  uint64_t opaque[QSOTA_NATIVE_RXD_WORDS];
+} qsota_native_rxd_t;
 
 /*
  Native sender tuning (`qsota_native_options_default` fills in the defaults).
@@ -973,6 +1017,23 @@ int32_t qsota_delta_push(qsota_delta_t *d,
                          size_t len);
 
 /*
+ `qsota_delta_push` writing at most `room` target bytes: writes how many of the `len`
+ bytes it took to `consumed`. It stops early only when less than 256 bytes of room are
+ left, keeping what it still has to write for the next call (which may pass no bytes), so
+ a `room` of 256 or more always makes progress. For a caller that hands the target on in
+ a buffer of its own: a few patch bytes can stand for a long run of output.
+
+ # Safety
+ As `qsota_delta_push`; `consumed` valid for a write.
+ */
+int32_t qsota_delta_push_within(qsota_delta_t *d,
+                                const qsota_delta_io_t *io,
+                                const uint8_t *data,
+                                size_t len,
+                                size_t room,
+                                size_t *consumed);
+
+/*
  Ends the package: writes the target's size to `size` and its SHA-256 to `sha256` (32
  bytes), checked against the package's extension where it has one. `QSOTA_E_DELTA` when
  the target is incomplete or not the package's.
@@ -1205,6 +1266,49 @@ int32_t qsota_native_stored_image(const qsota_flash_t *flash,
                                   uint8_t *sha256);
 
 /*
+ Sets up, in `rx`, the two-buffer receiver of `qsota_native_rx2_init` (same `window`,
+ `busy_ms` and `chunk`) that also takes delta packages: it applies each DATA frame, as
+ it is staged, to the application area into the slot. `hs_window` (`hs_window_len`
+ bytes) holds the heatshrink window: a package made with a larger one (2^window bytes,
+ `qsota delta --window`, 8 by default: 256 bytes) is refused (ERROR `DELTA`).
+
+ # Safety
+ `rx` null or valid for writes of `qsota_native_rxd_t`; `hs_window` null (with 0) or
+ valid for reads and writes of `hs_window_len` bytes, used by nobody else while `rx` is
+ in use.
+ */
+int32_t qsota_native_rxd_init(qsota_native_rxd_t *rx,
+                              uint16_t window,
+                              uint16_t busy_ms,
+                              uint16_t chunk,
+                              uint8_t *hs_window,
+                              size_t hs_window_len);
+
+/*
+ `qsota_native_rx2_receive` for a delta receiver.
+
+ # Safety
+ As `qsota_native_rx2_receive`, `rx` initialised by `qsota_native_rxd_init`.
+ */
+int32_t qsota_native_rxd_receive(qsota_native_rxd_t *rx,
+                                 const qsota_flash_t *flash,
+                                 const uint8_t *data,
+                                 size_t len,
+                                 uint8_t *out,
+                                 size_t out_cap,
+                                 size_t *consumed,
+                                 size_t *out_len,
+                                 int32_t *again);
+
+/*
+ `qsota_native_rx2_state` for a delta receiver.
+
+ # Safety
+ As `qsota_native_rx_state`, `rx` initialised by `qsota_native_rxd_init`.
+ */
+int32_t qsota_native_rxd_state(qsota_native_rxd_t *rx, int32_t *committed, uint32_t *next);
+
+/*
  Writes the default options to `opts`.
 
  # Safety
@@ -1230,6 +1334,22 @@ int32_t qsota_native_tx_init(qsota_native_tx_t *tx,
                              const uint8_t *ver,
                              size_t ver_len,
                              const qsota_native_options_t *opts);
+
+/*
+ Makes the image a delta package that the receiver applies to its application area (the
+ DELTA flag of OPEN, docs/protocol.md): `head` is the package's first `len` bytes (70
+ suffice: its header and the start of its patch, where the target's size is). On a head
+ that is not one of a package qsota's receiver can apply, `QSOTA_E_DELTA` and the reason
+ in `fault` (`QSOTA_DELTA_*`: `QSOTA_DELTA_NO_EXTENSION` for a package made for ESP,
+ whose target the receiver could not check). Before the first poll.
+
+ # Safety
+ `tx` initialised; `head` valid for `len` bytes; `fault` valid for a write.
+ */
+int32_t qsota_native_tx_delta(qsota_native_tx_t *tx,
+                              const uint8_t *head,
+                              size_t len,
+                              int32_t *fault);
 
 /*
  What to do next (see `qsota_action_t`); `frame` is the driver's frame buffer of

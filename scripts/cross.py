@@ -8,7 +8,9 @@ An artifact ships the `#[no_mangle]` functions of the C ABI files (src/ffi/) its
 names: a C bootloader links the native protocol's receiver (src/ffi/native_rx.rs), the module
 for QuecPython everything else (it sends, it never receives), the qemu test firmware all of
 it (its tests run a sender against an in-process receiver); delta-cortex-m3 is the delta
-applier alone (src/ffi/delta.rs): what applying diff packages adds to a bootloader.
+applier alone (src/ffi/delta.rs): what applying diff packages adds to a bootloader;
+receiver-delta-cortex-m3 the native receiver that applies them as they arrive (OPEN's DELTA
+flag, src/ffi/native_rxd.rs).
 """
 
 import re
@@ -27,6 +29,7 @@ _MCU_CFG = '--cfg sha2_backend_soft="compact"'
 #   profile    the cargo profile (mcu: size-optimised)
 #   rustflags  for the target; cflags: gcc's for the C that links it
 #   abi        which C ABI it ships: receiver (src/ffi/native_rx.rs), delta (src/ffi/delta.rs),
+#              receiver-delta (src/ffi/native_rxd.rs: the two-buffer receiver with the applier),
 #              module (every other file of src/ffi: the module does not ship the delta
 #              applier until _qsota binds it, issue 20), all
 #   budget     bytes of text (code + read-only data) its image may keep from libqsota.a
@@ -84,11 +87,23 @@ ARTIFACTS = {
         "abi": "delta",
         "budget": 8192,
     },
+    # Issue 20's target for a receiver that takes deltas: 20 KB of text on Cortex-M3.
+    "receiver-delta-cortex-m3": {
+        "target": "thumbv7m-none-eabi",
+        "toolchain": "default",
+        "profile": "mcu",
+        "rustflags": "-C target-cpu=cortex-m3 " + _MCU_CFG,
+        "cflags": "-mcpu=cortex-m3 -mthumb",
+        "abi": "receiver-delta",
+        "budget": 20480,
+    },
 }
 
-# The C ABI files a bootloader links: the receiver, and the delta applier.
+# The C ABI files a bootloader links: the receiver, the delta applier, the receiver with it.
 RECEIVER = "native_rx.rs"
 DELTA = "delta.rs"
+RECEIVER_DELTA = "native_rxd.rs"
+_BOOTLOADER = {"receiver": RECEIVER, "delta": DELTA, "receiver-delta": RECEIVER_DELTA}
 
 _EXPORT = re.compile(r'#\[no_mangle\]\s*pub (?:unsafe )?extern "C" fn (qsota_\w+)')
 
@@ -101,12 +116,10 @@ def functions(path):
 def exports(name):
     abi = ARTIFACTS[name]["abi"]
     files = sorted(FFI.glob("*.rs"))
-    if abi == "receiver":
-        files = [FFI / RECEIVER]
-    elif abi == "delta":
-        files = [FFI / DELTA]
+    if abi in _BOOTLOADER:
+        files = [FFI / _BOOTLOADER[abi]]
     elif abi == "module":
-        files = [f for f in files if f.name not in (RECEIVER, DELTA)]
+        files = [f for f in files if f.name not in _BOOTLOADER.values()]
     return [fn for f in files for fn in functions(f)]
 
 

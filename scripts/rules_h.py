@@ -1,5 +1,6 @@
 """Writes cmodule/rules.h, the C module's copy of python/qsota/rules.py (the senders'
-arguments and their checks), to stdout or, with --write, to the file.
+arguments and their checks) and of the delta faults' texts of python/qsota/codes.py, to
+stdout or, with --write, to the file.
 tests/test_rules.py checks that the committed header is what this writes.
 
     python3 scripts/rules_h.py --write
@@ -37,10 +38,15 @@ KINDS = (
 )
 
 
+def _load(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / ("python/qsota/%s.py" % name))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def load_rules():
-    spec = importlib.util.spec_from_file_location("rules", ROOT / "python/qsota/rules.py")
-    rules = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(rules)
+    rules = _load("rules")
     for i, kind in enumerate(KINDS):
         assert getattr(rules, kind) == i, kind
     assert len(rules.EXPECTED) == rules.LEN
@@ -133,6 +139,11 @@ def header():
         "",
     ]
     out += ["#define QSOTA_%s %s" % (t, c_string(getattr(rules, t))) for t in TEXTS] + [""]
+    out.append("// DeltaError's messages, by QSOTA_DELTA_* code - 1: qsota.codes.DELTA_FAULTS.")
+    out.append("static const char *const qsota_delta_faults[] = {")
+    faults = _load("codes").DELTA_FAULTS
+    out += ["    %s," % c_string("%s: %s" % item) for item in faults.items()]
+    out += ["};", ""]
     out.append("// What a TypeError says each QSOTA_RULE_* kind expects: qsota.rules.EXPECTED.")
     out.append("static const char *const qsota_expected[] = {")
     out += ["    %s," % c_string(e) for e in rules.EXPECTED]

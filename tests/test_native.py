@@ -255,6 +255,11 @@ err(lambda: qsota.NativeSender(1, sha, version=3))
 err(lambda: qsota.NativeSender(1, sha, rto_ms=-5))
 err(lambda: qsota.NativeSender(1, sha, open_timeout_ms=0))
 err(lambda: qsota.NativeSender(1, sha, retries=256))
+err(lambda: qsota.NativeSender(1, sha, delta=5))
+err(lambda: qsota.NativeSender(1, sha, delta=b"\\x10\\xde\\xcd\\xfc"))
+err(lambda: qsota.NativeSender(1, sha, delta=bytes(70)))
+err(lambda: qsota.NativeSender(1, sha, delta=b"\\x10\\xde\\xcd\\xfc" + bytes(66)))
+err(lambda: qsota.NativeSender(1, sha, delta=b"\\x10\\xde\\xcd\\xfc" + bytes(32) + b"QSD1" + bytes(24)))
 s = qsota.NativeSender(1, sha)
 err(lambda: s.poll(0, b"x" * 2000))
 err(lambda: s.receive(0, "text"))
@@ -284,6 +289,12 @@ def test_bad_arguments_raise_clear_errors(mp, tmp_path, backend):
         "ValueError  rto_ms: must be 0 to 2147483647",
         "ValueError  open_timeout_ms: must be 1 to 2147483647",
         "ValueError  retries: must be 0 to 255",
+        "TypeError  delta: expected bytes, got int",
+        "ValueError  delta: truncated: the patch or package ended before the target was complete",
+        "ValueError  delta: magic: not a delta package (magic)",
+        "ValueError  delta: no_extension: a package made for ESP: without qsota's extension the "
+        "target cannot be checked",
+        "ValueError  delta: truncated: the patch or package ended before the target was complete",
         "TypeError  frame: expected a writable buffer, got bytes",
         "TypeError  data: expected a bytes-like object, got str",
         "ValueError  n: must be 0..len(data)",

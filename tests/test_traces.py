@@ -35,6 +35,7 @@ EXPECTED = {
     "native-truncated": 30,
     "native-deferred": 3000,
     "native-deferred-check": 200,
+    "native-delta": 600,
     "stm32-sizes": 1200,
     "stm32-read-protected": 15,
     "stm32-read-back": 100,

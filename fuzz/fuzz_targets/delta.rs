@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use qsota::delta::{Applier, Base, Extension, Header, IoError, Package, Sink, PIECE};
+use qsota::delta::{Applier, Base, Extension, Header, IoError, Package, Pair, Sink, PIECE};
 use sha2::{Digest, Sha256};
 
 struct Mem<'a>(&'a [u8]);
@@ -51,7 +51,7 @@ fuzz_target!(|data: &[u8]| {
     if flags & 1 == 0 {
         let mut a = Applier::new(&mut win, base.len() as u32, limit);
         for chunk in input.chunks(piece) {
-            if a.push(chunk, &mut mem, &mut out).is_err() {
+            if a.push(chunk, &mut Pair(&mut mem, &mut out)).is_err() {
                 break;
             }
         }
@@ -79,8 +79,23 @@ fuzz_target!(|data: &[u8]| {
     let mut package = header.to_bytes().to_vec();
     package.extend_from_slice(patch);
     let mut p = Package::new(&mut win, base.len() as u32, limit, flags & 4 == 0);
-    for chunk in package.chunks(piece) {
-        if p.push(chunk, &mut mem, &mut out).is_err() {
+    // flags bit 3: pushes bounded to a piece or a little more, each writing at most that
+    // (what is not taken is pushed again; pushes of nothing drain what is left).
+    let room = (flags & 8 != 0).then_some(PIECE as u32 + u32::from(flags >> 4) * 16);
+    let mut rest = &package[..];
+    loop {
+        let n = piece.min(rest.len());
+        let before = out.written;
+        let Ok(taken) = p.push_within(
+            &rest[..n],
+            &mut Pair(&mut mem, &mut out),
+            room.unwrap_or(u32::MAX),
+        ) else {
+            break;
+        };
+        assert!(out.written - before <= u64::from(room.unwrap_or(u32::MAX)));
+        rest = &rest[taken..];
+        if rest.is_empty() && out.written == before {
             break;
         }
     }

@@ -1,12 +1,14 @@
 //! The receiver under arbitrary input: raw bytes, well-formed frames with arbitrary fields,
 //! flash failures, power cuts and resets, on an arbitrary flash geometry, with one frame
-//! buffer or two (the pipelined receiver, at an arbitrary chunk size). It must never
-//! panic, never program a byte twice without an erase, and never commit an image whose
-//! bytes differ from the SHA-256 it was opened with.
+//! buffer or two (the pipelined receiver, at an arbitrary chunk size), with or without the
+//! delta applier (OPEN's DELTA flag: a small package of an edit of the application area,
+//! sent whole or fuzzed). It must never panic, never program a byte twice without an erase,
+//! and never commit an image whose bytes differ from the SHA-256 its record names.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use qsota::ffi::native_rx::QSOTA_NATIVE_REPLY_MAX;
+use qsota::native::delta::{DeltaOpen, Patcher, Patching, DELTA};
 use qsota::native::frame::encode;
 use qsota::native::ram::RamFlash;
 use qsota::native::receiver::{Config, Pipelined, Receiver};
@@ -35,20 +37,65 @@ fuzz_target!(|data: &[u8]| {
     let (Some(g), Some(w), Some(z)) = (input.byte(), input.byte(), input.byte()) else {
         return;
     };
-    if w & 8 == 0 {
-        run(input, g, w, z, Receiver::new);
-    } else {
-        let chunk = u16::from(w >> 4) * 72; // 0 (whole frames) .. 1080
-        run(input, g, w, z, |config| Pipelined::pipelined(config, chunk));
+    let chunk = u16::from(w >> 4) * 72; // 0 (whole frames) .. 1080
+    match (w & 8 == 0, z & 0x80 == 0) {
+        (true, _) => run(input, g, w, z, Receiver::new),
+        (false, true) => run(input, g, w, z, |config| Pipelined::pipelined(config, chunk)),
+        (false, false) => run(input, g, w, z, |config| {
+            // No heatshrink window: the package here is uncompressed.
+            Pipelined::pipelined(config, chunk).with_delta(Patcher::new(&mut []))
+        }),
     }
 });
 
-fn run<const S: usize>(
+/// A detools size field.
+fn size_field(out: &mut Vec<u8>, mut v: usize) {
+    let mut b = (v & 0x3F) as u8;
+    v >>= 6;
+    loop {
+        out.push(b | if v > 0 { 0x80 } else { 0 });
+        if v == 0 {
+            return;
+        }
+        b = (v & 0x7F) as u8;
+        v >>= 7;
+    }
+}
+
+/// A package (uncompressed sequential patch) that makes an edit of `base`: its first 2000
+/// bytes changed, 500 new ones after; and the target.
+fn package(base: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let diff: Vec<u8> = (0..2000u32).map(|i| (i % 3) as u8).collect();
+    let extra: Vec<u8> = (0..500u32).map(|i| (i * 13) as u8).collect();
+    let mut target: Vec<u8> = base[..2000]
+        .iter()
+        .zip(&diff)
+        .map(|(b, d)| b.wrapping_add(*d))
+        .collect();
+    target.extend_from_slice(&extra);
+    let mut patch = vec![0u8];
+    size_field(&mut patch, target.len());
+    patch.push(0); // data format: none
+    size_field(&mut patch, diff.len());
+    patch.extend_from_slice(&diff);
+    size_field(&mut patch, extra.len());
+    patch.extend_from_slice(&extra);
+    size_field(&mut patch, 0);
+    let mut p = vec![0x10, 0xde, 0xcd, 0xfc];
+    p.extend_from_slice(&Sha256::digest(base));
+    p.extend_from_slice(b"QSD1");
+    p.extend_from_slice(&(base.len() as u32).to_le_bytes());
+    p.extend_from_slice(&Sha256::digest(&target)[..20]);
+    p.extend_from_slice(&patch);
+    (p, target)
+}
+
+fn run<const S: usize, D: Patching>(
     mut input: Input,
     g: u8,
     w: u8,
     z: u8,
-    make: impl Fn(Config) -> Receiver<S>,
+    make: impl Fn(Config) -> Receiver<S, D>,
 ) {
     let sector = 256u32 << (g & 3); // 256 .. 2048
     let unit = 1u32 << (g >> 2 & 7); // 1 .. 128 (above 64 the receiver must refuse)
@@ -56,7 +103,13 @@ fn run<const S: usize>(
     // 1 to 16 KiB, not always a whole number of sectors (the last one then fails to erase).
     let mut slot = vec![0u8; 1024 * (1 + usize::from(z & 15)) + usize::from(z >> 4) * 64];
     let mut meta = vec![0u8; meta_size];
+    // The application area: a delta's base.
+    let app: Vec<u8> = (0..3000u32).map(|i| (i * 5 + 1) as u8).collect();
+    let (package, _) = package(&app);
+    let delta = DeltaOpen::from_package(&package).unwrap();
+    let package_sha: [u8; 32] = Sha256::digest(&package).into();
     let mut flash = RamFlash::new(&mut slot, &mut meta, sector, unit);
+    flash.app = &app[..3000 - usize::from(z >> 6 & 1)]; // sometimes one byte short
     let config = Config {
         window: u16::from(w & 7),
         busy_ms: 10,
@@ -67,6 +120,8 @@ fn run<const S: usize>(
     // A small image the program can send correctly, so that commits are reachable.
     let image: Vec<u8> = (0..3000u32).map(|i| (i * 7) as u8).collect();
     let sha: [u8; 32] = Sha256::digest(&image).into();
+    // What DATA sends: the package after a delta OPEN, else the image.
+    let mut sending: &[u8] = &image;
     while let Some(op) = input.byte() {
         let bytes: &[u8] = match op % 8 {
             // Raw bytes.
@@ -74,15 +129,25 @@ fn run<const S: usize>(
                 let n = usize::from(input.byte().unwrap_or(0));
                 input.bytes(n)
             }
-            // OPEN of the good image, or with fuzzed fields.
+            // OPEN of the good image or package (op bit 6), or with fuzzed fields.
             1 | 2 => {
-                let mut p = [0u8; 48];
+                let mut p = [0u8; 40 + DeltaOpen::LEN];
                 p[0] = 1;
-                p[2..6].copy_from_slice(&3000u32.to_le_bytes());
-                p[6..38].copy_from_slice(&sha);
                 let mut len = 40;
+                sending = if op & 0x40 == 0 {
+                    p[2..6].copy_from_slice(&3000u32.to_le_bytes());
+                    p[6..38].copy_from_slice(&sha);
+                    &image
+                } else {
+                    p[1] = DELTA;
+                    p[2..6].copy_from_slice(&(package.len() as u32).to_le_bytes());
+                    p[6..38].copy_from_slice(&package_sha);
+                    delta.write(&mut p[40..]);
+                    len += DeltaOpen::LEN;
+                    &package
+                };
                 if op % 8 == 2 {
-                    let fuzzed = input.bytes(48);
+                    let fuzzed = input.bytes(len);
                     p[..fuzzed.len()].copy_from_slice(fuzzed);
                     len = fuzzed.len();
                 }
@@ -97,9 +162,9 @@ fn run<const S: usize>(
                 p[..4].copy_from_slice(&off.to_le_bytes());
                 let len = len.min(1024);
                 if op % 8 == 3 {
-                    let from = (off as usize).min(image.len());
-                    let n = len.min(image.len() - from);
-                    p[4..4 + n].copy_from_slice(&image[from..from + n]);
+                    let from = (off as usize).min(sending.len());
+                    let n = len.min(sending.len() - from);
+                    p[4..4 + n].copy_from_slice(&sending[from..from + n]);
                 } else {
                     let fuzzed = input.bytes(len);
                     p[4..4 + fuzzed.len()].copy_from_slice(fuzzed);

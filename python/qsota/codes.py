@@ -9,7 +9,6 @@ READ = 2
 WAIT = 3
 DONE = 4
 FAILED = 5
-DIGEST = 6
 
 MESSAGES = {
     "timeout": "the receiver did not answer",
@@ -22,7 +21,19 @@ MESSAGES = {
     "io": "the port failed",
 }
 
-RECEIVER_ERRORS = ("", "version", "size", "flash", "digest", "not open", "state", "argument", "flags")
+RECEIVER_ERRORS = (
+    "",
+    "version",
+    "size",
+    "flash",
+    "digest",
+    "not open",
+    "state",
+    "argument",
+    "flags",
+    "base",
+    "delta",
+)
 
 # Why a delta patch or package cannot be applied: `DeltaError.code` (src/delta/mod.rs
 # `Fault`, in its order; the C ABI's QSOTA_DELTA_* are 1 + the position).
@@ -40,4 +51,11 @@ DELTA_FAULTS = {
     "extension": "the header's reserved bytes are neither zero nor qsota's extension",
     "base_mismatch": "the base is not the one the package was made for",
     "target_mismatch": "the result is not what the package says",
+    "no_extension": "a package made for ESP: without qsota's extension the target cannot be checked",
 }
+
+# A delta package's magic (esp_delta_ota's) and how many of its first bytes say what it
+# makes: the 64-byte header, the patch's kind byte and its longest size field (the target's
+# size). qsota.pure.delta and the native sender's source (qsota.protocols) share them.
+DELTA_MAGIC = b"\x10\xde\xcd\xfc"
+DELTA_HEAD = 70

@@ -3,7 +3,7 @@ that the driver (qsota.transfer) and the agent (qsota.agent) need to know of it.
 protocol is a sender class in both backends and one record here.
 """
 
-from .codes import RECEIVER_ERRORS
+from .codes import DELTA_HEAD, DELTA_MAGIC, RECEIVER_ERRORS
 from .source import sha256_of
 
 
@@ -67,8 +67,17 @@ def _native_args(f, size, name, options):
         identity = getattr(f, "identity", None)
         if not callable(identity):
             raise TypeError("deferred: the source must be a stream (qsota.stream.Stream)")
+        if options.get("delta"):
+            raise ValueError("deferred: a streamed delta package is not supported yet")
         return (size, identity() if sha256 is None else sha256)
-    return (size, sha256_of(f, sha256))
+    sha256 = sha256_of(f, sha256)
+    if "delta" not in options:
+        # A delta package goes as one: the receiver applies it (OPEN's DELTA flag).
+        head = f.read(DELTA_HEAD)
+        f.seek(0)
+        if head[:4] == DELTA_MAGIC:
+            options["delta"] = head
+    return (size, sha256)
 
 
 def _size_args(f, size, name, options):

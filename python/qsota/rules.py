@@ -80,6 +80,8 @@ YMODEM = (
     ("name", NUL, 0, 0, "must not contain NUL", None),
 )
 
+# NativeSender's `delta`: a delta package's first bytes (qsota.pure.delta.HEAD of them): the
+# image is that package, which the receiver applies (OPEN's DELTA flag); empty: not a delta.
 NATIVE = (
     ("size", INT, 0, _U32, _ANY_U32, REQUIRED),
     ("sha256", BUF, 0, 0, "", REQUIRED),
@@ -93,6 +95,7 @@ NATIVE = (
     ("retries", INT, 0, 255, _BYTE, 10),
     ("baud", INT, 0, _U32, _ANY_U32, 0),
     ("deferred", FLAG, 0, 0, "", False),
+    ("delta", BUF, 0, 0, "", b""),
 )
 
 _ADDRESS = "must be a multiple of 256 from 0x08000000"

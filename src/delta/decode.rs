@@ -47,8 +47,20 @@ impl Size {
     }
 }
 
-/// What `emit` answers: the byte was taken, and whether the patch is now complete.
-pub type Emit<'a> = &'a mut dyn FnMut(u8) -> Result<bool, Fault>;
+/// What `emit` answers once it took a byte, and what a decoder's step ends with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// Go on.
+    More,
+    /// The output has no room left in this push: stop here. The decoder keeps what it has
+    /// still to emit (the rest of a back-reference or a run) for `run`.
+    Full,
+    /// The patch is complete.
+    Done,
+}
+
+/// Takes one decoded byte.
+pub type Emit<'a> = &'a mut dyn FnMut(u8) -> Result<Flow, Fault>;
 
 /// A heatshrink (LZSS) stream: a tag bit, then a literal byte (1) or a back-reference (0) of
 /// `window` index bits and `lookahead` count bits, each stored minus one, most significant
@@ -62,6 +74,8 @@ pub struct Heatshrink {
     state: Symbol,
     /// Back-reference distance, once its index is read.
     distance: u16,
+    /// Bytes of the back-reference still to copy.
+    left: u16,
     /// Where the next byte goes in the window (wraps at the window size).
     head: u16,
 }
@@ -72,6 +86,8 @@ enum Symbol {
     Literal,
     Index,
     Count,
+    /// Copying `left` bytes from `distance` back.
+    Copy,
 }
 
 impl Heatshrink {
@@ -94,71 +110,84 @@ impl Heatshrink {
             pending: 0,
             state: Symbol::Tag,
             distance: 0,
+            left: 0,
             head: 0,
         })
     }
 
     /// Decodes one stream byte. Once `emit` says the patch is complete, the rest of the byte
     /// may only be padding (fewer than 8 bits, no output).
-    pub fn feed(&mut self, byte: u8, window: &mut [u8], emit: Emit) -> Result<bool, Fault> {
-        let mask = (1u16 << self.window_bits) - 1;
+    pub fn feed(&mut self, byte: u8, window: &mut [u8], emit: Emit) -> Result<Flow, Fault> {
         self.bits = (self.bits << 8) | u32::from(byte);
         self.pending += 8;
+        self.run(window, emit)
+    }
+
+    /// Decodes what the bits taken so far hold: `More` when it needs the next byte.
+    pub fn run(&mut self, window: &mut [u8], emit: Emit) -> Result<Flow, Fault> {
+        let mask = (1u16 << self.window_bits) - 1;
         loop {
-            let need = match self.state {
-                Symbol::Tag => 1,
-                Symbol::Literal => 8,
-                Symbol::Index => self.window_bits,
-                Symbol::Count => self.count_bits,
-            };
-            if self.pending < need {
-                return Ok(false);
-            }
-            self.pending -= need;
-            let value = (self.bits >> self.pending) as u16 & ((1 << need) - 1);
-            self.bits &= (1 << self.pending) - 1;
-            let done = match self.state {
-                Symbol::Tag => {
-                    self.state = if value == 1 {
-                        Symbol::Literal
-                    } else {
-                        Symbol::Index
-                    };
-                    false
-                }
-                Symbol::Index => {
-                    self.distance = value + 1;
-                    self.state = Symbol::Count;
-                    false
-                }
-                Symbol::Literal => {
+            let flow = if self.state == Symbol::Copy {
+                if self.left == 0 {
                     self.state = Symbol::Tag;
-                    self.put(value as u8, window, mask);
-                    emit(value as u8)?
+                    continue;
                 }
-                Symbol::Count => {
-                    self.state = Symbol::Tag;
-                    let mut done = false;
-                    for _ in 0..=value {
-                        if done {
-                            return Err(Fault::Trailing);
-                        }
-                        let at = usize::from(self.head.wrapping_sub(self.distance) & mask);
-                        let c = window.get(at).copied().ok_or(Fault::Window)?;
-                        self.put(c, window, mask);
-                        done = emit(c)?;
-                    }
-                    done
-                }
-            };
-            if done {
-                return if self.pending < 8 {
-                    Ok(true)
-                } else {
-                    Err(Fault::Trailing)
+                self.left -= 1;
+                let at = usize::from(self.head.wrapping_sub(self.distance) & mask);
+                let c = window.get(at).copied().ok_or(Fault::Window)?;
+                self.put(c, window, mask);
+                emit(c)?
+            } else {
+                let need = match self.state {
+                    Symbol::Tag => 1,
+                    Symbol::Literal => 8,
+                    Symbol::Index => self.window_bits,
+                    _ => self.count_bits,
                 };
+                if self.pending < need {
+                    return Ok(Flow::More);
+                }
+                self.pending -= need;
+                let value = (self.bits >> self.pending) as u16 & ((1 << need) - 1);
+                self.bits &= (1 << self.pending) - 1;
+                match self.state {
+                    Symbol::Literal => {
+                        self.state = Symbol::Tag;
+                        self.put(value as u8, window, mask);
+                        emit(value as u8)?
+                    }
+                    Symbol::Tag => {
+                        self.state = if value == 1 {
+                            Symbol::Literal
+                        } else {
+                            Symbol::Index
+                        };
+                        Flow::More
+                    }
+                    Symbol::Index => {
+                        (self.distance, self.state) = (value + 1, Symbol::Count);
+                        Flow::More
+                    }
+                    _ => {
+                        (self.left, self.state) = (value + 1, Symbol::Copy);
+                        Flow::More
+                    }
+                }
+            };
+            if flow != Flow::More {
+                return self.after(flow);
             }
         }
+    }
+
+    /// What a step that emitted ends with: complete only with nothing left to copy and no
+    /// more than padding (fewer than 8 bits) left.
+    fn after(&self, flow: Flow) -> Result<Flow, Fault> {
+        let trailing = (self.state == Symbol::Copy && self.left > 0) || self.pending >= 8;
+        if flow == Flow::Done && trailing {
+            return Err(Fault::Trailing);
+        }
+        Ok(flow)
     }
 
     fn put(&mut self, c: u8, window: &mut [u8], mask: u16) {
@@ -176,6 +205,8 @@ pub struct Crle {
     value: i64,
     shift: u8,
     left: u32,
+    /// The byte a repeated segment repeats.
+    byte: u8,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -185,6 +216,8 @@ enum Segment {
     Scattered,
     RepeatedSize,
     Repeated,
+    /// Emitting `left` more copies of `byte`.
+    Repeating,
 }
 
 impl Crle {
@@ -194,10 +227,11 @@ impl Crle {
             value: 0,
             shift: 0,
             left: 0,
+            byte: 0,
         }
     }
 
-    pub fn feed(&mut self, byte: u8, emit: Emit) -> Result<bool, Fault> {
+    pub fn feed(&mut self, byte: u8, emit: Emit) -> Result<Flow, Fault> {
         match self.state {
             Segment::Kind => {
                 self.state = match byte {
@@ -205,7 +239,7 @@ impl Crle {
                     1 => Segment::RepeatedSize,
                     _ => return Err(Fault::Malformed),
                 };
-                Ok(false)
+                Ok(Flow::More)
             }
             Segment::ScatteredSize | Segment::RepeatedSize => {
                 if self.shift > 28 {
@@ -214,7 +248,7 @@ impl Crle {
                 self.value |= i64::from(byte & 0x7f) << self.shift;
                 self.shift += 7;
                 if byte & 0x80 != 0 {
-                    return Ok(false);
+                    return Ok(Flow::More);
                 }
                 if self.value > MAX_SIZE {
                     return Err(Fault::Malformed);
@@ -226,30 +260,39 @@ impl Crle {
                     (Segment::ScatteredSize, _) => Segment::Scattered,
                     _ => Segment::Repeated,
                 };
-                Ok(false)
+                Ok(Flow::More)
             }
             Segment::Scattered => {
                 self.left -= 1;
                 if self.left == 0 {
                     self.state = Segment::Kind;
                 }
-                let done = emit(byte)?;
-                if done && self.left > 0 {
+                let flow = emit(byte)?;
+                if flow == Flow::Done && self.left > 0 {
                     return Err(Fault::Trailing);
                 }
-                Ok(done)
+                Ok(flow)
             }
-            Segment::Repeated => {
-                self.state = Segment::Kind;
-                let mut done = false;
-                for _ in 0..self.left {
-                    if done {
-                        return Err(Fault::Trailing);
-                    }
-                    done = emit(byte)?;
-                }
-                Ok(done)
+            Segment::Repeated | Segment::Repeating => {
+                (self.byte, self.state) = (byte, Segment::Repeating);
+                self.run(emit)
             }
         }
+    }
+
+    /// Emits what is left of a repeated segment.
+    pub fn run(&mut self, emit: Emit) -> Result<Flow, Fault> {
+        while self.state == Segment::Repeating {
+            self.left -= 1;
+            if self.left == 0 {
+                self.state = Segment::Kind;
+            }
+            match emit(self.byte)? {
+                Flow::More => {}
+                Flow::Done if self.left > 0 => return Err(Fault::Trailing),
+                flow => return Ok(flow),
+            }
+        }
+        Ok(Flow::More)
     }
 }

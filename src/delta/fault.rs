@@ -55,10 +55,13 @@ pub enum Fault {
     BaseMismatch,
     /// The result is not what the package says (SHA-256 or size).
     TargetMismatch,
+    /// A package made for ESP (no qsota extension) where the target must be known before it
+    /// is made: an MCU applying it could not check the result before commit.
+    NoExtension,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 13] = [
+    pub const ALL: [Fault; 14] = [
         Fault::Malformed,
         Fault::Unsupported,
         Fault::Window,
@@ -72,6 +75,7 @@ impl Fault {
         Fault::Extension,
         Fault::BaseMismatch,
         Fault::TargetMismatch,
+        Fault::NoExtension,
     ];
 
     /// What it means, for people (Python's `qsota.codes.DELTA_FAULTS` holds the same).
@@ -92,6 +96,9 @@ impl Fault {
             }
             Fault::BaseMismatch => "the base is not the one the package was made for",
             Fault::TargetMismatch => "the result is not what the package says",
+            Fault::NoExtension => {
+                "a package made for ESP: without qsota's extension the target cannot be checked"
+            }
         }
     }
 
@@ -110,6 +117,7 @@ impl Fault {
             Fault::Extension => "extension",
             Fault::BaseMismatch => "base_mismatch",
             Fault::TargetMismatch => "target_mismatch",
+            Fault::NoExtension => "no_extension",
         }
     }
 }

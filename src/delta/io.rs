@@ -15,3 +15,24 @@ pub trait Base {
 pub trait Sink {
     fn write(&mut self, data: &[u8]) -> Result<(), IoError>;
 }
+
+/// Both ends of an applier in one object: an MCU's receiver reads the base and writes the
+/// target through one flash driver ([`Pair`] joins a separate base and sink).
+pub trait Io: Base + Sink {}
+
+impl<T: Base + Sink> Io for T {}
+
+/// A base and a sink of their own, as one [`Io`].
+pub struct Pair<'a, B, S>(pub &'a mut B, pub &'a mut S);
+
+impl<B: Base, S> Base for Pair<'_, B, S> {
+    fn read(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), IoError> {
+        self.0.read(offset, buf)
+    }
+}
+
+impl<B, S: Sink> Sink for Pair<'_, B, S> {
+    fn write(&mut self, data: &[u8]) -> Result<(), IoError> {
+        self.1.write(data)
+    }
+}

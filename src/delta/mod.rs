@@ -21,11 +21,11 @@ mod io;
 mod package;
 mod patch;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use fault::Fault;
-pub use io::{Base, IoError, Sink};
+pub use io::{Base, Io, IoError, Pair, Sink};
 pub use package::{
     base_sha256, Extension, Header, Package, DIGEST_LEN, EXTENSION_TAG, HEADER_LEN, MAGIC,
 };
-pub use patch::{Applier, PIECE};
+pub use patch::{target_size, Applier, PIECE};

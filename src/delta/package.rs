@@ -15,7 +15,7 @@
 //! patch + 64 bytes; the target's size is the patch's own. docs/delta.md argues the choice.
 
 use super::fault::{Fault, Latch};
-use super::io::{Base, IoError, Sink};
+use super::io::{Base, Io, IoError, Sink};
 use super::patch::Applier;
 use sha2::{Digest as _, Sha256};
 
@@ -117,16 +117,22 @@ struct Reader<'w> {
     check_base: bool,
 }
 
-/// A sink that also hashes what it writes.
+/// An [`Io`] whose sink also hashes what it writes.
 struct Hashing<'a, S> {
-    out: &'a mut S,
+    io: &'a mut S,
     sha: &'a mut Sha256,
+}
+
+impl<S: Base> Base for Hashing<'_, S> {
+    fn read(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), IoError> {
+        self.io.read(offset, buf)
+    }
 }
 
 impl<S: Sink> Sink for Hashing<'_, S> {
     fn write(&mut self, data: &[u8]) -> Result<(), IoError> {
         self.sha.update(data);
-        self.out.write(data)
+        self.io.write(data)
     }
 }
 
@@ -150,6 +156,15 @@ impl<'w> Package<'w> {
         }
     }
 
+    /// A new package in the same window buffer (an MCU's receiver starting over).
+    pub fn reset(&mut self, base_len: u32, limit: u32, check_base: bool) {
+        let r = &mut self.reader;
+        (r.staged, r.header, r.sha) = (0, None, Sha256::new());
+        (r.base_len, r.check_base) = (base_len, check_base);
+        r.applier.reset(base_len, limit);
+        self.latch = Latch::default();
+    }
+
     /// The header, once its 64 bytes are in and it is valid.
     pub fn header(&self) -> Option<&Header> {
         self.reader.header.as_ref()
@@ -165,14 +180,20 @@ impl<'w> Package<'w> {
         self.latch.fault()
     }
 
-    pub fn push(
+    pub fn push(&mut self, data: &[u8], io: &mut impl Io) -> Result<(), Fault> {
+        self.push_within(data, io, u32::MAX).map(|_| ())
+    }
+
+    /// As [`Package::push`], writing at most `room` bytes: returns how many of `data` it
+    /// took (see [`super::Applier::push_within`]).
+    pub fn push_within(
         &mut self,
         data: &[u8],
-        base: &mut impl Base,
-        out: &mut impl Sink,
-    ) -> Result<(), Fault> {
+        io: &mut impl Io,
+        room: u32,
+    ) -> Result<usize, Fault> {
         let reader = &mut self.reader;
-        self.latch.run(|| reader.take(data, base, out))
+        self.latch.run(|| reader.take(data, io, room))
     }
 
     /// Ends the package: the target's size and SHA-256, checked against the extension's.
@@ -196,27 +217,22 @@ impl Reader<'_> {
         Ok((size, sha))
     }
 
-    fn take(
-        &mut self,
-        mut data: &[u8],
-        base: &mut impl Base,
-        out: &mut impl Sink,
-    ) -> Result<(), Fault> {
+    fn take(&mut self, data: &[u8], io: &mut impl Io, room: u32) -> Result<usize, Fault> {
+        let mut n = 0;
         if self.header.is_none() {
-            let n = data.len().min(HEADER_LEN - self.staged);
+            n = data.len().min(HEADER_LEN - self.staged);
             self.stage[self.staged..self.staged + n].copy_from_slice(&data[..n]);
             self.staged += n;
-            data = &data[n..];
             if self.staged < HEADER_LEN {
-                return Ok(());
+                return Ok(n);
             }
-            self.open(base)?;
+            self.open(io)?;
         }
-        let mut out = Hashing {
-            out,
+        let mut io = Hashing {
+            io,
             sha: &mut self.sha,
         };
-        self.applier.push(data, base, &mut out)
+        Ok(n + self.applier.push_within(&data[n..], &mut io, room)?)
     }
 
     /// The header is in: parse it, check the base, get ready for the patch.

@@ -11,10 +11,15 @@
 //! into it and the diff added in place, extra bytes are copied into it, and it is written
 //! when full and at the end. So the base is read and the target written in pieces of at most
 //! [`PIECE`] bytes, the same pieces whatever the patch's chunking on arrival.
+//!
+//! [`Applier::push_within`] bounds what one push writes (a run of one byte or a
+//! back-reference can yield far more than a few patch bytes suggest): the applier stops
+//! taking input once the room left is below a piece, keeping what it still has to emit for
+//! the next push. The output is the same, in the same pieces.
 
-use super::decode::{Crle, Heatshrink, Size};
+use super::decode::{Crle, Flow, Heatshrink, Size};
 use super::fault::{Fault, Latch};
-use super::io::{Base, Sink};
+use super::io::{Base, Io, Sink};
 
 /// The output buffer's size: the largest piece read from the base or written to the target.
 pub const PIECE: usize = 256;
@@ -62,6 +67,10 @@ struct Body {
     fill: usize,
     /// `buf[fill..loaded]` holds base bytes that diff bytes are still to be added to.
     loaded: usize,
+    /// Bytes the sink may still take in this push.
+    room: u32,
+    /// The codec stopped on a full output with bytes still to emit.
+    stalled: bool,
     buf: [u8; PIECE],
 }
 
@@ -93,10 +102,18 @@ impl<'w> Applier<'w> {
                 from: 0,
                 fill: 0,
                 loaded: 0,
+                room: 0,
+                stalled: false,
                 buf: [0; PIECE],
             },
             latch: Latch::default(),
         }
+    }
+
+    /// A new patch in the same window buffer (an MCU's receiver starting over).
+    pub fn reset(&mut self, base_len: u32, limit: u32) {
+        let window = core::mem::take(&mut self.window);
+        *self = Applier::new(window, base_len, limit);
     }
 
     /// The target's size, once the patch has stated it.
@@ -113,15 +130,22 @@ impl<'w> Applier<'w> {
     }
 
     /// Takes the next patch bytes, reading the base and writing the target as they say.
-    pub fn push(
+    pub fn push(&mut self, data: &[u8], io: &mut impl Io) -> Result<(), Fault> {
+        self.push_within(data, io, u32::MAX).map(|_| ())
+    }
+
+    /// As [`Applier::push`], writing at most `room` bytes: returns how many of `data` it
+    /// took. It stops early only when less than a [`PIECE`] of room is left, so `room` of
+    /// at least a piece always makes progress (a push of no bytes emits what an earlier one
+    /// left over).
+    pub fn push_within(
         &mut self,
         data: &[u8],
-        base: &mut impl Base,
-        out: &mut impl Sink,
-    ) -> Result<(), Fault> {
+        io: &mut impl Io,
+        room: u32,
+    ) -> Result<usize, Fault> {
         let (window, codec, body) = (&mut *self.window, &mut self.codec, &mut self.body);
-        self.latch
-            .run(|| take(window, codec, body, data, base, out))
+        self.latch.run(|| take(window, codec, body, data, io, room))
     }
 
     /// Ends the patch: the size of the target, all of it written, or why not.
@@ -140,36 +164,89 @@ impl<'w> Applier<'w> {
     }
 }
 
-/// Takes patch bytes: the first ones here, the rest through the codec to the body.
+/// The target's size a patch states in its first bytes (its kind byte and size field: at
+/// most 6 bytes are read); `Truncated` if `patch` ends before it.
+pub fn target_size(patch: &[u8]) -> Result<u32, Fault> {
+    struct Nothing;
+    impl Base for Nothing {
+        fn read(&mut self, _: u32, _: &mut [u8]) -> Result<(), super::IoError> {
+            Err(super::IoError)
+        }
+    }
+    impl Sink for Nothing {
+        fn write(&mut self, _: &[u8]) -> Result<(), super::IoError> {
+            Err(super::IoError)
+        }
+    }
+    let mut a = Applier::new(&mut [], 0, u32::MAX);
+    for &b in patch {
+        a.push(&[b], &mut Nothing)?;
+        if let Some(n) = a.target_size() {
+            return Ok(n);
+        }
+    }
+    Err(Fault::Truncated)
+}
+
+/// Takes patch bytes: the first ones here, the rest through the codec to the body; returns
+/// how many it took.
 fn take(
     window: &mut [u8],
     codec: &mut Codec,
     body: &mut Body,
     data: &[u8],
-    base: &mut impl Base,
-    out: &mut impl Sink,
-) -> Result<(), Fault> {
-    for &b in data {
-        match body.step {
-            Step::Kind => *codec = body.kind(b)?,
-            Step::ToSize => body.target_size(b, matches!(codec, Codec::HeatshrinkParams))?,
+    io: &mut impl Io,
+    room: u32,
+) -> Result<usize, Fault> {
+    if room < PIECE as u32 {
+        return Ok(0);
+    }
+    body.room = room;
+    if body.stalled {
+        body.stalled = false;
+        let emit = &mut |x| body.put(x, io);
+        let flow = match codec {
+            Codec::Crle(crle) => crle.run(emit)?,
+            Codec::Heatshrink(hs) => hs.run(window, emit)?,
+            _ => Flow::More,
+        };
+        if flow == Flow::Full {
+            body.stalled = true;
+            return Ok(0);
+        }
+    }
+    for (i, &b) in data.iter().enumerate() {
+        let flow = match body.step {
+            Step::Kind => {
+                *codec = body.kind(b)?;
+                Flow::More
+            }
+            Step::ToSize => {
+                body.target_size(b, matches!(codec, Codec::HeatshrinkParams))?;
+                Flow::More
+            }
             Step::Params => {
                 *codec = Codec::Heatshrink(Heatshrink::new(b, window)?);
                 body.step = Step::DataFormat;
+                Flow::More
             }
             Step::Done => return Err(Fault::Trailing),
             _ => {
-                let emit = &mut |x| body.put(x, base, out);
+                let emit = &mut |x| body.put(x, io);
                 match codec {
                     Codec::None => emit(b)?,
                     Codec::Crle(crle) => crle.feed(b, emit)?,
                     Codec::Heatshrink(hs) => hs.feed(b, window, emit)?,
                     Codec::HeatshrinkParams => return Err(Fault::Malformed),
-                };
+                }
             }
+        };
+        if flow == Flow::Full {
+            body.stalled = true;
+            return Ok(i + 1);
         }
     }
-    Ok(())
+    Ok(data.len())
 }
 
 impl Body {
@@ -209,15 +286,17 @@ impl Body {
         Ok(())
     }
 
-    /// One byte of the decompressed stream; whether the patch is now complete.
-    fn put(&mut self, b: u8, base: &mut impl Base, out: &mut impl Sink) -> Result<bool, Fault> {
+    /// One byte of the decompressed stream: whether the patch is now complete, or the sink
+    /// has less than a piece of room left.
+    fn put(&mut self, b: u8, io: &mut impl Io) -> Result<Flow, Fault> {
         match self.step {
-            Step::Diff => self.diff(b, base, out)?,
-            Step::Extra => self.extra(b, out)?,
+            Step::Diff => self.diff(b, io)?,
+            Step::Extra => self.extra(b, io)?,
             Step::Done => return Err(Fault::Trailing),
+            // Sizes write nothing (but the last adjustment's flush, which ends the patch).
             step => {
                 let Some(value) = self.size.feed(b)? else {
-                    return Ok(false);
+                    return Ok(Flow::More);
                 };
                 match step {
                     Step::DataFormat if value > 0 => return Err(Fault::Unsupported),
@@ -228,12 +307,17 @@ impl Body {
                         self.chunk(value, Step::Diff, Step::ExtraSize)?
                     }
                     Step::ExtraSize => self.chunk(value, Step::Extra, Step::Adjust)?,
-                    Step::Adjust => return self.adjust(value, out),
+                    Step::Adjust => return self.adjust(value, io),
                     _ => return Err(Fault::Malformed),
                 }
+                return Ok(Flow::More);
             }
         }
-        Ok(false)
+        Ok(if self.room < PIECE as u32 {
+            Flow::Full
+        } else {
+            Flow::More
+        })
     }
 
     fn chunk(&mut self, size: i64, data: Step, next: Step) -> Result<(), Fault> {
@@ -247,24 +331,24 @@ impl Body {
         Ok(())
     }
 
-    fn adjust(&mut self, by: i64, out: &mut impl Sink) -> Result<bool, Fault> {
+    fn adjust(&mut self, by: i64, out: &mut impl Sink) -> Result<Flow, Fault> {
         if !self.moved && by == 0 {
             return Err(Fault::Malformed);
         }
         self.from = self.from.saturating_add(by);
         if self.to_pos < self.to_size {
             self.step = Step::DiffSize;
-            return Ok(false);
+            return Ok(Flow::More);
         }
         self.flush(out)?;
         self.step = Step::Done;
-        Ok(true)
+        Ok(Flow::Done)
     }
 
-    fn diff(&mut self, d: u8, base: &mut impl Base, out: &mut impl Sink) -> Result<(), Fault> {
+    fn diff(&mut self, d: u8, io: &mut impl Io) -> Result<(), Fault> {
         if self.fill == self.loaded {
             if self.fill == PIECE {
-                self.flush(out)?;
+                self.flush(io)?;
             }
             let n = (PIECE - self.fill).min(self.left as usize);
             let end = self.from + n as i64;
@@ -272,8 +356,7 @@ impl Body {
                 return Err(Fault::BaseRange);
             }
             let buf = &mut self.buf[self.fill..self.fill + n];
-            base.read(self.from as u32, buf)
-                .map_err(|_| Fault::BaseRead)?;
+            Base::read(io, self.from as u32, buf).map_err(|_| Fault::BaseRead)?;
             self.loaded = self.fill + n;
         }
         self.buf[self.fill] = self.buf[self.fill].wrapping_add(d);
@@ -306,6 +389,7 @@ impl Body {
         if self.fill > 0 {
             out.write(&self.buf[..self.fill])
                 .map_err(|_| Fault::Write)?;
+            self.room = self.room.saturating_sub(self.fill as u32);
         }
         (self.fill, self.loaded) = (0, 0);
         Ok(())

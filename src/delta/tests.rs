@@ -193,15 +193,19 @@ struct Setup {
     limit: u32,
     base_fails: bool,
     write_fails: bool,
+    /// Each push may write this many bytes (`push_within`); None: no bound (`push`).
+    room: Option<u32>,
 }
 
 /// What a session gave: `finish`'s result (size, SHA-256 for a package) and the output.
 type Outcome = (Result<(u32, Option<[u8; 32]>), Fault>, Vec<u8>);
 
 /// Pushes `input` in random pieces (some of 1 to 4 bytes), recording the session for the
-/// replay: `["d", hex]` a push, then the base reads `["b", offset, length]` and writes
-/// `["w", hex]` it made in order, then `["k"]` or `["f", fault]`; at the end `["x", size,
-/// sha256 or null]` or `["f", fault]` for `finish`.
+/// replay: `["d", hex, room]` a push (room -1: no bound), then the base reads `["b", offset,
+/// length]` and writes `["w", hex]` it made in order, then `["k", taken]` or `["f", fault]`;
+/// at the end `["x", size, sha256 or null]` or `["f", fault]` for `finish`. With a `room`,
+/// what a push did not take is pushed again, and pushes of nothing follow the input while
+/// they still write.
 fn run(base: &[u8], input: &[u8], setup: Setup, rng: &mut Rng) -> Outcome {
     let kwargs = format!(
         "{{\"limit\": {}, \"window\": {}, \"package\": {}, \"base_fails\": {}, \
@@ -228,24 +232,34 @@ fn run(base: &[u8], input: &[u8], setup: Setup, rng: &mut Rng) -> Outcome {
     } else {
         Target::Patch(Applier::new(&mut window, len, limit))
     };
+    let room = setup.room.unwrap_or(u32::MAX);
     let mut rest = input;
-    while !rest.is_empty() {
+    let mut draining = false;
+    while !rest.is_empty() || draining {
         let most = if rng.below(4) == 0 { 4 } else { 700 };
         let n = (1 + rng.below(most) as usize).min(rest.len());
-        trace::push(|| format!("[\"d\", \"{}\"]", trace::hex(&rest[..n])));
+        let bound = setup.room.map_or(-1, i64::from);
+        trace::push(|| format!("[\"d\", \"{}\", {bound}]", trace::hex(&rest[..n])));
+        let before = out.data.len();
+        let io = &mut Pair(&mut mem, &mut out);
         let pushed = match &mut target {
-            Target::Patch(a) => a.push(&rest[..n], &mut mem, &mut out),
-            Target::Package(p) => p.push(&rest[..n], &mut mem, &mut out),
+            Target::Patch(a) => a.push_within(&rest[..n], io, room),
+            Target::Package(p) => p.push_within(&rest[..n], io, room),
         };
         for line in log.borrow_mut().drain(..) {
             trace::push(|| line);
         }
-        rest = &rest[n..];
-        if let Err(fault) = pushed {
-            trace::push(|| format!("[\"f\", \"{}\"]", fault.name()));
-            return (Err(fault), out.data);
-        }
-        trace::push(|| "[\"k\"]".into());
+        let taken = match pushed {
+            Ok(taken) => taken,
+            Err(fault) => {
+                trace::push(|| format!("[\"f\", \"{}\"]", fault.name()));
+                return (Err(fault), out.data);
+            }
+        };
+        trace::push(|| format!("[\"k\", {taken}]"));
+        assert!(out.data.len() - before <= room as usize);
+        rest = &rest[taken..];
+        draining = rest.is_empty() && out.data.len() > before;
     }
     let finished = match &mut target {
         Target::Patch(a) => a.finish().map(|n| (n, None)),
@@ -284,6 +298,7 @@ const PATCH: Setup = Setup {
     limit: LIMIT,
     base_fails: false,
     write_fails: false,
+    room: None,
 };
 
 #[test]
@@ -300,8 +315,10 @@ fn random_edits_apply_exactly_in_every_compression_and_chunking() {
         let base = rng.bytes(len);
         let (stream, target) = edit(&base, &mut rng);
         let patch = patch(&stream, target.len(), c);
+        // Every third session bounds what a push writes, to a piece or a little more.
         let setup = Setup {
             package: seed % 2 == 1,
+            room: (seed % 3 == 2).then(|| PIECE as u32 + rng.below(700) as u32),
             ..PATCH
         };
         let input = if setup.package {
@@ -535,11 +552,9 @@ fn each_fault_is_reported_and_stays() {
     let mut a = Applier::new(&mut [], 0, 10);
     let log = RefCell::default();
     let (mut mem, mut out) = nothing(&log);
-    assert_eq!(a.push(&[0x01], &mut mem, &mut out), Err(Fault::Unsupported));
-    assert_eq!(
-        a.push(&[0x00, 0], &mut mem, &mut out),
-        Err(Fault::Unsupported)
-    );
+    let io = &mut Pair(&mut mem, &mut out);
+    assert_eq!(a.push(&[0x01], io), Err(Fault::Unsupported));
+    assert_eq!(a.push(&[0x00, 0], io), Err(Fault::Unsupported));
     assert_eq!(a.finish(), Err(Fault::Unsupported));
 }
 
@@ -548,7 +563,7 @@ fn an_empty_target_is_two_bytes_and_contexts_fit_their_budget() {
     let mut a = Applier::new(&mut [], 0, 0);
     let log = RefCell::default();
     let (mut mem, mut out) = nothing(&log);
-    assert_eq!(a.push(&[0x04, 0], &mut mem, &mut out), Ok(()));
+    assert_eq!(a.push(&[0x04, 0], &mut Pair(&mut mem, &mut out)), Ok(()));
     assert_eq!(a.finish(), Ok(0));
     assert!(out.data.is_empty());
     // RAM beyond the heatshrink window: at most 1.5 KB (issue 20).
@@ -570,4 +585,73 @@ fn the_faults_are_python_codes_delta_faults() {
         .collect();
     let want: Vec<(&str, &str)> = Fault::ALL.iter().map(|f| (f.name(), f.message())).collect();
     assert_eq!(rows, want);
+}
+
+#[test]
+fn a_bounded_push_writes_no_more_than_its_room_whatever_a_byte_stands_for() {
+    // An identical image: one diff chunk of zeros, a few patch bytes in crle and heatshrink.
+    let mut rng = Rng(21);
+    let base = rng.bytes(20_000);
+    let mut stream = vec![0];
+    size(base.len() as i64, &mut stream);
+    stream.extend(std::iter::repeat_n(0, base.len()));
+    size(300, &mut stream);
+    stream.extend(std::iter::repeat_n(7, 300));
+    size(0, &mut stream);
+    let mut target = base.clone();
+    target.extend(std::iter::repeat_n(7, 300));
+    for c in COMPRESSIONS {
+        let patch = patch(&stream, target.len(), c);
+        let log = RefCell::default();
+        let mut mem = Mem {
+            data: &base,
+            log: &log,
+            fail: false,
+        };
+        let mut out = Out {
+            data: Vec::new(),
+            log: &log,
+            fail: false,
+        };
+        let mut window = vec![0u8; 1 << 11];
+        let mut a = Applier::new(&mut window, base.len() as u32, LIMIT);
+        let (mut rest, mut pushes) = (&patch[..], 0);
+        loop {
+            let before = out.data.len();
+            let room = PIECE as u32 + rng.below(PIECE as u64) as u32;
+            let taken = a
+                .push_within(rest, &mut Pair(&mut mem, &mut out), room)
+                .unwrap();
+            assert!(out.data.len() - before <= room as usize, "{c:?}");
+            rest = &rest[taken..];
+            pushes += 1;
+            if rest.is_empty() && out.data.len() == before {
+                break;
+            }
+        }
+        assert_eq!(a.finish(), Ok(target.len() as u32), "{c:?}");
+        assert_eq!(out.data, target, "{c:?}");
+        assert!(
+            pushes > target.len() / (2 * PIECE),
+            "{c:?}: {pushes} pushes"
+        );
+        // Less than a piece of room takes nothing and writes nothing.
+        let mut a = Applier::new(&mut window, base.len() as u32, LIMIT);
+        let mut out = Out {
+            data: Vec::new(),
+            log: &log,
+            fail: false,
+        };
+        let io = &mut Pair(&mut mem, &mut out);
+        assert_eq!(a.push_within(&patch, io, PIECE as u32 - 1), Ok(0), "{c:?}");
+    }
+}
+
+/// A package of a random edit of `base` in the `c`th compression of [`COMPRESSIONS`] (a
+/// heatshrink window of up to 2^11 bytes), and its target: for the native receiver's tests.
+pub(crate) fn random_package(base: &[u8], seed: u64, c: usize) -> (Vec<u8>, Vec<u8>) {
+    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let (stream, target) = edit(base, &mut rng);
+    let patch = patch(&stream, target.len(), COMPRESSIONS[c % COMPRESSIONS.len()]);
+    (package(base, &target, &patch, false), target)
 }

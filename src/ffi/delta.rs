@@ -80,9 +80,10 @@ pub const QSOTA_DELTA_MAGIC: i32 = 10;
 pub const QSOTA_DELTA_EXTENSION: i32 = 11;
 pub const QSOTA_DELTA_BASE_MISMATCH: i32 = 12;
 pub const QSOTA_DELTA_TARGET_MISMATCH: i32 = 13;
+pub const QSOTA_DELTA_NO_EXTENSION: i32 = 14;
 
 /// The C code of a fault.
-fn fault_code(fault: Fault) -> i32 {
+pub(super) fn fault_code(fault: Fault) -> i32 {
     Fault::ALL
         .iter()
         .position(|&f| f == fault)
@@ -145,14 +146,40 @@ pub unsafe extern "C" fn qsota_delta_push(
     data: *const u8,
     len: usize,
 ) -> i32 {
+    let mut consumed = 0;
+    // SAFETY: the caller's contract.
+    unsafe { qsota_delta_push_within(d, io, data, len, usize::MAX, &mut consumed) }
+}
+
+/// `qsota_delta_push` writing at most `room` target bytes: writes how many of the `len`
+/// bytes it took to `consumed`. It stops early only when less than 256 bytes of room are
+/// left, keeping what it still has to write for the next call (which may pass no bytes), so
+/// a `room` of 256 or more always makes progress. For a caller that hands the target on in
+/// a buffer of its own: a few patch bytes can stand for a long run of output.
+///
+/// # Safety
+/// As `qsota_delta_push`; `consumed` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn qsota_delta_push_within(
+    d: *mut qsota_delta_t,
+    io: *const qsota_delta_io_t,
+    data: *const u8,
+    len: usize,
+    room: usize,
+    consumed: *mut usize,
+) -> i32 {
     // SAFETY: the caller's contract.
     status(unsafe {
         (|| {
             let io = io.as_ref().ok_or(Error::Null)?;
             let data = bytes(data, len)?;
+            let consumed = out(consumed)?;
             let p = get::<Package<'static>>(d)?;
-            let (mut base, mut sink) = (CIo(io), CIo(io));
-            p.push(data, &mut base, &mut sink).map_err(|_| Error::Delta)
+            let room = u32::try_from(room).unwrap_or(u32::MAX);
+            *consumed = p
+                .push_within(data, &mut CIo(io), room)
+                .map_err(|_| Error::Delta)?;
+            Ok(())
         })()
     })
 }
@@ -244,7 +271,7 @@ pub extern "C" fn qsota_delta_fault_name(fault: i32) -> *const core::ffi::c_char
 }
 
 /// The faults' names as C strings, in `Fault::ALL`'s order (a test keeps them equal).
-const NAMES: [&core::ffi::CStr; 13] = [
+const NAMES: [&core::ffi::CStr; 14] = [
     c"malformed",
     c"unsupported",
     c"window",
@@ -258,6 +285,7 @@ const NAMES: [&core::ffi::CStr; 13] = [
     c"extension",
     c"base_mismatch",
     c"target_mismatch",
+    c"no_extension",
 ];
 
 #[cfg(test)]
@@ -281,6 +309,7 @@ mod tests {
             QSOTA_DELTA_EXTENSION,
             QSOTA_DELTA_BASE_MISMATCH,
             QSOTA_DELTA_TARGET_MISMATCH,
+            QSOTA_DELTA_NO_EXTENSION,
         ];
         for (i, fault) in Fault::ALL.iter().enumerate() {
             assert_eq!(fault_code(*fault), codes[i]);
@@ -289,7 +318,7 @@ mod tests {
             let name = unsafe { core::ffi::CStr::from_ptr(qsota_delta_fault_name(codes[i])) };
             assert_eq!(name.to_bytes(), fault.name().as_bytes());
         }
-        for bad in [0, 14, -1, i32::MIN, i32::MAX] {
+        for bad in [0, 15, -1, i32::MIN, i32::MAX] {
             // SAFETY: as above.
             assert!(unsafe { core::ffi::CStr::from_ptr(qsota_delta_fault_name(bad)) }.is_empty());
         }

@@ -16,6 +16,7 @@ pub mod delta;
 pub mod image;
 pub mod mcuboot;
 pub mod native_rx;
+pub mod native_rxd;
 pub mod native_tx;
 pub mod stm32;
 pub mod verify;

@@ -2,6 +2,7 @@
 //! pointers, the bootloader's own code. (The sender, for `_qsota`, is [`super::native_tx`].)
 
 use super::{bytes, fits, get, init, out, status, InStorage};
+use crate::native::delta::{NoDelta, Patching};
 use crate::native::frame::MAX_PAYLOAD;
 use crate::native::receiver::{Config, Pipelined, Receiver, REPLY_MAX};
 use crate::native::record::{self, Area, Flash, FlashError, Geometry};
@@ -17,6 +18,9 @@ pub const QSOTA_NATIVE_REPLY_MAX: usize = 22;
 pub const QSOTA_AREA_SLOT: i32 = 0;
 /// `area` argument of the flash callbacks: the meta area holding the resume record.
 pub const QSOTA_AREA_META: i32 = 1;
+/// `area` argument of the read callback: the application area, the base a delta applies to
+/// (only a delta receiver reads it, only below `app_size`; it never erases or writes it).
+pub const QSOTA_AREA_APP: i32 = 2;
 
 const _: () = assert!(QSOTA_NATIVE_REPLY_MAX == REPLY_MAX);
 
@@ -89,15 +93,19 @@ pub struct qsota_flash_t {
             len: usize,
         ) -> i32,
     >,
+    /// Bytes of the application area a delta receiver may read as a delta's base
+    /// (`QSOTA_AREA_APP`); 0 (a receiver without delta): none.
+    pub app_size: u32,
 }
 
 /// The C flash as a [`Flash`].
-struct CFlash<'a>(&'a qsota_flash_t);
+pub(super) struct CFlash<'a>(pub(super) &'a qsota_flash_t);
 
 fn area_code(area: Area) -> i32 {
     match area {
         Area::Slot => QSOTA_AREA_SLOT,
         Area::Meta => QSOTA_AREA_META,
+        Area::App => QSOTA_AREA_APP,
     }
 }
 
@@ -115,6 +123,7 @@ impl Flash for CFlash<'_> {
             slot_size: self.0.slot_size,
             meta_size: self.0.meta_size,
             program_unit: self.0.program_unit,
+            app_size: self.0.app_size,
         }
     }
 
@@ -206,7 +215,7 @@ pub unsafe extern "C" fn qsota_native_rx_receive(
 ) -> i32 {
     // SAFETY: the caller's contract.
     status(
-        unsafe { rx_receive::<0>(rx, flash, data, len, out, out_cap, consumed, out_len) }
+        unsafe { rx_receive::<0, NoDelta>(rx, flash, data, len, out, out_cap, consumed, out_len) }
             .map(|_| ()),
     )
 }
@@ -224,7 +233,7 @@ pub unsafe extern "C" fn qsota_native_rx_state(
     next: *mut u32,
 ) -> i32 {
     // SAFETY: the caller's contract.
-    status(unsafe { rx_state::<0>(rx, committed, next) })
+    status(unsafe { rx_state::<0, NoDelta>(rx, committed, next) })
 }
 
 /// Sets up a receiver with two frame buffers in `rx`: it moves an accepted DATA frame into
@@ -278,7 +287,7 @@ pub unsafe extern "C" fn qsota_native_rx2_receive(
     status(unsafe {
         (|| {
             let again = super::out(again)?;
-            let rx2 = rx_receive::<{ MAX_PAYLOAD }>(
+            let rx2 = rx_receive::<{ MAX_PAYLOAD }, NoDelta>(
                 rx, flash, data, len, out, out_cap, consumed, out_len,
             )?;
             *again = i32::from(rx2.again(*consumed, len, *out_len));
@@ -298,16 +307,16 @@ pub unsafe extern "C" fn qsota_native_rx2_state(
     next: *mut u32,
 ) -> i32 {
     // SAFETY: the caller's contract.
-    status(unsafe { rx_state::<{ MAX_PAYLOAD }>(rx, committed, next) })
+    status(unsafe { rx_state::<{ MAX_PAYLOAD }, NoDelta>(rx, committed, next) })
 }
 
-/// The body of `qsota_native_rx_receive` for either receiver; returns it for more questions.
+/// The body of `qsota_native_rx_receive` for every receiver; returns it for more questions.
 ///
 /// # Safety
 /// As `qsota_native_rx_receive`.
 #[allow(clippy::too_many_arguments)]
-unsafe fn rx_receive<'a, const S: usize>(
-    rx: *mut <Receiver<S> as InStorage>::Storage,
+pub(super) unsafe fn rx_receive<'a, const S: usize, D: Patching>(
+    rx: *mut <Receiver<S, D> as InStorage>::Storage,
     flash: *const qsota_flash_t,
     data: *const u8,
     len: usize,
@@ -315,13 +324,13 @@ unsafe fn rx_receive<'a, const S: usize>(
     out_cap: usize,
     consumed: *mut usize,
     out_len: *mut usize,
-) -> Result<&'a mut Receiver<S>, Error>
+) -> Result<&'a mut Receiver<S, D>, Error>
 where
-    Receiver<S>: InStorage,
+    Receiver<S, D>: InStorage,
 {
     // SAFETY: the caller's contract.
     unsafe {
-        let rx = get::<Receiver<S>>(rx)?;
+        let rx = get::<Receiver<S, D>>(rx)?;
         let flash = flash.as_ref().ok_or(Error::Null)?;
         let data = bytes(data, len)?;
         if out.is_null() {
@@ -334,21 +343,21 @@ where
     }
 }
 
-/// The body of `qsota_native_rx_state` for either receiver.
+/// The body of `qsota_native_rx_state` for every receiver.
 ///
 /// # Safety
 /// As `qsota_native_rx_state`.
-unsafe fn rx_state<const S: usize>(
-    rx: *mut <Receiver<S> as InStorage>::Storage,
+pub(super) unsafe fn rx_state<const S: usize, D: Patching>(
+    rx: *mut <Receiver<S, D> as InStorage>::Storage,
     committed: *mut i32,
     next: *mut u32,
 ) -> Result<(), Error>
 where
-    Receiver<S>: InStorage,
+    Receiver<S, D>: InStorage,
 {
     // SAFETY: the caller's contract.
     unsafe {
-        get::<Receiver<S>>(rx).and_then(|rx| {
+        get::<Receiver<S, D>>(rx).and_then(|rx| {
             *out(committed)? = i32::from(rx.committed().is_some());
             if let Some(next) = next.as_mut() {
                 *next = rx.next();

@@ -5,12 +5,13 @@ use super::{
     bytes, fits, get, init, out, qsota_action_t, sender_poll, sender_provide, sender_receive,
     status, InStorage,
 };
+use crate::native::delta::DeltaOpen;
 use crate::native::frame::MAX_FRAME;
 use crate::native::sender::{Options, Sender};
 use crate::Error;
 
 /// Storage for one native sender, in 8-byte words.
-pub const QSOTA_NATIVE_TX_WORDS: usize = 64;
+pub const QSOTA_NATIVE_TX_WORDS: usize = 68;
 /// The frame buffer a native sender needs (`qsota_native_tx_poll`).
 pub const QSOTA_NATIVE_FRAME_SIZE: usize = 1038;
 
@@ -118,6 +119,39 @@ pub unsafe extern "C" fn qsota_native_tx_init(
         Ok(sender) => unsafe { init(tx, sender) },
         Err(e) => e.code(),
     }
+}
+
+/// Makes the image a delta package that the receiver applies to its application area (the
+/// DELTA flag of OPEN, docs/protocol.md): `head` is the package's first `len` bytes (70
+/// suffice: its header and the start of its patch, where the target's size is). On a head
+/// that is not one of a package qsota's receiver can apply, `QSOTA_E_DELTA` and the reason
+/// in `fault` (`QSOTA_DELTA_*`: `QSOTA_DELTA_NO_EXTENSION` for a package made for ESP,
+/// whose target the receiver could not check). Before the first poll.
+///
+/// # Safety
+/// `tx` initialised; `head` valid for `len` bytes; `fault` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn qsota_native_tx_delta(
+    tx: *mut qsota_native_tx_t,
+    head: *const u8,
+    len: usize,
+    fault: *mut i32,
+) -> i32 {
+    // SAFETY: the caller's contract.
+    status(unsafe {
+        (|| {
+            let (tx, fault) = (get::<Sender>(tx)?, out(fault)?);
+            *fault = 0;
+            match DeltaOpen::from_package(bytes(head, len)?) {
+                Ok(delta) => tx.set_delta(delta),
+                Err(f) => {
+                    *fault = super::delta::fault_code(f);
+                    return Err(Error::Delta);
+                }
+            }
+            Ok(())
+        })()
+    })
 }
 
 /// What to do next (see `qsota_action_t`); `frame` is the driver's frame buffer of

@@ -4,7 +4,7 @@
 //! header check, and after any bad frame it rescans what it buffered from one byte past the
 //! false sync, so noise costs at most the frame it hit.
 
-use crc::{Crc, Table, CRC_32_ISO_HDLC, CRC_8_SMBUS};
+use crc::{Crc, NoTable, Table, CRC_32_ISO_HDLC, CRC_8_SMBUS};
 
 /// The two bytes that start every frame.
 pub(crate) const SYNC: [u8; 2] = [0xA5, 0x5A];
@@ -42,7 +42,9 @@ pub(crate) mod flags {
 
 /// One table of 256 words: frames are at most ~1 KB, so this is fast enough on an MCU.
 pub(crate) static CRC32: Crc<u32, Table<1>> = Crc::<u32, Table<1>>::new(&CRC_32_ISO_HDLC);
-static CRC8: Crc<u8> = Crc::<u8>::new(&CRC_8_SMBUS);
+/// Bit by bit: it covers three bytes a frame, and a table would cost a receiver 256 bytes of
+/// its flash budget.
+static CRC8: Crc<u8, NoTable> = Crc::<u8, NoTable>::new(&CRC_8_SMBUS);
 
 fn header_check(kind: u8, len: u16) -> u8 {
     let l = len.to_le_bytes();

@@ -3,6 +3,7 @@
 //! ([`crate::transfer`]); [`receiver::Receiver`] runs in the MCU's bootloader and writes
 //! flash through [`record::Flash`], keeping a power-safe resume record there.
 
+pub mod delta;
 pub mod frame;
 #[cfg(any(test, feature = "ram-flash"))]
 pub mod ram;

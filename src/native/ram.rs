@@ -9,6 +9,8 @@ use super::record::{Area, Flash, FlashError, Geometry};
 pub struct RamFlash<'a> {
     pub slot: &'a mut [u8],
     pub meta: &'a mut [u8],
+    /// The application area (read only: a delta's base); empty unless set.
+    pub app: &'a [u8],
     pub sector_size: u32,
     pub program_unit: u32,
     /// Operations left before the power goes: that operation is torn (half done) and every
@@ -36,6 +38,7 @@ impl<'a> RamFlash<'a> {
         RamFlash {
             slot,
             meta,
+            app: &[],
             sector_size,
             program_unit,
             cut_after: None,
@@ -57,10 +60,12 @@ impl<'a> RamFlash<'a> {
         self.cut_after = None;
     }
 
-    fn area(&mut self, area: Area) -> &mut [u8] {
+    /// A writable area (never the application's).
+    fn area(&mut self, area: Area) -> Result<&mut [u8], FlashError> {
         match area {
-            Area::Slot => self.slot,
-            Area::Meta => self.meta,
+            Area::Slot => Ok(self.slot),
+            Area::Meta => Ok(self.meta),
+            Area::App => Err(FlashError),
         }
     }
 
@@ -93,7 +98,7 @@ impl<'a> RamFlash<'a> {
     fn range(&mut self, area: Area, addr: u32, len: usize) -> Result<&mut [u8], FlashError> {
         let start = addr as usize;
         let end = start.checked_add(len).ok_or(FlashError)?;
-        self.area(area).get_mut(start..end).ok_or(FlashError)
+        self.area(area)?.get_mut(start..end).ok_or(FlashError)
     }
 }
 
@@ -103,6 +108,7 @@ impl Flash for RamFlash<'_> {
             slot_size: self.slot.len() as u32,
             meta_size: self.meta.len() as u32,
             program_unit: self.program_unit,
+            app_size: self.app.len() as u32,
         }
     }
 
@@ -116,6 +122,7 @@ impl Flash for RamFlash<'_> {
         let len = match area {
             Area::Slot => self.sector_size as usize,
             Area::Meta => self.meta.len(),
+            Area::App => return Err(FlashError),
         };
         if !(start as usize).is_multiple_of(len.max(1)) {
             return Err(FlashError);
@@ -156,7 +163,13 @@ impl Flash for RamFlash<'_> {
 
     fn read(&mut self, area: Area, addr: u32, buf: &mut [u8]) -> Result<(), FlashError> {
         self.tick()?;
-        buf.copy_from_slice(self.range(area, addr, buf.len())?);
+        let at = addr as usize;
+        let end = at.checked_add(buf.len()).ok_or(FlashError)?;
+        let src = match area {
+            Area::App => self.app.get(at..end).ok_or(FlashError)?,
+            _ => self.range(area, addr, buf.len())?,
+        };
+        buf.copy_from_slice(src);
         Ok(())
     }
 }

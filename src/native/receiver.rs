@@ -9,7 +9,13 @@
 //! there and programs it a chunk per call, so the bootloader keeps reading its UART and the
 //! next frame arrives meanwhile; it announces one more frame of window). Both acknowledge a
 //! frame only once it is durable.
+//!
+//! Either can take delta packages (OPEN's DELTA flag) with a [`Patcher`] as its delta part
+//! ([`Receiver::with_delta`], [`DeltaReceiver`]): each frame is then applied to the
+//! application area into the slot (super::delta). Without, the DELTA flag is refused and
+//! none of that code is linked.
 
+use super::delta::{DeltaOpen, NoDelta, Patcher, Patching, DELTA};
 use super::frame::{self, flags, kind, Parser, MAX_FRAME, MAX_PAYLOAD, OVERHEAD};
 use super::record::{self, Area, Flash, FlashError, Geometry, ImageId, Log};
 use super::VERSION;
@@ -29,6 +35,8 @@ pub(crate) mod code {
     pub(crate) const STATE: u8 = 6;
     pub(crate) const ARGUMENT: u8 = 7;
     pub(crate) const FLAGS: u8 = 8;
+    pub(crate) const BASE: u8 = 9;
+    pub(crate) const DELTA: u8 = 10;
 }
 
 /// What the bootloader tells the sender about itself.
@@ -72,15 +80,16 @@ struct Stage {
 }
 
 /// A native receiver. With `STAGE = 0` (the default) about 1.2 KB, most of it the frame
-/// buffer; [`Pipelined`] adds a second buffer of `MAX_PAYLOAD` bytes. The logic is all in
-/// `Core`, once for both (an MCU's flash is small), handed the second buffer to use.
-pub struct Receiver<const STAGE: usize = 0> {
-    core: Core,
+/// buffer; [`Pipelined`] adds a second buffer of `MAX_PAYLOAD` bytes, a [`Patcher`] as `D`
+/// the delta applier. The logic is all in `Core`, once for both (an MCU's flash is small),
+/// handed the second buffer to use.
+pub struct Receiver<const STAGE: usize = 0, D = NoDelta> {
+    core: Core<D>,
     stage: [u8; STAGE],
 }
 
 /// The receiver's state and logic; `stage` arguments are its second buffer (empty: none).
-struct Core {
+struct Core<D> {
     parser: Parser<MAX_FRAME>,
     /// The parser holds a complete frame not handled yet (it waits for the stage).
     waiting: bool,
@@ -94,17 +103,22 @@ struct Core {
     next: u32,
     /// Frames beyond `next` dropped since the last NAK, `None` if no NAK is outstanding.
     gap_drops: Option<u16>,
+    /// The delta part.
+    delta: D,
 }
 
 /// A receiver with a second frame buffer (see the module doc).
 pub type Pipelined = Receiver<MAX_PAYLOAD>;
+
+/// A receiver with a second frame buffer that applies delta packages (see the module doc).
+pub type DeltaReceiver<'w> = Receiver<MAX_PAYLOAD, Patcher<'w>>;
 
 impl Receiver {
     /// A receiver with one frame buffer; `config.window` counts that buffer and the frames
     /// its UART buffering holds while it programs.
     pub fn new(config: Config) -> Self {
         Receiver {
-            core: Core::new(config, MAX_PAYLOAD as u16),
+            core: Core::new(config, MAX_PAYLOAD as u16, NoDelta),
             stage: [],
         }
     }
@@ -117,7 +131,7 @@ impl Pipelined {
     pub fn pipelined(config: Config, chunk: u16) -> Self {
         let whole = MAX_PAYLOAD as u16;
         let chunk = if chunk == 0 { whole } else { chunk.min(whole) };
-        let mut core = Core::new(config, chunk);
+        let mut core = Core::new(config, chunk, NoDelta);
         core.config.window = core.config.window.saturating_add(1);
         Receiver {
             core,
@@ -127,6 +141,29 @@ impl Pipelined {
 }
 
 impl<const STAGE: usize> Receiver<STAGE> {
+    /// This receiver, applying delta packages with `patcher`.
+    pub fn with_delta(self, patcher: Patcher<'_>) -> Receiver<STAGE, Patcher<'_>> {
+        let c = self.core;
+        Receiver {
+            core: Core {
+                parser: c.parser,
+                waiting: c.waiting,
+                stage: c.stage,
+                config: c.config,
+                session: c.session,
+                id: c.id,
+                geometry: c.geometry,
+                log: c.log,
+                next: c.next,
+                gap_drops: c.gap_drops,
+                delta: patcher,
+            },
+            stage: self.stage,
+        }
+    }
+}
+
+impl<const STAGE: usize, D: Patching> Receiver<STAGE, D> {
     /// Takes received bytes from `data` until it has an answer for the sender or `data` is used
     /// up. Returns how many bytes it took and the length of the answer written to `out`. Send
     /// the answer and call again with the rest of `data` (possibly empty: a frame can wait in
@@ -163,9 +200,18 @@ impl<const STAGE: usize> Receiver<STAGE> {
         (self.core.session != Session::Idle).then_some(&self.core.id)
     }
 
-    /// The image this session received, read back and committed: the bootloader may switch.
-    pub fn committed(&self) -> Option<&ImageId> {
-        (self.core.session == Session::Committed).then_some(&self.core.id)
+    /// The image this session left in the slot, read back and committed: the bootloader
+    /// may switch. (For a delta, the target: `image` is the package.)
+    pub fn committed(&self) -> Option<ImageId> {
+        let c = &self.core;
+        (c.session == Session::Committed).then(|| match c.delta.session() {
+            Some(d) => ImageId {
+                size: d.target_size,
+                sha256: c.delta.target_sha256(),
+                ..c.id
+            },
+            None => c.id,
+        })
     }
 
     /// Damaged frames dropped so far.
@@ -174,8 +220,8 @@ impl<const STAGE: usize> Receiver<STAGE> {
     }
 }
 
-impl Core {
-    fn new(config: Config, chunk: u16) -> Self {
+impl<D: Patching> Core<D> {
+    fn new(config: Config, chunk: u16, delta: D) -> Self {
         Core {
             parser: Parser::new(),
             waiting: false,
@@ -194,10 +240,12 @@ impl Core {
                 slot_size: 0,
                 meta_size: 0,
                 program_unit: 1,
+                app_size: 0,
             },
             log: Log::default(),
             next: 0,
             gap_drops: None,
+            delta,
         }
     }
 
@@ -240,8 +288,8 @@ impl Core {
             return Reply::None;
         };
         match kind {
-            kind::OPEN => match parse_open(payload) {
-                Ok(id) => self.open(flash, id),
+            kind::OPEN => match parse_open::<D>(payload) {
+                Ok((id, delta)) => self.open(flash, id, delta),
                 Err(code) => Reply::Error(code, 0),
             },
             kind::DATA => match frame::u32_at(payload, 0) {
@@ -279,8 +327,11 @@ impl Core {
         Reply::Error(code, self.next)
     }
 
-    fn open(&mut self, flash: &mut impl Flash, id: ImageId) -> Reply {
-        if self.session != Session::Idle && self.id.names(&id) {
+    fn open(&mut self, flash: &mut impl Flash, id: ImageId, delta: Option<DeltaOpen>) -> Reply {
+        if self.session != Session::Idle
+            && self.id.names(&id)
+            && self.delta.session() == delta.as_ref()
+        {
             // The sender probes after a timeout and then sends from `next`: a gap in what
             // follows is new, so it gets a NAK at once.
             self.gap_drops = None;
@@ -290,10 +341,15 @@ impl Core {
         let Ok(g) = record::geometry(flash) else {
             return self.fail(code::FLASH);
         };
-        if id.size > g.slot_size {
+        if delta.map_or(id.size, |d| d.target_size) > g.slot_size {
             return Reply::Error(code::SIZE, 0);
         }
-        match resume(flash, &g, &id) {
+        self.delta.start(delta);
+        let started = match delta {
+            None => resume(flash, &g, &id).map_err(|_| code::FLASH),
+            Some(d) => self.open_delta(flash, &g, &id, &d),
+        };
+        match started {
             Ok((stored, next, log, committed)) => {
                 let unit = g.program_unit as u16; // at most 64: checked by `geometry`
                 self.stage.chunk = (self.stage.chunk / unit).max(1) * unit;
@@ -309,8 +365,36 @@ impl Core {
                 };
                 self.accept()
             }
-            Err(FlashError) => self.fail(code::FLASH),
+            Err(code) => self.fail(code),
         }
+    }
+
+    /// Where a delta session starts: done if the slot holds its target committed (a COMMIT
+    /// whose DONE was lost), else from 0 once the base checked out, the record is gone and
+    /// the slot erased for the target. A delta never resumes: the applier's state is in RAM.
+    fn open_delta(
+        &mut self,
+        flash: &mut impl Flash,
+        g: &Geometry,
+        id: &ImageId,
+        d: &DeltaOpen,
+    ) -> Result<(ImageId, u32, Log, bool), u8> {
+        let loaded = record::load(flash, g).map_err(|_| code::FLASH)?;
+        if let Some((stored, state, log)) = loaded {
+            let same = stored.size == d.target_size
+                && stored.sha256[..d.target_digest.len()] == d.target_digest
+                && (stored.component(), stored.version()) == (id.component(), id.version());
+            if same && state.committed {
+                self.delta.set_target_sha256(stored.sha256);
+                return Ok((*id, id.size, log, true));
+            }
+        }
+        self.delta.check_base(flash, g)?;
+        let end = d.target_size.next_multiple_of(g.program_unit);
+        record::forget(flash)
+            .and_then(|()| erase(flash, g, 0, end))
+            .map_err(|_| code::FLASH)?;
+        Ok((*id, 0, Log::default(), false))
     }
 
     fn data(&mut self, stage: &mut [u8], flash: &mut impl Flash, offset: u32, len: usize) -> Reply {
@@ -339,22 +423,29 @@ impl Core {
             }
             return Reply::None;
         }
-        match self.program(flash, len) {
+        let block = self.parser.frame().and_then(|(_, p)| p.get(4..4 + len));
+        let stored = match block {
+            Some(b) => store(&mut self.delta, flash, &self.geometry, self.next, b),
+            None => Err(code::FLASH),
+        };
+        match stored {
             Ok(()) => self.programmed(flash, len),
-            Err(FlashError) => self.fail(code::FLASH),
+            Err(code) => self.fail(code),
         }
     }
 
-    /// `len` bytes at `next` are programmed: record them, then acknowledge.
+    /// `len` bytes at `next` are stored: record them (a delta has no record until its
+    /// commit), then acknowledge.
     fn programmed(&mut self, flash: &mut impl Flash, len: usize) -> Reply {
         self.next += len as u32;
-        match record::progress(flash, &self.geometry, &mut self.log, &self.id, self.next) {
-            Ok(()) => {
-                self.gap_drops = None;
-                Reply::Ack(self.next)
+        if self.delta.session().is_none() {
+            let g = &self.geometry;
+            if record::progress(flash, g, &mut self.log, &self.id, self.next).is_err() {
+                return self.fail(code::FLASH);
             }
-            Err(FlashError) => self.fail(code::FLASH),
         }
+        self.gap_drops = None;
+        Reply::Ack(self.next)
     }
 
     /// Programs the next chunk of the staged frame; once all of it is, records it and
@@ -364,15 +455,16 @@ impl Core {
         let (done, len) = (s.done, s.len);
         let n = (len - done).min(s.chunk);
         let at = self.next + u32::from(done);
-        let chunk = stage.get(usize::from(done)..usize::from(done + n));
-        let chunk = chunk.ok_or(FlashError);
-        let result = chunk.and_then(|c| program(flash, &self.geometry, at, c));
+        let result = match stage.get(usize::from(done)..usize::from(done + n)) {
+            Some(c) => store(&mut self.delta, flash, &self.geometry, at, c),
+            None => Err(code::FLASH),
+        };
         s.done += n;
         if result.is_err() || s.done == len {
             (s.len, s.done) = (0, 0);
         }
         match result {
-            Err(FlashError) => self.fail(code::FLASH),
+            Err(code) => self.fail(code),
             Ok(()) if self.stage.len > 0 => Reply::None,
             Ok(()) => self.programmed(flash, usize::from(len)),
         }
@@ -393,12 +485,6 @@ impl Core {
         }
     }
 
-    /// Programs the ready DATA frame's `len` bytes at `next`.
-    fn program(&mut self, flash: &mut impl Flash, len: usize) -> Result<(), FlashError> {
-        let block = self.parser.frame().and_then(|(_, p)| p.get(4..4 + len));
-        program(flash, &self.geometry, self.next, block.ok_or(FlashError)?)
-    }
-
     /// COMMIT, with its payload: none, or (`Some(Ok)`) a deferred image's SHA-256.
     fn commit(&mut self, flash: &mut impl Flash, digest: Option<Result<[u8; 32], ()>>) -> Reply {
         if self.session == Session::Idle {
@@ -416,6 +502,7 @@ impl Core {
             Session::Committed if want == self.id.sha256 => Reply::Done(self.id.size),
             Session::Committed => Reply::Error(code::DIGEST, self.next),
             Session::Open if self.next != self.id.size => Reply::Error(code::STATE, self.next),
+            Session::Open if self.delta.session().is_some() => self.commit_delta(flash),
             _ => match read_back(flash, self.id.size) {
                 Ok(digest) if digest == want => {
                     self.id.sha256 = digest;
@@ -438,6 +525,54 @@ impl Core {
             },
         }
     }
+
+    /// The whole package is in: the target is complete, and the slot reads back with its
+    /// digest. Then a record names it, committed. On a mismatch nothing vouches for the slot
+    /// (its record went at OPEN) and the next OPEN starts over.
+    fn commit_delta(&mut self, flash: &mut impl Flash) -> Reply {
+        let Some(&d) = self.delta.session() else {
+            return self.fail(code::STATE);
+        };
+        self.next = 0;
+        if let Err(code) = self.delta.finish(flash, &self.geometry) {
+            return self.fail(code);
+        }
+        let sha256 = match read_back(flash, d.target_size) {
+            Ok(sha) if sha[..d.target_digest.len()] == d.target_digest => sha,
+            Ok(_) => return self.fail(code::DIGEST),
+            Err(FlashError) => return self.fail(code::FLASH),
+        };
+        let target = ImageId {
+            size: d.target_size,
+            key: sha256,
+            sha256,
+            ..self.id
+        };
+        match record::committed(flash, &self.geometry, &target) {
+            Ok(log) => {
+                self.log = log;
+                self.delta.set_target_sha256(sha256);
+                (self.next, self.session) = (self.id.size, Session::Committed);
+                Reply::Done(self.id.size)
+            }
+            Err(FlashError) => self.fail(code::FLASH),
+        }
+    }
+}
+
+/// Puts `data`, the DATA bytes at `at`, where they go: through the delta part in a delta
+/// session, else programmed as they are.
+fn store<D: Patching>(
+    delta: &mut D,
+    flash: &mut impl Flash,
+    g: &Geometry,
+    at: u32,
+    data: &[u8],
+) -> Result<(), u8> {
+    if delta.session().is_some() {
+        return delta.apply(flash, g, data);
+    }
+    program(flash, g, at, data).map_err(|_| code::FLASH)
 }
 
 /// Where a transfer of `id` starts: from its record if the flash holds one for the same
@@ -545,29 +680,35 @@ fn read_back(flash: &mut impl Flash, size: u32) -> Result<[u8; 32], FlashError> 
     Ok(sha.finalize().into())
 }
 
-/// OPEN's payload: `version, flags, size u32, key[32], comp_len, comp, ver_len, ver`; the
-/// image it names. A flag it does not know is refused (FLAGS).
-fn parse_open(p: &[u8]) -> Result<ImageId, u8> {
+/// OPEN's payload: `version, flags, size u32, key[32], comp_len, comp, ver_len, ver`, and
+/// with the DELTA flag what [`DeltaOpen`] holds. A flag it does not take is refused (FLAGS).
+fn parse_open<D: Patching>(p: &[u8]) -> Result<(ImageId, Option<DeltaOpen>), u8> {
     match p.first() {
         Some(&VERSION) => {}
         Some(_) => return Err(code::VERSION),
         None => return Err(code::ARGUMENT),
     }
     let flags = *p.get(1).ok_or(code::ARGUMENT)?;
-    if flags & !flags::DIGEST_AT_COMMIT != 0 {
+    if flags & !(D::FLAGS | flags::DIGEST_AT_COMMIT) != 0 {
         return Err(code::FLAGS);
     }
-    let fields = || -> Option<ImageId> {
+    let fields = || -> Option<(ImageId, Option<DeltaOpen>)> {
         let size = frame::u32_at(p, 2)?;
         let key: [u8; 32] = p.get(6..38)?.try_into().ok()?;
         let comp_len = usize::from(*p.get(38)?);
         let comp = p.get(39..39 + comp_len)?;
         let ver_len = usize::from(*p.get(39 + comp_len)?);
-        let ver = p.get(40 + comp_len..40 + comp_len + ver_len)?;
-        if p.len() != 40 + comp_len + ver_len {
-            return None;
-        }
-        ImageId::with_flags(size, flags, key, comp, ver)
+        let end = 40 + comp_len + ver_len;
+        let ver = p.get(40 + comp_len..end)?;
+        let deferred = flags & flags::DIGEST_AT_COMMIT;
+        let delta = match flags & D::FLAGS & DELTA {
+            0 if p.len() == end => None,
+            0 => return None,
+            // A streamed delta (both flags) is not supported yet.
+            _ if deferred != 0 => return None,
+            _ => Some(DeltaOpen::parse(p.get(end..)?)?),
+        };
+        Some((ImageId::with_flags(size, deferred, key, comp, ver)?, delta))
     };
     fields().ok_or(code::ARGUMENT)
 }

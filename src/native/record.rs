@@ -7,13 +7,16 @@
 
 use super::frame::CRC32;
 
-/// One of the receiver's two flash areas.
+/// One of the receiver's flash areas.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Area {
     /// Where the image goes.
     Slot,
     /// The resume record: one erase unit.
     Meta,
+    /// The application the MCU runs: only ever read, by a receiver that applies deltas
+    /// (the base a delta package is applied to; `Geometry::app_size` bytes, 0: none).
+    App,
 }
 
 /// A flash operation failed (or the flash described itself inconsistently).
@@ -29,6 +32,8 @@ pub struct Geometry {
     pub meta_size: u32,
     /// The smallest programmable unit in bytes: a power of two up to 64 (8 for STM32L4/G0).
     pub program_unit: u32,
+    /// Bytes of the application area a delta may read as its base (0: no delta applies).
+    pub app_size: u32,
 }
 
 /// The flash a receiver writes, as a bootloader provides it. Addresses are relative to the
@@ -39,10 +44,12 @@ pub trait Flash {
     /// The slot's erase unit containing `addr`, as `(start, length)`.
     fn sector(&self, addr: u32) -> (u32, u32);
     /// Erases the slot sector that starts at `start`, or the whole meta area (`start` is 0).
+    /// Never the application area.
     fn erase(&mut self, area: Area, start: u32) -> Result<(), FlashError>;
-    /// Programs `data` at `addr` (aligned to, and a multiple of, the program unit).
+    /// Programs `data` at `addr` (aligned to, and a multiple of, the program unit). Never the
+    /// application area.
     fn write(&mut self, area: Area, addr: u32, data: &[u8]) -> Result<(), FlashError>;
-    /// Reads `buf.len()` bytes at `addr`.
+    /// Reads `buf.len()` bytes at `addr` (of the application area: only below `app_size`).
     fn read(&mut self, area: Area, addr: u32, buf: &mut [u8]) -> Result<(), FlashError>;
 }
 
@@ -369,6 +376,12 @@ pub fn commit(
         return Ok(());
     }
     append(flash, g, log, id, COMMITTED, id.size)
+}
+
+/// A new record for `id`, an image written to the slot whole and read back matching (a
+/// delta's target: there is no resuming a delta, so it has no log until it is complete).
+pub fn committed(flash: &mut impl Flash, g: &Geometry, id: &ImageId) -> Result<Log, FlashError> {
+    rewrite(flash, g, id, Some((COMMITTED, id.size)), true)
 }
 
 /// Erases the record, so that the slot holds nothing resumable or committed.

@@ -1,6 +1,7 @@
 //! The sender: the module side of the native protocol, sans-IO (docs/protocol.md §3). It
 //! implements the actions of [`crate::transfer`], so the one Python driver runs it.
 
+use super::delta::{DeltaOpen, DELTA};
 use super::frame::OVERHEAD;
 use super::frame::{self, flags, kind, Parser, DATA_AT, HEADER_LEN, MAX_FRAME, MAX_PAYLOAD};
 use super::receiver::code;
@@ -113,6 +114,8 @@ enum Phase {
 pub struct Sender {
     opts: Options,
     id: ImageId,
+    /// The image is a delta package the receiver applies (OPEN's DELTA flag).
+    delta: Option<DeltaOpen>,
     parser: Parser<64>,
     phase: Phase,
     /// Negotiated in ACCEPT.
@@ -179,6 +182,7 @@ impl Sender {
         Ok(Sender {
             opts,
             id,
+            delta: None,
             parser: Parser::new(),
             phase: Phase::Open,
             payload: 0,
@@ -202,6 +206,13 @@ impl Sender {
             deadline: 0,
             stats: Stats::default(),
         })
+    }
+
+    /// Sends the image as a delta package that the receiver applies to its application
+    /// area (OPEN's DELTA flag with `delta`, from the package's first bytes:
+    /// [`DeltaOpen::from_package`]). Before the first poll.
+    pub fn set_delta(&mut self, delta: DeltaOpen) {
+        self.delta = Some(delta);
     }
 
     /// The frame buffer size `poll` needs.
@@ -477,7 +488,7 @@ impl Sender {
     fn open_payload(&self, p: &mut [u8]) -> usize {
         let (comp, ver) = (self.id.component(), self.id.version());
         p[0] = VERSION;
-        p[1] = self.id.flags;
+        p[1] = self.id.flags | if self.delta.is_some() { DELTA } else { 0 };
         p[2..6].copy_from_slice(&self.id.size.to_le_bytes());
         p[6..38].copy_from_slice(&self.id.key);
         p[38] = comp.len() as u8;
@@ -485,7 +496,14 @@ impl Sender {
         let v = 39 + comp.len();
         p[v] = ver.len() as u8;
         p[v + 1..v + 1 + ver.len()].copy_from_slice(ver);
-        v + 1 + ver.len()
+        let end = v + 1 + ver.len();
+        match &self.delta {
+            Some(d) => {
+                d.write(&mut p[end..]);
+                end + DeltaOpen::LEN
+            }
+            None => end,
+        }
     }
 
     /// Frames the `len` payload bytes already in `frame` and asks the driver to send them.

@@ -1,6 +1,7 @@
 //! A sender and a receiver wired through an in-memory line that loses, corrupts and reorders
 //! bytes, over a RAM NOR flash that can lose power at any operation.
 
+use super::delta::{NoDelta, Patching};
 use super::frame::{kind, MAX_PAYLOAD};
 use super::ram::RamFlash;
 use super::receiver::{Config, Pipelined, Receiver, REPLY_MAX};
@@ -149,9 +150,9 @@ impl Mem {
 }
 
 /// One simulated transfer.
-struct Wire<'f, 'm, const S: usize = 0> {
+struct Wire<'f, 'm, const S: usize = 0, D = NoDelta> {
     flash: &'f mut RamFlash<'m>,
-    rx: Receiver<S>,
+    rx: Receiver<S, D>,
     rng: Rng,
     faults: Faults,
     now: u32,
@@ -164,14 +165,14 @@ struct Wire<'f, 'm, const S: usize = 0> {
     digest: Option<Option<[u8; 32]>>,
 }
 
-impl<'f, 'm, const S: usize> Wire<'f, 'm, S>
+impl<'f, 'm, const S: usize, D: Patching> Wire<'f, 'm, S, D>
 where
-    Receiver<S>: Make,
+    Receiver<S, D>: Make,
 {
     fn new(flash: &'f mut RamFlash<'m>, seed: u64, faults: Faults) -> Self {
         Wire {
             flash,
-            rx: Receiver::<S>::make(),
+            rx: Receiver::<S, D>::make(),
             rng: Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1),
             faults,
             now: 0,
@@ -291,7 +292,7 @@ where
     /// The MCU resets: RAM and bytes on the way are lost, flash stays.
     fn reset(&mut self) {
         self.flash.power_on();
-        self.rx = Receiver::<S>::make();
+        self.rx = Receiver::<S, D>::make();
         self.fwd.clear();
         self.held.clear();
         self.resets += 1;
@@ -824,6 +825,7 @@ impl record::Flash for Huge {
             slot_size: 0xFFFF_FFF0,
             meta_size: self.meta.len() as u32,
             program_unit: 16,
+            app_size: 0,
         }
     }
     fn sector(&self, addr: u32) -> (u32, u32) {
@@ -856,7 +858,7 @@ impl record::Flash for Huge {
             record::Area::Meta => {
                 buf.copy_from_slice(&self.meta[addr as usize..addr as usize + buf.len()])
             }
-            record::Area::Slot => buf.fill(0xFF),
+            record::Area::Slot | record::Area::App => buf.fill(0xFF),
         }
         Ok(())
     }
@@ -902,8 +904,8 @@ fn data_frame(data: &[u8], offset: usize, len: usize) -> Vec<u8> {
 }
 
 /// Feeds `bytes` to `rx` and returns every answer, as (type, first u32 of the payload).
-fn answers<const S: usize>(
-    rx: &mut Receiver<S>,
+fn answers<const S: usize, D: Patching>(
+    rx: &mut Receiver<S, D>,
     flash: &mut RamFlash,
     bytes: &[u8],
 ) -> Vec<(u8, u32)> {
@@ -1060,3 +1062,6 @@ fn the_adaptive_timer_backs_off_to_the_busy_time_when_the_receiver_goes_silent()
     let want = [30, 60, 120, 240, 480, 960, 1050, 1050, 1050, 1050, 1050];
     assert_eq!(gaps, want, "{sends:?}");
 }
+
+#[path = "delta_tests.rs"]
+mod delta;

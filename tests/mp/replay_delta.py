@@ -1,7 +1,7 @@
 """Replays a delta trace written by the Rust tests (src/delta/tests.rs `run` explains the
 events) on qsota.pure.delta: every push must make the recorded base reads and target writes,
-in order and in the same pieces, and end as recorded (`["k"]` or the fault); every finish
-must give the recorded size and SHA-256 or fault.
+in order and in the same pieces, and end as recorded (`["k", taken]` or the fault); every
+finish must give the recorded size and SHA-256 or fault.
 
 replay(path) -> {"sessions": S, "steps": N, "mismatch": None or a description of the first}.
 """
@@ -78,8 +78,7 @@ def replay(path):
             if ev[0] == "d":
                 del log[:]
                 try:
-                    a.push(unhexlify(ev[1]))
-                    log.append(["k"])
+                    log.append(["k", a.push(unhexlify(ev[1]), -1, ev[2])])
                 except DeltaError as e:
                     log.append(["f", e.code])
                 pending = []

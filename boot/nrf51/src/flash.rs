@@ -2,7 +2,7 @@
 //! the NVMC. Every write is read back: a word that did not take is a flash error, which the
 //! receiver reports to the sender (ERROR FLASH) instead of acknowledging it.
 
-use boot_hal::layout::{META, PAGE, SLOT, SLOT_SIZE};
+use boot_hal::layout::{APP, APP_SIZE, META, PAGE, SLOT, SLOT_SIZE};
 use boot_hal::nvmc;
 use qsota::native::record::{Area, Flash, FlashError, Geometry};
 
@@ -12,6 +12,7 @@ fn base(area: Area) -> u32 {
     match area {
         Area::Slot => SLOT,
         Area::Meta => META,
+        Area::App => APP,
     }
 }
 
@@ -21,6 +22,7 @@ impl Flash for BootFlash {
             slot_size: SLOT_SIZE,
             meta_size: PAGE,
             program_unit: 4,
+            app_size: APP_SIZE,
         }
     }
 
@@ -29,11 +31,17 @@ impl Flash for BootFlash {
     }
 
     fn erase(&mut self, area: Area, start: u32) -> Result<(), FlashError> {
+        if area == Area::App {
+            return Err(FlashError); // the receiver only ever reads the application
+        }
         nvmc::nvmc_erase_page(base(area) + start);
         Ok(())
     }
 
     fn write(&mut self, area: Area, addr: u32, data: &[u8]) -> Result<(), FlashError> {
+        if area == Area::App {
+            return Err(FlashError);
+        }
         let at = base(area) + addr;
         nvmc::nvmc_program(at, data);
         let took = nvmc::bytes(at, data.len() as u32) == data;

@@ -6,7 +6,9 @@ extension (docs/delta.md). Both take the patch in pieces of any size (`push`), r
 through `base.seek(offset)` and `base.readinto(buf)` and write the target in order through
 `out.write(buf)` (a memoryview into the applier's buffer, valid during the call), in the same
 pieces as the Rust core: at most 256 bytes, so trace replay (tests/test_traces.py) can
-require identical reads and writes. A problem raises `DeltaError` (`code` as
+require identical reads and writes. `push(data, n, room)` writes at most `room` bytes and
+returns how many of the `n` it took (a few patch bytes can stand for a long run of output:
+qsota.delta streams the target with it). A problem raises `DeltaError` (`code` as
 `qsota.codes.DELTA_FAULTS`); a fault is final, later calls raise it again. Nothing is
 allocated per push but the heatshrink window (2^window bytes, once per patch, at most
 `window` bytes) and a memoryview per partial piece.
@@ -17,12 +19,46 @@ try:
 except ImportError:
     import uhashlib as hashlib
 
+from ..codes import DELTA_HEAD as HEAD
+from ..codes import DELTA_MAGIC as MAGIC
 from .patch import MAX_SIZE, PIECE, DeltaError, Patch, _Latched
 
-MAGIC = b"\x10\xde\xcd\xfc"
 HEADER_LEN = 64
 DIGEST_LEN = 20
 EXTENSION_TAG = b"QSD1"
+
+
+def header(h):
+    """(base SHA-256, extension) of a package's 64-byte header `h`; the extension is (base
+    size, the first 20 bytes of the target's SHA-256), or None for a package made for ESP.
+    DeltaError `magic` or `extension`."""
+    if bytes(h[:4]) != MAGIC:
+        raise DeltaError("magic")
+    ext = None
+    if any(h[36:HEADER_LEN]):
+        if bytes(h[36:40]) != EXTENSION_TAG:
+            raise DeltaError("extension")
+        ext = (_u32(h, 40), bytes(h[44:HEADER_LEN]))
+    return bytes(h[4:36]), ext
+
+
+def describe(head):
+    """(base size, base SHA-256, target size, the first 20 bytes of the target's SHA-256)
+    from a package's first bytes (HEAD of them suffice; src/native/delta.rs
+    `DeltaOpen::from_package`). DeltaError: `truncated`, `magic`, `extension`,
+    `no_extension` (a package made for ESP), or the patch's own."""
+    if len(head) < HEADER_LEN:
+        raise DeltaError("truncated")
+    base_sha, ext = header(head)
+    if ext is None:
+        raise DeltaError("no_extension")
+    p = Patch(None, 0, None, MAX_SIZE, 0)
+    for i in range(HEADER_LEN, len(head)):
+        p.push(head[i : i + 1])
+        size = p.target_size()
+        if size is not None:
+            return ext[0], base_sha, size, ext[1]
+    raise DeltaError("truncated")
 
 
 class _Hashing:
@@ -57,7 +93,7 @@ class Package(_Latched):
         for ESP."""
         return self._header
 
-    def _push(self, data, n):
+    def _push(self, data, n, room):
         i = 0
         if self._header is None:
             i = min(n, HEADER_LEN - self._staged)
@@ -65,11 +101,11 @@ class Package(_Latched):
                 self._stage[self._staged + k] = data[k]
             self._staged += i
             if self._staged < HEADER_LEN:
-                return
+                return i
             self._open()
         patch = self._patch
         try:
-            patch._take(data, i, n)
+            return i + patch._take(data, i, n, room)
         except DeltaError as e:
             patch._fault = e.code
             raise
@@ -86,17 +122,9 @@ class Package(_Latched):
         return size, sha
 
     def _open(self):
-        h = self._stage
-        if bytes(h[:4]) != MAGIC:
-            raise DeltaError("magic")
-        ext = None
-        if any(h[36:]):
-            if bytes(h[36:40]) != EXTENSION_TAG:
-                raise DeltaError("extension")
-            ext = (_u32(h, 40), bytes(h[44:64]))
-            if ext[0] != self._base_size:
-                raise DeltaError("base_mismatch")
-        base_sha = bytes(h[4:36])
+        base_sha, ext = header(self._stage)
+        if ext is not None and ext[0] != self._base_size:
+            raise DeltaError("base_mismatch")
         if self._check_base and self._base_sha256() != base_sha:
             raise DeltaError("base_mismatch")
         self._header = (base_sha, ext)

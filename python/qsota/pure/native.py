@@ -48,6 +48,9 @@ _ERROR = 0x85
 _E_NOT_OPEN = 5
 _E_STATE = 6
 
+# OPEN's flag: the image is a delta package the receiver applies (docs/protocol.md).
+_DELTA = 1
+
 # The adaptive timer's smallest margin over the smoothed round trip (src/native/sender.rs).
 _GRANULARITY_MS = 2
 
@@ -220,10 +223,17 @@ class NativeSender(Sender):
     """A sans-IO sender of the native protocol for one image (see qsota.transfer)."""
 
     def __init__(self, *args, **kw):
-        size, sha256, component, version, rto_ms, open_timeout_ms, retries, baud, deferred = (
-            parse(NATIVE, args, kw)
-        )
+        (size, sha256, component, version, rto_ms, open_timeout_ms, retries, baud, deferred,
+         delta) = parse(NATIVE, args, kw)
+        if delta:
+            from .delta import DeltaError, describe
+
+            try:
+                delta = describe(delta)
+            except DeltaError as e:
+                raise ValueError("delta: %s" % e)
         super().__init__(retries)
+        self._delta = delta or None
         self._size = size
         self._sha = sha256
         self._comp = component
@@ -510,8 +520,9 @@ class NativeSender(Sender):
 
     def _open_payload(self, frame):
         p = _HEADER
+        d = self._delta
         frame[p] = _VERSION
-        frame[p + 1] = self._flags
+        frame[p + 1] = self._flags | (0 if d is None else _DELTA)
         _put32(frame, p + 2, self._size)
         # Byte by byte: the frame is the driver's memoryview, and slice assignment into one
         # is optional in MicroPython (as in qsota.pure.ymodem).
@@ -519,7 +530,14 @@ class NativeSender(Sender):
         frame[at] = len(self._comp)
         at = _put(frame, at + 1, self._comp)
         frame[at] = len(self._ver)
-        return _put(frame, at + 1, self._ver) - p
+        at = _put(frame, at + 1, self._ver)
+        if d is not None:
+            base_size, base_sha, target_size, target_digest = d
+            _put32(frame, at, base_size)
+            at = _put(frame, at + 4, base_sha)
+            _put32(frame, at, target_size)
+            at = _put(frame, at + 4, target_digest)
+        return at - p
 
     def provide(self, n):
         if not self._asked_digest:

@@ -15,8 +15,11 @@ _KIND, _TO_SIZE, _PARAMS, _DATA_FORMAT, _DIFF_SIZE, _DIFF, _EXTRA_SIZE, _EXTRA, 
 # Codecs.
 _NONE, _CRLE, _HS_PARAMS, _HS = range(4)
 # heatshrink symbols; crle segments.
-_TAG, _LITERAL, _INDEX, _COUNT = range(4)
-_C_KIND, _C_SCATTERED_SIZE, _C_SCATTERED, _C_REPEATED_SIZE, _C_REPEATED = range(5)
+_TAG, _LITERAL, _INDEX, _COUNT, _COPY = range(5)
+_C_KIND, _C_SCATTERED_SIZE, _C_SCATTERED, _C_REPEATED_SIZE, _C_REPEATED, _C_REPEATING = range(6)
+# What emitting a byte gives besides "go on" (False) and "the patch is complete" (True): the
+# output has less than a piece of room left in this push (src/delta/decode.rs `Flow::Full`).
+_FULL = 2
 
 
 class DeltaError(ValueError):
@@ -61,12 +64,16 @@ class _Latched:
 
     _fault = None
 
-    def push(self, data, n=-1):
-        """Takes the first `n` bytes of `data` (all with n=-1)."""
+    def push(self, data, n=-1, room=-1):
+        """Takes the first `n` bytes of `data` (all with n=-1), writing at most `room` bytes
+        (-1: no bound); returns how many it took. With a room it stops early only when less
+        than a piece (256 bytes) of room is left, keeping what it still has to write for
+        the next push (which may take no bytes)."""
         self._latched()
         n = _count(data, n)
+        room = _int("room", room, -1, MAX_SIZE, "must be -1 or 0 to 1073741823")
         try:
-            self._push(data, n)
+            return self._push(data, n, room)
         except DeltaError as e:
             self._fault = e.code
             raise
@@ -102,13 +109,17 @@ class Patch(_Latched):
         self.to_size = 0
         self._to_pos = self._left = self._from = self._fill = self._loaded = 0
         self._moved = False
+        # a bound on what one push writes
+        self._bounded = False
+        self._room = self._stop = 0
+        self._stalled = False
         # heatshrink
         self._window = None
         self._bits = self._pending = self._state = self._distance = self._head = 0
-        self._wbits = self._cbits = self._mask = 0
+        self._wbits = self._cbits = self._mask = self._copy = 0
         # crle
         self._seg = _C_KIND
-        self._cvalue = self._cshift = self._cleft = 0
+        self._cvalue = self._cshift = self._cleft = self._cbyte = 0
 
     def target_size(self):
         """The target's size, once the patch has stated it, else None."""
@@ -117,8 +128,8 @@ class Patch(_Latched):
     def done(self):
         return self._fault is None and self._step == _DONE
 
-    def _push(self, data, n):
-        self._take(data, 0, n)
+    def _push(self, data, n, room):
+        return self._take(data, 0, n, room)
 
     def _finish(self):
         """The target's size, all of it written."""
@@ -126,24 +137,46 @@ class Patch(_Latched):
             raise DeltaError("truncated")
         return self.to_size
 
-    def _take(self, data, start, end):
+    def _take(self, data, start, end, room):
+        """Takes data[start:end] writing at most `room` bytes (-1: no bound); returns how
+        many it took (src/delta/patch.rs `take`)."""
+        if 0 <= room < PIECE:
+            return 0
+        self._bounded = room >= 0
+        self._room = room
+        self._stop = 0
+        if self._stalled:
+            self._stalled = False
+            codec = self._codec
+            r = self._crle_run() if codec == _CRLE else self._hs_run() if codec == _HS else 0
+            if r == _FULL:
+                self._stalled = True
+                return 0
         for i in range(start, end):
             b = data[i]
             step = self._step
             if step == _KIND:
                 self._kind(b)
-            elif step == _TO_SIZE:
+                continue
+            if step == _TO_SIZE:
                 self._target_size(b)
-            elif step == _PARAMS:
+                continue
+            if step == _PARAMS:
                 self._params(b)
-            elif step == _DONE:
+                continue
+            if step == _DONE:
                 raise DeltaError("trailing")
-            elif self._codec == _NONE:
-                self._put(b)
-            elif self._codec == _HS:
-                self._heatshrink(b)
+            codec = self._codec
+            if codec == _NONE:
+                r = self._put(b)
+            elif codec == _HS:
+                r = self._heatshrink(b)
             else:
-                self._crle(b)
+                r = self._crle(b)
+            if r == _FULL:
+                self._stalled = True
+                return i + 1 - start
+        return end - start
 
     def _kind(self, b):
         patch_type, compression = (b >> 4) & 7, b & 0x0F
@@ -188,18 +221,40 @@ class Patch(_Latched):
 
     def _heatshrink(self, byte):
         """src/delta/decode.rs `Heatshrink::feed`."""
-        bits = (self._bits << 8) | byte
-        pending = self._pending + 8
+        self._bits = (self._bits << 8) | byte
+        self._pending += 8
+        return self._hs_run()
+
+    def _hs_run(self):
+        """src/delta/decode.rs `Heatshrink::run`: False (needs the next byte), True
+        (complete) or _FULL."""
+        bits, pending = self._bits, self._pending
         window, mask = self._window, self._mask
+        r = False
         while True:
             state = self._state
+            if state == _COPY:
+                left = self._copy
+                while left:
+                    left -= 1
+                    head = self._head
+                    c = window[(head - self._distance) & mask]
+                    window[head & mask] = c
+                    self._head = head + 1
+                    r = self._put(c)
+                    if r:
+                        break
+                self._copy = left
+                if not r:
+                    self._state = _TAG
+                    continue
+                break
             need = 1 if state == _TAG else 8 if state == _LITERAL else self._wbits if state == _INDEX else self._cbits
             if pending < need:
                 break
             pending -= need
             value = (bits >> pending) & ((1 << need) - 1)
             bits &= (1 << pending) - 1
-            done = False
             if state == _TAG:
                 self._state = _LITERAL if value else _INDEX
             elif state == _INDEX:
@@ -209,22 +264,16 @@ class Patch(_Latched):
                 self._state = _TAG
                 window[self._head & mask] = value
                 self._head += 1
-                done = self._put(value)
+                r = self._put(value)
+                if r:
+                    break
             else:
-                self._state = _TAG
-                for _ in range(value + 1):
-                    if done:
-                        raise DeltaError("trailing")
-                    head = self._head
-                    c = window[(head - self._distance) & mask]
-                    window[head & mask] = c
-                    self._head = head + 1
-                    done = self._put(c)
-            if done:
-                if pending >= 8:
-                    raise DeltaError("trailing")
-                break
+                self._copy = value + 1
+                self._state = _COPY
         self._bits, self._pending = bits, pending
+        if r is True and (self._copy or pending >= 8):
+            raise DeltaError("trailing")
+        return r
 
     def _crle(self, byte):
         """src/delta/decode.rs `Crle::feed`."""
@@ -257,15 +306,31 @@ class Patch(_Latched):
             self._cleft -= 1
             if self._cleft == 0:
                 self._seg = _C_KIND
-            if self._put(byte) and self._cleft > 0:
+            r = self._put(byte)
+            if r is True and self._cleft > 0:
                 raise DeltaError("trailing")
+            return r
         else:
+            self._cbyte = byte
+            self._seg = _C_REPEATING
+            return self._crle_run()
+        return False
+
+    def _crle_run(self):
+        """src/delta/decode.rs `Crle::run`: what is left of a repeated segment."""
+        byte, left = self._cbyte, self._cleft
+        r = False
+        while left:
+            left -= 1
+            r = self._put(byte)
+            if r:
+                break
+        self._cleft = left
+        if not left:
             self._seg = _C_KIND
-            done = False
-            for _ in range(self._cleft):
-                if done:
-                    raise DeltaError("trailing")
-                done = self._put(byte)
+        if r is True and left:
+            raise DeltaError("trailing")
+        return r
 
     def _put(self, b):
         """One byte of the decompressed stream; whether the patch is now complete."""
@@ -286,7 +351,7 @@ class Patch(_Latched):
             self._fill = fill + 1
             self._from += 1
             self._advance(_EXTRA_SIZE)
-            return False
+            return self._stop
         if step == _EXTRA:
             if self._fill == PIECE:
                 self._flush()
@@ -294,7 +359,7 @@ class Patch(_Latched):
             self._fill += 1
             self._loaded = self._fill
             self._advance(_ADJUST)
-            return False
+            return self._stop
         if step == _DONE:
             raise DeltaError("trailing")
         value = self._size.feed(b)
@@ -355,6 +420,10 @@ class Patch(_Latched):
                 self._out.write(self._view if fill == PIECE else self._view[:fill])
             except Exception:
                 raise DeltaError("write")
+            if self._bounded:
+                self._room -= fill
+                if self._room < PIECE:
+                    self._stop = _FULL
         self._fill = self._loaded = 0
 
 

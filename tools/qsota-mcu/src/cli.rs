@@ -26,6 +26,8 @@ Port 0 picks a free port; the first stdout line is then `listening PORT`.
   --fifo BYTES           MCU receive buffer while busy (default: stm32-iap 1, others 256)
   --rx-buffers N         native: frame buffers of the receiver, 1 or 2 (default 2: it
                          programs one frame while the next arrives)
+  --delta yes|no         native: the receiver applies delta packages to the application
+                         (default yes; no: it refuses OPEN's DELTA flag)
   --sector-size S        stm32f4 (default: STM32F4 sectors after a 32 KiB bootloader,
                          datasheet erase times) or a uniform size in bytes (K/M suffixes)
   --flash-size S         application area (default: all of stm32f4's 992 KiB; 256K with
@@ -33,7 +35,9 @@ Port 0 picks a free port; the first stdout line is then `listening PORT`.
   --erase-ms MS          erase time of every sector (default: stm32f4's, or 20)
   --program-ms-per-kb MS programming time per KiB (default 4.096, STM32F4)
   --flash-scale F        multiply all flash times by F (default 1; 0 = instant)
-  --old-image PATH       the application area's content at start (default: a 48 KiB pattern)
+  --app PATH             the application the MCU runs at start: the application area's
+                         content, the base a delta applies to (default: a 48 KiB pattern;
+                         --old-image PATH is the same)
   --out PATH             write the received image (declared size) here at the end
   --seed N               fault seed (default 1)
   --bitflip-rate P       per byte, module->MCU: flip one bit
@@ -57,6 +61,8 @@ pub struct Options {
     pub fifo: usize,
     /// The native receiver's frame buffers: 1 (`Receiver`) or 2 (`Pipelined`).
     pub rx_buffers: u8,
+    /// The native receiver applies delta packages.
+    pub delta: bool,
     pub sectors: Vec<Sector>,
     pub program_per_kib: Duration,
     pub flash_scale: f64,
@@ -82,6 +88,7 @@ impl Options {
                 .unwrap_or_default(),
             program_per_kib: self.program_per_kib,
             flash_scale: self.flash_scale,
+            delta: self.delta,
         }
     }
 }
@@ -95,6 +102,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, 
     let mut rom = RomOptions::default();
     let mut fifo = None;
     let mut rx_buffers = 2;
+    let mut delta = true;
     let mut sector_size: Option<usize> = None;
     let mut flash_size: Option<usize> = None;
     let mut erase_ms: Option<f64> = None;
@@ -150,6 +158,13 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, 
                     _ => return Err(bad(&flag, v, "1 or 2")),
                 }
             }
+            "--delta" => {
+                delta = match v {
+                    "yes" => true,
+                    "no" => false,
+                    _ => return Err(bad(&flag, v, "yes or no")),
+                }
+            }
             "--sector-size" => {
                 sector_size = (v != "stm32f4").then(|| size(&flag, v)).transpose()?
             }
@@ -157,7 +172,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, 
             "--erase-ms" => erase_ms = Some(non_negative(&flag, v)?),
             "--program-ms-per-kb" => program_ms_per_kb = Some(non_negative(&flag, v)?),
             "--flash-scale" => flash_scale = non_negative(&flag, v)?,
-            "--old-image" => old_image = Some(PathBuf::from(v)),
+            "--app" | "--old-image" => old_image = Some(PathBuf::from(v)),
             "--out" => out = Some(PathBuf::from(v)),
             "--seed" => line_faults.seed = v.parse().map_err(|_| bad(&flag, v, "an integer"))?,
             "--bitflip-rate" => line_faults.bitflip_rate = rate(&flag, v)?,
@@ -219,14 +234,12 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, 
     });
     let area = sectors.last().map_or(0, |s| s.start + s.size);
     let old_image = match old_image {
-        Some(path) => {
-            std::fs::read(&path).map_err(|e| format!("--old-image {}: {e}", path.display()))?
-        }
+        Some(path) => std::fs::read(&path).map_err(|e| format!("--app {}: {e}", path.display()))?,
         None => old_pattern((48 << 10).min(area)),
     };
     if old_image.len() > area {
         return Err(format!(
-            "--old-image is {} bytes, larger than the {area}-byte application area",
+            "--app is {} bytes, larger than the {area}-byte application area",
             old_image.len()
         ));
     }
@@ -242,6 +255,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, 
         rom,
         fifo: fifo.unwrap_or(personality.default_fifo()),
         rx_buffers,
+        delta,
         sectors,
         program_per_kib,
         flash_scale,
@@ -374,7 +388,9 @@ mod tests {
                 "--flash-size",
             ),
             (&["--drop-ack", "1,x"], "--drop-ack"),
-            (&["--old-image", "/nonexistent/x"], "--old-image"),
+            (&["--old-image", "/nonexistent/x"], "--app"),
+            (&["--app", "/nonexistent/x"], "--app"),
+            (&["--delta", "maybe"], "--delta"),
             (&["--seed"], "--seed"),
             (&["--bogus", "1"], "--bogus"),
         ] {

@@ -7,13 +7,16 @@
 //!
 //! `--rx-buffers 2` (the default) runs the `Pipelined` receiver: it programs a frame a chunk
 //! at a time, reading the UART between chunks, while the next frame arrives; `1` the
-//! one-buffer `Receiver`, which programs a frame whole as it completes.
+//! one-buffer `Receiver`, which programs a frame whole as it completes. Either applies delta
+//! packages (OPEN's DELTA flag) to the application area (`--app`, the base) into the slot,
+//! unless `--no-delta` builds it without (it then refuses the flag).
 
 use crate::flash;
 use crate::line::Halt;
 use crate::mcu::{Bank, Mcu, Outcome, Receiver};
 use qsota::ffi::native_rx::QSOTA_NATIVE_REPLY_MAX;
 use qsota::ffi::native_tx::QSOTA_NATIVE_FRAME_SIZE;
+use qsota::native::delta::{Patcher, Patching};
 use qsota::native::receiver::{self, Config};
 use qsota::native::record::{Area, Flash, FlashError, Geometry};
 use std::time::Duration;
@@ -24,8 +27,11 @@ const PROGRAM_UNIT: u32 = 4;
 /// was lost) before it reports success.
 const LINGER: Duration = Duration::from_millis(500);
 
-pub struct Native<const S: usize> {
-    rx: Box<receiver::Receiver<S>>,
+/// The heatshrink window a delta receiver keeps (a host has room for detools' largest).
+const HS_WINDOW: usize = 1 << 15;
+
+pub struct Native<const S: usize, D> {
+    rx: Box<receiver::Receiver<S, D>>,
 }
 
 /// What the native receiver is built from.
@@ -41,6 +47,8 @@ pub struct NativeOptions {
     pub longest_erase: Duration,
     pub program_per_kib: Duration,
     pub flash_scale: f64,
+    /// The receiver applies delta packages.
+    pub delta: bool,
 }
 
 /// A receiver in its power-on state. Its window is what the FIFO (the bootloader's DMA ring)
@@ -54,14 +62,20 @@ pub fn native(opts: &NativeOptions) -> Box<dyn Receiver> {
         .as_millis()
         .min(u128::from(u16::MAX)) as u16;
     let config = Config { window, busy_ms };
-    if opts.rx_buffers == 1 {
-        Box::new(Native {
-            rx: Box::new(receiver::Receiver::new(config)),
-        })
-    } else {
-        let rx = receiver::Pipelined::pipelined(config, chunk(opts));
-        Box::new(Native { rx: Box::new(rx) })
+    // A receiver's RAM lives as long as the simulator (a reset makes a new one).
+    let patcher = || Patcher::new(vec![0u8; HS_WINDOW].leak());
+    match (opts.rx_buffers, opts.delta) {
+        (1, false) => boxed(receiver::Receiver::new(config)),
+        (1, true) => boxed(receiver::Receiver::new(config).with_delta(patcher())),
+        (_, false) => boxed(receiver::Pipelined::pipelined(config, chunk(opts))),
+        (_, true) => {
+            boxed(receiver::Pipelined::pipelined(config, chunk(opts)).with_delta(patcher()))
+        }
     }
+}
+
+fn boxed<const S: usize, D: Patching + 'static>(rx: receiver::Receiver<S, D>) -> Box<dyn Receiver> {
+    Box::new(Native { rx: Box::new(rx) })
 }
 
 /// Bytes the pipelined receiver programs per step: what the line brings meanwhile fills at
@@ -74,7 +88,7 @@ fn chunk(opts: &NativeOptions) -> u16 {
     (bytes / PROGRAM_UNIT).max(1) as u16 * PROGRAM_UNIT as u16
 }
 
-impl<const S: usize> Receiver for Native<S> {
+impl<const S: usize, D: Patching> Receiver for Native<S, D> {
     fn run(&mut self, mcu: &mut Mcu) -> Result<Outcome, Halt> {
         let mut buf = [0u8; 512];
         let mut have = 0;
@@ -114,7 +128,7 @@ impl<const S: usize> Receiver for Native<S> {
     }
 }
 
-impl<const S: usize> Native<S> {
+impl<const S: usize, D: Patching> Native<S, D> {
     /// What the summary reports: the image being received and how far it got.
     fn report(&self, mcu: &mut Mcu) {
         let s = &mut mcu.session;
@@ -132,6 +146,8 @@ impl<const S: usize> Native<S> {
     /// bootloader does before it starts the new application.
     fn install(&self, mcu: &mut Mcu) -> Result<Outcome, Halt> {
         let size = self.rx.committed().map_or(0, |id| id.size as usize);
+        // What the summary reports is the image installed (for a delta, the target).
+        mcu.session.size = Some(size as u64);
         for i in mcu.flash.sectors_of(0, size) {
             mcu.erase(Bank::App, i);
         }
@@ -166,6 +182,7 @@ impl Flash for McuFlash<'_> {
             slot_size: meta.start as u32,
             meta_size: meta.size as u32,
             program_unit: PROGRAM_UNIT,
+            app_size: self.0.flash.size() as u32,
         }
     }
 
@@ -181,6 +198,7 @@ impl Flash for McuFlash<'_> {
         let at = match area {
             Area::Slot => start as usize,
             Area::Meta => self.meta().start,
+            Area::App => return Err(FlashError), // the receiver never erases the application
         };
         let i = self.0.slot.sectors_of(at, 1).start;
         match self.0.slot.sectors().get(i) {
@@ -193,10 +211,10 @@ impl Flash for McuFlash<'_> {
     }
 
     fn write(&mut self, area: Area, addr: u32, data: &[u8]) -> Result<(), FlashError> {
-        let base = if area == Area::Meta {
-            self.meta().start
-        } else {
-            0
+        let base = match area {
+            Area::Meta => self.meta().start,
+            Area::Slot => 0,
+            Area::App => return Err(FlashError), // nor writes it
         };
         self.0
             .program(Bank::Slot, base + addr as usize, data)
@@ -204,18 +222,13 @@ impl Flash for McuFlash<'_> {
     }
 
     fn read(&mut self, area: Area, addr: u32, buf: &mut [u8]) -> Result<(), FlashError> {
-        let base = if area == Area::Meta {
-            self.meta().start
-        } else {
-            0
+        let (bank, base) = match area {
+            Area::Meta => (&self.0.slot, self.meta().start),
+            Area::Slot => (&self.0.slot, 0),
+            Area::App => (&self.0.flash, 0),
         };
         let at = base + addr as usize;
-        let src = self
-            .0
-            .slot
-            .data()
-            .get(at..at + buf.len())
-            .ok_or(FlashError)?;
+        let src = bank.data().get(at..at + buf.len()).ok_or(FlashError)?;
         buf.copy_from_slice(src);
         Ok(())
     }

@@ -9,7 +9,7 @@ use crate::failure::{Class, Failure};
 use crate::image::hex;
 use encode::Compression;
 use qsota::delta::{
-    Applier, Base, Extension, Header, IoError, Package, Sink, DIGEST_LEN, HEADER_LEN, MAGIC,
+    Applier, Base, Extension, Header, IoError, Package, Pair, Sink, DIGEST_LEN, HEADER_LEN, MAGIC,
 };
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -265,12 +265,12 @@ fn apply(pkg: &Path, base_path: &Path, output: &Path) -> Result<Said, Failure> {
     let started = std::time::Instant::now();
     let result = if is_package {
         let mut p = Package::new(&mut window, base.len() as u32, MAX_IMAGE as u32, true);
-        p.push(&input, &mut Mem(&base), &mut out)
+        p.push(&input, &mut Pair(&mut Mem(&base), &mut out))
             .and_then(|()| p.finish())
             .map(|(n, _)| n)
     } else {
         let mut a = Applier::new(&mut window, base.len() as u32, MAX_IMAGE as u32);
-        a.push(&input, &mut Mem(&base), &mut out)
+        a.push(&input, &mut Pair(&mut Mem(&base), &mut out))
             .and_then(|()| a.finish())
     };
     let elapsed = started.elapsed();

@@ -3,6 +3,8 @@
 use super::job::{object, Job};
 use crate::failure::{Class, Failure};
 use crate::image::Image;
+use qsota::delta::MAGIC;
+use qsota::native::delta::{DeltaOpen, HEAD};
 use qsota::native::sender::{self as native, Sender};
 use serde_json::{json, Map, Value};
 
@@ -23,7 +25,8 @@ pub struct NativeArgs {
     pub open_timeout_ms: u32,
 }
 
-/// The native sender (also what `probe` opens with).
+/// The native sender (also what `probe` opens with). A delta package (docs/delta.md) is sent
+/// as one: OPEN's DELTA flag, and the receiver applies it to the application it runs.
 pub fn native_sender(
     a: &NativeArgs,
     retries: u8,
@@ -39,18 +42,35 @@ pub fn native_sender(
         deferred: false,
     };
     let (component, version) = (a.component.as_bytes(), a.image_version.as_bytes());
-    Sender::new(image.bytes.len() as u64, sha256, component, version, o).map_err(|_| {
-        Failure::new(
-            Class::Usage,
-            "--component and --image-version: at most 32 bytes each; --open-timeout-ms and \
+    let mut tx =
+        Sender::new(image.bytes.len() as u64, sha256, component, version, o).map_err(|_| {
+            Failure::new(
+                Class::Usage,
+                "--component and --image-version: at most 32 bytes each; --open-timeout-ms and \
              --rto-ms: 1 to 2^31 ms; the image below 4 GiB",
-        )
-    })
+            )
+        })?;
+    let bytes = &image.bytes;
+    if bytes.starts_with(&MAGIC.to_le_bytes()) {
+        let delta = DeltaOpen::from_package(&bytes[..HEAD.min(bytes.len())]).map_err(|f| {
+            Failure::new(
+                Class::Usage,
+                format!(
+                    "a delta package the receiver cannot apply: {}: {}",
+                    f.name(),
+                    f.message()
+                ),
+            )
+        })?;
+        tx.set_delta(delta);
+    }
+    Ok(tx)
 }
 
 /// The receiver's ERROR codes (docs/protocol.md section 5).
-const RECEIVER_ERRORS: [&str; 8] = [
-    "", "version", "size", "flash", "digest", "not open", "state", "argument",
+const RECEIVER_ERRORS: [&str; 11] = [
+    "", "version", "size", "flash", "digest", "not open", "state", "argument", "flags", "base",
+    "delta",
 ];
 
 impl Job for Sender {

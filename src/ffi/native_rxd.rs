@@ -1,0 +1,107 @@
+//! C ABI of the native receiver that applies delta packages (OPEN's DELTA flag,
+//! docs/protocol.md): the two-buffer receiver of [`super::native_rx`] with the delta applier.
+//! A bootloader links this file's functions only if it takes deltas (`./build.sh size`:
+//! `receiver-delta-cortex-m3`); its flash gives the application area's size and reads it
+//! (`qsota_flash_t.app_size`, `QSOTA_AREA_APP`).
+
+use super::native_rx::{qsota_flash_t, rx_receive, rx_state};
+use super::{fits, init, status, InStorage};
+use crate::native::delta::Patcher;
+use crate::native::frame::MAX_PAYLOAD;
+use crate::native::receiver::{Config, DeltaReceiver, Pipelined};
+use crate::Error;
+
+/// Storage for one delta receiver, in 8-byte words (its heatshrink window is the buffer
+/// given to `qsota_native_rxd_init`).
+pub const QSOTA_NATIVE_RXD_WORDS: usize = 392;
+
+/// Caller-provided storage for a native receiver that applies delta packages. Set it up
+/// with `qsota_native_rxd_init`.
+#[repr(C)]
+pub struct qsota_native_rxd_t {
+    pub opaque: [u64; QSOTA_NATIVE_RXD_WORDS],
+}
+
+// SAFETY: the storage type is an array of u64; `fits` is asserted below.
+unsafe impl InStorage for DeltaReceiver<'static> {
+    type Storage = qsota_native_rxd_t;
+    const MAGIC: u32 = 0x5153_4C44; // "QSLD"
+}
+const _: () = assert!(fits::<DeltaReceiver<'static>>());
+
+/// Sets up, in `rx`, the two-buffer receiver of `qsota_native_rx2_init` (same `window`,
+/// `busy_ms` and `chunk`) that also takes delta packages: it applies each DATA frame, as
+/// it is staged, to the application area into the slot. `hs_window` (`hs_window_len`
+/// bytes) holds the heatshrink window: a package made with a larger one (2^window bytes,
+/// `qsota delta --window`, 8 by default: 256 bytes) is refused (ERROR `DELTA`).
+///
+/// # Safety
+/// `rx` null or valid for writes of `qsota_native_rxd_t`; `hs_window` null (with 0) or
+/// valid for reads and writes of `hs_window_len` bytes, used by nobody else while `rx` is
+/// in use.
+#[no_mangle]
+pub unsafe extern "C" fn qsota_native_rxd_init(
+    rx: *mut qsota_native_rxd_t,
+    window: u16,
+    busy_ms: u16,
+    chunk: u16,
+    hs_window: *mut u8,
+    hs_window_len: usize,
+) -> i32 {
+    if window == 0 {
+        return Error::Range.code();
+    }
+    let hs: &'static mut [u8] = match (hs_window.is_null(), hs_window_len) {
+        (true, 0) => &mut [],
+        (true, _) => return Error::Null.code(),
+        // SAFETY: the caller's contract: valid and unshared while `rx` is in use.
+        (false, _) => unsafe { core::slice::from_raw_parts_mut(hs_window, hs_window_len) },
+    };
+    let config = Config { window, busy_ms };
+    let receiver = Pipelined::pipelined(config, chunk).with_delta(Patcher::new(hs));
+    // SAFETY: the caller's contract.
+    unsafe { init(rx, receiver) }
+}
+
+/// `qsota_native_rx2_receive` for a delta receiver.
+///
+/// # Safety
+/// As `qsota_native_rx2_receive`, `rx` initialised by `qsota_native_rxd_init`.
+#[no_mangle]
+pub unsafe extern "C" fn qsota_native_rxd_receive(
+    rx: *mut qsota_native_rxd_t,
+    flash: *const qsota_flash_t,
+    data: *const u8,
+    len: usize,
+    out: *mut u8,
+    out_cap: usize,
+    consumed: *mut usize,
+    out_len: *mut usize,
+    again: *mut i32,
+) -> i32 {
+    // SAFETY: the caller's contract.
+    status(unsafe {
+        (|| {
+            let again = super::out(again)?;
+            let rx = rx_receive::<{ MAX_PAYLOAD }, Patcher<'static>>(
+                rx, flash, data, len, out, out_cap, consumed, out_len,
+            )?;
+            *again = i32::from(rx.again(*consumed, len, *out_len));
+            Ok(())
+        })()
+    })
+}
+
+/// `qsota_native_rx2_state` for a delta receiver.
+///
+/// # Safety
+/// As `qsota_native_rx_state`, `rx` initialised by `qsota_native_rxd_init`.
+#[no_mangle]
+pub unsafe extern "C" fn qsota_native_rxd_state(
+    rx: *mut qsota_native_rxd_t,
+    committed: *mut i32,
+    next: *mut u32,
+) -> i32 {
+    // SAFETY: the caller's contract.
+    status(unsafe { rx_state::<{ MAX_PAYLOAD }, Patcher<'static>>(rx, committed, next) })
+}
