@@ -300,11 +300,14 @@ impl<D: Patching> Core<D> {
                 None => Reply::None,
             },
             kind::COMMIT => {
-                let digest = match payload.len() {
-                    0 => None,
-                    _ => Some(payload.try_into().map_err(|_| ())),
+                // A deferred image is checked against COMMIT's SHA-256, any other against
+                // OPEN's (as is a deferred image's COMMIT without one: its key, which no
+                // image reads back as, so DIGEST).
+                let want = match <[u8; 32]>::try_from(payload) {
+                    Ok(sha256) if self.id.flags & flags::DIGEST_AT_COMMIT != 0 => sha256,
+                    _ => self.id.sha256,
                 };
-                self.commit(flash, digest)
+                self.commit(flash, want)
             }
             kind::ABORT => {
                 self.session = Session::Idle;
@@ -350,18 +353,20 @@ impl<D: Patching> Core<D> {
             Some(d) => self.open_delta(flash, &g, &id, &d),
         };
         match started {
-            Ok((stored, next, log, committed)) => {
+            Ok((next, log, committed)) => {
                 let unit = g.program_unit as u16; // at most 64: checked by `geometry`
                 self.stage.chunk = (self.stage.chunk / unit).max(1) * unit;
                 self.geometry = g;
-                self.id = stored;
+                self.id = id;
                 self.next = next;
                 self.log = log;
                 self.gap_drops = None;
-                self.session = if committed {
-                    Session::Committed
-                } else {
-                    Session::Open
+                self.session = match committed {
+                    Some(sha256) => {
+                        self.id.sha256 = sha256;
+                        Session::Committed
+                    }
+                    None => Session::Open,
                 };
                 self.accept()
             }
@@ -378,7 +383,7 @@ impl<D: Patching> Core<D> {
         g: &Geometry,
         id: &ImageId,
         d: &DeltaOpen,
-    ) -> Result<(ImageId, u32, Log, bool), u8> {
+    ) -> Result<(u32, Log, Option<[u8; 32]>), u8> {
         let loaded = record::load(flash, g).map_err(|_| code::FLASH)?;
         if let Some((stored, state, log)) = loaded {
             let same = stored.size == d.target_size
@@ -386,7 +391,7 @@ impl<D: Patching> Core<D> {
                 && (stored.component(), stored.version()) == (id.component(), id.version());
             if same && state.committed {
                 self.delta.set_target_sha256(stored.sha256);
-                return Ok((*id, id.size, log, true));
+                return Ok((id.size, log, Some(id.sha256)));
             }
         }
         self.delta.check_base(flash, g)?;
@@ -394,7 +399,7 @@ impl<D: Patching> Core<D> {
         record::forget(flash)
             .and_then(|()| erase(flash, g, 0, end))
             .map_err(|_| code::FLASH)?;
-        Ok((*id, 0, Log::default(), false))
+        Ok((0, Log::default(), None))
     }
 
     fn data(&mut self, stage: &mut [u8], flash: &mut impl Flash, offset: u32, len: usize) -> Reply {
@@ -485,20 +490,10 @@ impl<D: Patching> Core<D> {
         }
     }
 
-    /// COMMIT, with its payload: none, or (`Some(Ok)`) a deferred image's SHA-256.
-    fn commit(&mut self, flash: &mut impl Flash, digest: Option<Result<[u8; 32], ()>>) -> Reply {
-        if self.session == Session::Idle {
-            return Reply::Error(code::NOT_OPEN, 0);
-        }
-        let deferred = self.id.flags & flags::DIGEST_AT_COMMIT != 0;
-        let want = match (deferred, digest) {
-            (false, None) => self.id.sha256,
-            (true, Some(Ok(digest))) => digest,
-            // A deferred image's COMMIT without its SHA-256, or a SHA-256 for one that
-            // named it in OPEN: a sender's bug (the CRC held).
-            _ => return self.fail(code::ARGUMENT),
-        };
+    /// COMMIT: the image must read back as `want`.
+    fn commit(&mut self, flash: &mut impl Flash, want: [u8; 32]) -> Reply {
         match self.session {
+            Session::Idle => Reply::Error(code::NOT_OPEN, 0),
             Session::Committed if want == self.id.sha256 => Reply::Done(self.id.size),
             Session::Committed => Reply::Error(code::DIGEST, self.next),
             Session::Open if self.next != self.id.size => Reply::Error(code::STATE, self.next),
@@ -576,19 +571,19 @@ fn store<D: Patching>(
 }
 
 /// Where a transfer of `id` starts: from its record if the flash holds one for the same
-/// image, else from 0 after erasing. Returns `(id, next, log, committed)`, the id as the
-/// record has it (a committed deferred image's with its SHA-256).
+/// image, else from 0 after erasing. Returns `(next, log, committed)`, `committed` the
+/// SHA-256 the record's image was committed with (a deferred image's is not in OPEN).
 fn resume(
     flash: &mut impl Flash,
     g: &Geometry,
     id: &ImageId,
-) -> Result<(ImageId, u32, Log, bool), FlashError> {
+) -> Result<(u32, Log, Option<[u8; 32]>), FlashError> {
     let found = record::load(flash, g)?.filter(|(stored, _, _)| stored.names(id));
     let Some((stored, state, log)) = found else {
         return fresh(flash, g, id);
     };
     if state.committed {
-        return Ok((stored, id.size, log, true));
+        return Ok((id.size, log, Some(stored.sha256)));
     }
     if !state.erased {
         return fresh(flash, g, id);
@@ -620,7 +615,7 @@ fn resume(
     if let Some(end) = erase_to {
         erase(flash, g, next, end)?;
     }
-    Ok((*id, next, log, false))
+    Ok((next, log, None))
 }
 
 /// Programs `data` at `at` of the slot: its whole program units straight from `data`, a
@@ -659,11 +654,11 @@ fn fresh(
     flash: &mut impl Flash,
     g: &Geometry,
     id: &ImageId,
-) -> Result<(ImageId, u32, Log, bool), FlashError> {
+) -> Result<(u32, Log, Option<[u8; 32]>), FlashError> {
     let mut log = record::start(flash, g, id)?;
     erase(flash, g, 0, id.size.next_multiple_of(g.program_unit))?;
     record::erased(flash, g, &mut log, id)?;
-    Ok((*id, 0, log, false))
+    Ok((0, log, None))
 }
 
 /// The SHA-256 of the slot's first `size` bytes, read back from flash.

@@ -110,8 +110,8 @@ pub struct ImageId {
     /// identity for an image whose SHA-256 comes with COMMIT (a stream). A record resumes
     /// only the same key (and size, flags, component and version).
     pub key: [u8; 32],
-    /// The image's SHA-256: the key, or for a deferred image COMMIT's (zero until then).
-    /// What a bootloader checks the installed image against.
+    /// The image's SHA-256: the key, or for a deferred image COMMIT's once committed (the
+    /// key until then). What a bootloader checks a committed image against.
     pub sha256: [u8; 32],
     pub component: [u8; MAX_NAME],
     pub component_len: u8,
@@ -147,12 +147,11 @@ impl ImageId {
         component: &[u8],
         version: &[u8],
     ) -> Option<Self> {
-        let deferred = flags & super::frame::flags::DIGEST_AT_COMMIT != 0;
         let mut id = ImageId {
             size,
             flags,
             key,
-            sha256: if deferred { [0; 32] } else { key },
+            sha256: key,
             component: [0; MAX_NAME],
             component_len: u8::try_from(component.len()).ok()?,
             version: [0; MAX_NAME],
