@@ -45,6 +45,7 @@ fn action_codes_are_the_c_abi_ones() {
         ("WAIT", ffi::QSOTA_ACTION_WAIT),
         ("DONE", ffi::QSOTA_ACTION_DONE),
         ("FAILED", ffi::QSOTA_ACTION_FAILED),
+        ("DIGEST", ffi::QSOTA_ACTION_DIGEST),
     ] {
         assert_eq!(constant(&text, name), value, "{name}");
     }

@@ -73,10 +73,11 @@ def _native_args(f, size, name, options):
     sha256 = sha256_of(f, sha256)
     if "delta" not in options:
         # A delta package goes as one: the receiver applies it (OPEN's DELTA flag).
-        head = f.read(DELTA_HEAD)
+        head = bytearray(DELTA_HEAD)  # readinto: what the driver needs of a source
+        n = f.readinto(head) or 0
         f.seek(0)
         if head[:4] == DELTA_MAGIC:
-            options["delta"] = head
+            options["delta"] = bytes(head[:n])
     return (size, sha256)
 
 
