@@ -9,9 +9,10 @@ start) and total_s (the command started to the new application's banner). qemu's
 bytes per turn of its main loop whatever the baud rate: these times measure the emulator's
 line and the bootloader's flow, not an nRF51's; on hardware the line and the flash set them.
 
-stack_bytes: the bootloader's deepest stack during a 100 KiB update (RAM painted before the
-bootloader starts, read at the reset after DONE); its RAM is the stack alone (no .data or
-.bss), the receiver included.
+stack_bytes: the bootloader's deepest stack during a 100 KiB update, by what is sent (a full
+image, a delta of it, the compressed full image: a patch against the empty base; RAM
+painted before the bootloader starts, read at the reset after DONE); its RAM is the stack
+alone (no .data or .bss), the receiver included.
 """
 
 import sys
@@ -21,8 +22,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from support.nrf51 import (ENTER, HANDOFF, RAM, RAM_SIZE, Board, app_image, factory_flash,  # noqa: E402
-                   missing, send)
+from support.nrf51 import (ENTER, HANDOFF, RAM, RAM_SIZE, Board, app_image,  # noqa: E402
+                           delta_package, factory_flash, missing, new_version, send)
 
 SIZES = (None, 24 * 1024, 100 * 1024)
 PAINT = 0xA5
@@ -47,11 +48,12 @@ def update_row(size, tmp):
             "retries": stats["retries"]}
 
 
-def stack_bytes(tmp):
-    """The deepest the bootloader's stack went in a 100 KiB update."""
+def stack_bytes(tmp, base, image):
+    """The deepest the bootloader's stack went sending `image` (a full image or a package)
+    to the application `base`."""
     ram = bytearray([PAINT]) * (RAM_SIZE - 8) + ENTER
-    with Board(factory_flash(app_image("1_0_0")), ram=bytes(ram)) as board:
-        status, _, err = send(board.port, app_image("2_0_0", SIZES[-1]), tmp)
+    with Board(factory_flash(base), ram=bytes(ram)) as board:
+        status, _, err = send(board.port, image, tmp)
         if status != 0:
             raise RuntimeError("qsota send failed: %s" % err)
         board.wait_for("app 2_0_0", timeout=60)
@@ -68,11 +70,18 @@ def run(micropython):
         return {}
     with tempfile.TemporaryDirectory() as tmp:
         rows = [update_row(size, tmp) for size in SIZES]
-        stack = stack_bytes(tmp)
+        base = app_image("1_0_0", SIZES[-1])
+        target = new_version(base, "2_0_0")
+        stack = {
+            "full": stack_bytes(tmp, app_image("1_0_0"), app_image("2_0_0", SIZES[-1])),
+            "delta": stack_bytes(tmp, base, delta_package(base, target, tmp)),
+            "compressed": stack_bytes(tmp, base, delta_package(b"", target, tmp)),
+        }
     print("nRF51 bootloader on qemu microbit, qsota send --protocol native over the chardev")
     print("  bytes   send s  data s  install s  total s  retries")
     for r in rows:
         print("  %6d  %6.2f  %6.2f  %9.2f  %7.2f  %7d" % (
             r["bytes"], r["send_s"], r["data_s"], r["install_s"], r["total_s"], r["retries"]))
-    print("  bootloader stack: %d bytes deepest (RAM budget 8192)" % stack)
+    print("  bootloader stack, deepest (RAM budget 8192): %s" % ", ".join(
+        "%s %d bytes" % kv for kv in sorted(stack.items())))
     return {"boot": {"updates": rows, "stack_bytes": stack}}

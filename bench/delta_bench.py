@@ -5,16 +5,25 @@ image, the line seconds those take at 115200 and 921600 baud (10 bits a byte, no
 overhead), and the apply cost: host time per MB of output for the Rust core (`qsota delta
 --apply`, base hash included) and for the pure twin (qsota.pure.delta on the unix
 MicroPython).
+
+`native`: what `qsota send --protocol native` really puts on the line and takes, into the
+MCU simulator (qsota-mcu, the delta receiver, the old image as its application, instant
+flash: the line alone) at 115200 and 921600 baud: the full image, and the package sent as
+a delta (the MCU applies it; for the empty base, the compressed full image). line_bytes
+counts the framing, OPEN and COMMIT; seconds are the sender's, OPEN to DONE.
 """
 
 import io
 import json
 import subprocess
+import sys
 import tempfile
 import zlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+from support.mcu import Mcu  # noqa: E402
 QSOTA = ROOT / "target" / "release" / "qsota"
 FIXTURES = ROOT / "build" / "mcuboot-fixtures"
 ZEPHYR = "zephyr_4.4.0_smp_server_0eae053d_mps2_an385_serial_recovery_%s.signed.bin"
@@ -63,6 +72,20 @@ def _detools(old, new, compression):
     return len(out.getvalue())
 
 
+def _native(path, base_path, baud):
+    """`qsota send --protocol native` of `path` into the simulator running `base_path`:
+    (bytes on the line, seconds)."""
+    with Mcu(personality="native", baud=baud, flash_scale=0, sector_size="4K",
+             flash_size="512K", fifo=4200, app=base_path) as sim:
+        out = _qsota("send", "--tcp", "127.0.0.1:%d" % sim.port, "--protocol", "native",
+                     "--baud", baud, "--json", path)
+        summary = sim.summary()
+    if summary["result"] != "ok":
+        raise RuntimeError("native send of %s: %s" % (path, summary))
+    stats = json.loads(out.strip().splitlines()[-1])
+    return stats["line_bytes"], round(stats["elapsed_ms"] / 1000, 2)
+
+
 def _pair(d, name, old_name, new_name, micropython):
     old = (FIXTURES / old_name).read_bytes() if old_name else b""
     new = (FIXTURES / new_name).read_bytes()
@@ -98,7 +121,14 @@ def _pair(d, name, old_name, new_name, micropython):
             for b in BAUDS
         },
         "apply_ms_per_mb": {"core": round(core_us / 1e3 / mb, 1), "pure": round(pure_us / 1e3 / mb, 1)},
+        "native": {
+            str(b): {k: _native(f, d / "old", b) for k, f in (("full", d / "new"), ("delta", pkg))}
+            for b in BAUDS
+        },
     }
+    for b, sends in row["native"].items():
+        print("  native at %6s baud: full %7d bytes %6.2f s, delta %7d bytes %6.2f s"
+              % (b, sends["full"][0], sends["full"][1], sends["delta"][0], sends["delta"][1]))
     print(
         "%-33s full %7d  qsota hs %6d (%4.1f%%) crle %6d none %6d | detools hs %s crle %s none %s"
         " | zlib-9 %6d | apply core %5.1f ms/MB, pure %6.0f ms/MB"

@@ -2,7 +2,7 @@
 //! names and native receiver ERROR names that the driver and both backends use, says what
 //! the core defines.
 use crate::ffi;
-use crate::native::receiver::code;
+use crate::native::frame::code;
 use crate::transfer::Fail;
 use std::string::String;
 use std::vec::Vec;

@@ -1,6 +1,7 @@
 """The nRF51 reference bootloader (boot/, docs/bootloader.md) on qemu-system-arm -M microbit
 (tests/support/nrf51.py): `qsota send --protocol native` and the agent (unix port, both backends)
-update the application, full images at three sizes, and the new application reports its
+update the application, full images at three sizes (qsota send also delta packages: a delta
+and a compressed full image, applied by the bootloader), and the new application reports its
 version after the reset that installs it. Power cuts at seeded instants (tests/support/nrf51_cuts.py):
 after every cut the MCU runs the old or the new application and the next update completes.
 
@@ -17,8 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from support.micropython import BACKENDS, ROOT
-from support.nrf51 import (APP, JOURNAL, OUT, PAGE, SLOT, Board, app_image, factory_flash, missing,
-                   send)
+from support.nrf51 import (APP, JOURNAL, OUT, PAGE, SLOT, Board, app_image, delta_package,
+                   factory_flash, missing, new_version, send)
 from support.nrf51_cuts import Updater, around_compaction, choose, compaction, cut_at, cut_flash, recover
 
 sys.path.insert(0, str(ROOT / "tools" / "qth_emu"))
@@ -63,6 +64,26 @@ def test_send_updates_the_application(size, tmp_path):
         assert stats["bytes"] == len(image) and stats["resumed_from"] == 0
         installed(board, image, NEW, start)
         assert board.resets == 2  # into the bootloader, then to install
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["app", "24k", "100k"])
+@pytest.mark.parametrize("kind", ["delta", "compressed"])
+def test_send_applies_a_package_to_the_application(kind, size, tmp_path):
+    """A delta against the running application, and a compressed full image (a patch
+    against the empty base): the bootloader applies it into the slot, reads the target back
+    and installs it."""
+    base = app_image(OLD, size)
+    target = new_version(base, NEW)
+    package = delta_package(base if kind == "delta" else b"", target, tmp_path)
+    if kind == "delta":
+        assert len(package) < 400 + len(target) // 20, len(package)
+    with Board(factory_flash(base)) as board:
+        board.wait_for("app " + OLD)
+        start = board.mark()
+        status, stats, err = send(board.port, package, tmp_path)
+        assert status == 0, err
+        assert stats["bytes"] == len(package)
+        installed(board, target, NEW, start)
 
 
 MCU_VERSION = """
@@ -161,11 +182,19 @@ def test_a_copy_that_reads_back_wrong_is_copied_again(tmp_path):
 
 def scenario(name, tmp_path):
     """The flash a scenario starts from, the image it sends, the versions before and after,
-    and its cuts per phase (times QSOTA_BOOT_CUTS)."""
+    its cuts per phase (times QSOTA_BOOT_CUTS), and what the application area holds after
+    it (the image itself, unless a delta package is sent)."""
     factory = factory_flash(app_image(OLD))
+    if name == "delta":
+        # A delta of the running application: its base reads and applied writes ("apply").
+        base = app_image(OLD, 3000)
+        target = new_version(base, NEW)
+        package = delta_package(base, target, tmp_path)
+        counts = {"apply": 40, "read-back": 10, "install": 20, "erase": 10}
+        return factory_flash(base), package, OLD, NEW, counts, target
     if name == "factory":
         counts = {"receive": 45, "read-back": 15, "install": 25, "erase": 15}
-        return factory, app_image(NEW, 3000), OLD, NEW, counts
+        return factory, app_image(NEW, 3000), OLD, NEW, counts, None
     # "updated": the board after an update, its journal and record in use; the next image
     # is smaller (2 pages) than the installed one.
     with Board(factory) as board:
@@ -174,17 +203,17 @@ def scenario(name, tmp_path):
         board.wait_for("app " + NEW, timeout=30)
         start = board.flash()
     counts = {"receive": 45, "read-back": 15, "install": 25, "erase": 15}
-    return start, app_image(OLD, 2000, seed=1), NEW, OLD, counts
+    return start, app_image(OLD, 2000, seed=1), NEW, OLD, counts, None
 
 
-@pytest.mark.parametrize("name", ["factory", "updated"])
+@pytest.mark.parametrize("name", ["factory", "updated", "delta"])
 def test_power_cuts(name, tmp_path):
-    start, image, old, new, counts = scenario(name, tmp_path)
+    start, image, old, new, counts, target = scenario(name, tmp_path)
     updater = Updater(start, image, new, tmp_path)
     ops, _ = updater.run()
     rng = random.Random(name)
     cuts = [choose(ops, rng, p) for p, k in counts.items() for _ in range(k * SCALE)]
-    cut_all(name, updater, ops, cuts, old)
+    cut_all(name, updater, ops, cuts, old, target)
 
 
 def test_power_cuts_in_the_record_compaction(tmp_path):
@@ -203,7 +232,7 @@ def test_power_cuts_in_the_record_compaction(tmp_path):
     cut_all("compaction", updater, ops, cuts, OLD, watch=around_compaction)
 
 
-def cut_all(name, updater, ops, cuts, old, **run):
+def cut_all(name, updater, ops, cuts, old, target=None, **run):
     """Cuts the power at each of `cuts` of the update whose operations are `ops`; each must
     leave a board that starts the old or the new application (the old one before COMMITTED,
     the new one from the install on) and completes the next update. Writes the counts."""
@@ -216,7 +245,7 @@ def cut_all(name, updater, ops, cuts, old, **run):
         flash = cut_flash(saved[cut.n], ops[cut.n - 1], cut.words, cut.torn,
                           random.Random(cut.seed))
         try:
-            booted, stats = recover(flash, image, new, old, updater.tmpdir)
+            booted, stats = recover(flash, image, new, old, updater.tmpdir, target)
             return cut, booted, stats["resumed_from"], None
         except Exception as e:  # noqa: BLE001 (reported per cut below)
             return cut, None, None, "%s: %s" % (type(e).__name__, e)
@@ -232,7 +261,8 @@ def cut_all(name, updater, ops, cuts, old, **run):
     }
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / ("cuts-%s.json" % name)).write_text(json.dumps(report, indent=1) + "\n")
-    expected = {"receive": old, "read-back": old, "compaction": old, "install": new}
+    expected = {"receive": old, "apply": old, "read-back": old, "compaction": old,
+                "install": new}
     failed = ["%r: %s" % (c, e or "booted %s" % b) for c, b, _, e in results
               if e or b != expected.get(c.phase, b)]
     assert not failed, "%d of %d cuts broke the update:\n%s" % (

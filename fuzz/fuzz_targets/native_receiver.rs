@@ -43,7 +43,7 @@ fuzz_target!(|data: &[u8]| {
         (false, true) => run(input, g, w, z, |config| Pipelined::pipelined(config, chunk)),
         (false, false) => run(input, g, w, z, |config| {
             // No heatshrink window: the package here is uncompressed.
-            Pipelined::pipelined(config, chunk).with_delta(Patcher::new(&mut []))
+            Receiver::pipelined_with(config, chunk, Patcher::new(&mut []))
         }),
     }
 });

@@ -1,9 +1,12 @@
 //! The native sender's input path: arbitrary received bytes and well-formed answers with
 //! arbitrary fields, interleaved with polls as time passes. It must never panic and never
-//! ask for anything outside the image or the frame buffer.
+//! ask for anything outside the image or the frame buffer. The input is also read as a delta
+//! package's head (`DeltaOpen::from_package`, which must not panic either): where it is one,
+//! the sender sends a delta OPEN.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use qsota::native::delta::DeltaOpen;
 use qsota::native::frame::encode;
 use qsota::native::sender::{Options, Sender};
 use qsota::transfer::{Action, Sender as _};
@@ -22,6 +25,9 @@ fuzz_target!(|data: &[u8]| {
         deferred: pick & 0x80 != 0,
     };
     let mut tx = Sender::new(SIZE, &[7; 32], b"mcu", b"1", opts).unwrap();
+    if let Ok(delta) = DeltaOpen::from_package(data.get(1..).unwrap_or_default()) {
+        tx.set_delta(delta);
+    }
     let mut frame = vec![0u8; tx.frame_size()];
     let mut answer = [0u8; 64];
     let mut now = 0u32;

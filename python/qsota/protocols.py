@@ -73,12 +73,23 @@ def _native_args(f, size, name, options):
     sha256 = sha256_of(f, sha256)
     if "delta" not in options:
         # A delta package goes as one: the receiver applies it (OPEN's DELTA flag).
-        head = bytearray(DELTA_HEAD)  # readinto: what the driver needs of a source
-        n = f.readinto(head) or 0
-        f.seek(0)
+        head = _head(f)
         if head[:4] == DELTA_MAGIC:
-            options["delta"] = bytes(head[:n])
+            options["delta"] = head
     return (size, sha256)
+
+
+def _head(f):
+    """The first DELTA_HEAD bytes of the source `f` (fewer if it is shorter); rewinds it."""
+    head = bytearray(DELTA_HEAD)
+    n = 0
+    while n < DELTA_HEAD:
+        got = f.readinto(memoryview(head)[n:])
+        if not got:
+            break
+        n += got
+    f.seek(0)
+    return bytes(head[:n])
 
 
 def _size_args(f, size, name, options):

@@ -19,7 +19,7 @@
 
 use super::decode::{Crle, Flow, Heatshrink, Size};
 use super::fault::{Fault, Latch};
-use super::io::{Base, Io, Sink};
+use super::io::{Base, Io, IoError, Sink};
 
 /// The output buffer's size: the largest piece read from the base or written to the target.
 pub const PIECE: usize = 256;
@@ -169,13 +169,13 @@ impl<'w> Applier<'w> {
 pub fn target_size(patch: &[u8]) -> Result<u32, Fault> {
     struct Nothing;
     impl Base for Nothing {
-        fn read(&mut self, _: u32, _: &mut [u8]) -> Result<(), super::IoError> {
-            Err(super::IoError)
+        fn read(&mut self, _: u32, _: &mut [u8]) -> Result<(), IoError> {
+            Err(IoError)
         }
     }
     impl Sink for Nothing {
-        fn write(&mut self, _: &[u8]) -> Result<(), super::IoError> {
-            Err(super::IoError)
+        fn write(&mut self, _: &[u8]) -> Result<(), IoError> {
+            Err(IoError)
         }
     }
     let mut a = Applier::new(&mut [], 0, u32::MAX);

@@ -284,10 +284,33 @@ pub unsafe extern "C" fn qsota_native_rx2_receive(
     again: *mut i32,
 ) -> i32 {
     // SAFETY: the caller's contract.
+    unsafe { rx2_receive::<NoDelta>(rx, flash, data, len, out, out_cap, consumed, out_len, again) }
+}
+
+/// The body of `qsota_native_rx2_receive` for a two-buffer receiver whose delta part is `D`.
+///
+/// # Safety
+/// As `qsota_native_rx2_receive`.
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn rx2_receive<D: Patching>(
+    rx: *mut <Receiver<MAX_PAYLOAD, D> as InStorage>::Storage,
+    flash: *const qsota_flash_t,
+    data: *const u8,
+    len: usize,
+    out: *mut u8,
+    out_cap: usize,
+    consumed: *mut usize,
+    out_len: *mut usize,
+    again: *mut i32,
+) -> i32
+where
+    Receiver<MAX_PAYLOAD, D>: InStorage,
+{
+    // SAFETY: the caller's contract.
     status(unsafe {
         (|| {
             let again = super::out(again)?;
-            let rx2 = rx_receive::<{ MAX_PAYLOAD }, NoDelta>(
+            let rx2 = rx_receive::<{ MAX_PAYLOAD }, D>(
                 rx, flash, data, len, out, out_cap, consumed, out_len,
             )?;
             *again = i32::from(rx2.again(*consumed, len, *out_len));

@@ -4,11 +4,11 @@
 //! `receiver-delta-cortex-m3`); its flash gives the application area's size and reads it
 //! (`qsota_flash_t.app_size`, `QSOTA_AREA_APP`).
 
-use super::native_rx::{qsota_flash_t, rx_receive, rx_state};
+use super::native_rx::{qsota_flash_t, rx2_receive, rx_state};
 use super::{fits, init, status, InStorage};
 use crate::native::delta::Patcher;
 use crate::native::frame::MAX_PAYLOAD;
-use crate::native::receiver::{Config, DeltaReceiver, Pipelined};
+use crate::native::receiver::{Config, DeltaReceiver};
 use crate::Error;
 
 /// Storage for one delta receiver, in 8-byte words (its heatshrink window is the buffer
@@ -58,7 +58,7 @@ pub unsafe extern "C" fn qsota_native_rxd_init(
         (false, _) => unsafe { core::slice::from_raw_parts_mut(hs_window, hs_window_len) },
     };
     let config = Config { window, busy_ms };
-    let receiver = Pipelined::pipelined(config, chunk).with_delta(Patcher::new(hs));
+    let receiver = DeltaReceiver::pipelined_with(config, chunk, Patcher::new(hs));
     // SAFETY: the caller's contract.
     unsafe { init(rx, receiver) }
 }
@@ -80,16 +80,11 @@ pub unsafe extern "C" fn qsota_native_rxd_receive(
     again: *mut i32,
 ) -> i32 {
     // SAFETY: the caller's contract.
-    status(unsafe {
-        (|| {
-            let again = super::out(again)?;
-            let rx = rx_receive::<{ MAX_PAYLOAD }, Patcher<'static>>(
-                rx, flash, data, len, out, out_cap, consumed, out_len,
-            )?;
-            *again = i32::from(rx.again(*consumed, len, *out_len));
-            Ok(())
-        })()
-    })
+    unsafe {
+        rx2_receive::<Patcher<'static>>(
+            rx, flash, data, len, out, out_cap, consumed, out_len, again,
+        )
+    }
 }
 
 /// `qsota_native_rx2_state` for a delta receiver.

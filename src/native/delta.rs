@@ -8,7 +8,7 @@
 //! none of this code) or [`Patcher`] (the delta applier, the heatshrink window in the
 //! bootloader's buffer, a program unit of the target not yet programmed).
 
-use super::receiver::code;
+use super::frame::code;
 use super::record::{Area, Flash, Geometry, MAX_UNIT};
 use crate::delta::{self, Base, Extension, Fault, IoError, Package, Sink, DIGEST_LEN, HEADER_LEN};
 
@@ -158,6 +158,8 @@ fn refusal(fault: Fault) -> u8 {
     }
 }
 
+// The applier's entries are not inlined: their locals (its buffers) would sit in the
+// receiver's frame in every session, whole images included (a bootloader's stack is small).
 impl Patching for Patcher<'_> {
     const FLAGS: u8 = DELTA;
 
@@ -173,6 +175,7 @@ impl Patching for Patcher<'_> {
         (self.written, self.held) = (0, 0);
     }
 
+    #[inline(never)]
     fn check_base(&mut self, flash: &mut impl Flash, g: &Geometry) -> Result<(), u8> {
         let d = self.session.ok_or(code::STATE)?;
         if d.base_size > g.app_size {
@@ -186,6 +189,7 @@ impl Patching for Patcher<'_> {
         }
     }
 
+    #[inline(never)]
     fn apply(&mut self, flash: &mut impl Flash, g: &Geometry, data: &[u8]) -> Result<(), u8> {
         let d = self.session.ok_or(code::STATE)?;
         let mut io = Slot {
@@ -210,6 +214,7 @@ impl Patching for Patcher<'_> {
         }
     }
 
+    #[inline(never)]
     fn finish(&mut self, flash: &mut impl Flash, g: &Geometry) -> Result<(), u8> {
         let d = self.session.ok_or(code::STATE)?;
         let (size, _) = self.package.finish().map_err(refusal)?;

@@ -13,14 +13,18 @@ const HS_WINDOW: usize = 1 << 11;
 
 impl Make for DeltaReceiver<'static> {
     fn make() -> Self {
-        let config = Config {
-            window: WINDOW - 1,
-            busy_ms: 50,
-        };
         // A receiver's RAM for the test's life (a reset makes a new one).
-        let window = std::vec![0u8; HS_WINDOW].leak();
-        Pipelined::pipelined(config, 200).with_delta(Patcher::new(window))
+        delta_receiver(std::vec![0u8; HS_WINDOW].leak())
     }
+}
+
+/// The tests' pipelined receiver with a delta applier whose heatshrink window is `window`.
+fn delta_receiver(window: &'static mut [u8]) -> DeltaReceiver<'static> {
+    let config = Config {
+        window: WINDOW - 1,
+        busy_ms: 50,
+    };
+    DeltaReceiver::pipelined_with(config, 200, Patcher::new(window))
 }
 
 type D = Patcher<'static>;
@@ -167,7 +171,7 @@ fn delta_open(package: &[u8], flags: u8, delta: &DeltaOpen) -> Vec<u8> {
 
 #[test]
 fn a_wrong_base_or_unknown_flags_are_refused_before_anything_is_erased() {
-    use super::super::receiver::code;
+    use super::super::frame::code;
     let (base, package, _) = pair(7, 2);
     let d = DeltaOpen::from_package(&package).unwrap();
     let ok = delta_open(&package, 1, &d);
@@ -203,7 +207,7 @@ fn a_wrong_base_or_unknown_flags_are_refused_before_anything_is_erased() {
 
 #[test]
 fn a_damaged_or_unappliable_package_never_commits() {
-    use super::super::receiver::code;
+    use super::super::frame::code;
     let (base, package, _) = pair(11, 2);
     let mut rng = Rng(5);
     let mut refused = 0;
@@ -233,7 +237,7 @@ fn a_damaged_or_unappliable_package_never_commits() {
     let mut mem = Mem::new(64 * 1024, 256);
     let mut flash = mem.flash(1024, 4);
     flash.app = &base;
-    let small = Pipelined::make().with_delta(Patcher::new(std::vec![0u8; 256].leak()));
+    let small = delta_receiver(std::vec![0u8; 256].leak());
     let mut tx = delta_sender(&package);
     let mut wire = Wire::<P, D>::new(&mut flash, 1, Faults::default());
     wire.rx = small;

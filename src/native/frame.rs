@@ -40,6 +40,20 @@ pub(crate) mod flags {
     pub(crate) const DIGEST_AT_COMMIT: u8 = 0x02;
 }
 
+/// ERROR codes (docs/protocol.md §5), as `Stats::error` reports them.
+pub(crate) mod code {
+    pub(crate) const VERSION: u8 = 1;
+    pub(crate) const SIZE: u8 = 2;
+    pub(crate) const FLASH: u8 = 3;
+    pub(crate) const DIGEST: u8 = 4;
+    pub(crate) const NOT_OPEN: u8 = 5;
+    pub(crate) const STATE: u8 = 6;
+    pub(crate) const ARGUMENT: u8 = 7;
+    pub(crate) const FLAGS: u8 = 8;
+    pub(crate) const BASE: u8 = 9;
+    pub(crate) const DELTA: u8 = 10;
+}
+
 /// One table of 256 words: frames are at most ~1 KB, so this is fast enough on an MCU.
 pub(crate) static CRC32: Crc<u32, Table<1>> = Crc::<u32, Table<1>>::new(&CRC_32_ISO_HDLC);
 /// Bit by bit: it covers three bytes a frame, and a table would cost a receiver 256 bytes of

@@ -11,12 +11,12 @@
 //! frame only once it is durable.
 //!
 //! Either can take delta packages (OPEN's DELTA flag) with a [`Patcher`] as its delta part
-//! ([`Receiver::with_delta`], [`DeltaReceiver`]): each frame is then applied to the
+//! ([`Receiver::new_with`], [`Receiver::pipelined_with`], [`DeltaReceiver`]): each frame is then applied to the
 //! application area into the slot (super::delta). Without, the DELTA flag is refused and
 //! none of that code is linked.
 
 use super::delta::{DeltaOpen, NoDelta, Patcher, Patching, DELTA};
-use super::frame::{self, flags, kind, Parser, MAX_FRAME, MAX_PAYLOAD, OVERHEAD};
+use super::frame::{self, code, flags, kind, Parser, MAX_FRAME, MAX_PAYLOAD, OVERHEAD};
 use super::record::{self, Area, Flash, FlashError, Geometry, ImageId, Log};
 use super::VERSION;
 use crate::Error;
@@ -24,20 +24,6 @@ use sha2::{Digest, Sha256};
 
 /// Room `receive` needs in its output buffer for any answer (`QSOTA_NATIVE_REPLY_MAX`).
 pub(crate) const REPLY_MAX: usize = OVERHEAD + 12;
-
-/// ERROR codes (docs/protocol.md §5), as `Stats::error` reports them.
-pub(crate) mod code {
-    pub(crate) const VERSION: u8 = 1;
-    pub(crate) const SIZE: u8 = 2;
-    pub(crate) const FLASH: u8 = 3;
-    pub(crate) const DIGEST: u8 = 4;
-    pub(crate) const NOT_OPEN: u8 = 5;
-    pub(crate) const STATE: u8 = 6;
-    pub(crate) const ARGUMENT: u8 = 7;
-    pub(crate) const FLAGS: u8 = 8;
-    pub(crate) const BASE: u8 = 9;
-    pub(crate) const DELTA: u8 = 10;
-}
 
 /// What the bootloader tells the sender about itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,8 +103,15 @@ impl Receiver {
     /// A receiver with one frame buffer; `config.window` counts that buffer and the frames
     /// its UART buffering holds while it programs.
     pub fn new(config: Config) -> Self {
+        Self::new_with(config, NoDelta)
+    }
+}
+
+impl<D: Patching> Receiver<0, D> {
+    /// [`Receiver::new`] with the delta part `delta` (a [`Patcher`]: it applies packages).
+    pub fn new_with(config: Config, delta: D) -> Self {
         Receiver {
-            core: Core::new(config, MAX_PAYLOAD as u16, NoDelta),
+            core: Core::new(config, MAX_PAYLOAD as u16, delta),
             stage: [],
         }
     }
@@ -129,36 +122,21 @@ impl Pipelined {
     /// whole frame). Pick `chunk` so that the UART buffering holds what arrives while one
     /// chunk programs. It announces `config.window + 1`: its second buffer holds a frame.
     pub fn pipelined(config: Config, chunk: u16) -> Self {
+        Self::pipelined_with(config, chunk, NoDelta)
+    }
+}
+
+impl<D: Patching> Receiver<MAX_PAYLOAD, D> {
+    /// [`Pipelined::pipelined`] with the delta part `delta` (a [`Patcher`]: a
+    /// [`DeltaReceiver`]). Built in place: a bootloader's stack has no room for a moved copy.
+    pub fn pipelined_with(config: Config, chunk: u16, delta: D) -> Self {
         let whole = MAX_PAYLOAD as u16;
         let chunk = if chunk == 0 { whole } else { chunk.min(whole) };
-        let mut core = Core::new(config, chunk, NoDelta);
+        let mut core = Core::new(config, chunk, delta);
         core.config.window = core.config.window.saturating_add(1);
         Receiver {
             core,
             stage: [0; MAX_PAYLOAD],
-        }
-    }
-}
-
-impl<const STAGE: usize> Receiver<STAGE> {
-    /// This receiver, applying delta packages with `patcher`.
-    pub fn with_delta(self, patcher: Patcher<'_>) -> Receiver<STAGE, Patcher<'_>> {
-        let c = self.core;
-        Receiver {
-            core: Core {
-                parser: c.parser,
-                waiting: c.waiting,
-                stage: c.stage,
-                config: c.config,
-                session: c.session,
-                id: c.id,
-                geometry: c.geometry,
-                log: c.log,
-                next: c.next,
-                gap_drops: c.gap_drops,
-                delta: patcher,
-            },
-            stage: self.stage,
         }
     }
 }

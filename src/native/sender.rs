@@ -2,9 +2,9 @@
 //! implements the actions of [`crate::transfer`], so the one Python driver runs it.
 
 use super::delta::{DeltaOpen, DELTA};
-use super::frame::OVERHEAD;
-use super::frame::{self, flags, kind, Parser, DATA_AT, HEADER_LEN, MAX_FRAME, MAX_PAYLOAD};
-use super::receiver::code;
+use super::frame::{
+    self, code, flags, kind, Parser, DATA_AT, HEADER_LEN, MAX_FRAME, MAX_PAYLOAD, OVERHEAD,
+};
 use super::record::{ImageId, MAX_NAME};
 use super::VERSION;
 use crate::transfer::{self, reached, Action, Fail, Sender as _};

@@ -619,7 +619,7 @@ where
         wire.run(&mut tx, &other, &mut never),
         Some(Err(Fail::Rejected))
     );
-    assert_eq!(tx.stats().error, super::receiver::code::DIGEST);
+    assert_eq!(tx.stats().error, super::frame::code::DIGEST);
     assert!(record::stored_image(wire.flash).unwrap().is_none());
     // The record is gone: the right image starts again from 0.
     let mut tx = sender_for(&data);
@@ -665,7 +665,7 @@ where
     let mut tx = sender_for(&data);
     let r = Wire::<S>::new(&mut flash, 7, Faults::default()).run(&mut tx, &data, &mut never);
     assert_eq!(r, Some(Err(Fail::Rejected)));
-    assert_eq!(tx.stats().error, super::receiver::code::SIZE);
+    assert_eq!(tx.stats().error, super::frame::code::SIZE);
 }
 
 #[test]
@@ -686,7 +686,7 @@ where
         let mut tx = sender_for(&data);
         let r = Wire::<S>::new(&mut flash, 8, Faults::default()).run(&mut tx, &data, &mut never);
         assert_eq!(r, Some(Err(Fail::Rejected)), "fail_after {fail_after}");
-        assert_eq!(tx.stats().error, super::receiver::code::FLASH);
+        assert_eq!(tx.stats().error, super::frame::code::FLASH);
         assert_no_wrong_commit(&mut flash);
     }
 }

@@ -3,8 +3,9 @@
  * The "bootloader" here owns a RAM NOR flash (erase to 0xFF, program only erased bytes, in
  * aligned 8-byte units, like an STM32L4) and feeds the receiver what its UART received. The
  * module side is the native sender, also through the C ABI, over an in-memory line that can
- * lose bytes. Checks, for both receivers (qsota_native_rx_t, one frame buffer, and
- * qsota_native_rx2_t, two: it programs a frame a chunk per call while the next one arrives):
+ * lose bytes. Checks, for the three receivers (qsota_native_rx_t, one frame buffer,
+ * qsota_native_rx2_t, two: it programs a frame a chunk per call while the next one arrives,
+ * and qsota_native_rxd_t, two and the delta applier, here given whole images):
  * clean transfers, lossy lines, an MCU reset mid-transfer (resumes, re-sending at most one
  * window), a second send of a committed image, a wrong image (never committed), and misuse
  * of the API. Prints its pass/fail count. */
@@ -86,12 +87,17 @@ static const qsota_flash_t FLASH = {
 
 typedef struct {
     qsota_native_rx_t *one; /* RAM for one frame buffer, or */
-    qsota_native_rx2_t *two; /* for two */
+    qsota_native_rx2_t *two; /* for two, or */
+    qsota_native_rxd_t *delta; /* for two and the delta applier */
 } receiver_t;
+
+static uint8_t hs_window[256]; /* the delta receiver's heatshrink window */
 
 /* Both announce WINDOW frames: the two-buffer one adds its second buffer to what the UART
  * holds. It programs 256 bytes per call. */
 static int32_t receiver_init(receiver_t r) {
+    if (r.delta)
+        return qsota_native_rxd_init(r.delta, WINDOW - 1, 50, 256, hs_window, sizeof hs_window);
     return r.two ? qsota_native_rx2_init(r.two, WINDOW - 1, 50, 256)
                  : qsota_native_rx_init(r.one, WINDOW, 50);
 }
@@ -105,7 +111,11 @@ static size_t receiver_feed(receiver_t r, const uint8_t *data, size_t len,
     do {
         uint8_t out[QSOTA_NATIVE_REPLY_MAX];
         size_t used = 0, out_len = 0;
-        if (r.two) {
+        if (r.delta) {
+            EXPECT_EQ(qsota_native_rxd_receive(r.delta, &FLASH, data + at, len - at, out,
+                                               sizeof out, &used, &out_len, &again),
+                      QSOTA_OK);
+        } else if (r.two) {
             EXPECT_EQ(qsota_native_rx2_receive(r.two, &FLASH, data + at, len - at, out,
                                              sizeof out, &used, &out_len, &again),
                       QSOTA_OK);
@@ -123,8 +133,9 @@ static size_t receiver_feed(receiver_t r, const uint8_t *data, size_t len,
 
 static int receiver_committed(receiver_t r) {
     int32_t committed = -1;
-    EXPECT_EQ(r.two ? qsota_native_rx2_state(r.two, &committed, NULL)
-                    : qsota_native_rx_state(r.one, &committed, NULL),
+    EXPECT_EQ(r.delta ? qsota_native_rxd_state(r.delta, &committed, NULL)
+              : r.two ? qsota_native_rx2_state(r.two, &committed, NULL)
+                      : qsota_native_rx_state(r.one, &committed, NULL),
               QSOTA_OK);
     return committed;
 }
@@ -374,8 +385,10 @@ int main(void) {
     }
     qsota_native_rx_t one;
     qsota_native_rx2_t two;
-    test_transfers((receiver_t){&one, NULL});
-    test_transfers((receiver_t){NULL, &two});
+    qsota_native_rxd_t delta;
+    test_transfers((receiver_t){&one, NULL, NULL});
+    test_transfers((receiver_t){NULL, &two, NULL});
+    test_transfers((receiver_t){NULL, NULL, &delta});
     test_misuse();
     return check_report("receiver_example");
 }

@@ -75,6 +75,27 @@ def app_image(version, size=None, seed=0):
     return code + bytes(rng.getrandbits(8) for _ in range(size - len(code)))
 
 
+def new_version(base, version):
+    """The application `version` with the rest of `base` (its padding) unchanged: what a
+    delta between two releases of one firmware sees."""
+    code = app_image(version)
+    return code + base[len(code):]
+
+
+def delta_package(base, target, tmpdir):
+    """`qsota delta BASE TARGET`: the package (the default heatshrink window, 256 bytes: the
+    bootloader's)."""
+    paths = [os.path.join(str(tmpdir), name) for name in ("base.bin", "target.bin", "pkg.bin")]
+    for path, data in zip(paths, (base, target)):
+        with open(path, "wb") as f:
+            f.write(data)
+    run = subprocess.run([str(binary("qsota", "QSOTA_CLI", "qsota-cli")), "delta", *paths[:2],
+                          "-o", paths[2]], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    with open(paths[2], "rb") as f:
+        return f.read()
+
+
 def factory_flash(app):
     """The flash as a programmer leaves it: the bootloader, the application, the rest erased
     (a full image: qemu's flash is 0x00 wherever no image was loaded)."""

@@ -21,7 +21,9 @@ board is then powered up on that flash (`recover`).
 
 The phase of an operation comes from the traced sequence: `install` writes the application
 area or the journal; `read-back` is the commit's reading of the slot (the reads after the
-last slot write); `receive` the rest of the slot's and the record's erases and writes.
+last slot write); `receive` the rest of the slot's and the record's erases and writes. In
+a delta update (the trace reads the application area before the install: the base) those
+are `apply`, as are the reads of the base.
 """
 
 import subprocess
@@ -58,20 +60,29 @@ def waiting_ram():
     return bytes(RAM_SIZE - 8) + ENTER
 
 
+def _installs(op):
+    return op.name != "nvmc_read" and (APP <= op.addr < SLOT or op.addr >= JOURNAL)
+
+
 def phase(ops, i):
     """The phase of operation `i` of a traced update (see the module doc)."""
     op = ops[i]
-    if APP <= op.addr < SLOT or op.addr >= JOURNAL:
+    install = next((j for j, o in enumerate(ops) if _installs(o)), len(ops))
+    in_app = APP <= op.addr < SLOT
+    delta = any(o.name == "nvmc_read" and APP <= o.addr < SLOT for o in ops[:install])
+    if in_app and op.name == "nvmc_read" and i < install:
+        return "apply"  # a read of the base
+    if in_app or op.addr >= JOURNAL:
         return "install"
     last_slot_write = max(j for j, o in enumerate(ops)
                           if o.name == "nvmc_program" and SLOT <= o.addr < META)
     if op.name == "nvmc_read":
         return "read-back" if SLOT <= op.addr < META and i > last_slot_write else None
-    return "receive"
+    return "apply" if delta else "receive"
 
 
 def choose(ops, rng, wanted):
-    """A cut in phase `wanted` ('receive', 'read-back', 'install' or 'erase'), drawn with `rng`
+    """A cut in phase `wanted` ('receive', 'apply', 'read-back', 'install' or 'erase'), drawn with `rng`
     from the traced operations."""
     if wanted == "erase":
         picks = [i for i, o in enumerate(ops) if o.name == "nvmc_erase_page"]
@@ -226,15 +237,21 @@ def cut_flash(before, op, words, torn, rng):
     return bytes(flash)
 
 
-def recover(flash, image, version, old, tmpdir):
+def recover(flash, image, version, old, tmpdir, target=None):
     """Powers up on `flash` (what a cut left): the old or the new application must run; then
     the update again, which must complete. Returns the version it booted and the sender's
-    stats."""
+    stats. `target`: `image` is a delta package that makes it; once the new application
+    runs it is the package's result, and the package applies no more (its base is gone)."""
+    target = image if target is None else target
     with Board(flash) as board:
         board.wait_for("app ", timeout=30)
         booted = board.ask("version?", "version ")
         if booted not in (old, version):
             raise BoardError("after the cut the MCU runs %r" % booted)
+        if target is not image and booted == version:
+            if board.flash()[APP : APP + len(target)] != target:
+                raise BoardError("the application area does not hold the delta's target")
+            return booted, {"resumed_from": 0}
         start = board.mark()
         board.ask("enter bootloader", "entering bootloader")
         board.wait_for("qsota-boot: ready", start)
@@ -245,6 +262,6 @@ def recover(flash, image, version, old, tmpdir):
         now = board.ask("version?", "version ")
         if now != version:
             raise BoardError("after the update the MCU runs %r" % now)
-        if board.flash()[APP : APP + len(image)] != image:
+        if board.flash()[APP : APP + len(target)] != target:
             raise BoardError("the application area does not hold the image")
         return booted, stats

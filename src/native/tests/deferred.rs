@@ -117,7 +117,7 @@ fn a_sha256_that_is_not_the_images_is_refused_and_forgotten() {
         wire.run(&mut tx, &data, &mut never),
         Some(Err(Fail::Rejected))
     );
-    assert_eq!(tx.stats().error, super::super::receiver::code::DIGEST);
+    assert_eq!(tx.stats().error, crate::native::frame::code::DIGEST);
     assert!(record::stored_image(wire.flash).unwrap().is_none());
     wire.digest = None;
     let mut tx = deferred(&data);
@@ -174,7 +174,7 @@ fn last_answer(bytes: &[u8]) -> (u8, u8) {
 
 #[test]
 fn the_receiver_refuses_what_it_does_not_know_at_open() {
-    use super::super::receiver::code;
+    use crate::native::frame::code;
     let data = image(2_000, 35);
     // Another version, or a flag it does not know: refused at OPEN, so that a sender learns
     // at once.
@@ -201,7 +201,7 @@ fn the_receiver_refuses_what_it_does_not_know_at_open() {
 
 #[test]
 fn a_receiver_without_the_flag_fails_a_deferred_sender_at_open() {
-    use super::super::receiver::code;
+    use crate::native::frame::code;
     // It answers OPEN with ERROR FLAGS: the sender stops there (rejected), and says so.
     let data = image(3_000, 36);
     let mut tx = deferred(&data);

@@ -66,11 +66,13 @@ pub fn native(opts: &NativeOptions) -> Box<dyn Receiver> {
     let patcher = || Patcher::new(vec![0u8; HS_WINDOW].leak());
     match (opts.rx_buffers, opts.delta) {
         (1, false) => boxed(receiver::Receiver::new(config)),
-        (1, true) => boxed(receiver::Receiver::new(config).with_delta(patcher())),
+        (1, true) => boxed(receiver::Receiver::new_with(config, patcher())),
         (_, false) => boxed(receiver::Pipelined::pipelined(config, chunk(opts))),
-        (_, true) => {
-            boxed(receiver::Pipelined::pipelined(config, chunk(opts)).with_delta(patcher()))
-        }
+        (_, true) => boxed(receiver::Receiver::pipelined_with(
+            config,
+            chunk(opts),
+            patcher(),
+        )),
     }
 }
 
