@@ -2,6 +2,7 @@
 
     python3 scripts/cross.py names               every artifact, one a line
     python3 scripts/cross.py get NAME FIELD      one field of an artifact (see ARTIFACTS)
+    python3 scripts/cross.py features NAME       the cargo features NAME is built with
     python3 scripts/cross.py exports NAME        the functions NAME ships, one a line
 
 An artifact ships the `#[no_mangle]` functions of the C ABI files (src/ffi/) its `abi`
@@ -123,15 +124,25 @@ def exports(name):
     return [fn for f in files for fn in functions(f)]
 
 
+def features(name):
+    """Cargo features of NAME's build: a bootloader's library is built with only the
+    bootloader's C ABI (the `bootloader` feature). Its exports are all a prelink keeps, but
+    the crate's merged string section (panic locations, names) is one input section: built
+    with the module's senders it would bring their strings along (~1.4 KB on a receiver)."""
+    return "qsota/bootloader" if ARTIFACTS[name]["abi"] in _BOOTLOADER else ""
+
+
 def main(args):
     if args == ["names"]:
         print("\n".join(ARTIFACTS))
     elif len(args) == 3 and args[0] == "get" and args[1] in ARTIFACTS:
         print(ARTIFACTS[args[1]][args[2]])
+    elif len(args) == 2 and args[0] == "features" and args[1] in ARTIFACTS:
+        print(features(args[1]))
     elif len(args) == 2 and args[0] == "exports" and args[1] in ARTIFACTS:
         print("\n".join(exports(args[1])))
     else:
-        sys.exit("usage: cross.py names | get NAME FIELD | exports NAME (NAME: %s)"
+        sys.exit("usage: cross.py names | get NAME FIELD | features NAME | exports NAME (NAME: %s)"
                  % ", ".join(ARTIFACTS))
 
 

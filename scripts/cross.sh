@@ -50,6 +50,9 @@ cross_lib() {
     # rebuilding each other's host artifacts, and the host build's lock stays free.
     local tdir="${CARGO_TARGET_DIR:-$ROOT/target}/cross-$toolchain"
     local args=(build -q --profile "$profile" -p qsota-capi --target "$target" --target-dir "$tdir")
+    local features
+    features=$(_cross features "$name")
+    [ -n "$features" ] && args+=(--features "$features")
     [ "$toolchain" = nightly ] && args=(+nightly "${args[@]}" -Zbuild-std=core)
     # Per-target RUSTFLAGS: build scripts and the host builds keep their own.
     local var

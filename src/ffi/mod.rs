@@ -8,18 +8,24 @@
 //!
 //! `include/qsota.h` is generated from this module by cbindgen and checked by the tests.
 
-use crate::transfer::{self, Action, Fail};
+use crate::transfer::{Action, Fail};
 use crate::Error;
 use core::mem::{align_of, size_of};
 
 pub mod delta;
+#[cfg(not(feature = "bootloader"))]
 pub mod image;
+#[cfg(not(feature = "bootloader"))]
 pub mod mcuboot;
 pub mod native_rx;
 pub mod native_rxd;
+#[cfg(not(feature = "bootloader"))]
 pub mod native_tx;
+#[cfg(not(feature = "bootloader"))]
 pub mod stm32;
+#[cfg(not(feature = "bootloader"))]
 pub mod verify;
+#[cfg(not(feature = "bootloader"))]
 pub mod ymodem;
 
 /// Success.
@@ -152,7 +158,8 @@ unsafe fn out<'a, T>(ptr: *mut T) -> Result<&'a mut T, Error> {
 /// # Safety
 /// `s` null or valid for reads and writes of `S::Storage`; `frame` null or valid for `cap`
 /// bytes of reads and writes; `action` null or valid for a write.
-unsafe fn sender_poll<S: InStorage + transfer::Sender>(
+#[cfg(not(feature = "bootloader"))]
+unsafe fn sender_poll<S: InStorage + crate::transfer::Sender>(
     s: *mut S::Storage,
     now_ms: u32,
     frame: *mut u8,
@@ -178,7 +185,8 @@ unsafe fn sender_poll<S: InStorage + transfer::Sender>(
 ///
 /// # Safety
 /// `s` as for [`sender_poll`]; `data` null or valid for `len` bytes.
-unsafe fn sender_receive<S: InStorage + transfer::Sender>(
+#[cfg(not(feature = "bootloader"))]
+unsafe fn sender_receive<S: InStorage + crate::transfer::Sender>(
     s: *mut S::Storage,
     now_ms: u32,
     data: *const u8,
@@ -197,7 +205,11 @@ unsafe fn sender_receive<S: InStorage + transfer::Sender>(
 ///
 /// # Safety
 /// `s` as for [`sender_poll`].
-unsafe fn sender_provide<S: InStorage + transfer::Sender>(s: *mut S::Storage, n: usize) -> i32 {
+#[cfg(not(feature = "bootloader"))]
+unsafe fn sender_provide<S: InStorage + crate::transfer::Sender>(
+    s: *mut S::Storage,
+    n: usize,
+) -> i32 {
     // SAFETY: the caller's contract.
     status(unsafe { get::<S>(s) }.map(|s| s.provide(n)))
 }
