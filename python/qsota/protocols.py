@@ -33,10 +33,16 @@ class Protocol:
                 component and the target version
     container   whether the bootloader takes a signed image whole (it checks it again
                 itself); else the agent sends the body of a verified signed image
+    stream      whether the agent may send an image as it downloads (qsota.stream,
+                `deferred=True`): "auto" when the MCU keeps its firmware until a verified
+                commit (the agent streams an image that does not fit the free space),
+                "option" when the bootloader overwrites the application as it goes (only
+                with the agent's stream=True), None when a failed final check could not be
+                withheld from the MCU (docs/agent.md, "Stream mode")
     """
 
     def __init__(self, name, cls, args, reply, reply_ms, bits=10, takes_baud=True, entry=None,
-                 detail=None, sha256=False, identity=False, container=False):
+                 detail=None, sha256=False, identity=False, container=False, stream=None):
         self.name = name
         self.cls = cls
         self.args = args
@@ -49,6 +55,7 @@ class Protocol:
         self.sha256 = sha256
         self.identity = identity
         self.container = container
+        self.stream = stream
 
     def stall_ms(self, options):
         """How long a write may take no bytes, with the caller's `options`."""
@@ -135,9 +142,9 @@ def _reason(stats):
 
 
 PROTOCOLS = (
-    Protocol("ymodem", "YmodemSender", _ymodem_args, "timeout_ms", 3000),
+    Protocol("ymodem", "YmodemSender", _ymodem_args, "timeout_ms", 3000, stream="option"),
     Protocol("native", "NativeSender", _native_args, "rto_ms", 1000, detail=_receiver_error,
-             sha256=True, identity=True),
+             sha256=True, identity=True, stream="auto"),
     Protocol("stm32", "Stm32Sender", _size_args, "timeout_ms", 1000, bits=11,
              entry=_stm32_entry, detail=_reason),
     Protocol("mcuboot", "McubootSender", _mcuboot_args, "timeout_ms", 3000, takes_baud=False,

@@ -108,6 +108,7 @@ class Stream:
         self.retry_at = None  # ticks before which no new connection is tried
         self.read_pos = 0  # the driver's position
         self.started = False  # bytes went to the MCU: a changed file restarts the update
+        self.failed_check = None  # the VerifyError of a final check that failed
         self._reset()
 
     def _reset(self):
@@ -206,7 +207,11 @@ class Stream:
         self.need = self.total
         while self.have < self.total:
             self._fill(True, self.total)
-        self.verifier.check()
+        try:
+            self.verifier.check()
+        except ValueError as e:
+            self.failed_check = e  # for the caller: the image's fault, not the MCU's
+            raise
         return self.verifier.sha256()
 
     # -- the file the driver reads -------------------------------------------------------
