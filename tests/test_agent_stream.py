@@ -82,3 +82,26 @@ def test_a_streamed_image_that_fails_its_final_check_is_not_committed(setup, bac
     assert_failure(result, app_state="old", why="failed its final check")
     assert "update failed (verify)" in result.stdout
     assert_nothing_kept(setup)
+
+
+@pytest.mark.parametrize("corrupt", [False, True])
+def test_ymodem_streams_only_when_asked(setup, corrupt):
+    # stream=True: ST's IAP takes the blocks as they download; a byte changed on the server
+    # fails the final check, and CAN replaces the final EOT: the IAP never reports a complete
+    # file (its application area holds part of the image: the MCU stays in its bootloader).
+    if corrupt:
+        setup.serve(IMAGE[:9000] + bytes([IMAGE[9000] ^ 1]) + IMAGE[9001:])
+    result = setup.run(
+        example(", device=Qth.emu_device, stream=True"),
+        setup.package(),
+        device=SMALL,
+        sota_info_args=6,
+        mcu_args=FAST_MCU,
+    )
+    assert "streaming the image into the MCU" in result.stdout
+    if corrupt:
+        assert_failure(result, app_state="partial", why="failed its final check")
+    else:
+        assert_success(result)
+        assert result.body_bytes == len(IMAGE)
+    assert_nothing_kept(setup)
