@@ -10,8 +10,11 @@ states.
 
 import hashlib
 import json
+import os
 import random
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +24,7 @@ sys.path.insert(0, str(ROOT / "tools" / "qth_emu"))
 
 from fileserver import FileServer  # noqa: E402
 from support.mcu import Mcu  # noqa: E402
+from support.relay import Relay  # noqa: E402
 
 SIZE = 100 * 1024 + 77
 IMAGE = bytes(random.Random(21).getrandbits(8) for _ in range(SIZE))
@@ -179,3 +183,58 @@ def test_a_stream_that_fails_its_final_check_is_never_committed(mp, backend, www
     assert not got["ok"] and got["code"] == "source", got
     assert "failed its final check" in got["message"] and "md5" in got["message"], got
     assert summary["result"] != "ok" and summary["app_state"] == "old", summary
+
+
+# A module killed at seeded points (while it downloads, while it sends, just before COMMIT)
+# and started again with the same record and the same MCU (tests/support/relay.py: the MCU
+# keeps its receiver session, as over a UART). More seeds: QSOTA_KILL_SEEDS=N.
+KILL_SEEDS = range(1, 1 + int(os.environ.get("QSOTA_KILL_SEEDS", "2")))
+
+
+@pytest.mark.parametrize("seed", KILL_SEEDS)
+def test_a_killed_module_resumes_and_commits_the_image(mp, backend, www, seed):
+    rng = random.Random(seed)
+    record = www / "STM32.stream"
+    server = FileServer(www / "www", sndbuf=SNDBUF).start()
+    command, code = mp.command("import stream_send", backend)
+    script = www / "run.py"
+    script.write_text(code)
+    kills = 0
+    try:
+        with Mcu(**MCU) as mcu:
+            with Relay(mcu.port) as relay:
+                args = [server.url("fw.bin"), SIZE, MD5, WINDOW, relay.port, record]
+                for attempt in range(4):
+                    # What the MCU will have been sent when the process dies: anywhere from
+                    # the first frames to the last (COMMIT comes after about SIZE * 1.02).
+                    reach = SIZE if attempt == 0 else SIZE + SIZE // 20
+                    kill_at = relay.to_mcu + rng.randrange(2000, reach)
+                    last = attempt == 3
+                    proc = subprocess.Popen([*command, str(script), *map(str, args)],
+                                            env=mp.env, stdout=subprocess.PIPE, text=True)
+                    try:
+                        while proc.poll() is None:
+                            if not last and relay.to_mcu >= kill_at:
+                                proc.kill()
+                                kills += 1
+                                break
+                            time.sleep(0.001)
+                        out = proc.communicate(timeout=120)[0]
+                    finally:
+                        if proc.poll() is None:
+                            proc.kill()
+                            proc.wait()
+                    if proc.returncode == 0:
+                        break
+                got = json.loads(out.splitlines()[-1])
+            summary = mcu.summary()
+    finally:
+        server.stop()
+    assert kills >= 1  # the first comes before the MCU was sent the whole image
+    assert got["ok"], got
+    assert summary["result"] == "ok", summary
+    assert (summary["size"], summary["sha256"]) == (SIZE, hashlib.sha256(IMAGE).hexdigest())
+    assert not record.exists()
+    # Every byte once, plus per kill what came since the last record and what the MCU had
+    # not acknowledged (each at most a window), and what TCP had in flight.
+    assert SIZE <= server.body_bytes <= SIZE + kills * (2 * WINDOW + IN_FLIGHT), (kills, got)

@@ -74,7 +74,7 @@ def _native_args(f, size, name, options):
         identity = getattr(f, "identity", None)
         if not callable(identity):
             raise TypeError("deferred: the source must be a stream (qsota.stream.Stream)")
-        if options.get("delta") or _head(f)[:4] == DELTA_MAGIC:
+        if options.get("delta") or f.magic() == DELTA_MAGIC:
             raise ValueError("deferred: a streamed delta package is not supported yet")
         return (size, identity() if sha256 is None else sha256)
     sha256 = sha256_of(f, sha256)

@@ -18,8 +18,9 @@ blocking: download and transfer overlap.
 A dropped connection continues with Range and If-Range from the next byte, up to `retries`
 attempts without progress (pausing `backoff_ms`, 2x, 4x ... at most 30 s). Every `window`
 bytes the verifier's state goes to `record` (JSON: the image's identity, the server's
-validators, the offset and the state, qsota.Verifier.export), so that after a reboot the
-stream continues from there: a byte is downloaded at most once, plus what was downloaded
+validators, the offset, the image's first 4 bytes (`magic`) and the state,
+qsota.Verifier.export), so that after a reboot the stream continues from there: a byte is
+downloaded at most once, plus what was downloaded
 since the last record and what the MCU had not acknowledged, each at most a window. A server
 whose file changed (another ETag or Last-Modified, or the whole file for an If-Range) ends
 the stream with StreamRestart once bytes reached the MCU, which starts the update over: the
@@ -43,6 +44,7 @@ from qsota.clock import sleep_ms, ticks_diff, ticks_ms
 from qsota.download import DownloadError, changed, if_range, percent, remove
 
 WINDOW = 16384
+MAGIC = 4  # bytes of the image's head kept (a delta package's magic)
 # The longest pause between attempts, and between looks at a silent socket while idle.
 _MAX_PAUSE_MS = 30000
 _POLL_MS = 2
@@ -117,6 +119,7 @@ class Stream:
         self.total = self.size
         self.etag = self.last_modified = None
         self.have = 0  # bytes fed to the verifier
+        self.first = b""  # the image's first MAGIC bytes (what `magic` answers)
         self.saved = 0  # the offset of the last record
         self._rewind(0)
 
@@ -142,6 +145,9 @@ class Stream:
             self.total, self.etag = saved["total"], saved["etag"]
             self.last_modified = saved["last_modified"]
             self.have = self.saved = v.size
+            self.first = unhexlify(saved["first"])
+            if len(self.first) != min(MAGIC, self.have):
+                raise ValueError
             self._rewind(self.have)
             self.log("resuming a streamed download at byte %d" % self.have)
         except (OSError, ValueError, KeyError, TypeError):
@@ -157,6 +163,7 @@ class Stream:
             "etag": self.etag,
             "last_modified": self.last_modified,
             "offset": self.have,
+            "first": hexlify(self.first).decode(),
             "state": hexlify(self.verifier.export()).decode(),
         }
         tmp = self.record + ".tmp"
@@ -199,6 +206,15 @@ class Stream:
             "\n".join(str(x) for x in self.ident), self.total, self.etag or self.last_modified
         )
         return sha256(text.encode()).digest()
+
+    def magic(self):
+        """The image's first 4 bytes (fewer if it is shorter), kept from the download and in
+        the record: what tells a delta package (qsota.protocols) without reading the image
+        from byte 0 again, which a resumed stream would download again."""
+        end = min(MAGIC, self.total)
+        while self.have < end:
+            self._fill(True, end)
+        return self.first
 
     def digest(self):
         """After the last byte: the final check (VerifyError on a mismatch) and the image's
@@ -336,6 +352,9 @@ class Stream:
             self.again += min(end, self.have) - self.pos
         if end > self.have:
             skip = self.have - self.pos if self.have > self.pos else 0
+            if self.have < MAGIC:
+                k = min(n, skip + MAGIC - self.have)
+                self.first += bytes(self.mv[first + skip : first + k])
             self.verifier.update(self.mv[first + skip : first + n])
             self.have = end
             if self.step is not None:
