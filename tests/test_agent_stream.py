@@ -105,3 +105,18 @@ def test_ymodem_streams_only_when_asked(setup, corrupt):
         assert_success(result)
         assert result.body_bytes == len(IMAGE)
     assert_nothing_kept(setup)
+
+
+def test_a_plan_needing_more_space_than_free_is_accepted_when_the_agent_streams(setup):
+    options = ", policy=True, events=eventCb"
+    result = setup.run(
+        script("native", options),
+        setup.package(),
+        plan={"disk_space": len(IMAGE)},
+        device=SMALL,
+        sota_info_args=6,
+        mcu_args=NATIVE_MCU,
+    )
+    assert_success(result)
+    assert "policy: meets the plan's minimums" in result.stdout
+    assert "streaming the image into the MCU" in result.stdout

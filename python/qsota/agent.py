@@ -272,6 +272,13 @@ class Agent:
         except Exception as e:
             self._log("the script's callback raised %r" % (e,))
 
+    def can_stream(self):
+        """Whether an update may stream (with 'auto', one whose image does not fit)."""
+        if self.stream is True:
+            return True  # __init__ checked the protocol and keys
+        p = protocols.find(self.protocol)
+        return self.stream == "auto" and p.stream == "auto" and self.keys is None
+
     def _device(self):
         state = {"battery": None, "signal": None, "free": None}
         if self.device_cb is not None:
@@ -302,8 +309,11 @@ class Agent:
             self._log("plan %s -> %s" % (plan[2], plan[3]))
         if plan is not None:
             self._step("plan", 0)
+            device = self._device()
+            if self.can_stream():
+                device["free"] = None  # a stream needs no room for the image: not checked
             try:
-                ok, why = self.policy(plan, self._device())
+                ok, why = self.policy(plan, device)
             except Exception as e:
                 ok, why = False, "policy failed: %r" % (e,)
             self._log("policy: %s" % why)

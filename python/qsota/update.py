@@ -244,14 +244,9 @@ class Update:
         'auto' a protocol that keeps the MCU's firmware until a verified commit, for an image
         that does not fit the free space (`too_big`: the download found that out)."""
         a = self.agent
-        protocol = protocols.find(a.protocol)
-        if a.stream is True:
-            return True  # qsota.agent checked the protocol and keys
-        if a.stream != "auto" or protocol.stream != "auto":
+        if not a.can_stream():
             return False
-        if a.keys is not None:
-            return False  # a signed image: checked (its body taken) from a stored download
-        if too_big:
+        if a.stream is True or too_big:
             return True
         free = a._device()["free"]
         return size is not None and free is not None and size > free
