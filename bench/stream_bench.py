@@ -12,7 +12,8 @@ none: the driver paces its looks at the line by the baud rate in both modes.
 
 Targets: stream total <= 1.1x the longer of store's download and transfer; peak heap
 (`gc.mem_alloc()` after a collection, above the start, sampled at every 8th frame the
-driver reads and every 8th wait for the network) <= the window + 8 KiB. QSOTA_STREAM_BENCH_KB sets another size.
+driver reads and every 8th wait for the network; the start has the driver's modules imported:
+their bytecode is heap on the unix port, frozen on a module) <= the window + 8 KiB. QSOTA_STREAM_BENCH_KB sets another size.
 """
 
 import hashlib
@@ -45,6 +46,8 @@ import gc, json, sys, time
 import qsota
 from qsota.download import Download
 from qsota.stream import Stream
+# What both modes import: their bytecode is heap on the unix port, frozen on a module.
+import qsota.transfer, qsota.tcpport, qsota.verify
 
 mode, url, md5, size, port, work = sys.argv[1:7]
 size, port = int(size), int(port)
