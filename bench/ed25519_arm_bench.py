@@ -26,7 +26,6 @@ sys.path.insert(0, str(ROOT / "tests" / "arm"))
 from run import Board  # noqa: E402
 
 FIRMWARE = ROOT / "build" / "arm" / "qemu" / "firmware.elf"
-ICOUNT = ["-icount", "shift=0,align=off,sleep=off"]
 ORDER = ("verify", "self_test", "combination", "decode", "sha512_block", "mul",
          "verify_1000_small_objects_kept")
 
@@ -75,9 +74,8 @@ def run(micropython=None, firmware=FIRMWARE):
     if not Path(firmware).exists():
         print("ed25519_arm: no %s (./build.sh test-arm builds it): skipped" % firmware)
         return {}
-    board = Board(str(firmware), ICOUNT)
+    board = Board(str(firmware), icount=True)
     try:
-        board.read_until(b">>> ", timeout=30)
         out, err = board.run(BOARD_SIDE)
     finally:
         board.close()

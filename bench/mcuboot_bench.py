@@ -16,7 +16,6 @@ smpclient, line bytes within 2% of the minimum (reported, never asserted).
 
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,6 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 from support.mcuboot_qemu import FIXTURES, PEER, RECOVERY, VENV_PYTHON, Qemu, missing, peer  # noqa: E402
+sys.path.insert(0, str(ROOT / "bench"))
+from measure import measured  # noqa: E402
 
 MICROPYTHON_SIDE = """
 import gc, json, sys
@@ -73,29 +74,21 @@ def minimum_line_bytes(size, buf):
 
 def qsota_run(micropython, backend, port, path, size):
     env = dict(os.environ, MICROPYPATH=str(ROOT / "python"))
-    proc = subprocess.Popen([micropython, "-c", MICROPYTHON_SIDE, str(port), str(path), backend,
-                             str(size)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    _, status, usage = os.wait4(proc.pid, 0)
-    out, err = proc.stdout.read(), proc.stderr.read()
-    proc.stdout.close()
-    proc.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError("qsota upload failed:\n" + err)
-    stats = json.loads(out.strip().splitlines()[-1])
-    return stats, usage.ru_utime + usage.ru_stime
+    return checked("qsota", measured([micropython, "-c", MICROPYTHON_SIDE, str(port), str(path),
+                                      backend, str(size)], env))
 
 
 def smpclient_run(port, path):
-    proc = subprocess.Popen([str(VENV_PYTHON), str(PEER), str(port), "upload", str(path)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(proc.pid, 0)
-    out, err = proc.stdout.read(), proc.stderr.read()
-    proc.stdout.close()
-    proc.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError("smpclient upload failed:\n" + err)
-    return json.loads(out.strip().splitlines()[-1]), usage.ru_utime + usage.ru_stime
+    return checked("smpclient", measured([str(VENV_PYTHON), str(PEER), str(port), "upload",
+                                          str(path)]))
+
+
+def checked(who, run):
+    """An upload's stats (the JSON of its last output line) and CPU seconds, once it succeeded."""
+    status, out, err, cpu_s = run
+    if status != 0:
+        raise RuntimeError(who + " upload failed:\n" + err)
+    return json.loads(out.strip().splitlines()[-1]), cpu_s
 
 
 def run(micropython):

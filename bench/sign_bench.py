@@ -29,22 +29,16 @@ BLOCK = 16384
 
 MICROPYTHON_SIDE = """
 import gc, json, sys, time
-import _qsota, qsota.pure
+import _qsota, qsota.pure, qsota.verify
 
 RUNS = int(sys.argv[1])
 key = bytes.fromhex(sys.argv[2])
 buf = bytearray(%d)
-view = memoryview(buf)
 
 def feed(cls, path, keys):
     # A new cls(keys=keys) (or cls()) that has seen the file.
     v = cls(keys=keys) if keys else cls()
-    with open(path, 'rb') as f:
-        while True:
-            n = f.readinto(buf)
-            if not n:
-                break
-            v.update(buf if n == len(buf) else view[:n])
+    qsota.verify.feed(v, path, buf)
     return v
 
 def best_ms(fn):

@@ -18,7 +18,6 @@ within 1.1x of stm32flash (reported, never asserted).
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,6 +28,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 from support.mcu import Mcu, binary, pty_bridge  # noqa: E402
 from support.stm32_peers import stm32flash  # noqa: E402
+from measure import measured  # noqa: E402
 
 SIZE = 256 << 10
 BAUD = 115200
@@ -58,17 +58,6 @@ stats = qsota.send(port, path, protocol="stm32", progress=progress, baud=%d)
 stats["alloc_per_block"] = (marks[1] - marks[0]) / ((LATER - FIRST) // 256)
 print(json.dumps(stats))
 """ % BAUD
-
-
-def measured(cmd, env=None):
-    """Runs `cmd` to its end: (exit status, stdout, stderr, its user + system CPU seconds)."""
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    _, status, usage = os.wait4(proc.pid, 0)
-    out, err = proc.stdout.read(), proc.stderr.read()
-    proc.stdout.close()
-    proc.stderr.close()
-    return os.waitstatus_to_exitcode(status), out, err, usage.ru_utime + usage.ru_stime
 
 
 def phase_row(backend, stats, cpu_s):

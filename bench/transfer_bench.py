@@ -33,7 +33,6 @@ window_buffer_bytes (the UART ring). Target for native: line_efficiency >= 0.97 
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,6 +41,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 from support.mcu import Mcu  # noqa: E402
+sys.path.insert(0, str(ROOT / "bench"))
+from measure import measured  # noqa: E402
 
 SIZE = 256 << 10
 BAUDS = (115200, 921600)
@@ -96,17 +97,10 @@ def one(micropython, protocol, backend, baud, path, size=SIZE, send_options=None
     mcu = Mcu(**dict(simulator, baud=baud, **mcu_options))
     try:
         env = dict(os.environ, MICROPYPATH=str(ROOT / "python"))
-        proc = subprocess.Popen(
+        status, out, err, cpu_s = measured(
             [micropython, "-c", MICROPYTHON_SIDE, str(mcu.port), str(path), backend, str(size),
-             json.dumps(dict(options, baud=baud))],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out, err = proc.stdout.read(), proc.stderr.read()
-        proc.stdout.close()
-        proc.stderr.close()
-        if proc.returncode != 0:
+             json.dumps(dict(options, baud=baud))], env)
+        if status != 0:
             raise RuntimeError("MicroPython transfer failed:\n" + err)
         stats = json.loads(out.strip().splitlines()[-1])
         summary = mcu.summary()
@@ -114,7 +108,6 @@ def one(micropython, protocol, backend, baud, path, size=SIZE, send_options=None
         mcu.close()
     if summary["result"] != "ok" or summary["sha256"] is None:
         raise RuntimeError("the MCU did not get the image: %s" % summary)
-    cpu_s = usage.ru_utime + usage.ru_stime
     line = baud / 10
     row = {
         "protocol": protocol,

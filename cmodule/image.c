@@ -36,36 +36,16 @@ void qsota_image_expect(qsota_verifier_t *core, mp_obj_t keys) {
     qsota_check(qsota_verifier_expect_signature(core, raw, n), MP_QSTR_keys);
 }
 
-// The message of each QSOTA_IMAGE_E_* (index = code - 1), with its values a and b.
-static const char *const problems[] = {
-    "image: bad magic 0x%08x (not an MCUboot image)",
-    "image: ih_hdr_size %u is below 32",
-    "image: encrypted (ih_flags 0x%08x), cannot be checked",
-    "image: truncated header (%u bytes)",
-    "image: truncated body (%u of %u bytes)",
-    "tlv: truncated TLV area (%u bytes after the body)",
-    "tlv: bad magic 0x%04x at offset %u",
-    "tlv: protected area of %u bytes, ih_protect_tlv_size says %u",
-    "tlv: the TLV at offset %u runs past its area",
-    "tlv: type 0x%02x has length %u",
-    "image: %u bytes after the TLV area",
-    "hash: no SHA-256 TLV (0x10)",
-    "hash: the SHA-256 TLV does not match the image",
-    "signature: the image is not signed (no key hash TLV 0x01)",
-    "key: signed with a key not in keys (key hash %08x...)",
-    "signature: no Ed25519 signature TLV (0x24)",
-    "signature: the Ed25519 signature does not verify with keys[%u]",
-    "tlv: type 0x%02x is not supported (sign with --sha 256, without --pure)",
-};
-
 void qsota_image_print_problem(const mp_print_t *print, qsota_verifier_t *core) {
     qsota_image_t image;
     qsota_check(qsota_verifier_image(core, &image), MP_QSTR_keys);
-    if (image.error < 1 || image.error > (int32_t)MP_ARRAY_SIZE(problems)) {
+    char text[128];
+    qsota_check(qsota_image_problem(image.error, (uint8_t *)text, sizeof(text)), MP_QSTR_keys);
+    if (text[0] == 0) {
         mp_printf(print, "signature: refused (%d)", (int)image.error);
         return;
     }
-    mp_printf(print, problems[image.error - 1], (unsigned)image.a, (unsigned)image.b);
+    mp_printf(print, text, (unsigned)image.a, (unsigned)image.b);
 }
 
 mp_obj_t qsota_image_info(qsota_verifier_t *core) {
@@ -73,7 +53,7 @@ mp_obj_t qsota_image_info(qsota_verifier_t *core) {
     if (qsota_verifier_image(core, &image) != QSOTA_OK || image.key < 0) {
         return mp_const_none; // no keys=, not checked yet, or refused
     }
-    mp_obj_t info = mp_obj_new_dict(6);
+    mp_obj_t info = mp_obj_new_dict(7);
     mp_obj_dict_store(info, MP_OBJ_NEW_QSTR(MP_QSTR_load_addr), mp_obj_new_int_from_uint(image.load_addr));
     mp_obj_dict_store(info, MP_OBJ_NEW_QSTR(MP_QSTR_hdr_size), mp_obj_new_int_from_uint(image.hdr_size));
     mp_obj_dict_store(info, MP_OBJ_NEW_QSTR(MP_QSTR_img_size), mp_obj_new_int_from_uint(image.img_size));
@@ -86,5 +66,27 @@ mp_obj_t qsota_image_info(qsota_verifier_t *core) {
         (unsigned)image.version_revision, (unsigned)image.version_build);
     mp_obj_dict_store(info, MP_OBJ_NEW_QSTR(MP_QSTR_version), mp_obj_new_str(vstr.buf, vstr.len));
     vstr_clear(&vstr);
+    mp_obj_dict_store(info, MP_OBJ_NEW_QSTR(MP_QSTR_body_sha256),
+        mp_obj_new_bytes(image.body_sha256, sizeof(image.body_sha256)));
     return info;
 }
+
+// tlv_hash(head, tail, tail_at): the SHA-256 TLV of an MCUboot image from the two ends of its
+// file, as bytes, or None (qsota_image_tlv_hash; qsota.pure.image.tlv_hash).
+static mp_obj_t qsota_tlv_hash(mp_obj_t head_in, mp_obj_t tail_in, mp_obj_t tail_at_in) {
+    mp_buffer_info_t head, tail;
+    if (mp_obj_is_str(head_in) || !mp_get_buffer(head_in, &head, MP_BUFFER_READ)) {
+        qsota_refuse_type(&qsota_tlv_hash_checks[QSOTA_TLV_HASH_head], head_in);
+    }
+    if (mp_obj_is_str(tail_in) || !mp_get_buffer(tail_in, &tail, MP_BUFFER_READ)) {
+        qsota_refuse_type(&qsota_tlv_hash_checks[QSOTA_TLV_HASH_tail], tail_in);
+    }
+    const qsota_rule_t *r = &qsota_tlv_hash_checks[QSOTA_TLV_HASH_tail_at];
+    uint32_t tail_at = qsota_int_arg(tail_at_in, r->qst, r->lo, r->hi, r->msg);
+    uint8_t hash[32];
+    int32_t found;
+    qsota_check(qsota_image_tlv_hash(head.buf, head.len, tail.buf, tail.len, tail_at, hash,
+        &found), MP_QSTR_tlv_hash);
+    return found ? mp_obj_new_bytes(hash, sizeof(hash)) : mp_const_none;
+}
+MP_DEFINE_CONST_FUN_OBJ_3(qsota_tlv_hash_obj, qsota_tlv_hash);

@@ -3,7 +3,8 @@
 // This is the only layer that raises Python exceptions (args.c): the core returns status codes.
 #include "modqsota.h"
 
-// The module table: the exceptions and classes of _qsota (the same names as qsota.pure).
+// The module table: the exceptions, classes and function of _qsota (the same names as
+// qsota.pure).
 static const mp_rom_map_elem_t qsota_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR__qsota) },
     // Exceptions.
@@ -14,6 +15,9 @@ static const mp_rom_map_elem_t qsota_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_YmodemSender), MP_ROM_PTR(&qsota_type_YmodemSender) },
     { MP_ROM_QSTR(MP_QSTR_Stm32Sender), MP_ROM_PTR(&qsota_type_Stm32Sender) },
     { MP_ROM_QSTR(MP_QSTR_McubootSender), MP_ROM_PTR(&qsota_type_McubootSender) },
+    { MP_ROM_QSTR(MP_QSTR_DeltaPackage), MP_ROM_PTR(&qsota_type_DeltaPackage) },
+    // Functions.
+    { MP_ROM_QSTR(MP_QSTR_tlv_hash), MP_ROM_PTR(&qsota_tlv_hash_obj) },
 };
 static MP_DEFINE_CONST_DICT(qsota_module_globals, qsota_module_globals_table);
 

@@ -16,12 +16,15 @@ extern const mp_obj_type_t qsota_type_NativeSender;
 extern const mp_obj_type_t qsota_type_YmodemSender;
 extern const mp_obj_type_t qsota_type_Stm32Sender;
 extern const mp_obj_type_t qsota_type_McubootSender;
+extern const mp_obj_type_t qsota_type_DeltaPackage;
 
 // Verifier(keys=...) (image.c): expects an image signed by one of `keys` (TypeError or
 // ValueError naming keys), prints why the image was refused, gives the `image` attribute.
 void qsota_image_expect(qsota_verifier_t *core, mp_obj_t keys);
 void qsota_image_print_problem(const mp_print_t *print, qsota_verifier_t *core);
 mp_obj_t qsota_image_info(qsota_verifier_t *core);
+// tlv_hash(head, tail, tail_at), the module's function (image.c).
+MP_DECLARE_CONST_FUN_OBJ_3(qsota_tlv_hash_obj);
 
 // VerifyError (verifier.c): Verifier.check() found a mismatch.
 extern const mp_obj_type_t mp_type_VerifyError;

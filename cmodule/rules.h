@@ -44,7 +44,7 @@ static const char *const qsota_expected[] = {
     "str or bytes",
     "bytes",
     "int",
-    "a writable buffer",
+    "a writable buffer of bytes",
     "a bytes-like object",
     "str or bytes",
     "int, str or bytes",
@@ -114,6 +114,18 @@ static const qsota_rule_t qsota_restore_checks[] = {
     { MP_QSTR_state, 0, QSOTA_RULE_RBUF, QSOTA_NO_FIELD, 0x8c, 0x8c, "expected 140 bytes" },
 };
 
+// tlv_hash(): qsota.rules.TLV_HASH.
+enum {
+    QSOTA_TLV_HASH_head,
+    QSOTA_TLV_HASH_tail,
+    QSOTA_TLV_HASH_tail_at,
+};
+static const qsota_rule_t qsota_tlv_hash_checks[] = {
+    { MP_QSTR_head, 0, QSOTA_RULE_RBUF, QSOTA_NO_FIELD, 0x0, 0x0, "" },
+    { MP_QSTR_tail, 1, QSOTA_RULE_RBUF, QSOTA_NO_FIELD, 0x0, 0x0, "" },
+    { MP_QSTR_tail_at, 2, QSOTA_RULE_INT, QSOTA_NO_FIELD, 0x0, 0xffffffff, "must be 0 to 4294967295" },
+};
+
 // YmodemSender: qsota.rules.YMODEM.
 enum {
     QSOTA_YMODEM_name,
@@ -150,6 +162,7 @@ static const qsota_rule_t qsota_ymodem_checks[] = {
     { MP_QSTR_end_gap_ms, 6, QSOTA_RULE_INT, offsetof(qsota_ymodem_options_t, end_gap_ms), 0x1, 0x7fffffff, "must be 1 to 2147483647" },
     { MP_QSTR_retries, 7, QSOTA_RULE_INT, offsetof(qsota_ymodem_options_t, retries), 0x0, 0xff, "must be 0 to 255" },
     { MP_QSTR_baud, 8, QSOTA_RULE_INT, offsetof(qsota_ymodem_options_t, baud), 0x0, 0xffffffff, "must be 0 to 4294967295" },
+    { MP_QSTR_baud, 8, QSOTA_RULE_GAP, QSOTA_NO_FIELD, 0x0, 0x6ee, "must be 0 (unknown) or at least 1774: a 128-byte block must reach the receiver within ST's 1 s packet timeout" },
     { MP_QSTR_deferred, 9, QSOTA_RULE_FLAG, offsetof(qsota_ymodem_options_t, deferred), 0x0, 0x0, "" },
     { MP_QSTR_name, 0, QSOTA_RULE_LEN, QSOTA_NO_FIELD, 0x1, 0xff, "must be 1 to 255 bytes" },
     { MP_QSTR_name, 0, QSOTA_RULE_NUL, QSOTA_NO_FIELD, 0x0, 0x0, "must not contain NUL" },
@@ -163,7 +176,7 @@ typedef char qsota_ymodem_retries_is_u32[sizeof(((qsota_ymodem_options_t *)0)->r
 typedef char qsota_ymodem_baud_is_u32[sizeof(((qsota_ymodem_options_t *)0)->baud) == 4 ? 1 : -1];
 typedef char qsota_ymodem_deferred_is_u32[sizeof(((qsota_ymodem_options_t *)0)->deferred) == 4 ? 1 : -1];
 static const qsota_rules_t qsota_ymodem_rules = {
-    qsota_ymodem_params, 10, qsota_ymodem_checks, 13
+    qsota_ymodem_params, 10, qsota_ymodem_checks, 14
 };
 
 // NativeSender: qsota.rules.NATIVE.

@@ -33,7 +33,10 @@ static mp_obj_t sender_poll(mp_obj_t self_in, mp_obj_t now_in, mp_obj_t frame_in
     qsota_sender_t *self = MP_OBJ_TO_PTR(self_in);
     uint32_t now = now_arg(&qsota_poll_checks[QSOTA_POLL_now_ms], now_in);
     mp_buffer_info_t frame;
-    if (mp_obj_is_str_or_bytes(frame_in) || !mp_get_buffer(frame_in, &frame, MP_BUFFER_WRITE)) {
+    // Items of one byte: bytearray (typecode 1), array('B'/'b') and views of them. A buffer
+    // of wider items is refused as qsota.pure refuses it, which cannot write bytes into it.
+    if (mp_obj_is_str_or_bytes(frame_in) || !mp_get_buffer(frame_in, &frame, MP_BUFFER_WRITE)
+        || !(frame.typecode == 1 || frame.typecode == 'B' || frame.typecode == 'b')) {
         qsota_refuse_type(&qsota_poll_checks[QSOTA_POLL_frame], frame_in);
     }
     // An empty bytearray has no storage (buf is NULL), which the core refuses as a null

@@ -382,17 +382,6 @@
 #define ISO_HDLC_ONLY 2
 
 /*
- OPEN's flag: the DATA frames carry a delta package.
- */
-#define DELTA 1
-
-/*
- How many of a package's first bytes [`DeltaOpen::from_package`] may need: the header,
- the patch's kind byte and its longest size field.
- */
-#define HEAD (HEADER_LEN + 6)
-
-/*
  Its length in OPEN: `base_size u32, base_sha256 [32], target_size u32,
  target_digest [20]`.
  */
@@ -505,6 +494,15 @@ typedef struct {
   uint8_t version_minor;
   uint16_t version_revision;
   uint32_t version_build;
+  /*
+   1 once the body has passed (`body_sha256` is valid), else 0.
+   */
+  int32_t has_body;
+  /*
+   The SHA-256 of the body alone: what a bootloader that takes the raw application
+   checks (the native protocol's `sha256`), computed in the verifier's pass.
+   */
+  uint8_t body_sha256[32];
 } qsota_image_t;
 
 /*
@@ -968,10 +966,14 @@ typedef struct {
 
 
 
+
+
 /*
  Every reason, in code order.
  */
 #define Reason_ALL { Reason_None, Reason_NoAnswer, Reason_UnknownPart, Reason_TooLarge, Reason_ReadProtected, Reason_WriteProtected, Reason_WriteFailed, Reason_Mismatch, Reason_Unsupported, Reason_AddressRefused, }
+
+
 
 #ifdef __cplusplus
 extern "C" {
@@ -1060,6 +1062,14 @@ int32_t qsota_delta_header(qsota_delta_t *d,
                            uint8_t *target_digest);
 
 /*
+ The target's size once the patch has stated it; `QSOTA_E_STATE` before.
+
+ # Safety
+ `d` initialised; `size` valid for a write.
+ */
+int32_t qsota_delta_target_size(qsota_delta_t *d, uint32_t *size);
+
+/*
  Why the context failed: a `QSOTA_DELTA_*` code, or 0 while it has not.
 
  # Safety
@@ -1093,6 +1103,37 @@ int32_t qsota_verifier_expect_signature(qsota_verifier_t *v, const uint8_t *keys
  As `qsota_verifier_update`; `image` valid for a write.
  */
 int32_t qsota_verifier_image(qsota_verifier_t *v, qsota_image_t *image);
+
+/*
+ The message of image problem `error` (a `QSOTA_IMAGE_E_*`), in C's printf syntax with
+ the problem's `a` and `b` for its conversions (`%u`, `%0Nx`), into `buf` of `cap` bytes,
+ NUL-terminated (`""` for any other code); `QSOTA_E_BUFFER` if it does not fit (128
+ always does).
+
+ # Safety
+ `buf` null or valid for `cap` bytes of writes.
+ */
+int32_t qsota_image_problem(int32_t error, uint8_t *buf, size_t cap);
+
+/*
+ Writes the SHA-256 TLV (0x10) of an MCUboot image to `hash` (32 bytes) and sets `found`
+ to 1, or sets `found` to 0 unless the header and the TLV areas parse up to it (no keys:
+ nothing is checked but the format). `head` is the image's start (its 32-byte header at
+ least, or all of it); where it stops before the TLV areas, `tail` is the file from
+ offset `tail_at` on (at or before the body's end), the body between skipped: a reader of
+ a file reads its two ends.
+
+ # Safety
+ `head` and `tail` valid for `head_len` and `tail_len` bytes of reads (or null with
+ length 0); `hash` for 32 bytes of writes; `found` for a write.
+ */
+int32_t qsota_image_tlv_hash(const uint8_t *head,
+                             size_t head_len,
+                             const uint8_t *tail,
+                             size_t tail_len,
+                             uint64_t tail_at,
+                             uint8_t *hash,
+                             int32_t *found);
 
 /*
  Writes the default options to `opts`.
@@ -1627,10 +1668,10 @@ int32_t qsota_verifier_import(qsota_verifier_t *v, const uint8_t *state, size_t 
 int32_t qsota_ymodem_options_default(qsota_ymodem_options_t *opts);
 
 /*
- Sets up a sender in `s` for the file `name` (1..=255 bytes, no NUL) of `size` bytes;
- `opts` null means the defaults. `QSOTA_E_LENGTH`: name empty or too long;
+ Sets up a sender in `s` for the file `name` (1..=255 bytes, no NUL) of `size` bytes
+ (below 4 GiB); `opts` null means the defaults. `QSOTA_E_LENGTH`: name empty or too long;
  `QSOTA_E_SYNTAX`: NUL in the name; `QSOTA_E_ARG`: block size not 128 or 1024;
- `QSOTA_E_RANGE`: a wait of 0 or above 2^31-1 ms, or retries above 255.
+ `QSOTA_E_RANGE`: a wait of 0 or above 2^31-1 ms, retries above 255, a size of 4 GiB.
 
  # Safety
  `s` null or valid for writes of `qsota_ymodem_t`; `name` valid for `name_len` bytes;

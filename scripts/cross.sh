@@ -233,6 +233,9 @@ cross_qemu() {
 cross_test_qemu() {
     say "MicroPython on qemu-system-arm (sabrelite, Cortex-A9)"
     python3 "$ROOT/tests/arm/run.py" "$CROSS_OUT/qemu/firmware.elf" "$ROOT"/tests/arm/mp/*.py
+    say "the device bundle (./build.sh dist: build/dist/mpy-v6) on the qemu firmware"
+    python3 "$ROOT/tests/arm/run.py" --load "$BUILD/dist/mpy-v6" \
+        "$CROSS_OUT/qemu/firmware.elf" "$ROOT"/tests/arm/bundle/*.py
 }
 
 # C tests of the module's C ABI, run on module-cortex-a5's libqsota.a itself: the qemu

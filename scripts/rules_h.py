@@ -22,10 +22,12 @@ CLASSES = (
     ("McubootSender", "MCUBOOT", "mcuboot", "qsota_mcuboot_options_t"),
     ("Verifier", "VERIFIER", "verifier", None),
 )
-# Methods: the name, its table in qsota.rules. Every sender has the first three.
+# Methods (and the module's function tlv_hash): the name, its table in qsota.rules. Every
+# sender has the first three.
 METHODS = (
     ("poll", "POLL"), ("receive", "RECEIVE"), ("provide", "PROVIDE"),
     ("update", "UPDATE"), ("hexdigest", "HEXDIGEST"), ("crc32", "CRC32"), ("restore", "RESTORE"),
+    ("tlv_hash", "TLV_HASH"),
 )
 # Texts of qsota.rules that a kind adds to its messages.
 TEXTS = (

@@ -22,6 +22,7 @@
 //! SHA-256 taken where the protected TLVs end, so it costs no hashing of its own.
 
 use crate::Error;
+use core::fmt;
 use ed25519_compact::{PublicKey, Signature};
 use sha2::{Digest, Sha256};
 
@@ -91,6 +92,56 @@ pub struct Problem {
     pub b: u64,
 }
 
+/// Each fault's message (index: the fault's number - 1), in C's printf syntax with `a` and
+/// `b` for its conversions: the `_qsota` module prints them through
+/// `qsota_image_problem`, `qsota.pure`'s `pure/image.py` from its copy (`cargo test` checks
+/// it), and `Display` for Rust hosts (the `qsota` command).
+pub const PROBLEMS: [&str; 18] = [
+    "image: bad magic 0x%08x (not an MCUboot image)",
+    "image: ih_hdr_size %u is below 32",
+    "image: encrypted (ih_flags 0x%08x), cannot be checked",
+    "image: truncated header (%u bytes)",
+    "image: truncated body (%u of %u bytes)",
+    "tlv: truncated TLV area (%u bytes after the body)",
+    "tlv: bad magic 0x%04x at offset %u",
+    "tlv: protected area of %u bytes, ih_protect_tlv_size says %u",
+    "tlv: the TLV at offset %u runs past its area",
+    "tlv: type 0x%02x has length %u",
+    "image: %u bytes after the TLV area",
+    "hash: no SHA-256 TLV (0x10)",
+    "hash: the SHA-256 TLV does not match the image",
+    "signature: the image is not signed (no key hash TLV 0x01)",
+    "key: signed with a key not in keys (key hash %08x...)",
+    "signature: no Ed25519 signature TLV (0x24)",
+    "signature: the Ed25519 signature does not verify with keys[%u]",
+    "tlv: type 0x%02x is not supported (sign with --sha 256, without --pure)",
+];
+
+impl fmt::Display for Problem {
+    /// The fault's text from [`PROBLEMS`], `%u` and `%0Nx` filled with `a`, then `b`.
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        let mut values = [self.a, self.b].into_iter();
+        let mut pieces = PROBLEMS[self.fault as usize - 1].split('%');
+        f.write_str(pieces.next().unwrap_or_default())?;
+        for piece in pieces {
+            let value = values.next().unwrap_or_default();
+            let rest = match piece.strip_prefix('0') {
+                Some(hex) => {
+                    let width = usize::from(hex.as_bytes()[0] - b'0');
+                    write!(f, "{value:0width$x}")?;
+                    &hex[2..]
+                }
+                None => {
+                    write!(f, "{value}")?;
+                    &piece[1..]
+                }
+            };
+            f.write_str(rest)?;
+        }
+        Ok(())
+    }
+}
+
 /// The header fields of an image.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Header {
@@ -155,6 +206,9 @@ pub struct SignedImage {
     part_len: u8,
     /// The value of the TLV being read, when it is one we keep.
     value: [u8; 64],
+    /// The body's own SHA-256 as it passes (a bootloader that takes the raw application
+    /// checks that one).
+    body_sha: Sha256,
     image_hash: Option<[u8; 32]>,
     tlv_hash: Option<[u8; 32]>,
     /// The key the last key hash TLV named (index), until a signature TLV takes it.
@@ -184,9 +238,13 @@ impl SignedImage {
         for (dst, src) in own.iter_mut().zip(keys.chunks_exact(32)) {
             dst.copy_from_slice(src);
         }
-        Ok(SignedImage {
-            keys: own,
-            n_keys: n as u8,
+        Ok(Self::with_keys(own, n as u8))
+    }
+
+    fn with_keys(keys: [[u8; 32]; MAX_KEYS], n_keys: u8) -> Self {
+        SignedImage {
+            keys,
+            n_keys,
             pos: 0,
             raw: [0; HEADER],
             header: None,
@@ -195,6 +253,7 @@ impl SignedImage {
             part: [0; 4],
             part_len: 0,
             value: [0; 64],
+            body_sha: Sha256::new(),
             image_hash: None,
             tlv_hash: None,
             named_key: None,
@@ -203,7 +262,7 @@ impl SignedImage {
             signature: None,
             problem: None,
             verdict: None,
-        })
+        }
     }
 
     /// Takes the next bytes of the file. `sha` is the Verifier's SHA-256 of the whole file,
@@ -211,6 +270,7 @@ impl SignedImage {
     pub fn update(&mut self, sha: &mut Sha256, data: &[u8]) {
         let start = self.pos;
         self.parse(data);
+        self.hash_body(start, data);
         let split = match self.header {
             Some(h) if self.image_hash.is_none() => {
                 usize::try_from(h.hashed_end().saturating_sub(start))
@@ -225,6 +285,27 @@ impl SignedImage {
             }
         }
         sha.update(&data[split..]);
+    }
+
+    /// Feeds the body's part of `data` (which starts at file offset `start`) to its hash.
+    fn hash_body(&mut self, start: u64, data: &[u8]) {
+        let Some(h) = self.header else {
+            return;
+        };
+        let end = start + data.len() as u64;
+        let (from, to) = (start.max(u64::from(h.hdr_size)), end.min(h.body_end()));
+        if from < to {
+            // Both within data, whose length is a usize.
+            self.body_sha
+                .update(&data[(from - start) as usize..(to - start) as usize]);
+        }
+    }
+
+    /// The SHA-256 of the body alone once the body has passed (what a bootloader that takes
+    /// the raw application checks, as the native protocol's receiver does).
+    pub fn body_sha256(&self) -> Option<[u8; 32]> {
+        let h = self.header?;
+        (self.pos >= h.body_end()).then(|| self.body_sha.clone().finalize().into())
     }
 
     /// The header, once its 32 bytes were seen and made sense.
@@ -475,6 +556,34 @@ impl SignedImage {
             _ => {}
         }
     }
+}
+
+/// The SHA-256 TLV (0x10) of an MCUboot image, read by this parser without keys: the image
+/// hash MCUboot lists once it validated the image, which its sender waits for. `head` is the
+/// image's start (at least its 32-byte header, or all of it); where it stops before the TLV
+/// areas, `tail` is the file from offset `tail_at` on (at or before the body's end) and the
+/// body between is skipped: a reader of a file needs only its two ends. None unless the
+/// header and the TLV areas parse up to the hash.
+pub fn tlv_hash(head: &[u8], tail: &[u8], tail_at: u64) -> Option<[u8; 32]> {
+    let mut reader = SignedImage::with_keys([[0; 32]; MAX_KEYS], 0);
+    reader.parse(head);
+    let h = reader.header?;
+    if reader.tlv_hash.is_none() && reader.tlv != Tlv::Done {
+        // The tail may start in the body (whose bytes are only counted), not past what the
+        // parser has seen of the TLV areas; bytes the head covered already are dropped.
+        let reach = if reader.tlv == Tlv::NotYet {
+            h.body_end()
+        } else {
+            reader.pos
+        };
+        if tail_at > reach {
+            return None;
+        }
+        let seen = usize::try_from(reader.pos.saturating_sub(tail_at)).ok()?;
+        reader.pos = reader.pos.max(tail_at);
+        reader.parse(tail.get(seen..)?);
+    }
+    reader.tlv_hash
 }
 
 /// imgtool's key hash: the SHA-256 of the key's DER SubjectPublicKeyInfo.

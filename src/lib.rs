@@ -16,12 +16,11 @@ pub mod image;
 pub mod mcuboot;
 pub mod midstate;
 pub mod native;
-#[cfg(test)]
-mod python_codes;
-#[cfg(test)]
-mod python_rules;
+pub mod source;
 pub mod status;
 pub mod stm32;
+#[cfg(test)]
+mod test_rng;
 #[cfg(test)]
 mod trace;
 pub mod transfer;

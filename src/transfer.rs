@@ -54,7 +54,11 @@ pub trait Io {
     fn write(&mut self, bytes: &[u8]) -> Result<(), Self::Error>;
     /// Reads what the line has into `buf`, waiting at most until `until_ms` for the first
     /// byte; 0 when nothing came (returning early with 0 is allowed: the driver polls again).
-    fn read(&mut self, buf: &mut [u8], until_ms: u32) -> Result<usize, Self::Error>;
+    /// About `expects` bytes of the answer are still to come (0: unknown): once the first
+    /// arrived, a line that knows its speed may sleep through the rest and take them in one
+    /// read rather than wake for each.
+    fn read(&mut self, buf: &mut [u8], until_ms: u32, expects: usize)
+        -> Result<usize, Self::Error>;
     /// Reads image bytes from `offset` into `buf`; fewer than `buf.len()` only at its end.
     fn read_image(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize, Self::Error>;
     /// The image's SHA-256 after its final check, for a sender made for an image checked
@@ -106,8 +110,8 @@ pub fn drive<S: Sender + ?Sized, I: Io>(
                     }
                 }
             }
-            Action::Wait { until_ms, .. } => {
-                let n = io.read(rx, until_ms).map_err(Stop::Io)?;
+            Action::Wait { until_ms, expects } => {
+                let n = io.read(rx, until_ms, expects).map_err(Stop::Io)?;
                 if n > 0 {
                     let now = io.now_ms();
                     sender.receive(now, &rx[..n]);
@@ -171,6 +175,33 @@ impl Action {
     }
 }
 
+/// The contract of [`Sender::provide`] for a sender's pending `reading` (whose length
+/// `len` gives): `n` must be that length; fewer means the source ended early
+/// ([`Fail::Source`]), no read pending or more is misuse ([`Fail::Usage`]). The read ends
+/// either way; on success it is returned, to be sent.
+pub(crate) fn provided<T>(
+    reading: &mut Option<T>,
+    n: usize,
+    len: impl Fn(&T) -> usize,
+) -> Result<T, Fail> {
+    match reading.take() {
+        Some(read) if n == len(&read) => Ok(read),
+        Some(read) if n < len(&read) => Err(Fail::Source),
+        _ => Err(Fail::Usage),
+    }
+}
+
+/// Counts another try of a step, or says why the step failed once `limit` retries are
+/// spent: [`Fail::Retries`] when the receiver was `heard` since the step began, else
+/// [`Fail::Timeout`]. The YMODEM and MCUboot senders' retry rule.
+pub(crate) fn try_again(tries: &mut u8, limit: u8, heard: bool) -> Result<(), Fail> {
+    if *tries >= limit {
+        return Err(if heard { Fail::Retries } else { Fail::Timeout });
+    }
+    *tries += 1;
+    Ok(())
+}
+
 /// Why a transfer failed. Python sees `TransferError.code`, the name from [`Fail::name`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fail {
@@ -192,6 +223,17 @@ pub enum Fail {
 }
 
 impl Fail {
+    /// Every failure, in the order of the C ABI's `QSOTA_FAIL_*` codes (1 to 7).
+    pub const ALL: [Fail; 7] = [
+        Fail::Timeout,
+        Fail::Cancelled,
+        Fail::Retries,
+        Fail::Protocol,
+        Fail::Source,
+        Fail::Rejected,
+        Fail::Usage,
+    ];
+
     /// The failure's name, as Python's `TransferError.code`.
     pub const fn name(self) -> &'static str {
         match self {
@@ -202,6 +244,20 @@ impl Fail {
             Fail::Source => "source",
             Fail::Rejected => "rejected",
             Fail::Usage => "usage",
+        }
+    }
+
+    /// What the failure means, the start of every failure's message (`qsota.TransferError`
+    /// and the `qsota` command's).
+    pub const fn message(self) -> &'static str {
+        match self {
+            Fail::Timeout => "the receiver did not answer",
+            Fail::Cancelled => "the receiver cancelled the transfer",
+            Fail::Retries => "too many retransmissions",
+            Fail::Protocol => "the receiver broke the protocol",
+            Fail::Source => "the source gave fewer bytes than its size",
+            Fail::Rejected => "the receiver refused the image",
+            Fail::Usage => "the sender was misused",
         }
     }
 }

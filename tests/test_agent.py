@@ -107,6 +107,18 @@ def test_native_protocol_updates_the_mcu(setup, fault):
     assert "download verified" in result.stdout and "sent 40960 bytes" in result.stdout
 
 
+def test_a_slow_line_gets_blocks_st_reads_within_its_packet_timeout(tmp_path):
+    """send_options' baud reaches the sender, which picks 128-byte blocks at 9600 baud (a 1K
+    packet outlasts ST's 1 s packet timeout and the IAP cancelled, its area erased)."""
+    small = IMAGE[:3000]
+    setup = Setup(tmp_path, image=small, old_image=OLD)
+    result = setup.run(example(", send_options={'baud': 9600}"), setup.package(),
+                       mcu_args=["--baud", "9600", "--flash-scale", "0"])
+    assert result.platform["reported"]["STM32"] == "2_0_0", result.stdout
+    assert result.mcu["app_state"] == "new" and result.mcu_image[: len(small)] == small
+    assert result.mcu["blocks"] == 24
+
+
 def test_native_mcu_failure_leaves_the_old_application(setup):
     """The native bootloader stages the image in its download slot and installs it only after
     the commit: an MCU that goes away mid-transfer leaves the running application as it was."""
@@ -125,9 +137,50 @@ def test_pure_backend_updates_the_mcu(setup):
     assert_success(result)
 
 
+# What the script's on_failure hears (docs/agent.md: "Failure semantics").
+ON_FAILURE = ", on_failure=lambda comp, e: print('on_failure:', comp, e.stage, e.code, e)"
+
+
 def test_diff_package_for_the_reported_version(setup):
+    """A package that is an application (no patch magic) is sent, also as a diff package."""
     result = setup.run(example(), setup.package(kind="diff", source="1_0_0"), mcu_args=FAST_MCU)
     assert_success(result)
+
+
+def test_a_diff_package_is_refused_before_the_mcu_unless_its_bootloader_applies_it(tmp_path):
+    """A bsdiff patch as the platform's diff package: qsota cannot apply it and the MCU would
+    store it as its application, so the platform hears failure and the MCU hears nothing;
+    with mcu_applies_diffs=True it is sent as it is."""
+    patch = b"BSDIFF40" + IMAGE[:5000]
+    setup = Setup(tmp_path, image=patch, old_image=OLD)
+    package = setup.package(kind="diff", source="1_0_0")
+    options = ", policy=True, events=eventCb, device=Qth.emu_device" + ON_FAILURE
+    result = setup.run(example(options), package, mcu_args=FAST_MCU)
+    why = ("(verify): the image is a diff package (bsdiff), not an application: qsota cannot "
+           "apply it and the MCU would store it as one: refused (mcu_applies_diffs=True sends "
+           "it as it is) (the plan's source version: 1_0_0)")
+    assert_failure(result, app_state="old", why=why)
+    assert result.mcu["line"]["to_mcu"] == 0, result.mcu
+    assert lines(result, "on_failure:") == ["on_failure: STM32 verify None " + why[10:]]
+    assert not list((tmp_path / "sota").iterdir())  # the patch is not kept
+    sent = setup.run(example(", mcu_applies_diffs=True"), package, mcu_args=FAST_MCU)
+    assert sent.platform["reported"]["STM32"] == "2_0_0"
+    assert sent.mcu_image == patch
+
+
+def test_a_failed_transfer_reaches_the_script_with_its_stage_and_code(setup):
+    result = setup.run(
+        example(", send_options={'timeout_ms': 300, 'retries': 3}" + ON_FAILURE),
+        setup.package(),
+        mcu_args=FAST_MCU + ["--reset-at", "8192"],
+    )
+    assert_failure(result, app_state="partial", why="MCU transfer failed")
+    (line,) = lines(result, "on_failure:")
+    assert line.startswith("on_failure: STM32 transfer ")
+    code = line.split()[3]
+    assert code in ("timeout", "retries", "protocol", "cancelled"), line
+    (logged,) = lines(result, "[qsota] STM32: update failed (transfer): ")
+    assert line.endswith(logged.split("(transfer): ", 1)[1])
 
 
 def no_plan(result, why):
@@ -298,6 +351,18 @@ def test_cut_connections_resume_and_fetch_each_byte_once(setup):
     assert result.body_bytes == len(IMAGE)
 
 
+def test_a_link_that_keeps_making_progress_finishes_in_one_offer(setup):
+    """Every response is cut after 4000 bytes: ten cuts, twice the default retries, each after
+    progress, so each starts the count and the backoff (50 ms here) over."""
+    result = setup.run(example(), setup.package(), cuts=[4000] * 20, mcu_args=FAST_MCU)
+    assert_success(result)
+    assert [start for _, start in result.requests] == list(range(0, len(IMAGE), 4000))
+    assert result.body_bytes == len(IMAGE)
+    pauses = re.findall(r"download interrupted at byte \d+ \(.*\); retry in (\d+) ms",
+                        result.stdout)
+    assert pauses == ["50"] * 10, result.stdout
+
+
 def test_a_kept_partial_download_resumes_after_a_restart(setup):
     first = setup.run(example(", retries=0"), setup.package(), cuts=[15000], mcu_args=FAST_MCU)
     assert_failure(first, why="gave up at byte 15000")
@@ -334,10 +399,14 @@ def test_read_back_version_is_what_gets_reported(setup):
     assert "the MCU runs '1_9_9' after the update, not '2_0_0'" in result.stdout
 
 
-@pytest.mark.parametrize("info_args", [5, 6])
-def test_file_over_the_platform_limit(setup, info_args):
-    huge = 100 * 1024 * 1024 + 1
-    setup.serve(huge)
+@pytest.mark.parametrize(
+    "info_args,huge",
+    # 4 GiB: no Verifier takes that size, the limit must refuse it first (from fileSize; the
+    # server would hash the whole file for its ETag, so only the 6-argument form asks).
+    [(5, 100 * 1024 * 1024 + 1), (6, 100 * 1024 * 1024 + 1), (6, 1 << 32)],
+)
+def test_file_over_the_platform_limit(setup, info_args, huge):
+    setup.serve(huge)  # a sparse file
     result = setup.run(
         example(info_args=info_args),
         setup.package(size=huge),
@@ -452,7 +521,16 @@ def test_https_download_with_a_pin(setup, tmp_path):
     assert_failure(bad, why="(download): TLS: the server's certificate matches no pin")
 
 
-def test_send_refuses_an_empty_source(mp):
-    out = mp.both("import agent_send_empty")
-    assert out[0] == ["source", "source: the image is empty (0 bytes; allow_empty=True)"]
+def test_send_refuses_an_empty_source_and_a_diff_package(mp):
+    out = mp.both("import send_refusals")
+    assert out[0] == [
+        "source", "source: the image is empty (0 bytes): refused (allow_empty=True sends it)"]
     assert out[1][0] == "io"  # allowed: it goes on to the port (a dead line here)
+    assert out[2] == ["source", (
+        "source: the image is a diff package (bsdiff), not an application: qsota cannot apply "
+        "it and the MCU would store it as one: refused (mcu_applies_diffs=True sends it as it "
+        "is)")]
+    assert out[3][0] == "io"
+    assert out[4][0] == "source" and "(esp_delta_ota)" in out[4][1]
+    assert out[5] == ["ValueError", "delta: no_extension: a package made for ESP: without "
+                      "qsota's extension the target cannot be checked"]

@@ -1,7 +1,7 @@
 """The nRF51 reference bootloader (boot/, docs/bootloader.md) on qemu-system-arm -M microbit
 (tests/support/nrf51.py): `qsota send --protocol native` and the agent (unix port, both backends)
 update the application, full images at three sizes (qsota send also delta packages: a delta
-and a compressed full image, applied by the bootloader), and the new application reports its
+and a compressed full image, applied by the bootloader; the agent a diff package), and the new application reports its
 version after the reset that installs it. Power cuts at seeded instants (tests/support/nrf51_cuts.py):
 after every cut the MCU runs the old or the new application and the next update completes.
 
@@ -108,12 +108,12 @@ def mcu_version(comp):
 if __name__ == '__main__':"""
 
 
-def agent_script():
+def agent_script(options=""):
     """Quectel's SOTA example with the agent on the board: native protocol, and the version
     read back from the new application."""
     script = (ROOT / "demo" / "sota_example.py").read_text()
     script = script.replace("workdir='sota')", "workdir='sota', backoff_ms=50, "
-                            "protocol='native', read_version=mcu_version)")
+                            "protocol='native', read_version=mcu_version%s)" % options)
     return script.replace("\nif __name__ == '__main__':", MCU_VERSION)
 
 
@@ -131,6 +131,27 @@ def test_agent_updates_the_application(backend, size, tmp_path):
         assert result.platform["reported"]["STM32"] == NEW, result.stdout
         assert result.platform["results"] == [["STM32", True]]
         installed(board, image, NEW)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_agent_sends_a_diff_package_the_bootloader_applies(backend, tmp_path):
+    """The platform's diff package for the running version (100 KiB): with
+    mcu_applies_diffs=True the agent sends it as it is (the native protocol's delta OPEN), and
+    the bootloader checks the base, applies it, reads the target back and installs it."""
+    base = app_image(OLD, 100 * 1024)
+    target = new_version(base, NEW)
+    package = delta_package(base, target, tmp_path)
+    setup = Setup(tmp_path, image=package, old_image=b"")
+    script = ("import qsota_backend\nqsota_backend.use(%r)\n" % backend
+              + agent_script(", mcu_applies_diffs=True"))
+    with Board(factory_flash(base)) as board:
+        board.wait_for("app " + OLD)
+        result = setup.run(script, setup.package(target=NEW, kind="diff", source=OLD),
+                           mcu_port=board.port, path=[ROOT / "tests" / "mp"], timeout_s=180)
+        assert result.returncode == 0 and "Traceback" not in result.stdout, result.stdout
+        assert result.platform["reported"]["STM32"] == NEW, result.stdout
+        assert result.platform["results"] == [["STM32", True]]
+        installed(board, target, NEW)
 
 
 def test_without_an_application_the_bootloader_waits(tmp_path):

@@ -300,8 +300,20 @@ def test_probe_stm32_reads_pid_and_version_and_erases_nothing(tmp_path):
     assert sim.summary["flash"]["erases"] == 0 and sim.summary["app_state"] == "old"
 
 
-def test_key_requires_an_mcuboot_image_signed_by_it(tmp_path):
-    """--key: the Verifier's signature check (imgtool makes the keys and the image)."""
+# The module's VerifyError for an image (argv[1]) checked with one key (argv[2]).
+MODULE_VERDICT = """import sys, qsota
+v = qsota.Verifier(keys=[open(sys.argv[2], "rb").read()])
+v.update(open(sys.argv[1], "rb").read())
+try:
+    v.check()
+except qsota.VerifyError as e:
+    print(e)
+"""
+
+
+def test_key_requires_an_mcuboot_image_signed_by_it(tmp_path, mp):
+    """--key: the Verifier's signature check (imgtool makes the keys and the image), whose
+    refusals read as the module's, word for word: the core's texts."""
     from support.signing import make_key, sign
 
     if not shutil.which("imgtool"):
@@ -319,16 +331,21 @@ def test_key_requires_an_mcuboot_image_signed_by_it(tmp_path):
         assert found["ok"] is True
     status, found, err = qsota("verify", signed, "--key", tmp_path / "other.raw", "--json")
     assert status == 3
-    # a: the first 4 bytes of the key hash in the image (our key's), big-endian.
-    assert found["problems"] == [
-        "signature: not an MCUboot image signed by --key: KeyUnknown (a=%d, b=0)"
-        % int.from_bytes(hashlib.sha256(der.read_bytes()).digest()[:4], "big")
-    ]
+    # The first 4 bytes of the key hash in the image (our key's).
+    said = "key: signed with a key not in keys (key hash %s...)" % (
+        hashlib.sha256(der.read_bytes()).hexdigest()[:8])
+    assert found["problems"] == [said]
     plain = tmp_path / "plain.bin"
     plain.write_bytes(image(9000, 9))
     status, _, err = qsota("send", plain, "--port", "/dev/null", "--key", tmp_path / "ours.raw")
     assert status == 3, "refused before the port is opened"
-    assert "signature: not an MCUboot image signed by --key: Magic" in err
+    first = int.from_bytes(plain.read_bytes()[:4], "little")
+    magic = "image: bad magic 0x%08x (not an MCUboot image)" % first
+    assert "qsota: " + magic in err
+    for backend in ("native", "pure"):
+        for path, key, text in ((signed, "other.raw", said), (plain, "ours.raw", magic)):
+            out = mp.run(MODULE_VERDICT, backend, args=[path, tmp_path / key])
+            assert out.strip() == text, backend
     status, _, err = qsota("verify", signed, "--key", tmp_path / "ours.pem")
     assert status == 2 and "--key" in err and "expected a raw 32-byte Ed25519 key" in err
 
@@ -370,3 +387,146 @@ def test_mcuboot_in_qemu_over_tcp(tmp_path):
     plain.write_bytes(image(1000))
     status, _, err = qsota("send", plain, "--port", "/dev/null", "--protocol", "mcuboot")
     assert status == 14 and "not a signed MCUboot image" in err
+
+
+def test_an_empty_image_and_a_diff_package_are_refused_as_the_module_refuses_them(tmp_path):
+    """The core's rules (qsota::source), as qsota.send's: exit 14 (source) before the port is
+    opened, unless --allow-empty or --mcu-applies-diffs says so; a native receiver refuses an
+    empty image itself (a guard against any sender)."""
+    empty, patch = tmp_path / "empty.bin", tmp_path / "patch.bin"
+    empty.write_bytes(b"")
+    patch.write_bytes(b"BSDIFF40" + image(3000))
+    status, stats, err = qsota("send", empty, "--port", tmp_path / "none", "--json")
+    assert status == 14, err
+    assert stats["class"] == "source"
+    assert ("qsota: source: the image is empty (0 bytes): refused (--allow-empty sends it)"
+            in err)
+    status, stats, err = qsota("send", patch, "--port", tmp_path / "none", "--json")
+    assert status == 14, err
+    assert stats["message"] == (
+        "source: the image is a diff package (bsdiff), not an application: qsota cannot apply "
+        "it and the MCU would store it as one: refused (--mcu-applies-diffs sends it as it is)")
+    with pty_mcu(tmp_path, personality="spec") as (tty, sim):
+        status, stats, err = qsota("send", patch, "--port", tty, "--baud", 921600,
+                                   "--mcu-applies-diffs", "--json")
+        assert status == 0, err
+    assert sim.image == patch.read_bytes()
+    with pty_mcu(tmp_path, personality="native") as (tty, sim):
+        status, stats, err = qsota("send", empty, "--port", tty, "--baud", 921600,
+                                   "--protocol", "native", "--allow-empty", "--json")
+        assert status == 15, err
+        assert "the receiver refused the image (size)" in err
+    assert sim.summary["app_state"] == "old"
+
+
+def test_what_nothing_checks_is_said_and_success_says_ok(tmp_path):
+    path = tmp_path / "fw.bin"
+    path.write_bytes(image(2000, 3))
+    status, found, err = qsota("verify", path, "--json")
+    assert status == 0, err
+    assert found["result"] == "ok" and found["checked"] == []
+    assert "NOT verified: nothing was checked (no --md5, --sha256, --crc, --size or --key)" in err
+    status, found, err = qsota("verify", path, "--size", 2000, "--json")
+    assert status == 0 and found["checked"] == ["size"] and "\nok: size" in err
+    with pty_mcu(tmp_path, personality="spec") as (tty, sim):
+        status, stats, err = qsota("send", path, "--port", tty, "--baud", 921600, "--json")
+        assert status == 0, err
+        assert stats["result"] == "ok" and stats["checked"] == []
+        assert "qsota: NOT verified: nothing was checked" in err
+        assert "sending it unverified" in err
+    with pty_mcu(tmp_path, personality="stm32-iap") as (tty, sim):
+        status, found, err = qsota("probe", "--port", tty, "--listen-ms", 1500, "--json")
+        assert status == 0 and found["result"] == "ok", err
+
+
+def test_a_line_efficiency_above_one_says_baud_is_wrong(tmp_path):
+    path = tmp_path / "fw.bin"
+    path.write_bytes(image(60_000, 4))
+    with pty_mcu(tmp_path, personality="native") as (tty, sim):  # a 921600-baud line
+        status, stats, err = qsota("send", path, "--port", tty, "--baud", 115200,
+                                   "--protocol", "native", "--json")
+    assert status == 0, err
+    assert stats["line_efficiency"] > 1
+    assert "(above 1: the line is faster than --baud 115200 says; give its real rate)" in err
+
+
+def test_a_busy_port_is_reported_as_busy(tmp_path):
+    import fcntl
+
+    path = tmp_path / "fw.bin"
+    path.write_bytes(image(100))
+    with pty_mcu(tmp_path, personality="spec") as (tty, sim):
+        with open(tty, "rb") as held:
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as another serial program does
+            status, stats, err = qsota("send", path, "--port", tty, "--json")
+    assert status == 5, err
+    assert stats["class"] == "port"
+    assert "busy: another program has the port open" in err and "no such port" not in err
+
+
+def test_sigint_into_the_rom_bootloader_says_what_the_mcu_holds(tmp_path):
+    """AN3155 has no abort: Ctrl-C stops the sender between frames, and the message says that
+    the MCU holds a partly written image (pages erased, never started)."""
+    path = tmp_path / "fw.bin"
+    path.write_bytes(image(200_000, 6))
+    with pty_mcu(tmp_path, **dict(ROM, baud=115200)) as (tty, sim):
+        first = subprocess.Popen(
+            [str(binary("qsota", "QSOTA_CLI", "qsota-cli")), "send", str(path), "--port", str(tty),
+             "--baud", "115200", "--protocol", "stm32", "--parity", "none", "--json"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(4)  # the erase takes 0.3 s, the write pass 20 s
+        first.send_signal(signal.SIGINT)
+        out, err = first.communicate(timeout=30)
+    assert first.returncode == 130, err
+    assert json.loads(out)["class"] == "interrupted"
+    assert "stm32: interrupted; AN3155 has no abort, the ROM waits for its next command; the " \
+        "MCU holds a partly written image (" in err
+    assert "unverified, never started)" in err
+    assert sim.summary["app_state"] != "old" and sim.summary["result"] != "ok"
+
+
+def test_send_help_lists_each_option_under_its_heading():
+    text = subprocess.run([str(binary("qsota", "QSOTA_CLI", "qsota-cli")), "send", "--help"],
+                          capture_output=True, text=True, check=True).stdout
+    heading = None
+    under = {}
+    for line in text.splitlines():
+        if line and not line.startswith(" ") and line.endswith(":"):
+            heading = line[:-1]
+        elif line.strip().startswith("--"):
+            under[line.split()[0].rstrip(",")] = heading
+    assert under["--json"] == "Output"
+    assert under["--md5"] == under["--key"] == "Expected image"
+    assert under["--allow-empty"] == under["--mcu-applies-diffs"] == "Refused unless told"
+    assert under["--no-reset"] == "MCUboot serial recovery"
+
+
+def test_ymodem_at_9600_baud_into_st_iap(tmp_path):
+    """The core picks 128-byte blocks at 9600 baud (a 1K packet outlasts ST's 1 s packet
+    timeout); a baud at which no block fits is refused before the port is opened."""
+    data = image(1500, 9)
+    path = tmp_path / "fw.bin"
+    path.write_bytes(data)
+    with pty_mcu(tmp_path, personality="stm32-iap", baud=9600, flash_scale=0) as (tty, sim):
+        status, stats, err = qsota("send", path, "--port", tty, "--baud", 9600, "--json")
+    assert status == 0, err
+    assert stats["blocks"] == 12 and sim.summary["app_state"] == "new"
+    assert sim.image[: len(data)] == data
+    status, _, err = qsota("send", path, "--port", tmp_path / "none", "--baud", 1200)
+    assert status == 2, err
+    assert "--baud 1200: YMODEM needs at least 1774" in err
+
+
+def test_stm32_recovers_when_answers_come_late(tmp_path):
+    """The core's recovery through a pty, with the ROM's answers 20 to 40 ms late and one
+    NACKed block write (issue 19 item 7)."""
+    data = image(3000, 10)
+    path = tmp_path / "fw.bin"
+    path.write_bytes(data)
+    late = dict(ROM, reply_latency="20-40", nack_write=3, seed=5)
+    with pty_mcu(tmp_path, **late) as (tty, sim):
+        status, stats, err = qsota("send", path, "--port", tty, "--baud", 460800, "--protocol",
+                                   "stm32", "--parity", "none", "--json")
+    assert status == 0, err
+    assert stats["retries"] >= 1 and stats["went"] is True
+    assert sim.summary["result"] == "ok" and sim.image[: len(data)] == data

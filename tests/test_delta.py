@@ -113,11 +113,16 @@ def test_detools_patches_apply_exactly_in_the_core(pairs, files):
         assert json.loads(proc.stdout)["package"] is False
 
 
-# Applies each (base, patch or package, expected SHA-256) of the manifest with qsota.pure.delta.
-PURE_APPLY = """
+# Applies each (base, patch or package, expected SHA-256) of the manifest: a patch with
+# qsota.pure.delta's Patch (the core's C ABI takes packages only), a package with the bound
+# backend's applier (qsota.delta: _qsota.DeltaPackage or qsota.pure.delta.Package).
+APPLY = """
 import sys, json, hashlib
 from binascii import hexlify
-from qsota.pure.delta import Patch, Package, DeltaError
+from qsota.delta import _package_class
+from qsota.errors import DeltaError
+from qsota.pure.delta import Patch
+Package = _package_class()
 class Out:
     def __init__(self):
         self.sha = hashlib.sha256()
@@ -145,16 +150,18 @@ print(json.dumps(results))
 """
 
 
-def _pure(mp, d, runs):
+def _apply(mp, d, runs, backend="pure"):
     manifest = d / "manifest.json"
     manifest.write_text(json.dumps(runs))
-    return mp.json(PURE_APPLY, "pure", args=[manifest], timeout=300)
+    if backend == "both":
+        return mp.both(APPLY, args=[manifest], timeout=300)
+    return mp.json(APPLY, backend, args=[manifest], timeout=300)
 
 
 def test_detools_patches_apply_exactly_in_the_pure_twin(mp, pairs, files):
     d, table = files
     runs = [[str(d / (n + ".old")), len(pairs[n][0]), str(d / (t + ".patch")), False] for n, t in table]
-    got = _pure(mp, d, runs)
+    got = _apply(mp, d, runs)
     want = [[len(pairs[n][1]), hashlib.sha256(pairs[n][1]).hexdigest()] for n, t in table]
     assert got == want
 
@@ -190,8 +197,9 @@ def test_a_package_is_detools_heatshrink_patch_plus_64_bytes(pairs, tmp_path):
 
 
 def test_packages_apply_in_both_backends_and_wrong_ones_are_refused(mp, pairs, tmp_path):
-    """A qsota package and one made for ESP (reserved bytes zero) apply in the core and the
-    pure twin; a wrong base, a changed target digest and lzma are refused with their fault."""
+    """A qsota package and one made for ESP (reserved bytes zero) apply in the core (the CLI
+    and _qsota.DeltaPackage) and the pure twin; a wrong base, a changed target digest and
+    lzma are refused with their fault, the same one on both backends."""
     old, new = pairs["zephyr-f33aa2bc-4.4.0"]
     other = pairs["zephyr-buf400-buf512"][0]
     for name, data in (("old", old), ("new", new), ("other", other)):
@@ -224,7 +232,7 @@ def test_packages_apply_in_both_backends_and_wrong_ones_are_refused(mp, pairs, t
             assert not out.exists()
         data = (tmp_path / base).read_bytes()
         runs.append([str(tmp_path / base), len(data), str(tmp_path / pkg), package])
-    got = _pure(mp, tmp_path, runs)
+    got = _apply(mp, tmp_path, runs, "both")
     ok = [len(new), hashlib.sha256(new).hexdigest()]
     assert got == [ok if fault == "ok" else fault for _, _, _, fault in cases]
 
@@ -242,23 +250,66 @@ def test_info_says_what_a_package_holds(pairs, tmp_path):
     assert info["target_digest"] == hashlib.sha256(new).hexdigest()[:40]
 
 
-def test_the_pure_twin_names_a_bad_argument(mp):
+def test_both_backends_name_a_bad_argument_and_a_failing_base_or_target(mp, tmp_path):
+    """The same TypeError or ValueError, naming the argument, from _qsota.DeltaPackage and
+    qsota.pure.delta.Package; a base or target whose method raises fails the package as
+    base_read or write, and the fault is final (raised again by later calls); a
+    KeyboardInterrupt in a callback reaches the caller."""
     code = """
 import json, io
-from qsota.pure.delta import Package
+from qsota.delta import _package_class
+from qsota.errors import DeltaError
+Package = _package_class()
+class Broken:
+    def seek(self, at):
+        raise OSError(5)
+    def write(self, b):
+        raise OSError(5)
+pkg = open(__import__("sys").argv[1], "rb").read()
 out = []
 for args, push in [((io.BytesIO(), -1, io.BytesIO()), None), ((io.BytesIO(), 0, io.BytesIO()), ("x", -1)),
-                   ((io.BytesIO(), "1", io.BytesIO()), None), ((io.BytesIO(), 0, io.BytesIO()), (b"12", 3))]:
+                   ((io.BytesIO(), "1", io.BytesIO()), None), ((io.BytesIO(), 0, io.BytesIO()), (b"12", 3)),
+                   ((io.BytesIO(), 0, io.BytesIO()), (b"12", True)), ((io.BytesIO(), 0, io.BytesIO()), (b"12", 1, -2)),
+                   ((io.BytesIO(), 0, io.BytesIO(), 1 << 30), None), ((io.BytesIO(), 0, io.BytesIO(), 0, -1), None),
+                   ((io.BytesIO(), 0, io.BytesIO()), (bytearray(3), 1, 1 << 30)),
+                   ((Broken(), 4, io.BytesIO()), (pkg,)), ((io.BytesIO(b"base"), 4, Broken(), 1000, 256, False), (pkg,))]:
     try:
         p = Package(*args)
         p.push(*push)
+        out.append("pushed")
     except (TypeError, ValueError) as e:
-        out.append([type(e).__name__, str(e)])
+        out.append([type(e).__name__, str(e), isinstance(e, DeltaError)])
+        if isinstance(e, DeltaError):
+            try:
+                p.finish()
+            except DeltaError as e:
+                out.append(["again", e.code])
+class Interrupting:
+    def seek(self, at):
+        raise KeyboardInterrupt
+try:
+    Package(Interrupting(), 4, io.BytesIO()).push(pkg)
+    out.append("pushed")
+except KeyboardInterrupt:
+    out.append("KeyboardInterrupt")
 print(json.dumps(out))
 """
-    assert mp.json(code, "pure") == [
-        ["ValueError", "base_size: must be 0 to 1073741823"],
-        ["TypeError", "data: expected a bytes-like object, got str"],
-        ["TypeError", "base_size: expected int, got str"],
-        ["ValueError", "n: must be -1 or 0 to len(data)"],
+    (tmp_path / "old").write_bytes(b"base")
+    (tmp_path / "new").write_bytes(b"based on the base " * 20)
+    assert qsota("delta", tmp_path / "old", tmp_path / "new", "-o", tmp_path / "pkg").returncode == 0
+    assert mp.both(code, args=[tmp_path / "pkg"]) == [
+        ["ValueError", "base_size: must be 0 to 1073741823", False],
+        ["TypeError", "data: expected a bytes-like object, got str", False],
+        ["TypeError", "base_size: expected int, got str", False],
+        ["ValueError", "n: must be -1 or 0 to len(data)", False],
+        ["TypeError", "n: expected int, got bool", False],
+        ["ValueError", "room: must be -1 or 0 to 1073741823", False],
+        ["ValueError", "limit: must be 0 to 1073741823", False],
+        ["ValueError", "window: must be 0 to 1073741823", False],
+        ["ValueError", "room: must be -1 or 0 to 1073741823", False],
+        ["DeltaError", "base_read: reading the base failed", True],
+        ["again", "base_read"],
+        ["DeltaError", "write: writing the target failed", True],
+        ["again", "write"],
+        "KeyboardInterrupt",
     ]

@@ -17,7 +17,7 @@ import subprocess
 import pytest
 
 from support import signing
-from support.micropython import PURE32, WITH_32
+from support.micropython import WITH_32
 from support.signing import HEADER, make_key
 
 BODY = bytes(random.Random(14).randbytes(3000))
@@ -62,6 +62,8 @@ def ok(data, key=0, **fields):
     info = {"load_addr": 0, "hdr_size": HEADER, "img_size": len(BODY), "flags": 0,
             "version": "1.2.3+4", "key": key}
     info.update(fields)
+    start = info["hdr_size"]
+    info["body_sha256"] = hashlib.sha256(data[start:start + info["img_size"]]).hexdigest()
     return ["ok", [info, hashlib.sha256(data).hexdigest()]]
 
 
@@ -278,8 +280,7 @@ def test_update_of_a_signed_image_allocates_nothing(mp, backend, tmp_path, keys,
     big = sign(keys["a"][0], body=bytes(120_000))
     path = tmp_path / "big.bin"
     path.write_bytes(big)
-    code = "import image_alloc" if backend != PURE32 else "import nomd5\nimport image_alloc"
-    per_update, size = mp.json(code, backend, args=[path, keys["a"][1].hex()])
+    per_update, size = mp.json("import image_alloc", backend, args=[path, keys["a"][1].hex()])
     assert size == 32 + 1000 * 100
     assert per_update == 0
 
@@ -332,3 +333,28 @@ def test_verdicts_agree_with_imgtool_verify(mp, tmp_path, keys, sign):
         theirs.append(r.returncode == 0 and "correctly validated" in r.stdout)
     assert ours == theirs
     assert ours[0] and not all(ours)
+
+
+def test_tlv_hash_reads_imgtools_hash_from_the_files_two_ends(mp, tmp_path, keys, sign):
+    """qsota.mcuboot's source of the hash MCUboot lists: each backend's tlv_hash (the core's
+    parser, and qsota.pure's port) gives the SHA-256 TLV imgtool wrote, from the whole file or
+    from its two ends with the body skipped; None for what is no image."""
+    cases = [sign(keys["a"][0]), sign(None, "-s", 7),
+             sign(keys["b"][0], body=BODY[:100]), b"\x00" * 5000, sign(None)[:-20]]
+    args = []
+    for i, data in enumerate(cases):
+        path = tmp_path / ("case%d.bin" % i)
+        path.write_bytes(data)
+        args.append("%s=%d" % (path, max(256, len(data) - 600)))
+    got = mp.both("import tlv_hash", args=args, pure32=True)
+    want = []
+    for data in cases[:3]:
+        at = tlv_offsets(data)[0][0x10]
+        want.append([data[at:at + 32].hex()] * 2)
+    assert got[:5] == want + [[None, None], [None, None]]
+    assert got[5:] == [
+        "ValueError: tail_at: must be 0 to 4294967295",
+        "TypeError: head: expected a bytes-like object, got str",
+        "ValueError: tail_at: must be 0 to 4294967295",
+        "TypeError: tail: expected a bytes-like object, got int",
+    ]

@@ -123,3 +123,100 @@ def test_each_protocol_record_agrees_with_the_rules_table_and_the_backends(mp):
     for name, reply_ms, default, classes in got:
         assert reply_ms == (default or 1000), name
         assert classes == [True, True], name
+
+
+# How each sender's qsota_*_init is called: the C ABI names, and the call with `o` (the
+# options) and the values of the parameters that are no options field (`size`, and the
+# length of a TEXT parameter as `<name>_len`; `text` is 300 bytes of "a").
+INITS = {
+    "YMODEM": ("ymodem", "qsota_ymodem_init(&s.ymodem, text, name_len, size, &o)"),
+    "NATIVE": ("native", "qsota_native_tx_init(&s.native, size, sha, text, component_len, "
+               "text, version_len, &o)"),
+    "STM32": ("stm32", "qsota_stm32_init(&s.stm32, (uint32_t)size, &o)"),
+    "MCUBOOT": ("mcuboot", "qsota_mcuboot_init(&s.mcuboot, size, sha, sha, &o)"),
+}
+# The values of the arguments that are no options field, as the calls above take them.
+BASE = {"size": 100, "name_len": 5, "component_len": 0, "version_len": 0}
+PROGRAM = """#include <inttypes.h>
+#include <stdio.h>
+#include "qsota.h"
+int main(void) {
+    static union { qsota_ymodem_t ymodem; qsota_native_tx_t native; qsota_stm32_t stm32;
+                   qsota_mcuboot_t mcuboot; } s;
+    static const uint8_t sha[32];
+    static uint8_t text[300];
+    for (int i = 0; i < 300; i++) text[i] = 'a';
+%s
+    return 0;
+}
+"""
+
+
+def _range_cases(rules):
+    """The C statements printing each options field's default, as (table, field, the table's
+    default, statement); and for lo-1, lo, hi and hi+1 of every range row of the senders'
+    tables (as far as the C type holds them), (table, parameter, value, whether the table
+    accepts it, the statement printing the core's status)."""
+    cases, defaults = [], []
+    for table, (prefix, call) in INITS.items():
+        rows = getattr(rules, table)
+        options = "qsota_%s_options_t o; qsota_%s_options_default(&o);" % (prefix, prefix)
+        for r in rows:
+            if r[1] in (rules.INT, rules.BOOL, rules.FLAG) and r[5] is not rules.REQUIRED:
+                show = '{ %s printf("%%" PRIu32 "\\n", o.%s); }' % (options, r[0])
+                defaults.append((table, r[0], int(r[5]), show))
+        for r in rows:
+            field = r[1] == rules.INT and r[5] is not rules.REQUIRED
+            if r[1] == rules.INT:
+                param = r[0]
+            elif r[1] == rules.LEN and r[0] + "_len" in BASE:
+                param = r[0] + "_len"
+            else:
+                continue
+            top = 2**32 - 1 if field or table == "STM32" else 2**64 - 1
+            checks = [c for c in rows if c[0] == r[0] and c[1] in (rules.GAP, rules.STEP)]
+            for v in sorted({r[2] - 1, r[2], r[3], r[3] + 1}):
+                if not 0 <= v <= top:
+                    continue
+                ok = r[2] <= v <= r[3] and all(
+                    not c[2] < v < c[3] if c[1] == rules.GAP else v % c[2] == 0
+                    for c in checks
+                )
+                args = dict(BASE)
+                setup = options
+                if field:
+                    setup += " o.%s = %dU;" % (param, v)
+                else:
+                    args[param] = v
+                setup += "".join(" uint64_t %s = %dULL;" % (k, a) for k, a in args.items()
+                                 if k in call)
+                stmt = '{ %s printf("%%d\\n", (int)%s); }' % (setup, call)
+                cases.append((table, param, v, ok, stmt))
+    return cases, defaults
+
+
+def test_the_core_takes_exactly_the_tables_ranges(tmp_path):
+    """Each sender's qsota_*_init, driven at lo-1, lo, hi and hi+1 of every range row of its
+    table (as far as the C type holds them), accepts exactly what the table accepts, and
+    each options field's default (qsota_*_options_default) is the table's: so `_qsota`,
+    which checks by the table and then calls the core, and `qsota.pure` agree with it."""
+    rules = _rules()
+    cases, defaults = _range_cases(rules)
+    body = "\n".join("    " + c[-1] for c in defaults + cases)
+    src = tmp_path / "ranges.c"
+    src.write_text(PROGRAM % body)
+    exe = tmp_path / "ranges"
+    subprocess.run(
+        ["cc", "-std=c99", "-Wall", "-Werror", "-I", str(ROOT / "include"), str(src),
+         str(ROOT / "target/release/libqsota.a"), "-o", str(exe)],
+        check=True,
+    )
+    out = subprocess.run([str(exe)], check=True, capture_output=True, text=True).stdout.split()
+    assert len(out) == len(defaults) + len(cases)
+    got = [(t, name, int(v)) for (t, name, _, _), v in zip(defaults, out)]
+    assert got == [(t, name, want) for t, name, want, _ in defaults]
+    wrong = [(t, p, v, ok, int(status)) for (t, p, v, ok, _), status
+             in zip(cases, out[len(defaults):]) if (int(status) == 0) != ok]
+    assert not wrong, wrong
+    # Every table reached its ranges from both sides.
+    assert {t for t, _, _, ok, _ in cases if not ok} == set(INITS)

@@ -113,8 +113,6 @@ def test_a_changed_frame_is_caught(mp, traces, tmp_path):
 LONG_INTS = {
     "native-mcu-reset": "pure/native.py: the frames' CRC-32 (crc32, _put32, _u32) is a long int "
     "on a 31-bit port",
-    "stm32-sizes": "pure/stm32.py _complete: `(now - self._mark) & 0xFFFFFFFF`, a long-int "
-    "operation per answered command on a 31-bit port",
 }
 
 

@@ -483,22 +483,44 @@ def test_verify_file(mp, tmp_path):
     ]
 
 
-# On the 32-bit interpreter: the Verifier without MD5 (tests/mp/nomd5.py), and the pure MD5
-# alone.
+def test_verify_file_with_auto_finds_either_variant_and_names_both(mp, tmp_path):
+    # qsota.pure streams only MPEG-2 here and computes ISO-HDLC from the file when the check
+    # needs it (qsota.verify.kept_in): the results must be those of _qsota, which keeps both.
+    data = random.Random(5).randbytes(5000)
+    path = tmp_path / "image.bin"
+    path.write_bytes(data)
+    code = VERIFY_FILE + (
+        "rows = [\n"
+        "    summary(qsota.verify_file(path, crc=%d)),\n"
+        "    summary(qsota.verify_file(path, crc=%d)),\n"
+        "    attempt(qsota.verify_file, path, crc=1234),\n"
+        "]\n"
+        "v = qsota.verify_file(path, crc=%d)\n"
+        "rows.append([v.crc32('iso-hdlc'), v.crc32('mpeg2'), v.crc32()])\n"
+        "print(json.dumps(rows))\n"
+    ) % (zlib.crc32(data), crc32_mpeg2(data), crc32_mpeg2(data))
+    got = mp.both(code, args=[path, tmp_path / "missing.bin"], pure32=True)
+    md5 = hashlib.md5(data).hexdigest()
+    mpeg2, iso = crc32_mpeg2(data), zlib.crc32(data)
+    assert got == [
+        [5000, "iso-hdlc", md5],
+        [5000, "mpeg2", md5],
+        ["raise", "VerifyError",
+         "crc: expected 0x000004d2, got mpeg2=0x%08x iso-hdlc=0x%08x" % (mpeg2, iso)],
+        [iso, mpeg2, mpeg2],
+    ]
+
+
+# On the 32-bit interpreter (31-bit small ints, as on the module) the Verifier runs the pure
+# MD5 (no hashlib.md5 there).
 @pytest.mark.parametrize("backend", WITH_32)
 def test_update_allocates_nothing(mp, backend):
-    n = 1000 if backend != PURE32 else 50  # each pure32 update costs what a long int does
-    code = "import verify_alloc" if backend != PURE32 else "import nomd5\nimport verify_alloc"
-    per_update, size = mp.json(code, backend, args=[n])
+    n = 1000 if backend != PURE32 else 50  # the pure MD5 is slow
+    per_update, size = mp.json("import verify_alloc", backend, args=[n])
     assert size == 4096 + n * (4096 + 1000)
     assert per_update == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 21: qsota.pure.md5 keeps its 32-bit words as ints, long ints (heap objects) "
-    "on a port with 31-bit small ints",
-)
 def test_pure_md5_update_allocates_nothing_on_31_bit_ints(mp):
     per_update, size = mp.json("import verify_alloc", PURE32, args=[20, "md5"])
     assert per_update == 0
@@ -525,3 +547,19 @@ def test_pure_md5_fallback_matches_hashlib(mp):
     ) % (data, cuts, CHECK_MD5, CHECK)
     want = [hashlib.md5(m).hexdigest() for m in (b"", b"abc", b"a" * 55, b"a" * 56, b"a" * 64)]
     assert mp.json(code, None) == want + [hashlib.md5(data).hexdigest(), True, True]
+
+
+def test_typed_buffers_are_their_bytes_on_both_backends(mp):
+    """Issue 19 item 5: a memoryview over array('H') is 2 bytes an item wherever a class reads
+    a buffer (pure counted items and ran the CRC over their values); a frame of wider items
+    is refused by both (pure cannot write bytes into it)."""
+    out = mp.both("import typed_buffers", pure32=True)
+    data = bytes([1, 0, 2, 0, 3, 0]) + b"".join(
+        n.to_bytes(2, "little") for n in range(300, 2348))[20:]
+    assert out[0] == ["ok", [True, crc32_mpeg2(data), hashlib.md5(data).hexdigest()]]
+    assert out[1] == ["ok", 0]
+    assert out[3][1] == 133  # the C (in the low byte) started the header block
+    assert out[4] == ["ValueError", "n: must be 0..len(data)"]
+    assert out[5][0] == "ok"
+    assert out[6] == ["TypeError", "frame: expected a writable buffer of bytes, got memoryview"]
+    assert out[7] == ["TypeError", "frame: expected a writable buffer of bytes, got array"]

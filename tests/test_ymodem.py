@@ -12,6 +12,15 @@ from support.transfer_runs import ERRORS, SESSION, Sending, Transfer, fault_runs
 from support.ymodem_peers import RbPeer
 
 RB_SIZES = (0, 1, 127, 128, 129, 1023, 1024, 1025, 300_000)
+# rb purges its input right after each ACK (lrzsz's wcrx: sendline(ACK); flushmo();
+# purgeline(0)). On this loopback pty a whole block lands at once, so when the sender's next
+# block beats that purge (rb descheduled between the two calls: the busier the machine, the
+# more often) the block is gone, rb waits 5 s and the sender resends after its timeout_ms
+# (3 s). Idle that costs 0-3 hits per 300,000 bytes; under load it took over 120 s. The
+# worst case is one timeout per block (src/ymodem/tests.rs, purges_every_block_once): 293
+# blocks x 3 s. The sender itself fails after 10 silent timeouts in a row, so waiting out
+# that bound cannot hang: a busy machine makes the test slow, not red.
+RB_WORST_S = 293 * 3 + 60
 # Fault runs: seeds per personality and backend. Small images at a high baud rate keep
 # each run short; the Rust tests add 2000 seeded runs against in-test receivers.
 FAULT_SEEDS = 15
@@ -30,7 +39,7 @@ def test_rb_receives_every_size_exactly(mp, tmp_path, backend):
             # allow_empty: send refuses a 0-byte image unless asked
             runs.append((peer, data, name, Sending(mp, backend, peer.port, path, allow_empty=True)))
         for peer, data, name, sending in runs:
-            r = sending.result()
+            r = sending.result(timeout=RB_WORST_S)
             assert r["ok"], r
             assert r["stats"]["bytes"] == len(data)
             assert peer.wait() == 0, peer.log.read_text()
@@ -63,6 +72,29 @@ def test_simulator_personalities_clean(mp, tmp_path, backend, personality):
     assert result["ok"], result
     assert result["stats"]["retries"] == 0
     assert_exact_or_error(result, summary, data)
+
+
+def test_at_9600_baud_blocks_reach_st_within_its_packet_timeout(mp, tmp_path, backend):
+    """ST's IAP reads a whole packet within 1 s: at 9600 baud a 1K packet takes 1.07 s, and
+    the IAP cancelled with its application area erased. A sender told the baud sends 128-byte
+    blocks there; one not told (baud 0) still fails, as the simulator shows."""
+    path, data = image(tmp_path, 2000)
+    mcu = dict(personality="stm32-iap", baud=9600, flash_scale=0)
+    result, summary = Transfer(mp, backend, path, mcu, baud=9600).result()
+    assert result["ok"], (result, summary)
+    assert result["stats"]["blocks"] == 16
+    assert summary["app_state"] == "new" and summary["sha256"] == hashlib.sha256(data).hexdigest()
+    out = mp.run(
+        "import qsota\n"
+        "print(qsota.YmodemSender('f', 1, baud=13719).frame_size,"
+        " qsota.YmodemSender('f', 1, baud=13720).frame_size)\n"
+        "try:\n    qsota.YmodemSender('f', 1, baud=1200)\n"
+        "except ValueError as e:\n    print(e)\n", backend)
+    assert out.splitlines() == [
+        "133 1029",
+        "baud: must be 0 (unknown) or at least 1774: a 128-byte block must reach the receiver "
+        "within ST's 1 s packet timeout",
+    ]
 
 
 def test_lost_acks_with_stm32_iap_recover(mp, tmp_path, backend):

@@ -11,6 +11,8 @@ use qsota::mcuboot::console::{encode, encoded_len, Decoder, HEADER, WRAP};
 use qsota::mcuboot::{each_listed, Options, Sender};
 use qsota::transfer::{Action, Sender as _};
 
+mod polls;
+
 const HASH: [u8; 32] = [0x11; 32];
 
 fuzz_target!(|data: &[u8]| {
@@ -41,34 +43,26 @@ fuzz_target!(|data: &[u8]| {
     let mut request = Vec::new();
     let mut now = 0u32;
     for piece in data.split(|&b| b == 0xA5) {
-        for _ in 0..8 {
-            match tx.poll(now, &mut frame) {
-                Action::Send(n) => {
-                    assert!(n <= frame.len());
-                    let mut d = Decoder::<4096>::new();
-                    for &b in &frame[..n] {
-                        if let Some(p) = d.byte(b) {
-                            request = p[..HEADER].to_vec();
-                        }
-                    }
+        let sent = |sent: &[u8]| {
+            let mut d = Decoder::<4096>::new();
+            for &b in sent {
+                if let Some(p) = d.byte(b) {
+                    request = p[..HEADER].to_vec();
                 }
-                Action::Read { offset, at, len } => {
-                    assert!(offset + len as u64 <= size && at + len <= frame.len());
-                    tx.provide(len);
-                }
-                Action::Wait { .. } => break,
-                Action::Done if lister => {
-                    let list = tx.image_list().expect("a lister ends with the list");
-                    let _ = each_listed(list, |e| assert!(e.version.len() <= list.len()));
-                    return;
-                }
-                Action::Done => {
-                    assert!(tx.stats().listed && tx.image_list().is_none());
-                    return;
-                }
-                Action::Digest { .. } => unreachable!("only a deferred sender asks for a digest"),
-                Action::Failed(_) => return,
             }
+        };
+        match polls::burst(&mut tx, now, &mut frame, size, |len| len, None, sent) {
+            Some(Action::Done) if lister => {
+                let list = tx.image_list().expect("a lister ends with the list");
+                let _ = each_listed(list, |e| assert!(e.version.len() <= list.len()));
+                return;
+            }
+            Some(Action::Done) => {
+                assert!(tx.stats().listed && tx.image_list().is_none());
+                return;
+            }
+            Some(_) => return,
+            None => {}
         }
         // Odd pieces: an answer to the request that is out; even ones: raw line bytes.
         if piece.first().is_some_and(|b| b & 1 == 1) && request.len() == HEADER {

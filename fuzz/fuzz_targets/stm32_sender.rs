@@ -5,7 +5,9 @@
 
 use libfuzzer_sys::fuzz_target;
 use qsota::stm32::{Options, Sender, FRAME_SIZE};
-use qsota::transfer::{Action, Sender as _};
+use qsota::transfer::Sender as _;
+
+mod polls;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&sel, data)) = data.split_first() else {
@@ -28,17 +30,8 @@ fuzz_target!(|data: &[u8]| {
     let mut frame = vec![0u8; FRAME_SIZE];
     let mut now = 0u32;
     for piece in data.chunks(7) {
-        for _ in 0..8 {
-            match tx.poll(now, &mut frame) {
-                Action::Send(n) => assert!(n <= frame.len()),
-                Action::Read { offset, at, len } => {
-                    assert!(offset + len as u64 <= u64::from(size) && at + len <= frame.len());
-                    tx.provide(len);
-                }
-                Action::Wait { .. } => break,
-                Action::Digest { .. } => unreachable!("only a deferred sender asks for a digest"),
-                Action::Done | Action::Failed(_) => return,
-            }
+        if polls::burst(&mut tx, now, &mut frame, size.into(), |len| len, None, |_| ()).is_some() {
+            return;
         }
         tx.receive(now, piece);
         now = now.wrapping_add(u32::from(piece[0]) % 64);

@@ -7,6 +7,7 @@ firmware with `_qsota` spends no RAM on it. The agent (Qth wiring) is `import qs
 """
 
 from . import _bound
+from ._lazy import submodule
 from .errors import TransferError
 from .transfer import send
 from .verify import verify_file
@@ -37,19 +38,24 @@ def use_backend(name):
 
 def _use(backend):
     """Binds `backend`'s classes (the `_qsota` module or `qsota.pure`) to this package."""
-    global NATIVE, Verifier, VerifyError, YmodemSender, NativeSender, Stm32Sender, McubootSender
-    global LinkSender, SmpSender
+    global NATIVE, Verifier, VerifyError
     _bound.backend = backend
     NATIVE = backend.__name__ == "_qsota"
     Verifier = backend.Verifier
     VerifyError = backend.VerifyError
-    NativeSender = backend.NativeSender
-    YmodemSender = backend.YmodemSender
-    Stm32Sender = backend.Stm32Sender
-    McubootSender = backend.McubootSender
-    # The names before issue 24 gave each protocol one name, kept for scripts that use them.
-    LinkSender = NativeSender
-    SmpSender = McubootSender
+
+
+# The names before issue 24 gave each protocol one name, kept for scripts that use them.
+_ALIASES = {"LinkSender": "NativeSender", "SmpSender": "McubootSender"}
+
+
+def __getattr__(name):
+    """The senders, taken from the backend when asked for: qsota.pure imports a protocol's
+    module only then; else a submodule (qsota._lazy)."""
+    name = _ALIASES.get(name, name)
+    if name in ("YmodemSender", "NativeSender", "Stm32Sender", "McubootSender"):
+        return getattr(_bound.backend, name)
+    return submodule(globals(), name)
 
 
 try:

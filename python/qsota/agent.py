@@ -94,6 +94,9 @@ class Agent:
                             package's own /usr/qsota/)
       progress=None         progress(comp_no, step, percent); steps: plan, download,
                             transfer, complete, failed
+      on_failure=None       on_failure(comp_no, error) when an update fails, before the
+                            platform hears it: error is an AgentError (.stage, .code, str());
+                            also kept as agent.last_error (None after a success)
       log=print             log(message) for one line per event; None for silence
       policy=None           True (plan minimums vs `device()`) or policy(plan, device) ->
                             (ok, reason); needs `events`
@@ -107,6 +110,8 @@ class Agent:
       pin=None              SHA-256 pin(s) of the server's certificate or public key (hex)
       allow_unverified=False  accept an image nothing checks (no md5, crc, fileSize or keys)
       allow_empty=False     accept a 0-byte image
+      mcu_applies_diffs=False  send a diff package (a patch) as it is, for an MCU whose own
+                            bootloader applies it (else a diff is refused before the MCU)
       keys=None             the product's Ed25519 public keys (raw 32 bytes each): only an
                             MCUboot image signed by one of them reaches the MCU (its body
                             only, unless the MCU runs MCUboot: qsota.image)
@@ -137,6 +142,7 @@ class Agent:
         name=None,
         workdir="/usr/sota",
         progress=None,
+        on_failure=None,
         log=_log_print,
         policy=None,
         events=None,
@@ -147,6 +153,7 @@ class Agent:
         pin=None,
         allow_unverified=False,
         allow_empty=False,
+        mcu_applies_diffs=False,
         keys=None,
         max_size=MAX_FILE,
         retries=5,
@@ -164,6 +171,7 @@ class Agent:
                 raise TypeError("%s: expected a callable, got %s" % (arg, type(value).__name__))
         for arg, value in (
             ("progress", progress),
+            ("on_failure", on_failure),
             ("log", log),
             ("device", device),
             ("read_version", read_version),
@@ -211,6 +219,8 @@ class Agent:
         self.name = name
         self.workdir = workdir.rstrip("/") or "/"
         self.progress_cb = progress
+        self.failure_cb = on_failure
+        self.last_error = None
         self.log_cb = log
         self.policy = policy
         self.events = events
@@ -220,6 +230,8 @@ class Agent:
         self.tls = https.config(ca, pin)
         self.allow_unverified = bool(allow_unverified)
         self.allow_empty = bool(allow_empty)
+        self.mcu_applies_diffs = bool(mcu_applies_diffs)
+        self.plan_source = None  # the source version of the last plan the policy saw
         self._warned_tls = False
         self.keys = keys
         self.max_size = max_size
@@ -307,6 +319,7 @@ class Agent:
             plan = None
         else:
             self._log("plan %s -> %s" % (plan[2], plan[3]))
+            self.plan_source = plan[2]
         if plan is not None:
             self._step("plan", 0)
             device = self._device()
@@ -349,7 +362,7 @@ class Agent:
             finally:
                 _thread.stack_size(old)
         except Exception as e:  # no thread: the platform must still hear of the failure
-            self._log("update failed (plan): no thread for the update (%r)" % (e,))
+            self._failed(AgentError("plan", "no thread for the update (%r)" % (e,)), "plan")
             self.busy = False
             self._report(self.version)
 
@@ -365,12 +378,24 @@ class Agent:
         job = Update(self)
         try:
             job.run(args)
+            self.last_error = None
         except Exception as e:
-            stage = getattr(e, "stage", "verify" if isinstance(e, qsota.VerifyError) else None)
-            self._log("update failed (%s): %s" % (stage or job.stage, e))
-            self._step("failed", 0)
+            self._failed(e, job.stage)
         finally:
             self.version = job.reported
             self.busy = False
             self._log("reporting version %s" % job.reported)
             self._report(job.reported)
+
+    def _failed(self, e, stage):
+        """An update failed with `e` (in `stage` unless it says): the log line, the
+        progress step, `last_error` and the script's on_failure, all before the platform is
+        told."""
+        if not isinstance(e, AgentError):
+            stage = getattr(e, "stage", "verify" if isinstance(e, qsota.VerifyError) else stage)
+            e = AgentError(stage, str(e))
+        self.last_error = e
+        self._log("update failed (%s): %s" % (e.stage, e))
+        self._step("failed", 0)
+        if self.failure_cb is not None:
+            self._call_script(self.failure_cb, (self.comp_no, e))

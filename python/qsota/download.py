@@ -6,7 +6,8 @@
 The body is streamed into `<path>.part` and through the verifier (one preallocated buffer,
 `readinto`, nothing allocated per chunk). A dropped connection resumes with `Range` from the
 last byte stored, sent with `If-Range` (the kept ETag, else Last-Modified), up to `retries`
-attempts in a row without progress. `<path>.json` records the image's identity, the
+attempts in a row without progress: an attempt that stored bytes before it failed starts
+the count and the backoff over, so a link that keeps making progress finishes. `<path>.json` records the image's identity, the
 platform's size and the server's validators, so that a later run (after a reboot, or at the
 platform's next offer) resumes only the same file: a file replaced on the server (another
 validator or size, or a 200 to an If-Range) restarts from zero instead of splicing two files,
@@ -26,6 +27,7 @@ except ImportError:  # MicroPython 1.13 (legacy QuecPython) has only the u-names
 
 from qsota import http
 from qsota.clock import sleep_ms
+from qsota.verify import kept_in
 
 
 class DownloadError(Exception):
@@ -116,6 +118,8 @@ class Download:
         self.new_verifier = new_verifier
         self.f = None
         try:
+            if size is not None:
+                self._check_limit(size)  # before a Verifier, which takes no size over 32 bits
             self._resume()
             if self.total is not None:
                 self._check_size(self.total, self.offset)
@@ -143,7 +147,7 @@ class Download:
     def _resume(self):
         """Continues a kept part of the same image (read once through the verifier, so it
         still sees every byte exactly once), else starts from zero."""
-        self.verifier, self.offset, self.total = self.new_verifier(), 0, self.size
+        self.verifier, self.offset, self.total = self._new_verifier(), 0, self.size
         self.etag = self.last_modified = None
         try:
             with open(self.meta) as f:
@@ -167,8 +171,12 @@ class Download:
             return
         except (OSError, ValueError, KeyError, AttributeError, TypeError):
             pass
-        self.verifier, self.offset, self.total = self.new_verifier(), 0, self.size
+        self.verifier, self.offset, self.total = self._new_verifier(), 0, self.size
         remove(self.part, self.meta)
+
+    def _new_verifier(self):
+        """The caller's verifier for the part (which holds every byte it is fed)."""
+        return kept_in(self.new_verifier(), self.part)
 
     def _save_meta(self):
         record = {
@@ -188,16 +196,19 @@ class Download:
         self.log("%s: starting over from byte 0" % why)
         self.f.close()
         self.f = open(self.part, "wb")
-        self.verifier, self.offset, self.total = self.new_verifier(), 0, self.size
+        self.verifier, self.offset, self.total = self._new_verifier(), 0, self.size
         self.etag = self.last_modified = None
 
     # -- checks ----------------------------------------------------------------------
 
-    def _check_size(self, total, have):
+    def _check_limit(self, total):
         if total > self.max_size:
             raise DownloadError(
                 "space", "the file is %d bytes, over the %d-byte limit" % (total, self.max_size)
             )
+
+    def _check_size(self, total, have):
+        self._check_limit(total)
         free = self.free() if self.free is not None else None
         if free is not None and total - have > free:
             raise DownloadError(
@@ -237,6 +248,7 @@ class Download:
         restarts = 0
         while self.total is None or self.offset < self.total:
             resp = None
+            begin = self.offset
             try:
                 try:
                     resp = http.get(
@@ -257,14 +269,16 @@ class Download:
                     else:
                         continue
                 self._skip(resp, skip)
-                if self._body(resp):
-                    failures = 0
+                self._body(resp)
+                failures = 0
             except (OSError, http.HttpError) as e:
                 if resp is not None:  # closed before the pause, not after
                     resp.close()
                     resp = None
                 if isinstance(e, http.HttpError) and not e.retry:
                     raise DownloadError("download", str(e))
+                if self.offset > begin:
+                    failures = 0  # a cut after progress: the count and the backoff start over
                 failures += 1
                 if failures > self.retries:
                     raise DownloadError(
@@ -282,9 +296,9 @@ class Download:
                     resp.close()
 
     def _body(self, resp):
-        """Streams one response body into the part and the verifier; True if it brought
-        bytes. A body without a length that ends at once counts as a failure (else the loop
-        would ask again at once, forever)."""
+        """Streams one response body into the part and the verifier. A body without a
+        length that ends at once counts as a failure (else the loop would ask again at once,
+        forever)."""
         begin = self.offset
         limit = self.max_size if self.total is None else self.total
         while True:
@@ -306,7 +320,6 @@ class Download:
             self.total = self.offset  # no length given: the body ran until the server closed
         elif self.offset == begin and self.offset < self.total:
             raise OSError(104, "the server sent no bytes from byte %d" % self.offset)
-        return self.offset > begin
 
     def _skip(self, resp, n):
         """Discards n body bytes (a server that ignored Range sent the file from 0)."""

@@ -10,3 +10,14 @@ class TransferError(Exception):
     def __init__(self, code, message):
         super().__init__(message)
         self.code = code
+
+
+class DeltaError(ValueError):
+    """A delta patch or package cannot be applied; `code` (qsota.codes.DELTA_FAULTS) says
+    why. Here so that both backends raise this one class (the `_qsota` module imports it)."""
+
+    def __init__(self, code):
+        from .codes import DELTA_FAULTS
+
+        super().__init__("%s: %s" % (code, DELTA_FAULTS[code]))
+        self.code = code

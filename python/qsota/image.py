@@ -12,16 +12,17 @@ takes the header's `image['load_addr']` (with ROM_FIXED, 0x100 in `image['flags'
 _COMPRESSED = 0x600
 
 
-def body(path, image, name=None):
-    """The body of the verified image `image` (a Verifier's `.image`) in the file `path`, as
-    an open `Body`; ValueError (before opening) for a compressed body, which a
-    raw-application bootloader cannot run."""
+def body(source, image, name=None):
+    """The body of the verified image `image` (a Verifier's `.image`) in `source` (a path, or
+    a binary file object the Body then owns), as an open `Body`; ValueError (before opening)
+    for a compressed body, which a raw-application bootloader cannot run."""
     if image["flags"] & _COMPRESSED:
         raise ValueError(
             "image: compressed (ih_flags 0x%08x), only an MCUboot bootloader can take it"
             % image["flags"]
         )
-    return Body(open(path, "rb"), image["hdr_size"], image["img_size"], name)
+    f = open(source, "rb") if isinstance(source, str) else source
+    return Body(f, image["hdr_size"], image["img_size"], name)
 
 
 class Body:

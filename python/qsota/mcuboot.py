@@ -11,77 +11,41 @@ Entering recovery is the MCU owner's choice:
 - neither: the MCU is in recovery already.
 """
 
+from . import _bound
 from .clock import sleep_ms
+from .codes import MCUBOOT_RC, MCUBOOT_STEPS
 from .pin import setter
 from .errors import TransferError
 
 
-_MAGIC = 0x96F3B83D
-_TLV_INFO = 0x6907
-_TLV_PROTECTED = 0x6908
-_TLV_SHA256 = 0x10
 _RESET_PULSE_MS = 20
-
-# MCUboot's MGMT_ERR_* codes (rc), for messages.
-RC = (
-    "ok",
-    "unknown error",
-    "out of memory",
-    "invalid request (offset, size or image)",
-    "timeout",
-    "no such image or slot",
-    "bad state",
-    "message too large",
-    "not supported",
-    "image corrupt",
-    "busy",
-)
-# McubootSender stats' `step`.
-STEPS = ("enter", "boot", "params", "probe", "upload", "list", "reset", "done")
+# The ends of the file image_hash reads: the header, and the TLV areas (an Ed25519 image's
+# are under 200 bytes, an RSA-3072 one's under 600) with room for large protected TLVs.
+_HEAD = 256
+_TAIL = 4096
+_MAGIC = b"\x3d\xb8\xf3\x96"  # 0x96f3b83d little-endian: only for the message
 
 
-def _u16(b, at):
-    return b[at] | (b[at + 1] << 8)
-
-
-def _u32(b, at):
-    return _u16(b, at) | (_u16(b, at + 2) << 16)
-
-
-def image_hash(f):
-    """The SHA-256 TLV of the MCUboot image in file `f` (rewound): what MCUboot's image
-    list reports once it validated the image. TransferError `source` if `f` holds none."""
-
-    def fail(why):
-        f.seek(0)
-        raise TransferError("source", "mcuboot: the source is not a signed MCUboot image (%s)" % why)
-
+def image_hash(f, size):
+    """The SHA-256 TLV of the MCUboot image in file `f` of `size` bytes (rewound), read by
+    the backend's `tlv_hash` (the core's image parser, or qsota.pure's port of it) from the
+    file's two ends: what MCUboot's image list reports once it validated the image.
+    TransferError `source` if `f` holds none."""
     f.seek(0)
-    head = f.read(32)
-    if len(head) < 32 or _u32(head, 0) != _MAGIC:
-        fail("no image header")
-    at = _u16(head, 8) + _u32(head, 12)  # header size + body size: the TLV area
-    for _ in range(2):
+    if size <= _HEAD + _TAIL:
+        head, tail, at = f.read(size), b"", size
+    else:
+        head, at = f.read(_HEAD), size - _TAIL
         f.seek(at)
-        info = f.read(4)
-        if len(info) < 4 or _u16(info, 0) not in (_TLV_INFO, _TLV_PROTECTED):
-            break
-        end = at + _u16(info, 2)
-        at += 4
-        while at + 4 <= end:
-            f.seek(at)
-            tlv = f.read(4)
-            if len(tlv) < 4:
-                break
-            kind, n = _u16(tlv, 0), _u16(tlv, 2)
-            if kind == _TLV_SHA256 and n == 32:
-                digest = f.read(32)
-                f.seek(0)
-                if len(digest) == 32:
-                    return digest
-            at += 4 + n
-        at = end
-    fail("no SHA-256 TLV")
+        tail = f.read(_TAIL)
+    f.seek(0)
+    digest = _bound.backend.tlv_hash(head, tail, at)
+    if digest is None:
+        why = "no SHA-256 TLV" if head[:4] == _MAGIC else "no image header"
+        raise TransferError(
+            "source", "mcuboot: the source is not a signed MCUboot image (%s)" % why
+        )
+    return digest
 
 
 def enter_by_pin(boot_pin, reset_pin, boot_level=0, boot_ms=1000):
@@ -119,10 +83,10 @@ def entry(options):
 def detail(stats):
     """What to add to a failure's message: the step, and MCUboot's code and its meaning."""
     step = stats.get("step", 0)
-    text = " (%s" % (STEPS[step] if step < len(STEPS) else step)
+    text = " (%s" % (MCUBOOT_STEPS[step] if step < len(MCUBOOT_STEPS) else step)
     rc = stats.get("rc", 0)
     if rc:
-        text += "; MCUboot rc %d: %s" % (rc, RC[rc] if 0 <= rc < len(RC) else "?")
-    elif STEPS[step] == "list":
+        text += "; MCUboot rc %d: %s" % (rc, MCUBOOT_RC[rc] if 0 <= rc < len(MCUBOOT_RC) else "?")
+    elif MCUBOOT_STEPS[step] == "list":
         text += "; MCUboot does not list the image as valid: bad signature or a corrupt image"
     return text + ")"

@@ -64,7 +64,7 @@ class Pacer:
             clock = (_clock.ticks_ms, _clock.ticks_diff, _clock.sleep_us)
         self.ticks_ms, self.ticks_diff, self.sleep_us = clock
         self._idle = idle
-        self._held = 0  # ms the sender's clock does not count (see `hold`)
+        self.held = 0  # ms the sender's clock does not count (see `hold`; the driver reads it)
         wait = getattr(port, "wait", None)
         self._port_wait = wait if callable(wait) and idle is None else None
         # Microseconds per byte on the wire, 0 when the rate is unknown.
@@ -83,13 +83,13 @@ class Pacer:
 
     def now(self):
         """Milliseconds since the transfer started, less what was held."""
-        return self.ticks_diff(self.ticks_ms(), self.start) - self._held
+        return self.ticks_diff(self.ticks_ms(), self.start) - self.held
 
     def hold(self, ms):
         """`ms` just spent on something else than the MCU (waiting for the network) are not
         counted: the sender's timers see the MCU's time only."""
         if ms > 0:
-            self._held += ms
+            self.held += ms
 
     def _sleep(self, us):
         """Sleeps `us` microseconds, or gives them to the idle hook; what the hook takes
@@ -109,30 +109,37 @@ class Pacer:
             self._reply_len = self._reply
             self._reply = 0
         if self._byte_us:
-            busy = self._free > began
-            if not busy:
-                self._free = began
-                self._carry = 0
-            # n bytes take n * _bit_ms / baud ms; the remainder is carried, so that the mark
-            # does not drift from the line over a long window.
-            t = n * self._bit_ms + self._carry
-            frame = t // self._baud
-            self._carry = t - frame * self._baud
-            self._free += frame
-            if busy and (self._port_wait is None or self._free - began > 2 * frame):
-                # Earlier frames are still on the wire (a window): their answers can wait
-                # while the line is busy; the driver is back one frame before it drains and
-                # takes the answers that came meanwhile together. A port's blocking wait
-                # does better while less than a frame is ahead: it returns at the one
-                # answer that can come before the line drains.
-                self._quiet = max(self._quiet, self._free - frame)
-            elif self._quiet < 0 and self._port_wait is None:
-                # The first frame since the last input: its answer comes after its last
-                # byte (a port's blocking wait needs no mark: it returns when input comes).
-                self._quiet = self._free
+            self._on_line(began, n)
         self._since = began
         self._sent = True
         self._partial = False
+
+    def _on_line(self, began, n):
+        """Marks when the `n` bytes written at `began` are off the wire (baud known)."""
+        free = self._free
+        busy = free > began
+        if not busy:
+            free = began
+            self._carry = 0
+        # n bytes take n * _bit_ms / baud ms; the remainder is carried, so that the mark
+        # does not drift from the line over a long window.
+        n = n * self._bit_ms + self._carry
+        frame = n // self._baud
+        self._carry = n - frame * self._baud
+        free += frame
+        self._free = free
+        if busy and (self._port_wait is None or free - began > 2 * frame):
+            # Earlier frames are still on the wire (a window): their answers can wait
+            # while the line is busy; the driver is back one frame before it drains and
+            # takes the answers that came meanwhile together. A port's blocking wait
+            # does better while less than a frame is ahead: it returns at the one
+            # answer that can come before the line drains.
+            if free - frame > self._quiet:
+                self._quiet = free - frame
+        elif self._quiet < 0 and self._port_wait is None:
+            # The first frame since the last input: its answer comes after its last
+            # byte (a port's blocking wait needs no mark: it returns when input comes).
+            self._quiet = free
 
     def received(self, now, n):
         """`n` bytes of input arrived at `now`."""
@@ -147,12 +154,13 @@ class Pacer:
         right after a write (a port's blocking wait returns at once if it has input)."""
         return not self._sent and (self._quiet < 0 or now >= self._quiet)
 
-    def wait(self, now, until, expects):
-        """Nothing was read at `now`: sleeps until input can be there or `until` (the
-        sender's deadline, ms since start) passes; `expects` bytes of the answer are still to
+    def wait(self, now, left, expects):
+        """Nothing was read at `now`: sleeps until input can be there or `left` ms have
+        passed (the sender's deadline less now); `expects` bytes of the answer are still to
         come (0: unknown)."""
         self._sent = False
-        left = min(until - now, _MAX_SLEEP_MS)
+        if left > _MAX_SLEEP_MS:
+            left = _MAX_SLEEP_MS
         if left <= 0:
             return
         # After input the sender took while it still waits, the rest of an answer is on its
@@ -160,23 +168,36 @@ class Pacer:
         # what is here, and a little more; at an unknown rate, one paced check below (not the
         # port's wait, which would return at each byte of it).
         partial = self._partial
-        self._partial = False
-        if partial and self._byte_us:
-            rest = expects or max(self._reply_len - self._reply, 1)
-            rest += _SLACK_BYTES
-            self._sleep(min(rest * self._byte_us, left * 1000))
-            return
+        if partial:
+            self._partial = False
+            if self._byte_us:
+                self._sleep_for_rest(left, expects)
+                return
         quiet = self._quiet
         if quiet >= 0:
             self._quiet = -1
             if quiet > now:
-                self._sleep(min(quiet - now, left) * 1000)
+                self._sleep_ms(quiet - now, left)
                 self._since = quiet
                 return
         if self._port_wait is not None and not partial:
             self._port_wait(left)
         else:
-            self._sleep(min(1 + (now - self._since) // 8, left) * 1000)
+            self._sleep_ms(1 + (now - self._since) // 8, left)
+
+    def _sleep_for_rest(self, left, expects):
+        """Sleeps while the rest of an answer arrives: `expects` bytes (0: as many as the
+        last answer had beyond what is here, at least one), and a little more."""
+        if not expects:
+            expects = self._reply_len - self._reply
+            if expects < 1:
+                expects = 1
+        us = (expects + _SLACK_BYTES) * self._byte_us
+        self._sleep(us if us < left * 1000 else left * 1000)
+
+    def _sleep_ms(self, ms, left):
+        """Sleeps `ms`, at most `left`."""
+        self._sleep((ms if ms < left else left) * 1000)
 
     def stalled(self, tries):
         """A write took no bytes for the `tries`-th time in a row: backs off."""

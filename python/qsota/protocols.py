@@ -33,6 +33,9 @@ class Protocol:
                 component and the target version
     container   whether the bootloader takes a signed image whole (it checks it again
                 itself); else the agent sends the body of a verified signed image
+    packages    whether the protocol carries qsota's delta packages as such (native: OPEN
+                says so, and the receiver applies the package or refuses it before it erases
+                anything); qsota.source.refusal lets them through
     stream      whether the agent may send an image as it downloads (qsota.stream,
                 `deferred=True`): "auto" when the MCU keeps its firmware until a verified
                 commit (the agent streams an image that does not fit the free space),
@@ -42,7 +45,8 @@ class Protocol:
     """
 
     def __init__(self, name, cls, args, reply, reply_ms, bits=10, takes_baud=True, entry=None,
-                 detail=None, sha256=False, identity=False, container=False, stream=None):
+                 detail=None, sha256=False, identity=False, container=False, packages=False,
+                 stream=None):
         self.name = name
         self.cls = cls
         self.args = args
@@ -55,6 +59,7 @@ class Protocol:
         self.sha256 = sha256
         self.identity = identity
         self.container = container
+        self.packages = packages
         self.stream = stream
 
     def stall_ms(self, options):
@@ -74,7 +79,7 @@ def _native_args(f, size, name, options):
         identity = getattr(f, "identity", None)
         if not callable(identity):
             raise TypeError("deferred: the source must be a stream (qsota.stream.Stream)")
-        if options.get("delta") or f.magic() == DELTA_MAGIC:
+        if options.get("delta") or f.magic()[:4] == DELTA_MAGIC:
             raise ValueError("deferred: a streamed delta package is not supported yet")
         return (size, identity() if sha256 is None else sha256)
     sha256 = sha256_of(f, sha256)
@@ -106,7 +111,7 @@ def _size_args(f, size, name, options):
 def _mcuboot_args(f, size, name, options):
     from . import mcuboot
 
-    return (size, sha256_of(f, options.pop("sha256", None)), mcuboot.image_hash(f))
+    return (size, sha256_of(f, options.pop("sha256", None)), mcuboot.image_hash(f, size))
 
 
 def _stm32_entry(options):
@@ -144,7 +149,7 @@ def _reason(stats):
 PROTOCOLS = (
     Protocol("ymodem", "YmodemSender", _ymodem_args, "timeout_ms", 3000, stream="option"),
     Protocol("native", "NativeSender", _native_args, "rto_ms", 1000, detail=_receiver_error,
-             sha256=True, identity=True, stream="auto"),
+             sha256=True, identity=True, packages=True, stream="auto"),
     Protocol("stm32", "Stm32Sender", _size_args, "timeout_ms", 1000, bits=11,
              entry=_stm32_entry, detail=_reason),
     Protocol("mcuboot", "McubootSender", _mcuboot_args, "timeout_ms", 3000, takes_baud=False,

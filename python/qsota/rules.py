@@ -27,8 +27,8 @@ FLAG = 2  # any object, taken for its truth
 TEXT = 3  # str or bytes, taken as bytes
 BUF = 4  # a bytes-like object (not str)
 TICKS = 5  # an int (not bool), taken modulo 2**32: now_ms
-WBUF = 6  # a writable buffer (bytearray, memoryview): a sender's frame
-RBUF = 7  # a bytes-like object (not str), read in place
+WBUF = 6  # a writable buffer of one-byte items (bytearray, a memoryview of one): a frame
+RBUF = 7  # a bytes-like object (not str), read in place as its bytes (a typed view too)
 HEX = 8  # a digest: str or bytes of exactly lo hex digits (message: what, NON_HEX: why)
 CRC = 9  # an int in lo..hi, or str or bytes read as decimal and/or hex (NOT_A_NUMBER)
 NAME = 10  # a str, one of the names the message lists (a CRC variant: the codes lo..hi)
@@ -43,7 +43,7 @@ NUL = 15  # it holds no NUL byte
 # What a TypeError says each argument kind expects ("" for the kinds that refuse no type or
 # say it themselves).
 EXPECTED = (
-    "int", "bool", "", "str or bytes", "bytes", "int", "a writable buffer",
+    "int", "bool", "", "str or bytes", "bytes", "int", "a writable buffer of bytes",
     "a bytes-like object", "str or bytes", "int, str or bytes", "str",
     "a list of 32-byte Ed25519 public keys",
 )
@@ -64,6 +64,12 @@ _ANY_U32 = "must be 0 to 4294967295"
 _WAIT = "must be 1 to 2147483647"
 _BYTE = "must be 0 to 255"
 
+# src/ymodem.rs MIN_BAUD: below it no block reaches ST's IAP within its packet timeout.
+_SLOW = (
+    "must be 0 (unknown) or at least 1774: a 128-byte block must reach the receiver within "
+    "ST's 1 s packet timeout"
+)
+
 YMODEM = (
     ("name", TEXT, 0, 0, "", REQUIRED),
     ("size", INT, 0, _U32, _ANY_U32, REQUIRED),
@@ -75,6 +81,7 @@ YMODEM = (
     ("end_gap_ms", INT, 1, _I31, _WAIT, 200),
     ("retries", INT, 0, 255, _BYTE, 10),
     ("baud", INT, 0, _U32, _ANY_U32, 0),
+    ("baud", GAP, 0, 1774, _SLOW, None),
     ("deferred", FLAG, 0, 0, "", False),
     ("name", LEN, 1, 255, "must be 1 to 255 bytes", None),
     ("name", NUL, 0, 0, "must not contain NUL", None),
@@ -179,3 +186,11 @@ STATE_VARIANT = "made with another crc_variant"
 
 HEXDIGEST = (("name", NAME, 0, 0, "expected 'md5' or 'sha256'", REQUIRED),)
 CRC32 = (("variant", NAME, 1, 2, "expected 'mpeg2' or 'iso-hdlc'", None),)
+
+# tlv_hash(head, tail, tail_at): the SHA-256 TLV of an MCUboot image from the two ends of its
+# file (src/image.rs `tlv_hash`); qsota.mcuboot reads the hash MCUboot lists so.
+TLV_HASH = (
+    ("head", RBUF, 0, 0, "", REQUIRED),
+    ("tail", RBUF, 0, 0, "", REQUIRED),
+    ("tail_at", INT, 0, _U32, _ANY_U32, REQUIRED),
+)

@@ -1,11 +1,55 @@
 """qsota.source: the image `qsota.send` reads: opening a path or taking a file object
-(`open_source`), its SHA-256 (`sha256_of`), and `Views`, the memoryviews of one buffer
-through which the driver reads and writes without allocating per block."""
+(`open_source`), what is never sent as an application (`refusal`: an empty image, a diff
+package), its SHA-256 (`sha256_of`), and `Views`, the memoryviews of one buffer through
+which the driver reads and writes without allocating per block."""
 
 from .errors import TransferError
 
 # The name a file object without one is sent under (YMODEM's header needs a name).
 DEFAULT_NAME = "image.bin"
+
+# What no entry point sends as an application, and the patch formats by their first bytes,
+# as the core says them (src/source.rs, through the generated qsota.codes).
+from .codes import PATCH_FORMATS, SOURCE_EMPTY as EMPTY, SOURCE_HEAD as HEAD
+from .codes import SOURCE_NOT_AN_APPLICATION as NOT_AN_APPLICATION, SOURCE_PATCH as PATCH
+
+# The format of qsota's own packages (`qsota delta`), which the native protocol carries.
+PACKAGE = PATCH_FORMATS[0][0]
+
+
+def patch_format(head):
+    """The name of the patch format that an image's first bytes (`head`, up to HEAD of them)
+    say it is, else None. The one place that knows diff packages (src/source.rs in Rust):
+    what qsota learns to apply itself is decided by its callers from this answer."""
+    for name, magic in PATCH_FORMATS:
+        if head[: len(magic)] == magic:
+            return name
+    return None
+
+
+def head_of(f):
+    """The first HEAD bytes of the file object `f`, which is rewound; a stream's
+    (qsota.stream) as it kept them: read again from byte 0, it would download them again."""
+    magic = getattr(f, "magic", None)
+    if callable(magic):
+        return magic()
+    head = bytearray(HEAD)
+    n = f.readinto(head) or 0
+    f.seek(0)
+    return head[:n]
+
+
+def refusal(f, size, allow_empty=False, mcu_applies_diffs=False, carries_packages=False):
+    """Why the image `f` (a file object, rewound) of `size` bytes is not sent, naming the
+    option that sends it anyway (qsota.send's and the agent's), or None. `carries_packages`:
+    the protocol carries qsota's own packages as such (native: the receiver applies them)."""
+    if size == 0:
+        return None if allow_empty else EMPTY + " (allow_empty=True sends it)"
+    name = None if mcu_applies_diffs else patch_format(head_of(f))
+    if name is None or (carries_packages and name == PACKAGE):
+        return None
+    return "%s (%s)%s (mcu_applies_diffs=True sends it as it is)" % (
+        PATCH, name, NOT_AN_APPLICATION)
 
 
 class Views:

@@ -13,7 +13,7 @@ from .codes import DIGEST, DONE, MESSAGES, READ, SEND, WAIT
 from .errors import TransferError
 from .pacing import Pacer
 from .protocols import get as _protocol
-from .source import Views, open_source
+from .source import Views, open_source, refusal
 
 # The receive buffer: the longest answer (the ROM bootloader's 257-byte read-back, an MCUboot
 # answer) is taken in one read.
@@ -41,11 +41,12 @@ def _written(k):
     return k
 
 
-def _write_all(port, views, n, pacer, stall_ms):
-    """Writes frame[:n]. A port that takes no bytes (machine.UART returns None on a write
-    timeout, some ports 0) for `stall_ms` fails with TransferError io: never a hang."""
-    done = _written(port.write(views.get(0, n)))
-    # machine.UART writes everything; a port that takes less costs a memoryview per retry.
+def _write_rest(port, views, n, first, pacer, stall_ms):
+    """Writes the rest of frame[:n] after a first write that returned `first` (machine.UART
+    writes everything; a port that takes less costs a memoryview per retry). A port that
+    takes no bytes (machine.UART returns None on a write timeout, some ports 0) for
+    `stall_ms` fails with TransferError io: never a hang. Returns the bytes written."""
+    done = _written(first)
     tries = 0
     since = pacer.now()
     while done < n:
@@ -63,8 +64,11 @@ def _write_all(port, views, n, pacer, stall_ms):
     return done
 
 
-def _read_exact(f, views, at, n):
-    got = 0
+def _read_rest(f, views, at, n, got):
+    """Reads on into frame[at:at + n] after a first readinto that returned `got` bytes,
+    until n bytes or the end of the file. Returns the bytes read."""
+    if not got:
+        return 0
     while got < n:
         k = f.readinto(views.get(at + got, n - got))
         if not k:
@@ -77,7 +81,9 @@ def send(port, source, protocol="ymodem", name=None, progress=None, **options):
     """Sends the file `source` (a path or a binary file object) over `port` (machine.UART or
     anything with write, any and readinto/read) with `protocol`.
 
-    An empty source is refused (TransferError `source`) unless `allow_empty=True`.
+    An empty source is refused (TransferError `source`) unless `allow_empty=True`, and so
+    is a diff package (a patch: qsota.source.patch_format) unless `mcu_applies_diffs=True`
+    says that the MCU's bootloader applies it.
     `name` defaults to the file's base name; `progress(offset, size)` is called before each
     block is read; `options` go to the sender (YMODEM: block_size, timeout_ms,
     header_timeout_ms, start_timeout_ms, end_gap_ms, retries, baud; native: component,
@@ -100,14 +106,15 @@ def send(port, source, protocol="ymodem", name=None, progress=None, **options):
     if progress is not None and not callable(progress):
         raise TypeError("progress: expected a callable, got %s" % type(progress).__name__)
     allow_empty = options.pop("allow_empty", False)
+    mcu_applies_diffs = options.pop("mcu_applies_diffs", False)
     baud = options.get("baud", 0) if p.takes_baud else _baud(options.pop("baud", 0))
     stall_ms = p.stall_ms(options)
     enter = p.entry(options) if p.entry is not None else None
     f, size, name, opened = open_source(source, name)
     try:
-        if size == 0 and not allow_empty:
-            # ST's IAP erases the whole application area, then programs nothing
-            raise TransferError("source", "source: the image is empty (0 bytes; allow_empty=True)")
+        refused = refusal(f, size, allow_empty, mcu_applies_diffs, p.packages)
+        if refused is not None:
+            raise TransferError("source", "source: " + refused)
         cls = getattr(_bound.backend, p.cls)
         sender = cls(*p.args(f, size, name, options), **options)
         if enter is not None:
@@ -148,20 +155,33 @@ def _final_check(f, frame, at):
 
 
 def _drive(port, f, size, sender, protocol, progress, pacer, stall_ms, detail):
+    """The transfer's loop. The usual frame, read and answer take no call but the sender's,
+    the port's, the file's and the pacer's, and allocate nothing: MicroPython puts the
+    frame of a call whose locals and stack take more than 11 words on the heap, a search of
+    the heap on every call that in a fragmented heap (an application's) costs tens of
+    thousands of instructions. So the helpers above serve only short writes and reads."""
     frame = bytearray(sender.frame_size)
     failed_check = None
     fv = Views(frame)
     frame_mv = fv.mv
     rx = bytearray(_RX)
     readinto = getattr(port, "readinto", None)
+    poll, write, any_, read_file = sender.poll, port.write, port.any, f.readinto
+    ticks_ms, ticks_diff, start = pacer.ticks_ms, pacer.ticks_diff, pacer.start
+    out_n = in_at = in_n = -1  # the last frame written and block read, and their views
+    out = into = None
     pos = 0
     while True:
-        now = pacer.now()
-        action = sender.poll(now, frame_mv)
+        now = ticks_diff(ticks_ms(), start) - pacer.held
+        action = poll(now, frame_mv)
         if action == SEND:
             n = sender.length
+            if n != out_n:
+                out_n, out = n, fv.get(0, n)
             try:
-                done = _write_all(port, fv, n, pacer, stall_ms)
+                done = write(out)
+                if done != n:
+                    done = _write_rest(port, fv, n, done, pacer, stall_ms)
             except OSError as e:
                 raise TransferError("io", "%s: port write failed (%s)" % (protocol, e))
             if done < n:
@@ -176,10 +196,16 @@ def _drive(port, f, size, sender, protocol, progress, pacer, stall_ms, detail):
             if progress is not None:
                 progress(offset, size)
             began = pacer.now()
+            n = sender.length
+            if n != in_n or sender.at != in_at:
+                in_at, in_n = sender.at, n
+                into = fv.get(in_at, n)
             try:
                 if offset != pos:
                     f.seek(offset)
-                got = _read_exact(f, fv, sender.at, sender.length)
+                got = read_file(into)
+                if got != n:
+                    got = _read_rest(f, fv, in_at, n, got)
             except OSError as e:
                 raise TransferError("source", "source: read failed at %d (%s)" % (offset, e))
             # A stream may have waited for the network: not the MCU's time.
@@ -191,13 +217,13 @@ def _drive(port, f, size, sender, protocol, progress, pacer, stall_ms, detail):
             waited = False
             while True:
                 try:
-                    got = port.any() if pacer.listening(now) else 0
+                    got = any_() if pacer.listening(now) else 0
                     if got:
                         # readinto(buf, n) and receive(now, buf, n): no slice of rx per read.
                         if readinto is not None:
-                            got = readinto(rx, min(got, _RX)) or 0
+                            got = readinto(rx, got if got < _RX else _RX) or 0
                         else:
-                            data = port.read(min(got, _RX)) or b""  # read() allocates anyway
+                            data = port.read(got if got < _RX else _RX) or b""  # allocates
                             got = len(data)
                 except OSError as e:
                     raise TransferError("io", "%s: port read failed (%s)" % (protocol, e))
@@ -205,11 +231,11 @@ def _drive(port, f, size, sender, protocol, progress, pacer, stall_ms, detail):
                     break
                 # Nothing yet: wait, then look once more before the sender sees the new
                 # time, so that what came meanwhile is taken before its deadline can fire.
-                pacer.wait(now, sender.until, sender.length)
-                now = pacer.now()
+                pacer.wait(now, sender.until - now, sender.length)
+                now = ticks_diff(ticks_ms(), start) - pacer.held
                 waited = True
             if got:
-                now = pacer.now()
+                now = ticks_diff(ticks_ms(), start) - pacer.held
                 sender.receive(now, data, got)
                 pacer.received(now, got)
         elif action == DIGEST:

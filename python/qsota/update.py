@@ -2,8 +2,11 @@
 download the file (resuming with HTTP Range) through a Verifier, refuse it unless something
 checked it, send it (or the body of a signed image) to the MCU with `qsota.send`, and check
 the version the MCU then runs; or, in stream mode, send it as it downloads (qsota.stream,
-checked before the MCU commits it). The agent (Qth wiring, progress, the report to the
-platform) is in qsota.agent; what it knows of each protocol is its record in qsota.protocols.
+checked before the MCU commits it). A diff package (esp_delta_ota's magic) is applied on the
+module to the kept copy of the image the MCU runs (`<workdir>/<comp>.img`, kept after each
+success) and its proven result streamed to the MCU (qsota.delta). The agent (Qth wiring,
+progress, the report to the platform) is in qsota.agent; what it knows of each protocol is
+its record in qsota.protocols.
 """
 
 try:
@@ -12,18 +15,26 @@ except ImportError:  # MicroPython 1.13 (legacy QuecPython) has only the u-names
     import uos as os
 
 import qsota
-from qsota import http, https, protocols
+from qsota import delta, http, https, protocols
 from qsota import image as _image
 from qsota.download import Download, percent, remove
+from qsota.errors import DeltaError
+from qsota.source import patch_format, refusal, sha256_of
+
+# What the log and the script hear when the module cannot apply a diff package.
+FULL = "publish a full package"
 
 
 class AgentError(Exception):
     """One update failed. `.stage` is plan, download, space, verify, transfer or mcu (every
-    failure is reported with one of these)."""
+    failure is reported with one of these); `.code` is the TransferError code when the MCU
+    transfer failed (timeout, cancelled, retries, protocol, source, rejected, usage, io),
+    else None; str() is the message the log shows."""
 
-    def __init__(self, stage, message):
+    def __init__(self, stage, message, code=None):
         super().__init__(message)
         self.stage = stage
+        self.code = code
 
 
 def int_or_none(value, what):
@@ -48,6 +59,8 @@ class Update:
         self.agent = agent
         self.stage = "plan"
         self.reported = agent.version
+        self.patch = None  # the download's patch format (qsota.source.patch_format)
+        self.rebuilt = None  # a diff package's target: (size, SHA-256), once proven
 
     def run(self, args):
         """The update for the sotaInfo arguments `args` (5 or 6 of them); raises on failure."""
@@ -61,6 +74,7 @@ class Update:
         a._log("update %s -> %s from %s" % (a.version, target, http.redact(url)))
         size = int_or_none(size, "fileSize")
         self.stage = "download"
+        path = None  # a streamed image is not on the module
         if self._streams(size):
             self._stream(target, url, size, md5, crc)
         else:
@@ -85,6 +99,7 @@ class Update:
                 raise AgentError(
                     "mcu", "the MCU runs %r after the update, not %r" % (self.reported, target)
                 )
+        self._keep(path)
         remove(self._path(".part"), self._path(".json"))
 
     def _path(self, ext):
@@ -154,23 +169,140 @@ class Update:
         )
         verifier, n = d.run(url, [target, md5, str(crc)], size, new_verifier)
         try:
-            if n == 0 and not a.allow_empty:
-                raise AgentError("verify", "the image is empty (0 bytes): refused")
+            applied = self._applied(d.part, n)
+            if not applied:
+                self._refuse(d.part, n)
+            elif a.keys is not None:
+                # keys= is for the image the package gives, not the package (a patch)
+                verifier = qsota.verify_file(d.part, md5 or None, None, None if crc == "" else
+                                             crc, size, a.buf, a.crc_variant)
             verifier.check()
+            if applied and "signature" in checks:
+                checks.remove("signature")  # the package's result's, below
+            if checks:
+                crc_note = " (crc %s)" % verifier.crc_matched if "crc" in checks else ""
+                a._log("download verified: %d bytes, %s%s" % (n, ", ".join(checks), crc_note))
+            elif applied:
+                a._log("download: a diff package of %d bytes, its result checked below" % n)
+            else:
+                a._log("download NOT verified (allow_unverified): %d bytes" % n)
+            sha256 = verifier.sha256()
+            if applied:
+                verifier = self._rebuild(d.part)
+                sha256 = self.rebuilt[1]
         except Exception:
-            remove(d.part, d.meta)  # a wrong image is not kept
+            remove(d.part, d.meta)  # a wrong image (or a diff package that fails) is not kept
             raise
-        if checks:
-            crc_note = " (crc %s)" % verifier.crc_matched if "crc" in checks else ""
-            a._log("download verified: %d bytes, %s%s" % (n, ", ".join(checks), crc_note))
-        else:
-            a._log("download NOT verified (allow_unverified): %d bytes" % n)
-        signed = verifier.image
+        signed = verifier.image if verifier is not None else None
         if signed is not None:
             a._log(
                 "signature verified: key %d, image version %s" % (signed["key"], signed["version"])
             )
-        return d.part, verifier.sha256(), signed
+        return d.part, sha256, signed
+
+    def _applied(self, path, n):
+        """Whether the download is a diff package the module applies (esp_delta_ota's magic,
+        and mcu_applies_diffs not set); notes the download's patch format."""
+        if n:
+            with open(path, "rb") as f:
+                self.patch = patch_format(f.read(16))
+        return self.patch == "esp_delta_ota" and not self.agent.mcu_applies_diffs
+
+    def _rebuild(self, package):
+        """Proves the diff package's target before anything reaches the MCU: the kept image
+        is the package's base (its SHA-256), the plan's source version is the one reported,
+        and the result (applied once, not kept) has the extension's SHA-256 and, with keys=,
+        a valid signature. Sets `rebuilt`; returns the keys= Verifier (or None)."""
+        a = self.agent
+        base = self._path(".img")
+        why = self._base_problem(package, base)
+        if why is not None:
+            raise AgentError("verify", "diff package: %s: %s" % (why, FULL))
+        verifier = qsota.Verifier(keys=a.keys) if a.keys is not None else None
+        try:
+            self.rebuilt = delta.check(base, package, verifier)
+            if verifier is not None:
+                verifier.check()
+        except (DeltaError, qsota.VerifyError) as e:
+            raise AgentError("verify", "diff package: %s: %s" % (e, FULL))
+        a._log("diff package applies to the kept image: %d bytes, SHA-256 %s" % (
+            self.rebuilt[0], _hex(self.rebuilt[1][:8])))
+        return verifier
+
+    def _base_problem(self, package, base):
+        """Why the package cannot be applied here, or None."""
+        a = self.agent
+        if a.plan_source is not None and a.plan_source != a.version:
+            return "made for version %s, the MCU runs %s" % (a.plan_source, a.version)
+        try:
+            want, ext = delta.header(package)
+        except DeltaError as e:
+            return str(e)
+        if ext is None and a.keys is None:
+            return "no target digest (a package made for ESP) and no keys= to check the result"
+        try:
+            with open(base, "rb") as f:
+                have = sha256_of(f, None)
+        except OSError:
+            return "no copy of the image the MCU runs (%s) to apply it to" % base
+        if have != want:
+            return "made for the base with SHA-256 %s, the kept image (%s) is %s" % (
+                _hex(want[:8]), base, _hex(have[:8]))
+        return None
+
+    def _keep(self, path):
+        """Keeps the image the MCU now runs as `<comp>.img`, the next diff package's base:
+        the download itself (renamed), or a diff package's target written next to it and
+        renamed over the old copy (never a half-written base). Where space runs out, or the
+        MCU applied a patch itself, the old copy goes (it is no longer the MCU's) and the next
+        update needs a full package."""
+        a = self.agent
+        kept = self._path(".img")
+        try:
+            if path is None:
+                raise OSError(2, "it was streamed: the image is not on the module")
+            if self.rebuilt is None and self.patch is not None:
+                raise OSError(22, "the MCU applied the patch: its image is not on the module")
+            if self.rebuilt is None:
+                _replace(path, kept)
+                return
+            new = self._path(".img.new")
+            free = a._device()["free"]
+            if free is not None and free < self.rebuilt[0] + len(a.buf):
+                raise OSError(28, "%d bytes free" % free)  # ENOSPC
+            self._write_target(kept, path, new)
+            _replace(new, kept)
+        except (OSError, DeltaError) as e:
+            remove(kept, self._path(".img.new"))
+            a._log("not keeping the installed image (%s): the next diff package cannot apply, "
+                   "a full package can" % (e,))
+
+    def _write_target(self, base, package, out):
+        a = self.agent
+        t = delta.Target(base, package)
+        try:
+            with open(out, "wb") as f:
+                while True:
+                    n = t.readinto(a.buf)
+                    if not n:
+                        break
+                    f.write(a.mv[:n])
+        finally:
+            t.close()
+        if t.sha256 != self.rebuilt[1]:
+            raise OSError(5, "the rewritten image differs")
+
+    def _refuse(self, path, n):
+        """Refuses what qsota.send would (qsota.source.refusal): an empty image, a diff
+        package, unless the agent's option of the same name allows it. Here, so that the
+        platform hears why before anything reaches the MCU."""
+        a = self.agent
+        with open(path, "rb") as f:
+            refused = refusal(f, n, a.allow_empty, a.mcu_applies_diffs)
+        if refused is not None:
+            if a.plan_source and n:
+                refused += " (the plan's source version: %s)" % a.plan_source
+            raise AgentError("verify", refused)
 
     def _download_step(self, pct):
         self.agent._step("download", pct)
@@ -190,6 +322,8 @@ class Update:
         options = dict(a.send_options)
         if a.allow_empty:
             options["allow_empty"] = True
+        if a.mcu_applies_diffs:
+            options["mcu_applies_diffs"] = True
         name = a.name or "%s_%s.bin" % (a.comp_no, target)
         if sha256 is None:
             options["deferred"] = True
@@ -208,32 +342,37 @@ class Update:
 
         source = path
         try:
+            if self.rebuilt is not None:
+                source = delta.Target(self._path(".img"), path, name)
             if signed is not None and not protocol.container:
-                source = self._body(path, signed, name)
-                options.pop("sha256", None)  # the file's: the sender computes the body's
+                source = self._body(source, signed, name)
+                if protocol.sha256 and self.rebuilt is None:
+                    options["sha256"] = signed["body_sha256"]  # the download pass computed it
+                else:
+                    options.pop("sha256", None)  # the file's: the sender computes the body's
             stats = qsota.send(
                 port, source, protocol=a.protocol, name=name, progress=progress, **options
             )
         except qsota.TransferError as e:
-            raise AgentError("transfer", "MCU transfer failed (%s): %s" % (e.code, e))
+            raise AgentError("transfer", "MCU transfer failed (%s): %s" % (e.code, e), e.code)
         finally:
             if opened and callable(getattr(port, "close", None)):
                 port.close()
             if source is not path:
                 source.close()
         a._step("transfer", 100)
-        if source is not path:
+        if signed is not None and not protocol.container:
             a._log("sent the body of the signed image (%d bytes)" % signed["img_size"])
         a._log(
             "sent %d bytes in %d ms, %d retries"
             % (stats.get("bytes", 0), stats.get("elapsed_ms", 0), stats.get("retries", 0))
         )
 
-    def _body(self, path, signed, name):
-        """The body of the signed image at `path`, for a bootloader that takes a raw
-        application."""
+    def _body(self, source, signed, name):
+        """The body of the signed image `source` (a path or an open file), for a bootloader
+        that takes a raw application."""
         try:
-            return _image.body(path, signed, name)
+            return _image.body(source, signed, name)
         except ValueError as e:
             raise AgentError("verify", str(e))
 
@@ -305,3 +444,16 @@ class Update:
         s.finish()
         a._log("streamed %d bytes: %d downloaded again, %d connections"
                % (s.total, s.again, s.connections))
+
+def _replace(src, dst):
+    """Renames `src` over `dst`: one step where the filesystem replaces (littlefs, POSIX),
+    else (FAT refuses an existing name) `dst` is removed first."""
+    try:
+        os.rename(src, dst)
+    except OSError:
+        remove(dst)
+        os.rename(src, dst)
+
+
+def _hex(b):
+    return "".join("%02x" % x for x in b)

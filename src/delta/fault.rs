@@ -78,7 +78,7 @@ impl Fault {
         Fault::NoExtension,
     ];
 
-    /// What it means, for people (Python's `qsota.codes.DELTA_FAULTS` holds the same).
+    /// What it means, for people (tests/tables.rs writes them to `qsota.codes.DELTA_FAULTS`).
     pub const fn message(self) -> &'static str {
         match self {
             Fault::Malformed => "not a detools sequential patch qsota can read",

@@ -13,22 +13,7 @@ use std::string::String;
 use std::vec;
 use std::vec::Vec;
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next() as u8).collect()
-    }
-}
+use crate::test_rng::Rng;
 
 // The encoders `qsota delta` writes patches with.
 #[path = "../../tools/qsota-cli/src/delta/encode.rs"]
@@ -570,21 +555,6 @@ fn an_empty_target_is_two_bytes_and_contexts_fit_their_budget() {
     let (applier, package) = (size_of::<Applier>(), size_of::<Package>());
     std::println!("delta contexts: Applier {applier} bytes, Package {package} bytes");
     assert!(applier < 400 && package <= 1536, "{applier} {package}");
-}
-
-#[test]
-fn the_faults_are_python_codes_delta_faults() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/python/qsota/codes.py");
-    let text = std::fs::read_to_string(path).unwrap();
-    let rows: Vec<(&str, &str)> = text
-        .lines()
-        .skip_while(|l| !l.starts_with("DELTA_FAULTS = {"))
-        .skip(1)
-        .take_while(|l| !l.starts_with('}'))
-        .map(|l| (l.split('"').nth(1).unwrap(), l.split('"').nth(3).unwrap()))
-        .collect();
-    let want: Vec<(&str, &str)> = Fault::ALL.iter().map(|f| (f.name(), f.message())).collect();
-    assert_eq!(rows, want);
 }
 
 #[test]

@@ -246,6 +246,24 @@ pub unsafe extern "C" fn qsota_delta_header(
     })
 }
 
+/// The target's size once the patch has stated it; `QSOTA_E_STATE` before.
+///
+/// # Safety
+/// `d` initialised; `size` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn qsota_delta_target_size(d: *mut qsota_delta_t, size: *mut u32) -> i32 {
+    // SAFETY: the caller's contract.
+    status(unsafe {
+        (|| {
+            let n = get::<Package<'static>>(d)?
+                .target_size()
+                .ok_or(Error::State)?;
+            *out(size)? = n;
+            Ok(())
+        })()
+    })
+}
+
 /// Why the context failed: a `QSOTA_DELTA_*` code, or 0 while it has not.
 ///
 /// # Safety

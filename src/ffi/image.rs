@@ -2,7 +2,7 @@
 
 use super::verify::{qsota_verifier_t, with};
 use super::{bytes, out};
-use crate::image::{Fault, MAX_KEYS};
+use crate::image::{tlv_hash, Fault, MAX_KEYS, PROBLEMS};
 use crate::Error;
 
 /// The most keys `qsota_verifier_expect_signature` takes.
@@ -91,6 +91,11 @@ pub struct qsota_image_t {
     pub version_minor: u8,
     pub version_revision: u16,
     pub version_build: u32,
+    /// 1 once the body has passed (`body_sha256` is valid), else 0.
+    pub has_body: i32,
+    /// The SHA-256 of the body alone: what a bootloader that takes the raw application
+    /// checks (the native protocol's `sha256`), computed in the verifier's pass.
+    pub body_sha256: [u8; 32],
 }
 
 /// Expects an MCUboot image (`imgtool sign`, Ed25519) signed by one of `n_keys` keys: raw
@@ -147,8 +152,60 @@ pub unsafe extern "C" fn qsota_verifier_image(
                 version_minor: h.version.1,
                 version_revision: h.version.2,
                 version_build: h.version.3,
+                has_body: i32::from(signed.body_sha256().is_some()),
+                body_sha256: signed.body_sha256().unwrap_or([0; 32]),
             };
             Ok(())
         })
     }
+}
+
+/// The message of image problem `error` (a `QSOTA_IMAGE_E_*`), in C's printf syntax with
+/// the problem's `a` and `b` for its conversions (`%u`, `%0Nx`), into `buf` of `cap` bytes,
+/// NUL-terminated (`""` for any other code); `QSOTA_E_BUFFER` if it does not fit (128
+/// always does).
+///
+/// # Safety
+/// `buf` null or valid for `cap` bytes of writes.
+#[no_mangle]
+pub unsafe extern "C" fn qsota_image_problem(error: i32, buf: *mut u8, cap: usize) -> i32 {
+    let text = usize::try_from(error)
+        .ok()
+        .and_then(|e| PROBLEMS.get(e.wrapping_sub(1)))
+        .map_or("", |t| t);
+    // SAFETY: the caller's contract.
+    unsafe { super::write_text(text, buf, cap) }
+}
+
+/// Writes the SHA-256 TLV (0x10) of an MCUboot image to `hash` (32 bytes) and sets `found`
+/// to 1, or sets `found` to 0 unless the header and the TLV areas parse up to it (no keys:
+/// nothing is checked but the format). `head` is the image's start (its 32-byte header at
+/// least, or all of it); where it stops before the TLV areas, `tail` is the file from
+/// offset `tail_at` on (at or before the body's end), the body between skipped: a reader of
+/// a file reads its two ends.
+///
+/// # Safety
+/// `head` and `tail` valid for `head_len` and `tail_len` bytes of reads (or null with
+/// length 0); `hash` for 32 bytes of writes; `found` for a write.
+#[no_mangle]
+pub unsafe extern "C" fn qsota_image_tlv_hash(
+    head: *const u8,
+    head_len: usize,
+    tail: *const u8,
+    tail_len: usize,
+    tail_at: u64,
+    hash: *mut u8,
+    found: *mut i32,
+) -> i32 {
+    // SAFETY: the caller's contract.
+    let result = unsafe {
+        (|| {
+            let got = tlv_hash(bytes(head, head_len)?, bytes(tail, tail_len)?, tail_at);
+            let (hash, found) = (out(hash.cast::<[u8; 32]>())?, out(found)?);
+            *found = i32::from(got.is_some());
+            *hash = got.unwrap_or([0; 32]);
+            Ok(())
+        })()
+    };
+    super::status(result)
 }

@@ -153,6 +153,28 @@ unsafe fn out<'a, T>(ptr: *mut T) -> Result<&'a mut T, Error> {
     unsafe { ptr.as_mut() }.ok_or(Error::Null)
 }
 
+/// Writes `text` into `buf` of `cap` bytes, NUL-terminated; `QSOTA_E_BUFFER` if it does not
+/// fit. The C ABI's texts from the core (`qsota_stm32_reason`, `qsota_image_problem`).
+///
+/// # Safety
+/// `buf` null or valid for `cap` bytes of writes.
+#[cfg(not(feature = "bootloader"))]
+unsafe fn write_text(text: &str, buf: *mut u8, cap: usize) -> i32 {
+    let text = text.as_bytes();
+    if buf.is_null() {
+        return QSOTA_E_NULL;
+    }
+    if text.len() >= cap {
+        return QSOTA_E_BUFFER;
+    }
+    // SAFETY: `buf` is valid for `cap` > text.len() bytes (the caller's contract).
+    unsafe {
+        core::ptr::copy_nonoverlapping(text.as_ptr(), buf, text.len());
+        *buf.add(text.len()) = 0;
+    }
+    QSOTA_OK
+}
+
 /// `qsota_X_poll` of any sender.
 ///
 /// # Safety

@@ -223,22 +223,9 @@ pub unsafe extern "C" fn qsota_stm32_stats(
 /// `buf` null or valid for `cap` bytes of writes.
 #[no_mangle]
 pub unsafe extern "C" fn qsota_stm32_reason(reason: u32, buf: *mut u8, cap: usize) -> i32 {
-    let text = Reason::ALL
-        .get(reason as usize)
-        .map_or("", |r| r.text())
-        .as_bytes();
-    if buf.is_null() {
-        return super::QSOTA_E_NULL;
-    }
-    if text.len() >= cap {
-        return super::QSOTA_E_BUFFER;
-    }
-    // SAFETY: `buf` is valid for `cap` > text.len() bytes (the caller's contract).
-    unsafe {
-        core::ptr::copy_nonoverlapping(text.as_ptr(), buf, text.len());
-        *buf.add(text.len()) = 0;
-    }
-    super::QSOTA_OK
+    let text = Reason::ALL.get(reason as usize).map_or("", |r| r.text());
+    // SAFETY: the caller's contract.
+    unsafe { super::write_text(text, buf, cap) }
 }
 
 #[cfg(test)]

@@ -101,10 +101,10 @@ fn options(o: &qsota_ymodem_options_t) -> Result<Options, Error> {
     })
 }
 
-/// Sets up a sender in `s` for the file `name` (1..=255 bytes, no NUL) of `size` bytes;
-/// `opts` null means the defaults. `QSOTA_E_LENGTH`: name empty or too long;
+/// Sets up a sender in `s` for the file `name` (1..=255 bytes, no NUL) of `size` bytes
+/// (below 4 GiB); `opts` null means the defaults. `QSOTA_E_LENGTH`: name empty or too long;
 /// `QSOTA_E_SYNTAX`: NUL in the name; `QSOTA_E_ARG`: block size not 128 or 1024;
-/// `QSOTA_E_RANGE`: a wait of 0 or above 2^31-1 ms, or retries above 255.
+/// `QSOTA_E_RANGE`: a wait of 0 or above 2^31-1 ms, retries above 255, a size of 4 GiB.
 ///
 /// # Safety
 /// `s` null or valid for writes of `qsota_ymodem_t`; `name` valid for `name_len` bytes;

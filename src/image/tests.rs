@@ -62,7 +62,7 @@ fn keys(seeds: &[u8]) -> Vec<u8> {
 }
 
 /// Runs `data` through a checker in pieces of `piece` bytes; also checks that the
-/// Verifier's SHA-256 is the file's.
+/// Verifier's SHA-256 is the file's, and the body's SHA-256 the body's once it passed.
 fn run(data: &[u8], trusted: &[u8], piece: usize) -> Result<u8, Problem> {
     let mut s = SignedImage::new(&keys(trusted)).unwrap();
     let mut sha = Sha256::new();
@@ -70,6 +70,11 @@ fn run(data: &[u8], trusted: &[u8], piece: usize) -> Result<u8, Problem> {
         s.update(&mut sha, chunk);
     }
     assert_eq!(sha.finalize()[..], Sha256::digest(data)[..]);
+    let body = s
+        .header()
+        .and_then(|h| data.get(usize::from(h.hdr_size)..h.body_end() as usize));
+    let want = body.map(|b| <[u8; 32]>::from(Sha256::digest(b)));
+    assert_eq!(s.body_sha256(), want, "piece {piece}");
     s.check()
 }
 
@@ -248,4 +253,79 @@ fn verifier_checks_the_signature_in_its_pass() {
     let mut v = Verifier::new();
     v.update(b"x").unwrap();
     assert_eq!(v.expect_signature(&keys(&[1])), Err(Error::State));
+}
+
+#[test]
+fn tlv_hash_reads_the_hash_tlv_of_signed_and_unsigned_images() {
+    for (hdr_size, protected, seed) in [
+        (32, std::vec![], Some(1)),
+        (64, std::vec![tlv(0x50, &[9; 5])], None),
+    ] {
+        let data = image(&body(), hdr_size, &protected, seed);
+        let prot_len = if protected.is_empty() { 0 } else { 4 + 9 };
+        let hashed = usize::from(hdr_size) + body().len() + prot_len;
+        let want: [u8; 32] = Sha256::digest(&data[..hashed]).into();
+        let end = data.len() as u64;
+        assert_eq!(tlv_hash(&data, &[], end), Some(want));
+        assert_eq!(
+            tlv_hash(&data[..hashed + 20], &[], end),
+            None,
+            "cut in the hash TLV"
+        );
+        // The two ends of a file, the body between skipped, however they overlap.
+        let body_end = usize::from(hdr_size) + body().len();
+        for (head, at) in [
+            (32, body_end),
+            (32, body_end - 7),
+            (100, 60),
+            (body_end + 3, 40),
+        ] {
+            let got = tlv_hash(&data[..head], &data[at..], at as u64);
+            assert_eq!(got, Some(want), "head {head}, tail at {at}");
+        }
+        let late = (body_end + 1) as u64;
+        assert_eq!(tlv_hash(&data[..32], &data[body_end + 1..], late), None);
+    }
+    assert_eq!(tlv_hash(&body(), &[], 0), None, "no header");
+}
+
+/// The quoted texts between the line that starts with `start` and the next line that starts
+/// with `end`, in `file` (relative to the repository).
+fn quoted_lines(file: &str, start: &str, end: &str) -> Vec<std::string::String> {
+    let path = std::format!("{}/{file}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .skip_while(|l| !l.starts_with(start))
+        .skip(1)
+        .take_while(|l| !l.starts_with(end))
+        .filter_map(|l| l.split('"').nth(1).map(std::string::String::from))
+        .collect()
+}
+
+#[test]
+fn the_pure_twin_prints_the_cores_problem_texts() {
+    let pure: Vec<_> = quoted_lines("python/qsota/pure/image.py", "_PROBLEMS = (", ")")
+        .iter()
+        .map(|t| t.replace("%d", "%u"))
+        .collect();
+    assert_eq!(pure, PROBLEMS);
+    let shown = |fault, a, b| std::format!("{}", Problem { fault, a, b });
+    assert_eq!(
+        shown(Fault::Magic, 0x7373_7373, 0),
+        "image: bad magic 0x73737373 (not an MCUboot image)"
+    );
+    assert_eq!(
+        shown(Fault::TlvMagic, 0x6906, 1056),
+        "tlv: bad magic 0x6906 at offset 1056"
+    );
+    assert_eq!(
+        shown(Fault::TruncatedBody, 10, 20),
+        "image: truncated body (10 of 20 bytes)"
+    );
+    assert_eq!(shown(Fault::TlvLength, 2, 5), "tlv: type 0x02 has length 5");
+    assert_eq!(
+        shown(Fault::HashMissing, 0, 0),
+        "hash: no SHA-256 TLV (0x10)"
+    );
 }

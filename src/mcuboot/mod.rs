@@ -28,32 +28,29 @@
 //!
 //! In recovery the upload goes straight into the primary slot: from the first chunk on, the
 //! old application is gone, and the MCU stays in MCUboot until a valid image is in place.
+//!
+//! The sender's parts: `transmit` puts the current step's request out, `steps` decides
+//! what MCUboot's answer leads to; `request` and `answer` are the requests' and answers'
+//! bytes.
 
 mod answer;
 pub(crate) mod cbor;
 pub mod console;
 mod request;
+mod steps;
+mod transmit;
 
-use crate::transfer::{self, reached, Action, Fail};
+use crate::transfer::{self, provided, reached, try_again, Action, Fail};
 use crate::Error;
+use answer::parse;
 pub use answer::{each_listed, Listed};
-use answer::{parse, Answer};
 use console::{encoded_len, HEADER};
-use request::{Image, Req};
-use request::{
-    GROUP_IMAGE, GROUP_OS, IMG_STATE, IMG_UPLOAD, OP_READ, OP_WRITE, OS_PARAMS, OS_RESET,
-};
+use request::Req;
 
 /// The largest request sent when `Options::buf_size` is 0.
 pub(crate) const DEFAULT_BUF: u16 = 2048;
 /// The smallest request buffer that holds a first upload request with data.
 pub(crate) const MIN_BUF: u16 = 128;
-/// MCUboot's default `MCUBOOT_SERIAL_MAX_RECEIVE_SIZE`, for bootloaders without `params`.
-const FALLBACK_BUF: u16 = 512;
-/// MCUboot's `MGMT_ERR_ENOTSUP`.
-const RC_NOT_SUPPORTED: i32 = 8;
-/// MCUboot's `MGMT_ERR_EINVAL`: a chunk beyond the size MCUboot holds from the first one.
-const RC_INVALID: i32 = 3;
 /// Unanswered resets after which the transfer counts as done.
 const RESET_TRIES: u8 = 2;
 
@@ -131,6 +128,53 @@ pub enum Step {
     List = 5,
     Reset = 6,
     Done = 7,
+}
+
+impl Step {
+    /// Every step, in code order.
+    pub const ALL: [Step; 8] = [
+        Step::Enter,
+        Step::Boot,
+        Step::Params,
+        Step::Probe,
+        Step::Upload,
+        Step::List,
+        Step::Reset,
+        Step::Done,
+    ];
+
+    /// The step's name, for messages.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Step::Enter => "enter",
+            Step::Boot => "boot",
+            Step::Params => "params",
+            Step::Probe => "probe",
+            Step::Upload => "upload",
+            Step::List => "list",
+            Step::Reset => "reset",
+            Step::Done => "done",
+        }
+    }
+}
+
+/// What MCUboot's `rc` (its `MGMT_ERR_*` code) means, for messages; "?" for a code it does
+/// not define (they run from 0 to 10).
+pub const fn rc_text(rc: i32) -> &'static str {
+    match rc {
+        0 => "ok",
+        1 => "unknown error",
+        2 => "out of memory",
+        3 => "invalid request (offset, size or image)",
+        4 => "timeout",
+        5 => "no such image or slot",
+        6 => "bad state",
+        7 => "message too large",
+        8 => "not supported",
+        9 => "image corrupt",
+        10 => "busy",
+        _ => "?",
+    }
 }
 
 /// Counters for the caller's report.
@@ -315,15 +359,9 @@ impl Sender {
 
     fn retry(&mut self) {
         self.stats.retries += 1;
-        if self.tries >= self.opts.retries {
-            self.fail(if self.heard {
-                Fail::Retries
-            } else {
-                Fail::Timeout
-            });
-        } else {
-            self.tries += 1;
-            self.send = true;
+        match try_again(&mut self.tries, self.opts.retries, self.heard) {
+            Ok(()) => self.send = true,
+            Err(fail) => self.fail(fail),
         }
     }
 
@@ -331,205 +369,6 @@ impl Sender {
     fn upload_from(&mut self, off: u64) {
         self.off = off;
         self.begin(Step::Upload);
-    }
-
-    /// The next request's header fields, with a new sequence number.
-    fn next_req(&mut self, op: u8, group: u16, id: u8) -> Req {
-        self.seq = self.seq.wrapping_add(1);
-        self.req = (op, group, id, self.seq);
-        self.req
-    }
-
-    /// Frames a request whose body is `body`; returns its line length.
-    fn small(&mut self, frame: &mut [u8], op: u8, group: u16, id: u8, body: &[u8]) -> usize {
-        let req = self.next_req(op, group, id);
-        request::small(frame, req, body)
-    }
-
-    /// What the upload requests carry of the image.
-    fn image(&self) -> Image<'_> {
-        Image {
-            image: self.opts.image,
-            size: self.size,
-            sha: &self.sha,
-        }
-    }
-
-    /// Data bytes of the upload request at `off`: as many as fill the buffer.
-    fn chunk_len(&self, off: u64) -> usize {
-        self.image().chunk_len(self.buf, off)
-    }
-
-    fn transmit(&mut self, now_ms: u32, frame: &mut [u8]) -> Action {
-        let Phase::Request(step) = self.phase else {
-            return Action::wait(now_ms);
-        };
-        let n = match self.framed {
-            Some(n) => n,
-            None => match step {
-                Step::Enter => self.small(
-                    frame,
-                    OP_WRITE,
-                    GROUP_OS,
-                    OS_RESET,
-                    b"\xa1\x69boot_mode\x01",
-                ),
-                Step::Params => self.small(frame, OP_READ, GROUP_OS, OS_PARAMS, b"\xa0"),
-                Step::List => self.small(frame, OP_READ, GROUP_IMAGE, IMG_STATE, b"\xa0"),
-                Step::Reset => self.small(frame, OP_WRITE, GROUP_OS, OS_RESET, b"\xa0"),
-                _ => {
-                    if step == Step::Probe {
-                        (self.off, self.len) = (self.size, 0);
-                    } else if !self.filled {
-                        let len = self.chunk_len(self.off);
-                        self.len = len;
-                        self.reading = Some(len);
-                        return Action::Read {
-                            offset: self.off,
-                            at: self.image().data_at(self.off, len),
-                            len,
-                        };
-                    }
-                    self.filled = false;
-                    let req = self.next_req(OP_WRITE, GROUP_IMAGE, IMG_UPLOAD);
-                    self.image().upload(frame, req, self.off, self.len)
-                }
-            },
-        };
-        self.framed = Some(n);
-        self.send = false;
-        self.stats.frames += 1;
-        self.stats.line_bytes += n as u64;
-        let slow = step == Step::List || (step == Step::Upload && self.off == 0);
-        let wait = if slow {
-            self.opts.erase_timeout_ms
-        } else {
-            self.opts.timeout_ms
-        };
-        self.deadline = now_ms.wrapping_add(wait);
-        Action::Send(n)
-    }
-
-    fn answer(&mut self, now_ms: u32, a: Answer) {
-        let Phase::Request(step) = self.phase else {
-            return;
-        };
-        self.heard = true;
-        // "Not supported" is an answer to params (a bootloader without the command).
-        if a.rc != 0 && !(step == Step::Params && a.rc == RC_NOT_SUPPORTED) {
-            self.stats.rc = a.rc;
-            if step == Step::Upload && a.rc == RC_INVALID && self.may_restart() {
-                return;
-            }
-            self.fail(Fail::Rejected);
-            return;
-        }
-        match step {
-            Step::Enter => {
-                self.phase = Phase::Boot;
-                self.stats.step = Step::Boot;
-                self.send = false;
-                self.deadline = now_ms.wrapping_add(self.opts.boot_ms);
-            }
-            Step::Params => {
-                let cap = self.opts.cap();
-                self.buf = match a.buf_size {
-                    Some(b) => cap.min(u16::try_from(b).unwrap_or(u16::MAX)),
-                    None if self.opts.buf_size != 0 => cap,
-                    None => FALLBACK_BUF,
-                };
-                if self.buf < MIN_BUF {
-                    self.fail(Fail::Protocol);
-                    return;
-                }
-                self.stats.buf_size = self.buf;
-                self.stats.chunk = self.chunk_len(1).min(self.size as usize) as u16;
-                if self.list_only {
-                    self.begin(Step::List);
-                } else if self.opts.resume {
-                    self.begin(Step::Probe);
-                } else {
-                    self.upload_from(0);
-                }
-            }
-            Step::Probe | Step::Upload => self.offset(a.off),
-            Step::List if self.list_only => {
-                self.phase = Phase::Done;
-                self.stats.step = Step::Done;
-            }
-            Step::List => {
-                if a.listed && a.hash.is_none_or(|h| h == self.hash) {
-                    self.stats.listed = true;
-                    self.stats.hash = a.hash.unwrap_or([0; 32]);
-                    if self.opts.reset {
-                        self.begin(Step::Reset);
-                    } else {
-                        self.phase = Phase::Done;
-                        self.stats.step = Step::Done;
-                    }
-                } else if !self.may_restart() {
-                    self.fail(Fail::Rejected);
-                }
-            }
-            Step::Reset => {
-                self.phase = Phase::Done;
-                self.stats.step = Step::Done;
-            }
-            _ => {}
-        }
-    }
-
-    /// After a resumed upload went wrong: starts over from 0, once. False if that was done.
-    fn may_restart(&mut self) -> bool {
-        if self.restarted || !(self.complete || self.stats.resumed_from > 0) {
-            return false;
-        }
-        self.restarted = true;
-        self.stats.retries += 1;
-        self.upload_from(0);
-        true
-    }
-
-    /// MCUboot's answer to an upload request (or the probe): it wants `off` next.
-    fn offset(&mut self, off: Option<u64>) {
-        let Some(off) = off.filter(|&o| o <= self.size) else {
-            self.fail(Fail::Protocol);
-            return;
-        };
-        let Phase::Request(step) = self.phase else {
-            return;
-        };
-        self.stats.bytes = off;
-        if step == Step::Probe {
-            if off == self.size {
-                self.complete = true;
-                self.begin(Step::List);
-            } else {
-                self.stats.resumed_from = off;
-                self.upload_from(off);
-            }
-            return;
-        }
-        let sent_to = self.off + self.len as u64;
-        if off <= self.off {
-            // Nothing written (or MCUboot restarted): counts as a retry.
-            self.stats.resent_bytes += sent_to - off.min(sent_to);
-            self.retry();
-            if matches!(self.phase, Phase::Failed(_)) {
-                return;
-            }
-            let tries = self.tries;
-            self.upload_from(off);
-            self.tries = tries;
-            return;
-        }
-        self.stats.chunks += 1;
-        self.stats.resent_bytes += sent_to.saturating_sub(off);
-        if off == self.size {
-            self.begin(Step::List);
-        } else {
-            self.upload_from(off);
-        }
     }
 }
 
@@ -581,13 +420,9 @@ impl transfer::Sender for Sender {
     }
 
     fn provide(&mut self, n: usize) {
-        match self.reading {
-            Some(len) if n == len => {
-                self.reading = None;
-                self.filled = true;
-            }
-            Some(len) if n < len => self.fail(Fail::Source),
-            _ => self.fail(Fail::Usage),
+        match provided(&mut self.reading, n, |&len| len) {
+            Ok(_) => self.filled = true,
+            Err(fail) => self.fail(fail),
         }
     }
 

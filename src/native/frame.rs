@@ -54,6 +54,24 @@ pub(crate) mod code {
     pub(crate) const DELTA: u8 = 10;
 }
 
+/// The name of an ERROR code (docs/protocol.md section 5); "" for 0 (no error) and codes
+/// the protocol does not define.
+pub const fn error_name(error: u8) -> &'static str {
+    match error {
+        code::VERSION => "version",
+        code::SIZE => "size",
+        code::FLASH => "flash",
+        code::DIGEST => "digest",
+        code::NOT_OPEN => "not open",
+        code::STATE => "state",
+        code::ARGUMENT => "argument",
+        code::FLAGS => "flags",
+        code::BASE => "base",
+        code::DELTA => "delta",
+        _ => "",
+    }
+}
+
 /// One table of 256 words: frames are at most ~1 KB, so this is fast enough on an MCU.
 pub(crate) static CRC32: Crc<u32, Table<1>> = Crc::<u32, Table<1>>::new(&CRC_32_ISO_HDLC);
 /// Bit by bit: it covers three bytes a frame, and a table would cost a receiver 256 bytes of

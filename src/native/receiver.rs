@@ -322,7 +322,10 @@ impl<D: Patching> Core<D> {
         let Ok(g) = record::geometry(flash) else {
             return self.fail(code::FLASH);
         };
-        if delta.map_or(id.size, |d| d.target_size) > g.slot_size {
+        // An empty image is refused as one too large is: committing nothing would leave the
+        // MCU without an application while the sender reports success.
+        let size = delta.map_or(id.size, |d| d.target_size);
+        if size == 0 || size > g.slot_size {
             return Reply::Error(code::SIZE, 0);
         }
         self.delta.start(delta);

@@ -7,7 +7,7 @@ pub(super) const ACK: u8 = 0x79;
 pub(super) const NACK: u8 = 0x1F;
 /// Autobaud.
 pub(super) const SYNC: u8 = 0x7F;
-/// What the sender probes with after an error (see the module doc of `stm32`).
+/// What the sender probes with after an error (see `stm32::recovery`).
 pub(super) const PROBE: u8 = 0x02;
 pub(super) const GET: u8 = 0x00;
 pub(super) const GET_ID: u8 = 0x02;

@@ -17,19 +17,11 @@
 //! complement. Block data is never sent before the address is ACKed: image bytes read as
 //! commands could be anything (a Go, an erase).
 //!
-//! ## Recovery
-//! The ROM has no timeouts: after a lost byte it waits for the rest of the frame. After any
-//! error (NACK, silence, garbage) the sender waits for a quiet line and probes with 0x02
-//! bytes, doubling their number while nothing answers, until a single probe is answered:
-//! then the ROM waits for a command. A run of 0x02 never completes a valid frame of any
-//! command (its checksums come out 0, or the complement does not match), so probing cannot
-//! erase or write anything. The interrupted operation is then repeated: an erase (which is
-//! idempotent), or a block's address; a block whose data went out but whose answer was lost
-//! is read back first (written: go on; erased: write it; anything else: fail), because
-//! programming a written block again fails on most families. Read-back data carries no
-//! checksum, so a mismatch is read again before it fails the transfer.
+//! The sender's parts: `transmit` puts the current operation's frame out, `answer` reads
+//! the ROM's answer byte by byte, `steps` decides what a complete answer leads to, and
+//! `recovery` handles every error (below: how).
 
-use crate::transfer::{self, reached, Action, Fail};
+use crate::transfer::{self, provided, reached, Action, Fail};
 use crate::Error;
 
 pub mod devices;
@@ -37,7 +29,6 @@ mod frame;
 mod reason;
 
 use devices::{Layout, FLASH_BASE};
-use frame::{ACK, ERASE, EXT_ERASE, GET, GET_ID, GO, NACK, PROBE, READ, SYNC, WRITE};
 pub use reason::Reason;
 
 /// Bytes per Write Memory / Read Memory block.
@@ -54,6 +45,8 @@ const QUIET_MS: u32 = 20;
 const PROBE_MS: u32 = 20;
 /// Probe frames without a useful answer before the ROM counts as gone.
 const MAX_PROBES: u8 = 40;
+/// The latest answer the waits make room for; later ones are no line's latency.
+pub const MAX_LATENCY_MS: u8 = 200;
 const MAX_PROBE_LEN: u16 = 128;
 
 /// Tuning and the target.
@@ -136,7 +129,7 @@ enum Op {
     ReadAddr,
     ReadData,
     Go,
-    /// Probing for a ROM that waits for a command (see the module doc); then `resume`.
+    /// Probing for a ROM that waits for a command (see [`recovery`]); then `resume`.
     Resync,
     Done,
     Failed(Fail),
@@ -154,7 +147,15 @@ pub struct Sender {
     quiet_until: Option<u32>,
     started: Option<u32>,
     deadline: u32,
-    sent_at: u32,
+    /// When the last frame was all on the wire, and whether its first answer byte is still
+    /// to come (it times the line's latency).
+    wire_end: u32,
+    timing: bool,
+    /// The latest answer seen, in ms after its frame was on the wire (see the module doc),
+    /// at most MAX_LATENCY_MS.
+    latency: u8,
+    /// Until then an answer may be a late one to the probes of a resync.
+    echo_until: Option<u32>,
     /// Start of the current phase (erase, write, verify), for the stats.
     mark: u32,
     /// The answer still expected: ACKs, then (Get, Get ID) a length byte, data, a last ACK.
@@ -213,7 +214,10 @@ impl Sender {
             quiet_until: None,
             started: None,
             deadline: 0,
-            sent_at: 0,
+            wire_end: 0,
+            timing: false,
+            latency: 0,
+            echo_until: None,
             mark: 0,
             acks: 0,
             var: false,
@@ -237,6 +241,11 @@ impl Sender {
             block: 0,
             stats: Stats::default(),
         })
+    }
+
+    /// The frame buffer `poll` needs: [`FRAME_SIZE`], as for every sender of this protocol.
+    pub fn frame_size(&self) -> usize {
+        FRAME_SIZE
     }
 
     pub fn stats(&self) -> Stats {
@@ -271,356 +280,8 @@ impl Sender {
     fn done_op(&mut self, op: Op) {
         self.tries = 0;
         self.heard = false;
+        self.echo_until = None;
         self.next(op);
-    }
-
-    /// The current operation failed (`reason`: what a NACK or read-back said): probe for
-    /// the ROM and repeat it, or give up.
-    fn error(&mut self, now: u32, reason: Reason) {
-        self.stats.retries += 1;
-        // A block that read back different stays the operation's story: on a noisy line the
-        // NACKs and silences between its re-reads may be mere damaged frames.
-        if self.tries == 0 || self.last != Reason::Mismatch {
-            self.last = reason;
-        }
-        if self.tries >= self.opts.retries {
-            let fail = match self.last {
-                Reason::None if self.heard => Fail::Retries,
-                Reason::None => Fail::Timeout,
-                _ => Fail::Rejected,
-            };
-            return self.fail(fail, self.last);
-        }
-        self.tries += 1;
-        self.resume = match self.op {
-            Op::WriteData if reason == Reason::None => {
-                self.probe = true;
-                Op::ReadAddr
-            }
-            Op::WriteData => Op::WriteAddr,
-            Op::ReadData => Op::ReadAddr,
-            op => op,
-        };
-        self.op = Op::Resync;
-        self.probe_len = 1;
-        self.probes = 0;
-        self.compare = false;
-        self.send = false;
-        self.quiet_until = Some(now.wrapping_add(QUIET_MS));
-    }
-
-    /// What a NACK now means, should it be the last word.
-    fn nack_reason(&self) -> Reason {
-        match (self.op, self.acks) {
-            (Op::Erase | Op::WriteAddr | Op::ReadAddr | Op::Go, 2) => Reason::ReadProtected,
-            (Op::Erase, _) => Reason::WriteProtected,
-            (Op::WriteAddr | Op::ReadAddr | Op::Go, _) => Reason::AddressRefused,
-            (Op::WriteData, _) => Reason::WriteFailed,
-            _ => Reason::None,
-        }
-    }
-
-    fn byte(&mut self, now: u32, b: u8) {
-        if matches!(self.op, Op::Done | Op::Failed(_)) {
-            return;
-        }
-        if self.quiet_until.is_some() {
-            self.quiet_until = Some(now.wrapping_add(QUIET_MS));
-            return;
-        }
-        if self.send || self.reading.is_some() || self.compare {
-            return;
-        }
-        self.heard = true;
-        let answer = b == ACK || b == NACK;
-        match self.op {
-            Op::Sync if answer => self.done_op(Op::Get),
-            Op::Sync => {}
-            Op::Resync if answer && self.probe_len == 1 => self.next(self.resume),
-            Op::Resync => {
-                if answer {
-                    self.probe_len = 1;
-                }
-                self.quiet_until = Some(now.wrapping_add(QUIET_MS));
-            }
-            _ if self.acks > 0 => match b {
-                ACK => {
-                    self.acks -= 1;
-                    self.go_acked |= self.op == Op::Go;
-                    if self.acks == 0 && self.want == 0 && !self.var && !self.tail {
-                        self.complete(now);
-                    }
-                }
-                NACK => self.error(now, self.nack_reason()),
-                _ => self.error(now, Reason::None),
-            },
-            _ if self.var => {
-                self.var = false;
-                self.want = u16::from(b) + 1;
-            }
-            _ if self.want > 0 => {
-                self.buf[usize::from(self.got)] = b;
-                self.got += 1;
-                self.want -= 1;
-                if self.want == 0 && !self.tail {
-                    self.complete(now);
-                }
-            }
-            _ if self.tail && b == ACK => {
-                self.tail = false;
-                self.complete(now);
-            }
-            _ if self.tail => self.error(now, Reason::None),
-            _ => {}
-        }
-    }
-
-    /// Every byte the current frame asked for has come.
-    fn complete(&mut self, now: u32) {
-        let elapsed = now.wrapping_sub(self.mark);
-        match self.op {
-            Op::Get => {
-                let cmds = &self.buf[1..usize::from(self.got)];
-                self.stats.version = self.buf[0];
-                let erase = [EXT_ERASE, ERASE].into_iter().find(|c| cmds.contains(c));
-                let needed = [WRITE, READ, if self.opts.go { GO } else { READ }];
-                match erase {
-                    Some(e) if needed.iter().all(|c| cmds.contains(c)) => {
-                        self.stats.erase_cmd = e;
-                        self.done_op(Op::GetId);
-                    }
-                    _ => self.fail(Fail::Rejected, Reason::Unsupported),
-                }
-            }
-            Op::GetId if self.got != 2 => self.fail(Fail::Protocol, Reason::None),
-            Op::GetId => {
-                self.stats.pid = u16::from_be_bytes([self.buf[0], self.buf[1]]);
-                self.mark = now;
-                self.plan();
-            }
-            Op::Erase => {
-                self.stats.pages += 1;
-                self.erase_off = self.layout.page_of(self.erase_off).1;
-                if self.erase_off >= self.erase_end {
-                    self.stats.erase_ms = elapsed;
-                    self.mark = now;
-                    self.done_op(Op::WriteAddr);
-                } else {
-                    self.done_op(Op::Erase);
-                }
-            }
-            Op::WriteAddr => self.next(Op::WriteData),
-            Op::WriteData => self.written(now),
-            Op::ReadAddr => {
-                let (_, pad) = self.extent();
-                self.got = 0;
-                self.want = pad as u16;
-                self.next(Op::ReadData);
-            }
-            Op::ReadData => self.compare = true,
-            _ => {
-                self.stats.went = true;
-                self.op = Op::Done;
-            }
-        }
-    }
-
-    /// After Get ID: the part's flash, checked against the image before anything is erased.
-    fn plan(&mut self) {
-        let part = devices::find(self.stats.pid);
-        let flash = match (self.opts.flash_size, part) {
-            (0, Some(p)) => p.flash,
-            (size, _) => size,
-        };
-        let layout = match (self.opts.page_size, part) {
-            (0, Some(p)) => Some(p.layout),
-            (0, None) => None,
-            (size, _) => Some(Layout::Pages(size)),
-        };
-        let (Some(layout), true) = (layout, flash > 0) else {
-            return self.fail(Fail::Rejected, Reason::UnknownPart);
-        };
-        let start = self.opts.address - FLASH_BASE;
-        let end = u64::from(start) + u64::from(self.size);
-        if end > u64::from(flash) {
-            return self.fail(Fail::Rejected, Reason::TooLarge);
-        }
-        self.layout = layout;
-        self.erase_off = start;
-        self.erase_end = end as u32;
-        let last = layout.page_of(end as u32 - 1).0;
-        if last
-            > if self.stats.erase_cmd == ERASE {
-                0xFE
-            } else {
-                0xFFEF
-            }
-        {
-            return self.fail(Fail::Rejected, Reason::Unsupported);
-        }
-        self.done_op(Op::Erase);
-    }
-
-    fn written(&mut self, now: u32) {
-        self.stats.bytes += self.extent().0 as u64;
-        self.probe = false;
-        self.block += 1;
-        if self.block == self.blocks {
-            self.stats.write_ms = now.wrapping_sub(self.mark);
-            self.mark = now;
-            self.block = 0;
-        }
-        self.done_op(if self.block == 0 {
-            Op::ReadAddr
-        } else {
-            Op::WriteAddr
-        });
-    }
-
-    /// A block came back: compare it with the image bytes at `CMP_AT`.
-    fn compared(&mut self, now: u32, frame: &[u8]) {
-        let (len, pad) = self.extent();
-        let back = &self.buf[..pad];
-        let same =
-            back[..len] == frame[CMP_AT..CMP_AT + len] && back[len..].iter().all(|&b| b == 0xFF);
-        if self.probe && !same && back.iter().all(|&b| b == 0xFF) {
-            // The write whose answer was lost never happened.
-            self.probe = false;
-            self.next(Op::WriteAddr);
-        } else if !same {
-            self.error(now, Reason::Mismatch);
-        } else if self.probe {
-            self.written(now);
-        } else {
-            self.stats.verified += len as u64;
-            self.block += 1;
-            if self.block < self.blocks {
-                self.done_op(Op::ReadAddr);
-            } else {
-                self.stats.verify_ms = now.wrapping_sub(self.mark);
-                self.block -= 1;
-                if self.opts.go {
-                    self.done_op(Op::Go);
-                } else {
-                    self.op = Op::Done;
-                }
-            }
-        }
-    }
-
-    /// How many more bytes the answer to the frame out needs, as far as known: a count byte
-    /// (Get) stands for itself until it says how many follow. The probes of a resync take
-    /// any answer, or noise: unknown.
-    fn expects(&self) -> usize {
-        match self.op {
-            Op::Sync | Op::Resync => 0,
-            _ => {
-                usize::from(self.acks)
-                    + usize::from(self.var)
-                    + usize::from(self.want)
-                    + usize::from(self.tail)
-            }
-        }
-    }
-
-    /// Sets the answer the frame being sent expects.
-    fn expect(&mut self, acks: u8, var: bool, want: u16) {
-        self.acks = acks;
-        self.var = var;
-        self.tail = var;
-        self.want = want;
-        self.got = 0;
-    }
-
-    fn transmit(&mut self, now: u32, frame: &mut [u8]) -> Action {
-        let t = self.opts.timeout_ms;
-        let block_addr = self.opts.address + self.block * BLOCK as u32;
-        let (len, pad) = self.extent();
-        let mut reply = 0;
-        let (n, wait) = match self.op {
-            Op::Sync => {
-                frame[0] = SYNC;
-                self.expect(1, false, 0);
-                (1, SYNC_MS)
-            }
-            Op::Resync => {
-                self.probes += 1;
-                if self.probes > MAX_PROBES {
-                    return self.gone();
-                }
-                let n = usize::from(self.probe_len);
-                frame[..n].fill(PROBE);
-                (n, PROBE_MS)
-            }
-            Op::Get | Op::GetId => {
-                let cmd = if self.op == Op::Get { GET } else { GET_ID };
-                self.expect(1, true, 0);
-                (frame::command(frame, cmd), t)
-            }
-            Op::Erase => {
-                let page = self.layout.page_of(self.erase_off).0 as u16;
-                let n = frame::erase(frame, self.stats.erase_cmd, page);
-                self.expect(2, false, 0);
-                self.sent_at = now;
-                (n, t.saturating_add(self.opts.erase_timeout_ms))
-            }
-            Op::WriteAddr | Op::ReadAddr | Op::Go => {
-                let (cmd, addr) = match self.op {
-                    Op::WriteAddr => (WRITE, block_addr),
-                    Op::ReadAddr => (READ, block_addr),
-                    _ => (GO, self.opts.address),
-                };
-                self.filled = false;
-                self.expect(2, false, 0);
-                (frame::addressed(frame, cmd, addr), t)
-            }
-            Op::WriteData => {
-                self.expect(1, false, 0);
-                (frame::write_data(frame, len, pad), t)
-            }
-            _ => {
-                self.expect(1, false, 0);
-                self.want = pad as u16;
-                reply = pad;
-                (frame::read_length(frame, pad), t)
-            }
-        };
-        self.send = false;
-        self.stats.frames += 1;
-        self.stats.line_bytes += n as u64;
-        let airtime = match self.opts.baud {
-            0 => 0,
-            baud => ((n + reply) as u64 * 11_000).div_ceil(u64::from(baud)) as u32,
-        };
-        self.deadline = now.wrapping_add(wait.saturating_add(airtime));
-        Action::Send(n)
-    }
-
-    /// The ROM stopped answering probes: it has gone, or (after an accepted Go whose
-    /// address answer was lost) jumped to the verified image.
-    fn gone(&mut self) -> Action {
-        if self.resume == Op::Go && self.go_acked {
-            self.op = Op::Done;
-            return Action::Done;
-        }
-        let reason = self.last;
-        self.fail(Fail::Timeout, reason);
-        Action::Failed(Fail::Timeout)
-    }
-
-    /// The wait for the current frame's answer ran out.
-    fn expired(&mut self, now: u32, start: u32) {
-        match self.op {
-            Op::Sync if reached(now, start.wrapping_add(self.opts.start_timeout_ms)) => {
-                self.fail(Fail::Timeout, Reason::NoAnswer)
-            }
-            Op::Sync => self.send = true,
-            Op::Resync => {
-                self.probe_len = (self.probe_len * 2).min(MAX_PROBE_LEN);
-                self.send = true;
-            }
-            _ => self.error(now, Reason::None),
-        }
     }
 }
 
@@ -682,13 +343,9 @@ impl transfer::Sender for Sender {
     }
 
     fn provide(&mut self, n: usize) {
-        match self.reading {
-            Some(len) if n == len => {
-                self.reading = None;
-                self.filled = true;
-            }
-            Some(len) if n < len => self.fail(Fail::Source, Reason::None),
-            _ => self.fail(Fail::Usage, Reason::None),
+        match provided(&mut self.reading, n, |&len| len) {
+            Ok(_) => self.filled = true,
+            Err(fail) => self.fail(fail, Reason::None),
         }
     }
 
@@ -700,6 +357,11 @@ impl transfer::Sender for Sender {
         }
     }
 }
+
+mod answer;
+mod recovery;
+mod steps;
+mod transmit;
 
 #[cfg(test)]
 mod tests;

@@ -2,7 +2,7 @@
 //! simulator's `stm32-rom` personality tests it over a paced line with faults
 //! (tools/qsota-mcu/src/stm32_rom_tests.rs).
 
-use super::frame::xor;
+use super::frame::{xor, ACK, EXT_ERASE, GET, GET_ID, GO, NACK, READ, SYNC, WRITE};
 use super::*;
 use crate::trace;
 use crate::transfer::Sender as _;
@@ -22,6 +22,8 @@ struct Rom {
     /// NACKs every other Read Memory address, as a line that damages them would.
     flaky_reads: bool,
     reads: u32,
+    /// NACKs the first data frame of the block at this flash offset, as a damaged one.
+    nack_write: Option<usize>,
 }
 
 impl Rom {
@@ -34,6 +36,7 @@ impl Rom {
             blind_flip: None,
             flaky_reads: false,
             reads: 0,
+            nack_write: None,
         }
     }
 
@@ -43,6 +46,10 @@ impl Rom {
             if cmd == WRITE {
                 let n = usize::from(f[0]) + 1;
                 assert_eq!(xor(&f[..n + 2]), 0, "checksum");
+                if self.nack_write == Some(off) {
+                    self.nack_write = None;
+                    return vec![NACK];
+                }
                 self.flash[off..off + n].copy_from_slice(&f[1..1 + n]);
                 if self.blind_flip == Some(off) {
                     self.flash[off] ^= 1;
@@ -100,12 +107,20 @@ impl Rom {
     }
 }
 
-/// Drives `s` against `rom` (answers 1 ms after each frame); the outcome. An answer the
-/// sender knows the length of comes in two halves 1 ms apart: between them it must wait
-/// for exactly the second half.
+/// Drives `s` against `rom` (answers 1 ms after each frame); the outcome.
 fn run(s: &mut Sender, rom: &mut Rom, image: &[u8]) -> Action {
+    run_late(s, rom, image, 1)
+}
+
+/// Drives `s` against `rom`, whose answers arrive `latency` ms after each frame (a
+/// USB-serial adapter's latency timer), the sender polled meanwhile; the outcome. An answer
+/// the sender knows the length of comes in two halves 1 ms apart: between them it must wait
+/// for exactly the second half.
+fn run_late(s: &mut Sender, rom: &mut Rom, image: &[u8], latency: u32) -> Action {
     let mut frame = [0u8; FRAME_SIZE];
     let mut now = 0u32;
+    // Answers on their way: when each arrives, and whether the sender knew its length.
+    let mut coming: std::collections::VecDeque<(u32, Vec<u8>, bool)> = Default::default();
     trace_begin(s, image);
     for _ in 0..100_000 {
         let action = step(s, now, &mut frame, image);
@@ -113,26 +128,17 @@ fn run(s: &mut Sender, rom: &mut Rom, image: &[u8]) -> Action {
             Action::Send(n) => {
                 let reply = rom.answer(&frame[..n]);
                 let known = (1..=reply.len()).contains(&s.expects());
-                let (head, rest) = reply.split_at(if known { reply.len() / 2 } else { 0 });
-                if !head.is_empty() {
-                    now += 1;
-                    trace::receive(now, head);
-                    s.receive(now, head);
-                    let expects = loop {
-                        match step(s, now, &mut frame, image) {
-                            Action::Read { .. } => {}
-                            Action::Wait { expects, .. } => break expects,
-                            other => panic!("{other:?} after {head:02x?} of {reply:02x?}"),
-                        }
-                    };
-                    assert_eq!(expects, rest.len(), "after {head:02x?} of {reply:02x?}");
-                }
-                now += 1;
-                trace::receive(now, rest);
-                s.receive(now, rest);
+                coming.push_back((now + latency, reply, known));
             }
             Action::Read { .. } => {}
-            Action::Wait { until_ms, .. } => now = until_ms,
+            Action::Wait { until_ms, .. } => match coming.front() {
+                Some(&(at, _, _)) if at <= until_ms => {
+                    let (at, reply, known) = coming.pop_front().unwrap();
+                    now = now.max(at);
+                    deliver(s, &mut now, &mut frame, image, &reply, known);
+                }
+                _ => now = until_ms,
+            },
             end => {
                 trace_end(s);
                 return end;
@@ -140,6 +146,34 @@ fn run(s: &mut Sender, rom: &mut Rom, image: &[u8]) -> Action {
         }
     }
     panic!("no end");
+}
+
+/// Gives `reply` to `s` at `now`: in two halves 1 ms apart if the sender knew its length,
+/// checking that in between it waits for exactly the rest.
+fn deliver(
+    s: &mut Sender,
+    now: &mut u32,
+    frame: &mut [u8],
+    image: &[u8],
+    reply: &[u8],
+    known: bool,
+) {
+    let (head, rest) = reply.split_at(if known { reply.len() / 2 } else { 0 });
+    if !head.is_empty() {
+        trace::receive(*now, head);
+        s.receive(*now, head);
+        let expects = loop {
+            match step(s, *now, frame, image) {
+                Action::Read { .. } => {}
+                Action::Wait { expects, .. } => break expects,
+                other => panic!("{other:?} after {head:02x?} of {reply:02x?}"),
+            }
+        };
+        assert_eq!(expects, rest.len(), "after {head:02x?} of {reply:02x?}");
+        *now += 1;
+    }
+    trace::receive(*now, rest);
+    s.receive(*now, rest);
 }
 
 /// One poll of `s`, traced; a Read is served from `image` at once.
@@ -215,6 +249,34 @@ fn sessions_of_every_size_class_end_with_the_image_in_flash() {
         assert_eq!(&rom.flash[..len], &img[..], "size {len}");
         assert_eq!(s.stats().verified, len as u64);
     }
+    // A NACKed block write with answers 1 to 50 ms late: recovered, the image exact.
+    for latency in [1, 20, 50] {
+        let img = image(1000);
+        let mut rom = Rom::new(&[]);
+        rom.nack_write = Some(512);
+        let mut s = Sender::new(img.len() as u32, Options::default()).unwrap();
+        let end = run_late(&mut s, &mut rom, &img, latency);
+        assert_eq!(end, Action::Done, "latency {latency}: {:?}", s.stats());
+        assert_eq!(&rom.flash[..img.len()], &img[..]);
+        assert_eq!(s.stats().retries, 1);
+        assert_eq!(u32::from(s.latency), latency, "the latest answer seen");
+    }
+}
+
+#[test]
+fn the_waits_of_a_recovery_grow_with_the_answers_latency() {
+    // A quiet line for 20 ms after the last byte and a probe's answer within 20 ms, each
+    // plus the latest answer seen; a NACK that soon after the probes keeps the reason.
+    let mut s = Sender::new(100, Options::default()).unwrap();
+    let mut frame = [0u8; FRAME_SIZE];
+    assert_eq!(s.poll(0, &mut frame), Action::Send(1));
+    s.receive(45, &[ACK]); // autobaud answered 45 ms late
+    assert_eq!(s.latency, 45);
+    assert_eq!(s.poll(45, &mut frame), Action::Send(2)); // Get
+    s.receive(46, &[NACK]); // refused at once: an error, then quiet
+    assert_eq!(s.poll(46, &mut frame), Action::wait(46 + 20 + 45));
+    assert_eq!(s.poll(111, &mut frame), Action::Send(1)); // the probe
+    assert_eq!(s.poll(111, &mut frame), Action::wait(111 + 20 + 45));
 }
 
 fn image(n: usize) -> Vec<u8> {
@@ -324,22 +386,25 @@ fn silence_is_a_timeout_with_the_autobaud_hint() {
 #[test]
 fn read_protection_fails_before_any_erase() {
     let _trace = trace::Recording::new("stm32-read-protected", 5);
-    let mut rom = Rom::new(&[0x44]);
-    let mut s = Sender::new(
-        100,
-        Options {
-            retries: 2,
-            ..Options::default()
-        },
-    )
-    .unwrap();
-    assert_eq!(
-        run(&mut s, &mut rom, &image(100)),
-        Action::Failed(Fail::Rejected)
-    );
-    assert_eq!(s.stats().reason, Some(Reason::ReadProtected));
-    assert_eq!(s.stats().pages, 0);
-    assert!(rom.flash.iter().all(|&b| b == 0x11));
+    // Late answers too: a NACK that may be a probe's keeps the first one's reason.
+    for latency in [1, 10, 50] {
+        let mut rom = Rom::new(&[0x44]);
+        let mut s = Sender::new(
+            100,
+            Options {
+                retries: 2,
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            run_late(&mut s, &mut rom, &image(100), latency),
+            Action::Failed(Fail::Rejected)
+        );
+        assert_eq!(s.stats().reason, Some(Reason::ReadProtected), "{latency}");
+        assert_eq!(s.stats().pages, 0);
+        assert!(rom.flash.iter().all(|&b| b == 0x11));
+    }
 }
 
 #[test]

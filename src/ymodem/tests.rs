@@ -1,7 +1,9 @@
 //! The sender against in-test receivers that behave like ST's IAP example and like
 //! Forsberg's spec / lrzsz `rb`, on a simulated line with seeded faults.
 
+use super::frame::{ACK, CAN, EOT, NAK, PAD, SOH, STX};
 use super::*;
+use crate::crc16;
 use crate::trace;
 use crate::transfer::Sender as _;
 use std::cell::Cell;
@@ -21,6 +23,9 @@ enum Fault {
     Corrupt,
     /// The receiver's answer is lost.
     LoseReply,
+    /// The frame never reaches the receiver (lrzsz `rb` purges its input after each ACK:
+    /// a block that arrives before that purge is gone, and `rb` waits 5 s for it).
+    Lost,
 }
 
 trait Receiver {
@@ -210,6 +215,8 @@ struct Run {
     stats: Stats,
     /// The frames the sender wrote, in order.
     frames: Vec<Vec<u8>>,
+    /// The simulated time at the end, in ms.
+    ms: u32,
 }
 
 /// Runs one transfer; `fault(i)` decides the fate of the i-th frame.
@@ -239,6 +246,9 @@ fn run(
                     f[i] ^= 0x10;
                 }
                 now += 1 + n as u32 / 12; // about 115200 baud
+                if fate == Fault::Lost {
+                    continue;
+                }
                 let answer = rx.frame(&f);
                 rx_quiet_since = now;
                 if fate != Fault::LoseReply {
@@ -289,6 +299,7 @@ fn run(
         result,
         stats: s.stats(),
         frames,
+        ms: now,
     }
 }
 
@@ -426,6 +437,49 @@ fn block_sizes_and_padding() {
     );
     assert_eq!(r.frames.len(), 1 + 9 + 1 + 1);
     assert!(r.frames[1..10].iter().all(|f| f.len() == 133));
+    // A known baud: 1K blocks only where a 1029-byte packet reaches ST's IAP well within
+    // its 1 s packet timeout (9600: 1.07 s, so 128-byte blocks; 14400: 0.71 s).
+    for (baud, data) in [
+        (9600, 133),
+        (14_400, 1029),
+        (115_200, 1029),
+        (MIN_BAUD, 133),
+    ] {
+        let opts = Options {
+            baud,
+            ..Options::default()
+        };
+        let r = exact(&mut St::default(), &img, opts, |_| Fault::None);
+        assert_eq!(r.frames[1].len(), data, "{baud}");
+        assert_eq!(Sender::new(b"f", 1, opts).unwrap().frame_size(), data);
+    }
+}
+
+#[test]
+fn a_baud_too_slow_for_any_block_is_refused() {
+    let at = |baud| {
+        Sender::new(
+            b"f",
+            1,
+            Options {
+                baud,
+                ..Options::default()
+            },
+        )
+        .err()
+    };
+    assert_eq!(at(1200), Some(Error::Range), "133 bytes take 1.1 s");
+    assert_eq!(at(MIN_BAUD - 1), Some(Error::Range));
+    assert_eq!(at(MIN_BAUD), None);
+    assert_eq!(at(0), None, "unknown: the caller's block size");
+    // The rules table refuses the same bauds before the core is asked (python/qsota/rules.py).
+    let rules = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/python/qsota/rules.py"
+    ))
+    .unwrap();
+    let row = std::format!("(\"baud\", GAP, 0, {MIN_BAUD}, _SLOW, None),");
+    assert!(rules.lines().any(|l| l.trim() == row), "{row}");
 }
 
 #[test]
@@ -443,6 +497,38 @@ fn clean_transfers_of_every_size() {
             assert_eq!(r.stats.retries, 0);
         }
     }
+}
+
+/// The worst case of `rb`'s purge after each ACK (tests/test_ymodem.py's flake, issue 19
+/// item 8): every data block's first transmission is lost. Each costs one `timeout_ms` (rb
+/// stays silent for 5 s), never the transfer: the exact image, one retry per block, and the
+/// time the clean transfer's plus exactly one timeout a block.
+#[test]
+fn a_receiver_that_purges_every_block_once_costs_one_timeout_per_block() {
+    let img = image(300_000);
+    let opts = Options::default();
+    let blocks = img.len().div_ceil(1024);
+    let clean = exact(&mut Spec::default(), &img, opts, |_| Fault::None);
+    // Frame 0 is the header; then each block goes out twice, the first copy lost.
+    let purged = |i: usize| {
+        if (1..=2 * blocks).contains(&i) && i % 2 == 1 {
+            Fault::Lost
+        } else {
+            Fault::None
+        }
+    };
+    let r = exact(&mut Spec::default(), &img, opts, purged);
+    assert_eq!(r.result, Ok(()));
+    assert_eq!(r.stats.retries, blocks as u64);
+    // The lost copy's airtime is the retransmission's: the rest is one timeout a block.
+    let lost = r.ms - clean.ms;
+    assert_eq!(
+        lost,
+        blocks as u32 * opts.timeout_ms,
+        "{} ms, clean {}",
+        r.ms,
+        clean.ms
+    );
 }
 
 #[test]

@@ -1,6 +1,6 @@
 """Runs MicroPython test scripts on the qemu firmware (ports/qemu, BOARD=SABRELITE).
 
-    python3 tests/arm/run.py FIRMWARE.elf SCRIPT.py...
+    python3 tests/arm/run.py [--load DIR] FIRMWARE.elf SCRIPT.py...
 
 Boots qemu-system-arm once with the emulated UART on a pipe and drives MicroPython's raw
 REPL: for each script a soft reset (a clean heap), then the script, then its output. A script
@@ -11,33 +11,74 @@ chardev applies back-pressure to the pipe, so nothing is lost.
 
 import os
 import select
+import signal
+import struct
 import subprocess
 import sys
+import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from support.child import dies_with_parent  # noqa: E402
 
 QEMU = [
     "qemu-system-arm", "-machine", "sabrelite", "-m", "128M", "-nographic",
     "-monitor", "null", "-semihosting", "-serial", "stdio",
 ]
 TIMEOUT = 120  # seconds per script; the slowest (pure-Python digests) takes a few
+# Virtual time advances 1 ns per guest instruction: the benchmarks count instructions by the
+# MPCore global timer (bench/arm/insn.py).
+ICOUNT = ["-icount", "shift=0,align=off,sleep=off"]
+ARCHIVE = 0x14000000  # where tests/arm/frozen/ramfs.py finds the host's files
+
+
+def archive(files):
+    """The files {name: bytes} as tests/arm/frozen/ramfs.py reads them."""
+    out = [b"QFS1", struct.pack("<I", len(files))]
+    for name, data in sorted(files.items()):
+        raw = name.encode()
+        out += [struct.pack("<H", len(raw)), raw, struct.pack("<I", len(data)), data]
+        out.append(bytes(-len(data) % 4))
+    return b"".join(out)
 
 
 class Board:
-    def __init__(self, firmware, qemu_args=()):
-        self.proc = subprocess.Popen(
-            QEMU + list(qemu_args) + ["-kernel", firmware],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-        )
-        self.buf = b""
+    """qemu running the firmware; `files` ({name: bytes}) are loaded for ramfs, `icount`
+    makes its clock count instructions."""
 
-    def read_until(self, marker, timeout=TIMEOUT):
-        deadline = time.monotonic() + timeout
+    def __init__(self, firmware, files=None, icount=False, timeout=TIMEOUT):
+        self.firmware, self.files = firmware, files
+        args = QEMU + (ICOUNT if icount else []) + ["-kernel", firmware]
+        self.loaded = None
+        if files:
+            self.loaded = tempfile.NamedTemporaryFile(suffix=".qfs")
+            self.loaded.write(archive(files))
+            self.loaded.flush()
+            args += ["-device", "loader,file=%s,addr=0x%x,force-raw=on" % (self.loaded.name, ARCHIVE)]
+        # qemu dies with this process, however it ends (a killed run left orphans).
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     preexec_fn=dies_with_parent)
+        self.buf = b""
+        self.timeout = timeout
+        try:
+            self.read_until(b">>> ", timeout=30)
+        except BaseException:
+            self.close()
+            raise
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def read_until(self, marker, timeout=None):
+        deadline = time.monotonic() + (timeout or self.timeout)
         fd = self.proc.stdout.fileno()
         while marker not in self.buf:
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([fd], [], [], left)[0]:
-                raise TimeoutError("no %r after %ds; got %r" % (marker, timeout, self.buf[-300:]))
+                raise TimeoutError("no %r after %ds; got %r" % (marker, timeout or self.timeout, self.buf[-300:]))
             chunk = os.read(fd, 4096)
             if not chunk:
                 raise EOFError("qemu exited; got %r" % self.buf[-300:])
@@ -65,13 +106,25 @@ class Board:
     def close(self):
         self.proc.kill()
         self.proc.wait()
+        if self.loaded is not None:
+            self.loaded.close()
 
 
-def main(firmware, scripts):
-    board = Board(firmware)
+def folder(path):
+    """The files under `path` as {"NAME/...": bytes}, NAME its base name (for Board's files)."""
+    base = os.path.basename(os.path.normpath(path))
+    out = {}
+    for top, _, names in os.walk(path):
+        for name in names:
+            full = os.path.join(top, name)
+            with open(full, "rb") as f:
+                out[base + "/" + os.path.relpath(full, path)] = f.read()
+    return out
+
+
+def main(firmware, scripts, files=None):
     failed = []
-    try:
-        board.read_until(b">>> ", timeout=30)
+    with Board(firmware, files=files) as board:
         for path in scripts:
             name = os.path.basename(path)
             with open(path, "rb") as f:
@@ -82,13 +135,18 @@ def main(firmware, scripts):
             if not ok:
                 failed.append(name)
                 sys.stdout.write(out[-2000:] + err[-2000:])
-    finally:
-        board.close()
     print("%d of %d ARM scripts passed" % (len(scripts) - len(failed), len(scripts)))
     return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 3:
-        sys.exit("usage: run.py FIRMWARE.elf SCRIPT.py...")
-    sys.exit(main(sys.argv[1], sys.argv[2:]))
+    # SIGTERM (timeout, a CI runner) ends like Ctrl-C: the `with` kills qemu.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    argv = sys.argv[1:]
+    files = None
+    if argv[:1] == ["--load"]:
+        files = folder(argv[1])  # at /NAME/... once the script mounts ramfs
+        argv = argv[2:]
+    if len(argv) < 2:
+        sys.exit("usage: run.py [--load DIR] FIRMWARE.elf SCRIPT.py...")
+    sys.exit(main(argv[0], argv[1:], files))

@@ -4,20 +4,10 @@ file to write, a signed image)."""
 import sys
 
 import qsota
+from errs import Port, err
 
 PATH = sys.argv[1]
 IMAGE = sys.argv[2]
-def err(f):
-    try:
-        f()
-    except Exception as e:
-        print(type(e).__name__, getattr(e, "code", ""), e)
-        return
-    print("no error")
-class Port:
-    def write(self, b): return len(b)
-    def any(self): return 0
-    def readinto(self, b, nbytes=None): return 0
 with open(PATH, "wb") as f:
     f.write(b"x" * 100)
 S = qsota.McubootSender

@@ -1,8 +1,9 @@
 """tests/test_mcuboot.py: both backends through one scripted session against a small model of
 MCUboot (one line per step)."""
 
-import json, hashlib, binascii, _qsota
+import _qsota
 from qsota.pure import cbor, console
+from session import compare, session
 from qsota.pure.mcuboot import McubootSender as Pure
 
 IMAGE = bytes(range(256)) * 9 + b"tail"
@@ -46,31 +47,19 @@ def answer(req, state):
     out[at + 8:at + 8 + len(body)] = body
     return bytes(out[:console.encode(out, len(out), len(body) + 8)])
 
-def session(cls, **opts):
-    s = cls(len(IMAGE), SHA, HASH, **opts)
-    frame = bytearray(s.frame_size)
-    now, log, sent, state = 0, [], 0, {}
-    for _ in range(400):
-        a = s.poll(now, frame)
-        if a == 1:
-            req = bytes(frame[:s.length])
-            log.append(["send", binascii.hexlify(hashlib.sha256(req).digest()).decode()])
-            now += 3
-            sent += 1
-            if sent not in LOSE:
-                s.receive(now, b"boot log\r\n" + answer(req, state))
-        elif a == 2:
-            log.append(["read", s.offset, s.at, s.length])
-            frame[s.at:s.at + s.length] = IMAGE[s.offset:s.offset + s.length]
-            s.provide(s.length)
-        elif a == 3:
-            log.append(["wait", s.until])
-            now = s.until
-        else:
-            log.append(["end", a, s.error, s.stats(), s.block])
-            break
-    return log
+def replies():
+    """MCUboot's answer to each request, but for the lost ones."""
+    state, sent = {}, [0]
+
+    def reply(req):
+        sent[0] += 1
+        return None if sent[0] in LOSE else b"boot log\r\n" + answer(req, state)
+
+    return reply
+
+
+def mcuboot(cls, **opts):
+    return session(cls(len(IMAGE), SHA, HASH, **opts), IMAGE, replies(), 400)
 
 for opts in ({"enter": True, "timeout_ms": 50, "boot_ms": 20}, {"buf_size": 200, "resume": False}):
-    native, pure = session(_qsota.McubootSender, **opts), session(Pure, **opts)
-    print(json.dumps([native == pure, len(native), native[-1], pure[-1] if native != pure else 0]))
+    compare(mcuboot(_qsota.McubootSender, **opts), mcuboot(Pure, **opts))

@@ -18,6 +18,8 @@ import subprocess
 import threading
 from pathlib import Path
 
+from .child import dies_with_parent
+
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "build" / "mcuboot-fixtures"
 VENV_PYTHON = ROOT / "build" / "mcuboot-venv" / "bin" / "python"
@@ -64,7 +66,8 @@ class Qemu:
         self.port = free_port()
         cmd = shlex.split(entry["qemu_cmd"].replace("<PORT>", str(self.port)))
         self.proc = subprocess.Popen(cmd, cwd=FIXTURES, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     preexec_fn=dies_with_parent)
         self._wait_listening()
 
     def _wait_listening(self, tries=100):

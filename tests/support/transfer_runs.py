@@ -131,55 +131,19 @@ def fault_runs(cases, start, check):
     return outcomes
 
 
-# MicroPython: drives a sender through a scripted session with `answers` (successive
-# replies to its frames; None: silence, the sender's timeout passes) and returns the log of
-# its actions, frames as digests. `compare` prints one JSON line: [same, steps, the native
-# log's last entry, the pure one's if they differ].
+# MicroPython: `session(s, image, answers, steps)` drives a sender through a scripted session
+# and `compare(native, pure)` prints how two logs compare (tests/mp/session.py).
 SESSION = """
-import json, hashlib, binascii
-
-def session(s, image, answers, steps):
-    frame = bytearray(s.frame_size)
-    now, log, answers = 0, [], list(answers)
-    for _ in range(steps):
-        a = s.poll(now, frame)
-        if a == 1:
-            log.append(["send", binascii.hexlify(hashlib.sha256(frame[:s.length]).digest()).decode()])
-            now += 3
-            ans = answers.pop(0) if answers else None
-            if ans is not None:
-                s.receive(now, ans)
-        elif a == 2:
-            log.append(["read", s.offset, s.at, s.length])
-            frame[s.at:s.at + s.length] = image[s.offset:s.offset + s.length]
-            s.provide(s.length)
-        elif a == 3:
-            log.append(["wait", s.until])
-            now = s.until
-        else:
-            log.append(["end", a, s.error, s.stats(), s.block])
-            break
-    return log
-
-def compare(native, pure):
-    print(json.dumps([native == pure, len(native), native[-1], pure[-1] if native != pure else 0]))
+import hashlib
+from session import compare, session
 """
 
 # MicroPython: `err(f)` prints the exception `f()` raises ("no error" if none), `Port` is a
-# silent port and "{path}" a 10-byte file; the script goes on with `err(...)` lines.
+# silent port (tests/mp/errs.py) and "{path}" a 10-byte file; the script goes on with
+# `err(...)` lines.
 ERRORS = """
 import qsota
-def err(f):
-    try:
-        f()
-    except Exception as e:
-        print(type(e).__name__, getattr(e, "code", ""), e)
-        return
-    print("no error")
-class Port:
-    def write(self, b): return len(b)
-    def any(self): return 0
-    def readinto(self, b, nbytes=None): return 0
+from errs import Port, err
 with open("{path}", "wb") as f:
     f.write(b"x" * 10)
 """

@@ -24,8 +24,55 @@ def _int(what, obj, lo, hi, message):
 
 
 # Built once: a tuple display in a call would allocate at every call.
-_READABLE = (bytes, bytearray, memoryview)
-_WRITABLE = (bytearray, memoryview)
+_BYTES = (bytes, bytearray)
+
+
+def _bytewise(mv):
+    """Whether the memoryview `mv` has items of one byte. MicroPython compares memoryviews
+    only when their items are the same size (it raises NotImplementedError otherwise), and
+    allocates nothing to say so: len() and indexing count items, so a view over a typed
+    array (memoryview(array('H', ...))) must not be read as bytes. (Before MicroPython
+    1.20 the comparison looked at the bytes whatever the items: there a typed view passes.)"""
+    try:
+        mv == b""
+        return True
+    except NotImplementedError:
+        return False
+
+
+def readable(obj, row):
+    """`obj`, a bytes-like argument (`row` of qsota.rules names it in a TypeError), as
+    something whose len() and items are its bytes, as the C module reads it: bytes,
+    bytearray and a memoryview of one-byte items as they are (nothing allocated), another
+    buffer (an array, a view over a typed array) as a copy of its bytes."""
+    if isinstance(obj, _BYTES):
+        return obj
+    if isinstance(obj, memoryview):
+        return obj if _bytewise(obj) else bytes(obj)
+    if isinstance(obj, str):
+        _refuse_type(row, obj)
+    try:
+        memoryview(obj)
+    except TypeError:
+        _refuse_type(row, obj)
+    return bytes(obj)
+
+
+def writable(obj, row):
+    """`obj`, a writable buffer of bytes (a sender's frame), checked as the C module checks
+    it: a bytearray, an array of one-byte items or a memoryview of one; a buffer of wider
+    items is refused (its items are no bytes to write frames into)."""
+    if isinstance(obj, bytearray):
+        return obj
+    mv = obj if isinstance(obj, memoryview) else None
+    if mv is None and not isinstance(obj, (str, bytes)):
+        try:
+            mv = memoryview(obj)
+        except TypeError:
+            pass
+    if mv is None or not _bytewise(mv):
+        _refuse_type(row, obj)
+    return obj
 
 
 def _take(row, v):
@@ -45,9 +92,7 @@ def _take(row, v):
         if not isinstance(v, bytes):
             _type_error(name, kind, v)
         return v
-    if not isinstance(v, _READABLE):  # BUF
-        _type_error(name, kind, v)
-    return bytes(v)
+    return bytes(readable(v, row))  # BUF
 
 
 def _refused(kind, lo, hi, v):

@@ -42,41 +42,52 @@ def encode(buf, e, packet):
     crc = crc16(buf, at + 2, at + 2 + packet)
     buf[e - 2] = crc >> 8
     buf[e - 1] = crc & 0xFF
-    r, w, in_line = at, 0, 0
+    # Line by line: its marker, its whole 3-byte groups in a loop of their own (this is
+    # the per-byte cost of sending over the console), the padded last 1 or 2 bytes of the
+    # packet, the newline. Each group is read before its 4 characters are written: the
+    # characters never reach the bytes not yet read.
+    per_line = CHARS // 4 * 3
+    r, w = at, 0
     b64 = _B64
     while r < e:
-        if in_line == 0:
-            buf[w] = 6 if w == 0 else 4
-            buf[w + 1] = 9 if w == 0 else 0x14
-            w += 2
-        k = e - r
-        if k > 3:
-            k = 3
-        v = buf[r] << 16
-        if k > 1:
-            v |= buf[r + 1] << 8
-        if k > 2:
-            v |= buf[r + 2]
-        r += k
-        buf[w] = b64[v >> 18]
-        buf[w + 1] = b64[(v >> 12) & 63]
-        buf[w + 2] = b64[(v >> 6) & 63] if k > 1 else 61
-        buf[w + 3] = b64[v & 63] if k > 2 else 61
-        w += 4
-        in_line += 4
-        if in_line == CHARS or r == e:
-            buf[w] = 10
-            w += 1
-            in_line = 0
+        buf[w] = 6 if w == 0 else 4
+        buf[w + 1] = 9 if w == 0 else 0x14
+        w += 2
+        end = r + per_line
+        if end > e:
+            end = e
+        full = end - (end - r) % 3
+        while r < full:
+            v = buf[r] << 16 | buf[r + 1] << 8 | buf[r + 2]
+            buf[w] = b64[v >> 18]
+            buf[w + 1] = b64[(v >> 12) & 63]
+            buf[w + 2] = b64[(v >> 6) & 63]
+            buf[w + 3] = b64[v & 63]
+            r += 3
+            w += 4
+        if r < end:
+            v = buf[r] << 16
+            if end - r > 1:
+                v |= buf[r + 1] << 8
+            buf[w] = b64[v >> 18]
+            buf[w + 1] = b64[(v >> 12) & 63]
+            buf[w + 2] = b64[(v >> 6) & 63] if end - r > 1 else 61
+            buf[w + 3] = 61
+            r = end
+            w += 4
+        buf[w] = 10
+        w += 1
     return w
 
 
 class Decoder:
     """Reassembles packets (src/mcuboot/console.rs `Decoder`): `byte(b)` returns the packet's
-    length in `buf` (from buf[2]) when b completes one, else 0."""
+    length in `buf` (from buf[2]) when b completes one, else 0. `size`: the longest packet
+    kept, with its length and CRC."""
 
-    def __init__(self):
-        self.buf = bytearray(ANSWER_MAX)
+    def __init__(self, size=ANSWER_MAX):
+        self.buf = bytearray(size)
+        self.size = size
         self.reset()
 
     def reset(self):
@@ -130,7 +141,7 @@ class Decoder:
             n = 2
         else:
             n = 3
-        if n == 0 or self.len + n > ANSWER_MAX:
+        if n == 0 or self.len + n > self.size:
             self.broken = True
             return
         v = ((q[0] & 63) << 18) | ((q[1] & 63) << 12)

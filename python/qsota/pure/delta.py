@@ -93,6 +93,10 @@ class Package(_Latched):
         for ESP."""
         return self._header
 
+    def target_size(self):
+        """The target's size once the patch has stated it, else None."""
+        return None if self._header is None else self._patch.target_size()
+
     def _push(self, data, n, room):
         i = 0
         if self._header is None:

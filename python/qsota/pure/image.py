@@ -15,9 +15,8 @@ except ImportError:
 
 import sys
 
-from ..rules import BUF, KEY_BYTES, KEYS, VERIFIER
-from . import ed25519
-from .args import _refuse_type, _type_error
+from ..rules import BUF, KEY_BYTES, KEYS, TLV_HASH, VERIFIER
+from .args import _refuse_type, _type_error, parse
 
 _KEYS_ROW = [r for r in VERIFIER if r[1] == KEYS][0]
 _MAGIC = 0x96F3B83D
@@ -115,9 +114,13 @@ class SignedImage:
     """Checks one MCUboot image as it streams past (src/image.rs `SignedImage`)."""
 
     def __init__(self, keys):
-        self.keys = _keys(keys)
-        if not ed25519.self_test():
-            raise RuntimeError(_BROKEN % tuple(sys.implementation.version[:3]))
+        # keys None: a reader for what the image says, without keys (tlv_hash).
+        self.keys = [] if keys is None else _keys(keys)
+        if keys is not None:
+            from . import ed25519  # here: a reader without keys (tlv_hash) needs none of it
+
+            if not ed25519.self_test():
+                raise RuntimeError(_BROKEN % tuple(sys.implementation.version[:3]))
         self.hashes = [key_hash(k) for k in self.keys]
         self.pos = 0
         self.state = _HEADER
@@ -130,6 +133,8 @@ class SignedImage:
         self.value = bytearray(64)
         self.kind = self.len = self.left = 0
         self.prefix = hashlib.sha256()
+        self.body = hashlib.sha256()  # the body alone (what a raw-application bootloader checks)
+        self.body_sha256 = None
         self.image_hash = self.tlv_hash = None
         self.named_key = None
         self.key_hash_seen = None
@@ -156,6 +161,19 @@ class SignedImage:
                 self.image_hash = self.prefix.digest()
         elif self.header is None:
             self.prefix.update(buf)
+        if self.header is not None and self.body_sha256 is None:
+            self._hash_body(start, buf)
+
+    def _hash_body(self, start, buf):
+        """Feeds the body's part of `buf` (which starts at file offset `start`) to its hash."""
+        end = start + len(buf)
+        lo, hi = max(start, self.header[1]), min(end, self.body_end)
+        if lo == start and hi == end:
+            self.body.update(buf)
+        elif lo < hi:
+            self.body.update(memoryview(buf)[lo - start : hi - start])
+        if end >= self.body_end:
+            self.body_sha256 = self.body.digest()
 
     def _parse(self, buf):
         i, n = 0, len(buf)
@@ -164,10 +182,7 @@ class SignedImage:
             if state == _BODY:
                 k = min(n - i, self.body_end - self.pos)
                 i += k
-                self.pos += k
-                if self.pos == self.body_end:
-                    self.state = _INFO
-                    self.protected = self.header[2] != 0
+                self._count_body(k)
                 continue
             if state == _DONE:
                 break  # trailing bytes: counted below, refused by check
@@ -181,6 +196,13 @@ class SignedImage:
             else:
                 self._tlv_byte(byte)
         self.pos += n - i
+
+    def _count_body(self, k):
+        """`k` more bytes of header padding and body seen (they are only counted)."""
+        self.pos += k
+        if self.pos == self.body_end:
+            self.state = _INFO
+            self.protected = self.header[2] != 0
 
     def _parse_header(self):
         r = self.raw
@@ -311,6 +333,8 @@ class SignedImage:
                 return (_E_KEY_UNKNOWN, self.key_hash_seen, 0)
             return (_E_SIGNATURE_MISSING, 0, 0)
         key, signature = self.signature
+        from . import ed25519
+
         if not ed25519.verify(self.keys[key], self.image_hash, signature):
             return (_E_SIGNATURE_BAD, key, 0)
         self.key = key
@@ -328,4 +352,31 @@ class SignedImage:
             "flags": flags,
             "key": self.key,
             "version": version,
+            "body_sha256": self.body_sha256,
         }
+
+
+
+def tlv_hash(head, tail, tail_at):
+    """src/image.rs `tlv_hash`: the SHA-256 TLV of an MCUboot image (bytes), or None unless
+    the header and the TLV areas parse up to it. `head` is the image's start (its 32-byte
+    header at least, or all of it); where it stops before the TLV areas, `tail` is the file
+    from offset `tail_at` on (at or before the body's end), the body between skipped."""
+    head, tail, tail_at = parse(TLV_HASH, (head, tail, tail_at), {})
+    reader = SignedImage(None)
+    reader._parse(head)
+    if reader.header is None:
+        return None
+    if reader.tlv_hash is None and reader.state != _DONE:
+        # The tail may start in the body (whose bytes are only counted), not past what the
+        # parser has seen of the TLV areas; bytes the head covered already are dropped.
+        reach = reader.body_end if reader.state == _BODY else reader.pos
+        if tail_at > reach:
+            return None
+        seen = max(0, reader.pos - tail_at)
+        if seen > len(tail):
+            return None
+        if reader.pos < tail_at:
+            reader._count_body(tail_at - reader.pos)
+        reader._parse(memoryview(tail)[seen:])
+    return reader.tlv_hash

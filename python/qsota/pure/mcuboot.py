@@ -12,7 +12,7 @@ from ..rules import MCUBOOT
 from .args import parse
 from .cbor import Reader, head, text
 from .console import HEADER, WRAP, Decoder, encode, encoded_len
-from .sender import DONE, SEND, Sender, _after, _data_len, _now, _reached
+from .sender import DONE, SEND, Sender, _after, _now, _reached, _received, _taken
 
 _DEFAULT_BUF = 2048
 _MIN_BUF = 128
@@ -99,26 +99,20 @@ class McubootSender(Sender):
         h = None
         if self._s_listed:
             h = "".join("%02x" % b for b in self._listed_hash)
-        return {
-            "bytes": self._s_bytes,
-            "frames": self._s_frames,
-            "retries": self._s_retries,
-            "line_bytes": self._s_line,
-            "chunks": self._s_chunks,
-            "resumed_from": self._s_resumed,
-            "resent_bytes": self._s_resent,
-            "buf_size": self._buf,
-            "chunk": self._s_chunk,
-            "step": self._s_step,
-            "rc": self._s_rc,
-            "hash": h,
-        }
+        return self._stats(
+            chunks=self._s_chunks,
+            resumed_from=self._s_resumed,
+            resent_bytes=self._s_resent,
+            buf_size=self._buf,
+            chunk=self._s_chunk,
+            step=self._s_step,
+            rc=self._s_rc,
+            hash=h,
+        )
 
     def _fail_with(self, code):
         self._phase = _FAILED
-        self._fail = code
-        self._send = False
-        self._reading = -1
+        self._halt(code)
 
     def _begin(self, step):
         self._phase = step
@@ -272,7 +266,8 @@ class McubootSender(Sender):
     def receive(self, now_ms, data, n=None):
         now_ms = _now(now_ms)
         d = self._decoder
-        for i in range(_data_len(data, n)):
+        data = _received(data)
+        for i in range(_taken(data, n)):
             k = d.byte(data[i])
             if not k:
                 continue

@@ -19,8 +19,10 @@ except ImportError:
 
 from ..rules import NATIVE
 from .args import parse
-from .sender import DIGEST, DONE, SEND, Sender, _after, _data_len, _now, _provided, _reached
-from .verify import _crc_tables
+from .sender import (
+    DIGEST, DONE, SEND, Sender, _after, _now, _provided, _reached, _received, _taken,
+)
+from . import crc32 as _crc
 
 _SYNC0 = 0xA5
 _SYNC1 = 0x5A
@@ -76,28 +78,20 @@ _CRC8 = _crc8_table()
 
 
 def crc32(buf, start, end, views=None):
-    """CRC-32/ISO-HDLC of buf[start:end] (check value 0xCBF43926). With binascii's crc32,
-    `views` (a dict the caller keeps per buffer) holds the memoryview of each span, so that
-    framing allocates nothing per block."""
+    """CRC-32/ISO-HDLC of buf[start:end] (check value 0xCBF43926), by binascii's crc32 where
+    the port has it. `views` (a dict the caller keeps per buffer) holds the memoryview of
+    each span, so that framing makes no view per block."""
+    key = start * 65536 + end
+    v = views.get(key) if views is not None else None
+    if v is None:
+        v = memoryview(buf)[start:end]
+        if views is not None:
+            views[key] = v
     if _crc32:
-        key = start * 65536 + end
-        v = views.get(key) if views is not None else None
-        if v is None:
-            v = memoryview(buf)[start:end]
-            if views is not None:
-                views[key] = v
         return _crc32(v) & 0xFFFFFFFF
-    # The state as 16-bit halves, as qsota.pure.verify does (and with its tables): a 32-bit
-    # value per byte would be a long int, a heap allocation per byte on a 32-bit port.
-    t = _crc_tables()
-    th = t[2]
-    tl = t[3]
-    hi = lo = 0xFFFF
-    for i in range(start, end):
-        j = (lo ^ buf[i]) & 0xFF
-        lo = tl[j] ^ (lo >> 8) ^ ((hi & 0xFF) << 8)
-        hi = th[j] ^ (hi >> 8)
-    return (hi << 16 | lo) ^ 0xFFFFFFFF
+    s = _crc.start()
+    _crc.run(_crc.table(_crc.ISO_HDLC), s, v)
+    return _crc.value(_crc.ISO_HDLC, s)
 
 
 def _crc8(a, b, c):
@@ -280,19 +274,15 @@ class NativeSender(Sender):
         return self._acked // _MAX_PAYLOAD
 
     def stats(self):
-        return {
-            "bytes": self._s_bytes,
-            "frames": self._s_frames,
-            "retries": self._s_retries,
-            "line_bytes": self._s_line,
-            "resumed_from": self._s_resumed,
-            "resent_bytes": self._s_resent,
-            "reopens": self._s_reopens,
-            "window": self._window,
-            "payload": self._payload,
-            "receiver_error": self._s_error,
-            "rto_ms": self._rto,
-        }
+        return self._stats(
+            resumed_from=self._s_resumed,
+            resent_bytes=self._s_resent,
+            reopens=self._s_reopens,
+            window=self._window,
+            payload=self._payload,
+            receiver_error=self._s_error,
+            rto_ms=self._rto,
+        )
 
     def _fail_with(self, code):
         self._abort_pending = code != "rejected"
@@ -336,7 +326,8 @@ class NativeSender(Sender):
 
     def receive(self, now_ms, data, n=None):
         now_ms = _now(now_ms)
-        n = _data_len(data, n)
+        data = _received(data)
+        n = _taken(data, n)
         parser = self._parser
         at = 0
         # Until the parser wants more: after a resync, frames can wait in its buffer.

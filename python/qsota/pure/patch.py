@@ -3,8 +3,8 @@
 interface; this module is its `Patch`.
 """
 
-from ..codes import DELTA_FAULTS
-from .args import _int
+from ..errors import DeltaError
+from .args import _bytewise, _int
 
 PIECE = 256
 MAX_SIZE = (1 << 30) - 1
@@ -20,14 +20,6 @@ _C_KIND, _C_SCATTERED_SIZE, _C_SCATTERED, _C_REPEATED_SIZE, _C_REPEATED, _C_REPE
 # What emitting a byte gives besides "go on" (False) and "the patch is complete" (True): the
 # output has less than a piece of room left in this push (src/delta/decode.rs `Flow::Full`).
 _FULL = 2
-
-
-class DeltaError(ValueError):
-    """A delta patch or package cannot be applied; `code` says why."""
-
-    def __init__(self, code):
-        super().__init__("%s: %s" % (code, DELTA_FAULTS[code]))
-        self.code = code
 
 
 class _Size:
@@ -70,7 +62,7 @@ class _Latched:
         than a piece (256 bytes) of room is left, keeping what it still has to write for
         the next push (which may take no bytes)."""
         self._latched()
-        n = _count(data, n)
+        data, n = _count(data, n)
         room = _int("room", room, -1, MAX_SIZE, "must be -1 or 0 to 1073741823")
         try:
             return self._push(data, n, room)
@@ -428,9 +420,12 @@ class Patch(_Latched):
 
 
 def _count(data, n):
-    """How many bytes of `data` a push takes: `n`, or all with -1."""
+    """`data` as its bytes (a view of items wider than a byte as a copy, as the C module
+    reads it) and how many of them a push takes: `n`, or all with -1."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError("data: expected a bytes-like object, got %s" % type(data).__name__)
+    if isinstance(data, memoryview) and not _bytewise(data):
+        data = bytes(data)
     if n == -1:
-        return len(data)
-    return _int("n", n, 0, len(data), "must be -1 or 0 to len(data)")
+        return data, len(data)
+    return data, _int("n", n, 0, len(data), "must be -1 or 0 to len(data)")

@@ -5,7 +5,7 @@ the retry count; see docs/architecture.md "Sender objects". No allocation per ca
 
 from ..codes import DIGEST, DONE, FAILED, READ, SEND, WAIT  # noqa: F401 (the senders import them here)
 from ..rules import POLL, PROVIDE, RECEIVE
-from .args import _READABLE, _WRITABLE, _int, _refuse_type
+from .args import _int, _refuse_type, readable, writable
 
 
 # The methods' rows of qsota.rules, (name, kind, lo, hi, message, default) each.
@@ -17,9 +17,8 @@ _PROVIDED = PROVIDE[0]
 
 
 def _frame(frame):
-    """poll's `frame` checked (a writable buffer), like the C module's."""
-    if not isinstance(frame, _WRITABLE):
-        _refuse_type(_FRAME, frame)
+    """poll's `frame` checked (a writable buffer of bytes), like the C module's."""
+    return writable(frame, _FRAME)
 
 
 def _now(now_ms):
@@ -33,11 +32,15 @@ def _now(now_ms):
     return now_ms & 0xFFFFFFFF
 
 
-def _data_len(data, n):
-    """How many leading bytes of `data` receive(now_ms, data, n) takes, checked like the C
+def _received(data):
+    """receive(now_ms, data, n)'s `data` as its bytes (args.readable), checked like the C
     module's."""
-    if not isinstance(data, _READABLE):
-        _refuse_type(_DATA, data)
+    return readable(data, _DATA)
+
+
+def _taken(data, n):
+    """How many leading bytes of `data` (as `_received` gave it) receive takes: `n`, checked
+    like the C module's. (Two calls, not one returning a pair: a tuple per call allocates.)"""
     if n is None:
         return len(data)
     name, _, lo, _, message, _ = _DATA_N
@@ -56,6 +59,15 @@ def _after(now_ms, ms):
     if 0 <= t <= 0x3FFFFFFF:
         return t
     return t & 0xFFFFFFFF
+
+
+def _since(now_ms, mark):
+    """(now_ms - mark) modulo 2**32, the milliseconds since `mark`, without a long int while
+    the difference is small (see _now)."""
+    d = now_ms - mark
+    if 0 <= d <= 0x3FFFFFFF:
+        return d
+    return d & 0xFFFFFFFF
 
 
 def _reached(now, deadline):
@@ -95,13 +107,28 @@ class Sender:
         """The next action (see qsota.transfer), with `now_ms` and `frame` checked as the C
         module checks them; the subclass's `_poll` decides."""
         now_ms = _now(now_ms)
-        _frame(frame)
-        return self._poll(now_ms, frame)
+        return self._poll(now_ms, _frame(frame))
+
+    def _halt(self, code):
+        """Fails with `code`: no frame pending, no answer awaited, no quiet waited for."""
+        self._fail = code
+        self._send = False
+        self._quiet_until = None
+        self._reading = -1
+
+    def _stats(self, **more):
+        """The counters every sender keeps, and `more`: what its stats() returns."""
+        more["bytes"] = self._s_bytes
+        more["frames"] = self._s_frames
+        more["retries"] = self._s_retries
+        more["line_bytes"] = self._s_line
+        return more
 
     def receive(self, now_ms, data, n=None):
         """The first `n` bytes of `data` from the line, to `_byte` one at a time."""
         now_ms = _now(now_ms)
-        for i in range(_data_len(data, n)):
+        data = _received(data)
+        for i in range(_taken(data, n)):
             self._byte(now_ms, data[i])
 
     def provide(self, n):

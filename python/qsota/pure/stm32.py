@@ -2,12 +2,14 @@
 
 A line-for-line port of the Rust sender (src/stm32/mod.rs, whose module doc explains the
 merged frames and the recovery): same frames, same decisions, same messages. The device
-table is src/stm32/devices.rs's (PID, KiB, page size or -sector unit), in the same order.
+table and the reasons' texts are generated from the core (stm32_devices.py, qsota.codes).
 """
 
+from ..codes import STM32_REASONS as REASONS
 from ..rules import STM32
 from .args import parse
-from .sender import DONE, SEND, Sender, _after, _provided, _reached
+from .sender import DONE, SEND, Sender, _after, _now, _provided, _reached, _received, _since, _taken
+from .stm32_devices import PARTS
 
 _ACK = 0x79
 _NACK = 0x1F
@@ -26,43 +28,11 @@ _FRAME_SIZE = _CMP_AT + _BLOCK
 _SYNC_MS = 100
 _QUIET_MS = 20
 _PROBE_MS = 20
+_MAX_LATENCY_MS = 200
 _MAX_PROBES = 40
 _MAX_PROBE_LEN = 128
 _BASE = 0x08000000
-_K = 1024
 
-# (pid, flash KiB, layout): a layout > 0 is a uniform page size in bytes, < 0 the F2/F4/F7
-# sector map's unit in bytes (see src/stm32/devices.rs, which cites the manuals).
-_PARTS = (
-    (0x444, 32, _K), (0x445, 32, _K), (0x440, 64, _K), (0x448, 128, 2 * _K),
-    (0x442, 256, 2 * _K),
-    (0x412, 32, _K), (0x410, 128, _K), (0x420, 128, _K), (0x414, 512, 2 * _K),
-    (0x428, 512, 2 * _K), (0x430, 1024, 2 * _K), (0x418, 256, 2 * _K),
-    (0x411, 1024, -16 * _K), (0x413, 1024, -16 * _K), (0x419, 2048, -16 * _K),
-    (0x423, 256, -16 * _K), (0x433, 512, -16 * _K), (0x431, 512, -16 * _K),
-    (0x421, 512, -16 * _K), (0x434, 2048, -16 * _K),
-    (0x449, 1024, -32 * _K), (0x452, 512, -16 * _K), (0x451, 2048, -32 * _K),
-    (0x466, 64, 2 * _K), (0x460, 128, 2 * _K), (0x468, 128, 2 * _K),
-    (0x425, 32, 128), (0x417, 64, 128), (0x447, 192, 128),
-    (0x416, 128, 256), (0x429, 128, 256), (0x427, 256, 256), (0x436, 384, 256),
-    (0x437, 512, 256),
-    (0x435, 256, 2 * _K), (0x462, 512, 2 * _K), (0x415, 1024, 2 * _K), (0x461, 1024, 2 * _K),
-    (0x450, 2048, 128 * _K), (0x483, 1024, 128 * _K),
-)
-
-# src/stm32/mod.rs `Reason::text`, by code.
-REASONS = (
-    "",
-    "no answer to autobaud 0x7F: BOOT0 high and NRST pulsed? UART 8E1?",
-    "PID not in the device table: give flash_size and page_size",
-    "the image does not fit the flash",
-    "flash is read-protected: the ROM NACKs the command (not unprotected: that erases the chip)",
-    "the ROM refused to erase: write-protected page?",
-    "the ROM refused a block: write-protected or not erased?",
-    "read-back differs from the image",
-    "the bootloader lacks a command this needs",
-    "the ROM refused the address",
-)
 _NO_ANSWER, _UNKNOWN, _TOO_LARGE, _READ_PROT, _WRITE_PROT, _WRITE_FAILED = 1, 2, 3, 4, 5, 6
 _MISMATCH, _UNSUPPORTED, _ADDRESS = 7, 8, 9
 
@@ -97,6 +67,14 @@ def page_of(layout, off):
     return b * 12 + j, b * 64 * u + end
 
 
+def _erased(back, n):
+    """Whether back[:n] reads as erased flash (all 0xFF)."""
+    for i in range(n):
+        if back[i] != 0xFF:
+            return False
+    return True
+
+
 class Stm32Sender(Sender):
     """A sans-IO sender for ST's ROM bootloader (AN3155), for one image of `size` bytes."""
 
@@ -119,6 +97,10 @@ class Stm32Sender(Sender):
         self._resume = _OP_SYNC
         self._send = True
         self._quiet_until = None
+        self._wire_end = 0
+        self._timing = False
+        self._latency = 0
+        self._echo_until = None
         self._mark = 0
         self._acks = 0
         self._var = False
@@ -153,22 +135,18 @@ class Stm32Sender(Sender):
         return self._block
 
     def stats(self):
-        return {
-            "bytes": self._s_bytes,
-            "verified": self._s_verified,
-            "frames": self._s_frames,
-            "retries": self._s_retries,
-            "line_bytes": self._s_line,
-            "pid": self._pid,
-            "version": self._version,
-            "erase_cmd": self._erase_cmd,
-            "pages": self._pages,
-            "erase_ms": self._erase_ms,
-            "write_ms": self._write_ms,
-            "verify_ms": self._verify_ms,
-            "went": self._went,
-            "reason": REASONS[self._reason],
-        }
+        return self._stats(
+            verified=self._s_verified,
+            pid=self._pid,
+            version=self._version,
+            erase_cmd=self._erase_cmd,
+            pages=self._pages,
+            erase_ms=self._erase_ms,
+            write_ms=self._write_ms,
+            verify_ms=self._verify_ms,
+            went=self._went,
+            reason=REASONS[self._reason],
+        )
 
     def _len(self):
         """Image bytes of the current block (on the wire: rounded up to 4, no tuple)."""
@@ -176,11 +154,8 @@ class Stm32Sender(Sender):
 
     def _fail_with(self, code, reason=0):
         self._op = _OP_FAILED
-        self._fail = code
         self._reason = reason
-        self._send = False
-        self._quiet_until = None
-        self._reading = -1
+        self._halt(code)
 
     def _next(self, op):
         self._op = op
@@ -189,7 +164,12 @@ class Stm32Sender(Sender):
     def _done_op(self, op):
         self._tries = 0
         self._heard = False
+        self._echo_until = None
         self._next(op)
+
+    def _quiet_ms(self):
+        """The silence that says no answer is on its way (src/stm32/mod.rs, Recovery)."""
+        return _QUIET_MS + self._latency
 
     def _error(self, now, reason):
         self._s_retries += 1
@@ -218,7 +198,7 @@ class Stm32Sender(Sender):
         self._probes = 0
         self._compare = False
         self._send = False
-        self._quiet_until = _after(now, _QUIET_MS)
+        self._quiet_until = _after(now, self._quiet_ms())
 
     def _nack_reason(self):
         op = self._op
@@ -233,12 +213,63 @@ class Stm32Sender(Sender):
             return _WRITE_FAILED
         return 0
 
+    def receive(self, now_ms, data, n=None):
+        """As Sender.receive (a byte at a time to `_byte`), but the data bytes of an answer
+        (a 256-byte read-back) are stored here in one loop: a method call per byte was most
+        of this sender's time."""
+        now_ms = _now(now_ms)
+        data = _received(data)
+        n = _taken(data, n)
+        i = 0
+        while i < n:
+            k = self._data_run(n - i)
+            if k:
+                buf = self._buf
+                got = self._got
+                for j in range(k):
+                    buf[got + j] = data[i + j]
+                self._got = got + k
+                self._want -= k
+                self._heard = True
+                i += k
+            else:
+                self._byte(now_ms, data[i])
+                i += 1
+
+    def _data_run(self, left):
+        """How many of the next `left` bytes `_byte` would only store as answer data (not
+        the last one, whose storing completes the answer)."""
+        op = self._op
+        if (
+            self._want < 2
+            or op == _OP_DONE
+            or op == _OP_FAILED
+            or op == _OP_SYNC
+            or op == _OP_RESYNC
+            or self._quiet_until is not None
+            or self._send
+            or self._reading >= 0
+            or self._compare
+            or self._acks > 0
+            or self._var
+        ):
+            return 0
+        return min(left, self._want - 1)
+
     def _byte(self, now, b):
         op = self._op
         if op == _OP_DONE or op == _OP_FAILED:
             return
+        if self._timing:
+            # The first answer byte to the frame: how late after it was on the wire.
+            self._timing = False
+            late = now - self._wire_end
+            if not -0x3FFFFFFF <= late <= 0x3FFFFFFF:  # wrapped: as the i32 Rust reads
+                late = ((late & 0xFFFFFFFF) ^ 0x80000000) - 0x80000000
+            if late > self._latency:
+                self._latency = min(late, _MAX_LATENCY_MS)
         if self._quiet_until is not None:
-            self._quiet_until = _after(now, _QUIET_MS)
+            self._quiet_until = _after(now, self._quiet_ms())
             return
         if self._send or self._reading >= 0 or self._compare:
             return
@@ -253,7 +284,7 @@ class Stm32Sender(Sender):
             else:
                 if answer:
                     self._probe_len = 1
-                self._quiet_until = _after(now, _QUIET_MS)
+                self._quiet_until = _after(now, self._quiet_ms())
         elif self._acks > 0:
             if b == _ACK:
                 self._acks -= 1
@@ -262,7 +293,11 @@ class Stm32Sender(Sender):
                 if self._acks == 0 and self._want == 0 and not self._var and not self._tail:
                     self._complete(now)
             elif b == _NACK:
-                self._error(now, self._nack_reason())
+                echo = self._echo_until
+                if echo is not None and not _reached(now, echo):
+                    self._error(now, self._last)  # perhaps a probe's late answer
+                else:
+                    self._error(now, self._nack_reason())
             else:
                 self._error(now, 0)
         elif self._var:
@@ -289,7 +324,7 @@ class Stm32Sender(Sender):
         return False
 
     def _complete(self, now):
-        elapsed = (now - self._mark) & 0xFFFFFFFF
+        elapsed = _since(now, self._mark)
         op = self._op
         if op == _OP_GET:
             self._version = self._buf[0]
@@ -330,13 +365,13 @@ class Stm32Sender(Sender):
 
     def _plan(self):
         part = None
-        for p in _PARTS:
+        for p in PARTS:
             if p[0] == self._pid:
                 part = p
                 break
         flash = self._flash_size
         if not flash and part is not None:
-            flash = part[1] * _K
+            flash = part[1] * 1024
         layout = self._page_size
         if not layout and part is not None:
             layout = part[2]
@@ -361,24 +396,29 @@ class Stm32Sender(Sender):
         self._probe = False
         self._block += 1
         if self._block == self._blocks:
-            self._write_ms = (now - self._mark) & 0xFFFFFFFF
+            self._write_ms = _since(now, self._mark)
             self._mark = now
             self._block = 0
         self._done_op(_OP_READ_ADDR if self._block == 0 else _OP_WRITE_ADDR)
 
     def _compared(self, now, frame):
+        # The read-back `back` against the image bytes at frame[_CMP_AT:] and the 0xFF
+        # padding: one test a byte, up to the first difference (the loop is this sender's
+        # per-byte floor); whether it reads erased only when a probe needs to know.
         n = self._len()
         pad = (n + 3) & ~3
         back = self._buf
+        at = _CMP_AT
         same = True
-        erased = True
-        for i in range(pad):
-            b = back[i]
-            if b != (frame[_CMP_AT + i] if i < n else 0xFF):
+        for i in range(n):
+            if back[i] != frame[at + i]:
                 same = False
-            if b != 0xFF:
-                erased = False
-        if self._probe and not same and erased:
+                break
+        for i in range(n, pad if same else n):
+            if back[i] != 0xFF:
+                same = False
+                break
+        if self._probe and not same and _erased(back, pad):
             self._probe = False
             self._next(_OP_WRITE_ADDR)
         elif not same:
@@ -391,7 +431,7 @@ class Stm32Sender(Sender):
             if self._block < self._blocks:
                 self._done_op(_OP_READ_ADDR)
             else:
-                self._verify_ms = (now - self._mark) & 0xFFFFFFFF
+                self._verify_ms = _since(now, self._mark)
                 self._block -= 1
                 if self._go:
                     self._done_op(_OP_GO)
@@ -439,7 +479,7 @@ class Stm32Sender(Sender):
             k = self._probe_len
             for i in range(k):
                 frame[i] = _PROBE
-            wait = _PROBE_MS
+            wait = _PROBE_MS + self._latency
         elif op == _OP_GET or op == _OP_GET_ID:
             cmd = _GET if op == _OP_GET else _GET_ID
             frame[0] = cmd
@@ -494,9 +534,16 @@ class Stm32Sender(Sender):
         self._send = False
         self._s_frames += 1
         self._s_line += k
+        wire = 0
         if self._baud:
             wait += ((k + reply) * 11000 + self._baud - 1) // self._baud
+            wire = (k * 11000 + self._baud - 1) // self._baud
         self._deadline = _after(now, wait)
+        self._wire_end = _after(now, wire)
+        # An erase or a write answers when the flash is done: no measure of the line.
+        self._timing = op != _OP_ERASE and op != _OP_WRITE_DATA
+        if op == _OP_RESYNC:
+            self._echo_until = _after(self._wire_end, self._quiet_ms())
         self.length = k
         return SEND
 

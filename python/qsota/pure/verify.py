@@ -2,19 +2,21 @@
 
 Same API, results and error messages as the C module (the tests compare the two), and the
 same rules as the Rust core (src/verify.rs, src/hex.rs). Digests come from the port's
-hashlib (QuecPython: uhashlib), MD5 from qsota.pure.md5 where the port has none. The CRCs
-are table-driven with each 32-bit state kept as two 16-bit halves, so that a 32-bit port
-never needs a long int (a heap allocation) per byte.
+hashlib (QuecPython: uhashlib), MD5 from qsota.pure.md5 where the port has none, the CRCs
+from qsota.pure.crc32 (no long int, so no heap, per byte on a 32-bit port).
+
+With crc_variant='auto' both CRC-32 variants are kept, a Python loop each per byte. When the
+bytes are also kept in a file (qsota.verify.kept_in: the download's part, verify_file's file),
+only MPEG-2 (the one Quectel documents) runs as they stream past, and ISO-HDLC is computed
+from the file only when something asks for it: a check() that MPEG-2 does not pass, or
+crc32('iso-hdlc'). One pass cannot keep both for the price of one: they are independent
+32-bit functions of the data, and each needs its own table step per byte.
 """
 
 try:
     import hashlib
 except ImportError:
     import uhashlib as hashlib
-try:
-    from array import array
-except ImportError:
-    from uarray import array
 try:
     import struct
 except ImportError:
@@ -23,7 +25,8 @@ except ImportError:
 from ..rules import CRC, CRC32, HEX, HEXDIGEST, KEYS, NAME, NON_HEX, NOT_A_NUMBER, UPDATE, VERIFIER
 from ..rules import NOT_FRESH, NOT_RESUMABLE, RESTORE, STATE_DAMAGED, STATE_FINAL, STATE_VARIANT
 from ..rules import STATE_VERSION
-from .args import _int, _refuse_type, _take, _type_error, parse
+from . import crc32
+from .args import _int, _refuse_type, _take, _type_error, parse, readable
 
 _new_md5 = getattr(hashlib, "md5", None)
 if _new_md5 is None:
@@ -36,9 +39,6 @@ _VARIANTS = (_MPEG2, _ISO_HDLC)
 _AUTO = "auto"
 # The variants by their C ABI codes (QSOTA_CRC_*), which a NAME row's lo..hi select.
 _BY_CODE = (_AUTO, _MPEG2, _ISO_HDLC)
-
-# What update() takes as it is; other buffers are copied.
-_BYTES = (bytes, bytearray, memoryview)
 
 _FINAL = "update: the verifier is final after check() or a digest"
 _UPDATE = UPDATE[0]
@@ -206,38 +206,9 @@ def _encode_state(crcs, size, chains, at, crc_halves, block):
 
 def _check_value(data):
     """CRC-32/ISO-HDLC of `data` as (low, high) halves: a state record's check value."""
-    t = _crc_tables()
-    tih = t[2]
-    til = t[3]
-    hi = lo = 0xFFFF
-    for b in data:
-        i = (lo ^ b) & 0xFF
-        lo = til[i] ^ (lo >> 8) ^ ((hi & 0xFF) << 8)
-        hi = tih[i] ^ (hi >> 8)
-    return lo ^ 0xFFFF, hi ^ 0xFFFF
-
-
-_tables = None
-
-
-def _crc_tables():
-    """The byte tables of both CRCs as 16-bit halves (4 x 512 bytes), built on first use."""
-    global _tables
-    if _tables is None:
-        mpeg2_hi, mpeg2_lo, iso_hi, iso_lo = array("H"), array("H"), array("H"), array("H")
-        for i in range(256):
-            c = i << 24  # MPEG-2: poly 0x04C11DB7, most significant bit first
-            for _ in range(8):
-                c = ((c << 1) ^ 0x04C11DB7 if c & 0x80000000 else c << 1) & 0xFFFFFFFF
-            mpeg2_hi.append(c >> 16)
-            mpeg2_lo.append(c & 0xFFFF)
-            c = i  # ISO-HDLC: the same poly reflected, least significant bit first
-            for _ in range(8):
-                c = (c >> 1) ^ 0xEDB88320 if c & 1 else c >> 1
-            iso_hi.append(c >> 16)
-            iso_lo.append(c & 0xFFFF)
-        _tables = (mpeg2_hi, mpeg2_lo, iso_hi, iso_lo)
-    return _tables
+    s = crc32.start()
+    crc32.run(crc32.table(crc32.ISO_HDLC), s, data)
+    return crc32.halves(crc32.ISO_HDLC, s)
 
 
 class Verifier:
@@ -270,8 +241,10 @@ class Verifier:
             self._md5 = _new_md5()
             self._sha256 = hashlib.sha256()
         self._digests = None  # (md5, sha256) once final
-        # The CRC states as 16-bit halves (high, low); both start as all ones.
-        self._mpeg2_hi = self._mpeg2_lo = self._iso_hi = self._iso_lo = 0xFFFF
+        # The CRC states (qsota.pure.crc32) of the variants the policy allows, as the core.
+        self._mpeg2 = crc32.start() if self._policy != _ISO_HDLC else None
+        self._iso = crc32.start() if self._policy != _MPEG2 else None
+        self._kept = None  # the file that holds the bytes, while ISO-HDLC waits for it
         self._size = 0
         self._matched = None
 
@@ -293,43 +266,26 @@ class Verifier:
 
     def update(self, buf):
         """Feeds the next piece of the image: bytes, bytearray or a memoryview of them
-        (without allocating), or another buffer (copied)."""
-        if not isinstance(buf, _BYTES):
-            if isinstance(buf, str):
-                _refuse_type(_UPDATE, buf)
-            try:
-                memoryview(buf)
-            except TypeError:
-                _refuse_type(_UPDATE, buf)
-            buf = bytes(buf)  # another buffer (an array): a copy of its bytes, as C reads them
+        (without allocating), or another buffer (its bytes copied: args.readable)."""
+        buf = readable(buf, _UPDATE)
         if self._digests is not None:
             raise ValueError(_FINAL)
         self._md5.update(buf)
         self._sha256.update(buf)
         if self._image is not None:
             self._image.update(buf)
-        # Only the variants the policy allows, as the core does. One name per statement:
-        # MicroPython builds a tuple for a multi-way assignment.
-        tmh, tml, tih, til = _crc_tables()
-        if self._policy != _ISO_HDLC:
-            hi = self._mpeg2_hi
-            lo = self._mpeg2_lo
-            for b in buf:
-                i = (hi >> 8) ^ b
-                hi = tmh[i] ^ ((hi & 0xFF) << 8) ^ (lo >> 8)
-                lo = tml[i] ^ ((lo & 0xFF) << 8)
-            self._mpeg2_hi = hi
-            self._mpeg2_lo = lo
-        if self._policy != _MPEG2:
-            hi = self._iso_hi
-            lo = self._iso_lo
-            for b in buf:
-                i = (lo ^ b) & 0xFF
-                lo = til[i] ^ (lo >> 8) ^ ((hi & 0xFF) << 8)
-                hi = tih[i] ^ (hi >> 8)
-            self._iso_hi = hi
-            self._iso_lo = lo
+        if self._mpeg2 is not None:
+            crc32.run(crc32.table(crc32.MPEG2), self._mpeg2, buf)
+        if self._iso is not None and self._kept is None:
+            crc32.run(crc32.table(crc32.ISO_HDLC), self._iso, buf)
         self._size += len(buf)
+
+    def _kept_in(self, path):
+        """Every byte fed to this verifier (before this call: none) is also in the file
+        `path`: with 'auto', ISO-HDLC waits for it (see the module's doc). For
+        qsota.verify.kept_in."""
+        if self._policy == _AUTO and self._size == 0:
+            self._kept = path
 
     def _final(self):
         if self._digests is None:
@@ -366,23 +322,42 @@ class Verifier:
 
     def _crc(self, variant):
         if variant == _MPEG2:
-            return self._mpeg2_hi << 16 | self._mpeg2_lo
-        return (self._iso_hi << 16 | self._iso_lo) ^ 0xFFFFFFFF
+            return crc32.value(crc32.MPEG2, self._mpeg2)
+        if self._kept is not None:
+            self._reread()
+        return crc32.value(crc32.ISO_HDLC, self._iso)
+
+    def _reread(self):
+        """Runs ISO-HDLC over the first `size` bytes of the kept file (once)."""
+        path, self._kept = self._kept, None
+        state = self._iso
+        t = crc32.table(crc32.ISO_HDLC)
+        buf = bytearray(1024)
+        view = memoryview(buf)
+        left = self._size
+        with open(path, "rb") as f:
+            while left:
+                n = f.readinto(buf if left >= len(buf) else view[:left])
+                if not n:
+                    raise VerifyError("crc: %s holds %d bytes fewer than were verified" % (path, left))
+                crc32.run(t, state, buf if n == len(buf) else view[:n])
+                left -= n
 
     def _crc_halves(self):
-        """The CRCs so far as (MPEG-2 low, high, ISO-HDLC low, high) 16-bit halves."""
-        return (
-            self._mpeg2_lo, self._mpeg2_hi, self._iso_lo ^ 0xFFFF, self._iso_hi ^ 0xFFFF
-        )
+        """The CRCs so far as (MPEG-2 low, high, ISO-HDLC low, high) 16-bit halves (0 for a
+        variant not computed)."""
+        if self._kept is not None:
+            self._reread()
+        m = crc32.halves(crc32.MPEG2, self._mpeg2) if self._mpeg2 is not None else (0, 0)
+        i = crc32.halves(crc32.ISO_HDLC, self._iso) if self._iso is not None else (0, 0)
+        return m + i
 
     def _set_crc_halves(self, mlo, mhi, ilo, ihi):
         """Continues the CRCs the policy computes from these values (as _crc_halves)."""
-        if self._policy != _ISO_HDLC:
-            self._mpeg2_lo = mlo
-            self._mpeg2_hi = mhi
-        if self._policy != _MPEG2:
-            self._iso_lo = ilo ^ 0xFFFF
-            self._iso_hi = ihi ^ 0xFFFF
+        if self._mpeg2 is not None:
+            self._mpeg2 = crc32.resume(crc32.MPEG2, mlo, mhi)
+        if self._iso is not None:
+            self._iso = crc32.resume(crc32.ISO_HDLC, ilo, ihi)
 
     def export(self):
         """The state after the bytes fed so far (140 bytes, docs/api.md "Verifier state"):
@@ -401,13 +376,7 @@ class Verifier:
         """Continues from what `export` wrote (bytes-like), before the first byte. Needs
         resumable=True; ValueError naming `state` for a damaged record, one of a later
         version or one made with another crc_variant; nothing changes then."""
-        if isinstance(state, str) or not isinstance(state, _BYTES):
-            try:
-                if isinstance(state, str):
-                    raise TypeError
-                state = bytes(memoryview(state))
-            except TypeError:
-                _refuse_type(_RESTORE, state)
+        state = readable(state, _RESTORE)
         if not self._resumable:
             raise ValueError("restore: " + NOT_RESUMABLE)
         name, _, lo, hi, message, _ = _RESTORE

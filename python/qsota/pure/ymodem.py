@@ -23,7 +23,10 @@ _DATA_AT = 3
 _CANCEL = 5
 _MAX_AHEAD = 2
 _NULL_TRIES = 3
+_NULL_WAIT_MS = 1000  # src/ymodem.rs NULL_WAIT_MS
 _QUIET_MS = 20
+# src/ymodem.rs PACKET_BUDGET_MS: the longest a packet may take on the wire at a known baud.
+_PACKET_BUDGET_MS = 750
 # What `_reading` and `_filled` hold for a deferred image's final check (no block has it;
 # a small int on a 32-bit port).
 _CHECK = 0x3FFFFFFF
@@ -46,6 +49,8 @@ class YmodemSender(Sender):
         (name, size, block_size, timeout_ms, header_timeout_ms, start_timeout_ms, end_gap_ms,
          retries, baud, deferred) = parse(YMODEM, args, kw)
         super().__init__(retries)
+        if baud and (block_size + _OVERHEAD) * 10000 > _PACKET_BUDGET_MS * baud:
+            block_size = 128  # a 1K packet would outlast the receiver's packet timeout
         self._name = name
         self._size = size
         self._bs = block_size
@@ -71,27 +76,22 @@ class YmodemSender(Sender):
         self._s_blocks = 0
         # A deferred image (a stream) passes its final check before EOT (DIGEST).
         self._checked = not deferred
+        self._frame = None  # the buffer _views are of
+        self._views = None
 
     @property
     def block(self):
         return self._cur
 
     def stats(self):
-        return {
-            "bytes": self._s_bytes,
-            "blocks": self._s_blocks,
-            "frames": self._s_frames,
-            "retries": self._s_retries,
-            "line_bytes": self._s_line,
-        }
+        return self._stats(
+            blocks=self._s_blocks,
+        )
 
     def _fail_with(self, code):
         self._cancel_pending = code != "cancelled"
         self._phase = _FAILED
-        self._fail = code
-        self._send = False
-        self._quiet_until = None
-        self._reading = -1
+        self._halt(code)
 
     def _step(self, phase):
         self._phase = phase
@@ -257,7 +257,7 @@ class YmodemSender(Sender):
             wait = self._header_timeout
         elif phase == _BLOCK and cur > self._blocks:
             self._framed = -1
-            n = _frame_block(frame, cur, 0, 128)
+            n = _frame_block(frame, cur, 0, 128, self._views_of(frame))
         elif phase == _BLOCK:
             bs = self._bs
             data = min(bs, self._size - (cur - 1) * bs)
@@ -266,7 +266,7 @@ class YmodemSender(Sender):
                 if self._filled != cur:
                     return self._read(cur, (cur - 1) * bs, _DATA_AT, data)
                 self._filled = -1
-                _frame_block(frame, cur, data, wire)
+                _frame_block(frame, cur, data, wire, self._views_of(frame))
                 self._framed = cur
             n = wire + _OVERHEAD
         elif phase == _EOT_SENT:
@@ -286,7 +286,8 @@ class YmodemSender(Sender):
             self._framed = -1
             for i in range(_DATA_AT, _DATA_AT + 128):
                 frame[i] = 0
-            n = _frame_block(frame, 0, 128, 128)
+            n = _frame_block(frame, 0, 128, 128, self._views_of(frame))
+            wait = min(wait, _NULL_WAIT_MS)
         self._send = False
         self._s_frames += 1
         self._s_line += n
@@ -311,10 +312,17 @@ class YmodemSender(Sender):
         for b in text:
             frame[at] = b
             at += 1
-        return _frame_block(frame, 0, wire, wire)
+        return _frame_block(frame, 0, wire, wire, self._views_of(frame))
+
+    def _views_of(self, frame):
+        """crc16's views of `frame` (the driver passes the same buffer to every poll)."""
+        if frame is not self._frame:
+            self._frame = frame
+            self._views = {}
+        return self._views
 
 
-def _frame_block(frame, number, data, wire):
+def _frame_block(frame, number, data, wire, views=None):
     """Completes a block in place (see src/ymodem.rs `frame_block`)."""
     n = number & 0xFF
     frame[0] = _SOH if wire == 128 else _STX
@@ -322,7 +330,7 @@ def _frame_block(frame, number, data, wire):
     frame[2] = n ^ 0xFF
     for i in range(_DATA_AT + data, _DATA_AT + wire):
         frame[i] = _PAD
-    crc = crc16(frame, _DATA_AT, _DATA_AT + wire)
+    crc = crc16(frame, _DATA_AT, _DATA_AT + wire, views)
     frame[_DATA_AT + wire] = crc >> 8
     frame[_DATA_AT + wire + 1] = crc & 0xFF
     return wire + _OVERHEAD

@@ -57,6 +57,8 @@ typedef mp_obj_t (*mp_fun_1_t)(mp_obj_t);
 typedef mp_obj_t (*mp_fun_2_t)(mp_obj_t, mp_obj_t);
 typedef mp_obj_t (*mp_fun_3_t)(mp_obj_t, mp_obj_t, mp_obj_t);
 typedef mp_obj_t (*mp_fun_var_t)(size_t n, const mp_obj_t *);
+struct _mp_map_t;
+typedef mp_obj_t (*mp_fun_kw_t)(size_t n, const mp_obj_t *, struct _mp_map_t *);
 
 typedef struct _mp_obj_fun_builtin_fixed_t {
     mp_obj_base_t base;
@@ -73,6 +75,7 @@ typedef struct _mp_obj_fun_builtin_var_t {
     uint32_t sig;
     union {
         mp_fun_var_t var;
+        mp_fun_kw_t kw;
     } fun;
 } mp_obj_fun_builtin_var_t;
 
@@ -88,11 +91,15 @@ extern const mp_obj_type_t mp_type_fun_builtin_var;
     const mp_obj_fun_builtin_fixed_t obj_name = {{&mp_type_fun_builtin_1}, .fun._1 = fun_name}
 #define MP_DEFINE_CONST_FUN_OBJ_2(obj_name, fun_name) \
     const mp_obj_fun_builtin_fixed_t obj_name = {{&mp_type_fun_builtin_2}, .fun._2 = fun_name}
+#define MP_DECLARE_CONST_FUN_OBJ_3(obj_name) extern const mp_obj_fun_builtin_fixed_t obj_name
 #define MP_DEFINE_CONST_FUN_OBJ_3(obj_name, fun_name) \
     const mp_obj_fun_builtin_fixed_t obj_name = {{&mp_type_fun_builtin_3}, .fun._3 = fun_name}
 #define MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(obj_name, n_args_min, n_args_max, fun_name) \
     const mp_obj_fun_builtin_var_t obj_name = \
     {{&mp_type_fun_builtin_var}, MP_OBJ_FUN_MAKE_SIG(n_args_min, n_args_max, false), .fun.var = fun_name}
+#define MP_DEFINE_CONST_FUN_OBJ_KW(obj_name, n_args_min, fun_name) \
+    const mp_obj_fun_builtin_var_t obj_name = \
+    {{&mp_type_fun_builtin_var}, MP_OBJ_FUN_MAKE_SIG(n_args_min, MP_OBJ_FUN_ARGS_MAX, true), .fun.kw = fun_name}
 
 // Maps and dicts.
 typedef struct _mp_map_elem_t {
@@ -215,6 +222,7 @@ extern const mp_obj_type_t mp_type_str;
 extern const mp_obj_type_t mp_type_bytes;
 extern const mp_obj_type_t mp_type_bool;
 extern const mp_obj_type_t mp_type_bytearray;
+extern const mp_obj_type_t mp_type_memoryview;
 extern const mp_obj_type_t mp_type_tuple;
 extern const mp_obj_type_t mp_type_list;
 
@@ -249,6 +257,9 @@ mp_obj_t mp_obj_new_int_from_ll(long long val);
 mp_obj_t mp_obj_new_int_from_ull(unsigned long long val);
 mp_obj_t mp_obj_new_str(const char *data, size_t len);
 mp_obj_t mp_obj_new_bytes(const byte *data, size_t len);
+mp_obj_t mp_obj_new_memoryview(byte typecode, size_t nitems, void *items);
+mp_obj_t mp_obj_new_tuple(size_t n, const mp_obj_t *items);
+bool mp_obj_is_subclass_fast(mp_const_obj_t object, mp_const_obj_t classinfo);
 mp_obj_t mp_obj_new_exception(const mp_obj_type_t *exc_type);
 mp_obj_t mp_obj_new_exception_arg1(const mp_obj_type_t *exc_type, mp_obj_t arg);
 mp_obj_t mp_obj_new_exception_msg(const mp_obj_type_t *exc_type, mp_rom_error_text_t msg);

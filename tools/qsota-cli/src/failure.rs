@@ -84,18 +84,7 @@ mod tests {
             Class::Port,
             Class::Interrupted,
         ];
-        classes.extend(
-            [
-                Fail::Timeout,
-                Fail::Cancelled,
-                Fail::Retries,
-                Fail::Protocol,
-                Fail::Source,
-                Fail::Rejected,
-                Fail::Usage,
-            ]
-            .map(Class::Transfer),
-        );
+        classes.extend(Fail::ALL.map(Class::Transfer));
         let mut codes: Vec<u8> = classes.iter().map(|c| c.code()).collect();
         assert_eq!(codes[5..], [10, 11, 12, 13, 14, 15, 16]);
         codes.sort();

@@ -14,6 +14,7 @@ const MAX_SIZE: u64 = 100 * 1000 * 1000;
 
 /// What the image is expected to be (`--md5`, `--sha256`, `--crc`, `--size`).
 #[derive(clap::Args, Clone, Debug)]
+#[command(next_help_heading = "Expected image")]
 pub struct Expect {
     /// Expected MD5, 32 hex digits (as the platform's sotaInfo gives it)
     #[arg(long, value_name = "HEX")]
@@ -34,6 +35,23 @@ pub struct Expect {
     /// its DER SubjectPublicKeyInfo as `imgtool getpub -e raw` writes it); up to 4
     #[arg(long, value_name = "FILE")]
     pub key: Vec<PathBuf>,
+}
+
+impl Expect {
+    /// The names of the expectations given: what checks the image.
+    pub fn checks(&self) -> Vec<&'static str> {
+        let given = [
+            ("md5", self.md5.is_some()),
+            ("sha256", self.sha256.is_some()),
+            ("crc", self.crc.is_some()),
+            ("size", self.size.is_some()),
+            ("signature", !self.key.is_empty()),
+        ];
+        given
+            .into_iter()
+            .filter_map(|(name, on)| on.then_some(name))
+            .collect()
+    }
 }
 
 /// The DER SubjectPublicKeyInfo of an Ed25519 key, before its 32 raw bytes (RFC 8410).
@@ -168,14 +186,11 @@ impl Image {
             problems.push(format!("size: expected {want}, got {}", self.bytes.len()));
         }
         if failed(QSOTA_FIELD_SIGNATURE) {
-            // The core's verdict; qsota.VerifyError words it per fault.
-            let why = match v.image().and_then(|i| i.verdict()) {
-                Some(Err(p)) => format!("{:?} (a={}, b={})", p.fault, p.a, p.b),
-                _ => "refused".into(),
-            };
-            problems.push(format!(
-                "signature: not an MCUboot image signed by --key: {why}"
-            ));
+            // The core's text, as qsota.VerifyError says it.
+            problems.push(match v.image().and_then(|i| i.verdict()) {
+                Some(Err(problem)) => problem.to_string(),
+                _ => "signature: refused".into(),
+            });
         }
         Ok(Report {
             md5,

@@ -61,8 +61,43 @@ impl Line {
         }
     }
 
-    /// What arrives within `wait` (at most [`READ_SLICE`]): 0 if nothing did.
-    pub fn read(&mut self, buf: &mut [u8], wait: Duration) -> io::Result<usize> {
+    /// What arrives within `wait` (at most [`READ_SLICE`]): 0 if nothing did. `expects`
+    /// bytes of an answer are still to come (0: unknown): once the first arrived, a serial
+    /// port sleeps for the rest's time on the wire and takes it in one more read, instead of
+    /// waking for each few bytes (the ROM bootloader's 257-byte read-back answers).
+    pub fn read(&mut self, buf: &mut [u8], wait: Duration, expects: usize) -> io::Result<usize> {
+        let n = self.read_some(buf, wait)?;
+        if n == 0 || n >= expects.min(buf.len()) {
+            return Ok(n);
+        }
+        match self.wire_time(expects.min(buf.len()) - n)? {
+            Some(rest) => {
+                std::thread::sleep(rest.min(READ_SLICE));
+                Ok(n + self.read_some(&mut buf[n..], Duration::ZERO)?)
+            }
+            None => Ok(n),
+        }
+    }
+
+    /// How long `bytes` take on a serial port's wire (start, 8 data bits, parity, stop);
+    /// None for TCP.
+    fn wire_time(&self, bytes: usize) -> io::Result<Option<Duration>> {
+        let Line::Serial(port) = self else {
+            return Ok(None);
+        };
+        let bits = if port.parity()? == Parity::None {
+            10
+        } else {
+            11
+        };
+        let baud = u64::from(port.baud_rate()?.max(1));
+        Ok(Some(Duration::from_micros(
+            bytes as u64 * bits * 1_000_000 / baud,
+        )))
+    }
+
+    /// What arrives within `wait` (clamped to 1 ms .. [`READ_SLICE`]): 0 if nothing did.
+    fn read_some(&mut self, buf: &mut [u8], wait: Duration) -> io::Result<usize> {
         let wait = wait.clamp(Duration::from_millis(1), READ_SLICE);
         let got = match self {
             Line::Serial(port) => {
@@ -95,10 +130,14 @@ impl Line {
     }
 }
 
-/// A port error in plain words: a missing device and a file that is no tty say so.
+/// A port error in plain words: a missing device, a busy one and a file that is no tty say
+/// so. `serialport` gives `NoDevice` for a port another program holds (EBUSY at open, or
+/// its exclusive lock taken) and `NotFound` for a path that does not exist.
 fn why(e: &serialport::Error) -> String {
     match e.kind() {
-        serialport::ErrorKind::NoDevice => format!("no such port ({e})"),
+        serialport::ErrorKind::NoDevice => {
+            format!("busy: another program has the port open ({e})")
+        }
         serialport::ErrorKind::Io(io::ErrorKind::NotFound) => format!("no such port ({e})"),
         _ if e.to_string().contains("Not a typewriter")
             || e.to_string().contains("Inappropriate ioctl") =>

@@ -15,6 +15,8 @@ use image::{hex, Expect, Image};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use line::{Line, Target};
 use protocol::{Options, Protocol};
+use qsota::source::{self, Refusal};
+use qsota::transfer::Fail;
 use serde_json::{json, Map, Value};
 use serialport::Parity;
 use std::path::PathBuf;
@@ -34,7 +36,8 @@ Exit status: 0 done; 2 usage; 3 the image does not match --md5/--sha256/--crc/--
 4 the image cannot be read; 5 the port cannot be opened or failed; 10 timeout,
 11 cancelled by the receiver, 12 retries, 13 protocol, 14 source, 15 rejected, 16 sender
 misuse (the transfer's TransferError class); 130 interrupted (Ctrl-C: the receiver got the
-protocol's abort; a native transfer resumes on the next send).";
+protocol's abort; a native transfer resumes on the next send; stm32 and mcuboot have no abort,
+the message says what the MCU holds).";
 
 /// The MCU at the other end: where, how fast, with which protocol and its options.
 #[derive(clap::Args)]
@@ -53,8 +56,21 @@ struct Peer {
     #[command(flatten)]
     options: Options,
     /// Print one JSON line on stdout at the end
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     json: bool,
+}
+
+/// What `send` refuses unless told: the core's rules (`qsota::source`), as `qsota.send`'s.
+#[derive(clap::Args)]
+#[command(next_help_heading = "Refused unless told")]
+struct Allow {
+    /// Send a 0-byte image (ST's IAP erases the whole application area for it)
+    #[arg(long)]
+    allow_empty: bool,
+    /// Send a diff package (a patch: bsdiff, esp_delta_ota, ...) as it is: the MCU's own
+    /// bootloader applies it
+    #[arg(long)]
+    mcu_applies_diffs: bool,
 }
 
 impl Peer {
@@ -96,6 +112,8 @@ enum Command {
         peer: Peer,
         #[command(flatten)]
         expect: Expect,
+        #[command(flatten)]
+        allow: Allow,
     },
     /// Say what the verifier finds in IMAGE (digests, CRCs, size) and check expectations
     #[command(after_help = EXIT_CODES)]
@@ -140,7 +158,8 @@ fn main() -> ExitCode {
             image,
             peer,
             expect,
-        } => (peer.json, send(&image, &peer, &expect)),
+            allow,
+        } => (peer.json, send(&image, &peer, &expect, &allow)),
         Command::Verify {
             image,
             expect,
@@ -159,8 +178,11 @@ fn main() -> ExitCode {
         ),
     };
     let (code, line) = match result {
-        Ok(report) => {
+        Ok(mut report) => {
             eprintln!("{}", report.text);
+            if let Value::Object(map) = &mut report.json {
+                map.insert("result".into(), json!("ok"));
+            }
             (0, report.json)
         }
         Err((failure, mut stats)) => {
@@ -190,12 +212,21 @@ fn bare(failure: Failure) -> Failed {
     (failure, Map::new())
 }
 
-fn send(path: &std::path::Path, peer: &Peer, expect: &Expect) -> Result<Report, Failed> {
+fn send(
+    path: &std::path::Path,
+    peer: &Peer,
+    expect: &Expect,
+    allow: &Allow,
+) -> Result<Report, Failed> {
     let (protocol, baud) = (peer.protocol, peer.baud());
     // Everything about the image is settled before the port is touched.
     let image = Image::load(path).map_err(bare)?;
     let verified = image.verify(expect).map_err(bare)?;
     verified.require().map_err(bare)?;
+    refuse(&image, allow, protocol == Protocol::Native).map_err(bare)?;
+    if expect.checks().is_empty() {
+        eprintln!("qsota: {}: sending it unverified", nothing_checked());
+    }
     let mut job =
         protocol::sender(protocol, &peer.options, &image, &verified.sha256, baud).map_err(bare)?;
     let (mut line, port) = peer.open()?;
@@ -253,12 +284,18 @@ fn send(path: &std::path::Path, peer: &Peer, expect: &Expect) -> Result<Report, 
                 json!((overall * 1000.0).round() / 1000.0),
             );
             rate = format!(", line efficiency {e:.3} in the data phase");
+            if e > 1.0 {
+                // More payload than the line can carry: the line is faster than `baud`.
+                rate += &format!(
+                    " (above 1: the line is faster than --baud {baud} says; give its real rate)"
+                );
+            }
         }
     }
     if let Err(failure) = outcome.result {
         return Err((failure, stats));
     }
-    stats.insert("result".into(), json!("ok"));
+    stats.insert("checked".into(), json!(expect.checks()));
     let secs = outcome.elapsed.as_secs_f64();
     Ok(Report {
         text: format!(
@@ -276,11 +313,34 @@ fn send(path: &std::path::Path, peer: &Peer, expect: &Expect) -> Result<Report, 
     })
 }
 
+/// What the core refuses to send (`qsota::source`), with the option that sends it anyway;
+/// `carries_packages`: the protocol sends qsota's delta packages as such (native).
+fn refuse(image: &Image, allow: &Allow, carries_packages: bool) -> Result<(), Failure> {
+    let bytes = &image.bytes;
+    let head = &bytes[..bytes.len().min(source::HEAD)];
+    let size = bytes.len() as u64;
+    let (empty, diffs) = (allow.allow_empty, allow.mcu_applies_diffs);
+    match source::refusal(head, size, empty, diffs, carries_packages) {
+        None => Ok(()),
+        Some(refusal) => {
+            let option = match refusal {
+                Refusal::Empty => "--allow-empty sends it",
+                Refusal::Patch(_) => "--mcu-applies-diffs sends it as it is",
+            };
+            Err(Failure::new(
+                Class::Transfer(Fail::Source),
+                format!("source: {refusal} ({option})"),
+            ))
+        }
+    }
+}
+
 fn verify(path: &std::path::Path, expect: &Expect) -> Result<Report, Failed> {
     let image = Image::load(path).map_err(bare)?;
     let report = image.verify(expect).map_err(bare)?;
     let mut json = report.to_json(image.bytes.len());
     json["image"] = json!(path.display().to_string());
+    json["checked"] = json!(expect.checks());
     let crcs: Vec<String> = report
         .crcs
         .iter()
@@ -295,8 +355,16 @@ fn verify(path: &std::path::Path, expect: &Expect) -> Result<Report, Failed> {
         crcs.join(", ")
     );
     match report.require() {
+        Ok(()) if expect.checks().is_empty() => Ok(Report {
+            text: format!("{text}\n{}", nothing_checked()),
+            json,
+        }),
         Ok(()) => Ok(Report {
-            text: format!("{text}\nok{}", matched(&report)),
+            text: format!(
+                "{text}\nok: {}{}",
+                expect.checks().join(", "),
+                matched(&report)
+            ),
             json,
         }),
         Err(failure) => {
@@ -305,6 +373,12 @@ fn verify(path: &std::path::Path, expect: &Expect) -> Result<Report, Failed> {
             Err((failure, stats))
         }
     }
+}
+
+/// What `verify` and `send` say when no expectation was given (as the agent's
+/// `allow_unverified` says it).
+fn nothing_checked() -> &'static str {
+    "NOT verified: nothing was checked (no --md5, --sha256, --crc, --size or --key)"
 }
 
 fn matched(report: &image::Report) -> String {

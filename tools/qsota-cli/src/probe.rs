@@ -28,7 +28,7 @@ pub fn ymodem(line: &mut Line, wait: Duration) -> Result<Found, Failure> {
     let mut buf = [0u8; 256];
     while start.elapsed() < wait && !interrupted() {
         let n = line
-            .read(&mut buf, wait - start.elapsed())
+            .read(&mut buf, wait - start.elapsed(), 0)
             .map_err(|e| Failure::new(Class::Port, format!("the port failed: {e}")))?;
         heard.extend_from_slice(&buf[..n]);
     }
@@ -221,7 +221,8 @@ pub fn mcuboot(line: &mut Line, image: Option<&Image>, opts: &Options) -> Result
         format!("mcuboot: serial recovery answers, requests of {buf_size} bytes; {listing}");
     if let Some(image) = image {
         let (held, off) = upload_probe(line, image, opts)?;
-        let hash = protocol::image_hash(&image.bytes).map(|h| hex(&h));
+        let hash =
+            qsota::image::tlv_hash(&image.bytes, &[], image.bytes.len() as u64).map(|h| hex(&h));
         let listed = list.iter().any(|e| e["hash"].as_str() == hash.as_deref());
         text += &format!(
             "; {} {}; it holds {}",

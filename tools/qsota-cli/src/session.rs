@@ -37,10 +37,10 @@ impl Io for Wire<'_> {
         self.line.write_all(bytes).map_err(port_failure)
     }
 
-    fn read(&mut self, buf: &mut [u8], until_ms: u32) -> Result<usize, Failure> {
+    fn read(&mut self, buf: &mut [u8], until_ms: u32, expects: usize) -> Result<usize, Failure> {
         let wait = until_ms.wrapping_sub(self.now_ms()) as i32;
         let wait = Duration::from_millis(wait.max(0) as u64);
-        self.line.read(buf, wait).map_err(port_failure)
+        self.line.read(buf, wait, expects).map_err(port_failure)
     }
 
     fn read_image(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize, Failure> {
@@ -93,10 +93,10 @@ pub fn run<J: Job + ?Sized>(
         Stop::Io(failure) => failure,
         Stop::Failed(Fail::Cancelled) if interrupted() => Failure::new(
             Class::Interrupted,
-            format!("{protocol}: interrupted; the receiver was told to stop"),
+            format!("{protocol}: interrupted; {}", job.interrupted()),
         ),
         Stop::Failed(fail) => {
-            let mut why = message(fail).to_string();
+            let mut why = fail.message().to_string();
             if let Some(reason) = job.reason() {
                 why += &format!(" ({reason})");
             }
@@ -114,18 +114,5 @@ pub fn run<J: Job + ?Sized>(
         result,
         elapsed,
         data_time,
-    }
-}
-
-/// What each failure class means, in the words of `qsota.TransferError`.
-fn message(fail: Fail) -> &'static str {
-    match fail {
-        Fail::Timeout => "the receiver did not answer",
-        Fail::Cancelled => "the receiver cancelled the transfer",
-        Fail::Retries => "too many retransmissions",
-        Fail::Protocol => "the receiver broke the protocol",
-        Fail::Source => "the source gave fewer bytes than its size",
-        Fail::Rejected => "the receiver refused the image",
-        Fail::Usage => "the sender was misused",
     }
 }

@@ -23,6 +23,8 @@ Port 0 picks a free port; the first stdout line is then `listening PORT`.
   --protect P            stm32-rom: none | read (RDP: NACKs at the command) | write (WRP)
   --blind-flip N         stm32-rom: the Nth accepted Write Memory (from 0) arrives with one
                          bit flipped in two bytes, unseen by its XOR: the ROM programs it
+  --nack-write N         stm32-rom: the Nth Write Memory data frame (from 0) arrives with one
+                         bit flipped, which its XOR sees: the ROM NACKs it
   --fifo BYTES           MCU receive buffer while busy (default: stm32-iap 1, others 256)
   --rx-buffers N         native: frame buffers of the receiver, 1 or 2 (default 2: it
                          programs one frame while the next arrives)
@@ -44,6 +46,8 @@ Port 0 picks a free port; the first stdout line is then `listening PORT`.
   --drop-rate P          per byte, module->MCU: lose the byte
   --reply-bitflip-rate P per byte, MCU->module
   --reply-drop-rate P    per byte, MCU->module
+  --reply-latency MS[-MS] every answer reaches the module this late (a USB-serial adapter's
+                         latency timer, TCP with Nagle); a range draws each answer's, seeded
   --drop-ack N[,N..]     lose the ACK of the Nth accepted block (0 = header), once each
   --reset-at BYTES       reset the MCU once this many bytes have been programmed
   --reset-at-erase N     reset the MCU as its Nth sector erase ends
@@ -179,6 +183,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, 
             "--drop-rate" => line_faults.drop_rate = rate(&flag, v)?,
             "--reply-bitflip-rate" => line_faults.reply_bitflip_rate = rate(&flag, v)?,
             "--reply-drop-rate" => line_faults.reply_drop_rate = rate(&flag, v)?,
+            "--reply-latency" => line_faults.reply_latency = latency(&flag, v)?,
             "--drop-ack" => {
                 for n in v.split(',') {
                     let n = n
@@ -312,6 +317,17 @@ fn positive(flag: &str, v: &str) -> Result<f64, String> {
         .gt(&0.0)
         .then(|| v.parse().unwrap_or(0.0))
         .ok_or_else(|| bad(flag, v, "a number > 0"))
+}
+
+/// `MS` or `MS-MS`: a fixed latency or the range each one is drawn from.
+fn latency(flag: &str, v: &str) -> Result<(Duration, Duration), String> {
+    let (lo, hi) = v.split_once('-').unwrap_or((v, v));
+    let ms = |t: &str| non_negative(flag, t).map(|ms| Duration::from_secs_f64(ms / 1e3));
+    let (lo, hi) = (ms(lo)?, ms(hi)?);
+    if lo > hi {
+        return Err(bad(flag, v, "MS or LOW-HIGH with LOW <= HIGH"));
+    }
+    Ok((lo, hi))
 }
 
 fn rate(flag: &str, v: &str) -> Result<f64, String> {

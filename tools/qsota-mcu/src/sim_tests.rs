@@ -65,6 +65,14 @@ fn assert_new_image(r: &Report, img: &[u8]) {
     assert_eq!(r.image, img);
 }
 
+/// `sim` after it took the header of `img` and its first block; the image's blocks.
+fn past_block_0(mut sim: Sim, img: &[u8]) -> (Sim, Vec<Vec<u8>>) {
+    let b = blocks(img);
+    exchange(&mut sim, &header("a", img.len()), &[ACK, C]);
+    exchange(&mut sim, &b[0], &[ACK]);
+    (sim, b)
+}
+
 #[test]
 fn st_receives_every_size() {
     for len in [0, 1, 127, 128, 129, 1023, 1024, 1025, 5000] {
@@ -113,10 +121,7 @@ fn st_asks_with_c_every_second_and_sends_no_c_after_eot() {
 #[test]
 fn st_naks_the_block_it_already_has_after_a_lost_ack() {
     let img = image(4000, 2);
-    let b = blocks(&img);
-    let mut sim = st(&["--drop-ack", "2"]);
-    exchange(&mut sim, &header("a", img.len()), &[ACK, C]);
-    exchange(&mut sim, &b[0], &[ACK]);
+    let (mut sim, b) = past_block_0(st(&["--drop-ack", "2"]), &img);
     sim.send(&b[1]);
     assert_eq!(sim.read_for(Duration::from_millis(300)), b"", "ACK lost");
     exchange(&mut sim, &b[1], &[NAK]);
@@ -136,10 +141,7 @@ fn st_naks_the_block_it_already_has_after_a_lost_ack() {
 #[test]
 fn st_answers_bad_packets_with_c_and_cancels_after_more_than_five() {
     let img = image(2048, 3);
-    let b = blocks(&img);
-    let mut sim = st(&[]);
-    exchange(&mut sim, &header("a", img.len()), &[ACK, C]);
-    exchange(&mut sim, &b[0], &[ACK]);
+    let (mut sim, b) = past_block_0(st(&[]), &img);
     let mut bad = b[1].clone();
     bad[500] ^= 0x10;
     for _ in 0..5 {
@@ -222,10 +224,7 @@ fn st_erases_the_whole_area_before_it_acks_the_header_and_loses_bytes_meanwhile(
 #[test]
 fn a_reset_loses_ram_state_and_keeps_flash() {
     let img = image(4096, 5);
-    let b = blocks(&img);
-    let mut sim = st(&["--reset-at", "2048"]);
-    exchange(&mut sim, &header("a", img.len()), &[ACK, C]);
-    exchange(&mut sim, &b[0], &[ACK]);
+    let (mut sim, b) = past_block_0(st(&["--reset-at", "2048"]), &img);
     sim.send(&b[1]);
     // No ACK: the MCU reboots into a fresh bootloader, which greets again.
     sim.expect(ST_BANNER, SEC);
@@ -262,10 +261,7 @@ fn spec_receives_with_eot_nak_and_erases_lazily() {
 #[test]
 fn spec_acks_duplicates_naks_bad_blocks_after_a_quiet_second() {
     let img = image(3000, 7);
-    let b = blocks(&img);
-    let mut sim = spec(&[]);
-    exchange(&mut sim, &header("a", img.len()), &[ACK, C]);
-    exchange(&mut sim, &b[0], &[ACK]);
+    let (mut sim, b) = past_block_0(spec(&[]), &img);
     exchange(&mut sim, &b[0], &[ACK]);
     let mut bad = b[1].clone();
     bad[3] ^= 1;
@@ -286,19 +282,7 @@ fn spec_acks_duplicates_naks_bad_blocks_after_a_quiet_second() {
 fn the_line_is_never_faster_than_its_baud_rate() {
     // 20 blocks of 1029 bytes at 115200 baud: at least 1.79 s however fast the host is.
     let img = image(20 << 10, 8);
-    let mut sim = Sim::start(&[
-        "--personality",
-        "spec",
-        "--baud",
-        "115200",
-        "--flash-scale",
-        "0",
-        "--sector-size",
-        "4K",
-        "--flash-size",
-        "64K",
-    ]);
-    sim.expect(&[C], SEC);
+    let mut sim = spec(&["--baud", "115200"]); // the last --baud is the one that counts
     let t = Instant::now();
     let mut sent = 0;
     for b in blocks(&img) {

@@ -14,10 +14,13 @@
 //!   STM32F4's whole 1 MiB, sectors 0 to 11, datasheet times); programming a byte that is
 //!   not erased fails (NACK). `--protect read` NACKs Read, Write, Erase and Go at the
 //!   command (RDP level 1); `--protect write` NACKs every erase and write (WRP).
-//! - Faults: the line's, `--drop-ack N` (lose the ACK of the Nth accepted Write Memory, from
+//! - Faults: the line's (`--reply-latency` holds every answer back, as a USB-serial adapter's
+//!   latency timer does), `--drop-ack N` (lose the ACK of the Nth accepted Write Memory, from
 //!   0), `--blind-flip N` (the Nth accepted Write Memory arrives with one bit flipped in two
-//!   bytes, which its XOR checksum cannot see: the ROM programs it), `--reset-at BYTES` and
-//!   `--reset-at-erase N` (a reset boots the ROM again: autobaud).
+//!   bytes, which its XOR checksum cannot see: the ROM programs it), `--nack-write N` (the
+//!   Nth Write Memory data frame, from 0, arrives with one bit flipped, which its XOR sees:
+//!   the ROM NACKs it), `--reset-at BYTES` and `--reset-at-erase N` (a reset boots the ROM
+//!   again: autobaud).
 //!   Go ends the session (result "ok", app_state "new").
 
 use crate::line::Halt;
@@ -42,6 +45,8 @@ pub struct RomOptions {
     pub protect: u8,
     /// `--blind-flip`: the accepted Write Memory (from 0) whose data is damaged unseen.
     pub blind_flip: Option<u64>,
+    /// `--nack-write`: the Write Memory data frame (from 0) damaged where its XOR sees it.
+    pub nack_write: Option<u64>,
 }
 
 impl Default for RomOptions {
@@ -51,13 +56,14 @@ impl Default for RomOptions {
             erase_cmd: 0x44,
             protect: b'n',
             blind_flip: None,
+            nack_write: None,
         }
     }
 }
 
 impl RomOptions {
-    /// Takes `--pid`, `--erase-cmd`, `--protect` or `--blind-flip`; `None` if `flag` is
-    /// none of them.
+    /// Takes `--pid`, `--erase-cmd`, `--protect`, `--blind-flip` or `--nack-write`; `None` if
+    /// `flag` is none of them.
     pub fn parse(&mut self, flag: &str, v: &str) -> Option<Result<(), String>> {
         let hex = u16::from_str_radix(v.trim_start_matches("0x"), 16).ok();
         match (flag, hex, v) {
@@ -65,7 +71,8 @@ impl RomOptions {
             ("--erase-cmd", Some(c @ (0x43 | 0x44)), _) => self.erase_cmd = c as u8,
             ("--protect", _, "none" | "read" | "write") => self.protect = v.as_bytes()[0],
             ("--blind-flip", _, _) if v.parse::<u64>().is_ok() => self.blind_flip = v.parse().ok(),
-            ("--pid" | "--erase-cmd" | "--protect" | "--blind-flip", _, _) => {
+            ("--nack-write", _, _) if v.parse::<u64>().is_ok() => self.nack_write = v.parse().ok(),
+            ("--pid" | "--erase-cmd" | "--protect" | "--blind-flip" | "--nack-write", _, _) => {
                 return Some(Err(format!("{flag}: bad value '{v}'")))
             }
             _ => return None,
@@ -78,6 +85,8 @@ pub struct Rom {
     opts: RomOptions,
     /// Write Memory commands accepted so far (for `--drop-ack`).
     writes: u64,
+    /// Write Memory data frames received so far (for `--nack-write`).
+    data_frames: u64,
 }
 
 impl Rom {
@@ -85,6 +94,7 @@ impl Rom {
         Rom {
             opts: *opts,
             writes: 0,
+            data_frames: 0,
         }
     }
 
@@ -194,6 +204,10 @@ impl Rom {
                     data[0] ^= 1;
                     data[1] ^= 1;
                 }
+                if self.opts.nack_write == Some(self.data_frames) {
+                    data[0] ^= 1;
+                }
+                self.data_frames += 1;
                 let ok = sum == n ^ xor(&data)
                     && data.len() % 4 == 0
                     && self.opts.protect != b'w'

@@ -191,7 +191,7 @@ impl Io for SimIo<'_> {
         Ok(())
     }
 
-    fn read(&mut self, buf: &mut [u8], until_ms: u32) -> Result<usize, Self::Error> {
+    fn read(&mut self, buf: &mut [u8], until_ms: u32, _: usize) -> Result<usize, Self::Error> {
         let wait = until_ms.saturating_sub(self.now_ms());
         Ok(self.sim.read_some(buf, Duration::from_millis(wait.into())))
     }

@@ -19,7 +19,26 @@ pub trait Job: Sender {
     fn data_ms(&self) -> Option<u64> {
         None
     }
+    /// What Ctrl-C leaves at the receiver, once the sender stopped as its protocol allows.
+    fn interrupted(&self) -> String {
+        "the receiver was told to stop".into()
+    }
 }
+
+/// A [`Job`]'s `frame_size` and `acked` from the core sender's own `frame_size()` and the
+/// `bytes` of its `stats()`, as every protocol has them.
+macro_rules! frame_and_acked {
+    () => {
+        fn frame_size(&self) -> usize {
+            Self::frame_size(self)
+        }
+
+        fn acked(&self) -> u64 {
+            Self::stats(self).bytes
+        }
+    };
+}
+pub(crate) use frame_and_acked;
 
 /// `Value::Object`'s map of a `json!({...})`.
 pub fn object(value: Value) -> Map<String, Value> {

@@ -1,6 +1,6 @@
 //! MCUboot serial recovery (SMP over the console): the core's `mcuboot::Sender`.
 
-use super::job::{object, Job};
+use super::job::{frame_and_acked, object, Job};
 use crate::failure::{Class, Failure};
 use crate::image::{hex, Image};
 use qsota::mcuboot::{self, Sender, Step};
@@ -63,15 +63,16 @@ pub fn mcuboot_upload(
     sha256: &[u8; 32],
     o: mcuboot::Options,
 ) -> Result<Sender, Failure> {
-    let hash = image_hash(&image.bytes).ok_or_else(|| {
-        Failure::new(
-            Class::Transfer(qsota::transfer::Fail::Source),
-            format!(
-                "mcuboot: {} is not a signed MCUboot image (no SHA-256 TLV)",
-                image.name
-            ),
-        )
-    })?;
+    let hash =
+        qsota::image::tlv_hash(&image.bytes, &[], image.bytes.len() as u64).ok_or_else(|| {
+            Failure::new(
+                Class::Transfer(qsota::transfer::Fail::Source),
+                format!(
+                    "mcuboot: {} is not a signed MCUboot image (no SHA-256 TLV)",
+                    image.name
+                ),
+            )
+        })?;
     Sender::new(image.bytes.len() as u64, *sha256, hash, o).map_err(|_| bad_options())
 }
 
@@ -104,71 +105,8 @@ pub fn image_list(body: &[u8]) -> Option<Vec<Value>> {
     Some(images)
 }
 
-/// The SHA-256 TLV (0x10) of an MCUboot image: what MCUboot's image list reports once it
-/// validated the image (as `qsota.mcuboot.image_hash` reads it on the module).
-pub fn image_hash(image: &[u8]) -> Option<[u8; 32]> {
-    let u16_at = |at: usize| Some(u16::from_le_bytes(image.get(at..at + 2)?.try_into().ok()?));
-    let u32_at = |at: usize| Some(u32::from_le_bytes(image.get(at..at + 4)?.try_into().ok()?));
-    if u32_at(0)? != 0x96f3_b83d {
-        return None;
-    }
-    // Header size + body size: the TLV areas (protected 0x6908, then 0x6907) follow.
-    let mut at = usize::from(u16_at(8)?) + u32_at(12)? as usize;
-    for _ in 0..2 {
-        let magic = u16_at(at)?;
-        if magic != 0x6907 && magic != 0x6908 {
-            return None;
-        }
-        let end = at + usize::from(u16_at(at + 2)?);
-        at += 4;
-        while at + 4 <= end {
-            let (kind, len) = (u16_at(at)?, usize::from(u16_at(at + 2)?));
-            if kind == 0x10 && len == 32 {
-                return image.get(at + 4..at + 36)?.try_into().ok();
-            }
-            at += 4 + len;
-        }
-        at = end;
-    }
-    None
-}
-
-/// MCUboot's MGMT_ERR_* codes (rc), for messages.
-const RC: [&str; 11] = [
-    "ok",
-    "unknown error",
-    "out of memory",
-    "invalid request (offset, size or image)",
-    "timeout",
-    "no such image or slot",
-    "bad state",
-    "message too large",
-    "not supported",
-    "image corrupt",
-    "busy",
-];
-
-fn step_name(step: Step) -> &'static str {
-    match step {
-        Step::Enter => "enter",
-        Step::Boot => "boot",
-        Step::Params => "params",
-        Step::Probe => "probe",
-        Step::Upload => "upload",
-        Step::List => "list",
-        Step::Reset => "reset",
-        Step::Done => "done",
-    }
-}
-
 impl Job for Sender {
-    fn frame_size(&self) -> usize {
-        Sender::frame_size(self)
-    }
-
-    fn acked(&self) -> u64 {
-        Sender::stats(self).bytes
-    }
+    frame_and_acked!();
 
     fn stats(&self) -> Map<String, Value> {
         let s = Sender::stats(self);
@@ -181,15 +119,26 @@ impl Job for Sender {
         )
     }
 
+    /// SMP has no abort: the sender stops between requests.
+    fn interrupted(&self) -> String {
+        let s = Sender::stats(self);
+        let left = if (s.step as u8) < (Step::Upload as u8) {
+            "nothing was uploaded".to_string()
+        } else {
+            format!(
+                "MCUboot holds {} bytes of the upload in its slot and its offset in RAM: a \
+                 send in this boot resumes",
+                s.bytes
+            )
+        };
+        format!("SMP has no abort; {left}")
+    }
+
     fn reason(&self) -> Option<String> {
         let s = Sender::stats(self);
-        let mut text = step_name(s.step).to_string();
+        let mut text = s.step.name().to_string();
         if s.rc != 0 {
-            let meaning = usize::try_from(s.rc)
-                .ok()
-                .and_then(|i| RC.get(i))
-                .unwrap_or(&"?");
-            text += &format!("; MCUboot rc {}: {meaning}", s.rc);
+            text += &format!("; MCUboot rc {}: {}", s.rc, mcuboot::rc_text(s.rc));
         } else if s.step == Step::List {
             text += "; MCUboot does not list the image as valid: bad signature or a corrupt image";
         }

@@ -13,9 +13,7 @@ use crate::image::Image;
 use serialport::Parity;
 
 pub use job::Job;
-pub use mcuboot::{
-    image_hash, image_list, mcuboot_lister, mcuboot_options, mcuboot_sender, mcuboot_upload,
-};
+pub use mcuboot::{image_list, mcuboot_lister, mcuboot_options, mcuboot_sender, mcuboot_upload};
 pub use native::native_sender;
 pub use stm32::stm32_sender;
 

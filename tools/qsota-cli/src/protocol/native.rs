@@ -1,10 +1,11 @@
 //! qsota's native protocol: the core's `native::sender::Sender`.
 
-use super::job::{object, Job};
+use super::job::{frame_and_acked, object, Job};
 use crate::failure::{Class, Failure};
 use crate::image::Image;
 use qsota::delta::MAGIC;
 use qsota::native::delta::{DeltaOpen, HEAD};
+use qsota::native::frame::error_name;
 use qsota::native::sender::{self as native, Sender};
 use serde_json::{json, Map, Value};
 
@@ -67,20 +68,8 @@ pub fn native_sender(
     Ok(tx)
 }
 
-/// The receiver's ERROR codes (docs/protocol.md section 5).
-const RECEIVER_ERRORS: [&str; 11] = [
-    "", "version", "size", "flash", "digest", "not open", "state", "argument", "flags", "base",
-    "delta",
-];
-
 impl Job for Sender {
-    fn frame_size(&self) -> usize {
-        Sender::frame_size(self)
-    }
-
-    fn acked(&self) -> u64 {
-        Sender::stats(self).bytes
-    }
+    frame_and_acked!();
 
     fn stats(&self) -> Map<String, Value> {
         let s = Sender::stats(self);
@@ -96,12 +85,10 @@ impl Job for Sender {
     fn reason(&self) -> Option<String> {
         match Sender::stats(self).error {
             0 => None,
-            code => Some(
-                RECEIVER_ERRORS
-                    .get(usize::from(code))
-                    .map_or("unknown", |name| name)
-                    .to_string(),
-            ),
+            code => Some(match error_name(code) {
+                "" => "unknown".to_string(),
+                name => name.to_string(),
+            }),
         }
     }
 }

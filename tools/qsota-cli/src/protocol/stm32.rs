@@ -1,6 +1,6 @@
 //! ST's ROM system bootloader (AN3155): the core's `stm32::Sender`.
 
-use super::job::{object, Job};
+use super::job::{frame_and_acked, object, Job};
 use crate::failure::{Class, Failure};
 use qsota::stm32::{self, Sender};
 use serde_json::{json, Map, Value};
@@ -56,13 +56,7 @@ pub fn stm32_sender(a: &Stm32Args, retries: u8, size: u64, baud: u32) -> Result<
 }
 
 impl Job for Sender {
-    fn frame_size(&self) -> usize {
-        stm32::FRAME_SIZE
-    }
-
-    fn acked(&self) -> u64 {
-        Sender::stats(self).bytes
-    }
+    frame_and_acked!();
 
     fn stats(&self) -> Map<String, Value> {
         let s = Sender::stats(self);
@@ -78,6 +72,21 @@ impl Job for Sender {
     fn data_ms(&self) -> Option<u64> {
         let s = Sender::stats(self);
         (s.write_ms > 0).then_some(u64::from(s.write_ms))
+    }
+
+    /// AN3155 has no abort: the sender stops between frames and the ROM waits for a command.
+    fn interrupted(&self) -> String {
+        let s = Sender::stats(self);
+        let left = if s.pid == 0 {
+            "nothing was erased: the MCU holds its old application".to_string()
+        } else {
+            format!(
+                "the MCU holds a partly written image ({} pages erased, {} bytes written, \
+                 unverified, never started)",
+                s.pages, s.bytes
+            )
+        };
+        format!("AN3155 has no abort, the ROM waits for its next command; {left}")
     }
 
     fn reason(&self) -> Option<String> {
