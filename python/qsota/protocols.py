@@ -4,7 +4,7 @@ protocol is a sender class in both backends and one record here.
 """
 
 from .codes import DELTA_HEAD, DELTA_MAGIC, RECEIVER_ERRORS
-from .source import sha256_of
+from .source import head_of, sha256_of
 
 
 class Protocol:
@@ -85,23 +85,10 @@ def _native_args(f, size, name, options):
     sha256 = sha256_of(f, sha256)
     if "delta" not in options:
         # A delta package goes as one: the receiver applies it (OPEN's DELTA flag).
-        head = _head(f)
+        head = head_of(f, DELTA_HEAD)
         if head[:4] == DELTA_MAGIC:
             options["delta"] = head
     return (size, sha256)
-
-
-def _head(f):
-    """The first DELTA_HEAD bytes of the source `f` (fewer if it is shorter); rewinds it."""
-    head = bytearray(DELTA_HEAD)
-    n = 0
-    while n < DELTA_HEAD:
-        got = f.readinto(memoryview(head)[n:])
-        if not got:
-            break
-        n += got
-    f.seek(0)
-    return bytes(head[:n])
 
 
 def _size_args(f, size, name, options):

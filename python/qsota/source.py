@@ -27,16 +27,22 @@ def patch_format(head):
     return None
 
 
-def head_of(f):
-    """The first HEAD bytes of the file object `f`, which is rewound; a stream's
-    (qsota.stream) as it kept them: read again from byte 0, it would download them again."""
+def head_of(f, size=HEAD):
+    """The first `size` bytes of the file object `f` (fewer if it is shorter); rewinds it.
+    A stream's (qsota.stream) as it kept them (up to HEAD): read again from byte 0, it would
+    download them again."""
     magic = getattr(f, "magic", None)
-    if callable(magic):
-        return magic()
-    head = bytearray(HEAD)
-    n = f.readinto(head) or 0
+    if callable(magic) and size <= HEAD:
+        return bytes(magic()[:size])
+    head = bytearray(size)
+    n = 0
+    while n < size:
+        got = f.readinto(memoryview(head)[n:])
+        if not got:
+            break
+        n += got
     f.seek(0)
-    return head[:n]
+    return bytes(head[:n])
 
 
 def refusal(f, size, allow_empty=False, mcu_applies_diffs=False, carries_packages=False):
