@@ -27,7 +27,7 @@ _MCU_CFG = '--cfg sha2_backend_soft="compact"'
 
 # Each artifact (build/arm/NAME/libqsota.a):
 #   target     the Rust target; toolchain: nightly (for -Zbuild-std) or the default one
-#   profile    the cargo profile (mcu: size-optimised)
+#   profile    the cargo profile (mcu: size-optimised; module: size-optimised but the digests, Cargo.toml)
 #   rustflags  for the target; cflags: gcc's for the C that links it
 #   abi        which C ABI it ships: receiver (src/ffi/native_rx.rs), delta (src/ffi/delta.rs),
 #              receiver-delta (src/ffi/native_rxd.rs: the two-buffer receiver with the applier),
@@ -49,7 +49,7 @@ ARTIFACTS = {
     "module-cortex-a5": {
         "target": "thumbv7a-none-eabihf",
         "toolchain": "nightly",
-        "profile": "release",
+        "profile": "module",
         "rustflags": "-C target-cpu=cortex-a5",
         "cflags": "-mcpu=cortex-a5 -mthumb -mfpu=neon-vfpv4 -mfloat-abi=hard",
         "abi": "module",
