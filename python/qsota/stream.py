@@ -19,9 +19,10 @@ A dropped connection continues with Range and If-Range from the next byte, up to
 attempts without progress (pausing `backoff_ms`, 2x, 4x ... at most 30 s). Every `window`
 bytes the verifier's state goes to `record` (JSON: the image's identity, the server's
 validators, the offset, the image's first 16 bytes (`magic`) and the state,
-qsota.Verifier.export), so that after a reboot the stream continues from there: a byte is
-downloaded at most once, plus what was downloaded
-since the last record and what the MCU had not acknowledged, each at most a window. A server
+qsota.Verifier.export), so that after a reboot the stream continues from there, or from
+the MCU's offset where that is lower (the ring waits for the first read): a byte is
+downloaded at most once, plus at most a window per interruption (what had been downloaded
+beyond that point). A server
 whose file changed (another ETag or Last-Modified, or the whole file for an If-Range) ends
 the stream with StreamRestart once bytes reached the MCU, which starts the update over: the
 stream's identity (what the MCU resumes by) then differs.
@@ -276,8 +277,11 @@ class Stream:
         (the driver's waits for the MCU), without waiting for more."""
         start = ticks_ms()
         ms = (us + 999) // 1000
+        # Resumed from a record, the ring waits for the first read: the MCU may resume behind
+        # the record, and what was read ahead of it would be dropped and downloaded again.
+        ahead = self.started or self.base == 0
         while True:
-            busy = self.pos < self.total and self._room() > 0
+            busy = ahead and self.pos < self.total and self._room() > 0
             got = self._fill(False, self.total) if busy else None
             left = ms - ticks_diff(ticks_ms(), start)
             if left <= 0:

@@ -6,7 +6,8 @@ deferred=True: DIGEST_AT_COMMIT); JSON on the last line.
 The platform's md5 is MD5: a file on the server that differs from it fails the final check
 before COMMIT. Prints the transfer's outcome (ok, or the TransferError's code and message)
 and the stream's counters. With RECORD (a path) the stream keeps its resume record there: a
-process killed midway and started again continues from it.
+process killed midway and started again continues from it. Each time bytes arrive, the
+count downloaded so far goes to stderr (a line each): what a killed process had downloaded.
 """
 
 import json
@@ -21,11 +22,17 @@ size, window = int(size), int(window)
 record = sys.argv[6] if len(sys.argv) > 6 else None
 
 
+class Counted(Stream):
+    def _took(self, first, n):
+        Stream._took(self, first, n)
+        sys.stderr.write("%d\n" % self.downloaded)
+
+
 def verifier():
     return qsota.Verifier(md5=md5, size=size, resumable=True)
 
 
-s = Stream(url, ["2_0_0", md5, ""], size, verifier, lambda msg: None, window=window,
+s = Counted(url, ["2_0_0", md5, ""], size, verifier, lambda msg: None, window=window,
            backoff_ms=20, record=record)
 result = {}
 try:
