@@ -17,6 +17,8 @@ try:
 except ImportError:
     from uarray import array
 
+from .blockhash import BlockHash
+
 # The round constants, high and low halves.
 _K = (
     0x428A2F98, 0x71374491, 0xB5C0FBCF, 0xE9B5DBA5, 0x3956C25B, 0x59F111F1, 0x923F82A4, 0xAB1C5ED5,
@@ -55,67 +57,32 @@ _KH = _halves(_K, True)
 _KL = _halves(_K, False)
 
 
-class sha256:
+class sha256(BlockHash):
+    big_endian = True
+
     def __init__(self, data=b""):
         self._h = _pairs(_INITIAL)  # h0 high, h0 low, h1 high, ...
-        self._block = bytearray(64)
-        self._fill = 0  # bytes waiting in _block
-        self._length = 0  # bytes fed in all
-        self._final = False
         self._wh = array("H", bytes(128))  # the message schedule, high and low halves
         self._wl = array("H", bytes(128))
-        self.update(data)
-
-    def update(self, data):
-        if self._final:
-            raise ValueError("hash is final")
-        n = len(data)
-        self._length += n
-        block = self._block
-        fill = self._fill
-        i = 0
-        # Whole blocks are read from `data` in place; only the ends go through _block, byte
-        # by byte: no slice per block, and no slice assignment (optional in MicroPython).
-        while i < n:
-            if fill == 0 and n - i >= 64:
-                self._compress(data, i)
-                i += 64
-                continue
-            block[fill] = data[i]
-            fill += 1
-            i += 1
-            if fill == 64:
-                self._compress(block, 0)
-                fill = 0
-        self._fill = fill
+        self._start(data)
 
     def digest(self):
-        n = self._length
-        pad = bytearray(((55 - n) % 64) + 9)
-        pad[0] = 0x80
-        # The length in bits, 64-bit big-endian, byte by byte (n * 8 may be a long int).
-        end = len(pad) - 1
-        pad[end] = (n & 0x1F) << 3
-        for k in range(1, 8):
-            pad[end - k] = (n >> (8 * k - 3)) & 0xFF
-        self.update(pad)
-        self._final = True
+        self._pad()
+        return bytes(self._chain())
+
+    def _chain(self):
+        """The chaining value as 32 bytes, big-endian words (as in a digest)."""
         out = bytearray(32)
         h = self._h
         for i in range(16):
             out[2 * i] = h[i] >> 8
             out[2 * i + 1] = h[i] & 0xFF
-        return bytes(out)
+        return out
 
     def _state(self):
         """(the chaining value as 32 bytes, big-endian words as in a digest; the block buffer,
         whose first `fill` bytes are not compressed yet; fill; bytes fed)."""
-        h = self._h
-        chain = bytearray(32)
-        for i in range(16):
-            chain[2 * i] = h[i] >> 8
-            chain[2 * i + 1] = h[i] & 0xFF
-        return chain, self._block, self._fill, self._length
+        return self._chain(), self._block, self._fill, self._length
 
     def _restore(self, chain, at, tail, length):
         """Continues from a state: the chaining value at chain[at:at + 32], `tail` (the bytes
@@ -123,10 +90,7 @@ class sha256:
         h = self._h
         for i in range(16):
             h[i] = chain[at + 2 * i] << 8 | chain[at + 2 * i + 1]
-        for i in range(len(tail)):
-            self._block[i] = tail[i]
-        self._fill = len(tail)
-        self._length = length
+        self._restore_tail(tail, length)
 
     def _compress(self, d, i):
         """One 64-byte block, d[i:i + 64], into the state."""
