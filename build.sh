@@ -191,8 +191,8 @@ demo() {
 case "${1:-all}" in
     all) setup; build_all; demo ;;
     build) setup; build_all ;;
-    test) setup; build_all; mcuboot_deps; boot_deps; boot_build; run_tests; build_dist; cross_test; run_fuzz 20 ;;
-    check) setup; build_all; mcuboot_deps; boot_deps; boot_build; run_check ;;
+    test) setup; build_all; mcuboot_deps; boot_deps; boot_build; boot_twin; run_tests; build_dist; cross_test; run_fuzz 20 ;;
+    check) setup; build_all; mcuboot_deps; boot_deps; boot_build; boot_twin; run_check ;;
     test-arm) setup; boot_deps; boot_build; build_dist; cross_test ;;
     fuzz) setup; boot_deps; boot_build; run_fuzz "${2:-600}" ;;
     size) setup; cross_size_report; cross_budgets ;;

@@ -19,6 +19,11 @@ Sections (each row per backend: `native` is _qsota, `pure` qsota.pure):
   is taken off (bench/arm/send.py); heap_per_block per data frame.
 - download: qsota.download's loop through a fake socket into a file, with the Verifier the
   agent makes (md5 + crc, 'auto'), per byte; heap_per_block per 4 KiB chunk.
+- delta: the module applying a diff package itself (qsota.delta: the agent's path for ymodem,
+  stm32 and mcuboot), per output byte: the proving pass (base hash, apply, target hash) and
+  the sending pass (a Target read in 1 KiB blocks), on bench/delta_bench.py's real Zephyr
+  mps2-an385 diff pairs (132,472-byte images, heatshrink 8/7 packages by `qsota delta`,
+  in the board's ramfs outside the heap; bench/arm/delta.py); heap: bytes a pass allocates.
 - loops: the per-byte loops that bound the pure senders (CRC-16, XOR, copy, compare, base64)
   in instructions per iteration, with their bytecodes: the floor of a pure sender's cost.
 - ram: heap kept by `import qsota.agent` per backend, its peak while importing, and the peak
@@ -46,7 +51,7 @@ import run as arm  # noqa: E402
 
 FIRMWARE = ROOT / "build" / "arm" / "qemu" / "firmware.elf"
 MPY_CROSS = next((ROOT / "build" / "src").glob("micropython-1.25.0*/mpy-cross/build/mpy-cross"), None)
-SCRIPTS = ("verify", "send", "download", "loops")
+SCRIPTS = ("verify", "send", "download", "delta", "loops")
 DIST = ROOT / "build" / "dist" / "mpy-v6"
 # What bench/arm/ram.py measures: the heap `import qsota.agent` keeps and its peak, from each
 # source and on each backend, and the peak of a whole update.
@@ -85,6 +90,29 @@ def before_files(rev):
             subprocess.run([str(MPY_CROSS), "-s", rel[:-4] + ".py", "-o", str(Path(tmp) / rel),
                             str(src)], check=True)
             files["before/" + rel] = (Path(tmp) / rel).read_bytes()
+    return files
+
+
+def delta_files():
+    """bench/delta_bench.py's real diff pairs as {"delta/<pair>/base" and "/pkg": bytes}
+    for bench/arm/delta.py (none without the fixtures or the qsota command)."""
+    import delta_bench
+
+    files = {}
+    if not delta_bench.QSOTA.exists() or not delta_bench.FIXTURES.is_dir():
+        print("arm delta: no %s or %s: skipped" % (delta_bench.QSOTA, delta_bench.FIXTURES))
+        return files
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, (old, new) in delta_bench.PAIRS.items():
+            if old is None:
+                continue  # the module applies a diff to the kept image, never a full one
+            pair = "delta/%s/" % name.split(" (")[0]
+            pkg = Path(tmp) / "pkg"
+            subprocess.run([str(delta_bench.QSOTA), "delta", str(delta_bench.FIXTURES / old),
+                            str(delta_bench.FIXTURES / new), "-o", str(pkg)], check=True,
+                           capture_output=True)
+            files[pair + "base"] = (delta_bench.FIXTURES / old).read_bytes()
+            files[pair + "pkg"] = pkg.read_bytes()
     return files
 
 
@@ -162,6 +190,7 @@ def run(micropython=None):
         files["py/" + src.relative_to(ROOT / "python").as_posix()] = src.read_bytes()
     if before:
         files.update(before_files(before))
+    files.update(delta_files())
     board = arm.Board(str(FIRMWARE), files=files, icount=True, timeout=900)
     try:
         result = run_scripts(board)
@@ -191,7 +220,7 @@ def print_table(r):
     print("ARM: instructions per payload byte on the emulated Cortex-A9 (qemu -icount);")
     print("kB/s and CPU share at 500 MHz x IPC 0.5 beside 115200 / 921600 baud and a 100 kB/s")
     print("download" + (" (before: git %s)" % old["rev"] if old else ""))
-    for section in ("verify", "parts", "send", "download"):
+    for section in ("verify", "parts", "send", "download", "delta"):
         rows = r.get(section, [])
         if not rows:
             continue
@@ -207,7 +236,8 @@ def print_table(r):
             print("    %-36s %8.0f %8s  %7.1f kB/s  %5.1f%% %6.1f%% %6.1f%%  heap %s" % (
                 label[:36], row["insn_per_byte"], "(%.0f)" % prior if prior else "",
                 row.get("kb_s", 0), 100 * share.get("115200", 0), 100 * share.get("921600", 0),
-                100 * share.get("cat1", 0), row.get("heap_per_block", row.get("heap_per_update", "-"))))
+                100 * share.get("cat1", 0),
+                row.get("heap_per_block", row.get("heap_per_update", row.get("heap", "-")))))
     if r.get("loops"):
         print("  loops (instructions per iteration, bytecodes, per bytecode; per call)")
     for row in r.get("loops", []):

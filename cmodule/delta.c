@@ -1,5 +1,8 @@
 // _qsota.DeltaPackage: the core's delta applier (src/delta/, src/ffi/delta.rs) with the API,
 // results and messages of qsota.pure.delta.Package: push, finish, header, target_size. The
+// package's first bytes are staged until they say which heatshrink window the patch needs
+// (qsota_delta_window_len: none for compression none and crle); the window is allocated
+// then, at most `window` bytes, and the core starts with the staged bytes. The
 // base is read with base.seek and base.readinto, the target written with out.write, through
 // one memoryview over the core's buffer that is re-pointed at every call (no allocation per
 // piece). A callback's Exception is swallowed, as in the pure applier: the core then fails
@@ -15,12 +18,10 @@
 #include "qsota.h"
 #include "args.h"
 #include "modqsota.h"
+#include "rules.h"
 
-// The largest size a target or base may have (qsota.pure.patch MAX_SIZE) and the largest
-// heatshrink window (2^15 bytes: a larger `window` is a cap the core never reaches).
-#define DELTA_MAX_SIZE ((1u << 30) - 1)
-#define DELTA_MAX_WINDOW (1u << 15)
-static const char delta_size_msg[] = "must be 0 to 1073741823";
+// The most bytes qsota_delta_window_len reads.
+#define DELTA_STAGE 71
 
 typedef struct {
     mp_obj_base_t base;
@@ -29,6 +30,11 @@ typedef struct {
     mp_obj_array_t *view; // the memoryview the callbacks pass, over the core's buffer
     mp_obj_t interrupt; // a BaseException a callback caught, to raise after the core returns
     uint8_t *window;
+    uint32_t base_size, limit, window_cap;
+    bool check_base;
+    bool started; // the core is initialised (until then the package's bytes are staged)
+    uint8_t staged;
+    uint8_t stage[DELTA_STAGE];
     qsota_delta_t core;
 } delta_obj_t;
 
@@ -42,7 +48,7 @@ static NORETURN void delta_raise(int32_t fault) {
 
 // Raises the fault the context has latched, if it has one.
 static void delta_latched(delta_obj_t *self) {
-    int32_t fault = qsota_delta_fault(&self->core);
+    int32_t fault = self->started ? qsota_delta_fault(&self->core) : 0;
     if (fault) {
         delta_raise(fault);
     }
@@ -108,44 +114,70 @@ static int32_t delta_write(void *user, const uint8_t *data, size_t len) {
     return 0;
 }
 
-// DeltaPackage(base, base_size, out, limit=MAX_SIZE, window=1 << 15, check_base=True).
+// An INT argument `v` by its row `i` of `rows` (python/qsota/rules.py as rules.h gives it).
+static uint32_t delta_int(const qsota_rule_t *rows, int i, mp_obj_t v) {
+    return qsota_int_arg(v, rows[i].qst, rows[i].lo, rows[i].hi, rows[i].msg);
+}
+
+// DeltaPackage(base, base_size, out, limit, window, check_base): qsota.rules.DELTA.
 static mp_obj_t delta_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw,
     const mp_obj_t *all_args) {
-    enum { ARG_base, ARG_base_size, ARG_out, ARG_limit, ARG_window, ARG_check_base };
-    static const mp_arg_t allowed[] = {
-        { MP_QSTR_base, MP_ARG_REQUIRED | MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
-        { MP_QSTR_base_size, MP_ARG_REQUIRED | MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
-        { MP_QSTR_out, MP_ARG_REQUIRED | MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
-        { MP_QSTR_limit, MP_ARG_OBJ, { .u_obj = MP_OBJ_NEW_SMALL_INT(DELTA_MAX_SIZE) } },
-        { MP_QSTR_window, MP_ARG_OBJ, { .u_obj = MP_OBJ_NEW_SMALL_INT(DELTA_MAX_WINDOW) } },
-        { MP_QSTR_check_base, MP_ARG_OBJ, { .u_obj = mp_const_true } },
-    };
-    mp_arg_val_t v[MP_ARRAY_SIZE(allowed)];
-    qsota_parse_args(n_args, n_kw, all_args, MP_ARRAY_SIZE(allowed), allowed, v);
-    uint32_t base_size = qsota_int_arg(v[ARG_base_size].u_obj, MP_QSTR_base_size, 0,
-        DELTA_MAX_SIZE, delta_size_msg);
-    uint32_t limit = qsota_int_arg(v[ARG_limit].u_obj, MP_QSTR_limit, 0, DELTA_MAX_SIZE,
-        delta_size_msg);
-    uint32_t window = qsota_int_arg(v[ARG_window].u_obj, MP_QSTR_window, 0, DELTA_MAX_SIZE,
-        delta_size_msg);
-    if (window > DELTA_MAX_WINDOW) {
-        window = DELTA_MAX_WINDOW;
-    }
+    mp_arg_val_t v[MP_ARRAY_SIZE(qsota_delta_params)];
+    qsota_parse_args(n_args, n_kw, all_args, MP_ARRAY_SIZE(qsota_delta_params),
+        qsota_delta_params, v);
+    const qsota_rule_t *rows = qsota_delta_checks;
+    uint32_t base_size = delta_int(rows, QSOTA_DELTA_base_size, v[QSOTA_DELTA_base_size].u_obj);
+    uint32_t limit = delta_int(rows, QSOTA_DELTA_limit, v[QSOTA_DELTA_limit].u_obj);
+    uint32_t window = delta_int(rows, QSOTA_DELTA_window, v[QSOTA_DELTA_window].u_obj);
 
     delta_obj_t *self = mp_obj_malloc(delta_obj_t, type);
-    self->base_file = v[ARG_base].u_obj;
-    self->out = v[ARG_out].u_obj;
+    self->base_file = v[QSOTA_DELTA_base].u_obj;
+    self->out = v[QSOTA_DELTA_out].u_obj;
     self->interrupt = MP_OBJ_NULL;
-    self->window = m_new(uint8_t, window);
+    self->window = NULL;
+    self->base_size = base_size;
+    self->limit = limit;
+    self->window_cap = window;
+    self->check_base = mp_obj_is_true(v[QSOTA_DELTA_check_base].u_obj);
+    self->started = false;
+    self->staged = 0;
     self->view = MP_OBJ_TO_PTR(mp_obj_new_memoryview('B' | MP_OBJ_ARRAY_TYPECODE_FLAG_RW, 0,
-        self->window));
-    qsota_check(qsota_delta_init(&self->core, self->window, window, base_size, limit,
-        mp_obj_is_true(v[ARG_check_base].u_obj)), MP_QSTR_DeltaPackage);
+        NULL));
     return MP_OBJ_FROM_PTR(self);
 }
 
+// Starts the core with a window of `window` bytes (none if that is over the cap: the core
+// then fails with `window` at the patch's parameters) and gives it the staged bytes, which
+// write nothing (they end at the parameter byte).
+static void delta_start(delta_obj_t *self, const qsota_delta_io_t *io, int32_t window) {
+    size_t len = window > 0 && (uint32_t)window <= self->window_cap ? (size_t)window : 0;
+    if (len) {
+        self->window = m_new(uint8_t, len);
+    }
+    qsota_check(qsota_delta_init(&self->core, self->window, len, self->base_size, self->limit,
+        self->check_base), MP_QSTR_DeltaPackage);
+    self->started = true;
+    delta_check(self, qsota_delta_push(&self->core, io, self->stage, self->staged),
+        MP_QSTR_push);
+}
+
+// Stages bytes of `data[..n]` until the window is known (then starts the core); returns
+// how many it took.
+static size_t delta_stage(delta_obj_t *self, const qsota_delta_io_t *io, const uint8_t *data,
+    size_t n) {
+    size_t took = 0;
+    while (!self->started && took < n) {
+        self->stage[self->staged++] = data[took++];
+        int32_t window = qsota_delta_window_len(self->stage, self->staged);
+        if (window != QSOTA_E_LENGTH || self->staged == DELTA_STAGE) {
+            delta_start(self, io, window);
+        }
+    }
+    return took;
+}
+
 // push(data, n=-1, room=-1) -> how many of the first n bytes of data it took, writing at
-// most room target bytes (-1: all of them, no bound).
+// most room target bytes (-1: all of them, no bound): qsota.rules.PUSH.
 static mp_obj_t delta_push(size_t n_args, const mp_obj_t *args, mp_map_t *kw) {
     enum { ARG_data, ARG_n, ARG_room };
     static const mp_arg_t allowed[] = {
@@ -157,28 +189,31 @@ static mp_obj_t delta_push(size_t n_args, const mp_obj_t *args, mp_map_t *kw) {
     mp_arg_val_t v[MP_ARRAY_SIZE(allowed)];
     mp_arg_parse_all(n_args - 1, args + 1, kw, MP_ARRAY_SIZE(allowed), allowed, v);
     delta_latched(self);
+    const qsota_rule_t *rows = qsota_push_checks;
     mp_obj_t data = v[ARG_data].u_obj;
     mp_buffer_info_t buf;
     if (!(mp_obj_is_type(data, &mp_type_bytes) || mp_obj_is_type(data, &mp_type_bytearray)
             || mp_obj_is_type(data, &mp_type_memoryview))
         || !mp_get_buffer(data, &buf, MP_BUFFER_READ)) {
-        qsota_raise_type(MP_QSTR_data, "a bytes-like object", data);
+        qsota_refuse_type(&rows[QSOTA_PUSH_data], data);
     }
     mp_obj_t n_obj = v[ARG_n].u_obj, room_obj = v[ARG_room].u_obj;
     size_t n = buf.len;
     if (!(mp_obj_is_small_int(n_obj) && MP_OBJ_SMALL_INT_VALUE(n_obj) == -1)) {
-        n = qsota_int_arg(n_obj, MP_QSTR_n, 0, buf.len, "must be -1 or 0 to len(data)");
+        const qsota_rule_t *r = &rows[QSOTA_PUSH_n]; // its hi is len(data)
+        n = qsota_int_arg(n_obj, r->qst, r->lo, buf.len, r->msg);
     }
     size_t room = SIZE_MAX;
     if (!(mp_obj_is_small_int(room_obj) && MP_OBJ_SMALL_INT_VALUE(room_obj) == -1)) {
-        room = qsota_int_arg(room_obj, MP_QSTR_room, 0, DELTA_MAX_SIZE,
-            "must be -1 or 0 to 1073741823");
+        room = delta_int(rows, QSOTA_PUSH_room, room_obj);
     }
     qsota_delta_io_t io = { self, delta_read, delta_write };
-    size_t took = 0;
-    delta_check(self, qsota_delta_push_within(&self->core, &io, buf.buf, n, room, &took),
-        MP_QSTR_push);
-    return mp_obj_new_int_from_uint(took);
+    size_t staged = delta_stage(self, &io, buf.buf, n), took = 0;
+    if (self->started) {
+        delta_check(self, qsota_delta_push_within(&self->core, &io, (const uint8_t *)buf.buf
+            + staged, n - staged, room, &took), MP_QSTR_push);
+    }
+    return mp_obj_new_int_from_uint(staged + took);
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(delta_push_obj, 2, delta_push);
 
@@ -186,6 +221,10 @@ static MP_DEFINE_CONST_FUN_OBJ_KW(delta_push_obj, 2, delta_push);
 static mp_obj_t delta_finish(mp_obj_t self_in) {
     delta_obj_t *self = MP_OBJ_TO_PTR(self_in);
     delta_latched(self);
+    if (!self->started) {
+        qsota_delta_io_t io = { self, delta_read, delta_write };
+        delta_start(self, &io, 0); // the package ended before its window was known
+    }
     uint32_t size;
     uint8_t sha[32];
     delta_check(self, qsota_delta_finish(&self->core, &size, sha), MP_QSTR_finish);
@@ -201,7 +240,8 @@ static mp_obj_t delta_header(mp_obj_t self_in) {
     uint8_t base_sha[32], digest[20];
     int32_t has_ext;
     uint32_t base_size;
-    if (qsota_delta_header(&self->core, base_sha, &has_ext, &base_size, digest) != QSOTA_OK) {
+    if (!self->started
+        || qsota_delta_header(&self->core, base_sha, &has_ext, &base_size, digest) != QSOTA_OK) {
         return mp_const_none;
     }
     mp_obj_t ext = mp_const_none;
@@ -219,7 +259,7 @@ static MP_DEFINE_CONST_FUN_OBJ_1(delta_header_obj, delta_header);
 static mp_obj_t delta_target_size(mp_obj_t self_in) {
     delta_obj_t *self = MP_OBJ_TO_PTR(self_in);
     uint32_t size;
-    if (qsota_delta_target_size(&self->core, &size) != QSOTA_OK) {
+    if (!self->started || qsota_delta_target_size(&self->core, &size) != QSOTA_OK) {
         return mp_const_none;
     }
     return mp_obj_new_int_from_uint(size);

@@ -50,6 +50,7 @@ static const char *const qsota_expected[] = {
     "int, str or bytes",
     "str",
     "a list of 32-byte Ed25519 public keys",
+    "",
 };
 
 // poll(): qsota.rules.POLL.
@@ -124,6 +125,18 @@ static const qsota_rule_t qsota_tlv_hash_checks[] = {
     { MP_QSTR_head, 0, QSOTA_RULE_RBUF, QSOTA_NO_FIELD, 0x0, 0x0, "" },
     { MP_QSTR_tail, 1, QSOTA_RULE_RBUF, QSOTA_NO_FIELD, 0x0, 0x0, "" },
     { MP_QSTR_tail_at, 2, QSOTA_RULE_INT, QSOTA_NO_FIELD, 0x0, 0xffffffff, "must be 0 to 4294967295" },
+};
+
+// push(): qsota.rules.PUSH.
+enum {
+    QSOTA_PUSH_data,
+    QSOTA_PUSH_n,
+    QSOTA_PUSH_room,
+};
+static const qsota_rule_t qsota_push_checks[] = {
+    { MP_QSTR_data, 0, QSOTA_RULE_RBUF, QSOTA_NO_FIELD, 0x0, 0x0, "" },
+    { MP_QSTR_n, 1, QSOTA_RULE_INT, QSOTA_NO_FIELD, 0x0, 0xffffffff, "must be -1 or 0 to len(data)" },
+    { MP_QSTR_room, 2, QSOTA_RULE_INT, QSOTA_NO_FIELD, 0x0, 0x3fffffff, "must be -1 or 0 to 1073741823" },
 };
 
 // YmodemSender: qsota.rules.YMODEM.
@@ -355,7 +368,7 @@ static const mp_arg_t qsota_verifier_params[] = {
     { MP_QSTR_size, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
     { MP_QSTR_crc_variant, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
     { MP_QSTR_keys, MP_ARG_OBJ | MP_ARG_KW_ONLY, { .u_obj = MP_OBJ_NULL } },
-    { MP_QSTR_resumable, MP_ARG_OBJ | MP_ARG_KW_ONLY, { .u_obj = MP_OBJ_NULL } },
+    { MP_QSTR_resumable, MP_ARG_OBJ | MP_ARG_KW_ONLY, { .u_obj = mp_const_false } },
 };
 static const qsota_rule_t qsota_verifier_checks[] = {
     { MP_QSTR_md5, 0, QSOTA_RULE_HEX, QSOTA_NO_FIELD, 0x20, 0x20, "expected 32 hex digits" },
@@ -365,6 +378,32 @@ static const qsota_rule_t qsota_verifier_checks[] = {
     { MP_QSTR_crc_variant, 4, QSOTA_RULE_NAME, QSOTA_NO_FIELD, 0x0, 0x2, "expected 'auto', 'mpeg2' or 'iso-hdlc'" },
     { MP_QSTR_keys, 5, QSOTA_RULE_KEYS, QSOTA_NO_FIELD, 0x1, 0x4, "expected 1 to 4 keys" },
     { MP_QSTR_resumable, 6, QSOTA_RULE_FLAG, QSOTA_NO_FIELD, 0x0, 0x0, "not with keys (a signed image's state is not exported)" },
+};
+
+// DeltaPackage: qsota.rules.DELTA.
+enum {
+    QSOTA_DELTA_base,
+    QSOTA_DELTA_base_size,
+    QSOTA_DELTA_out,
+    QSOTA_DELTA_limit,
+    QSOTA_DELTA_window,
+    QSOTA_DELTA_check_base,
+};
+static const mp_arg_t qsota_delta_params[] = {
+    { MP_QSTR_base, MP_ARG_REQUIRED | MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
+    { MP_QSTR_base_size, MP_ARG_REQUIRED | MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
+    { MP_QSTR_out, MP_ARG_REQUIRED | MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
+    { MP_QSTR_limit, MP_ARG_OBJ, { .u_obj = MP_OBJ_NEW_SMALL_INT(1073741823) } },
+    { MP_QSTR_window, MP_ARG_OBJ, { .u_obj = MP_OBJ_NEW_SMALL_INT(32768) } },
+    { MP_QSTR_check_base, MP_ARG_OBJ, { .u_obj = mp_const_true } },
+};
+static const qsota_rule_t qsota_delta_checks[] = {
+    { MP_QSTR_base, 0, QSOTA_RULE_OBJ, QSOTA_NO_FIELD, 0x0, 0x0, "" },
+    { MP_QSTR_base_size, 1, QSOTA_RULE_INT, QSOTA_NO_FIELD, 0x0, 0x3fffffff, "must be 0 to 1073741823" },
+    { MP_QSTR_out, 2, QSOTA_RULE_OBJ, QSOTA_NO_FIELD, 0x0, 0x0, "" },
+    { MP_QSTR_limit, 3, QSOTA_RULE_INT, QSOTA_NO_FIELD, 0x0, 0x3fffffff, "must be 0 to 1073741823" },
+    { MP_QSTR_window, 4, QSOTA_RULE_INT, QSOTA_NO_FIELD, 0x0, 0x3fffffff, "must be 0 to 1073741823" },
+    { MP_QSTR_check_base, 5, QSOTA_RULE_FLAG, QSOTA_NO_FIELD, 0x0, 0x0, "" },
 };
 
 // The most parameters of any class (qsota_parse_rules binds them on the stack).

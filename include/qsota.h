@@ -1006,6 +1006,18 @@ int32_t qsota_delta_init(qsota_delta_t *d,
                          int32_t check_base);
 
 /*
+ The window a package needs, from its first `len` bytes: 2^window bytes of its patch's
+ heatshrink parameters, 0 when it needs none (compression none or crle, an empty target,
+ or a package `qsota_delta_push` will refuse and say why); `QSOTA_E_LENGTH` until `head`
+ holds the byte that tells (at most the first 71 bytes are read). For a caller that
+ allocates the window `qsota_delta_init` takes once the package's first bytes are in.
+
+ # Safety
+ `head` null or valid for `len` bytes.
+ */
+int32_t qsota_delta_window_len(const uint8_t *head, size_t len);
+
+/*
  Takes the next `len` package bytes. `QSOTA_E_DELTA` when the package cannot be applied
  (`qsota_delta_fault` says why; every later call fails the same way).
 

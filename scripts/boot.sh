@@ -5,6 +5,7 @@
 #   boot_deps    qemu-system-arm (the microbit machine), the ARM binutils, the thumbv6m target
 #   boot_build   the bootloader and the test application in two versions, into build/boot/:
 #                bootloader.elf/.bin (flash at 0), app-VERSION.elf/.bin (at 0x6000)
+#   boot_twin    the bootloader built again in another directory must be the same bytes
 #   boot_size    `boot-nrf51 text=N data=N bss=N stack=N ram=N` and `boot-app ...` lines
 #   boot_budgets the bootloader against its budget: 24 KB of flash, 8 KB of RAM
 #   boot_lint    rustfmt and clippy on boot/ (a workspace of its own: cargo fmt --all and
@@ -91,4 +92,21 @@ boot_fuzz() {
     say "nRF51 bootloader: power cuts x$times (build/boot/cuts-*.json)"
     cargo build -q --release -p qsota-cli # the sender the cuts interrupt
     QSOTA_BOOT_CUTS=$times python3 -m pytest -q "$ROOT/tests/test_boot.py" -k power_cuts
+}
+
+# boot_twin: the bootloader built again from a copy of its sources in another directory
+# (build/boot-twin/) is bootloader.bin byte for byte: no checkout's path reaches the bytes
+# (boot/Cargo.toml, `qsota`). Source mtimes are kept, so a rerun rebuilds only what changed.
+boot_twin() {
+    local twin="$BUILD/boot-twin"
+    say "nRF51 bootloader: the same bytes from another directory ($twin)"
+    rm -rf "$twin/src"
+    mkdir -p "$twin/src"
+    tar -C "$ROOT" --exclude=boot/target -cf - Cargo.toml Cargo.lock src boot | tar -C "$twin/src" -xf -
+    (cd "$twin/src/boot" && QSOTA_APP_VERSION=${BOOT_APP_VERSIONS[0]} \
+        cargo build -q --release --target-dir "$twin/target" -p qsota-boot-nrf51)
+    arm-none-eabi-objcopy -O binary "$twin/target/$BOOT_TARGET/release/qsota-boot-nrf51" \
+        "$twin/bootloader.bin"
+    cmp -s "$BOOT_OUT/bootloader.bin" "$twin/bootloader.bin" ||
+        die "bootloader.bin differs when built in $twin/src: the build depends on its directory"
 }

@@ -21,13 +21,14 @@ CLASSES = (
     ("Stm32Sender", "STM32", "stm32", "qsota_stm32_options_t"),
     ("McubootSender", "MCUBOOT", "mcuboot", "qsota_mcuboot_options_t"),
     ("Verifier", "VERIFIER", "verifier", None),
+    ("DeltaPackage", "DELTA", "delta", None),
 )
 # Methods (and the module's function tlv_hash): the name, its table in qsota.rules. Every
 # sender has the first three.
 METHODS = (
     ("poll", "POLL"), ("receive", "RECEIVE"), ("provide", "PROVIDE"),
     ("update", "UPDATE"), ("hexdigest", "HEXDIGEST"), ("crc32", "CRC32"), ("restore", "RESTORE"),
-    ("tlv_hash", "TLV_HASH"),
+    ("tlv_hash", "TLV_HASH"), ("push", "PUSH"),
 )
 # Texts of qsota.rules that a kind adds to its messages.
 TEXTS = (
@@ -36,7 +37,7 @@ TEXTS = (
 )
 KINDS = (
     "INT", "BOOL", "FLAG", "TEXT", "BUF", "TICKS", "WBUF", "RBUF", "HEX", "CRC", "NAME", "KEYS",
-    "LEN", "GAP", "STEP", "NUL",
+    "OBJ", "LEN", "GAP", "STEP", "NUL",
 )
 
 
@@ -60,6 +61,17 @@ def c_string(text):
     return '"%s"' % text
 
 
+def c_default(default):
+    """The default for mp_arg_parse_all of a parameter of a class without an options struct:
+    a bool or an int as itself, else none (MP_OBJ_NULL: not given)."""
+    if default is True or default is False:
+        return "mp_const_true" if default else "mp_const_false"
+    if isinstance(default, int):
+        assert -(1 << 30) <= default < 1 << 30, default  # a small int on every port
+        return "MP_OBJ_NEW_SMALL_INT(%d)" % default
+    return "MP_OBJ_NULL"
+
+
 def class_tables(rules, cls, table, prefix, options):
     rows = getattr(rules, table)
     params = [r for r in rows if r[1] < rules.LEN]
@@ -76,7 +88,8 @@ def class_tables(rules, cls, table, prefix, options):
         keyword_only |= kind == rules.KEYS
         if keyword_only:
             flags += " | MP_ARG_KW_ONLY"
-        out.append("    { MP_QSTR_%s, %s, { .u_obj = MP_OBJ_NULL } }," % (name, flags))
+        value = c_default(default) if options is None else "MP_OBJ_NULL"
+        out.append("    { MP_QSTR_%s, %s, { .u_obj = %s } }," % (name, flags, value))
     out.append("};")
     out.append("static const qsota_rule_t qsota_%s_checks[] = {" % prefix)
     taken, fields = set(), []

@@ -68,21 +68,21 @@ def detools_package(old, new, extension=True):
 
 
 def run(tmp_path, package, kept=OLD, options="", mcu_args=(), pure=False, old_image=OLD,
-        mcu_port=None):
+        mcu_port=None, prelude="", device=None):
     """The agent updates the simulated MCU (running `old_image`; or the MCU at `mcu_port`)
     from `package`, the platform's diff package for 1_0_0, with `kept` as sota/STM32.img
-    (None: no copy)."""
+    (None: no copy); `prelude` runs first, `device` is the emulator's device state."""
     setup = Setup(tmp_path, image=package, old_image=old_image)
     (tmp_path / "sota").mkdir(exist_ok=True)
     if kept is not None:
         (tmp_path / "sota" / "STM32.img").write_bytes(kept)
-    script = example(options + ON_FAILURE)
+    script = prelude + example(options + ON_FAILURE)
     path = []
     if pure:
         script, path = PURE + script, [ROOT / "tests" / "mp"]
     return setup.run(script, setup.package(kind="diff", source="1_0_0"),
                      mcu_args=FAST_MCU + list(mcu_args), path=path, mcu_port=mcu_port,
-                     timeout_s=120)
+                     timeout_s=120, device=device)
 
 
 def assert_updated(result, tmp_path, image=NEW, sent=NEW):
@@ -132,6 +132,39 @@ def test_the_module_applies_a_diff_package(tmp_path, protocol, maker, pure):
     assert "sent %d bytes" % len(NEW) in result.stdout
 
 
+# Prints a line each time qsota.delta applies a package from its first byte (a pass).
+COUNT_PASSES = """import qsota.delta
+_start = qsota.delta.Target._start
+def _counted(self):
+    print("delta pass")
+    _start(self)
+qsota.delta.Target._start = _counted
+"""
+
+
+@pytest.mark.parametrize("room", [True, False], ids=["room", "no-room"])
+def test_the_target_is_applied_once_where_the_workdir_has_room_for_it(tmp_path, room):
+    """With room for the target (the device says 80,000 bytes free), one pass proves it into
+    sota/STM32.img.new, the MCU gets that file and it becomes the kept copy. Without (30,000
+    bytes: the package fits, the target does not), one pass proves it and another streams
+    it to the MCU, and no copy is kept (the next update needs a full package)."""
+    package = qsota_package(tmp_path, OLD, NEW)
+    result = run(tmp_path, package, prelude=COUNT_PASSES, options=", device=Qth.emu_device",
+                 device={"dk": "dev1", "free": 80000 if room else 30000})
+    assert result.returncode == 0, result.stdout
+    assert result.platform["reported"]["STM32"] == "2_0_0", result.stdout
+    assert result.mcu_image == NEW
+    assert result.stdout.count("delta pass") == (1 if room else 2), result.stdout
+    kept = tmp_path / "sota" / "STM32.img"
+    if room:
+        assert kept.read_bytes() == NEW
+    else:
+        assert not kept.exists()
+        assert lines(result, "[qsota] STM32: not keeping the installed image (no room for it"), \
+            result.stdout
+    assert sorted(p.name for p in (tmp_path / "sota").iterdir()) == (["STM32.img"] if room else [])
+
+
 def test_a_full_package_then_a_diff_package_across_a_reset(tmp_path):
     """The native protocol across an MCU reset midway (the sender reads from the MCU's
     offset again: the module applies the package from its start once more); the kept copy
@@ -146,7 +179,8 @@ def test_a_full_package_then_a_diff_package_across_a_reset(tmp_path):
     assert_updated(result, tmp_path)
 
 
-@pytest.mark.parametrize("case", ["no copy", "another base", "damaged", "made for ESP"])
+@pytest.mark.parametrize("case", ["no copy", "another base", "damaged", "made for ESP",
+                                  "header only"])
 def test_a_diff_package_the_module_cannot_prove_never_reaches_the_mcu(tmp_path, case):
     package, kept = detools_package(OLD, NEW), OLD
     why = {
@@ -157,6 +191,7 @@ def test_a_diff_package_the_module_cannot_prove_never_reaches_the_mcu(tmp_path, 
         "damaged": "diff package: ",
         "made for ESP": "no target digest (a package made for ESP) and no keys= to check "
                         "the result",
+        "header only": "diff package: truncated: ",
     }[case]
     if case == "no copy":
         kept = None
@@ -166,6 +201,8 @@ def test_a_diff_package_the_module_cannot_prove_never_reaches_the_mcu(tmp_path, 
         package = bytearray(package)
         package[len(package) // 2] ^= 0x10  # the platform's md5 and crc are of this one
         package = bytes(package)
+    elif case == "header only":
+        package = package[:64]  # it ends before the patch says the target's size
     else:
         package = detools_package(OLD, NEW, extension=False)
     result = run(tmp_path, package, kept=kept)
@@ -210,7 +247,8 @@ def test_a_rebuilt_image_signed_by_another_key_never_reaches_the_mcu(tmp_path, p
 def test_the_target_streams_with_reads_behind_and_a_damaged_package_fails(mp, tmp_path, backend):
     """qsota.delta.Target read as the drivers read it (blocks of several sizes, re-reads
     within its ring and far behind it, which applies from the start again) is the target;
-    on 31-bit small ints too."""
+    on 31-bit small ints too. The native backend applies through the core alone: the pure
+    applier is never loaded."""
     package = detools_package(OLD, NEW)
     damaged = bytearray(package)
     damaged[len(package) // 2] ^= 0x10
@@ -220,6 +258,7 @@ def test_the_target_streams_with_reads_behind_and_a_damaged_package_fails(mp, tm
                   args=[tmp_path / n for n in ("base", "pkg", "new", "bad")])
     assert got[:4] == [len(NEW), hashlib.sha256(NEW).hexdigest(), True, 0]
     assert "diff package: " in got[4]
+    assert got[5] == (backend != "native")
 
 
 @pytest.mark.heavy

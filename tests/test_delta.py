@@ -313,3 +313,59 @@ print(json.dumps(out))
         ["again", "write"],
         "KeyboardInterrupt",
     ]
+
+
+def test_the_window_is_the_one_the_package_names_allocated_when_its_header_is_in(mp, tmp_path):
+    """_qsota.DeltaPackage allocates the heatshrink window the package's header names (2^w
+    bytes) once the header is in, none for crle and none: the heap a small package takes is
+    about a kilobyte, not the 32 KiB of the largest window. A window over the `window` cap
+    is refused (`window`) on both backends, once the header says so."""
+    old = bytes(random.Random(3).getrandbits(8) for _ in range(4000))
+    new = old[:1000] + b"hello world" * 20 + old[1200:]
+    (tmp_path / "old").write_bytes(old)
+    (tmp_path / "new").write_bytes(new)
+    for name, options in (("hs8", ()), ("hs11", ("--window", "11", "--lookahead", "6")),
+                          ("crle", ("--compression", "crle")), ("none", ("--compression", "none"))):
+        assert qsota("delta", tmp_path / "old", tmp_path / "new", "-o", tmp_path / name,
+                     *options).returncode == 0
+    code = """
+import gc, json, sys
+from qsota.delta import _package_class
+from qsota.errors import DeltaError
+Package = _package_class()
+class Out:
+    def write(self, b):
+        pass
+d = sys.argv[1]
+out = []
+for name, cap in (("hs8", 1 << 15), ("hs11", 1 << 15), ("hs11", 1024), ("crle", 0), ("none", 0)):
+    data = open(d + "/" + name, "rb").read()
+    with open(d + "/old", "rb") as base:
+        gc.collect()
+        gc.disable()
+        before = gc.mem_alloc()
+        p = Package(base, 4000, Out(), window=cap)
+        try:
+            took = p.push(memoryview(data)[:64])
+            p.push(memoryview(data)[64:])
+            out.append([name, cap, took, p.finish()[0], gc.mem_alloc() - before])
+        except DeltaError as e:
+            out.append([name, cap, e.code])
+        gc.enable()
+print(json.dumps(out))
+"""
+    heap = {}
+    for backend in ("native", "pure"):
+        got = mp.json(code, backend, args=[tmp_path])
+        for row in got:
+            heap[backend, row[0], row[1]] = row[4] if len(row) == 5 else None
+        assert [row[:4] for row in got] == [
+            ["hs8", 1 << 15, 64, len(new)], ["hs11", 1 << 15, 64, len(new)],
+            ["hs11", 1024, "window"], ["crle", 0, 64, len(new)], ["none", 0, 64, len(new)]]
+    # the object (the core's context, the glue's stage) and the pushes' views take about a
+    # kilobyte with no window (crle, none); heatshrink adds its window: 256 bytes for 8/7,
+    # 2 KiB for 11/6 (a little more heap for its pieces' views)
+    alone = heap["native", "crle", 0]
+    assert alone < 1536 and heap["native", "none", 0] < 1536, heap
+    assert 256 <= heap["native", "hs8", 1 << 15] - alone < 512, heap
+    assert 2048 <= heap["native", "hs11", 1 << 15] - alone < 2048 + 256, heap

@@ -55,6 +55,52 @@ def test_the_methods_refuse_with_the_tables_words(mp):
     ]
 
 
+def test_the_delta_applier_binds_and_refuses_by_the_table(mp):
+    """_qsota.DeltaPackage and qsota.pure.delta.Package take qsota.rules.DELTA's parameters
+    with its defaults and refuse with its words; push refuses with PUSH's, and takes -1 (an
+    int, not -1.0) as "all" and "no bound"."""
+    rules = _rules()
+    row = {r[0]: r for r in rules.DELTA + rules.PUSH}
+    code = """
+import io, json
+from qsota.delta import _package_class
+Package = _package_class()
+out = []
+def call(f, *args, **kw):
+    try:
+        f(*args, **kw)
+        out.append("ok")
+    except Exception as e:
+        out.append("%s: %s" % (type(e).__name__, e))
+new = lambda *a, **kw: Package(io.BytesIO(), *a, **kw)
+call(new, 0, None, limit=-1)
+call(new, 0, None, window=1.5)
+call(new, 1 << 30, None)
+call(new, 0, None, bogus=1)
+call(new, 0)
+p = new(0, None)
+call(p.push, "x")
+call(p.push, b"", -1.0)
+call(p.push, b"12", 3)
+call(p.push, b"", -1, -2)
+call(p.push, b"", -1, -1)
+print(json.dumps(out))
+"""
+
+    def value(name):
+        return "ValueError: %s: %s" % (name, row[name][4])
+
+    def typed(name, got):
+        return "TypeError: %s: expected %s, got %s" % (name, rules.EXPECTED[row[name][1]], got)
+
+    assert mp.both(code) == [
+        value("limit"), typed("window", "float"), value("base_size"),
+        "TypeError: unexpected keyword argument 'bogus'", "TypeError: 'out' argument required",
+        typed("data", "str"), typed("n", "float"), value("n"), value("room"), "ok",
+    ]
+    assert row["window"][5] == 1 << 15 and row["limit"][5] == row["limit"][3]
+
+
 def _rules():
     import importlib.util
 

@@ -4,7 +4,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use qsota::delta::{Applier, Base, Extension, Header, IoError, Package, Pair, Sink, PIECE};
+use qsota::delta::{
+    window_len, Applier, Base, Extension, Fault, Header, IoError, Package, Pair, Sink, PIECE,
+};
 use sha2::{Digest, Sha256};
 
 struct Mem<'a>(&'a [u8]);
@@ -78,6 +80,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut package = header.to_bytes().to_vec();
     package.extend_from_slice(patch);
+    let have = win.len();
     let mut p = Package::new(&mut win, base.len() as u32, limit, flags & 4 == 0);
     // flags bit 3: pushes bounded to a piece or a little more, each writing at most that
     // (what is not taken is pushed again; pushes of nothing drain what is left).
@@ -102,5 +105,9 @@ fuzz_target!(|data: &[u8]| {
     if let Ok((size, sha)) = p.finish() {
         assert_eq!(out.written, u64::from(size));
         assert!(flags & 2 != 0 || sha[..20] == [d0; 20]);
+    }
+    // The window the package names (what _qsota.DeltaPackage allocates) is always enough.
+    if window_len(&package).is_some_and(|need| need <= have) {
+        assert_ne!(p.fault(), Some(Fault::Window));
     }
 });

@@ -2,18 +2,19 @@
 (ymodem, stm32, mcuboot; docs/delta.md "On the module").
 
 The module rebuilds the target from a base it can prove is the MCU's (its SHA-256 is the
-package header's) and never keeps a copy of the target to send it: `check` applies the
-package once to prove the result (its SHA-256 against the header's, the caller's Verifier
-over it, e.g. keys=), then `Target`, a file object over base + package, applies it again
-while `qsota.send` reads it. The applier is the bound backend's: `_qsota.DeltaPackage` (the
-core's, about 200 times as fast) or qsota.pure.delta's `Package`.
+package header's). `Target`, a file object over base + package, applies it as it is read;
+its `prove(f)` reads it to the end, proving the result (its SHA-256 against the header's,
+the caller's Verifier over it, e.g. keys=) while writing it to the file `f` (the agent's
+kept copy, which it then sends). Without room for that copy, `check` proves the result
+without keeping it, and a second `Target` applies the package again while `qsota.send`
+reads it. The applier is the bound backend's: `_qsota.DeltaPackage` (the
+core's, about 200 times as fast) or qsota.pure.delta's `Package`. The package's header is
+read through qsota.delta_format, so that the native backend never loads the pure applier.
 """
 
 from . import _bound
+from .delta_format import HEADER_LEN, PIECE, parse_header
 from .errors import DeltaError
-from .pure.delta import HEADER_LEN
-from .pure.delta import header as _header
-from .pure.patch import PIECE
 
 
 def _package_class():
@@ -32,27 +33,24 @@ _IN = 512
 
 
 def header(path):
-    """(base SHA-256, extension) of the package at `path` (qsota.pure.delta.header);
-    DeltaError truncated, magic or extension."""
+    """(base SHA-256, extension) of the package at `path` (`parse_header`); DeltaError
+    truncated, magic or extension."""
     h = bytearray(HEADER_LEN)
     with open(path, "rb") as f:
         n = f.readinto(h) or 0
     if n < HEADER_LEN:
         raise DeltaError("truncated")
-    return _header(h)
+    return parse_header(h)
 
 
 def check(base, package, verifier=None):
     """Applies the package file `package` to the base file `base` (paths) without keeping
-    the result, feeding it to `verifier` (its `update`) when given; returns (target size,
+    the result (`Target.prove` keeps it), feeding it to `verifier` (its `update`) when given; returns (target size,
     target SHA-256). DeltaError when the base is not the header's, the package is damaged or
     the result is not what the extension says (`.code`: qsota.codes.DELTA_FAULTS)."""
     t = Target(base, package, check_base=True, out=verifier)
     try:
-        buf = bytearray(PIECE)
-        while t._read(buf):
-            pass
-        return t.size, t.sha256
+        return t.prove()
     finally:
         t.close()
 
@@ -93,11 +91,23 @@ class Target:
     def _start(self):
         """Applies from the package's first byte again."""
         self._pkg.seek(0)
-        self._app = _package_class()(self._base, self._base_size, self, window=1 << 15,
+        self._app = _package_class()(self._base, self._base_size, self,
                                       check_base=self._check_base)
         self._end = 0  # target bytes written so far (the ring holds the last RING of them)
         self._at = self._got = 0  # the unread part of self._in
         self._done = False
+
+    def prove(self, f=None, buf=None):
+        """Reads the target from here to its end (through `buf`, a bytearray), writing it to
+        the file `f` when given; returns (target size, target SHA-256) once the package's
+        checks passed (DeltaError when they fail: the caller discards what `f` got)."""
+        mv = memoryview(buf or bytearray(PIECE))
+        while True:
+            n = self._read(mv)
+            if not n:
+                return self.size, self.sha256
+            if f is not None:
+                f.write(mv[:n])
 
     def _target_size(self):
         while self._app.target_size() is None:

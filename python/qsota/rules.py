@@ -1,5 +1,5 @@
-"""qsota.rules: the arguments of qsota's classes (the senders' and the Verifier's
-constructors and methods) and their checks, written once for both backends. `qsota.pure`
+"""qsota.rules: the arguments of qsota's classes (the senders', the Verifier's and the
+delta applier's constructors and methods) and their checks, written once for both backends. `qsota.pure`
 parses through them (`pure/args.py`); `scripts/rules_h.py` writes them to `cmodule/rules.h`
 for the C module (the senders' one parser `qsota_parse_rules` in `cmodule/args.c`,
 `sender.c`, `verifier.c`), and a test checks that the committed header is what it writes.
@@ -34,18 +34,19 @@ CRC = 9  # an int in lo..hi, or str or bytes read as decimal and/or hex (NOT_A_N
 NAME = 10  # a str, one of the names the message lists (a CRC variant: the codes lo..hi)
 KEYS = 11  # a list (or tuple) of lo to hi public keys, each KEY_BYTES long
 # KEYS and every parameter after it are keyword only.
+OBJ = 12  # any object, kept as it is (a file-like object the class calls)
 # Check kinds, on a parameter already taken.
-LEN = 12  # its length is in lo..hi
-GAP = 13  # it is not strictly between lo and hi
-STEP = 14  # it is a multiple of lo
-NUL = 15  # it holds no NUL byte
+LEN = 13  # its length is in lo..hi
+GAP = 14  # it is not strictly between lo and hi
+STEP = 15  # it is a multiple of lo
+NUL = 16  # it holds no NUL byte
 
 # What a TypeError says each argument kind expects ("" for the kinds that refuse no type or
 # say it themselves).
 EXPECTED = (
     "int", "bool", "", "str or bytes", "bytes", "int", "a writable buffer of bytes",
     "a bytes-like object", "str or bytes", "int, str or bytes", "str",
-    "a list of 32-byte Ed25519 public keys",
+    "a list of 32-byte Ed25519 public keys", "",
 )
 # The ValueErrors of a HEX argument with a character that is not a hex digit (after the
 # row's message) and of CRC text that is no number.
@@ -186,6 +187,31 @@ STATE_VARIANT = "made with another crc_variant"
 
 HEXDIGEST = (("name", NAME, 0, 0, "expected 'md5' or 'sha256'", REQUIRED),)
 CRC32 = (("variant", NAME, 1, 2, "expected 'mpeg2' or 'iso-hdlc'", None),)
+
+# The delta applier: qsota.pure.delta.Package and _qsota.DeltaPackage(base, base_size, out,
+# limit, window, check_base); qsota.pure.patch.Patch takes the first five. `base` is read
+# with seek and readinto, `out` written with write; `window` caps the heatshrink window a
+# package may name (the applier allocates what it names). Each backend checks these rows in
+# its own code (cmodule/delta.c, pure/patch.py), as the Verifier's.
+DELTA_MAX_SIZE = (1 << 30) - 1  # the largest base or target
+_SIZE = "must be 0 to 1073741823"
+DELTA = (
+    ("base", OBJ, 0, 0, "", REQUIRED),
+    ("base_size", INT, 0, DELTA_MAX_SIZE, _SIZE, REQUIRED),
+    ("out", OBJ, 0, 0, "", REQUIRED),
+    ("limit", INT, 0, DELTA_MAX_SIZE, _SIZE, DELTA_MAX_SIZE),
+    ("window", INT, 0, DELTA_MAX_SIZE, _SIZE, 1 << 15),
+    ("check_base", FLAG, 0, 0, "", True),
+)
+
+# push(data, n=-1, room=-1): `data` bytes, bytearray or a memoryview; `n` and `room` are -1
+# (their default: all of data; no bound on what the push writes) or in lo..hi, where n's hi
+# stands for len(data).
+PUSH = (
+    ("data", RBUF, 0, 0, "", REQUIRED),
+    ("n", INT, 0, _U32, "must be -1 or 0 to len(data)", -1),
+    ("room", INT, 0, DELTA_MAX_SIZE, "must be -1 or 0 to 1073741823", -1),
+)
 
 # tlv_hash(head, tail, tail_at): the SHA-256 TLV of an MCUboot image from the two ends of its
 # file (src/image.rs `tlv_hash`); qsota.mcuboot reads the hash MCUboot lists so.

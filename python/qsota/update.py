@@ -4,7 +4,9 @@ checked it, send it (or the body of a signed image) to the MCU with `qsota.send`
 the version the MCU then runs; or, in stream mode, send it as it downloads (qsota.stream,
 checked before the MCU commits it). A diff package (esp_delta_ota's magic) is applied on the
 module to the kept copy of the image the MCU runs (`<workdir>/<comp>.img`, kept after each
-success) and its proven result streamed to the MCU (qsota.delta). The agent (Qth wiring,
+success): once into `<comp>.img.new`, proving its digest, then sent from that file and
+renamed over the old copy; where the workdir has no room for it, applied to prove it, then
+again while it streams to the MCU (qsota.delta), and no copy is kept. The agent (Qth wiring,
 progress, the report to the platform) is in qsota.agent; what it knows of each protocol is
 its record in qsota.protocols.
 """
@@ -61,6 +63,7 @@ class Update:
         self.reported = agent.version
         self.patch = None  # the download's patch format (qsota.source.patch_format)
         self.rebuilt = None  # a diff package's target: (size, SHA-256), once proven
+        self.written = False  # that target is in <comp>.img.new (the workdir had room)
 
     def run(self, args):
         """The update for the sotaInfo arguments `args` (5 or 6 of them); raises on failure."""
@@ -75,30 +78,34 @@ class Update:
         size = int_or_none(size, "fileSize")
         self.stage = "download"
         path = None  # a streamed image is not on the module
-        if self._streams(size):
-            self._stream(target, url, size, md5, crc)
-        else:
-            try:
-                path, sha256, signed = self._download(target, url, size, md5, crc)
-            except Exception as e:
-                # The platform gave no fileSize and the file does not fit: stream it.
-                if getattr(e, "stage", None) != "space" or size is not None:
-                    raise
-                if not self._streams(size, True):
-                    raise
-                self.agent._log("%s: streaming it instead" % e)
+        try:
+            if self._streams(size):
                 self._stream(target, url, size, md5, crc)
             else:
-                self.stage = "transfer"
-                self._transfer(path, target, sha256, signed)
-        self.reported = target
-        if a.read_version is not None:
-            self.stage = "mcu"
-            self.reported = a.read_version(comp)
-            if self.reported != target:
-                raise AgentError(
-                    "mcu", "the MCU runs %r after the update, not %r" % (self.reported, target)
-                )
+                try:
+                    path, sha256, signed = self._download(target, url, size, md5, crc)
+                except Exception as e:
+                    # The platform gave no fileSize and the file does not fit: stream it.
+                    if getattr(e, "stage", None) != "space" or size is not None:
+                        raise
+                    if not self._streams(size, True):
+                        raise
+                    self.agent._log("%s: streaming it instead" % e)
+                    self._stream(target, url, size, md5, crc)
+                else:
+                    self.stage = "transfer"
+                    self._transfer(path, target, sha256, signed)
+            self.reported = target
+            if a.read_version is not None:
+                self.stage = "mcu"
+                self.reported = a.read_version(comp)
+                if self.reported != target:
+                    raise AgentError(
+                        "mcu", "the MCU runs %r after the update, not %r" % (self.reported, target)
+                    )
+        except Exception:
+            remove(self._path(".img.new"))
+            raise
         self._keep(path)
         remove(self._path(".part"), self._path(".json"))
 
@@ -211,20 +218,32 @@ class Update:
     def _rebuild(self, package):
         """Proves the diff package's target before anything reaches the MCU: the kept image
         is the package's base (its SHA-256), the plan's source version is the one reported,
-        and the result (applied once, not kept) has the extension's SHA-256 and, with keys=,
-        a valid signature. Sets `rebuilt`; returns the keys= Verifier (or None)."""
+        and the result has the extension's SHA-256 and, with keys=, a valid signature. The
+        result goes to <comp>.img.new as it is proven where the workdir has room for it (see
+        `_Copy`). Sets `rebuilt` and `written`; returns the keys= Verifier (or None)."""
         a = self.agent
         base = self._path(".img")
         why = self._base_problem(package, base)
         if why is not None:
             raise AgentError("verify", "diff package: %s: %s" % (why, FULL))
         verifier = qsota.Verifier(keys=a.keys) if a.keys is not None else None
+        copy = t = None
         try:
-            self.rebuilt = delta.check(base, package, verifier)
+            t = delta.Target(base, package, check_base=True, out=verifier)
+            free = a._device()["free"]
+            if free is None or free >= t.size + len(a.buf):
+                copy = _Copy(self._path(".img.new"))
+            self.rebuilt = t.prove(copy, a.buf)
             if verifier is not None:
                 verifier.check()
+            self.written = copy is not None and copy.close()
         except (DeltaError, qsota.VerifyError) as e:
             raise AgentError("verify", "diff package: %s: %s" % (e, FULL))
+        finally:
+            if t is not None:
+                t.close()
+            if copy is not None and not self.written:
+                copy.discard()
         a._log("diff package applies to the kept image: %d bytes, SHA-256 %s" % (
             self.rebuilt[0], _hex(self.rebuilt[1][:8])))
         return verifier
@@ -252,45 +271,27 @@ class Update:
 
     def _keep(self, path):
         """Keeps the image the MCU now runs as `<comp>.img`, the next diff package's base:
-        the download itself (renamed), or a diff package's target written next to it and
-        renamed over the old copy (never a half-written base). Where space runs out, or the
-        MCU applied a patch itself, the old copy goes (it is no longer the MCU's) and the next
-        update needs a full package."""
+        the download itself (renamed), or a diff package's target, written next to it as it
+        was proven, renamed over the old copy (never a half-written base). Where there was no
+        room for it, or the MCU applied a patch itself, the old copy goes (it is no longer the
+        MCU's) and the next update needs a full package."""
         a = self.agent
-        kept = self._path(".img")
-        try:
-            if path is None:
-                raise OSError(2, "it was streamed: the image is not on the module")
-            if self.rebuilt is None and self.patch is not None:
-                raise OSError(22, "the MCU applied the patch: its image is not on the module")
-            if self.rebuilt is None:
-                _replace(path, kept)
+        kept, new = self._path(".img"), self._path(".img.new")
+        if path is None:
+            why = "it was streamed: the image is not on the module"
+        elif self.rebuilt is None and self.patch is not None:
+            why = "the MCU applied the patch: its image is not on the module"
+        elif self.rebuilt is not None and not self.written:
+            why = "no room for it in %s" % a.workdir
+        else:
+            try:
+                _replace(new if self.written else path, kept)
                 return
-            new = self._path(".img.new")
-            free = a._device()["free"]
-            if free is not None and free < self.rebuilt[0] + len(a.buf):
-                raise OSError(28, "%d bytes free" % free)  # ENOSPC
-            self._write_target(kept, path, new)
-            _replace(new, kept)
-        except (OSError, DeltaError) as e:
-            remove(kept, self._path(".img.new"))
-            a._log("not keeping the installed image (%s): the next diff package cannot apply, "
-                   "a full package can" % (e,))
-
-    def _write_target(self, base, package, out):
-        a = self.agent
-        t = delta.Target(base, package)
-        try:
-            with open(out, "wb") as f:
-                while True:
-                    n = t.readinto(a.buf)
-                    if not n:
-                        break
-                    f.write(a.mv[:n])
-        finally:
-            t.close()
-        if t.sha256 != self.rebuilt[1]:
-            raise OSError(5, "the rewritten image differs")
+            except OSError as e:
+                why = str(e)
+        remove(kept, new)
+        a._log("not keeping the installed image (%s): the next diff package cannot apply, "
+               "a full package can" % why)
 
     def _refuse(self, path, n):
         """Refuses what qsota.send would (qsota.source.refusal): an empty image, a diff
@@ -342,7 +343,9 @@ class Update:
 
         source = path
         try:
-            if self.rebuilt is not None:
+            if self.written:
+                source = self._path(".img.new")
+            elif self.rebuilt is not None:
                 source = delta.Target(self._path(".img"), path, name)
             if signed is not None and not protocol.container:
                 source = self._body(source, signed, name)
@@ -358,8 +361,8 @@ class Update:
         finally:
             if opened and callable(getattr(port, "close", None)):
                 port.close()
-            if source is not path:
-                source.close()
+            if source is not path and not isinstance(source, str):
+                source.close()  # what this opened (a Target, a body), not a stream
         a._step("transfer", 100)
         if signed is not None and not protocol.container:
             a._log("sent the body of the signed image (%d bytes)" % signed["img_size"])
@@ -444,6 +447,48 @@ class Update:
         s.finish()
         a._log("streamed %d bytes: %d downloaded again, %d connections"
                % (s.total, s.again, s.connections))
+
+
+class _Copy:
+    """The file a diff package's target is written to as it is proven (the next base, and
+    what is sent). A write that fails (the workdir full after all) ends the copy, not the
+    proof: the target is then applied again to send it."""
+
+    def __init__(self, path):
+        self.path = path
+        try:
+            self.f = open(path, "wb")
+        except OSError:
+            self.f = None
+
+    def write(self, data):
+        if self.f is not None:
+            try:
+                self.f.write(data)
+            except OSError:
+                self.discard()
+
+    def close(self):
+        """Whether the file holds all that was written."""
+        if self.f is None:
+            return False
+        try:
+            self.f.close()
+        except OSError:
+            self.f = None
+            return False
+        self.f = None
+        return True
+
+    def discard(self):
+        if self.f is not None:
+            try:
+                self.f.close()
+            except OSError:
+                pass
+            self.f = None
+        remove(self.path)
+
 
 def _replace(src, dst):
     """Renames `src` over `dst`: one step where the filesystem replaces (littlefs, POSIX),

@@ -26,6 +26,7 @@ pub(crate) mod tests;
 pub use fault::Fault;
 pub use io::{Base, Io, IoError, Pair, Sink};
 pub use package::{
-    base_sha256, Extension, Header, Package, DIGEST_LEN, EXTENSION_TAG, HEADER_LEN, MAGIC,
+    base_sha256, window_len, Extension, Header, Package, DIGEST_LEN, EXTENSION_TAG, HEADER_LEN,
+    MAGIC,
 };
 pub use patch::{target_size, Applier, PIECE};

@@ -97,6 +97,17 @@ pub fn base_sha256(base: &mut impl Base, len: u32, buf: &mut [u8]) -> Result<[u8
     Ok(sha.finalize().into())
 }
 
+/// The window a package needs (see [`super::patch::window_len`]), from its first bytes: 0
+/// when its header is wrong ([`Package`] says why); None until the patch's first bytes
+/// tell (at most [`HEADER_LEN`] + 7 bytes are read).
+pub fn window_len(package: &[u8]) -> Option<usize> {
+    let header: &[u8; HEADER_LEN] = package.get(..HEADER_LEN)?.try_into().ok()?;
+    match Header::parse(header) {
+        Ok(_) => super::patch::window_len(&package[HEADER_LEN..]),
+        Err(_) => Some(0),
+    }
+}
+
 /// Applies a package pushed in pieces of any size (see the module's doc): the base is
 /// checked when the header is complete, before any output; the target's SHA-256 (with the
 /// extension) at the end.

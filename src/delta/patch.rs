@@ -188,6 +188,31 @@ pub fn target_size(patch: &[u8]) -> Result<u32, Fault> {
     Err(Fault::Truncated)
 }
 
+/// The window a patch needs, from its first bytes: 2^window bytes of its heatshrink
+/// parameter byte; 0 for compression none or crle, an empty target, or a patch [`Applier`]
+/// refuses (it says why when it is pushed); None until `patch` holds the byte that tells
+/// (the kind byte, or heatshrink's parameter byte: at most 7 bytes are read). A caller
+/// with no fixed window sizes its buffer so. Read here rather than through an [`Applier`],
+/// whose code a second [`Io`] would copy.
+pub fn window_len(patch: &[u8]) -> Option<usize> {
+    let (&kind, rest) = patch.split_first()?;
+    if kind != 0x04 {
+        return Some(0); // not heatshrink in a sequential patch
+    }
+    let mut size = Size::default();
+    for (i, &b) in rest.iter().enumerate() {
+        match size.feed(b) {
+            Ok(None) => continue,
+            Ok(Some(n)) if n > 0 => {
+                let bits = (rest.get(i + 1)? >> 4) + 4;
+                return Some(if bits <= 15 { 1 << bits } else { 0 });
+            }
+            _ => return Some(0),
+        }
+    }
+    None
+}
+
 /// Takes patch bytes: the first ones here, the rest through the codec to the body; returns
 /// how many it took.
 fn take(

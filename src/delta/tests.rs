@@ -625,3 +625,46 @@ pub(crate) fn random_package(base: &[u8], seed: u64, c: usize) -> (Vec<u8>, Vec<
     let patch = patch(&stream, target.len(), COMPRESSIONS[c % COMPRESSIONS.len()]);
     (package(base, &target, &patch, false), target)
 }
+
+#[test]
+fn a_package_says_the_window_it_needs_once_its_parameter_byte_is_in() {
+    for (i, c) in COMPRESSIONS.into_iter().enumerate() {
+        let (base, target, patch) = case(i as u64, c);
+        let input = package(&base, &target, &patch, false);
+        let want = match c {
+            Compression::Heatshrink { window, .. } => 1usize << window,
+            _ => 0,
+        };
+        // the kind byte tells for none and crle; heatshrink's parameter byte follows the
+        // size field
+        let mut field = Vec::new();
+        size(target.len() as i64, &mut field);
+        let known = HEADER_LEN + 1 + if want > 0 { field.len() + 1 } else { 0 };
+        for n in 0..known {
+            assert_eq!(window_len(&input[..n]), None, "{c:?} {n}");
+        }
+        assert_eq!(window_len(&input[..known]), Some(want), "{c:?}");
+        assert_eq!(window_len(&input), Some(want), "{c:?}");
+        // and the applier given exactly that window applies it
+        let setup = Setup {
+            package: true,
+            window: want,
+            ..PATCH
+        };
+        let (result, out) = run(&base, &input, setup, &mut Rng(1));
+        assert_eq!(
+            (result.map(|r| r.0), out),
+            (Ok(target.len() as u32), target),
+            "{c:?}"
+        );
+    }
+    // an empty target, a wrong magic, a patch the applier refuses: none (push says why)
+    let empty = package(b"", b"", &[0x04, 0], false);
+    assert_eq!(window_len(&empty), Some(0));
+    let mut bad = empty.clone();
+    bad[0] ^= 1;
+    assert_eq!(window_len(&bad[..HEADER_LEN]), Some(0));
+    let mut refused = empty;
+    refused[HEADER_LEN] = 0x14;
+    assert_eq!(window_len(&refused), Some(0));
+}

@@ -133,6 +133,24 @@ pub unsafe extern "C" fn qsota_delta_init(
     unsafe { init(d, package) }
 }
 
+/// The window a package needs, from its first `len` bytes: 2^window bytes of its patch's
+/// heatshrink parameters, 0 when it needs none (compression none or crle, an empty target,
+/// or a package `qsota_delta_push` will refuse and say why); `QSOTA_E_LENGTH` until `head`
+/// holds the byte that tells (at most the first 71 bytes are read). For a caller that
+/// allocates the window `qsota_delta_init` takes once the package's first bytes are in.
+///
+/// # Safety
+/// `head` null or valid for `len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn qsota_delta_window_len(head: *const u8, len: usize) -> i32 {
+    // SAFETY: the caller's contract.
+    match unsafe { bytes(head, len) }.map(crate::delta::window_len) {
+        Ok(Some(n)) => n as i32, // at most 2^15
+        Ok(None) => Error::Length.code(),
+        Err(e) => e.code(),
+    }
+}
+
 /// Takes the next `len` package bytes. `QSOTA_E_DELTA` when the package cannot be applied
 /// (`qsota_delta_fault` says why; every later call fails the same way).
 ///

@@ -51,6 +51,10 @@ static void test_delta(void) {
     memcpy(pkg + at, "\x03\x09\x09\x09\x00", 5);
 
     EXPECT_EQ(qsota_delta_push(&d, &cio, pkg, 1), QSOTA_E_STATE); /* not initialised */
+    /* compression none: no window, told by the patch's first byte */
+    EXPECT_EQ(qsota_delta_window_len(pkg, 64), QSOTA_E_LENGTH);
+    EXPECT_EQ(qsota_delta_window_len(pkg, 65), 0);
+    EXPECT_EQ(qsota_delta_window_len(NULL, 1), QSOTA_E_NULL);
     EXPECT_EQ(qsota_delta_init(&d, window, sizeof window, 300, 1000, 0), QSOTA_OK);
     EXPECT_EQ(qsota_delta_header(&d, got_base, &ext, &base_size, digest), QSOTA_E_STATE);
     EXPECT_EQ(qsota_delta_push(&d, NULL, pkg, 1), QSOTA_E_NULL);
@@ -83,6 +87,8 @@ static void test_delta(void) {
     EXPECT_EQ(qsota_delta_push(&d, &cio, pkg, 67), QSOTA_E_DELTA);
     EXPECT_EQ(qsota_delta_fault(&d), QSOTA_DELTA_MALFORMED); /* lookahead 8 >= window 8 */
     pkg[66] = 0x44;
+    EXPECT_EQ(qsota_delta_window_len(pkg, 66), QSOTA_E_LENGTH);
+    EXPECT_EQ(qsota_delta_window_len(pkg, 67), 256);
     EXPECT_EQ(qsota_delta_init(&d, window, sizeof window, 300, 1000, 0), QSOTA_OK);
     EXPECT_EQ(qsota_delta_push(&d, &cio, pkg, 67), QSOTA_E_DELTA);
     EXPECT_EQ(qsota_delta_fault(&d), QSOTA_DELTA_WINDOW);

@@ -69,7 +69,7 @@ GOOD = {
     "NativeSender": (1000, bytes(32)),
     "Stm32Sender": (1000,),
     "McubootSender": (1000, bytes(32), bytes(32)),
-    # A small window: _qsota.DeltaPackage allocates it whole at construction.
+    # A small window cap (the applier allocates at most this when the package names one).
     "DeltaPackage": (io.BytesIO(b"base"), 4, io.BytesIO(), 1000, 256),
 }
 

@@ -1,6 +1,7 @@
 # qsota.delta on MicroPython: check(), then a Target read the way the drivers read, in blocks
 # of several sizes with seeks behind (within the ring and beyond it: a restart), compared
-# with the target; a damaged package's read raises OSError. Prints one JSON line.
+# with the target; a damaged package's read raises OSError; whether the pure applier was
+# loaded (never on the native backend). Prints one JSON line.
 # argv: base, package, target, damaged package
 import json
 import sys
@@ -40,4 +41,5 @@ try:
 except OSError as e:
     fault = str(e)
 t.close()
-print(json.dumps([size, hexlify(sha).decode(), same, end, fault]))
+print(json.dumps([size, hexlify(sha).decode(), same, end, fault,
+                  "qsota.pure.delta" in sys.modules]))

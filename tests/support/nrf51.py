@@ -224,7 +224,6 @@ class Board:
         return path.read_bytes()
 
     def _kill(self):
-        self.line.detach()
         if self.qmp is not None:
             self.qmp.close()
         if self.proc is not None and self.proc.poll() is None:
@@ -232,6 +231,8 @@ class Board:
         if self.proc is not None:
             self.proc.wait(timeout=10)
             self.proc.stderr.close()
+        # Once qemu is gone, so that the line keeps all the UART said (Line.detach).
+        self.line.detach()
 
     def warm_reset(self):
         """The reset the guest asked for (qemu is paused): flash and RAM carried over."""

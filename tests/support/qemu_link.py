@@ -44,6 +44,7 @@ class Line:
         self.port = self.server.getsockname()[1]
         self.module = None
         self.mcu = None
+        self.mcu_pump = None  # the thread that relays self.mcu
         self.transcript = bytearray()
         self.lock = threading.Lock()
         self.changed = threading.Condition(self.lock)
@@ -91,13 +92,21 @@ class Line:
     def attach(self, path, timeout=10):
         """Connects to the chardev at `path` (qemu waits for this before it runs)."""
         conn = connect_unix(path, timeout, "qemu's UART")
+        pump = threading.Thread(target=self._pump, args=(conn, True), daemon=True)
         with self.lock:
-            self.mcu = conn
-        threading.Thread(target=self._pump, args=(conn, True), daemon=True).start()
+            self.mcu, self.mcu_pump = conn, pump
+        pump.start()
 
-    def detach(self):
+    def detach(self, timeout=10):
+        """Lets go of the MCU's end once its qemu has exited: the relay reads it to its end
+        first, so that the last bytes the MCU sent (the line an application prints before
+        it resets) reach the transcript. Closing the socket under the relay would drop
+        what it had not read yet."""
         with self.lock:
             conn, self.mcu = self.mcu, None
+            pump, self.mcu_pump = self.mcu_pump, None
+        if pump is not None:
+            pump.join(timeout)
         if conn is not None:
             conn.close()
 

@@ -3,7 +3,7 @@ binding (`parse`, like `qsota_parse_rules` and mp_arg_parse_all) and each argume
 check. No allocation unless an argument is refused.
 """
 
-from ..rules import BOOL, EXPECTED, FLAG, GAP, INT, KEYS, LEN, REQUIRED, STEP, TEXT
+from ..rules import BOOL, EXPECTED, FLAG, GAP, INT, KEYS, LEN, OBJ, REQUIRED, STEP, TEXT
 
 
 def _type_error(what, kind, obj):
@@ -76,7 +76,8 @@ def writable(obj, row):
 
 
 def _take(row, v):
-    """An argument `v` of a sender's `row` of qsota.rules, checked and converted."""
+    """An argument `v` of a sender's (or the delta applier's) `row` of qsota.rules, checked
+    and converted."""
     name, kind, lo, hi, message, _ = row
     if kind == INT:
         return _int(name, v, lo, hi, message)
@@ -86,6 +87,8 @@ def _take(row, v):
         return v
     if kind == FLAG:
         return bool(v)
+    if kind == OBJ:
+        return v
     if kind == TEXT:
         if isinstance(v, str):
             return v.encode()

@@ -20,26 +20,11 @@ except ImportError:
     import uhashlib as hashlib
 
 from ..codes import DELTA_HEAD as HEAD
-from ..codes import DELTA_MAGIC as MAGIC
+from ..delta_format import DIGEST_LEN, HEADER_LEN
+from ..delta_format import parse_header as header
+from ..rules import DELTA
+from .args import parse
 from .patch import MAX_SIZE, PIECE, DeltaError, Patch, _Latched
-
-HEADER_LEN = 64
-DIGEST_LEN = 20
-EXTENSION_TAG = b"QSD1"
-
-
-def header(h):
-    """(base SHA-256, extension) of a package's 64-byte header `h`; the extension is (base
-    size, the first 20 bytes of the target's SHA-256), or None for a package made for ESP.
-    DeltaError `magic` or `extension`."""
-    if bytes(h[:4]) != MAGIC:
-        raise DeltaError("magic")
-    ext = None
-    if any(h[36:HEADER_LEN]):
-        if bytes(h[36:40]) != EXTENSION_TAG:
-            raise DeltaError("extension")
-        ext = (_u32(h, 40), bytes(h[44:HEADER_LEN]))
-    return bytes(h[4:36]), ext
 
 
 def describe(head):
@@ -78,7 +63,9 @@ class Package(_Latched):
     the base's SHA-256 is checked when the header is in (unless `check_base` is False: the
     caller checked `header()`), the target's SHA-256 at `finish` (with the extension)."""
 
-    def __init__(self, base, base_size, out, limit=MAX_SIZE, window=1 << 15, check_base=True):
+    def __init__(self, *args, **kw):
+        """Package(base, base_size, out, limit, window, check_base): qsota.rules.DELTA."""
+        base, base_size, out, limit, window, check_base = parse(DELTA, args, kw)
         self._out = _Hashing(out)
         self._patch = Patch(base, base_size, self._out, limit, window)
         self._base_size = self._patch._base_size
@@ -144,7 +131,3 @@ class Package(_Latched):
             sha.update(view if n == PIECE else view[:n])
             at += n
         return sha.digest()
-
-
-def _u32(b, at):
-    return b[at] | b[at + 1] << 8 | b[at + 2] << 16 | b[at + 3] << 24

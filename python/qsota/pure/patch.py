@@ -3,12 +3,15 @@
 interface; this module is its `Patch`.
 """
 
+from ..delta_format import PIECE
 from ..errors import DeltaError
-from .args import _bytewise, _int
+from ..rules import DELTA, PUSH
+from ..rules import DELTA_MAX_SIZE as MAX_SIZE
+from .args import _bytewise, _int, _refuse_type, parse
 
-PIECE = 256
-MAX_SIZE = (1 << 30) - 1
-_SIZE = "must be 0 to 1073741823"
+# The arguments' rows of qsota.rules: the constructor's (Package adds check_base), push's.
+_PATCH = DELTA[:5]
+_DATA, _N, _ROOM = PUSH
 
 # Steps of a patch (src/delta/patch.rs `Step`).
 _KIND, _TO_SIZE, _PARAMS, _DATA_FORMAT, _DIFF_SIZE, _DIFF, _EXTRA_SIZE, _EXTRA, _ADJUST, _DONE = range(10)
@@ -63,7 +66,8 @@ class _Latched:
         the next push (which may take no bytes)."""
         self._latched()
         data, n = _count(data, n)
-        room = _int("room", room, -1, MAX_SIZE, "must be -1 or 0 to 1073741823")
+        if not _all(room):
+            room = _arg(_ROOM, room)
         try:
             return self._push(data, n, room)
         except DeltaError as e:
@@ -87,12 +91,11 @@ class Patch(_Latched):
     """Applies one detools sequential patch against `base` (`base_size` bytes), writing at
     most `limit` bytes to `out`; a heatshrink window may take up to `window` bytes."""
 
-    def __init__(self, base, base_size, out, limit=MAX_SIZE, window=1 << 15):
+    def __init__(self, *args, **kw):
+        """Patch(base, base_size, out, limit, window): qsota.rules.DELTA's first five."""
+        base, self._base_size, out, self._limit, self._window_cap = parse(_PATCH, args, kw)
         self._base = base
         self._out = out
-        self._base_size = _int("base_size", base_size, 0, MAX_SIZE, _SIZE)
-        self._limit = _int("limit", limit, 0, MAX_SIZE, _SIZE)
-        self._window_cap = _int("window", window, 0, MAX_SIZE, _SIZE)
         self._buf = bytearray(PIECE)
         self._view = memoryview(self._buf)
         self._size = _Size()
@@ -423,9 +426,21 @@ def _count(data, n):
     """`data` as its bytes (a view of items wider than a byte as a copy, as the C module
     reads it) and how many of them a push takes: `n`, or all with -1."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise TypeError("data: expected a bytes-like object, got %s" % type(data).__name__)
+        _refuse_type(_DATA, data)
     if isinstance(data, memoryview) and not _bytewise(data):
         data = bytes(data)
-    if n == -1:
+    if _all(n):
         return data, len(data)
-    return data, _int("n", n, 0, len(data), "must be -1 or 0 to len(data)")
+    return data, _arg(_N, n, len(data))
+
+
+def _all(v):
+    """Whether `v` is -1, push's "all" for n and "no bound" for room (an int: -1.0 is a
+    float, which the C module refuses too)."""
+    return isinstance(v, int) and v == -1
+
+
+def _arg(row, v, hi=None):
+    """An int argument `v` checked by its row of qsota.rules (with `hi` in place of the
+    row's: n's is len(data))."""
+    return _int(row[0], v, row[2], row[3] if hi is None else hi, row[4])
