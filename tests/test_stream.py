@@ -27,8 +27,8 @@ from support.mcu import Mcu  # noqa: E402
 from support.relay import Relay  # noqa: E402
 
 SIZE = 100 * 1024 + 77
-IMAGE = bytes(random.Random(21).getrandbits(8) for _ in range(SIZE))
-OTHER = bytes(random.Random(22).getrandbits(8) for _ in range(SIZE))
+IMAGE = random.Random(21).randbytes(SIZE)
+OTHER = random.Random(22).randbytes(SIZE)
 MD5 = hashlib.md5(IMAGE).hexdigest()
 WINDOW = 8192
 # The TCP buffers each way (tests/mp/small_tcp.py on the client: 4096, which Linux doubles;
@@ -147,37 +147,75 @@ def test_a_damaged_record_starts_over(mp, backend, www):
 
 # A stream sent as it downloads into the native receiver of the MCU simulator (OPEN's
 # DIGEST_AT_COMMIT: the image is named by the stream's identity, and COMMIT carries the
-# SHA-256 once the final check passed).
+# SHA-256 once the final check passed); or a delta package the receiver applies to its
+# application area (`--app`, the base) as it arrives: OPEN's DELTA alone, COMMIT held back
+# until the final check passed.
 MCU = dict(personality="native", baud=921600, flash_scale=0, fifo=4200, sector_size="2K",
            flash_size="256K")
 
 
-def send(mp, backend, www, server, md5=MD5):
-    with Mcu(**MCU) as mcu:
+class Sent:
+    """What is served (`body`, its md5) and what the MCU must end with (`target`); `app`,
+    the base in the MCU's application area (a delta package's, else None)."""
+
+    def __init__(self, body, target, app=None):
+        self.body, self.target, self.app = body, target, app
+        self.md5 = hashlib.md5(body).hexdigest()
+
+
+@pytest.fixture(params=["image", "delta"])
+def sent(request, www):
+    if request.param == "image":
+        return Sent(IMAGE, IMAGE)
+    from test_native_delta import edit, firmware, package
+
+    base = firmware(60_000, 3)
+    target = edit(base, 4) + random.Random(23).randbytes(24_000)
+    body = package(www, base, target, "d").read_bytes()
+    (www / "app.bin").write_bytes(base)
+    (www / "www" / "fw.bin").write_bytes(body)
+    return Sent(body, target, www / "app.bin")
+
+
+def mcu_options(sent):
+    return MCU if sent.app is None else dict(MCU, app=sent.app)
+
+
+def send(mp, backend, www, server, sent, md5=None):
+    with Mcu(**mcu_options(sent)) as mcu:
         got = mp.json("import stream_send", backend, timeout=120,
-                      args=[server.url("fw.bin"), SIZE, md5, WINDOW, mcu.port])
+                      args=[server.url("fw.bin"), len(sent.body), md5 or sent.md5, WINDOW,
+                            mcu.port])
         return got, mcu.summary()
 
 
-def test_a_stream_is_committed_after_its_final_check(mp, backend, www):
-    server = FileServer(www / "www", cuts=[30000], sndbuf=SNDBUF).start()
+def assert_installed(summary, sent):
+    assert summary["result"] == "ok", summary
+    want = (len(sent.target), hashlib.sha256(sent.target).hexdigest())
+    assert (summary["size"], summary["sha256"]) == want, summary
+
+
+def test_a_stream_is_committed_after_its_final_check(mp, backend, www, sent):
+    server = FileServer(www / "www", cuts=[len(sent.body) // 3], sndbuf=SNDBUF).start()
     try:
-        got, summary = send(mp, backend, www, server)
+        got, summary = send(mp, backend, www, server, sent)
     finally:
         server.stop()
     assert got["ok"], got
-    assert summary["result"] == "ok", summary
-    assert (summary["size"], summary["sha256"]) == (SIZE, hashlib.sha256(IMAGE).hexdigest())
-    assert got["downloaded"] == SIZE and got["again"] == 0, got
+    assert_installed(summary, sent)
+    assert got["downloaded"] == len(sent.body) and got["again"] == 0, got
 
 
-def test_a_stream_that_fails_its_final_check_is_never_committed(mp, backend, www):
-    # One byte differs from what the platform's md5 says: every byte reaches the MCU, the
+def test_a_stream_that_fails_its_final_check_is_never_committed(mp, backend, www, sent):
+    # One byte differs from what the platform's md5 says (a package's: one of its target
+    # digest, which the receiver would see only at COMMIT): every byte reaches the MCU, the
     # check fails before COMMIT, the transfer is aborted and the MCU keeps its firmware.
-    (www / "www" / "fw.bin").write_bytes(IMAGE[:5000] + bytes([IMAGE[5000] ^ 1]) + IMAGE[5001:])
+    bad = bytearray(sent.body)
+    bad[5000 if sent.app is None else 62] ^= 1
+    (www / "www" / "fw.bin").write_bytes(bytes(bad))
     server = FileServer(www / "www", sndbuf=SNDBUF).start()
     try:
-        got, summary = send(mp, backend, www, server)
+        got, summary = send(mp, backend, www, server, sent)
     finally:
         server.stop()
     assert not got["ok"] and got["code"] == "source", got
@@ -192,8 +230,8 @@ KILL_SEEDS = range(1, 1 + int(os.environ.get("QSOTA_KILL_SEEDS", "2")))
 
 
 @pytest.mark.parametrize("seed", KILL_SEEDS)
-def test_a_killed_module_resumes_and_commits_the_image(mp, backend, www, seed):
-    rng = random.Random(seed)
+def test_a_killed_module_resumes_and_commits_the_image(mp, backend, www, seed, sent):
+    rng, size = random.Random(seed), len(sent.body)
     record = www / "STM32.stream"
     server = FileServer(www / "www", sndbuf=SNDBUF).start()
     command, code = mp.command("import stream_send", backend)
@@ -201,13 +239,13 @@ def test_a_killed_module_resumes_and_commits_the_image(mp, backend, www, seed):
     script.write_text(code)
     kills = downloaded = 0
     try:
-        with Mcu(**MCU) as mcu:
+        with Mcu(**mcu_options(sent)) as mcu:
             with Relay(mcu.port) as relay:
-                args = [server.url("fw.bin"), SIZE, MD5, WINDOW, relay.port, record]
+                args = [server.url("fw.bin"), size, sent.md5, WINDOW, relay.port, record]
                 for attempt in range(4):
                     # What the MCU will have been sent when the process dies: anywhere from
-                    # the first frames to the last (COMMIT comes after about SIZE * 1.02).
-                    reach = SIZE if attempt == 0 else SIZE + SIZE // 20
+                    # the first frames to the last (COMMIT comes after about size * 1.02).
+                    reach = size if attempt == 0 else size + size // 20
                     kill_at = relay.to_mcu + rng.randrange(2000, reach)
                     last = attempt == 3
                     proc = subprocess.Popen([*command, str(script), *map(str, args)],
@@ -234,12 +272,11 @@ def test_a_killed_module_resumes_and_commits_the_image(mp, backend, www, seed):
         server.stop()
     assert kills >= 1  # the first comes before the MCU was sent the whole image
     assert got["ok"], got
-    assert summary["result"] == "ok", summary
-    assert (summary["size"], summary["sha256"]) == (SIZE, hashlib.sha256(IMAGE).hexdigest())
+    assert_installed(summary, sent)
     assert not record.exists()
     # Every byte once, plus per kill at most a window: what the killed process had downloaded
     # beyond where the next one resumed (the record's offset or the MCU's, the lower). The
     # server also counts what TCP had in flight on the killed connection and on the one a
     # resume behind the record closes.
-    assert SIZE <= downloaded <= SIZE + kills * WINDOW, (kills, downloaded, got)
+    assert size <= downloaded <= size + kills * WINDOW, (kills, downloaded, got)
     assert downloaded <= server.body_bytes <= downloaded + kills * 2 * IN_FLIGHT, (kills, got)

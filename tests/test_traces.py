@@ -36,6 +36,7 @@ EXPECTED = {
     "native-deferred": 3000,
     "native-deferred-check": 200,
     "native-delta": 600,
+    "native-delta-streamed": 3000,
     "stm32-sizes": 1200,
     "stm32-read-protected": 15,
     "stm32-read-back": 100,

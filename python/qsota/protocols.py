@@ -75,14 +75,13 @@ def _native_args(f, size, name, options):
     sha256 = options.pop("sha256", None)
     if options.get("deferred"):
         # A stream (qsota.stream): checked at its end only, named in OPEN by its identity
-        # until COMMIT carries its SHA-256 (docs/protocol.md, DIGEST_AT_COMMIT).
+        # (docs/protocol.md, DIGEST_AT_COMMIT; a package: COMMIT held back).
         identity = getattr(f, "identity", None)
         if not callable(identity):
             raise TypeError("deferred: the source must be a stream (qsota.stream.Stream)")
-        if options.get("delta") or f.magic()[:4] == DELTA_MAGIC:
-            raise ValueError("deferred: a streamed delta package is not supported yet")
-        return (size, identity() if sha256 is None else sha256)
-    sha256 = sha256_of(f, sha256)
+        sha256 = identity() if sha256 is None else sha256
+    else:
+        sha256 = sha256_of(f, sha256)
     if "delta" not in options:
         # A delta package goes as one: the receiver applies it (OPEN's DELTA flag).
         head = head_of(f, DELTA_HEAD)

@@ -18,7 +18,7 @@ blocking: download and transfer overlap.
 A dropped connection continues with Range and If-Range from the next byte, up to `retries`
 attempts without progress (pausing `backoff_ms`, 2x, 4x ... at most 30 s). Every `window`
 bytes the verifier's state goes to `record` (JSON: the image's identity, the server's
-validators, the offset, the image's first 16 bytes (`magic`) and the state,
+validators, the offset, the image's first 70 bytes (`magic`) and the state,
 qsota.Verifier.export), so that after a reboot the stream continues from there, or from
 the MCU's offset where that is lower (the ring waits for the first read): a byte is
 downloaded at most once, plus at most a window per interruption (what had been downloaded
@@ -43,7 +43,8 @@ except ImportError:
 from qsota import http
 from qsota.clock import sleep_ms, ticks_diff, ticks_ms
 from qsota.download import DownloadError, changed, if_range, percent, remove
-from qsota.source import HEAD as MAGIC  # the image's head kept: what tells a patch format
+# The image's head kept: what tells a patch format, and a delta package's OPEN fields.
+from qsota.source import DELTA_HEAD as MAGIC
 
 WINDOW = 16384
 # The longest pause between attempts, and between looks at a silent socket while idle.
@@ -209,9 +210,10 @@ class Stream:
         return sha256(text.encode()).digest()
 
     def magic(self):
-        """The image's first 16 bytes (fewer if it is shorter), kept from the download and in
-        the record: what tells a patch format (qsota.source.head_of) without reading the
-        image from byte 0 again, which a resumed stream would download again."""
+        """The image's first MAGIC bytes (fewer if it is shorter), kept from the download and
+        in the record: what tells a patch format and a delta package's OPEN fields
+        (qsota.source.head_of) without reading the image from byte 0 again, which a resumed
+        stream would download again."""
         end = min(MAGIC, self.total)
         while self.have < end:
             self._fill(True, end)

@@ -680,7 +680,7 @@ fn parse_open<D: Patching>(p: &[u8]) -> Result<(ImageId, Option<DeltaOpen>), u8>
         let delta = match flags & D::FLAGS & DELTA {
             0 if p.len() == end => None,
             0 => return None,
-            // A streamed delta (both flags) is not supported yet.
+            // DELTA with DIGEST_AT_COMMIT: a streamed package goes with DELTA alone.
             _ if deferred != 0 => return None,
             _ => Some(DeltaOpen::parse(p.get(end..)?)?),
         };

@@ -211,7 +211,13 @@ impl Sender {
     /// Sends the image as a delta package that the receiver applies to its application
     /// area (OPEN's DELTA flag with `delta`, from the package's first bytes:
     /// [`DeltaOpen::from_package`]). Before the first poll.
+    ///
+    /// A deferred package (a stream) goes with DELTA alone: the receiver checks the target
+    /// it makes against OPEN's target digest, never the package against a SHA-256, so its
+    /// key is only the name it resumes a session by. COMMIT still waits for the driver's
+    /// final check ([`Action::Digest`]; a failed one ABORTs) and carries nothing.
     pub fn set_delta(&mut self, delta: DeltaOpen) {
+        self.id.flags &= !flags::DIGEST_AT_COMMIT;
         self.delta = Some(delta);
     }
 
@@ -455,7 +461,7 @@ impl Sender {
     fn poll_commit(&mut self, now_ms: u32, frame: &mut [u8]) -> Action {
         if self.send {
             let digest = &mut frame[HEADER_LEN..HEADER_LEN + 32];
-            if self.id.flags & flags::DIGEST_AT_COMMIT != 0 && self.digest.is_none() {
+            if self.opts.deferred && self.digest.is_none() {
                 // Asked once, when every byte is acknowledged; kept for COMMIT's repeats.
                 if !self.digest_in_frame {
                     self.asked_digest = true;
@@ -469,11 +475,11 @@ impl Sender {
             let wait = self.rtt.map_or(self.rto, |rtt| rtt.max);
             self.deadline = now_ms.wrapping_add(wait);
             let len = match self.digest {
-                Some(sha256) => {
+                Some(sha256) if self.id.flags & flags::DIGEST_AT_COMMIT != 0 => {
                     digest.copy_from_slice(&sha256);
                     32
                 }
-                None => 0,
+                _ => 0,
             };
             return self.emit(frame, kind::COMMIT, len);
         }

@@ -232,7 +232,10 @@ class NativeSender(Sender):
         self._sha = sha256
         self._comp = component
         self._ver = version
-        self._flags = _DIGEST_AT_COMMIT if deferred else 0
+        # A deferred package goes with DELTA alone (the receiver checks its target against
+        # OPEN's digest): COMMIT still waits for DIGEST, and carries nothing.
+        self._deferred = deferred
+        self._flags = _DIGEST_AT_COMMIT if deferred and not delta else 0
         # A deferred image: DIGEST is out; its answer is in the frame; COMMIT's SHA-256.
         self._asked_digest = False
         self._digest_in_frame = False
@@ -490,7 +493,7 @@ class NativeSender(Sender):
 
     def _poll_commit(self, now_ms, frame):
         if self._send:
-            if self._flags and self._digest is None:
+            if self._deferred and self._digest is None:
                 # Asked once, when every byte is acknowledged; kept for COMMIT's repeats.
                 if not self._digest_in_frame:
                     self._asked_digest = True
@@ -501,7 +504,7 @@ class NativeSender(Sender):
             # The answer waits for the read-back of the whole image: the longest timeout.
             self._deadline = _after(now_ms, self._rto_max if self._adaptive else self._rto)
             n = 0
-            if self._digest is not None:
+            if self._flags:
                 n = _put(frame, _HEADER, self._digest) - _HEADER
             return self._emit(frame, _COMMIT, n)
         if _reached(now_ms, self._deadline):
