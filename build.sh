@@ -110,6 +110,7 @@ run_rust_tests() {
     # The staticlib on its own: in a workspace-wide build, cargo would unify into it the
     # features other members enable (e.g. digest's alloc), which a no_std staticlib cannot link.
     cargo clippy -q -p qsota-capi -- -D warnings
+    cargo clippy -q -p qsota-capi --features qsota/bootloader -- -D warnings
     cargo clippy -q --workspace --exclude qsota-capi --all-targets -- -D warnings
     say "cargo test (it records build/traces/ for tests/test_traces.py)"
     rm -rf "$BUILD/traces"

@@ -26,6 +26,9 @@ Sections (each row per backend: `native` is _qsota, `pure` qsota.pure):
   in the board's ramfs outside the heap; bench/arm/delta.py); heap: bytes a pass allocates.
 - loops: the per-byte loops that bound the pure senders (CRC-16, XOR, copy, compare, base64)
   in instructions per iteration, with their bytecodes: the floor of a pure sender's cost.
+- stream peak heap: stream mode (qsota.stream into a fake native receiver, 64 KiB from a fake
+  HTTP socket, the default 16 KiB window) per backend: the peak live heap above the start,
+  against issue 22's target (the window + 8 KiB; bench/arm/stream.py).
 - ram: heap kept by `import qsota.agent` per backend, its peak while importing, and the peak
   of a whole update (bench/arm/ram.py).
 Derived, at 500 MHz and IPC 0.5 (250 M instructions per second, a Cortex-A5 class module):
@@ -51,7 +54,7 @@ import run as arm  # noqa: E402
 
 FIRMWARE = ROOT / "build" / "arm" / "qemu" / "firmware.elf"
 MPY_CROSS = next((ROOT / "build" / "src").glob("micropython-1.25.0*/mpy-cross/build/mpy-cross"), None)
-SCRIPTS = ("verify", "send", "download", "delta", "loops")
+SCRIPTS = ("verify", "send", "download", "delta", "loops", "stream")
 DIST = ROOT / "build" / "dist" / "mpy-v6"
 # What bench/arm/ram.py measures: the heap `import qsota.agent` keeps and its peak, from each
 # source and on each backend, and the peak of a whole update.
@@ -247,6 +250,10 @@ def print_table(r):
             continue
         print("    %-44s %6.0f %4s %6s" % (row["loop"][:44], row["insn_per_byte"], codes or "",
                                          "%.0f" % (row["insn_per_byte"] / codes) if codes else ""))
+    for row in r.get("stream", []):
+        print("  stream peak heap %-6s %6d B (target <= %d: %s)" % (
+            row["backend"], row["peak_heap"], row["target"],
+            "met" if row["peak_heap"] <= row["target"] else "MISSED"))
     for row in r.get("ram", []):
         print("  ram %s" % json.dumps(row))
 

@@ -11,6 +11,12 @@
 #define QSOTA_NON_HEX "got a non-hex character"
 #define QSOTA_NOT_A_NUMBER "not a decimal or hex number"
 #define QSOTA_KEY_BYTES "expected 32-byte Ed25519 public keys"
+#define QSOTA_NOT_RESUMABLE "the Verifier was made without resumable=True"
+#define QSOTA_NOT_FRESH "only into a new Verifier, before its first byte"
+#define QSOTA_STATE_FINAL "the verifier is final after check() or a digest"
+#define QSOTA_STATE_DAMAGED "damaged (its check value or a field is wrong)"
+#define QSOTA_STATE_VERSION "made by a later version of qsota"
+#define QSOTA_STATE_VARIANT "made with another crc_variant"
 
 // DeltaError's messages, by QSOTA_DELTA_* code - 1: qsota.codes.DELTA_FAULTS.
 static const char *const qsota_delta_faults[] = {
@@ -101,6 +107,14 @@ static const qsota_rule_t qsota_crc32_checks[] = {
     { MP_QSTR_variant, 0, QSOTA_RULE_NAME, QSOTA_NO_FIELD, 0x1, 0x2, "expected 'mpeg2' or 'iso-hdlc'" },
 };
 
+// restore(): qsota.rules.RESTORE.
+enum {
+    QSOTA_RESTORE_state,
+};
+static const qsota_rule_t qsota_restore_checks[] = {
+    { MP_QSTR_state, 0, QSOTA_RULE_RBUF, QSOTA_NO_FIELD, 0x8c, 0x8c, "expected 140 bytes" },
+};
+
 // tlv_hash(): qsota.rules.TLV_HASH.
 enum {
     QSOTA_TLV_HASH_head,
@@ -136,6 +150,7 @@ enum {
     QSOTA_YMODEM_end_gap_ms,
     QSOTA_YMODEM_retries,
     QSOTA_YMODEM_baud,
+    QSOTA_YMODEM_deferred,
 };
 static const mp_arg_t qsota_ymodem_params[] = {
     { MP_QSTR_name, MP_ARG_REQUIRED | MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
@@ -147,6 +162,7 @@ static const mp_arg_t qsota_ymodem_params[] = {
     { MP_QSTR_end_gap_ms, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
     { MP_QSTR_retries, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
     { MP_QSTR_baud, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
+    { MP_QSTR_deferred, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
 };
 static const qsota_rule_t qsota_ymodem_checks[] = {
     { MP_QSTR_name, 0, QSOTA_RULE_TEXT, QSOTA_NO_FIELD, 0x0, 0x0, "" },
@@ -160,6 +176,7 @@ static const qsota_rule_t qsota_ymodem_checks[] = {
     { MP_QSTR_retries, 7, QSOTA_RULE_INT, offsetof(qsota_ymodem_options_t, retries), 0x0, 0xff, "must be 0 to 255" },
     { MP_QSTR_baud, 8, QSOTA_RULE_INT, offsetof(qsota_ymodem_options_t, baud), 0x0, 0xffffffff, "must be 0 to 4294967295" },
     { MP_QSTR_baud, 8, QSOTA_RULE_GAP, QSOTA_NO_FIELD, 0x0, 0x6ee, "must be 0 (unknown) or at least 1774: a 128-byte block must reach the receiver within ST's 1 s packet timeout" },
+    { MP_QSTR_deferred, 9, QSOTA_RULE_FLAG, offsetof(qsota_ymodem_options_t, deferred), 0x0, 0x0, "" },
     { MP_QSTR_name, 0, QSOTA_RULE_LEN, QSOTA_NO_FIELD, 0x1, 0xff, "must be 1 to 255 bytes" },
     { MP_QSTR_name, 0, QSOTA_RULE_NUL, QSOTA_NO_FIELD, 0x0, 0x0, "must not contain NUL" },
 };
@@ -170,8 +187,9 @@ typedef char qsota_ymodem_start_timeout_ms_is_u32[sizeof(((qsota_ymodem_options_
 typedef char qsota_ymodem_end_gap_ms_is_u32[sizeof(((qsota_ymodem_options_t *)0)->end_gap_ms) == 4 ? 1 : -1];
 typedef char qsota_ymodem_retries_is_u32[sizeof(((qsota_ymodem_options_t *)0)->retries) == 4 ? 1 : -1];
 typedef char qsota_ymodem_baud_is_u32[sizeof(((qsota_ymodem_options_t *)0)->baud) == 4 ? 1 : -1];
+typedef char qsota_ymodem_deferred_is_u32[sizeof(((qsota_ymodem_options_t *)0)->deferred) == 4 ? 1 : -1];
 static const qsota_rules_t qsota_ymodem_rules = {
-    qsota_ymodem_params, 9, qsota_ymodem_checks, 13
+    qsota_ymodem_params, 10, qsota_ymodem_checks, 14
 };
 
 // NativeSender: qsota.rules.NATIVE.
@@ -184,6 +202,7 @@ enum {
     QSOTA_NATIVE_open_timeout_ms,
     QSOTA_NATIVE_retries,
     QSOTA_NATIVE_baud,
+    QSOTA_NATIVE_deferred,
     QSOTA_NATIVE_delta,
     QSOTA_NATIVE_require_signature,
 };
@@ -196,6 +215,7 @@ static const mp_arg_t qsota_native_params[] = {
     { MP_QSTR_open_timeout_ms, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
     { MP_QSTR_retries, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
     { MP_QSTR_baud, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
+    { MP_QSTR_deferred, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
     { MP_QSTR_delta, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
     { MP_QSTR_require_signature, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
 };
@@ -211,16 +231,18 @@ static const qsota_rule_t qsota_native_checks[] = {
     { MP_QSTR_open_timeout_ms, 5, QSOTA_RULE_INT, offsetof(qsota_native_options_t, open_timeout_ms), 0x1, 0x7fffffff, "must be 1 to 2147483647" },
     { MP_QSTR_retries, 6, QSOTA_RULE_INT, offsetof(qsota_native_options_t, retries), 0x0, 0xff, "must be 0 to 255" },
     { MP_QSTR_baud, 7, QSOTA_RULE_INT, offsetof(qsota_native_options_t, baud), 0x0, 0xffffffff, "must be 0 to 4294967295" },
-    { MP_QSTR_delta, 8, QSOTA_RULE_BUF, QSOTA_NO_FIELD, 0x0, 0x0, "" },
-    { MP_QSTR_require_signature, 9, QSOTA_RULE_BOOL, offsetof(qsota_native_options_t, require_signature), 0x0, 0x0, "" },
+    { MP_QSTR_deferred, 8, QSOTA_RULE_FLAG, offsetof(qsota_native_options_t, deferred), 0x0, 0x0, "" },
+    { MP_QSTR_delta, 9, QSOTA_RULE_BUF, QSOTA_NO_FIELD, 0x0, 0x0, "" },
+    { MP_QSTR_require_signature, 10, QSOTA_RULE_BOOL, offsetof(qsota_native_options_t, require_signature), 0x0, 0x0, "" },
 };
 typedef char qsota_native_rto_ms_is_u32[sizeof(((qsota_native_options_t *)0)->rto_ms) == 4 ? 1 : -1];
 typedef char qsota_native_open_timeout_ms_is_u32[sizeof(((qsota_native_options_t *)0)->open_timeout_ms) == 4 ? 1 : -1];
 typedef char qsota_native_retries_is_u32[sizeof(((qsota_native_options_t *)0)->retries) == 4 ? 1 : -1];
 typedef char qsota_native_baud_is_u32[sizeof(((qsota_native_options_t *)0)->baud) == 4 ? 1 : -1];
+typedef char qsota_native_deferred_is_u32[sizeof(((qsota_native_options_t *)0)->deferred) == 4 ? 1 : -1];
 typedef char qsota_native_require_signature_is_u32[sizeof(((qsota_native_options_t *)0)->require_signature) == 4 ? 1 : -1];
 static const qsota_rules_t qsota_native_rules = {
-    qsota_native_params, 10, qsota_native_checks, 13
+    qsota_native_params, 11, qsota_native_checks, 14
 };
 
 // Stm32Sender: qsota.rules.STM32.
@@ -341,6 +363,7 @@ enum {
     QSOTA_VERIFIER_size,
     QSOTA_VERIFIER_crc_variant,
     QSOTA_VERIFIER_keys,
+    QSOTA_VERIFIER_resumable,
 };
 static const mp_arg_t qsota_verifier_params[] = {
     { MP_QSTR_md5, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
@@ -349,6 +372,7 @@ static const mp_arg_t qsota_verifier_params[] = {
     { MP_QSTR_size, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
     { MP_QSTR_crc_variant, MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
     { MP_QSTR_keys, MP_ARG_OBJ | MP_ARG_KW_ONLY, { .u_obj = MP_OBJ_NULL } },
+    { MP_QSTR_resumable, MP_ARG_OBJ | MP_ARG_KW_ONLY, { .u_obj = mp_const_false } },
 };
 static const qsota_rule_t qsota_verifier_checks[] = {
     { MP_QSTR_md5, 0, QSOTA_RULE_HEX, QSOTA_NO_FIELD, 0x20, 0x20, "expected 32 hex digits" },
@@ -357,6 +381,7 @@ static const qsota_rule_t qsota_verifier_checks[] = {
     { MP_QSTR_size, 3, QSOTA_RULE_INT, QSOTA_NO_FIELD, 0x0, 0xffffffff, "out of range 0..4294967295" },
     { MP_QSTR_crc_variant, 4, QSOTA_RULE_NAME, QSOTA_NO_FIELD, 0x0, 0x2, "expected 'auto', 'mpeg2' or 'iso-hdlc'" },
     { MP_QSTR_keys, 5, QSOTA_RULE_KEYS, QSOTA_NO_FIELD, 0x1, 0x4, "expected 1 to 4 keys" },
+    { MP_QSTR_resumable, 6, QSOTA_RULE_FLAG, QSOTA_NO_FIELD, 0x0, 0x0, "not with keys (a signed image's state is not exported)" },
 };
 
 // DeltaPackage: qsota.rules.DELTA.

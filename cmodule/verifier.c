@@ -23,6 +23,7 @@ typedef struct {
     mp_obj_t crc;
     mp_obj_t size;
     int32_t crc_variant; // QSOTA_CRC_*
+    bool resumable; // export() and restore() allowed (qsota.pure hashes in Python then)
     qsota_verifier_t core;
 } verifier_obj_t;
 
@@ -104,6 +105,7 @@ static mp_obj_t verifier_make_new(const mp_obj_type_t *type, size_t n_args, size
     mp_obj_t crc = args[QSOTA_VERIFIER_crc].u_obj, size = args[QSOTA_VERIFIER_size].u_obj;
     mp_obj_t variant = args[QSOTA_VERIFIER_crc_variant].u_obj;
     mp_obj_t keys = args[QSOTA_VERIFIER_keys].u_obj;
+    mp_obj_t resumable = args[QSOTA_VERIFIER_resumable].u_obj;
 
     verifier_obj_t *self = mp_obj_malloc(verifier_obj_t, type);
     self->md5 = self->sha256 = self->crc = self->size = MP_OBJ_NULL;
@@ -135,6 +137,11 @@ static mp_obj_t verifier_make_new(const mp_obj_type_t *type, size_t n_args, size
     }
     if (given(keys)) {
         qsota_image_expect(&self->core, keys);
+    }
+    self->resumable = given(resumable) && mp_obj_is_true(resumable);
+    if (self->resumable && given(keys)) {
+        const qsota_rule_t *r = &rows[QSOTA_VERIFIER_resumable];
+        qsota_raise(&mp_type_ValueError, "%q: %s", r->qst, r->msg);
     }
     return MP_OBJ_FROM_PTR(self);
 }
@@ -317,6 +324,52 @@ static mp_obj_t verifier_check(mp_obj_t self_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(verifier_check_obj, verifier_check);
 
+// export() -> bytes: the state after the bytes fed so far (docs/api.md, "Verifier state").
+static mp_obj_t verifier_export(mp_obj_t self_in) {
+    verifier_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    if (!self->resumable) {
+        qsota_raise(&mp_type_ValueError, "export: " QSOTA_NOT_RESUMABLE);
+    }
+    uint8_t state[QSOTA_VERIFIER_STATE_LEN];
+    int32_t status = qsota_verifier_export(&self->core, state);
+    if (status == QSOTA_E_STATE) {
+        qsota_raise(&mp_type_ValueError, "export: " QSOTA_STATE_FINAL);
+    }
+    qsota_check(status, MP_QSTR_export);
+    return mp_obj_new_bytes(state, sizeof(state));
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(verifier_export_obj, verifier_export);
+
+// restore(state): continues from what export() wrote, in a new verifier.
+static mp_obj_t verifier_restore(mp_obj_t self_in, mp_obj_t state_in) {
+    verifier_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    const qsota_rule_t *r = &qsota_restore_checks[QSOTA_RESTORE_state];
+    mp_buffer_info_t state;
+    if (mp_obj_is_str(state_in) || !mp_get_buffer(state_in, &state, MP_BUFFER_READ)) {
+        qsota_refuse_type(r, state_in);
+    }
+    if (!self->resumable) {
+        qsota_raise(&mp_type_ValueError, "restore: " QSOTA_NOT_RESUMABLE);
+    }
+    if (state.len < r->lo || state.len > r->hi) {
+        qsota_raise(&mp_type_ValueError, "%q: %s, got %u", r->qst, r->msg, (unsigned)state.len);
+    }
+    int32_t status = qsota_verifier_import(&self->core, state.buf, state.len);
+    if (status == QSOTA_E_STATE) {
+        qsota_raise(&mp_type_ValueError, "restore: " QSOTA_NOT_FRESH);
+    }
+    const char *why = status == QSOTA_E_SYNTAX ? QSOTA_STATE_DAMAGED
+        : status == QSOTA_E_RANGE ? QSOTA_STATE_VERSION
+        : status == QSOTA_E_ARG ? QSOTA_STATE_VARIANT
+        : NULL;
+    if (why != NULL) {
+        qsota_raise(&mp_type_ValueError, "%q: %s", r->qst, why);
+    }
+    qsota_check(status, MP_QSTR_restore);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(verifier_restore_obj, verifier_restore);
+
 static const mp_rom_map_elem_t verifier_locals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_update), MP_ROM_PTR(&verifier_update_obj) },
     { MP_ROM_QSTR(MP_QSTR_md5), MP_ROM_PTR(&verifier_md5_obj) },
@@ -324,6 +377,8 @@ static const mp_rom_map_elem_t verifier_locals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_hexdigest), MP_ROM_PTR(&verifier_hexdigest_obj) },
     { MP_ROM_QSTR(MP_QSTR_crc32), MP_ROM_PTR(&verifier_crc32_obj) },
     { MP_ROM_QSTR(MP_QSTR_check), MP_ROM_PTR(&verifier_check_obj) },
+    { MP_ROM_QSTR(MP_QSTR_export), MP_ROM_PTR(&verifier_export_obj) },
+    { MP_ROM_QSTR(MP_QSTR_restore), MP_ROM_PTR(&verifier_restore_obj) },
 };
 static MP_DEFINE_CONST_DICT(verifier_locals, verifier_locals_table);
 

@@ -85,6 +85,13 @@
 #define QSOTA_ACTION_FAILED 5
 
 /*
+ `qsota_action_t.kind` (senders made for an image checked at its end only): check the
+ image, write its SHA-256 to the frame at `at` and call `provide(32)`, or `provide(0)` if
+ the check failed (`transfer::Action::Digest`).
+ */
+#define QSOTA_ACTION_DIGEST 6
+
+/*
  `qsota_action_t.fail` codes, in the order of `transfer::Fail` (names: `qsota_fail_name`).
  */
 #define QSOTA_FAIL_TIMEOUT 1
@@ -278,7 +285,7 @@
  Storage for one delta receiver, in 8-byte words (its heatshrink window is the buffer
  given to `qsota_native_rxd_init`).
  */
-#define QSOTA_NATIVE_RXD_WORDS 384
+#define QSOTA_NATIVE_RXD_WORDS 392
 
 #if defined(QSOTA_SIGNED_RECEIVER)
 /*
@@ -291,7 +298,7 @@
 /*
  Storage for one native sender, in 8-byte words.
  */
-#define QSOTA_NATIVE_TX_WORDS 64
+#define QSOTA_NATIVE_TX_WORDS 68
 
 /*
  The frame buffer a native sender needs (`qsota_native_tx_poll`).
@@ -312,6 +319,11 @@
  Storage for one verifier, in 8-byte words.
  */
 #define QSOTA_VERIFIER_WORDS 112
+
+/*
+ Bytes of a verifier's exported state (`qsota_verifier_export`).
+ */
+#define QSOTA_VERIFIER_STATE_LEN 140
 
 /*
  The expected CRC may match either variant (`qsota_verifier_set_crc_variant`).
@@ -362,6 +374,20 @@
  The most keys one verifier trusts.
  */
 #define MAX_KEYS 4
+
+/*
+ Bytes of an exported state (`QSOTA_VERIFIER_STATE_LEN`).
+ */
+#define STATE_LEN 140
+
+/*
+ Which CRC-32 variants a verifier computes, by the C ABI's codes (`QSOTA_CRC_*`).
+ */
+#define BOTH 0
+
+#define MPEG2_ONLY 1
+
+#define ISO_HDLC_ONLY 2
 
 /*
  Its length in OPEN: `base_size u32, base_sha256 [32], target_size u32,
@@ -554,7 +580,7 @@ typedef struct {
    */
   size_t len;
   /*
-   `READ`: where the bytes go in the frame buffer.
+   `READ`: where the bytes go in the frame buffer; `DIGEST`: where the SHA-256 goes.
    */
   size_t at;
   /*
@@ -730,6 +756,12 @@ typedef struct {
    receiver without the check refuses it, ERROR `FLAGS`); 0: not asked.
    */
   uint32_t require_signature;
+  /*
+   Non-zero: the image is checked at its end only (a stream). `sha256` is then an
+   identity, and the sender asks for the SHA-256 once every byte is acknowledged
+   (`QSOTA_ACTION_DIGEST`); docs/protocol.md, version 2.
+   */
+  uint32_t deferred;
 } qsota_native_options_t;
 
 /*
@@ -912,6 +944,11 @@ typedef struct {
    Line speed if known (0: unknown); waits then include each frame's time on the wire.
    */
   uint32_t baud;
+  /*
+   Non-zero: the image is checked at its end only (a stream): before EOT the sender
+   asks for the check (`QSOTA_ACTION_DIGEST`) and cancels if it failed.
+   */
+  uint32_t deferred;
 } qsota_ymodem_options_t;
 
 /*
@@ -1683,6 +1720,30 @@ int32_t qsota_verifier_crc_matched(qsota_verifier_t *v, int32_t *variant);
  As `qsota_verifier_update`; `is_final` valid for a write.
  */
 int32_t qsota_verifier_is_final(qsota_verifier_t *v, int32_t *is_final);
+
+/*
+ Writes the verifier's state after the bytes fed so far (`QSOTA_VERIFIER_STATE_LEN`
+ bytes, versioned and checked: docs/api.md, "Verifier state") to `state`. A fresh
+ verifier with the same expectations that imports it continues from there.
+ `QSOTA_E_STATE` once final, and for a verifier that expects a signature.
+
+ # Safety
+ As `qsota_verifier_update`; `state` valid for `QSOTA_VERIFIER_STATE_LEN` bytes of writes.
+ */
+int32_t qsota_verifier_export(qsota_verifier_t *v, uint8_t *state);
+
+/*
+ Continues from the `len` bytes of an exported state, before the first byte is fed.
+ `QSOTA_E_LENGTH`: not `QSOTA_VERIFIER_STATE_LEN` bytes; `QSOTA_E_SYNTAX`: not a state
+ (damaged: its check value or a field); `QSOTA_E_RANGE`: a later version of the record;
+ `QSOTA_E_ARG`: made with another CRC variant than this verifier's; `QSOTA_E_STATE`:
+ data was fed, the verifier is final, or it expects a signature. Nothing changes on an
+ error.
+
+ # Safety
+ As `qsota_verifier_update`; `state` valid for `len` bytes.
+ */
+int32_t qsota_verifier_import(qsota_verifier_t *v, const uint8_t *state, size_t len);
 
 /*
  Writes the default options to `opts`.

@@ -2,6 +2,7 @@
 
     python3 scripts/cross.py names               every artifact, one a line
     python3 scripts/cross.py get NAME FIELD      one field of an artifact (see ARTIFACTS)
+    python3 scripts/cross.py features NAME       the cargo features NAME is built with
     python3 scripts/cross.py exports NAME        the functions NAME ships, one a line
 
 An artifact ships the `#[no_mangle]` functions of the C ABI files (src/ffi/) its `abi`
@@ -26,7 +27,7 @@ _MCU_CFG = '--cfg sha2_backend_soft="compact"'
 
 # Each artifact (build/arm/NAME/libqsota.a):
 #   target     the Rust target; toolchain: nightly (for -Zbuild-std) or the default one
-#   profile    the cargo profile (mcu: size-optimised)
+#   profile    the cargo profile (mcu: size-optimised; module: size-optimised but the digests, Cargo.toml)
 #   rustflags  for the target; cflags: gcc's for the C that links it
 #   abi        which C ABI it ships: receiver (src/ffi/native_rx.rs), delta (src/ffi/delta.rs),
 #              receiver-delta (src/ffi/native_rxd.rs: the two-buffer receiver with the applier),
@@ -50,7 +51,7 @@ ARTIFACTS = {
     "module-cortex-a5": {
         "target": "thumbv7a-none-eabihf",
         "toolchain": "nightly",
-        "profile": "release",
+        "profile": "module",
         "rustflags": "-C target-cpu=cortex-a5",
         "cflags": "-mcpu=cortex-a5 -mthumb -mfpu=neon-vfpv4 -mfloat-abi=hard",
         "abi": "module",
@@ -147,15 +148,28 @@ def exports(name):
     return [fn for f in files for fn in functions(f)]
 
 
+def features(name):
+    """Cargo features of NAME's build: a bootloader's library is built with only the
+    bootloader's C ABI (the `bootloader` feature). Its exports are all a prelink keeps, but
+    the crate's merged string section (panic locations, names) is one input section: built
+    with the module's senders it would bring their strings along (~1.4 KB on a receiver).
+    An artifact's own `features` come first (signed-receiver)."""
+    own = ARTIFACTS[name].get("features", "")
+    bootloader = "qsota/bootloader" if ARTIFACTS[name]["abi"] in _BOOTLOADER else ""
+    return ",".join(f for f in (own, bootloader) if f)
+
+
 def main(args):
     if args == ["names"]:
         print("\n".join(ARTIFACTS))
     elif len(args) == 3 and args[0] == "get" and args[1] in ARTIFACTS:
         print(ARTIFACTS[args[1]].get(args[2], ""))
+    elif len(args) == 2 and args[0] == "features" and args[1] in ARTIFACTS:
+        print(features(args[1]))
     elif len(args) == 2 and args[0] == "exports" and args[1] in ARTIFACTS:
         print("\n".join(exports(args[1])))
     else:
-        sys.exit("usage: cross.py names | get NAME FIELD | exports NAME (NAME: %s)"
+        sys.exit("usage: cross.py names | get NAME FIELD | features NAME | exports NAME (NAME: %s)"
                  % ", ".join(ARTIFACTS))
 
 

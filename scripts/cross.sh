@@ -43,7 +43,6 @@ cross_deps() {
 cross_lib() {
     local name=$1 target toolchain profile rustflags features
     target=$(_cross_get "$name" target)
-    features=$(_cross_get "$name" features)
     toolchain=$(_cross_get "$name" toolchain)
     profile=$(_cross_get "$name" profile)
     rustflags=$(_cross_get "$name" rustflags)
@@ -51,6 +50,7 @@ cross_lib() {
     # rebuilding each other's host artifacts, and the host build's lock stays free.
     local tdir="${CARGO_TARGET_DIR:-$ROOT/target}/cross-$toolchain"
     local args=(build -q --profile "$profile" -p qsota-capi --target "$target" --target-dir "$tdir")
+    features=$(_cross features "$name")
     [ -n "$features" ] && args+=(--features "$features")
     [ "$toolchain" = nightly ] && args=(+nightly "${args[@]}" -Zbuild-std=core)
     # Per-target RUSTFLAGS: build scripts and the host builds keep their own.

@@ -27,11 +27,14 @@ CLASSES = (
 # sender has the first three.
 METHODS = (
     ("poll", "POLL"), ("receive", "RECEIVE"), ("provide", "PROVIDE"),
-    ("update", "UPDATE"), ("hexdigest", "HEXDIGEST"), ("crc32", "CRC32"),
+    ("update", "UPDATE"), ("hexdigest", "HEXDIGEST"), ("crc32", "CRC32"), ("restore", "RESTORE"),
     ("tlv_hash", "TLV_HASH"), ("push", "PUSH"),
 )
 # Texts of qsota.rules that a kind adds to its messages.
-TEXTS = ("NON_HEX", "NOT_A_NUMBER", "KEY_BYTES")
+TEXTS = (
+    "NON_HEX", "NOT_A_NUMBER", "KEY_BYTES", "NOT_RESUMABLE", "NOT_FRESH", "STATE_FINAL",
+    "STATE_DAMAGED", "STATE_VERSION", "STATE_VARIANT",
+)
 KINDS = (
     "INT", "BOOL", "FLAG", "TEXT", "BUF", "TICKS", "WBUF", "RBUF", "HEX", "CRC", "NAME", "KEYS",
     "OBJ", "LEN", "GAP", "STEP", "NUL",
@@ -79,9 +82,11 @@ def class_tables(rules, cls, table, prefix, options):
     out += ["    QSOTA_%s_%s," % (table, n) for n in names]
     out.append("};")
     out.append("static const mp_arg_t qsota_%s_params[] = {" % prefix)
+    keyword_only = False
     for name, kind, _, _, _, default in params:
         flags = "MP_ARG_REQUIRED | MP_ARG_OBJ" if default is rules.REQUIRED else "MP_ARG_OBJ"
-        if kind == rules.KEYS:
+        keyword_only |= kind == rules.KEYS
+        if keyword_only:
             flags += " | MP_ARG_KW_ONLY"
         value = c_default(default) if options is None else "MP_OBJ_NULL"
         out.append("    { MP_QSTR_%s, %s, { .u_obj = %s } }," % (name, flags, value))

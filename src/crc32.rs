@@ -92,6 +92,15 @@ impl Crc32s {
         }
     }
 
+    /// Registers that continue from these CRCs of the bytes fed so far (what
+    /// [`Crc32s::mpeg2`] and [`Crc32s::iso_hdlc`] gave): an imported verifier state.
+    pub const fn from_values(mpeg2: u32, iso_hdlc: u32) -> Self {
+        Crc32s {
+            mpeg2,
+            iso: (iso_hdlc ^ 0xFFFF_FFFF).reverse_bits(),
+        }
+    }
+
     /// Feeds `data` to the variants asked for (`mpeg2`, `iso`).
     pub fn update(&mut self, data: &[u8], mpeg2: bool, iso: bool) {
         #[cfg(target_arch = "x86_64")]

@@ -14,6 +14,7 @@ pub mod ffi;
 pub mod hex;
 pub mod image;
 pub mod mcuboot;
+pub mod midstate;
 pub mod native;
 pub mod source;
 pub mod status;

@@ -140,6 +140,7 @@ pub fn poll(now: u32, action: Action, frame: &[u8], block: u64, error: &str) {
             format!("[\"p\", {now}, 3, {until_ms}, {expects}]")
         }
         Action::Done => format!("[\"p\", {now}, 4]"),
+        Action::Digest { at } => format!("[\"p\", {now}, 6, {at}]"),
         Action::Failed(_) => format!("[\"p\", {now}, 5, \"{error}\", {block}]"),
     });
 }

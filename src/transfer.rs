@@ -13,6 +13,9 @@
 //!         Action::Wait { until_ms, expects } => wait for input (sender.receive(now_ms,
 //!                                          bytes)) or until until_ms; about `expects` bytes
 //!                                          of the answer are still to come (0: unknown),
+//!         Action::Digest { at }          => the image is all acknowledged: check it and
+//!                                          write its SHA-256 to frame[at..at+32], then
+//!                                          sender.provide(32), or provide(0) if it failed,
 //!         Action::Done                   => finished: the receiver has the whole image,
 //!         Action::Failed(fail)           => give up with `fail`,
 //!     }
@@ -58,6 +61,12 @@ pub trait Io {
         -> Result<usize, Self::Error>;
     /// Reads image bytes from `offset` into `buf`; fewer than `buf.len()` only at its end.
     fn read_image(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize, Self::Error>;
+    /// The image's SHA-256 after its final check, for a sender made for an image checked
+    /// only at its end (a stream: see [`Action::Digest`]); `None` if it failed the check or
+    /// cannot be had (the default: a host's image is checked before it is sent).
+    fn image_digest(&mut self) -> Option<[u8; 32]> {
+        None
+    }
 }
 
 /// Why [`drive`] ended without the receiver acknowledging the image.
@@ -108,6 +117,13 @@ pub fn drive<S: Sender + ?Sized, I: Io>(
                     sender.receive(now, &rx[..n]);
                 }
             }
+            Action::Digest { at } => match io.image_digest() {
+                Some(digest) => {
+                    frame[at..at + 32].copy_from_slice(&digest);
+                    sender.provide(32);
+                }
+                None => sender.provide(0),
+            },
             Action::Done => return Ok(()),
             Action::Failed(fail) => {
                 return Err(source_error.map_or(Stop::Failed(fail), Stop::Io));
@@ -135,6 +151,14 @@ pub enum Action {
     /// knows (the ROM bootloader's 257-byte read), else 0: a driver that wakes at the first
     /// byte of an answer can sleep through the rest instead of guessing it.
     Wait { until_ms: u32, expects: usize },
+    /// Only from a sender made for an image that is checked at its end (a stream, whose
+    /// bytes went to the receiver as they arrived), once the receiver has acknowledged every
+    /// byte and before the step that makes it take the image (the native protocol's COMMIT,
+    /// YMODEM's EOT): run the image's final check, write its SHA-256 (32 bytes) into the
+    /// frame buffer at `at` and call `provide(32)`, or `provide(0)` if the check failed. The
+    /// sender then stops the receiver, which keeps its old firmware, and fails with
+    /// [`Fail::Source`].
+    Digest { at: usize },
     /// The receiver acknowledged the whole image.
     Done,
     /// The transfer failed; the sender has already queued what tells the receiver to stop.

@@ -8,8 +8,10 @@
 use crate::crc32::Crc32s;
 use crate::hex::{self, CrcReadings};
 use crate::image::SignedImage;
+use crate::midstate::{self, Midstate, STATE_LEN};
 use crate::Error;
 use md5::Md5;
+use sha2::digest::common::hazmat::{SerializableState, SerializedState};
 use sha2::{Digest as _, Sha256};
 
 /// A CRC-32 variant.
@@ -64,6 +66,42 @@ impl CrcPolicy {
     fn allows(self, variant: CrcVariant) -> bool {
         self == CrcPolicy::Auto || self == CrcPolicy::Only(variant)
     }
+
+    /// Its code in an exported state ([`midstate`]: the C ABI's `QSOTA_CRC_*`).
+    fn code(self) -> u8 {
+        match self {
+            CrcPolicy::Auto => midstate::BOTH,
+            CrcPolicy::Only(CrcVariant::Mpeg2) => midstate::MPEG2_ONLY,
+            CrcPolicy::Only(CrcVariant::IsoHdlc) => midstate::ISO_HDLC_ONLY,
+        }
+    }
+}
+
+// The digests' serialized states (RustCrypto's `SerializableState`) hold what a
+// [`Midstate`] holds: the chaining value as u32 LE words, the block count as u64 LE, then the
+// buffer (its length byte and then its bytes: the tail, at most 63).
+const SHA256_WORDS: usize = 8;
+
+/// Copies u32 LE words from the front of `bytes`.
+fn words_from<const N: usize>(bytes: &[u8]) -> [u32; N] {
+    let mut w = [0u32; N];
+    for (w, c) in w.iter_mut().zip(bytes.chunks_exact(4)) {
+        *w = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+    }
+    w
+}
+
+/// Writes a digest's serialized state for `m`: its `words`, then the block count and
+/// the partial block.
+fn serialized(out: &mut [u8], words: &[u32], m: &Midstate) {
+    let core = 4 * words.len();
+    for (w, c) in words.iter().zip(out.chunks_exact_mut(4)) {
+        c.copy_from_slice(&w.to_le_bytes());
+    }
+    out[core..core + 8].copy_from_slice(&(m.size / 64).to_le_bytes());
+    let tail = m.tail();
+    out[core + 8] = tail as u8;
+    out[core + 9..core + 9 + tail].copy_from_slice(&m.block[..tail]);
 }
 
 /// The fields `check` compares; a set of them is a bit mask (`Mismatch`).
@@ -272,6 +310,62 @@ impl Verifier {
     pub fn crc_matched(&self) -> Option<CrcVariant> {
         self.crc_matched
     }
+
+    /// The state after the bytes fed so far, as bytes ([`midstate`]): a new verifier that
+    /// imports it continues from here. `Error::State` once final, and with a signature
+    /// expected (the signed image's parser is not part of the state).
+    pub fn export(&self) -> Result<[u8; STATE_LEN], Error> {
+        if self.finished || self.image.is_some() {
+            return Err(Error::State);
+        }
+        let md5 = self.md5.serialize();
+        let sha = self.sha256.serialize();
+        let core = 4 * SHA256_WORDS + 8;
+        let mut m = Midstate {
+            crcs: self.policy.code(),
+            size: self.size,
+            md5: words_from(&md5),
+            sha256: words_from(&sha),
+            mpeg2: self.crcs.mpeg2(),
+            iso_hdlc: self.crcs.iso_hdlc(),
+            block: [0; 64],
+        };
+        // Both digests were fed the same bytes: their buffers hold the same tail.
+        let tail = m.tail();
+        m.block[..tail].copy_from_slice(&sha[core + 1..core + 1 + tail]);
+        Ok(m.encode())
+    }
+
+    /// Continues from an exported state (see [`Verifier::export`]), before the first byte.
+    /// `Error::State`: data was fed, the verifier is final, or a signature is expected;
+    /// `Error::Arg`: the state computes other CRC variants than this verifier's policy;
+    /// else the errors of [`Midstate::decode`].
+    pub fn import(&mut self, state: &[u8]) -> Result<(), Error> {
+        if self.size != 0 || self.finished || self.image.is_some() {
+            return Err(Error::State);
+        }
+        let m = Midstate::decode(state)?;
+        if m.crcs != self.policy.code() {
+            return Err(Error::Arg);
+        }
+        let mut md5 = SerializedState::<Md5>::default();
+        serialized(&mut md5, &m.md5, &m);
+        let mut sha = SerializedState::<Sha256>::default();
+        serialized(&mut sha, &m.sha256, &m);
+        // Both refuse only what `decode` already refused (a tail past its length).
+        let md5 = Md5::deserialize(&md5).map_err(|_| Error::Syntax)?;
+        let sha256 = Sha256::deserialize(&sha).map_err(|_| Error::Syntax)?;
+        (self.md5, self.sha256) = (md5, sha256);
+        let mpeg2 = self.policy.allows(CrcVariant::Mpeg2);
+        let iso = self.policy.allows(CrcVariant::IsoHdlc);
+        let initial = Crc32s::new();
+        self.crcs = Crc32s::from_values(
+            if mpeg2 { m.mpeg2 } else { initial.mpeg2() },
+            if iso { m.iso_hdlc } else { initial.iso_hdlc() },
+        );
+        self.size = m.size;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -422,6 +516,69 @@ mod tests {
         let mut v = digest_of(b"abc");
         let _ = v.crc32(CrcVariant::Mpeg2);
         assert_eq!(v.update(b"d"), Err(Error::State));
+    }
+
+    fn policies() -> [CrcPolicy; 3] {
+        [
+            CrcPolicy::Auto,
+            CrcPolicy::Only(CrcVariant::Mpeg2),
+            CrcPolicy::Only(CrcVariant::IsoHdlc),
+        ]
+    }
+
+    fn with_policy(policy: CrcPolicy) -> Verifier {
+        let mut v = Verifier::new();
+        v.set_crc_policy(policy).unwrap();
+        v
+    }
+
+    /// Everything a verifier can say about what it saw: MD5, SHA-256, both CRCs, size.
+    type Results = ([u8; 16], [u8; 32], [Result<u32, Error>; 2], u64);
+
+    fn results(mut v: Verifier) -> Results {
+        let crcs = VARIANTS.map(|variant| v.crc_value(variant));
+        (v.md5(), v.sha256(), crcs, v.size())
+    }
+
+    #[test]
+    fn an_imported_state_continues_bit_exact() {
+        let image: std::vec::Vec<u8> = (0..1000u32).map(|i| (i * 7 + i / 13) as u8).collect();
+        for policy in policies() {
+            let mut whole = with_policy(policy);
+            whole.update(&image).unwrap();
+            let want = results(whole);
+            for split in [0, 1, 5, 63, 64, 65, 127, 128, 500, 999, 1000] {
+                let mut first = with_policy(policy);
+                first.update(&image[..split]).unwrap();
+                let state = first.export().unwrap();
+                let mut second = with_policy(policy);
+                second.import(&state).unwrap();
+                assert_eq!(second.export().unwrap(), state);
+                second.update(&image[split..]).unwrap();
+                assert_eq!(results(second), want, "{policy:?} at {split}");
+            }
+        }
+    }
+
+    #[test]
+    fn export_and_import_refuse_what_they_cannot_carry() {
+        let mut v = digest_of(b"abc");
+        let state = v.export().unwrap();
+        // Only into a fresh verifier of the same policy.
+        assert_eq!(digest_of(b"x").import(&state), Err(Error::State));
+        let mut pinned = with_policy(CrcPolicy::Only(CrcVariant::Mpeg2));
+        assert_eq!(pinned.import(&state), Err(Error::Arg));
+        assert_eq!(pinned.import(&state[1..]), Err(Error::Length));
+        let mut signed = Verifier::new();
+        signed.expect_signature(&[7; 32]).unwrap();
+        assert_eq!(signed.export(), Err(Error::State));
+        assert_eq!(signed.import(&state), Err(Error::State));
+        // A final verifier's digests were taken: its state is no longer a midstate.
+        v.check();
+        assert_eq!(v.export(), Err(Error::State));
+        let mut fresh = Verifier::new();
+        fresh.check();
+        assert_eq!(fresh.import(&state), Err(Error::State));
     }
 
     #[test]

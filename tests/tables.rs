@@ -45,6 +45,7 @@ ROM's failure reasons (src/stm32/reason.rs) and MCUboot's rc texts and steps
         ("WAIT", ffi::QSOTA_ACTION_WAIT),
         ("DONE", ffi::QSOTA_ACTION_DONE),
         ("FAILED", ffi::QSOTA_ACTION_FAILED),
+        ("DIGEST", ffi::QSOTA_ACTION_DIGEST),
     ] {
         writeln!(out, "{name} = {value}").unwrap();
     }

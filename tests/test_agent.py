@@ -314,6 +314,11 @@ def test_bad_setup_arguments_raise_clear_errors(mp, tmp_path):
         "ValueError retries: bad value -1",
         "ValueError pin: expected 64 hex digits (SHA-256), got 'abc'",
         "ValueError ca: neither a DER nor a PEM certificate",
+        "ValueError stream: expected True, False or 'auto', got 'yes'",
+        "ValueError stream: protocol 'stm32' cannot stream (a failed final check could not be "
+        "withheld from the MCU)",
+        "ValueError stream: a signed image is checked and sent from a stored download only "
+        "(keys)",
         "TypeError infoCb: expected a callable, got str",
     ]
 

@@ -368,3 +368,39 @@ def test_with_keys_a_full_package_signed_by_another_key_never_reaches_the_mcu(tm
     assert_failure(result, app_state="old", why="key: signed with a key not in keys")
     assert result.mcu["line"]["to_mcu"] == 0
     assert result.mcu["flash"]["erases"] == result.mcu["flash"]["programmed"] == 0
+
+
+@pytest.mark.parametrize("pure", [False, True], ids=["native-backend", "pure-backend"])
+@pytest.mark.parametrize("corrupt", [False, True], ids=["intact", "corrupt"])
+def test_a_diff_package_larger_than_the_free_space_streams_into_the_native_receiver(
+        tmp_path, pure, corrupt):
+    """Stream mode (docs/agent.md): the package goes to the MCU as it downloads (OPEN's DELTA,
+    named by the stream's identity) and the MCU applies it to its application, the base;
+    COMMIT waits for the package's md5. Corrupt: one byte of the served package's target
+    digest changed (the receiver would see it only at COMMIT): the md5 fails first, COMMIT
+    never goes, the MCU keeps its application."""
+    package = qsota_package(tmp_path, OLD, NEW)
+    setup = Setup(tmp_path, image=package, old_image=OLD)
+    platform = setup.package(kind="diff", source="1_0_0")
+    if corrupt:
+        bad = bytearray(package)
+        bad[50] ^= 1
+        setup.serve(bytes(bad))
+    script = example(", protocol='native', device=Qth.emu_device" + ON_FAILURE)
+    path = [ROOT / "tests" / "mp"]
+    if pure:
+        script = PURE + script
+    result = setup.run(script, platform, device={"dk": "dev1", "free": len(package) // 2},
+                       mcu_args=FAST_MCU + ["--personality", "native"], path=path,
+                       sota_info_args=6, timeout_s=120)
+    assert "streaming the image into the MCU" in result.stdout, result.stdout
+    assert result.body_bytes == len(package), result.stdout
+    assert sorted(p.name for p in (tmp_path / "sota").iterdir()) == []  # no copy of the target
+    if corrupt:
+        assert_failure(result, app_state="old", why="failed its final check")
+        return
+    assert result.returncode == 0, result.stdout
+    assert "Traceback" not in result.stdout
+    assert result.platform["results"] == [["STM32", True]], result.stdout
+    assert result.mcu["result"] == "ok" and result.mcu["app_state"] == "new"
+    assert result.mcu_image == NEW

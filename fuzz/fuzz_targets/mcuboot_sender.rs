@@ -51,7 +51,7 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
         };
-        match polls::burst(&mut tx, now, &mut frame, size, |len| len, sent) {
+        match polls::burst(&mut tx, now, &mut frame, size, |len| len, None, sent) {
             Some(Action::Done) if lister => {
                 let list = tx.image_list().expect("a lister ends with the list");
                 let _ = each_listed(list, |e| assert!(e.version.len() <= list.len()));

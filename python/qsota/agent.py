@@ -65,6 +65,23 @@ def default_policy(plan, device):
     return True, "meets the plan's minimums"
 
 
+def _check_stream(stream, protocol, keys):
+    """The `stream` option against the protocol and keys (ValueError now, not at an update)."""
+    if stream not in (True, False, "auto"):
+        raise ValueError("stream: expected True, False or 'auto', got %r" % (stream,))
+    if stream is not True:
+        return
+    if protocol.stream is None:
+        raise ValueError(
+            "stream: protocol %r cannot stream (a failed final check could not be withheld "
+            "from the MCU)" % protocol.name
+        )
+    if keys is not None:
+        raise ValueError(
+            "stream: a signed image is checked and sent from a stored download only (keys)"
+        )
+
+
 class Agent:
     """The SOTA agent for one MCU component.
 
@@ -103,6 +120,12 @@ class Agent:
       backoff_ms=1000       first pause between attempts (doubles, at most 30 s)
       timeout_s=30          network timeout per read
       chunk=4096            download buffer (allocated once)
+      stream='auto'         send the image into the MCU as it downloads, keeping nothing but
+                            a record under 1 KB (docs/agent.md, "Stream mode"): 'auto'
+                            streams with the native protocol when the image does not fit
+                            the free space; True whenever the protocol can (native, and
+                            ymodem at the risk of an MCU left in its bootloader by a failed
+                            download); False never
       thread=True           run each update in its own thread (_thread)
     """
 
@@ -138,6 +161,7 @@ class Agent:
         timeout_s=30,
         chunk=4096,
         thread=True,
+        stream="auto",
     ):
         for arg, value in (("comp_no", comp_no), ("version", version), ("workdir", workdir)):
             if not isinstance(value, str) or not value:
@@ -165,6 +189,7 @@ class Agent:
             )
         if keys is not None:
             qsota.Verifier(keys=keys)  # TypeError/ValueError now, not at the first update
+        _check_stream(stream, protocols.find(protocol), keys)
         if policy is True:
             policy = default_policy
         if policy is not None:
@@ -214,6 +239,7 @@ class Agent:
         self.backoff_ms = backoff_ms
         self.timeout_s = timeout_s
         self.thread = thread and _thread is not None
+        self.stream = stream
         self.buf = bytearray(chunk)
         self.mv = memoryview(self.buf)
         self.busy = False
@@ -258,6 +284,13 @@ class Agent:
         except Exception as e:
             self._log("the script's callback raised %r" % (e,))
 
+    def can_stream(self):
+        """Whether an update may stream (with 'auto', one whose image does not fit)."""
+        if self.stream is True:
+            return True  # __init__ checked the protocol and keys
+        p = protocols.find(self.protocol)
+        return self.stream == "auto" and p.stream == "auto" and self.keys is None
+
     def _device(self):
         state = {"battery": None, "signal": None, "free": None}
         if self.device_cb is not None:
@@ -289,8 +322,11 @@ class Agent:
             self.plan_source = plan[2]
         if plan is not None:
             self._step("plan", 0)
+            device = self._device()
+            if self.can_stream():
+                device["free"] = None  # a stream needs no room for the image: not checked
             try:
-                ok, why = self.policy(plan, self._device())
+                ok, why = self.policy(plan, device)
             except Exception as e:
                 ok, why = False, "policy failed: %r" % (e,)
             self._log("policy: %s" % why)

@@ -12,6 +12,7 @@ READ = 2
 WAIT = 3
 DONE = 4
 FAILED = 5
+DIGEST = 6
 
 MESSAGES = {
     "timeout": "the receiver did not answer",

@@ -60,6 +60,31 @@ class _Restart(Exception):
     """The server's file is not the kept one: start over from byte 0."""
 
 
+def changed(resp, sent, etag, last_modified, total, size):
+    """Why `resp`, the answer to a request for the rest of a file whose validators (`etag`,
+    `last_modified`) and `total` were kept, sent with the If-Range validator `sent`, is
+    another file; None when it is the same. A size the platform gave (`size`) is checked
+    apart: a total that differs from it is an error, not another file."""
+    why = None
+    if resp.etag and etag and resp.etag != etag:
+        why = "the file's ETag changed"
+    elif resp.last_modified and last_modified and not (resp.etag and etag):
+        if resp.last_modified != last_modified:
+            why = "the file's Last-Modified changed"
+    if resp.total is not None and total is not None and resp.total != total and size is None:
+        why = why or "the file's size changed"
+    if resp.status == 200 and sent and sent not in (resp.etag, resp.last_modified):
+        why = why or "the server sent the whole file for an If-Range"
+    return why
+
+
+def if_range(etag, last_modified):
+    """The validator for If-Range: a strong ETag, else the Last-Modified date."""
+    if etag and not etag.startswith("W/"):
+        return etag
+    return last_modified
+
+
 class Download:
     """Options: `tls` (qsota.https.config), `retries`, `backoff_ms`, `timeout_s`,
     `max_size`, `free` (a callable returning the free bytes, or None). `log(msg)` gets one
@@ -193,21 +218,12 @@ class Download:
     def _accept(self, resp):
         """Checks a response's headers against what is kept. Raises _Restart when the
         server's file is another one than the kept part's; returns the bytes to skip."""
-        changed = None
         if self.offset:
-            sent = self._if_range()
-            if resp.etag and self.etag and resp.etag != self.etag:
-                changed = "the file's ETag changed"
-            elif resp.last_modified and self.last_modified and not (resp.etag and self.etag):
-                if resp.last_modified != self.last_modified:
-                    changed = "the file's Last-Modified changed"
-            if resp.total is not None and self.total is not None and resp.total != self.total:
-                if self.size is None:
-                    changed = changed or "the file's size changed"
-            if resp.status == 200 and sent and sent not in (resp.etag, resp.last_modified):
-                changed = changed or "the server sent the whole file for an If-Range"
-        if changed:
-            raise _Restart(changed)
+            why = changed(
+                resp, self._if_range(), self.etag, self.last_modified, self.total, self.size
+            )
+            if why:
+                raise _Restart(why)
         if resp.total is not None and resp.total != self.total:
             if self.total is not None:
                 raise DownloadError(
@@ -223,10 +239,7 @@ class Download:
         return self.offset - resp.offset  # > 0: the server ignored Range (sent from 0)
 
     def _if_range(self):
-        """The validator for If-Range: a strong ETag, else the Last-Modified date."""
-        if self.etag and not self.etag.startswith("W/"):
-            return self.etag
-        return self.last_modified
+        return if_range(self.etag, self.last_modified)
 
     # -- the loop ----------------------------------------------------------------------
 

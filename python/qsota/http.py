@@ -152,10 +152,15 @@ class Response:
     """A response body being read. `offset` is where the body starts in the file (the Range
     start the server honoured, else 0); `total` is the file's full size, None if unknown;
     `length` the body length, None when chunked or until the connection closes; `etag` and
-    `last_modified` the validators (str or None); `status` 200 or 206."""
+    `last_modified` the validators (str or None); `status` 200 or 206. `raw` is the TCP
+    socket under `sock` (itself without TLS) and `timeout_s` its timeout: a read that must
+    not wait makes it non-blocking for a while (see `readinto`)."""
 
-    def __init__(self, sock, status, headers, start):
+    def __init__(self, sock, status, headers, start, raw=None, timeout_s=None):
         self._sock = sock
+        self._raw = raw
+        self._timeout_s = timeout_s
+        self._waits = True  # whether reads of `raw` block (with its timeout)
         self.status = status
         self.etag = _text(headers.get(b"etag"))
         self.last_modified = _text(headers.get(b"last-modified"))
@@ -188,10 +193,13 @@ class Response:
         self._one = bytearray(1) if self.chunked else None
         self._line = bytearray(_LINE) if self.chunked else None
 
-    def readinto(self, buf):
+    def readinto(self, buf, wait=True):
         """Fills `buf` (or what is left of the body or of the current chunk); returns the
-        count, 0 at the end of the body. Raises OSError when the connection drops or times
-        out before the end of the body, HttpError for a malformed chunked body."""
+        count, 0 at the end of the body. With wait=False it takes only what has arrived
+        (None: nothing yet), so that a streamed update reads the network between frames
+        to the MCU; a chunk's size line is still read whole (its few bytes come with the
+        data). Raises OSError when the connection drops or times out before the end of the
+        body, HttpError for a malformed chunked body."""
         if self.chunked:
             if self._chunk_left == 0:
                 if self._eof:
@@ -200,8 +208,9 @@ class Response:
                 if self._chunk_left == 0:
                     self._eof = True
                     return 0
-            want = min(len(buf), self._chunk_left)
-            n = self._sock.readinto(buf, want) or 0
+            n = self._read(buf, min(len(buf), self._chunk_left), wait)
+            if n is None:
+                return None
             if n == 0:
                 raise OSError(104, "connection closed inside a chunk")
             self._chunk_left -= n
@@ -212,12 +221,27 @@ class Response:
                 return 0
             if self.remaining < want:
                 want = self.remaining
-        n = self._sock.readinto(buf, want) or 0
+        n = self._read(buf, want, wait)
+        if n is None:
+            return None
         if self.remaining is not None:
             if n == 0:
                 raise OSError(104, "connection closed with %d body bytes missing" % self.remaining)
             self.remaining -= n
         return n
+
+    def _read(self, buf, want, wait):
+        """At most `want` bytes into `buf`: all of them (wait), or what has arrived (None:
+        nothing; a non-blocking socket's readinto says so with None)."""
+        self._wait(wait)
+        n = self._sock.readinto(buf, want)
+        return 0 if n is None and wait else n
+
+    def _wait(self, wait):
+        """Makes reads of the socket block (with its timeout) or not."""
+        if wait != self._waits and self._raw is not None:
+            self._raw.settimeout(self._timeout_s if wait else 0)
+            self._waits = wait
 
     def _byte(self):
         if not self._sock.readinto(self._one, 1):
@@ -240,6 +264,7 @@ class Response:
     def _next_chunk(self):
         """The next chunk's size (after the previous chunk's CRLF); at the last chunk (size
         0) the trailers are read and dropped."""
+        self._wait(True)  # a size line is read whole
         if self._chunks:
             c = self._byte()
             if c == 13:
@@ -309,7 +334,8 @@ def _connect(u, timeout_s):
 
 
 def _request(u, start, if_range, timeout_s, tls):
-    sock = _connect(u, timeout_s)
+    """(socket, TCP socket under it, status, headers)."""
+    sock = raw = _connect(u, timeout_s)
     try:
         if u.scheme == "https":
             try:
@@ -336,7 +362,7 @@ def _request(u, start, if_range, timeout_s, tls):
         for _ in range(_MAX_LINES):
             line = _header_line(sock)
             if line in (b"\r\n", b"\n"):
-                return sock, status, headers
+                return sock, raw, status, headers
             colon = line.find(b":")
             if colon > 0:
                 name, value = line[:colon].strip().lower(), line[colon + 1 :].strip()
@@ -389,7 +415,7 @@ def get(url, start=0, timeout_s=30, tls=_NO_TLS, if_range=None):
     """
     for _ in range(_MAX_REDIRECTS + 1):
         u = Url(url)
-        sock, status, headers = _request(u, start, if_range, timeout_s, tls)
+        sock, raw, status, headers = _request(u, start, if_range, timeout_s, tls)
         if status in _REDIRECTS and b"location" in headers:
             sock.close()
             url = u.join(headers[b"location"].decode())
@@ -404,7 +430,7 @@ def get(url, start=0, timeout_s=30, tls=_NO_TLS, if_range=None):
                 raise HttpError(0, "refusing the body from %s: ca/pin ask for https" % u.safe)
             if status not in (200, 206):
                 raise HttpError(status, "HTTP %d for %s" % (status, u.safe), retry=status >= 500)
-            return Response(sock, status, headers, start)
+            return Response(sock, status, headers, start, raw, timeout_s)
         except BaseException:
             sock.close()
             raise

@@ -25,6 +25,12 @@ its way: with `baud` known the driver sleeps for the bytes the sender says it st
 one per few bytes), or, where the sender cannot know (0), as long as the previous answer took
 to arrive, less what is already here: a 14-byte native ACK costs about two wake-ups.
 
+A streamed update (qsota.stream) gives the driver an `idle(us)` hook: the waits above then
+read the network instead of sleeping (download and transfer overlap), the port's own wait
+is not used (the hook must run meanwhile), and what a wait or a read of the image takes
+beyond its time (a reconnection, a slow network) is `hold`: not counted on the sender's
+clock, since the MCU had nothing to do with it.
+
 QuecPython's `machine.UART` offers neither a blocking read nor an honest poll: its stream
 ioctl reports readable whether or not bytes are there (ports/quectel/machine_uart.c), and its
 `sleep_ms` runs a scheduled RX callback (`set_callback`) but then sleeps on to the end
@@ -39,6 +45,8 @@ from . import clock as _clock
 _SLACK_BYTES = 2
 # Longest sleep (it stays a small int in microseconds on 32-bit ports).
 _MAX_SLEEP_MS = 1000
+# What an idle hook may overrun its time by before the overrun is held.
+_HOLD_SLACK_MS = 2
 # Longest pause between retries of a write that made no progress.
 _WRITE_BACKOFF_MS = 32
 
@@ -47,15 +55,18 @@ class Pacer:
     """The driver's clock and waits for one transfer over `port` at `baud` (0: unknown), with
     `bits` line bits per byte.
 
-    `clock` is (ticks_ms, ticks_diff, sleep_us); by default qsota.clock's.
+    `clock` is (ticks_ms, ticks_diff, sleep_us); by default qsota.clock's. `idle(us)`, if
+    given, takes the place of every sleep (a streamed source's download).
     """
 
-    def __init__(self, port, baud, bits=10, clock=None):
+    def __init__(self, port, baud, bits=10, clock=None, idle=None):
         if clock is None:
             clock = (_clock.ticks_ms, _clock.ticks_diff, _clock.sleep_us)
         self.ticks_ms, self.ticks_diff, self.sleep_us = clock
+        self._idle = idle
+        self.held = 0  # ms the sender's clock does not count (see `hold`; the driver reads it)
         wait = getattr(port, "wait", None)
-        self._port_wait = wait if callable(wait) else None
+        self._port_wait = wait if callable(wait) and idle is None else None
         # Microseconds per byte on the wire, 0 when the rate is unknown.
         self._byte_us = bits * 1000000 // baud if baud else 0
         self._bit_ms = bits * 1000  # n bytes take n * _bit_ms / baud ms
@@ -71,8 +82,26 @@ class Pacer:
         self._reply_len = 0  # bytes the answer to the frame before took
 
     def now(self):
-        """Milliseconds since the transfer started."""
-        return self.ticks_diff(self.ticks_ms(), self.start)
+        """Milliseconds since the transfer started, less what was held."""
+        return self.ticks_diff(self.ticks_ms(), self.start) - self.held
+
+    def hold(self, ms):
+        """`ms` just spent on something else than the MCU (waiting for the network) are not
+        counted: the sender's timers see the MCU's time only."""
+        if ms > 0:
+            self.held += ms
+
+    def _sleep(self, us):
+        """Sleeps `us` microseconds, or gives them to the idle hook; what the hook takes
+        beyond them is held."""
+        if self._idle is None:
+            self.sleep_us(us)
+            return
+        before = self.now()
+        self._idle(us)
+        over = self.now() - before - (us + 999) // 1000
+        if over > _HOLD_SLACK_MS:  # not a late wake-up: a reconnection, a slow read
+            self.hold(over)
 
     def sent(self, began, n):
         """`n` bytes were written, starting at `began` (ms since start)."""
@@ -164,11 +193,11 @@ class Pacer:
             if expects < 1:
                 expects = 1
         us = (expects + _SLACK_BYTES) * self._byte_us
-        self.sleep_us(us if us < left * 1000 else left * 1000)
+        self._sleep(us if us < left * 1000 else left * 1000)
 
     def _sleep_ms(self, ms, left):
         """Sleeps `ms`, at most `left`."""
-        self.sleep_us((ms if ms < left else left) * 1000)
+        self._sleep((ms if ms < left else left) * 1000)
 
     def stalled(self, tries):
         """A write took no bytes for the `tries`-th time in a row: backs off."""

@@ -36,10 +36,17 @@ class Protocol:
     packages    whether the protocol carries qsota's delta packages as such (native: OPEN
                 says so, and the receiver applies the package or refuses it before it erases
                 anything); qsota.source.refusal lets them through
+    stream      whether the agent may send an image as it downloads (qsota.stream,
+                `deferred=True`): "auto" when the MCU keeps its firmware until a verified
+                commit (the agent streams an image that does not fit the free space),
+                "option" when the bootloader overwrites the application as it goes (only
+                with the agent's stream=True), None when a failed final check could not be
+                withheld from the MCU (docs/agent.md, "Stream mode")
     """
 
     def __init__(self, name, cls, args, reply, reply_ms, bits=10, takes_baud=True, entry=None,
-                 detail=None, sha256=False, identity=False, container=False, packages=False):
+                 detail=None, sha256=False, identity=False, container=False, packages=False,
+                 stream=None):
         self.name = name
         self.cls = cls
         self.args = args
@@ -53,6 +60,7 @@ class Protocol:
         self.identity = identity
         self.container = container
         self.packages = packages
+        self.stream = stream
 
     def stall_ms(self, options):
         """How long a write may take no bytes, with the caller's `options`."""
@@ -64,7 +72,16 @@ def _ymodem_args(f, size, name, options):
 
 
 def _native_args(f, size, name, options):
-    sha256 = sha256_of(f, options.pop("sha256", None))
+    sha256 = options.pop("sha256", None)
+    if options.get("deferred"):
+        # A stream (qsota.stream): checked at its end only, named in OPEN by its identity
+        # (docs/protocol.md, DIGEST_AT_COMMIT; a package: COMMIT held back).
+        identity = getattr(f, "identity", None)
+        if not callable(identity):
+            raise TypeError("deferred: the source must be a stream (qsota.stream.Stream)")
+        sha256 = identity() if sha256 is None else sha256
+    else:
+        sha256 = sha256_of(f, sha256)
     if "delta" not in options:
         # A delta package goes as one: the receiver applies it (OPEN's DELTA flag).
         head = head_of(f, DELTA_HEAD)
@@ -116,9 +133,9 @@ def _reason(stats):
 
 
 PROTOCOLS = (
-    Protocol("ymodem", "YmodemSender", _ymodem_args, "timeout_ms", 3000),
+    Protocol("ymodem", "YmodemSender", _ymodem_args, "timeout_ms", 3000, stream="option"),
     Protocol("native", "NativeSender", _native_args, "rto_ms", 1000, detail=_receiver_error,
-             sha256=True, identity=True, packages=True),
+             sha256=True, identity=True, packages=True, stream="auto"),
     Protocol("stm32", "Stm32Sender", _size_args, "timeout_ms", 1000, bits=11,
              entry=_stm32_entry, detail=_reason),
     Protocol("mcuboot", "McubootSender", _mcuboot_args, "timeout_ms", 3000, takes_baud=False,

@@ -32,7 +32,8 @@ RBUF = 7  # a bytes-like object (not str), read in place as its bytes (a typed v
 HEX = 8  # a digest: str or bytes of exactly lo hex digits (message: what, NON_HEX: why)
 CRC = 9  # an int in lo..hi, or str or bytes read as decimal and/or hex (NOT_A_NUMBER)
 NAME = 10  # a str, one of the names the message lists (a CRC variant: the codes lo..hi)
-KEYS = 11  # keyword only: a list (or tuple) of lo to hi public keys, each KEY_BYTES long
+KEYS = 11  # a list (or tuple) of lo to hi public keys, each KEY_BYTES long
+# KEYS and every parameter after it are keyword only.
 OBJ = 12  # any object, kept as it is (a file-like object the class calls)
 # Check kinds, on a parameter already taken.
 LEN = 13  # its length is in lo..hi
@@ -82,6 +83,7 @@ YMODEM = (
     ("retries", INT, 0, 255, _BYTE, 10),
     ("baud", INT, 0, _U32, _ANY_U32, 0),
     ("baud", GAP, 0, 1774, _SLOW, None),
+    ("deferred", FLAG, 0, 0, "", False),
     ("name", LEN, 1, 255, "must be 1 to 255 bytes", None),
     ("name", NUL, 0, 0, "must not contain NUL", None),
 )
@@ -102,6 +104,7 @@ NATIVE = (
     ("open_timeout_ms", INT, 1, _I31, _WAIT, 60000),
     ("retries", INT, 0, 255, _BYTE, 10),
     ("baud", INT, 0, _U32, _ANY_U32, 0),
+    ("deferred", FLAG, 0, 0, "", False),
     ("delta", BUF, 0, 0, "", b""),
     ("require_signature", BOOL, 0, 0, "", False),
 )
@@ -157,9 +160,11 @@ RECEIVE = (
 
 PROVIDE = (("n", INT, 0, _U32, "must be >= 0", REQUIRED),)
 
-# Verifier(md5=None, sha256=None, crc=None, size=None, crc_variant='auto', *, keys=None).
-# None is "not given" for each (crc_variant: 'auto'). The C module refuses more keys than
-# QSOTA_MAX_KEYS whatever the row says.
+# Verifier(md5=None, sha256=None, crc=None, size=None, crc_variant='auto', *, keys=None,
+# resumable=False). None is "not given" for each (crc_variant: 'auto'). The C module refuses
+# more keys than QSOTA_MAX_KEYS whatever the row says. `resumable` (a Verifier whose state
+# export() writes and restore() reads) is refused with keys: a signed image's state is not
+# part of the record.
 VERIFIER = (
     ("md5", HEX, 32, 32, "expected 32 hex digits", None),
     ("sha256", HEX, 64, 64, "expected 64 hex digits", None),
@@ -167,10 +172,22 @@ VERIFIER = (
     ("size", INT, 0, _U32, "out of range 0..4294967295", None),
     ("crc_variant", NAME, 0, 2, "expected 'auto', 'mpeg2' or 'iso-hdlc'", None),
     ("keys", KEYS, 1, 4, "expected 1 to 4 keys", None),  # 4: QSOTA_MAX_KEYS
+    ("resumable", FLAG, 0, 0, "not with keys (a signed image's state is not exported)", False),
 )
 
 # Verifier.update(buf): its TypeError names the method. hexdigest(name). crc32(variant=None).
+# restore(state): lo..hi is the length of a state (QSOTA_VERIFIER_STATE_LEN).
 UPDATE = (("update", RBUF, 0, 0, "", REQUIRED),)
+RESTORE = (("state", RBUF, 140, 140, "expected 140 bytes", REQUIRED),)
+# The ValueErrors of export() and restore(state) ("export: ...", "restore: ..." for the
+# verifier's side, "state: ..." for the record's), in the order both backends check.
+NOT_RESUMABLE = "the Verifier was made without resumable=True"
+NOT_FRESH = "only into a new Verifier, before its first byte"
+STATE_FINAL = "the verifier is final after check() or a digest"
+STATE_DAMAGED = "damaged (its check value or a field is wrong)"
+STATE_VERSION = "made by a later version of qsota"
+STATE_VARIANT = "made with another crc_variant"
+
 HEXDIGEST = (("name", NAME, 0, 0, "expected 'md5' or 'sha256'", REQUIRED),)
 CRC32 = (("variant", NAME, 1, 2, "expected 'mpeg2' or 'iso-hdlc'", None),)
 

@@ -10,7 +10,7 @@ DEFAULT_NAME = "image.bin"
 
 # What no entry point sends as an application, and the patch formats by their first bytes,
 # as the core says them (src/source.rs, through the generated qsota.codes).
-from .codes import PATCH_FORMATS, SOURCE_EMPTY as EMPTY, SOURCE_HEAD as HEAD
+from .codes import DELTA_HEAD, PATCH_FORMATS, SOURCE_EMPTY as EMPTY, SOURCE_HEAD as HEAD
 from .codes import SOURCE_NOT_AN_APPLICATION as NOT_AN_APPLICATION, SOURCE_PATCH as PATCH
 
 # The format of qsota's own packages (`qsota delta`), which the native protocol carries.
@@ -28,7 +28,12 @@ def patch_format(head):
 
 
 def head_of(f, size=HEAD):
-    """The first `size` bytes of the file object `f` (fewer if it is shorter); rewinds it."""
+    """The first `size` bytes of the file object `f` (fewer if it is shorter); rewinds it.
+    A stream's (qsota.stream) as it kept them (up to a delta package's head, DELTA_HEAD):
+    read again from byte 0, it would download them again."""
+    magic = getattr(f, "magic", None)
+    if callable(magic) and size <= DELTA_HEAD:
+        return bytes(magic()[:size])
     head = bytearray(size)
     n = 0
     while n < size:

@@ -9,7 +9,7 @@ qsota.source.
 """
 
 from . import _bound
-from .codes import DONE, MESSAGES, READ, SEND, WAIT
+from .codes import DIGEST, DONE, MESSAGES, READ, SEND, WAIT
 from .errors import TransferError
 from .pacing import Pacer
 from .protocols import get as _protocol
@@ -88,7 +88,9 @@ def send(port, source, protocol="ymodem", name=None, progress=None, **options):
     block is read; `options` go to the sender (YMODEM: block_size, timeout_ms,
     header_timeout_ms, start_timeout_ms, end_gap_ms, retries, baud; native: component,
     version, sha256 (bytes or hex, else computed from the file first), rto_ms,
-    open_timeout_ms, retries; stm32 (ST's ROM bootloader, 8E1): address, go, flash_size,
+    open_timeout_ms, retries, deferred (a stream, qsota.stream: OPEN names the image by
+    `source.identity()`, and once the MCU has every byte the driver runs the stream's final
+    check, `source.digest()`, and COMMIT carries the SHA-256, or the transfer is aborted); stm32 (ST's ROM bootloader, 8E1): address, go, flash_size,
     page_size, timeout_ms, erase_timeout_ms, start_timeout_ms, retries, baud, and boot0,
     nrst, nrst_active, reset_ms, boot_ms for qsota.stm32boot; mcuboot (a signed MCUboot
     image into serial recovery): image, buf_size, enter, boot_pin, reset_pin, boot_level,
@@ -117,7 +119,8 @@ def send(port, source, protocol="ymodem", name=None, progress=None, **options):
         sender = cls(*p.args(f, size, name, options), **options)
         if enter is not None:
             enter(port)
-        pacer = Pacer(port, baud, p.bits)
+        idle = getattr(f, "idle", None)  # a stream (qsota.stream): its download
+        pacer = Pacer(port, baud, p.bits, idle=idle if callable(idle) else None)
         return _drive(port, f, size, sender, protocol, progress, pacer, stall_ms, p.detail)
     finally:
         if opened:
@@ -134,6 +137,23 @@ def _baud(baud):
     return baud
 
 
+def _final_check(f, frame, at):
+    """DIGEST (a sender made with `deferred=True` for a stream, qsota.stream): the image's
+    final check (md5, CRC, size, signature: the stream's verifier) once the receiver has
+    every byte, and its SHA-256 written to frame[at:]. Returns how many bytes were written,
+    0 if the check failed, and the failure (None if it passed)."""
+    check = getattr(f, "digest", None)
+    if check is None:
+        return 0, "the source has no final check (deferred=True needs a stream)"
+    try:
+        sha = check()
+    except ValueError as e:  # VerifyError: the MCU keeps its firmware
+        return 0, "the image failed its final check (%s)" % e
+    for i in range(32):  # byte by byte: slice assignment into a memoryview is optional
+        frame[at + i] = sha[i]
+    return 32, None
+
+
 def _drive(port, f, size, sender, protocol, progress, pacer, stall_ms, detail):
     """The transfer's loop. The usual frame, read and answer take no call but the sender's,
     the port's, the file's and the pacer's, and allocate nothing: MicroPython puts the
@@ -141,6 +161,7 @@ def _drive(port, f, size, sender, protocol, progress, pacer, stall_ms, detail):
     the heap on every call that in a fragmented heap (an application's) costs tens of
     thousands of instructions. So the helpers above serve only short writes and reads."""
     frame = bytearray(sender.frame_size)
+    failed_check = None
     fv = Views(frame)
     frame_mv = fv.mv
     rx = bytearray(_RX)
@@ -151,7 +172,7 @@ def _drive(port, f, size, sender, protocol, progress, pacer, stall_ms, detail):
     out = into = None
     pos = 0
     while True:
-        now = ticks_diff(ticks_ms(), start)
+        now = ticks_diff(ticks_ms(), start) - pacer.held
         action = poll(now, frame_mv)
         if action == SEND:
             n = sender.length
@@ -174,6 +195,7 @@ def _drive(port, f, size, sender, protocol, progress, pacer, stall_ms, detail):
             offset = sender.offset
             if progress is not None:
                 progress(offset, size)
+            began = pacer.now()
             n = sender.length
             if n != in_n or sender.at != in_at:
                 in_at, in_n = sender.at, n
@@ -186,6 +208,8 @@ def _drive(port, f, size, sender, protocol, progress, pacer, stall_ms, detail):
                     got = _read_rest(f, fv, in_at, n, got)
             except OSError as e:
                 raise TransferError("source", "source: read failed at %d (%s)" % (offset, e))
+            # A stream may have waited for the network: not the MCU's time.
+            pacer.hold(pacer.now() - began)
             pos = offset + got
             sender.provide(got)
         elif action == WAIT:
@@ -208,12 +232,17 @@ def _drive(port, f, size, sender, protocol, progress, pacer, stall_ms, detail):
                 # Nothing yet: wait, then look once more before the sender sees the new
                 # time, so that what came meanwhile is taken before its deadline can fire.
                 pacer.wait(now, sender.until - now, sender.length)
-                now = ticks_diff(ticks_ms(), start)
+                now = ticks_diff(ticks_ms(), start) - pacer.held
                 waited = True
             if got:
-                now = ticks_diff(ticks_ms(), start)
+                now = ticks_diff(ticks_ms(), start) - pacer.held
                 sender.receive(now, data, got)
                 pacer.received(now, got)
+        elif action == DIGEST:
+            began = pacer.now()
+            n, failed_check = _final_check(f, frame_mv, sender.at)
+            pacer.hold(pacer.now() - began)  # it may download the image's last bytes
+            sender.provide(n)
         elif action == DONE:
             stats = sender.stats()
             stats["elapsed_ms"] = pacer.now()
@@ -221,7 +250,7 @@ def _drive(port, f, size, sender, protocol, progress, pacer, stall_ms, detail):
         else:
             code = sender.error
             stats = sender.stats()
-            why = MESSAGES.get(code, code)
+            why = failed_check or MESSAGES.get(code, code)
             if detail is not None:
                 why += detail(stats)
             raise TransferError(

@@ -1,7 +1,8 @@
 """qsota.update: one SOTA update as `qsota.agent` runs it, after the platform's sotaInfo:
 download the file (resuming with HTTP Range) through a Verifier, refuse it unless something
 checked it, send it (or the body of a signed image) to the MCU with `qsota.send`, and check
-the version the MCU then runs. A diff package (esp_delta_ota's magic) is applied on the
+the version the MCU then runs; or, in stream mode, send it as it downloads (qsota.stream,
+checked before the MCU commits it). A diff package (esp_delta_ota's magic) is applied on the
 module to the kept copy of the image the MCU runs (`<workdir>/<comp>.img`, kept after each
 success): once into `<comp>.img.new`, proving its digest, then sent from that file and
 renamed over the old copy; where the workdir has no room for it, applied to prove it, then
@@ -78,10 +79,24 @@ class Update:
         a._log("update %s -> %s from %s" % (a.version, target, http.redact(url)))
         size = int_or_none(size, "fileSize")
         self.stage = "download"
-        path, sha256, signed = self._download(target, url, size, md5, crc)
+        path = None  # a streamed image is not on the module
         try:
-            self.stage = "transfer"
-            self._transfer(path, target, sha256, signed)
+            if self._streams(size):
+                self._stream(target, url, size, md5, crc)
+            else:
+                try:
+                    path, sha256, signed = self._download(target, url, size, md5, crc)
+                except Exception as e:
+                    # The platform gave no fileSize and the file does not fit: stream it.
+                    if getattr(e, "stage", None) != "space" or size is not None:
+                        raise
+                    if not self._streams(size, True):
+                        raise
+                    self.agent._log("%s: streaming it instead" % e)
+                    self._stream(target, url, size, md5, crc)
+                else:
+                    self.stage = "transfer"
+                    self._transfer(path, target, sha256, signed)
             self.reported = target
             if a.read_version is not None:
                 self.stage = "mcu"
@@ -104,10 +119,9 @@ class Update:
         given = (("md5", md5), ("crc", crc), ("size", size), ("signature", self.agent.keys))
         return [name for name, value in given if value not in (None, "")]
 
-    def _download(self, target, url, size, md5, crc):
-        """Downloads into <workdir>/<comp>.part through a Verifier (qsota.download); returns
-        the path, the file's SHA-256 (the native protocol's OPEN carries it: no second read)
-        and, with keys, the verified image's header fields."""
+    def _prepare(self, url, md5, crc, size):
+        """What every download does first: refuses an image nothing would check, warns once
+        of an unauthenticated https server, makes the workdir. Returns the checks."""
         a = self.agent
         checks = self._checks(md5, crc, size)
         if not checks and not a.allow_unverified:
@@ -124,15 +138,28 @@ class Update:
             os.mkdir(a.workdir)
         except OSError:
             pass
+        return checks
+
+    def _verifier(self, md5, crc, size, resumable=False):
+        a = self.agent
+        return qsota.Verifier(
+            md5=md5 or None,
+            crc=None if crc == "" else crc,
+            size=size,
+            crc_variant=a.crc_variant,
+            keys=a.keys,
+            resumable=resumable,
+        )
+
+    def _download(self, target, url, size, md5, crc):
+        """Downloads into <workdir>/<comp>.part through a Verifier (qsota.download); returns
+        the path, the file's SHA-256 (the native protocol's OPEN carries it: no second read)
+        and, with keys, the verified image's header fields."""
+        a = self.agent
+        checks = self._prepare(url, md5, crc, size)
 
         def new_verifier():
-            return qsota.Verifier(
-                md5=md5 or None,
-                crc=None if crc == "" else crc,
-                size=size,
-                crc_variant=a.crc_variant,
-                keys=a.keys,
-            )
+            return self._verifier(md5, crc, size)
 
         def free():
             return a._device()["free"]
@@ -270,7 +297,9 @@ class Update:
         MCU's) and the next update needs a full package."""
         a = self.agent
         kept, new = self._path(".img"), self._path(".img.new")
-        if self.rebuilt is None and self.patch is not None:
+        if path is None:
+            why = "it was streamed: the image is not on the module"
+        elif self.rebuilt is None and self.patch is not None:
             why = "the MCU applied the patch: its image is not on the module"
         elif self.rebuilt is not None and not self.written:
             why = "no room for it in %s" % a.workdir
@@ -299,7 +328,16 @@ class Update:
     def _download_step(self, pct):
         self.agent._step("download", pct)
 
-    def _transfer(self, path, target, sha256, signed):
+    def _open_port(self):
+        """The agent's port, opened if it is a callable; and whether it was."""
+        port = self.agent.port
+        if callable(port) and not callable(getattr(port, "write", None)):
+            return port(), True
+        return port, False
+
+    def _transfer(self, path, target, sha256, signed, port=None):
+        """Sends the file at `path` (or a qsota.stream.Stream, whose image is checked at its
+        end: sha256 None) to the MCU over `port` (None: the agent's, opened for it)."""
         a = self.agent
         protocol = protocols.find(a.protocol)
         options = dict(a.send_options)
@@ -311,13 +349,15 @@ class Update:
             options["require_signature"] = True
         whole = protocol.container or self.receiver_checks  # a signed image goes as it is
         name = a.name or "%s_%s.bin" % (a.comp_no, target)
-        if protocol.sha256:
+        if sha256 is None:
+            options["deferred"] = True
+        elif protocol.sha256:
             options["sha256"] = sha256
         if protocol.identity:
             options.update(component=a.comp_no, version=target)
-        port, opened = a.port, False
-        if callable(port) and not callable(getattr(port, "write", None)):
-            port, opened = port(), True
+        opened = False
+        if port is None:
+            port, opened = self._open_port()
         a._step("transfer", 0)
 
         def progress(offset, size):
@@ -344,8 +384,8 @@ class Update:
         finally:
             if opened and callable(getattr(port, "close", None)):
                 port.close()
-            if not isinstance(source, str):
-                source.close()
+            if source is not path and not isinstance(source, str):
+                source.close()  # what this opened (a Target, a body), not a stream
         a._step("transfer", 100)
         if signed is not None and not whole:
             a._log("sent the body of the signed image (%d bytes)" % signed["img_size"])
@@ -365,6 +405,75 @@ class Update:
             return _image.body(source, signed, name)
         except ValueError as e:
             raise AgentError("verify", str(e))
+
+    # -- stream mode (docs/agent.md, "Stream mode") ----------------------------------------
+
+    def _streams(self, size, too_big=False):
+        """Whether this update streams: with stream=True whenever the protocol can; with
+        'auto' a protocol that keeps the MCU's firmware until a verified commit, for an image
+        that does not fit the free space (`too_big`: the download found that out)."""
+        a = self.agent
+        if not a.can_stream():
+            return False
+        if a.stream is True or too_big:
+            return True
+        free = a._device()["free"]
+        return size is not None and free is not None and size > free
+
+    def _stream(self, target, url, size, md5, crc):
+        """Sends the image to the MCU as it downloads (qsota.stream), resuming from the
+        record <workdir>/<comp>.stream. A file that changes on the server once bytes reached
+        the MCU starts the stream over, once per update, on the same port (the same
+        bootloader session)."""
+        from qsota.stream import StreamRestart  # only an update that streams needs it
+
+        a = self.agent
+        checks = self._prepare(url, md5, crc, size)
+        a._log("streaming the image into the MCU (checked before it commits: %s)"
+               % (", ".join(checks) or "nothing, allow_unverified"))
+        port, opened = self._open_port()
+        try:
+            try:
+                self._stream_once(target, url, size, md5, crc, port)
+            except StreamRestart as e:
+                a._log("%s: the update starts over" % e)
+                try:
+                    self._stream_once(target, url, size, md5, crc, port)
+                except StreamRestart as e:
+                    raise AgentError("download", "%s again: giving up" % e)
+        finally:
+            if opened and callable(getattr(port, "close", None)):
+                port.close()
+
+    def _stream_once(self, target, url, size, md5, crc, port):
+        from qsota.stream import Stream, StreamRestart
+
+        a = self.agent
+        self.stage = "download"
+        s = Stream(url, [target, md5, str(crc)], size,
+                   lambda: self._verifier(md5, crc, size, True), a._log, tls=a.tls,
+                   retries=a.retries, backoff_ms=a.backoff_ms, timeout_s=a.timeout_s,
+                   max_size=a.max_size, record=self._path(".stream"))
+        try:
+            s.open()
+            self.stage = "transfer"
+            self._transfer(s, target, None, None, port)
+        except StreamRestart:
+            s.finish()  # another file: its record is worthless
+            raise
+        except AgentError:
+            if s.failed_check is None:
+                s.close()  # the record stays: the next attempt resumes from it
+                raise
+            s.finish()  # a wrong image is not resumed
+            raise AgentError("verify", "the streamed image failed its final check (%s); the "
+                             "MCU did not commit it" % s.failed_check)
+        except BaseException:
+            s.close()
+            raise
+        s.finish()
+        a._log("streamed %d bytes: %d downloaded again, %d connections"
+               % (s.total, s.again, s.connections))
 
 
 class _Copy:

@@ -8,20 +8,26 @@
 //!
 //! `include/qsota.h` is generated from this module by cbindgen and checked by the tests.
 
-use crate::transfer::{self, Action, Fail};
+use crate::transfer::{Action, Fail};
 use crate::Error;
 use core::mem::{align_of, size_of};
 
 pub mod delta;
+#[cfg(not(feature = "bootloader"))]
 pub mod image;
+#[cfg(not(feature = "bootloader"))]
 pub mod mcuboot;
 pub mod native_rx;
 pub mod native_rxd;
 #[cfg(feature = "signed-receiver")]
 pub mod native_rxs;
+#[cfg(not(feature = "bootloader"))]
 pub mod native_tx;
+#[cfg(not(feature = "bootloader"))]
 pub mod stm32;
+#[cfg(not(feature = "bootloader"))]
 pub mod verify;
+#[cfg(not(feature = "bootloader"))]
 pub mod ymodem;
 
 /// Success.
@@ -154,6 +160,7 @@ unsafe fn out<'a, T>(ptr: *mut T) -> Result<&'a mut T, Error> {
 ///
 /// # Safety
 /// `buf` null or valid for `cap` bytes of writes.
+#[cfg(not(feature = "bootloader"))]
 unsafe fn write_text(text: &str, buf: *mut u8, cap: usize) -> i32 {
     let text = text.as_bytes();
     if buf.is_null() {
@@ -175,7 +182,8 @@ unsafe fn write_text(text: &str, buf: *mut u8, cap: usize) -> i32 {
 /// # Safety
 /// `s` null or valid for reads and writes of `S::Storage`; `frame` null or valid for `cap`
 /// bytes of reads and writes; `action` null or valid for a write.
-unsafe fn sender_poll<S: InStorage + transfer::Sender>(
+#[cfg(not(feature = "bootloader"))]
+unsafe fn sender_poll<S: InStorage + crate::transfer::Sender>(
     s: *mut S::Storage,
     now_ms: u32,
     frame: *mut u8,
@@ -201,7 +209,8 @@ unsafe fn sender_poll<S: InStorage + transfer::Sender>(
 ///
 /// # Safety
 /// `s` as for [`sender_poll`]; `data` null or valid for `len` bytes.
-unsafe fn sender_receive<S: InStorage + transfer::Sender>(
+#[cfg(not(feature = "bootloader"))]
+unsafe fn sender_receive<S: InStorage + crate::transfer::Sender>(
     s: *mut S::Storage,
     now_ms: u32,
     data: *const u8,
@@ -220,7 +229,11 @@ unsafe fn sender_receive<S: InStorage + transfer::Sender>(
 ///
 /// # Safety
 /// `s` as for [`sender_poll`].
-unsafe fn sender_provide<S: InStorage + transfer::Sender>(s: *mut S::Storage, n: usize) -> i32 {
+#[cfg(not(feature = "bootloader"))]
+unsafe fn sender_provide<S: InStorage + crate::transfer::Sender>(
+    s: *mut S::Storage,
+    n: usize,
+) -> i32 {
     // SAFETY: the caller's contract.
     status(unsafe { get::<S>(s) }.map(|s| s.provide(n)))
 }
@@ -237,6 +250,10 @@ pub const QSOTA_ACTION_WAIT: i32 = 3;
 pub const QSOTA_ACTION_DONE: i32 = 4;
 /// `qsota_action_t.kind`: the transfer failed with `fail` (a `QSOTA_FAIL_*`).
 pub const QSOTA_ACTION_FAILED: i32 = 5;
+/// `qsota_action_t.kind` (senders made for an image checked at its end only): check the
+/// image, write its SHA-256 to the frame at `at` and call `provide(32)`, or `provide(0)` if
+/// the check failed (`transfer::Action::Digest`).
+pub const QSOTA_ACTION_DIGEST: i32 = 6;
 
 /// `qsota_action_t.fail` codes, in the order of `transfer::Fail` (names: `qsota_fail_name`).
 pub const QSOTA_FAIL_TIMEOUT: i32 = 1;
@@ -268,7 +285,7 @@ pub struct qsota_action_t {
     /// `SEND`: bytes to write; `READ`: bytes to read; `WAIT`: bytes of the answer still to
     /// come, where the sender knows, else 0.
     pub len: usize,
-    /// `READ`: where the bytes go in the frame buffer.
+    /// `READ`: where the bytes go in the frame buffer; `DIGEST`: where the SHA-256 goes.
     pub at: usize,
     /// `READ`: image offset of the bytes.
     pub offset: u64,
@@ -294,6 +311,7 @@ impl From<Action> for qsota_action_t {
             Action::Wait { until_ms, expects } => {
                 (a.kind, a.until_ms, a.len) = (QSOTA_ACTION_WAIT, until_ms, expects)
             }
+            Action::Digest { at } => (a.kind, a.at) = (QSOTA_ACTION_DIGEST, at),
             Action::Done => a.kind = QSOTA_ACTION_DONE,
             Action::Failed(f) => {
                 a.kind = QSOTA_ACTION_FAILED;

@@ -13,7 +13,7 @@ use crate::Error;
 
 /// Storage for one delta receiver, in 8-byte words (its heatshrink window is the buffer
 /// given to `qsota_native_rxd_init`).
-pub const QSOTA_NATIVE_RXD_WORDS: usize = 384;
+pub const QSOTA_NATIVE_RXD_WORDS: usize = 392;
 
 /// Caller-provided storage for a native receiver that applies delta packages. Set it up
 /// with `qsota_native_rxd_init`.

@@ -11,7 +11,7 @@ use crate::native::sender::{Options, Sender};
 use crate::Error;
 
 /// Storage for one native sender, in 8-byte words.
-pub const QSOTA_NATIVE_TX_WORDS: usize = 64;
+pub const QSOTA_NATIVE_TX_WORDS: usize = 68;
 /// The frame buffer a native sender needs (`qsota_native_tx_poll`).
 pub const QSOTA_NATIVE_FRAME_SIZE: usize = 1038;
 
@@ -46,6 +46,10 @@ pub struct qsota_native_options_t {
     /// MCUboot image signed by one of its keys (OPEN's SIGNED flag, docs/protocol.md; a
     /// receiver without the check refuses it, ERROR `FLAGS`); 0: not asked.
     pub require_signature: u32,
+    /// Non-zero: the image is checked at its end only (a stream). `sha256` is then an
+    /// identity, and the sender asks for the SHA-256 once every byte is acknowledged
+    /// (`QSOTA_ACTION_DIGEST`); docs/protocol.md, version 2.
+    pub deferred: u32,
 }
 
 /// Writes the default options to `opts`.
@@ -63,6 +67,7 @@ pub unsafe extern "C" fn qsota_native_options_default(opts: *mut qsota_native_op
             retries: u32::from(d.retries),
             baud: d.baud,
             require_signature: u32::from(d.require_signature),
+            deferred: u32::from(d.deferred),
         }
     }))
 }
@@ -77,6 +82,7 @@ fn options(o: &qsota_native_options_t) -> Result<Options, Error> {
             0 | 1 => o.require_signature == 1,
             _ => return Err(Error::Arg),
         },
+        deferred: o.deferred != 0,
     })
 }
 

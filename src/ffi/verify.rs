@@ -1,6 +1,7 @@
 //! C ABI of [`Verifier`].
 
 use super::{bytes, fits, get, init, out, status, InStorage};
+use crate::midstate::STATE_LEN;
 use crate::verify::{CrcPolicy, CrcVariant, Verifier};
 use crate::Error;
 
@@ -20,6 +21,10 @@ unsafe impl InStorage for Verifier {
     const MAGIC: u32 = 0x5153_5631; // "QSV1"
 }
 const _: () = assert!(fits::<Verifier>());
+
+/// Bytes of a verifier's exported state (`qsota_verifier_export`).
+pub const QSOTA_VERIFIER_STATE_LEN: usize = 140;
+const _: () = assert!(QSOTA_VERIFIER_STATE_LEN == STATE_LEN);
 
 /// The expected CRC may match either variant (`qsota_verifier_set_crc_variant`).
 pub const QSOTA_CRC_AUTO: i32 = 0;
@@ -346,4 +351,42 @@ pub unsafe extern "C" fn qsota_verifier_is_final(
             Ok(())
         })
     }
+}
+
+/// Writes the verifier's state after the bytes fed so far (`QSOTA_VERIFIER_STATE_LEN`
+/// bytes, versioned and checked: docs/api.md, "Verifier state") to `state`. A fresh
+/// verifier with the same expectations that imports it continues from there.
+/// `QSOTA_E_STATE` once final, and for a verifier that expects a signature.
+///
+/// # Safety
+/// As `qsota_verifier_update`; `state` valid for `QSOTA_VERIFIER_STATE_LEN` bytes of writes.
+#[no_mangle]
+pub unsafe extern "C" fn qsota_verifier_export(v: *mut qsota_verifier_t, state: *mut u8) -> i32 {
+    // SAFETY: the caller's contract.
+    unsafe {
+        with(v, |v| {
+            let dst = out(state.cast::<[u8; QSOTA_VERIFIER_STATE_LEN]>())?;
+            *dst = v.export()?;
+            Ok(())
+        })
+    }
+}
+
+/// Continues from the `len` bytes of an exported state, before the first byte is fed.
+/// `QSOTA_E_LENGTH`: not `QSOTA_VERIFIER_STATE_LEN` bytes; `QSOTA_E_SYNTAX`: not a state
+/// (damaged: its check value or a field); `QSOTA_E_RANGE`: a later version of the record;
+/// `QSOTA_E_ARG`: made with another CRC variant than this verifier's; `QSOTA_E_STATE`:
+/// data was fed, the verifier is final, or it expects a signature. Nothing changes on an
+/// error.
+///
+/// # Safety
+/// As `qsota_verifier_update`; `state` valid for `len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn qsota_verifier_import(
+    v: *mut qsota_verifier_t,
+    state: *const u8,
+    len: usize,
+) -> i32 {
+    // SAFETY: the caller's contract.
+    unsafe { with(v, |v| v.import(bytes(state, len)?)) }
 }

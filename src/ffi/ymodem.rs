@@ -44,6 +44,9 @@ pub struct qsota_ymodem_options_t {
     pub retries: u32,
     /// Line speed if known (0: unknown); waits then include each frame's time on the wire.
     pub baud: u32,
+    /// Non-zero: the image is checked at its end only (a stream): before EOT the sender
+    /// asks for the check (`QSOTA_ACTION_DIGEST`) and cancels if it failed.
+    pub deferred: u32,
 }
 
 /// A YMODEM sender's counters (`qsota_ymodem_stats`).
@@ -80,6 +83,7 @@ pub unsafe extern "C" fn qsota_ymodem_options_default(opts: *mut qsota_ymodem_op
             end_gap_ms: d.end_gap_ms,
             retries: u32::from(d.retries),
             baud: d.baud,
+            deferred: u32::from(d.deferred),
         }
     }))
 }
@@ -93,6 +97,7 @@ fn options(o: &qsota_ymodem_options_t) -> Result<Options, Error> {
         end_gap_ms: o.end_gap_ms,
         retries: u8::try_from(o.retries).map_err(|_| Error::Range)?,
         baud: o.baud,
+        deferred: o.deferred != 0,
     })
 }
 
@@ -238,6 +243,7 @@ mod tests {
             end_gap_ms: 0,
             retries: 0,
             baud: 0,
+            deferred: 0,
         };
         // SAFETY: a valid place for the options.
         assert_eq!(unsafe { qsota_ymodem_options_default(&mut o) }, QSOTA_OK);

@@ -2,7 +2,8 @@
 //! slot, over the same lossy line and power-cut flash as whole images; the refusals, each
 //! before anything is erased. The sessions of the first test are recorded for trace replay.
 
-use super::super::delta::{DeltaOpen, Patcher, HEAD};
+use super::super::delta::{DeltaOpen, Patcher, DELTA, HEAD};
+use super::super::frame::{flags, HEADER_LEN, MAX_FRAME};
 use super::super::receiver::DeltaReceiver;
 use super::*;
 use crate::delta::tests::random_package;
@@ -31,21 +32,36 @@ type D = Patcher<'static>;
 
 /// A sender of `package` as a delta, recorded with the Python constructor's arguments.
 fn delta_sender(package: &[u8]) -> Sender {
-    let opts = Options::default();
-    let sha = sha(package);
-    let mut tx = Sender::new(package.len() as u64, &sha, b"mcu", b"1.2.3", opts).unwrap();
+    sender_of(package, sha(package), Options::default())
+}
+
+/// A sender of `package` as a stream sends it (deferred, named by `KEY`).
+fn streamed(package: &[u8]) -> Sender {
+    let opts = Options {
+        deferred: true,
+        ..Options::default()
+    };
+    sender_of(package, KEY, opts)
+}
+
+const KEY: [u8; 32] = [0x5A; 32];
+
+fn sender_of(package: &[u8], key: [u8; 32], opts: Options) -> Sender {
+    let mut tx = Sender::new(package.len() as u64, &key, b"mcu", b"1.2.3", opts).unwrap();
     let head = &package[..HEAD.min(package.len())];
     tx.set_delta(DeltaOpen::from_package(head).unwrap());
     let kwargs = format!(
         "{{\"component\": \"mcu\", \"version\": \"1.2.3\", \"rto_ms\": {}, \
-         \"open_timeout_ms\": {}, \"retries\": {}, \"baud\": {}, \"delta\": \"hex:{}\"}}",
+         \"open_timeout_ms\": {}, \"retries\": {}, \"baud\": {}, \"deferred\": {}, \
+         \"delta\": \"hex:{}\"}}",
         opts.rto_ms,
         opts.open_timeout_ms,
         opts.retries,
         opts.baud,
+        opts.deferred,
         trace::hex(head)
     );
-    let args = format!("[{}, \"hex:{}\"]", package.len(), trace::hex(&sha));
+    let args = format!("[{}, \"hex:{}\"]", package.len(), trace::hex(&key));
     trace::begin("native", &args, &kwargs, tx.frame_size());
     tx
 }
@@ -110,6 +126,52 @@ fn resets_and_power_cuts_mid_delta_start_it_over_and_never_commit_a_wrong_image(
         assert_eq!(r, Some(Ok(())), "cut {cut}");
         assert_target_committed(&mut flash, &target);
     }
+}
+
+#[test]
+fn a_streamed_package_commits_only_after_the_drivers_final_check() {
+    let _trace = trace::Recording::new("native-delta-streamed", 8);
+    for seed in 0..4u64 {
+        let (base, package, target) = pair(seed + 40, 2);
+        let faults = Faults {
+            drop: 300 * (seed % 2),
+            flip: 300 * (seed % 2),
+            reorder: 0,
+        };
+        // A failed final check: ABORT instead of COMMIT, nothing committed.
+        let mut mem = Mem::new(64 * 1024, 512);
+        let mut flash = mem.flash(2048, 8);
+        flash.app = &base;
+        let mut wire = Wire::<P, D>::new(&mut flash, seed, faults);
+        wire.digest = Some(None);
+        let mut tx = streamed(&package);
+        assert_eq!(
+            wire.run(&mut tx, &package, &mut never),
+            Some(Err(Fail::Source)),
+            "seed {seed}"
+        );
+        assert!(record::stored_image(wire.flash).unwrap().is_none());
+        // Passed: COMMIT (empty: OPEN had DELTA alone) and the target committed.
+        wire.digest = None;
+        let mut tx = streamed(&package);
+        assert_eq!(
+            wire.run(&mut tx, &package, &mut never),
+            Some(Ok(())),
+            "seed {seed}"
+        );
+        assert_target_committed(&mut flash, &target);
+    }
+    let mut frame = [0u8; MAX_FRAME];
+    let (_, package, _) = pair(44, 2);
+    let mut tx = streamed(&package);
+    let Action::Send(n) = tx.poll(0, &mut frame) else {
+        panic!("OPEN first")
+    };
+    assert!(n > HEADER_LEN + 1);
+    assert_eq!(
+        frame[HEADER_LEN + 1] & (DELTA | flags::DIGEST_AT_COMMIT),
+        DELTA
+    );
 }
 
 #[test]
@@ -181,12 +243,14 @@ fn a_wrong_base_or_unknown_flags_are_refused_before_anything_is_erased() {
         target_size: 1 << 20,
         ..d
     };
-    let cases: [(&[u8], &[u8], u8); 5] = [
+    let cases: [(&[u8], &[u8], u8); 6] = [
         (&ok, &other, code::BASE),                  // another image runs
         (&ok, &base[..base.len() - 1], code::BASE), // a smaller application area
         (&delta_open(&package, 1, &big), &base, code::SIZE),
         (&delta_open(&package, 0x81, &d), &base, code::FLAGS),
-        (&delta_open(&package, 0x02, &d), &base, code::FLAGS),
+        (&delta_open(&package, 0x04, &d), &base, code::FLAGS),
+        // DELTA with DIGEST_AT_COMMIT: a streamed package goes with DELTA alone.
+        (&delta_open(&package, 0x03, &d), &base, code::ARGUMENT),
     ];
     for (i, (open, app, want)) in cases.into_iter().enumerate() {
         let (answer, untouched) = open_answer(&mut DeltaReceiver::make(), open, app);

@@ -32,6 +32,14 @@ pub(crate) mod kind {
     pub(crate) const ERROR: u8 = 0x85;
 }
 
+/// OPEN's flags (docs/protocol.md §2): what OPEN says about its image. A receiver refuses
+/// a flag it does not know (ERROR FLAGS).
+pub(crate) mod flags {
+    /// The 32-byte field names the image by the sender's identity, not its SHA-256: the image
+    /// is checked on the sender only at its end (a stream), and COMMIT carries its SHA-256.
+    pub(crate) const DIGEST_AT_COMMIT: u8 = 0x02;
+}
+
 /// ERROR codes (docs/protocol.md §5), as `Stats::error` reports them.
 pub(crate) mod code {
     pub(crate) const VERSION: u8 = 1;

@@ -16,7 +16,7 @@
 //! none of that code is linked.
 
 use super::delta::{DeltaOpen, NoDelta, Patcher, Patching, DELTA, SIGNED};
-use super::frame::{self, code, kind, Parser, MAX_FRAME, MAX_PAYLOAD, OVERHEAD};
+use super::frame::{self, code, flags, kind, Parser, MAX_FRAME, MAX_PAYLOAD, OVERHEAD};
 use super::record::{self, Area, Flash, FlashError, Geometry, ImageId, Log};
 use super::VERSION;
 use crate::Error;
@@ -277,7 +277,16 @@ impl<D: Patching> Core<D> {
                 }
                 None => Reply::None,
             },
-            kind::COMMIT => self.commit(flash),
+            kind::COMMIT => {
+                // A deferred image is checked against COMMIT's SHA-256, any other against
+                // OPEN's (as is a deferred image's COMMIT without one: its key, which no
+                // image reads back as, so DIGEST).
+                let want = match <[u8; 32]>::try_from(payload) {
+                    Ok(sha256) if self.id.flags & flags::DIGEST_AT_COMMIT != 0 => sha256,
+                    _ => self.id.sha256,
+                };
+                self.commit(flash, want)
+            }
             kind::ABORT => {
                 self.session = Session::Idle;
                 Reply::None
@@ -307,7 +316,7 @@ impl<D: Patching> Core<D> {
         signed: bool,
     ) -> Reply {
         if self.session != Session::Idle
-            && self.id == id
+            && self.id.names(&id)
             && self.delta.session() == delta.as_ref()
             && self.delta.signed() == signed
         {
@@ -335,7 +344,7 @@ impl<D: Patching> Core<D> {
             Ok((next, log, committed)) => {
                 // A slot committed earlier (its DONE lost) answers DONE only if it passes
                 // this session's check too.
-                if committed {
+                if committed.is_some() {
                     if let Err(code) = self.delta.check(flash, size) {
                         return self.fail(code);
                     }
@@ -347,10 +356,12 @@ impl<D: Patching> Core<D> {
                 self.next = next;
                 self.log = log;
                 self.gap_drops = None;
-                self.session = if committed {
-                    Session::Committed
-                } else {
-                    Session::Open
+                self.session = match committed {
+                    Some(sha256) => {
+                        self.id.sha256 = sha256;
+                        Session::Committed
+                    }
+                    None => Session::Open,
                 };
                 self.accept()
             }
@@ -367,7 +378,7 @@ impl<D: Patching> Core<D> {
         g: &Geometry,
         id: &ImageId,
         d: &DeltaOpen,
-    ) -> Result<(u32, Log, bool), u8> {
+    ) -> Result<(u32, Log, Option<[u8; 32]>), u8> {
         let loaded = record::load(flash, g).map_err(|_| code::FLASH)?;
         if let Some((stored, state, log)) = loaded {
             let same = stored.size == d.target_size
@@ -375,7 +386,7 @@ impl<D: Patching> Core<D> {
                 && (stored.component(), stored.version()) == (id.component(), id.version());
             if same && state.committed {
                 self.delta.set_target_sha256(stored.sha256);
-                return Ok((id.size, log, true));
+                return Ok((id.size, log, Some(id.sha256)));
             }
         }
         self.delta.check_base(flash, g)?;
@@ -383,7 +394,7 @@ impl<D: Patching> Core<D> {
         record::forget(flash)
             .and_then(|()| erase(flash, g, 0, end))
             .map_err(|_| code::FLASH)?;
-        Ok((0, Log::default(), false))
+        Ok((0, Log::default(), None))
     }
 
     fn data(&mut self, stage: &mut [u8], flash: &mut impl Flash, offset: u32, len: usize) -> Reply {
@@ -474,15 +485,20 @@ impl<D: Patching> Core<D> {
         }
     }
 
-    fn commit(&mut self, flash: &mut impl Flash) -> Reply {
+    /// COMMIT: the image must read back as `want`.
+    fn commit(&mut self, flash: &mut impl Flash, want: [u8; 32]) -> Reply {
         match self.session {
             Session::Idle => Reply::Error(code::NOT_OPEN, 0),
-            Session::Committed => Reply::Done(self.id.size),
+            Session::Committed if want == self.id.sha256 => Reply::Done(self.id.size),
+            Session::Committed => Reply::Error(code::DIGEST, self.next),
             Session::Open if self.next != self.id.size => Reply::Error(code::STATE, self.next),
             Session::Open if self.delta.session().is_some() => self.commit_delta(flash),
             Session::Open => {
                 let checked = match read_back(flash, self.id.size) {
-                    Ok(digest) if digest == self.id.sha256 => self.delta.check(flash, self.id.size),
+                    Ok(digest) if digest == want => {
+                        self.id.sha256 = digest;
+                        self.delta.check(flash, self.id.size)
+                    }
                     Ok(_) => Err(code::DIGEST),
                     Err(FlashError) => return self.fail(code::FLASH),
                 };
@@ -526,6 +542,7 @@ impl<D: Patching> Core<D> {
         }
         let target = ImageId {
             size: d.target_size,
+            key: sha256,
             sha256,
             ..self.id
         };
@@ -557,18 +574,19 @@ fn store<D: Patching>(
 }
 
 /// Where a transfer of `id` starts: from its record if the flash holds one for the same
-/// image, else from 0 after erasing. Returns `(next, log, committed)`.
+/// image, else from 0 after erasing. Returns `(next, log, committed)`, `committed` the
+/// SHA-256 the record's image was committed with (a deferred image's is not in OPEN).
 fn resume(
     flash: &mut impl Flash,
     g: &Geometry,
     id: &ImageId,
-) -> Result<(u32, Log, bool), FlashError> {
-    let found = record::load(flash, g)?.filter(|(stored, _, _)| stored == id);
-    let Some((_, state, log)) = found else {
+) -> Result<(u32, Log, Option<[u8; 32]>), FlashError> {
+    let found = record::load(flash, g)?.filter(|(stored, _, _)| stored.names(id));
+    let Some((stored, state, log)) = found else {
         return fresh(flash, g, id);
     };
     if state.committed {
-        return Ok((id.size, log, true));
+        return Ok((id.size, log, Some(stored.sha256)));
     }
     if !state.erased {
         return fresh(flash, g, id);
@@ -600,7 +618,7 @@ fn resume(
     if let Some(end) = erase_to {
         erase(flash, g, next, end)?;
     }
-    Ok((next, log, false))
+    Ok((next, log, None))
 }
 
 /// Programs `data` at `at` of the slot: its whole program units straight from `data`, a
@@ -639,11 +657,11 @@ fn fresh(
     flash: &mut impl Flash,
     g: &Geometry,
     id: &ImageId,
-) -> Result<(u32, Log, bool), FlashError> {
+) -> Result<(u32, Log, Option<[u8; 32]>), FlashError> {
     let mut log = record::start(flash, g, id)?;
     erase(flash, g, 0, id.size.next_multiple_of(g.program_unit))?;
     record::erased(flash, g, &mut log, id)?;
-    Ok((0, log, false))
+    Ok((0, log, None))
 }
 
 /// The SHA-256 of the slot's first `size` bytes, read back from flash.
@@ -670,9 +688,9 @@ pub(super) fn read_slot(
     Ok(())
 }
 
-/// OPEN's payload: `version, flags, size u32, sha256[32], comp_len, comp, ver_len, ver`, and
+/// OPEN's payload: `version, flags, size u32, key[32], comp_len, comp, ver_len, ver`, and
 /// with the DELTA flag what [`DeltaOpen`] holds; then whether it has the SIGNED flag. A flag
-/// `D` does not take is refused.
+/// `D` does not take is refused (FLAGS).
 fn parse_open<D: Patching>(p: &[u8]) -> Result<(ImageId, Option<DeltaOpen>, bool), u8> {
     match p.first() {
         Some(&VERSION) => {}
@@ -680,24 +698,27 @@ fn parse_open<D: Patching>(p: &[u8]) -> Result<(ImageId, Option<DeltaOpen>, bool
         None => return Err(code::ARGUMENT),
     }
     let flags = *p.get(1).ok_or(code::ARGUMENT)?;
-    if flags & !D::FLAGS != 0 {
+    if flags & !(D::FLAGS | flags::DIGEST_AT_COMMIT) != 0 {
         return Err(code::FLAGS);
     }
     let fields = || -> Option<(ImageId, Option<DeltaOpen>, bool)> {
         let size = frame::u32_at(p, 2)?;
-        let sha256: [u8; 32] = p.get(6..38)?.try_into().ok()?;
+        let key: [u8; 32] = p.get(6..38)?.try_into().ok()?;
         let comp_len = usize::from(*p.get(38)?);
         let comp = p.get(39..39 + comp_len)?;
         let ver_len = usize::from(*p.get(39 + comp_len)?);
         let end = 40 + comp_len + ver_len;
         let ver = p.get(40 + comp_len..end)?;
+        let deferred = flags & flags::DIGEST_AT_COMMIT;
         let delta = match flags & D::FLAGS & DELTA {
             0 if p.len() == end => None,
             0 => return None,
+            // DELTA with DIGEST_AT_COMMIT: a streamed package goes with DELTA alone.
+            _ if deferred != 0 => return None,
             _ => Some(DeltaOpen::parse(p.get(end..)?)?),
         };
         let signed = flags & D::FLAGS & SIGNED != 0;
-        Some((ImageId::new(size, sha256, comp, ver)?, delta, signed))
+        Some((ImageId::with_flags(size, deferred, key, comp, ver)?, delta, signed))
     };
     fields().ok_or(code::ARGUMENT)
 }

@@ -60,8 +60,10 @@ pub(crate) const MAX_UNIT: u32 = 64;
 pub(crate) const MAX_META: u32 = 1 << 24;
 /// Longest component id and version string in OPEN and in the record.
 pub(crate) const MAX_NAME: usize = 32;
-const MAGIC: [u8; 4] = *b"QSL1";
-const HEADER_LEN: usize = 112;
+/// The record's layout version 2 (version 1, "QSL1", had no key apart from the SHA-256 and
+/// no flags: a version 1 record reads as no record, and the image starts again from 0).
+const MAGIC: [u8; 4] = *b"QSL2";
+const HEADER_LEN: usize = 144;
 const ENTRY_MIN: u32 = 16;
 const PROGRESS: u8 = 1;
 const COMMITTED: u8 = 2;
@@ -97,10 +99,19 @@ fn entries_start(unit: u32) -> u32 {
     (HEADER_LEN as u32).next_multiple_of(unit)
 }
 
-/// Which image a record is about: what OPEN carries.
+/// Which image a record is about: what OPEN carries, and the SHA-256 the image was
+/// committed with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ImageId {
     pub size: u32,
+    /// OPEN's flags (`frame::flags`).
+    pub flags: u8,
+    /// What OPEN names the image by: its SHA-256, or with `flags::DIGEST_AT_COMMIT` the sender's
+    /// identity for an image whose SHA-256 comes with COMMIT (a stream). A record resumes
+    /// only the same key (and size, flags, component and version).
+    pub key: [u8; 32],
+    /// The image's SHA-256: the key, or for a deferred image COMMIT's once committed (the
+    /// key until then). What a bootloader checks a committed image against.
     pub sha256: [u8; 32],
     pub component: [u8; MAX_NAME],
     pub component_len: u8,
@@ -112,6 +123,8 @@ impl ImageId {
     /// No image (a receiver's id before its first OPEN).
     pub const EMPTY: ImageId = ImageId {
         size: 0,
+        flags: 0,
+        key: [0; 32],
         sha256: [0; 32],
         component: [0; MAX_NAME],
         component_len: 0,
@@ -119,11 +132,26 @@ impl ImageId {
         version_len: 0,
     };
 
-    /// An id from its parts; `None` if a name is longer than [`MAX_NAME`].
+    /// An image named by its SHA-256 (no flags); `None` if a name is longer than
+    /// [`MAX_NAME`].
     pub fn new(size: u32, sha256: [u8; 32], component: &[u8], version: &[u8]) -> Option<Self> {
+        Self::with_flags(size, 0, sha256, component, version)
+    }
+
+    /// An image as OPEN names it: with `flags::DIGEST_AT_COMMIT`, `key` is the sender's identity and
+    /// the SHA-256 is not known yet.
+    pub fn with_flags(
+        size: u32,
+        flags: u8,
+        key: [u8; 32],
+        component: &[u8],
+        version: &[u8],
+    ) -> Option<Self> {
         let mut id = ImageId {
             size,
-            sha256,
+            flags,
+            key,
+            sha256: key,
             component: [0; MAX_NAME],
             component_len: u8::try_from(component.len()).ok()?,
             version: [0; MAX_NAME],
@@ -146,33 +174,47 @@ impl ImageId {
         &self.version[..usize::from(self.version_len).min(MAX_NAME)]
     }
 
+    /// Whether `other` is the same image as OPEN names it (the SHA-256 of a deferred image
+    /// is COMMIT's, not part of its name).
+    pub fn names(&self, other: &ImageId) -> bool {
+        let head = |id: &ImageId| (id.size, id.flags, id.component_len, id.version_len);
+        head(self) == head(other)
+            && self.key == other.key
+            && self.component == other.component
+            && self.version == other.version
+    }
+
     fn header(&self) -> [u8; HEADER_LEN] {
         let mut h = [0u8; HEADER_LEN];
         h[..4].copy_from_slice(&MAGIC);
         h[4..8].copy_from_slice(&self.size.to_le_bytes());
-        h[8..40].copy_from_slice(&self.sha256);
-        h[40] = self.component_len;
-        h[41..73].copy_from_slice(&self.component);
-        h[73] = self.version_len;
-        h[74..106].copy_from_slice(&self.version);
-        let crc = CRC32.checksum(&h[..108]);
-        h[108..].copy_from_slice(&crc.to_le_bytes());
+        h[8] = self.flags;
+        h[9] = self.component_len;
+        h[10] = self.version_len;
+        h[12..44].copy_from_slice(&self.key);
+        h[44..76].copy_from_slice(&self.sha256);
+        h[76..108].copy_from_slice(&self.component);
+        h[108..140].copy_from_slice(&self.version);
+        let crc = CRC32.checksum(&h[..140]);
+        h[140..].copy_from_slice(&crc.to_le_bytes());
         h
     }
 
     fn from_header(h: &[u8; HEADER_LEN]) -> Option<Self> {
-        let crc = u32::from_le_bytes([h[108], h[109], h[110], h[111]]);
-        if h[..4] != MAGIC || CRC32.checksum(&h[..108]) != crc {
+        let crc = u32::from_le_bytes([h[140], h[141], h[142], h[143]]);
+        if h[..4] != MAGIC || CRC32.checksum(&h[..140]) != crc {
             return None;
         }
-        let name = |at: usize| -> Option<[u8; MAX_NAME]> { h[at..at + MAX_NAME].try_into().ok() };
+        let field = |at: usize| -> Option<[u8; 32]> { h[at..at + 32].try_into().ok() };
         let id = ImageId {
             size: u32::from_le_bytes([h[4], h[5], h[6], h[7]]),
-            sha256: h[8..40].try_into().ok()?,
-            component_len: h[40],
-            component: name(41)?,
-            version_len: h[73],
-            version: name(74)?,
+            flags: h[8],
+            component_len: h[9],
+            version_len: h[10],
+            key: field(12)?,
+            sha256: field(44)?,
+            component: field(76)?,
+            version: field(108)?,
         };
         let names_ok =
             usize::from(id.component_len) <= MAX_NAME && usize::from(id.version_len) <= MAX_NAME;
@@ -319,13 +361,19 @@ pub fn progress(
     append(flash, g, log, id, PROGRESS, progress)
 }
 
-/// Records that the image was read back and matched.
+/// Records that the image was read back and matched `id.sha256`. A deferred image's
+/// record did not hold its SHA-256 yet: it is written again with it (a cut meanwhile leaves
+/// no record or one without ERASED, and the image is sent again: slower, never wrong).
 pub fn commit(
     flash: &mut impl Flash,
     g: &Geometry,
     log: &mut Log,
     id: &ImageId,
 ) -> Result<(), FlashError> {
+    if id.flags & super::frame::flags::DIGEST_AT_COMMIT != 0 {
+        *log = rewrite(flash, g, id, Some((COMMITTED, id.size)), true)?;
+        return Ok(());
+    }
     append(flash, g, log, id, COMMITTED, id.size)
 }
 

@@ -3,7 +3,7 @@
 
 use super::delta::{DeltaOpen, DELTA, SIGNED};
 use super::frame::{
-    self, code, kind, Parser, DATA_AT, HEADER_LEN, MAX_FRAME, MAX_PAYLOAD, OVERHEAD,
+    self, code, flags, kind, Parser, DATA_AT, HEADER_LEN, MAX_FRAME, MAX_PAYLOAD, OVERHEAD,
 };
 use super::record::{ImageId, MAX_NAME};
 use super::VERSION;
@@ -26,6 +26,11 @@ pub struct Options {
     /// MCUboot image signed by one of its keys: OPEN's SIGNED flag (a receiver without the
     /// check refuses it, ERROR FLAGS).
     pub require_signature: bool,
+    /// The image is checked only at its end (a stream): the 32 bytes given for its SHA-256
+    /// are an identity the receiver resumes by, OPEN says so (`flags::DIGEST_AT_COMMIT`),
+    /// and once every byte is acknowledged the sender asks for the SHA-256
+    /// ([`Action::Digest`]), which COMMIT carries; a failed check ABORTs instead.
+    pub deferred: bool,
 }
 
 impl Default for Options {
@@ -36,6 +41,7 @@ impl Default for Options {
             retries: 10,
             baud: 0,
             require_signature: false,
+            deferred: false,
         }
     }
 }
@@ -133,6 +139,10 @@ pub struct Sender {
     send: bool,
     /// A `Read` of `.1` bytes at `.0` is out.
     reading: Option<(u32, usize)>,
+    /// A `Digest` is out; its answer is in the frame buffer; the SHA-256 COMMIT carries.
+    asked_digest: bool,
+    digest_in_frame: bool,
+    digest: Option<[u8; 32]>,
     /// The frame buffer holds image bytes at this offset, not yet framed.
     filled: Option<(u32, usize)>,
     tries: u8,
@@ -147,8 +157,9 @@ pub struct Sender {
 }
 
 impl Sender {
-    /// A sender for an image of `size` bytes with this SHA-256, for the receiver's component
-    /// `component` at version `version` (each at most 32 bytes).
+    /// A sender for an image of `size` bytes with this SHA-256 (with `opts.deferred`, this
+    /// identity), for the receiver's component `component` at version `version` (each at
+    /// most 32 bytes).
     pub fn new(
         size: u64,
         sha256: &[u8; 32],
@@ -166,7 +177,13 @@ impl Sender {
         {
             return Err(Error::Range);
         }
-        let id = ImageId::new(size, *sha256, component, version).ok_or(Error::Length)?;
+        let flags = if opts.deferred {
+            flags::DIGEST_AT_COMMIT
+        } else {
+            0
+        };
+        let id =
+            ImageId::with_flags(size, flags, *sha256, component, version).ok_or(Error::Length)?;
         Ok(Sender {
             opts,
             id,
@@ -182,6 +199,9 @@ impl Sender {
             high: 0,
             send: true,
             reading: None,
+            asked_digest: false,
+            digest_in_frame: false,
+            digest: None,
             filled: None,
             tries: 0,
             heard: false,
@@ -196,7 +216,13 @@ impl Sender {
     /// Sends the image as a delta package that the receiver applies to its application
     /// area (OPEN's DELTA flag with `delta`, from the package's first bytes:
     /// [`DeltaOpen::from_package`]). Before the first poll.
+    ///
+    /// A deferred package (a stream) goes with DELTA alone: the receiver checks the target
+    /// it makes against OPEN's target digest, never the package against a SHA-256, so its
+    /// key is only the name it resumes a session by. COMMIT still waits for the driver's
+    /// final check ([`Action::Digest`]; a failed one ABORTs) and carries nothing.
     pub fn set_delta(&mut self, delta: DeltaOpen) {
+        self.id.flags &= !flags::DIGEST_AT_COMMIT;
         self.delta = Some(delta);
     }
 
@@ -439,12 +465,28 @@ impl Sender {
 
     fn poll_commit(&mut self, now_ms: u32, frame: &mut [u8]) -> Action {
         if self.send {
+            let digest = &mut frame[HEADER_LEN..HEADER_LEN + 32];
+            if self.opts.deferred && self.digest.is_none() {
+                // Asked once, when every byte is acknowledged; kept for COMMIT's repeats.
+                if !self.digest_in_frame {
+                    self.asked_digest = true;
+                    return Action::Digest { at: HEADER_LEN };
+                }
+                self.digest = digest.try_into().ok();
+            }
             self.send = false;
             // The answer waits for the read-back of the whole image, which no round trip
             // predicts: the adaptive timer's longest timeout.
             let wait = self.rtt.map_or(self.rto, |rtt| rtt.max);
             self.deadline = now_ms.wrapping_add(wait);
-            return self.emit(frame, kind::COMMIT, 0);
+            let len = match self.digest {
+                Some(sha256) if self.id.flags & flags::DIGEST_AT_COMMIT != 0 => {
+                    digest.copy_from_slice(&sha256);
+                    32
+                }
+                _ => 0,
+            };
+            return self.emit(frame, kind::COMMIT, len);
         }
         if reached(now_ms, self.deadline) {
             self.retry();
@@ -457,14 +499,15 @@ impl Sender {
     fn open_payload(&self, p: &mut [u8]) -> usize {
         let (comp, ver) = (self.id.component(), self.id.version());
         p[0] = VERSION;
-        p[1] = if self.delta.is_some() { DELTA } else { 0 }
+        p[1] = self.id.flags
+            | if self.delta.is_some() { DELTA } else { 0 }
             | if self.opts.require_signature {
                 SIGNED
             } else {
                 0
             };
         p[2..6].copy_from_slice(&self.id.size.to_le_bytes());
-        p[6..38].copy_from_slice(&self.id.sha256);
+        p[6..38].copy_from_slice(&self.id.key);
         p[38] = comp.len() as u8;
         p[39..39 + comp.len()].copy_from_slice(comp);
         let v = 39 + comp.len();
@@ -519,7 +562,7 @@ impl transfer::Sender for Sender {
         if self.phase == Phase::Done {
             return Action::Done;
         }
-        if frame.len() < MAX_FRAME || self.reading.is_some() {
+        if frame.len() < MAX_FRAME || self.reading.is_some() || self.asked_digest {
             self.fail(Fail::Usage);
             return self.poll(now_ms, frame);
         }
@@ -549,6 +592,16 @@ impl transfer::Sender for Sender {
     }
 
     fn provide(&mut self, n: usize) {
+        if self.asked_digest {
+            self.asked_digest = false;
+            self.digest_in_frame = n == 32;
+            match n {
+                32 => {}
+                0..32 => self.fail(Fail::Source), // the image failed its check
+                _ => self.fail(Fail::Usage),
+            }
+            return;
+        }
         match self.reading.take() {
             Some((offset, len)) if n == len => self.filled = Some((offset, len)),
             Some((_, len)) if n < len => self.fail(Fail::Source),

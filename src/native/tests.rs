@@ -12,6 +12,8 @@ use crate::transfer::{Action, Fail, Sender as _};
 use sha2::{Digest, Sha256};
 use std::collections::VecDeque;
 use std::vec;
+
+mod deferred;
 use std::vec::Vec;
 
 use crate::test_rng::Rng;
@@ -44,12 +46,15 @@ fn sender_for(data: &[u8]) -> Sender {
 
 /// The default options: the adaptive timer.
 fn sender_claiming(size: usize, sha256: [u8; 32]) -> Sender {
-    let opts = Options::default();
+    sender_with(size, sha256, Options::default())
+}
+
+fn sender_with(size: usize, sha256: [u8; 32], opts: Options) -> Sender {
     let tx = Sender::new(size as u64, &sha256, b"mcu", b"1.2.3", opts).unwrap();
     let kwargs = format!(
         "{{\"component\": \"mcu\", \"version\": \"1.2.3\", \"rto_ms\": {}, \
-         \"open_timeout_ms\": {}, \"retries\": {}, \"baud\": {}}}",
-        opts.rto_ms, opts.open_timeout_ms, opts.retries, opts.baud
+         \"open_timeout_ms\": {}, \"retries\": {}, \"baud\": {}, \"deferred\": {}}}",
+        opts.rto_ms, opts.open_timeout_ms, opts.retries, opts.baud, opts.deferred
     );
     let args = format!("[{size}, \"hex:{}\"]", trace::hex(&sha256));
     trace::begin("native", &args, &kwargs, tx.frame_size());
@@ -139,6 +144,9 @@ struct Wire<'f, 'm, const S: usize = 0, D = NoDelta> {
     held: Vec<u8>,
     /// Power cuts (receiver resets) so far.
     resets: u32,
+    /// What the driver answers a deferred sender's `Digest`: the image's SHA-256 (`None`),
+    /// or this (`Some(None)`: the image failed its check).
+    digest: Option<Option<[u8; 32]>>,
 }
 
 impl<'f, 'm, const S: usize, D: Patching> Wire<'f, 'm, S, D>
@@ -155,6 +163,7 @@ where
             fwd: VecDeque::new(),
             held: Vec::new(),
             resets: 0,
+            digest: None,
         }
     }
 
@@ -208,6 +217,17 @@ where
                         trace::provide(got);
                         tx.provide(got);
                     }
+                    Action::Digest { at } => match self.digest.unwrap_or(Some(sha(image))) {
+                        Some(digest) => {
+                            frame[at..at + 32].copy_from_slice(&digest);
+                            trace::provide(32);
+                            tx.provide(32);
+                        }
+                        None => {
+                            trace::provide(0);
+                            tx.provide(0);
+                        }
+                    },
                     Action::Wait { .. } => break,
                     Action::Done => {
                         trace_end(tx);
@@ -300,7 +320,9 @@ where
     for &size in &[1usize, 7, 1023, 1024, 1025, 4096, 10_000, 70_001] {
         for &(sector, unit) in &[(512u32, 1u32), (2048, 8), (4096, 64), (16384, 16)] {
             let data = image(size, size as u64 + 1);
-            let mut mem = Mem::new(80 * 1024, 256);
+            // The record's 144-byte header and two entries: 512 bytes of meta for a 64-byte
+            // program unit, 256 for the others.
+            let mut mem = Mem::new(80 * 1024, if unit == 64 { 512 } else { 256 });
             let mut flash = mem.flash(sector, unit);
             let mut tx = sender_for(&data);
             let r =
@@ -670,8 +692,7 @@ fn a_silent_receiver_times_out() {
             rto_ms: 100,
             open_timeout_ms: 1000,
             retries: 3,
-            baud: 0,
-            require_signature: false,
+            ..Options::default()
         },
     )
     .unwrap();

@@ -19,6 +19,9 @@ mod transmit;
 pub(crate) use frame::OVERHEAD;
 use frame::{CANCEL, CRC16};
 
+/// What `reading` and `filled` hold for a deferred image's final check (no block has it).
+const CHECK: u64 = u64::MAX;
+
 /// The longest file name the header block carries.
 pub(crate) const MAX_NAME: usize = 255;
 
@@ -73,6 +76,10 @@ pub struct Options {
     /// Line speed, if known: each wait is extended by the frame's time on the wire, and the
     /// block size fits the receiver's packet timeout. 0 (unknown) or at least [`MIN_BAUD`].
     pub baud: u32,
+    /// The image is checked only at its end (a stream): before EOT, which makes the
+    /// receiver take the file, the sender asks for the check ([`Action::Digest`]; YMODEM
+    /// carries no digest, only the verdict counts) and cancels (CAN CAN) if it failed.
+    pub deferred: bool,
 }
 
 impl Default for Options {
@@ -85,6 +92,7 @@ impl Default for Options {
             end_gap_ms: 200,
             retries: 10,
             baud: 0,
+            deferred: false,
         }
     }
 }
@@ -174,7 +182,8 @@ pub struct Sender {
     framed: Option<u64>,
     /// A `Read` for block `.0` is out; `provide` must report `.1` bytes.
     reading: Option<(u64, usize)>,
-    /// The frame buffer holds the data of this block, not yet framed.
+    /// The frame buffer holds the data of this block, not yet framed (`CHECK`: the image
+    /// passed its final check).
     filled: Option<u64>,
     /// An earlier transmission of `cur` may have been accepted (see `answer`).
     maybe_accepted: bool,
@@ -193,6 +202,8 @@ pub struct Sender {
     /// The caller cancelled while a frame's answer was due (see `cancel`): the CANs go out
     /// at the first byte of that answer or at this deadline.
     cancel_at: Option<u32>,
+    /// The image passed its final check (a deferred one: before EOT).
+    checked: bool,
     /// Time of the first poll (the start wait counts from there).
     started: Option<u32>,
     deadline: u32,
@@ -244,6 +255,7 @@ impl Sender {
             zero_ack: false,
             cancel_pending: false,
             cancel_at: None,
+            checked: !opts.deferred,
             started: None,
             deadline: 0,
             stats: Stats::default(),

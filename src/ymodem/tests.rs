@@ -6,6 +6,14 @@ use super::*;
 use crate::crc16;
 use crate::trace;
 use crate::transfer::Sender as _;
+use std::cell::Cell;
+
+std::thread_local! {
+    /// What `run` answers a deferred sender's final check: passed (true) or failed; and
+    /// how many times it was asked.
+    static CHECK_PASSES: Cell<bool> = const { Cell::new(true) };
+    static CHECKS: Cell<u32> = const { Cell::new(0) };
+}
 
 /// What the sender's line does to one frame or its answer.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -253,6 +261,13 @@ fn run(
                 trace::provide(len);
                 s.provide(len);
             }
+            Action::Digest { .. } => {
+                // YMODEM carries no digest: only the check's verdict counts.
+                CHECKS.with(|c| c.set(c.get() + 1));
+                let n = if CHECK_PASSES.with(Cell::get) { 32 } else { 0 };
+                trace::provide(n);
+                s.provide(n);
+            }
             Action::Wait { until_ms, .. } => {
                 if !pending.is_empty() {
                     now += 1;
@@ -292,14 +307,16 @@ fn run(
 fn trace_begin(opts: &Options, image: &[u8], frame_size: usize) {
     let kwargs = format!(
         "{{\"block_size\": {}, \"timeout_ms\": {}, \"header_timeout_ms\": {}, \
-         \"start_timeout_ms\": {}, \"end_gap_ms\": {}, \"retries\": {}, \"baud\": {}}}",
+         \"start_timeout_ms\": {}, \"end_gap_ms\": {}, \"retries\": {}, \"baud\": {}, \
+         \"deferred\": {}}}",
         opts.block_size,
         opts.timeout_ms,
         opts.header_timeout_ms,
         opts.start_timeout_ms,
         opts.end_gap_ms,
         opts.retries,
-        opts.baud
+        opts.baud,
+        opts.deferred
     );
     let args = format!("[\"fw.bin\", {}]", image.len());
     trace::begin("ymodem", &args, &kwargs, frame_size);
@@ -898,4 +915,52 @@ fn a_receiver_restart_that_takes_block_256_for_a_header_fails_the_transfer() {
             assert_eq!(r.result, Err(Fail::Protocol));
         }
     }
+}
+
+#[test]
+fn a_deferred_image_is_checked_once_before_its_eot() {
+    let _trace = trace::Recording::new("ymodem-deferred", 6);
+    let opts = Options {
+        deferred: true,
+        ..Options::default()
+    };
+    for len in [0, 1, 3000] {
+        let img = image(len);
+        for rx in [
+            &mut St::default() as &mut dyn Receiver,
+            &mut Spec::default(),
+        ] {
+            CHECKS.with(|c| c.set(0));
+            // A lost ACK of the last block and a corrupted EOT: asked once all the same.
+            let r = exact(rx, &img, opts, |i| match i {
+                4 => Fault::LoseReply,
+                5 => Fault::Corrupt,
+                _ => Fault::None,
+            });
+            assert_eq!(r.result, Ok(()), "len {len}");
+            assert_eq!(CHECKS.with(Cell::get), 1, "len {len}");
+        }
+    }
+}
+
+#[test]
+fn an_image_that_fails_its_check_is_cancelled_instead_of_its_eot() {
+    let _trace = trace::Recording::new("ymodem-deferred-check", 2);
+    let opts = Options {
+        deferred: true,
+        ..Options::default()
+    };
+    let img = image(2500);
+    CHECK_PASSES.with(|c| c.set(false));
+    for rx in [
+        &mut St::default() as &mut dyn Receiver,
+        &mut Spec::default(),
+    ] {
+        let r = run(rx, &img, opts, |_| Fault::None);
+        assert_eq!(r.result, Err(Fail::Source));
+        assert_eq!(r.frames.last().unwrap()[..], CANCEL);
+        assert!(r.frames.iter().all(|f| f[..] != [EOT]));
+        assert_eq!(rx.result(), None);
+    }
+    CHECK_PASSES.with(|c| c.set(true));
 }

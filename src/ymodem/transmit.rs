@@ -2,7 +2,7 @@
 //! for its answer.
 
 use super::frame::{frame_block, DATA_AT, EOT, OVERHEAD};
-use super::{Phase, Sender, NULL_WAIT_MS};
+use super::{Phase, Sender, CHECK, NULL_WAIT_MS};
 use crate::transfer::Action;
 
 impl Sender {
@@ -36,6 +36,15 @@ impl Sender {
             }
             Phase::Eot => {
                 self.framed = None;
+                if !self.checked {
+                    // Asked once, as the last block is confirmed (what `provide` reads).
+                    if self.filled != Some(CHECK) {
+                        self.reading = Some((CHECK, 32));
+                        return Action::Digest { at: 0 };
+                    }
+                    self.filled = None;
+                    self.checked = true;
+                }
                 frame[0] = EOT;
                 (1, self.opts.timeout_ms)
             }

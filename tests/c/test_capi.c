@@ -1,5 +1,5 @@
 /* The C ABI test: links libqsota.a through include/qsota.h and exercises every exported
- * verifier function (signed MCUboot images included), including the misuse a C caller can commit (null pointers,
+ * verifier function (signed MCUboot images and exported states included), including the misuse a C caller can commit (null pointers,
  * uninitialised storage, calls after the verifier is final). */
 #include "qsota.h"
 
@@ -219,8 +219,35 @@ static void test_signed_image(void) {
     EXPECT_EQ(qsota_verifier_expect_signature(&v, keys, 2), QSOTA_E_STATE);
 }
 
+/* A state exported midway imports into a fresh verifier, which continues to the same digest;
+ * a damaged state is refused and leaves the verifier fresh. */
+static void test_state(void) {
+    qsota_verifier_t a, b;
+    uint8_t state[QSOTA_VERIFIER_STATE_LEN], whole[32], resumed[32];
+    qsota_verifier_init(&a);
+    qsota_verifier_update(&a, CHECK, 9);
+    qsota_verifier_sha256(&a, whole);
+
+    qsota_verifier_init(&a);
+    qsota_verifier_update(&a, CHECK, 4);
+    EXPECT_EQ(qsota_verifier_export(&a, state), QSOTA_OK);
+    EXPECT_EQ(qsota_verifier_export(&a, NULL), QSOTA_E_NULL);
+    qsota_verifier_init(&b);
+    EXPECT_EQ(qsota_verifier_import(&b, state, sizeof(state) - 1), QSOTA_E_LENGTH);
+    state[20] ^= 1;
+    EXPECT_EQ(qsota_verifier_import(&b, state, sizeof(state)), QSOTA_E_SYNTAX);
+    state[20] ^= 1;
+    EXPECT_EQ(qsota_verifier_import(&b, state, sizeof(state)), QSOTA_OK);
+    EXPECT_EQ(qsota_verifier_import(&b, state, sizeof(state)), QSOTA_E_STATE);
+    qsota_verifier_update(&b, CHECK + 4, 5);
+    EXPECT_EQ(qsota_verifier_sha256(&b, resumed), QSOTA_OK);
+    EXPECT_EQ(memcmp(whole, resumed, 32), 0);
+    EXPECT_EQ(qsota_verifier_export(&b, state), QSOTA_E_STATE); /* final */
+}
+
 int main(void) {
     test_digests();
+    test_state();
     test_check();
     test_bad_input();
     test_signed_image();

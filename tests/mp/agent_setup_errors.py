@@ -7,7 +7,10 @@ def cb(*args):
 
 for kwargs in ({"port": None}, {"port": print, "protocol": "xmodem"},
                {"port": print, "policy": True}, {"port": print, "retries": -1},
-               {"port": print, "pin": "abc"}, {"port": print, "ca": b"junk"}):
+               {"port": print, "pin": "abc"}, {"port": print, "ca": b"junk"},
+               {"port": print, "stream": "yes"},
+               {"port": print, "stream": True, "protocol": "stm32"},
+               {"port": print, "stream": True, "protocol": "native", "keys": [bytes(32)]}):
     try:
         qsota.agent.setMcuVer(Qth, "STM32", "1_0_0", cb, cb, **kwargs)
     except (TypeError, ValueError) as e:

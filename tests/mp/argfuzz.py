@@ -40,8 +40,9 @@ class Rng:
 
 # Each class: positional parameters, keyword parameters, and methods with their arity.
 SPECS = (
-    ("Verifier", (), ("md5", "sha256", "crc", "size", "crc_variant"),
-     (("update", 1), ("md5", 0), ("sha256", 0), ("hexdigest", 1), ("crc32", 1), ("check", 0))),
+    ("Verifier", (), ("md5", "sha256", "crc", "size", "crc_variant", "resumable"),
+     (("update", 1), ("md5", 0), ("sha256", 0), ("hexdigest", 1), ("crc32", 1), ("check", 0),
+      ("export", 0), ("restore", 1))),
     ("YmodemSender", ("name", "size"),
      ("block_size", "timeout_ms", "header_timeout_ms", "start_timeout_ms", "end_gap_ms",
       "retries", "baud"),

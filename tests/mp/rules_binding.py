@@ -4,7 +4,7 @@ per call, as JSON)."""
 import json, qsota
 calls = (
     ("YmodemSender", ("fw.bin",), {}),
-    ("YmodemSender", ("fw.bin", 10, 1024, 1, 1, 1, 1, 1, 0, 9), {}),
+    ("YmodemSender", ("fw.bin", 10, 1024, 1, 1, 1, 1, 1, 0, False, 9), {}),
     ("YmodemSender", ("fw.bin", 10), {"name": "x"}),
     ("YmodemSender", (), {"bogus": 1}),
     ("YmodemSender", (), {"size": 1, "name": b"a"}),

@@ -14,6 +14,10 @@ servers, for the tests:
     ranges=False        Range ignored (200 with the whole file)
     lie=N               Content-Length claims N bytes more than the file has
     redirect="URL"      every request is answered 302 to URL + its path
+    rate=N              at most N body bytes per second (per response), in 1 KiB pieces
+    sndbuf=N            the socket's send buffer (SO_SNDBUF; Linux doubles it), in 1 KiB
+                        pieces: with a small receive buffer on the client, `body_bytes` is
+                        then close to what the client read, not what the kernel buffered
 
     server = FileServer(root, cuts=[30000]).start()
     server.url("fw.bin")  -> "http://127.0.0.1:PORT/fw.bin" (https://localhost:PORT with tls)
@@ -32,8 +36,10 @@ import hashlib
 import os
 import random
 import re
+import socket
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 _RANGE = re.compile(r"bytes=(\d+)-(\d*)$")
@@ -64,12 +70,15 @@ class FileServer:
         ranges=True,
         lie=0,
         redirect=None,
+        rate=None,
+        sndbuf=None,
     ):
         self.root = os.path.abspath(root)
         self.cuts = list(cuts)
         self.tls, self.chunked, self.swap = tls, chunked, swap
         self.auth = None if auth is None else "Basic " + base64.b64encode(auth.encode()).decode()
         self.if_range, self.ranges, self.lie, self.redirect = if_range, ranges, lie, redirect
+        self.rate, self.sndbuf = rate, sndbuf
         self.body_bytes = 0
         self.requests = []
         self.headers = []
@@ -111,6 +120,8 @@ def _handler(server):
             pass
 
         def do_GET(self):
+            if server.sndbuf:
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, server.sndbuf)
             server.headers.append(dict(self.headers.items()))
             if server.redirect is not None:
                 self.send_response(302)
@@ -170,11 +181,17 @@ def _handler(server):
 
         def _body(self, path, start, length, cut):
             rng = random.Random(start)
+            piece = 1024 if server.rate or server.sndbuf else 8192
+            began = time.monotonic()
+            sent = 0
             with open(path, "rb") as f:
                 f.seek(start)
                 left = length if cut is None else min(length, cut)
                 while left:
-                    data = f.read(min(left, rng.choice(_CHUNKS) if server.chunked else 8192))
+                    if server.rate:  # the piece goes when the rate allows it
+                        time.sleep(max(0.0, began + sent / server.rate - time.monotonic()))
+                    data = f.read(min(left, rng.choice(_CHUNKS) if server.chunked else piece))
+                    sent += len(data)
                     if not data:
                         break
                     out = data

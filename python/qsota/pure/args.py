@@ -112,21 +112,23 @@ def _refused(kind, lo, hi, v):
 def parse(rows, args, kw, take=_take):
     """A constructor's parameters (a list in signature order): `args` and `kw` bound as the
     C module binds them (MicroPython's mp_arg_parse_all, after Python's message for an
-    unknown keyword; KEYS only by keyword), then checked by `rows` of qsota.rules in order,
-    the argument kinds by `take(row, value)`."""
+    unknown keyword; KEYS and what follows it only by keyword), then checked by `rows` of
+    qsota.rules in order, the argument kinds by `take(row, value)`."""
     names = []
     values = []
     missing = None
     taken = 0
     positional = 0
+    keyword_only = False
     for name, kind, _, _, _, default in rows:
         if kind >= LEN:
             continue
         i = len(names)
         names.append(name)
-        if kind != KEYS:
+        keyword_only = keyword_only or kind == KEYS
+        if not keyword_only:
             positional += 1
-        if i < len(args) and kind != KEYS:
+        if i < len(args) and not keyword_only:
             values.append(args[i])
         elif name in kw:
             values.append(kw[name])

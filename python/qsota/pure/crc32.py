@@ -82,3 +82,20 @@ def value(variant, s):
     """The CRC of what state `s` was fed."""
     v = s[0] << 8 | s[1]
     return _swap(v) if variant == MPEG2 else v ^ 0xFFFFFFFF
+
+
+def halves(variant, s):
+    """The CRC of what state `s` was fed as its (low, high) 16-bit halves, no long int: what
+    a Verifier state records."""
+    h = s[0]
+    if variant == MPEG2:  # the state is the CRC byte-reversed: h = b3 b2 b1, s[1] = b0
+        return h & 0xFF00 | h >> 16, s[1] << 8 | h & 0xFF
+    return ((h & 0xFF) << 8 | s[1]) ^ 0xFFFF, (h >> 8) ^ 0xFFFF
+
+
+def resume(variant, lo, hi):
+    """A state that continues from a CRC given as (low, high) halves (as `halves` gives)."""
+    if variant == MPEG2:
+        return [(lo & 0xFF) << 16 | lo & 0xFF00 | hi & 0xFF, hi >> 8]
+    lo ^= 0xFFFF
+    return [(hi ^ 0xFFFF) << 8 | lo >> 8, lo & 0xFF]

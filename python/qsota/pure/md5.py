@@ -18,52 +18,32 @@ try:
 except ImportError:
     import ustruct as struct
 
+from .blockhash import BlockHash
 
-class md5:
+
+class md5(BlockHash):
     def __init__(self, data=b""):
         self._h = [0x2301, 0x6745, 0xAB89, 0xEFCD, 0xDCFE, 0x98BA, 0x5476, 0x1032]
-        self._block = bytearray(64)
-        self._fill = 0  # bytes waiting in _block
-        self._length = 0  # bytes fed in all
-        self._final = False
-        self.update(data)
+        self._start(data)
 
-    def update(self, data):
-        if self._final:
-            raise ValueError("hash is final")
-        n = len(data)
-        self._length += n
-        h = self._h
-        block = self._block
-        fill = self._fill
-        i = 0
-        # Whole blocks are read from `data` in place; only the ends go through _block, byte
-        # by byte: no slice per block, and no slice assignment (optional in MicroPython).
-        while i < n:
-            if fill == 0 and n - i >= 64:
-                _compress(h, data, i)
-                i += 64
-                continue
-            block[fill] = data[i]
-            fill += 1
-            i += 1
-            if fill == 64:
-                _compress(h, block, 0)
-                fill = 0
-        self._fill = fill
+    def _compress(self, d, i):
+        _compress(self._h, d, i)
 
     def digest(self):
-        n = self._length
-        pad = bytearray(((55 - n) % 64) + 9)
-        pad[0] = 0x80
-        # The length in bits, 64-bit little-endian, byte by byte (n * 8 may be a long int).
-        at = len(pad) - 8
-        pad[at] = (n & 0x1F) << 3
-        for k in range(1, 8):
-            pad[at + k] = (n >> (8 * k - 3)) & 0xFF
-        self.update(pad)
-        self._final = True
+        self._pad()
         return struct.pack("<8H", *self._h)
+
+    def _state(self):
+        """(the chaining value as 16 bytes, little-endian words as in a digest; the block
+        buffer, whose first `fill` bytes are not compressed yet; fill; bytes fed): what a
+        Verifier state records."""
+        return struct.pack("<8H", *self._h), self._block, self._fill, self._length
+
+    def _restore(self, chain, at, tail, length):
+        """Continues from a state: the chaining value at chain[at:at + 16], `tail` (the bytes
+        past the last whole block, length % 64 of them), `length` bytes fed."""
+        self._h = list(struct.unpack_from("<8H", chain, at))
+        self._restore_tail(tail, length)
 
 
 def _compress(h, d, i):

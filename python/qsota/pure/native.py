@@ -19,7 +19,9 @@ except ImportError:
 
 from ..rules import NATIVE
 from .args import parse
-from .sender import DONE, SEND, Sender, _after, _now, _reached, _received, _taken
+from .sender import (
+    DIGEST, DONE, SEND, Sender, _after, _now, _provided, _reached, _received, _taken,
+)
 from . import crc32 as _crc
 
 _SYNC0 = 0xA5
@@ -31,6 +33,9 @@ _MAX_PAYLOAD = 1024
 _FRAME_SIZE = _OVERHEAD + 4 + _MAX_PAYLOAD
 _RX_BUF = 64
 _VERSION = 1
+# OPEN's flag: the 32 bytes name the image by the sender's identity, COMMIT carries the
+# SHA-256 (an image checked at its end only: a stream).
+_DIGEST_AT_COMMIT = 0x02
 
 _OPEN = 0x01
 _DATA = 0x02
@@ -214,8 +219,8 @@ class NativeSender(Sender):
     """A sans-IO sender of the native protocol for one image (see qsota.transfer)."""
 
     def __init__(self, *args, **kw):
-        (size, sha256, component, version, rto_ms, open_timeout_ms, retries, baud, delta,
-         require_signature) = parse(NATIVE, args, kw)
+        (size, sha256, component, version, rto_ms, open_timeout_ms, retries, baud, deferred,
+         delta, require_signature) = parse(NATIVE, args, kw)
         if delta:
             from .delta import DeltaError, describe
 
@@ -225,11 +230,21 @@ class NativeSender(Sender):
                 raise ValueError("delta: %s" % e)
         super().__init__(retries)
         self._delta = delta or None
-        self._flags = (0 if self._delta is None else _DELTA) | (_SIGNED if require_signature else 0)
         self._size = size
         self._sha = sha256
         self._comp = component
         self._ver = version
+        # A deferred package goes with DELTA alone (the receiver checks its target against
+        # OPEN's digest): COMMIT still waits for DIGEST, and carries nothing.
+        self._deferred = deferred
+        # OPEN's flags byte.
+        self._flags = ((_DIGEST_AT_COMMIT if deferred and not delta else 0)
+                       | (0 if self._delta is None else _DELTA)
+                       | (_SIGNED if require_signature else 0))
+        # A deferred image: DIGEST is out; its answer is in the frame; COMMIT's SHA-256.
+        self._asked_digest = False
+        self._digest_in_frame = False
+        self._digest = None
         self._rto_opt = rto_ms
         self._open_timeout = open_timeout_ms
         self._parser = _Parser()
@@ -420,7 +435,7 @@ class NativeSender(Sender):
                 return self._failed()
             if phase == _FINISHED:
                 return DONE
-            if len(frame) < _FRAME_SIZE or self._reading >= 0:
+            if len(frame) < _FRAME_SIZE or self._reading >= 0 or self._asked_digest:
                 self._fail_with("usage")
                 continue
             if phase == _OPENING:
@@ -483,10 +498,20 @@ class NativeSender(Sender):
 
     def _poll_commit(self, now_ms, frame):
         if self._send:
+            if self._deferred and self._digest is None:
+                # Asked once, when every byte is acknowledged; kept for COMMIT's repeats.
+                if not self._digest_in_frame:
+                    self._asked_digest = True
+                    self.at = _HEADER
+                    return DIGEST
+                self._digest = bytes(frame[_HEADER : _HEADER + 32])
             self._send = False
             # The answer waits for the read-back of the whole image: the longest timeout.
             self._deadline = _after(now_ms, self._rto_max if self._adaptive else self._rto)
-            return self._emit(frame, _COMMIT, 0)
+            n = 0
+            if self._flags & _DIGEST_AT_COMMIT:
+                n = _put(frame, _HEADER, self._digest) - _HEADER
+            return self._emit(frame, _COMMIT, n)
         if _reached(now_ms, self._deadline):
             self._retry()
             return 0
@@ -512,6 +537,17 @@ class NativeSender(Sender):
             _put32(frame, at, target_size)
             at = _put(frame, at + 4, target_digest)
         return at - p
+
+    def provide(self, n):
+        if not self._asked_digest:
+            return super().provide(n)
+        _provided(n)
+        self._asked_digest = False
+        self._digest_in_frame = n == 32
+        if n < 32:
+            self._fail_with("source")  # the image failed its check
+        elif n > 32:
+            self._fail_with("usage")
 
     def _emit(self, frame, kind, n):
         if frame is not self._frame:

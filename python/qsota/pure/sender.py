@@ -3,7 +3,7 @@ action codes, the action's numbers as int attributes, the image reads (READ, `pr
 the retry count; see docs/architecture.md "Sender objects". No allocation per call.
 """
 
-from ..codes import DONE, FAILED, READ, SEND, WAIT  # noqa: F401 (the senders import them here)
+from ..codes import DIGEST, DONE, FAILED, READ, SEND, WAIT  # noqa: F401 (the senders import them here)
 from ..rules import POLL, PROVIDE, RECEIVE
 from .args import _int, _refuse_type, readable, writable
 

@@ -17,8 +17,14 @@ try:
     import hashlib
 except ImportError:
     import uhashlib as hashlib
+try:
+    import struct
+except ImportError:
+    import ustruct as struct
 
 from ..rules import CRC, CRC32, HEX, HEXDIGEST, KEYS, NAME, NON_HEX, NOT_A_NUMBER, UPDATE, VERIFIER
+from ..rules import NOT_FRESH, NOT_RESUMABLE, RESTORE, STATE_DAMAGED, STATE_FINAL, STATE_VARIANT
+from ..rules import STATE_VERSION
 from . import crc32
 from .args import _int, _refuse_type, _take, _type_error, parse, readable
 
@@ -36,6 +42,17 @@ _BY_CODE = (_AUTO, _MPEG2, _ISO_HDLC)
 
 _FINAL = "update: the verifier is final after check() or a digest"
 _UPDATE = UPDATE[0]
+_RESTORE = RESTORE[0]
+_RESUMABLE = VERIFIER[-1]
+
+# The state record of src/midstate.rs: everything before its check value (magic, version,
+# CRC variants, 0, size, MD5 and SHA-256 chaining values, MPEG-2 and ISO-HDLC so far as
+# 16-bit halves, low first, the partial block), then the check value's halves.
+_STATE = "<4sBBHQ16s32sHHHH64s"
+_STATE_CHECKED = 136
+_STATE_MAGIC = b"QVST"
+_STATE_VERSION = 1
+_STATE_MAX_SIZE = (1 << 61) - 1  # MD5 counts bits in 64 bits
 _CRC32 = CRC32[0]
 _DIGESTS = ("md5", "sha256")
 
@@ -169,6 +186,29 @@ def _hex(digest):
     return "".join("%02x" % b for b in digest)
 
 
+def _encode_state(crcs, size, chains, at, crc_halves, block):
+    """A state record (src/midstate.rs): the CRC variants' code, the size, the chaining
+    values of MD5 and SHA-256 at chains[at:at + 48] (each in digest order), the CRC values as
+    (MPEG-2 low, high, ISO-HDLC low, high) halves, and `block`, whose first size % 64
+    bytes are the partial block. Fields a policy does not compute, and padding, are 0."""
+    mlo, mhi, ilo, ihi = crc_halves
+    if crcs == 2:
+        mlo = mhi = 0
+    if crcs == 1:
+        ilo = ihi = 0
+    tail = bytes(block[: size % 64])
+    out = struct.pack(
+        _STATE, _STATE_MAGIC, _STATE_VERSION, crcs, 0, size, bytes(chains[at : at + 16]),
+        bytes(chains[at + 16 : at + 48]), mlo, mhi, ilo, ihi, tail,
+    )
+    return out + struct.pack("<HH", *_check_value(out))
+
+
+def _check_value(data):
+    """CRC-32/ISO-HDLC of `data` as (low, high) halves: a state record's check value."""
+    s = crc32.start()
+    crc32.run(crc32.table(crc32.ISO_HDLC), s, data)
+    return crc32.halves(crc32.ISO_HDLC, s)
 
 
 class Verifier:
@@ -183,13 +223,23 @@ class Verifier:
             given.append(v)
             return _arg(row, v)
 
-        self._want_md5, self._want_sha256, self._want_crc, _, policy, self._image = parse(
-            VERIFIER, args, kw, take
-        )
+        values = parse(VERIFIER, args, kw, take)
+        self._want_md5, self._want_sha256, self._want_crc, _, policy, self._image = values[:6]
+        self._resumable = bool(values[6])
+        if self._resumable and self._image is not None:
+            raise ValueError("%s: %s" % (_RESUMABLE[0], _RESUMABLE[4]))
         self._policy = _AUTO if policy is None else policy
         self._given = tuple(given[:4])  # md5, sha256, crc, size
-        self._md5 = _new_md5()
-        self._sha256 = hashlib.sha256()
+        if self._resumable:
+            # hashlib's state cannot be read out: hash in Python, whose state can.
+            from .md5 import md5
+            from .sha256 import sha256
+
+            self._md5 = md5()
+            self._sha256 = sha256()
+        else:
+            self._md5 = _new_md5()
+            self._sha256 = hashlib.sha256()
         self._digests = None  # (md5, sha256) once final
         # The CRC states (qsota.pure.crc32) of the variants the policy allows, as the core.
         self._mpeg2 = crc32.start() if self._policy != _ISO_HDLC else None
@@ -292,6 +342,67 @@ class Verifier:
                     raise VerifyError("crc: %s holds %d bytes fewer than were verified" % (path, left))
                 crc32.run(t, state, buf if n == len(buf) else view[:n])
                 left -= n
+
+    def _crc_halves(self):
+        """The CRCs so far as (MPEG-2 low, high, ISO-HDLC low, high) 16-bit halves (0 for a
+        variant not computed)."""
+        if self._kept is not None:
+            self._reread()
+        m = crc32.halves(crc32.MPEG2, self._mpeg2) if self._mpeg2 is not None else (0, 0)
+        i = crc32.halves(crc32.ISO_HDLC, self._iso) if self._iso is not None else (0, 0)
+        return m + i
+
+    def _set_crc_halves(self, mlo, mhi, ilo, ihi):
+        """Continues the CRCs the policy computes from these values (as _crc_halves)."""
+        if self._mpeg2 is not None:
+            self._mpeg2 = crc32.resume(crc32.MPEG2, mlo, mhi)
+        if self._iso is not None:
+            self._iso = crc32.resume(crc32.ISO_HDLC, ilo, ihi)
+
+    def export(self):
+        """The state after the bytes fed so far (140 bytes, docs/api.md "Verifier state"):
+        a new Verifier with the same expectations continues from it (`restore`). Needs
+        resumable=True; refused once final."""
+        if not self._resumable:
+            raise ValueError("export: " + NOT_RESUMABLE)
+        if self._digests is not None:
+            raise ValueError("export: " + STATE_FINAL)
+        md5, block, _, size = self._md5._state()
+        sha256 = self._sha256._state()[0]
+        code = _BY_CODE.index(self._policy)
+        return _encode_state(code, size, md5 + sha256, 0, self._crc_halves(), block)
+
+    def restore(self, state):
+        """Continues from what `export` wrote (bytes-like), before the first byte. Needs
+        resumable=True; ValueError naming `state` for a damaged record, one of a later
+        version or one made with another crc_variant; nothing changes then."""
+        state = readable(state, _RESTORE)
+        if not self._resumable:
+            raise ValueError("restore: " + NOT_RESUMABLE)
+        name, _, lo, hi, message, _ = _RESTORE
+        if not lo <= len(state) <= hi:
+            raise ValueError("%s: %s, got %d" % (name, message, len(state)))
+        if self._size or self._digests is not None:
+            raise ValueError("restore: " + NOT_FRESH)
+        f = struct.unpack_from(_STATE, state)
+        check = struct.unpack_from("<HH", state, _STATE_CHECKED)
+        if f[0] != _STATE_MAGIC or _check_value(memoryview(state)[:_STATE_CHECKED]) != check:
+            raise ValueError("%s: %s" % (name, STATE_DAMAGED))
+        if f[1] != _STATE_VERSION:
+            raise ValueError("%s: %s" % (name, STATE_VERSION))
+        code, size = f[2], f[4]
+        if code > 2 or size > _STATE_MAX_SIZE:
+            raise ValueError("%s: %s" % (name, STATE_DAMAGED))
+        halves = f[7:11]
+        if _encode_state(code, size, state, 16, halves, f[11]) != bytes(state):
+            raise ValueError("%s: %s" % (name, STATE_DAMAGED))
+        if _BY_CODE[code] != self._policy:
+            raise ValueError("%s: %s" % (name, STATE_VARIANT))
+        tail = f[11][: size % 64]
+        self._md5._restore(state, 16, tail, size)
+        self._sha256._restore(state, 32, tail, size)
+        self._set_crc_halves(*halves)
+        self._size = size
 
     def check(self):
         """True when every expectation holds, else VerifyError; makes the verifier final."""

@@ -8,7 +8,7 @@ frames of both backends byte for byte.
 from ..rules import YMODEM
 from .args import parse
 from .crc16 import crc16
-from .sender import DONE, SEND, Sender, _after, _reached
+from .sender import DIGEST, DONE, SEND, Sender, _after, _reached
 
 _SOH = 0x01
 _STX = 0x02
@@ -27,6 +27,9 @@ _NULL_WAIT_MS = 1000  # src/ymodem.rs NULL_WAIT_MS
 _QUIET_MS = 20
 # src/ymodem.rs PACKET_BUDGET_MS: the longest a packet may take on the wire at a known baud.
 _PACKET_BUDGET_MS = 750
+# What `_reading` and `_filled` hold for a deferred image's final check (no block has it;
+# a small int on a 32-bit port).
+_CHECK = 0x3FFFFFFF
 
 # Phases (src/ymodem.rs `Phase`).
 _START = 0
@@ -44,7 +47,7 @@ class YmodemSender(Sender):
 
     def __init__(self, *args, **kw):
         (name, size, block_size, timeout_ms, header_timeout_ms, start_timeout_ms, end_gap_ms,
-         retries, baud) = parse(YMODEM, args, kw)
+         retries, baud, deferred) = parse(YMODEM, args, kw)
         super().__init__(retries)
         if baud and (block_size + _OVERHEAD) * 10000 > _PACKET_BUDGET_MS * baud:
             block_size = 128  # a 1K packet would outlast the receiver's packet timeout
@@ -71,6 +74,8 @@ class YmodemSender(Sender):
         self._zero_ack = False
         self._cancel_pending = False
         self._s_blocks = 0
+        # A deferred image (a stream) passes its final check before EOT (DIGEST).
+        self._checked = not deferred
         self._frame = None  # the buffer _views are of
         self._views = None
 
@@ -266,6 +271,15 @@ class YmodemSender(Sender):
             n = wire + _OVERHEAD
         elif phase == _EOT_SENT:
             self._framed = -1
+            if not self._checked:
+                # Asked once, as the last block is confirmed (what `provide` reads).
+                if self._filled != _CHECK:
+                    self._reading = _CHECK
+                    self._read_len = 32
+                    self.at = 0
+                    return DIGEST
+                self._filled = -1
+                self._checked = True
             frame[0] = _EOT
             n = 1
         else:

@@ -46,6 +46,7 @@ pub fn native_sender(
         retries,
         baud,
         require_signature: a.require_signature,
+        deferred: false,
     };
     let (component, version) = (a.component.as_bytes(), a.image_version.as_bytes());
     let mut tx =
