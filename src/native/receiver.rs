@@ -718,7 +718,11 @@ fn parse_open<D: Patching>(p: &[u8]) -> Result<(ImageId, Option<DeltaOpen>, bool
             _ => Some(DeltaOpen::parse(p.get(end..)?)?),
         };
         let signed = flags & D::FLAGS & SIGNED != 0;
-        Some((ImageId::with_flags(size, deferred, key, comp, ver)?, delta, signed))
+        Some((
+            ImageId::with_flags(size, deferred, key, comp, ver)?,
+            delta,
+            signed,
+        ))
     };
     fields().ok_or(code::ARGUMENT)
 }
