@@ -28,7 +28,7 @@ EXAMPLE = (ROOT / "demo" / "sota_example.py").read_text()
 AGENT_LINE = "workdir='sota')"
 SEED_LINE = "Qth.setMcuVer('STM32', '1_0_0', App_sotaInfoCb, App_sotaResultCb)"
 FAST_MCU = ["--baud", "921600", "--flash-scale", "0"]
-IMAGE = bytes(random.Random(5).getrandbits(8) for _ in range(40 * 1024))
+IMAGE = random.Random(5).randbytes(40 * 1024)
 OLD = b"OLD!" * 2048
 
 

@@ -15,7 +15,7 @@ from support.signing import make_key, sign
 from test_agent import FAST_MCU, OLD, ROOT, assert_failure, example, lines
 from scenario import Setup
 
-BODY = bytes(random.Random(41).getrandbits(8) for _ in range(20 * 1024))
+BODY = random.Random(41).randbytes(20 * 1024)
 
 
 @pytest.fixture(scope="module")

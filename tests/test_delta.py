@@ -320,7 +320,7 @@ def test_the_window_is_the_one_the_package_names_allocated_when_its_header_is_in
     bytes) once the header is in, none for crle and none: the heap a small package takes is
     about a kilobyte, not the 32 KiB of the largest window. A window over the `window` cap
     is refused (`window`) on both backends, once the header says so."""
-    old = bytes(random.Random(3).getrandbits(8) for _ in range(4000))
+    old = random.Random(3).randbytes(4000)
     new = old[:1000] + b"hello world" * 20 + old[1200:]
     (tmp_path / "old").write_bytes(old)
     (tmp_path / "new").write_bytes(new)

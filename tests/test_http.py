@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT / "tools" / "qth_emu"))
 
 from fileserver import FileServer  # noqa: E402
 
-IMAGE = bytes(random.Random(11).getrandbits(8) for _ in range(150 * 1024))
-OTHER = bytes(random.Random(12).getrandbits(8) for _ in range(150 * 1024))
+IMAGE = random.Random(11).randbytes(150 * 1024)
+OTHER = random.Random(12).randbytes(150 * 1024)
 
 class Certs:
     """A CA (with an intermediate), and server contexts for each certificate case."""
