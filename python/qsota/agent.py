@@ -28,8 +28,15 @@ except ImportError:  # MicroPython 1.13 (legacy QuecPython) has only the u-names
     import uos as os
 
 import qsota
-from qsota import https, protocols
-from qsota.update import AgentError, Update, int_or_none  # noqa: F401 (qsota.agent.AgentError)
+
+CHUNK = 4096  # the download buffer's default size
+# The first Agent's download buffer (of the default size), taken before the modules below are
+# loaded: loading them leaves the heap in small holes, where a later bytearray(4096) can fail
+# with most of the heap free (bench/arm/ram.py on a 160 KiB heap: 96 KB free, no 3 KB hole).
+_spare = bytearray(CHUNK)
+
+from qsota import https, protocols  # noqa: E402
+from qsota.update import AgentError, Update, int_or_none  # noqa: E402, F401 (qsota.agent.AgentError)
 
 try:
     import _thread
@@ -47,6 +54,17 @@ def setMcuVer(Qth, comp_no, version, infoCb, resultCb, port=None, **options):
     agent = Agent(Qth, comp_no, version, infoCb, resultCb, port, **options)
     agent.start()
     return agent
+
+
+def _buffer(n):
+    """A bytearray(n) for an Agent: the spare one (allocated at import) if it has that size
+    and no Agent took it yet."""
+    global _spare
+    buf = _spare
+    if buf is None or len(buf) != n:
+        return bytearray(n)
+    _spare = None
+    return buf
 
 
 def _log_print(msg):
@@ -159,7 +177,7 @@ class Agent:
         retries=5,
         backoff_ms=1000,
         timeout_s=30,
-        chunk=4096,
+        chunk=CHUNK,
         thread=True,
         stream="auto",
     ):
@@ -240,7 +258,7 @@ class Agent:
         self.timeout_s = timeout_s
         self.thread = thread and _thread is not None
         self.stream = stream
-        self.buf = bytearray(chunk)
+        self.buf = _buffer(chunk)
         self.mv = memoryview(self.buf)
         self.busy = False
         self.lock = _thread.allocate_lock() if _thread else None

@@ -17,8 +17,7 @@ except ImportError:  # MicroPython 1.13 (legacy QuecPython) has only the u-names
     import uos as os
 
 import qsota
-from qsota import delta, http, https, protocols
-from qsota import image as _image
+from qsota import http, https, protocols
 from qsota.download import Download, percent, remove
 from qsota.errors import DeltaError
 from qsota.source import patch_format, refusal, sha256_of
@@ -248,6 +247,8 @@ class Update:
             raise AgentError("verify", "diff package: %s: %s" % (why, FULL))
         verifier = qsota.Verifier(keys=a.keys) if a.keys is not None else None
         copy = t = None
+        from qsota import delta  # only a diff package needs it (the heap of the agent's import)
+
         try:
             t = delta.Target(base, package, check_base=True, out=verifier)
             free = a._device()["free"]
@@ -273,6 +274,8 @@ class Update:
         a = self.agent
         if a.plan_source is not None and a.plan_source != a.version:
             return "made for version %s, the MCU runs %s" % (a.plan_source, a.version)
+        from qsota import delta  # only a diff package needs it
+
         try:
             want, ext = delta.header(package)
         except DeltaError as e:
@@ -369,6 +372,8 @@ class Update:
             if self.written:
                 source = self._path(".img.new")
             elif self.rebuilt is not None:
+                from qsota import delta  # only a diff package needs it
+
                 source = delta.Target(self._path(".img"), path, name)
             if signed is not None and not whole:
                 source = self._body(source, signed, name)
@@ -401,8 +406,10 @@ class Update:
     def _body(self, source, signed, name):
         """The body of the signed image `source` (a path or an open file), for a bootloader
         that takes a raw application."""
+        from qsota import image  # only a signed image needs it
+
         try:
-            return _image.body(source, signed, name)
+            return image.body(source, signed, name)
         except ValueError as e:
             raise AgentError("verify", str(e))
 
