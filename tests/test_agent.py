@@ -137,6 +137,34 @@ def test_pure_backend_updates_the_mcu(setup):
     assert_success(result)
 
 
+# Run right before the agent is made (after `import qsota.agent`): fills the heap with
+# 3000-byte blocks, the rest with small ones, and frees every other 3000-byte block, so that
+# no free run is much over 3 KB. Loading modules from a file system leaves a module's heap so
+# (bench/arm/ram.py: 96 KB free in a 160 KiB heap, no 3 KB in one piece); an update must get
+# by with what the agent took at import and such holes.
+FRAGMENT = """
+    freed = kept = None
+    for size in (3000, 64):  # then what is left, in small blocks kept
+        try:
+            while True:
+                freed = (bytearray(size), freed) if size == 3000 else freed
+                kept = (bytearray(size), kept)
+        except MemoryError:
+            pass
+    freed = None
+    gc.collect()
+"""
+
+
+@pytest.mark.parametrize("backend", ["native", "pure"])
+def test_an_update_fits_a_heap_left_in_small_holes_by_imports(setup, backend):
+    agent = "    qsota.agent.setMcuVer("
+    script = "import gc\nimport qsota_backend\nqsota_backend.use(%r)\n" % backend
+    script += example().replace(agent, FRAGMENT.lstrip("\n") + agent, 1)
+    result = setup.run(script, setup.package(), mcu_args=FAST_MCU, path=[ROOT / "tests" / "mp"])
+    assert_success(result)
+
+
 # What the script's on_failure hears (docs/agent.md: "Failure semantics").
 ON_FAILURE = ", on_failure=lambda comp, e: print('on_failure:', comp, e.stage, e.code, e)"
 
