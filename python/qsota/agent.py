@@ -36,7 +36,7 @@ CHUNK = 4096  # the download buffer's default size
 _spare = bytearray(CHUNK)
 
 from qsota import https, protocols  # noqa: E402
-from qsota.update import AgentError, Update, int_or_none  # noqa: E402, F401 (qsota.agent.AgentError)
+from qsota.update import AgentError, Update, int_or_none  # noqa: E402, F401 (agent.AgentError)
 
 try:
     import _thread

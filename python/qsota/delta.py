@@ -253,3 +253,45 @@ class Target:
         self._base.close()
         self._pkg.close()
 
+
+class Copy:
+    """The file a diff package's target is written to as `Target.prove` proves it (for
+    qsota.update: the next base, and what is sent). A write that fails (the workdir full
+    after all) ends the copy, not the proof: the target is then applied again to send it."""
+
+    def __init__(self, path):
+        self.path = path
+        try:
+            self.f = open(path, "wb")
+        except OSError:
+            self.f = None
+
+    def write(self, data):
+        if self.f is not None:
+            try:
+                self.f.write(data)
+            except OSError:
+                self.discard()
+
+    def close(self):
+        """Whether the file holds all that was written."""
+        if self.f is None:
+            return False
+        try:
+            self.f.close()
+        except OSError:
+            self.f = None
+            return False
+        self.f = None
+        return True
+
+    def discard(self):
+        if self.f is not None:
+            try:
+                self.f.close()
+            except OSError:
+                pass
+            self.f = None
+        from .download import remove  # the agent's (only the agent keeps a copy)
+
+        remove(self.path)

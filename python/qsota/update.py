@@ -238,8 +238,8 @@ class Update:
         """Proves the diff package's target before anything reaches the MCU: the kept image
         is the package's base (its SHA-256), the plan's source version is the one reported,
         and the result has the extension's SHA-256 and, with keys=, a valid signature. The
-        result goes to <comp>.img.new as it is proven where the workdir has room for it (see
-        `_Copy`). Sets `rebuilt` and `written`; returns the keys= Verifier (or None)."""
+        result goes to <comp>.img.new as it is proven where the workdir has room for it
+        (`qsota.delta.Copy`). Sets `rebuilt` and `written`; returns the keys= Verifier (or None)."""
         a = self.agent
         base = self._path(".img")
         why = self._base_problem(package, base)
@@ -253,7 +253,7 @@ class Update:
             t = delta.Target(base, package, check_base=True, out=verifier)
             free = a._device()["free"]
             if free is None or free >= t.size + len(a.buf):
-                copy = _Copy(self._path(".img.new"))
+                copy = delta.Copy(self._path(".img.new"))
             self.rebuilt = t.prove(copy, a.buf)
             if verifier is not None:
                 verifier.check()
@@ -481,47 +481,6 @@ class Update:
         s.finish()
         a._log("streamed %d bytes: %d downloaded again, %d connections"
                % (s.total, s.again, s.connections))
-
-
-class _Copy:
-    """The file a diff package's target is written to as it is proven (the next base, and
-    what is sent). A write that fails (the workdir full after all) ends the copy, not the
-    proof: the target is then applied again to send it."""
-
-    def __init__(self, path):
-        self.path = path
-        try:
-            self.f = open(path, "wb")
-        except OSError:
-            self.f = None
-
-    def write(self, data):
-        if self.f is not None:
-            try:
-                self.f.write(data)
-            except OSError:
-                self.discard()
-
-    def close(self):
-        """Whether the file holds all that was written."""
-        if self.f is None:
-            return False
-        try:
-            self.f.close()
-        except OSError:
-            self.f = None
-            return False
-        self.f = None
-        return True
-
-    def discard(self):
-        if self.f is not None:
-            try:
-                self.f.close()
-            except OSError:
-                pass
-            self.f = None
-        remove(self.path)
 
 
 def _replace(src, dst):
