@@ -1,7 +1,7 @@
 """qsota.update: one SOTA update as `qsota.agent` runs it, after the platform's sotaInfo:
 download the file (resuming with HTTP Range) through a Verifier, refuse it unless something
 checked it, send it (or the body of a signed image) to the MCU with `qsota.send`, and check
-the version the MCU then runs; or, in stream mode, send it as it downloads (qsota.stream,
+the version the MCU then runs; or, in stream mode, send it as it downloads (qsota.update_stream,
 checked before the MCU commits it). A diff package (esp_delta_ota's magic) is applied on the
 module to the kept copy of the image the MCU runs (`<workdir>/<comp>.img`, kept after each
 success): once into `<comp>.img.new`, proving its digest, then sent from that file and
@@ -428,59 +428,11 @@ class Update:
         return size is not None and free is not None and size > free
 
     def _stream(self, target, url, size, md5, crc):
-        """Sends the image to the MCU as it downloads (qsota.stream), resuming from the
-        record <workdir>/<comp>.stream. A file that changes on the server once bytes reached
-        the MCU starts the stream over, once per update, on the same port (the same
-        bootloader session)."""
-        from qsota.stream import StreamRestart  # only an update that streams needs it
+        """Sends the image to the MCU as it downloads (qsota.update_stream, loaded only for
+        an update that streams)."""
+        from qsota.update_stream import stream
 
-        a = self.agent
-        checks = self._prepare(url, md5, crc, size)
-        a._log("streaming the image into the MCU (checked before it commits: %s)"
-               % (", ".join(checks) or "nothing, allow_unverified"))
-        port, opened = self._open_port()
-        try:
-            try:
-                self._stream_once(target, url, size, md5, crc, port)
-            except StreamRestart as e:
-                a._log("%s: the update starts over" % e)
-                try:
-                    self._stream_once(target, url, size, md5, crc, port)
-                except StreamRestart as e:
-                    raise AgentError("download", "%s again: giving up" % e)
-        finally:
-            if opened and callable(getattr(port, "close", None)):
-                port.close()
-
-    def _stream_once(self, target, url, size, md5, crc, port):
-        from qsota.stream import Stream, StreamRestart
-
-        a = self.agent
-        self.stage = "download"
-        s = Stream(url, [target, md5, str(crc)], size,
-                   lambda: self._verifier(md5, crc, size, True), a._log, tls=a.tls,
-                   retries=a.retries, backoff_ms=a.backoff_ms, timeout_s=a.timeout_s,
-                   max_size=a.max_size, record=self._path(".stream"))
-        try:
-            s.open()
-            self.stage = "transfer"
-            self._transfer(s, target, None, None, port)
-        except StreamRestart:
-            s.finish()  # another file: its record is worthless
-            raise
-        except AgentError:
-            if s.failed_check is None:
-                s.close()  # the record stays: the next attempt resumes from it
-                raise
-            s.finish()  # a wrong image is not resumed
-            raise AgentError("verify", "the streamed image failed its final check (%s); the "
-                             "MCU did not commit it" % s.failed_check)
-        except BaseException:
-            s.close()
-            raise
-        s.finish()
-        a._log("streamed %d bytes: %d downloaded again, %d connections"
-               % (s.total, s.again, s.connections))
+        stream(self, target, url, size, md5, crc)
 
 
 def _replace(src, dst):
