@@ -137,7 +137,7 @@ class Agent:
       retries=5             download attempts in a row without progress
       backoff_ms=1000       first pause between attempts (doubles, at most 30 s)
       timeout_s=30          network timeout per read
-      chunk=4096            download buffer (allocated once)
+      chunk=4096            download buffer (allocated once; the first default one at import)
       stream='auto'         send the image into the MCU as it downloads, keeping nothing but
                             a record under 1 KB (docs/agent.md, "Stream mode"): 'auto'
                             streams with the native protocol when the image does not fit
