@@ -19,23 +19,11 @@ except ImportError:  # MicroPython 1.13 (legacy QuecPython) has only the u-names
 import qsota
 from qsota import http, https, protocols
 from qsota.download import Download, percent, remove
-from qsota.errors import DeltaError
+from qsota.errors import AgentError, DeltaError
 from qsota.source import patch_format, refusal, sha256_of
 
 # What the log and the script hear when the module cannot apply a diff package.
 FULL = "publish a full package"
-
-
-class AgentError(Exception):
-    """One update failed. `.stage` is plan, download, space, verify, transfer or mcu (every
-    failure is reported with one of these); `.code` is the TransferError code when the MCU
-    transfer failed (timeout, cancelled, retries, protocol, source, rejected, usage, io),
-    else None; str() is the message the log shows."""
-
-    def __init__(self, stage, message, code=None):
-        super().__init__(message)
-        self.stage = stage
-        self.code = code
 
 
 def int_or_none(value, what):

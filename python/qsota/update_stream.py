@@ -5,7 +5,7 @@ qsota.agent does without its bytecode (and, from .py, without compiling it: a 16
 could not compile qsota.update with it)."""
 
 from qsota.stream import Stream, StreamRestart
-from qsota.update import AgentError
+from qsota.errors import AgentError
 
 
 def stream(update, target, url, size, md5, crc):
