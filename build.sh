@@ -112,6 +112,10 @@ run_rust_tests() {
     cargo clippy -q -p qsota-capi -- -D warnings
     cargo clippy -q -p qsota-capi --features qsota/bootloader -- -D warnings
     cargo clippy -q --workspace --exclude qsota-capi --all-targets -- -D warnings
+    # The fuzz targets (a workspace of their own, built with sanitizers only by ./build.sh
+    # fuzz and test): here too, so that a change of the core's API breaks the quick loop.
+    cargo fmt --manifest-path fuzz/Cargo.toml -- --check
+    cargo clippy -q --manifest-path fuzz/Cargo.toml --bins -- -D warnings
     say "cargo test (it records build/traces/ for tests/test_traces.py)"
     rm -rf "$BUILD/traces"
     cargo test -q --workspace --exclude qsota-capi

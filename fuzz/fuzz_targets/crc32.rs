@@ -17,9 +17,15 @@ fuzz_target!(|data: &[u8]| {
         crcs.update(piece, mpeg2, iso);
     }
     if mpeg2 {
-        assert_eq!(crcs.mpeg2(), Crc::<u32>::new(&CRC_32_MPEG_2).checksum(image));
+        assert_eq!(
+            crcs.mpeg2(),
+            Crc::<u32>::new(&CRC_32_MPEG_2).checksum(image)
+        );
     }
     if iso {
-        assert_eq!(crcs.iso_hdlc(), Crc::<u32>::new(&CRC_32_ISO_HDLC).checksum(image));
+        assert_eq!(
+            crcs.iso_hdlc(),
+            Crc::<u32>::new(&CRC_32_ISO_HDLC).checksum(image)
+        );
     }
 });

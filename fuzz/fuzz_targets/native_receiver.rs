@@ -165,7 +165,7 @@ fn run<const S: usize, D: Patching>(
     let mut frame = [0u8; 1100];
     // A small image the program can send correctly, so that commits are reachable.
     let image = &signed().0;
-    let sha: [u8; 32] = Sha256::digest(&image).into();
+    let sha: [u8; 32] = Sha256::digest(image).into();
     // What DATA sends: the package after a delta OPEN, else the image.
     let mut sending: &[u8] = image;
     while let Some(op) = input.byte() {

@@ -17,7 +17,8 @@ const SIZE: u64 = 5000;
 
 fuzz_target!(|data: &[u8]| {
     // The first byte picks the timer: fixed (even) or adaptive, the line's rate, and
-    // (the top bit) a deferred image, whose SHA-256 is asked for at the end.
+    // (the top bit) a deferred image, whose SHA-256 is asked for at the end; an input of odd
+    // length asks for the receiver's signature check (OPEN's SIGNED flag).
     let pick = data.first().copied().unwrap_or(0);
     let opts = Options {
         rto_ms: if pick & 1 == 0 { 50 } else { 0 },
@@ -25,6 +26,7 @@ fuzz_target!(|data: &[u8]| {
         retries: 3,
         baud: u32::from((pick >> 1) & 0x3F) * 19_200,
         deferred: pick & 0x80 != 0,
+        require_signature: data.len() % 2 == 1,
     };
     let mut tx = Sender::new(SIZE, &[7; 32], b"mcu", b"1", opts).unwrap();
     if let Ok(delta) = DeltaOpen::from_package(data.get(1..).unwrap_or_default()) {
@@ -37,7 +39,9 @@ fuzz_target!(|data: &[u8]| {
         // Sometimes a short read (the source ended early).
         let given = |len| if piece[0] == 0xEE { len / 2 } else { len };
         // Sometimes the image fails its final check.
-        let digest = opts.deferred.then_some(if piece[0] == 0xEE { 0 } else { 32 });
+        let digest = opts
+            .deferred
+            .then_some(if piece[0] == 0xEE { 0 } else { 32 });
         if polls::burst(&mut tx, now, &mut frame, SIZE, given, digest, |_| ()).is_some() {
             return;
         }

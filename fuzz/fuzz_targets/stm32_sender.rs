@@ -30,7 +30,17 @@ fuzz_target!(|data: &[u8]| {
     let mut frame = vec![0u8; FRAME_SIZE];
     let mut now = 0u32;
     for piece in data.chunks(7) {
-        if polls::burst(&mut tx, now, &mut frame, size.into(), |len| len, None, |_| ()).is_some() {
+        if polls::burst(
+            &mut tx,
+            now,
+            &mut frame,
+            size.into(),
+            |len| len,
+            None,
+            |_| (),
+        )
+        .is_some()
+        {
             return;
         }
         tx.receive(now, piece);

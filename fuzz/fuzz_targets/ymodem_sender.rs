@@ -31,7 +31,9 @@ fuzz_target!(|data: &[u8]| {
     let mut now = 0u32;
     for piece in data.chunks(5) {
         // Sometimes the image fails its final check.
-        let digest = opts.deferred.then_some(if piece[0] == 0xEE { 0 } else { 32 });
+        let digest = opts
+            .deferred
+            .then_some(if piece[0] == 0xEE { 0 } else { 32 });
         if polls::burst(&mut tx, now, &mut frame, size, |len| len, digest, |_| ()).is_some() {
             return;
         }
