@@ -55,10 +55,16 @@ def run_mcu(mp, backend, path, **options):
     return Transfer(mp, backend, path, dict(FAST, **options)).result()
 
 
-def assert_exact_or_error(result, summary, data):
-    """The one property that matters: success means the exact image on the MCU."""
+def assert_exact_or_error(result, summary, data, batch_ended=True):
+    """The one property that matters: success means the exact image on the MCU, a file the
+    receiver completed (its EOT accepted). With `batch_ended` the receiver also took the null
+    block that ends the batch. Under line faults that is best effort: three null blocks lost
+    with every answer to them end the batch as done (docs/api.md), and a receiver by the
+    book then waits for a header that never comes, its file complete."""
     if result["ok"]:
-        assert summary["result"] == "ok", summary
+        assert summary["app_state"] == "new", summary
+        if batch_ended:
+            assert summary["result"] == "ok", summary
         assert summary["size"] == len(data)
         assert summary["sha256"] == hashlib.sha256(data).hexdigest(), summary
     else:
@@ -123,7 +129,10 @@ def test_seeded_faults_never_report_a_wrong_image(mp, tmp_path):
         options = dict(FAST, personality=personality, **line_faults(seed, reply_factor=20))
         return Transfer(mp, backend, path, options), data
 
-    outcomes = fault_runs(cases, start, assert_exact_or_error)
+    def check(result, summary, data):
+        assert_exact_or_error(result, summary, data, batch_ended=False)
+
+    outcomes = fault_runs(cases, start, check)
     print("seeded fault runs:", len(cases), outcomes)
     # The faults are mild enough that most runs must get through.
     assert outcomes["exact"] >= len(cases) * 3 // 4, outcomes

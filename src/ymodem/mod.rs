@@ -36,8 +36,11 @@ const NULL_TRIES: u8 = 3;
 /// The longest wait for the null block's answer (or `timeout_ms` if shorter). The null block
 /// makes no receiver write flash: it answers at once or, having ended the session, never
 /// (lrzsz `rb` exits on it, and its exit flushes the pty's output, the final ACK with it).
-/// A full `timeout_ms` here cost every rb session 6 s of silence.
-const NULL_WAIT_MS: u32 = 1000;
+/// A full `timeout_ms` here cost every rb session 6 s of silence. It must still exceed
+/// XMODEM's purge: a receiver by the book that got a damaged null block asks again only
+/// after 1 s of silence, and a retry sent at 1 s lands in that purge, extends it and is lost;
+/// three such retries ended the batch as "done" while the receiver still waited for it.
+const NULL_WAIT_MS: u32 = 1500;
 
 /// The longest a packet may take on the wire, with the baud known. ST's IAP reads a whole
 /// packet under one timeout of 1 s (AN4657's `ymodem.c`): at 9600 baud a 1K packet takes

@@ -870,6 +870,38 @@ fn a_silent_receiver_after_the_eot_ack_ends_the_batch() {
 }
 
 #[test]
+fn a_damaged_null_block_is_sent_again_after_the_receivers_purge() {
+    // A receiver by the book answers a damaged packet by waiting for 1 s of silence and only
+    // then asking again. The null block's retry must come after that purge, or it extends
+    // the purge, is lost too, and three such retries end the batch while the receiver waits.
+    const PURGE_MS: u32 = 1000;
+    let opts = Options::default();
+    let mut s = Sender::new(b"f", 0, opts).unwrap();
+    let mut frame = [0u8; 1029];
+    s.receive(0, b"C");
+    assert_eq!(s.poll(0, &mut frame), Action::Send(133));
+    s.receive(1, &[ACK, CRC16]);
+    assert_eq!(s.poll(1, &mut frame), Action::Send(1));
+    s.receive(2, &[ACK, CRC16]);
+    let sent = 2;
+    assert_eq!(s.poll(sent, &mut frame), Action::Send(133));
+    // The damaged null block's last byte arrives at once; the purge runs until PURGE_MS of
+    // silence, and nothing may be sent before it ends.
+    let Action::Wait { until_ms, .. } = s.poll(sent, &mut frame) else {
+        panic!("the sender must wait for the answer to the null block");
+    };
+    assert!(
+        until_ms > sent + PURGE_MS,
+        "the retry at {until_ms} would land in the purge"
+    );
+    // The receiver asks again after its purge; the null block goes again and is ACKed.
+    s.receive(sent + PURGE_MS + 1, b"C");
+    assert_eq!(s.poll(sent + PURGE_MS + 1, &mut frame), Action::Send(133));
+    s.receive(sent + PURGE_MS + 2, &[ACK]);
+    assert_eq!(s.poll(sent + PURGE_MS + 2, &mut frame), Action::Done);
+}
+
+#[test]
 fn a_receiver_restart_that_takes_block_256_for_a_header_fails_the_transfer() {
     let _trace = trace::Recording::new("ymodem-restart-256", 200);
     // The MCU resets just before block 256 (number 0): ST starts over, takes the block for

@@ -23,7 +23,7 @@ _DATA_AT = 3
 _CANCEL = 5
 _MAX_AHEAD = 2
 _NULL_TRIES = 3
-_NULL_WAIT_MS = 1000  # src/ymodem.rs NULL_WAIT_MS
+_NULL_WAIT_MS = 1500  # src/ymodem/mod.rs NULL_WAIT_MS: longer than XMODEM's 1 s purge
 _QUIET_MS = 20
 # src/ymodem.rs PACKET_BUDGET_MS: the longest a packet may take on the wire at a known baud.
 _PACKET_BUDGET_MS = 750
