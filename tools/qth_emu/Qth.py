@@ -26,6 +26,7 @@ status 3).
 
 import json
 import os
+import sys
 import time
 
 import _thread
@@ -55,7 +56,9 @@ def _load():
 def _record(*entry):
     with _lock:
         _state["log"].append(list(entry))
-    print("[platform]", " ".join(str(e) for e in entry))
+    # One write per line: print() writes each argument and the newline separately, and
+    # another thread's print could land inside the line.
+    sys.stdout.write("[platform] %s\n" % " ".join(str(e) for e in entry))
     _save()
 
 
@@ -118,9 +121,9 @@ def setMcuVer(comp_no, version, infoCb, resultCb):
     if _plan["status"] == "upgrading" and comp_no == pkg["comp"] and prev is not None:
         ok = version == pkg["target"]
         _plan["status"] = "done" if ok else "idle"
-        _post(resultCb, comp_no, ok)
         _state["results"].append([comp_no, ok])
-        _record("result", comp_no, ok)
+        _record("result", comp_no, ok)  # before the callback is queued: its print comes later
+        _post(resultCb, comp_no, ok)
     return None
 
 
