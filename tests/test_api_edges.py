@@ -1,5 +1,5 @@
-"""Edges of the public API a new user runs into: choosing the backend, a directory or a
-nameless file object as the source."""
+"""Edges of the public API a new user runs into: choosing the backend, a name the package
+does not have, a directory or a nameless file object as the source."""
 
 import pytest
 
@@ -26,6 +26,36 @@ def test_use_backend_chooses_and_refuses_what_is_not_a_backend(mp):
         [True, True, True],
         ["raise", "ValueError", "name: expected 'native' or 'pure', got 'fast'"],
         ["raise", "TypeError", "name: expected str, got int"],
+    ]
+
+
+def test_a_submodule_that_fails_to_import_names_what_is_missing(mp, tmp_path):
+    """qsota's submodules load on first use (qsota._lazy): a name that is no submodule is an
+    AttributeError, but an ImportError inside a submodule (firmware without `socket`, say)
+    must reach the script as it is, naming the missing module."""
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text(
+        "from qsota._lazy import submodule\n"
+        "def __getattr__(name):\n"
+        "    return submodule(globals(), name)\n"
+    )
+    (package / "good.py").write_text("X = 1\n")
+    (package / "needs_radio.py").write_text("import radio_that_is_not_here\n")
+    code = (
+        "import json, sys\n"
+        "sys.path.insert(0, %r)\n"
+        "import pkg\n"
+        "from outcome import attempt\n"
+        "rows = [pkg.good.X]\n"
+        "for name in ('nothing_here', 'needs_radio'):\n"
+        "    rows.append(attempt(getattr, pkg, name))\n"
+        "print(json.dumps(rows))\n"
+    ) % str(tmp_path)
+    assert mp.json(code, None) == [
+        1,
+        ["raise", "AttributeError", "nothing_here"],
+        ["raise", "ImportError", "no module named 'radio_that_is_not_here'"],
     ]
 
 

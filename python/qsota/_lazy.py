@@ -6,9 +6,14 @@ here."""
 
 
 def submodule(space, name):
-    """The submodule `name` of the package whose globals are `space`, imported."""
+    """The submodule `name` of the package whose globals are `space`, imported. No such
+    submodule is an AttributeError; an ImportError from inside one (its own `import socket`
+    failing) goes to the caller as it is, naming what is missing."""
+    full = space["__name__"] + "." + name
     try:
-        __import__(space["__name__"] + "." + name)
-    except ImportError:
-        raise AttributeError(name)
+        __import__(full)
+    except ImportError as e:
+        if e.args and ("'%s'" % full) in str(e.args[0]):
+            raise AttributeError(name)
+        raise
     return space[name]
