@@ -11,6 +11,8 @@ import hashlib
 import pytest
 from test_agent import FAST_MCU, IMAGE, ROOT, assert_failure, assert_success, example
 from test_agent import setup  # noqa: F401 (fixture)
+from support.mcu import Mcu
+from support.relay import Relay
 
 NATIVE_MCU = FAST_MCU + ["--personality", "native"]
 SMALL = {"dk": "dev1", "free": 30000}  # the image is 40 KB
@@ -18,14 +20,14 @@ OTHER = bytes(b ^ 0x5A for b in IMAGE)
 PURE = "import qsota_backend\nqsota_backend.use('pure')\n"
 
 
-def script(backend, options=""):
-    text = example(", protocol='native', device=Qth.emu_device" + options)
+def script(backend, options="", info_args=6):
+    text = example(", protocol='native', device=Qth.emu_device" + options, info_args=info_args)
     return (PURE if backend == "pure" else "") + text
 
 
 def run(setup, backend, package, info_args=6, **kw):
     return setup.run(
-        script(backend),
+        script(backend, info_args=info_args),
         package,
         device=SMALL,
         sota_info_args=info_args,
@@ -120,3 +122,48 @@ def test_a_plan_needing_more_space_than_free_is_accepted_when_the_agent_streams(
     assert_success(result)
     assert "policy: meets the plan's minimums" in result.stdout
     assert "streaming the image into the MCU" in result.stdout
+
+
+
+@pytest.mark.parametrize("backend", ["native", "pure"])
+def test_a_stream_cut_short_resumes_from_its_record_in_the_next_run(setup, backend):
+    # The connection breaks at byte 30,000 and the agent gives up (retries=0): the platform
+    # hears failure, the MCU committed nothing, the stream's record stays. The next run (the
+    # module restarted, the same MCU: its UART kept by a relay) resumes the download where
+    # the record and the MCU's receiver agree, and downloads only the rest.
+    with Mcu(personality="native", flash_scale=0, baud=921600) as mcu:
+        with Relay(mcu.port) as relay:
+            first = setup.run(
+                script(backend, ", retries=0"),
+                setup.package(),
+                device=SMALL,
+                sota_info_args=6,
+                cuts=[30000],
+                path=[ROOT / "tests" / "mp"],
+                mcu_port=relay.port,
+            )
+            assert first.returncode == 0 and "Traceback" not in first.stdout, first.stdout
+            assert first.platform["results"] == [["STM32", False]], first.stdout
+            assert (setup.dir / "sota" / "STM32.stream").exists()
+            second = setup.run(
+                script(backend),
+                setup.package(),
+                device=SMALL,
+                sota_info_args=6,
+                path=[ROOT / "tests" / "mp"],
+                mcu_port=relay.port,
+            )
+        summary = mcu.summary()
+    assert second.returncode == 0 and "Traceback" not in second.stdout, second.stdout
+    assert second.platform["results"] == [["STM32", True]], second.stdout
+    assert second.platform["reported"]["STM32"] == "2_0_0"
+    assert summary["result"] == "ok", summary
+    assert summary["sha256"] == hashlib.sha256(IMAGE).hexdigest(), summary
+    # Resumed at most one window (16 KiB, the default) behind the cut: the record is saved
+    # every window, and the MCU is never more than a window behind the download.
+    window = 16 * 1024
+    assert len(second.requests) == 1, second.requests
+    assert 30000 - window <= second.requests[0][1] <= 30000, second.requests
+    assert "resuming a streamed download at byte" in second.stdout
+    assert first.body_bytes + second.body_bytes <= len(IMAGE) + window
+    assert_nothing_kept(setup)
