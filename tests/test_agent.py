@@ -64,6 +64,7 @@ def lines(result, prefix, same_port=False):
 def assert_success(result):
     assert result.returncode == 0, result.stdout
     assert "Traceback" not in result.stdout
+    assert "the script's callback raised" not in result.stdout, result.stdout
     assert result.platform["reported"]["STM32"] == "2_0_0"
     assert result.platform["results"] == [["STM32", True]]
     assert lines(result, "sotaResult:") == ["sotaResult: STM32 True"]
@@ -75,6 +76,7 @@ def assert_failure(result, app_state="old", why=""):
     """The platform was told failure, nothing crashed, the MCU's state is as reported."""
     assert result.returncode == 0, result.stdout
     assert "Traceback" not in result.stdout
+    assert "the script's callback raised" not in result.stdout, result.stdout
     assert result.platform["reported"]["STM32"] == "1_0_0"
     assert result.platform["results"] == [["STM32", False]]
     assert lines(result, "sotaResult:") == ["sotaResult: STM32 False"]

@@ -386,7 +386,7 @@ def test_a_diff_package_larger_than_the_free_space_streams_into_the_native_recei
         bad = bytearray(package)
         bad[50] ^= 1
         setup.serve(bytes(bad))
-    script = example(", protocol='native', device=Qth.emu_device" + ON_FAILURE)
+    script = example(", protocol='native', device=Qth.emu_device" + ON_FAILURE, info_args=6)
     path = [ROOT / "tests" / "mp"]
     if pure:
         script = PURE + script

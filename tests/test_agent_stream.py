@@ -94,7 +94,7 @@ def test_ymodem_streams_only_when_asked(setup, corrupt):
     if corrupt:
         setup.serve(IMAGE[:9000] + bytes([IMAGE[9000] ^ 1]) + IMAGE[9001:])
     result = setup.run(
-        example(", device=Qth.emu_device, stream=True"),
+        example(", device=Qth.emu_device, stream=True", info_args=6),
         setup.package(),
         device=SMALL,
         sota_info_args=6,
