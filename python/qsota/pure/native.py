@@ -83,14 +83,20 @@ def crc32(buf, start, end, views=None):
     """CRC-32/ISO-HDLC of buf[start:end] (check value 0xCBF43926), by binascii's crc32 where
     the port has it. `views` (a dict the caller keeps per buffer) holds the memoryview of
     each span, so that framing makes no view per block."""
-    key = start * 65536 + end
-    v = views.get(key) if views is not None else None
+    v = None
+    if views is not None:
+        v = views.get(start * 65536 + end)
     if v is None:
         v = memoryview(buf)[start:end]
         if views is not None:
-            views[key] = v
+            views[start * 65536 + end] = v
     if _crc32:
         return _crc32(v) & 0xFFFFFFFF
+    return _crc32_pure(v)
+
+
+def _crc32_pure(v):
+    """crc32 without binascii's (apart: its locals would put crc32's frame on the heap)."""
     s = _crc.start()
     _crc.run(_crc.table(_crc.ISO_HDLC), s, v)
     return _crc.value(_crc.ISO_HDLC, s)
@@ -128,7 +134,8 @@ def _seal(frame, kind, n, views):
     frame[3] = n & 0xFF
     frame[4] = n >> 8
     frame[5] = _crc8(kind, n & 0xFF, n >> 8)
-    _put32(frame, _HEADER + n, crc32(frame, 2, _HEADER + n, views))
+    crc = crc32(frame, 2, _HEADER + n, views)
+    _put32(frame, _HEADER + n, crc)
     return _OVERHEAD + n
 
 
@@ -470,19 +477,7 @@ class NativeSender(Sender):
 
     def _poll_data(self, now_ms, frame):
         if self._filled >= 0:
-            offset = self._filled
-            n = self._read_len
-            self._filled = -1
-            _put32(frame, _HEADER, offset)
-            end = offset + n
-            if self._adaptive and self._timing_end < 0 and end > self._high:
-                self._timing_end = end
-                self._timing_sent = now_ms
-            self._s_frames += 1
-            self._s_resent += max(min(self._high, end) - offset, 0)
-            self._high = max(self._high, end)
-            self._next = end
-            return self._emit(frame, _DATA, 4 + n)
+            return self._data_frame(now_ms, frame)
         if self._acked == self._size:
             self._phase = _COMMITTING
             self._send = True
@@ -495,6 +490,23 @@ class NativeSender(Sender):
             n = min(self._size - self._next, self._payload)
             return self._read(self._next, self._next, _DATA_AT, n)
         return self._wait(self._deadline)
+
+    def _data_frame(self, now_ms, frame):
+        """DATA with the block just read (a method of its own: with _poll_data's locals its
+        frame would be on the heap)."""
+        offset = self._filled
+        end = offset + self._read_len
+        self._filled = -1
+        _put32(frame, _HEADER, offset)
+        if self._adaptive and self._timing_end < 0 and end > self._high:
+            self._timing_end = end
+            self._timing_sent = now_ms
+        self._s_frames += 1
+        if self._high > offset:  # resent: what of it went before
+            self._s_resent += min(self._high, end) - offset
+        self._high = max(self._high, end)
+        self._next = end
+        return self._emit(frame, _DATA, 4 + end - offset)
 
     def _poll_commit(self, now_ms, frame):
         if self._send:
