@@ -36,6 +36,11 @@ _VERSION = 1
 # OPEN's flag: the 32 bytes name the image by the sender's identity, COMMIT carries the
 # SHA-256 (an image checked at its end only: a stream).
 _DIGEST_AT_COMMIT = 0x02
+# A deferred image's final check (DIGEST), step by step (`_final`).
+_FINAL_NONE = 0  # none to ask for: not deferred, or the SHA-256 is kept (`_digest`)
+_FINAL_DUE = 1  # asked for once every byte is acknowledged
+_FINAL_OUT = 2  # DIGEST is out: `provide` takes its answer
+_FINAL_IN = 3  # the SHA-256 is in the frame, to be kept for COMMIT and its repeats
 
 _OPEN = 0x01
 _DATA = 0x02
@@ -236,22 +241,19 @@ class NativeSender(Sender):
             except DeltaError as e:
                 raise ValueError("delta: %s" % e)
         super().__init__(retries)
-        self._delta = delta or None
         self._size = size
-        self._sha = sha256
-        self._comp = component
-        self._ver = version
-        # A deferred package goes with DELTA alone (the receiver checks its target against
-        # OPEN's digest): COMMIT still waits for DIGEST, and carries nothing.
-        self._deferred = deferred
+        # What OPEN says besides the size and its flags (one attribute: MicroPython fills an
+        # instance's table of attributes before it grows it, and every method call on the
+        # sender first misses in that table; the fewer attributes, the shorter the miss).
+        self._open = (sha256, component, version, delta or None)
         # OPEN's flags byte.
         self._flags = ((_DIGEST_AT_COMMIT if deferred and not delta else 0)
-                       | (0 if self._delta is None else _DELTA)
+                       | (_DELTA if delta else 0)
                        | (_SIGNED if require_signature else 0))
-        # A deferred image: DIGEST is out; its answer is in the frame; COMMIT's SHA-256.
-        self._asked_digest = False
-        self._digest_in_frame = False
-        self._digest = None
+        # A deferred package goes with DELTA alone (the receiver checks its target against
+        # OPEN's digest): COMMIT still waits for DIGEST, and carries nothing.
+        self._final = _FINAL_DUE if deferred else _FINAL_NONE
+        self._digest = None  # COMMIT's SHA-256 (DIGEST_AT_COMMIT)
         self._rto_opt = rto_ms
         self._open_timeout = open_timeout_ms
         self._parser = _Parser()
@@ -442,7 +444,7 @@ class NativeSender(Sender):
                 return self._failed()
             if phase == _FINISHED:
                 return DONE
-            if len(frame) < _FRAME_SIZE or self._reading >= 0 or self._asked_digest:
+            if len(frame) < _FRAME_SIZE or self._reading >= 0 or self._final == _FINAL_OUT:
                 self._fail_with("usage")
                 continue
             if phase == _OPENING:
@@ -510,12 +512,13 @@ class NativeSender(Sender):
 
     def _poll_commit(self, now_ms, frame):
         if self._send:
-            if self._deferred and self._digest is None:
+            if self._final == _FINAL_DUE:
                 # Asked once, when every byte is acknowledged; kept for COMMIT's repeats.
-                if not self._digest_in_frame:
-                    self._asked_digest = True
-                    self.at = _HEADER
-                    return DIGEST
+                self._final = _FINAL_OUT
+                self.at = _HEADER
+                return DIGEST
+            if self._final == _FINAL_IN:
+                self._final = _FINAL_NONE
                 self._digest = bytes(frame[_HEADER : _HEADER + 32])
             self._send = False
             # The answer waits for the read-back of the whole image: the longest timeout.
@@ -531,17 +534,17 @@ class NativeSender(Sender):
 
     def _open_payload(self, frame):
         p = _HEADER
-        d = self._delta
+        sha, comp, ver, d = self._open
         frame[p] = _VERSION
         frame[p + 1] = self._flags
         _put32(frame, p + 2, self._size)
         # Byte by byte: the frame is the driver's memoryview, and slice assignment into one
         # is optional in MicroPython (as in qsota.pure.ymodem).
-        at = _put(frame, p + 6, self._sha)
-        frame[at] = len(self._comp)
-        at = _put(frame, at + 1, self._comp)
-        frame[at] = len(self._ver)
-        at = _put(frame, at + 1, self._ver)
+        at = _put(frame, p + 6, sha)
+        frame[at] = len(comp)
+        at = _put(frame, at + 1, comp)
+        frame[at] = len(ver)
+        at = _put(frame, at + 1, ver)
         if d is not None:
             base_size, base_sha, target_size, target_digest = d
             _put32(frame, at, base_size)
@@ -551,11 +554,10 @@ class NativeSender(Sender):
         return at - p
 
     def provide(self, n):
-        if not self._asked_digest:
+        if self._final != _FINAL_OUT:
             return super().provide(n)
         _provided(n)
-        self._asked_digest = False
-        self._digest_in_frame = n == 32
+        self._final = _FINAL_IN if n == 32 else _FINAL_DUE
         if n < 32:
             self._fail_with("source")  # the image failed its check
         elif n > 32:
