@@ -17,11 +17,10 @@ except ImportError:
     except ImportError:  # crc32 is optional in (u)binascii
         _crc32 = None
 
+from ..codes import DIGEST, DONE, SEND
 from ..rules import NATIVE
 from .args import parse
-from .sender import (
-    DIGEST, DONE, SEND, Sender, _after, _now, _provided, _reached, _received, _taken,
-)
+from .sender import Sender, _after, _now, _provided, _reached, _received, _taken
 from . import crc32 as _crc
 
 _SYNC0 = 0xA5

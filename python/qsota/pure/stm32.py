@@ -5,10 +5,10 @@ merged frames and the recovery): same frames, same decisions, same messages. The
 table and the reasons' texts are generated from the core (stm32_devices.py, qsota.codes).
 """
 
-from ..codes import STM32_REASONS as REASONS
+from ..codes import DONE, SEND, STM32_REASONS as REASONS
 from ..rules import STM32
 from .args import parse
-from .sender import DONE, SEND, Sender, _after, _now, _provided, _reached, _received, _since, _taken
+from .sender import Sender, _after, _now, _provided, _reached, _received, _since, _taken
 from .stm32_devices import PARTS
 
 _ACK = 0x79
