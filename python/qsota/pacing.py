@@ -63,8 +63,11 @@ class Pacer:
         if clock is None:
             clock = (_clock.ticks_ms, _clock.ticks_diff, _clock.sleep_us)
         self.ticks_ms, self.ticks_diff, self.sleep_us = clock
-        self._idle = idle
+        self.idle = idle
         self.held = 0  # ms the sender's clock does not count (see `hold`; the driver reads it)
+        # Every wait's sleep: the clock's, called as it is (no call of ours per wait), or the
+        # idle hook's.
+        self._sleep = self.sleep_us if idle is None else self._idle_sleep
         wait = getattr(port, "wait", None)
         self._port_wait = wait if callable(wait) and idle is None else None
         # Microseconds per byte on the wire, 0 when the rate is unknown.
@@ -91,14 +94,10 @@ class Pacer:
         if ms > 0:
             self.held += ms
 
-    def _sleep(self, us):
-        """Sleeps `us` microseconds, or gives them to the idle hook; what the hook takes
-        beyond them is held."""
-        if self._idle is None:
-            self.sleep_us(us)
-            return
+    def _idle_sleep(self, us):
+        """Gives `us` microseconds to the idle hook; what it takes beyond them is held."""
         before = self.now()
-        self._idle(us)
+        self.idle(us)
         over = self.now() - before - (us + 999) // 1000
         if over > _HOLD_SLACK_MS:  # not a late wake-up: a reconnection, a slow read
             self.hold(over)

@@ -168,11 +168,15 @@ def _drive(port, f, size, sender, protocol, progress, pacer, stall_ms, detail):
     readinto = getattr(port, "readinto", None)
     poll, write, any_, read_file = sender.poll, port.write, port.any, f.readinto
     ticks_ms, ticks_diff, start = pacer.ticks_ms, pacer.ticks_diff, pacer.start
+    # A stream's (pacer.idle): its reads and waits may hold time (qsota.pacing.Pacer.hold);
+    # `held` is pacer.held as of the last of them.
+    stream = pacer.idle is not None
+    held = 0
     out_n = in_at = in_n = -1  # the last frame written and block read, and their views
     out = into = None
     pos = 0
     while True:
-        now = ticks_diff(ticks_ms(), start) - pacer.held
+        now = ticks_diff(ticks_ms(), start) - held
         action = poll(now, frame_mv)
         if action == SEND:
             n = sender.length
@@ -195,7 +199,8 @@ def _drive(port, f, size, sender, protocol, progress, pacer, stall_ms, detail):
             offset = sender.offset
             if progress is not None:
                 progress(offset, size)
-            began = pacer.now()
+            if stream:
+                began = pacer.now()
             n = sender.length
             if n != in_n or sender.at != in_at:
                 in_at, in_n = sender.at, n
@@ -208,8 +213,9 @@ def _drive(port, f, size, sender, protocol, progress, pacer, stall_ms, detail):
                     got = _read_rest(f, fv, in_at, n, got)
             except OSError as e:
                 raise TransferError("source", "source: read failed at %d (%s)" % (offset, e))
-            # A stream may have waited for the network: not the MCU's time.
-            pacer.hold(pacer.now() - began)
+            if stream:  # it may have waited for the network: not the MCU's time
+                pacer.hold(pacer.now() - began)
+                held = pacer.held
             pos = offset + got
             sender.provide(got)
         elif action == WAIT:
@@ -232,16 +238,19 @@ def _drive(port, f, size, sender, protocol, progress, pacer, stall_ms, detail):
                 # Nothing yet: wait, then look once more before the sender sees the new
                 # time, so that what came meanwhile is taken before its deadline can fire.
                 pacer.wait(now, sender.until - now, sender.length)
-                now = ticks_diff(ticks_ms(), start) - pacer.held
+                if stream:
+                    held = pacer.held
+                now = ticks_diff(ticks_ms(), start) - held
                 waited = True
             if got:
-                now = ticks_diff(ticks_ms(), start) - pacer.held
+                now = ticks_diff(ticks_ms(), start) - held
                 sender.receive(now, data, got)
                 pacer.received(now, got)
         elif action == DIGEST:
             began = pacer.now()
             n, failed_check = _final_check(f, frame_mv, sender.at)
             pacer.hold(pacer.now() - began)  # it may download the image's last bytes
+            held = pacer.held
             sender.provide(n)
         elif action == DONE:
             stats = sender.stats()

@@ -8,11 +8,12 @@ byte. Nothing is allocated per chunk: frames are built and encoded in the driver
 answers are decoded into one preallocated buffer and read in place.
 """
 
+from ..codes import DONE, SEND
 from ..rules import MCUBOOT
 from .args import parse
 from .cbor import Reader, head, text
 from .console import HEADER, WRAP, Decoder, encode, encoded_len
-from .sender import DONE, SEND, Sender, _after, _now, _reached, _received, _taken
+from .sender import Sender, _after, _now, _reached, _received, _taken
 
 _DEFAULT_BUF = 2048
 _MIN_BUF = 128

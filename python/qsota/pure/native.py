@@ -17,11 +17,10 @@ except ImportError:
     except ImportError:  # crc32 is optional in (u)binascii
         _crc32 = None
 
+from ..codes import DIGEST, DONE, SEND
 from ..rules import NATIVE
 from .args import parse
-from .sender import (
-    DIGEST, DONE, SEND, Sender, _after, _now, _provided, _reached, _received, _taken,
-)
+from .sender import Sender, _after, _now, _provided, _reached, _received, _taken
 from . import crc32 as _crc
 
 _SYNC0 = 0xA5
@@ -36,6 +35,11 @@ _VERSION = 1
 # OPEN's flag: the 32 bytes name the image by the sender's identity, COMMIT carries the
 # SHA-256 (an image checked at its end only: a stream).
 _DIGEST_AT_COMMIT = 0x02
+# A deferred image's final check (DIGEST), step by step (`_final`).
+_FINAL_NONE = 0  # none to ask for: not deferred, or the SHA-256 is kept (`_digest`)
+_FINAL_DUE = 1  # asked for once every byte is acknowledged
+_FINAL_OUT = 2  # DIGEST is out: `provide` takes its answer
+_FINAL_IN = 3  # the SHA-256 is in the frame, to be kept for COMMIT and its repeats
 
 _OPEN = 0x01
 _DATA = 0x02
@@ -83,14 +87,20 @@ def crc32(buf, start, end, views=None):
     """CRC-32/ISO-HDLC of buf[start:end] (check value 0xCBF43926), by binascii's crc32 where
     the port has it. `views` (a dict the caller keeps per buffer) holds the memoryview of
     each span, so that framing makes no view per block."""
-    key = start * 65536 + end
-    v = views.get(key) if views is not None else None
+    v = None
+    if views is not None:
+        v = views.get(start * 65536 + end)
     if v is None:
         v = memoryview(buf)[start:end]
         if views is not None:
-            views[key] = v
+            views[start * 65536 + end] = v
     if _crc32:
         return _crc32(v) & 0xFFFFFFFF
+    return _crc32_pure(v)
+
+
+def _crc32_pure(v):
+    """crc32 without binascii's (apart: its locals would put crc32's frame on the heap)."""
     s = _crc.start()
     _crc.run(_crc.table(_crc.ISO_HDLC), s, v)
     return _crc.value(_crc.ISO_HDLC, s)
@@ -128,7 +138,8 @@ def _seal(frame, kind, n, views):
     frame[3] = n & 0xFF
     frame[4] = n >> 8
     frame[5] = _crc8(kind, n & 0xFF, n >> 8)
-    _put32(frame, _HEADER + n, crc32(frame, 2, _HEADER + n, views))
+    crc = crc32(frame, 2, _HEADER + n, views)
+    _put32(frame, _HEADER + n, crc)
     return _OVERHEAD + n
 
 
@@ -229,22 +240,19 @@ class NativeSender(Sender):
             except DeltaError as e:
                 raise ValueError("delta: %s" % e)
         super().__init__(retries)
-        self._delta = delta or None
         self._size = size
-        self._sha = sha256
-        self._comp = component
-        self._ver = version
-        # A deferred package goes with DELTA alone (the receiver checks its target against
-        # OPEN's digest): COMMIT still waits for DIGEST, and carries nothing.
-        self._deferred = deferred
+        # What OPEN says besides the size and its flags (one attribute: MicroPython fills an
+        # instance's table of attributes before it grows it, and every method call on the
+        # sender first misses in that table; the fewer attributes, the shorter the miss).
+        self._open = (sha256, component, version, delta or None)
         # OPEN's flags byte.
         self._flags = ((_DIGEST_AT_COMMIT if deferred and not delta else 0)
-                       | (0 if self._delta is None else _DELTA)
+                       | (_DELTA if delta else 0)
                        | (_SIGNED if require_signature else 0))
-        # A deferred image: DIGEST is out; its answer is in the frame; COMMIT's SHA-256.
-        self._asked_digest = False
-        self._digest_in_frame = False
-        self._digest = None
+        # A deferred package goes with DELTA alone (the receiver checks its target against
+        # OPEN's digest): COMMIT still waits for DIGEST, and carries nothing.
+        self._final = _FINAL_DUE if deferred else _FINAL_NONE
+        self._digest = None  # COMMIT's SHA-256 (DIGEST_AT_COMMIT)
         self._rto_opt = rto_ms
         self._open_timeout = open_timeout_ms
         self._parser = _Parser()
@@ -435,7 +443,7 @@ class NativeSender(Sender):
                 return self._failed()
             if phase == _FINISHED:
                 return DONE
-            if len(frame) < _FRAME_SIZE or self._reading >= 0 or self._asked_digest:
+            if len(frame) < _FRAME_SIZE or self._reading >= 0 or self._final == _FINAL_OUT:
                 self._fail_with("usage")
                 continue
             if phase == _OPENING:
@@ -470,19 +478,7 @@ class NativeSender(Sender):
 
     def _poll_data(self, now_ms, frame):
         if self._filled >= 0:
-            offset = self._filled
-            n = self._read_len
-            self._filled = -1
-            _put32(frame, _HEADER, offset)
-            end = offset + n
-            if self._adaptive and self._timing_end < 0 and end > self._high:
-                self._timing_end = end
-                self._timing_sent = now_ms
-            self._s_frames += 1
-            self._s_resent += max(min(self._high, end) - offset, 0)
-            self._high = max(self._high, end)
-            self._next = end
-            return self._emit(frame, _DATA, 4 + n)
+            return self._data_frame(now_ms, frame)
         if self._acked == self._size:
             self._phase = _COMMITTING
             self._send = True
@@ -496,14 +492,32 @@ class NativeSender(Sender):
             return self._read(self._next, self._next, _DATA_AT, n)
         return self._wait(self._deadline)
 
+    def _data_frame(self, now_ms, frame):
+        """DATA with the block just read (a method of its own: with _poll_data's locals its
+        frame would be on the heap)."""
+        offset = self._filled
+        end = offset + self._read_len
+        self._filled = -1
+        _put32(frame, _HEADER, offset)
+        if self._adaptive and self._timing_end < 0 and end > self._high:
+            self._timing_end = end
+            self._timing_sent = now_ms
+        self._s_frames += 1
+        if self._high > offset:  # resent: what of it went before
+            self._s_resent += min(self._high, end) - offset
+        self._high = max(self._high, end)
+        self._next = end
+        return self._emit(frame, _DATA, 4 + end - offset)
+
     def _poll_commit(self, now_ms, frame):
         if self._send:
-            if self._deferred and self._digest is None:
+            if self._final == _FINAL_DUE:
                 # Asked once, when every byte is acknowledged; kept for COMMIT's repeats.
-                if not self._digest_in_frame:
-                    self._asked_digest = True
-                    self.at = _HEADER
-                    return DIGEST
+                self._final = _FINAL_OUT
+                self.at = _HEADER
+                return DIGEST
+            if self._final == _FINAL_IN:
+                self._final = _FINAL_NONE
                 self._digest = bytes(frame[_HEADER : _HEADER + 32])
             self._send = False
             # The answer waits for the read-back of the whole image: the longest timeout.
@@ -519,17 +533,17 @@ class NativeSender(Sender):
 
     def _open_payload(self, frame):
         p = _HEADER
-        d = self._delta
+        sha, comp, ver, d = self._open
         frame[p] = _VERSION
         frame[p + 1] = self._flags
         _put32(frame, p + 2, self._size)
         # Byte by byte: the frame is the driver's memoryview, and slice assignment into one
         # is optional in MicroPython (as in qsota.pure.ymodem).
-        at = _put(frame, p + 6, self._sha)
-        frame[at] = len(self._comp)
-        at = _put(frame, at + 1, self._comp)
-        frame[at] = len(self._ver)
-        at = _put(frame, at + 1, self._ver)
+        at = _put(frame, p + 6, sha)
+        frame[at] = len(comp)
+        at = _put(frame, at + 1, comp)
+        frame[at] = len(ver)
+        at = _put(frame, at + 1, ver)
         if d is not None:
             base_size, base_sha, target_size, target_digest = d
             _put32(frame, at, base_size)
@@ -539,11 +553,10 @@ class NativeSender(Sender):
         return at - p
 
     def provide(self, n):
-        if not self._asked_digest:
+        if self._final != _FINAL_OUT:
             return super().provide(n)
         _provided(n)
-        self._asked_digest = False
-        self._digest_in_frame = n == 32
+        self._final = _FINAL_IN if n == 32 else _FINAL_DUE
         if n < 32:
             self._fail_with("source")  # the image failed its check
         elif n > 32:

@@ -5,10 +5,10 @@ merged frames and the recovery): same frames, same decisions, same messages. The
 table and the reasons' texts are generated from the core (stm32_devices.py, qsota.codes).
 """
 
-from ..codes import STM32_REASONS as REASONS
+from ..codes import DONE, SEND, STM32_REASONS as REASONS
 from ..rules import STM32
 from .args import parse
-from .sender import DONE, SEND, Sender, _after, _now, _provided, _reached, _received, _since, _taken
+from .sender import Sender, _after, _now, _provided, _reached, _received, _since, _taken
 from .stm32_devices import PARTS
 
 _ACK = 0x79
@@ -224,17 +224,25 @@ class Stm32Sender(Sender):
         while i < n:
             k = self._data_run(n - i)
             if k:
-                buf = self._buf
-                got = self._got
-                for j in range(k):
-                    buf[got + j] = data[i + j]
-                self._got = got + k
-                self._want -= k
-                self._heard = True
+                self._store(data, i, k)
                 i += k
             else:
                 self._byte(now_ms, data[i])
                 i += 1
+
+    def _store(self, data, i, k):
+        """Stores data[i:i + k] as answer data (a loop of its own: in `receive` it would
+        take the frame past MicroPython's 11 words on the C stack, to the heap)."""
+        buf = self._buf
+        got = self._got
+        end = got + k
+        while got < end:
+            buf[got] = data[i]
+            got += 1
+            i += 1
+        self._got = end
+        self._want -= k
+        self._heard = True
 
     def _data_run(self, left):
         """How many of the next `left` bytes `_byte` would only store as answer data (not
@@ -261,13 +269,7 @@ class Stm32Sender(Sender):
         if op == _OP_DONE or op == _OP_FAILED:
             return
         if self._timing:
-            # The first answer byte to the frame: how late after it was on the wire.
-            self._timing = False
-            late = now - self._wire_end
-            if not -0x3FFFFFFF <= late <= 0x3FFFFFFF:  # wrapped: as the i32 Rust reads
-                late = ((late & 0xFFFFFFFF) ^ 0x80000000) - 0x80000000
-            if late > self._latency:
-                self._latency = min(late, _MAX_LATENCY_MS)
+            self._timed(now)
         if self._quiet_until is not None:
             self._quiet_until = _after(now, self._quiet_ms())
             return
@@ -315,6 +317,16 @@ class Stm32Sender(Sender):
                 self._complete(now)
             else:
                 self._error(now, 0)
+
+    def _timed(self, now):
+        """The first answer byte to the frame came at `now`: how late after it was on the
+        wire (apart from `_byte`, whose frame it would take to the heap)."""
+        self._timing = False
+        late = now - self._wire_end
+        if not -0x3FFFFFFF <= late <= 0x3FFFFFFF:  # wrapped: as the i32 Rust reads
+            late = ((late & 0xFFFFFFFF) ^ 0x80000000) - 0x80000000
+        if late > self._latency:
+            self._latency = min(late, _MAX_LATENCY_MS)
 
     def _has(self, cmd):
         buf = self._buf
@@ -584,13 +596,13 @@ class Stm32Sender(Sender):
                     return self._wait(self._quiet_until)
                 self._quiet_until = None
                 self._send = True
-            data_op = op == _OP_WRITE_DATA or op == _OP_READ_DATA
-            addr_op = op == _OP_WRITE_ADDR or op == _OP_READ_ADDR
-            if not self._filled and (data_op or (addr_op and not self._send)):
-                write = op == _OP_WRITE_ADDR or op == _OP_WRITE_DATA
-                return self._read(
-                    self._block, self._block * _BLOCK, 1 if write else _CMP_AT, self._len()
-                )
+            # A data frame, or an address frame not yet due, needs the block read first.
+            if not self._filled and (
+                op == _OP_WRITE_DATA
+                or op == _OP_READ_DATA
+                or (not self._send and (op == _OP_WRITE_ADDR or op == _OP_READ_ADDR))
+            ):
+                return self._read_block(op)
             if self._compare:
                 self._compare = False
                 self._compared(now_ms, frame)
@@ -600,6 +612,12 @@ class Stm32Sender(Sender):
             if not _reached(now_ms, self._deadline):
                 return self._wait(self._deadline, self._expects())
             self._expired(now_ms)
+
+    def _read_block(self, op):
+        """READ of the block's image bytes: into the data frame for a write, beside the
+        read-back for a comparison."""
+        write = op == _OP_WRITE_ADDR or op == _OP_WRITE_DATA
+        return self._read(self._block, self._block * _BLOCK, 1 if write else _CMP_AT, self._len())
 
     def provide(self, n):
         _provided(n)

@@ -5,10 +5,11 @@ lost-ACK recovery): same frames, same decisions, same error messages. The tests 
 frames of both backends byte for byte.
 """
 
+from ..codes import DIGEST, DONE, SEND
 from ..rules import YMODEM
 from .args import parse
 from .crc16 import crc16
-from .sender import DIGEST, DONE, SEND, Sender, _after, _reached
+from .sender import Sender, _after, _reached
 
 _SOH = 0x01
 _STX = 0x02
