@@ -202,7 +202,7 @@ IMAGE = bytes(range(256)) * 13 + b"tail"
 def answer(kind, payload):
     f = bytearray(64)
     f[6:6 + len(payload)] = payload
-    return bytes(f[:native._seal(f, kind, len(payload), None)])
+    return bytes(f[:native._seal(f, kind, len(payload), {})])
 
 def le(v, n=4):
     return bytes((v >> (8 * i)) & 255 for i in range(n))

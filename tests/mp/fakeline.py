@@ -151,7 +151,7 @@ def _le(v, n=4):
 def _answer(kind, payload):
     f = bytearray(64)
     f[6 : 6 + len(payload)] = payload
-    return bytes(f[: native._seal(f, kind, len(payload), None)])
+    return bytes(f[: native._seal(f, kind, len(payload), {})])
 
 
 class NativeLine(Line):

@@ -17,6 +17,11 @@ except ImportError:
     except ImportError:  # crc32 is optional in (u)binascii
         _crc32 = None
 
+try:
+    from struct import pack_into as _pack_into
+except ImportError:
+    from ustruct import pack_into as _pack_into
+
 from ..codes import DIGEST, DONE, SEND
 from ..rules import NATIVE
 from .args import parse
@@ -83,27 +88,45 @@ def _crc8_table():
 _CRC8 = _crc8_table()
 
 
-def crc32(buf, start, end, views=None):
-    """CRC-32/ISO-HDLC of buf[start:end] (check value 0xCBF43926), by binascii's crc32 where
-    the port has it. `views` (a dict the caller keeps per buffer) holds the memoryview of
-    each span, so that framing makes no view per block."""
-    v = None
-    if views is not None:
-        v = views.get(start * 65536 + end)
+# A frame's CRC-32, little-endian, as the last `_crc_of` computed it. A 32-bit int is a long
+# int on a 31-bit port (the module's) once it reaches 2**30, and each operation on one
+# allocates: so the CRC goes from binascii's result straight into bytes (`pack_into`: the
+# one long int is binascii's own), and the pure loop's state is never joined into one int.
+_CRC = bytearray(4)
+_STATE = [0, 0]
+
+
+def _crc_of(buf, start, end, views):
+    """Puts the CRC-32/ISO-HDLC (check value 0xCBF43926) of buf[start:end] into _CRC, by
+    binascii's crc32 where the port has it. `views` (a dict the caller keeps per buffer)
+    holds the memoryview of each span, so that framing makes no view per block."""
+    v = views.get(start * 65536 + end)
     if v is None:
-        v = memoryview(buf)[start:end]
-        if views is not None:
-            views[start * 65536 + end] = v
+        v = views[start * 65536 + end] = memoryview(buf)[start:end]
     if _crc32:
-        return _crc32(v) & 0xFFFFFFFF
-    return _crc32_pure(v)
+        _pack_into("<I", _CRC, 0, _crc32(v))
+    else:
+        _crc_pure(v)
 
 
-def _crc32_pure(v):
-    """crc32 without binascii's (apart: its locals would put crc32's frame on the heap)."""
-    s = _crc.start()
+def _crc_pure(v):
+    """_crc_of without binascii (apart: its locals would put _crc_of's frame on the heap)."""
+    s = _STATE
+    s[0] = 0xFFFFFF
+    s[1] = 0xFF
     _crc.run(_crc.table(_crc.ISO_HDLC), s, v)
-    return _crc.value(_crc.ISO_HDLC, s)
+    h = s[0] ^ 0xFFFFFF  # ISO-HDLC's final XOR, on the state's high 24 bits and its low 8
+    c = _CRC
+    c[0] = s[1] ^ 0xFF
+    c[1] = h & 0xFF
+    c[2] = (h >> 8) & 0xFF
+    c[3] = h >> 16
+
+
+def _crc_is(buf, at):
+    """Whether buf[at:at + 4] holds _CRC."""
+    c = _CRC
+    return c[0] == buf[at] and c[1] == buf[at + 1] and c[2] == buf[at + 2] and c[3] == buf[at + 3]
 
 
 def _crc8(a, b, c):
@@ -138,8 +161,8 @@ def _seal(frame, kind, n, views):
     frame[3] = n & 0xFF
     frame[4] = n >> 8
     frame[5] = _crc8(kind, n & 0xFF, n >> 8)
-    crc = crc32(frame, 2, _HEADER + n, views)
-    _put32(frame, _HEADER + n, crc)
+    _crc_of(frame, 2, _HEADER + n, views)
+    _put(frame, _HEADER + n, _CRC)
     return _OVERHEAD + n
 
 
@@ -200,7 +223,8 @@ class _Parser:
             return -1
         if n < total:
             return total - n
-        if crc32(b, 2, total - 4, self.views) != _u32(b, total - 4):
+        _crc_of(b, 2, total - 4, self.views)
+        if not _crc_is(b, total - 4):
             return -1
         self.ready = total
         return 0
