@@ -13,6 +13,8 @@ bench/arm_bench.py).
     s = start()
     run(table(MPEG2), s, data)        # as often as data comes
     value(MPEG2, s)                   # the CRC (an int; a long int on a 32-bit port)
+    reset(s)                          # the same state, for the next CRC
+    put_iso_hdlc(s, buf, at)          # an ISO-HDLC CRC as 4 bytes, low first: no int at all
 """
 
 MPEG2 = 0
@@ -62,7 +64,15 @@ def _swap(v):
 
 def start():
     """A new state (both variants start from all ones)."""
-    return [0xFFFFFF, 0xFF]
+    s = [0, 0]
+    reset(s)
+    return s
+
+
+def reset(s):
+    """Starts the state `s` over, as `start` makes one, allocating nothing."""
+    s[0] = 0xFFFFFF
+    s[1] = 0xFF
 
 
 def run(t, s, data):
@@ -82,6 +92,16 @@ def value(variant, s):
     """The CRC of what state `s` was fed."""
     v = s[0] << 8 | s[1]
     return _swap(v) if variant == MPEG2 else v ^ 0xFFFFFFFF
+
+
+def put_iso_hdlc(s, buf, at):
+    """Writes the ISO-HDLC CRC of what state `s` was fed to buf[at:at + 4], least significant
+    byte first, with no long int (`value` makes one on a 32-bit port)."""
+    h = s[0] ^ 0xFFFFFF  # the final XOR, on the high 24 bits and the low 8
+    buf[at] = s[1] ^ 0xFF
+    buf[at + 1] = h & 0xFF
+    buf[at + 2] = (h >> 8) & 0xFF
+    buf[at + 3] = h >> 16
 
 
 def halves(variant, s):

@@ -112,15 +112,9 @@ def _crc_of(buf, start, end, views):
 def _crc_pure(v):
     """_crc_of without binascii (apart: its locals would put _crc_of's frame on the heap)."""
     s = _STATE
-    s[0] = 0xFFFFFF
-    s[1] = 0xFF
+    _crc.reset(s)
     _crc.run(_crc.table(_crc.ISO_HDLC), s, v)
-    h = s[0] ^ 0xFFFFFF  # ISO-HDLC's final XOR, on the state's high 24 bits and its low 8
-    c = _CRC
-    c[0] = s[1] ^ 0xFF
-    c[1] = h & 0xFF
-    c[2] = (h >> 8) & 0xFF
-    c[3] = h >> 16
+    _crc.put_iso_hdlc(s, _CRC, 0)
 
 
 def _crc_is(buf, at):
